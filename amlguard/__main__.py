@@ -1,0 +1,5 @@
+"""Allow ``python -m amlguard``."""
+
+from amlguard.cli import main
+
+main()

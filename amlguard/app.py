@@ -1,0 +1,158 @@
+"""What the commands do, without click: the CLI parses, calls these, prints and exits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
+from amlguard.reports import registry
+from amlguard.reports.interface import ReportOptions
+from amlguard.scanner.model import ScanResult, Severity, Status
+from amlguard.scanner.rules import RulePack, load_pack
+from amlguard.scanner.scan import ScanOptions, run_scan, select_rules
+from amlguard.scanner.sources.interface import Source
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTarget:
+    """One requested report: a format and a path (``None`` is standard output)."""
+
+    format: str
+    path: Path | None
+
+
+def parse_output(spec: str) -> OutputTarget:
+    """``FMT:PATH`` (or ``FMT`` for stdout); an unknown format is a usage error."""
+    fmt, sep, path = spec.partition(":")
+    fmt = fmt.strip().lower()
+    if fmt not in registry.formats():
+        known = ", ".join(registry.formats())
+        raise InputError(f"--output {spec!r}: unknown format {fmt!r} (one of: {known})")
+    if sep and not path.strip():
+        raise InputError(f"--output {spec!r}: a path is needed after ':'")
+    return OutputTarget(fmt, Path(path) if sep else None)
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    """``--fail-on``: a severity, or ``none`` to only report."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise InputError(f"--fail-on: {exc} or none") from None
+
+
+def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
+    """0 clean; 1 failing findings at or above ``fail_on``; 3 anything could not be judged.
+
+    An incomplete scan wins over failures: its verdict cannot be trusted either way.
+    """
+    if not result.source.complete or any(f.status is Status.ERROR for f in result.findings):
+        return EXIT_INCOMPLETE
+    if fail_on is not None and any(
+        f.status is Status.FAIL and f.severity >= fail_on for f in result.findings
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+@dataclass(slots=True)
+class CheckRequest:
+    """Everything ``amlguard check`` was asked to do."""
+
+    source: Source
+    policies: list[Path] = field(default_factory=list)
+    rule_ids: list[str] = field(default_factory=list)
+    min_severity: Severity | None = None
+    fail_on: Severity | None = Severity.LOW
+    outputs: list[OutputTarget] = field(default_factory=list)
+    verbose: bool = False
+    color: bool = False
+    scan_options: ScanOptions = field(default_factory=ScanOptions)
+
+
+@dataclass(slots=True)
+class CheckOutcome:
+    """The scan result, what goes to stdout, and the exit code."""
+
+    result: ScanResult
+    stdout: str
+    exit_code: int
+    written: list[Path]
+
+
+def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
+    """One report as text."""
+    return registry.get(fmt).render(result, options)
+
+
+def write_outputs(
+    result: ScanResult, outputs: list[OutputTarget], options: ReportOptions
+) -> tuple[str, list[Path]]:
+    """Render every requested report: files are written, stdout ones are returned."""
+    stdout_parts: list[str] = []
+    written: list[Path] = []
+    for target in outputs:
+        if target.path is None:
+            stdout_parts.append(render(result, target.format, options))
+            continue
+        # Files never get terminal colours.
+        text = render(result, target.format, _no_color(options))
+        try:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+            target.path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"{target.path}: cannot write {target.format} report: {exc.strerror}"
+            ) from None
+        written.append(target.path)
+    return "".join(stdout_parts), written
+
+
+def _no_color(options: ReportOptions) -> ReportOptions:
+    return ReportOptions(
+        verbose=options.verbose,
+        color=False,
+        fail_on=options.fail_on,
+        width=options.width,
+        extra=options.extra,
+    )
+
+
+def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
+    """Load rules, scan, report; the exit code follows ``exit_code``."""
+    pack = pack or load_pack(request.policies)
+    rules = select_rules(pack, request.rule_ids, request.min_severity)
+    result = run_scan(request.source, pack, rules, request.scan_options)
+    options = ReportOptions(verbose=request.verbose, color=request.color, fail_on=request.fail_on)
+    outputs = request.outputs or [OutputTarget("console", None)]
+    stdout, written = write_outputs(result, outputs, options)
+    return CheckOutcome(result, stdout, exit_code(result, request.fail_on), written)
+
+
+def describe_rule(rule: Any) -> dict[str, Any]:
+    """The full text of a rule as ``policies show`` prints it."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "severity": rule.severity.label,
+        "title": rule.title,
+        "description": rule.description,
+        "rationale": rule.rationale,
+        "target": rule.target,
+        "fixable": rule.fixable,
+        "remediation": {
+            "summary": rule.remediation.summary,
+            "remediator": rule.remediation.remediator,
+            "manual": rule.remediation.manual,
+        },
+        "parameters": {
+            p.name: {"default": p.default, "description": p.description} for p in rule.parameters
+        },
+        "references": list(rule.references),
+        "tags": list(rule.tags),
+        "source": rule.source,
+    }

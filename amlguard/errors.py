@@ -1,0 +1,32 @@
+"""The exception types of each layer, and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+class AmlguardError(Exception):
+    """Base of every error amlguard reports to a user (never as a traceback)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(AmlguardError):
+    """A file or value given by the user cannot be used (snapshot, config, flag)."""
+
+
+class PolicyError(AmlguardError):
+    """One or more rule files are malformed; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class ScanError(AmlguardError):
+    """The estate could not be read at all (as opposed to a partial, recorded gap)."""
+
+    exit_code = EXIT_INCOMPLETE

@@ -1,0 +1,1 @@
+"""Turn a scan result into bytes: one module per format, one registry."""

@@ -1,0 +1,80 @@
+"""The JSON report: a documented, stable document (``policies/schemas/findings.schema.json``)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from amlguard import __version__
+from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.scanner.model import ScanResult, Severity, Status
+
+SCHEMA_VERSION = "1.0"
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    """Counts by status, and by severity then status."""
+    by_status = {s.value: 0 for s in Status}
+    by_severity: dict[str, dict[str, int]] = {
+        sev.label: {s.value: 0 for s in Status} for sev in sorted(Severity, reverse=True)
+    }
+    for f in result.findings:
+        by_status[f.status.value] += 1
+        by_severity[f.severity.label][f.status.value] += 1
+    return {
+        "instances": len(result.instances),
+        "findings": len(result.findings),
+        "by_status": by_status,
+        "by_severity": by_severity,
+    }
+
+
+def instance_counts(result: ScanResult) -> list[dict[str, Any]]:
+    """One entry per instance: id, name and counts by status."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {s.value: 0 for s in Status})
+    for f in result.findings:
+        counts[f.instance][f.status.value] += 1
+    return [
+        {"id": inst.id, "name": inst.name, "counts": counts[inst.id]} for inst in result.instances
+    ]
+
+
+def document(result: ScanResult) -> dict[str, Any]:
+    """The JSON document as a Python object (other formats and tests reuse it)."""
+    src = result.source
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "amlguard", "version": __version__},
+        "scan_time": result.scan_time,
+        "source": {
+            "kind": src.kind,
+            "description": src.description,
+            "complete": src.complete,
+            "gaps": [{"reason": g.reason, "scope": g.scope} for g in src.gaps],
+            "stats": src.stats,
+        },
+        "rule_pack": {"version": result.pack_version, "hash": result.pack_hash},
+        "summary": summary(result),
+        "warnings": list(result.warnings),
+        "instances": instance_counts(result),
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+@register
+class JsonReport(Report):
+    """Machine-readable findings for pipelines and other tools."""
+
+    name = "json"
+    suffix = ".json"
+
+    def render(self, result: ScanResult, options: ReportOptions) -> str:
+        # Indented head, one compact finding per line: readable and diff-friendly, and fast
+        # (an indented dump runs the pure-Python encoder, 5x slower on a tenant's findings).
+        doc = document(result)
+        findings = doc.pop("findings")
+        head = json.dumps(doc, indent=2, default=str)
+        lines = ",\n    ".join(json.dumps(f, default=str, ensure_ascii=False) for f in findings)
+        body = f'  "findings": [\n    {lines}\n  ]' if findings else '  "findings": []'
+        return head[:-2] + ",\n" + body + "\n}\n"

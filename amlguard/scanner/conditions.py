@@ -1,0 +1,422 @@
+"""Conditions in Azure Policy's vocabulary, compiled once into fast closures.
+
+``allOf``/``anyOf``/``not``; a leaf is ``field``, ``value`` or ``count`` plus one operator.
+String comparisons are case-insensitive; an absent value is a value (it fails ``equals``).
+A ``field`` path with ``[*]`` outside a count is true only when every item satisfies it (Azure
+Policy's array-alias rule). Inside a field count's ``where``, a path that starts with the counted
+path refers to the current item; ``related`` counts call a named primitive of
+:mod:`amlguard.scanner.primitives`.
+
+A compiled condition is ``cond(ctx, trace) -> bool``. ``trace`` is ``None`` on the fast path;
+when a rule fails, it is evaluated again with a list that collects :class:`Explanation`
+records, so only failures pay for the explanation.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from amlguard.scanner import paths
+from amlguard.scanner.context import EvalContext
+from amlguard.scanner.expressions import compile_value, is_expression
+from amlguard.scanner.paths import MISSING
+
+Trace = list["Explanation"] | None
+Condition = Callable[[EvalContext, Trace], bool]
+RelatedSource = Callable[..., list[Any]]
+
+RELATED: dict[str, RelatedSource] = {}
+
+
+def related_source(name: str) -> Callable[[RelatedSource], RelatedSource]:
+    """Register a primitive that ``count: {related: NAME}`` iterates; called as (ctx, **with)."""
+
+    def register(impl: RelatedSource) -> RelatedSource:
+        RELATED[name.lower()] = impl
+        return impl
+
+    return register
+
+
+class ConditionError(ValueError):
+    """A condition that is not well formed (the schema catches most; this catches the rest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a leaf failed: where it looked, what it wanted, what it found."""
+
+    path: str | None
+    expected: str
+    actual: Any
+    offenders: tuple[Any, ...] = ()
+
+
+OPERATORS = (
+    "equals",
+    "notEquals",
+    "in",
+    "notIn",
+    "exists",
+    "contains",
+    "notContains",
+    "containsAll",
+    "containsAny",
+    "like",
+    "notLike",
+    "match",
+    "notMatch",
+    "greater",
+    "greaterOrEquals",
+    "less",
+    "lessOrEquals",
+)
+
+
+def fold(value: Any) -> Any:
+    """The comparison form of a value: strings lower-cased, recursively."""
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return [fold(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k).lower(): fold(v) for k, v in value.items()}
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is MISSING or value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _equals(a: Any, b: Any) -> bool:
+    if a is MISSING:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        # "true" and True are the same to an Azure engineer reading YAML.
+        return fold(a) == fold(b) or str(a).lower() == str(b).lower()
+    return fold(a) == b
+
+
+def _contains(a: Any, b: Any) -> bool:
+    if isinstance(a, str):
+        return isinstance(b, str) and b in a.lower()
+    if isinstance(a, list):
+        return b in fold(a)
+    if isinstance(a, dict):
+        return isinstance(b, str) and b in {str(k).lower() for k in a}
+    return False
+
+
+def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
+    if a is MISSING or a is None or b is None:
+        return False
+    try:
+        if isinstance(a, str) and isinstance(b, str):
+            return op(a.lower(), b)
+        return op(float(a), float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _policy_match(pattern: str) -> re.Pattern[str]:
+    # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
+    out = []
+    for ch in pattern:
+        out.append({"#": r"\d", "?": "[a-zA-Z]", ".": "."}.get(ch, re.escape(ch)))
+    return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
+
+
+def _operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
+    """(actual, folded operand) -> bool for operator ``name``."""
+    table: dict[str, Callable[[Any, Any], bool]] = {
+        "equals": _equals,
+        "notEquals": lambda a, b: not _equals(a, b),
+        "in": lambda a, b: a is not MISSING and any(_equals(a, x) for x in _as_list(b)),
+        "notIn": lambda a, b: a is MISSING or not any(_equals(a, x) for x in _as_list(b)),
+        "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
+        "contains": _contains,
+        "notContains": lambda a, b: not _contains(a, b),
+        "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
+        "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
+        "like": lambda a, b: isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b),
+        "notLike": lambda a, b: not (isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b)),
+        "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
+        "greaterOrEquals": lambda a, b: _compare(a, b, lambda x, y: x >= y),
+        "less": lambda a, b: _compare(a, b, lambda x, y: x < y),
+        "lessOrEquals": lambda a, b: _compare(a, b, lambda x, y: x <= y),
+    }
+    if name in ("match", "notMatch"):
+        cache: dict[str, re.Pattern[str]] = {}
+
+        def matches(a: Any, b: Any) -> bool:
+            if not isinstance(a, str) or not isinstance(b, str):
+                return False
+            pattern = cache.get(b) or cache.setdefault(b, _policy_match(b))
+            return bool(pattern.match(a))
+
+        return matches if name == "match" else (lambda a, b: not matches(a, b))
+    return table[name]
+
+
+def describe_expected(op: str, operand: Any) -> str:
+    """Human text for what an operator wants, e.g. ``not true`` or ``one of [a, b]``."""
+    shown = _show(operand)
+    return {
+        "equals": shown,
+        "notEquals": f"not {shown}",
+        "in": f"one of {shown}",
+        "notIn": f"none of {shown}",
+        "exists": "present" if operand else "absent",
+        "contains": f"contains {shown}",
+        "notContains": f"does not contain {shown}",
+        "containsAll": f"contains all of {shown}",
+        "containsAny": f"contains any of {shown}",
+        "like": f"like {shown}",
+        "notLike": f"not like {shown}",
+        "match": f"matches {shown}",
+        "notMatch": f"does not match {shown}",
+        "greater": f"> {shown}",
+        "greaterOrEquals": f">= {shown}",
+        "less": f"< {shown}",
+        "lessOrEquals": f"<= {shown}",
+    }[op]
+
+
+def _describe_count(op: str, operand: Any, source: str) -> str:
+    if op == "equals" and operand == 0:
+        return f"no {source} item matching the condition"
+    if op in ("greaterOrEquals", "greater"):
+        least = operand if op == "greaterOrEquals" else f"more than {operand}"
+        return f"at least {least} {source} item(s) matching the condition"
+    return f"count of {source} items matching the condition {describe_expected(op, operand)}"
+
+
+def _show(value: Any) -> str:
+    if value is MISSING or value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def display_actual(value: Any) -> Any:
+    """The JSON form of an actual value: ``"absent"`` for a missing one."""
+    return "absent" if value is MISSING or value is None else value
+
+
+def compile_condition(node: Mapping[str, Any]) -> Condition:
+    """Compile one condition mapping (already schema-valid) into a closure."""
+    if not isinstance(node, Mapping):
+        raise ConditionError(f"a condition must be a mapping, got {type(node).__name__}")
+    if "allOf" in node:
+        return _all_of([compile_condition(c) for c in node["allOf"]])
+    if "anyOf" in node:
+        return _any_of([compile_condition(c) for c in node["anyOf"]])
+    if "not" in node:
+        return _not(compile_condition(node["not"]))
+    ops = [k for k in node if k in OPERATORS]
+    if len(ops) != 1:
+        raise ConditionError(f"a leaf condition needs exactly one operator, found {ops or 'none'}")
+    op = ops[0]
+    if "count" in node:
+        return _count_leaf(node["count"], op, node[op])
+    if "field" in node:
+        return _field_leaf(str(node["field"]), op, node[op])
+    if "value" in node:
+        return _value_leaf(node["value"], op, node[op])
+    raise ConditionError("a leaf condition needs 'field', 'value' or 'count'")
+
+
+def _all_of(children: list[Condition]) -> Condition:
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        return all(child(ctx, trace) for child in children)
+
+    return cond
+
+
+def _any_of(children: list[Condition]) -> Condition:
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        if trace is None:
+            return any(child(ctx, None) for child in children)
+        local: list[Explanation] = []
+        for child in children:
+            if child(ctx, local):
+                return True
+        trace.extend(local[:1])  # the first alternative is the one a reader expects to see
+        return False
+
+    return cond
+
+
+def _not(child: Condition) -> Condition:
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        if not child(ctx, None):
+            return True
+        if trace is not None:
+            trace.append(Explanation(None, "the negated condition to be false", "it is true"))
+        return False
+
+    return cond
+
+
+def _operand(raw: Any) -> tuple[Callable[[EvalContext], Any], Callable[[EvalContext], Any]]:
+    """(folded right-hand side, right-hand side as written); literals are folded once."""
+    ev = compile_value(raw)
+    if is_expression(raw):
+        return (lambda ctx: fold(ev(ctx))), ev
+    literal = ev(None)  # type: ignore[arg-type]
+    folded = fold(literal)
+    return (lambda ctx: folded), (lambda ctx: literal)
+
+
+def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]], str]:
+    """A getter returning (value, is_array) for ``field: path`` honouring field-count scopes."""
+    segments = paths.compile_path(path)
+    lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
+
+    def getter(ctx: EvalContext) -> tuple[Any, bool]:
+        obj: Any = ctx.resource
+        rest = segments
+        for prefix, element in reversed(ctx.field_scopes):
+            if lowered[: len(prefix)] == prefix:
+                obj, rest = element, segments[len(prefix) :]
+                break
+        if paths.has_wildcard(rest):
+            return paths.resolve_all(obj, rest), True
+        return paths.resolve(obj, rest), False
+
+    return getter, paths.format_path(segments)
+
+
+def _field_leaf(path: str, op: str, raw: Any) -> Condition:
+    getter, shown = _field_getter(path)
+    test = _operator(op, raw)
+    operand, written = _operand(raw)
+
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        actual, is_array = getter(ctx)
+        b = operand(ctx)
+        ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
+        if not ok and trace is not None:
+            if is_array:
+                shown_actual = [display_actual(a) for a in actual if not test(a, b)]
+            else:
+                shown_actual = display_actual(actual)
+            trace.append(Explanation(shown, describe_expected(op, written(ctx)), shown_actual))
+        return ok
+
+    return cond
+
+
+def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
+    value = compile_value(raw_value)
+    test = _operator(op, raw)
+    operand, written = _operand(raw)
+    shown = raw_value if isinstance(raw_value, str) else None
+
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        actual = value(ctx)
+        b = operand(ctx)
+        ok = test(actual, b)
+        if not ok and trace is not None:
+            trace.append(
+                Explanation(shown, describe_expected(op, written(ctx)), display_actual(actual))
+            )
+        return ok
+
+    return cond
+
+
+def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any) -> Condition:
+    items_of, scope_prefix, shown = _count_source(spec)
+    where = compile_condition(spec["where"]) if spec.get("where") else None
+    alias = str(spec.get("name") or "")
+    test = _operator(op, raw)
+    operand, written = _operand(raw)
+
+    def matching(ctx: EvalContext) -> list[Any]:
+        items = items_of(ctx)
+        if where is None:
+            return items
+        matched = []
+        saved = dict(ctx.currents)
+        for item in items:
+            ctx.currents[""] = item
+            if alias:
+                ctx.currents[alias] = item
+            if scope_prefix is not None:
+                ctx.field_scopes.append((scope_prefix, item))
+            try:
+                if where(ctx, None):
+                    matched.append(item)
+            finally:
+                if scope_prefix is not None:
+                    ctx.field_scopes.pop()
+        ctx.currents.clear()
+        ctx.currents.update(saved)
+        return matched
+
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        matched = matching(ctx)
+        b = operand(ctx)
+        ok = test(len(matched), b)
+        if not ok and trace is not None:
+            expected = _describe_count(op, written(ctx), shown)
+            trace.append(
+                Explanation(shown, expected, len(matched), tuple(_label(m) for m in matched))
+            )
+        return ok
+
+    return cond
+
+
+def _count_source(
+    spec: Mapping[str, Any],
+) -> tuple[Callable[[EvalContext], list[Any]], tuple[Any, ...] | None, str]:
+    """(items getter, field-scope prefix for field counts, display name)."""
+    if "field" in spec:
+        segments = paths.compile_path(str(spec["field"]))
+        if not segments or segments[-1] != paths.WILDCARD:
+            raise ConditionError(f"count.field must end with [*]: {spec['field']!r}")
+        getter, shown = _field_getter(str(spec["field"]))
+        lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
+
+        def field_items(ctx: EvalContext) -> list[Any]:
+            values, _ = getter(ctx)
+            return [v for v in values if v is not MISSING and v is not None]
+
+        return field_items, lowered, shown
+    if "value" in spec:
+        value = compile_value(spec["value"])
+        return (lambda ctx: paths.iterate(value(ctx))), None, str(spec["value"])
+    if "related" in spec:
+        name = str(spec["related"])
+        impl = RELATED.get(name.lower())
+        if impl is None:
+            known = ", ".join(sorted(RELATED))
+            raise ConditionError(f"unknown related source {name!r} (known: {known})")
+        args = {str(k): compile_value(v) for k, v in (spec.get("with") or {}).items()}
+
+        def related_items(ctx: EvalContext) -> list[Any]:
+            return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})
+
+        return related_items, None, name
+    raise ConditionError("count needs 'field', 'value' or 'related'")
+
+
+def _label(item: Any) -> Any:
+    """How an offending item is named in a finding: its id, else its name, else itself."""
+    if isinstance(item, dict):
+        for key in ("id", "name"):
+            v = paths.get_key(item, key)
+            if isinstance(v, str) and v:
+                return v
+    return item

@@ -1,0 +1,31 @@
+"""What a condition sees while it is evaluated: the resource, its instance, the inventory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from amlguard.scanner.instances import Instance
+    from amlguard.scanner.inventory import Inventory, Row
+    from amlguard.scanner.privatelink import PrivateLinkTable
+
+
+class Undeterminable(Exception):
+    """The data a rule needs is not there; the finding becomes ``error`` with this reason."""
+
+
+@dataclass(slots=True)
+class EvalContext:
+    """One evaluation of one rule against one resource of one instance."""
+
+    resource: Row
+    inventory: Inventory
+    instance: Instance | None
+    params: dict[str, Any]
+    private_link: PrivateLinkTable
+    cloud: str = "AzureCloud"
+    # alias -> current element of a value/related count (``current('alias')``)
+    currents: dict[str, Any] = field(default_factory=dict)
+    # innermost field-count scopes: (lower-cased collection segments, element)
+    field_scopes: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)

@@ -1,0 +1,208 @@
+"""The engine: rules x instances -> findings. No I/O here, so it is fast and easy to test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.conditions import Explanation
+from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.instances import Instance
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Finding, Gap, Status
+from amlguard.scanner.privatelink import PrivateLinkTable, default_table
+from amlguard.scanner.rules import Rule
+from amlguard.scanner.targets import SELECTORS, Target
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Scan-wide evaluation inputs besides rules and inventory."""
+
+    cloud: str = "AzureCloud"
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule id -> values
+    gaps: tuple[Gap, ...] = ()
+    private_link: PrivateLinkTable | None = None
+
+
+class _Formatter(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text.rstrip("/").rsplit("/", 1)[-1] if text.startswith("/") else text
+
+
+def _fields(target: Target, instance: Instance, extra: Mapping[str, Any]) -> _Formatter:
+    row = target.row or {}
+    parts = ids.parse(target.id)
+    ws_parts = ids.parse(instance.id)
+    return _Formatter(
+        {
+            "id": target.id,
+            "name": row.get("name") or parts.name,
+            "type": target.type,
+            "resourceGroup": row.get("resourceGroup") or parts.resource_group,
+            "subscriptionId": row.get("subscriptionId") or parts.subscription_id,
+            "workspace": instance.name,
+            "workspaceId": instance.id,
+            "workspaceResourceGroup": ws_parts.resource_group,
+            "workspaceSubscriptionId": ws_parts.subscription_id,
+            "solutionSubnetId": instance.solution_subnet or "<solution-subnet-id>",
+            **extra,
+        }
+    )
+
+
+def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
+    if not trace:
+        return None, None, None, []
+    first = trace[0]
+    offenders = list(first.offenders)
+    actual = offenders if offenders else first.actual
+    return first.expected, actual, first.path, offenders
+
+
+class Engine:
+    """Evaluates compiled rules over the instances of an inventory."""
+
+    def __init__(self, inventory: Inventory, rules: Iterable[Rule], options: EngineOptions) -> None:
+        self.inventory = inventory
+        self.rules = list(rules)
+        self.options = options
+        self.private_link = options.private_link or default_table()
+        self._params = {
+            r.id: {**r.defaults(), **dict(options.parameters.get(r.id, {}))} for r in self.rules
+        }
+
+    def run(self, instances: Iterable[Instance]) -> list[Finding]:
+        """All findings, ordered by instance, rule and resource."""
+        findings: list[Finding] = []
+        for instance in instances:
+            for rule in self.rules:
+                findings.extend(self.evaluate(rule, instance))
+        return findings
+
+    def evaluate(self, rule: Rule, instance: Instance) -> list[Finding]:
+        """The findings of one rule in one instance."""
+        spec = rule.target
+        selection = SELECTORS[spec["select"].lower()](instance, self.inventory, spec)
+        if not selection.targets:
+            if selection.empty_reason:
+                ws = Target(instance.id, instance.workspace["type"], instance.workspace)
+                return [self._finding(rule, ws, instance, Status.SKIPPED, selection.empty_reason)]
+            return []
+        out = [self._judge(rule, t, instance) for t in selection.targets]
+        return sorted(out, key=lambda f: ids.norm(f.resource_id))
+
+    def _judge(self, rule: Rule, target: Target, instance: Instance) -> Finding:
+        if target.row is None:
+            reason = (
+                f"{target.type or 'resource'} {target.id} is not in the scanned inventory "
+                "(outside the scan scope or deleted)"
+            )
+            return self._gapped(rule, target, instance, Status.ERROR, reason)
+        ctx = EvalContext(
+            resource=target.row,
+            inventory=self.inventory,
+            instance=instance,
+            params=self._params[rule.id],
+            private_link=self.private_link,
+            cloud=self.options.cloud,
+        )
+        try:
+            if rule.where is not None and not rule.where(ctx, None):
+                reason = rule.skip_message or "not applicable to this resource"
+                return self._gapped(rule, target, instance, Status.SKIPPED, reason)
+            if rule.condition(ctx, None):
+                msg = f"{rule.title}: compliant"
+                return self._gapped(rule, target, instance, Status.PASS, msg)
+            trace: list[Explanation] = []
+            rule.condition(ctx, trace)
+        except Undeterminable as exc:
+            return self._gapped(rule, target, instance, Status.ERROR, f"could not be judged: {exc}")
+        expected, actual, path, offenders = _explain(trace)
+        if rule.expected:
+            expected = rule.expected
+        extra = {
+            "path": path or "",
+            "expected": expected,
+            "actual": actual,
+            "offenders": ", ".join(_short(o) for o in offenders) or "none",
+            "count": len(offenders),
+        }
+        message = rule.message.format_map(_fields(target, instance, extra))
+        return self._gapped(
+            rule,
+            target,
+            instance,
+            Status.FAIL,
+            message,
+            expected=expected,
+            actual=actual,
+            path=path,
+            details={"offenders": offenders} if offenders else {},
+        )
+
+    def _gap_for(self, target: Target, instance: Instance) -> Gap | None:
+        subs = {
+            ids.parse(target.id).subscription_id.lower(),
+            ids.parse(instance.id).subscription_id.lower(),
+        }
+        for gap in self.options.gaps:
+            if not gap.scope or gap.scope.lower() in subs:
+                return gap
+        return None
+
+    def _gapped(
+        self,
+        rule: Rule,
+        target: Target,
+        instance: Instance,
+        status: Status,
+        message: str,
+        **kw: Any,
+    ) -> Finding:
+        gap = self._gap_for(target, instance) if self.options.gaps else None
+        if gap is not None and status in (Status.PASS, Status.FAIL, Status.SKIPPED):
+            message = f"scan incomplete, cannot be judged: {gap.reason} (on the data read: {status.value})"
+            status = Status.ERROR
+        return self._finding(rule, target, instance, status, message, **kw)
+
+    def _finding(
+        self,
+        rule: Rule,
+        target: Target,
+        instance: Instance,
+        status: Status,
+        message: str,
+        expected: Any = None,
+        actual: Any = None,
+        path: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Finding:
+        remediation = ""
+        if status in (Status.FAIL, Status.ERROR):
+            fields = _fields(target, instance, {})
+            remediation = rule.remediation.summary.format_map(fields)
+            if rule.remediation.manual:
+                remediation += "\n" + rule.remediation.manual.format_map(fields)
+        return Finding(
+            rule_id=rule.id,
+            rule_name=rule.name,
+            severity=rule.severity,
+            status=status,
+            resource_id=target.id,
+            resource_type=target.type,
+            instance=instance.id,
+            message=message,
+            expected=expected,
+            actual=actual,
+            path=path,
+            remediation=remediation,
+            details=details or {},
+        )

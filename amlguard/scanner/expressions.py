@@ -1,0 +1,168 @@
+"""Bracket expressions in rule values, as in Azure Policy: ``"[parameters('allowed_modes')]"``.
+
+Grammar (deliberately small)::
+
+    expr    := call ( '.' name | '[' integer ']' )*
+    call    := name '(' [ arg ( ',' arg )* ] ')'
+    arg     := 'string' | number | true | false | null | expr
+
+Functions are registered in :mod:`amlguard.scanner.functions`. A string that does not start
+with ``[`` (or starts with ``[[``, the escape) is a literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from amlguard.scanner.context import EvalContext
+from amlguard.scanner.paths import MISSING, get_key
+
+Evaluator = Callable[[EvalContext], Any]
+FunctionImpl = Callable[..., Any]
+
+FUNCTIONS: dict[str, FunctionImpl] = {}
+
+
+class ExpressionError(ValueError):
+    """An expression that does not parse or names an unknown function."""
+
+
+def function(name: str) -> Callable[[FunctionImpl], FunctionImpl]:
+    """Register ``name`` as an expression function taking (ctx, *args)."""
+
+    def register(impl: FunctionImpl) -> FunctionImpl:
+        FUNCTIONS[name.lower()] = impl
+        return impl
+
+    return register
+
+
+def is_expression(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("[")
+        and value.endswith("]")
+        and not value.startswith("[[")
+    )
+
+
+def compile_value(value: Any) -> Evaluator:
+    """An evaluator for a literal or a bracket expression."""
+    if is_expression(value):
+        return _Parser(value[1:-1]).parse()
+    if isinstance(value, str) and value.startswith("[["):
+        literal: Any = value[1:]
+        return lambda ctx: literal
+    return lambda ctx: value
+
+
+_TOKENS = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<punct>[(),.\[\]]))"
+)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            m = _TOKENS.match(text, pos)
+            if not m:
+                raise ExpressionError(f"cannot parse expression [{text}] at position {pos}")
+            kind = m.lastgroup or ""
+            self.tokens.append((kind, m.group(kind)))
+            pos = m.end()
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok[1] != expected):
+            want = expected or "more input"
+            raise ExpressionError(f"expected {want!r} in expression [{self.text}]")
+        self.i += 1
+        return tok
+
+    def parse(self) -> Evaluator:
+        ev = self.expr()
+        if self.peek() is not None:
+            raise ExpressionError(f"unexpected {self.peek()[1]!r} in expression [{self.text}]")  # type: ignore[index]
+        return ev
+
+    def expr(self) -> Evaluator:
+        kind, name = self.take()
+        if kind != "name":
+            raise ExpressionError(f"expected a function name in expression [{self.text}]")
+        impl = FUNCTIONS.get(name.lower())
+        if impl is None:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise ExpressionError(f"unknown function {name!r} in [{self.text}] (known: {known})")
+        self.take("(")
+        args: list[Evaluator] = []
+        if self.peek() and self.peek()[1] != ")":  # type: ignore[index]
+            args.append(self.arg())
+            while self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                self.take(",")
+                args.append(self.arg())
+        self.take(")")
+        ev = _call(impl, args)
+        while self.peek() and self.peek()[1] in (".", "["):  # type: ignore[index]
+            if self.take()[1] == ".":
+                kind, member = self.take()
+                if kind != "name":
+                    raise ExpressionError(f"expected a property name in [{self.text}]")
+                ev = _member(ev, member)
+            else:
+                kind, index = self.take()
+                if kind != "num":
+                    raise ExpressionError(f"expected an index in [{self.text}]")
+                self.take("]")
+                ev = _index(ev, int(index))
+        return ev
+
+    def arg(self) -> Evaluator:
+        kind, text = self.peek() or ("", "")
+        if kind == "str":
+            self.take()
+            literal: Any = text[1:-1].replace("''", "'")
+            return lambda ctx: literal
+        if kind == "num":
+            self.take()
+            number: Any = float(text) if "." in text else int(text)
+            return lambda ctx: number
+        if kind == "name" and text.lower() in ("true", "false", "null"):
+            self.take()
+            constant: Any = {"true": True, "false": False, "null": None}[text.lower()]
+            return lambda ctx: constant
+        return self.expr()
+
+
+def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
+    return lambda ctx: impl(ctx, *[a(ctx) for a in args])
+
+
+def _member(inner: Evaluator, name: str) -> Evaluator:
+    def ev(ctx: EvalContext) -> Any:
+        value = inner(ctx)
+        out = get_key(value, name)
+        return MISSING if out is None else out
+
+    return ev
+
+
+def _index(inner: Evaluator, index: int) -> Evaluator:
+    def ev(ctx: EvalContext) -> Any:
+        value = inner(ctx)
+        if isinstance(value, list) and -len(value) <= index < len(value):
+            return value[index]
+        return MISSING
+
+    return ev

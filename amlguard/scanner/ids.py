@@ -1,0 +1,82 @@
+"""Azure resource ids: parsing and case-insensitive comparison (ids are case-insensitive)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def norm(resource_id: str | None) -> str:
+    """The comparison key of an id: lower-cased, no trailing slash."""
+    if not resource_id:
+        return ""
+    return resource_id.strip().rstrip("/").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceId:
+    """The parts of an ARM id that rules and sources need."""
+
+    subscription_id: str
+    resource_group: str
+    type: str  # lower-cased, e.g. microsoft.network/privateendpoints
+    name: str
+
+
+def parse(resource_id: str) -> ResourceId:
+    """Split an ARM id; missing parts are empty strings (never raises)."""
+    parts = resource_id.strip().strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    sub = rg = ""
+    if "subscriptions" in lowered:
+        i = lowered.index("subscriptions")
+        sub = parts[i + 1] if i + 1 < len(parts) else ""
+    if "resourcegroups" in lowered:
+        i = lowered.index("resourcegroups")
+        rg = parts[i + 1] if i + 1 < len(parts) else ""
+    rtype = ""
+    name = parts[-1] if parts else ""
+    if "providers" in lowered:
+        i = len(lowered) - 1 - lowered[::-1].index("providers")
+        tail = parts[i + 1 :]
+        if tail:
+            namespace = tail[0]
+            # After the namespace, segments alternate type/name: type is every even segment.
+            type_segments = tail[1::2]
+            rtype = "/".join([namespace, *type_segments]).lower()
+            # A provider namespace may itself sit under an outer resource (extension resources).
+    return ResourceId(sub, rg, rtype, name)
+
+
+def resource_group_scope(resource_id: str) -> str:
+    """``/subscriptions/{s}/resourceGroups/{rg}`` of an id, in the id's own casing."""
+    p = parse(resource_id)
+    if not p.subscription_id or not p.resource_group:
+        return ""
+    return f"/subscriptions/{p.subscription_id}/resourceGroups/{p.resource_group}"
+
+
+def covers(scope: str, resource_id: str) -> bool:
+    """True when ``scope`` is ``resource_id`` or one of its ancestors (segment-wise prefix)."""
+    s, r = norm(scope), norm(resource_id)
+    if s in ("", "/"):
+        return scope.strip() == "/"
+    return r == s or r.startswith(s + "/")
+
+
+def parent_of_child(resource_id: str, child_marker: str) -> str:
+    """For ``<parent>/<child_marker>/<name>`` return ``<parent>`` (case-insensitive marker)."""
+    low = resource_id.lower()
+    i = low.rfind("/" + child_marker.lower() + "/")
+    return resource_id[:i] if i >= 0 else ""
+
+
+def vnet_of_subnet(subnet_id: str) -> str:
+    """The virtual network id that holds a subnet id, or '' if it is not a subnet id."""
+    return parent_of_child(subnet_id, "subnets")
+
+
+def guid_tail(role_definition_id: str | None) -> str:
+    """The trailing GUID of a role definition id (the prefix varies; compare by this)."""
+    if not role_definition_id:
+        return ""
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()

@@ -1,0 +1,211 @@
+"""Blueprint instances: a workspace, its associated and integrated resources, its solution subnet.
+
+Assembled once per scan (blueprint.md section 2). Resources that belong to no instance are never
+judged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
+
+ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
+_SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationSelector:
+    """Which resources count as integrated besides the outbound-rule destinations."""
+
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ("microsoft.cognitiveservices/accounts",)
+    kinds: tuple[str, ...] = ("OpenAI", "AIServices")
+    tags: tuple[tuple[str, str], ...] = ()
+    scope: str = "resource_group"  # or "subscription"
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> IntegrationSelector:
+        """Build from the pack/config parameter ``integration_selector``."""
+        if not raw:
+            return cls()
+        default = cls()
+        tags = raw.get("tags") or {}
+        return cls(
+            ids=tuple(str(i) for i in raw.get("ids", [])),
+            types=tuple(str(t).lower() for t in raw.get("types", default.types)),
+            kinds=tuple(str(k) for k in raw.get("kinds", default.kinds)),
+            tags=tuple((str(k), str(v)) for k, v in tags.items()),
+            scope=str(raw.get("scope", default.scope)),
+        )
+
+    def picks(self, row: Row) -> bool:
+        if self.types and row["type"] not in self.types:
+            return False
+        kinds = {k.lower() for k in self.kinds}
+        if kinds and str(row.get("kind") or "").lower() not in kinds:
+            return False
+        row_tags = {str(k).lower(): str(v).lower() for k, v in (row.get("tags") or {}).items()}
+        return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSettings:
+    """Scan-wide knobs of instance assembly (config or rule-pack parameters)."""
+
+    selector: IntegrationSelector = IntegrationSelector()
+    solution_subnet: str | None = None
+
+
+@dataclass(slots=True)
+class Instance:
+    """One blueprint instance; ``id`` is the workspace id."""
+
+    id: str
+    workspace: Row
+    associated: dict[str, str]
+    integrated: list[str]
+    primary_identity: str | None
+    principal_id: str | None
+    solution_subnet: str | None
+    solution_vnet: str | None
+    _view: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.workspace.get("name") or self.id.rsplit("/", 1)[-1])
+
+    def members(self) -> set[str]:
+        """Lower-cased ids of everything this instance owns (the remediation boundary)."""
+        return {ids.norm(i) for i in [self.id, *self.associated.values(), *self.integrated]}
+
+    def view(self) -> dict[str, Any]:
+        """What ``[instance()]`` returns to a rule."""
+        if self._view is None:
+            self._view = {
+                "id": self.id,
+                "name": self.name,
+                **self.associated,
+                "integrated": list(self.integrated),
+                "primaryIdentity": self.primary_identity,
+                "principalId": self.principal_id,
+                "solutionSubnetId": self.solution_subnet,
+                "solutionVnetId": self.solution_vnet,
+            }
+        return self._view
+
+
+def _props(row: Row) -> dict[str, Any]:
+    p = row.get("properties")
+    return p if isinstance(p, dict) else {}
+
+
+def user_outbound_destinations(workspace: Row) -> list[str]:
+    """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
+    rules = (_props(workspace).get("managedNetwork") or {}).get("outboundRules") or {}
+    out = []
+    for rule in rules.values() if isinstance(rules, dict) else []:
+        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "privateendpoint":
+            continue
+        if str(rule.get("category", "")).lower() in _SERVICE_RULE_CATEGORIES:
+            continue
+        dest = (rule.get("destination") or {}).get("serviceResourceId")
+        if dest:
+            out.append(str(dest))
+    return out
+
+
+def _principal(workspace: Row, identity_id: str | None) -> str | None:
+    if not identity_id:
+        return None
+    uais = (workspace.get("identity") or {}).get("userAssignedIdentities") or {}
+    wanted = ids.norm(identity_id)
+    for key, value in uais.items():
+        if ids.norm(key) == wanted and isinstance(value, dict):
+            principal = value.get("principalId")
+            return str(principal) if principal else None
+    return None
+
+
+def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str | None:
+    inbound = inv.endpoints_by_target.get(ids.norm(ws_id), [])
+    ordered = sorted(
+        inbound,
+        key=lambda pair: (
+            _conn_status(pair[1]) != "approved",
+            ids.norm(pair[0]["id"]),
+        ),
+    )
+    for pe, _conn in ordered:
+        subnet = ((_props(pe).get("subnet")) or {}).get("id")
+        if subnet:
+            return str(subnet)
+    votes: Counter[str] = Counter()
+    spelled: dict[str, str] = {}
+    for target in associated:
+        for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
+            subnet = ((_props(pe).get("subnet")) or {}).get("id")
+            if subnet:
+                votes[ids.norm(subnet)] += 1
+                spelled.setdefault(ids.norm(subnet), str(subnet))
+    if not votes:
+        return None
+    best = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return spelled[best]
+
+
+def _conn_status(conn: Row) -> str:
+    props = conn.get("properties") or {}
+    state = props.get("privateLinkServiceConnectionState") or {}
+    return str(state.get("status", "")).lower()
+
+
+def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -> Instance:
+    """Assemble the instance of one workspace row."""
+    props = _props(workspace)
+    ws_id = str(workspace["id"])
+    associated = {role: str(props[role]) for role in ASSOCIATED_ROLES if props.get(role)}
+    assoc_keys = {ids.norm(v) for v in associated.values()}
+
+    candidates = list(user_outbound_destinations(workspace))
+    selector = settings.selector
+    if selector.ids:
+        candidates += list(selector.ids)
+    else:
+        if selector.scope == "subscription":
+            sub = ids.parse(ws_id).subscription_id.lower()
+            pool = [r for t in selector.types for r in inv.of_type(t)]
+            pool = [r for r in pool if str(r.get("subscriptionId", "")).lower() == sub]
+        else:
+            pool = inv.in_resource_group(ids.resource_group_scope(ws_id))
+        candidates += [r["id"] for r in pool if selector.picks(r)]
+    integrated: list[str] = []
+    seen: set[str] = set()
+    for cand in candidates:
+        key = ids.norm(cand)
+        if key and key not in seen and key not in assoc_keys and key != ids.norm(ws_id):
+            seen.add(key)
+            integrated.append(cand)
+
+    primary = props.get("primaryUserAssignedIdentity") or None
+    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, list(associated.values()))
+    return Instance(
+        id=ws_id,
+        workspace=workspace,
+        associated=associated,
+        integrated=integrated,
+        primary_identity=str(primary) if primary else None,
+        principal_id=_principal(workspace, primary),
+        solution_subnet=subnet,
+        solution_vnet=(ids.vnet_of_subnet(subnet) or None) if subnet else None,
+    )
+
+
+def build_instances(inv: Inventory, settings: InstanceSettings | None = None) -> list[Instance]:
+    """Every workspace's instance, in a stable (id) order."""
+    settings = settings or InstanceSettings()
+    workspaces = sorted(inv.of_type(WORKSPACE), key=lambda r: ids.norm(r["id"]))
+    return [build_instance(inv, ws, settings) for ws in workspaces]

@@ -1,0 +1,154 @@
+"""The inventory: rows in Resource Graph's shape, indexed once so every relation is a lookup."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from amlguard.scanner import ids
+
+Row = dict[str, Any]
+
+WORKSPACE = "microsoft.machinelearningservices/workspaces"
+PRIVATE_ENDPOINT = "microsoft.network/privateendpoints"
+DNS_ZONE_GROUP = "microsoft.network/privateendpoints/privatednszonegroups"
+DNS_ZONE = "microsoft.network/privatednszones"
+VNET_LINK = "microsoft.network/privatednszones/virtualnetworklinks"
+NIC = "microsoft.network/networkinterfaces"
+ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
+VNET = "microsoft.network/virtualnetworks"
+
+
+def normalize_row(raw: Row) -> Row:
+    """Fill what rules rely on: lower-case ``type``; ``subscriptionId``/``resourceGroup`` from the id.
+
+    A plain ARM GET body becomes a row; a row already in Resource Graph's shape is kept as is.
+    """
+    row = dict(raw)
+    rid = str(row.get("id") or "")
+    rtype = row.get("type")
+    if rtype:
+        row["type"] = str(rtype).lower()
+    else:
+        row["type"] = ids.parse(rid).type if rid else ""
+    if rid and (not row.get("subscriptionId") or not row.get("resourceGroup")):
+        parts = ids.parse(rid)
+        row.setdefault("subscriptionId", parts.subscription_id)
+        if not row.get("subscriptionId"):
+            row["subscriptionId"] = parts.subscription_id
+        if not row.get("resourceGroup"):
+            row["resourceGroup"] = parts.resource_group.lower()
+    if "name" not in row and rid:
+        row["name"] = rid.rstrip("/").rsplit("/", 1)[-1]
+    if row["type"] == ROLE_ASSIGNMENT:
+        props = row.get("properties") or {}
+        if isinstance(props, dict) and not props.get("scope") and rid:
+            # A role assignment's scope is everything before its /providers/Microsoft.Authorization.
+            scope = ids.parent_of_child(rid, "providers/microsoft.authorization/roleassignments")
+            row["properties"] = {**props, "scope": scope or "/"}
+    return row
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class Inventory:
+    """All rows of a scan with the indexes rules use; built once, read many times."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self.by_id: dict[str, Row] = {}
+        self.by_type: dict[str, list[Row]] = defaultdict(list)
+        self.by_resource_group: dict[str, list[Row]] = defaultdict(list)
+        # private endpoint connections, from the endpoint's side: target id -> [(pe row, connection)]
+        self.endpoints_by_target: dict[str, list[tuple[Row, Row]]] = defaultdict(list)
+        self.zone_groups_by_endpoint: dict[str, list[Row]] = defaultdict(list)
+        self.links_by_zone: dict[str, list[Row]] = defaultdict(list)
+        self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
+        self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
+        for raw in rows:
+            row = normalize_row(raw)
+            key = ids.norm(row.get("id"))
+            if key:
+                # Overlapping snapshot files: the later row with the same id wins.
+                self.by_id[key] = row
+        for row in self.by_id.values():
+            self._index(row)
+
+    def _index(self, row: Row) -> None:
+        rtype = row["type"]
+        self.by_type[rtype].append(row)
+        rg = ids.norm(ids.resource_group_scope(row["id"]))
+        if rg:
+            self.by_resource_group[rg].append(row)
+        indexer = _INDEXERS.get(rtype)
+        if indexer:
+            indexer(self, row)
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.by_id.values())
+
+    def get(self, resource_id: str | None) -> Row | None:
+        """The row with this id (case-insensitive), or None."""
+        return self.by_id.get(ids.norm(resource_id)) if resource_id else None
+
+    def of_type(self, rtype: str) -> list[Row]:
+        return self.by_type.get(rtype.lower(), [])
+
+    def in_resource_group(self, scope: str) -> list[Row]:
+        return self.by_resource_group.get(ids.norm(scope), [])
+
+
+def _index_private_endpoint(inv: Inventory, row: Row) -> None:
+    props = _dict(row.get("properties"))
+    for conn in _list(props.get("privateLinkServiceConnections")) + _list(
+        props.get("manualPrivateLinkServiceConnections")
+    ):
+        target = _dict(_dict(conn).get("properties")).get("privateLinkServiceId")
+        if target:
+            inv.endpoints_by_target[ids.norm(target)].append((row, conn))
+
+
+def _index_zone_group(inv: Inventory, row: Row) -> None:
+    endpoint = ids.parent_of_child(row["id"], "privateDnsZoneGroups")
+    if endpoint:
+        inv.zone_groups_by_endpoint[ids.norm(endpoint)].append(row)
+
+
+def _index_vnet_link(inv: Inventory, row: Row) -> None:
+    zone = ids.parent_of_child(row["id"], "virtualNetworkLinks")
+    if zone:
+        inv.links_by_zone[ids.norm(zone)].append(row)
+
+
+def _index_nic(inv: Inventory, row: Row) -> None:
+    seen: set[str] = set()
+    for cfg in _list(_dict(row.get("properties")).get("ipConfigurations")):
+        subnet = _dict(_dict(_dict(cfg).get("properties")).get("subnet")).get("id")
+        vnet = ids.norm(ids.vnet_of_subnet(subnet or ""))
+        if vnet and vnet not in seen:
+            seen.add(vnet)
+            inv.nics_by_vnet[vnet].append(row)
+
+
+def _index_role_assignment(inv: Inventory, row: Row) -> None:
+    principal = _dict(row.get("properties")).get("principalId")
+    if principal:
+        inv.assignments_by_principal[str(principal).lower()].append(row)
+
+
+_INDEXERS = {
+    PRIVATE_ENDPOINT: _index_private_endpoint,
+    DNS_ZONE_GROUP: _index_zone_group,
+    VNET_LINK: _index_vnet_link,
+    NIC: _index_nic,
+    ROLE_ASSIGNMENT: _index_role_assignment,
+}

@@ -1,0 +1,129 @@
+"""Values that cross module boundaries: severities, statuses, findings and scan results."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from amlguard.scanner.instances import Instance
+
+
+class Severity(enum.IntEnum):
+    """Rule severity; the integer order makes thresholds a comparison."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (one of: {names})") from None
+
+
+class Status(str, enum.Enum):
+    """Outcome of one rule on one resource of one instance."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SUPPRESSED = "suppressed"
+    SKIPPED = "skipped"
+
+
+ABSENT_TEXT = "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding per (rule, resource judged, instance); see blueprint.md section 4."""
+
+    rule_id: str
+    rule_name: str
+    severity: Severity
+    status: Status
+    resource_id: str
+    resource_type: str
+    instance: str
+    message: str
+    expected: Any = None
+    actual: Any = None
+    path: str | None = None
+    remediation: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity of a finding across scans: rule, resource and instance, lower-cased."""
+        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape (``findings.schema.json``)."""
+        return {
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "severity": self.severity.label,
+            "status": self.status.value,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "instance": self.instance,
+            "message": self.message,
+            "expected": self.expected,
+            "actual": self.actual,
+            "path": self.path,
+            "remediation": self.remediation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Something a scan could not read; every finding it touches is ``error``."""
+
+    reason: str
+    scope: str = ""
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    """Where the inventory came from, and how complete and costly that was."""
+
+    kind: str
+    description: str
+    gaps: list[Gap] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Everything reports need: the findings plus the context they were produced in."""
+
+    findings: list[Finding]
+    source: SourceInfo
+    pack_version: str
+    pack_hash: str
+    scan_time: str
+    instances: list[Instance]
+    rules: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for f in self.findings:
+            out[f.status.value] += 1
+        return out

@@ -1,0 +1,250 @@
+"""The engine primitives rules invoke by name: expression functions and ``related`` sources.
+
+These cover what plain conditions cannot say (blueprint.md section 2): follow an id, the private
+endpoints of a resource with their DNS zones, role assignments covering a scope, the instance's
+associated and integrated resources, DNS zone links and network interfaces of a VNet. Every
+lookup is an index hit on the :class:`~amlguard.scanner.inventory.Inventory`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.conditions import related_source
+from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.expressions import function
+from amlguard.scanner.inventory import Row
+from amlguard.scanner.paths import MISSING, compile_path, get_key, resolve, resolve_all
+
+
+def _present(value: Any) -> bool:
+    return value is not MISSING and value is not None and value != ""
+
+
+def _props(row: Any) -> dict[str, Any]:
+    p = row.get("properties") if isinstance(row, dict) else None
+    return p if isinstance(p, dict) else {}
+
+
+# ---------------------------------------------------------------- expression functions
+
+
+@function("parameters")
+def _parameters(ctx: EvalContext, name: str) -> Any:
+    value = ctx.params.get(name, MISSING)
+    return value
+
+
+@function("current")
+def _current(ctx: EvalContext, alias: str = "") -> Any:
+    if alias not in ctx.currents:
+        raise Undeterminable(f"current({alias!r}) used outside a count that names it")
+    return ctx.currents[alias]
+
+
+@function("field")
+def _field(ctx: EvalContext, path: str) -> Any:
+    segments = compile_path(path)
+    if "*" in segments:
+        return resolve_all(ctx.resource, segments)
+    return resolve(ctx.resource, segments)
+
+
+@function("instance")
+def _instance(ctx: EvalContext) -> Any:
+    return ctx.instance.view() if ctx.instance else MISSING
+
+
+@function("resource")
+def _resource(ctx: EvalContext, resource_id: Any) -> Any:
+    """Follow an id to the row it names (MISSING when it is not in the inventory)."""
+    if not isinstance(resource_id, str) or not resource_id:
+        return MISSING
+    row = ctx.inventory.get(resource_id)
+    return row if row is not None else MISSING
+
+
+@function("keys")
+def _keys(ctx: EvalContext, value: Any) -> Any:
+    return list(value.keys()) if isinstance(value, dict) else []
+
+
+@function("length")
+def _length(ctx: EvalContext, value: Any) -> Any:
+    return len(value) if isinstance(value, (list, dict, str)) else 0
+
+
+@function("privateDnsZones")
+def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
+    """The zones an endpoint of the judged resource needs for ``group_id`` (cloud-aware)."""
+    row = ctx.resource
+    return ctx.private_link.zones(row["type"], row.get("kind"), group_id, ctx.cloud)
+
+
+# ---------------------------------------------------------------- related sources
+
+
+def _zone_ids(ctx: EvalContext, endpoint_id: str) -> list[str]:
+    out: list[str] = []
+    for group in ctx.inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
+        for cfg in _props(group).get("privateDnsZoneConfigs") or []:
+            zone = _props(cfg).get("privateDnsZoneId")
+            if zone:
+                out.append(str(zone))
+    return out
+
+
+def _endpoint_item(ctx: EvalContext, pe: Row, conn: Row) -> dict[str, Any]:
+    props = _props(pe)
+    subnet = str((props.get("subnet") or {}).get("id") or "")
+    state = (_props(conn).get("privateLinkServiceConnectionState") or {}).get("status")
+    zone_ids = _zone_ids(ctx, pe["id"])
+    return {
+        "id": pe["id"],
+        "name": pe.get("name"),
+        "found": True,
+        "groupIds": list(_props(conn).get("groupIds") or []),
+        "status": state,
+        "subnetId": subnet or MISSING,
+        "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
+        "zoneIds": zone_ids,
+        "zones": [z.rstrip("/").rsplit("/", 1)[-1].lower() for z in zone_ids],
+    }
+
+
+@related_source("privateEndpoints")
+def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
+    """The private endpoints that point at a resource (default: the judged one).
+
+    Joins the endpoint side (endpoint rows naming the target) with the target side (the target's
+    ``privateEndpointConnections``, whose status is authoritative). An endpoint the target lists
+    but the inventory lacks appears with ``found: false``.
+    """
+    row = ctx.resource if target in (None, MISSING) else ctx.inventory.get(str(target))
+    target_id = str(target) if target not in (None, MISSING) else str(ctx.resource["id"])
+    items: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):
+        key = ids.norm(pe["id"])
+        if key not in items:
+            order.append(key)
+            items[key] = _endpoint_item(ctx, pe, conn)
+    for conn in _props(row).get("privateEndpointConnections") or [] if row else []:
+        cprops = _props(conn)
+        pe_id = (cprops.get("privateEndpoint") or {}).get("id")
+        status = (cprops.get("privateLinkServiceConnectionState") or {}).get("status")
+        if not pe_id:
+            continue
+        key = ids.norm(pe_id)
+        if key in items:
+            items[key]["status"] = status
+            continue
+        order.append(key)
+        items[key] = {
+            "id": pe_id,
+            "name": str(pe_id).rsplit("/", 1)[-1],
+            "found": False,
+            "groupIds": [],
+            "status": status,
+            "subnetId": MISSING,
+            "vnetId": MISSING,
+            "zoneIds": [],
+            "zones": [],
+        }
+    return [items[k] for k in order]
+
+
+def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
+    row = ctx.inventory.get(resource_id)
+    rtype = row["type"] if row else ids.parse(resource_id).type
+    kind = row.get("kind") if row else None
+    group_ids = ctx.private_link.group_ids(rtype, kind)
+    view: dict[str, Any] = {
+        "id": row["id"] if row else resource_id,
+        "name": resource_id.rstrip("/").rsplit("/", 1)[-1],
+        "type": rtype,
+        "kind": kind if kind else MISSING,
+        "found": row is not None,
+        "groupIds": group_ids if group_ids is not None else MISSING,
+    }
+    if role:
+        view["role"] = role
+    return view
+
+
+@related_source("integratedResources")
+def integrated_resources(ctx: EvalContext) -> list[Any]:
+    """The instance's integrated resources: id, type, kind, found, and their valid group ids."""
+    if ctx.instance is None:
+        return []
+    return [_target_view(ctx, rid) for rid in ctx.instance.integrated]
+
+
+@related_source("instanceResources")
+def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = False) -> list[Any]:
+    """The instance's linked associated resources (``roles``, default all), and its
+    integrated resources too when ``integrated`` is true."""
+    if ctx.instance is None:
+        return []
+    wanted = {str(r).lower() for r in roles} if isinstance(roles, list) else None
+    out = [
+        _target_view(ctx, rid, role)
+        for role, rid in ctx.instance.associated.items()
+        if wanted is None or role.lower() in wanted
+    ]
+    if integrated is True:
+        out += [_target_view(ctx, rid, "integrated") for rid in ctx.instance.integrated]
+    return out
+
+
+@related_source("roleAssignments")
+def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = None) -> list[Any]:
+    """Assignments of ``principal`` (of role ``role``, by GUID) whose scope covers ``scope``."""
+    if not _present(principal):
+        raise Undeterminable(
+            "the principal id of the primary user-assigned identity is not in the workspace row"
+        )
+    wanted_role = ids.guid_tail(str(role)) if _present(role) else ""
+    out = []
+    for ra in ctx.inventory.assignments_by_principal.get(str(principal).lower(), []):
+        props = _props(ra)
+        if wanted_role and ids.guid_tail(props.get("roleDefinitionId")) != wanted_role:
+            continue
+        if ids.covers(str(props.get("scope") or ""), str(scope)):
+            out.append({"id": ra["id"], "scope": props.get("scope"), **props})
+    return out
+
+
+@related_source("vnetLinks")
+def vnet_links(ctx: EvalContext, zone: Any = None) -> list[Any]:
+    """The virtual network links of a private DNS zone (default: the judged one)."""
+    zone_id = str(zone) if _present(zone) else str(ctx.resource["id"])
+    return [
+        {
+            "id": link["id"],
+            "name": link.get("name"),
+            "vnetId": (_props(link).get("virtualNetwork") or {}).get("id") or MISSING,
+        }
+        for link in ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
+    ]
+
+
+@related_source("networkInterfaces")
+def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
+    """Network interfaces with an IP configuration in a VNet (default: the judged one)."""
+    vnet_id = str(vnet) if _present(vnet) else str(ctx.resource["id"])
+    key = ids.norm(vnet_id)
+    out = []
+    for nic in ctx.inventory.nics_by_vnet.get(key, []):
+        public = []
+        for cfg in _props(nic).get("ipConfigurations") or []:
+            cprops = _props(cfg)
+            subnet = (cprops.get("subnet") or {}).get("id") or ""
+            if ids.norm(ids.vnet_of_subnet(subnet)) != key:
+                continue
+            pip = get_key(cprops.get("publicIPAddress"), "id")
+            if _present(pip):
+                public.append(pip)
+        out.append({"id": nic["id"], "name": nic.get("name"), "publicIpAddressIds": public})
+    return out

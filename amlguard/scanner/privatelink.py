@@ -1,0 +1,61 @@
+"""The data-driven table of private-endpoint group ids and DNS zones (policies/private_link.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    type: str
+    kinds: frozenset[str]
+    groups: dict[str, dict[str, tuple[str, ...]]]  # groupId (lower) -> cloud -> zones
+
+
+class PrivateLinkTable:
+    """Which group ids a resource type offers, and which private DNS zones each needs."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._entries: list[_Entry] = []
+        self._group_names: dict[str, str] = {}
+        for raw in data.get("targets", []):
+            groups: dict[str, dict[str, tuple[str, ...]]] = {}
+            for group, clouds in (raw.get("groups") or {}).items():
+                self._group_names[group.lower()] = group
+                groups[group.lower()] = {c.lower(): tuple(z) for c, z in clouds.items()}
+            kinds = frozenset(k.lower() for k in raw.get("kinds", []))
+            self._entries.append(_Entry(raw["type"].lower(), kinds, groups))
+
+    def _entry(self, rtype: str, kind: str | None) -> _Entry | None:
+        rtype, kind_l = rtype.lower(), (kind or "").lower()
+        for entry in self._entries:
+            if entry.type == rtype and (not entry.kinds or kind_l in entry.kinds):
+                return entry
+        return None
+
+    def group_ids(self, rtype: str, kind: str | None = None) -> list[str] | None:
+        """The group ids a target type offers, in the table's spelling; None if unknown."""
+        entry = self._entry(rtype, kind)
+        if entry is None:
+            return None
+        return [self._group_names[g] for g in entry.groups]
+
+    def zones(self, rtype: str, kind: str | None, group_id: str, cloud: str) -> list[str]:
+        """The private DNS zone names an endpoint for ``group_id`` needs; [] if unknown."""
+        entry = self._entry(rtype, kind)
+        if entry is None:
+            return []
+        clouds = entry.groups.get(group_id.lower(), {})
+        return list(clouds.get(cloud.lower(), ()))
+
+
+@lru_cache(maxsize=1)
+def default_table() -> PrivateLinkTable:
+    """The table shipped in the package."""
+    text = resources.files("amlguard").joinpath("policies/private_link.yaml").read_text("utf-8")
+    return PrivateLinkTable(yaml.safe_load(text))

@@ -1,0 +1,145 @@
+"""One scan: source -> inventory -> instances -> engine -> findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.errors import InputError
+from amlguard.scanner import inventory as inv_types
+from amlguard.scanner.engine import Engine, EngineOptions
+from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import ScanResult, Severity
+from amlguard.scanner.rules import Rule, RulePack
+from amlguard.scanner.sources.interface import Needs, Source
+
+STORAGE = "microsoft.storage/storageaccounts"
+KEY_VAULT = "microsoft.keyvault/vaults"
+REGISTRY = "microsoft.containerregistry/registries"
+APP_INSIGHTS = "microsoft.insights/components"
+COGNITIVE = "microsoft.cognitiveservices/accounts"
+
+# What each selector and related source reads, so a live source fetches only that.
+_SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
+    "workspace": (inv_types.WORKSPACE,),
+    "associated": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS),
+    "integrated": (COGNITIVE,),
+    "associatedandintegrated": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS, COGNITIVE),
+    "solutionvnet": (inv_types.PRIVATE_ENDPOINT,),
+    "instancednszones": (
+        inv_types.DNS_ZONE,
+        inv_types.PRIVATE_ENDPOINT,
+        inv_types.DNS_ZONE_GROUP,
+    ),
+}
+_RELATED_TYPES: dict[str, tuple[str, ...]] = {
+    "privateendpoints": (inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
+    "integratedresources": (COGNITIVE,),
+    "instanceresources": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS, COGNITIVE),
+    "roleassignments": (inv_types.ROLE_ASSIGNMENT,),
+    "vnetlinks": (inv_types.VNET_LINK,),
+    "networkinterfaces": (inv_types.NIC,),
+}
+
+
+def _related_names(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("related"), str):
+            yield node["related"].lower()
+        for value in node.values():
+            yield from _related_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _related_names(value)
+
+
+def needs_of(
+    rules: Iterable[Rule], parameters: Mapping[str, Mapping[str, Any]] | None = None
+) -> Needs:
+    """The resource types (and approver roles) the given rules read; the workspace always."""
+    types: set[str] = {inv_types.WORKSPACE, inv_types.PRIVATE_ENDPOINT}
+    roles: set[str] = set()
+    for rule in rules:
+        types.update(_SELECTOR_TYPES.get(rule.target["select"].lower(), ()))
+        for name in _related_names(rule.raw):
+            types.update(_RELATED_TYPES.get(name, ()))
+            if name == "roleassignments":
+                values = {**rule.defaults(), **dict((parameters or {}).get(rule.id, {}))}
+                if values.get("role_definition_id"):
+                    roles.add(str(values["role_definition_id"]).rsplit("/", 1)[-1].lower())
+    return Needs(types=tuple(sorted(types)), role_definition_ids=tuple(sorted(roles)))
+
+
+def select_rules(
+    pack: RulePack, rule_ids: Iterable[str] = (), min_severity: Severity | None = None
+) -> list[Rule]:
+    """The rules a scan runs: ``--rule`` ids (unknown ones are an error) and ``--severity``."""
+    chosen = pack.rules
+    wanted = [r.upper() for r in rule_ids]
+    if wanted:
+        unknown = [r for r in wanted if pack.get(r) is None]
+        if unknown:
+            raise InputError(
+                f"unknown rule id(s): {', '.join(unknown)} (see 'amlguard policies list')"
+            )
+        chosen = [r for r in chosen if r.id in wanted]
+    if min_severity is not None:
+        chosen = [r for r in chosen if r.severity >= min_severity]
+    return chosen
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    """Everything besides the source and the rules that shapes a scan."""
+
+    cloud: str = "AzureCloud"
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    integration_selector: dict[str, Any] | None = None
+    solution_subnet: str | None = None
+
+
+def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
+    """Instance assembly settings: config/flags over the pack's defaults."""
+    defaults = pack.settings.get("instance_parameters", {})
+    selector = options.integration_selector or defaults.get("integration_selector", {}).get(
+        "default"
+    )
+    subnet = options.solution_subnet or defaults.get("solution_subnet", {}).get("default")
+    return InstanceSettings(IntegrationSelector.from_mapping(selector), subnet)
+
+
+def run_scan(
+    source: Source,
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Collect, index, assemble and evaluate; the result carries everything reports need."""
+    options = options or ScanOptions()
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    collected = source.collect(needs_of(rules, options.parameters), progress)
+    inventory = Inventory(collected.rows)
+    instances = build_instances(inventory, instance_settings(pack, options))
+    engine = Engine(
+        inventory,
+        rules,
+        EngineOptions(
+            cloud=options.cloud,
+            parameters=options.parameters,
+            gaps=tuple(collected.info.gaps),
+        ),
+    )
+    findings = engine.run(instances)
+    return ScanResult(
+        findings=findings,
+        source=collected.info,
+        pack_version=pack.version,
+        pack_hash=pack.digest,
+        scan_time=started.isoformat().replace("+00:00", "Z"),
+        instances=instances,
+        rules=rules,
+    )

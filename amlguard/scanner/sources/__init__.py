@@ -1,0 +1,1 @@
+"""Where inventory rows come from: snapshot files, or Azure Resource Graph."""

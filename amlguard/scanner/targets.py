@@ -1,0 +1,114 @@
+"""Target selectors: which resources of an instance a rule judges (``target:`` in a rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
+from amlguard.scanner.inventory import VNET, Inventory, Row
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resource to judge; ``row`` is None when the instance names it but the scan lacks it."""
+
+    id: str
+    type: str
+    row: Row | None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The targets of one rule in one instance; ``empty_reason`` explains an empty selection."""
+
+    targets: list[Target]
+    empty_reason: str | None = None
+
+
+Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
+SELECTORS: dict[str, Selector] = {}
+
+
+def selector(name: str) -> Callable[[Selector], Selector]:
+    """Register a target selector under ``name``."""
+
+    def register(impl: Selector) -> Selector:
+        SELECTORS[name.lower()] = impl
+        return impl
+
+    return register
+
+
+def _target(inv: Inventory, resource_id: str) -> Target:
+    row = inv.get(resource_id)
+    rtype = row["type"] if row else ids.parse(resource_id).type
+    return Target(row["id"] if row else resource_id, rtype, row)
+
+
+def _filter_types(targets: list[Target], spec: dict[str, Any]) -> list[Target]:
+    types = {str(t).lower() for t in spec.get("types", [])}
+    return [t for t in targets if not types or t.type in types]
+
+
+@selector("workspace")
+def _workspace(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    return Selection([Target(instance.id, instance.workspace["type"], instance.workspace)])
+
+
+@selector("associated")
+def _associated(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    roles = [r.lower() for r in spec.get("roles", ASSOCIATED_ROLES)]
+    targets = [
+        _target(inv, rid) for role, rid in instance.associated.items() if role.lower() in roles
+    ]
+    return Selection(_filter_types(targets, spec))
+
+
+@selector("integrated")
+def _integrated(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    return Selection(_filter_types([_target(inv, rid) for rid in instance.integrated], spec))
+
+
+@selector("associatedAndIntegrated")
+def _associated_and_integrated(
+    instance: Instance, inv: Inventory, spec: dict[str, Any]
+) -> Selection:
+    first = _associated(instance, inv, spec).targets
+    seen = {ids.norm(t.id) for t in first}
+    rest = [t for t in _integrated(instance, inv, spec).targets if ids.norm(t.id) not in seen]
+    return Selection(first + rest)
+
+
+_NO_VNET = (
+    "no solution VNet could be determined: the workspace has no inbound private endpoint and "
+    "its associated resources have none (set solution_subnet to name it)"
+)
+
+
+@selector("solutionVnet")
+def _solution_vnet(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    if not instance.solution_vnet:
+        return Selection([], _NO_VNET)
+    row = inv.get(instance.solution_vnet)
+    # The VNet row itself is not needed to judge what is attached to it.
+    stand_in = row or {"id": instance.solution_vnet, "type": VNET, "name": ""}
+    return Selection([Target(instance.solution_vnet, VNET, stand_in)])
+
+
+@selector("instanceDnsZones")
+def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """Private DNS zones used by the endpoints of the instance's workspace and its resources."""
+    if not instance.solution_vnet:
+        return Selection([], _NO_VNET)
+    zones: dict[str, str] = {}
+    for member in [instance.id, *instance.associated.values(), *instance.integrated]:
+        for pe, _conn in inv.endpoints_by_target.get(ids.norm(member), []):
+            for group in inv.zone_groups_by_endpoint.get(ids.norm(pe["id"]), []):
+                for cfg in (group.get("properties") or {}).get("privateDnsZoneConfigs") or []:
+                    zone = (cfg.get("properties") or {}).get("privateDnsZoneId")
+                    if zone:
+                        zones.setdefault(ids.norm(zone), str(zone))
+    return Selection([_target(inv, z) for _, z in sorted(zones.items())])

@@ -1,0 +1,126 @@
+"""YAML and JSON-Schema validation that reports ``file:line:col: message`` for every problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Location = tuple[int, int]  # 1-based line and column
+Locations = dict[tuple[Any, ...], Location]
+
+
+class YamlProblems(Exception):
+    """Collected problems of one or more files, each already formatted with its position."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _mark(node: yaml.Node) -> Location:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct(
+    node: yaml.Node, path: tuple[Any, ...], locs: Locations, problems: list[str], name: str
+) -> Any:
+    locs[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, (*path, "<key>"), {}, problems, name)
+            if isinstance(key, (list, dict)):
+                line, col = _mark(key_node)
+                problems.append(f"{name}:{line}:{col}: a mapping key must be a scalar")
+                continue
+            if key in out:
+                line, col = _mark(key_node)
+                problems.append(f"{name}:{line}:{col}: duplicate key {key!r}")
+            out[key] = _construct(value_node, (*path, key), locs, problems, name)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(item, (*path, i), locs, problems, name) for i, item in enumerate(node.value)
+        ]
+    return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
+
+
+def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
+    """Parse one YAML document, returning the data and the position of every node."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblems([f"{name}:{where}: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblems([f"{name}:1:1: {exc}"]) from None
+    if node is None:
+        return None, {(): (1, 1)}
+    locs: Locations = {}
+    problems: list[str] = []
+    try:
+        data = _construct(node, (), locs, problems, name)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        raise YamlProblems([f"{name}:{where}: {exc.problem}"]) from None
+    if problems:
+        raise YamlProblems(problems)
+    return data, locs
+
+
+def position(locs: Locations, path: Iterable[Any]) -> Location:
+    """The position of the deepest existing node along ``path``."""
+    parts = tuple(path)
+    while parts and parts not in locs:
+        parts = parts[:-1]
+    return locs.get(parts, (1, 1))
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``amlguard/policies/schemas``."""
+    text = resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def validate(data: Any, schema_name: str, locs: Locations, name: str) -> list[str]:
+    """Every schema violation as ``file:line:col: message`` (best error of each branch)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    validator = Draft202012Validator(schema(schema_name))
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        shown = best_match([error]) if error.context else error
+        line, col = position(locs, shown.absolute_path)
+        where = "/".join(str(p) for p in shown.absolute_path) or "document"
+        problems.append(f"{name}:{line}:{col}: {where}: {_message(shown)}")
+    return problems
+
+
+def _message(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown key")
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return "expected exactly one of the allowed forms here (" + str(error.message)[:160] + ")"
+    return str(error.message)
+
+
+def read_text(path: Path) -> str:
+    """A file's text, with a clear error for an unreadable or non-UTF-8 file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblems([f"{path}:1:1: not UTF-8 text ({exc.reason})"]) from None
+    except OSError as exc:
+        raise YamlProblems([f"{path}: cannot read: {exc.strerror}"]) from None

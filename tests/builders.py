@@ -1,0 +1,411 @@
+"""Estate builders: blueprint instances as Resource Graph rows, with knobs for drift.
+
+Tests, the example estates and the benchmark generator all build estates here instead of
+pasting JSON. ``blueprint()`` returns a fully compliant instance (the seed article's
+deployment); tests then change one thing and assert one rule flips.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+APPROVER_ROLE = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+Row = dict[str, Any]
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def rid(sub: str, rg: str, provider_type: str, name: str) -> str:
+    """An ARM id in Azure's usual casing."""
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider_type}/{name}"
+
+
+def row(
+    resource_id: str,
+    rtype: str,
+    location: str = "westeurope",
+    properties: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Row:
+    """A row in Resource Graph's shape (lower-case type; id keeps its casing)."""
+    parts = resource_id.split("/")
+    out: Row = {
+        "id": resource_id,
+        "name": parts[-1],
+        "type": rtype.lower(),
+        "kind": extra.pop("kind", ""),
+        "location": location,
+        "resourceGroup": parts[4].lower() if len(parts) > 4 else "",
+        "subscriptionId": parts[2] if len(parts) > 2 else "",
+        "tenantId": TENANT,
+        "sku": extra.pop("sku", None),
+        "identity": extra.pop("identity", None),
+        "properties": properties or {},
+        "tags": extra.pop("tags", {}),
+    }
+    out.update(extra)
+    return out
+
+
+def connection(target_id: str, group: str, status: str = "Approved", name: str = "conn") -> Row:
+    return {
+        "id": f"{target_id}/privateLinkServiceConnections/{name}",
+        "name": name,
+        "properties": {
+            "privateLinkServiceId": target_id,
+            "groupIds": [group],
+            "privateLinkServiceConnectionState": {
+                "status": status,
+                "description": "Auto-approved",
+                "actionsRequired": "None",
+            },
+        },
+    }
+
+
+@dataclass
+class Instance:
+    """The rows of one blueprint instance, by role, so tests can drift one piece."""
+
+    sub: str
+    rg: str
+    prefix: str
+    workspace: Row
+    identity: Row
+    storage: Row
+    keyvault: Row
+    registry: Row
+    insights: Row
+    openai: Row
+    vnet: Row
+    endpoints: dict[str, Row] = field(default_factory=dict)  # key: target role + group
+    zone_groups: dict[str, Row] = field(default_factory=dict)
+    zones: dict[str, Row] = field(default_factory=dict)  # zone name -> row
+    links: dict[str, Row] = field(default_factory=dict)
+    nics: list[Row] = field(default_factory=list)
+    role_assignments: list[Row] = field(default_factory=list)
+    extra: list[Row] = field(default_factory=list)
+
+    @property
+    def subnet_id(self) -> str:
+        return f"{self.vnet['id']}/subnets/snet-endpoints"
+
+    @property
+    def principal_id(self) -> str:
+        return str(self.identity["properties"]["principalId"])
+
+    def rows(self) -> list[Row]:
+        out = [
+            self.workspace,
+            self.identity,
+            self.storage,
+            self.keyvault,
+            self.registry,
+            self.insights,
+            self.openai,
+            self.vnet,
+        ]
+        out += list(self.endpoints.values()) + list(self.zone_groups.values())
+        out += list(self.zones.values()) + list(self.links.values())
+        out += self.nics + self.role_assignments + self.extra
+        return [copy.deepcopy(r) for r in out]
+
+    # ---- drift knobs used by tests and the drifted example
+    def remove_endpoint(self, key: str) -> None:
+        pe = self.endpoints.pop(key)
+        self.zone_groups.pop(key, None)
+        target = pe["properties"]["privateLinkServiceConnections"][0]["properties"][
+            "privateLinkServiceId"
+        ]
+        for target_row in self._all():
+            if target_row["id"] == target:
+                conns = target_row["properties"].get("privateEndpointConnections", [])
+                target_row["properties"]["privateEndpointConnections"] = [
+                    c for c in conns if c["properties"]["privateEndpoint"]["id"] != pe["id"]
+                ]
+
+    def _all(self) -> list[Row]:
+        return [self.workspace, self.storage, self.keyvault, self.registry, self.openai]
+
+
+def _endpoint(
+    inst_sub: str, rg: str, name: str, target: Row, group: str, subnet_id: str, location: str
+) -> Row:
+    pe_id = rid(inst_sub, rg, "Microsoft.Network/privateEndpoints", name)
+    pe = row(
+        pe_id,
+        "microsoft.network/privateendpoints",
+        location,
+        {
+            "provisioningState": "Succeeded",
+            "privateLinkServiceConnections": [connection(target["id"], group, name=name)],
+            "manualPrivateLinkServiceConnections": [],
+            "subnet": {"id": subnet_id},
+            "networkInterfaces": [
+                {"id": rid(inst_sub, rg, "Microsoft.Network/networkInterfaces", f"{name}.nic")}
+            ],
+        },
+    )
+    target["properties"].setdefault("privateEndpointConnections", []).append(
+        {
+            "id": f"{target['id']}/privateEndpointConnections/{name}",
+            "name": name,
+            "type": target["type"] + "/privateendpointconnections",
+            "properties": {
+                "privateEndpoint": {"id": pe_id},
+                "privateLinkServiceConnectionState": {
+                    "status": "Approved",
+                    "description": "Auto-approved",
+                    "actionsRequired": "None",
+                },
+                "provisioningState": "Succeeded",
+            },
+        }
+    )
+    return pe
+
+
+def _zone_group(pe: Row, zone_ids: list[str]) -> Row:
+    return row(
+        f"{pe['id']}/privateDnsZoneGroups/default",
+        "microsoft.network/privateendpoints/privatednszonegroups",
+        pe["location"],
+        {
+            "provisioningState": "Succeeded",
+            "privateDnsZoneConfigs": [
+                {
+                    "name": z.rsplit("/", 1)[-1].replace(".", "-"),
+                    "properties": {"privateDnsZoneId": z},
+                }
+                for z in zone_ids
+            ],
+        },
+    )
+
+
+ZONES = {
+    "amlworkspace": ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"],
+    "blob": ["privatelink.blob.core.windows.net"],
+    "file": ["privatelink.file.core.windows.net"],
+    "vault": ["privatelink.vaultcore.azure.net"],
+    "registry": ["privatelink.azurecr.io"],
+    "account": ["privatelink.openai.azure.com"],
+}
+
+
+def blueprint(
+    sub: str = "00000000-0000-0000-0000-000000000001",
+    rg: str = "ml-secure-blueprint",
+    prefix: str = "blueprint",
+    location: str = "westeurope",
+) -> Instance:
+    """A fully compliant instance, as the seed article deploys it."""
+    ident_id = rid(sub, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", f"{prefix}-id")
+    principal = _uuid(ident_id, "principal")
+    identity = row(
+        ident_id,
+        "microsoft.managedidentity/userassignedidentities",
+        location,
+        {"principalId": principal, "clientId": _uuid(ident_id, "client"), "tenantId": TENANT},
+    )
+    store_name = prefix.replace("-", "")[:18] + "st"
+    storage = row(
+        rid(sub, rg, "Microsoft.Storage/storageAccounts", store_name),
+        "microsoft.storage/storageaccounts",
+        location,
+        {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny"}},
+        kind="StorageV2",
+        sku={"name": "Standard_LRS", "tier": "Standard"},
+    )
+    keyvault = row(
+        rid(sub, rg, "Microsoft.KeyVault/vaults", f"{prefix}-kv"),
+        "microsoft.keyvault/vaults",
+        location,
+        {"publicNetworkAccess": "Disabled", "tenantId": TENANT, "sku": {"name": "standard"}},
+    )
+    registry = row(
+        rid(sub, rg, "Microsoft.ContainerRegistry/registries", prefix.replace("-", "") + "acr"),
+        "microsoft.containerregistry/registries",
+        location,
+        {"publicNetworkAccess": "Disabled", "adminUserEnabled": False},
+        sku={"name": "Premium", "tier": "Premium"},
+    )
+    insights = row(
+        rid(sub, rg, "Microsoft.Insights/components", f"{prefix}-appi"),
+        "microsoft.insights/components",
+        location,
+        {"Application_Type": "web"},
+        kind="web",
+    )
+    openai = row(
+        rid(sub, rg, "Microsoft.CognitiveServices/accounts", f"{prefix}-oai"),
+        "microsoft.cognitiveservices/accounts",
+        location,
+        {"publicNetworkAccess": "Disabled", "customSubDomainName": f"{prefix}-oai"},
+        kind="OpenAI",
+        sku={"name": "S0"},
+    )
+    vnet = row(
+        rid(sub, rg, "Microsoft.Network/virtualNetworks", f"{prefix}-vnet"),
+        "microsoft.network/virtualnetworks",
+        location,
+        {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [
+                {"name": "snet-endpoints", "properties": {"addressPrefix": "10.0.1.0/24"}},
+                {"name": "snet-jumphost", "properties": {"addressPrefix": "10.0.2.0/24"}},
+                {"name": "AzureBastionSubnet", "properties": {"addressPrefix": "10.0.3.0/26"}},
+            ],
+        },
+    )
+    ws_id = rid(sub, rg, "Microsoft.MachineLearningServices/workspaces", f"{prefix}-mlw")
+    workspace = row(
+        ws_id,
+        "microsoft.machinelearningservices/workspaces",
+        location,
+        {
+            "friendlyName": f"{prefix}-mlw",
+            "storageAccount": storage["id"],
+            "keyVault": keyvault["id"],
+            "containerRegistry": registry["id"],
+            "applicationInsights": insights["id"],
+            "publicNetworkAccess": "Disabled",
+            "allowPublicAccessWhenBehindVnet": False,
+            "imageBuildCompute": "cpu-compute",
+            "primaryUserAssignedIdentity": ident_id,
+            "provisioningState": "Succeeded",
+            "managedNetwork": {
+                "isolationMode": "AllowInternetOutbound",
+                "status": {"status": "Active", "sparkReady": True},
+                "outboundRules": {
+                    "allowOpenAi": {
+                        "type": "PrivateEndpoint",
+                        "category": "UserDefined",
+                        "status": "Active",
+                        "destination": {
+                            "serviceResourceId": openai["id"],
+                            "subresourceTarget": "account",
+                            "sparkEnabled": True,
+                            "sparkStatus": "Active",
+                        },
+                    },
+                    "__SYS_PE_storage_blob": {
+                        "type": "PrivateEndpoint",
+                        "category": "Required",
+                        "status": "Active",
+                        "destination": {
+                            "serviceResourceId": storage["id"],
+                            "subresourceTarget": "blob",
+                            "sparkEnabled": True,
+                            "sparkStatus": "Active",
+                        },
+                    },
+                },
+            },
+        },
+        kind="Default",
+        sku={"name": "Basic", "tier": "Basic"},
+        identity={
+            "type": "UserAssigned",
+            "userAssignedIdentities": {
+                ident_id: {"principalId": principal, "clientId": _uuid(ident_id, "client")}
+            },
+        },
+    )
+    inst = Instance(
+        sub, rg, prefix, workspace, identity, storage, keyvault, registry, insights, openai, vnet
+    )
+    subnet = inst.subnet_id
+    zone_rows: dict[str, Row] = {}
+    for key, target, group in [
+        ("workspace", workspace, "amlworkspace"),
+        ("storage-blob", storage, "blob"),
+        ("storage-file", storage, "file"),
+        ("keyvault", keyvault, "vault"),
+        ("registry", registry, "registry"),
+        ("openai", openai, "account"),
+    ]:
+        pe = _endpoint(sub, rg, f"{prefix}-pe-{key}", target, group, subnet, location)
+        zone_ids = []
+        for zone in ZONES[group]:
+            zid = rid(sub, rg, "Microsoft.Network/privateDnsZones", zone)
+            zone_ids.append(zid)
+            zone_rows.setdefault(zone, row(zid, "microsoft.network/privatednszones", "global", {}))
+        inst.endpoints[key] = pe
+        inst.zone_groups[key] = _zone_group(pe, zone_ids)
+    inst.zones = zone_rows
+    for zone, zrow in zone_rows.items():
+        link_id = f"{zrow['id']}/virtualNetworkLinks/{prefix}-link"
+        inst.links[zone] = row(
+            link_id,
+            "microsoft.network/privatednszones/virtualnetworklinks",
+            "global",
+            {"virtualNetwork": {"id": vnet["id"]}, "registrationEnabled": False},
+        )
+    inst.nics.append(
+        row(
+            rid(sub, rg, "Microsoft.Network/networkInterfaces", f"{prefix}-jumphost-nic"),
+            "microsoft.network/networkinterfaces",
+            location,
+            {
+                "ipConfigurations": [
+                    {
+                        "name": "ipconfig1",
+                        "properties": {
+                            "privateIPAddress": "10.0.2.4",
+                            "subnet": {"id": f"{vnet['id']}/subnets/snet-jumphost"},
+                        },
+                    }
+                ]
+            },
+        )
+    )
+    inst.role_assignments.append(
+        role_assignment(f"/subscriptions/{sub}/resourceGroups/{rg}", principal)
+    )
+    return inst
+
+
+def role_assignment(scope: str, principal: str, role: str = APPROVER_ROLE) -> Row:
+    """A role-assignment row as ``authorizationresources`` returns it."""
+    name = _uuid(scope.lower(), role, principal)
+    sub = scope.split("/")[2] if scope.startswith("/subscriptions/") else ""
+    ra_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return {
+        "id": ra_id,
+        "name": name,
+        "type": "microsoft.authorization/roleassignments",
+        "tenantId": TENANT,
+        "subscriptionId": sub,
+        "resourceGroup": scope.split("/")[4].lower() if scope.count("/") >= 4 else "",
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+            "scope": scope,
+        },
+    }
+
+
+def unrelated(sub: str, rg: str, count: int, prefix: str = "misc") -> list[Row]:
+    """Resources no workspace uses (a public storage account among them): never judged."""
+    out = []
+    kinds = [
+        ("Microsoft.Storage/storageAccounts", {"publicNetworkAccess": "Enabled"}),
+        ("Microsoft.KeyVault/vaults", {"publicNetworkAccess": "Enabled"}),
+        ("Microsoft.Web/sites", {"state": "Running"}),
+        ("Microsoft.Compute/virtualMachines", {"vmId": "x"}),
+        ("Microsoft.Network/publicIPAddresses", {"ipAddress": "20.1.2.3"}),
+    ]
+    for i in range(count):
+        ptype, props = kinds[i % len(kinds)]
+        name = f"{prefix}{i}".replace("-", "")
+        out.append(row(rid(sub, rg, ptype, name), ptype.lower(), "westeurope", dict(props)))
+    return out
