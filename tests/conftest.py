@@ -34,3 +34,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test may reach anything but 127.0.0.0/8 or ::1 (a silent fall-back to Azure fails)."""
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
     yield
+
+
+from tests.emulator.fixtures import emulator, fake_credential  # noqa: E402,F401  (fixtures)
