@@ -374,7 +374,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else delayed ACK costs ~40 ms per request
     emu: Emulator
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _serve(self) -> None:
@@ -397,7 +397,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         try:
             resp = self.emu.handle(req)
-        except Exception as exc:  # noqa: BLE001 - an emulator bug must surface as a 500, not a hang
+        except Exception as exc:  # an emulator bug must surface as a 500, not a hang
             resp = arm_error(500, "EmulatorError", f"{type(exc).__name__}: {exc}")
         if resp is None:
             self.close_connection = True
