@@ -1,0 +1,1 @@
+"""Azure plumbing: the one client factory every SDK client comes from."""

@@ -1,0 +1,83 @@
+"""The Resource Graph queries amlguard sends: few, narrow, and always paging-safe.
+
+Every query projects ``id`` (without it Resource Graph returns no ``$skipToken`` and silently
+truncates). The test emulator implements exactly this subset of KQL, so a new construct here
+must be taught to ``tests/emulator/arg.py`` too (it answers anything else with a 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
+SUBSCRIPTION = "microsoft.resources/subscriptions"
+
+# The columns rules read (Resource Graph's standard ones minus managedBy/plan/zones/...).
+RESOURCE_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "kind",
+    "location",
+    "resourceGroup",
+    "subscriptionId",
+    "tenantId",
+    "sku",
+    "identity",
+    "properties",
+    "tags",
+)
+ASSIGNMENT_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "tenantId",
+    "subscriptionId",
+    "resourceGroup",
+    "properties",
+)
+SUBSCRIPTION_COLUMNS = ("id", "name", "subscriptionId", "tenantId")
+
+
+def quote(value: str) -> str:
+    """A KQL single-quoted string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(quote(v) for v in values) + ")"
+
+
+def resources(types: Iterable[str], resource_group: str | None = None) -> str:
+    """Every resource of the given types (optionally in one resource group, any subscription)."""
+    parts = [f"resources | where type in~ {_list(sorted(types))}"]
+    if resource_group:
+        parts.append(f"where resourceGroup =~ {quote(resource_group)}")
+    parts.append("project " + ", ".join(RESOURCE_COLUMNS))
+    return " | ".join(parts)
+
+
+def resources_by_id(resource_ids: Iterable[str]) -> str:
+    """The resources with these ids, whatever their type."""
+    return f"resources | where id in~ {_list(resource_ids)} | project " + ", ".join(
+        RESOURCE_COLUMNS
+    )
+
+
+def role_assignments(role_definition_ids: Iterable[str]) -> str:
+    """Role assignments of the given role definitions (by GUID, at any scope)."""
+    roles = " or ".join(
+        f"tolower(tostring(properties.roleDefinitionId)) endswith {quote('/' + r.lower())}"
+        for r in sorted(role_definition_ids)
+    )
+    return (
+        f"authorizationresources | where type =~ {quote(ROLE_ASSIGNMENT)} | where {roles} | project "
+        + ", ".join(ASSIGNMENT_COLUMNS)
+    )
+
+
+def subscriptions() -> str:
+    """The subscriptions in scope that the caller can read."""
+    return f"resourcecontainers | where type =~ {quote(SUBSCRIPTION)} | project " + ", ".join(
+        SUBSCRIPTION_COLUMNS
+    )

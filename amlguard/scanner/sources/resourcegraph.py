@@ -1,0 +1,423 @@
+"""The live source: Azure Resource Graph, plus ARM GETs for what Resource Graph does not index.
+
+Three phases, each with as few requests as the data allows:
+
+1. scope: the readable subscriptions (``resourcecontainers``), or the management groups given;
+2. rows: one ``resources`` query and (when a rule needs role assignments) one
+   ``authorizationresources`` query per batch of subscriptions, run concurrently, then one
+   ``id in~`` query per 200 resources the workspaces name (associated resources, outbound-rule
+   destinations) that the first queries did not return, whatever their type or subscription;
+3. private DNS zone groups of the scanned instances' private endpoints, by concurrent ARM GETs.
+
+It fails closed: whatever it could not read becomes a ``Gap`` (the engine turns the findings it
+touches into ``error`` and the CLI exits 3); a partial result is never passed off as complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from amlguard import __version__
+from amlguard.errors import ScanError
+from amlguard.scanner import ids, inventory
+from amlguard.scanner.instances import (
+    ASSOCIATED_ROLES,
+    InstanceSettings,
+    build_instances,
+    user_outbound_destinations,
+)
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Gap, SourceInfo
+from amlguard.scanner.sources import kql
+from amlguard.scanner.sources.interface import Collected, Needs, Source
+from amlguard.scanner.sources.pacing import QuotaPacer
+from amlguard.scanner.sources.query import (
+    AuthenticationFailed,
+    Outcome,
+    QueryRunner,
+    RetrySettings,
+    Scope,
+    Stats,
+)
+
+_log = logging.getLogger("amlguard.resourcegraph")
+
+ZONE_GROUP_API = "2024-05-01"
+_ID_CHUNK = 200  # ids per ``id in~`` query: keeps the query text short
+_LIMIT_TEXT = (
+    "Resource Graph covered only part of the tenant or management group "
+    "(x-ms-tenant-subscription-limit-hit): pass --subscription in batches"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveScope:
+    """What a live scan covers: subscriptions or management groups (or all), one resource group."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()
+    resource_group: str | None = None
+
+    def describe(self) -> str:
+        if self.management_groups:
+            text = "management group(s) " + ", ".join(self.management_groups)
+        elif self.subscriptions:
+            text = "subscription(s) " + ", ".join(self.subscriptions)
+        else:
+            text = "every readable subscription"
+        return text + (f", resource group {self.resource_group}" if self.resource_group else "")
+
+
+class CollectProgress(Protocol):
+    """Receives collection progress (the CLI draws it on stderr)."""
+
+    def update(
+        self, *, phase: str, queries_done: int, queries_total: int, rows: int, subscriptions: int
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """Tuning knobs; the defaults suit a real tenant, tests shrink the waits."""
+
+    batch_size: int = 1000
+    concurrency: int = 4
+    arm_concurrency: int = 8
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+
+class ResourceGraphSource(Source):
+    """Reads an estate live through Resource Graph (see the module docstring)."""
+
+    def __init__(
+        self,
+        factory: Any,
+        scope: LiveScope | None = None,
+        options: LiveOptions | None = None,
+        *,
+        instance_settings: InstanceSettings | None = None,
+        reporter: CollectProgress | None = None,
+    ) -> None:
+        self.factory = factory
+        self.scope = scope or LiveScope()
+        self.options = options or LiveOptions()
+        if self.options.batch_size < 1:
+            raise ScanError("--batch-size must be at least 1")
+        self.settings = instance_settings or InstanceSettings()
+        self.reporter = reporter
+        self._lock = threading.Lock()
+        self._phase = ""
+        self._done = 0
+        self._total = 0
+
+    # ------------------------------------------------------------------ entry point
+
+    def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
+        started = time.monotonic()
+        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.stats = Stats()
+        self._progress = progress
+        gaps: list[Gap] = []
+        client = self.factory.resource_graph(retry_total=0)
+        runner = QueryRunner(client, QuotaPacer(), self.stats, self.options.retry, self._page)
+        try:
+            scopes = self._scopes(runner, gaps)
+            rows = self._rows(runner, scopes, needs, gaps)
+            rows += self._referenced(runner, rows, gaps)
+            if inventory.DNS_ZONE_GROUP in needs.types:
+                rows += self._zone_groups(rows, gaps)
+        except AuthenticationFailed as exc:
+            raise ScanError(f"Azure authentication failed: {exc}") from None
+        finally:
+            client.close()
+        gaps = list(dict.fromkeys(gaps))
+        stats = {**self.stats.as_dict(), "duration_s": round(time.monotonic() - started, 3)}
+        info = SourceInfo(
+            kind="resourcegraph",
+            description=f"Azure Resource Graph at {self.factory.settings.endpoint}: "
+            + self.scope.describe(),
+            gaps=gaps,
+            stats=stats,
+            header=self._header(when, gaps, stats),
+        )
+        return Collected(rows, info)
+
+    def _header(self, when: dt.datetime, gaps: list[Gap], stats: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "tool": "amlguard",
+            "tool_version": __version__,
+            "time": when.isoformat().replace("+00:00", "Z"),
+            "source": "resourcegraph",
+            "endpoint": self.factory.settings.endpoint,
+            "scope": {
+                "subscriptions": list(self.scope.subscriptions) or list(self._readable),
+                "management_groups": list(self.scope.management_groups),
+                "resource_group": self.scope.resource_group,
+                "default": not (self.scope.subscriptions or self.scope.management_groups),
+            },
+            "complete": not gaps,
+            "gaps": [{"reason": g.reason, "scope": g.scope} for g in gaps],
+            "stats": stats,
+        }
+
+    # ------------------------------------------------------------------ progress
+
+    def _set_phase(self, phase: str, total: int) -> None:
+        with self._lock:
+            self._phase, self._done, self._total = phase, 0, total
+        if self._progress:
+            self._progress(phase)
+        self._report()
+
+    def _page(self, rows: int) -> None:
+        self._report()
+
+    def _finished_one(self) -> None:
+        with self._lock:
+            self._done += 1
+        self._report()
+
+    def _report(self) -> None:
+        if self.reporter is not None:
+            self.reporter.update(
+                phase=self._phase,
+                queries_done=self._done,
+                queries_total=self._total,
+                rows=self.stats.rows,
+                subscriptions=self.stats.subscriptions,
+            )
+
+    # ------------------------------------------------------------------ phase 1: scope
+
+    def _scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
+        self._readable: tuple[str, ...] = ()
+        if self.scope.management_groups:
+            return [Scope(management_groups=self.scope.management_groups)]
+        self._set_phase("subscriptions", 1)
+        if self.scope.subscriptions:
+            readable = self._check_subscriptions(runner, gaps)
+        else:
+            got = runner.run("subscriptions", kql.subscriptions(), Scope())
+            self.stats.add(queries=1)
+            if got.error:
+                raise ScanError(f"cannot list the readable subscriptions: {got.error}")
+            if got.limit_hit:
+                gaps.append(Gap(_LIMIT_TEXT))
+            readable = sorted({str(r.get("subscriptionId") or "") for r in got.rows} - {""})
+            if not readable:
+                raise ScanError("the identity can read no subscription (nothing to scan)")
+        self._finished_one()
+        self._readable = tuple(readable)
+        self.stats.add(subscriptions=len(readable))
+        size = self.options.batch_size
+        return [Scope(tuple(readable[i : i + size])) for i in range(0, len(readable), size)]
+
+    def _check_subscriptions(self, runner: QueryRunner, gaps: list[Gap]) -> list[str]:
+        """The given subscriptions the caller can read; a gap for each other one."""
+        wanted = list(dict.fromkeys(s.strip() for s in self.scope.subscriptions if s.strip()))
+        size = self.options.batch_size
+        readable: set[str] = set()
+        for i in range(0, len(wanted), size):
+            batch = Scope(tuple(wanted[i : i + size]))
+            got = runner.run("subscriptions", kql.subscriptions(), batch)
+            self.stats.add(queries=1)
+            if got.error and not got.forbidden:
+                gaps.extend(_gaps_for(batch, got.error, wanted))
+                continue
+            readable |= {str(r.get("subscriptionId") or "").lower() for r in got.rows}
+        for sub in wanted:
+            if sub.lower() not in readable and not any(g.scope == sub for g in gaps):
+                gaps.append(
+                    Gap(
+                        f"subscription {sub} cannot be read by the caller (forbidden or not found)",
+                        sub,
+                    )
+                )
+        return [s for s in wanted if s.lower() in readable]
+
+    # ------------------------------------------------------------------ phase 2: rows
+
+    def _rows(
+        self, runner: QueryRunner, scopes: list[Scope], needs: Needs, gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        types = sorted(set(needs.types) - {inventory.DNS_ZONE_GROUP, inventory.ROLE_ASSIGNMENT})
+        queries: list[tuple[str, str]] = [
+            ("resources", kql.resources(types, self.scope.resource_group))
+        ]
+        if inventory.ROLE_ASSIGNMENT in needs.types and needs.role_definition_ids:
+            queries.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+        jobs = [(name, text, scope) for scope in scopes for name, text in queries]
+        outcomes = self._run_all(runner, jobs, "resources")
+        return self._merge(jobs, outcomes, gaps)
+
+    def _run_all(
+        self, runner: QueryRunner, jobs: list[tuple[str, str, Scope]], phase: str
+    ) -> list[Outcome]:
+        self._set_phase(phase, len(jobs))
+        self.stats.add(queries=len(jobs))
+
+        def one(job: tuple[str, str, Scope]) -> Outcome:
+            try:
+                return runner.run(*job)
+            finally:
+                self._finished_one()
+
+        if len(jobs) <= 1:
+            return [one(j) for j in jobs]
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            return list(pool.map(one, jobs))
+
+    def _merge(
+        self, jobs: list[tuple[str, str, Scope]], outcomes: list[Outcome], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for (_name, _text, scope), got in zip(jobs, outcomes, strict=True):
+            rows.extend(got.rows)
+            if got.error:
+                gaps.extend(_gaps_for(scope, got.error, self._readable))
+            if got.limit_hit:
+                gaps.append(Gap(_LIMIT_TEXT))
+        return rows
+
+    def _referenced(
+        self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """Resources the workspaces name that the first queries did not return."""
+        have = {ids.norm(r.get("id")) for r in rows}
+        gapped = {g.scope.lower() for g in gaps if g.scope}
+        wanted: dict[str, str] = {}
+        for ws in rows:
+            if str(ws.get("type", "")).lower() != inventory.WORKSPACE:
+                continue
+            props = ws.get("properties") or {}
+            named = [props.get(role) for role in ASSOCIATED_ROLES]
+            named += user_outbound_destinations(ws) + list(self.settings.selector.ids)
+            for rid in named:
+                key = ids.norm(rid) if isinstance(rid, str) else ""
+                sub = ids.parse(key).subscription_id.lower() if key else ""
+                if key and key not in have and sub and sub not in gapped:
+                    wanted.setdefault(key, str(rid))
+        if not wanted:
+            return []
+        missing = sorted(wanted.values(), key=ids.norm)
+        jobs = []
+        for i in range(0, len(missing), _ID_CHUNK):
+            chunk = missing[i : i + _ID_CHUNK]
+            subs = tuple(sorted({ids.parse(r).subscription_id for r in chunk}, key=str.lower))
+            jobs.append(("referenced resources", kql.resources_by_id(chunk), Scope(subs)))
+        outcomes = self._run_all(runner, jobs, "referenced resources")
+        return self._merge(jobs, outcomes, gaps)
+
+    # ------------------------------------------------------------------ phase 3: ARM GETs
+
+    def _zone_groups(self, rows: list[dict[str, Any]], gaps: list[Gap]) -> list[dict[str, Any]]:
+        """Private DNS zone groups of the instances' private endpoints (ARG has no table)."""
+        inv = Inventory(rows)
+        endpoints: dict[str, dict[str, Any]] = {}
+        for inst in build_instances(inv, self.settings):
+            for member in sorted(inst.members()):
+                for pe, _conn in inv.endpoints_by_target.get(member, []):
+                    endpoints.setdefault(ids.norm(pe["id"]), pe)
+        if not endpoints:
+            return []
+        self._set_phase("private DNS zone groups", len(endpoints))
+        client = self.factory.arm_pipeline()
+        try:
+            with ThreadPoolExecutor(max_workers=self.options.arm_concurrency) as pool:
+                results = list(
+                    pool.map(lambda pe: self._get_groups(client, pe), endpoints.values())
+                )
+        finally:
+            client.close()
+        out: list[dict[str, Any]] = []
+        for got, gap in results:
+            out.extend(got)
+            if gap is not None:
+                gaps.append(gap)
+        return out
+
+    def _get_groups(
+        self, client: Any, pe: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], Gap | None]:
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        sub = ids.parse(pe["id"]).subscription_id
+        url: str | None = (
+            f"{self.factory.settings.endpoint}{pe['id']}/privateDnsZoneGroups"
+            f"?api-version={ZONE_GROUP_API}"
+        )
+        rows: list[dict[str, Any]] = []
+        try:
+            while url:
+                self.stats.add(arm_gets=1)
+                started = time.monotonic()
+                response = client.send_request(HttpRequest("GET", url))
+                _log.info(
+                    "GET zone groups of %s: HTTP %s in %.3f s",
+                    pe["id"],
+                    response.status_code,
+                    time.monotonic() - started,
+                )
+                if response.status_code == 404:
+                    return rows, None  # the endpoint was deleted after the query: nothing to judge
+                if response.status_code != 200:
+                    return rows, Gap(
+                        f"cannot read the private DNS zone groups of {pe['id']}: HTTP "
+                        f"{response.status_code} {_arm_error(response)}",
+                        sub,
+                    )
+                body = response.json()
+                rows.extend(_as_row(item, pe) for item in body.get("value") or [])
+                url = body.get("nextLink")
+        except AzureError as exc:
+            return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: {exc}", sub)
+        finally:
+            self._finished_one()
+        self.stats.add(rows=len(rows))
+        return rows, None
+
+
+def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[Gap]:
+    """One gap per subscription of the scope, or one for all when the scope is everything."""
+    subs = list(scope.subscriptions)
+    if not subs or {s.lower() for s in subs} >= {s.lower() for s in everything}:
+        yield Gap(reason)
+        return
+    for sub in subs:
+        yield Gap(reason, sub)
+
+
+def _arm_error(response: Any) -> str:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return ""
+    return f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
+
+
+def _as_row(body: dict[str, Any], pe: dict[str, Any]) -> dict[str, Any]:
+    """An ARM GET body in the shape of a Resource Graph row (the columns ``kql`` projects)."""
+    rid = str(body.get("id") or "")
+    parts = ids.parse(rid)
+    return {
+        "id": rid,
+        "name": body.get("name") or rid.rsplit("/", 1)[-1],
+        "type": str(body.get("type") or parts.type).lower(),
+        "kind": body.get("kind") or "",
+        "location": body.get("location") or pe.get("location") or "",
+        "resourceGroup": parts.resource_group.lower(),
+        "subscriptionId": parts.subscription_id,
+        "tenantId": body.get("tenantId") or pe.get("tenantId") or "",
+        "sku": body.get("sku"),
+        "identity": body.get("identity"),
+        "properties": body.get("properties") or {},
+        "tags": body.get("tags") or {},
+    }
