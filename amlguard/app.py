@@ -156,3 +156,62 @@ def describe_rule(rule: Any) -> dict[str, Any]:
         "tags": list(rule.tags),
         "source": rule.source,
     }
+
+
+# ---------------------------------------------------------------- live scans and snapshots
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRequest:
+    """How to reach Azure and what to read: the live flags of ``check`` and ``snapshot``."""
+
+    cloud: str = "AzureCloud"
+    arm_endpoint: str | None = None
+    ca_bundle: str | None = None
+    tenant: str | None = None
+    subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()
+    resource_group: str | None = None
+    batch_size: int = 1000
+
+
+def live_source(live: LiveRequest, reporter: Any = None, credential: Any = None) -> Source:
+    """The Resource Graph source for these flags (every SDK client comes from one factory)."""
+    from amlguard.azure.clients import AzureSettings, ClientFactory
+    from amlguard.scanner.sources.resourcegraph import LiveOptions, LiveScope, ResourceGraphSource
+
+    if live.subscriptions and live.management_groups:
+        raise InputError("--subscription and --management-group cannot be combined")
+    if live.batch_size < 1 or live.batch_size > 1000:
+        raise InputError("--batch-size must be between 1 and 1000 (Resource Graph's limit)")
+    settings = AzureSettings(live.cloud, live.arm_endpoint, live.ca_bundle, live.tenant)
+    factory = ClientFactory(settings, credential)
+    scope = LiveScope(live.subscriptions, live.management_groups, live.resource_group)
+    return ResourceGraphSource(
+        factory, scope, LiveOptions(batch_size=live.batch_size), reporter=reporter
+    )
+
+
+@dataclass(slots=True)
+class SnapshotOutcome:
+    """What ``amlguard snapshot`` wrote, and its exit code (3 when the read was incomplete)."""
+
+    path: Path
+    rows: int
+    info: Any
+    exit_code: int
+
+
+def run_snapshot(source: Source, path: Path, policies: list[Path] | None = None) -> SnapshotOutcome:
+    """Collect what the rules need and write it where ``check --snapshot`` can read it back."""
+    from amlguard.scanner.scan import needs_of
+    from amlguard.scanner.sources.snapshot import write_snapshot
+
+    pack = load_pack(policies or [])
+    collected = source.collect(needs_of(pack.rules))
+    header = dict(collected.info.header)
+    header.setdefault("gaps", [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps])
+    header["rule_pack"] = {"version": pack.version, "hash": pack.digest}
+    write_snapshot(path, collected.rows, header)
+    code = EXIT_OK if collected.info.complete else EXIT_INCOMPLETE
+    return SnapshotOutcome(path, len(collected.rows), collected.info, code)

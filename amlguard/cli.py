@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -46,6 +46,108 @@ def cli() -> None:
     configuration or input error; 3 the scan could not judge everything (some findings are
     'error'); 4 internal error (a bug).
     """
+
+
+def _live_options(func: Any) -> Any:
+    """The flags that say how to reach Azure and what to read (``check`` and ``snapshot``)."""
+    options = [
+        click.option(
+            "--subscription",
+            "subscriptions",
+            multiple=True,
+            metavar="ID",
+            help="Scan this subscription (repeatable). Default: every subscription you can read.",
+        ),
+        click.option(
+            "--management-group",
+            "management_groups",
+            multiple=True,
+            metavar="ID",
+            help="Scan the subscriptions under this management group (repeatable).",
+        ),
+        click.option("--resource-group", metavar="NAME", help="Only this resource group."),
+        click.option("--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."),
+        click.option(
+            "--cloud",
+            default="AzureCloud",
+            show_default=True,
+            type=click.Choice(
+                ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"], case_sensitive=False
+            ),
+            help="The Azure cloud (ARM endpoint and token scope).",
+        ),
+        click.option(
+            "--arm-endpoint",
+            metavar="URL",
+            help="Any other ARM endpoint (Azure Stack, the test emulator); https only.",
+        ),
+        click.option(
+            "--ca-bundle",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="PEM file of CAs to trust for --arm-endpoint.",
+        ),
+        click.option(
+            "--batch-size",
+            default=1000,
+            show_default=True,
+            type=int,
+            help="Subscriptions per Resource Graph request (1-1000).",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
+        click.option(
+            "--log-level",
+            default="warning",
+            show_default=True,
+            type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
+            help="Log to stderr; 'info' logs each query's duration and quota headers (never a token).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _live_request(kw: dict[str, Any]) -> Any:
+    from amlguard import app, logs
+
+    logs.configure(kw["log_level"])
+    return app.LiveRequest(
+        cloud=kw["cloud"],
+        arm_endpoint=kw["arm_endpoint"],
+        ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
+        tenant=kw["tenant"],
+        subscriptions=tuple(kw["subscriptions"]),
+        management_groups=tuple(kw["management_groups"]),
+        resource_group=kw["resource_group"],
+        batch_size=kw["batch_size"],
+    )
+
+
+def _reporter(quiet: bool) -> Any:
+    from amlguard import progress
+
+    return progress.RichProgress() if progress.wanted(quiet) else None
+
+
+def _live_flags_given(kw: dict[str, Any]) -> list[str]:
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in (
+            "subscriptions",
+            "management_groups",
+            "resource_group",
+            "tenant",
+            "arm_endpoint",
+            "ca_bundle",
+        )
+        if kw.get(name)
+    ]
+    return [
+        g.replace("--subscriptions", "--subscription").replace(
+            "--management-groups", "--management-group"
+        )
+        for g in given
+    ]
 
 
 @cli.command()
@@ -92,6 +194,7 @@ def cli() -> None:
     help="Also write a report to a file, e.g. json:findings.json (repeatable).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passing findings too.")
+@_live_options
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -101,8 +204,13 @@ def check(
     fmt: str | None,
     outputs: tuple[str, ...],
     verbose: bool,
+    **live: Any,
 ) -> None:
-    """Scan the estate and report where it drifted from the blueprint."""
+    """Scan the estate and report where it drifted from the blueprint.
+
+    Reads a --snapshot file, or, without one, Azure live through Resource Graph (see the live
+    flags below; authentication: AMLGUARD_ACCESS_TOKEN if set, else DefaultAzureCredential).
+    """
     from amlguard import app
     from amlguard.scanner.model import Severity
 
@@ -110,14 +218,21 @@ def check(
         targets = [app.parse_output(fmt or "console")] + [app.parse_output(o) for o in outputs]
         if any(t.path is None for t in targets[1:]):
             raise AmlguardErrorForUsage("--output needs FMT:PATH; use --format for standard output")
-        if not snapshots:
-            raise AmlguardErrorForUsage(
-                "live scans are not available in this build yet: pass --snapshot FILE"
-            )
-        from amlguard.scanner.sources.snapshot import SnapshotSource
+        reporter = None
+        if snapshots:
+            given = _live_flags_given(live)
+            if given:
+                raise AmlguardErrorForUsage(
+                    f"{', '.join(given)} only apply to live scans, not with --snapshot"
+                )
+            from amlguard.scanner.sources.snapshot import SnapshotSource
 
+            source: Any = SnapshotSource(list(snapshots))
+        else:
+            reporter = _reporter(live["quiet"])
+            source = app.live_source(_live_request(live), reporter)
         request = app.CheckRequest(
-            source=SnapshotSource(list(snapshots)),
+            source=source,
             policies=list(policies),
             rule_ids=list(rule_ids),
             min_severity=Severity.parse(severity) if severity else None,
@@ -126,7 +241,11 @@ def check(
             verbose=verbose,
             color=_color_wanted(sys.stdout) and (fmt or "console") == "console",
         )
-        outcome = app.run_check(request)
+        if reporter is not None:
+            with reporter:
+                outcome = app.run_check(request)
+        else:
+            outcome = app.run_check(request)
     except AmlguardError as exc:
         _fail(exc)
         return
@@ -136,6 +255,52 @@ def check(
 
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the snapshot here (gzip when the name ends in .gz).",
+)
+@click.option(
+    "--policies",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also collect what the rules in this directory or file need (repeatable).",
+)
+@_live_options
+def snapshot(output: Path, policies: tuple[Path, ...], **live: Any) -> None:
+    """Read the estate live and save it for 'check --snapshot' (audit evidence, offline work).
+
+    Exits 3 when the read was incomplete; the file then records the gaps, and a check on it
+    reports the same errors the live check would.
+    """
+    from amlguard import app
+
+    try:
+        reporter = _reporter(live["quiet"])
+        source = app.live_source(_live_request(live), reporter)
+        if reporter is not None:
+            with reporter:
+                outcome = app.run_snapshot(source, output, list(policies))
+        else:
+            outcome = app.run_snapshot(source, output, list(policies))
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(f"amlguard: wrote {outcome.rows} row(s) to {outcome.path}", err=True)
+    if not outcome.info.complete:
+        click.echo(
+            "amlguard: SCAN INCOMPLETE, the snapshot records what could not be read:", err=True
+        )
+        for gap in outcome.info.gaps:
+            scope = f" [{gap.scope}]" if gap.scope else ""
+            click.echo(f"  - {gap.reason}{scope}", err=True)
+    sys.exit(outcome.exit_code)
 
 
 @cli.group()

@@ -142,7 +142,7 @@ def make_credential(settings: AzureSettings) -> Any:
     """``AMLGUARD_ACCESS_TOKEN`` when set, else azure-identity's DefaultAzureCredential."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
-        _log.info("using the bearer token from %s", TOKEN_ENV)
+        _log.info("using the pre-acquired access token from %s", TOKEN_ENV)
         return StaticTokenCredential(token)
     from azure.identity import DefaultAzureCredential
 

@@ -335,7 +335,8 @@ class Emulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> Emulator:
+    def start(self, port: int = 0) -> Emulator:
+        """Serve on 127.0.0.1 (``port`` 0: an ephemeral one)."""
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         ca.cert_pem.write_to_path(self.ca_path)
@@ -346,7 +347,7 @@ class Emulator:
         class _Handler(_RequestHandler):
             emu = emulator
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.socket = ctx.wrap_socket(self._httpd.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self._httpd.server_address[1]}"
