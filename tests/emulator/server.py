@@ -71,8 +71,11 @@ class Fault:
     body: Any = None
     times: int = 1
     drop: bool = False  # close the connection without answering
+    body_re: str | None = None  # also match the JSON request body (e.g. one Resource Graph table)
 
     def matches(self, req: Request) -> bool:
+        if self.body_re is not None and not re.search(self.body_re, json.dumps(req.body), re.I):
+            return False
         return (self.method in ("*", req.method)) and re.search(
             self.path_re, req.path, re.I
         ) is not None

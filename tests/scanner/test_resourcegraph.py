@@ -1,0 +1,158 @@
+"""The live source against the emulator: parity with snapshots, paging, batching, scope."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from amlguard.scanner.sources import kql
+from amlguard.scanner.sources.snapshot import SnapshotSource, read_snapshot
+from tests.builders import blueprint, unrelated
+from tests.conftest import EXAMPLES
+from tests.emulator import arg
+from tests.emulator.live import findings, scan, source
+from tests.emulator.server import Emulator
+from tests.make_examples import SUB_A, SUB_B
+
+ARG_PATH = "Microsoft.ResourceGraph/resources"
+
+
+def _queries(emu: Emulator, table: str = "") -> list[dict]:
+    return [r.body for r in emu.requests("POST", ARG_PATH) if r.body["query"].startswith(table)]
+
+
+@pytest.mark.parametrize("estate", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_live_findings_equal_snapshot_findings(estate: str) -> None:
+    path = EXAMPLES / estate
+    rows, _ = read_snapshot(path)
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        live = scan(source(emu))
+    offline = scan(SnapshotSource([path]))
+    assert live.source.complete, live.source.gaps
+    assert findings(live) == findings(offline)
+    assert live.source.kind == "resourcegraph"
+
+
+def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:
+    inst = blueprint()
+    stray = unrelated(inst.sub, "elsewhere", 3)
+    with Emulator(inst.rows() + stray) as emu:
+        arg.install(emu)
+        result = scan(source(emu))
+        gets = emu.requests("GET", "privateDnsZoneGroups")
+    # ARG has no table for zone groups: the query never names the type ...
+    assert all("privatednszonegroups" not in q["query"] for q in _queries(emu))
+    # ... one GET per private endpoint of the instance, and they reach the inventory.
+    assert len(gets) == len(inst.endpoints)
+    assert result.source.stats["arm_gets"] == len(inst.endpoints)
+    assert result.source.complete
+
+
+def test_paging_follows_skip_token_over_several_pages() -> None:
+    inst = blueprint()
+    # 2,500 storage accounts of the needed type: 3 pages of 1,000 rows.
+    filler = [r for r in unrelated(inst.sub, "bulk", 12_500) if "storageaccounts" in r["type"]]
+    with Emulator(inst.rows() + filler) as emu:
+        arg.install(emu)
+        result = scan(source(emu))
+    resource_pages = _queries(emu, "resources")
+    assert len(resource_pages) == 3
+    assert [bool(q["options"].get("$skipToken")) for q in resource_pages] == [False, True, True]
+    assert all(q["options"]["$top"] == 1000 for q in resource_pages)
+    assert result.source.stats["pages"] == 3 + 2  # + subscriptions + role assignments
+    assert result.source.complete
+
+
+def test_2500_subscriptions_go_out_as_three_batches() -> None:
+    inst = blueprint()  # its subscription is UUID(int=1), one of the 2,500
+    subs = {str(uuid.UUID(int=i + 1)) for i in range(2500)}
+    with Emulator(inst.rows()) as emu:
+        graph = arg.install(emu, subscriptions=subs)
+        result = scan(source(emu))
+    sizes = sorted((len(q["subscriptions"]) for q in _queries(emu, "resources |")), reverse=True)
+    assert sizes == [1000, 1000, 500]
+    assert result.source.stats["subscriptions"] == 2500
+    assert graph.throttled == 0
+    assert result.source.complete
+
+
+def test_batch_size_is_configurable() -> None:
+    with Emulator(blueprint(SUB_A).rows() + blueprint(SUB_B, prefix="b").rows()) as emu:
+        arg.install(emu)
+        result = scan(source(emu, batch_size=1))
+    assert sorted(len(q["subscriptions"]) for q in _queries(emu, "resources |")) == [1, 1]
+    assert result.source.complete
+
+
+def test_management_group_scope_sends_the_group_and_reads_only_its_subscriptions() -> None:
+    rows, _ = read_snapshot(EXAMPLES / "multi-workspace.json")
+    with Emulator(rows) as emu:
+        arg.install(emu, management_groups={"mg-prod": [SUB_A]})
+        result = scan(source(emu, management_groups=("mg-prod",)))
+    assert {
+        q.get("managementGroups") and tuple(q["managementGroups"])
+        for q in _queries(emu, "resources |")
+    } == {("mg-prod",)}
+    instance_subs = {i.id.split("/")[2] for i in result.instances}
+    assert instance_subs == {SUB_A}
+    assert result.source.complete
+
+
+def test_explicit_subscriptions_and_resource_group_narrow_the_query() -> None:
+    prod = blueprint(SUB_A, "ml-prod", "mlprod")
+    other = blueprint(SUB_A, "ml-other", "mlother")
+    with Emulator(prod.rows() + other.rows()) as emu:
+        arg.install(emu)
+        result = scan(source(emu, subscriptions=(SUB_A,), resource_group="ml-prod"))
+    assert [i.name for i in result.instances] == ["mlprod-mlw"]
+    assert "where resourceGroup =~ 'ml-prod'" in _queries(emu, "resources |")[0]["query"]
+
+
+def test_referenced_resources_outside_the_first_query_are_fetched_by_id() -> None:
+    inst = blueprint(SUB_A)
+    search_id = f"/subscriptions/{SUB_B}/resourceGroups/shared/providers/Microsoft.Search/searchServices/srch"
+    inst.workspace["properties"]["managedNetwork"]["outboundRules"]["allowSearch"] = {
+        "type": "PrivateEndpoint",
+        "category": "UserDefined",
+        "status": "Active",
+        "destination": {"serviceResourceId": search_id, "subresourceTarget": "searchService"},
+    }
+    search = {"id": search_id, "type": "microsoft.search/searchservices", "properties": {}}
+    with Emulator([*inst.rows(), search]) as emu:
+        arg.install(emu)
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    by_id = [q for q in _queries(emu) if "where id in~" in q["query"]]
+    assert len(by_id) == 1 and by_id[0]["subscriptions"] == [SUB_B]
+    assert search_id in result.instances[0].integrated
+    assert result.source.complete
+
+
+def test_queries_stay_inside_the_emulated_kql_subset() -> None:
+    # The emulator parses what kql.py emits; this guards the pairing in both directions.
+    for text in (
+        kql.resources(["microsoft.storage/storageaccounts"], "rg'1"),
+        kql.resources_by_id(["/subscriptions/x/resourceGroups/r/providers/A.B/c/d"]),
+        kql.role_assignments(["b556d68e-0be0-4f35-a333-ad7ee1ce17ea", "other"]),
+        kql.subscriptions(),
+    ):
+        assert arg.parse(text).columns is not None
+    with pytest.raises(arg.QueryError):
+        arg.parse("resources | summarize count() by type")
+
+
+def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) -> None:
+    from amlguard.app import run_snapshot
+
+    with Emulator(blueprint().rows()) as emu:
+        arg.install(emu)
+        outcome = run_snapshot(source(emu), tmp_path / "estate.json.gz")
+    assert outcome.exit_code == 0
+    rows, header = read_snapshot(tmp_path / "estate.json.gz")
+    assert len(rows) == outcome.rows
+    assert header["scope"]["default"] is True and header["tool_version"]
+    assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 3
+    assert json.dumps(header).count("Bearer") == 0
