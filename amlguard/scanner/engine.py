@@ -171,6 +171,9 @@ class Engine:
         if gap is not None and status in (Status.PASS, Status.FAIL, Status.SKIPPED):
             message = f"scan incomplete, cannot be judged: {gap.reason} (on the data read: {status.value})"
             status = Status.ERROR
+        elif gap is not None and status is Status.ERROR:
+            # A missing row is most likely the gap's doing: name the cause, not just the symptom.
+            message = f"{message}; scan incomplete: {gap.reason}"
         return self._finding(rule, target, instance, status, message, **kw)
 
     def _finding(
