@@ -129,6 +129,9 @@ class Emulator:
         self.operations: dict[str, Operation] = {}
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._op_ids = itertools.count(1)
+        self._mutations = 0  # bumps on every write/delete: invalidates the children index
+        self._children: dict[str, list[str]] = {}
+        self._children_at: tuple[int, int] = (-1, -1)
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="amlguard-emu-")
@@ -146,18 +149,21 @@ class Emulator:
                 key = str(row["id"]).lower()
                 self.state[key] = copy.deepcopy(row)
                 self.arg_view[key] = copy.deepcopy(row)
+            self._mutations += 1
 
     def write(self, resource: dict[str, Any]) -> None:
         """Store an ARM write; Resource Graph sees it ``arg_lag`` seconds later."""
         key = str(resource["id"]).lower()
         with self.lock:
             self.state[key] = resource
+            self._mutations += 1
             self._pending.append((time.monotonic() + self.arg_lag, key, copy.deepcopy(resource)))
 
     def delete(self, resource_id: str) -> bool:
         key = resource_id.lower().rstrip("/")
         with self.lock:
             gone = self.state.pop(key, None)
+            self._mutations += 1
             self._pending.append((time.monotonic() + self.arg_lag, key, None))
         return gone is not None
 
@@ -316,17 +322,24 @@ class Emulator:
             return Response(200 if self.delete(path) else 204)
         return arm_error(404, "NotFound", f"No route for {req.method} {req.path}")
 
+    def children(self, path: str) -> list[dict[str, Any]]:
+        """The stored resources directly under ``path``, by id.
+
+        Indexed once per state change, not scanned per request: a benchmark lists the zone
+        groups of tens of thousands of endpoints in an estate of a hundred thousand rows.
+        """
+        with self.lock:
+            version = (self._mutations, len(self.state))
+            if self._children_at != version:
+                index: dict[str, list[str]] = {}
+                for key in self.state:
+                    index.setdefault(key.rsplit("/", 1)[0], []).append(key)
+                self._children, self._children_at = index, version
+            keys = sorted(self._children.get(path.lower(), []))
+            return [self.state[k] for k in keys if k in self.state]
+
     def _list(self, req: Request, path: str) -> Response:
-        prefix = path.lower() + "/"
-        depth = prefix.count("/")
-        items = sorted(
-            (
-                r
-                for k, r in list(self.state.items())
-                if k.startswith(prefix) and k.count("/") == depth
-            ),
-            key=lambda r: str(r["id"]).lower(),
-        )
+        items = self.children(path)
         start = int(req.query.get("$skiptoken", "0") or 0)
         page = items[start : start + 100]
         body: dict[str, Any] = {"value": [as_arm_body(r) for r in page]}

@@ -19,6 +19,7 @@ from amlguard.scanner.sources.pacing import (
 _log = logging.getLogger("amlguard.resourcegraph")
 
 PAGE_SIZE = 1000  # Resource Graph's maximum
+API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.0.1 sends
 LIMIT_HIT = "x-ms-tenant-subscription-limit-hit"
 _TRANSIENT = {408, 500, 502, 503, 504}
 
@@ -92,7 +93,12 @@ class RetrySettings:
 
 
 class QueryRunner:
-    """Runs queries through a ResourceGraphClient built with ``retry_total=0`` (we retry here)."""
+    """Runs queries through a ResourceGraphClient built with ``retry_total=0`` (we retry here).
+
+    Requests go through the client's own pipeline (``send_request``: its credential, endpoint,
+    CA bundle and api-version) but the JSON is read as is: the generated model deserializer
+    costs ~100 ms per 1,000-row page, a third of the quota's pace.
+    """
 
     def __init__(
         self,
@@ -102,10 +108,8 @@ class QueryRunner:
         retry: RetrySettings,
         on_page: Callable[[int], None] | None = None,
     ) -> None:
-        from azure.mgmt.resourcegraph import models
-
-        self._models = models
         self.client = client
+        self.url = f"/providers/Microsoft.ResourceGraph/resources?api-version={API_VERSION}"
         self.pacer = pacer
         self.stats = stats
         self.retry = retry
@@ -123,19 +127,23 @@ class QueryRunner:
                 page.rows = out.rows
                 return page
             body, headers = page
-            rows = list(body.data or [])
-            out.rows.extend(rows)
-            self.stats.add(pages=1, rows=len(rows))
+            data = body.get("data")
+            if not isinstance(data, list):
+                return Outcome(
+                    out.rows, f"the {name} query on {scope.describe()} returned no rows array"
+                )
+            out.rows.extend(data)
+            self.stats.add(pages=1, rows=len(data))
             if self._on_page:
-                self._on_page(len(rows))
+                self._on_page(len(data))
             if str(headers.get(LIMIT_HIT, "")).lower() == "true":
                 out.limit_hit = True
-            if total is None:
-                total = body.total_records
-            token = body.skip_token
+            if total is None and isinstance(body.get("totalRecords"), int):
+                total = body["totalRecords"]
+            token = body.get("$skipToken")
             if token:
                 continue
-            truncated = str(body.result_truncated or "").lower() == "true"
+            truncated = str(body.get("resultTruncated") or "").lower() == "true"
             if truncated or (total is not None and len(out.rows) < total):
                 out.error = (
                     f"Resource Graph truncated the result of the {name} query on "
@@ -143,23 +151,37 @@ class QueryRunner:
                 )
             return out
 
-    def _request(self, query: str, scope: Scope, token: str | None) -> Any:
-        m = self._models
-        return m.QueryRequest(
-            subscriptions=list(scope.subscriptions) or None,
-            management_groups=list(scope.management_groups) or None,
-            query=query,
-            options=m.QueryRequestOptions(
-                top=PAGE_SIZE, skip_token=token, result_format="objectArray"
-            ),
-        )
+    def _body(self, query: str, scope: Scope, token: str | None) -> dict[str, Any]:
+        options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
+        if token:
+            options["$skipToken"] = token
+        body: dict[str, Any] = {"query": query, "options": options}
+        if scope.management_groups:
+            body["managementGroups"] = list(scope.management_groups)
+        elif scope.subscriptions:
+            body["subscriptions"] = list(scope.subscriptions)
+        return body
+
+    def _send(self, query: str, scope: Scope, token: str | None) -> tuple[int, dict[str, str], Any]:
+        from azure.core.rest import HttpRequest
+
+        request = HttpRequest("POST", self.url, json=self._body(query, scope, token))
+        # Generated clients name it ``send_request`` or, in azure-mgmt-resourcegraph 8,
+        # ``_send_request`` (its docstring's documented way to send a custom request).
+        send = getattr(self.client, "send_request", None) or self.client._send_request
+        response = send(request)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        return response.status_code, headers, body
 
     def _page(
         self, name: str, query: str, scope: Scope, token: str | None
-    ) -> tuple[Any, dict[str, str]] | Outcome:
+    ) -> tuple[dict[str, Any], dict[str, str]] | Outcome:
         from azure.core.exceptions import (
             ClientAuthenticationError,
-            HttpResponseError,
             ServiceRequestError,
             ServiceResponseError,
         )
@@ -173,38 +195,29 @@ class QueryRunner:
             started = time.monotonic()
             self.stats.add(arg_requests=1)
             headers: dict[str, str] = {}
-            status = 200
-            problem = ""
+            body: Any = None
             try:
-                body = self.client.resources(
-                    self._request(query, scope, token),
-                    cls=lambda resp, deser, _h: (deser, dict(resp.http_response.headers)),
-                )
-                body, headers = body
+                status, headers, body = self._send(query, scope, token)
             except ClientAuthenticationError as exc:
                 raise AuthenticationFailed(_first_line(exc)) from None
-            except HttpResponseError as exc:
-                response: Any = exc.response
-                headers = dict(response.headers) if response is not None else {}
-                status = exc.status_code or 0
-                problem = _error_text(exc)
             except (ServiceRequestError, ServiceResponseError) as exc:
-                status = 0
-                problem = f"connection failed: {_first_line(exc)}"
+                status, body = 0, f"connection failed: {_first_line(exc)}"
             finally:
                 remaining, resets = self.pacer.observe(headers)
-            elapsed = time.monotonic() - started
             _log.info(
-                "%s query on %s: HTTP %s in %.3f s, quota remaining %s, resets after %s s",
+                "%s query on %s: HTTP %s in %.3f s, quota remaining %s, resets after %s",
                 name,
                 scope.describe(),
                 status or "none",
-                elapsed,
+                time.monotonic() - started,
                 remaining,
-                resets,
+                "?" if resets is None else f"{resets:.2f} s",
             )
-            if status == 200:
+            if status == 200 and isinstance(body, dict):
                 return body, headers
+            if status == 401:
+                raise AuthenticationFailed(f"Resource Graph answered 401: {_error_text(body)}")
+            problem = body if isinstance(body, str) else _error_text(body)
             attempt += 1
             if status == 429:
                 self.stats.add(throttled=1, retries=1)
@@ -223,7 +236,7 @@ class QueryRunner:
                     error=f"forbidden: the caller cannot read {scope.describe()} ({problem})",
                     forbidden=True,
                 )
-            if status in _TRANSIENT or status == 0:
+            if status in _TRANSIENT or status == 0 or status == 200:
                 if attempt > self.retry.max_retries:
                     return Outcome(
                         error=f"the {name} query on {scope.describe()} still failed after "
@@ -255,10 +268,10 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _error_text(exc: Any) -> str:
-    error = getattr(exc, "error", None)
-    code = getattr(error, "code", None)
-    message = getattr(error, "message", None)
-    if code or message:
-        return f"{code}: {message}" if code else str(message)
-    return _first_line(exc)
+def _error_text(body: Any) -> str:
+    """``code: message`` of an ARM error envelope."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return ""
+    code, message = error.get("code"), error.get("message")
+    return f"{code}: {message}" if code else str(message or "")

@@ -89,7 +89,7 @@ class LiveOptions:
 
     batch_size: int = 1000
     concurrency: int = 4
-    arm_concurrency: int = 8
+    arm_concurrency: int = 16
     retry: RetrySettings = field(default_factory=RetrySettings)
 
 
@@ -131,6 +131,7 @@ class ResourceGraphSource(Source):
             scopes = self._scopes(runner, gaps)
             rows = self._rows(runner, scopes, needs, gaps)
             rows += self._referenced(runner, rows, gaps)
+            arg_seconds = time.monotonic() - started
             if inventory.DNS_ZONE_GROUP in needs.types:
                 rows += self._zone_groups(rows, gaps)
         except AuthenticationFailed as exc:
@@ -138,7 +139,11 @@ class ResourceGraphSource(Source):
         finally:
             client.close()
         gaps = list(dict.fromkeys(gaps))
-        stats = {**self.stats.as_dict(), "duration_s": round(time.monotonic() - started, 3)}
+        stats = {
+            **self.stats.as_dict(),
+            "resource_graph_s": round(arg_seconds, 3),
+            "duration_s": round(time.monotonic() - started, 3),
+        }
         info = SourceInfo(
             kind="resourcegraph",
             description=f"Azure Resource Graph at {self.factory.settings.endpoint}: "
