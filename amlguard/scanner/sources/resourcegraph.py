@@ -30,12 +30,11 @@ from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import (
     ASSOCIATED_ROLES,
     InstanceSettings,
-    build_instances,
     user_outbound_destinations,
 )
-from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources import kql
+from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.pacing import QuotaPacer
 from amlguard.scanner.sources.query import (
@@ -49,7 +48,6 @@ from amlguard.scanner.sources.query import (
 
 _log = logging.getLogger("amlguard.resourcegraph")
 
-ZONE_GROUP_API = "2024-05-01"
 _ID_CHUNK = 200  # ids per ``id in~`` query: keeps the query text short
 _LIMIT_TEXT = (
     "Resource Graph covered only part of the tenant or management group "
@@ -68,6 +66,8 @@ class LiveScope:
     def describe(self) -> str:
         if self.management_groups:
             text = "management group(s) " + ", ".join(self.management_groups)
+        elif len(self.subscriptions) > 3:
+            text = f"{len(self.subscriptions)} subscriptions"
         elif self.subscriptions:
             text = "subscription(s) " + ", ".join(self.subscriptions)
         else:
@@ -324,70 +324,24 @@ class ResourceGraphSource(Source):
 
     def _zone_groups(self, rows: list[dict[str, Any]], gaps: list[Gap]) -> list[dict[str, Any]]:
         """Private DNS zone groups of the instances' private endpoints (ARG has no table)."""
-        inv = Inventory(rows)
-        endpoints: dict[str, dict[str, Any]] = {}
-        for inst in build_instances(inv, self.settings):
-            for member in sorted(inst.members()):
-                for pe, _conn in inv.endpoints_by_target.get(member, []):
-                    endpoints.setdefault(ids.norm(pe["id"]), pe)
+        endpoints = instance_endpoints(rows, self.settings)
         if not endpoints:
             return []
         self._set_phase("private DNS zone groups", len(endpoints))
         client = self.factory.arm_pipeline()
         try:
-            with ThreadPoolExecutor(max_workers=self.options.arm_concurrency) as pool:
-                results = list(
-                    pool.map(lambda pe: self._get_groups(client, pe), endpoints.values())
-                )
+            got, found_gaps = read_zone_groups(
+                client,
+                self.factory.settings.endpoint,
+                endpoints,
+                self.stats,
+                self.options.arm_concurrency,
+                self._finished_one,
+            )
         finally:
             client.close()
-        out: list[dict[str, Any]] = []
-        for got, gap in results:
-            out.extend(got)
-            if gap is not None:
-                gaps.append(gap)
-        return out
-
-    def _get_groups(
-        self, client: Any, pe: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], Gap | None]:
-        from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
-
-        sub = ids.parse(pe["id"]).subscription_id
-        url: str | None = (
-            f"{self.factory.settings.endpoint}{pe['id']}/privateDnsZoneGroups"
-            f"?api-version={ZONE_GROUP_API}"
-        )
-        rows: list[dict[str, Any]] = []
-        try:
-            while url:
-                self.stats.add(arm_gets=1)
-                started = time.monotonic()
-                response = client.send_request(HttpRequest("GET", url))
-                _log.info(
-                    "GET zone groups of %s: HTTP %s in %.3f s",
-                    pe["id"],
-                    response.status_code,
-                    time.monotonic() - started,
-                )
-                if response.status_code == 404:
-                    return rows, None  # the endpoint was deleted after the query: nothing to judge
-                if response.status_code != 200:
-                    return rows, Gap(
-                        f"cannot read the private DNS zone groups of {pe['id']}: HTTP "
-                        f"{response.status_code} {_arm_error(response)}",
-                        sub,
-                    )
-                body = response.json()
-                rows.extend(_as_row(item, pe) for item in body.get("value") or [])
-                url = body.get("nextLink")
-        except AzureError as exc:
-            return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: {exc}", sub)
-        finally:
-            self._finished_one()
-        self.stats.add(rows=len(rows))
-        return rows, None
+        gaps.extend(found_gaps)
+        return got
 
 
 def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[Gap]:
@@ -398,31 +352,3 @@ def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[
         return
     for sub in subs:
         yield Gap(reason, sub)
-
-
-def _arm_error(response: Any) -> str:
-    try:
-        error = response.json().get("error") or {}
-    except ValueError:
-        return ""
-    return f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
-
-
-def _as_row(body: dict[str, Any], pe: dict[str, Any]) -> dict[str, Any]:
-    """An ARM GET body in the shape of a Resource Graph row (the columns ``kql`` projects)."""
-    rid = str(body.get("id") or "")
-    parts = ids.parse(rid)
-    return {
-        "id": rid,
-        "name": body.get("name") or rid.rsplit("/", 1)[-1],
-        "type": str(body.get("type") or parts.type).lower(),
-        "kind": body.get("kind") or "",
-        "location": body.get("location") or pe.get("location") or "",
-        "resourceGroup": parts.resource_group.lower(),
-        "subscriptionId": parts.subscription_id,
-        "tenantId": body.get("tenantId") or pe.get("tenantId") or "",
-        "sku": body.get("sku"),
-        "identity": body.get("identity"),
-        "properties": body.get("properties") or {},
-        "tags": body.get("tags") or {},
-    }
