@@ -131,3 +131,50 @@ def test_log_redaction_blanks_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     text = record.getMessage()
     assert "abc.def" not in text and "opaque-secret" not in text and "eyJa" not in text
     assert text.count("<redacted>") == 3
+
+
+def test_authorization_and_network_clients_reach_the_endpoint() -> None:
+    from tests.builders import blueprint
+
+    inst = blueprint()
+    with Emulator(inst.rows()) as emu:
+        factory = ClientFactory(
+            AzureSettings(arm_endpoint=emu.url, ca_bundle=emu.ca_path), FakeCredential()
+        )
+        ra = factory.authorization(inst.sub).role_assignments.get_by_id(
+            inst.role_assignments[0]["id"]
+        )
+        pe = factory.network(inst.sub).private_endpoints.get(
+            inst.rg, inst.endpoints["workspace"]["name"]
+        )
+    assert ra.principal_id == inst.principal_id
+    assert pe.id.lower() == inst.endpoints["workspace"]["id"].lower()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # azure-ai-ml's marshmallow warnings
+def test_ml_client_uses_a_unique_custom_cloud_and_forgets_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.builders import blueprint
+
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+    inst = blueprint()
+    with Emulator(inst.rows()) as emu:
+        factory = ClientFactory(
+            AzureSettings(arm_endpoint=emu.url, ca_bundle=emu.ca_path), FakeCredential()
+        )
+        ml = factory.ml_client(inst.sub, inst.rg, inst.workspace["name"])
+        ws = ml.workspaces.get(inst.workspace["name"])
+        name = factory._ml_cloud
+        other = ClientFactory(
+            AzureSettings(arm_endpoint=emu.url, ca_bundle=emu.ca_path), FakeCredential()
+        )
+        other.ml_client(inst.sub, inst.rg, inst.workspace["name"])
+        assert other._ml_cloud != name
+        other.forget_ml_cloud()
+        factory.forget_ml_cloud()
+    from azure.ai.ml import _azure_environments
+
+    assert ws.name == inst.workspace["name"]
+    assert emu.requests("GET", "workspaces")[0].api_version == "2024-10-01-preview"
+    assert name not in _azure_environments._environments
