@@ -52,7 +52,7 @@ def test_check_without_snapshot_scans_live_and_matches_the_snapshot_check(
     assert _findings(live.stdout) == _findings(offline.stdout)
     source = json.loads(live.stdout)["source"]
     assert source["kind"] == "resourcegraph" and source["complete"] is True
-    assert source["stats"]["resource_graph_requests"] == 3 and source["stats"]["arm_gets"] == 6
+    assert source["stats"]["resource_graph_requests"] == 4 and source["stats"]["arm_gets"] == 6
     headers = [r.headers["authorization"] for r in drifted_emulator.requests()]
     assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
 

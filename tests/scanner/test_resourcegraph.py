@@ -24,6 +24,13 @@ def _queries(emu: Emulator, table: str = "") -> list[dict]:
     return [r.body for r in emu.requests("POST", ARG_PATH) if r.body["query"].startswith(table)]
 
 
+def _storage_queries(emu: Emulator) -> list[dict]:
+    """The pages of the resources query that carries the associated resources' types."""
+    return [
+        q for q in _queries(emu, "resources |") if "microsoft.storage/storageaccounts" in q["query"]
+    ]
+
+
 @pytest.mark.parametrize("estate", sorted(p.name for p in EXAMPLES.glob("*.json")))
 def test_live_findings_equal_snapshot_findings(estate: str) -> None:
     path = EXAMPLES / estate
@@ -46,6 +53,9 @@ def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:
         gets = emu.requests("GET", "privateDnsZoneGroups")
     # ARG has no table for zone groups: the query never names the type ...
     assert all("privatednszonegroups" not in q["query"] for q in _queries(emu))
+    # Workspaces and endpoints are queried first, so the GETs overlap the remaining pages.
+    first = _queries(emu, "resources |")[0]["query"]
+    assert "privateendpoints" in first and "storageaccounts" not in first
     # ... one GET per private endpoint of the instance, and they reach the inventory.
     assert len(gets) == len(inst.endpoints)
     assert result.source.stats["arm_gets"] == len(inst.endpoints)
@@ -59,11 +69,12 @@ def test_paging_follows_skip_token_over_several_pages() -> None:
     with Emulator(inst.rows() + filler) as emu:
         arg.install(emu)
         result = scan(source(emu))
-    resource_pages = _queries(emu, "resources")
+    resource_pages = _storage_queries(emu)
     assert len(resource_pages) == 3
     assert [bool(q["options"].get("$skipToken")) for q in resource_pages] == [False, True, True]
     assert all(q["options"]["$top"] == 1000 for q in resource_pages)
-    assert result.source.stats["pages"] == 3 + 2  # + subscriptions + role assignments
+    # + subscriptions, role assignments, and workspaces/endpoints (queried first, see _rows)
+    assert result.source.stats["pages"] == 3 + 3
     assert result.source.complete
 
 
@@ -73,7 +84,7 @@ def test_2500_subscriptions_go_out_as_three_batches() -> None:
     with Emulator(inst.rows()) as emu:
         graph = arg.install(emu, subscriptions=subs)
         result = scan(source(emu))
-    sizes = sorted((len(q["subscriptions"]) for q in _queries(emu, "resources |")), reverse=True)
+    sizes = sorted((len(q["subscriptions"]) for q in _storage_queries(emu)), reverse=True)
     assert sizes == [1000, 1000, 500]
     assert result.source.stats["subscriptions"] == 2500
     assert graph.throttled == 0
@@ -84,7 +95,7 @@ def test_batch_size_is_configurable() -> None:
     with Emulator(blueprint(SUB_A).rows() + blueprint(SUB_B, prefix="b").rows()) as emu:
         arg.install(emu)
         result = scan(source(emu, batch_size=1))
-    assert sorted(len(q["subscriptions"]) for q in _queries(emu, "resources |")) == [1, 1]
+    assert sorted(len(q["subscriptions"]) for q in _storage_queries(emu)) == [1, 1]
     assert result.source.complete
 
 
@@ -154,5 +165,5 @@ def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) ->
     rows, header = read_snapshot(tmp_path / "estate.json.gz")
     assert len(rows) == outcome.rows
     assert header["scope"]["default"] is True and header["tool_version"]
-    assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 3
+    assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 4
     assert json.dumps(header).count("Bearer") == 0

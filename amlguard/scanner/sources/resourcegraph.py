@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -127,16 +127,20 @@ class ResourceGraphSource(Source):
         gaps: list[Gap] = []
         client = self.factory.resource_graph(retry_total=0)
         runner = QueryRunner(client, QuotaPacer(), self.stats, self.options.retry, self._page)
+        zones = _Background()
         try:
             scopes = self._scopes(runner, gaps)
-            rows = self._rows(runner, scopes, needs, gaps)
+            rows = self._rows(runner, scopes, needs, gaps, zones)
             rows += self._referenced(runner, rows, gaps)
             arg_seconds = time.monotonic() - started
-            if inventory.DNS_ZONE_GROUP in needs.types:
+            if zones.started:
+                rows += zones.result(gaps)
+            elif inventory.DNS_ZONE_GROUP in needs.types:
                 rows += self._zone_groups(rows, gaps)
         except AuthenticationFailed as exc:
             raise ScanError(f"Azure authentication failed: {exc}") from None
         finally:
+            zones.stop()
             client.close()
         gaps = list(dict.fromkeys(gaps))
         stats = {
@@ -250,17 +254,49 @@ class ResourceGraphSource(Source):
     # ------------------------------------------------------------------ phase 2: rows
 
     def _rows(
-        self, runner: QueryRunner, scopes: list[Scope], needs: Needs, gaps: list[Gap]
+        self,
+        runner: QueryRunner,
+        scopes: list[Scope],
+        needs: Needs,
+        gaps: list[Gap],
+        zones: _Background,
     ) -> list[dict[str, Any]]:
-        types = sorted(set(needs.types) - {inventory.DNS_ZONE_GROUP, inventory.ROLE_ASSIGNMENT})
-        queries: list[tuple[str, str]] = [
-            ("resources", kql.resources(types, self.scope.resource_group))
-        ]
+        """Rows of every needed type, plus role assignments, per batch of subscriptions.
+
+        When zone groups are needed, the types that decide which endpoints belong to an
+        instance (workspaces, private endpoints, selector types) go first in their own query,
+        so the ARM GETs for zone groups run while the rest pages under the quota: at most one
+        request more per batch, and the GETs hide behind the quota's waits.
+        """
+        types = set(needs.types) - {inventory.DNS_ZONE_GROUP, inventory.ROLE_ASSIGNMENT}
+        core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
+        core |= set(self.settings.selector.types) & types
+        rest = types - core
+        rg = self.scope.resource_group
+        roles: list[tuple[str, str]] = []
         if inventory.ROLE_ASSIGNMENT in needs.types and needs.role_definition_ids:
-            queries.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+            roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+        if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
+            queries = [("resources", kql.resources(sorted(types), rg)), *roles]
+            return self._run_jobs(runner, scopes, queries, "resources", gaps)
+        first = self._run_jobs(
+            runner, scopes, [("instance resources", kql.resources(sorted(core), rg))],
+            "workspaces and endpoints", gaps,
+        )  # fmt: skip
+        zones.start(lambda zone_gaps: self._zone_groups(first, zone_gaps, report=False))
+        queries = [("resources", kql.resources(sorted(rest), rg)), *roles]
+        return first + self._run_jobs(runner, scopes, queries, "resources", gaps)
+
+    def _run_jobs(
+        self,
+        runner: QueryRunner,
+        scopes: list[Scope],
+        queries: list[tuple[str, str]],
+        phase: str,
+        gaps: list[Gap],
+    ) -> list[dict[str, Any]]:
         jobs = [(name, text, scope) for scope in scopes for name, text in queries]
-        outcomes = self._run_all(runner, jobs, "resources")
-        return self._merge(jobs, outcomes, gaps)
+        return self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
 
     def _run_all(
         self, runner: QueryRunner, jobs: list[tuple[str, str, Scope]], phase: str
@@ -322,12 +358,15 @@ class ResourceGraphSource(Source):
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
-    def _zone_groups(self, rows: list[dict[str, Any]], gaps: list[Gap]) -> list[dict[str, Any]]:
+    def _zone_groups(
+        self, rows: list[dict[str, Any]], gaps: list[Gap], *, report: bool = True
+    ) -> list[dict[str, Any]]:
         """Private DNS zone groups of the instances' private endpoints (ARG has no table)."""
         endpoints = instance_endpoints(rows, self.settings)
         if not endpoints:
             return []
-        self._set_phase("private DNS zone groups", len(endpoints))
+        if report:
+            self._set_phase("private DNS zone groups", len(endpoints))
         client = self.factory.arm_pipeline()
         try:
             got, found_gaps = read_zone_groups(
@@ -336,12 +375,39 @@ class ResourceGraphSource(Source):
                 endpoints,
                 self.stats,
                 self.options.arm_concurrency,
-                self._finished_one,
+                self._finished_one if report else None,
             )
         finally:
             client.close()
         gaps.extend(found_gaps)
         return got
+
+
+class _Background:
+    """One task running beside the queries (the zone-group GETs); its gaps join at the end."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[list[dict[str, Any]]] | None = None
+        self._gaps: list[Gap] = []
+
+    @property
+    def started(self) -> bool:
+        return self._future is not None
+
+    def start(self, task: Callable[[list[Gap]], list[dict[str, Any]]]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amlguard-arm")
+        self._future = self._pool.submit(task, self._gaps)
+
+    def result(self, gaps: list[Gap]) -> list[dict[str, Any]]:
+        assert self._future is not None
+        rows = self._future.result()
+        gaps.extend(self._gaps)
+        return rows
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[Gap]:
