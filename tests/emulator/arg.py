@@ -369,13 +369,23 @@ class ResourceGraph:
                 }
                 for s in self.known_subscriptions()
             ]
-        rows = self.emu.arg_rows()
+        rows = [_with_subscription(r) for r in self.emu.arg_rows()]
         if name == "authorizationresources":
             return [r for r in rows if str(r.get("type", "")).lower() == ROLE_ASSIGNMENT]
         # Resource Graph indexes neither role assignments here nor private DNS zone groups.
         return [
             r for r in rows if str(r.get("type", "")).lower() not in (ROLE_ASSIGNMENT, ZONE_GROUP)
         ]
+
+
+def _with_subscription(row: dict[str, Any]) -> dict[str, Any]:
+    """Resource Graph fills ``subscriptionId`` from the id; estate rows may leave it out."""
+    if row.get("subscriptionId"):
+        return row
+    parts = str(row.get("id", "")).split("/")
+    if len(parts) > 2 and parts[1].lower() == "subscriptions":
+        return {**row, "subscriptionId": parts[2]}
+    return row
 
 
 def _error(status: int, code: str, message: str) -> Response:

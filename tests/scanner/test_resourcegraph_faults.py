@@ -164,3 +164,24 @@ def test_unreadable_zone_groups_are_a_gap_for_their_subscription() -> None:
         result = scan(source(emu))
     assert result.source.gaps[0].scope == SUB_A
     assert "AuthorizationFailed" in result.source.gaps[0].reason
+
+
+def test_silently_dropped_subscription_of_a_referenced_resource_is_a_gap() -> None:
+    # Resource Graph drops an unreadable subscription without a 403 when the same request
+    # names a readable one: the storage in SUB_B vanishes, the search service in SUB_C comes.
+    sub_c = "0c0c0c0c-0000-4000-8000-000000000000"
+    rows = _cross_subscription_estate()
+    ws = next(r for r in rows if r["type"] == "microsoft.machinelearningservices/workspaces")
+    search_id = rid(sub_c, "shared", "Microsoft.Search/searchServices", "srch")
+    ws["properties"]["managedNetwork"]["outboundRules"]["allowSearch"] = {
+        "type": "PrivateEndpoint",
+        "category": "UserDefined",
+        "destination": {"serviceResourceId": search_id, "subresourceTarget": "searchService"},
+    }
+    rows.append({"id": search_id, "type": "microsoft.search/searchservices", "properties": {}})
+    with Emulator(rows) as emu:
+        arg.install(emu, forbidden={SUB_B})
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    assert [g.scope for g in result.source.gaps] == [SUB_B]
+    assert "no read access" in result.source.gaps[0].reason
+    assert search_id in result.instances[0].integrated

@@ -3,7 +3,8 @@
 Three phases, each with as few requests as the data allows:
 
 1. scope: the readable subscriptions (``resourcecontainers``), or the management groups given;
-2. rows: one ``resources`` query and (when a rule needs role assignments) one
+2. rows: ``resources`` queries (workspaces and private endpoints first, so the ARM GETs of
+   phase 3 overlap the remaining pages) and, when a rule needs role assignments, one
    ``authorizationresources`` query per batch of subscriptions, run concurrently, then one
    ``id in~`` query per 200 resources the workspaces name (associated resources, outbound-rule
    destinations) that the first queries did not return, whatever their type or subscription;
@@ -354,7 +355,34 @@ class ResourceGraphSource(Source):
             subs = tuple(sorted({ids.parse(r).subscription_id for r in chunk}, key=str.lower))
             jobs.append(("referenced resources", kql.resources_by_id(chunk), Scope(subs)))
         outcomes = self._run_all(runner, jobs, "referenced resources")
-        return self._merge(jobs, outcomes, gaps)
+        found = self._merge(jobs, outcomes, gaps)
+        self._unconfirmed(missing, found, gaps)
+        return found
+
+    def _unconfirmed(
+        self, missing: list[str], found: list[dict[str, Any]], gaps: list[Gap]
+    ) -> None:
+        """A gap for each subscription outside the scan that still hides named resources.
+
+        Resource Graph silently drops subscriptions the caller cannot read when others in the
+        same request are readable, so a named resource that did not come back from a
+        subscription outside the scan may be unreadable rather than deleted.
+        """
+        got = {ids.norm(r.get("id")) for r in found}
+        inside = {s.lower() for s in self._readable}
+        gapped = {g.scope.lower() for g in gaps if g.scope}
+        for rid in missing:
+            sub = ids.parse(rid).subscription_id
+            if ids.norm(rid) in got or sub.lower() in inside or sub.lower() in gapped:
+                continue
+            gapped.add(sub.lower())
+            gaps.append(
+                Gap(
+                    f"subscription {sub} (outside the scan) returned none of the resources the "
+                    f"workspaces name there, e.g. {rid}: no read access, or deleted",
+                    sub,
+                )
+            )
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
