@@ -71,9 +71,7 @@ def _live_options(func: Any) -> Any:
             "--cloud",
             default="AzureCloud",
             show_default=True,
-            type=click.Choice(
-                ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"], case_sensitive=False
-            ),
+            metavar="AzureCloud|AzureUSGovernment|AzureChinaCloud",
             help="The Azure cloud (ARM endpoint and token scope).",
         ),
         click.option(

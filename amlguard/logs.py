@@ -41,7 +41,6 @@ def configure(level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.propagate = False
-        # azure-core's HTTP logging is noisy; it only speaks at debug (it redacts headers too).
-        logger.setLevel(
-            chosen if name == "amlguard" or chosen <= logging.DEBUG else logging.WARNING
-        )
+        # The Azure SDKs are noisy (azure-identity logs each failed credential as a warning,
+        # which amlguard reports itself); they only speak at debug.
+        logger.setLevel(chosen if name == "amlguard" or chosen <= logging.DEBUG else logging.ERROR)

@@ -185,3 +185,34 @@ def test_silently_dropped_subscription_of_a_referenced_resource_is_a_gap() -> No
     assert [g.scope for g in result.source.gaps] == [SUB_B]
     assert "no read access" in result.source.gaps[0].reason
     assert search_id in result.instances[0].integrated
+
+
+class _NoToken:
+    def get_token(self, *scopes: str, **kw: object) -> object:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        raise ClientAuthenticationError("no credential available: sign in first")
+
+
+def test_authentication_failure_is_a_scan_error_with_the_cause() -> None:
+    import pytest
+
+    from amlguard.errors import ScanError
+    from amlguard.scanner.sources.resourcegraph import LiveOptions, ResourceGraphSource
+    from tests.emulator.live import FAST_RETRY, factory
+
+    with Emulator(blueprint().rows()) as emu:
+        arg.install(emu)
+        src = ResourceGraphSource(factory(emu, _NoToken()), options=LiveOptions(retry=FAST_RETRY))
+        with pytest.raises(ScanError, match="sign in first"):
+            scan(src)
+        emu.add_fault(
+            Fault(
+                "POST",
+                ARG,
+                401,
+                body={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}},
+            )
+        )
+        with pytest.raises(ScanError, match="InvalidAuthenticationToken"):
+            scan(source(emu))

@@ -199,7 +199,7 @@ class QueryRunner:
             try:
                 status, headers, body = self._send(query, scope, token)
             except ClientAuthenticationError as exc:
-                raise AuthenticationFailed(_first_line(exc)) from None
+                raise AuthenticationFailed(str(exc).strip()) from None
             except (ServiceRequestError, ServiceResponseError) as exc:
                 status, body = 0, f"connection failed: {_first_line(exc)}"
             finally:

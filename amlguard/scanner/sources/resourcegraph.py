@@ -139,7 +139,10 @@ class ResourceGraphSource(Source):
             elif inventory.DNS_ZONE_GROUP in needs.types:
                 rows += self._zone_groups(rows, gaps)
         except AuthenticationFailed as exc:
-            raise ScanError(f"Azure authentication failed: {exc}") from None
+            raise ScanError(
+                f"Azure authentication failed: {exc}\n(sign in with 'az login', configure "
+                "DefaultAzureCredential, or set AMLGUARD_ACCESS_TOKEN)"
+            ) from None
         finally:
             zones.stop()
             client.close()
