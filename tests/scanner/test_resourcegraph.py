@@ -148,6 +148,7 @@ def test_queries_stay_inside_the_emulated_kql_subset() -> None:
         kql.resources(["microsoft.storage/storageaccounts"], "rg'1"),
         kql.resources_by_id(["/subscriptions/x/resourceGroups/r/providers/A.B/c/d"]),
         kql.role_assignments(["b556d68e-0be0-4f35-a333-ad7ee1ce17ea", "other"]),
+        kql.role_assignments([]),
         kql.subscriptions(),
     ):
         assert arg.parse(text).columns is not None

@@ -65,13 +65,14 @@ def resources_by_id(resource_ids: Iterable[str]) -> str:
 
 
 def role_assignments(role_definition_ids: Iterable[str]) -> str:
-    """Role assignments of the given role definitions (by GUID, at any scope)."""
+    """Role assignments of the given role definitions (by GUID, at any scope); all when none."""
     roles = " or ".join(
         f"tolower(tostring(properties.roleDefinitionId)) endswith {quote('/' + r.lower())}"
         for r in sorted(role_definition_ids)
     )
+    where = f" | where {roles}" if roles else ""
     return (
-        f"authorizationresources | where type =~ {quote(ROLE_ASSIGNMENT)} | where {roles} | project "
+        f"authorizationresources | where type =~ {quote(ROLE_ASSIGNMENT)}{where} | project "
         + ", ".join(ASSIGNMENT_COLUMNS)
     )
 

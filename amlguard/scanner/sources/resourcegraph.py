@@ -278,7 +278,8 @@ class ResourceGraphSource(Source):
         rest = types - core
         rg = self.scope.resource_group
         roles: list[tuple[str, str]] = []
-        if inventory.ROLE_ASSIGNMENT in needs.types and needs.role_definition_ids:
+        if inventory.ROLE_ASSIGNMENT in needs.types:
+            # Without named roles a rule may read any assignment: fetch them all, never none.
             roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
             queries = [("resources", kql.resources(sorted(types), rg)), *roles]
