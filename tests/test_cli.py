@@ -201,6 +201,15 @@ def test_output_writes_a_file_and_keeps_the_console(tmp_path: Path) -> None:
     assert _failing(doc) == sorted(DRIFTED_FAILING)
 
 
+def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    result = run("check", "--snapshot", DRIFTED, "--output", f"json:{blocker}/findings.json")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith(f"amlguard: {blocker}/findings.json: cannot write json report")
+    _no_traceback(result)
+
+
 def test_output_console_file_has_no_colour(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     result = run(
