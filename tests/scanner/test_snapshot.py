@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from amlguard import app
 from amlguard.cli import cli
@@ -59,6 +61,8 @@ SHAPES: dict[str, Callable[[Rows], str]] = {
     ),
     "arm-list-value": lambda rows: json.dumps({"value": rows}),
     "json-lines": lambda rows: "\n".join(json.dumps(r) for r in rows) + "\n",
+    # Raw UTF-8: U+2028 and friends appear unescaped inside strings.
+    "json-lines-utf8": lambda rows: "\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
     "graph-table": lambda rows: json.dumps(_table(rows)),
 }
 
@@ -368,3 +372,34 @@ def test_invalid_json_position_is_exact(tmp_path: Path) -> None:
 def test_no_snapshot_path_is_an_input_error() -> None:
     with pytest.raises(InputError):
         SnapshotSource([])
+
+
+# ------------------------------------------------------------------ property: any rows survive
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+_rows_strategy = st.lists(
+    st.fixed_dictionaries(
+        {"id": _text.map(lambda s: "/subscriptions/s/" + s)},
+        optional={"name": _text, "properties": st.dictionaries(_text, _json, max_size=3)},
+    ),
+    min_size=2,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_rows_strategy, shape=st.sampled_from(sorted(SHAPES)), gz=st.booleans())
+def test_any_rows_survive_every_shape(tmp_path: Path, rows: Rows, shape: str, gz: bool) -> None:
+    path = _write(tmp_path / "prop.snapshot", SHAPES[shape](rows), gz)
+    got, _ = read_snapshot(path)
+    if shape == "graph-table":  # a table has every column in every row, null where absent
+        rows = [{k: r.get(k) for k in {k for row in rows for k in row}} for r in rows]
+    assert got == rows
