@@ -46,6 +46,18 @@ def _value(value: Any) -> str:
     return "absent" if value is None else str(value)
 
 
+def _config_suppressed(f: Finding) -> bool:
+    # Accepted risks stay visible; baseline-known findings are summarised, not listed.
+    return f.suppression is not None and f.suppression.get("kind") == "suppression"
+
+
+def _suppression(s: dict[str, Any]) -> str:
+    extras = [f"expires {s['expires']}"] if s.get("expires") else []
+    if s.get("approved_by"):
+        extras.append(f"approved by {s['approved_by']}")
+    return str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
+
+
 def verdict(result: ScanResult, fail_on: Severity | None) -> str:
     """One line a human reads first: passed, failed, or could not judge everything."""
     failing = [f for f in result.findings if f.status is Status.FAIL]
@@ -57,6 +69,9 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
         return f"FAILED: {len(gated)} failing finding(s) at or above {fail_on.label if fail_on else ''}."
     if failing:
         return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
+    if suppressed:
+        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
     return "PASSED: every judged resource follows the blueprint."
 
 
@@ -86,7 +101,9 @@ class ConsoleReport(Report):
             self._instance_line(console, inst, by_instance.get(inst.id, []))
         for inst in result.instances:
             shown = [
-                f for f in by_instance.get(inst.id, []) if f.status in _SHOWN or options.verbose
+                f
+                for f in by_instance.get(inst.id, [])
+                if f.status in _SHOWN or options.verbose or _config_suppressed(f)
             ]
             if shown:
                 self._details(console, inst, shown)
@@ -120,6 +137,16 @@ class ConsoleReport(Report):
                 console.print(Text(f"  - {gap.reason}{scope}", style="magenta"))
         for warning in result.warnings:
             console.print(Text(f"warning: {warning}", style="yellow"))
+        if result.baseline is not None:
+            b = result.baseline
+            console.print(
+                f"baseline {b['file']}: {b['new']} new, {b['known']} known, "
+                f"{len(b['resolved'])} resolved"
+            )
+            for entry in b["resolved"]:
+                console.print(
+                    Text(f"  resolved: {entry['rule_id']} {_short(entry['resource_id'])}", "green")
+                )
         console.print()
 
     def _instance_line(self, console: Console, inst: Any, findings: list[Finding]) -> None:
@@ -151,6 +178,8 @@ class ConsoleReport(Report):
                 lines.append(f"found:    {escape(_value(f.actual))}")
                 if f.path:
                     lines.append(f"where:    {escape(f.path)}")
+            if f.suppression:
+                lines.append(f"why:      {escape(_suppression(f.suppression))}")
             if f.remediation and f.status in _SHOWN:
                 lines.append(f"fix:      {escape(f.remediation.splitlines()[0])}")
                 for extra in f.remediation.splitlines()[1:]:
