@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from amlguard import __version__
@@ -203,7 +204,8 @@ class SarifReport(Report):
         """The SARIF log as a Python object."""
         rules = list(result.rules)
         rule_index = {r.id: i for i, r in enumerate(rules)}
-        locator = Locator(options.extra.get("artifacts") or [])
+        root = options.extra.get("root")
+        locator = Locator(options.extra.get("artifacts") or [], Path(root) if root else None)
         shown = sorted(
             (f for f in result.findings if f.status in _RESULT_STATUSES),
             key=lambda f: (f.rule_id, f.instance.lower(), f.resource_id.lower()),
