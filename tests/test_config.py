@@ -244,3 +244,12 @@ def test_empty_config_file_means_defaults(tmp_path: Path) -> None:
         and cfg.parameters == {}
         and selected_rule_ids(cfg, load_pack([])) == []
     )
+
+
+def test_readme_config_example_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## CI gates", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cfg = load_config(_write(tmp_path, block))
+    check_against_pack(cfg, load_pack([]))
+    assert cfg.suppressions[0].rule == "AMLG-222" and cfg.fail_on == "high"
