@@ -1,8 +1,9 @@
 """The SARIF 2.1.0 report, shaped for GitHub code scanning (``../shared/schemas/NOTES.md``).
 
 One run; every rule that ran is a ``reportingDescriptor`` with GitHub's security-severity; one
-result per failing or suppressed finding (suppressed ones carry a SARIF ``suppressions`` entry,
-so GitHub shows them closed). Findings that could not be judged are tool execution
+result per failing or suppressed finding. Accepted risks carry a SARIF ``suppressions`` entry,
+so GitHub shows them closed; baseline-known findings stay open alerts with ``baselineState:
+unchanged`` (they are still problems, they only do not fail the gate). Findings that could not be judged are tool execution
 notifications and make ``executionSuccessful`` false: they are not alerts about the estate.
 
 ``partialFingerprints.primaryLocationLineHash`` is ours (rule id + lower-cased resource id):
@@ -161,7 +162,12 @@ def _result(finding: Finding, rule_index: dict[str, int], locator: Locator) -> d
     }
     if finding.rule_id in rule_index:
         out["ruleIndex"] = rule_index[finding.rule_id]
-    if finding.status is Status.SUPPRESSED:
+    # An accepted risk is closed in GitHub; a baseline-known finding stays an open alert (it is
+    # still a problem, it just does not fail the gate), marked "unchanged".
+    if (
+        finding.status is Status.SUPPRESSED
+        and (finding.suppression or {}).get("kind") != "baseline"
+    ):
         out["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": suppression_text(finding)}
         ]

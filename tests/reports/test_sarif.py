@@ -158,3 +158,14 @@ def test_clean_estate_has_rules_and_no_results(estate: str) -> None:
     (run,) = _doc(scan(estate))["runs"]
     assert run["results"] == [] and run["tool"]["driver"]["rules"]
     assert run["invocations"][0]["executionSuccessful"] is True
+
+
+def test_baseline_known_results_stay_open_and_are_marked_unchanged(tmp_path: Path) -> None:
+    doc = json.loads(golden.render_case("drifted-gated", "sarif", tmp_path))
+    results = doc["runs"][0]["results"]
+    known = [r for r in results if r.get("baselineState") == "unchanged"]
+    new = [r for r in results if r.get("baselineState") == "new"]
+    accepted = [r for r in results if "suppressions" in r]
+    assert len(known) == 4 and all("suppressions" not in r for r in known)
+    assert len(new) == 7
+    assert [r["ruleId"] for r in accepted] == ["AMLG-222"]
