@@ -16,6 +16,7 @@ from pathlib import Path
 # An ARM id inside quotes or after whitespace: runs to the next quote, space or comma.
 _ARM_ID = re.compile(r"/subscriptions/[^\"'\s,<>]+", re.IGNORECASE)
 _ID_KEY = re.compile(r"[\"']id[\"']\s*:\s*[\"']$")
+_QUOTED = re.compile(r"[\"']([^\"'\s]{1,260})[\"']")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class Locator:
     def __init__(self, artifacts: Iterable[str], cwd: Path | None = None) -> None:
         self.cwd = (cwd or Path.cwd()).resolve()
         self.files: list[tuple[str, bool, list[str], dict[str, int]]] = []
+        self._names: dict[int, dict[str, int]] = {}  # built only if a name lookup is needed
+        self._found: dict[str, Located] = {}
         for artifact in artifacts:
             uri, relative = self._uri(Path(artifact))
             lines = _read_lines(Path(artifact))
@@ -58,10 +61,18 @@ class Locator:
     def locate(self, resource_id: str) -> Located:
         """The first artifact naming the resource, at that line; else line 1 of the first."""
         key = resource_id.lower()
-        for uri, relative, lines, index in self.files:
+        if key not in self._found:
+            self._found[key] = self._locate(key)
+        return self._found[key]
+
+    def _locate(self, key: str) -> Located:
+        name = key.rstrip("/").rsplit("/", 1)[-1]
+        for i, (uri, relative, lines, index) in enumerate(self.files):
             line = index.get(key)
-            if line is None:
-                line = _name_line(lines, resource_id)
+            if line is None and name:
+                if i not in self._names:
+                    self._names[i] = _quoted_index(lines)
+                line = self._names[i].get(name)
             if line is not None:
                 return Located(uri, relative, Region(line, len(lines[line - 1]) + 1))
         if self.files:
@@ -96,12 +107,10 @@ def _index(lines: list[str]) -> dict[str, int]:
     return {**mention, **as_id}
 
 
-def _name_line(lines: list[str], resource_id: str) -> int | None:
-    name = resource_id.rstrip("/").rsplit("/", 1)[-1]
-    if not name:
-        return None
-    quoted = (f"'{name}'", f'"{name}"')
+def _quoted_index(lines: list[str]) -> dict[str, int]:
+    """Lower-cased quoted strings -> first line: where a Bicep or YAML file names a resource."""
+    out: dict[str, int] = {}
     for number, text in enumerate(lines, start=1):
-        if any(q in text for q in quoted):
-            return number
-    return None
+        for match in _QUOTED.finditer(text):
+            out.setdefault(match.group(1).lower(), number)
+    return out
