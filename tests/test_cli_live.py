@@ -178,3 +178,16 @@ def test_cli_process_against_the_standalone_emulator(tmp_path: Path) -> None:
         cli, ["check", "--format", "json", "--snapshot", str(EXAMPLES / "drifted.json")]
     )
     assert _findings(done.stdout) == _findings(offline.stdout)
+
+
+def test_cloud_sets_the_dns_zones_rules_expect_also_for_snapshots() -> None:
+    runner = CliRunner()
+    estate = str(EXAMPLES / "compliant.json")
+    public = runner.invoke(cli, ["check", "--snapshot", estate])
+    china = runner.invoke(
+        cli, ["check", "--snapshot", estate, "--cloud", "AzureChinaCloud", "--format", "json"]
+    )
+    assert public.exit_code == 0
+    assert china.exit_code == 1  # the estate's zones are public-cloud names
+    failing = {f["rule_id"] for f in _findings(china.stdout) if f["status"] == "fail"}
+    assert "AMLG-233" in failing
