@@ -294,6 +294,8 @@ class ResourceGraph:
             rows = self._run(query, subs, tenant)
             key = str(next(self._ids))
             self._cache[key] = rows
+            while len(self._cache) > 256:  # a demo emulator serves for hours: keep recent ones
+                self._cache.pop(next(iter(self._cache)))
             state, offset = {"key": key}, 0
         page = rows[offset : offset + top]
         out: dict[str, Any] = {
