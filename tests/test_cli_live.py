@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 
 from amlguard.cli import cli
 from amlguard.scanner.sources.snapshot import read_snapshot
+from amlguard.scanner.yamlsource import schema
 from tests.conftest import EXAMPLES, ROOT
 from tests.emulator import arg
 from tests.emulator.server import Emulator
@@ -50,8 +52,13 @@ def test_check_without_snapshot_scans_live_and_matches_the_snapshot_check(
     )
     assert live.exit_code == offline.exit_code == 1, live.output
     assert _findings(live.stdout) == _findings(offline.stdout)
-    source = json.loads(live.stdout)["source"]
-    assert source["kind"] == "resourcegraph" and source["complete"] is True
+    doc = json.loads(live.stdout)
+    problems = [
+        e.message for e in Draft202012Validator(schema("findings.schema.json")).iter_errors(doc)
+    ]
+    assert problems == []
+    source = doc["source"]
+    assert source["kind"] == "resource-graph" and source["complete"] is True
     assert source["stats"]["resource_graph_requests"] == 4 and source["stats"]["arm_gets"] == 6
     headers = [r.headers["authorization"] for r in drifted_emulator.requests()]
     assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
@@ -91,6 +98,8 @@ def test_incomplete_scan_exits_3_in_check_and_snapshot_and_the_snapshot_keeps_th
     assert offline.exit_code == 3
     assert _findings(offline.stdout) == _findings(live_json.stdout)
     assert json.loads(offline.stdout)["source"]["complete"] is False
+    validator = Draft202012Validator(schema("findings.schema.json"))
+    assert [e.message for e in validator.iter_errors(json.loads(live_json.stdout))] == []
 
 
 def test_live_flags_are_rejected_with_snapshot_and_bad_values_are_usage_errors() -> None:

@@ -41,7 +41,7 @@ def test_live_findings_equal_snapshot_findings(estate: str) -> None:
     offline = scan(SnapshotSource([path]))
     assert live.source.complete, live.source.gaps
     assert findings(live) == findings(offline)
-    assert live.source.kind == "resourcegraph"
+    assert live.source.kind == "resource-graph"
 
 
 def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:

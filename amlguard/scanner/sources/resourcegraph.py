@@ -153,7 +153,7 @@ class ResourceGraphSource(Source):
             "duration_s": round(time.monotonic() - started, 3),
         }
         info = SourceInfo(
-            kind="resourcegraph",
+            kind="resource-graph",
             description=f"Azure Resource Graph at {self.factory.settings.endpoint}: "
             + self.scope.describe(),
             gaps=gaps,
@@ -167,7 +167,7 @@ class ResourceGraphSource(Source):
             "tool": "amlguard",
             "tool_version": __version__,
             "time": when.isoformat().replace("+00:00", "Z"),
-            "source": "resourcegraph",
+            "source": "resource-graph",
             "endpoint": self.factory.settings.endpoint,
             "scope": {
                 "subscriptions": list(self.scope.subscriptions) or list(self._readable),
