@@ -256,7 +256,7 @@ class LiveRequest:
     tenant: str | None = None
     subscriptions: tuple[str, ...] = ()
     management_groups: tuple[str, ...] = ()
-    resource_group: str | None = None
+    resource_groups: tuple[str, ...] = ()
     batch_size: int = 1000
 
 
@@ -281,7 +281,7 @@ def live_source(
         raise InputError("--batch-size must be between 1 and 1000 (Resource Graph's limit)")
     settings = AzureSettings(live.cloud, live.arm_endpoint, live.ca_bundle, live.tenant)
     factory = ClientFactory(settings, credential)
-    scope = LiveScope(live.subscriptions, live.management_groups, live.resource_group)
+    scope = LiveScope(live.subscriptions, live.management_groups, live.resource_groups)
     selector = scan_options.integration_selector if scan_options else None
     assembly = InstanceSettings(IntegrationSelector.from_mapping(selector))
     return ResourceGraphSource(

@@ -66,7 +66,13 @@ def _live_options(func: Any) -> Any:
             metavar="ID",
             help="Scan the subscriptions under this management group (repeatable).",
         ),
-        click.option("--resource-group", metavar="NAME", help="Only this resource group."),
+        click.option(
+            "--resource-group",
+            "resource_groups",
+            multiple=True,
+            metavar="NAME",
+            help="Only this resource group (repeatable).",
+        ),
         click.option("--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."),
         click.option(
             "--cloud",
@@ -138,18 +144,25 @@ def _gate_options(func: Any) -> Any:
     return func
 
 
-def _live_request(kw: dict[str, Any]) -> Any:
+def _live_request(kw: dict[str, Any], cfg: Any) -> Any:
+    """The live flags; without any scope flag, the config file's ``scope`` (all of it)."""
     from amlguard import app, logs
 
     logs.configure(kw["log_level"])
+    subscriptions = tuple(kw["subscriptions"])
+    groups = tuple(kw["management_groups"])
+    resource_groups = tuple(kw["resource_groups"])
+    if not (subscriptions or groups or resource_groups):
+        subscriptions, groups = tuple(cfg.subscriptions), tuple(cfg.management_groups)
+        resource_groups = tuple(cfg.resource_groups)
     return app.LiveRequest(
         cloud=kw["cloud"],
         arm_endpoint=kw["arm_endpoint"],
         ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
         tenant=kw["tenant"],
-        subscriptions=tuple(kw["subscriptions"]),
-        management_groups=tuple(kw["management_groups"]),
-        resource_group=kw["resource_group"],
+        subscriptions=subscriptions,
+        management_groups=groups,
+        resource_groups=resource_groups,
         batch_size=kw["batch_size"],
     )
 
@@ -166,7 +179,7 @@ def _live_flags_given(kw: dict[str, Any]) -> list[str]:
         for name in (
             "subscriptions",
             "management_groups",
-            "resource_group",
+            "resource_groups",
             "tenant",
             "arm_endpoint",
             "ca_bundle",
@@ -174,9 +187,9 @@ def _live_flags_given(kw: dict[str, Any]) -> list[str]:
         if kw.get(name)
     ]
     return [
-        g.replace("--subscriptions", "--subscription").replace(
-            "--management-groups", "--management-group"
-        )
+        g.replace("--subscriptions", "--subscription")
+        .replace("--management-groups", "--management-group")
+        .replace("--resource-groups", "--resource-group")
         for g in given
     ]
 
@@ -292,7 +305,7 @@ def check(
             source: Any = SnapshotSource(list(snapshots))
         else:
             reporter = _reporter(live["quiet"])
-            source = app.live_source(_live_request(live), reporter, scan_options=scan_options)
+            source = app.live_source(_live_request(live, cfg), reporter, scan_options=scan_options)
         request = app.CheckRequest(
             source=source,
             policies=list(policies) + list(cfg.policies),
@@ -339,23 +352,36 @@ class AmlguardErrorForUsage(AmlguardError):
     type=click.Path(path_type=Path),
     help="Also collect what the rules in this directory or file need (repeatable).",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Config file (default: amlguard.yaml in the working directory, if any): its policies "
+    "and integration selector decide what is collected.",
+)
 @_live_options
-def snapshot(output: Path, policies: tuple[Path, ...], **live: Any) -> None:
+def snapshot(
+    output: Path, policies: tuple[Path, ...], config_path: Path | None, **live: Any
+) -> None:
     """Read the estate live and save it for 'check --snapshot' (audit evidence, offline work).
 
     Exits 3 when the read was incomplete; the file then records the gaps, and a check on it
     reports the same errors the live check would.
     """
-    from amlguard import app
+    from amlguard import app, config
 
     try:
+        cfg = _config(config_path)
         reporter = _reporter(live["quiet"])
-        source = app.live_source(_live_request(live), reporter)
+        source = app.live_source(
+            _live_request(live, cfg), reporter, scan_options=config.scan_options(cfg)
+        )
+        extra = list(policies) + list(cfg.policies)
         if reporter is not None:
             with reporter:
-                outcome = app.run_snapshot(source, output, list(policies))
+                outcome = app.run_snapshot(source, output, extra)
         else:
-            outcome = app.run_snapshot(source, output, list(policies))
+            outcome = app.run_snapshot(source, output, extra)
     except AmlguardError as exc:
         _fail(exc)
         return

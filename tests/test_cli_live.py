@@ -200,3 +200,37 @@ def test_cloud_sets_the_dns_zones_rules_expect_also_for_snapshots() -> None:
     assert china.exit_code == 1  # the estate's zones are public-cloud names
     failing = {f["rule_id"] for f in _findings(china.stdout) if f["status"] == "fail"}
     assert "AMLG-233" in failing
+
+
+def test_config_scope_applies_when_no_scope_flag_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", TOKEN)
+    cfg = tmp_path / "amlguard.yaml"
+    cfg.write_text(
+        f"version: 1\nscope:\n  subscriptions: [{SUB_A}]\n  resource_groups: [ml-prod, ml-research]\n",
+        encoding="utf-8",
+    )
+    rows, _ = read_snapshot(EXAMPLES / "multi-workspace.json")
+    runner = CliRunner()
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        from_config = runner.invoke(
+            cli, ["check", "--format", "json", "--config", str(cfg), *_live(emu)]
+        )
+        flagged = runner.invoke(
+            cli,
+            [
+                "check",
+                "--format",
+                "json",
+                "--config",
+                str(cfg),
+                *_live(emu),
+                "--subscription",
+                SUB_B,
+            ],
+        )
+    instances = {f["instance"].split("/")[4] for f in _findings(from_config.stdout)}
+    assert instances == {"ml-prod", "ml-research"}
+    assert {f["instance"].split("/")[2] for f in _findings(flagged.stdout)} == {SUB_B}

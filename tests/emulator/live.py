@@ -37,13 +37,13 @@ def source(
     *,
     subscriptions: tuple[str, ...] = (),
     management_groups: tuple[str, ...] = (),
-    resource_group: str | None = None,
+    resource_groups: tuple[str, ...] = (),
     batch_size: int = 1000,
     retry: RetrySettings = FAST_RETRY,
     **kw: Any,
 ) -> ResourceGraphSource:
     """A live source for the emulator with fast retries."""
-    scope = LiveScope(subscriptions, management_groups, resource_group)
+    scope = LiveScope(subscriptions, management_groups, resource_groups)
     options = LiveOptions(batch_size=batch_size, retry=retry)
     return ResourceGraphSource(factory(emu), scope, options, **kw)
 

@@ -118,7 +118,7 @@ def test_explicit_subscriptions_and_resource_group_narrow_the_query() -> None:
     other = blueprint(SUB_A, "ml-other", "mlother")
     with Emulator(prod.rows() + other.rows()) as emu:
         arg.install(emu)
-        result = scan(source(emu, subscriptions=(SUB_A,), resource_group="ml-prod"))
+        result = scan(source(emu, subscriptions=(SUB_A,), resource_groups=("ml-prod",)))
     assert [i.name for i in result.instances] == ["mlprod-mlw"]
     assert "where resourceGroup =~ 'ml-prod'" in _queries(emu, "resources |")[0]["query"]
 
@@ -145,7 +145,8 @@ def test_referenced_resources_outside_the_first_query_are_fetched_by_id() -> Non
 def test_queries_stay_inside_the_emulated_kql_subset() -> None:
     # The emulator parses what kql.py emits; this guards the pairing in both directions.
     for text in (
-        kql.resources(["microsoft.storage/storageaccounts"], "rg'1"),
+        kql.resources(["microsoft.storage/storageaccounts"], ["rg'1"]),
+        kql.resources(["microsoft.storage/storageaccounts"], ["a", "b"]),
         kql.resources_by_id(["/subscriptions/x/resourceGroups/r/providers/A.B/c/d"]),
         kql.role_assignments(["b556d68e-0be0-4f35-a333-ad7ee1ce17ea", "other"]),
         kql.role_assignments([]),

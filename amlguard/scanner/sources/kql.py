@@ -48,11 +48,14 @@ def _list(values: Iterable[str]) -> str:
     return "(" + ", ".join(quote(v) for v in values) + ")"
 
 
-def resources(types: Iterable[str], resource_group: str | None = None) -> str:
-    """Every resource of the given types (optionally in one resource group, any subscription)."""
+def resources(types: Iterable[str], resource_groups: Iterable[str] = ()) -> str:
+    """Every resource of the given types (optionally only in these resource groups)."""
     parts = [f"resources | where type in~ {_list(sorted(types))}"]
-    if resource_group:
-        parts.append(f"where resourceGroup =~ {quote(resource_group)}")
+    groups = sorted(set(resource_groups))
+    if len(groups) == 1:
+        parts.append(f"where resourceGroup =~ {quote(groups[0])}")
+    elif groups:
+        parts.append(f"where resourceGroup in~ {_list(groups)}")
     parts.append("project " + ", ".join(RESOURCE_COLUMNS))
     return " | ".join(parts)
 

@@ -58,11 +58,11 @@ _LIMIT_TEXT = (
 
 @dataclass(frozen=True, slots=True)
 class LiveScope:
-    """What a live scan covers: subscriptions or management groups (or all), one resource group."""
+    """What a live scan covers: subscriptions or management groups (or all), resource groups."""
 
     subscriptions: tuple[str, ...] = ()
     management_groups: tuple[str, ...] = ()
-    resource_group: str | None = None
+    resource_groups: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.management_groups:
@@ -73,7 +73,9 @@ class LiveScope:
             text = "subscription(s) " + ", ".join(self.subscriptions)
         else:
             text = "every readable subscription"
-        return text + (f", resource group {self.resource_group}" if self.resource_group else "")
+        if self.resource_groups:
+            text += ", resource group(s) " + ", ".join(self.resource_groups)
+        return text
 
 
 class CollectProgress(Protocol):
@@ -172,7 +174,7 @@ class ResourceGraphSource(Source):
             "scope": {
                 "subscriptions": list(self.scope.subscriptions) or list(self._readable),
                 "management_groups": list(self.scope.management_groups),
-                "resource_group": self.scope.resource_group,
+                "resource_groups": list(self.scope.resource_groups),
                 "default": not (self.scope.subscriptions or self.scope.management_groups),
             },
             "complete": not gaps,
@@ -276,7 +278,7 @@ class ResourceGraphSource(Source):
         core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
         core |= set(self.settings.selector.types) & types
         rest = types - core
-        rg = self.scope.resource_group
+        rg = self.scope.resource_groups
         roles: list[tuple[str, str]] = []
         if inventory.ROLE_ASSIGNMENT in needs.types:
             # Without named roles a rule may read any assignment: fetch them all, never none.
