@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+from typing import Any
 
 LEVELS = ("error", "warning", "info", "debug")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_.~+/=]+")
@@ -22,6 +24,18 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (tests and click swap it between runs)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def redact(text: str) -> str:
     """``text`` with anything token-like replaced by ``<redacted>``."""
     secret = os.environ.get("AMLGUARD_ACCESS_TOKEN", "").strip()
@@ -33,7 +47,7 @@ def redact(text: str) -> str:
 
 def configure(level: str) -> None:
     """Send amlguard's log records (and azure-core's at debug) to stderr, redacted."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("amlguard %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokens())
     chosen = getattr(logging, level.upper(), logging.WARNING)
