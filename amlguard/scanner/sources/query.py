@@ -128,9 +128,13 @@ class QueryRunner:
                 return page
             body, headers = page
             data = body.get("data")
-            if not isinstance(data, list):
+            if not isinstance(data, list) or not all(
+                isinstance(r, dict) and r.get("id") for r in data
+            ):
                 return Outcome(
-                    out.rows, f"the {name} query on {scope.describe()} returned no rows array"
+                    out.rows,
+                    f"the {name} query on {scope.describe()} returned something other than "
+                    "rows with an id",
                 )
             out.rows.extend(data)
             self.stats.add(pages=1, rows=len(data))
