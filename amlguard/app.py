@@ -72,6 +72,9 @@ class CheckRequest:
     verbose: bool = False
     color: bool = False
     scan_options: ScanOptions = field(default_factory=ScanOptions)
+    history: Path | None = None
+    history_scope: str | None = None
+    fail_on_new: bool = False
 
 
 @dataclass(slots=True)
@@ -82,6 +85,7 @@ class CheckOutcome:
     stdout: str
     exit_code: int
     written: list[Path]
+    history: Any = None  # amlguard.history.gate.Recorded when --history was given
 
 
 def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
@@ -124,13 +128,35 @@ def _no_color(options: ReportOptions) -> ReportOptions:
 
 def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
     """Load rules, scan, report; the exit code follows ``exit_code``."""
+    if request.fail_on_new and request.history is None:
+        raise InputError("--fail-on-new needs --history PATH (or AMLGUARD_HISTORY)")
     pack = pack or load_pack(request.policies)
     rules = select_rules(pack, request.rule_ids, request.min_severity)
     result = run_scan(request.source, pack, rules, request.scan_options)
-    options = ReportOptions(verbose=request.verbose, color=request.color, fail_on=request.fail_on)
+    recorded = _record_history(request, result)
+    options = ReportOptions(
+        verbose=request.verbose,
+        color=request.color,
+        fail_on=request.fail_on,
+        extra=recorded.report_extra() if recorded else {},
+    )
     outputs = request.outputs or [OutputTarget("console", None)]
     stdout, written = write_outputs(result, outputs, options)
-    return CheckOutcome(result, stdout, exit_code(result, request.fail_on), written)
+    code = exit_code(result, request.fail_on)
+    if recorded is not None and request.fail_on_new:
+        from amlguard.history.gate import gate_on_new
+
+        code = gate_on_new(code, recorded, request.fail_on)
+    return CheckOutcome(result, stdout, code, written, recorded)
+
+
+def _record_history(request: CheckRequest, result: ScanResult) -> Any:
+    """Store the scan when ``--history`` was given (before reports, so they show its trend)."""
+    if request.history is None:
+        return None
+    from amlguard.history.gate import record_scan
+
+    return record_scan(request.history, result, request.history_scope)
 
 
 def describe_rule(rule: Any) -> dict[str, Any]:

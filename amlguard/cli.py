@@ -92,6 +92,24 @@ def cli() -> None:
     help="Also write a report to a file, e.g. json:findings.json (repeatable).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passing findings too.")
+@click.option(
+    "--history",
+    "history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AMLGUARD_HISTORY",
+    help="Record this scan in a history database (SQLite; created if missing). Env: AMLGUARD_HISTORY.",
+)
+@click.option(
+    "--history-scope",
+    metavar="NAME",
+    help="Record under this scope name instead of the source description (scans compare "
+    "within a scope).",
+)
+@click.option(
+    "--fail-on-new",
+    is_flag=True,
+    help="With --history: exit 1 only for failures new since the previous scan of the same scope.",
+)
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -101,6 +119,9 @@ def check(
     fmt: str | None,
     outputs: tuple[str, ...],
     verbose: bool,
+    history: Path | None,
+    history_scope: str | None,
+    fail_on_new: bool,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
     from amlguard import app
@@ -125,12 +146,17 @@ def check(
             outputs=targets,
             verbose=verbose,
             color=_color_wanted(sys.stdout) and (fmt or "console") == "console",
+            history=history,
+            history_scope=history_scope,
+            fail_on_new=fail_on_new,
         )
         outcome = app.run_check(request)
     except AmlguardError as exc:
         _fail(exc)
         return
     click.echo(outcome.stdout, nl=False)
+    if outcome.history is not None:
+        click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)
 
 
@@ -247,6 +273,124 @@ def policies_validate(directory: Path | None) -> None:
         _fail(exc)
         return
     click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+
+
+_HISTORY_OPTION = click.option(
+    "--history",
+    "history",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AMLGUARD_HISTORY",
+    help="The history database written by check --history. Env: AMLGUARD_HISTORY.",
+)
+_SCOPE_OPTION = click.option(
+    "--scope", metavar="SCOPE", help="Only scans recorded under this scope (see history list)."
+)
+
+
+@cli.group("history")
+def history_group() -> None:
+    """List and show the scans recorded by check --history."""
+
+
+@history_group.command("list")
+@_HISTORY_OPTION
+@_SCOPE_OPTION
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def history_list(history: Path, scope: str | None, limit: int | None, fmt: str) -> None:
+    """One line per recorded scan: id, time, counts, completeness, scope."""
+    from amlguard.history.render import render_scans
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            scans = store.scans(scope, limit)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(render_scans(scans, fmt), nl=False)
+
+
+@history_group.command("show")
+@click.argument("scan", default="latest")
+@_HISTORY_OPTION
+@_SCOPE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
+def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose: bool) -> None:
+    """One scan (an id, 'latest' or 'latest~N'): metadata and failing findings."""
+    from amlguard.history.render import render_scan
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            record = store.scan(scan, scope)
+            findings = store.findings(record.id)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(render_scan(record, findings, fmt, verbose), nl=False)
+
+
+@cli.command("diff")
+@_HISTORY_OPTION
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="SCAN",
+    help="Earlier scan (default: the one before --to in its scope).",
+)
+@click.option(
+    "--to",
+    "to_ref",
+    metavar="SCAN",
+    help="Later scan: id, 'latest' or 'latest~N' (default: latest).",
+)
+@_SCOPE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["console", "json", "markdown"]), default="console"
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
+def diff_command(
+    history: Path,
+    from_ref: str | None,
+    to_ref: str | None,
+    scope: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on_new: bool,
+) -> None:
+    """Drift between two recorded scans: new, resolved, still failing (with first-seen dates)."""
+    from amlguard.history.diff import diff_scans
+    from amlguard.history.render import render_diff
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            drift = diff_scans(store, from_ref, to_ref, scope)
+        text = render_diff(
+            drift, fmt, color=output is None and fmt == "console" and _color_wanted(sys.stdout)
+        )
+        if output is not None:
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise AmlguardErrorForUsage(
+                    f"{output}: cannot write the diff: {exc.strerror}"
+                ) from None
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    if output is None:
+        click.echo(text, nl=False)
+    sys.exit(1 if fail_on_new and drift.new else 0)
 
 
 def main() -> None:
