@@ -33,6 +33,12 @@ class Recorded:
                 "scope": self.scan.scope,
                 "previous_scan_id": self.diff.before.id if self.diff.before else None,
                 "diff": self.diff.counts(),
+                "new_keys": ["|".join(c.finding.key) for c in self.diff.new],
+                "first_seen": {
+                    "|".join(c.finding.key): c.first_seen
+                    for c in self.diff.still_failing
+                    if c.first_seen
+                },
                 "trend": [
                     {
                         "scan_id": p.scan_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amlguard.reports import console, json_report  # noqa: F401  (registration side effects)
+from amlguard.reports import console, html, json_report  # noqa: F401  (registration side effects)
 from amlguard.reports.interface import REPORTS, Report
 
 
