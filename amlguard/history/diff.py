@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlguard.errors import HistoryError
-from amlguard.history.store import HistoryStore, ScanRecord, StoredFinding
+from amlguard.history.records import ScanRecord, StoredFinding
+from amlguard.history.store import HistoryStore
 from amlguard.scanner.model import Severity, Status
 
 FIXED = "fixed"

@@ -9,7 +9,8 @@ from typing import Any
 
 from amlguard.errors import EXIT_FINDINGS, EXIT_OK
 from amlguard.history.diff import Diff, diff_recorded
-from amlguard.history.store import HistoryStore, ScanRecord, TrendPoint
+from amlguard.history.records import ScanRecord, TrendPoint
+from amlguard.history.store import HistoryStore
 from amlguard.scanner.model import ScanResult, Severity
 
 #: How many scans of a scope the HTML trend chart shows.

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amlguard.history.diff import Change, Diff
-from amlguard.history.store import ScanRecord, StoredFinding
+from amlguard.history.records import ScanRecord, StoredFinding
 
 DIFF_FORMATS = ("console", "json", "markdown")
 

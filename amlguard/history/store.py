@@ -14,107 +14,19 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from amlguard import __version__
 from amlguard.errors import HistoryError
 from amlguard.history import schema
+from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
 from amlguard.scanner.model import ScanResult, Severity, Status
 
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
 
 _FAILING = Status.FAIL.value
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRecord:
-    """One recorded scan: when, what scope, which tool and rule pack, how complete, counts."""
-
-    id: int
-    scan_time: str
-    recorded_at: str
-    scope: str
-    source_kind: str
-    source_description: str
-    tool_version: str
-    pack_version: str
-    pack_hash: str
-    complete: bool
-    gaps: tuple[str, ...]
-    counts: dict[str, int]
-
-    @property
-    def failing(self) -> int:
-        return self.counts.get(_FAILING, 0)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of a scan (``history list --format json``)."""
-        return {
-            "id": self.id,
-            "scan_time": self.scan_time,
-            "recorded_at": self.recorded_at,
-            "scope": self.scope,
-            "source": {"kind": self.source_kind, "description": self.source_description},
-            "tool_version": self.tool_version,
-            "rule_pack": {"version": self.pack_version, "hash": self.pack_hash},
-            "complete": self.complete,
-            "gaps": list(self.gaps),
-            "counts": dict(self.counts),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFinding:
-    """A finding as the history holds it, with the time its failure was first seen."""
-
-    rule_id: str
-    rule_name: str
-    severity: Severity
-    status: Status
-    resource_id: str
-    resource_type: str
-    instance: str
-    message: str
-    path: str | None
-    expected: Any
-    actual: Any
-    first_seen: str | None
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Same identity as :attr:`Finding.key`: rule, resource and instance, lower-cased."""
-        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape (the report's finding shape plus ``first_seen``)."""
-        return {
-            "rule_id": self.rule_id,
-            "rule_name": self.rule_name,
-            "severity": self.severity.label,
-            "status": self.status.value,
-            "resource_id": self.resource_id,
-            "resource_type": self.resource_type,
-            "instance": self.instance,
-            "message": self.message,
-            "path": self.path,
-            "expected": self.expected,
-            "actual": self.actual,
-            "first_seen": self.first_seen,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    """Failing and unjudged counts of one scan, for the HTML report's trend chart."""
-
-    scan_id: int
-    scan_time: str
-    failing: int
-    errors: int
-    complete: bool
 
 
 def default_scope(result: ScanResult) -> str:

@@ -57,7 +57,8 @@ color:var(--pass)}.b-suppressed,.b-skipped{background:var(--mute-bg);color:var(-
 # Collects script errors (and console.error calls) so a headless browser test can see them.
 _GUARD_JS = (
     "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push("
-    "String(e.message||e.type))});(function(){var c=console.error;console.error=function(){"
+    "String(e.message||e.type))});document.addEventListener('securitypolicyviolation',"
+    "function(e){window.__errors.push('CSP blocked '+e.violatedDirective)});(function(){var c=console.error;console.error=function(){"
     "window.__errors.push(Array.prototype.join.call(arguments,' '));return c.apply(console,"
     "arguments)}})();"
 )
@@ -80,8 +81,26 @@ _MAIN_JS = """
     document.getElementById('shown-count').textContent=String(shown);
     chip.classList.toggle('hidden',!piece);
   }
-  [sev,st,rule].forEach(function(el){el.addEventListener('change',apply);});
-  text.addEventListener('input',apply);
+  // Filters live in the address (#status=fail&severity=high&rule=...&q=...), so a filtered
+  // view can be bookmarked or sent to someone.
+  var fields={severity:sev,status:st,rule:rule,q:text};
+  function fromHash(){
+    var h=location.hash.replace(/^#/,'');
+    h.split('&').forEach(function(kv){
+      var i=kv.indexOf('='),k=kv.slice(0,i),v=decodeURIComponent(kv.slice(i+1));
+      var el=fields[k];
+      if(el&&i>0&&(el===text||Array.prototype.some.call(el.options,function(o){return o.value===v;}))){el.value=v;}
+    });
+  }
+  function toHash(){
+    var parts=[];
+    Object.keys(fields).forEach(function(k){
+      if(fields[k].value){parts.push(k+'='+encodeURIComponent(fields[k].value));}});
+    history.replaceState(null,'',parts.length?'#'+parts.join('&'):location.pathname);
+  }
+  [sev,st,rule].forEach(function(el){el.addEventListener('change',function(){apply();toHash();});});
+  text.addEventListener('input',function(){apply();toHash();});
+  fromHash();
   document.querySelectorAll('.piece').forEach(function(g){
     function pick(){
       piece=(piece===g.dataset.piece)?'':g.dataset.piece;
