@@ -195,7 +195,7 @@ class HtmlReport(Report):
         body.append(self._table(result, history))
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{escape(_csp())}">'
+            f'<meta http-equiv="Content-Security-Policy" content="{escape(_csp(), quote=False)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>amlguard: {escape(text)}</title><style>{_CSS}</style>"
             f"<script>{_GUARD_JS}</script></head><body><main>"
