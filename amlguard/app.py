@@ -130,6 +130,10 @@ def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutco
     """Load rules, scan, report; the exit code follows ``exit_code``."""
     if request.fail_on_new and request.history is None:
         raise InputError("--fail-on-new needs --history PATH (or AMLGUARD_HISTORY)")
+    if request.history is not None:
+        from amlguard.history.gate import open_history
+
+        open_history(request.history)  # a bad history file fails before a long scan, not after
     pack = pack or load_pack(request.policies)
     rules = select_rules(pack, request.rule_ids, request.min_severity)
     result = run_scan(request.source, pack, rules, request.scan_options)

@@ -65,6 +65,11 @@ class Recorded:
         return f"history: recorded scan {self.scan.id} in {self.path} ({since})"
 
 
+def open_history(path: Path) -> None:
+    """Create or migrate the database now, or raise ``HistoryError`` for an unusable file."""
+    HistoryStore(path).close()
+
+
 def record_scan(path: Path, result: ScanResult, scope: str | None = None) -> Recorded:
     """Store ``result`` (one transaction) and compare it with its scope's previous scan."""
     with HistoryStore(path) as store:

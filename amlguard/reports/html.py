@@ -19,6 +19,9 @@ from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.svg import diagram, pieces_of, trend_chart
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
+#: Matching findings laid out at once (more on request); the rest wait hidden.
+PAGE = 500
+
 _STATUS_ORDER = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
 
 _CSS = """
@@ -69,6 +72,9 @@ _MAIN_JS = """
   var sev=document.getElementById('f-severity'),st=document.getElementById('f-status'),
       rule=document.getElementById('f-rule'),text=document.getElementById('f-text'),
       chip=document.getElementById('piece-chip'),piece='';
+  // Only the first `limit` matching rows are laid out: a tenant's tens of thousands of rows
+  // would otherwise take the browser most of a minute to render.
+  var PAGE=__PAGE__,limit=PAGE,more=document.getElementById('more');
   function apply(){
     var q=text.value.trim().toLowerCase(),shown=0;
     rows.forEach(function(r){
@@ -76,9 +82,12 @@ _MAIN_JS = """
         &&(!rule.value||r.dataset.rule===rule.value)
         &&(!piece||(' '+r.dataset.pieces+' ').indexOf(' '+piece+' ')>=0)
         &&(!q||r.textContent.toLowerCase().indexOf(q)>=0);
-      r.classList.toggle('hidden',!ok);if(ok){shown++;}
+      if(ok){shown++;}
+      r.classList.toggle('hidden',!ok||shown>limit);
     });
     document.getElementById('shown-count').textContent=String(shown);
+    more.classList.toggle('hidden',shown<=limit);
+    if(shown>limit){more.textContent='Show '+Math.min(PAGE,shown-limit)+' more of '+(shown-limit)+' not displayed';}
     chip.classList.toggle('hidden',!piece);
   }
   // Filters live in the address (#status=fail&severity=high&rule=...&q=...), so a filtered
@@ -98,8 +107,10 @@ _MAIN_JS = """
       if(fields[k].value){parts.push(k+'='+encodeURIComponent(fields[k].value));}});
     history.replaceState(null,'',parts.length?'#'+parts.join('&'):location.pathname);
   }
-  [sev,st,rule].forEach(function(el){el.addEventListener('change',function(){apply();toHash();});});
-  text.addEventListener('input',function(){apply();toHash();});
+  function refilter(){limit=PAGE;apply();toHash();}
+  [sev,st,rule].forEach(function(el){el.addEventListener('change',refilter);});
+  text.addEventListener('input',refilter);
+  more.addEventListener('click',function(){limit+=PAGE;apply();});
   fromHash();
   document.querySelectorAll('.piece').forEach(function(g){
     function pick(){
@@ -107,7 +118,7 @@ _MAIN_JS = """
       document.querySelectorAll('.piece').forEach(function(o){
         o.classList.toggle('active',o.dataset.piece===piece);});
       document.getElementById('piece-name').textContent=piece?g.querySelector('title').textContent:'';
-      apply();document.getElementById('findings').scrollIntoView({block:'start'});
+      limit=PAGE;apply();document.getElementById('findings').scrollIntoView({block:'start'});
     }
     g.addEventListener('click',pick);
     g.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();pick();}});
@@ -117,7 +128,7 @@ _MAIN_JS = """
     apply();});
   apply();
 })();
-"""
+""".replace("__PAGE__", str(PAGE))
 
 # Runs last, as its own script, so it reports even when the main script failed to parse.
 _DONE_JS = (
@@ -271,11 +282,13 @@ class HtmlReport(Report):
                 f.resource_id.lower(),
             ),
         )
-        rows = []
+        rows: list[str] = []
         for f in order:
             i, inst = index.get(f.instance.lower(), (None, None))
             pieces = " ".join(f"i{i}:{p}" for p in pieces_of(f, inst)) if inst is not None else ""
-            rows.append(self._row(f, pieces, inst, _key(f) in new_keys, first_seen.get(_key(f))))
+            row = self._row(f, pieces, inst, _key(f) in new_keys, first_seen.get(_key(f)))
+            # Beyond the first page rows start hidden, so the first layout is quick without JS.
+            rows.append(row if len(rows) < PAGE else row.replace("<tr ", '<tr class="hidden" ', 1))
         rules = sorted({f.rule_id for f in result.findings})
         present_sev = [
             s
@@ -299,7 +312,7 @@ class HtmlReport(Report):
             '<table id="findings"><thead><tr><th>Status</th><th>Severity</th><th>Rule</th>'
             "<th>Resource</th><th>Instance</th><th>Finding</th></tr></thead><tbody>"
             + "".join(rows)
-            + "</tbody></table>"
+            + '</tbody></table><p><button id="more" type="button" class="hidden">more</button></p>'
         )
 
     @staticmethod

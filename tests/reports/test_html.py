@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from amlguard.cli import cli
 from amlguard.history.gate import record_scan
-from amlguard.reports.html import HtmlReport
+from amlguard.reports.html import PAGE, HtmlReport
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult
 from tests.builders import blueprint
@@ -168,3 +168,42 @@ def test_the_report_renders_in_chromium_with_the_expected_counts(tmp_path: Path)
     assert len(rows) == 35
     shown = [(st, sev) for st, sev, rest in rows if "hidden" not in rest]
     assert shown == [("fail", "high")] * high_fails
+
+
+def _many_instances(tmp_path: Path) -> ScanResult:
+    rows: list[dict] = []  # type: ignore[type-arg]
+    for i in range(20):
+        inst = blueprint(rg=f"rg-{i}", prefix=f"ws{i}")
+        if i % 2:
+            inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
+        rows += inst.rows()
+    return scan(tmp_path, rows)
+
+
+def test_only_the_first_page_of_rows_is_laid_out(tmp_path: Path) -> None:
+    result = _many_instances(tmp_path)
+    assert len(result.findings) > PAGE
+    page = HtmlReport().render(result, ReportOptions())
+    starts = re.findall(r"<tr (class=\"hidden\" )?data-status=\"([a-z]+)\"", page)
+    assert len(starts) == len(result.findings)
+    assert [bool(hidden) for hidden, _ in starts] == [False] * PAGE + [True] * (len(starts) - PAGE)
+    # Failures sort first, so none of them waits behind the button.
+    assert all(status == "fail" for _, status in starts[:10])
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="headless Chromium not installed (apt-get install chromium; .ci/run installs it)",
+)
+def test_a_large_report_pages_its_rows_in_chromium(tmp_path: Path) -> None:
+    result = _many_instances(tmp_path)
+    page = tmp_path / "report.html"
+    page.write_text(HtmlReport().render(result, ReportOptions()), encoding="utf-8")
+    dom = _chromium(page, tmp_path)
+    assert _attr(dom, "data-js-errors") == "0", _attr(dom, "data-js-error-text")
+    total = len(result.findings)
+    assert _text(dom, "shown-count") == str(total)
+    rows = re.findall(r"<tr [^>]*data-status[^>]*>", dom)
+    assert len(rows) == total
+    assert sum('class="hidden"' not in r for r in rows) == PAGE
+    assert f"Show {total - PAGE} more of {total - PAGE} not displayed" in dom
