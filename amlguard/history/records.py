@@ -29,6 +29,7 @@ class ScanRecord:
 
     @property
     def failing(self) -> int:
+        """How many findings of this scan failed."""
         return self.counts.get(_FAILING, 0)
 
     def to_dict(self) -> dict[str, Any]:

@@ -175,6 +175,7 @@ class HtmlReport(Report):
     suffix = ".html"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
+        """The whole page; ``options.extra['history']`` (from ``--history``) adds the trend."""
         history = options.extra.get("history") or {}
         by_instance: dict[str, list[Finding]] = defaultdict(list)
         for f in result.findings:
