@@ -364,6 +364,36 @@ def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose:
     click.echo(render_scan(record, findings, fmt, verbose), nl=False)
 
 
+@history_group.command("prune")
+@_HISTORY_OPTION
+@click.option("--keep", type=click.IntRange(min=1), help="Keep the newest N scans of each scope.")
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
+)
+def history_prune(history: Path, keep: int | None, before: str | None) -> None:
+    """Delete old scans (and their findings) and compact the file."""
+    import datetime as dt
+
+    from amlguard.history.store import HistoryStore
+
+    try:
+        if before is not None:
+            try:
+                dt.date.fromisoformat(before[:10])
+            except ValueError:
+                raise AmlguardErrorForUsage(
+                    f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
+                ) from None
+        with HistoryStore(history, create=False) as store:
+            removed = store.prune(keep, before)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Deleted {removed} scan(s) from {history}.")
+
+
 @cli.command("diff")
 @_HISTORY_OPTION
 @click.option(

@@ -3,7 +3,8 @@ fails and since when, and what can no longer be judged.
 
 A failure is only "resolved" when the later scan says so: the finding passes, is suppressed or
 not applicable, or its resource no longer appears in the scan at all. A finding that turned into
-``error`` or whose rule was not run is "unjudged", never resolved (fail closed).
+``error`` or whose rule was not run is "unjudged", never resolved (fail closed); and an unjudged
+finding keeps its last judged state, so a failure seen again after a gap is not "new".
 """
 
 from __future__ import annotations
@@ -110,7 +111,13 @@ def compare(
     after_rules: set[str],
 ) -> Diff:
     """Classify every failure of either scan (pure: no database access)."""
-    was_failing = {f.key: f for f in before_findings if f.status is Status.FAIL}
+    # "Failing before" is the last judged state: an unjudged finding that carries a first-seen
+    # date was failing when last judged (see store._first_seen).
+    was_failing = {
+        f.key: f
+        for f in before_findings
+        if f.status is Status.FAIL or (f.status is Status.ERROR and f.first_seen)
+    }
     now = {f.key: f for f in after_findings}
     judged_resources = {f.resource_id.lower() for f in after_findings}
     new: list[Change] = []

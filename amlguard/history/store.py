@@ -21,17 +21,31 @@ from amlguard import __version__
 from amlguard.errors import HistoryError
 from amlguard.history import schema
 from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
-from amlguard.scanner.model import ScanResult, Severity, Status
+from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
-
-_FAILING = Status.FAIL.value
 
 
 def default_scope(result: ScanResult) -> str:
     """What a scan is compared against: its source's description, qualified by the kind."""
     return f"{result.source.kind}:{result.source.description}"
+
+
+def _first_seen(
+    finding: Finding, since: dict[tuple[str, str, str], str], scan_time: str
+) -> str | None:
+    """When this failure started: carried over from the scope's previous scan, else now.
+
+    A finding that cannot be judged this time (``error``) keeps the date of the failure it was
+    when last judged, so a transient gap (throttling) neither restarts "failing since" nor makes
+    the next scan's failures look new.
+    """
+    if finding.status is Status.FAIL:
+        return since.get(finding.key, scan_time)
+    if finding.status is Status.ERROR:
+        return since.get(finding.key)
+    return None
 
 
 def _now() -> str:
@@ -168,10 +182,11 @@ class HistoryStore:
             ).fetchone()
             since: dict[tuple[str, str, str], str] = {}
             if prev:
+                # Failures, and unjudged findings that were failing when last judged.
                 for rule_id, resource_id, instance, first_seen in self._conn.execute(
                     "SELECT rule_id, resource_id, instance, first_seen FROM findings "
-                    "WHERE scan_id = ? AND status = ?",
-                    (prev[0], _FAILING),
+                    "WHERE scan_id = ? AND first_seen IS NOT NULL",
+                    (prev[0],),
                 ):
                     since[(rule_id, resource_id.lower(), instance.lower())] = first_seen
             cur = self._conn.execute(
@@ -210,7 +225,7 @@ class HistoryStore:
                         f.path,
                         _dumps(f.expected),
                         _dumps(f.actual),
-                        since.get(f.key, result.scan_time) if f.status is Status.FAIL else None,
+                        _first_seen(f, since, result.scan_time),
                     )
                     for f in result.findings
                 ),
@@ -221,6 +236,31 @@ class HistoryStore:
                 ((scan_id, r) for r in sorted(rule_ids)),
             )
         return self.scan(str(scan_id))
+
+    def prune(self, keep: int | None = None, before: str | None = None) -> int:
+        """Delete old scans: all but the newest ``keep`` of each scope, and/or those taken
+        before the ISO date ``before``. Returns how many scans went; the file is compacted."""
+        if keep is None and before is None:
+            raise HistoryError("prune: say what to delete (--keep N and/or --before DATE)")
+        conditions: list[str] = []
+        args: list[int | str] = []
+        if keep is not None:
+            conditions.append(
+                "id NOT IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
+                "(PARTITION BY scope ORDER BY id DESC) AS n FROM scans) WHERE n <= ?)"
+            )
+            args.append(keep)
+        if before is not None:
+            conditions.append("scan_time < ?")
+            args.append(before)
+        with self._errors():
+            with self._transaction():
+                cur = self._conn.execute(f"DELETE FROM scans WHERE {' OR '.join(conditions)}", args)
+                # Findings go with their scan (ON DELETE CASCADE; foreign keys are on).
+            removed = int(cur.rowcount)
+            if removed:
+                self._conn.execute("VACUUM")
+        return removed
 
     # ---- reading
     def scans(self, scope: str | None = None, limit: int | None = None) -> list[ScanRecord]:

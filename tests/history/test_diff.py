@@ -137,6 +137,22 @@ def test_error_or_unevaluated_is_never_counted_as_resolved(tmp_path: Path) -> No
     assert all(c.first_seen == DAY1 for c in drift.unjudged)
 
 
+def test_a_transient_gap_neither_restarts_nor_renews_a_failure(tmp_path: Path) -> None:
+    inst = blueprint()
+    inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
+    throttled = [{"reason": "throttled", "scope": inst.sub}]
+    with HistoryStore(tmp_path / "h.db") as store:
+        store.record(scan(tmp_path, inst.rows(), when=DAY1))
+        store.record(scan(tmp_path, inst.rows(), when=DAY2, gaps=throttled))
+        store.record(scan(tmp_path, inst.rows(), when=DAY3, gaps=throttled))
+        store.record(scan(tmp_path, inst.rows(), when=DAY4))
+        during = diff_scans(store, "2", "3")
+        after = diff_scans(store)
+    assert [(c.reason, c.first_seen) for c in during.unjudged] == [(NOW_ERROR, DAY1)]
+    assert after.new == () and after.resolved == ()
+    assert [(c.finding.rule_id, c.first_seen) for c in after.still_failing] == [("AMLG-201", DAY1)]
+
+
 def _record(scan_id: int) -> ScanRecord:
     return ScanRecord(scan_id, DAY1, DAY1, "s", "snapshot", "x", "0", "p", "h", True, (), {})
 

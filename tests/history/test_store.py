@@ -275,3 +275,33 @@ def test_migration_from_the_first_schema_keeps_and_enriches_old_scans(tmp_path: 
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST
     assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
+
+
+def test_prune_keeps_the_newest_scans_of_each_scope(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    with HistoryStore(db) as store:
+        for i, when in enumerate(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]):
+            result = scan(tmp_path, drifted(), when=f"{when}T02:00:00Z")
+            store.record(result, "a")
+            if i % 2:
+                store.record(result, "b")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["history", "prune", "--history", str(db), "--keep", "2"])
+    assert out.exit_code == 0 and "Deleted 2 scan(s)" in out.output
+    out = runner.invoke(cli, ["history", "prune", "--history", str(db), "--before", "2026-03-15"])
+    assert out.exit_code == 0 and "Deleted 2 scan(s)" in out.output  # a's and b's March scans
+    with HistoryStore(db) as store:
+        left = store.scans()
+        assert [(s.scope, s.scan_time[:10]) for s in left] == [
+            ("a", "2026-04-01"),
+            ("b", "2026-04-01"),
+        ]
+        # The findings went with their scans; "failing since" survives on the kept ones.
+        since = {f.first_seen for f in store.findings(left[0].id) if f.first_seen}
+        assert since == {"2026-01-01T02:00:00Z"}
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(DISTINCT scan_id) FROM findings").fetchone()[0] == 2
+    out = runner.invoke(cli, ["history", "prune", "--history", str(db), "--before", "soon"])
+    assert out.exit_code == 2 and "not an ISO date" in out.output
+    out = runner.invoke(cli, ["history", "prune", "--history", str(db)])
+    assert out.exit_code == 2 and "say what to delete" in out.output
