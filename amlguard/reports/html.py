@@ -54,7 +54,7 @@ padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600}.b-fail{backgr
 color:var(--fail)}.b-error{background:var(--err-bg);color:var(--err)}.b-pass{background:var(--pass-bg);
 color:var(--pass)}.b-suppressed,.b-skipped{background:var(--mute-bg);color:var(--mute)}
 .new{background:#fff3cd;color:#7a5b00}.detail{color:#555;font-size:12px}code{font-size:12px}
-.hidden{display:none}#piece-chip button{margin-left:6px}
+.fix{white-space:pre-line}.hidden{display:none}#piece-chip button{margin-left:6px}
 """
 
 # Collects script errors (and console.error calls) so a headless browser test can see them.
@@ -326,7 +326,7 @@ class HtmlReport(Report):
             if f.path:
                 detail.append(f"where: <code>{escape(f.path)}</code>")
         if f.remediation and f.status in (Status.FAIL, Status.ERROR):
-            detail.append(f"fix: {escape(f.remediation)}")
+            detail.append(f'<span class="fix">fix: {escape(f.remediation)}</span>')
         marks = ' <span class="badge new">new</span>' if new else ""
         if since:
             marks += f' <span class="detail">since {escape(since)}</span>'

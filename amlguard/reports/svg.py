@@ -217,7 +217,7 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
     """Failing (and unjudged) findings per recorded scan of this scope, oldest left."""
     if not points:
         return ""
-    width, height, left, bottom, top = 760, 220, 46, 40, 16
+    width, height, left, bottom, top = 760, 230, 46, 40, 30
     peak = max(max(int(p["failing"]), int(p["errors"])) for p in points) or 1
     step = (width - left - 20) / max(len(points) - 1, 1)
 
@@ -251,6 +251,12 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
             f'<circle cx="{x}" cy="{y}" r="4" class="dot{hollow}" data-failing="{int(p["failing"])}">'
             f"<title>{escape(label)}</title></circle>"
         )
+    out.append(
+        f'<line x1="{width - 250}" y1="10" x2="{width - 230}" y2="10" class="series fail"/>'
+        f'<text x="{width - 225}" y="14" class="tick">failing</text>'
+        f'<line x1="{width - 160}" y1="10" x2="{width - 140}" y2="10" class="series err"/>'
+        f'<text x="{width - 135}" y="14" class="tick">could not be judged</text>'
+    )
     first, last = points[0]["scan_time"], points[-1]["scan_time"]
     out.append(f'<text x="{left}" y="{height - 14}" class="tick">{escape(str(first))}</text>')
     out.append(
