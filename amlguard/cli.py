@@ -321,7 +321,7 @@ _SCOPE_OPTION = click.option(
 
 @cli.group("history")
 def history_group() -> None:
-    """List and show the scans recorded by check --history."""
+    """List, show and prune the scans recorded by check --history."""
 
 
 @history_group.command("list")
