@@ -64,6 +64,8 @@ class StoredFinding:
     expected: Any
     actual: Any
     first_seen: str | None
+    suppression: dict[str, Any] | None = None
+    baseline_state: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -85,6 +87,8 @@ class StoredFinding:
             "expected": self.expected,
             "actual": self.actual,
             "first_seen": self.first_seen,
+            **({"suppression": self.suppression} if self.suppression is not None else {}),
+            **({"baseline_state": self.baseline_state} if self.baseline_state else {}),
         }
 
 

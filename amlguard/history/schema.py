@@ -108,7 +108,19 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(conn: sqlite3.Connection) -> None:
+    """Keep why a finding was suppressed (reason, expiry, approver, or the baseline) and its
+    baseline state, so an audit can see what was accepted at the time. Old rows: unknown."""
+    _script(
+        conn,
+        """
+        ALTER TABLE findings ADD COLUMN suppression TEXT;
+        ALTER TABLE findings ADD COLUMN baseline_state TEXT
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 

@@ -210,7 +210,8 @@ class HistoryStore:
             self._conn.executemany(
                 "INSERT INTO findings (scan_id, rule_id, rule_name, severity, status, "
                 "resource_id, resource_type, instance, message, path, expected, actual, "
-                "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "first_seen, suppression, baseline_state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         scan_id,
@@ -226,6 +227,8 @@ class HistoryStore:
                         _dumps(f.expected),
                         _dumps(f.actual),
                         _first_seen(f, since, result.scan_time),
+                        _dumps(f.suppression),
+                        f.baseline_state,
                     )
                     for f in result.findings
                 ),
@@ -325,7 +328,8 @@ class HistoryStore:
         with self._errors():
             rows = self._conn.execute(
                 "SELECT rule_id, rule_name, severity, status, resource_id, resource_type, "
-                "instance, message, path, expected, actual, first_seen FROM findings "
+                "instance, message, path, expected, actual, first_seen, suppression, "
+                "baseline_state FROM findings "
                 "WHERE scan_id = ? ORDER BY rowid",
                 (scan_id,),
             ).fetchall()
@@ -343,6 +347,8 @@ class HistoryStore:
                     expected=_loads(r[9]),
                     actual=_loads(r[10]),
                     first_seen=r[11],
+                    suppression=_loads(r[12]),
+                    baseline_state=r[13],
                 )
                 for r in rows
             ]

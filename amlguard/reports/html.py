@@ -327,6 +327,13 @@ class HtmlReport(Report):
                 detail.append(f"where: <code>{escape(f.path)}</code>")
         if f.remediation and f.status in (Status.FAIL, Status.ERROR):
             detail.append(f'<span class="fix">fix: {escape(f.remediation)}</span>')
+        if f.suppression:
+            s = f.suppression
+            extras = [f"expires {s['expires']}"] if s.get("expires") else []
+            if s.get("approved_by"):
+                extras.append(f"approved by {s['approved_by']}")
+            why = str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
+            detail.append(f"suppressed: {escape(why)}")
         marks = ' <span class="badge new">new</span>' if new else ""
         if since:
             marks += f' <span class="detail">since {escape(since)}</span>'

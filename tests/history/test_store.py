@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -27,6 +28,11 @@ from tests.make_examples import drifted
 
 def test_round_trip_keeps_every_finding_and_the_scan_metadata(tmp_path: Path) -> None:
     result = scan(tmp_path, drifted())
+    # An accepted risk keeps its reason, expiry and approver in the history (for audits).
+    accepted = {"kind": "suppression", "reason": "vendor VPN", "expires": "2027-01-31"}
+    result.findings[0] = dataclasses.replace(
+        result.findings[0], status=Status.SUPPRESSED, suppression=accepted, baseline_state="new"
+    )
     with HistoryStore(tmp_path / "h.db") as store:
         recorded = store.record(result, "tenant-a")
         again = store.scan("latest")
@@ -46,6 +52,7 @@ def test_round_trip_keeps_every_finding_and_the_scan_metadata(tmp_path: Path) ->
     ]
     assert as_stored == json.loads(json.dumps(originals, default=str))
     assert rules == {r.id for r in result.rules}
+    assert stored[0].suppression == accepted and stored[0].baseline_state == "new"
     # A failure recorded in the first scan of a scope is first seen at that scan.
     assert {f.first_seen for f in stored if f.status is Status.FAIL} == {result.scan_time}
     assert all(f.first_seen is None for f in stored if f.status is not Status.FAIL)
@@ -272,6 +279,7 @@ def test_migration_from_the_first_schema_keeps_and_enriches_old_scans(tmp_path: 
         assert old["AMLG-101"].first_seen == "2026-01-01T00:00:00Z"  # failing since scan 1
         assert old["AMLG-201"].first_seen is None  # passes now
         assert store.rules_of(2) == {"AMLG-101", "AMLG-201"}
+        assert old["AMLG-101"].suppression is None  # not known for scans before v4
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST
     assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID

@@ -207,3 +207,18 @@ def test_a_large_report_pages_its_rows_in_chromium(tmp_path: Path) -> None:
     assert len(rows) == total
     assert sum('class="hidden"' not in r for r in rows) == PAGE
     assert f"Show {total - PAGE} more of {total - PAGE} not displayed" in dom
+
+
+def test_a_suppressed_finding_shows_why(tmp_path: Path) -> None:
+    import dataclasses
+
+    from amlguard.scanner.model import Status
+
+    result = scan(tmp_path, drifted())
+    why = {"kind": "suppression", "reason": "<vendor> VPN", "approved_by": "ciso@example.com"}
+    result.findings[0] = dataclasses.replace(
+        result.findings[0], status=Status.SUPPRESSED, suppression=why
+    )
+    page = HtmlReport().render(result, ReportOptions())
+    assert "suppressed: &lt;vendor&gt; VPN (approved by ciso@example.com)" in page
+    assert 'id="count-suppressed">1<' in page
