@@ -122,7 +122,7 @@ def _config(path: Path | None) -> Any:
     "fmt",
     default=None,
     metavar="FMT",
-    help="Format for standard output: console (default), json, junit, sarif or markdown.",
+    help="Format for standard output: console (default), json, junit, sarif, markdown or html.",
 )
 @click.option(
     "--output",
