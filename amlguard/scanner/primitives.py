@@ -182,9 +182,15 @@ def integrated_resources(ctx: EvalContext) -> list[Any]:
 
 
 @related_source("instanceResources")
-def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = False) -> list[Any]:
+def instance_resources(
+    ctx: EvalContext, roles: Any = None, integrated: Any = False, missing: Any = None
+) -> list[Any]:
     """The instance's linked associated resources (``roles``, default all), and its
-    integrated resources too when ``integrated`` is true."""
+    integrated resources too when ``integrated`` is true.
+
+    With ``missing: error`` a linked id that is not in the inventory makes the finding
+    ``error`` (outside the scan scope or deleted) instead of an item with ``found: false``.
+    """
     if ctx.instance is None:
         return []
     wanted = {str(r).lower() for r in roles} if isinstance(roles, list) else None
@@ -195,6 +201,13 @@ def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = Fa
     ]
     if integrated is True:
         out += [_target_view(ctx, rid, "integrated") for rid in ctx.instance.integrated]
+    if str(missing).lower() == "error":
+        lost = [f"{v['role']} {v['id']}" for v in out if not v["found"]]
+        if lost:
+            raise Undeterminable(
+                "linked resource(s) not in the scanned inventory (outside the scan scope or deleted): "
+                + ", ".join(lost)
+            )
     return out
 
 
