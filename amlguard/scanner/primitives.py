@@ -215,6 +215,8 @@ def instance_resources(
 def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = None) -> list[Any]:
     """Assignments of ``principal`` (of role ``role``, by GUID) whose scope covers ``scope``."""
     if not _present(principal):
+        if ctx.instance is not None and not ctx.instance.primary_identity:
+            return []  # no primary user-assigned identity: nobody holds the role (AMLG-105 says why)
         raise Undeterminable(
             "the principal id of the primary user-assigned identity is not in the workspace row"
         )
