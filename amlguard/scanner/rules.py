@@ -145,7 +145,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         parameters=params,
         condition=condition,
         where=where,
-        source=f"{name}:{position(locs, base)[0]}",
+        source="{}:{}:{}".format(name, *position(locs, base)),  # file:line:col, like every problem
         raw=raw,
     )
 
