@@ -207,6 +207,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def display_text(value: Any) -> str:
+    """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
+    return _show(value)
+
+
 def display_actual(value: Any) -> Any:
     """The JSON form of an actual value: ``"absent"`` for a missing one."""
     return "absent" if value is MISSING or value is None else value

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.scanner import ids
-from amlguard.scanner.conditions import Explanation
+from amlguard.scanner.conditions import Explanation, display_text
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
@@ -130,8 +130,8 @@ class Engine:
             expected = rule.expected
         extra = {
             "path": path or "",
-            "expected": expected,
-            "actual": actual,
+            "expected": display_text(expected),
+            "actual": display_text(actual),
             "offenders": ", ".join(_short(o) for o in offenders) or "none",
             "count": len(offenders),
         }
