@@ -6,7 +6,7 @@ Grammar (deliberately small)::
     call    := name '(' [ arg ( ',' arg )* ] ')'
     arg     := 'string' | number | true | false | null | expr
 
-Functions are registered in :mod:`amlguard.scanner.functions`. A string that does not start
+Functions are registered in :mod:`amlguard.scanner.primitives`. A string that does not start
 with ``[`` (or starts with ``[[``, the escape) is a literal.
 """
 
