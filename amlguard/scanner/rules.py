@@ -156,11 +156,14 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
         data, locs = load_yaml(text, name)
     except YamlProblems as exc:
         raise PolicyError(exc.problems) from None
-    problems = validate(data, RULE_SCHEMA, locs, name)
-    if problems:
+    failed: set[tuple[Any, ...]] = set()
+    problems = validate(data, RULE_SCHEMA, locs, name, failed)
+    if problems and (not isinstance(data, dict) or not isinstance(data.get("rules"), list)):
         raise PolicyError(problems)
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
+        if ("rules", i) in failed or ("rules",) in failed:
+            continue  # already reported; compile the schema-valid rules to report all at once
         try:
             rules.append(_compile_rule(raw, name, i, locs))
         except PolicyError as exc:

@@ -93,14 +93,26 @@ def schema(name: str) -> dict[str, Any]:
     return data
 
 
-def validate(data: Any, schema_name: str, locs: Locations, name: str) -> list[str]:
-    """Every schema violation as ``file:line:col: message`` (best error of each branch)."""
+def validate(
+    data: Any,
+    schema_name: str,
+    locs: Locations,
+    name: str,
+    failed: set[tuple[Any, ...]] | None = None,
+) -> list[str]:
+    """Every schema violation as ``file:line:col: message`` (best error of each branch).
+
+    ``failed`` (optional) collects the first two path segments of every violation, so a caller
+    can still check the parts that are valid (e.g. compile the other rules of the file).
+    """
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
     validator = Draft202012Validator(schema(schema_name))
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        if failed is not None:
+            failed.add(tuple(error.absolute_path)[:2])
         shown = best_match([error]) if error.context else error
         line, col = position(locs, shown.absolute_path)
         where = "/".join(str(p) for p in shown.absolute_path) or "document"
