@@ -124,6 +124,17 @@ def _message(error: Any) -> str:
     if error.validator == "additionalProperties":
         return str(error.message).replace("Additional properties are not allowed", "unknown key")
     if error.validator == "oneOf" and isinstance(error.instance, dict):
+        # oneOf over {"required": [key]} alternatives: name the clashing keys plainly.
+        alternatives = error.validator_value if isinstance(error.validator_value, list) else []
+        keys = [
+            k
+            for alt in alternatives
+            if isinstance(alt, dict) and list(alt) == ["required"]
+            for k in alt["required"]
+            if k in error.instance
+        ]
+        if len(keys) > 1:
+            return f"only one of {', '.join(keys)} may be given here, found {len(keys)}"
         return "expected exactly one of the allowed forms here (" + str(error.message)[:160] + ")"
     return str(error.message)
 
