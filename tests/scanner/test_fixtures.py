@@ -273,7 +273,7 @@ def test_private_endpoint_get_sets_the_solution_subnet() -> None:
     pe = inbound_endpoint(ws)
     (inst,) = instances([ws, pe])
     assert inst.solution_subnet == pe["properties"]["subnet"]["id"]
-    assert inst.solution_vnet.endswith("/virtualNetworks/myVnet")
+    assert str(inst.solution_vnet).endswith("/virtualNetworks/myVnet")
     findings = scan([ws, pe])
     assert one(findings, "AMLG-302").status is Status.PASS  # no NIC with a public IP in myVnet
     assert of_rule(findings, "AMLG-301") == []  # no DNS zone group: no zones used
