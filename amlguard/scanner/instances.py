@@ -12,6 +12,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
+from amlguard.scanner.paths import MISSING, resolve
 
 ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
 _SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
@@ -99,20 +100,27 @@ class Instance:
 
 
 def _props(row: Row) -> dict[str, Any]:
-    p = row.get("properties")
+    p = _at(row, "properties")
     return p if isinstance(p, dict) else {}
+
+
+def _at(obj: Any, *names: str) -> Any:
+    """``obj[n1][n2]...`` with property names matched case-insensitively, as rules match
+    them (an instance must not lose a link that a rule's condition sees); None when absent."""
+    value = resolve(obj, names)
+    return None if value is MISSING else value
 
 
 def user_outbound_destinations(workspace: Row) -> list[str]:
     """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
-    rules = (_props(workspace).get("managedNetwork") or {}).get("outboundRules") or {}
+    rules = _at(workspace, "properties", "managedNetwork", "outboundRules") or {}
     out = []
     for rule in rules.values() if isinstance(rules, dict) else []:
-        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "privateendpoint":
+        if str(_at(rule, "type") or "").lower() != "privateendpoint":
             continue
-        if str(rule.get("category", "")).lower() in _SERVICE_RULE_CATEGORIES:
+        if str(_at(rule, "category") or "").lower() in _SERVICE_RULE_CATEGORIES:
             continue
-        dest = (rule.get("destination") or {}).get("serviceResourceId")
+        dest = _at(rule, "destination", "serviceResourceId")
         if dest:
             out.append(str(dest))
     return out
@@ -121,11 +129,13 @@ def user_outbound_destinations(workspace: Row) -> list[str]:
 def _principal(workspace: Row, identity_id: str | None) -> str | None:
     if not identity_id:
         return None
-    uais = (workspace.get("identity") or {}).get("userAssignedIdentities") or {}
+    uais = _at(workspace, "identity", "userAssignedIdentities") or {}
+    if not isinstance(uais, dict):
+        return None
     wanted = ids.norm(identity_id)
     for key, value in uais.items():
         if ids.norm(key) == wanted and isinstance(value, dict):
-            principal = value.get("principalId")
+            principal = _at(value, "principalId")
             return str(principal) if principal else None
     return None
 
@@ -167,7 +177,7 @@ def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -
     """Assemble the instance of one workspace row."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
-    associated = {role: str(props[role]) for role in ASSOCIATED_ROLES if props.get(role)}
+    associated = {role: str(_at(props, role)) for role in ASSOCIATED_ROLES if _at(props, role)}
     assoc_keys = {ids.norm(v) for v in associated.values()}
 
     candidates = list(user_outbound_destinations(workspace))
@@ -190,7 +200,7 @@ def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -
             seen.add(key)
             integrated.append(cand)
 
-    primary = props.get("primaryUserAssignedIdentity") or None
+    primary = _at(props, "primaryUserAssignedIdentity") or None
     subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, list(associated.values()))
     return Instance(
         id=ws_id,

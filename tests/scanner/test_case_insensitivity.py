@@ -140,3 +140,23 @@ def test_ids_helpers() -> None:
     assert not ids.covers("", a)
     assert ids.guid_tail("/providers/X/roleDefinitions/ABC/") == "abc"
     assert ids.vnet_of_subnet("/x/virtualNetworks/v/SUBNETS/s") == "/x/virtualNetworks/v"
+
+
+def test_workspace_property_name_casing_does_not_drop_instance_members() -> None:
+    # Regression: instance assembly read the links with exact-case keys, so a workspace whose
+    # row spelled "StorageAccount" lost its storage account and nobody judged it (fail-open).
+    inst = blueprint()
+    props = inst.workspace["properties"]
+    props["StorageAccount"] = props.pop("storageAccount")
+    props["PrimaryUserAssignedIdentity"] = props.pop("primaryUserAssignedIdentity")
+    managed = props.pop("managedNetwork")
+    props["ManagedNetwork"] = managed
+    managed["OutboundRules"] = managed.pop("outboundRules")
+    rule = managed["OutboundRules"]["allowOpenAi"]
+    rule["Destination"] = rule.pop("destination")
+    rule["Category"] = rule.pop("category")
+    inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
+    f = only_flips(inst.rows(), "AMLG-201")
+    assert f.resource_id == inst.storage["id"]
+    inst.storage["properties"]["publicNetworkAccess"] = "Disabled"
+    all_pass(inst.rows())
