@@ -210,9 +210,9 @@ def test_unknown_expression_function() -> None:
     ("expression", "message"),
     [
         ("[parameters('a']", "expected ')'"),
-        ("[parameters('a')) ]", "unexpected ')'"),
-        ("[parameters('a').0]", "expected a property name"),
-        ("[parameters('a')[x]]", "expected an index"),
+        ("[instance()) ]", "unexpected ')'"),
+        ("[instance().0]", "expected a property name"),
+        ("[instance()[x]]", "expected an index"),
         ("['a']", "expected a function name"),
         ("[parameters(@)]", "cannot parse expression"),
     ],
@@ -309,3 +309,38 @@ def test_rule_file_round_trip_helper_is_valid() -> None:
 def test_scan_with_a_rule_subset() -> None:
     findings = scan(blueprint().rows(), rule_ids=["AMLG-101"])
     assert {f.rule_id for f in findings} == {"AMLG-101"}
+
+
+def test_undeclared_parameter_is_a_load_error() -> None:
+    text = rule_file(
+        rule_yaml(condition="field: properties.x\nin: \"[parameters('mode')]\"")
+    ).replace(
+        "  remediation:",
+        "  parameters:\n      modes: {default: [a], description: d}\n    remediation:",
+    )
+    (problem,) = problems_of(text)
+    assert where(problem) == (
+        "custom.yaml",
+        line_of(text, "parameters('mode')"),
+        col_of(text, '"[parameters'),
+    )
+    assert "unknown parameter 'mode' (declared: modes)" in problem
+
+
+def test_current_outside_its_count_is_a_load_error() -> None:
+    condition = (
+        "allOf:\n"
+        "  - value: \"[current('pe').status]\"\n"
+        "    equals: a\n"
+        "  - count:\n"
+        "      related: privateEndpoints\n"
+        "      name: pe\n"
+        "      where:\n"
+        "        value: \"[current('pe').status]\"\n"
+        "        equals: \"[current('other')]\"\n"
+        "    equals: 0\n"
+    )
+    problems = problems_of(rule_file(rule_yaml(condition=condition)))
+    assert len(problems) == 2
+    assert "current('pe') is not inside a count named 'pe'" in problems[0]
+    assert "current('other') is not inside a count named 'other'" in problems[1]
