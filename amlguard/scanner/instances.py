@@ -49,7 +49,11 @@ class IntegrationSelector:
         kinds = {k.lower() for k in self.kinds}
         if kinds and str(row.get("kind") or "").lower() not in kinds:
             return False
-        row_tags = {str(k).lower(): str(v).lower() for k, v in (row.get("tags") or {}).items()}
+        tags = row.get("tags")
+        row_tags = {
+            str(k).lower(): str(v).lower()
+            for k, v in (tags if isinstance(tags, dict) else {}).items()
+        }
         return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
 
 
@@ -150,15 +154,15 @@ def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str |
         ),
     )
     for pe, _conn in ordered:
-        subnet = ((_props(pe).get("subnet")) or {}).get("id")
-        if subnet:
-            return str(subnet)
+        subnet = _at(pe, "properties", "subnet", "id")
+        if isinstance(subnet, str) and subnet:
+            return subnet
     votes: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for target in associated:
         for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
-            subnet = ((_props(pe).get("subnet")) or {}).get("id")
-            if subnet:
+            subnet = _at(pe, "properties", "subnet", "id")
+            if isinstance(subnet, str) and subnet:
                 votes[ids.norm(subnet)] += 1
                 spelled.setdefault(ids.norm(subnet), str(subnet))
     if not votes:
@@ -168,9 +172,8 @@ def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str |
 
 
 def _conn_status(conn: Row) -> str:
-    props = conn.get("properties") or {}
-    state = props.get("privateLinkServiceConnectionState") or {}
-    return str(state.get("status", "")).lower()
+    state = _at(conn, "properties", "privateLinkServiceConnectionState", "status")
+    return str(state or "").lower()
 
 
 def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -> Instance:
@@ -200,7 +203,8 @@ def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -
             seen.add(key)
             integrated.append(cand)
 
-    primary = _at(props, "primaryUserAssignedIdentity") or None
+    primary = _at(props, "primaryUserAssignedIdentity")
+    primary = primary if isinstance(primary, str) and primary else None
     subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, list(associated.values()))
     return Instance(
         id=ws_id,

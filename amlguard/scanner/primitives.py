@@ -27,6 +27,19 @@ def _props(row: Any) -> dict[str, Any]:
     return p if isinstance(p, dict) else {}
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _kind(row: Any) -> str | None:
+    kind = row.get("kind") if isinstance(row, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 # ---------------------------------------------------------------- expression functions
 
 
@@ -79,7 +92,7 @@ def _length(ctx: EvalContext, value: Any) -> Any:
 def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
     """The zones an endpoint of the judged resource needs for ``group_id`` (cloud-aware)."""
     row = ctx.resource
-    return ctx.private_link.zones(row["type"], row.get("kind"), group_id, ctx.cloud)
+    return ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
 
 
 # ---------------------------------------------------------------- related sources
@@ -88,23 +101,23 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
 def _zone_ids(ctx: EvalContext, endpoint_id: str) -> list[str]:
     out: list[str] = []
     for group in ctx.inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
-        for cfg in _props(group).get("privateDnsZoneConfigs") or []:
+        for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
             zone = _props(cfg).get("privateDnsZoneId")
-            if zone:
+            if isinstance(zone, str) and zone:
                 out.append(str(zone))
     return out
 
 
 def _endpoint_item(ctx: EvalContext, pe: Row, conn: Row) -> dict[str, Any]:
     props = _props(pe)
-    subnet = str((props.get("subnet") or {}).get("id") or "")
-    state = (_props(conn).get("privateLinkServiceConnectionState") or {}).get("status")
+    subnet = str(_dict(props.get("subnet")).get("id") or "")
+    state = _dict(_props(conn).get("privateLinkServiceConnectionState")).get("status")
     zone_ids = _zone_ids(ctx, pe["id"])
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": list(_props(conn).get("groupIds") or []),
+        "groupIds": _list(_props(conn).get("groupIds")),
         "status": state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
@@ -130,11 +143,11 @@ def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
         if key not in items:
             order.append(key)
             items[key] = _endpoint_item(ctx, pe, conn)
-    for conn in _props(row).get("privateEndpointConnections") or [] if row else []:
+    for conn in _list(_props(row).get("privateEndpointConnections")) if row else []:
         cprops = _props(conn)
-        pe_id = (cprops.get("privateEndpoint") or {}).get("id")
-        status = (cprops.get("privateLinkServiceConnectionState") or {}).get("status")
-        if not pe_id:
+        pe_id = _dict(cprops.get("privateEndpoint")).get("id")
+        status = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
+        if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
         if key in items:
@@ -158,7 +171,7 @@ def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
     row = ctx.inventory.get(resource_id)
     rtype = row["type"] if row else ids.parse(resource_id).type
-    kind = row.get("kind") if row else None
+    kind = _kind(row)
     group_ids = ctx.private_link.group_ids(rtype, kind)
     view: dict[str, Any] = {
         "id": row["id"] if row else resource_id,
@@ -239,7 +252,7 @@ def vnet_links(ctx: EvalContext, zone: Any = None) -> list[Any]:
         {
             "id": link["id"],
             "name": link.get("name"),
-            "vnetId": (_props(link).get("virtualNetwork") or {}).get("id") or MISSING,
+            "vnetId": _dict(_props(link).get("virtualNetwork")).get("id") or MISSING,
         }
         for link in ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
     ]
@@ -253,10 +266,10 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     out = []
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []
-        for cfg in _props(nic).get("ipConfigurations") or []:
+        for cfg in _list(_props(nic).get("ipConfigurations")):
             cprops = _props(cfg)
-            subnet = (cprops.get("subnet") or {}).get("id") or ""
-            if ids.norm(ids.vnet_of_subnet(subnet)) != key:
+            subnet = _dict(cprops.get("subnet")).get("id")
+            if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
             pip = get_key(cprops.get("publicIPAddress"), "id")
             if _present(pip):
