@@ -145,20 +145,22 @@ def test_302_vnet_row_is_not_needed() -> None:
 # ---------------------------------------------------------------- no solution VNet
 
 
-@pytest.mark.parametrize("rule_id", ["AMLG-301", "AMLG-302"])
+@pytest.mark.parametrize("rule_id", ["AMLG-233", "AMLG-301", "AMLG-302"])
 def test_no_solution_vnet_skips_with_a_clear_reason(rule_id: str) -> None:
     inst = without_solution_vnet()
     findings = scan(inst.rows())
     f = one(findings, rule_id)
     assert f.status is Status.SKIPPED
-    assert f.resource_id == inst.workspace["id"]
+    judged = inst.openai if rule_id == "AMLG-233" else inst.workspace
+    assert f.resource_id == judged["id"]
     assert "no solution VNet could be determined" in f.message
     assert "solution_subnet" in f.message
 
 
 def test_no_solution_vnet_fails_the_endpoint_rules() -> None:
     findings = scan(without_solution_vnet().rows())
-    assert failing(findings) == {"AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233"}
+    # The instance still fails (no inbound endpoint), so skipping 233/301/302 hides nothing.
+    assert failing(findings) == {"AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223"}
     assert not_passing(findings)["AMLG-301"] == {"skipped"}
 
 
