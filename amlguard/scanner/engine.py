@@ -105,7 +105,12 @@ class Engine:
                 f"{target.type or 'resource'} {target.id} is not in the scanned inventory "
                 "(outside the scan scope or deleted)"
             )
-            return self._gapped(rule, target, instance, Status.ERROR, reason)
+            # The rule's own fix would act on a resource nobody has seen; say what to do instead.
+            hint = (
+                f"Include subscription {ids.parse(target.id).subscription_id or '?'} in the scan, "
+                f"or relink workspace {instance.name} if {_short(target.id)} was deleted."
+            )
+            return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
         ctx = EvalContext(
             resource=target.row,
             inventory=self.inventory,
@@ -184,13 +189,14 @@ class Engine:
         actual: Any = None,
         path: str | None = None,
         details: dict[str, Any] | None = None,
+        remediation: str | None = None,
     ) -> Finding:
-        remediation = ""
-        if status in (Status.FAIL, Status.ERROR):
+        if remediation is None and status in (Status.FAIL, Status.ERROR):
             fields = _fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
                 remediation += "\n" + rule.remediation.manual.format_map(fields)
+        remediation = remediation or ""
         return Finding(
             rule_id=rule.id,
             rule_name=rule.name,

@@ -561,6 +561,11 @@ def test_108_missing_judged_resource_errors_in_its_own_rules_too() -> None:
     }
     f = one(findings, "AMLG-211")
     assert "outside the scan scope or deleted" in f.message
+    # Not the rule's own fix (it would PATCH a vault nobody has seen): widen the scan or relink.
+    assert f.remediation == (
+        f"Include subscription {inst.sub} in the scan, or relink workspace blueprint-mlw if "
+        "blueprint-kv was deleted."
+    )
 
 
 # ---------------------------------------------------------------- AMLG-109
