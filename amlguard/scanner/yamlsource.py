@@ -51,10 +51,14 @@ def _construct(
     return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
 
 
+# libyaml's parser when present (15x faster, same nodes and marks); pure Python otherwise.
+_COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
     """Parse one YAML document, returning the data and the position of every node."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
