@@ -92,7 +92,14 @@ def _length(ctx: EvalContext, value: Any) -> Any:
 def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
     """The zones an endpoint of the judged resource needs for ``group_id`` (cloud-aware)."""
     row = ctx.resource
-    return ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
+    zones = ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
+    if not zones:
+        # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.
+        raise Undeterminable(
+            f"no private DNS zone is known for group id {group_id!r} of {row['type']} "
+            f"in cloud {ctx.cloud} (policies/private_link.yaml)"
+        )
+    return zones
 
 
 # ---------------------------------------------------------------- related sources

@@ -40,7 +40,9 @@ def scan(
     built = build_instances(inv, instance_settings(pack(), scan_options))
     wanted = {r.upper() for r in rule_ids}
     rules = [r for r in pack().rules if not wanted or r.id in wanted]
-    engine = Engine(inv, rules, EngineOptions(parameters=scan_options.parameters))
+    engine = Engine(
+        inv, rules, EngineOptions(cloud=scan_options.cloud, parameters=scan_options.parameters)
+    )
     return engine.run(built)
 
 

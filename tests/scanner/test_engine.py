@@ -8,7 +8,7 @@ from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Gap, Status
 from amlguard.scanner.rules import load_rule_text
 from tests.builders import blueprint
-from tests.scanner.harness import of_rule, one, pack, scan
+from tests.scanner.harness import not_passing, of_rule, one, pack, scan
 
 
 def run(
@@ -104,3 +104,23 @@ def test_offenders_are_kept_in_details() -> None:
     f = one(scan(inst.rows()), "AMLG-106")
     assert f.details["offenders"] == f.actual
     assert f.to_dict()["actual"] == f.actual
+
+
+def test_unknown_cloud_cannot_judge_dns_zones() -> None:
+    # Regression: privateDnsZones() returned [] for a cloud missing from private_link.yaml,
+    # and "containsAll: []" passed every zone check (fail-open).
+    findings = scan(blueprint().rows(), cloud="AzureGermanCloud")
+    assert not_passing(findings) == {
+        rule: {"error"} for rule in ("AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233")
+    }
+    f = one(findings, "AMLG-109")
+    assert "no private DNS zone is known for group id 'amlworkspace'" in f.message
+    assert "AzureGermanCloud" in f.message
+
+
+def test_sovereign_cloud_wants_its_own_zones() -> None:
+    findings = scan(blueprint().rows(), cloud="AzureUSGovernment")
+    # The blueprint's zones are the public cloud's: every zone check fails, nothing errors.
+    assert not_passing(findings) == {
+        rule: {"fail"} for rule in ("AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233")
+    }
