@@ -18,6 +18,16 @@ ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicat
 _SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of strings from config; a lone string is one item (``kinds: OpenAI`` must not
+    become the kinds O, p, e, n, A, I and silently match nothing)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
 @dataclass(frozen=True, slots=True)
 class IntegrationSelector:
     """Which resources count as integrated besides the outbound-rule destinations."""
@@ -36,9 +46,9 @@ class IntegrationSelector:
         default = cls()
         tags = raw.get("tags") or {}
         return cls(
-            ids=tuple(str(i) for i in raw.get("ids", [])),
-            types=tuple(str(t).lower() for t in raw.get("types", default.types)),
-            kinds=tuple(str(k) for k in raw.get("kinds", default.kinds)),
+            ids=_strings(raw.get("ids", [])),
+            types=tuple(t.lower() for t in _strings(raw.get("types", default.types))),
+            kinds=_strings(raw.get("kinds", default.kinds)),
             tags=tuple((str(k), str(v)) for k, v in tags.items()),
             scope=str(raw.get("scope", default.scope)),
         )

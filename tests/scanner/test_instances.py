@@ -201,3 +201,17 @@ def test_workspace_type_matched_case_insensitively() -> None:
     inst = blueprint()
     inst.workspace["type"] = "Microsoft.MachineLearningServices/Workspaces"
     assert only(inst.rows()).id == inst.workspace["id"]
+
+
+def test_selector_accepts_a_lone_string_where_a_list_is_expected() -> None:
+    # Regression: "kinds: OpenAI" became the kinds O, p, e, n, A, I and matched nothing, so
+    # the OpenAI account silently dropped out of the instance.
+    sel = IntegrationSelector.from_mapping(
+        {"kinds": "OpenAI", "types": "Microsoft.CognitiveServices/accounts"}
+    )
+    assert sel.kinds == ("OpenAI",)
+    assert sel.types == ("microsoft.cognitiveservices/accounts",)
+    inst = blueprint()
+    del inst.workspace["properties"]["managedNetwork"]["outboundRules"]["allowOpenAi"]
+    got = instances(inst.rows(), integration_selector={"kinds": "OpenAI"})[0]
+    assert got.integrated == [inst.openai["id"]]
