@@ -75,9 +75,9 @@ class Engine:
         self.rules = list(rules)
         self.options = options
         self.private_link = options.private_link or default_table()
-        self._params = {
-            r.id: {**r.defaults(), **dict(options.parameters.get(r.id, {}))} for r in self.rules
-        }
+        # Rule ids are matched as --rule matches them: case-insensitively.
+        given = {str(k).upper(): v for k, v in options.parameters.items()}
+        self._params = {r.id: {**r.defaults(), **dict(given.get(r.id, {}))} for r in self.rules}
 
     def run(self, instances: Iterable[Instance]) -> list[Finding]:
         """All findings, ordered by instance, rule and resource."""

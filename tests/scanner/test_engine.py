@@ -124,3 +124,11 @@ def test_sovereign_cloud_wants_its_own_zones() -> None:
     assert not_passing(findings) == {
         rule: {"fail"} for rule in ("AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233")
     }
+
+
+def test_parameters_keyed_by_rule_id_in_any_case() -> None:
+    options = EngineOptions(
+        parameters={"amlg-102": {"allowed_modes": ["AllowOnlyApprovedOutbound"]}}
+    )
+    (f,) = run(blueprint().rows(), options, ("AMLG-102",))
+    assert f.status is Status.FAIL
