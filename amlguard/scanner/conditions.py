@@ -14,7 +14,6 @@ records, so only failures pay for the explanation.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -124,6 +123,20 @@ def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
         return False
 
 
+def _like(actual: Any, pattern: Any) -> bool:
+    # Azure Policy's like: '*' is the only wildcard; '?', '[' and ']' are literal characters.
+    if not isinstance(actual, str) or not isinstance(pattern, str):
+        return False
+    regex = _LIKE_CACHE.get(pattern)
+    if regex is None:
+        parts = (re.escape(p) for p in pattern.split("*"))
+        regex = _LIKE_CACHE.setdefault(pattern, re.compile(".*".join(parts), re.I | re.S))
+    return regex.fullmatch(actual) is not None
+
+
+_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
 def _policy_match(pattern: str) -> re.Pattern[str]:
     # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
     out = []
@@ -144,8 +157,8 @@ def _operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         "notContains": lambda a, b: not _contains(a, b),
         "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
         "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
-        "like": lambda a, b: isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b),
-        "notLike": lambda a, b: not (isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b)),
+        "like": lambda a, b: _like(a, b),
+        "notLike": lambda a, b: not _like(a, b),
         "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
         "greaterOrEquals": lambda a, b: _compare(a, b, lambda x, y: x >= y),
         "less": lambda a, b: _compare(a, b, lambda x, y: x < y),

@@ -150,6 +150,13 @@ def test_like_and_match() -> None:
     assert holds(leaf("like", "privatelink.*.AZURE.com"), res("PrivateLink.openai.azure.com"))
     assert not holds(leaf("like", "privatelink.*"), res())
     assert holds(leaf("notLike", "abc*"), res("xabc"))
+    # '*' is the only wildcard (fnmatch's '?' and '[...]' are literal in Azure Policy).
+    assert holds(leaf("like", "rg-[prod]-*"), res("RG-[PROD]-01"))
+    assert not holds(leaf("like", "rg-[prod]-*"), res("rg-p-01"))
+    assert not holds(leaf("like", "a?c"), res("abc"))
+    assert holds(leaf("like", "a?c"), res("A?C"))
+    assert holds(leaf("like", "*"), res("")) and not holds(leaf("like", "*"), res(1))
+    assert not holds(leaf("like", "[parameters('missing')]"), res("x"), {})
     assert holds(leaf("match", "AMLG-###"), res("amlg-104"))
     assert not holds(leaf("match", "AMLG-###"), res("AMLG-10x"))
     assert holds(leaf("match", "??-#"), res("Ns-2"))
