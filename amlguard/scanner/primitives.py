@@ -8,6 +8,7 @@ lookup is an index hit on the :class:`~amlguard.scanner.inventory.Inventory`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids
@@ -15,7 +16,14 @@ from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
 from amlguard.scanner.inventory import Row
-from amlguard.scanner.paths import MISSING, compile_path, get_key, resolve, resolve_all
+from amlguard.scanner.paths import (
+    MISSING,
+    PathError,
+    compile_path,
+    get_key,
+    resolve,
+    resolve_all,
+)
 
 
 def _present(value: Any) -> bool:
@@ -56,9 +64,19 @@ def _current(ctx: EvalContext, alias: str = "") -> Any:
     return ctx.currents[alias]
 
 
+@lru_cache(maxsize=256)
+def _segments(path: str) -> tuple[str | int, ...]:
+    return compile_path(path)
+
+
 @function("field")
-def _field(ctx: EvalContext, path: str) -> Any:
-    segments = compile_path(path)
+def _field(ctx: EvalContext, path: Any) -> Any:
+    if not isinstance(path, str):
+        raise Undeterminable(f"field() needs a property path, got {path!r}")
+    try:
+        segments = _segments(path)
+    except PathError as exc:  # the loader rejects literal paths; this catches computed ones
+        raise Undeterminable(f"field(): {exc}") from None
     if "*" in segments:
         return resolve_all(ctx.resource, segments)
     return resolve(ctx.resource, segments)

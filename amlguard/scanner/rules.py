@@ -14,7 +14,7 @@ from amlguard.errors import PolicyError
 from amlguard.scanner.conditions import Condition, ConditionError, compile_condition
 from amlguard.scanner.expressions import ExpressionError, is_expression
 from amlguard.scanner.model import Severity
-from amlguard.scanner.paths import PathError
+from amlguard.scanner.paths import PathError, compile_path
 from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
@@ -96,6 +96,7 @@ class RulePack:
 
 _PARAMETER_REF = re.compile(r"\bparameters\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 _CURRENT_REF = re.compile(r"\bcurrent\(\s*(?:'((?:[^']|'')*)')?\s*\)", re.IGNORECASE)
+_FIELD_REF = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 
 
 def _unknown_references(
@@ -126,6 +127,11 @@ def _unknown_references(
         for ref in _CURRENT_REF.findall(node):
             if ref not in aliases:
                 out.append((path, f"current({ref!r}) is not inside a count named {ref!r}"))
+        for ref in _FIELD_REF.findall(node):
+            try:
+                compile_path(ref.replace("''", "'"))
+            except PathError as exc:
+                out.append((path, f"field(): {exc}"))
     return out
 
 

@@ -118,3 +118,10 @@ def test_parse_errors(text: str, message: str) -> None:
 def test_parser_never_crashes_with_anything_but_expression_error(text: str) -> None:
     with contextlib.suppress(ExpressionError):
         compile_value(f"[{text}]")
+
+
+@pytest.mark.parametrize("arg", ["1", "true", "parameters('p')"])
+def test_field_with_a_computed_bad_path_cannot_be_judged(arg: str) -> None:
+    # Regression: a PathError/AttributeError escaped the engine (a traceback, exit 4).
+    with pytest.raises(Undeterminable, match="field"):
+        ev(f"[field({arg})]", ctx(params={"p": "a..b"}))

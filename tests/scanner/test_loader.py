@@ -344,3 +344,10 @@ def test_current_outside_its_count_is_a_load_error() -> None:
     assert len(problems) == 2
     assert "current('pe') is not inside a count named 'pe'" in problems[0]
     assert "current('other') is not inside a count named 'other'" in problems[1]
+
+
+def test_bad_path_inside_field_function_is_a_load_error() -> None:
+    text = rule_file(rule_yaml(condition="value: \"[field('properties..x')]\"\nexists: true"))
+    (problem,) = problems_of(text)
+    assert "CUSTOM-1 condition: field(): misplaced '.' in path 'properties..x'" in problem
+    assert where(problem)[1] == line_of(text, "field('properties..x')")
