@@ -106,6 +106,10 @@ def test_current_outside_a_count_cannot_be_judged() -> None:
         ("['a']", "expected a function name"),
         ("[parameters(#)]", "cannot parse expression"),
         ("[]", "expected 'more input'"),
+        ("[keys()]", "keys() takes 1 argument(s), got 0"),
+        ("[parameters('a', 'b')]", "parameters() takes 1 argument(s), got 2"),
+        ("[current('a', 'b')]", "current() takes 0 to 1 argument(s), got 2"),
+        ("[instance(1)]", "instance() takes 0 argument(s), got 1"),
     ],
 )
 def test_parse_errors(text: str, message: str) -> None:
