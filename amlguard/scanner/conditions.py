@@ -14,6 +14,7 @@ records, so only failures pay for the explanation.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -422,6 +423,14 @@ def _count_source(
             known = ", ".join(sorted(RELATED))
             raise ConditionError(f"unknown related source {name!r} (known: {known})")
         args = {str(k): compile_value(v) for k, v in (spec.get("with") or {}).items()}
+        try:  # an unknown 'with' argument is a load error, not a TypeError per resource
+            inspect.signature(impl).bind(None, **dict.fromkeys(args))
+        except TypeError:
+            params = list(inspect.signature(impl).parameters)[1:]
+            raise ConditionError(
+                f"related source {name!r} takes {', '.join(params) or 'no arguments'}; "
+                f"got {', '.join(sorted(args)) or 'nothing'}"
+            ) from None
 
         def related_items(ctx: EvalContext) -> list[Any]:
             return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})

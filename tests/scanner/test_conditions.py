@@ -344,6 +344,14 @@ def test_escaped_bracket_literal() -> None:
         ({"count": {"field": "a.b"}, "equals": 0}, "must end with [*]"),
         ({"count": {"related": "nope"}, "equals": 0}, "unknown related source 'nope'"),
         ({"count": {"where": {"value": 1, "equals": 1}}, "equals": 0}, "count needs"),
+        (
+            {"count": {"related": "vnetLinks", "with": {"zones": "x"}}, "equals": 0},
+            "related source 'vnetLinks' takes zone; got zones",
+        ),
+        (
+            {"count": {"related": "roleAssignments"}, "equals": 0},
+            "related source 'roleAssignments' takes principal, scope, role; got nothing",
+        ),
     ],
 )
 def test_malformed_conditions(node: dict[str, Any], message: str) -> None:
