@@ -23,15 +23,15 @@ class OutputTarget:
     path: Path | None
 
 
-def parse_output(spec: str) -> OutputTarget:
+def parse_output(spec: str, flag: str = "--output") -> OutputTarget:
     """``FMT:PATH`` (or ``FMT`` for stdout); an unknown format is a usage error."""
     fmt, sep, path = spec.partition(":")
     fmt = fmt.strip().lower()
     if fmt not in registry.formats():
         known = ", ".join(registry.formats())
-        raise InputError(f"--output {spec!r}: unknown format {fmt!r} (one of: {known})")
+        raise InputError(f"{flag} {spec!r}: unknown format {fmt!r} (one of: {known})")
     if sep and not path.strip():
-        raise InputError(f"--output {spec!r}: a path is needed after ':'")
+        raise InputError(f"{flag} {spec!r}: a path is needed after ':'")
     return OutputTarget(fmt, Path(path) if sep else None)
 
 

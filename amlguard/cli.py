@@ -107,7 +107,13 @@ def check(
     from amlguard.scanner.model import Severity
 
     try:
-        targets = [app.parse_output(fmt or "console")] + [app.parse_output(o) for o in outputs]
+        if fmt and ":" in fmt:
+            raise AmlguardErrorForUsage(
+                f"--format {fmt!r}: --format names the format of standard output; "
+                "use --output FMT:PATH to write a file"
+            )
+        targets = [app.parse_output(fmt or "console", "--format")]
+        targets += [app.parse_output(o) for o in outputs]
         if any(t.path is None for t in targets[1:]):
             raise AmlguardErrorForUsage("--output needs FMT:PATH; use --format for standard output")
         if not snapshots:
@@ -150,7 +156,13 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 
 
 @policies.command("list")
-@click.option("--policies", "extra", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
     """One line per rule: id, severity, fixable, title."""
@@ -175,7 +187,13 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
 
 @policies.command("show")
 @click.argument("rule_id")
-@click.option("--policies", "extra", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
     """The full text and parameters of one rule."""
@@ -238,15 +256,28 @@ def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
 @policies.command("validate")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def policies_validate(directory: Path | None) -> None:
-    """Check rule files (default: the built-in pack); every problem as file:line:col."""
+    """Check rule files (default: the built-in pack); every problem as file:line:col.
+
+    A directory is checked as ``check --policies DIR`` would load it: with the built-in pack,
+    so an id that clashes with a built-in rule is reported too.
+    """
     from amlguard.scanner.rules import load_pack
 
     try:
-        pack = load_pack([directory] if directory else [], builtin=directory is None)
+        pack = load_pack([directory] if directory else [])
     except AmlguardError as exc:
         _fail(exc)
         return
-    click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+    if directory is None:
+        click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+        return
+    builtin = "amlguard/policies/rules/"
+    files = [f for f in pack.files if not f.startswith(builtin)]
+    rules = [r for r in pack.rules if not r.source.startswith(builtin)]
+    click.echo(
+        f"{len(rules)} rule(s) in {len(files)} file(s) under {directory} are valid "
+        "(no id clashes with the built-in pack)."
+    )
 
 
 def main() -> None:

@@ -234,6 +234,9 @@ def _user_files(directory: Path) -> list[tuple[str, str]]:
         paths = [directory]
     elif directory.is_dir():
         paths = sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".yaml", ".yml"))
+        if not paths:
+            # Fail closed: a typo'd directory must not silently run without the user's rules.
+            raise PolicyError([f"{directory}: no rule files (*.yaml, *.yml) in this directory"])
     else:
         raise PolicyError([f"{directory}: no such file or directory"])
     out = []
