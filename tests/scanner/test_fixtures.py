@@ -14,24 +14,17 @@ import pytest
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Finding, Status
 from tests.builders import blueprint
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 from tests.scanner.harness import all_pass, instances, not_passing, of_rule, one, scan
 
 Row = dict[str, Any]
 
 
 def _fixtures_dir() -> Path:
-    """``tests/conftest.py: FIXTURES``; from a git worktree, the main checkout's sibling."""
-    if FIXTURES.is_dir():
-        return FIXTURES
-    dot_git = ROOT / ".git"
-    if dot_git.is_file():  # a worktree: "gitdir: <main>/.git/worktrees/<name>"
-        gitdir = Path(dot_git.read_text(encoding="utf-8").split(":", 1)[1].strip())
-        main = gitdir.parent.parent.parent
-        candidate = main.parent / FIXTURES.relative_to(ROOT.parent)
-        if candidate.is_dir():
-            return candidate
-    pytest.fail(f"real Azure payloads not found at {FIXTURES}")
+    """``tests/conftest.py: FIXTURES``; missing payloads fail the suite rather than skip it."""
+    if not FIXTURES.is_dir():
+        pytest.fail(f"real Azure payloads not found at {FIXTURES}")
+    return FIXTURES
 
 
 def spec(path: str) -> dict[str, Any]:
