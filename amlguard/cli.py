@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,8 +29,9 @@ def _color_wanted(stream: object) -> bool:
 
 
 def _fail(exc: AmlguardError) -> None:
-    if isinstance(exc, PolicyError):
-        for problem in exc.problems:
+    problems = getattr(exc, "problems", None)  # PolicyError, ConfigError: one line per problem
+    if isinstance(exc, PolicyError) or problems:
+        for problem in problems or []:
             click.echo(f"amlguard: {problem}", err=True)
     else:
         click.echo(f"amlguard: {exc}", err=True)
@@ -46,6 +47,45 @@ def cli() -> None:
     configuration or input error; 3 the scan could not judge everything (some findings are
     'error'); 4 internal error (a bug).
     """
+
+
+def _gate_options(func: Any) -> Any:
+    """The CI-gate options of ``check``: config file, SARIF artifact, suppressions, baseline."""
+    for option in reversed(
+        (
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path),
+                help="Config file (default: amlguard.yaml in the working directory, if any).",
+            ),
+            click.option(
+                "--sarif-artifact",
+                type=click.Path(path_type=Path),
+                help="File SARIF results point at (default: the snapshot, else the config file).",
+            ),
+            click.option(
+                "--no-suppressions",
+                is_flag=True,
+                help="Ignore every suppression in the config file (for audits).",
+            ),
+            click.option(
+                "--baseline",
+                type=click.Path(path_type=Path),
+                help="Fail only on findings not in this baseline file; list the resolved ones.",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _config(path: Path | None) -> Any:
+    """The config file given or found in the working directory (defaults when there is none)."""
+    from amlguard import config
+
+    found = config.find_config(path)
+    return config.load_config(found) if found else config.Config()
 
 
 @cli.command()
@@ -72,17 +112,17 @@ def cli() -> None:
 )
 @click.option(
     "--fail-on",
-    default="low",
-    show_default=True,
+    default=None,
     metavar="SEVERITY|none",
-    help="Exit 1 when a failing finding is at or above this severity; 'none' only reports.",
+    help="Exit 1 when a failing finding is at or above this severity; 'none' only reports. "
+    "[default: the config file's output.fail_on, else low]",
 )
 @click.option(
     "--format",
     "fmt",
     default=None,
     metavar="FMT",
-    help="Format for standard output: console (default) or json.",
+    help="Format for standard output: console (default), json, junit, sarif or markdown.",
 )
 @click.option(
     "--output",
@@ -92,18 +132,23 @@ def cli() -> None:
     help="Also write a report to a file, e.g. json:findings.json (repeatable).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passing findings too.")
+@_gate_options
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
     rule_ids: tuple[str, ...],
     severity: str | None,
-    fail_on: str,
+    fail_on: str | None,
     fmt: str | None,
     outputs: tuple[str, ...],
     verbose: bool,
+    config_path: Path | None,
+    sarif_artifact: Path | None,
+    no_suppressions: bool,
+    baseline: Path | None,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
-    from amlguard import app
+    from amlguard import app, config
     from amlguard.scanner.model import Severity
 
     try:
@@ -112,8 +157,17 @@ def check(
                 f"--format {fmt!r}: --format names the format of standard output; "
                 "use --output FMT:PATH to write a file"
             )
-        targets = [app.parse_output(fmt or "console", "--format")]
-        targets += [app.parse_output(o) for o in outputs]
+        cfg = _config(config_path)
+        eff = config.resolve(
+            cfg,
+            fail_on=fail_on,
+            fmt=fmt,
+            outputs=outputs,
+            severity=severity,
+            sarif_artifact=sarif_artifact,
+        )
+        targets = [app.parse_output(eff.format, "--format")]
+        targets += [app.parse_output(o) for o in eff.outputs]
         if any(t.path is None for t in targets[1:]):
             raise AmlguardErrorForUsage("--output needs FMT:PATH; use --format for standard output")
         if not snapshots:
@@ -124,13 +178,18 @@ def check(
 
         request = app.CheckRequest(
             source=SnapshotSource(list(snapshots)),
-            policies=list(policies),
+            policies=list(policies) + list(cfg.policies),
             rule_ids=list(rule_ids),
-            min_severity=Severity.parse(severity) if severity else None,
-            fail_on=app.parse_fail_on(fail_on),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            fail_on=app.parse_fail_on(eff.fail_on),
             outputs=targets,
             verbose=verbose,
-            color=_color_wanted(sys.stdout) and (fmt or "console") == "console",
+            color=_color_wanted(sys.stdout) and eff.format == "console",
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+            baseline=baseline,
+            sarif_artifact=eff.sarif_artifact,
         )
         outcome = app.run_check(request)
     except AmlguardError as exc:
@@ -278,6 +337,79 @@ def policies_validate(directory: Path | None) -> None:
         f"{len(rules)} rule(s) in {len(files)} file(s) under {directory} are valid "
         "(no id clashes with the built-in pack)."
     )
+
+
+@cli.group()
+def baseline() -> None:
+    """Record today's failing findings so that 'check --baseline' fails only on new ones."""
+
+
+@baseline.command("create")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Baseline file to write (JSON).",
+)
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Read the estate from a snapshot file (repeatable).",
+)
+@click.option("--policies", multiple=True, type=click.Path(path_type=Path))
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID", help="Only this rule.")
+@click.option("--severity", type=click.Choice(_SEVERITIES, case_sensitive=False))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option("--no-suppressions", is_flag=True, help="Record suppressed failures too.")
+def baseline_create(
+    output: Path,
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    config_path: Path | None,
+    no_suppressions: bool,
+) -> None:
+    """Scan and write every failing finding (not already suppressed) to a baseline file."""
+    from amlguard import app, config
+    from amlguard.scanner.model import Severity
+
+    try:
+        cfg = _config(config_path)
+        eff = config.resolve(cfg, severity=severity)
+        if not snapshots:
+            raise AmlguardErrorForUsage(
+                "live scans are not available in this build yet: pass --snapshot FILE"
+            )
+        from amlguard.scanner.sources.snapshot import SnapshotSource
+
+        request = app.CheckRequest(
+            source=SnapshotSource(list(snapshots)),
+            policies=list(policies) + list(cfg.policies),
+            rule_ids=list(rule_ids),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+        )
+        result, count, code = app.create_baseline(request, output)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    for warning in result.warnings:
+        click.echo(f"amlguard: warning: {warning}", err=True)
+    click.echo(f"Recorded {count} failing finding(s) in {output}.")
+    if code:
+        click.echo(
+            "amlguard: the scan could not judge everything; findings it could not judge are "
+            "not in the baseline",
+            err=True,
+        )
+    sys.exit(code)
 
 
 def main() -> None:

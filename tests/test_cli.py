@@ -81,7 +81,7 @@ def test_drifted_example_exits_1_with_exactly_the_expected_rules() -> None:
         (["--rule", "AMLG-101", "--rule", "NOPE-1"], "unknown rule id(s): NOPE-1"),
         (["--fail-on", "urgent"], "--fail-on: unknown severity 'urgent'"),
         (["--severity", "urgent"], "Invalid value for '--severity'"),
-        (["--format", "xml"], "--format 'xml': unknown format 'xml' (one of: console, json)"),
+        (["--format", "xml"], "--format 'xml': unknown format 'xml' (one of: console, json"),
         (["--format", "json:out.json"], "use --output FMT:PATH"),
         (["--output", "xml:report.xml"], "--output 'xml:report.xml': unknown format 'xml'"),
         (["--output", "json"], "--output needs FMT:PATH"),

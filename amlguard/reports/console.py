@@ -87,6 +87,18 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _config_suppressed(f: Finding) -> bool:
+    # Accepted risks stay visible; baseline-known findings are summarised, not listed.
+    return f.suppression is not None and f.suppression.get("kind") == "suppression"
+
+
+def _suppression(s: dict[str, Any]) -> str:
+    extras = [f"expires {s['expires']}"] if s.get("expires") else []
+    if s.get("approved_by"):
+        extras.append(f"approved by {s['approved_by']}")
+    return str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
+
+
 def _wrapping(text: str) -> Text:
     """Prose that wraps; a word longer than the line (an ARM id) folds instead of being cut."""
     return Text(text, overflow="fold")
@@ -124,6 +136,9 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
         return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
     if not result.instances:
         return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
+    if suppressed:
+        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
     return "PASSED: every judged resource follows the blueprint."
 
 
@@ -189,6 +204,16 @@ class ConsoleReport(Report):
                 console.print(Text(f"  - {gap.reason}{scope}", style="magenta"))
         for warning in result.warnings:
             console.print(Text(f"warning: {warning}", style="yellow"))
+        if result.baseline is not None:
+            b = result.baseline
+            console.print(
+                f"baseline {b['file']}: {b['new']} new, {b['known']} known, "
+                f"{len(b['resolved'])} resolved"
+            )
+            for entry in b["resolved"]:
+                console.print(
+                    Text(f"  resolved: {entry['rule_id']} {_short(entry['resource_id'])}", "green")
+                )
 
     def _instances(
         self, console: Console, result: ScanResult, by_instance: dict[str, list[Finding]]
@@ -218,8 +243,8 @@ class ConsoleReport(Report):
     def _details(
         self, console: Console, inst: Any, findings: list[Finding], options: ReportOptions
     ) -> None:
-        shown = [f for f in findings if f.status in _SHOWN]
-        rest = [f for f in findings if f.status not in _SHOWN] if options.verbose else []
+        shown = [f for f in findings if f.status in _SHOWN or _config_suppressed(f)]
+        rest = [f for f in findings if f not in shown] if options.verbose else []
         if not shown and not rest:
             return
         parts = ids.parse(inst.id)
@@ -238,6 +263,7 @@ class ConsoleReport(Report):
             shown,
             key=lambda f: (
                 f.status is not Status.ERROR,
+                f.status is Status.SUPPRESSED,
                 -f.severity,
                 f.rule_id,
                 ids.norm(f.resource_id),
@@ -293,6 +319,8 @@ class ConsoleReport(Report):
             block.add_row("found", _wrapping(_value(f.actual)))
             if f.path:
                 block.add_row("where", _wrapping(f.path))
+        if f.suppression:
+            block.add_row("why", _wrapping(_suppression(f.suppression)))
         summary, _, manual = f.remediation.partition("\n")
         if summary:
             block.add_row("fix", _wrapping(summary))

@@ -48,7 +48,12 @@ def _construct(
         return [
             _construct(item, (*path, i), locs, problems, name) for i, item in enumerate(node.value)
         ]
-    return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
+    try:
+        return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
+    except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
+        line, col = _mark(node)
+        problems.append(f"{name}:{line}:{col}: {node.value!r}: {exc}")
+        return None
 
 
 # libyaml's parser when present (15x faster, same nodes and marks); pure Python otherwise.
