@@ -81,6 +81,9 @@ class CheckRequest:
     baseline: Path | None = None
     sarif_artifact: Path | None = None
     today: dt.date | None = None
+    history: Path | None = None
+    history_scope: str | None = None
+    fail_on_new: bool = False
 
 
 @dataclass(slots=True)
@@ -91,6 +94,7 @@ class CheckOutcome:
     stdout: str
     exit_code: int
     written: list[Path]
+    history: Any = None  # amlguard.history.gate.Recorded when --history was given
 
 
 def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
@@ -153,16 +157,37 @@ def scan_and_gate(request: CheckRequest, pack: RulePack | None = None) -> ScanRe
 
 def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
     """Load rules, scan, report; the exit code follows ``exit_code``."""
+    if request.fail_on_new and request.history is None:
+        raise InputError("--fail-on-new needs --history PATH (or AMLGUARD_HISTORY)")
+    if request.history is not None:
+        from amlguard.history.gate import open_history
+
+        open_history(request.history)  # a bad history file fails before a long scan, not after
     result = scan_and_gate(request, pack)
+    recorded = _record_history(request, result)
     options = ReportOptions(
         verbose=request.verbose,
         color=request.color,
         fail_on=request.fail_on,
-        extra={"artifacts": artifacts(request)},
+        extra={"artifacts": artifacts(request), **(recorded.report_extra() if recorded else {})},
     )
     outputs = request.outputs or [OutputTarget("console", None)]
     stdout, written = write_outputs(result, outputs, options)
-    return CheckOutcome(result, stdout, exit_code(result, request.fail_on), written)
+    code = exit_code(result, request.fail_on)
+    if recorded is not None and request.fail_on_new:
+        from amlguard.history.gate import gate_on_new
+
+        code = gate_on_new(code, recorded, request.fail_on)
+    return CheckOutcome(result, stdout, code, written, recorded)
+
+
+def _record_history(request: CheckRequest, result: ScanResult) -> Any:
+    """Store the scan when ``--history`` was given (before reports, so they show its trend)."""
+    if request.history is None:
+        return None
+    from amlguard.history.gate import record_scan
+
+    return record_scan(request.history, result, request.history_scope)
 
 
 def create_baseline(

@@ -81,7 +81,7 @@ def test_drifted_example_exits_1_with_exactly_the_expected_rules() -> None:
         (["--rule", "AMLG-101", "--rule", "NOPE-1"], "unknown rule id(s): NOPE-1"),
         (["--fail-on", "urgent"], "--fail-on: unknown severity 'urgent'"),
         (["--severity", "urgent"], "Invalid value for '--severity'"),
-        (["--format", "xml"], "--format 'xml': unknown format 'xml' (one of: console, json"),
+        (["--format", "xml"], "--format 'xml': unknown format 'xml' (one of: console, html, json"),
         (["--format", "json:out.json"], "use --output FMT:PATH"),
         (["--output", "xml:report.xml"], "--output 'xml:report.xml': unknown format 'xml'"),
         (["--output", "json"], "--output needs FMT:PATH"),
@@ -120,8 +120,12 @@ def test_workspace_with_storage_outside_the_snapshot_exits_3(tmp_path: Path) -> 
     code, doc = run_json("check", "--snapshot", _write(tmp_path / "partial.json", rows))
     assert code == EXIT_INCOMPLETE
     errors = [f for f in doc["findings"] if f["status"] == "error"]
-    assert {f["resource_id"] for f in errors} == {inst.storage["id"]}
-    assert "not in the scanned inventory" in errors[0]["message"]
+    # The storage rules cannot judge it, and neither can AMLG-108 on the workspace.
+    assert {f["resource_id"] for f in errors} == {inst.storage["id"], inst.workspace["id"]}
+    assert all("not in the scanned inventory" in f["message"] for f in errors)
+    assert {f["rule_id"] for f in errors if f["resource_id"] == inst.workspace["id"]} == {
+        "AMLG-108"
+    }
 
 
 def test_incomplete_wins_over_fail_on_none(tmp_path: Path) -> None:
@@ -420,7 +424,7 @@ def test_custom_rule_with_a_clashing_id_is_an_error(tmp_path: Path) -> None:
     result = run("check", "--snapshot", COMPLIANT, "--policies", str(path))
     assert result.exit_code == EXIT_USAGE
     assert (
-        f"{path}:4: rule id AMLG-101 is already defined at amlguard/policies/rules/"
+        f"{path}:4:5: rule id AMLG-101 is already defined at amlguard/policies/rules/"
         in result.stderr
     )
     validate = run("policies", "validate", str(tmp_path))

@@ -101,7 +101,8 @@ class QuotaPacer:
             while True:
                 now = self._clock()
                 if self._reset_at is not None and now >= self._reset_at:
-                    self._remaining = self._quota or None
+                    # Requests still in flight may have opened the new window on the service.
+                    self._remaining = max(0, self._quota - self._in_flight) if self._quota else None
                     self._reset_at = None
                 wake: float | None = None
                 if now < self._blocked_until:
