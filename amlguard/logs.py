@@ -51,7 +51,7 @@ def configure(level: str) -> None:
     handler.setFormatter(logging.Formatter("amlguard %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokens())
     chosen = getattr(logging, level.upper(), logging.WARNING)
-    for name in ("amlguard", "azure"):
+    for name in ("amlguard", "azure", "urllib3"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.propagate = False

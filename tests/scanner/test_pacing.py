@@ -75,3 +75,19 @@ def test_pause_holds_every_worker() -> None:
         pacer.acquire(deadline=clock.now + 2.0)
     clock.now += 3.1
     pacer.acquire(1e9)
+
+
+def test_a_late_answer_from_the_same_window_never_raises_the_estimate() -> None:
+    clock = _Clock()
+    pacer = QuotaPacer(clock, margin=0.0)
+    pacer.acquire(1e9)
+    pacer.observe({"x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05.0"})
+    for _ in range(3):
+        pacer.acquire(1e9)
+    pacer.observe({"x-ms-user-quota-remaining": "1", "x-ms-user-quota-resets-after": "00:00:04.5"})
+    # An answer counted earlier in the window arrives last: it must not reopen the quota.
+    pacer.observe({"x-ms-user-quota-remaining": "9", "x-ms-user-quota-resets-after": "00:00:04.6"})
+    with pytest.raises(BudgetExceeded):  # no slot until the window resets at +4.5 s
+        pacer.acquire(deadline=clock.now + 1.0)
+    clock.now += 4.6
+    pacer.acquire(deadline=clock.now + 1.0)

@@ -94,6 +94,7 @@ class QuotaPacer:
         self._quota = 0  # the largest window seen (remaining + 1)
         self._in_flight = 0
         self._blocked_until = 0.0
+        self._window = 0.0  # the longest reset time seen: a window's length
 
     def acquire(self, deadline: float) -> None:
         """Wait for a slot in the quota; BudgetExceeded if that would pass ``deadline``."""
@@ -133,10 +134,19 @@ class QuotaPacer:
             self._in_flight = max(0, self._in_flight - 1)
             if remaining is not None and resets is not None:
                 self._quota = max(self._quota, remaining + 1)
-                # Requests still in flight were sent after this answer was counted.
-                self._remaining = max(0, remaining - self._in_flight)
+                self._window = max(self._window, resets)
                 whole = resets == int(resets)
-                self._reset_at = self._clock() + resets + self._margin + (0.5 if whole else 0.0)
+                reset_at = self._clock() + resets + self._margin + (0.5 if whole else 0.0)
+                # Requests still in flight were sent after this answer was counted.
+                estimate = max(0, remaining - self._in_flight)
+                # A later window ends at least a window after this one; anything closer is a
+                # late answer from the current window, which may only lower the estimate.
+                if self._reset_at is None or reset_at > self._reset_at + self._window / 2:
+                    self._remaining, self._reset_at = estimate, reset_at
+                else:
+                    current = self._remaining if self._remaining is not None else estimate
+                    self._remaining = min(current, estimate)
+                    self._reset_at = min(self._reset_at, reset_at)
             self._cond.notify_all()
         return remaining, resets
 

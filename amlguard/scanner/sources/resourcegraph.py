@@ -92,7 +92,7 @@ class LiveOptions:
 
     batch_size: int = 1000
     concurrency: int = 4
-    arm_concurrency: int = 16
+    arm_concurrency: int = 8  # within the HTTP connection pool (10), which warns beyond it
     retry: RetrySettings = field(default_factory=RetrySettings)
 
 
