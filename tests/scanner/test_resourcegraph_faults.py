@@ -32,13 +32,16 @@ def _errors(result) -> list:  # type: ignore[no-untyped-def]
     return [f for f in result.findings if f.status is Status.ERROR]
 
 
-def test_quota_pacing_avoids_429s_on_a_tight_quota() -> None:
-    inst = blueprint()
-    with Emulator(inst.rows()) as emu:
-        graph = arg.install(emu, quota=2, window=0.2)
-        result = scan(source(emu, batch_size=1))
+def test_quota_pacing_avoids_429s_on_a_tight_quota_with_concurrent_batches() -> None:
+    rows = [
+        r for i in range(4) for r in blueprint(f"00000000-0000-4000-8000-00000000000{i}").rows()
+    ]
+    with Emulator(rows) as emu:
+        graph = arg.install(emu, quota=4, window=0.25)
+        result = scan(source(emu, batch_size=1))  # 4 batches x 3 queries, 4 at a time
     assert graph.throttled == 0
     assert result.source.stats["throttled"] == 0
+    assert result.source.stats["resource_graph_requests"] == 1 + 4 * 3
     assert result.source.complete
 
 
