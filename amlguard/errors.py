@@ -30,3 +30,9 @@ class ScanError(AmlguardError):
     """The estate could not be read at all (as opposed to a partial, recorded gap)."""
 
     exit_code = EXIT_INCOMPLETE
+
+
+class RemediationError(AmlguardError):
+    """A fix could not start or go on (missing permissions, unusable plan, no live access)."""
+
+    exit_code = EXIT_INCOMPLETE
