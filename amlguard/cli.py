@@ -92,6 +92,27 @@ def cli() -> None:
     help="Also write a report to a file, e.g. json:findings.json (repeatable).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passing findings too.")
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Plan repairs for failing findings, confirm, apply and verify them (plan only with --snapshot).",
+)
+@click.option("--dry-run", is_flag=True, help="With --fix: print the plan, make no write call.")
+@click.option("--yes", is_flag=True, help="With --fix: apply without asking.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="RULE-ID",
+    help="With --fix: fix only this rule (repeatable).",
+)
+@click.option(
+    "--plan-out", type=click.Path(path_type=Path), help="With --fix: write the plan as JSON."
+)
+@click.option(
+    "--audit-log", type=click.Path(path_type=Path), help="With --fix: append a JSON line per write."
+)
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -101,11 +122,22 @@ def check(
     fmt: str | None,
     outputs: tuple[str, ...],
     verbose: bool,
+    fix: bool = False,
+    dry_run: bool = False,
+    yes: bool = False,
+    only: tuple[str, ...] = (),
+    plan_out: Path | None = None,
+    audit_log: Path | None = None,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
     from amlguard import app
     from amlguard.scanner.model import Severity
 
+    if fix or dry_run:
+        _check_fix(snapshots, policies, rule_ids, severity, dry_run, yes, only, plan_out, audit_log)
+        return
+    if yes or only or plan_out or audit_log:
+        _fail(AmlguardErrorForUsage("--yes, --only, --plan-out and --audit-log need --fix"))
     try:
         targets = [app.parse_output(fmt or "console")] + [app.parse_output(o) for o in outputs]
         if any(t.path is None for t in targets[1:]):
@@ -136,6 +168,106 @@ def check(
 
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
+
+
+def _check_fix(
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    dry_run: bool,
+    yes: bool,
+    only: tuple[str, ...],
+    plan_out: Path | None,
+    audit_log: Path | None,
+) -> None:
+    """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only here)."""
+    from rich.console import Console
+
+    from amlguard import app
+    from amlguard.remediate import fix as remediate
+    from amlguard.scanner.model import Severity
+    from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import ScanOptions, select_rules
+
+    console = Console(highlight=False)
+    try:
+        if not snapshots:
+            # MERGE NOTE (lead): plug the live Resource Graph source and client factory in here
+            # (remediate.fix.prepare + remediate.fix.fix_after_scan with SdkClients).
+            raise AmlguardErrorForUsage(
+                "live scans are not available in this build yet: pass --snapshot FILE to plan"
+            )
+        from amlguard.scanner.sources.snapshot import SnapshotSource
+
+        pack = load_pack(list(policies))
+        rules = select_rules(pack, list(rule_ids), Severity.parse(severity) if severity else None)
+        options = ScanOptions()
+        prepared = remediate.prepare(
+            SnapshotSource(list(snapshots)), pack, rules, options, list(only)
+        )
+        stdout, _ = app.write_outputs(
+            prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
+        )
+        click.echo(stdout, nl=False)
+        opts = remediate.FixOptions(
+            only=list(only),
+            dry_run=dry_run,
+            yes=yes,
+            plan_out=plan_out,
+            audit_log=audit_log,
+            offline=True,
+        )
+        report = remediate.fix_after_scan(
+            prepared, opts, None, console, lambda: click.confirm("Apply this plan?", default=False)
+        )
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    sys.exit(report.exit_code)
+
+
+@cli.command("apply")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
+@click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+def apply_cmd(
+    plan_file: Path, yes: bool, dry_run: bool, audit_log: Path | None, concurrency: int
+) -> None:
+    """Apply a reviewed plan (from check --fix --plan-out); stale actions are refused.
+
+    Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
+    or its effect could not be verified; 3 Azure could not be reached or failed, or a
+    permission is missing.
+    """
+    from rich.console import Console
+
+    from amlguard.remediate import fix as remediate
+    from amlguard.remediate.clients import SdkClients, settings_from_env
+    from amlguard.remediate.plan import load_plan
+
+    console = Console(highlight=False)
+    try:
+        plan = load_plan(plan_file)
+        clients = SdkClients(settings_from_env())
+        try:
+            report = remediate.apply_file(
+                plan,
+                remediate.FixOptions(
+                    yes=yes, dry_run=dry_run, audit_log=audit_log, concurrency=concurrency
+                ),
+                clients,
+                console,
+                lambda: click.confirm("Apply this plan?", default=False),
+            )
+        finally:
+            clients.close()
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    sys.exit(report.exit_code)
 
 
 @cli.group()

@@ -246,3 +246,92 @@ def reevaluate(
             report.fixed.append(now)
         else:
             report.remaining.append(now or f)
+
+
+@dataclass(slots=True)
+class FixOptions:
+    """The ``--fix`` flags."""
+
+    only: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    yes: bool = False
+    plan_out: Path | None = None
+    audit_log: Path | None = None
+    concurrency: int = 8
+    offline: bool = False  # the scan came from a snapshot: plan only
+
+
+def _progress(console: Any) -> Progress:
+    def show(event: str, action: Any, outcome: Outcome | None) -> None:
+        if event == "start":
+            console.print(f"[dim]… {action.id} {action.summary}[/dim]")
+        elif outcome is not None:
+            console.print(f"  {action.id} {outcome.status} ({outcome.seconds:.1f}s)")
+
+    return show
+
+
+def fix_after_scan(
+    prepared: Prepared,
+    opts: FixOptions,
+    clients: RemediationClients | None,
+    console: Any,
+    confirm: Callable[[], bool],
+    reevaluate_with: tuple[RulePack, list[Rule], ScanOptions] | None = None,
+) -> Report:
+    """Show the plan, then (unless planning only) confirm, apply and verify it."""
+    from amlguard.remediate.render import print_plan, print_report
+
+    plan = prepared.plan
+    print_plan(plan, console)
+    if opts.plan_out is not None:
+        plan.write(opts.plan_out)
+        console.print(f"Plan written to {opts.plan_out}")
+    if opts.offline or opts.dry_run or clients is None:
+        why = "a snapshot cannot be changed" if opts.offline else "--dry-run"
+        console.print(f"Planned only ({why}): nothing was changed.")
+        return Report(plan, dry_run=True)
+    if plan.empty:
+        return Report(plan)
+    if not opts.yes and not confirm():
+        console.print("Not applied: nothing was changed.")
+        return Report(plan, dry_run=True)
+    report = execute(
+        plan,
+        clients,
+        concurrency=opts.concurrency,
+        audit_path=opts.audit_log,
+        progress=_progress(console),
+    )
+    if reevaluate_with is not None:
+        reevaluate(report, prepared, *reevaluate_with)
+    print_report(report, console)
+    return report
+
+
+def apply_file(
+    plan: Plan,
+    opts: FixOptions,
+    clients: RemediationClients,
+    console: Any,
+    confirm: Callable[[], bool],
+) -> Report:
+    """``amlguard apply FILE``: stale actions (live state no longer as planned) are refused."""
+    from amlguard.remediate.render import print_plan, print_report
+
+    print_plan(plan, console)
+    if plan.empty:
+        return Report(plan)
+    if opts.dry_run or (not opts.yes and not confirm()):
+        console.print("Not applied: nothing was changed.")
+        return Report(plan, dry_run=True)
+    report = execute(
+        plan,
+        clients,
+        concurrency=opts.concurrency,
+        audit_path=opts.audit_log,
+        progress=_progress(console),
+        check_stale=True,
+    )
+    print_report(report, console)
+    return report
