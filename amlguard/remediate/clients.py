@@ -165,7 +165,7 @@ class SdkClients:
             import warnings
 
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
                 from azure.ai.ml import MLClient
             # azure-ai-ml logs every request it starts at INFO; amlguard reports outcomes itself.
             logging.getLogger("azure.ai.ml").setLevel(logging.WARNING)

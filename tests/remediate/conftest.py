@@ -61,3 +61,44 @@ def make_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Emulator
     yield make
     for c in made:
         c.close()
+
+
+def run_fix(
+    emu: Emulator,
+    clients: SdkClients,
+    *,
+    only: tuple[str, ...] = (),
+    dry_run: bool = False,
+    audit_log: Any = None,
+    plan_out: Any = None,
+) -> Any:
+    """``check --fix --yes`` on the emulator: scan its Resource Graph view, plan, apply, verify."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from amlguard.remediate import fix
+    from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import ScanOptions, select_rules
+
+    pack = load_pack([])
+    rules = select_rules(pack)
+    options = ScanOptions()
+    prepared = fix.prepare(EmulatorSource(emu), pack, rules, options, list(only), clients.get)
+    console = Console(file=StringIO(), width=160)
+    opts = fix.FixOptions(
+        only=list(only), dry_run=dry_run, yes=True, audit_log=audit_log, plan_out=plan_out
+    )
+    report = fix.fix_after_scan(
+        prepared, opts, clients, console, lambda: False, (pack, rules, options)
+    )
+    return prepared, report, console.file.getvalue()
+
+
+def fresh_findings(emu: Emulator) -> Any:
+    """A fresh check of the emulator's Resource Graph view."""
+    from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import run_scan, select_rules
+
+    pack = load_pack([])
+    return run_scan(EmulatorSource(emu), pack, select_rules(pack)).findings
