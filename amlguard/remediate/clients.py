@@ -73,6 +73,19 @@ class ArmError(Exception):
 class RemediationClients(Protocol):
     """What remediators need: SDK clients per subscription plus raw ARM GET/PATCH."""
 
+    def warm(self) -> None:
+        """Import azure-ai-ml in the calling thread, before workers start.
+
+        ``warnings.catch_warnings`` is process-global; importing inside a worker while other
+        workers run would race on it (and azure-ai-ml's lazy imports are not thread-safe).
+        """
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+            import azure.ai.ml
+            import azure.ai.ml.entities  # noqa: F401
+
     def ml(self, subscription_id: str, resource_group: str) -> Any: ...
     def authorization(self, subscription_id: str) -> Any: ...
     def network(self, subscription_id: str) -> Any: ...
@@ -157,6 +170,19 @@ class SdkClients:
                 "registry_discovery_endpoint": url,
             },
         }
+
+    def warm(self) -> None:
+        """Import azure-ai-ml in the calling thread, before workers start.
+
+        ``warnings.catch_warnings`` is process-global; importing inside a worker while other
+        workers run would race on it (and azure-ai-ml's lazy imports are not thread-safe).
+        """
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+            import azure.ai.ml
+            import azure.ai.ml.entities  # noqa: F401
 
     def ml(self, subscription_id: str, resource_group: str) -> Any:
         """azure-ai-ml's MLClient for one resource group (imports azure.ai.ml: ~1 s once)."""

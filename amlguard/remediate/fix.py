@@ -175,6 +175,9 @@ def execute(
             "missing permissions, nothing was changed:\n  " + "\n  ".join(missing)
         )
     refused = stale_actions(plan, clients, concurrency) if check_stale else {}
+    warm = getattr(clients, "warm", None)
+    if callable(warm) and any(a.call.sdk.startswith("MLClient") for a in plan.actions):
+        warm()
     report.outcomes = run_plan(
         plan,
         clients,
