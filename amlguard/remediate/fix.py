@@ -10,7 +10,7 @@ from typing import Any
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, RemediationError
 from amlguard.remediate import interface
 from amlguard.remediate.audit import AuditLog
-from amlguard.remediate.clients import ArmError, RemediationClients
+from amlguard.remediate.clients import AUTHZ_API_VERSION, ArmError, RemediationClients
 from amlguard.remediate.execute import (
     DONE,
     Outcome,
@@ -202,9 +202,33 @@ def _read_back(report: Report, clients: RemediationClients, concurrency: int) ->
                 report.read_errors.append(f"{c.resource_id}: {live}")
                 ok = False
             elif not holds(c, live, "after"):
-                # An assignment that existed under another name is fine; the rule check decides.
-                ok = ok and report.outcomes[a.id].message == "already assigned"
+                ok = False
+        if not ok and report.outcomes[a.id].message == "already assigned":
+            ok = _existing_assignment(report, clients, a)
         report.verified[a.id] = ok
+
+
+def _existing_assignment(report: Report, clients: RemediationClients, action: Any) -> bool:
+    """The role was already held under another name (409): find that assignment in ARM."""
+    props = action.body["properties"]
+    try:
+        listed = clients.get(
+            f"{action.target}/providers/Microsoft.Authorization/roleAssignments", AUTHZ_API_VERSION
+        )
+    except ArmError as exc:
+        report.read_errors.append(f"{action.target}: {exc}")
+        return False
+    found = False
+    for item in (listed or {}).get("value") or []:
+        ip = item.get("properties") or {}
+        if str(ip.get("principalId", "")).lower() == str(
+            props["principalId"]
+        ).lower() and ids.guid_tail(ip.get("roleDefinitionId")) == ids.guid_tail(
+            props["roleDefinitionId"]
+        ):
+            report.reads[ids.norm(item.get("id"))] = item
+            found = True
+    return found
 
 
 def reevaluate(
