@@ -121,52 +121,59 @@ def run_plan(
     outcomes: dict[str, Outcome] = {
         aid: Outcome(aid, REFUSED, "StalePlan", why) for aid, why in (refused or {}).items()
     }
+    # Unfinished actions per (instance, phase): an action waits for every earlier phase of its
+    # instance (blueprint.md section 5 order) and for its own dependencies. O(1) per check.
+    unfinished: dict[tuple[str, int], int] = {}
+    for a in plan.actions:
+        if a.id not in outcomes:
+            key = (ids.norm(a.instance), a.phase)
+            unfinished[key] = unfinished.get(key, 0) + 1
+    phases = sorted({a.phase for a in plan.actions})
     pending = [a for a in plan.actions if a.id not in outcomes]
     running: dict[Future[Outcome], Action] = {}
 
     def ready(a: Action) -> bool:
         if any(d not in outcomes for d in a.depends_on):
             return False
-        earlier = [
-            o
-            for o in plan.actions
-            if ids.norm(o.instance) == ids.norm(a.instance) and o.phase < a.phase
-        ]
-        return all(o.id in outcomes for o in earlier)
+        inst = ids.norm(a.instance)
+        return all(unfinished.get((inst, p), 0) == 0 for p in phases if p < a.phase)
+
+    def finish(a: Action, outcome: Outcome) -> None:
+        outcomes[a.id] = outcome
+        unfinished[(ids.norm(a.instance), a.phase)] -= 1
+        if progress:
+            progress("end", a, outcome)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         while pending or running:
-            for a in list(pending):
+            still: list[Action] = []
+            for a in pending:
                 if not ready(a):
+                    still.append(a)
                     continue
-                pending.remove(a)
                 blocked = [d for d in a.depends_on if outcomes[d].status != DONE]
                 if blocked:
-                    outcomes[a.id] = Outcome(
-                        a.id, SKIPPED, "DependencyFailed", f"depends on {', '.join(blocked)}"
+                    finish(
+                        a,
+                        Outcome(
+                            a.id, SKIPPED, "DependencyFailed", f"depends on {', '.join(blocked)}"
+                        ),
                     )
-                    if progress:
-                        progress("end", a, outcomes[a.id])
                     continue
                 if progress:
                     progress("start", a, None)
                 running[pool.submit(_run_one, a, clients, audit)] = a
+            if len(still) < len(pending):
+                pending = still
+                continue  # a skip may have unblocked others: look again before waiting
             if not running:
-                if (
-                    pending
-                ):  # a cycle cannot happen (edges only point to earlier ids), but never spin
-                    for a in pending:
-                        outcomes[a.id] = Outcome(
-                            a.id, SKIPPED, "Unschedulable", "unresolved dependencies"
-                        )
-                    pending = []
+                for a in pending:  # cannot happen (edges point to earlier ids), but never spin
+                    finish(a, Outcome(a.id, SKIPPED, "Unschedulable", "unresolved dependencies"))
+                pending = []
                 continue
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in finished:
-                a = running.pop(fut)
-                outcomes[a.id] = fut.result()
-                if progress:
-                    progress("end", a, outcomes[a.id])
+                finish(running.pop(fut), fut.result())
     return {a.id: outcomes[a.id] for a in actions.values()}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,17 @@ def _allowed(entries: list[dict[str, Any]], action: str) -> bool:
     return False
 
 
-def preflight(plan: Plan, clients: RemediationClients) -> list[str]:
+def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:
+    def call(arg: str) -> Any:
+        try:
+            return fn(arg)
+        except ArmError as exc:
+            return exc
+
+    return call
+
+
+def preflight(plan: Plan, clients: RemediationClients, concurrency: int = 8) -> list[str]:
     """Missing RBAC actions as ``action on scope``; [] when every write is allowed.
 
     Asks ``Microsoft.Authorization/permissions`` once per resource group involved, and at the
@@ -114,6 +125,13 @@ def preflight(plan: Plan, clients: RemediationClients) -> list[str]:
             )
             cache[key] = list((body or {}).get("value") or [])
         return cache[key]
+
+    # The resource-group answers, fetched concurrently (one request per group).
+    groups = sorted({ids.resource_group_scope(s) or s for s, _ in needed}, key=ids.norm)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups) or 1))) as pool:
+        for scope, result in zip(groups, pool.map(_safe(entries), groups), strict=True):
+            if isinstance(result, ArmError):
+                raise RemediationError(f"permission preflight on {scope} failed: {result}")
 
     missing: list[str] = []
     for scope, action in sorted(set(needed), key=lambda p: (ids.norm(p[0]), p[1].lower())):
@@ -169,7 +187,7 @@ def execute(
     report = Report(plan)
     if plan.empty:
         return report
-    missing = preflight(plan, clients)
+    missing = preflight(plan, clients, concurrency)
     if missing:
         raise RemediationError(
             "missing permissions, nothing was changed:\n  " + "\n  ".join(missing)
