@@ -2,14 +2,11 @@
 
 - ``workspace-settings``: isolation-mode upgrades and imageBuildCompute (one PATCH, phase 2),
   publicNetworkAccess (its own PATCH, after the inbound private endpoint exists);
-- ``outbound-rules``: one PrivateEndpoint rule per integration that lacks one; a user's rules are
-  never changed or removed;
-- ``managed-network-provision``: provisionManagedNetwork, last.
+(``outbound-rules`` and ``managed-network-provision`` are in ``outbound.py``.)
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
@@ -21,7 +18,6 @@ from amlguard.remediate.interface import (
     register,
 )
 from amlguard.remediate.plan import (
-    COSTS_MONEY,
     CUTS_PUBLIC_ACCESS,
     IRREVERSIBLE,
     Action,
@@ -33,7 +29,7 @@ from amlguard.scanner.instances import Instance
 from amlguard.scanner.model import Finding
 
 MODES = ["Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
-_MLS = "Microsoft.MachineLearningServices/workspaces"
+MLS = "Microsoft.MachineLearningServices/workspaces"
 
 
 def _props(row: dict[str, Any] | None) -> dict[str, Any]:
@@ -41,13 +37,15 @@ def _props(row: dict[str, Any] | None) -> dict[str, Any]:
     return p if isinstance(p, dict) else {}
 
 
-def _network(ws: dict[str, Any]) -> dict[str, Any]:
+def network_of(ws: dict[str, Any]) -> dict[str, Any]:
+    """The workspace's managedNetwork block ({} when absent)."""
     net = _props(ws).get("managedNetwork")
     return net if isinstance(net, dict) else {}
 
 
-def _rules(ws: dict[str, Any]) -> dict[str, Any]:
-    rules = _network(ws).get("outboundRules")
+def rules_of(ws: dict[str, Any]) -> dict[str, Any]:
+    """The workspace's outbound rules by name."""
+    rules = network_of(ws).get("outboundRules")
     return rules if isinstance(rules, dict) else {}
 
 
@@ -56,7 +54,7 @@ def _ml_names(instance: Instance) -> tuple[str, str, str]:
     return p.subscription_id, p.resource_group, p.name
 
 
-def _workspace_action(
+def workspace_action(
     instance: Instance,
     operation: str,
     summary: str,
@@ -68,6 +66,7 @@ def _workspace_action(
     params: dict[str, Any] | None = None,
     call: ApiCall | None = None,
 ) -> Action:
+    """A draft action whose target is the workspace itself."""
     return Action(
         id="",
         remediator=remediator,
@@ -153,7 +152,7 @@ class WorkspaceSettings(Remediator):
         if str(before).lower() == "disabled":
             return
         out.actions.append(
-            _workspace_action(
+            workspace_action(
                 inst,
                 "disable-public-network-access",
                 f"Disable public network access on workspace {inst.name}",
@@ -173,7 +172,7 @@ class WorkspaceSettings(Remediator):
 
     def _isolation(self, f: Finding, inst: Instance, ctx: PlanContext, out: Proposal) -> None:
         allowed = [str(m) for m in ctx.param(f.rule_id, "allowed_modes") or []]
-        current = str(_network(inst.workspace).get("isolationMode") or "Disabled")
+        current = str(network_of(inst.workspace).get("isolationMode") or "Disabled")
         rank = {m.lower(): i for i, m in enumerate(MODES)}
         now = rank.get(current.lower(), 0)
         upgrades = [
@@ -191,7 +190,7 @@ class WorkspaceSettings(Remediator):
             return
         after = upgrades[0]  # the smallest upgrade that passes
         out.actions.append(
-            _workspace_action(
+            workspace_action(
                 inst,
                 "update-workspace-settings",
                 f"Upgrade managed network isolation of workspace {inst.name} to {after}",
@@ -233,7 +232,7 @@ class WorkspaceSettings(Remediator):
             )
             return
         out.actions.append(
-            _workspace_action(
+            workspace_action(
                 inst,
                 "update-workspace-settings",
                 f"Set imageBuildCompute of workspace {inst.name} to {name}",
@@ -256,189 +255,4 @@ class WorkspaceSettings(Remediator):
         return _apply_workspace_update(action, clients)
 
     def permissions(self, action: Action) -> list[tuple[str, str]]:
-        return [(action.target, f"{_MLS}/write")]
-
-
-def rule_name_for(target_id: str, taken: set[str]) -> str:
-    """A valid outbound rule name derived from the target (``^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$``)."""
-    base = re.sub(r"[^a-zA-Z0-9_-]", "-", "pe-" + ids.parse(target_id).name)[:33]
-    name, n = base, 2
-    while name.lower() in taken:
-        suffix = f"-{n}"
-        name, n = base[: 33 - len(suffix)] + suffix, n + 1
-    return name
-
-
-@register
-class OutboundRules(Remediator):
-    """A PrivateEndpoint outbound rule per integrated resource that lacks a valid one."""
-
-    name = "outbound-rules"
-
-    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
-        out = Proposal()
-        for f in findings:
-            inst = ctx.instance_of(f)
-            rules = _rules(inst.workspace)
-            taken = {n.lower() for n in rules}
-            spark = bool(ctx.param(f.rule_id, "require_spark"))
-            for target in f.details.get("offenders") or []:
-                target = str(target)
-                if ids.norm(target) not in inst.members():
-                    continue
-                mine = [
-                    n
-                    for n, r in rules.items()
-                    if isinstance(r, dict)
-                    and ids.norm((r.get("destination") or {}).get("serviceResourceId"))
-                    == ids.norm(target)
-                ]
-                if mine:
-                    out.manual.append(
-                        manual_for(
-                            f,
-                            inst,
-                            f"outbound rule {mine[0]} to {ids.parse(target).name} exists but is not "
-                            "valid; amlguard never changes a user's rules",
-                        )
-                    )
-                    continue
-                row = ctx.inventory.get(target)
-                groups = (
-                    ctx.private_link.group_ids(ids.parse(target).type, (row or {}).get("kind"))
-                    or []
-                )
-                if not groups:
-                    out.manual.append(
-                        manual_for(f, inst, f"no private link group id is known for {target}")
-                    )
-                    continue
-                name = rule_name_for(target, taken)
-                taken.add(name.lower())
-                dest = {
-                    "serviceResourceId": target,
-                    "subresourceTarget": groups[0],
-                    "sparkEnabled": spark,
-                }
-                body = {
-                    "properties": {
-                        "type": "PrivateEndpoint",
-                        "category": "UserDefined",
-                        "destination": dest,
-                    }
-                }
-                out.actions.append(
-                    Action(
-                        id="",
-                        remediator=self.name,
-                        operation="create-outbound-rule",
-                        instance=inst.id,
-                        target=inst.id,
-                        summary=f"Add outbound rule {name} from workspace {inst.name} to {ids.parse(target).name} ({groups[0]})",
-                        call=ApiCall(
-                            "PUT",
-                            f"{inst.id}/outboundRules/{name}",
-                            ML_API_VERSION,
-                            "MLClient.workspace_outbound_rules.begin_create",
-                        ),
-                        body=body,
-                        changes=(
-                            Change(
-                                inst.id,
-                                f"properties.managedNetwork.outboundRules.{name}.destination.serviceResourceId",
-                                None,
-                                target,
-                                label=f"outbound rule {name}",
-                            ),
-                        ),
-                        rule_ids=(f.rule_id,),
-                        params={"key": name, "rule_name": name, "spark_enabled": spark},
-                    )
-                )
-        return out
-
-    def apply(self, action: Action, clients: RemediationClients) -> str:
-        from azure.ai.ml.entities import PrivateEndpointDestination
-
-        p = ids.parse(action.target)
-        dest = action.body["properties"]["destination"]
-        rule = PrivateEndpointDestination(
-            name=action.params["rule_name"],
-            service_resource_id=dest["serviceResourceId"],
-            subresource_target=dest["subresourceTarget"],
-            spark_enabled=bool(dest.get("sparkEnabled")),
-        )
-        ml = clients.ml(p.subscription_id, p.resource_group)
-        ml.workspace_outbound_rules.begin_create(p.name, rule).result()
-        return "created"
-
-    def permissions(self, action: Action) -> list[tuple[str, str]]:
-        return [(action.target, f"{_MLS}/outboundRules/write")]
-
-
-@register
-class ManagedNetworkProvision(Remediator):
-    """provisionManagedNetwork, with Spark when a rule wants it; always the last action."""
-
-    name = "managed-network-provision"
-
-    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
-        out = Proposal()
-        for f in findings:
-            inst = ctx.instance_of(f)
-            net = _network(inst.workspace)
-            spark = any(
-                isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
-                for r in _rules(inst.workspace).values()
-            )
-            action = provision_action(inst, f.rule_id, spark, self.name, net)
-            if str(net.get("isolationMode") or "Disabled").lower() == "disabled":
-                # Only an isolation upgrade in the same plan makes this possible (checked in assemble).
-                action.params.update(
-                    needs_isolation=True,
-                    blocked_rule=f.rule_id,
-                    blocked_command=manual_for(f, inst, "").command,
-                )
-            out.actions.append(action)
-        return out
-
-    def apply(self, action: Action, clients: RemediationClients) -> str:
-        p = ids.parse(action.target)
-        ml = clients.ml(p.subscription_id, p.resource_group)
-        status = ml.workspaces.begin_provision_network(
-            workspace_name=p.name, include_spark=bool(action.params.get("include_spark"))
-        ).result()
-        state = getattr(status, "status", "?")
-        return f"status {getattr(state, 'value', state)}, sparkReady {getattr(status, 'spark_ready', '?')}"
-
-    def permissions(self, action: Action) -> list[tuple[str, str]]:
-        return [(action.target, f"{_MLS}/provisionManagedNetwork/action")]
-
-
-def provision_action(
-    inst: Instance, rule_id: str, spark: bool, remediator: str, net: dict[str, Any]
-) -> Action:
-    """The provisionManagedNetwork action of a workspace."""
-    status = (net.get("status") or {}) if isinstance(net.get("status"), dict) else {}
-    return _workspace_action(
-        inst,
-        "provision-managed-network",
-        f"Provision the managed network of workspace {inst.name}"
-        + (" (with Spark)" if spark else ""),
-        [
-            Change(
-                inst.id, "properties.managedNetwork.status.status", status.get("status"), "Active"
-            )
-        ],
-        [rule_id],
-        [COSTS_MONEY],
-        {"includeSpark": spark},
-        remediator,
-        {"include_spark": spark},
-        ApiCall(
-            "POST",
-            f"{inst.id}/provisionManagedNetwork",
-            ML_API_VERSION,
-            "MLClient.workspaces.begin_provision_network",
-        ),
-    )
+        return [(action.target, f"{MLS}/write")]
