@@ -53,6 +53,7 @@ class ClientSettings:
     cloud: str = "AzureCloud"
     retry_total: int = 3
     polling_interval: float = 5.0
+    pool_size: int = 32  # HTTP connections kept per host (at least the fix's concurrency)
 
 
 class ArmError(Exception):
@@ -125,17 +126,51 @@ class SdkClients:
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
         self.endpoint = settings.arm_endpoint.rstrip("/")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._cache: dict[tuple[str, ...], Any] = {}
         self._cloud_name: str | None = None
         self._saved_env = os.environ.get("AZUREML_CURRENT_CLOUD")
+        self._shared_transport: Any = None
+        self._session: Any = None
 
     # ---- common kwargs
     def _transport_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"retry_total": self.settings.retry_total}
         if self.settings.ca_bundle:
             kw["connection_verify"] = self.settings.ca_bundle
+        kw["transport"] = self._transport()
         return kw
+
+    def _transport(self) -> Any:
+        """One HTTP transport for every client: connections (and TLS sessions) are reused.
+
+        requests keeps 10 connections per host by default and throws the rest away after
+        use; with concurrent workers that means a TLS handshake per extra request.
+        """
+        with self._lock:
+            if self._shared_transport is None:
+                import requests
+                from azure.core.pipeline.transport import RequestsTransport
+                from urllib3.util.retry import Retry
+
+                session = requests.Session()
+                adapter = requests.adapters.HTTPAdapter(
+                    pool_connections=4,
+                    pool_maxsize=max(10, self.settings.pool_size),
+                    max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+                extra = (
+                    {"connection_verify": self.settings.ca_bundle}
+                    if self.settings.ca_bundle
+                    else {}
+                )
+                self._shared_transport = RequestsTransport(
+                    session=session, session_owner=False, **extra
+                )
+            return self._shared_transport
 
     def _mgmt_kwargs(self) -> dict[str, Any]:
         kw = self._transport_kwargs()
@@ -242,6 +277,7 @@ class SdkClients:
             auth = ARMChallengeAuthenticationPolicy(self.settings.credential, scope)
             return ARMPipelineClient(
                 base_url=self.endpoint,
+                transport=self._transport(),
                 policies=[
                     policies.RequestIdPolicy(),
                     policies.HeadersPolicy(),
@@ -327,6 +363,10 @@ class SdkClients:
                 with contextlib.suppress(Exception):  # closing is best effort
                     closer()
         self._cache.clear()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            self._shared_transport = None
 
 
 def _error_from(response: Any) -> ArmError:
