@@ -113,6 +113,13 @@ def cli() -> None:
 @click.option(
     "--audit-log", type=click.Path(path_type=Path), help="With --fix: append a JSON line per write."
 )
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="With --fix: actions run at the same time.",
+)
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -128,13 +135,25 @@ def check(
     only: tuple[str, ...] = (),
     plan_out: Path | None = None,
     audit_log: Path | None = None,
+    concurrency: int = 8,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
     from amlguard import app
     from amlguard.scanner.model import Severity
 
     if fix or dry_run:
-        _check_fix(snapshots, policies, rule_ids, severity, dry_run, yes, only, plan_out, audit_log)
+        _check_fix(
+            snapshots,
+            policies,
+            rule_ids,
+            severity,
+            dry_run,
+            yes,
+            only,
+            plan_out,
+            audit_log,
+            concurrency,
+        )
         return
     if yes or only or plan_out or audit_log:
         _fail(AmlguardErrorForUsage("--yes, --only, --plan-out and --audit-log need --fix"))
@@ -180,6 +199,7 @@ def _check_fix(
     only: tuple[str, ...],
     plan_out: Path | None,
     audit_log: Path | None,
+    concurrency: int = 8,
 ) -> None:
     """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only here)."""
     from rich.console import Console
@@ -216,6 +236,7 @@ def _check_fix(
             yes=yes,
             plan_out=plan_out,
             audit_log=audit_log,
+            concurrency=concurrency,
             offline=True,
         )
         report = remediate.fix_after_scan(
@@ -232,7 +253,7 @@ def _check_fix(
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
 @click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
-@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
 def apply_cmd(
     plan_file: Path, yes: bool, dry_run: bool, audit_log: Path | None, concurrency: int
 ) -> None:
