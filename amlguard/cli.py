@@ -15,6 +15,7 @@ from amlguard.errors import EXIT_USAGE, AmlguardError, PolicyError
 
 if TYPE_CHECKING:
     from amlguard.scanner.rules import RulePack
+    from amlguard.scanner.sources.interface import Source
 
 EXIT_INTERNAL = 4
 
@@ -189,6 +190,17 @@ class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
 
 
+def _live_source() -> Source:
+    """The live Resource Graph source.
+
+    MERGE NOTE (lead): return issue 3's source here (and build ``SdkClients`` from its client
+    settings); everything after the scan is already wired.
+    """
+    raise AmlguardErrorForUsage(
+        "live scans are not available in this build yet: pass --snapshot FILE to plan"
+    )
+
+
 def _check_fix(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -211,20 +223,22 @@ def _check_fix(
     from amlguard.scanner.scan import ScanOptions, select_rules
 
     console = Console(highlight=False)
+    clients = None
     try:
-        if not snapshots:
-            # MERGE NOTE (lead): plug the live Resource Graph source and client factory in here
-            # (remediate.fix.prepare + remediate.fix.fix_after_scan with SdkClients).
-            raise AmlguardErrorForUsage(
-                "live scans are not available in this build yet: pass --snapshot FILE to plan"
-            )
-        from amlguard.scanner.sources.snapshot import SnapshotSource
-
         pack = load_pack(list(policies))
         rules = select_rules(pack, list(rule_ids), Severity.parse(severity) if severity else None)
         options = ScanOptions()
+        if snapshots:
+            from amlguard.scanner.sources.snapshot import SnapshotSource
+
+            source: Source = SnapshotSource(list(snapshots))
+        else:
+            from amlguard.remediate.clients import SdkClients, settings_from_env
+
+            source = _live_source()
+            clients = SdkClients(settings_from_env())
         prepared = remediate.prepare(
-            SnapshotSource(list(snapshots)), pack, rules, options, list(only)
+            source, pack, rules, options, list(only), clients.get if clients else None
         )
         stdout, _ = app.write_outputs(
             prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
@@ -237,14 +251,22 @@ def _check_fix(
             plan_out=plan_out,
             audit_log=audit_log,
             concurrency=concurrency,
-            offline=True,
+            offline=bool(snapshots),
         )
         report = remediate.fix_after_scan(
-            prepared, opts, None, console, lambda: click.confirm("Apply this plan?", default=False)
+            prepared,
+            opts,
+            clients,
+            console,
+            lambda: click.confirm("Apply this plan?", default=False),
+            (pack, rules, options),
         )
     except AmlguardError as exc:
         _fail(exc)
         return
+    finally:
+        if clients is not None:
+            clients.close()
     sys.exit(report.exit_code)
 
 

@@ -86,3 +86,27 @@ def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         result = runner.invoke(cli, ["apply", str(plan_file)], input="n\n")
         assert emu.journal == [] and emu.writes() == []
     assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
+def test_check_fix_yes_live_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live source is issue 3's; until it is merged the emulator's view stands in for it."""
+    from amlguard import cli as cli_module
+    from tests.remediate.conftest import EmulatorSource
+
+    with Emulator(drifted_rows()) as emu:
+        network.install(emu)
+        monkeypatch.setattr(cli_module, "_live_source", lambda: EmulatorSource(emu))
+        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
+        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
+        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+        monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+        runner = CliRunner()
+        declined = runner.invoke(cli, ["check", "--fix"], input="\n")  # default is no
+        assert declined.exit_code == 1 and emu.writes() == []
+        first = runner.invoke(cli, ["check", "--fix", "--yes"])
+        assert first.exit_code == 0, first.output
+        assert "6 finding(s) now compliant, 0 still failing" in first.output
+        again = runner.invoke(cli, ["check", "--fix", "--yes"])
+        assert again.exit_code == 0 and "Nothing to fix automatically" in again.output
