@@ -112,3 +112,48 @@ def test_malformed_plan_file_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text("{nope")
     with pytest.raises(InputError, match=r"plan.json:1:2"):
         load_plan(bad)
+
+
+def test_provisioning_waits_for_an_isolation_upgrade(tmp_path: Path) -> None:
+    inst = blueprint()
+    net = inst.workspace["properties"]["managedNetwork"]
+    net["isolationMode"] = "Disabled"
+    net["status"] = {"status": "Inactive", "sparkReady": False}
+    path = _write(tmp_path, inst.rows())
+    full = _plan(path)
+    upgrade = next(a for a in full.actions if a.operation == "update-workspace-settings")
+    provision = next(a for a in full.actions if a.operation == "provision-managed-network")
+    assert upgrade.id in provision.depends_on and provision is full.actions[-1]
+    assert upgrade.body == {
+        "properties": {"managedNetwork": {"isolationMode": "AllowInternetOutbound"}}
+    }
+    assert "irreversible" in upgrade.flags
+
+    alone = _plan(path, only=("AMLG-103",))
+    assert alone.empty
+    assert any("isolation is Disabled" in m.reason for m in alone.manual)
+
+
+def test_image_build_compute_needs_the_compute_to_exist(tmp_path: Path) -> None:
+    inst = blueprint()
+    del inst.workspace["properties"]["imageBuildCompute"]
+    pack = load_pack([])
+    seen: list[str] = []
+
+    def reader(resource_id: str) -> dict | None:
+        seen.append(resource_id)
+        return None
+
+    plan = prepare(
+        SnapshotSource([_write(tmp_path, inst.rows())]),
+        pack,
+        select_rules(pack),
+        ScanOptions(),
+        [],
+        reader,
+    ).plan
+    assert seen == [f"{inst.workspace['id']}/computes/cpu-compute"]
+    assert plan.empty
+    (step,) = plan.manual
+    assert step.rule_id == "AMLG-107" and "does not exist" in step.reason
+    assert "--image-build-compute cpu-compute" in step.command

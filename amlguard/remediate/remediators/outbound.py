@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
@@ -154,10 +155,14 @@ class ManagedNetworkProvision(Remediator):
             action = provision_action(inst, f.rule_id, spark, self.name, net)
             if str(net.get("isolationMode") or "Disabled").lower() == "disabled":
                 # Only an isolation upgrade in the same plan makes this possible (checked in assemble).
-                action.params.update(
-                    needs_isolation=True,
-                    blocked_rule=f.rule_id,
-                    blocked_command=manual_for(f, inst, "").command,
+                action = replace(
+                    action,
+                    params={
+                        **action.params,
+                        "needs_isolation": True,
+                        "blocked_rule": f.rule_id,
+                        "blocked_command": manual_for(f, inst, "").command,
+                    },
                 )
             out.actions.append(action)
         return out
