@@ -96,8 +96,9 @@ def _endpoint_estate() -> list[dict]:
 
 
 def test_failure_skips_dependents_finishes_the_rest_and_a_rerun_completes(
-    fix_emu, make_clients
+    fix_emu, make_clients, tmp_path: Path
 ) -> None:
+    audit = tmp_path / "audit.jsonl"
     emu, _ = fix_emu
     emu.load(_endpoint_estate())
     clients = make_clients(emu)
@@ -109,7 +110,7 @@ def test_failure_skips_dependents_finishes_the_rest_and_a_rerun_completes(
             body={"error": {"code": "SubnetIsFull", "message": "no address left"}},
         )
     )
-    prepared, report, _text = run_fix(emu, clients)
+    prepared, report, _text = run_fix(emu, clients, audit_log=audit)
     ops = {a.id: a for a in prepared.plan.actions}
     status = {
         ops[i].operation + ":" + ids.parse(ops[i].target).name: o
@@ -126,6 +127,9 @@ def test_failure_skips_dependents_finishes_the_rest_and_a_rerun_completes(
     assert status["disable-public-network-access:blueprint-kv"].status == "done"
     assert report.exit_code == 1
     assert fault.times == 0
+    (failed_line,) = [json.loads(x) for x in audit.read_text().splitlines() if '"failed"' in x]
+    assert failed_line["error"] == {"code": "SubnetIsFull", "message": "no address left"}
+    assert failed_line["request"]["method"] == "PUT"
 
     prepared2, report2, text2 = run_fix(emu, clients)
     assert {a.operation for a in prepared2.plan.actions} == {

@@ -177,7 +177,8 @@ class ManagedNetworkProvision(Remediator):
         return f"status {getattr(state, 'value', state)}, sparkReady {getattr(status, 'spark_ready', '?')}"
 
     def permissions(self, action: Action) -> list[tuple[str, str]]:
-        return [(action.target, f"{MLS}/provisionManagedNetwork/action")]
+        # Provisioning is authorised as a workspace write (no separate RBAC action is documented).
+        return [(action.target, f"{MLS}/write")]
 
 
 def provision_action(
