@@ -306,14 +306,69 @@ class FixOptions:
     offline: bool = False  # the scan came from a snapshot: plan only
 
 
-def _progress(console: Any) -> Progress:
-    def show(event: str, action: Any, outcome: Outcome | None) -> None:
-        if event == "start":
-            console.print(f"[dim]… {action.id} {action.summary}[/dim]")
-        elif outcome is not None:
-            console.print(f"  {action.id} {outcome.status} ({outcome.seconds:.1f}s)")
+def _progress(console: Any, total: int) -> tuple[Progress, Any]:
+    """A progress callback: a live bar of running operations on a terminal, lines otherwise."""
+    import threading
 
-    return show
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    bar = None
+    running: dict[str, str] = {}
+    lock = threading.Lock()
+    if console.is_terminal:
+        bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = bar.add_task("applying", total=total)
+
+    def show(event: str, action: Any, outcome: Outcome | None) -> None:
+        with lock:
+            if event == "start":
+                running[action.id] = action.id
+                if bar is None:
+                    console.print(f"[dim]… {action.id} {action.summary}[/dim]")
+            elif outcome is not None:
+                running.pop(action.id, None)
+                console.print(
+                    f"  {action.id} {outcome.status} ({outcome.seconds:.1f}s) {action.summary}"
+                )
+                if bar is not None:
+                    bar.advance(task)
+            if bar is not None:
+                waiting = ", ".join(sorted(running)[:6]) + (" …" if len(running) > 6 else "")
+                bar.update(task, description=f"waiting on {waiting}" if waiting else "applying")
+
+    return show, bar
+
+
+def _execute_with_progress(
+    plan: Plan, clients: RemediationClients, opts: FixOptions, console: Any, check_stale: bool
+) -> Report:
+    show, bar = _progress(console, len(plan.actions))
+    if bar is None:
+        return execute(
+            plan,
+            clients,
+            concurrency=opts.concurrency,
+            audit_path=opts.audit_log,
+            progress=show,
+            check_stale=check_stale,
+        )
+    with bar:
+        return execute(
+            plan,
+            clients,
+            concurrency=opts.concurrency,
+            audit_path=opts.audit_log,
+            progress=show,
+            check_stale=check_stale,
+        )
 
 
 def fix_after_scan(
@@ -341,13 +396,7 @@ def fix_after_scan(
     if not opts.yes and not confirm():
         console.print("Not applied: nothing was changed.")
         return Report(plan, dry_run=True)
-    report = execute(
-        plan,
-        clients,
-        concurrency=opts.concurrency,
-        audit_path=opts.audit_log,
-        progress=_progress(console),
-    )
+    report = _execute_with_progress(plan, clients, opts, console, check_stale=False)
     if reevaluate_with is not None:
         reevaluate(report, prepared, *reevaluate_with)
     print_report(report, console)
@@ -370,13 +419,6 @@ def apply_file(
     if opts.dry_run or (not opts.yes and not confirm()):
         console.print("Not applied: nothing was changed.")
         return Report(plan, dry_run=True)
-    report = execute(
-        plan,
-        clients,
-        concurrency=opts.concurrency,
-        audit_path=opts.audit_log,
-        progress=_progress(console),
-        check_stale=True,
-    )
+    report = _execute_with_progress(plan, clients, opts, console, check_stale=True)
     print_report(report, console)
     return report
