@@ -110,3 +110,29 @@ def test_check_fix_yes_live_through_the_cli(
         assert "6 finding(s) now compliant, 0 still failing" in first.output
         again = runner.invoke(cli, ["check", "--fix", "--yes"])
         assert again.exit_code == 0 and "Nothing to fix automatically" in again.output
+
+
+def test_planning_never_imports_the_heavy_sdks() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from amlguard.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['check', '--snapshot', {DRIFTED!r}, '--fix', '--dry-run'])\n"
+        "assert r.exit_code == 1, r.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('azure.ai.ml', 'azure.mgmt.network'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
