@@ -95,10 +95,23 @@ def run_fix(
     return prepared, report, console.file.getvalue()
 
 
-def fresh_findings(emu: Emulator) -> Any:
-    """A fresh check of the emulator's Resource Graph view."""
+class SettledSource(Source):
+    """Test-only: what Resource Graph shows once it has caught up with every ARM write."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
+        with self.emu.lock:
+            rows = [dict(r) for r in self.emu.state.values()]
+        return Collected(rows, SourceInfo("emulator-settled", self.emu.url))
+
+
+def fresh_findings(emu: Emulator, settled: bool = False) -> Any:
+    """A fresh check of the emulator's Resource Graph view (``settled``: once it caught up)."""
     from amlguard.scanner.rules import load_pack
     from amlguard.scanner.scan import run_scan, select_rules
 
     pack = load_pack([])
-    return run_scan(EmulatorSource(emu), pack, select_rules(pack)).findings
+    source = SettledSource(emu) if settled else EmulatorSource(emu)
+    return run_scan(source, pack, select_rules(pack)).findings

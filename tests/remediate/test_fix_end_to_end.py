@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ from tests.builders import blueprint, unrelated
 from tests.emulator import network
 from tests.emulator.server import Emulator, Fault
 from tests.make_examples import DRIFTED_FAILING
-from tests.remediate.conftest import drifted_rows, fresh_findings, run_fix
+from tests.remediate.conftest import SettledSource, drifted_rows, fresh_findings, run_fix
 
-LAG = 0.4
+LAG = 600.0  # Resource Graph never catches up during the fix: verification must read ARM
 
 
 def _failing(findings: list) -> set[str]:
@@ -52,12 +51,13 @@ def test_drifted_estate_is_repaired_verified_from_arm_and_rerun_plans_nothing(
         arg_ws = next(r for r in emu.arg_rows() if ids.norm(r["id"]) == ids.norm(ws_id))
         assert arg_ws["properties"]["publicNetworkAccess"] == "Enabled"
 
-        time.sleep(LAG + 0.1)
-        after = _failing(fresh_findings(emu))
+        after = _failing(fresh_findings(emu, settled=True))
         assert after.isdisjoint(planned_rules)
         assert after <= manual_rules  # only manual ones remain
 
         writes_before = len(emu.writes())
+        emu.arg_lag = 0
+        emu.load(list(SettledSource(emu).collect(None).rows))  # Resource Graph caught up
         prepared2, report2, _ = run_fix(emu, clients)
         assert prepared2.plan.empty and report2.exit_code == 0
         assert len(emu.writes()) == writes_before
