@@ -32,6 +32,10 @@ class ScanError(AmlguardError):
     exit_code = EXIT_INCOMPLETE
 
 
+class HistoryError(AmlguardError):
+    """The scan history database cannot be used (missing, corrupted, foreign, too new)."""
+
+
 class RemediationError(AmlguardError):
     """A fix could not start or go on (missing permissions, unusable plan, no live access)."""
 

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
+# <repo>/../shared in CI and /work/main; a git worktree sits one level deeper (/work/wt/NAME).
+SHARED = next(
+    (p / "shared" for p in ROOT.parents if (p / "shared" / "fixtures").is_dir()),
+    ROOT.parent / "shared",
+)
 FIXTURES = SHARED / "fixtures" / "azure-rest-api-specs"
 EXAMPLES = ROOT / "examples" / "estates"
 

@@ -79,6 +79,29 @@ def prepare(
     return Prepared(result, keeping.rows, plan)
 
 
+def prepare_request(
+    request: Any,
+    only: list[str],
+    reader: Callable[[str], dict[str, Any] | None] | None = None,
+) -> tuple[Prepared, RulePack]:
+    """Scan as ``check`` does (config rule selection, suppressions, baseline), then plan.
+
+    Suppressed (accepted) findings are never planned: only what still fails after the gates.
+    """
+    from amlguard import app
+    from amlguard.scanner.rules import load_pack
+
+    keeping = KeepingSource(request.source)
+    request.source = keeping
+    pack = load_pack(request.policies)
+    result = app.scan_and_gate(request, pack)
+    options = request.scan_options
+    plan = build_plan(
+        result, Inventory(keeping.rows), only, options.parameters, options.cloud, reader
+    )
+    return Prepared(result, keeping.rows, plan), pack
+
+
 def _matches(pattern: str, action: str) -> bool:
     import fnmatch
 
