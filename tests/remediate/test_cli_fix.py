@@ -136,3 +136,24 @@ def test_planning_never_imports_the_heavy_sdks() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_suppressed_findings_are_not_planned(tmp_path: Path) -> None:
+    cfg = tmp_path / "amlguard.yaml"
+    cfg.write_text(
+        "suppressions:\n"
+        "  - rule: AMLG-222\n"
+        "    resource: '*/registries/blueprintdevacr'\n"
+        "    reason: Registry public until the agents move (CHG-1042)\n"
+        "    expires: 2099-01-01\n"
+        "    approved_by: secops@contoso.example\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.json"
+    args = ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(out)]
+    CliRunner().invoke(cli, args)
+    planned = {r for a in json.loads(out.read_text())["actions"] for r in a["rule_ids"]}
+    assert "AMLG-222" in planned
+    CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+    planned = {r for a in json.loads(out.read_text())["actions"] for r in a["rule_ids"]}
+    assert "AMLG-222" not in planned and "AMLG-201" in planned
