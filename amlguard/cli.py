@@ -15,6 +15,7 @@ from amlguard.errors import EXIT_USAGE, AmlguardError, PolicyError
 
 if TYPE_CHECKING:
     from amlguard.scanner.rules import RulePack
+    from amlguard.scanner.sources.interface import Source
 
 EXIT_INTERNAL = 4
 
@@ -85,12 +86,15 @@ def _live_options(func: Any) -> Any:
         click.option(
             "--arm-endpoint",
             metavar="URL",
-            help="Any other ARM endpoint (Azure Stack, the test emulator); https only.",
+            envvar="AMLGUARD_ARM_ENDPOINT",
+            help="Any other ARM endpoint (Azure Stack, the test emulator); https only. "
+            "Env: AMLGUARD_ARM_ENDPOINT.",
         ),
         click.option(
             "--ca-bundle",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="PEM file of CAs to trust for --arm-endpoint.",
+            envvar="AMLGUARD_CA_BUNDLE",
+            help="PEM file of CAs to trust for --arm-endpoint. Env: AMLGUARD_CA_BUNDLE.",
         ),
         click.option(
             "--batch-size",
@@ -174,6 +178,10 @@ def _reporter(quiet: bool) -> Any:
 
 
 def _live_flags_given(kw: dict[str, Any]) -> list[str]:
+    """Live-only flags given on the command line (an environment default is no mistake)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
     given = [
         f"--{name.replace('_', '-')}"
         for name in (
@@ -185,6 +193,7 @@ def _live_flags_given(kw: dict[str, Any]) -> list[str]:
             "ca_bundle",
         )
         if kw.get(name)
+        and (ctx is None or ctx.get_parameter_source(name) is not ParameterSource.ENVIRONMENT)
     ]
     return [
         g.replace("--subscriptions", "--subscription")
@@ -265,6 +274,34 @@ def _config(path: Path | None) -> Any:
     is_flag=True,
     help="With --history: exit 1 only for failures new since the previous scan of the same scope.",
 )
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Plan repairs for failing findings, confirm, apply and verify them (plan only with --snapshot).",
+)
+@click.option("--dry-run", is_flag=True, help="With --fix: print the plan, make no write call.")
+@click.option("--yes", is_flag=True, help="With --fix: apply without asking.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="RULE-ID",
+    help="With --fix: fix only this rule (repeatable).",
+)
+@click.option(
+    "--plan-out", type=click.Path(path_type=Path), help="With --fix: write the plan as JSON."
+)
+@click.option(
+    "--audit-log", type=click.Path(path_type=Path), help="With --fix: append a JSON line per write."
+)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="With --fix: actions run at the same time.",
+)
 @_live_options
 def check(
     snapshots: tuple[Path, ...],
@@ -282,6 +319,13 @@ def check(
     history: Path | None,
     history_scope: str | None,
     fail_on_new: bool,
+    fix: bool = False,
+    dry_run: bool = False,
+    yes: bool = False,
+    only: tuple[str, ...] = (),
+    plan_out: Path | None = None,
+    audit_log: Path | None = None,
+    concurrency: int = 8,
     **live: Any,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint.
@@ -292,6 +336,25 @@ def check(
     from amlguard import app, config
     from amlguard.scanner.model import Severity
 
+    if fix or dry_run:
+        _check_fix(
+            snapshots,
+            policies,
+            rule_ids,
+            severity,
+            dry_run,
+            yes,
+            only,
+            plan_out,
+            audit_log,
+            concurrency,
+            config_path,
+            no_suppressions,
+            live,
+        )
+        return
+    if yes or only or plan_out or audit_log:
+        _fail(AmlguardErrorForUsage("--yes, --only, --plan-out and --audit-log need --fix"))
     try:
         if fmt and ":" in fmt:
             raise AmlguardErrorForUsage(
@@ -420,6 +483,164 @@ def snapshot(
             scope = f" [{gap.scope}]" if gap.scope else ""
             click.echo(f"  - {gap.reason}{scope}", err=True)
     sys.exit(outcome.exit_code)
+
+
+def _live_source(live: dict[str, Any], cfg: Any, scan_options: Any) -> Source:
+    """The live Resource Graph source for ``check --fix`` (same flags as ``check``)."""
+    from amlguard import app
+
+    return app.live_source(_live_request(live, cfg), None, scan_options=scan_options)
+
+
+def _client_settings(live: dict[str, Any] | None) -> Any:
+    """Remediation's client settings from the live flags (endpoint, CA bundle, credential).
+
+    The credential comes from the one factory (``AMLGUARD_ACCESS_TOKEN``, else
+    DefaultAzureCredential with ``--tenant``); without live flags (``apply``), the environment
+    variables remediation documents still work.
+    """
+    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
+    from amlguard.remediate.clients import ClientSettings, settings_from_env
+
+    if live is None:
+        return settings_from_env()
+    azure = validate(
+        AzureSettings(
+            cloud=resolve_cloud(live["cloud"]).name,
+            arm_endpoint=live["arm_endpoint"],
+            ca_bundle=str(live["ca_bundle"]) if live["ca_bundle"] else None,
+            tenant=live["tenant"],
+        )
+    )
+    return ClientSettings(
+        credential=make_credential(azure),
+        arm_endpoint=azure.endpoint,
+        ca_bundle=azure.ca_bundle,
+        cloud=azure.cloud,
+    )
+
+
+def _check_fix(
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    dry_run: bool,
+    yes: bool,
+    only: tuple[str, ...],
+    plan_out: Path | None,
+    audit_log: Path | None,
+    concurrency: int = 8,
+    config_path: Path | None = None,
+    no_suppressions: bool = False,
+    live: dict[str, Any] | None = None,
+) -> None:
+    """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only here)."""
+    from rich.console import Console
+
+    from amlguard import app, config
+    from amlguard.remediate import fix as remediate
+    from amlguard.scanner.model import Severity
+
+    console = Console(highlight=False)
+    clients = None
+    try:
+        cfg = _config(config_path)
+        eff = config.resolve(
+            cfg, fail_on=None, fmt=None, outputs=(), severity=severity, sarif_artifact=None
+        )
+        if snapshots:
+            from amlguard.scanner.sources.snapshot import SnapshotSource
+
+            source: Source = SnapshotSource(list(snapshots))
+        else:
+            from amlguard.remediate.clients import SdkClients
+
+            source = _live_source(live or {}, cfg, config.scan_options(cfg))
+            clients = SdkClients(_client_settings(live))
+        request = app.CheckRequest(
+            source=source,
+            policies=list(policies) + list(cfg.policies),
+            rule_ids=list(rule_ids),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+        )
+        prepared, pack = remediate.prepare_request(
+            request, list(only), clients.get if clients else None
+        )
+        stdout, _ = app.write_outputs(
+            prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
+        )
+        click.echo(stdout, nl=False)
+        opts = remediate.FixOptions(
+            only=list(only),
+            dry_run=dry_run,
+            yes=yes,
+            plan_out=plan_out,
+            audit_log=audit_log,
+            concurrency=concurrency,
+            offline=bool(snapshots),
+        )
+        report = remediate.fix_after_scan(
+            prepared,
+            opts,
+            clients,
+            console,
+            lambda: click.confirm("Apply this plan?", default=False),
+            (pack, prepared.result.rules, request.scan_options),
+        )
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    finally:
+        if clients is not None:
+            clients.close()
+    sys.exit(report.exit_code)
+
+
+@cli.command("apply")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
+@click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
+def apply_cmd(
+    plan_file: Path, yes: bool, dry_run: bool, audit_log: Path | None, concurrency: int
+) -> None:
+    """Apply a reviewed plan (from check --fix --plan-out); stale actions are refused.
+
+    Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
+    or its effect could not be verified; 3 Azure could not be reached or failed, or a
+    permission is missing.
+    """
+    from rich.console import Console
+
+    from amlguard.remediate import fix as remediate
+    from amlguard.remediate.clients import SdkClients, settings_from_env
+    from amlguard.remediate.plan import load_plan
+
+    console = Console(highlight=False)
+    try:
+        plan = load_plan(plan_file)
+        clients = SdkClients(settings_from_env())
+        try:
+            report = remediate.apply_file(
+                plan,
+                remediate.FixOptions(
+                    yes=yes, dry_run=dry_run, audit_log=audit_log, concurrency=concurrency
+                ),
+                clients,
+                console,
+                lambda: click.confirm("Apply this plan?", default=False),
+            )
+        finally:
+            clients.close()
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    sys.exit(report.exit_code)
 
 
 @cli.group()
@@ -584,6 +805,7 @@ def baseline() -> None:
 @click.option("--severity", type=click.Choice(_SEVERITIES, case_sensitive=False))
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("--no-suppressions", is_flag=True, help="Record suppressed failures too.")
+@_live_options
 def baseline_create(
     output: Path,
     snapshots: tuple[Path, ...],
@@ -592,6 +814,7 @@ def baseline_create(
     severity: str | None,
     config_path: Path | None,
     no_suppressions: bool,
+    **live: Any,
 ) -> None:
     """Scan and write every failing finding (not already suppressed) to a baseline file."""
     from amlguard import app, config
@@ -600,14 +823,15 @@ def baseline_create(
     try:
         cfg = _config(config_path)
         eff = config.resolve(cfg, severity=severity)
-        if not snapshots:
-            raise AmlguardErrorForUsage(
-                "live scans are not available in this build yet: pass --snapshot FILE"
-            )
-        from amlguard.scanner.sources.snapshot import SnapshotSource
+        source: Any
+        if snapshots:
+            from amlguard.scanner.sources.snapshot import SnapshotSource
 
+            source = SnapshotSource(list(snapshots))
+        else:
+            source = _live_source(live, cfg, config.scan_options(cfg))
         request = app.CheckRequest(
-            source=SnapshotSource(list(snapshots)),
+            source=source,
             policies=list(policies) + list(cfg.policies),
             rule_ids=list(rule_ids),
             min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,

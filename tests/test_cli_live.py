@@ -234,3 +234,17 @@ def test_config_scope_applies_when_no_scope_flag_is_given(
     instances = {f["instance"].split("/")[4] for f in _findings(from_config.stdout)}
     assert instances == {"ml-prod", "ml-research"}
     assert {f["instance"].split("/")[2] for f in _findings(flagged.stdout)} == {SUB_B}
+
+
+def test_endpoint_and_ca_bundle_from_the_environment(
+    drifted_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", drifted_emulator.url)
+    monkeypatch.setenv("AMLGUARD_CA_BUNDLE", drifted_emulator.ca_path)
+    runner = CliRunner()
+    live = runner.invoke(cli, ["check", "--quiet", "--format", "json"])
+    offline = runner.invoke(
+        cli, ["check", "--format", "json", "--snapshot", str(EXAMPLES / "drifted.json")]
+    )
+    assert live.exit_code == offline.exit_code == 1, live.output  # env defaults do not clash
+    assert _findings(live.stdout) == _findings(offline.stdout)
