@@ -27,14 +27,36 @@ def _mark(node: yaml.Node) -> Location:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+# libyaml's composer when PyYAML was built with it: ~10x faster than the pure-Python one on
+# the rule pack. It is more lenient about tabs and unprintable characters, so it only sees
+# text without them; and any error is re-reported by the pure-Python composer, so what is
+# accepted and every message stay those of the pure-Python loader.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    lenient_about = "\t" in text or yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if _FAST_LOADER is not None and not lenient_about:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _construct(
-    node: yaml.Node, path: tuple[Any, ...], locs: Locations, problems: list[str], name: str
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    locs: Locations,
+    problems: list[str],
+    name: str,
+    scalars: yaml.constructor.SafeConstructor,
 ) -> Any:
     locs[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _construct(key_node, (*path, "<key>"), {}, problems, name)
+            key = _construct(key_node, (*path, "<key>"), {}, problems, name, scalars)
             if isinstance(key, (list, dict)):
                 line, col = _mark(key_node)
                 problems.append(f"{name}:{line}:{col}: a mapping key must be a scalar")
@@ -42,19 +64,20 @@ def _construct(
             if key in out:
                 line, col = _mark(key_node)
                 problems.append(f"{name}:{line}:{col}: duplicate key {key!r}")
-            out[key] = _construct(value_node, (*path, key), locs, problems, name)
+            out[key] = _construct(value_node, (*path, key), locs, problems, name, scalars)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _construct(item, (*path, i), locs, problems, name) for i, item in enumerate(node.value)
+            _construct(item, (*path, i), locs, problems, name, scalars)
+            for i, item in enumerate(node.value)
         ]
-    return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
+    return scalars.construct_object(node)  # scalars: safe tags only
 
 
 def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
     """Parse one YAML document, returning the data and the position of every node."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
@@ -66,8 +89,10 @@ def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
         return None, {(): (1, 1)}
     locs: Locations = {}
     problems: list[str] = []
+    # One constructor per document (a SafeLoader per scalar cost more than the parse).
+    scalars = yaml.constructor.SafeConstructor()
     try:
-        data = _construct(node, (), locs, problems, name)
+        data = _construct(node, (), locs, problems, name, scalars)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
