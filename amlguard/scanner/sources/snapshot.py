@@ -98,7 +98,7 @@ def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): that copies the whole text
         raise InputError(f"{path}: snapshot file is empty")
     try:
         doc = json.loads(text)
