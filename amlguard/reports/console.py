@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+
+# rich is imported where it is used: importing it costs ~40 ms, paid by every command that
+# loads the report registry (``check --format json`` included) otherwise.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STATUS_STYLE = {
     Status.FAIL: "bold red",
@@ -68,6 +68,9 @@ class ConsoleReport(Report):
     suffix = ".txt"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
+        from rich.console import Console
+        from rich.text import Text
+
         buffer = io.StringIO()
         console = Console(
             file=buffer,
@@ -100,6 +103,8 @@ class ConsoleReport(Report):
         return buffer.getvalue()
 
     def _header(self, console: Console, result: ScanResult) -> None:
+        from rich.text import Text
+
         src = result.source
         console.print(
             Text.assemble(
@@ -123,6 +128,8 @@ class ConsoleReport(Report):
         console.print()
 
     def _instance_line(self, console: Console, inst: Any, findings: list[Finding]) -> None:
+        from rich.text import Text
+
         counts = {s: 0 for s in Status}
         for f in findings:
             counts[f.status] += 1
@@ -135,6 +142,10 @@ class ConsoleReport(Report):
         )
 
     def _details(self, console: Console, inst: Any, findings: list[Finding]) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+        from rich.text import Text
+
         console.print()
         console.print(Text(f"{inst.name}  {inst.id}", style="bold underline"))
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=True)
