@@ -236,8 +236,12 @@ def compile_condition(node: Mapping[str, Any]) -> Condition:
 
 
 def _all_of(children: list[Condition]) -> Condition:
+    # Plain loops, not all()/any() over a generator: these run for every resource judged.
     def cond(ctx: EvalContext, trace: Trace) -> bool:
-        return all(child(ctx, trace) for child in children)
+        for child in children:  # noqa: SIM110
+            if not child(ctx, trace):
+                return False
+        return True
 
     return cond
 
@@ -245,7 +249,10 @@ def _all_of(children: list[Condition]) -> Condition:
 def _any_of(children: list[Condition]) -> Condition:
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         if trace is None:
-            return any(child(ctx, None) for child in children)
+            for child in children:  # noqa: SIM110
+                if child(ctx, None):
+                    return True
+            return False
         local: list[Explanation] = []
         for child in children:
             if child(ctx, local):
@@ -281,8 +288,13 @@ def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]],
     """A getter returning (value, is_array) for ``field: path`` honouring field-count scopes."""
     segments = paths.compile_path(path)
     lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
+    wildcard = paths.has_wildcard(segments)
 
     def getter(ctx: EvalContext) -> tuple[Any, bool]:
+        if not ctx.field_scopes:  # the common case: a path from the resource itself
+            if wildcard:
+                return paths.resolve_all(ctx.resource, segments), True
+            return paths.resolve(ctx.resource, segments), False
         obj: Any = ctx.resource
         rest = segments
         for prefix, element in reversed(ctx.field_scopes):
@@ -406,6 +418,8 @@ def _count_source(
         args = {str(k): compile_value(v) for k, v in (spec.get("with") or {}).items()}
 
         def related_items(ctx: EvalContext) -> list[Any]:
+            if not args:
+                return impl(ctx)
             return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})
 
         return related_items, None, name

@@ -97,7 +97,9 @@ class Engine:
                 return [self._finding(rule, ws, instance, Status.SKIPPED, selection.empty_reason)]
             return []
         out = [self._judge(rule, t, instance) for t in selection.targets]
-        return sorted(out, key=lambda f: ids.norm(f.resource_id))
+        if len(out) > 1:
+            out.sort(key=lambda f: ids.norm(f.resource_id))
+        return out
 
     def _judge(self, rule: Rule, target: Target, instance: Instance) -> Finding:
         if target.row is None:
