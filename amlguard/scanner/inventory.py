@@ -77,13 +77,13 @@ class Inventory:
             if key:
                 # Overlapping snapshot files: the later row with the same id wins.
                 self.by_id[key] = row
-        for row in self.by_id.values():
-            self._index(row)
+        for key, row in self.by_id.items():
+            self._index(row, key)
 
-    def _index(self, row: Row) -> None:
+    def _index(self, row: Row, key: str) -> None:
         rtype = row["type"]
         self.by_type[rtype].append(row)
-        rg = ids.norm(ids.resource_group_scope(row["id"]))
+        rg = _group_key(row["id"], key)
         if rg:
             self.by_resource_group[rg].append(row)
         indexer = _INDEXERS.get(rtype)
@@ -105,6 +105,26 @@ class Inventory:
 
     def in_resource_group(self, scope: str) -> list[Row]:
         return self.by_resource_group.get(ids.norm(scope), [])
+
+
+def _group_key(resource_id: str, key: str) -> str:
+    """``norm(resource_group_scope(resource_id))``, read off the already lower-cased ``key``.
+
+    Ids in the plain shape ``/subscriptions/{s}/resourceGroups/{rg}/...`` (what Azure returns)
+    take a fast path; anything else goes through the general parser, so the result is the same.
+    """
+    if key.startswith("/subscriptions/") and resource_id == resource_id.strip():
+        parts = key.split("/", 5)  # key is resource_id lower-cased: same segments
+        if (
+            len(parts) >= 5
+            and not resource_id.endswith("/")
+            and parts[2] not in ("", "resourcegroups")
+            and parts[3] == "resourcegroups"
+            and parts[4]
+            and parts[4] == parts[4].strip()
+        ):
+            return f"/subscriptions/{parts[2]}/resourcegroups/{parts[4]}"
+    return ids.norm(ids.resource_group_scope(resource_id))
 
 
 def _index_private_endpoint(inv: Inventory, row: Row) -> None:
