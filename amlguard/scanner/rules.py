@@ -156,7 +156,7 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
         data, locs = load_yaml(text, name)
     except YamlProblems as exc:
         raise PolicyError(exc.problems) from None
-    problems = validate(data, RULE_SCHEMA, locs, name)
+    problems = validate(data, RULE_SCHEMA, locs, name, text)
     if problems:
         raise PolicyError(problems)
     rules: list[Rule] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -111,15 +113,45 @@ def position(locs: Locations, path: Iterable[Any]) -> Location:
 
 
 @cache
+def _schema_text(name: str) -> str:
+    return resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
+
+
+@cache
 def schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``amlguard/policies/schemas``."""
-    text = resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = json.loads(_schema_text(name))
     return data
 
 
-def validate(data: Any, schema_name: str, locs: Locations, name: str) -> list[str]:
-    """Every schema violation as ``file:line:col: message`` (best error of each branch)."""
+def _verdict_marker(schema_name: str, text: str) -> Path | None:
+    """Where a passed validation of exactly this text against exactly this schema is noted.
+
+    Importing jsonschema costs ~50 ms, on every check, for a rule pack that rarely changes;
+    a file named by the hash of schema and text records that this pair passed before. Only
+    passes are recorded, so a broken file is always validated and reported. Set
+    ``AMLGUARD_NO_CACHE`` to always validate.
+    """
+    if os.environ.get("AMLGUARD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256()
+    for part in (_schema_text(schema_name), text):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return Path(base) / "amlguard" / "validated" / digest.hexdigest()
+
+
+def validate(
+    data: Any, schema_name: str, locs: Locations, name: str, text: str | None = None
+) -> list[str]:
+    """Every schema violation as ``file:line:col: message`` (best error of each branch).
+
+    ``text``, the source ``data`` was parsed from, lets a pass be remembered (see
+    ``_verdict_marker``).
+    """
+    marker = _verdict_marker(schema_name, text) if text is not None else None
+    if marker is not None and marker.is_file():
+        return []
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
@@ -130,6 +162,12 @@ def validate(data: Any, schema_name: str, locs: Locations, name: str) -> list[st
         line, col = position(locs, shown.absolute_path)
         where = "/".join(str(p) for p in shown.absolute_path) or "document"
         problems.append(f"{name}:{line}:{col}: {where}: {_message(shown)}")
+    if not problems and marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a read-only home only costs the next run the validation
     return problems
 
 
