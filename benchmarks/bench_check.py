@@ -84,10 +84,17 @@ def process_figures(path: Path, runs: int) -> dict[str, Any]:
     """Medians of the whole CLI and of a bare json.load, interleaved so drift hits both."""
     cli = [sys.executable, "-m", "amlguard", "check", "--snapshot", str(path), "--format", "json"]
     bare = [sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]
+    # For reference only (not the target's baseline): how much of the bare load is the
+    # cyclic GC, which amlguard check turns off.
+    bare_nogc = [
+        sys.executable,
+        "-c",
+        f"import gc, json; gc.disable(); json.load(open({str(path)!r}))",
+    ]
     timed_process(cli)  # warm-up: bytecode cache, page cache
     timed_process(bare)
     cli_times, bare_times, cli_cpu, bare_cpu = [], [], [], []
-    cli_rss, bare_rss, codes = [], [], set()
+    cli_rss, bare_rss, nogc_times, codes = [], [], [], set()
     for _ in range(runs):
         t, cpu, code, rss = timed_process(cli)
         cli_times.append(t)
@@ -98,11 +105,13 @@ def process_figures(path: Path, runs: int) -> dict[str, Any]:
         bare_times.append(t)
         bare_cpu.append(cpu)
         bare_rss.append(rss)
+        nogc_times.append(timed_process(bare_nogc)[0])
     if not codes <= {0, 1}:
         raise SystemExit(f"amlguard check exited {sorted(codes)} on {path}")
     return {
         "cli_s": statistics.median(cli_times),
         "bare_s": statistics.median(bare_times),
+        "bare_nogc_s": statistics.median(nogc_times),
         "cli_cpu_s": statistics.median(cli_cpu),
         "bare_cpu_s": statistics.median(bare_cpu),
         "cli_rss_kib": max(cli_rss),
@@ -234,6 +243,7 @@ def table(results: list[dict[str, Any]]) -> str:
     )
     add("`amlguard check ... --format json` process", [_ms(r["cli_s"]) for r in results])
     add("bare `json.load` process", [_ms(r["bare_s"]) for r in results])
+    add("(reference: bare `json.load`, GC off)", [_ms(r["bare_nogc_s"]) for r in results])
     add(f"**ratio** (target <= {TARGET_RATIO})", [f"**{r['ratio']:.2f}**" for r in results])
     add("CPU time (user+sys), `amlguard check`", [_ms(r["cli_cpu_s"]) for r in results])
     add("CPU time (user+sys), bare `json.load`", [_ms(r["bare_cpu_s"]) for r in results])
@@ -279,6 +289,14 @@ def main(argv: list[str] | None = None) -> None:
         f"{platform.python_implementation()} {platform.python_version()}, {platform.platform()}",
         file=sys.stderr,
     )
+    version = [sys.executable, "-m", "amlguard", "--version"]
+    timed_process(version)
+    startup = [timed_process(version) for _ in range(max(5, args.runs))]
+    startup_line = (
+        f"start-up, `python -m amlguard --version`: {_ms(statistics.median(s[0] for s in startup))}"
+        f" wall, {_ms(statistics.median(s[1] for s in startup))} CPU (median of {len(startup)})"
+    )
+    print(startup_line, file=sys.stderr)
     results = []
     for n in args.sizes:
         path = estate_file(n, args.seed)
@@ -295,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
             flush=True,
         )
-    text = table(results) + "\n\n" + linearity(results) + "\n"
+    text = table(results) + "\n\n" + linearity(results) + "\n\n" + startup_line + "\n"
     print(text)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.md").write_text(text, encoding="utf-8")

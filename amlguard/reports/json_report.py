@@ -81,6 +81,12 @@ class JsonReport(Report):
         doc = document(result)
         findings = doc.pop("findings")
         head = json.dumps(doc, indent=2, default=str)
-        lines = ",\n    ".join(_FINDING_ENCODER.encode(f) for f in findings)
-        body = f'  "findings": [\n    {lines}\n  ]' if findings else '  "findings": []'
-        return head[:-2] + ",\n" + body + "\n}\n"
+        if not findings:
+            return head[:-2] + ',\n  "findings": []\n}\n'
+        # One join into the final text: concatenating pieces copied the whole report 3 times.
+        parts = [head[:-2], ',\n  "findings": [\n    ']
+        for f in findings:
+            parts.append(_FINDING_ENCODER.encode(f))
+            parts.append(",\n    ")
+        parts[-1] = "\n  ]\n}\n"
+        return "".join(parts)
