@@ -97,6 +97,8 @@ def _as_list(value: Any) -> list[Any]:
 def _equals(a: Any, b: Any) -> bool:
     if a is MISSING:
         return False
+    if type(a) is str and type(b) is not bool:  # the usual case: what fold(a) == b does
+        return a.lower() == b
     if isinstance(a, bool) or isinstance(b, bool):
         # "true" and True are the same to an Azure engineer reading YAML.
         return fold(a) == fold(b) or str(a).lower() == str(b).lower()
@@ -312,10 +314,12 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     getter, shown = _field_getter(path)
     test = _operator(op, raw)
     operand, written = _operand(raw)
+    constant = not is_expression(raw)  # a literal operand is folded once, at compile time
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
-        b = operand(ctx)
+        b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
             if is_array:
