@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
 from amlguard.reports import registry
@@ -13,6 +14,9 @@ from amlguard.scanner.model import ScanResult, Severity, Status
 from amlguard.scanner.rules import RulePack, load_pack
 from amlguard.scanner.scan import ScanOptions, run_scan, select_rules
 from amlguard.scanner.sources.interface import Source
+
+if TYPE_CHECKING:
+    from amlguard.config import Config
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +27,15 @@ class OutputTarget:
     path: Path | None
 
 
-def parse_output(spec: str) -> OutputTarget:
+def parse_output(spec: str, flag: str = "--output") -> OutputTarget:
     """``FMT:PATH`` (or ``FMT`` for stdout); an unknown format is a usage error."""
     fmt, sep, path = spec.partition(":")
     fmt = fmt.strip().lower()
     if fmt not in registry.formats():
         known = ", ".join(registry.formats())
-        raise InputError(f"--output {spec!r}: unknown format {fmt!r} (one of: {known})")
+        raise InputError(f"{flag} {spec!r}: unknown format {fmt!r} (one of: {known})")
     if sep and not path.strip():
-        raise InputError(f"--output {spec!r}: a path is needed after ':'")
+        raise InputError(f"{flag} {spec!r}: a path is needed after ':'")
     return OutputTarget(fmt, Path(path) if sep else None)
 
 
@@ -72,6 +76,14 @@ class CheckRequest:
     verbose: bool = False
     color: bool = False
     scan_options: ScanOptions = field(default_factory=ScanOptions)
+    config: Config | None = None
+    use_suppressions: bool = True
+    baseline: Path | None = None
+    sarif_artifact: Path | None = None
+    today: dt.date | None = None
+    history: Path | None = None
+    history_scope: str | None = None
+    fail_on_new: bool = False
 
 
 @dataclass(slots=True)
@@ -82,6 +94,7 @@ class CheckOutcome:
     stdout: str
     exit_code: int
     written: list[Path]
+    history: Any = None  # amlguard.history.gate.Recorded when --history was given
 
 
 def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
@@ -122,15 +135,112 @@ def _no_color(options: ReportOptions) -> ReportOptions:
     )
 
 
+def scan_and_gate(request: CheckRequest, pack: RulePack | None = None) -> ScanResult:
+    """Load rules (config selection unless ``--rule``), scan, then apply suppressions/baseline."""
+    pack = pack or load_pack(request.policies)
+    rule_ids = list(request.rule_ids)
+    if request.config is not None:
+        from amlguard.config import check_against_pack, selected_rule_ids
+
+        check_against_pack(request.config, pack)
+        rule_ids = rule_ids or selected_rule_ids(request.config, pack)
+    baseline = None
+    if request.baseline is not None:
+        from amlguard.baseline import load as load_baseline
+
+        baseline = load_baseline(request.baseline)  # a bad file fails before the scan runs
+    rules = select_rules(pack, rule_ids, request.min_severity)
+    result = run_scan(request.source, pack, rules, request.scan_options)
+    apply_gates(result, request, baseline)
+    return result
+
+
 def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
     """Load rules, scan, report; the exit code follows ``exit_code``."""
-    pack = pack or load_pack(request.policies)
-    rules = select_rules(pack, request.rule_ids, request.min_severity)
-    result = run_scan(request.source, pack, rules, request.scan_options)
-    options = ReportOptions(verbose=request.verbose, color=request.color, fail_on=request.fail_on)
+    if request.fail_on_new and request.history is None:
+        raise InputError("--fail-on-new needs --history PATH (or AMLGUARD_HISTORY)")
+    if request.history is not None:
+        from amlguard.history.gate import open_history
+
+        open_history(request.history)  # a bad history file fails before a long scan, not after
+    result = scan_and_gate(request, pack)
+    recorded = _record_history(request, result)
+    options = ReportOptions(
+        verbose=request.verbose,
+        color=request.color,
+        fail_on=request.fail_on,
+        extra={"artifacts": artifacts(request), **(recorded.report_extra() if recorded else {})},
+    )
     outputs = request.outputs or [OutputTarget("console", None)]
     stdout, written = write_outputs(result, outputs, options)
-    return CheckOutcome(result, stdout, exit_code(result, request.fail_on), written)
+    code = exit_code(result, request.fail_on)
+    if recorded is not None and request.fail_on_new:
+        from amlguard.history.gate import gate_on_new
+
+        code = gate_on_new(code, recorded, request.fail_on)
+    return CheckOutcome(result, stdout, code, written, recorded)
+
+
+def _record_history(request: CheckRequest, result: ScanResult) -> Any:
+    """Store the scan when ``--history`` was given (before reports, so they show its trend)."""
+    if request.history is None:
+        return None
+    from amlguard.history.gate import record_scan
+
+    return record_scan(request.history, result, request.history_scope)
+
+
+def create_baseline(
+    request: CheckRequest, path: Path, pack: RulePack | None = None
+) -> tuple[ScanResult, int, int]:
+    """Scan and write today's failing findings to ``path``: (result, count, exit code).
+
+    An incomplete scan still writes the file (its unjudged findings will show up as new later,
+    which fails closed) but exits 3 so the pipeline notices.
+    """
+    from amlguard.baseline import write
+
+    result = scan_and_gate(request, pack)
+    count = write(path, result)
+    incomplete = not result.source.complete or any(
+        f.status is Status.ERROR for f in result.findings
+    )
+    return result, count, EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+def apply_gates(result: ScanResult, request: CheckRequest, baseline: Any = None) -> None:
+    """Suppressions from the config, then the baseline: both after the (pure) scan."""
+    from amlguard.suppressions import apply_suppressions, soon_expiring
+
+    today = request.today or dt.datetime.now(dt.timezone.utc).date()
+    suppressions = request.config.suppressions if request.config is not None else ()
+    if suppressions and not request.use_suppressions:
+        result.warnings.append(
+            f"{len(suppressions)} suppression(s) ignored (--no-suppressions): every failure counts"
+        )
+    elif suppressions:
+        applied = apply_suppressions(
+            result.findings, suppressions, today, [r.id for r in result.rules]
+        )
+        result.findings = applied.findings
+        result.warnings.extend(applied.warnings)
+        result.warnings.extend(soon_expiring(suppressions, today))
+    if baseline is not None:
+        from amlguard.baseline import apply_baseline
+
+        apply_baseline(result, baseline)
+
+
+def artifacts(request: CheckRequest) -> list[str]:
+    """Files SARIF results may point at: ``--sarif-artifact``, else the snapshots, else config."""
+    if request.sarif_artifact is not None:
+        return [str(request.sarif_artifact)]
+    snapshots = getattr(request.source, "paths", None)
+    if snapshots:
+        return [str(p) for p in snapshots]
+    if request.config is not None and request.config.path:
+        return [request.config.path]
+    return []
 
 
 def describe_rule(rule: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,8 +30,9 @@ def _color_wanted(stream: object) -> bool:
 
 
 def _fail(exc: AmlguardError) -> None:
-    if isinstance(exc, PolicyError):
-        for problem in exc.problems:
+    problems = getattr(exc, "problems", None)  # PolicyError, ConfigError: one line per problem
+    if isinstance(exc, PolicyError) or problems:
+        for problem in problems or []:
             click.echo(f"amlguard: {problem}", err=True)
     else:
         click.echo(f"amlguard: {exc}", err=True)
@@ -47,6 +48,45 @@ def cli() -> None:
     configuration or input error; 3 the scan could not judge everything (some findings are
     'error'); 4 internal error (a bug).
     """
+
+
+def _gate_options(func: Any) -> Any:
+    """The CI-gate options of ``check``: config file, SARIF artifact, suppressions, baseline."""
+    for option in reversed(
+        (
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path),
+                help="Config file (default: amlguard.yaml in the working directory, if any).",
+            ),
+            click.option(
+                "--sarif-artifact",
+                type=click.Path(path_type=Path),
+                help="File SARIF results point at (default: the snapshot, else the config file).",
+            ),
+            click.option(
+                "--no-suppressions",
+                is_flag=True,
+                help="Ignore every suppression in the config file (for audits).",
+            ),
+            click.option(
+                "--baseline",
+                type=click.Path(path_type=Path),
+                help="Fail only on findings not in this baseline file; list the resolved ones.",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _config(path: Path | None) -> Any:
+    """The config file given or found in the working directory (defaults when there is none)."""
+    from amlguard import config
+
+    found = config.find_config(path)
+    return config.load_config(found) if found else config.Config()
 
 
 @cli.command()
@@ -73,17 +113,17 @@ def cli() -> None:
 )
 @click.option(
     "--fail-on",
-    default="low",
-    show_default=True,
+    default=None,
     metavar="SEVERITY|none",
-    help="Exit 1 when a failing finding is at or above this severity; 'none' only reports.",
+    help="Exit 1 when a failing finding is at or above this severity; 'none' only reports. "
+    "[default: the config file's output.fail_on, else low]",
 )
 @click.option(
     "--format",
     "fmt",
     default=None,
     metavar="FMT",
-    help="Format for standard output: console (default) or json.",
+    help="Format for standard output: console (default), json, junit, sarif, markdown or html.",
 )
 @click.option(
     "--output",
@@ -93,25 +133,66 @@ def cli() -> None:
     help="Also write a report to a file, e.g. json:findings.json (repeatable).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passing findings too.")
+@_gate_options
+@click.option(
+    "--history",
+    "history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AMLGUARD_HISTORY",
+    help="Record this scan in a history database (SQLite; created if missing). Env: AMLGUARD_HISTORY.",
+)
+@click.option(
+    "--history-scope",
+    metavar="NAME",
+    help="Record under this scope name instead of the source description (scans compare "
+    "within a scope).",
+)
+@click.option(
+    "--fail-on-new",
+    is_flag=True,
+    help="With --history: exit 1 only for failures new since the previous scan of the same scope.",
+)
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
     rule_ids: tuple[str, ...],
     severity: str | None,
-    fail_on: str,
+    fail_on: str | None,
     fmt: str | None,
     outputs: tuple[str, ...],
     verbose: bool,
+    config_path: Path | None,
+    sarif_artifact: Path | None,
+    no_suppressions: bool,
+    baseline: Path | None,
+    history: Path | None,
+    history_scope: str | None,
+    fail_on_new: bool,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
     # A check builds millions of acyclic objects (rows, findings) and exits: the cyclic
     # collector would only re-traverse them, costing ~40% of a large scan (BENCHMARKS.md).
     gc.disable()
-    from amlguard import app
+    from amlguard import app, config
     from amlguard.scanner.model import Severity
 
     try:
-        targets = [app.parse_output(fmt or "console")] + [app.parse_output(o) for o in outputs]
+        if fmt and ":" in fmt:
+            raise AmlguardErrorForUsage(
+                f"--format {fmt!r}: --format names the format of standard output; "
+                "use --output FMT:PATH to write a file"
+            )
+        cfg = _config(config_path)
+        eff = config.resolve(
+            cfg,
+            fail_on=fail_on,
+            fmt=fmt,
+            outputs=outputs,
+            severity=severity,
+            sarif_artifact=sarif_artifact,
+        )
+        targets = [app.parse_output(eff.format, "--format")]
+        targets += [app.parse_output(o) for o in eff.outputs]
         if any(t.path is None for t in targets[1:]):
             raise AmlguardErrorForUsage("--output needs FMT:PATH; use --format for standard output")
         if not snapshots:
@@ -122,19 +203,29 @@ def check(
 
         request = app.CheckRequest(
             source=SnapshotSource(list(snapshots)),
-            policies=list(policies),
+            policies=list(policies) + list(cfg.policies),
             rule_ids=list(rule_ids),
-            min_severity=Severity.parse(severity) if severity else None,
-            fail_on=app.parse_fail_on(fail_on),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            fail_on=app.parse_fail_on(eff.fail_on),
             outputs=targets,
             verbose=verbose,
-            color=_color_wanted(sys.stdout) and (fmt or "console") == "console",
+            color=_color_wanted(sys.stdout) and eff.format == "console",
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+            baseline=baseline,
+            sarif_artifact=eff.sarif_artifact,
+            history=history,
+            history_scope=history_scope,
+            fail_on_new=fail_on_new,
         )
         outcome = app.run_check(request)
     except AmlguardError as exc:
         _fail(exc)
         return
     click.echo(outcome.stdout, nl=False)
+    if outcome.history is not None:
+        click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)
 
 
@@ -154,7 +245,13 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 
 
 @policies.command("list")
-@click.option("--policies", "extra", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
     """One line per rule: id, severity, fixable, title."""
@@ -179,7 +276,13 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
 
 @policies.command("show")
 @click.argument("rule_id")
-@click.option("--policies", "extra", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
     """The full text and parameters of one rule."""
@@ -242,15 +345,249 @@ def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
 @policies.command("validate")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def policies_validate(directory: Path | None) -> None:
-    """Check rule files (default: the built-in pack); every problem as file:line:col."""
+    """Check rule files (default: the built-in pack); every problem as file:line:col.
+
+    A directory is checked as ``check --policies DIR`` would load it: with the built-in pack,
+    so an id that clashes with a built-in rule is reported too.
+    """
     from amlguard.scanner.rules import load_pack
 
     try:
-        pack = load_pack([directory] if directory else [], builtin=directory is None)
+        pack = load_pack([directory] if directory else [])
     except AmlguardError as exc:
         _fail(exc)
         return
-    click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+    if directory is None:
+        click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+        return
+    builtin = "amlguard/policies/rules/"
+    files = [f for f in pack.files if not f.startswith(builtin)]
+    rules = [r for r in pack.rules if not r.source.startswith(builtin)]
+    click.echo(
+        f"{len(rules)} rule(s) in {len(files)} file(s) under {directory} are valid "
+        "(no id clashes with the built-in pack)."
+    )
+
+
+@cli.group()
+def baseline() -> None:
+    """Record today's failing findings so that 'check --baseline' fails only on new ones."""
+
+
+@baseline.command("create")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Baseline file to write (JSON).",
+)
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Read the estate from a snapshot file (repeatable).",
+)
+@click.option("--policies", multiple=True, type=click.Path(path_type=Path))
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID", help="Only this rule.")
+@click.option("--severity", type=click.Choice(_SEVERITIES, case_sensitive=False))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option("--no-suppressions", is_flag=True, help="Record suppressed failures too.")
+def baseline_create(
+    output: Path,
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    config_path: Path | None,
+    no_suppressions: bool,
+) -> None:
+    """Scan and write every failing finding (not already suppressed) to a baseline file."""
+    from amlguard import app, config
+    from amlguard.scanner.model import Severity
+
+    try:
+        cfg = _config(config_path)
+        eff = config.resolve(cfg, severity=severity)
+        if not snapshots:
+            raise AmlguardErrorForUsage(
+                "live scans are not available in this build yet: pass --snapshot FILE"
+            )
+        from amlguard.scanner.sources.snapshot import SnapshotSource
+
+        request = app.CheckRequest(
+            source=SnapshotSource(list(snapshots)),
+            policies=list(policies) + list(cfg.policies),
+            rule_ids=list(rule_ids),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+        )
+        result, count, code = app.create_baseline(request, output)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    for warning in result.warnings:
+        click.echo(f"amlguard: warning: {warning}", err=True)
+    click.echo(f"Recorded {count} failing finding(s) in {output}.")
+    if code:
+        click.echo(
+            "amlguard: the scan could not judge everything; findings it could not judge are "
+            "not in the baseline",
+            err=True,
+        )
+    sys.exit(code)
+
+
+_HISTORY_OPTION = click.option(
+    "--history",
+    "history",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AMLGUARD_HISTORY",
+    help="The history database written by check --history. Env: AMLGUARD_HISTORY.",
+)
+_SCOPE_OPTION = click.option(
+    "--scope", metavar="SCOPE", help="Only scans recorded under this scope (see history list)."
+)
+
+
+@cli.group("history")
+def history_group() -> None:
+    """List, show and prune the scans recorded by check --history."""
+
+
+@history_group.command("list")
+@_HISTORY_OPTION
+@_SCOPE_OPTION
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def history_list(history: Path, scope: str | None, limit: int | None, fmt: str) -> None:
+    """One line per recorded scan: id, time, counts, completeness, scope."""
+    from amlguard.history.render import render_scans
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            scans = store.scans(scope, limit)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(render_scans(scans, fmt), nl=False)
+
+
+@history_group.command("show")
+@click.argument("scan", default="latest")
+@_HISTORY_OPTION
+@_SCOPE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
+def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose: bool) -> None:
+    """One scan (an id, 'latest' or 'latest~N'): metadata and failing findings."""
+    from amlguard.history.render import render_scan
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            record = store.scan(scan, scope)
+            findings = store.findings(record.id)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(render_scan(record, findings, fmt, verbose), nl=False)
+
+
+@history_group.command("prune")
+@_HISTORY_OPTION
+@click.option("--keep", type=click.IntRange(min=1), help="Keep the newest N scans of each scope.")
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
+)
+def history_prune(history: Path, keep: int | None, before: str | None) -> None:
+    """Delete old scans (and their findings) and compact the file."""
+    import datetime as dt
+
+    from amlguard.history.store import HistoryStore
+
+    try:
+        if before is not None:
+            try:
+                dt.date.fromisoformat(before[:10])
+            except ValueError:
+                raise AmlguardErrorForUsage(
+                    f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
+                ) from None
+        with HistoryStore(history, create=False) as store:
+            removed = store.prune(keep, before)
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Deleted {removed} scan(s) from {history}.")
+
+
+@cli.command("diff")
+@_HISTORY_OPTION
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="SCAN",
+    help="Earlier scan (default: the one before --to in its scope).",
+)
+@click.option(
+    "--to",
+    "to_ref",
+    metavar="SCAN",
+    help="Later scan: id, 'latest' or 'latest~N' (default: latest).",
+)
+@_SCOPE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["console", "json", "markdown"]), default="console"
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
+def diff_command(
+    history: Path,
+    from_ref: str | None,
+    to_ref: str | None,
+    scope: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on_new: bool,
+) -> None:
+    """Drift between two recorded scans: new, resolved, still failing (with first-seen dates)."""
+    from amlguard.history.diff import diff_scans
+    from amlguard.history.render import render_diff
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            drift = diff_scans(store, from_ref, to_ref, scope)
+        text = render_diff(
+            drift, fmt, color=output is None and fmt == "console" and _color_wanted(sys.stdout)
+        )
+        if output is not None:
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise AmlguardErrorForUsage(
+                    f"{output}: cannot write the diff: {exc.strerror}"
+                ) from None
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    if output is None:
+        click.echo(text, nl=False)
+    sys.exit(1 if fail_on_new and drift.new else 0)
 
 
 def main() -> None:

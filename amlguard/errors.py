@@ -30,3 +30,7 @@ class ScanError(AmlguardError):
     """The estate could not be read at all (as opposed to a partial, recorded gap)."""
 
     exit_code = EXIT_INCOMPLETE
+
+
+class HistoryError(AmlguardError):
+    """The scan history database cannot be used (missing, corrupted, foreign, too new)."""

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
+# <repo>/../shared in CI and /work/main; a git worktree sits one level deeper (/work/wt/NAME).
+SHARED = next(
+    (p / "shared" for p in ROOT.parents if (p / "shared" / "fixtures").is_dir()),
+    ROOT.parent / "shared",
+)
 FIXTURES = SHARED / "fixtures" / "azure-rest-api-specs"
 EXAMPLES = ROOT / "examples" / "estates"
 
@@ -34,3 +38,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test may reach anything but 127.0.0.0/8 or ::1 (a silent fall-back to Azure fails)."""
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
     yield
+
+
+from tests.emulator.fixtures import emulator, fake_credential  # noqa: E402,F401  (fixtures)

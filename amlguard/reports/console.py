@@ -1,18 +1,28 @@
-"""The terminal report (rich): a line per instance, then the failures grouped by instance."""
+"""The terminal report (rich): a line per instance, then the failures grouped by instance.
+
+Laid out as compact blocks rather than a table, so it reads at 80 columns and survives a pipe:
+prose wraps with a hanging indent, fix commands are never wrapped (copy them whole). Colour
+only when the CLI says so (a terminal without ``NO_COLOR``); otherwise plain text, no escapes.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import shutil
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
-
-# rich is imported where it is used: importing it costs ~40 ms, paid by every command that
-# loads the report registry (``check --format json`` included) otherwise.
-if TYPE_CHECKING:
-    from rich.console import Console
 
 _STATUS_STYLE = {
     Status.FAIL: "bold red",
@@ -28,7 +38,25 @@ _SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
+# The order counts are listed in, worst first.
+_COUNT_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.SKIPPED, Status.SUPPRESSED)
 _SHOWN = (Status.FAIL, Status.ERROR)
+_FRIENDLY_TYPES = {
+    "microsoft.machinelearningservices/workspaces": "workspace",
+    "microsoft.storage/storageaccounts": "storage account",
+    "microsoft.keyvault/vaults": "key vault",
+    "microsoft.containerregistry/registries": "container registry",
+    "microsoft.insights/components": "application insights",
+    "microsoft.cognitiveservices/accounts": "AI account",
+    "microsoft.network/privatednszones": "private DNS zone",
+    "microsoft.network/virtualnetworks": "virtual network",
+    "microsoft.network/privateendpoints": "private endpoint",
+    "microsoft.network/networkinterfaces": "network interface",
+}
+_MAX_LISTED = 8
+_LABEL_WIDTH = 10
+_INDENT = 4
+_MIN_WIDTH, _MAX_WIDTH = 60, 120
 
 
 def _short(resource_id: str) -> str:
@@ -36,14 +64,62 @@ def _short(resource_id: str) -> str:
     return parts[-1] if parts else resource_id
 
 
+def _friendly_type(rtype: str) -> str:
+    return _FRIENDLY_TYPES.get(rtype.lower(), rtype.rsplit("/", 1)[-1] or "resource")
+
+
 def _value(value: Any) -> str:
-    if isinstance(value, list):
-        return (
-            ", ".join(_short(str(v)) if str(v).startswith("/") else str(v) for v in value) or "none"
-        )
+    """A finding's expected/actual value as a person reads it ("absent" for a missing one)."""
+    if value is None:
+        return "absent"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "absent" if value is None else str(value)
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        shown = [
+            _short(v) if isinstance(v, str) and v.startswith("/") else _value(v) for v in value
+        ]
+        extra = len(shown) - _MAX_LISTED
+        return ", ".join(shown[:_MAX_LISTED]) + (f" and {extra} more" if extra > 0 else "")
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _config_suppressed(f: Finding) -> bool:
+    # Accepted risks stay visible; baseline-known findings are summarised, not listed.
+    return f.suppression is not None and f.suppression.get("kind") == "suppression"
+
+
+def _suppression(s: dict[str, Any]) -> str:
+    extras = [f"expires {s['expires']}"] if s.get("expires") else []
+    if s.get("approved_by"):
+        extras.append(f"approved by {s['approved_by']}")
+    return str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def _wrapping(text: str) -> Text:
+    """Prose that wraps; a word longer than the line (an ARM id) folds instead of being cut."""
+    return Text(text, overflow="fold")
+
+
+def _counts(findings: Iterable[Finding]) -> dict[Status, int]:
+    counts = dict.fromkeys(Status, 0)
+    for f in findings:
+        counts[f.status] += 1
+    return counts
+
+
+def _count_text(counts: dict[Status, int]) -> Text:
+    text = Text()
+    for status in _COUNT_ORDER:
+        if counts[status]:
+            if text:
+                text.append(", ")
+            style = _STATUS_STYLE[status] if status in _SHOWN else ""
+            text.append(f"{counts[status]} {status.value}", style=style)
+    return text if text else Text("no findings", style="dim")
 
 
 def verdict(result: ScanResult, fail_on: Severity | None) -> str:
@@ -54,10 +130,29 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
     if errors or not result.source.complete:
         return f"INCOMPLETE: {len(errors)} finding(s) could not be judged; {len(failing)} failing."
     if gated:
-        return f"FAILED: {len(gated)} failing finding(s) at or above {fail_on.label if fail_on else ''}."
+        label = fail_on.label if fail_on else ""
+        return f"FAILED: {len(gated)} failing finding(s) at or above {label}."
     if failing:
         return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
+    if not result.instances:
+        return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
+    if suppressed:
+        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
     return "PASSED: every judged resource follows the blueprint."
+
+
+def _severity_breakdown(findings: list[Finding]) -> str:
+    by_sev: dict[Severity, int] = defaultdict(int)
+    for f in findings:
+        by_sev[f.severity] += 1
+    return ", ".join(f"{by_sev[s]} {s.label}" for s in sorted(by_sev, reverse=True))
+
+
+def _default_width() -> int:
+    # Piped output has no terminal: fall back to 100 columns (COLUMNS still wins if set).
+    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
+    return max(_MIN_WIDTH, min(_MAX_WIDTH, columns))
 
 
 @register
@@ -68,108 +163,184 @@ class ConsoleReport(Report):
     suffix = ".txt"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
-        from rich.console import Console
-        from rich.text import Text
-
         buffer = io.StringIO()
         console = Console(
             file=buffer,
             force_terminal=options.color,
             no_color=not options.color,
             color_system="standard" if options.color else None,
-            width=options.width or 110,
+            width=options.width or _default_width(),
             highlight=False,
             emoji=False,
+            markup=False,
         )
-        self._header(console, result)
         by_instance: dict[str, list[Finding]] = defaultdict(list)
         for f in result.findings:
-            by_instance[f.instance].append(f)
+            by_instance[ids.norm(f.instance)].append(f)
+        self._header(console, result)
+        self._instances(console, result, by_instance)
         for inst in result.instances:
-            self._instance_line(console, inst, by_instance.get(inst.id, []))
-        for inst in result.instances:
-            shown = [
-                f for f in by_instance.get(inst.id, []) if f.status in _SHOWN or options.verbose
-            ]
-            if shown:
-                self._details(console, inst, shown)
-        if not result.instances:
-            console.print("No Azure Machine Learning workspace found in the scanned estate.")
-        console.print()
-        style = (
-            "bold green" if verdict(result, options.fail_on).startswith("PASSED") else "bold red"
-        )
-        console.print(Text(verdict(result, options.fail_on), style=style))
-        return buffer.getvalue()
+            self._details(console, inst, by_instance.get(ids.norm(inst.id), []), options)
+        self._footer(console, result, options)
+        # Grid cells are padded to their width; trailing blanks only get in a reader's way.
+        return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
 
     def _header(self, console: Console, result: ScanResult) -> None:
-        from rich.text import Text
-
         src = result.source
         console.print(
             Text.assemble(
-                ("amlguard", "bold"),
-                f" scanned {src.description} ({src.kind}) at {result.scan_time}; ",
-                f"rule pack {result.pack_version}, {len(result.rules)} rule(s).",
+                (f"amlguard {__version__}", "bold"),
+                f"  rule pack {result.pack_version} ({len(result.rules)} rules)",
+                f"  scanned {result.scan_time}",
             )
         )
+        console.print(Padding(Text(f"source: {src.kind} {src.description}"), (0, 0, 0, 0)))
         if not src.complete:
             console.print(
-                Text(
-                    "SCAN INCOMPLETE: the findings below cannot all be trusted.",
-                    style="bold magenta",
-                )
+                Text("SCAN INCOMPLETE: findings touched by these gaps are 'error':", "bold magenta")
             )
             for gap in src.gaps:
                 scope = f" [{gap.scope}]" if gap.scope else ""
                 console.print(Text(f"  - {gap.reason}{scope}", style="magenta"))
         for warning in result.warnings:
             console.print(Text(f"warning: {warning}", style="yellow"))
-        console.print()
-
-    def _instance_line(self, console: Console, inst: Any, findings: list[Finding]) -> None:
-        from rich.text import Text
-
-        counts = {s: 0 for s in Status}
-        for f in findings:
-            counts[f.status] += 1
-        bad = counts[Status.FAIL] or counts[Status.ERROR]
-        mark = Text("FAIL " if counts[Status.FAIL] else ("ERROR" if bad else "OK   "))
-        mark.stylize(_STATUS_STYLE[Status.FAIL] if bad else _STATUS_STYLE[Status.PASS])
-        parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
-        console.print(
-            Text.assemble(mark, " ", (inst.name, "bold"), f"  {', '.join(parts) or 'no findings'}")
-        )
-
-    def _details(self, console: Console, inst: Any, findings: list[Finding]) -> None:
-        from rich.markup import escape
-        from rich.table import Table
-        from rich.text import Text
-
-        console.print()
-        console.print(Text(f"{inst.name}  {inst.id}", style="bold underline"))
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=True)
-        table.add_column("rule", no_wrap=True)
-        table.add_column("sev", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("resource / finding", ratio=1)
-        order = sorted(findings, key=lambda f: (-f.severity, f.rule_id, f.resource_id.lower()))
-        for f in order:
-            lines = [f"[bold]{escape(_short(f.resource_id))}[/]  {escape(f.message)}"]
-            if f.status is Status.FAIL:
-                if f.expected is not None:
-                    lines.append(f"expected: {escape(_value(f.expected))}")
-                lines.append(f"found:    {escape(_value(f.actual))}")
-                if f.path:
-                    lines.append(f"where:    {escape(f.path)}")
-            if f.remediation and f.status in _SHOWN:
-                lines.append(f"fix:      {escape(f.remediation.splitlines()[0])}")
-                for extra in f.remediation.splitlines()[1:]:
-                    lines.append(f"          {escape(extra)}")
-            table.add_row(
-                f.rule_id,
-                Text(f.severity.label, style=_SEVERITY_STYLE[f.severity]),
-                Text(f.status.value, style=_STATUS_STYLE[f.status]),
-                "\n".join(lines),
+        if result.baseline is not None:
+            b = result.baseline
+            console.print(
+                f"baseline {b['file']}: {b['new']} new, {b['known']} known, "
+                f"{len(b['resolved'])} resolved"
             )
-        console.print(table)
+            for entry in b["resolved"]:
+                console.print(
+                    Text(f"  resolved: {entry['rule_id']} {_short(entry['resource_id'])}", "green")
+                )
+
+    def _instances(
+        self, console: Console, result: ScanResult, by_instance: dict[str, list[Finding]]
+    ) -> None:
+        console.print()
+        if not result.instances:
+            console.print("No Azure Machine Learning workspace found in the scanned estate.")
+            return
+        console.print(Text(f"Workspaces ({len(result.instances)})", style="bold"))
+        grid = Table.grid(padding=(0, 2), pad_edge=False)
+        grid.add_column(no_wrap=True)  # mark
+        grid.add_column(no_wrap=True)  # name
+        grid.add_column(no_wrap=True)  # resource group
+        grid.add_column()  # counts
+        for inst in result.instances:
+            counts = _counts(by_instance.get(ids.norm(inst.id), []))
+            if counts[Status.FAIL]:
+                mark = Text("FAIL", _STATUS_STYLE[Status.FAIL])
+            elif counts[Status.ERROR]:
+                mark = Text("ERROR", _STATUS_STYLE[Status.ERROR])
+            else:
+                mark = Text("OK", _STATUS_STYLE[Status.PASS])
+            group = ids.parse(inst.id).resource_group
+            grid.add_row(mark, Text(inst.name, "bold"), Text(group, "dim"), _count_text(counts))
+        console.print(Padding(grid, (0, 0, 0, 2)))
+
+    def _details(
+        self, console: Console, inst: Any, findings: list[Finding], options: ReportOptions
+    ) -> None:
+        shown = [f for f in findings if f.status in _SHOWN or _config_suppressed(f)]
+        rest = [f for f in findings if f not in shown] if options.verbose else []
+        if not shown and not rest:
+            return
+        parts = ids.parse(inst.id)
+        console.print()
+        console.print(Text(inst.name, "bold underline"))
+        console.print(
+            Padding(
+                Text(
+                    f"resource group {parts.resource_group}, subscription {parts.subscription_id}",
+                    "dim",
+                ),
+                (0, 0, 0, 2),
+            )
+        )
+        order = sorted(
+            shown,
+            key=lambda f: (
+                f.status is not Status.ERROR,
+                f.status is Status.SUPPRESSED,
+                -f.severity,
+                f.rule_id,
+                ids.norm(f.resource_id),
+            ),
+        )
+        for f in order:
+            self._finding(console, f, inst)
+        if rest:
+            console.print()
+            console.print(Padding(Text(f"Also judged ({len(rest)})", "bold"), (0, 0, 0, 2)))
+            rule_width = max(len(f.rule_id) for f in rest)
+            for f in sorted(rest, key=lambda f: (f.rule_id, ids.norm(f.resource_id))):
+                line = Text.assemble(
+                    (f"{f.status.value:<10}", _STATUS_STYLE[f.status]),
+                    (f"{f.rule_id:<{rule_width}}  ", "bold"),
+                    (f"{f.severity.label:<8}", _SEVERITY_STYLE[f.severity]),
+                    _short(f.resource_id),
+                )
+                console.print(Padding(line, (0, 0, 0, _INDENT)))
+                if f.status is not Status.PASS:
+                    # Why it was skipped or suppressed, under the line it explains.
+                    console.print(Padding(Text(f.message, "dim"), (0, 0, 0, _INDENT + 10)))
+
+    def _finding(self, console: Console, f: Finding, inst: Any) -> None:
+        console.print()
+        where = _friendly_type(f.resource_type)
+        if (
+            ids.parse(f.resource_id).resource_group.lower()
+            != ids.parse(inst.id).resource_group.lower()
+        ):
+            group = ids.parse(f.resource_id).resource_group
+            where += f", resource group {group}" if group else ""
+        console.print(
+            Text.assemble(
+                "  ",
+                (f.status.value.upper(), _STATUS_STYLE[f.status]),
+                " ",
+                (f.rule_id, "bold"),
+                " ",
+                (f.severity.label, _SEVERITY_STYLE[f.severity]),
+                "  ",
+                (_short(f.resource_id), "bold"),
+                (f" ({where})", "dim"),
+            )
+        )
+        block = Table.grid(padding=(0, 1), pad_edge=False)
+        block.add_column(no_wrap=True, width=_LABEL_WIDTH - 1, style="dim")
+        block.add_column()
+        block.add_row("", _wrapping(f.message))
+        if f.status is Status.FAIL:
+            if f.expected is not None:
+                block.add_row("expected", _wrapping(_value(f.expected)))
+            block.add_row("found", _wrapping(_value(f.actual)))
+            if f.path:
+                block.add_row("where", _wrapping(f.path))
+        if f.suppression:
+            block.add_row("why", _wrapping(_suppression(f.suppression)))
+        summary, _, manual = f.remediation.partition("\n")
+        if summary:
+            block.add_row("fix", _wrapping(summary))
+        console.print(Padding(block, (0, 0, 0, _INDENT)))
+        for command in (line.strip() for line in manual.splitlines()):
+            if command:
+                # Never wrapped: a command broken across lines cannot be pasted.
+                pad = " " * (_INDENT + _LABEL_WIDTH)
+                console.print(Text.assemble(pad, ("$ ", "dim"), command), soft_wrap=True)
+
+    def _footer(self, console: Console, result: ScanResult, options: ReportOptions) -> None:
+        counts = _counts(result.findings)
+        failing = [f for f in result.findings if f.status is Status.FAIL]
+        console.print()
+        if result.findings:
+            totals = _count_text(counts)
+            if failing:
+                totals.append(f" (failing: {_severity_breakdown(failing)})")
+            console.print(Text.assemble(("Total: ", "bold"), totals))
+        text = verdict(result, options.fail_on)
+        console.print(Text(text, style="bold green" if text.startswith("PASSED") else "bold red"))
+        if not options.verbose and counts[Status.PASS]:
+            console.print(Text("(--verbose lists the passing checks too)", style="dim"))

@@ -63,6 +63,7 @@ def document(result: ScanResult) -> dict[str, Any]:
         "rule_pack": {"version": result.pack_version, "hash": result.pack_hash},
         "summary": summary(result),
         "warnings": list(result.warnings),
+        **({"baseline": result.baseline} if result.baseline is not None else {}),
         "instances": instance_counts(result),
         "findings": [f.to_dict() for f in result.findings],
     }

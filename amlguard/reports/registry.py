@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from amlguard.reports import console, json_report  # noqa: F401  (registration side effects)
+import amlguard.reports.junit
+import amlguard.reports.markdown
+import amlguard.reports.sarif  # noqa: F401
+from amlguard.reports import console, html, json_report  # noqa: F401  (registration side effects)
 from amlguard.reports.interface import REPORTS, Report
 
 

@@ -14,7 +14,7 @@ records, so only failures pay for the explanation.
 
 from __future__ import annotations
 
-import fnmatch
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -126,6 +126,20 @@ def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
         return False
 
 
+def _like(actual: Any, pattern: Any) -> bool:
+    # Azure Policy's like: '*' is the only wildcard; '?', '[' and ']' are literal characters.
+    if not isinstance(actual, str) or not isinstance(pattern, str):
+        return False
+    regex = _LIKE_CACHE.get(pattern)
+    if regex is None:
+        parts = (re.escape(p) for p in pattern.split("*"))
+        regex = _LIKE_CACHE.setdefault(pattern, re.compile(".*".join(parts), re.I | re.S))
+    return regex.fullmatch(actual) is not None
+
+
+_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
 def _policy_match(pattern: str) -> re.Pattern[str]:
     # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
     out = []
@@ -146,8 +160,8 @@ def _operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         "notContains": lambda a, b: not _contains(a, b),
         "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
         "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
-        "like": lambda a, b: isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b),
-        "notLike": lambda a, b: not (isinstance(a, str) and fnmatch.fnmatchcase(a.lower(), b)),
+        "like": lambda a, b: _like(a, b),
+        "notLike": lambda a, b: not _like(a, b),
         "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
         "greaterOrEquals": lambda a, b: _compare(a, b, lambda x, y: x >= y),
         "less": lambda a, b: _compare(a, b, lambda x, y: x < y),
@@ -207,6 +221,11 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return str(value)
+
+
+def display_text(value: Any) -> str:
+    """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
+    return _show(value)
 
 
 def display_actual(value: Any) -> Any:
@@ -420,6 +439,14 @@ def _count_source(
             known = ", ".join(sorted(RELATED))
             raise ConditionError(f"unknown related source {name!r} (known: {known})")
         args = {str(k): compile_value(v) for k, v in (spec.get("with") or {}).items()}
+        try:  # an unknown 'with' argument is a load error, not a TypeError per resource
+            inspect.signature(impl).bind(None, **dict.fromkeys(args))
+        except TypeError:
+            params = list(inspect.signature(impl).parameters)[1:]
+            raise ConditionError(
+                f"related source {name!r} takes {', '.join(params) or 'no arguments'}; "
+                f"got {', '.join(sorted(args)) or 'nothing'}"
+            ) from None
 
         def related_items(ctx: EvalContext) -> list[Any]:
             if not args:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.scanner import ids
-from amlguard.scanner.conditions import Explanation
+from amlguard.scanner.conditions import Explanation, display_text
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
@@ -75,9 +75,9 @@ class Engine:
         self.rules = list(rules)
         self.options = options
         self.private_link = options.private_link or default_table()
-        self._params = {
-            r.id: {**r.defaults(), **dict(options.parameters.get(r.id, {}))} for r in self.rules
-        }
+        # Rule ids are matched as --rule matches them: case-insensitively.
+        given = {str(k).upper(): v for k, v in options.parameters.items()}
+        self._params = {r.id: {**r.defaults(), **dict(given.get(r.id, {}))} for r in self.rules}
         # Per-rule constants, made once instead of once per resource judged.
         self._compliant = {r.id: f"{r.title}: compliant" for r in self.rules}
 
@@ -109,7 +109,12 @@ class Engine:
                 f"{target.type or 'resource'} {target.id} is not in the scanned inventory "
                 "(outside the scan scope or deleted)"
             )
-            return self._gapped(rule, target, instance, Status.ERROR, reason)
+            # The rule's own fix would act on a resource nobody has seen; say what to do instead.
+            hint = (
+                f"Include subscription {ids.parse(target.id).subscription_id or '?'} in the scan, "
+                f"or relink workspace {instance.name} if {_short(target.id)} was deleted."
+            )
+            return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
         ctx = EvalContext(
             resource=target.row,
             inventory=self.inventory,
@@ -136,8 +141,8 @@ class Engine:
             expected = rule.expected
         extra = {
             "path": path or "",
-            "expected": expected,
-            "actual": actual,
+            "expected": display_text(expected),
+            "actual": display_text(actual),
             "offenders": ", ".join(_short(o) for o in offenders) or "none",
             "count": len(offenders),
         }
@@ -190,13 +195,14 @@ class Engine:
         actual: Any = None,
         path: str | None = None,
         details: dict[str, Any] | None = None,
+        remediation: str | None = None,
     ) -> Finding:
-        remediation = ""
-        if status in (Status.FAIL, Status.ERROR):
+        if remediation is None and status in (Status.FAIL, Status.ERROR):
             fields = _fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
                 remediation += "\n" + rule.remediation.manual.format_map(fields)
+        remediation = remediation or ""
         return Finding(
             rule_id=rule.id,
             rule_name=rule.name,

@@ -6,12 +6,13 @@ Grammar (deliberately small)::
     call    := name '(' [ arg ( ',' arg )* ] ')'
     arg     := 'string' | number | true | false | null | expr
 
-Functions are registered in :mod:`amlguard.scanner.functions`. A string that does not start
+Functions are registered in :mod:`amlguard.scanner.primitives`. A string that does not start
 with ``[`` (or starts with ``[[``, the escape) is a literal.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +114,7 @@ class _Parser:
                 self.take(",")
                 args.append(self.arg())
         self.take(")")
+        _check_arity(name, impl, len(args), self.text)
         ev = _call(impl, args)
         while self.peek() and self.peek()[1] in (".", "["):  # type: ignore[index]
             if self.take()[1] == ".":
@@ -143,6 +145,19 @@ class _Parser:
             constant: Any = {"true": True, "false": False, "null": None}[text.lower()]
             return lambda ctx: constant
         return self.expr()
+
+
+def _check_arity(name: str, impl: FunctionImpl, count: int, text: str) -> None:
+    """A wrong number of arguments is a load error, not a TypeError on every resource."""
+    try:
+        inspect.signature(impl).bind(None, *([None] * count))
+    except TypeError:
+        params = list(inspect.signature(impl).parameters.values())[1:]
+        required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+        wanted = str(required) if required == len(params) else f"{required} to {len(params)}"
+        raise ExpressionError(
+            f"{name}() takes {wanted} argument(s), got {count}, in expression [{text}]"
+        ) from None
 
 
 def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:

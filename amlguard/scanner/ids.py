@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 
 def norm(resource_id: str | None) -> str:
-    """The comparison key of an id: lower-cased, no trailing slash."""
-    if not resource_id:
+    """The comparison key of an id: lower-cased, no trailing slash ('' for a non-string)."""
+    if not isinstance(resource_id, str) or not resource_id:
         return ""
     return resource_id.strip().rstrip("/").lower()
 
@@ -76,6 +76,8 @@ def covers(scope: str, resource_id: str) -> bool:
 
 def parent_of_child(resource_id: str, child_marker: str) -> str:
     """For ``<parent>/<child_marker>/<name>`` return ``<parent>`` (case-insensitive marker)."""
+    if not isinstance(resource_id, str):
+        return ""
     low = resource_id.lower()
     i = low.rfind("/" + child_marker.lower() + "/")
     return resource_id[:i] if i >= 0 else ""
@@ -88,6 +90,6 @@ def vnet_of_subnet(subnet_id: str) -> str:
 
 def guid_tail(role_definition_id: str | None) -> str:
     """The trailing GUID of a role definition id (the prefix varies; compare by this)."""
-    if not role_definition_id:
+    if not isinstance(role_definition_id, str) or not role_definition_id:
         return ""
     return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()

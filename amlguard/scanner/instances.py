@@ -12,9 +12,20 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
+from amlguard.scanner.paths import MISSING, resolve
 
 ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
 _SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of strings from config; a lone string is one item (``kinds: OpenAI`` must not
+    become the kinds O, p, e, n, A, I and silently match nothing)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +46,9 @@ class IntegrationSelector:
         default = cls()
         tags = raw.get("tags") or {}
         return cls(
-            ids=tuple(str(i) for i in raw.get("ids", [])),
-            types=tuple(str(t).lower() for t in raw.get("types", default.types)),
-            kinds=tuple(str(k) for k in raw.get("kinds", default.kinds)),
+            ids=_strings(raw.get("ids", [])),
+            types=tuple(t.lower() for t in _strings(raw.get("types", default.types))),
+            kinds=_strings(raw.get("kinds", default.kinds)),
             tags=tuple((str(k), str(v)) for k, v in tags.items()),
             scope=str(raw.get("scope", default.scope)),
         )
@@ -48,7 +59,11 @@ class IntegrationSelector:
         kinds = {k.lower() for k in self.kinds}
         if kinds and str(row.get("kind") or "").lower() not in kinds:
             return False
-        row_tags = {str(k).lower(): str(v).lower() for k, v in (row.get("tags") or {}).items()}
+        tags = row.get("tags")
+        row_tags = {
+            str(k).lower(): str(v).lower()
+            for k, v in (tags if isinstance(tags, dict) else {}).items()
+        }
         return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
 
 
@@ -99,20 +114,27 @@ class Instance:
 
 
 def _props(row: Row) -> dict[str, Any]:
-    p = row.get("properties")
+    p = _at(row, "properties")
     return p if isinstance(p, dict) else {}
+
+
+def _at(obj: Any, *names: str) -> Any:
+    """``obj[n1][n2]...`` with property names matched case-insensitively, as rules match
+    them (an instance must not lose a link that a rule's condition sees); None when absent."""
+    value = resolve(obj, names)
+    return None if value is MISSING else value
 
 
 def user_outbound_destinations(workspace: Row) -> list[str]:
     """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
-    rules = (_props(workspace).get("managedNetwork") or {}).get("outboundRules") or {}
+    rules = _at(workspace, "properties", "managedNetwork", "outboundRules") or {}
     out = []
     for rule in rules.values() if isinstance(rules, dict) else []:
-        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "privateendpoint":
+        if str(_at(rule, "type") or "").lower() != "privateendpoint":
             continue
-        if str(rule.get("category", "")).lower() in _SERVICE_RULE_CATEGORIES:
+        if str(_at(rule, "category") or "").lower() in _SERVICE_RULE_CATEGORIES:
             continue
-        dest = (rule.get("destination") or {}).get("serviceResourceId")
+        dest = _at(rule, "destination", "serviceResourceId")
         if dest:
             out.append(str(dest))
     return out
@@ -121,11 +143,13 @@ def user_outbound_destinations(workspace: Row) -> list[str]:
 def _principal(workspace: Row, identity_id: str | None) -> str | None:
     if not identity_id:
         return None
-    uais = (workspace.get("identity") or {}).get("userAssignedIdentities") or {}
+    uais = _at(workspace, "identity", "userAssignedIdentities") or {}
+    if not isinstance(uais, dict):
+        return None
     wanted = ids.norm(identity_id)
     for key, value in uais.items():
         if ids.norm(key) == wanted and isinstance(value, dict):
-            principal = value.get("principalId")
+            principal = _at(value, "principalId")
             return str(principal) if principal else None
     return None
 
@@ -140,15 +164,15 @@ def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str |
         ),
     )
     for pe, _conn in ordered:
-        subnet = ((_props(pe).get("subnet")) or {}).get("id")
-        if subnet:
-            return str(subnet)
+        subnet = _at(pe, "properties", "subnet", "id")
+        if isinstance(subnet, str) and subnet:
+            return subnet
     votes: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for target in associated:
         for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
-            subnet = ((_props(pe).get("subnet")) or {}).get("id")
-            if subnet:
+            subnet = _at(pe, "properties", "subnet", "id")
+            if isinstance(subnet, str) and subnet:
                 votes[ids.norm(subnet)] += 1
                 spelled.setdefault(ids.norm(subnet), str(subnet))
     if not votes:
@@ -158,16 +182,15 @@ def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str |
 
 
 def _conn_status(conn: Row) -> str:
-    props = conn.get("properties") or {}
-    state = props.get("privateLinkServiceConnectionState") or {}
-    return str(state.get("status", "")).lower()
+    state = _at(conn, "properties", "privateLinkServiceConnectionState", "status")
+    return str(state or "").lower()
 
 
 def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -> Instance:
     """Assemble the instance of one workspace row."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
-    associated = {role: str(props[role]) for role in ASSOCIATED_ROLES if props.get(role)}
+    associated = {role: str(_at(props, role)) for role in ASSOCIATED_ROLES if _at(props, role)}
     assoc_keys = {ids.norm(v) for v in associated.values()}
 
     candidates = list(user_outbound_destinations(workspace))
@@ -190,7 +213,8 @@ def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -
             seen.add(key)
             integrated.append(cand)
 
-    primary = props.get("primaryUserAssignedIdentity") or None
+    primary = _at(props, "primaryUserAssignedIdentity")
+    primary = primary if isinstance(primary, str) and primary else None
     subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, list(associated.values()))
     return Instance(
         id=ws_id,

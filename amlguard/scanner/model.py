@@ -62,6 +62,10 @@ class Finding:
     path: str | None = None
     remediation: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    #: why a finding is ``suppressed``: reason, expires, approved_by, source (or the baseline)
+    suppression: dict[str, Any] | None = None
+    #: "new" or "known" when the check compared against a baseline file
+    baseline_state: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -83,6 +87,8 @@ class Finding:
             "actual": self.actual,
             "path": self.path,
             "remediation": self.remediation,
+            **({"suppression": self.suppression} if self.suppression is not None else {}),
+            **({"baseline_state": self.baseline_state} if self.baseline_state else {}),
         }
 
 
@@ -121,6 +127,8 @@ class ScanResult:
     instances: list[Instance]
     rules: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: set by ``check --baseline``: file, created, counts, and the ``resolved`` entries
+    baseline: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

@@ -8,6 +8,7 @@ lookup is an index hit on the :class:`~amlguard.scanner.inventory.Inventory`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids
@@ -15,7 +16,14 @@ from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
 from amlguard.scanner.inventory import Row
-from amlguard.scanner.paths import MISSING, compile_path, get_key, resolve, resolve_all
+from amlguard.scanner.paths import (
+    MISSING,
+    PathError,
+    compile_path,
+    get_key,
+    resolve,
+    resolve_all,
+)
 
 
 def _present(value: Any) -> bool:
@@ -25,6 +33,19 @@ def _present(value: Any) -> bool:
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
     return p if isinstance(p, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _kind(row: Any) -> str | None:
+    kind = row.get("kind") if isinstance(row, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 # ---------------------------------------------------------------- expression functions
@@ -43,9 +64,19 @@ def _current(ctx: EvalContext, alias: str = "") -> Any:
     return ctx.currents[alias]
 
 
+@lru_cache(maxsize=256)
+def _segments(path: str) -> tuple[str | int, ...]:
+    return compile_path(path)
+
+
 @function("field")
-def _field(ctx: EvalContext, path: str) -> Any:
-    segments = compile_path(path)
+def _field(ctx: EvalContext, path: Any) -> Any:
+    if not isinstance(path, str):
+        raise Undeterminable(f"field() needs a property path, got {path!r}")
+    try:
+        segments = _segments(path)
+    except PathError as exc:  # the loader rejects literal paths; this catches computed ones
+        raise Undeterminable(f"field(): {exc}") from None
     if "*" in segments:
         return resolve_all(ctx.resource, segments)
     return resolve(ctx.resource, segments)
@@ -79,7 +110,14 @@ def _length(ctx: EvalContext, value: Any) -> Any:
 def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
     """The zones an endpoint of the judged resource needs for ``group_id`` (cloud-aware)."""
     row = ctx.resource
-    return ctx.private_link.zones(row["type"], row.get("kind"), group_id, ctx.cloud)
+    zones = ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
+    if not zones:
+        # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.
+        raise Undeterminable(
+            f"no private DNS zone is known for group id {group_id!r} of {row['type']} "
+            f"in cloud {ctx.cloud} (policies/private_link.yaml)"
+        )
+    return zones
 
 
 # ---------------------------------------------------------------- related sources
@@ -88,23 +126,23 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
 def _zone_ids(ctx: EvalContext, endpoint_id: str) -> list[str]:
     out: list[str] = []
     for group in ctx.inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
-        for cfg in _props(group).get("privateDnsZoneConfigs") or []:
+        for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
             zone = _props(cfg).get("privateDnsZoneId")
-            if zone:
+            if isinstance(zone, str) and zone:
                 out.append(str(zone))
     return out
 
 
 def _endpoint_item(ctx: EvalContext, pe: Row, conn: Row) -> dict[str, Any]:
     props = _props(pe)
-    subnet = str((props.get("subnet") or {}).get("id") or "")
-    state = (_props(conn).get("privateLinkServiceConnectionState") or {}).get("status")
+    subnet = str(_dict(props.get("subnet")).get("id") or "")
+    state = _dict(_props(conn).get("privateLinkServiceConnectionState")).get("status")
     zone_ids = _zone_ids(ctx, pe["id"])
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": list(_props(conn).get("groupIds") or []),
+        "groupIds": _list(_props(conn).get("groupIds")),
         "status": state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
@@ -130,11 +168,11 @@ def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
         if key not in items:
             order.append(key)
             items[key] = _endpoint_item(ctx, pe, conn)
-    for conn in _props(row).get("privateEndpointConnections") or [] if row else []:
+    for conn in _list(_props(row).get("privateEndpointConnections")) if row else []:
         cprops = _props(conn)
-        pe_id = (cprops.get("privateEndpoint") or {}).get("id")
-        status = (cprops.get("privateLinkServiceConnectionState") or {}).get("status")
-        if not pe_id:
+        pe_id = _dict(cprops.get("privateEndpoint")).get("id")
+        status = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
+        if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
         if key in items:
@@ -158,7 +196,7 @@ def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
     row = ctx.inventory.get(resource_id)
     rtype = row["type"] if row else ids.parse(resource_id).type
-    kind = row.get("kind") if row else None
+    kind = _kind(row)
     group_ids = ctx.private_link.group_ids(rtype, kind)
     view: dict[str, Any] = {
         "id": row["id"] if row else resource_id,
@@ -182,9 +220,15 @@ def integrated_resources(ctx: EvalContext) -> list[Any]:
 
 
 @related_source("instanceResources")
-def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = False) -> list[Any]:
+def instance_resources(
+    ctx: EvalContext, roles: Any = None, integrated: Any = False, missing: Any = None
+) -> list[Any]:
     """The instance's linked associated resources (``roles``, default all), and its
-    integrated resources too when ``integrated`` is true."""
+    integrated resources too when ``integrated`` is true.
+
+    With ``missing: error`` a linked id that is not in the inventory makes the finding
+    ``error`` (outside the scan scope or deleted) instead of an item with ``found: false``.
+    """
     if ctx.instance is None:
         return []
     wanted = {str(r).lower() for r in roles} if isinstance(roles, list) else None
@@ -195,6 +239,13 @@ def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = Fa
     ]
     if integrated is True:
         out += [_target_view(ctx, rid, "integrated") for rid in ctx.instance.integrated]
+    if str(missing).lower() == "error":
+        lost = [f"{v['role']} {v['id']}" for v in out if not v["found"]]
+        if lost:
+            raise Undeterminable(
+                "linked resource(s) not in the scanned inventory (outside the scan scope or deleted): "
+                + ", ".join(lost)
+            )
     return out
 
 
@@ -202,6 +253,8 @@ def instance_resources(ctx: EvalContext, roles: Any = None, integrated: Any = Fa
 def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = None) -> list[Any]:
     """Assignments of ``principal`` (of role ``role``, by GUID) whose scope covers ``scope``."""
     if not _present(principal):
+        if ctx.instance is not None and not ctx.instance.primary_identity:
+            return []  # no primary user-assigned identity: nobody holds the role (AMLG-105 says why)
         raise Undeterminable(
             "the principal id of the primary user-assigned identity is not in the workspace row"
         )
@@ -224,7 +277,7 @@ def vnet_links(ctx: EvalContext, zone: Any = None) -> list[Any]:
         {
             "id": link["id"],
             "name": link.get("name"),
-            "vnetId": (_props(link).get("virtualNetwork") or {}).get("id") or MISSING,
+            "vnetId": _dict(_props(link).get("virtualNetwork")).get("id") or MISSING,
         }
         for link in ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
     ]
@@ -238,10 +291,10 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     out = []
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []
-        for cfg in _props(nic).get("ipConfigurations") or []:
+        for cfg in _list(_props(nic).get("ipConfigurations")):
             cprops = _props(cfg)
-            subnet = (cprops.get("subnet") or {}).get("id") or ""
-            if ids.norm(ids.vnet_of_subnet(subnet)) != key:
+            subnet = _dict(cprops.get("subnet")).get("id")
+            if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
             pip = get_key(cprops.get("publicIPAddress"), "id")
             if _present(pip):

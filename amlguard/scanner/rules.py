@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -11,9 +12,9 @@ from typing import Any
 import amlguard.scanner.primitives  # noqa: F401  (registers the functions and related sources)
 from amlguard.errors import PolicyError
 from amlguard.scanner.conditions import Condition, ConditionError, compile_condition
-from amlguard.scanner.expressions import ExpressionError
+from amlguard.scanner.expressions import ExpressionError, is_expression
 from amlguard.scanner.model import Severity
-from amlguard.scanner.paths import PathError
+from amlguard.scanner.paths import PathError, compile_path
 from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
@@ -93,6 +94,47 @@ class RulePack:
         return next((r for r in self.rules if r.id == wanted), None)
 
 
+_PARAMETER_REF = re.compile(r"\bparameters\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
+_CURRENT_REF = re.compile(r"\bcurrent\(\s*(?:'((?:[^']|'')*)')?\s*\)", re.IGNORECASE)
+_FIELD_REF = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
+
+
+def _unknown_references(
+    node: Any, path: tuple[Any, ...], declared: set[str], aliases: frozenset[str]
+) -> list[tuple[tuple[Any, ...], str]]:
+    """Parameters the rule does not declare and ``current()`` aliases no enclosing count
+    names: both would otherwise evaluate to "absent" and fail (or pass) every resource."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(node, dict):
+        count = node.get("count")
+        for key, value in node.items():
+            if key == "count" and isinstance(count, dict):
+                # A count's 'where' sees its items as current() and current('<name>').
+                named = frozenset({"", str(count.get("name") or "")})
+                for ckey, cvalue in count.items():
+                    scope = aliases | named if ckey == "where" else aliases
+                    out += _unknown_references(cvalue, (*path, key, ckey), declared, scope)
+                continue
+            out += _unknown_references(value, (*path, key), declared, aliases)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            out += _unknown_references(item, (*path, i), declared, aliases)
+    elif isinstance(node, str) and is_expression(node):
+        for ref in _PARAMETER_REF.findall(node):
+            if ref not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                out.append((path, f"unknown parameter {ref!r} (declared: {known})"))
+        for ref in _CURRENT_REF.findall(node):
+            if ref not in aliases:
+                out.append((path, f"current({ref!r}) is not inside a count named {ref!r}"))
+        for ref in _FIELD_REF.findall(node):
+            try:
+                compile_path(ref.replace("''", "'"))
+            except PathError as exc:
+                out.append((path, f"field(): {exc}"))
+    return out
+
+
 def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -> Rule:
     base = ("rules", index)
     problems: list[str] = []
@@ -109,6 +151,12 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
 
     condition = compiled("condition")
     where = compiled("where")
+    declared = set((raw.get("parameters") or {}).keys())
+    for key in ("where", "condition"):
+        if key in raw:
+            for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
+                line, col = position(locs, path)
+                problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
     params = tuple(
         Parameter(
             name=pname,
@@ -145,7 +193,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         parameters=params,
         condition=condition,
         where=where,
-        source=f"{name}:{position(locs, base)[0]}",
+        source="{}:{}:{}".format(name, *position(locs, base)),  # file:line:col, like every problem
         raw=raw,
     )
 
@@ -156,11 +204,14 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
         data, locs = load_yaml(text, name)
     except YamlProblems as exc:
         raise PolicyError(exc.problems) from None
-    problems = validate(data, RULE_SCHEMA, locs, name, text)
-    if problems:
+    failed: set[tuple[Any, ...]] = set()
+    problems = validate(data, RULE_SCHEMA, locs, name, failed, text=text)
+    if problems and (not isinstance(data, dict) or not isinstance(data.get("rules"), list)):
         raise PolicyError(problems)
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
+        if ("rules", i) in failed or ("rules",) in failed:
+            continue  # already reported; compile the schema-valid rules to report all at once
         try:
             rules.append(_compile_rule(raw, name, i, locs))
         except PolicyError as exc:
@@ -183,6 +234,9 @@ def _user_files(directory: Path) -> list[tuple[str, str]]:
         paths = [directory]
     elif directory.is_dir():
         paths = sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".yaml", ".yml"))
+        if not paths:
+            # Fail closed: a typo'd directory must not silently run without the user's rules.
+            raise PolicyError([f"{directory}: no rule files (*.yaml, *.yml) in this directory"])
     else:
         raise PolicyError([f"{directory}: no such file or directory"])
     out = []

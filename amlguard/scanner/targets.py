@@ -42,6 +42,14 @@ def selector(name: str) -> Callable[[Selector], Selector]:
     return register
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _target(inv: Inventory, resource_id: str) -> Target:
     row = inv.get(resource_id)
     rtype = row["type"] if row else ids.parse(resource_id).type
@@ -107,8 +115,8 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
         for pe, _conn in inv.endpoints_by_target.get(ids.norm(member), []):
             for group in inv.zone_groups_by_endpoint.get(ids.norm(pe["id"]), []):
-                for cfg in (group.get("properties") or {}).get("privateDnsZoneConfigs") or []:
-                    zone = (cfg.get("properties") or {}).get("privateDnsZoneId")
-                    if zone:
+                for cfg in _list(_dict(group.get("properties")).get("privateDnsZoneConfigs")):
+                    zone = _dict(_dict(cfg).get("properties")).get("privateDnsZoneId")
+                    if isinstance(zone, str) and zone:
                         zones.setdefault(ids.norm(zone), str(zone))
     return Selection([_target(inv, z) for _, z in sorted(zones.items())])

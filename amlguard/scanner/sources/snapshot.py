@@ -4,17 +4,25 @@ Accepted shapes, each optionally gzip-compressed (detected by content, not by na
 
 - a JSON array of rows;
 - an object with a ``data`` array (``az graph query -o json``, the REST API, amlguard's own
-  snapshots with their ``amlguard_snapshot`` header);
+  snapshots with their ``amlguard_snapshot`` header), or with a ``data`` table
+  (``resultFormat: table``: ``columns`` and ``rows``);
 - an ARM list body (an object with a ``value`` array);
-- a single ARM GET body (an object with ``id`` and ``type``);
+- a single ARM GET body (an object with an ``id``);
 - JSON Lines: one row per line (a line may also be a header object ``{"amlguard_snapshot": ...}``).
+
+Text is UTF-8 (with or without a BOM), or UTF-16 with a BOM (what Windows PowerShell 5 writes
+for ``az graph query ... > file``). A result that says it is truncated (a skip token, a
+``nextLink``, or fewer rows than its total) is read, and recorded as a gap: resources missing
+from it cannot be told from resources that do not exist, so the scan fails closed (exit 3).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,15 @@ from amlguard.scanner.sources.interface import Collected, Needs, Source
 HEADER_KEY = "amlguard_snapshot"
 
 
+@dataclass(slots=True)
+class SnapshotFile:
+    """What one snapshot file holds: its rows, its amlguard header, and what it lacks."""
+
+    rows: list[dict[str, Any]]
+    header: dict[str, Any] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
@@ -33,13 +50,28 @@ def _read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a snapshot file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read snapshot: {exc.strerror}") from None
+        raise InputError(f"{path}: cannot read snapshot: {exc.strerror or exc}") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: corrupt gzip data: {exc}") from None
     return raw
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not valid UTF-16 text (byte {exc.start})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save the snapshot as UTF-8"
+        ) from None
 
 
 def _position(text: str, pos: int) -> str:
@@ -48,29 +80,28 @@ def _position(text: str, pos: int) -> str:
     return f"{line}:{col}"
 
 
-def _rows_of(doc: Any, path: Path, where: str) -> tuple[list[Any], dict[str, Any]]:
-    """(rows, header) of one parsed JSON document."""
-    if isinstance(doc, list):
-        return doc, {}
-    if isinstance(doc, dict):
-        raw_header = doc.get(HEADER_KEY)
-        header: dict[str, Any] = raw_header if isinstance(raw_header, dict) else {}
-        for key in ("data", "value"):
-            if key in doc:
-                rows = doc[key]
-                if isinstance(rows, dict) and "rows" in rows and "columns" in rows:
-                    rows = _table_rows(rows, path)
-                if not isinstance(rows, list):
-                    raise InputError(f"{path}:{where}: '{key}' must be an array of rows")
-                return rows, header
-        if header and len(doc) == 1:
-            return [], header
-        if "id" in doc:
-            return [doc], {}
-    raise InputError(
-        f"{path}:{where}: not a snapshot: expected an array of rows, an object with a 'data' or "
-        "'value' array, or an ARM resource body with an 'id'"
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string", list: "an array", int: "a number"}.get(
+        type(value), "a number" if isinstance(value, float) else type(value).__name__
     )
+
+
+def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
+    """Why a Resource Graph or ARM list result is only part of the answer, or None."""
+    for key in ("$skipToken", "skipToken", "skip_token"):
+        if doc.get(key):
+            return f"it has a {key}: more pages were not fetched"
+    if doc.get("nextLink"):
+        return "it has a nextLink: more pages were not fetched"
+    if str(doc.get("resultTruncated", "")).lower() == "true":
+        return "resultTruncated is true"
+    for key in ("totalRecords", "total_records"):
+        total = doc.get(key)
+        if isinstance(total, int) and not isinstance(total, bool) and total > len(rows):
+            return f"it holds {len(rows)} of {key} {total} rows"
+    return None
 
 
 def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
@@ -79,53 +110,94 @@ def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
         names = [c["name"] for c in table["columns"]]
         return [dict(zip(names, r, strict=True)) for r in table["rows"]]
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: malformed table result: {exc}") from None
+        raise InputError(
+            f"{path}: malformed Resource Graph table (columns/rows): {type(exc).__name__}: {exc}"
+        ) from None
 
 
-def _check_rows(rows: list[Any], path: Path, line_of: Callable[[int], str]) -> None:
+_NOT_A_SNAPSHOT = (
+    "not a snapshot: expected an array of rows, an object with a 'data' or 'value' array, "
+    "or an ARM resource body with an 'id'"
+)
+
+
+def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str | None]:
+    """The rows of one parsed JSON document, and the key of its row array (None: a body)."""
+    if isinstance(doc, list):
+        return SnapshotFile(doc), ""
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}, found {_kind(doc)}")
+    raw_header = doc.get(HEADER_KEY)
+    header: dict[str, Any] = raw_header if isinstance(raw_header, dict) else {}
+    for key in ("data", "value"):
+        if key not in doc:
+            continue
+        rows = doc[key]
+        if isinstance(rows, dict) and "rows" in rows and "columns" in rows:
+            rows = _table_rows(rows, path)
+        if not isinstance(rows, list):
+            raise InputError(
+                f"{path}{where}: '{key}' must be an array of rows, found {_kind(rows)}"
+            )
+        why = _truncation(doc, rows)
+        gaps = [Gap(f"snapshot {path} is truncated: {why}")] if why else []
+        return SnapshotFile(rows, header, gaps), key
+    if header and len(doc) == 1:
+        return SnapshotFile([], header), ""
+    if "id" in doc:
+        return SnapshotFile([doc]), None
+    raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}")
+
+
+def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> None:
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise InputError(f"{path}:{line_of(i)}: row {i + 1} is not an object")
+            raise InputError(
+                f"{path}{where(i)}: a row must be a JSON object with an 'id', found {_kind(row)}"
+            )
         rid = row.get("id")
         if not isinstance(rid, str) or not rid.strip():
-            raise InputError(f"{path}:{line_of(i)}: row {i + 1} has no 'id'")
+            named = f" (name {row['name']!r})" if isinstance(row.get("name"), str) else ""
+            raise InputError(f"{path}{where(i)}: row has no 'id'{named}")
 
 
-def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows and header of one snapshot file; InputError naming the file and position."""
-    raw = _read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+def load_snapshot(path: Path) -> SnapshotFile:
+    """Rows, header and gaps of one snapshot file; InputError naming the file and position."""
+    text = _decode(_read_bytes(path), path)
     if not text or text.isspace():  # not strip(): that copies the whole text
         raise InputError(f"{path}: snapshot file is empty")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as first:
         return _read_json_lines(text, path, first)
-    rows, header = _rows_of(doc, path, "1:1")
-    _check_rows(rows, path, lambda i: "1:1")
-    return rows, header
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a snapshot") from None
+    snap, key = _parse_document(doc, path, "")
+    _check_rows(snap.rows, path, lambda i: "" if key is None else f": {key}[{i}]")
+    return snap
+
+
+def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows and header of one snapshot file (see :func:`load_snapshot` for its gaps too)."""
+    snap = load_snapshot(path)
+    return snap.rows, snap.header
 
 
 def _is_json_object(line: str) -> bool:
     try:
         return isinstance(json.loads(line), dict)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
 
 
-def _read_json_lines(
-    text: str, path: Path, first: json.JSONDecodeError
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    lines = text.splitlines()
+def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> SnapshotFile:
+    # Split on "\n" only: str.splitlines() would also split inside strings holding U+2028.
+    lines = text.split("\n")
     # A single-document file that fails to parse is reported at its own position, not as JSONL.
     nonempty = [ln for ln in lines if ln.strip()]
     if len(nonempty) < 2 or not _is_json_object(nonempty[0]):
         raise InputError(f"{path}:{_position(text, first.pos)}: invalid JSON: {first.msg}")
-    rows: list[dict[str, Any]] = []
-    header: dict[str, Any] = {}
+    out = SnapshotFile([])
     numbers: list[int] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -136,14 +208,32 @@ def _read_json_lines(
             raise InputError(
                 f"{path}:{number}:{exc.colno}: invalid JSON Lines record: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise InputError(f"{path}:{number}:1: JSON nested too deeply") from None
         if isinstance(doc, dict) and HEADER_KEY in doc and len(doc) == 1:
-            header = doc[HEADER_KEY]
+            if isinstance(doc[HEADER_KEY], dict):
+                out.header = doc[HEADER_KEY]
             continue
-        got, _ = _rows_of(doc, path, f"{number}:1")
-        rows.extend(got)
+        if isinstance(doc, dict) and not any(k in doc for k in ("data", "value", HEADER_KEY)):
+            got = [doc]  # a row; a missing id is reported below with the line number
+        elif isinstance(doc, (dict, list)):
+            part, _ = _parse_document(doc, path, f":{number}:1")
+            got = part.rows
+            out.gaps += part.gaps
+        else:
+            got = [doc]
+        out.rows.extend(got)
         numbers.extend([number] * len(got))
-    _check_rows(rows, path, lambda i: f"{numbers[i]}:1")
-    return rows, header
+    _check_rows(out.rows, path, lambda i: f":{numbers[i]}:1")
+    return out
+
+
+def _header_gaps(header: dict[str, Any]) -> list[Gap]:
+    gaps = []
+    for gap in header.get("gaps") or []:
+        if isinstance(gap, dict) and gap.get("reason"):
+            gaps.append(Gap(str(gap["reason"]), str(gap.get("scope") or "")))
+    return gaps
 
 
 class SnapshotSource(Source):
@@ -155,17 +245,19 @@ class SnapshotSource(Source):
         self.paths = paths
 
     def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
+        """Read every file in order; the inventory keeps the last row of each id."""
         rows: list[dict[str, Any]] = []
         headers = []
         gaps: list[Gap] = []
         for path in self.paths:
-            got, header = read_snapshot(path)
-            rows.extend(got)
-            if header:
-                headers.append(header)
-                for gap in header.get("gaps") or []:
-                    if isinstance(gap, dict) and gap.get("reason"):
-                        gaps.append(Gap(str(gap["reason"]), str(gap.get("scope") or "")))
+            if progress:
+                progress(f"reading {path}")
+            snap = load_snapshot(path)
+            rows.extend(snap.rows)
+            gaps.extend(snap.gaps)
+            if snap.header:
+                headers.append(snap.header)
+                gaps.extend(_header_gaps(snap.header))
         info = SourceInfo(
             kind="snapshot",
             description=", ".join(str(p) for p in self.paths),
@@ -185,4 +277,4 @@ def write_snapshot(path: Path, rows: list[dict[str, Any]], header: dict[str, Any
             data = gzip.compress(data, mtime=0)
         path.write_bytes(data)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write snapshot: {exc.strerror}") from None
+        raise InputError(f"{path}: cannot write snapshot: {exc.strerror or exc}") from None

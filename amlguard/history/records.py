@@ -1,0 +1,103 @@
+"""The values the history hands out: a recorded scan, a stored finding, a trend point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from amlguard.scanner.model import Severity, Status
+
+_FAILING = Status.FAIL.value
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One recorded scan: when, what scope, which tool and rule pack, how complete, counts."""
+
+    id: int
+    scan_time: str
+    recorded_at: str
+    scope: str
+    source_kind: str
+    source_description: str
+    tool_version: str
+    pack_version: str
+    pack_hash: str
+    complete: bool
+    gaps: tuple[str, ...]
+    counts: dict[str, int]
+
+    @property
+    def failing(self) -> int:
+        """How many findings of this scan failed."""
+        return self.counts.get(_FAILING, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a scan (``history list --format json``)."""
+        return {
+            "id": self.id,
+            "scan_time": self.scan_time,
+            "recorded_at": self.recorded_at,
+            "scope": self.scope,
+            "source": {"kind": self.source_kind, "description": self.source_description},
+            "tool_version": self.tool_version,
+            "rule_pack": {"version": self.pack_version, "hash": self.pack_hash},
+            "complete": self.complete,
+            "gaps": list(self.gaps),
+            "counts": dict(self.counts),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding as the history holds it, with the time its failure was first seen."""
+
+    rule_id: str
+    rule_name: str
+    severity: Severity
+    status: Status
+    resource_id: str
+    resource_type: str
+    instance: str
+    message: str
+    path: str | None
+    expected: Any
+    actual: Any
+    first_seen: str | None
+    suppression: dict[str, Any] | None = None
+    baseline_state: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Same identity as :attr:`Finding.key`: rule, resource and instance, lower-cased."""
+        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (the report's finding shape plus ``first_seen``)."""
+        return {
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "severity": self.severity.label,
+            "status": self.status.value,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "instance": self.instance,
+            "message": self.message,
+            "path": self.path,
+            "expected": self.expected,
+            "actual": self.actual,
+            "first_seen": self.first_seen,
+            **({"suppression": self.suppression} if self.suppression is not None else {}),
+            **({"baseline_state": self.baseline_state} if self.baseline_state else {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """Failing and unjudged counts of one scan, for the HTML report's trend chart."""
+
+    scan_id: int
+    scan_time: str
+    failing: int
+    errors: int
+    complete: bool

@@ -1,0 +1,396 @@
+"""The history database: record a scan in one transaction, read scans and findings back.
+
+SQLite in WAL mode with a busy timeout, so a scheduled scan and a person running ``amlguard
+diff`` (or two scans of different scopes) can use one file at once. Every SQLite error is turned
+into a :class:`~amlguard.errors.HistoryError` naming the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from amlguard import __version__
+from amlguard.errors import HistoryError
+from amlguard.history import schema
+from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
+from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+
+#: Seconds a writer waits for another writer before giving up.
+BUSY_TIMEOUT = 30.0
+
+
+def default_scope(result: ScanResult) -> str:
+    """What a scan is compared against: its source's description, qualified by the kind."""
+    return f"{result.source.kind}:{result.source.description}"
+
+
+def _first_seen(
+    finding: Finding, since: dict[tuple[str, str, str], str], scan_time: str
+) -> str | None:
+    """When this failure started: carried over from the scope's previous scan, else now.
+
+    A finding that cannot be judged this time (``error``) keeps the date of the failure it was
+    when last judged, so a transient gap (throttling) neither restarts "failing since" nor makes
+    the next scan's failures look new.
+    """
+    if finding.status is Status.FAIL:
+        return since.get(finding.key, scan_time)
+    if finding.status is Status.ERROR:
+        return since.get(finding.key)
+    return None
+
+
+def _now() -> str:
+    return (
+        dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+_SCAN_COLUMNS = (
+    "s.id, s.scan_time, s.recorded_at, s.scope, s.source_kind, s.source_description, "
+    "s.tool_version, s.pack_version, s.pack_hash, s.complete, s.gaps"
+)
+_COUNTS = ", ".join(
+    f"COALESCE(SUM(f.status = '{s.value}'), 0)" for s in Status
+)  # one column per status, in Status order
+_REF = re.compile(r"^(?:latest|last)(?:~(\d+))?$", re.IGNORECASE)
+
+
+class HistoryStore:
+    """An open history database; use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise HistoryError(
+                f"{self.path}: no history database here (record one with check --history)"
+            )
+        if self.path.is_dir():
+            raise HistoryError(f"{self.path}: is a directory, not a history database file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"{self.path}: cannot open the history database: {exc}") from None
+        try:
+            with self._errors():
+                self._open()
+        except HistoryError:
+            self._conn.close()
+            raise
+
+    # ---- opening: identify, then switch to WAL, then migrate
+    def _open(self) -> None:
+        conn = self._conn
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        if app_id != schema.APPLICATION_ID and (app_id != 0 or tables or version):
+            found = f"tables: {', '.join(sorted(tables)[:5])}" if tables else "no amlguard marker"
+            raise HistoryError(
+                f"{self.path}: not an amlguard history database ({found}); refusing to write into it"
+            )
+        if version > schema.LATEST:
+            raise HistoryError(
+                f"{self.path}: written by a newer amlguard (history schema v{version}; "
+                f"this version reads up to v{schema.LATEST}); upgrade amlguard"
+            )
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._wal()
+        if version < schema.LATEST:
+            with self._transaction():
+                # Re-read inside the write lock: another process may have migrated meanwhile.
+                schema.migrate(conn)
+
+    def _wal(self) -> None:
+        # Switching the journal mode needs a moment without other writers; the busy handler does
+        # not cover it on every SQLite, so retry briefly. WAL then persists in the file.
+        for attempt in range(50):
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "not a database" in text or "malformed" in text or "corrupt" in text:
+                raise HistoryError(
+                    f"{self.path}: the history database is corrupted or not SQLite ({text}); "
+                    "move it aside to start a new history"
+                ) from None
+            raise HistoryError(f"{self.path}: history database error: {text}") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so reading
+        # the previous scan and writing this one see the same state.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- writing
+    def record(self, result: ScanResult, scope: str | None = None) -> ScanRecord:
+        """Store one scan and its findings in a single transaction; the stored scan."""
+        scope = scope or default_scope(result)
+        src = result.source
+        with self._errors(), self._transaction():
+            prev = self._conn.execute(
+                "SELECT id FROM scans WHERE scope = ? ORDER BY id DESC LIMIT 1", (scope,)
+            ).fetchone()
+            since: dict[tuple[str, str, str], str] = {}
+            if prev:
+                # Failures, and unjudged findings that were failing when last judged.
+                for rule_id, resource_id, instance, first_seen in self._conn.execute(
+                    "SELECT rule_id, resource_id, instance, first_seen FROM findings "
+                    "WHERE scan_id = ? AND first_seen IS NOT NULL",
+                    (prev[0],),
+                ):
+                    since[(rule_id, resource_id.lower(), instance.lower())] = first_seen
+            cur = self._conn.execute(
+                "INSERT INTO scans (scan_time, recorded_at, scope, source_kind, "
+                "source_description, tool_version, pack_version, pack_hash, complete, gaps) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    result.scan_time,
+                    _now(),
+                    scope,
+                    src.kind,
+                    src.description,
+                    __version__,
+                    result.pack_version,
+                    result.pack_hash,
+                    int(src.complete),
+                    json.dumps([g.reason + (f" [{g.scope}]" if g.scope else "") for g in src.gaps]),
+                ),
+            )
+            scan_id = int(cur.lastrowid or 0)
+            self._conn.executemany(
+                "INSERT INTO findings (scan_id, rule_id, rule_name, severity, status, "
+                "resource_id, resource_type, instance, message, path, expected, actual, "
+                "first_seen, suppression, baseline_state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        scan_id,
+                        f.rule_id,
+                        f.rule_name,
+                        int(f.severity),
+                        f.status.value,
+                        f.resource_id,
+                        f.resource_type,
+                        f.instance,
+                        f.message,
+                        f.path,
+                        _dumps(f.expected),
+                        _dumps(f.actual),
+                        _first_seen(f, since, result.scan_time),
+                        _dumps(f.suppression),
+                        f.baseline_state,
+                    )
+                    for f in result.findings
+                ),
+            )
+            rule_ids = {str(r.id) for r in result.rules} | {f.rule_id for f in result.findings}
+            self._conn.executemany(
+                "INSERT INTO scan_rules (scan_id, rule_id) VALUES (?, ?)",
+                ((scan_id, r) for r in sorted(rule_ids)),
+            )
+        return self.scan(str(scan_id))
+
+    def prune(self, keep: int | None = None, before: str | None = None) -> int:
+        """Delete old scans: all but the newest ``keep`` of each scope, and/or those taken
+        before the ISO date ``before``. Returns how many scans went; the file is compacted."""
+        if keep is None and before is None:
+            raise HistoryError("prune: say what to delete (--keep N and/or --before DATE)")
+        conditions: list[str] = []
+        args: list[int | str] = []
+        if keep is not None:
+            conditions.append(
+                "id NOT IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
+                "(PARTITION BY scope ORDER BY id DESC) AS n FROM scans) WHERE n <= ?)"
+            )
+            args.append(keep)
+        if before is not None:
+            conditions.append("scan_time < ?")
+            args.append(before)
+        with self._errors():
+            with self._transaction():
+                cur = self._conn.execute(f"DELETE FROM scans WHERE {' OR '.join(conditions)}", args)
+                # Findings go with their scan (ON DELETE CASCADE; foreign keys are on).
+            removed = int(cur.rowcount)
+            if removed:
+                self._conn.execute("VACUUM")
+        return removed
+
+    # ---- reading
+    def scans(self, scope: str | None = None, limit: int | None = None) -> list[ScanRecord]:
+        """Recorded scans, oldest first (the newest ``limit`` of them when given)."""
+        where, args = ("WHERE s.scope = ?", [scope]) if scope is not None else ("", [])
+        sql = (
+            f"SELECT {_SCAN_COLUMNS}, {_COUNTS} FROM scans s "
+            f"LEFT JOIN findings f ON f.scan_id = s.id {where} "
+            "GROUP BY s.id ORDER BY s.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._errors():
+            rows = self._conn.execute(sql, args).fetchall()
+        return [self._scan_of(r) for r in reversed(rows)]
+
+    def scan(self, ref: str, scope: str | None = None) -> ScanRecord:
+        """A scan by id, or ``latest`` / ``latest~N`` (N scans before the latest, in ``scope``)."""
+        text = ref.strip()
+        match = _REF.match(text)
+        with self._errors():
+            if match:
+                back = int(match.group(1) or 0)
+                where, args = ("WHERE scope = ?", [scope]) if scope is not None else ("", [])
+                row = self._conn.execute(
+                    f"SELECT id FROM scans {where} ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    [*args, back],
+                ).fetchone()
+                if row is None:
+                    where_text = f" of scope {scope!r}" if scope is not None else ""
+                    raise HistoryError(
+                        f"{self.path}: no scan {text!r}{where_text} "
+                        f"({self._count(scope)} scan(s) recorded)"
+                    )
+                scan_id = int(row[0])
+            elif text.isdigit():
+                scan_id = int(text)
+            else:
+                raise HistoryError(f"scan {ref!r}: give a scan id, 'latest' or 'latest~N'")
+            row = self._conn.execute(
+                f"SELECT {_SCAN_COLUMNS}, {_COUNTS} FROM scans s "
+                "LEFT JOIN findings f ON f.scan_id = s.id WHERE s.id = ? GROUP BY s.id",
+                (scan_id,),
+            ).fetchone()
+        if row is None:
+            raise HistoryError(
+                f"{self.path}: no scan with id {scan_id} (see 'amlguard history list')"
+            )
+        return self._scan_of(row)
+
+    def previous(self, scan: ScanRecord) -> ScanRecord | None:
+        """The scan of the same scope recorded just before ``scan`` (None for the first)."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT id FROM scans WHERE scope = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                (scan.scope, scan.id),
+            ).fetchone()
+        return self.scan(str(row[0])) if row else None
+
+    def findings(self, scan_id: int) -> list[StoredFinding]:
+        """Every finding of one scan, in the order they were recorded."""
+        with self._errors():
+            rows = self._conn.execute(
+                "SELECT rule_id, rule_name, severity, status, resource_id, resource_type, "
+                "instance, message, path, expected, actual, first_seen, suppression, "
+                "baseline_state FROM findings "
+                "WHERE scan_id = ? ORDER BY rowid",
+                (scan_id,),
+            ).fetchall()
+            return [
+                StoredFinding(
+                    rule_id=r[0],
+                    rule_name=r[1],
+                    severity=Severity(int(r[2])),
+                    status=Status(r[3]),
+                    resource_id=r[4],
+                    resource_type=r[5],
+                    instance=r[6],
+                    message=r[7],
+                    path=r[8],
+                    expected=_loads(r[9]),
+                    actual=_loads(r[10]),
+                    first_seen=r[11],
+                    suppression=_loads(r[12]),
+                    baseline_state=r[13],
+                )
+                for r in rows
+            ]
+
+    def rules_of(self, scan_id: int) -> set[str]:
+        """The rule ids a scan evaluated."""
+        with self._errors():
+            return {
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT rule_id FROM scan_rules WHERE scan_id = ?", (scan_id,)
+                )
+            }
+
+    def trend(self, scope: str, limit: int = 60) -> list[TrendPoint]:
+        """Failing and error counts of the newest ``limit`` scans of a scope, oldest first."""
+        return [
+            TrendPoint(s.id, s.scan_time, s.failing, s.counts.get("error", 0), s.complete)
+            for s in self.scans(scope, limit)
+        ]
+
+    def _count(self, scope: str | None) -> int:
+        if scope is None:
+            return int(self._conn.execute("SELECT COUNT(*) FROM scans").fetchone()[0])
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM scans WHERE scope = ?", (scope,)).fetchone()[0]
+        )
+
+    @staticmethod
+    def _scan_of(row: tuple[Any, ...]) -> ScanRecord:
+        counts = {s.value: int(n) for s, n in zip(Status, row[11:], strict=True)}
+        return ScanRecord(
+            id=int(row[0]),
+            scan_time=row[1],
+            recorded_at=row[2],
+            scope=row[3],
+            source_kind=row[4],
+            source_description=row[5],
+            tool_version=row[6],
+            pack_version=row[7],
+            pack_hash=row[8],
+            complete=bool(row[9]),
+            gaps=tuple(json.loads(row[10] or "[]")),
+            counts=counts,
+        )

@@ -1,0 +1,252 @@
+"""The SARIF 2.1.0 report, shaped for GitHub code scanning (``../shared/schemas/NOTES.md``).
+
+One run; every rule that ran is a ``reportingDescriptor`` with GitHub's security-severity; one
+result per failing or suppressed finding. Accepted risks carry a SARIF ``suppressions`` entry,
+so GitHub shows them closed; baseline-known findings stay open alerts with ``baselineState:
+unchanged`` (they are still problems, they only do not fail the gate). Findings that could not be judged are tool execution
+notifications and make ``executionSuccessful`` false: they are not alerts about the estate.
+
+``partialFingerprints.primaryLocationLineHash`` is ours (rule id + lower-cased resource id):
+every result of one artifact points at a shared file, and GitHub's own line hash would merge
+distinct resources into one alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from amlguard import __version__
+from amlguard.reports.console import verdict
+from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.junit import failure_text, suppression_text
+from amlguard.reports.locations import Locator
+from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/amlguard/amlguard"
+MAX_TEXT = 1024  # GitHub's limit on short and full descriptions
+MAX_TAGS = 20
+
+# GitHub: > 9 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
+_RESULT_STATUSES = (Status.FAIL, Status.SUPPRESSED)
+
+
+def fingerprint(rule_id: str, resource_id: str) -> str:
+    """Stable across runs and machines; distinct per rule and resource (case-insensitive)."""
+    digest = hashlib.sha256(f"{rule_id.upper()}|{resource_id.lower()}".encode()).hexdigest()
+    return digest[:32]
+
+
+def _cut(text: str, limit: int = MAX_TEXT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _help_uri(rule: Any) -> str | None:
+    return next((ref["url"] for ref in rule.references if ref.get("url")), None)
+
+
+def _help_markdown(rule: Any) -> str:
+    parts = [f"**{rule.title}**", "", rule.description]
+    if rule.rationale:
+        parts += ["", f"**Why it matters.** {rule.rationale}"]
+    parts += ["", f"**Remediation.** {rule.remediation.summary}"]
+    if rule.remediation.manual:
+        parts += ["", "```sh", rule.remediation.manual, "```"]
+    refs = [ref for ref in rule.references if ref.get("url")]
+    if refs:
+        parts += ["", "**References**", ""]
+        parts += [f"- [{ref.get('title') or ref['url']}]({ref['url']})" for ref in refs]
+    return "\n".join(parts)
+
+
+def _help_text(rule: Any) -> str:
+    parts = [rule.description]
+    if rule.rationale:
+        parts.append(f"Why it matters: {rule.rationale}")
+    parts.append(f"Remediation: {rule.remediation.summary}")
+    if rule.remediation.manual:
+        parts.append(rule.remediation.manual)
+    return "\n\n".join(parts)
+
+
+def descriptor(rule: Any) -> dict[str, Any]:
+    """One rule as GitHub wants it (id, texts, help, tags, security-severity)."""
+    level = LEVEL[rule.severity]
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "name": rule.name[:255],
+        "shortDescription": {"text": _cut(rule.title)},
+        "fullDescription": {"text": _cut(rule.description)},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "defaultConfiguration": {"level": level},
+        "properties": {
+            "tags": ["security", *(t for t in rule.tags if t != "security")][:MAX_TAGS],
+            "precision": "very-high",
+            "problem.severity": PROBLEM_SEVERITY[level],
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "severity": rule.severity.label,
+        },
+    }
+    uri = _help_uri(rule)
+    if uri:
+        out["helpUri"] = uri
+    return out
+
+
+def _message(finding: Finding) -> str:
+    text = finding.message.strip()
+    if not text.endswith((".", "!", "?")):
+        text += "."  # the first sentence is the alert title: end it
+    return f"{text}\n\n{failure_text(finding)}"
+
+
+def _location(finding: Finding, locator: Locator) -> dict[str, Any]:
+    found = locator.locate(finding.resource_id)
+    artifact: dict[str, Any] = {"uri": found.uri}
+    if found.relative:
+        artifact["uriBaseId"] = "%SRCROOT%"
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {
+                "startLine": found.region.line,
+                "startColumn": 1,
+                "endLine": found.region.line,
+                "endColumn": max(found.region.end_column, 2),
+            },
+        },
+        "logicalLocations": [
+            {
+                "name": finding.resource_id.rstrip("/").rsplit("/", 1)[-1],
+                "fullyQualifiedName": finding.resource_id,
+                "kind": "resource",
+            }
+        ],
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int], locator: Locator) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "level": LEVEL[finding.severity],
+        "message": {"text": _message(finding)},
+        "locations": [_location(finding, locator)],
+        "partialFingerprints": {
+            "primaryLocationLineHash": fingerprint(finding.rule_id, finding.resource_id)
+        },
+        "properties": {
+            "severity": finding.severity.label,
+            "status": finding.status.value,
+            "resourceType": finding.resource_type,
+            "instance": finding.instance,
+        },
+    }
+    if finding.rule_id in rule_index:
+        out["ruleIndex"] = rule_index[finding.rule_id]
+    # An accepted risk is closed in GitHub; a baseline-known finding stays an open alert (it is
+    # still a problem, it just does not fail the gate), marked "unchanged".
+    if (
+        finding.status is Status.SUPPRESSED
+        and (finding.suppression or {}).get("kind") != "baseline"
+    ):
+        out["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": suppression_text(finding)}
+        ]
+    if finding.baseline_state:
+        out["baselineState"] = "unchanged" if finding.baseline_state == "known" else "new"
+    return out
+
+
+def _notifications(result: ScanResult) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for gap in result.source.gaps:
+        scope = f" [{gap.scope}]" if gap.scope else ""
+        out.append({"level": "error", "message": {"text": f"Scan gap: {gap.reason}{scope}"}})
+    for f in result.findings:
+        if f.status is Status.ERROR:
+            out.append(
+                {
+                    "level": "error",
+                    "message": {
+                        "text": f"{f.rule_id} could not judge {f.resource_id}: {f.message}"
+                    },
+                    "associatedRule": {"id": f.rule_id},
+                }
+            )
+    out += [{"level": "warning", "message": {"text": w}} for w in result.warnings]
+    return out
+
+
+@register
+class SarifReport(Report):
+    """For GitHub code scanning (upload-sarif) and other SARIF viewers."""
+
+    name = "sarif"
+    suffix = ".sarif"
+
+    def render(self, result: ScanResult, options: ReportOptions) -> str:
+        return json.dumps(self.document(result, options), indent=2, ensure_ascii=False) + "\n"
+
+    def document(self, result: ScanResult, options: ReportOptions) -> dict[str, Any]:
+        """The SARIF log as a Python object."""
+        rules = list(result.rules)
+        rule_index = {r.id: i for i, r in enumerate(rules)}
+        root = options.extra.get("root")
+        locator = Locator(options.extra.get("artifacts") or [], Path(root) if root else None)
+        shown = sorted(
+            (f for f in result.findings if f.status in _RESULT_STATUSES),
+            key=lambda f: (f.rule_id, f.instance.lower(), f.resource_id.lower()),
+        )
+        errors = any(f.status is Status.ERROR for f in result.findings)
+        properties: dict[str, Any] = {
+            "verdict": verdict(result, options.fail_on),
+            "rulePack": {"version": result.pack_version, "hash": result.pack_hash},
+            "source": {"kind": result.source.kind, "description": result.source.description},
+        }
+        if result.baseline is not None:
+            properties["baseline"] = result.baseline
+        return {
+            "$schema": SCHEMA_URI,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "amlguard",
+                            "version": __version__,
+                            "semanticVersion": __version__,
+                            "informationUri": INFORMATION_URI,
+                            "rules": [descriptor(r) for r in rules],
+                        }
+                    },
+                    "invocations": [
+                        {
+                            "executionSuccessful": result.source.complete and not errors,
+                            "startTimeUtc": result.scan_time,
+                            "toolExecutionNotifications": _notifications(result),
+                        }
+                    ],
+                    "results": [_result(f, rule_index, locator) for f in shown],
+                    "properties": properties,
+                }
+            ],
+        }

@@ -1,0 +1,1 @@
+"""A local HTTPS ARM emulator for tests and demos (see server.py)."""

@@ -1,0 +1,89 @@
+"""Run the rule engine in-process over builder rows (no I/O), and read its findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from amlguard.scanner.engine import Engine, EngineOptions
+from amlguard.scanner.instances import Instance, build_instances
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Finding, Status
+from amlguard.scanner.rules import RulePack, load_pack
+from amlguard.scanner.scan import ScanOptions, instance_settings
+
+Row = dict[str, Any]
+
+
+@cache
+def pack() -> RulePack:
+    """The built-in rule pack, loaded once per test session."""
+    return load_pack()
+
+
+def instances(rows: Iterable[Row], **options: Any) -> list[Instance]:
+    """The blueprint instances assembled from ``rows`` (options as in ScanOptions)."""
+    inv = Inventory(rows)
+    return build_instances(inv, instance_settings(pack(), ScanOptions(**options)))
+
+
+def scan(
+    rows: Iterable[Row],
+    parameters: dict[str, dict[str, Any]] | None = None,
+    rule_ids: Iterable[str] = (),
+    **options: Any,
+) -> list[Finding]:
+    """Every finding of the built-in pack (or of ``rule_ids``) over ``rows``."""
+    scan_options = ScanOptions(parameters=parameters or {}, **options)
+    inv = Inventory(list(rows))
+    built = build_instances(inv, instance_settings(pack(), scan_options))
+    wanted = {r.upper() for r in rule_ids}
+    rules = [r for r in pack().rules if not wanted or r.id in wanted]
+    engine = Engine(
+        inv, rules, EngineOptions(cloud=scan_options.cloud, parameters=scan_options.parameters)
+    )
+    return engine.run(built)
+
+
+def failing(findings: Iterable[Finding]) -> set[str]:
+    """Ids of the rules with at least one failing finding."""
+    return {f.rule_id for f in findings if f.status is Status.FAIL}
+
+
+def not_passing(findings: Iterable[Finding]) -> dict[str, set[str]]:
+    """rule id -> statuses of every finding that is not a pass."""
+    out: dict[str, set[str]] = {}
+    for f in findings:
+        if f.status is not Status.PASS:
+            out.setdefault(f.rule_id, set()).add(f.status.value)
+    return out
+
+
+def of_rule(findings: Iterable[Finding], rule_id: str) -> list[Finding]:
+    """The findings of one rule."""
+    return [f for f in findings if f.rule_id == rule_id]
+
+
+def one(findings: Iterable[Finding], rule_id: str) -> Finding:
+    """The single finding of ``rule_id`` (fails the test if there is not exactly one)."""
+    found = of_rule(findings, rule_id)
+    assert len(found) == 1, f"{rule_id}: expected one finding, got {found}"
+    return found[0]
+
+
+def only_flips(rows: Iterable[Row], rule_id: str, **kw: Any) -> Finding:
+    """Assert ``rule_id`` is the one rule not passing, with exactly one failing finding."""
+    findings = scan(rows, **kw)
+    assert not_passing(findings) == {rule_id: {"fail"}}, not_passing(findings)
+    fails = [f for f in of_rule(findings, rule_id) if f.status is Status.FAIL]
+    assert len(fails) == 1, fails
+    return fails[0]
+
+
+def all_pass(rows: Iterable[Row], **kw: Any) -> list[Finding]:
+    """Assert every rule passes (22 rules, no skip, no error) and return the findings."""
+    findings = scan(rows, **kw)
+    assert not_passing(findings) == {}, not_passing(findings)
+    assert {f.rule_id for f in findings} == {r.id for r in pack().rules}
+    return findings

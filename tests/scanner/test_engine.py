@@ -1,0 +1,134 @@
+"""The engine: statuses, gaps, ordering, parameters and how findings are worded."""
+
+from __future__ import annotations
+
+from amlguard.scanner.engine import Engine, EngineOptions
+from amlguard.scanner.instances import build_instances
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Gap, Status
+from amlguard.scanner.rules import load_rule_text
+from tests.builders import blueprint
+from tests.scanner.harness import not_passing, of_rule, one, pack, scan
+
+
+def run(
+    rows: list[dict], options: EngineOptions | None = None, rule_ids: tuple[str, ...] = ()
+) -> list:
+    inv = Inventory(rows)
+    rules = [r for r in pack().rules if not rule_ids or r.id in rule_ids]
+    return Engine(inv, rules, options or EngineOptions()).run(build_instances(inv))
+
+
+def test_a_gap_turns_every_verdict_into_error() -> None:
+    inst = blueprint()
+    findings = run(inst.rows(), EngineOptions(gaps=(Gap("throttled by Resource Graph"),)))
+    assert {f.status for f in findings} == {Status.ERROR}
+    assert all("scan incomplete" in f.message and "throttled" in f.message for f in findings)
+    assert "(on the data read: pass)" in findings[0].message
+
+
+def test_a_gap_in_another_subscription_changes_nothing() -> None:
+    inst = blueprint()
+    gap = Gap("no access", scope="99999999-0000-0000-0000-000000000000")
+    assert {f.status for f in run(inst.rows(), EngineOptions(gaps=(gap,)))} == {Status.PASS}
+    own = Gap("no access", scope=inst.sub.upper())
+    assert {f.status for f in run(inst.rows(), EngineOptions(gaps=(own,)))} == {Status.ERROR}
+
+
+def test_findings_are_ordered_by_instance_rule_and_resource() -> None:
+    a, b = blueprint(prefix="b", rg="rg-b"), blueprint(prefix="a", rg="rg-a")
+    findings = scan(a.rows() + b.rows())
+    instances = [f.instance for f in findings]
+    assert instances == sorted(instances, key=str.lower)
+    first = [f for f in findings if f.instance == b.workspace["id"]]
+    assert [f.rule_id for f in first] == sorted(f.rule_id for f in first)
+    zones = [f.resource_id.lower() for f in of_rule(first, "AMLG-301")]
+    assert zones == sorted(zones)
+
+
+def test_remediation_only_on_failures_and_filled_in() -> None:
+    inst = blueprint()
+    inst.workspace["properties"]["publicNetworkAccess"] = "Enabled"
+    findings = scan(inst.rows())
+    f = one(findings, "AMLG-101")
+    assert (
+        f"--name blueprint-mlw --resource-group ml-secure-blueprint --subscription {inst.sub}"
+        in f.remediation.replace("\n", " ")
+    )
+    assert "{" not in f.remediation
+    assert all(not g.remediation for g in findings if g.status is Status.PASS)
+
+
+def test_message_placeholders_and_unknown_ones() -> None:
+    text = """apiVersion: amlguard/v1
+kind: Rules
+rules:
+  - id: CUSTOM-1
+    name: c
+    severity: low
+    title: T
+    description: D
+    target: {select: associated, roles: [keyVault]}
+    condition: {field: properties.enableRbacAuthorization, equals: true}
+    message: "{name} in {resourceGroup}/{subscriptionId} of {workspace}: {path}={actual}, want {expected}; {nope}"
+    remediation: {summary: "fix {name} ({type})"}
+"""
+    (rule,) = load_rule_text(text, "c.yaml")
+    inst = blueprint()
+    inv = Inventory(inst.rows())
+    (f,) = Engine(inv, [rule], EngineOptions()).run(build_instances(inv))
+    assert f.status is Status.FAIL
+    assert f.message == (
+        f"blueprint-kv in ml-secure-blueprint/{inst.sub} of blueprint-mlw: "
+        "properties.enableRbacAuthorization=absent, want true; {nope}"
+    )
+    assert f.remediation == "fix blueprint-kv (microsoft.keyvault/vaults)"
+    assert f.expected == "true" and f.actual == "absent"
+
+
+def test_parameters_merge_over_defaults() -> None:
+    inst = blueprint()
+    inst.workspace["properties"]["managedNetwork"]["isolationMode"] = "Disabled"
+    options = EngineOptions(parameters={"AMLG-102": {"allowed_modes": ["Disabled"]}})
+    (f,) = run(inst.rows(), options, ("AMLG-102",))
+    assert f.status is Status.PASS
+    # Other rules keep their defaults.
+    inst.role_assignments = []
+    (g,) = run(inst.rows(), options, ("AMLG-106",))
+    assert g.status is Status.FAIL
+
+
+def test_offenders_are_kept_in_details() -> None:
+    inst = blueprint()
+    inst.role_assignments = []
+    f = one(scan(inst.rows()), "AMLG-106")
+    assert f.details["offenders"] == f.actual
+    assert f.to_dict()["actual"] == f.actual
+
+
+def test_unknown_cloud_cannot_judge_dns_zones() -> None:
+    # Regression: privateDnsZones() returned [] for a cloud missing from private_link.yaml,
+    # and "containsAll: []" passed every zone check (fail-open).
+    findings = scan(blueprint().rows(), cloud="AzureGermanCloud")
+    assert not_passing(findings) == {
+        rule: {"error"} for rule in ("AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233")
+    }
+    f = one(findings, "AMLG-109")
+    assert "no private DNS zone is known for group id 'amlworkspace'" in f.message
+    assert "AzureGermanCloud" in f.message
+
+
+def test_sovereign_cloud_wants_its_own_zones() -> None:
+    findings = scan(blueprint().rows(), cloud="AzureUSGovernment")
+    # The blueprint's zones are the public cloud's: every zone check fails, nothing errors.
+    assert not_passing(findings) == {
+        rule: {"fail"} for rule in ("AMLG-109", "AMLG-202", "AMLG-212", "AMLG-223", "AMLG-233")
+    }
+
+
+def test_parameters_keyed_by_rule_id_in_any_case() -> None:
+    options = EngineOptions(
+        parameters={"amlg-102": {"allowed_modes": ["AllowOnlyApprovedOutbound"]}}
+    )
+    (f,) = run(blueprint().rows(), options, ("AMLG-102",))
+    assert f.status is Status.FAIL

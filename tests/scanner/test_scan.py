@@ -1,0 +1,57 @@
+"""What a scan asks its source for (needs_of) and which rules it runs (select_rules)."""
+
+from __future__ import annotations
+
+import pytest
+
+from amlguard.errors import InputError
+from amlguard.scanner import inventory as inv
+from amlguard.scanner.model import Severity
+from amlguard.scanner.scan import needs_of, select_rules
+from tests.builders import APPROVER_ROLE
+from tests.scanner.harness import pack
+
+
+def test_full_pack_needs_every_row_kind_it_reads() -> None:
+    needs = needs_of(pack().rules)
+    for rtype in (
+        inv.WORKSPACE,
+        inv.PRIVATE_ENDPOINT,
+        inv.DNS_ZONE_GROUP,
+        inv.DNS_ZONE,
+        inv.VNET_LINK,
+        inv.NIC,
+        inv.ROLE_ASSIGNMENT,
+        "microsoft.storage/storageaccounts",
+        "microsoft.keyvault/vaults",
+        "microsoft.containerregistry/registries",
+        "microsoft.insights/components",
+        "microsoft.cognitiveservices/accounts",
+    ):
+        assert rtype in needs.types, rtype
+    assert needs.role_definition_ids == (APPROVER_ROLE,)
+    assert list(needs.types) == sorted(needs.types)
+
+
+def test_one_rule_needs_little() -> None:
+    needs = needs_of([pack().get("AMLG-101")])  # type: ignore[list-item]
+    assert set(needs.types) == {inv.WORKSPACE, inv.PRIVATE_ENDPOINT}
+    assert needs.role_definition_ids == ()
+
+
+def test_role_parameter_changes_what_is_fetched() -> None:
+    other = (
+        "/providers/Microsoft.Authorization/roleDefinitions/ABCDEF00-0000-0000-0000-000000000000"
+    )
+    needs = needs_of(pack().rules, {"AMLG-106": {"role_definition_id": other}})
+    assert needs.role_definition_ids == ("abcdef00-0000-0000-0000-000000000000",)
+
+
+def test_select_rules() -> None:
+    p = pack()
+    assert [r.id for r in select_rules(p, ["amlg-104", "AMLG-301"])] == ["AMLG-104", "AMLG-301"]
+    high = select_rules(p, (), Severity.HIGH)
+    assert high and all(r.severity >= Severity.HIGH for r in high)
+    assert len(select_rules(p)) == 22
+    with pytest.raises(InputError, match="unknown rule id\\(s\\): AMLG-999"):
+        select_rules(p, ["AMLG-101", "AMLG-999"])
