@@ -112,6 +112,14 @@ def _keyvault_public(inst: Instance, rng: random.Random) -> None:
     inst.keyvault["properties"]["publicNetworkAccess"] = "Enabled"
 
 
+def _registry_public(inst: Instance, rng: random.Random) -> None:
+    inst.registry["properties"]["publicNetworkAccess"] = "Enabled"
+
+
+def _workspace_endpoint_removed(inst: Instance, rng: random.Random) -> None:
+    inst.remove_endpoint("workspace")
+
+
 def _registry_downgraded(inst: Instance, rng: random.Random) -> None:
     inst.registry["sku"] = {"name": "Standard", "tier": "Standard"}
     inst.registry["properties"]["adminUserEnabled"] = rng.random() < 0.5
@@ -164,7 +172,9 @@ DRIFTS: tuple[Callable[[Instance, random.Random], None], ...] = (
     _storage_public,
     _keyvault_public,
     _registry_downgraded,
+    _registry_public,
     _endpoint_removed,
+    _workspace_endpoint_removed,
     _openai_public,
     _extra_ai_account,
     _dns_link_removed,
