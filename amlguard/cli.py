@@ -172,7 +172,10 @@ def check(
     """Scan the estate and report where it drifted from the blueprint."""
     # A check builds millions of acyclic objects (rows, findings) and exits: the cyclic
     # collector would only re-traverse them, costing ~40% of a large scan (BENCHMARKS.md).
-    gc.disable()
+    # Switched back on when the command's context closes, for in-process callers (tests).
+    if gc.isenabled():
+        gc.disable()
+        click.get_current_context().call_on_close(gc.enable)
     from amlguard import app, config
     from amlguard.scanner.model import Severity
 

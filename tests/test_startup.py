@@ -55,3 +55,22 @@ def test_the_console_report_still_loads_rich(tmp_path: Path) -> None:
     code, modules = _check_modules(tmp_path, "console")
     assert code == 0
     assert "rich" in modules
+
+
+def test_an_in_process_check_gives_the_garbage_collector_back() -> None:
+    # check switches the cyclic GC off for its own run; a caller in the same process (a test,
+    # a notebook) must get it back, whatever the exit.
+    import gc
+
+    from click.testing import CliRunner
+
+    from amlguard.cli import cli
+
+    assert gc.isenabled()
+    for args in (
+        ["check", "--snapshot", str(ROOT / "examples/estates/drifted.json"), "--format", "json"],
+        ["check", "--snapshot", str(ROOT / "no-such-file.json")],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code in (1, 2)
+        assert gc.isenabled()
