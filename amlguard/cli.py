@@ -16,6 +16,7 @@ from amlguard.errors import EXIT_USAGE, AmlguardError, PolicyError
 
 if TYPE_CHECKING:
     from amlguard.scanner.rules import RulePack
+    from amlguard.scanner.sources.interface import Source
 
 EXIT_INTERNAL = 4
 
@@ -152,6 +153,34 @@ def _config(path: Path | None) -> Any:
     is_flag=True,
     help="With --history: exit 1 only for failures new since the previous scan of the same scope.",
 )
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Plan repairs for failing findings, confirm, apply and verify them (plan only with --snapshot).",
+)
+@click.option("--dry-run", is_flag=True, help="With --fix: print the plan, make no write call.")
+@click.option("--yes", is_flag=True, help="With --fix: apply without asking.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="RULE-ID",
+    help="With --fix: fix only this rule (repeatable).",
+)
+@click.option(
+    "--plan-out", type=click.Path(path_type=Path), help="With --fix: write the plan as JSON."
+)
+@click.option(
+    "--audit-log", type=click.Path(path_type=Path), help="With --fix: append a JSON line per write."
+)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="With --fix: actions run at the same time.",
+)
 def check(
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
@@ -168,17 +197,43 @@ def check(
     history: Path | None,
     history_scope: str | None,
     fail_on_new: bool,
+    fix: bool = False,
+    dry_run: bool = False,
+    yes: bool = False,
+    only: tuple[str, ...] = (),
+    plan_out: Path | None = None,
+    audit_log: Path | None = None,
+    concurrency: int = 8,
 ) -> None:
     """Scan the estate and report where it drifted from the blueprint."""
     # A check builds millions of acyclic objects (rows, findings) and exits: the cyclic
     # collector would only re-traverse them, costing ~40% of a large scan (BENCHMARKS.md).
     # Switched back on when the command's context closes, for in-process callers (tests).
-    if gc.isenabled():
+    # Not for --fix: applying a plan is a long conversation with Azure, not one pass.
+    if gc.isenabled() and not (fix or dry_run):
         gc.disable()
         click.get_current_context().call_on_close(gc.enable)
     from amlguard import app, config
     from amlguard.scanner.model import Severity
 
+    if fix or dry_run:
+        _check_fix(
+            snapshots,
+            policies,
+            rule_ids,
+            severity,
+            dry_run,
+            yes,
+            only,
+            plan_out,
+            audit_log,
+            concurrency,
+            config_path,
+            no_suppressions,
+        )
+        return
+    if yes or only or plan_out or audit_log:
+        _fail(AmlguardErrorForUsage("--yes, --only, --plan-out and --audit-log need --fix"))
     try:
         if fmt and ":" in fmt:
             raise AmlguardErrorForUsage(
@@ -234,6 +289,139 @@ def check(
 
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
+
+
+def _live_source() -> Source:
+    """The live Resource Graph source.
+
+    MERGE NOTE (lead): return issue 3's source here (and build ``SdkClients`` from its client
+    settings); everything after the scan is already wired.
+    """
+    raise AmlguardErrorForUsage(
+        "live scans are not available in this build yet: pass --snapshot FILE to plan"
+    )
+
+
+def _check_fix(
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    dry_run: bool,
+    yes: bool,
+    only: tuple[str, ...],
+    plan_out: Path | None,
+    audit_log: Path | None,
+    concurrency: int = 8,
+    config_path: Path | None = None,
+    no_suppressions: bool = False,
+) -> None:
+    """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only here)."""
+    from rich.console import Console
+
+    from amlguard import app, config
+    from amlguard.remediate import fix as remediate
+    from amlguard.scanner.model import Severity
+
+    console = Console(highlight=False)
+    clients = None
+    try:
+        cfg = _config(config_path)
+        eff = config.resolve(
+            cfg, fail_on=None, fmt=None, outputs=(), severity=severity, sarif_artifact=None
+        )
+        if snapshots:
+            from amlguard.scanner.sources.snapshot import SnapshotSource
+
+            source: Source = SnapshotSource(list(snapshots))
+        else:
+            from amlguard.remediate.clients import SdkClients, settings_from_env
+
+            source = _live_source()
+            clients = SdkClients(settings_from_env())
+        request = app.CheckRequest(
+            source=source,
+            policies=list(policies) + list(cfg.policies),
+            rule_ids=list(rule_ids),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+        )
+        prepared, pack = remediate.prepare_request(
+            request, list(only), clients.get if clients else None
+        )
+        stdout, _ = app.write_outputs(
+            prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
+        )
+        click.echo(stdout, nl=False)
+        opts = remediate.FixOptions(
+            only=list(only),
+            dry_run=dry_run,
+            yes=yes,
+            plan_out=plan_out,
+            audit_log=audit_log,
+            concurrency=concurrency,
+            offline=bool(snapshots),
+        )
+        report = remediate.fix_after_scan(
+            prepared,
+            opts,
+            clients,
+            console,
+            lambda: click.confirm("Apply this plan?", default=False),
+            (pack, prepared.result.rules, request.scan_options),
+        )
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    finally:
+        if clients is not None:
+            clients.close()
+    sys.exit(report.exit_code)
+
+
+@cli.command("apply")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
+@click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
+def apply_cmd(
+    plan_file: Path, yes: bool, dry_run: bool, audit_log: Path | None, concurrency: int
+) -> None:
+    """Apply a reviewed plan (from check --fix --plan-out); stale actions are refused.
+
+    Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
+    or its effect could not be verified; 3 Azure could not be reached or failed, or a
+    permission is missing.
+    """
+    from rich.console import Console
+
+    from amlguard.remediate import fix as remediate
+    from amlguard.remediate.clients import SdkClients, settings_from_env
+    from amlguard.remediate.plan import load_plan
+
+    console = Console(highlight=False)
+    try:
+        plan = load_plan(plan_file)
+        clients = SdkClients(settings_from_env())
+        try:
+            report = remediate.apply_file(
+                plan,
+                remediate.FixOptions(
+                    yes=yes, dry_run=dry_run, audit_log=audit_log, concurrency=concurrency
+                ),
+                clients,
+                console,
+                lambda: click.confirm("Apply this plan?", default=False),
+            )
+        finally:
+            clients.close()
+    except AmlguardError as exc:
+        _fail(exc)
+        return
+    sys.exit(report.exit_code)
 
 
 @cli.group()

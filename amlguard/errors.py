@@ -34,3 +34,9 @@ class ScanError(AmlguardError):
 
 class HistoryError(AmlguardError):
     """The scan history database cannot be used (missing, corrupted, foreign, too new)."""
+
+
+class RemediationError(AmlguardError):
+    """A fix could not start or go on (missing permissions, unusable plan, no live access)."""
+
+    exit_code = EXIT_INCOMPLETE

@@ -1,0 +1,413 @@
+"""The SDK clients remediation writes through, built from one set of settings.
+
+MERGE NOTE (lead): this is remediation's own small factory, written before
+``amlguard/azure/clients.py`` (issue 3) existed. At merge, make ``SdkClients`` delegate its
+builders to that factory (same settings: cloud, ARM endpoint, CA bundle, credential incl.
+``AMLGUARD_ACCESS_TOKEN``); nothing else in ``amlguard/remediate`` constructs a client.
+azure.ai.ml and azure.mgmt.network are imported here lazily, never on the ``check`` path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+PUBLIC_ARM = "https://management.azure.com"
+
+# Written on every workspace/outbound-rule/provision call azure-ai-ml makes (azure-facts.md).
+ML_API_VERSION = "2024-10-01-preview"
+AUTHZ_API_VERSION = "2022-04-01"
+# Versions used for the raw ARM PATCH of public network access and for re-reads.
+API_VERSIONS = {
+    "microsoft.storage/storageaccounts": "2023-05-01",
+    "microsoft.keyvault/vaults": "2023-07-01",
+    "microsoft.containerregistry/registries": "2023-07-01",
+    "microsoft.cognitiveservices/accounts": "2024-10-01",
+    "microsoft.machinelearningservices/workspaces": ML_API_VERSION,
+    "microsoft.machinelearningservices/workspaces/computes": ML_API_VERSION,
+    "microsoft.network/privateendpoints": "2024-05-01",
+    "microsoft.network/privateendpoints/privatednszonegroups": "2024-05-01",
+    "microsoft.network/privatednszones": "2020-06-01",
+    "microsoft.authorization/roleassignments": AUTHZ_API_VERSION,
+}
+
+
+def api_version_of(rtype: str) -> str:
+    """The api-version amlguard uses to read or PATCH a resource type."""
+    return API_VERSIONS.get(rtype.lower(), "2021-04-01")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """Where ARM is and how to reach it; tests swap ``arm_endpoint`` and ``ca_bundle``."""
+
+    credential: Any
+    arm_endpoint: str = PUBLIC_ARM
+    ca_bundle: str | None = None
+    cloud: str = "AzureCloud"
+    retry_total: int = 3
+    polling_interval: float = 5.0
+    pool_size: int = 32  # HTTP connections kept per host (at least the fix's concurrency)
+
+
+class ArmError(Exception):
+    """An ARM call failed: HTTP status (0: no answer), ARM error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if code else message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    @property
+    def is_api_error(self) -> bool:
+        """True when Azure could not be reached or failed itself (as opposed to refusing)."""
+        return self.status == 0 or self.status >= 500 or self.status == 429
+
+
+class RemediationClients(Protocol):
+    """What remediators need: SDK clients per subscription plus raw ARM GET/PATCH."""
+
+    def warm(self) -> None:
+        """Import azure-ai-ml in the calling thread, before workers start.
+
+        ``warnings.catch_warnings`` is process-global; importing inside a worker while other
+        workers run would race on it (and azure-ai-ml's lazy imports are not thread-safe).
+        """
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+            import azure.ai.ml
+            import azure.ai.ml.entities  # noqa: F401
+
+    def ml(self, subscription_id: str, resource_group: str) -> Any: ...
+    def authorization(self, subscription_id: str) -> Any: ...
+    def network(self, subscription_id: str) -> Any: ...
+    def get(self, resource_id: str, api_version: str | None = None) -> dict[str, Any] | None: ...
+    def patch(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any: ...
+    def close(self) -> None: ...
+
+
+def as_arm_error(exc: BaseException) -> ArmError:
+    """Map any azure-core / SDK exception to an ``ArmError`` with ARM's code and message."""
+    if isinstance(exc, ArmError):
+        return exc
+    status = int(getattr(exc, "status_code", 0) or 0)
+    response = getattr(exc, "response", None)
+    if not status and response is not None:
+        status = int(getattr(response, "status_code", 0) or 0)
+    code, message = "", str(getattr(exc, "message", "") or exc)
+    error = getattr(exc, "error", None)
+    if error is not None and getattr(error, "code", None):
+        code = str(error.code)
+        message = str(getattr(error, "message", "") or message)
+    elif response is not None:
+        try:
+            payload = json.loads(response.text())
+            code = str(payload["error"]["code"])
+            message = str(payload["error"].get("message", message))
+        except Exception:  # not an ARM error envelope
+            pass
+    if not code:
+        code = type(exc).__name__
+    return ArmError(status, code, message.splitlines()[0] if message else code)
+
+
+class SdkClients:
+    """Builds and caches the real SDK clients (thread-safe); ``close`` undoes global state."""
+
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self.endpoint = settings.arm_endpoint.rstrip("/")
+        self._lock = threading.RLock()
+        self._cache: dict[tuple[str, ...], Any] = {}
+        self._cloud_name: str | None = None
+        self._saved_env = os.environ.get("AZUREML_CURRENT_CLOUD")
+        self._shared_transport: Any = None
+        self._session: Any = None
+
+    # ---- common kwargs
+    def _transport_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"retry_total": self.settings.retry_total}
+        if self.settings.ca_bundle:
+            kw["connection_verify"] = self.settings.ca_bundle
+        kw["transport"] = self._transport()
+        return kw
+
+    def _transport(self) -> Any:
+        """One HTTP transport for every client: connections (and TLS sessions) are reused.
+
+        requests keeps 10 connections per host by default and throws the rest away after
+        use; with concurrent workers that means a TLS handshake per extra request.
+        """
+        with self._lock:
+            if self._shared_transport is None:
+                import requests
+                from azure.core.pipeline.transport import RequestsTransport
+                from urllib3.util.retry import Retry
+
+                session = requests.Session()
+                adapter = requests.adapters.HTTPAdapter(
+                    pool_connections=4,
+                    pool_maxsize=max(10, self.settings.pool_size),
+                    max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+                extra = (
+                    {"connection_verify": self.settings.ca_bundle}
+                    if self.settings.ca_bundle
+                    else {}
+                )
+                self._shared_transport = RequestsTransport(
+                    session=session, session_owner=False, **extra
+                )
+            return self._shared_transport
+
+    def _mgmt_kwargs(self) -> dict[str, Any]:
+        kw = self._transport_kwargs()
+        kw["base_url"] = self.endpoint
+        kw["polling_interval"] = self.settings.polling_interval
+        if self.endpoint != PUBLIC_ARM:
+            kw["credential_scopes"] = [f"{self.endpoint}/.default"]
+        return kw
+
+    def _cached(self, key: tuple[str, ...], build: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    # ---- SDK clients
+    def _ml_cloud(self) -> dict[str, Any]:
+        if self.endpoint == PUBLIC_ARM:
+            return {"cloud": self.settings.cloud}
+        # MLClient ignores base_url; a custom cloud (unique per endpoint) is the supported way.
+        name = "Amlguard" + hashlib.sha1(self.endpoint.encode()).hexdigest()[:12]
+        self._cloud_name = name
+        url = self.endpoint
+        return {
+            "cloud": name,
+            "cloud_metadata": {
+                "azure_portal": url,
+                "resource_manager": url,
+                "active_directory": url,
+                "aml_resource_id": url,
+                "storage_endpoint": "core.windows.net",
+                "registry_discovery_endpoint": url,
+            },
+        }
+
+    def warm(self) -> None:
+        """Import azure-ai-ml in the calling thread, before workers start.
+
+        ``warnings.catch_warnings`` is process-global; importing inside a worker while other
+        workers run would race on it (and azure-ai-ml's lazy imports are not thread-safe).
+        """
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+            import azure.ai.ml
+            import azure.ai.ml.entities  # noqa: F401
+
+    def ml(self, subscription_id: str, resource_group: str) -> Any:
+        """azure-ai-ml's MLClient for one resource group (imports azure.ai.ml: ~1 s once)."""
+
+        def build() -> Any:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+                from azure.ai.ml import MLClient
+            # azure-ai-ml logs every request it starts at INFO; amlguard reports outcomes itself.
+            logging.getLogger("azure.ai.ml").setLevel(logging.WARNING)
+            return MLClient(
+                self.settings.credential,
+                subscription_id,
+                resource_group,
+                enable_telemetry=False,
+                show_progress=False,
+                **self._ml_cloud(),
+                **self._transport_kwargs(),
+            )
+
+        return self._cached(("ml", subscription_id.lower(), resource_group.lower()), build)
+
+    def authorization(self, subscription_id: str) -> Any:
+        """azure-mgmt-authorization's client for one subscription."""
+
+        def build() -> Any:
+            from azure.mgmt.authorization import AuthorizationManagementClient
+
+            return AuthorizationManagementClient(
+                self.settings.credential, subscription_id, **self._mgmt_kwargs()
+            )
+
+        return self._cached(("authz", subscription_id.lower()), build)
+
+    def network(self, subscription_id: str) -> Any:
+        """azure-mgmt-network's client for one subscription (imported lazily: ~0.4 s)."""
+
+        def build() -> Any:
+            from azure.mgmt.network import NetworkManagementClient
+
+            return NetworkManagementClient(
+                self.settings.credential, subscription_id, **self._mgmt_kwargs()
+            )
+
+        return self._cached(("network", subscription_id.lower()), build)
+
+    def _pipeline(self) -> Any:
+        def build() -> Any:
+            from azure.core.pipeline import policies
+            from azure.mgmt.core import ARMPipelineClient
+            from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+            scope = f"{self.endpoint}/.default" if self.endpoint != PUBLIC_ARM else None
+            scope = scope or f"{PUBLIC_ARM}/.default"
+            auth = ARMChallengeAuthenticationPolicy(self.settings.credential, scope)
+            return ARMPipelineClient(
+                base_url=self.endpoint,
+                transport=self._transport(),
+                policies=[
+                    policies.RequestIdPolicy(),
+                    policies.HeadersPolicy(),
+                    policies.UserAgentPolicy(sdk_moniker="amlguard"),
+                    policies.RetryPolicy(retry_total=self.settings.retry_total),
+                    auth,
+                    policies.ContentDecodePolicy(),
+                ],
+                **(
+                    {"connection_verify": self.settings.ca_bundle}
+                    if self.settings.ca_bundle
+                    else {}
+                ),
+            )
+
+        return self._cached(("arm",), build)
+
+    # ---- raw ARM
+    def get(self, resource_id: str, api_version: str | None = None) -> dict[str, Any] | None:
+        """ARM GET of one resource (None when it does not exist)."""
+        from amlguard.scanner import ids
+
+        version = api_version or api_version_of(ids.parse(resource_id).type)
+        client = self._pipeline()
+        request = client.get(f"{resource_id}?api-version={version}")
+        try:
+            response = client._pipeline.run(request).http_response
+        except Exception as exc:
+            raise as_arm_error(exc) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return json.loads(response.text() or "{}")
+
+    def patch(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any:
+        """ARM PATCH, waiting for the long-running operation when Azure starts one."""
+        from azure.core.polling import LROPoller
+        from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+        client = self._pipeline()
+        request = client.patch(
+            f"{resource_id}?api-version={api_version}",
+            headers={"Content-Type": "application/json"},
+            content=body,
+        )
+        try:
+            pipeline_response = client._pipeline.run(request)
+        except Exception as exc:
+            raise as_arm_error(exc) from exc
+        response = pipeline_response.http_response
+        if response.status_code >= 400:
+            raise _error_from(response)
+        if response.status_code == 200:
+            return json.loads(response.text() or "{}")
+        poller = LROPoller(
+            client,
+            pipeline_response,
+            lambda r: json.loads(r.http_response.text() or "{}"),
+            ARMPolling(self.settings.polling_interval),
+        )
+        try:
+            return poller.result()
+        except Exception as exc:
+            raise as_arm_error(exc) from exc
+
+    def close(self) -> None:
+        """Undo MLClient's process-global cloud registration and close transports."""
+        if self._cloud_name:
+            try:
+                from azure.ai.ml import _azure_environments
+
+                _azure_environments._environments.pop(self._cloud_name, None)
+            except Exception:  # azure.ai.ml never imported or changed its internals
+                pass
+            if self._saved_env is None:
+                os.environ.pop("AZUREML_CURRENT_CLOUD", None)
+            else:
+                os.environ["AZUREML_CURRENT_CLOUD"] = self._saved_env
+        for client in list(self._cache.values()):
+            closer = getattr(client, "close", None)
+            if callable(closer):
+                with contextlib.suppress(Exception):  # closing is best effort
+                    closer()
+        self._cache.clear()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            self._shared_transport = None
+
+
+def _error_from(response: Any) -> ArmError:
+    try:
+        payload = json.loads(response.text())
+        err = payload.get("error") or {}
+        return ArmError(response.status_code, str(err.get("code", "")), str(err.get("message", "")))
+    except Exception:
+        return ArmError(response.status_code, f"HTTP{response.status_code}", response.text()[:200])
+
+
+class StaticTokenCredential:
+    """A pre-acquired bearer token (``AMLGUARD_ACCESS_TOKEN``), as CI systems hand them out."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        import time
+
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+def settings_from_env() -> ClientSettings:
+    """Client settings from the environment.
+
+    MERGE NOTE (lead): issue 3 adds ``--cloud/--arm-endpoint/--ca-bundle`` and its own factory;
+    route these through it. Until then: ``AMLGUARD_ARM_ENDPOINT``, ``AMLGUARD_CA_BUNDLE``,
+    ``AMLGUARD_ACCESS_TOKEN`` (else azure-identity's DefaultAzureCredential).
+    """
+    token = os.environ.get("AMLGUARD_ACCESS_TOKEN")
+    if token:
+        credential: Any = StaticTokenCredential(token)
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    return ClientSettings(
+        credential=credential,
+        arm_endpoint=os.environ.get("AMLGUARD_ARM_ENDPOINT", PUBLIC_ARM),
+        ca_bundle=os.environ.get("AMLGUARD_CA_BUNDLE") or None,
+    )

@@ -1,0 +1,447 @@
+"""``check --fix`` and ``apply`` end to end: scan -> plan -> confirm -> preflight -> run -> verify."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, RemediationError
+from amlguard.remediate import interface
+from amlguard.remediate.audit import AuditLog
+from amlguard.remediate.clients import AUTHZ_API_VERSION, ArmError, RemediationClients
+from amlguard.remediate.execute import (
+    DONE,
+    Outcome,
+    Progress,
+    holds,
+    read_all,
+    run_plan,
+    stale_actions,
+)
+from amlguard.remediate.plan import Plan
+from amlguard.remediate.planner import build_plan
+from amlguard.scanner import ids
+from amlguard.scanner.engine import Engine, EngineOptions
+from amlguard.scanner.instances import build_instances
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Finding, ScanResult, Status
+from amlguard.scanner.rules import Rule, RulePack
+from amlguard.scanner.scan import ScanOptions, instance_settings, run_scan
+from amlguard.scanner.sources.interface import Collected, Needs, Source
+
+PERMISSIONS_API_VERSION = "2022-04-01"
+
+
+class KeepingSource(Source):
+    """Wraps a source and keeps the rows it collected (planning and verification need them)."""
+
+    def __init__(self, inner: Source) -> None:
+        self.inner = inner
+        self.rows: list[dict[str, Any]] = []
+
+    def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
+        collected = self.inner.collect(needs, progress)
+        self.rows = collected.rows
+        return collected
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A scan and the plan made from it."""
+
+    result: ScanResult
+    rows: list[dict[str, Any]]
+    plan: Plan
+
+
+def prepare(
+    source: Source,
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions,
+    only: list[str],
+    reader: Callable[[str], dict[str, Any] | None] | None = None,
+) -> Prepared:
+    """Scan and plan (no write call)."""
+    keeping = KeepingSource(source)
+    result = run_scan(keeping, pack, rules, options)
+    plan = build_plan(
+        result,
+        Inventory(keeping.rows),
+        only,
+        options.parameters,
+        options.cloud,
+        reader,
+    )
+    return Prepared(result, keeping.rows, plan)
+
+
+def prepare_request(
+    request: Any,
+    only: list[str],
+    reader: Callable[[str], dict[str, Any] | None] | None = None,
+) -> tuple[Prepared, RulePack]:
+    """Scan as ``check`` does (config rule selection, suppressions, baseline), then plan.
+
+    Suppressed (accepted) findings are never planned: only what still fails after the gates.
+    """
+    from amlguard import app
+    from amlguard.scanner.rules import load_pack
+
+    keeping = KeepingSource(request.source)
+    request.source = keeping
+    pack = load_pack(request.policies)
+    result = app.scan_and_gate(request, pack)
+    options = request.scan_options
+    plan = build_plan(
+        result, Inventory(keeping.rows), only, options.parameters, options.cloud, reader
+    )
+    return Prepared(result, keeping.rows, plan), pack
+
+
+def _matches(pattern: str, action: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _allowed(entries: list[dict[str, Any]], action: str) -> bool:
+    for e in entries:
+        if any(_matches(p, action) for p in e.get("actions") or []) and not any(
+            _matches(p, action) for p in e.get("notActions") or []
+        ):
+            return True
+    return False
+
+
+def _safe(fn: Callable[[str], Any]) -> Callable[[str], Any]:
+    def call(arg: str) -> Any:
+        try:
+            return fn(arg)
+        except ArmError as exc:
+            return exc
+
+    return call
+
+
+def preflight(plan: Plan, clients: RemediationClients, concurrency: int = 8) -> list[str]:
+    """Missing RBAC actions as ``action on scope``; [] when every write is allowed.
+
+    Asks ``Microsoft.Authorization/permissions`` once per resource group involved, and at the
+    exact scope only for what the resource group does not grant (rights can sit lower).
+    """
+    needed: list[tuple[str, str]] = []
+    for a in plan.actions:
+        remediator = interface.get(a.remediator)
+        if remediator is not None:
+            needed += remediator.permissions(a)
+    cache: dict[str, list[dict[str, Any]]] = {}
+
+    def entries(scope: str) -> list[dict[str, Any]]:
+        key = ids.norm(scope)
+        if key not in cache:
+            body = clients.get(
+                f"{scope}/providers/Microsoft.Authorization/permissions", PERMISSIONS_API_VERSION
+            )
+            cache[key] = list((body or {}).get("value") or [])
+        return cache[key]
+
+    # The resource-group answers, fetched concurrently (one request per group).
+    groups = sorted({ids.resource_group_scope(s) or s for s, _ in needed}, key=ids.norm)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups) or 1))) as pool:
+        for scope, result in zip(groups, pool.map(_safe(entries), groups), strict=True):
+            if isinstance(result, ArmError):
+                raise RemediationError(f"permission preflight on {scope} failed: {result}")
+
+    missing: list[str] = []
+    for scope, action in sorted(set(needed), key=lambda p: (ids.norm(p[0]), p[1].lower())):
+        rg = ids.resource_group_scope(scope) or scope
+        try:
+            if _allowed(entries(rg), action):
+                continue
+            if ids.norm(rg) != ids.norm(scope) and _allowed(entries(scope), action):
+                continue
+        except ArmError as exc:
+            raise RemediationError(f"permission preflight on {rg} failed: {exc}") from None
+        missing.append(f"{action} on {scope}")
+    return missing
+
+
+@dataclass(slots=True)
+class Report:
+    """What happened: each action's outcome, what verification saw, and what is left."""
+
+    plan: Plan
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    verified: dict[str, bool] = field(default_factory=dict)  # action id -> read-back matches
+    read_errors: list[str] = field(default_factory=list)
+    reads: dict[str, Any] = field(default_factory=dict)  # lower-cased id -> ARM body (None: gone)
+    fixed: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 all planned fixed and verified; 1 failures remain; 3 Azure errors."""
+        if self.dry_run:
+            return EXIT_OK if self.plan.empty else EXIT_FINDINGS
+        if self.read_errors or any(o.api_error for o in self.outcomes.values()):
+            return EXIT_INCOMPLETE
+        if any(o.status != DONE for o in self.outcomes.values()):
+            return EXIT_FINDINGS
+        if not all(self.verified.get(a.id, False) for a in self.plan.actions) or self.remaining:
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+
+def execute(
+    plan: Plan,
+    clients: RemediationClients,
+    *,
+    concurrency: int = 8,
+    audit_path: Path | None = None,
+    progress: Progress | None = None,
+    check_stale: bool = False,
+) -> Report:
+    """Preflight, (optionally) refuse stale actions, run, and verify the writes by read-back."""
+    report = Report(plan)
+    if plan.empty:
+        return report
+    missing = preflight(plan, clients, concurrency)
+    if missing:
+        raise RemediationError(
+            "missing permissions, nothing was changed:\n  " + "\n  ".join(missing)
+        )
+    refused = stale_actions(plan, clients, concurrency) if check_stale else {}
+    warm = getattr(clients, "warm", None)
+    if callable(warm) and any(a.call.sdk.startswith("MLClient") for a in plan.actions):
+        warm()
+    report.outcomes = run_plan(
+        plan,
+        clients,
+        concurrency=concurrency,
+        audit=AuditLog(audit_path),
+        progress=progress,
+        refused=refused,
+    )
+    _read_back(report, clients, concurrency)
+    return report
+
+
+def _read_back(report: Report, clients: RemediationClients, concurrency: int) -> None:
+    done = [a for a in report.plan.actions if report.outcomes[a.id].status == DONE]
+    reads = read_all(clients, [rid for a in done for rid in a.rereads()], concurrency)
+    report.reads = {k: v for k, v in reads.items() if not isinstance(v, ArmError)}
+    for a in done:
+        ok = True
+        for c in a.changes:
+            live = reads[ids.norm(c.resource_id)]
+            if isinstance(live, ArmError):
+                report.read_errors.append(f"{c.resource_id}: {live}")
+                ok = False
+            elif not holds(c, live, "after"):
+                ok = False
+        if not ok and report.outcomes[a.id].message == "already assigned":
+            ok = _existing_assignment(report, clients, a)
+        report.verified[a.id] = ok
+
+
+def _existing_assignment(report: Report, clients: RemediationClients, action: Any) -> bool:
+    """The role was already held under another name (409): find that assignment in ARM."""
+    props = action.body["properties"]
+    try:
+        listed = clients.get(
+            f"{action.target}/providers/Microsoft.Authorization/roleAssignments", AUTHZ_API_VERSION
+        )
+    except ArmError as exc:
+        report.read_errors.append(f"{action.target}: {exc}")
+        return False
+    found = False
+    for item in (listed or {}).get("value") or []:
+        ip = item.get("properties") or {}
+        if str(ip.get("principalId", "")).lower() == str(
+            props["principalId"]
+        ).lower() and ids.guid_tail(ip.get("roleDefinitionId")) == ids.guid_tail(
+            props["roleDefinitionId"]
+        ):
+            report.reads[ids.norm(item.get("id"))] = item
+            found = True
+    return found
+
+
+def reevaluate(
+    report: Report,
+    prepared: Prepared,
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions,
+) -> None:
+    """Re-evaluate the touched instances on the scan's rows overlaid with the ARM read-backs."""
+    reads = report.reads
+    rows = {ids.norm(r.get("id")): r for r in prepared.rows}
+    for key, body in reads.items():
+        if isinstance(body, dict):
+            rows[key] = body
+        elif body is None:
+            rows.pop(key, None)
+    inventory = Inventory(rows.values())
+    touched = {ids.norm(a.instance) for a in report.plan.actions}
+    instances = [
+        i
+        for i in build_instances(inventory, instance_settings(pack, options))
+        if ids.norm(i.id) in touched
+    ]
+    engine = Engine(
+        inventory,
+        rules,
+        EngineOptions(cloud=options.cloud, parameters=options.parameters),
+    )
+    after = {f.key: f for f in engine.run(instances)}
+    manual = {
+        (m.rule_id, ids.norm(m.resource_id), ids.norm(m.instance)) for m in report.plan.manual
+    }
+    planned_rules = {(r, ids.norm(a.instance)) for a in report.plan.actions for r in a.rule_ids}
+    for f in prepared.result.findings:
+        if f.status is not Status.FAIL or (f.rule_id, ids.norm(f.instance)) not in planned_rules:
+            continue
+        if (f.rule_id, ids.norm(f.resource_id), ids.norm(f.instance)) in manual:
+            continue
+        now = after.get(f.key)
+        if now is not None and now.status is Status.PASS:
+            report.fixed.append(now)
+        else:
+            report.remaining.append(now or f)
+
+
+@dataclass(slots=True)
+class FixOptions:
+    """The ``--fix`` flags."""
+
+    only: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    yes: bool = False
+    plan_out: Path | None = None
+    audit_log: Path | None = None
+    concurrency: int = 8
+    offline: bool = False  # the scan came from a snapshot: plan only
+
+
+def _progress(console: Any, total: int) -> tuple[Progress, Any]:
+    """A progress callback: a live bar of running operations on a terminal, lines otherwise."""
+    import threading
+
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    bar = None
+    running: dict[str, str] = {}
+    lock = threading.Lock()
+    if console.is_terminal:
+        bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = bar.add_task("applying", total=total)
+
+    def show(event: str, action: Any, outcome: Outcome | None) -> None:
+        with lock:
+            if event == "start":
+                running[action.id] = action.id
+                if bar is None:
+                    console.print(f"[dim]… {action.id} {action.summary}[/dim]")
+            elif outcome is not None:
+                running.pop(action.id, None)
+                console.print(
+                    f"  {action.id} {outcome.status} ({outcome.seconds:.1f}s) {action.summary}"
+                )
+                if bar is not None:
+                    bar.advance(task)
+            if bar is not None:
+                waiting = ", ".join(sorted(running)[:6]) + (" …" if len(running) > 6 else "")
+                bar.update(task, description=f"waiting on {waiting}" if waiting else "applying")
+
+    return show, bar
+
+
+def _execute_with_progress(
+    plan: Plan, clients: RemediationClients, opts: FixOptions, console: Any, check_stale: bool
+) -> Report:
+    show, bar = _progress(console, len(plan.actions))
+    if bar is None:
+        return execute(
+            plan,
+            clients,
+            concurrency=opts.concurrency,
+            audit_path=opts.audit_log,
+            progress=show,
+            check_stale=check_stale,
+        )
+    with bar:
+        return execute(
+            plan,
+            clients,
+            concurrency=opts.concurrency,
+            audit_path=opts.audit_log,
+            progress=show,
+            check_stale=check_stale,
+        )
+
+
+def fix_after_scan(
+    prepared: Prepared,
+    opts: FixOptions,
+    clients: RemediationClients | None,
+    console: Any,
+    confirm: Callable[[], bool],
+    reevaluate_with: tuple[RulePack, list[Rule], ScanOptions] | None = None,
+) -> Report:
+    """Show the plan, then (unless planning only) confirm, apply and verify it."""
+    from amlguard.remediate.render import print_plan, print_report
+
+    plan = prepared.plan
+    print_plan(plan, console)
+    if opts.plan_out is not None:
+        plan.write(opts.plan_out)
+        console.print(f"Plan written to {opts.plan_out}")
+    if opts.offline or opts.dry_run or clients is None:
+        why = "a snapshot cannot be changed" if opts.offline else "--dry-run"
+        console.print(f"Planned only ({why}): nothing was changed.")
+        return Report(plan, dry_run=True)
+    if plan.empty:
+        return Report(plan)
+    if not opts.yes and not confirm():
+        console.print("Not applied: nothing was changed.")
+        return Report(plan, dry_run=True)
+    report = _execute_with_progress(plan, clients, opts, console, check_stale=False)
+    if reevaluate_with is not None:
+        reevaluate(report, prepared, *reevaluate_with)
+    print_report(report, console)
+    return report
+
+
+def apply_file(
+    plan: Plan,
+    opts: FixOptions,
+    clients: RemediationClients,
+    console: Any,
+    confirm: Callable[[], bool],
+) -> Report:
+    """``amlguard apply FILE``: stale actions (live state no longer as planned) are refused."""
+    from amlguard.remediate.render import print_plan, print_report
+
+    print_plan(plan, console)
+    if plan.empty:
+        return Report(plan)
+    if opts.dry_run or (not opts.yes and not confirm()):
+        console.print("Not applied: nothing was changed.")
+        return Report(plan, dry_run=True)
+    report = _execute_with_progress(plan, clients, opts, console, check_stale=True)
+    print_report(report, console)
+    return report

@@ -1,0 +1,105 @@
+"""The remediator interface and its registry: rules name a remediator, the planner looks it up."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.remediate.clients import RemediationClients
+from amlguard.remediate.plan import Action, ManualStep
+from amlguard.scanner import ids
+from amlguard.scanner.instances import Instance
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.model import Finding
+from amlguard.scanner.privatelink import PrivateLinkTable, default_table
+from amlguard.scanner.rules import Rule
+
+
+@dataclass(slots=True)
+class PlanContext:
+    """What a remediator may read while planning: the scan, never Azure (except ``reader``)."""
+
+    inventory: Inventory
+    instances: dict[str, Instance]  # lower-cased workspace id -> instance
+    rules: dict[str, Rule]
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cloud: str = "AzureCloud"
+    private_link: PrivateLinkTable = field(default_factory=default_table)
+    # A live ARM GET (None offline): used only to check things a scan does not collect.
+    reader: Callable[[str], dict[str, Any] | None] | None = None
+
+    def instance_of(self, finding: Finding) -> Instance:
+        return self.instances[ids.norm(finding.instance)]
+
+    def param(self, rule_id: str, name: str) -> Any:
+        rule = self.rules.get(rule_id)
+        values = {**(rule.defaults() if rule else {}), **self.parameters.get(rule_id, {})}
+        return values.get(name)
+
+
+@dataclass(slots=True)
+class Proposal:
+    """What a remediator proposes for its findings (drafts get ids and edges in ``assemble``)."""
+
+    actions: list[Action] = field(default_factory=list)
+    manual: list[ManualStep] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: Proposal) -> None:
+        self.actions += other.actions
+        self.manual += other.manual
+        self.warnings += other.warnings
+
+
+class Remediator(abc.ABC):
+    """Fixes the findings of the rules that name it; one write per action."""
+
+    name: str = ""
+
+    @abc.abstractmethod
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        """Draft actions (ids and dependencies are filled in later) and manual steps."""
+
+    @abc.abstractmethod
+    def apply(self, action: Action, clients: RemediationClients) -> str:
+        """Make the write (waiting for a long-running operation); return a short note."""
+
+    @abc.abstractmethod
+    def permissions(self, action: Action) -> list[tuple[str, str]]:
+        """(scope, Azure RBAC action) pairs the write needs."""
+
+
+_REGISTRY: dict[str, Remediator] = {}
+
+
+def register(remediator: type[Remediator]) -> type[Remediator]:
+    """Class decorator: make a remediator available by its ``name``."""
+    _REGISTRY[remediator.name] = remediator()
+    return remediator
+
+
+def get(name: str) -> Remediator | None:
+    """The remediator registered under ``name`` (loads the built-in ones first)."""
+    _load_builtins()
+    return _REGISTRY.get(name)
+
+
+def names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def _load_builtins() -> None:
+    import amlguard.remediate.remediators  # noqa: F401  (registers on import)
+
+
+def manual_for(
+    finding: Finding, instance: Instance, reason: str, command: str | None = None
+) -> ManualStep:
+    """A manual step for ``finding``; the command defaults to the one in its remediation text."""
+    if command is None:
+        lines = [ln for ln in finding.remediation.splitlines() if ln.strip()]
+        command = lines[-1].strip() if len(lines) > 1 else (lines[0] if lines else "")
+    return ManualStep(finding.rule_id, finding.resource_id, instance.id, reason, command)

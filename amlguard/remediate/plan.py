@@ -1,0 +1,245 @@
+"""Plans: the actions a fix will take, their order, and the manual steps left for a human.
+
+A plan is a value: deterministic for a given scan, serialisable to JSON (``--plan-out``) and back
+(``amlguard apply``). Each action names its target, the API call, the before -> after of every
+property it changes (which doubles as its precondition before and its check after), its flags
+and the actions it depends on. The dependencies follow blueprint.md section 5.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlguard.errors import InputError
+from amlguard.scanner import ids
+
+PLAN_FORMAT = "amlguard-plan/v1"
+
+CUTS_PUBLIC_ACCESS = "cuts public access"
+IRREVERSIBLE = "irreversible"
+COSTS_MONEY = "costs money"
+
+# blueprint.md section 5: the order within an instance.
+PHASES = {
+    "create-role-assignment": 1,
+    "update-workspace-settings": 2,
+    "create-outbound-rule": 2,
+    "create-private-endpoint": 3,
+    "create-dns-zone-group": 3,
+    "disable-public-network-access": 4,
+    "provision-managed-network": 5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One property of one resource, ``before`` -> ``after``.
+
+    ``path`` None means the resource itself: before/after are whether it exists. Before the
+    write, the live value must still equal ``before`` (else the plan is stale); after it, the
+    re-read value must equal ``after``.
+    """
+
+    resource_id: str
+    path: str | None
+    before: Any
+    after: Any
+    label: str = ""
+
+    def describe(self) -> str:
+        what = self.label or (self.path or "resource")
+        return f"{what}: {_show(self.before, self.path)} -> {_show(self.after, self.path)}"
+
+
+def _show(value: Any, path: str | None) -> str:
+    if path is None:
+        return "exists" if value else "absent"
+    return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """The request an action makes (``sdk`` is the client method that makes it)."""
+
+    method: str
+    path: str
+    api_version: str
+    sdk: str = ""
+
+    def describe(self) -> str:
+        via = f"  [{self.sdk}]" if self.sdk else ""
+        return f"{self.method} {self.path}?api-version={self.api_version}{via}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One write amlguard will make."""
+
+    id: str
+    remediator: str
+    operation: str
+    instance: str
+    target: str
+    summary: str
+    call: ApiCall
+    body: dict[str, Any]
+    changes: tuple[Change, ...]
+    rule_ids: tuple[str, ...]
+    flags: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def phase(self) -> int:
+        return PHASES.get(self.operation, 9)
+
+    @property
+    def key(self) -> str:
+        """What makes two drafts the same write (merged when two findings ask for it)."""
+        return f"{self.operation}|{ids.norm(self.target)}|{self.params.get('key', '')}"
+
+    def rereads(self) -> list[str]:
+        """The resources to read back from ARM to verify this action."""
+        out: list[str] = []
+        for change in self.changes:
+            if change.resource_id.lower() not in {o.lower() for o in out}:
+                out.append(change.resource_id)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ManualStep:
+    """A finding amlguard will not fix itself, with the exact instruction for a human."""
+
+    rule_id: str
+    resource_id: str
+    instance: str
+    reason: str
+    command: str
+
+
+@dataclass(slots=True)
+class Plan:
+    """Actions (a DAG, in execution order) and manual steps."""
+
+    actions: list[Action] = field(default_factory=list)
+    manual: list[ManualStep] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    scan_time: str = ""
+    pack_version: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def by_id(self) -> dict[str, Action]:
+        return {a.id: a for a in self.actions}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--plan-out`` JSON document."""
+        return {
+            "format": PLAN_FORMAT,
+            "scan_time": self.scan_time,
+            "pack_version": self.pack_version,
+            "actions": [_action_dict(a) for a in self.actions],
+            "manual": [
+                {
+                    "rule_id": m.rule_id,
+                    "resource_id": m.resource_id,
+                    "instance": m.instance,
+                    "reason": m.reason,
+                    "command": m.command,
+                }
+                for m in self.manual
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def write(self, path: Path) -> None:
+        """Write the plan as JSON."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the plan: {exc.strerror}") from None
+
+
+def _action_dict(a: Action) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "remediator": a.remediator,
+        "operation": a.operation,
+        "instance": a.instance,
+        "target": a.target,
+        "summary": a.summary,
+        "call": {
+            "method": a.call.method,
+            "path": a.call.path,
+            "api_version": a.call.api_version,
+            "sdk": a.call.sdk,
+        },
+        "body": a.body,
+        "changes": [
+            {
+                "resource_id": c.resource_id,
+                "path": c.path,
+                "before": c.before,
+                "after": c.after,
+                "label": c.label,
+            }
+            for c in a.changes
+        ],
+        "rule_ids": list(a.rule_ids),
+        "flags": list(a.flags),
+        "depends_on": list(a.depends_on),
+        "params": a.params,
+    }
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a ``--plan-out`` file back; anything malformed is an ``InputError`` naming the file."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT:
+        raise InputError(f"{path}: not an amlguard plan (expected format {PLAN_FORMAT!r})")
+    try:
+        actions = [
+            Action(
+                id=str(a["id"]),
+                remediator=str(a["remediator"]),
+                operation=str(a["operation"]),
+                instance=str(a["instance"]),
+                target=str(a["target"]),
+                summary=str(a.get("summary", "")),
+                call=ApiCall(**a["call"]),
+                body=dict(a.get("body") or {}),
+                changes=tuple(Change(**c) for c in a["changes"]),
+                rule_ids=tuple(a.get("rule_ids", ())),
+                flags=tuple(a.get("flags", ())),
+                depends_on=tuple(a.get("depends_on", ())),
+                params=dict(a.get("params") or {}),
+            )
+            for a in raw.get("actions", [])
+        ]
+        manual = [ManualStep(**m) for m in raw.get("manual", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{path}: malformed plan: {exc}") from None
+    known = {a.id for a in actions}
+    for a in actions:
+        missing = [d for d in a.depends_on if d not in known]
+        if missing:
+            raise InputError(f"{path}: action {a.id} depends on unknown action(s) {missing}")
+    return Plan(
+        actions,
+        manual,
+        list(raw.get("warnings", [])),
+        str(raw.get("scan_time", "")),
+        str(raw.get("pack_version", "")),
+    )

@@ -1,0 +1,210 @@
+"""Managed network remediators, through azure-ai-ml's MLClient (imported only when applying).
+
+- ``outbound-rules``: one PrivateEndpoint rule per integration that lacks one; a user's rules are
+  never changed or removed;
+- ``managed-network-provision``: provisionManagedNetwork, always the last action of an instance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for, register
+from amlguard.remediate.plan import COSTS_MONEY, Action, ApiCall, Change
+from amlguard.remediate.remediators.workspace import MLS, network_of, rules_of, workspace_action
+from amlguard.scanner import ids
+from amlguard.scanner.instances import Instance
+from amlguard.scanner.model import Finding
+
+
+def rule_name_for(target_id: str, taken: set[str]) -> str:
+    """A valid outbound rule name derived from the target (``^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$``)."""
+    base = re.sub(r"[^a-zA-Z0-9_-]", "-", "pe-" + ids.parse(target_id).name)[:33]
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f"-{n}"
+        name, n = base[: 33 - len(suffix)] + suffix, n + 1
+    return name
+
+
+@register
+class OutboundRules(Remediator):
+    """A PrivateEndpoint outbound rule per integrated resource that lacks a valid one."""
+
+    name = "outbound-rules"
+
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        out = Proposal()
+        for f in findings:
+            inst = ctx.instance_of(f)
+            rules = rules_of(inst.workspace)
+            taken = {n.lower() for n in rules}
+            spark = bool(ctx.param(f.rule_id, "require_spark"))
+            for target in f.details.get("offenders") or []:
+                target = str(target)
+                if ids.norm(target) not in inst.members():
+                    continue
+                mine = [
+                    n
+                    for n, r in rules.items()
+                    if isinstance(r, dict)
+                    and ids.norm((r.get("destination") or {}).get("serviceResourceId"))
+                    == ids.norm(target)
+                ]
+                if mine:
+                    out.manual.append(
+                        manual_for(
+                            f,
+                            inst,
+                            f"outbound rule {mine[0]} to {ids.parse(target).name} exists but is not "
+                            "valid; amlguard never changes a user's rules",
+                        )
+                    )
+                    continue
+                row = ctx.inventory.get(target)
+                groups = (
+                    ctx.private_link.group_ids(ids.parse(target).type, (row or {}).get("kind"))
+                    or []
+                )
+                if not groups:
+                    out.manual.append(
+                        manual_for(f, inst, f"no private link group id is known for {target}")
+                    )
+                    continue
+                name = rule_name_for(target, taken)
+                taken.add(name.lower())
+                dest = {
+                    "serviceResourceId": target,
+                    "subresourceTarget": groups[0],
+                    "sparkEnabled": spark,
+                }
+                body = {
+                    "properties": {
+                        "type": "PrivateEndpoint",
+                        "category": "UserDefined",
+                        "destination": dest,
+                    }
+                }
+                out.actions.append(
+                    Action(
+                        id="",
+                        remediator=self.name,
+                        operation="create-outbound-rule",
+                        instance=inst.id,
+                        target=inst.id,
+                        summary=f"Add outbound rule {name} from workspace {inst.name} to {ids.parse(target).name} ({groups[0]})",
+                        call=ApiCall(
+                            "PUT",
+                            f"{inst.id}/outboundRules/{name}",
+                            ML_API_VERSION,
+                            "MLClient.workspace_outbound_rules.begin_create",
+                        ),
+                        body=body,
+                        changes=(
+                            Change(
+                                inst.id,
+                                f"properties.managedNetwork.outboundRules.{name}.destination.serviceResourceId",
+                                None,
+                                target,
+                                label=f"outbound rule {name}",
+                            ),
+                        ),
+                        rule_ids=(f.rule_id,),
+                        params={"key": name, "rule_name": name, "spark_enabled": spark},
+                    )
+                )
+        return out
+
+    def apply(self, action: Action, clients: RemediationClients) -> str:
+        from azure.ai.ml.entities import PrivateEndpointDestination
+
+        p = ids.parse(action.target)
+        dest = action.body["properties"]["destination"]
+        rule = PrivateEndpointDestination(
+            name=action.params["rule_name"],
+            service_resource_id=dest["serviceResourceId"],
+            subresource_target=dest["subresourceTarget"],
+            spark_enabled=bool(dest.get("sparkEnabled")),
+        )
+        ml = clients.ml(p.subscription_id, p.resource_group)
+        ml.workspace_outbound_rules.begin_create(p.name, rule).result()
+        return "created"
+
+    def permissions(self, action: Action) -> list[tuple[str, str]]:
+        return [(action.target, f"{MLS}/outboundRules/write")]
+
+
+@register
+class ManagedNetworkProvision(Remediator):
+    """provisionManagedNetwork, with Spark when a rule wants it; always the last action."""
+
+    name = "managed-network-provision"
+
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        out = Proposal()
+        for f in findings:
+            inst = ctx.instance_of(f)
+            net = network_of(inst.workspace)
+            spark = any(
+                isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
+                for r in rules_of(inst.workspace).values()
+            )
+            action = provision_action(inst, f.rule_id, spark, self.name, net)
+            if str(net.get("isolationMode") or "Disabled").lower() == "disabled":
+                # Only an isolation upgrade in the same plan makes this possible (checked in assemble).
+                action = replace(
+                    action,
+                    params={
+                        **action.params,
+                        "needs_isolation": True,
+                        "blocked_rule": f.rule_id,
+                        "blocked_command": manual_for(f, inst, "").command,
+                    },
+                )
+            out.actions.append(action)
+        return out
+
+    def apply(self, action: Action, clients: RemediationClients) -> str:
+        p = ids.parse(action.target)
+        ml = clients.ml(p.subscription_id, p.resource_group)
+        status = ml.workspaces.begin_provision_network(
+            workspace_name=p.name, include_spark=bool(action.params.get("include_spark"))
+        ).result()
+        state = getattr(status, "status", "?")
+        return f"status {getattr(state, 'value', state)}, sparkReady {getattr(status, 'spark_ready', '?')}"
+
+    def permissions(self, action: Action) -> list[tuple[str, str]]:
+        # Provisioning is authorised as a workspace write (no separate RBAC action is documented).
+        return [(action.target, f"{MLS}/write")]
+
+
+def provision_action(
+    inst: Instance, rule_id: str, spark: bool, remediator: str, net: dict[str, Any]
+) -> Action:
+    """The provisionManagedNetwork action of a workspace."""
+    status = (net.get("status") or {}) if isinstance(net.get("status"), dict) else {}
+    return workspace_action(
+        inst,
+        "provision-managed-network",
+        f"Provision the managed network of workspace {inst.name}"
+        + (" (with Spark)" if spark else ""),
+        [
+            Change(
+                inst.id, "properties.managedNetwork.status.status", status.get("status"), "Active"
+            )
+        ],
+        [rule_id],
+        [COSTS_MONEY],
+        {"includeSpark": spark},
+        remediator,
+        {"include_spark": spark},
+        ApiCall(
+            "POST",
+            f"{inst.id}/provisionManagedNetwork",
+            ML_API_VERSION,
+            "MLClient.workspaces.begin_provision_network",
+        ),
+    )

@@ -1,0 +1,159 @@
+"""The CLI: check --fix on a snapshot only plans; amlguard apply refuses stale actions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from amlguard.cli import cli
+from tests.conftest import EXAMPLES
+from tests.emulator import network
+from tests.emulator.server import Emulator
+from tests.remediate.conftest import drifted_rows
+
+DRIFTED = str(EXAMPLES / "drifted.json")
+
+
+def test_fix_on_a_snapshot_only_plans_and_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["check", "--snapshot", DRIFTED, "--fix", "--yes", "--plan-out", str(tmp_path / "p.json")],
+    )
+    assert result.exit_code == 1, result.output
+    assert "Planned only (a snapshot cannot be changed)" in result.output
+    assert "Manual steps" in result.output
+    plan = json.loads((tmp_path / "p.json").read_text())
+    assert plan["format"] == "amlguard-plan/v1" and plan["actions"]
+
+
+def test_fix_on_a_compliant_snapshot_exits_0() -> None:
+    result = CliRunner().invoke(
+        cli, ["check", "--snapshot", str(EXAMPLES / "compliant.json"), "--fix"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Nothing to fix" in result.output
+
+
+def test_fix_flags_need_fix() -> None:
+    result = CliRunner().invoke(cli, ["check", "--snapshot", DRIFTED, "--only", "AMLG-101"])
+    assert result.exit_code == 2 and "need --fix" in result.output
+
+
+def test_apply_refuses_a_stale_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan_file = tmp_path / "plan.json"
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
+    plan = json.loads(plan_file.read_text())
+    storage = next(a for a in plan["actions"] if "storageAccounts" in a["target"])
+
+    with Emulator(drifted_rows()) as emu:
+        network.install(emu)
+        # Someone changed the storage account after the plan was reviewed.
+        row = dict(emu.get(storage["target"]) or {})
+        row["properties"] = {**row["properties"], "publicNetworkAccess": "Disabled"}
+        emu.write(row)
+        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
+        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
+        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "cli-token")
+        monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+        audit = tmp_path / "audit.jsonl"
+        result = runner.invoke(cli, ["apply", str(plan_file), "--yes", "--audit-log", str(audit)])
+        patched = [w.path.lower() for w in emu.writes() if w.method == "PATCH"]
+
+    assert result.exit_code == 1, result.output
+    assert "refused" in result.output and "stale" in result.output
+    assert storage["target"].lower() not in patched
+    outcomes = {
+        json.loads(x)["target"]: json.loads(x)["outcome"] for x in audit.read_text().splitlines()
+    }
+    assert storage["target"] not in outcomes  # a refused action makes no write
+    assert set(outcomes.values()) == {"done"}
+    assert "cli-token" not in audit.read_text()
+
+
+def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan_file = tmp_path / "plan.json"
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
+    with Emulator(drifted_rows()) as emu:
+        network.install(emu)
+        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
+        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
+        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+        result = runner.invoke(cli, ["apply", str(plan_file)], input="n\n")
+        assert emu.journal == [] and emu.writes() == []
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
+def test_check_fix_yes_live_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live source is issue 3's; until it is merged the emulator's view stands in for it."""
+    from amlguard import cli as cli_module
+    from tests.remediate.conftest import EmulatorSource
+
+    with Emulator(drifted_rows()) as emu:
+        network.install(emu)
+        monkeypatch.setattr(cli_module, "_live_source", lambda: EmulatorSource(emu))
+        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
+        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
+        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+        monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+        runner = CliRunner()
+        declined = runner.invoke(cli, ["check", "--fix"], input="\n")  # default is no
+        assert declined.exit_code == 1 and emu.writes() == []
+        first = runner.invoke(cli, ["check", "--fix", "--yes"])
+        assert first.exit_code == 0, first.output
+        assert "6 finding(s) now compliant, 0 still failing" in first.output
+        again = runner.invoke(cli, ["check", "--fix", "--yes"])
+        assert again.exit_code == 0 and "Nothing to fix automatically" in again.output
+
+
+def test_planning_never_imports_the_heavy_sdks() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from amlguard.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['check', '--snapshot', {DRIFTED!r}, '--fix', '--dry-run'])\n"
+        "assert r.exit_code == 1, r.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('azure.ai.ml', 'azure.mgmt.network'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_suppressed_findings_are_not_planned(tmp_path: Path) -> None:
+    cfg = tmp_path / "amlguard.yaml"
+    cfg.write_text(
+        "suppressions:\n"
+        "  - rule: AMLG-222\n"
+        "    resource: '*/registries/blueprintdevacr'\n"
+        "    reason: Registry public until the agents move (CHG-1042)\n"
+        "    expires: 2099-01-01\n"
+        "    approved_by: secops@contoso.example\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.json"
+    args = ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(out)]
+    CliRunner().invoke(cli, args)
+    planned = {r for a in json.loads(out.read_text())["actions"] for r in a["rule_ids"]}
+    assert "AMLG-222" in planned
+    CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+    planned = {r for a in json.loads(out.read_text())["actions"] for r in a["rule_ids"]}
+    assert "AMLG-222" not in planned and "AMLG-201" in planned
