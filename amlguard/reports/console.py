@@ -12,17 +12,36 @@ import json
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
-
-from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+else:
+    # Bound by _load_rich() on the first console render: the registry imports every format,
+    # and importing rich (~20 ms) is otherwise paid by 'check --format json' too.
+    Console = Padding = Table = Text = None
+
+
+def _load_rich() -> None:
+    global Console, Padding, Table, Text
+    if Text is None:
+        from rich import console, padding, table, text
+
+        Console, Padding, Table, Text = (  # type: ignore[misc]
+            console.Console,
+            padding.Padding,
+            table.Table,
+            text.Text,
+        )
+
 
 _STATUS_STYLE = {
     Status.FAIL: "bold red",
@@ -163,6 +182,7 @@ class ConsoleReport(Report):
     suffix = ".txt"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
+        _load_rich()
         buffer = io.StringIO()
         console = Console(
             file=buffer,

@@ -97,6 +97,8 @@ def _as_list(value: Any) -> list[Any]:
 def _equals(a: Any, b: Any) -> bool:
     if a is MISSING:
         return False
+    if type(a) is str and type(b) is not bool:  # the usual case: what fold(a) == b does
+        return a.lower() == b
     if isinstance(a, bool) or isinstance(b, bool):
         # "true" and True are the same to an Azure engineer reading YAML.
         return fold(a) == fold(b) or str(a).lower() == str(b).lower()
@@ -255,8 +257,12 @@ def compile_condition(node: Mapping[str, Any]) -> Condition:
 
 
 def _all_of(children: list[Condition]) -> Condition:
+    # Plain loops, not all()/any() over a generator: these run for every resource judged.
     def cond(ctx: EvalContext, trace: Trace) -> bool:
-        return all(child(ctx, trace) for child in children)
+        for child in children:  # noqa: SIM110
+            if not child(ctx, trace):
+                return False
+        return True
 
     return cond
 
@@ -264,7 +270,10 @@ def _all_of(children: list[Condition]) -> Condition:
 def _any_of(children: list[Condition]) -> Condition:
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         if trace is None:
-            return any(child(ctx, None) for child in children)
+            for child in children:  # noqa: SIM110
+                if child(ctx, None):
+                    return True
+            return False
         local: list[Explanation] = []
         for child in children:
             if child(ctx, local):
@@ -300,8 +309,13 @@ def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]],
     """A getter returning (value, is_array) for ``field: path`` honouring field-count scopes."""
     segments = paths.compile_path(path)
     lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
+    wildcard = paths.has_wildcard(segments)
 
     def getter(ctx: EvalContext) -> tuple[Any, bool]:
+        if not ctx.field_scopes:  # the common case: a path from the resource itself
+            if wildcard:
+                return paths.resolve_all(ctx.resource, segments), True
+            return paths.resolve(ctx.resource, segments), False
         obj: Any = ctx.resource
         rest = segments
         for prefix, element in reversed(ctx.field_scopes):
@@ -319,10 +333,12 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     getter, shown = _field_getter(path)
     test = _operator(op, raw)
     operand, written = _operand(raw)
+    constant = not is_expression(raw)  # a literal operand is folded once, at compile time
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
-        b = operand(ctx)
+        b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
             if is_array:
@@ -433,6 +449,8 @@ def _count_source(
             ) from None
 
         def related_items(ctx: EvalContext) -> list[Any]:
+            if not args:
+                return impl(ctx)
             return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})
 
         return related_items, None, name

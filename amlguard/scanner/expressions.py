@@ -161,6 +161,12 @@ def _check_arity(name: str, impl: FunctionImpl, count: int, text: str) -> None:
 
 
 def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
+    # Rules call functions with zero or one argument almost always: skip the list building.
+    if not args:
+        return lambda ctx: impl(ctx)
+    if len(args) == 1:
+        (only,) = args
+        return lambda ctx: impl(ctx, only(ctx))
     return lambda ctx: impl(ctx, *[a(ctx) for a in args])
 
 

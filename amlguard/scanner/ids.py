@@ -22,10 +22,13 @@ class ResourceId:
     name: str
 
 
-def parse(resource_id: str) -> ResourceId:
-    """Split an ARM id; missing parts are empty strings (never raises)."""
-    parts = resource_id.strip().strip("/").split("/")
-    lowered = [p.lower() for p in parts]
+def _split(resource_id: str) -> tuple[list[str], list[str]]:
+    """(segments, lower-cased segments): one ``lower()`` per id, not one per segment."""
+    text = resource_id.strip().strip("/")
+    return text.split("/"), text.lower().split("/")
+
+
+def _subscription_and_group(parts: list[str], lowered: list[str]) -> tuple[str, str]:
     sub = rg = ""
     if "subscriptions" in lowered:
         i = lowered.index("subscriptions")
@@ -33,6 +36,13 @@ def parse(resource_id: str) -> ResourceId:
     if "resourcegroups" in lowered:
         i = lowered.index("resourcegroups")
         rg = parts[i + 1] if i + 1 < len(parts) else ""
+    return sub, rg
+
+
+def parse(resource_id: str) -> ResourceId:
+    """Split an ARM id; missing parts are empty strings (never raises)."""
+    parts, lowered = _split(resource_id)
+    sub, rg = _subscription_and_group(parts, lowered)
     rtype = ""
     name = parts[-1] if parts else ""
     if "providers" in lowered:
@@ -49,10 +59,11 @@ def parse(resource_id: str) -> ResourceId:
 
 def resource_group_scope(resource_id: str) -> str:
     """``/subscriptions/{s}/resourceGroups/{rg}`` of an id, in the id's own casing."""
-    p = parse(resource_id)
-    if not p.subscription_id or not p.resource_group:
+    # Called for every row of the inventory: skip parse()'s type and name work.
+    sub, rg = _subscription_and_group(*_split(resource_id))
+    if not sub or not rg:
         return ""
-    return f"/subscriptions/{p.subscription_id}/resourceGroups/{p.resource_group}"
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
 
 
 def covers(scope: str, resource_id: str) -> bool:

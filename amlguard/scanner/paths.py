@@ -70,9 +70,13 @@ def has_wildcard(segments: Sequence[str | int]) -> bool:
 
 def get_key(obj: Any, key: str) -> Any:
     """``obj[key]`` with a case-insensitive fallback; MISSING when absent."""
-    if not isinstance(obj, dict):
+    if type(obj) is dict:  # one lookup, not two (JSON never holds the MISSING sentinel)
+        value = obj.get(key, MISSING)
+        if value is not MISSING:
+            return value
+    elif not isinstance(obj, dict):
         return MISSING
-    if key in obj:
+    elif key in obj:
         return obj[key]
     low = key.lower()
     for k, v in obj.items():

@@ -205,7 +205,7 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
     except YamlProblems as exc:
         raise PolicyError(exc.problems) from None
     failed: set[tuple[Any, ...]] = set()
-    problems = validate(data, RULE_SCHEMA, locs, name, failed)
+    problems = validate(data, RULE_SCHEMA, locs, name, failed, text=text)
     if problems and (not isinstance(data, dict) or not isinstance(data.get("rules"), list)):
         raise PolicyError(problems)
     rules: list[Rule] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -28,13 +30,18 @@ def _mark(node: yaml.Node) -> Location:
 
 
 def _construct(
-    node: yaml.Node, path: tuple[Any, ...], locs: Locations, problems: list[str], name: str
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    locs: Locations,
+    problems: list[str],
+    name: str,
+    scalars: yaml.constructor.SafeConstructor,
 ) -> Any:
     locs[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _construct(key_node, (*path, "<key>"), {}, problems, name)
+            key = _construct(key_node, (*path, "<key>"), {}, problems, name, scalars)
             if isinstance(key, (list, dict)):
                 line, col = _mark(key_node)
                 problems.append(f"{name}:{line}:{col}: a mapping key must be a scalar")
@@ -42,14 +49,15 @@ def _construct(
             if key in out:
                 line, col = _mark(key_node)
                 problems.append(f"{name}:{line}:{col}: duplicate key {key!r}")
-            out[key] = _construct(value_node, (*path, key), locs, problems, name)
+            out[key] = _construct(value_node, (*path, key), locs, problems, name, scalars)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _construct(item, (*path, i), locs, problems, name) for i, item in enumerate(node.value)
+            _construct(item, (*path, i), locs, problems, name, scalars)
+            for i, item in enumerate(node.value)
         ]
     try:
-        return yaml.SafeLoader("").construct_object(node)  # scalars: safe tags only
+        return scalars.construct_object(node)  # scalars: safe tags only
     except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
         line, col = _mark(node)
         problems.append(f"{name}:{line}:{col}: {node.value!r}: {exc}")
@@ -75,8 +83,10 @@ def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
         return None, {(): (1, 1)}
     locs: Locations = {}
     problems: list[str] = []
+    # One constructor per document (a SafeLoader per scalar cost more than the parse).
+    scalars = yaml.constructor.SafeConstructor()
     try:
-        data = _construct(node, (), locs, problems, name)
+        data = _construct(node, (), locs, problems, name, scalars)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
@@ -95,11 +105,32 @@ def position(locs: Locations, path: Iterable[Any]) -> Location:
 
 
 @cache
+def _schema_text(name: str) -> str:
+    return resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
+
+
+@cache
 def schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``amlguard/policies/schemas``."""
-    text = resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = json.loads(_schema_text(name))
     return data
+
+
+def _verdict_marker(schema_name: str, text: str) -> Path | None:
+    """Where a passed validation of exactly this text against exactly this schema is noted.
+
+    Importing jsonschema costs ~50 ms, on every check, for a rule pack that rarely changes;
+    a file named by the hash of schema and text records that this pair passed before. Only
+    passes are recorded, so a broken file is always validated and reported. Set
+    ``AMLGUARD_NO_CACHE`` to always validate.
+    """
+    if os.environ.get("AMLGUARD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256()
+    for part in (_schema_text(schema_name), text):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return Path(base) / "amlguard" / "validated" / digest.hexdigest()
 
 
 def validate(
@@ -108,12 +139,18 @@ def validate(
     locs: Locations,
     name: str,
     failed: set[tuple[Any, ...]] | None = None,
+    text: str | None = None,
 ) -> list[str]:
     """Every schema violation as ``file:line:col: message`` (best error of each branch).
 
     ``failed`` (optional) collects the first two path segments of every violation, so a caller
     can still check the parts that are valid (e.g. compile the other rules of the file).
+    ``text``, the source ``data`` was parsed from, lets a pass be remembered (see
+    ``_verdict_marker``).
     """
+    marker = _verdict_marker(schema_name, text) if text is not None else None
+    if marker is not None and marker.is_file():
+        return []
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
@@ -126,6 +163,12 @@ def validate(
         line, col = position(locs, shown.absolute_path)
         where = "/".join(str(p) for p in shown.absolute_path) or "document"
         problems.append(f"{name}:{line}:{col}: {where}: {_message(shown)}")
+    if not problems and marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a read-only home only costs the next run the validation
     return problems
 
 

@@ -164,7 +164,7 @@ def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> Non
 def load_snapshot(path: Path) -> SnapshotFile:
     """Rows, header and gaps of one snapshot file; InputError naming the file and position."""
     text = _decode(_read_bytes(path), path)
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): that copies the whole text
         raise InputError(f"{path}: snapshot file is empty")
     try:
         doc = json.loads(text)
