@@ -1,0 +1,158 @@
+"""``amlguard history`` and ``amlguard diff``: the scans recorded by ``check --history``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted, fail
+from amlguard.errors import AmlguardError
+
+HISTORY_OPTION = click.option(
+    "--history",
+    "history",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AMLGUARD_HISTORY",
+    help="The history database written by check --history. Env: AMLGUARD_HISTORY.",
+)
+SCOPE_OPTION = click.option(
+    "--scope", metavar="SCOPE", help="Only scans recorded under this scope (see history list)."
+)
+
+
+@click.group("history")
+def history_group() -> None:
+    """List, show and prune the scans recorded by check --history."""
+
+
+@history_group.command("list")
+@HISTORY_OPTION
+@SCOPE_OPTION
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def history_list(history: Path, scope: str | None, limit: int | None, fmt: str) -> None:
+    """One line per recorded scan: id, time, counts, completeness, scope."""
+    from amlguard.history.render import render_scans
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            scans = store.scans(scope, limit)
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    click.echo(render_scans(scans, fmt), nl=False)
+
+
+@history_group.command("show")
+@click.argument("scan", default="latest")
+@HISTORY_OPTION
+@SCOPE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
+def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose: bool) -> None:
+    """One scan (an id, 'latest' or 'latest~N'): metadata and failing findings."""
+    from amlguard.history.render import render_scan
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            record = store.scan(scan, scope)
+            findings = store.findings(record.id)
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    click.echo(render_scan(record, findings, fmt, verbose), nl=False)
+
+
+@history_group.command("prune")
+@HISTORY_OPTION
+@click.option("--keep", type=click.IntRange(min=1), help="Keep the newest N scans of each scope.")
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
+)
+def history_prune(history: Path, keep: int | None, before: str | None) -> None:
+    """Delete old scans (and their findings) and compact the file."""
+    import datetime as dt
+
+    from amlguard.history.store import HistoryStore
+
+    try:
+        if before is not None:
+            try:
+                dt.date.fromisoformat(before[:10])
+            except ValueError:
+                raise AmlguardErrorForUsage(
+                    f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
+                ) from None
+        with HistoryStore(history, create=False) as store:
+            removed = store.prune(keep, before)
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    click.echo(f"Deleted {removed} scan(s) from {history}.")
+
+
+@click.command("diff")
+@HISTORY_OPTION
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="SCAN",
+    help="Earlier scan (default: the one before --to in its scope).",
+)
+@click.option(
+    "--to",
+    "to_ref",
+    metavar="SCAN",
+    help="Later scan: id, 'latest' or 'latest~N' (default: latest).",
+)
+@SCOPE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["console", "json", "markdown"]), default="console"
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
+def diff_command(
+    history: Path,
+    from_ref: str | None,
+    to_ref: str | None,
+    scope: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on_new: bool,
+) -> None:
+    """Drift between two recorded scans: new, resolved, still failing (with first-seen dates)."""
+    from amlguard.history.diff import diff_scans
+    from amlguard.history.render import render_diff
+    from amlguard.history.store import HistoryStore
+
+    try:
+        with HistoryStore(history, create=False) as store:
+            drift = diff_scans(store, from_ref, to_ref, scope)
+        text = render_diff(
+            drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)
+        )
+        if output is not None:
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise AmlguardErrorForUsage(
+                    f"{output}: cannot write the diff: {exc.strerror}"
+                ) from None
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    if output is None:
+        click.echo(text, nl=False)
+    sys.exit(1 if fail_on_new and drift.new else 0)

@@ -1,0 +1,234 @@
+"""The option groups several commands share, and their translation into requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from amlguard.scanner.sources.interface import Source
+
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+
+
+def _decorate(func: Any, options: list[Any]) -> Any:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def connection_options(func: Any) -> Any:
+    """How to reach Azure: tenant, cloud, ARM endpoint, CA bundle (live scans and ``apply``)."""
+    return _decorate(
+        func,
+        [
+            click.option(
+                "--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."
+            ),
+            click.option(
+                "--cloud",
+                default="AzureCloud",
+                show_default=True,
+                metavar="AzureCloud|AzureUSGovernment|AzureChinaCloud",
+                help="The Azure cloud: ARM endpoint, token scope, and the private DNS zone names "
+                "rules expect (also with --snapshot).",
+            ),
+            click.option(
+                "--arm-endpoint",
+                metavar="URL",
+                envvar="AMLGUARD_ARM_ENDPOINT",
+                help="Any other ARM endpoint (Azure Stack, the test emulator); https only. "
+                "Env: AMLGUARD_ARM_ENDPOINT.",
+            ),
+            click.option(
+                "--ca-bundle",
+                type=click.Path(dir_okay=False, path_type=Path),
+                envvar="AMLGUARD_CA_BUNDLE",
+                help="PEM file of CAs to trust for --arm-endpoint. Env: AMLGUARD_CA_BUNDLE.",
+            ),
+        ],
+    )
+
+
+def live_options(func: Any) -> Any:
+    """The flags that say how to reach Azure and what to read (``check`` and ``snapshot``)."""
+    func = _decorate(
+        func,
+        [
+            click.option(
+                "--batch-size",
+                default=1000,
+                show_default=True,
+                type=int,
+                help="Subscriptions per Resource Graph request (1-1000).",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
+            click.option(
+                "--log-level",
+                default="warning",
+                show_default=True,
+                type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
+                help="Log to stderr; 'info' logs each query's duration and quota headers "
+                "(never a token).",
+            ),
+        ],
+    )
+    func = connection_options(func)
+    return _decorate(
+        func,
+        [
+            click.option(
+                "--subscription",
+                "subscriptions",
+                multiple=True,
+                metavar="ID",
+                help="Scan this subscription (repeatable). Default: every subscription you can "
+                "read.",
+            ),
+            click.option(
+                "--management-group",
+                "management_groups",
+                multiple=True,
+                metavar="ID",
+                help="Scan the subscriptions under this management group (repeatable).",
+            ),
+            click.option(
+                "--resource-group",
+                "resource_groups",
+                multiple=True,
+                metavar="NAME",
+                help="Only this resource group (repeatable).",
+            ),
+        ],
+    )
+
+
+def gate_options(func: Any) -> Any:
+    """The CI-gate options of ``check``: config file, SARIF artifact, suppressions, baseline."""
+    return _decorate(
+        func,
+        [
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path),
+                help="Config file (default: amlguard.yaml in the working directory, if any).",
+            ),
+            click.option(
+                "--sarif-artifact",
+                type=click.Path(path_type=Path),
+                help="File SARIF results point at (default: the snapshot, else the config file).",
+            ),
+            click.option(
+                "--no-suppressions",
+                is_flag=True,
+                help="Ignore every suppression in the config file (for audits).",
+            ),
+            click.option(
+                "--baseline",
+                type=click.Path(path_type=Path),
+                help="Fail only on findings not in this baseline file; list the resolved ones.",
+            ),
+        ],
+    )
+
+
+def load_config(path: Path | None) -> Any:
+    """The config file given or found in the working directory (defaults when there is none)."""
+    from amlguard import config
+
+    found = config.find_config(path)
+    return config.load_config(found) if found else config.Config()
+
+
+def live_request(kw: dict[str, Any], cfg: Any) -> Any:
+    """The live flags; without any scope flag, the config file's ``scope`` (all of it)."""
+    from amlguard import app, logs
+
+    logs.configure(kw["log_level"])
+    subscriptions = tuple(kw["subscriptions"])
+    groups = tuple(kw["management_groups"])
+    resource_groups = tuple(kw["resource_groups"])
+    if not (subscriptions or groups or resource_groups):
+        subscriptions, groups = tuple(cfg.subscriptions), tuple(cfg.management_groups)
+        resource_groups = tuple(cfg.resource_groups)
+    return app.LiveRequest(
+        cloud=kw["cloud"],
+        arm_endpoint=kw["arm_endpoint"],
+        ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
+        tenant=kw["tenant"],
+        subscriptions=subscriptions,
+        management_groups=groups,
+        resource_groups=resource_groups,
+        batch_size=kw["batch_size"],
+    )
+
+
+def live_source(live: dict[str, Any], cfg: Any, scan_options: Any) -> Source:
+    """The live Resource Graph source, without a progress display (``--fix``, baselines)."""
+    from amlguard import app
+
+    return app.live_source(live_request(live, cfg), None, scan_options=scan_options)
+
+
+def reporter(quiet: bool) -> Any:
+    """The progress display on stderr, unless ``--quiet`` or stderr is no terminal."""
+    from amlguard import progress
+
+    return progress.RichProgress() if progress.wanted(quiet) else None
+
+
+def live_flags_given(kw: dict[str, Any]) -> list[str]:
+    """Live-only flags given on the command line (an environment default is no mistake)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in (
+            "subscriptions",
+            "management_groups",
+            "resource_groups",
+            "tenant",
+            "arm_endpoint",
+            "ca_bundle",
+        )
+        if kw.get(name)
+        and (ctx is None or ctx.get_parameter_source(name) is not ParameterSource.ENVIRONMENT)
+    ]
+    return [
+        g.replace("--subscriptions", "--subscription")
+        .replace("--management-groups", "--management-group")
+        .replace("--resource-groups", "--resource-group")
+        for g in given
+    ]
+
+
+def client_settings(live: dict[str, Any] | None) -> Any:
+    """Remediation's client settings from the live flags (endpoint, CA bundle, credential).
+
+    The credential comes from the one factory (``AMLGUARD_ACCESS_TOKEN``, else
+    DefaultAzureCredential with ``--tenant``); without live flags (``apply``), the environment
+    variables remediation documents still work.
+    """
+    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
+    from amlguard.remediate.clients import ClientSettings, settings_from_env
+
+    if live is None:
+        return settings_from_env()
+    azure = validate(
+        AzureSettings(
+            cloud=resolve_cloud(live["cloud"]).name,
+            arm_endpoint=live["arm_endpoint"],
+            ca_bundle=str(live["ca_bundle"]) if live["ca_bundle"] else None,
+            tenant=live["tenant"],
+        )
+    )
+    return ClientSettings(
+        credential=make_credential(azure),
+        arm_endpoint=azure.endpoint,
+        ca_bundle=azure.ca_bundle,
+        cloud=azure.cloud,
+    )

@@ -1,0 +1,152 @@
+"""``amlguard policies``: list, show and validate rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from amlguard.cli.terminal import fail
+from amlguard.errors import EXIT_USAGE, AmlguardError
+
+if TYPE_CHECKING:
+    from amlguard.scanner.rules import RulePack
+
+
+@click.group()
+def policies() -> None:
+    """List, show and validate rules."""
+
+
+def _pack(extra: tuple[Path, ...]) -> RulePack:
+    from amlguard.scanner.rules import load_pack
+
+    return load_pack(list(extra))
+
+
+@policies.command("list")
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
+    """One line per rule: id, severity, fixable, title."""
+    try:
+        pack = _pack(extra)
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    if fmt == "json":
+        rows = [
+            {"id": r.id, "severity": r.severity.label, "fixable": r.fixable, "title": r.title}
+            for r in pack.rules
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r.id) for r in pack.rules)
+    click.echo(f"{'ID':<{width}}  {'SEVERITY':<8}  {'FIX':<6}  TITLE")
+    for r in pack.rules:
+        fix = "auto" if r.fixable else "manual"
+        click.echo(f"{r.id:<{width}}  {r.severity.label:<8}  {fix:<6}  {r.title}")
+
+
+@policies.command("show")
+@click.argument("rule_id")
+@click.option(
+    "--policies",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also load the rule files in this directory or file (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
+    """The full text and parameters of one rule."""
+    from amlguard.app import describe_rule
+
+    try:
+        pack = _pack(extra)
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    rule = pack.get(rule_id)
+    if rule is None:
+        click.echo(
+            f"amlguard: unknown rule id {rule_id!r} (see 'amlguard policies list')", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    info = describe_rule(rule)
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(
+        f"{rule.id}  {rule.name}  [{rule.severity.label}]  {'auto-fix' if rule.fixable else 'manual fix'}"
+    )
+    click.echo(rule.title)
+    click.echo()
+    for heading, text in (
+        ("Description", rule.description),
+        ("Rationale", rule.rationale),
+        ("Remediation", rule.remediation.summary),
+    ):
+        if text:
+            click.echo(f"{heading}:")
+            click.echo(click.wrap_text(text, 96, initial_indent="  ", subsequent_indent="  "))
+    if rule.remediation.manual:
+        click.echo("Manual fix:")
+        click.echo("  " + rule.remediation.manual)
+    if rule.parameters:
+        click.echo("Parameters:")
+        for p in rule.parameters:
+            click.echo(f"  {p.name} = {json.dumps(p.default)}")
+            click.echo(
+                click.wrap_text(
+                    p.description, 96, initial_indent="      ", subsequent_indent="      "
+                )
+            )
+    if rule.references:
+        click.echo("References:")
+        for ref in rule.references:
+            if "url" in ref:
+                click.echo(f"  {ref.get('title', '')} <{ref['url']}>")
+            elif "azure_policy" in ref:
+                click.echo(f"  Azure Policy {ref['azure_policy']}: {ref.get('title', '')}")
+            elif "mcsb" in ref:
+                click.echo(f"  Microsoft cloud security benchmark {ref['mcsb']}")
+    if rule.tags:
+        click.echo("Tags: " + ", ".join(rule.tags))
+    click.echo(f"Defined at: {rule.source}")
+
+
+@policies.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def policies_validate(directory: Path | None) -> None:
+    """Check rule files (default: the built-in pack); every problem as file:line:col.
+
+    A directory is checked as ``check --policies DIR`` would load it: with the built-in pack,
+    so an id that clashes with a built-in rule is reported too.
+    """
+    from amlguard.scanner.rules import load_pack
+
+    try:
+        pack = load_pack([directory] if directory else [])
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    if directory is None:
+        click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
+        return
+    builtin = "amlguard/policies/rules/"
+    files = [f for f in pack.files if not f.startswith(builtin)]
+    rules = [r for r in pack.rules if not r.source.startswith(builtin)]
+    click.echo(
+        f"{len(rules)} rule(s) in {len(files)} file(s) under {directory} are valid "
+        "(no id clashes with the built-in pack)."
+    )
