@@ -318,6 +318,31 @@ def live_source(
     )
 
 
+def remediation_settings(live: LiveRequest) -> Any:
+    """Remediation's client settings for these flags: endpoint, CA bundle, cloud, credential.
+
+    The credential comes from the one factory (``AMLGUARD_ACCESS_TOKEN``, else
+    DefaultAzureCredential with the tenant), as for a live scan.
+    """
+    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
+    from amlguard.remediate.clients import ClientSettings
+
+    azure = validate(
+        AzureSettings(
+            cloud=resolve_cloud(live.cloud).name,
+            arm_endpoint=live.arm_endpoint,
+            ca_bundle=live.ca_bundle,
+            tenant=live.tenant,
+        )
+    )
+    return ClientSettings(
+        credential=make_credential(azure),
+        arm_endpoint=azure.endpoint,
+        ca_bundle=azure.ca_bundle,
+        cloud=azure.cloud,
+    )
+
+
 @dataclass(slots=True)
 class SnapshotOutcome:
     """What ``amlguard snapshot`` wrote, and its exit code (3 when the read was incomplete)."""

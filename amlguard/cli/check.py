@@ -151,6 +151,7 @@ def check(
 
     if fix or dry_run:
         _check_fix(
+            live,
             snapshots,
             policies,
             rule_ids,
@@ -163,7 +164,6 @@ def check(
             concurrency,
             config_path,
             no_suppressions,
-            live,
         )
         return
     if yes or only or plan_out or audit_log:
@@ -238,6 +238,7 @@ def check(
 
 
 def _check_fix(
+    live: dict[str, Any],
     snapshots: tuple[Path, ...],
     policies: tuple[Path, ...],
     rule_ids: tuple[str, ...],
@@ -250,7 +251,6 @@ def _check_fix(
     concurrency: int = 8,
     config_path: Path | None = None,
     no_suppressions: bool = False,
-    live: dict[str, Any] | None = None,
 ) -> None:
     """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only here)."""
     from rich.console import Console
@@ -273,7 +273,7 @@ def _check_fix(
         else:
             from amlguard.remediate.clients import SdkClients
 
-            source = options.live_source(live or {}, cfg, config.scan_options(cfg))
+            source = options.live_source(live, cfg, config.scan_options(cfg))
             clients = SdkClients(options.client_settings(live))
         request = app.CheckRequest(
             source=source,

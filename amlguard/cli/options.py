@@ -206,29 +206,20 @@ def live_flags_given(kw: dict[str, Any]) -> list[str]:
     ]
 
 
-def client_settings(live: dict[str, Any] | None) -> Any:
-    """Remediation's client settings from the live flags (endpoint, CA bundle, credential).
+def connection_request(kw: dict[str, Any]) -> Any:
+    """The connection flags alone (what ``apply`` has): cloud, endpoint, CA bundle, tenant."""
+    from amlguard import app
 
-    The credential comes from the one factory (``AMLGUARD_ACCESS_TOKEN``, else
-    DefaultAzureCredential with ``--tenant``); without live flags (``apply``), the environment
-    variables remediation documents still work.
-    """
-    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
-    from amlguard.remediate.clients import ClientSettings, settings_from_env
+    return app.LiveRequest(
+        cloud=kw["cloud"],
+        arm_endpoint=kw["arm_endpoint"],
+        ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
+        tenant=kw["tenant"],
+    )
 
-    if live is None:
-        return settings_from_env()
-    azure = validate(
-        AzureSettings(
-            cloud=resolve_cloud(live["cloud"]).name,
-            arm_endpoint=live["arm_endpoint"],
-            ca_bundle=str(live["ca_bundle"]) if live["ca_bundle"] else None,
-            tenant=live["tenant"],
-        )
-    )
-    return ClientSettings(
-        credential=make_credential(azure),
-        arm_endpoint=azure.endpoint,
-        ca_bundle=azure.ca_bundle,
-        cloud=azure.cloud,
-    )
+
+def client_settings(kw: dict[str, Any]) -> Any:
+    """Remediation's client settings from the connection flags (``check --fix``, ``apply``)."""
+    from amlguard import app
+
+    return app.remediation_settings(connection_request(kw))
