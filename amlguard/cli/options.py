@@ -19,37 +19,35 @@ def _decorate(func: Any, options: list[Any]) -> Any:
     return func
 
 
+def _connection_flags(cloud_help: str) -> list[Any]:
+    return [
+        click.option("--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."),
+        click.option(
+            "--cloud",
+            default="AzureCloud",
+            show_default=True,
+            metavar="AzureCloud|AzureUSGovernment|AzureChinaCloud",
+            help=cloud_help,
+        ),
+        click.option(
+            "--arm-endpoint",
+            metavar="URL",
+            envvar="AMLGUARD_ARM_ENDPOINT",
+            help="Any other ARM endpoint (Azure Stack, the test emulator); https only. "
+            "Env: AMLGUARD_ARM_ENDPOINT.",
+        ),
+        click.option(
+            "--ca-bundle",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="AMLGUARD_CA_BUNDLE",
+            help="PEM file of CAs to trust for --arm-endpoint. Env: AMLGUARD_CA_BUNDLE.",
+        ),
+    ]
+
+
 def connection_options(func: Any) -> Any:
-    """How to reach Azure: tenant, cloud, ARM endpoint, CA bundle (live scans and ``apply``)."""
-    return _decorate(
-        func,
-        [
-            click.option(
-                "--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."
-            ),
-            click.option(
-                "--cloud",
-                default="AzureCloud",
-                show_default=True,
-                metavar="AzureCloud|AzureUSGovernment|AzureChinaCloud",
-                help="The Azure cloud: ARM endpoint, token scope, and the private DNS zone names "
-                "rules expect (also with --snapshot).",
-            ),
-            click.option(
-                "--arm-endpoint",
-                metavar="URL",
-                envvar="AMLGUARD_ARM_ENDPOINT",
-                help="Any other ARM endpoint (Azure Stack, the test emulator); https only. "
-                "Env: AMLGUARD_ARM_ENDPOINT.",
-            ),
-            click.option(
-                "--ca-bundle",
-                type=click.Path(dir_okay=False, path_type=Path),
-                envvar="AMLGUARD_CA_BUNDLE",
-                help="PEM file of CAs to trust for --arm-endpoint. Env: AMLGUARD_CA_BUNDLE.",
-            ),
-        ],
-    )
+    """How to reach Azure to write (``apply``): tenant, cloud, ARM endpoint, CA bundle."""
+    return _decorate(func, _connection_flags("The Azure cloud: its ARM endpoint and token scope."))
 
 
 def live_options(func: Any) -> Any:
@@ -75,7 +73,13 @@ def live_options(func: Any) -> Any:
             ),
         ],
     )
-    func = connection_options(func)
+    func = _decorate(
+        func,
+        _connection_flags(
+            "The Azure cloud: ARM endpoint, token scope, and the private DNS zone names "
+            "rules expect (also with --snapshot)."
+        ),
+    )
     return _decorate(
         func,
         [

@@ -88,6 +88,64 @@ def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 
+def test_apply_reaches_azure_through_the_connection_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply takes --arm-endpoint and --ca-bundle as live check does; the flags beat the env."""
+    plan_file = tmp_path / "plan.json"
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
+    planned = {a["target"].lower() for a in json.loads(plan_file.read_text())["actions"]}
+    with Emulator(drifted_rows()) as emu:
+        network.install(emu)
+        # A stale environment pointing nowhere: only the flags can lead to the emulator.
+        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", "https://127.0.0.1:9")
+        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))
+        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "flag-token")
+        monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+        result = runner.invoke(
+            cli,
+            [
+                "apply",
+                str(plan_file),
+                "--yes",
+                "--arm-endpoint",
+                emu.url,
+                "--ca-bundle",
+                emu.ca_path,
+            ],
+        )
+        written = {w.path.lower() for w in emu.writes()}
+        auth = {e.headers.get("authorization") for e in emu.journal}
+
+    assert result.exit_code == 0, result.output
+    assert written and any(w.startswith(t) for t in planned for w in written)
+    assert auth == {"Bearer flag-token"}  # the credential of the one factory
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--arm-endpoint", "http://127.0.0.1:9"], "must be an https:// URL"),
+        (["--ca-bundle", "no-such-ca.pem"], "--ca-bundle no-such-ca.pem: file not found"),
+        (["--cloud", "Moon"], "unknown cloud"),
+    ],
+    ids=["http-endpoint", "missing-ca-bundle", "unknown-cloud"],
+)
+def test_apply_refuses_connection_flags_that_cannot_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], message: str
+) -> None:
+    plan_file = tmp_path / "plan.json"
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
+    monkeypatch.delenv("AMLGUARD_ARM_ENDPOINT", raising=False)
+    monkeypatch.delenv("AMLGUARD_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+    result = runner.invoke(cli, ["apply", str(plan_file), "--yes", *flags])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
 def test_check_fix_yes_live_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
