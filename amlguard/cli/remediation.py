@@ -1,16 +1,22 @@
-"""``amlguard apply``: carry out a reviewed plan written by ``check --fix --plan-out``."""
+"""Repairs: ``check --fix`` once the flags are parsed, and ``amlguard apply`` of a saved plan.
+
+The only CLI module that reaches :mod:`amlguard.remediate` (imported when a repair runs).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from amlguard.cli import options
 from amlguard.cli.terminal import fail
 from amlguard.errors import AmlguardError
+
+if TYPE_CHECKING:
+    from amlguard.scanner.sources.interface import Source
 
 
 @click.command("apply")
@@ -62,4 +68,84 @@ def apply_cmd(
     except AmlguardError as exc:
         fail(exc)
         return
+    sys.exit(report.exit_code)
+
+
+def check_fix(
+    live: dict[str, Any],
+    snapshots: tuple[Path, ...],
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    severity: str | None,
+    dry_run: bool,
+    yes: bool,
+    only: tuple[str, ...],
+    plan_out: Path | None,
+    audit_log: Path | None,
+    concurrency: int = 8,
+    config_path: Path | None = None,
+    no_suppressions: bool = False,
+) -> None:
+    """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only now)."""
+    from rich.console import Console
+
+    from amlguard import app, config
+    from amlguard.remediate import fix as remediate
+    from amlguard.scanner.model import Severity
+
+    console = Console(highlight=False)
+    clients = None
+    try:
+        cfg = options.load_config(config_path)
+        eff = config.resolve(
+            cfg, fail_on=None, fmt=None, outputs=(), severity=severity, sarif_artifact=None
+        )
+        if snapshots:
+            from amlguard.scanner.sources.snapshot import SnapshotSource
+
+            source: Source = SnapshotSource(list(snapshots))
+        else:
+            from amlguard.remediate.clients import SdkClients
+
+            source = options.live_source(live, cfg, config.scan_options(cfg))
+            clients = SdkClients(options.client_settings(live))
+        request = app.CheckRequest(
+            source=source,
+            policies=list(policies) + list(cfg.policies),
+            rule_ids=list(rule_ids),
+            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+            scan_options=config.scan_options(cfg),
+            config=cfg,
+            use_suppressions=not no_suppressions,
+        )
+        prepared, pack = remediate.prepare_request(
+            request, list(only), clients.get if clients else None
+        )
+        stdout, _ = app.write_outputs(
+            prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
+        )
+        click.echo(stdout, nl=False)
+        opts = remediate.FixOptions(
+            only=list(only),
+            dry_run=dry_run,
+            yes=yes,
+            plan_out=plan_out,
+            audit_log=audit_log,
+            concurrency=concurrency,
+            offline=bool(snapshots),
+        )
+        report = remediate.fix_after_scan(
+            prepared,
+            opts,
+            clients,
+            console,
+            lambda: click.confirm("Apply this plan?", default=False),
+            (pack, prepared.result.rules, request.scan_options),
+        )
+    except AmlguardError as exc:
+        fail(exc)
+        return
+    finally:
+        if clients is not None:
+            clients.close()
     sys.exit(report.exit_code)
