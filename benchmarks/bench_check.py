@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.phases_of:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        gc.disable()  # as `amlguard check` does (amlguard/cli.py)
+        gc.disable()  # as `amlguard check` does (amlguard/cli/check.py)
         figures = phases(args.phases_of, trace=not args.no_trace)
         print(json.dumps(figures))
         return
