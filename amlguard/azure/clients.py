@@ -234,7 +234,11 @@ class ClientFactory:
         )
 
     def ml_client(
-        self, subscription_id: str, resource_group: str, workspace: str, **overrides: Any
+        self,
+        subscription_id: str,
+        resource_group: str,
+        workspace: str | None = None,
+        **overrides: Any,
     ) -> Any:
         """An azure-ai-ml MLClient (imported lazily: ~1.1 s).
 
@@ -264,6 +268,11 @@ class ClientFactory:
             kwargs["cloud"] = resolve_cloud(self.settings.cloud).name
         kwargs.update(overrides)
         return MLClient(self.credential, subscription_id, resource_group, workspace, **kwargs)
+
+    @property
+    def ml_cloud_registered(self) -> bool:
+        """True once ``ml_client`` registered a custom cloud that ``forget_ml_cloud`` undoes."""
+        return self._ml_cloud is not None
 
     def forget_ml_cloud(self) -> None:
         """Remove the custom cloud ``ml_client`` registered (tests run several emulators)."""

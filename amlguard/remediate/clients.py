@@ -1,16 +1,14 @@
-"""The SDK clients remediation writes through, built from one set of settings.
+"""The SDK clients remediation writes through, built by the one client factory.
 
-MERGE NOTE (lead): this is remediation's own small factory, written before
-``amlguard/azure/clients.py`` (issue 3) existed. At merge, make ``SdkClients`` delegate its
-builders to that factory (same settings: cloud, ARM endpoint, CA bundle, credential incl.
-``AMLGUARD_ACCESS_TOKEN``); nothing else in ``amlguard/remediate`` constructs a client.
-azure.ai.ml and azure.mgmt.network are imported here lazily, never on the ``check`` path.
+``SdkClients`` adds what remediation needs on top of :class:`amlguard.azure.clients.ClientFactory`
+(which constructs every client): one shared HTTP transport so concurrent workers reuse
+connections, per-subscription caching, and raw ARM GET/PATCH with ARM's error codes.
+azure.ai.ml and azure.mgmt.network are imported lazily, never on the ``check`` path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -124,11 +122,18 @@ class SdkClients:
     """Builds and caches the real SDK clients (thread-safe); ``close`` undoes global state."""
 
     def __init__(self, settings: ClientSettings) -> None:
+        from amlguard.azure.clients import AzureSettings, ClientFactory, resolve_cloud
+
         self.settings = settings
         self.endpoint = settings.arm_endpoint.rstrip("/")
+        cloud = resolve_cloud(settings.cloud)
+        custom = self.endpoint if self.endpoint != cloud.arm_endpoint else None
+        self.factory = ClientFactory(
+            AzureSettings(cloud=cloud.name, arm_endpoint=custom, ca_bundle=settings.ca_bundle),
+            credential=settings.credential,
+        )
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, ...], Any] = {}
-        self._cloud_name: str | None = None
         self._saved_env = os.environ.get("AZUREML_CURRENT_CLOUD")
         self._shared_transport: Any = None
         self._session: Any = None
@@ -173,12 +178,7 @@ class SdkClients:
             return self._shared_transport
 
     def _mgmt_kwargs(self) -> dict[str, Any]:
-        kw = self._transport_kwargs()
-        kw["base_url"] = self.endpoint
-        kw["polling_interval"] = self.settings.polling_interval
-        if self.endpoint != PUBLIC_ARM:
-            kw["credential_scopes"] = [f"{self.endpoint}/.default"]
-        return kw
+        return {**self._transport_kwargs(), "polling_interval": self.settings.polling_interval}
 
     def _cached(self, key: tuple[str, ...], build: Any) -> Any:
         with self._lock:
@@ -187,25 +187,6 @@ class SdkClients:
             return self._cache[key]
 
     # ---- SDK clients
-    def _ml_cloud(self) -> dict[str, Any]:
-        if self.endpoint == PUBLIC_ARM:
-            return {"cloud": self.settings.cloud}
-        # MLClient ignores base_url; a custom cloud (unique per endpoint) is the supported way.
-        name = "Amlguard" + hashlib.sha1(self.endpoint.encode()).hexdigest()[:12]
-        self._cloud_name = name
-        url = self.endpoint
-        return {
-            "cloud": name,
-            "cloud_metadata": {
-                "azure_portal": url,
-                "resource_manager": url,
-                "active_directory": url,
-                "aml_resource_id": url,
-                "storage_endpoint": "core.windows.net",
-                "registry_discovery_endpoint": url,
-            },
-        }
-
     def warm(self) -> None:
         """Import azure-ai-ml in the calling thread, before workers start.
 
@@ -225,20 +206,13 @@ class SdkClients:
         def build() -> Any:
             import warnings
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
-                from azure.ai.ml import MLClient
             # azure-ai-ml logs every request it starts at INFO; amlguard reports outcomes itself.
             logging.getLogger("azure.ai.ml").setLevel(logging.WARNING)
-            return MLClient(
-                self.settings.credential,
-                subscription_id,
-                resource_group,
-                enable_telemetry=False,
-                show_progress=False,
-                **self._ml_cloud(),
-                **self._transport_kwargs(),
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # azure-ai-ml raises ~470 marshmallow warnings
+                return self.factory.ml_client(
+                    subscription_id, resource_group, None, **self._transport_kwargs()
+                )
 
         return self._cached(("ml", subscription_id.lower(), resource_group.lower()), build)
 
@@ -246,11 +220,7 @@ class SdkClients:
         """azure-mgmt-authorization's client for one subscription."""
 
         def build() -> Any:
-            from azure.mgmt.authorization import AuthorizationManagementClient
-
-            return AuthorizationManagementClient(
-                self.settings.credential, subscription_id, **self._mgmt_kwargs()
-            )
+            return self.factory.authorization(subscription_id, **self._mgmt_kwargs())
 
         return self._cached(("authz", subscription_id.lower()), build)
 
@@ -258,39 +228,14 @@ class SdkClients:
         """azure-mgmt-network's client for one subscription (imported lazily: ~0.4 s)."""
 
         def build() -> Any:
-            from azure.mgmt.network import NetworkManagementClient
-
-            return NetworkManagementClient(
-                self.settings.credential, subscription_id, **self._mgmt_kwargs()
-            )
+            return self.factory.network(subscription_id, **self._mgmt_kwargs())
 
         return self._cached(("network", subscription_id.lower()), build)
 
     def _pipeline(self) -> Any:
         def build() -> Any:
-            from azure.core.pipeline import policies
-            from azure.mgmt.core import ARMPipelineClient
-            from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
-
-            scope = f"{self.endpoint}/.default" if self.endpoint != PUBLIC_ARM else None
-            scope = scope or f"{PUBLIC_ARM}/.default"
-            auth = ARMChallengeAuthenticationPolicy(self.settings.credential, scope)
-            return ARMPipelineClient(
-                base_url=self.endpoint,
-                transport=self._transport(),
-                policies=[
-                    policies.RequestIdPolicy(),
-                    policies.HeadersPolicy(),
-                    policies.UserAgentPolicy(sdk_moniker="amlguard"),
-                    policies.RetryPolicy(retry_total=self.settings.retry_total),
-                    auth,
-                    policies.ContentDecodePolicy(),
-                ],
-                **(
-                    {"connection_verify": self.settings.ca_bundle}
-                    if self.settings.ca_bundle
-                    else {}
-                ),
+            return self.factory.arm_pipeline(
+                transport=self._transport(), retry_total=self.settings.retry_total
             )
 
         return self._cached(("arm",), build)
@@ -346,13 +291,9 @@ class SdkClients:
 
     def close(self) -> None:
         """Undo MLClient's process-global cloud registration and close transports."""
-        if self._cloud_name:
-            try:
-                from azure.ai.ml import _azure_environments
-
-                _azure_environments._environments.pop(self._cloud_name, None)
-            except Exception:  # azure.ai.ml never imported or changed its internals
-                pass
+        if self.factory.ml_cloud_registered:
+            with contextlib.suppress(Exception):  # azure.ai.ml changed its internals
+                self.factory.forget_ml_cloud()
             if self._saved_env is None:
                 os.environ.pop("AZUREML_CURRENT_CLOUD", None)
             else:

@@ -149,8 +149,11 @@ def validate(
     ``_verdict_marker``).
     """
     marker = _verdict_marker(schema_name, text) if text is not None else None
-    if marker is not None and marker.is_file():
-        return []
+    try:
+        if marker is not None and marker.is_file():
+            return []
+    except OSError:  # an unreadable cache folder only costs the validation
+        marker = None
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
