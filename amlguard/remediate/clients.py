@@ -317,38 +317,3 @@ def _error_from(response: Any) -> ArmError:
         return ArmError(response.status_code, str(err.get("code", "")), str(err.get("message", "")))
     except Exception:
         return ArmError(response.status_code, f"HTTP{response.status_code}", response.text()[:200])
-
-
-class StaticTokenCredential:
-    """A pre-acquired bearer token (``AMLGUARD_ACCESS_TOKEN``), as CI systems hand them out."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        import time
-
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-
-def settings_from_env() -> ClientSettings:
-    """Client settings from the environment.
-
-    MERGE NOTE (lead): issue 3 adds ``--cloud/--arm-endpoint/--ca-bundle`` and its own factory;
-    route these through it. Until then: ``AMLGUARD_ARM_ENDPOINT``, ``AMLGUARD_CA_BUNDLE``,
-    ``AMLGUARD_ACCESS_TOKEN`` (else azure-identity's DefaultAzureCredential).
-    """
-    token = os.environ.get("AMLGUARD_ACCESS_TOKEN")
-    if token:
-        credential: Any = StaticTokenCredential(token)
-    else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    return ClientSettings(
-        credential=credential,
-        arm_endpoint=os.environ.get("AMLGUARD_ARM_ENDPOINT", PUBLIC_ARM),
-        ca_bundle=os.environ.get("AMLGUARD_CA_BUNDLE") or None,
-    )
