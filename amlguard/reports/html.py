@@ -153,7 +153,7 @@ def _csp() -> str:
 
 
 def _value(value: Any) -> str:
-    """Like :func:`value_text`, with the ids in a list shortened (the full one is a tooltip)."""
+    """Like :func:`value_text`, but the ids in a list cut to their last segment."""
     if isinstance(value, list):
         return ", ".join(short_if_id(str(v)) for v in value)
     return value_text(value)
