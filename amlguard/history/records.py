@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from amlguard.scanner.model import Severity, Status
+from amlguard.scanner.model import Judgement, Status, review_dict
 
 _FAILING = Status.FAIL.value
 
@@ -49,17 +49,9 @@ class ScanRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredFinding:
+class StoredFinding(Judgement):
     """A finding as the history holds it, with the time its failure was first seen."""
 
-    rule_id: str
-    rule_name: str
-    severity: Severity
-    status: Status
-    resource_id: str
-    resource_type: str
-    instance: str
-    message: str
     path: str | None
     expected: Any
     actual: Any
@@ -67,28 +59,15 @@ class StoredFinding:
     suppression: dict[str, Any] | None = None
     baseline_state: str | None = None
 
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Same identity as :attr:`Finding.key`: rule, resource and instance, lower-cased."""
-        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
-
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape (the report's finding shape plus ``first_seen``)."""
+        """The JSON shape: the report's finding shape without remediation, plus ``first_seen``."""
         return {
-            "rule_id": self.rule_id,
-            "rule_name": self.rule_name,
-            "severity": self.severity.label,
-            "status": self.status.value,
-            "resource_id": self.resource_id,
-            "resource_type": self.resource_type,
-            "instance": self.instance,
-            "message": self.message,
+            **self.judgement_dict(),
             "path": self.path,
             "expected": self.expected,
             "actual": self.actual,
             "first_seen": self.first_seen,
-            **({"suppression": self.suppression} if self.suppression is not None else {}),
-            **({"baseline_state": self.baseline_state} if self.baseline_state else {}),
+            **review_dict(self.suppression, self.baseline_state),
         }
 
 

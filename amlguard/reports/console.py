@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.text import (
+    baseline_summary,
+    gap_text,
+    short_if_id,
+    short_name,
+    suppression_text,
+    value_text,
+)
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
@@ -78,44 +86,26 @@ _INDENT = 4
 _MIN_WIDTH, _MAX_WIDTH = 60, 120
 
 
-def _short(resource_id: str) -> str:
-    parts = resource_id.rstrip("/").split("/")
-    return parts[-1] if parts else resource_id
-
-
 def _friendly_type(rtype: str) -> str:
     return _FRIENDLY_TYPES.get(rtype.lower(), rtype.rsplit("/", 1)[-1] or "resource")
 
 
 def _value(value: Any) -> str:
-    """A finding's expected/actual value as a person reads it ("absent" for a missing one)."""
-    if value is None:
-        return "absent"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A value as a person reads it at a glance: ids shortened, long lists cut, dicts as JSON."""
     if isinstance(value, list):
         if not value:
             return "none"
-        shown = [
-            _short(v) if isinstance(v, str) and v.startswith("/") else _value(v) for v in value
-        ]
+        shown = [short_if_id(v) if isinstance(v, str) else _value(v) for v in value]
         extra = len(shown) - _MAX_LISTED
         return ", ".join(shown[:_MAX_LISTED]) + (f" and {extra} more" if extra > 0 else "")
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str)
-    return str(value)
+    return value_text(value)
 
 
 def _config_suppressed(f: Finding) -> bool:
     # Accepted risks stay visible; baseline-known findings are summarised, not listed.
     return f.suppression is not None and f.suppression.get("kind") == "suppression"
-
-
-def _suppression(s: dict[str, Any]) -> str:
-    extras = [f"expires {s['expires']}"] if s.get("expires") else []
-    if s.get("approved_by"):
-        extras.append(f"approved by {s['approved_by']}")
-    return str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def _wrapping(text: str) -> Text:
@@ -220,19 +210,18 @@ class ConsoleReport(Report):
                 Text("SCAN INCOMPLETE: findings touched by these gaps are 'error':", "bold magenta")
             )
             for gap in src.gaps:
-                scope = f" [{gap.scope}]" if gap.scope else ""
-                console.print(Text(f"  - {gap.reason}{scope}", style="magenta"))
+                console.print(Text(f"  - {gap_text(gap)}", style="magenta"))
         for warning in result.warnings:
             console.print(Text(f"warning: {warning}", style="yellow"))
         if result.baseline is not None:
             b = result.baseline
-            console.print(
-                f"baseline {b['file']}: {b['new']} new, {b['known']} known, "
-                f"{len(b['resolved'])} resolved"
-            )
+            console.print(baseline_summary(b))
             for entry in b["resolved"]:
                 console.print(
-                    Text(f"  resolved: {entry['rule_id']} {_short(entry['resource_id'])}", "green")
+                    Text(
+                        f"  resolved: {entry['rule_id']} {short_name(entry['resource_id'])}",
+                        "green",
+                    )
                 )
 
     def _instances(
@@ -300,7 +289,7 @@ class ConsoleReport(Report):
                     (f"{f.status.value:<10}", _STATUS_STYLE[f.status]),
                     (f"{f.rule_id:<{rule_width}}  ", "bold"),
                     (f"{f.severity.label:<8}", _SEVERITY_STYLE[f.severity]),
-                    _short(f.resource_id),
+                    short_name(f.resource_id),
                 )
                 console.print(Padding(line, (0, 0, 0, _INDENT)))
                 if f.status is not Status.PASS:
@@ -325,7 +314,7 @@ class ConsoleReport(Report):
                 " ",
                 (f.severity.label, _SEVERITY_STYLE[f.severity]),
                 "  ",
-                (_short(f.resource_id), "bold"),
+                (short_name(f.resource_id), "bold"),
                 (f" ({where})", "dim"),
             )
         )
@@ -340,7 +329,7 @@ class ConsoleReport(Report):
             if f.path:
                 block.add_row("where", _wrapping(f.path))
         if f.suppression:
-            block.add_row("why", _wrapping(_suppression(f.suppression)))
+            block.add_row("why", _wrapping(suppression_text(f.suppression)))
         summary, _, manual = f.remediation.partition("\n")
         if summary:
             block.add_row("fix", _wrapping(summary))

@@ -17,6 +17,7 @@ from amlguard import __version__
 from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.svg import diagram, pieces_of, trend_chart
+from amlguard.reports.text import gap_text, short_if_id, short_name, suppression_text, value_text
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Matching findings laid out at once (more on request); the rest wait hidden.
@@ -151,16 +152,11 @@ def _csp() -> str:
     )
 
 
-def _short(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
-
-
 def _value(value: Any) -> str:
+    """Like :func:`value_text`, but the ids in a list cut to their last segment."""
     if isinstance(value, list):
-        return ", ".join(_short(str(v)) if str(v).startswith("/") else str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "absent" if value is None else str(value)
+        return ", ".join(short_if_id(str(v)) for v in value)
+    return value_text(value)
 
 
 def _key(f: Finding) -> str:
@@ -226,10 +222,9 @@ class HtmlReport(Report):
 
     @staticmethod
     def _gaps(result: ScanResult) -> str:
-        items = [
-            f"<li>{escape(g.reason)}{' [' + escape(g.scope) + ']' if g.scope else ''}</li>"
-            for g in result.source.gaps
-        ] + [f"<li>warning: {escape(w)}</li>" for w in result.warnings]
+        items = [f"<li>{escape(gap_text(g))}</li>" for g in result.source.gaps] + [
+            f"<li>warning: {escape(w)}</li>" for w in result.warnings
+        ]
         if not items:
             return ""
         head = (
@@ -328,12 +323,7 @@ class HtmlReport(Report):
         if f.remediation and f.status in (Status.FAIL, Status.ERROR):
             detail.append(f'<span class="fix">fix: {escape(f.remediation)}</span>')
         if f.suppression:
-            s = f.suppression
-            extras = [f"expires {s['expires']}"] if s.get("expires") else []
-            if s.get("approved_by"):
-                extras.append(f"approved by {s['approved_by']}")
-            why = str(s.get("reason", "")) + (f" ({'; '.join(extras)})" if extras else "")
-            detail.append(f"suppressed: {escape(why)}")
+            detail.append(f"suppressed: {escape(suppression_text(f.suppression))}")
         marks = ' <span class="badge new">new</span>' if new else ""
         if since:
             marks += f' <span class="detail">since {escape(since)}</span>'
@@ -343,8 +333,8 @@ class HtmlReport(Report):
             f'<td><span class="badge b-{f.status.value}">{f.status.value}</span>{marks}</td>'
             f'<td>{f.severity.label}</td><td>{escape(f.rule_id)}<div class="detail">'
             f"{escape(f.rule_name)}</div></td>"
-            f'<td title="{escape(f.resource_id)}">{escape(_short(f.resource_id))}'
+            f'<td title="{escape(f.resource_id)}">{escape(short_name(f.resource_id))}'
             f'<div class="detail">{escape(f.resource_type)}</div></td>'
-            f"<td>{escape(inst.name if inst is not None else _short(f.instance))}</td>"
+            f"<td>{escape(inst.name if inst is not None else short_name(f.instance))}</td>"
             f'<td class="msg">{escape(f.message)}<div class="detail">{"<br>".join(detail)}</div></td></tr>'
         )

@@ -20,6 +20,13 @@ from junit_xml import TestCase, TestSuite
 from amlguard import __version__
 from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.text import (
+    baseline_summary,
+    failure_text,
+    gap_text,
+    short_name,
+    suppression_text,
+)
 from amlguard.scanner.model import Finding, ScanResult, Status
 
 # Characters XML 1.0 cannot carry at all (junit-xml strips them only from whole documents).
@@ -31,53 +38,13 @@ def _clean(text: Any) -> str:
     return _ILLEGAL_XML.sub("", "" if text is None else str(text))
 
 
-def _short(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
-
-
 def _timestamp(scan_time: str) -> str:
     """``YYYY-MM-DDTHH:MM:SS``: the strict schema refuses a zone or a fraction."""
     return scan_time.replace("Z", "").split("+")[0].split(".")[0]
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    return "absent" if value is None else str(value)
-
-
-def suppression_text(finding: Finding) -> str:
-    """The reason a finding is suppressed, with its expiry and approver when known."""
-    s = finding.suppression or {}
-    text = str(s.get("reason") or "suppressed")
-    extras = []
-    if s.get("expires"):
-        extras.append(f"expires {s['expires']}")
-    if s.get("approved_by"):
-        extras.append(f"approved by {s['approved_by']}")
-    if s.get("source") and s.get("kind") == "suppression":
-        extras.append(f"at {s['source']}")
-    return f"{text} ({'; '.join(extras)})" if extras else text
-
-
-def failure_text(finding: Finding) -> str:
-    """Expected, actual, path, resource and remediation: what a CI test tab shows."""
-    lines = [f"resource: {finding.resource_id}"]
-    if finding.expected is not None:
-        lines.append(f"expected: {_value(finding.expected)}")
-    lines.append(f"actual:   {_value(finding.actual)}")
-    if finding.path:
-        lines.append(f"path:     {finding.path}")
-    if finding.remediation:
-        lines.append("remediation:")
-        lines.extend(f"  {line}" for line in finding.remediation.splitlines())
-    return "\n".join(lines)
-
-
 def _case(finding: Finding, classname: str) -> TestCase:
-    name = f"[{finding.severity.name}] {finding.rule_id} {_short(finding.resource_id)}"
+    name = f"[{finding.severity.name}] {finding.rule_id} {short_name(finding.resource_id)}"
     case = TestCase(_clean(name), classname=_clean(classname))
     if finding.status is Status.FAIL:
         case.add_failure_info(
@@ -92,7 +59,8 @@ def _case(finding: Finding, classname: str) -> TestCase:
             error_type="error",
         )
     elif finding.status is Status.SUPPRESSED:
-        case.add_skipped_info(message=_clean(f"suppressed: {suppression_text(finding)}"))
+        text = suppression_text(finding.suppression, cite_source=True, reason_required=True)
+        case.add_skipped_info(message=_clean(f"suppressed: {text}"))
     elif finding.status is Status.SKIPPED:
         case.add_skipped_info(message=_clean(f"not applicable: {finding.message}"))
     return case
@@ -136,14 +104,9 @@ def _scan_suite(result: ScanResult, options: ReportOptions) -> TestSuite:
     if result.baseline is not None:
         b = result.baseline
         props["baseline"] = str(b["file"])
-        out.append(
-            f"baseline {b['file']}: {b['new']} new, {b['known']} known, "
-            f"{len(b['resolved'])} resolved"
-        )
+        out.append(baseline_summary(b))
         out.extend(f"resolved: {e['rule_id']} {e['resource_id']}" for e in b["resolved"])
-    err = [
-        f"scan gap: {g.reason}" + (f" [{g.scope}]" if g.scope else "") for g in result.source.gaps
-    ]
+    err = [f"scan gap: {gap_text(g)}" for g in result.source.gaps]
     return TestSuite(
         SCAN_SUITE,
         properties={k: _clean(v) for k, v in props.items()},

@@ -15,7 +15,7 @@ from typing import Any
 from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.json_report import instance_counts, summary
-from amlguard.reports.junit import suppression_text
+from amlguard.reports.text import gap_text, short_name, suppression_text, value_text
 from amlguard.scanner.model import Finding, ScanResult, Status
 
 MAX_CHARS = 65_000
@@ -38,18 +38,6 @@ def _cell(text: Any) -> str:
 def _code(text: Any) -> str:
     """A code span (entities are not decoded inside one, so nothing is HTML-escaped)."""
     return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
-
-
-def _short(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    return "absent" if value is None else str(value)
 
 
 def _headline(result: ScanResult, options: ReportOptions) -> list[str]:
@@ -77,9 +65,7 @@ def _headline(result: ScanResult, options: ReportOptions) -> list[str]:
     if not src.complete:
         lines.append("> [!CAUTION]")
         lines.append("> **Scan incomplete**: these findings cannot all be trusted.")
-        for gap in src.gaps:
-            scope = f" [{gap.scope}]" if gap.scope else ""
-            lines.append(f"> - {_cell(gap.reason + scope)}")
+        lines += [f"> - {_cell(gap_text(gap))}" for gap in src.gaps]
         lines.append("")
     if result.warnings:
         lines.append("> [!WARNING]")
@@ -103,7 +89,7 @@ def _baseline(result: ScanResult) -> list[str]:
         )
         lines.append("")
         lines += [
-            f"- {_code(e['rule_id'])} {_cell(_short(e['resource_id']))}: {_cell(e.get('message', ''))}"
+            f"- {_code(e['rule_id'])} {_cell(short_name(e['resource_id']))}: {_cell(e.get('message', ''))}"
             for e in b["resolved"]
         ]
         lines += ["", "</details>", ""]
@@ -122,22 +108,24 @@ def _status_cell(f: Finding) -> str:
 def _row(f: Finding) -> str:
     detail = f.message
     if f.status is Status.SUPPRESSED:
-        detail += f" \u2014 {suppression_text(f)}"
+        detail += (
+            f" \u2014 {suppression_text(f.suppression, cite_source=True, reason_required=True)}"
+        )
     return (
         f"| {_code(f.rule_id)} | {f.severity.label} | {_status_cell(f)} | "
-        f"{_cell(_short(f.resource_id))} | {_cell(detail)} |"
+        f"{_cell(short_name(f.resource_id))} | {_cell(detail)} |"
     )
 
 
 def _details(f: Finding) -> list[str]:
     summary_text = html.escape(
-        f"{f.rule_id} [{f.severity.label}] {_short(f.resource_id)}: {f.message}"
+        f"{f.rule_id} [{f.severity.label}] {short_name(f.resource_id)}: {f.message}"
     )
     body = [f"<details><summary>{summary_text}</summary>", ""]
     body.append(f"- resource: {_code(f.resource_id)}")
     if f.expected is not None:
-        body.append(f"- expected: {_code(_value(f.expected))}")
-    body.append(f"- found: {_code(_value(f.actual))}")
+        body.append(f"- expected: {_code(value_text(f.expected))}")
+    body.append(f"- found: {_code(value_text(f.actual))}")
     if f.path:
         body.append(f"- where: {_code(f.path)}")
     if f.remediation:

@@ -21,8 +21,8 @@ from typing import Any
 from amlguard import __version__
 from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.junit import failure_text, suppression_text
 from amlguard.reports.locations import Locator
+from amlguard.reports.text import clip, failure_text, gap_text, short_name, suppression_text
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -55,9 +55,9 @@ def fingerprint(rule_id: str, resource_id: str) -> str:
     return digest[:32]
 
 
-def _cut(text: str, limit: int = MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _cut(text: str) -> str:
+    """One line of at most :data:`MAX_TEXT` characters, white space folded."""
+    return clip(" ".join(text.split()), MAX_TEXT)
 
 
 def _help_uri(rule: Any) -> str | None:
@@ -136,7 +136,7 @@ def _location(finding: Finding, locator: Locator) -> dict[str, Any]:
         },
         "logicalLocations": [
             {
-                "name": finding.resource_id.rstrip("/").rsplit("/", 1)[-1],
+                "name": short_name(finding.resource_id),
                 "fullyQualifiedName": finding.resource_id,
                 "kind": "resource",
             }
@@ -169,7 +169,13 @@ def _result(finding: Finding, rule_index: dict[str, int], locator: Locator) -> d
         and (finding.suppression or {}).get("kind") != "baseline"
     ):
         out["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": suppression_text(finding)}
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": suppression_text(
+                    finding.suppression, cite_source=True, reason_required=True
+                ),
+            }
         ]
     if finding.baseline_state:
         out["baselineState"] = "unchanged" if finding.baseline_state == "known" else "new"
@@ -179,8 +185,7 @@ def _result(finding: Finding, rule_index: dict[str, int], locator: Locator) -> d
 def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for gap in result.source.gaps:
-        scope = f" [{gap.scope}]" if gap.scope else ""
-        out.append({"level": "error", "message": {"text": f"Scan gap: {gap.reason}{scope}"}})
+        out.append({"level": "error", "message": {"text": f"Scan gap: {gap_text(gap)}"}})
     for f in result.findings:
         if f.status is Status.ERROR:
             out.append(

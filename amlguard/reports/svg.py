@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from amlguard.reports.text import clip, short_name
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, Status
 
@@ -94,13 +95,13 @@ def _layout(instance: Any) -> list[_Box]:
     assoc = {k.lower(): v for k, v in instance.associated.items()}
 
     def name_of(role: str) -> str:
-        return _short(assoc[role]) if role in assoc else "not linked"
+        return short_name(assoc[role]) if role in assoc else "not linked"
 
     boxes = [
         _Box(
             "identity",
             "User-assigned identity",
-            _short(instance.primary_identity or "none"),
+            short_name(instance.primary_identity or "none"),
             20,
             20,
         ),
@@ -113,10 +114,10 @@ def _layout(instance: Any) -> list[_Box]:
     ]
     ai = list(instance.integrated)
     for i, account in enumerate(ai[:4]):
-        boxes.append(_Box(f"ai{i}", "AI account", _short(account), 20 + i * 224, 240))
+        boxes.append(_Box(f"ai{i}", "AI account", short_name(account), 20 + i * 224, 240))
     if not ai:
         boxes.append(_Box("ai-none", "AI accounts", "none integrated", 20, 240))
-    vnet = _short(instance.solution_vnet) if instance.solution_vnet else "not found"
+    vnet = short_name(instance.solution_vnet) if instance.solution_vnet else "not found"
     boxes.append(_Box("endpoints", "Private endpoints", "in the solution VNet", 132, 350, 300))
     boxes.append(_Box("vnet", "Solution VNet", vnet, 468, 350, 300))
     return boxes
@@ -155,10 +156,6 @@ def _wiring(boxes: list[_Box]) -> list[str]:
     return out
 
 
-def _short(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
-
-
 def diagram(instance: Any, findings: Sequence[Finding], index: int) -> str:
     """The instance's blueprint as SVG; each piece carries ``data-piece`` and ``data-status``."""
     by_piece: dict[str, list[Status]] = {}
@@ -184,7 +181,7 @@ def diagram(instance: Any, findings: Sequence[Finding], index: int) -> str:
             f"<title>{escape(b.label)}: {escape(b.sub)} ({escape(tally)})</title>"
             f'<rect x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" rx="8"/>'
             f'<text x="{b.x + 10}" y="{b.y + 20}" class="lbl">{escape(b.label)}</text>'
-            f'<text x="{b.x + 10}" y="{b.y + 37}" class="sub">{escape(_clip(b.sub, 26))}</text>'
+            f'<text x="{b.x + 10}" y="{b.y + 37}" class="sub">{escape(clip(b.sub, 26))}</text>'
             f'<text x="{b.x + 10}" y="{b.y + 52}" class="tally">{escape(badge)}</text></g>'
         )
     more = len(instance.integrated) - 4
@@ -207,10 +204,6 @@ def diagram(instance: Any, findings: Sequence[Finding], index: int) -> str:
         + note
         + "</svg>"
     )
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def trend_chart(points: Sequence[dict[str, Any]]) -> str:

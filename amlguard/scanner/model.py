@@ -46,8 +46,12 @@ ABSENT_TEXT = "absent"
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """One finding per (rule, resource judged, instance); see blueprint.md section 4."""
+class Judgement:
+    """What every finding record says: which rule judged which resource of which instance, how.
+
+    :class:`Finding` and the history's stored finding add their own fields; both JSON shapes open
+    with :meth:`judgement_dict` and close with :func:`review_dict`.
+    """
 
     rule_id: str
     rule_name: str
@@ -57,6 +61,38 @@ class Finding:
     resource_type: str
     instance: str
     message: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity of a finding across scans: rule, resource and instance, lower-cased."""
+        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
+
+    def judgement_dict(self) -> dict[str, Any]:
+        """These fields as the JSON entries a finding's shape opens with."""
+        return {
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "severity": self.severity.label,
+            "status": self.status.value,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "instance": self.instance,
+            "message": self.message,
+        }
+
+
+def review_dict(suppression: dict[str, Any] | None, baseline_state: str | None) -> dict[str, Any]:
+    """The entries a finding's JSON shape closes with, each only when set: suppression, baseline."""
+    return {
+        **({"suppression": suppression} if suppression is not None else {}),
+        **({"baseline_state": baseline_state} if baseline_state else {}),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(Judgement):
+    """One finding per (rule, resource judged, instance); see blueprint.md section 4."""
+
     expected: Any = None
     actual: Any = None
     path: str | None = None
@@ -67,28 +103,15 @@ class Finding:
     #: "new" or "known" when the check compared against a baseline file
     baseline_state: str | None = None
 
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Identity of a finding across scans: rule, resource and instance, lower-cased."""
-        return (self.rule_id, self.resource_id.lower(), self.instance.lower())
-
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape (``findings.schema.json``)."""
         return {
-            "rule_id": self.rule_id,
-            "rule_name": self.rule_name,
-            "severity": self.severity.label,
-            "status": self.status.value,
-            "resource_id": self.resource_id,
-            "resource_type": self.resource_type,
-            "instance": self.instance,
-            "message": self.message,
+            **self.judgement_dict(),
             "expected": self.expected,
             "actual": self.actual,
             "path": self.path,
             "remediation": self.remediation,
-            **({"suppression": self.suppression} if self.suppression is not None else {}),
-            **({"baseline_state": self.baseline_state} if self.baseline_state else {}),
+            **review_dict(self.suppression, self.baseline_state),
         }
 
 

@@ -1,0 +1,89 @@
+"""Phrases every report format words the same way: names, values, suppressions, gaps, baselines.
+
+Each format escapes or styles these for its medium (XML, Markdown, HTML, a terminal); the words
+themselves are decided once, here, so a finding reads alike in every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from amlguard.scanner.model import ABSENT_TEXT, Finding, Gap
+
+
+def short_name(resource_id: str) -> str:
+    """The last segment of an ARM id (the resource's name), a trailing slash ignored."""
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def short_if_id(text: str) -> str:
+    """An ARM id cut to its last segment; any other text as it is."""
+    return short_name(text) if text.startswith("/") else text
+
+
+def value_text(value: Any) -> str:
+    """A finding's expected/actual value in full: "absent", true/false, or a comma list."""
+    if value is None:
+        return ABSENT_TEXT
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def suppression_text(
+    suppression: Mapping[str, Any] | None,
+    *,
+    cite_source: bool = False,
+    reason_required: bool = False,
+) -> str:
+    """Why a finding is suppressed, then its expiry and approver in brackets.
+
+    ``cite_source`` adds where a configured suppression is written (the CI formats point a
+    reviewer at it); ``reason_required`` says "suppressed" rather than nothing for a blank reason.
+    """
+    suppression = suppression or {}
+    if reason_required:
+        reason = str(suppression.get("reason") or "suppressed")
+    else:
+        reason = str(suppression.get("reason", ""))
+    extras = [f"expires {suppression['expires']}"] if suppression.get("expires") else []
+    if suppression.get("approved_by"):
+        extras.append(f"approved by {suppression['approved_by']}")
+    if cite_source and suppression.get("source") and suppression.get("kind") == "suppression":
+        extras.append(f"at {suppression['source']}")
+    return f"{reason} ({'; '.join(extras)})" if extras else reason
+
+
+def gap_text(gap: Gap) -> str:
+    """What a scan could not read, with the scope it concerns in brackets."""
+    return f"{gap.reason} [{gap.scope}]" if gap.scope else gap.reason
+
+
+def baseline_summary(baseline: Mapping[str, Any]) -> str:
+    """One line on a ``check --baseline`` comparison: the file, then new, known and resolved."""
+    return (
+        f"baseline {baseline['file']}: {baseline['new']} new, {baseline['known']} known, "
+        f"{len(baseline['resolved'])} resolved"
+    )
+
+
+def failure_text(finding: Finding) -> str:
+    """Expected, actual, path, resource and remediation: what a CI test tab shows."""
+    lines = [f"resource: {finding.resource_id}"]
+    if finding.expected is not None:
+        lines.append(f"expected: {value_text(finding.expected)}")
+    lines.append(f"actual:   {value_text(finding.actual)}")
+    if finding.path:
+        lines.append(f"path:     {finding.path}")
+    if finding.remediation:
+        lines.append("remediation:")
+        lines.extend(f"  {line}" for line in finding.remediation.splitlines())
+    return "\n".join(lines)
