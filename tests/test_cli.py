@@ -455,3 +455,33 @@ def test_help_and_version() -> None:
         assert flag in run("check", "--help").stdout
     version = run("--version")
     assert version.exit_code == 0 and version.stdout.startswith("amlguard, version ")
+
+
+def test_a_real_process_check_flushes_everything_before_its_fast_exit(tmp_path: Path) -> None:
+    # main() ends a check with os._exit (no interpreter teardown): stdout, the report file and
+    # the exit code must all be complete by then.
+    out = tmp_path / "findings.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "amlguard",
+            "check",
+            "--snapshot",
+            "examples/estates/drifted.json",
+            "--format",
+            "json",
+            "--output",
+            f"json:{out}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert len(json.loads(proc.stdout)["findings"]) == 35
+    assert json.loads(out.read_text())["summary"]["by_status"]["fail"] == 12

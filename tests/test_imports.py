@@ -15,9 +15,16 @@ HEAVY = ("azure.ai.ml", "azure.mgmt.network")
 
 # Runs the real entry point with argv, then reports the exit code and every loaded module.
 _PROBE = """
-import json, sys
+import json, os, sys
 sys.argv = ["amlguard", *json.loads(sys.argv[1])]
 code = 0
+
+
+def _exit(status):  # main() ends a check with os._exit; turn it back into SystemExit here
+    raise SystemExit(status)
+
+
+os._exit = _exit
 try:
     {prelude}
     from amlguard.cli import main

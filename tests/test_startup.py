@@ -14,6 +14,14 @@ _PROBE = """
 import json, sys
 sys.argv = ["amlguard", "check", "--snapshot", "examples/estates/compliant.json", "--format", FMT]
 code = 0
+
+
+def _exit(status):  # main() ends a check with os._exit; turn it back into SystemExit here
+    raise SystemExit(status)
+
+
+import os
+os._exit = _exit
 try:
     from amlguard.cli import main
     main()

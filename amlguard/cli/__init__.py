@@ -20,7 +20,7 @@ from amlguard.cli.history import diff_command, history_group
 from amlguard.cli.policies import policies
 from amlguard.cli.remediation import apply_cmd
 from amlguard.cli.snapshot import snapshot
-from amlguard.cli.terminal import EXIT_INTERNAL, AmlguardErrorForUsage
+from amlguard.cli.terminal import EXIT_INTERNAL, AmlguardErrorForUsage, teardown_skipped
 from amlguard.cli.terminal import color_wanted as _color_wanted
 from amlguard.cli.terminal import fail as _fail
 from amlguard.errors import AmlguardError
@@ -61,6 +61,15 @@ def main() -> None:
     """Entry point: no traceback ever reaches the user for a bad input."""
     try:
         cli.main(prog_name="amlguard", standalone_mode=True)
+    except SystemExit as done:
+        if teardown_skipped():
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            if not isinstance(done.code, (int, type(None))):
+                click.echo(done.code, err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        raise
     except AmlguardError as exc:  # pragma: no cover - commands handle their own
         _fail(exc)
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, remediation
+from amlguard.cli import options, remediation, terminal
 from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted, fail
 from amlguard.errors import AmlguardError
 
@@ -143,6 +143,7 @@ def check(
     if gc.isenabled() and not (fix or dry_run):
         gc.disable()
         click.get_current_context().call_on_close(gc.enable)
+        terminal.skip_teardown_on_exit()
     from amlguard import app, config
     from amlguard.scanner.model import Severity
 

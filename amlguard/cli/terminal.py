@@ -33,3 +33,22 @@ def fail(exc: AmlguardError) -> None:
 
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
+
+
+_skip_teardown = False
+
+
+def skip_teardown_on_exit() -> None:
+    """Let the process entry point end with ``os._exit`` once the output is flushed.
+
+    A large check leaves millions of objects (rows, findings) that the interpreter would free one
+    by one at exit, ~0.1 s per 1,000 workspaces for nothing. Only the real process entry point
+    (``main``) acts on this, after every file is closed; in-process callers (tests) are unaffected.
+    """
+    global _skip_teardown
+    _skip_teardown = True
+
+
+def teardown_skipped() -> bool:
+    """True when the command asked ``main`` to skip the interpreter's teardown."""
+    return _skip_teardown
