@@ -27,6 +27,8 @@ RECIPES = {
 # The GitLab and Azure Pipelines schemas hold regex escapes that the default (unicode-mode
 # ECMAScript) engine rejects, depending on which branch it reaches first.
 CHECK = [sys.executable, "-m", "check_jsonschema", "--regex-variant", "nonunicode"]
+
+
 # Scope flags of the live scan, built on another branch; everything else must exist here.
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
 def test_recipe_validates_against_its_published_schema(recipe: str) -> None:

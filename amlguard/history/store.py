@@ -98,14 +98,21 @@ class HistoryStore:
     # ---- opening: identify, then switch to WAL, then migrate
     def _open(self) -> None:
         conn = self._conn
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
+        # One read transaction: marker, version and tables must come from the same moment, or a
+        # writer migrating a new file in between makes it look like a foreign database.
+        conn.execute("BEGIN")
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+        finally:
+            conn.execute("COMMIT")
         if app_id != schema.APPLICATION_ID and (app_id != 0 or tables or version):
             found = f"tables: {', '.join(sorted(tables)[:5])}" if tables else "no amlguard marker"
             raise HistoryError(

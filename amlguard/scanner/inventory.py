@@ -79,6 +79,8 @@ class Inventory:
 
     def __init__(self, rows: Iterable[Row]) -> None:
         self.by_id: dict[str, Row] = {}
+        # Derived answers primitives compute once per scan (they depend on the rows alone).
+        self.memo: dict[str, dict[str, Any]] = {}
         self.by_type: dict[str, list[Row]] = defaultdict(list)
         self.by_resource_group: dict[str, list[Row]] = defaultdict(list)
         # private endpoint connections, from the endpoint's side: target id -> [(pe row, connection)]

@@ -159,8 +159,18 @@ def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
     ``privateEndpointConnections``, whose status is authoritative). An endpoint the target lists
     but the inventory lacks appears with ``found: false``.
     """
-    row = ctx.resource if target in (None, MISSING) else ctx.inventory.get(str(target))
     target_id = str(target) if target not in (None, MISSING) else str(ctx.resource["id"])
+    # Several rules ask for the same resource's endpoints (109, 202 twice, 240...); the answer
+    # depends only on the inventory, so it is joined once per resource and scan.
+    memo = ctx.inventory.memo.setdefault("privateEndpoints", {})
+    cached = memo.get(ids.norm(target_id))
+    if cached is None:
+        cached = memo[ids.norm(target_id)] = _join_private_endpoints(ctx, target, target_id)
+    return cached
+
+
+def _join_private_endpoints(ctx: EvalContext, target: Any, target_id: str) -> list[Any]:
+    row = ctx.resource if target in (None, MISSING) else ctx.inventory.get(str(target))
     items: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):

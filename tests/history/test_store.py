@@ -129,7 +129,7 @@ def test_two_threads_writing_at_once_both_land(tmp_path: Path) -> None:
     def writer(i: int) -> None:
         try:
             with HistoryStore(tmp_path / "h.db") as store:
-                barrier.wait()
+                barrier.wait(timeout=60)  # a writer that failed to open must not hang the other
                 for _ in range(10):
                     store.record(results[i], f"thread-{i}")
         except BaseException as exc:  # reported below, with the thread's own traceback
@@ -139,7 +139,7 @@ def test_two_threads_writing_at_once_both_land(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=120)
     assert errors == []
     with HistoryStore(tmp_path / "h.db") as store:
         scans = store.scans()
@@ -313,3 +313,30 @@ def test_prune_keeps_the_newest_scans_of_each_scope(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "not an ISO date" in out.output
     out = runner.invoke(cli, ["history", "prune", "--history", str(db)])
     assert out.exit_code == 2 and "say what to delete" in out.output
+
+
+def test_writers_opening_a_new_file_at_once_never_see_a_half_made_database(tmp_path: Path) -> None:
+    # Two writers creating the same new history: the one that reads the file while the other
+    # migrates it must not take it for a foreign database (marker read before the tables were).
+    for attempt in range(40):
+        db = tmp_path / f"h{attempt}.db"
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def opener(
+            path: Path = db,
+            gate: threading.Barrier = barrier,
+            seen: list[BaseException] = errors,
+        ) -> None:
+            try:
+                gate.wait(timeout=30)
+                HistoryStore(path).close()
+            except BaseException as exc:  # reported below
+                seen.append(exc)
+
+        threads = [threading.Thread(target=opener) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == [], (attempt, errors)
