@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,19 @@ class PlanContext:
 
     def instance_of(self, finding: Finding) -> Instance:
         return self.instances[ids.norm(finding.instance)]
+
+    def owned_targets(
+        self, findings: list[Finding]
+    ) -> Iterator[tuple[Finding, Instance, str, dict[str, Any], str]]:
+        """(finding, instance, resource id, row, lower-case type) of each judged resource its
+        instance owns: remediation never acts outside the scanned instance."""
+        for f in findings:
+            inst = self.instance_of(f)
+            if ids.norm(f.resource_id) not in inst.members():
+                continue
+            row = self.inventory.get(f.resource_id) or {}
+            rtype = str(row.get("type") or ids.parse(f.resource_id).type).lower()
+            yield f, inst, f.resource_id, row, rtype
 
     def param(self, rule_id: str, name: str) -> Any:
         rule = self.rules.get(rule_id)

@@ -29,13 +29,7 @@ class PublicNetworkAccess(Remediator):
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
-        for f in findings:
-            inst = ctx.instance_of(f)
-            target = f.resource_id
-            if ids.norm(target) not in inst.members():
-                continue
-            row = ctx.inventory.get(target) or {}
-            rtype = str(row.get("type") or ids.parse(target).type).lower()
+        for f, inst, target, row, rtype in ctx.owned_targets(findings):
             if rtype not in PATCHABLE:
                 out.manual.append(manual_for(f, inst, f"no PATCH is known for {rtype}"))
                 continue

@@ -78,13 +78,7 @@ class PrivateEndpoints(Remediator):
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
-        for f in findings:
-            inst = ctx.instance_of(f)
-            target = f.resource_id
-            if ids.norm(target) not in inst.members():
-                continue
-            row = ctx.inventory.get(target) or {}
-            rtype = str(row.get("type") or ids.parse(target).type).lower()
+        for f, inst, target, row, rtype in ctx.owned_targets(findings):
             blocked = self._blocked(row, rtype, inst)
             if blocked:
                 out.manual.append(manual_for(f, inst, blocked))
