@@ -52,26 +52,13 @@ def baseline_create(
 ) -> None:
     """Scan and write every failing finding (not already suppressed) to a baseline file."""
     from amlguard import app, config
-    from amlguard.scanner.model import Severity
 
     try:
         cfg = options.load_config(config_path)
         eff = config.resolve(cfg, severity=severity)
-        source: Any
-        if snapshots:
-            from amlguard.scanner.sources.snapshot import SnapshotSource
-
-            source = SnapshotSource(list(snapshots))
-        else:
-            source = options.live_source(live, cfg, config.scan_options(cfg))
-        request = app.CheckRequest(
-            source=source,
-            policies=list(policies) + list(cfg.policies),
-            rule_ids=list(rule_ids),
-            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
-            scan_options=config.scan_options(cfg),
-            config=cfg,
-            use_suppressions=not no_suppressions,
+        source, scan_options = options.scan_setup(snapshots, live, cfg)
+        request = options.check_request(
+            source, scan_options, cfg, policies, rule_ids, eff.min_severity, no_suppressions
         )
         result, count, code = app.create_baseline(request, output)
     except AmlguardError as exc:

@@ -145,7 +145,6 @@ def check(
         click.get_current_context().call_on_close(gc.enable)
         terminal.skip_teardown_on_exit()
     from amlguard import app, config
-    from amlguard.scanner.model import Severity
 
     if fix or dry_run:
         remediation.check_fix(
@@ -185,9 +184,7 @@ def check(
         targets += [app.parse_output(o) for o in eff.outputs]
         if any(t.path is None for t in targets[1:]):
             raise AmlguardErrorForUsage("--output needs FMT:PATH; use --format for standard output")
-        from amlguard.azure.clients import resolve_cloud
 
-        scan_options = config.scan_options(cfg, cloud=resolve_cloud(live["cloud"]).name)
         reporter = None
         if snapshots:
             given = options.live_flags_given(live)
@@ -195,26 +192,21 @@ def check(
                 raise AmlguardErrorForUsage(
                     f"{', '.join(given)} only apply to live scans, not with --snapshot"
                 )
-            from amlguard.scanner.sources.snapshot import SnapshotSource
-
-            source: Any = SnapshotSource(list(snapshots))
         else:
             reporter = options.reporter(live["quiet"])
-            source = app.live_source(
-                options.live_request(live, cfg), reporter, scan_options=scan_options
-            )
-        request = app.CheckRequest(
-            source=source,
-            policies=list(policies) + list(cfg.policies),
-            rule_ids=list(rule_ids),
-            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
+        source, scan_options = options.scan_setup(snapshots, live, cfg, reporter)
+        request = options.check_request(
+            source,
+            scan_options,
+            cfg,
+            policies,
+            rule_ids,
+            eff.min_severity,
+            no_suppressions,
             fail_on=app.parse_fail_on(eff.fail_on),
             outputs=targets,
             verbose=verbose,
             color=color_wanted(sys.stdout) and eff.format == "console",
-            scan_options=scan_options,
-            config=cfg,
-            use_suppressions=not no_suppressions,
             baseline=baseline,
             sarif_artifact=eff.sarif_artifact,
             history=history,

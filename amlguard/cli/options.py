@@ -170,11 +170,47 @@ def live_request(kw: dict[str, Any], cfg: Any) -> Any:
     )
 
 
-def live_source(live: dict[str, Any], cfg: Any, scan_options: Any) -> Source:
-    """The live Resource Graph source, without a progress display (``--fix``, baselines)."""
-    from amlguard import app
+def scan_setup(
+    snapshots: tuple[Path, ...], live: dict[str, Any], cfg: Any, reporter: Any = None
+) -> tuple[Source, Any]:
+    """(source, scan options) of a scanning command: the snapshot files when given, else Azure
+    live through Resource Graph; ``--cloud`` picks the DNS zone names rules expect either way."""
+    from amlguard import app, config
+    from amlguard.azure.clients import resolve_cloud
 
-    return app.live_source(live_request(live, cfg), None, scan_options=scan_options)
+    scan_options = config.scan_options(cfg, cloud=resolve_cloud(live["cloud"]).name)
+    if snapshots:
+        from amlguard.scanner.sources.snapshot import SnapshotSource
+
+        return SnapshotSource(list(snapshots)), scan_options
+    source = app.live_source(live_request(live, cfg), reporter, scan_options=scan_options)
+    return source, scan_options
+
+
+def check_request(
+    source: Source,
+    scan_options: Any,
+    cfg: Any,
+    policies: tuple[Path, ...],
+    rule_ids: tuple[str, ...],
+    min_severity: str | None,
+    no_suppressions: bool,
+    **more: Any,
+) -> Any:
+    """The ``CheckRequest`` every scanning command builds from its shared flags."""
+    from amlguard import app
+    from amlguard.scanner.model import Severity
+
+    return app.CheckRequest(
+        source=source,
+        policies=list(policies) + list(cfg.policies),
+        rule_ids=list(rule_ids),
+        min_severity=Severity.parse(min_severity) if min_severity else None,
+        scan_options=scan_options,
+        config=cfg,
+        use_suppressions=not no_suppressions,
+        **more,
+    )
 
 
 def reporter(quiet: bool) -> Any:

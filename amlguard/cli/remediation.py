@@ -16,7 +16,7 @@ from amlguard.cli.terminal import fail
 from amlguard.errors import AmlguardError
 
 if TYPE_CHECKING:
-    from amlguard.scanner.sources.interface import Source
+    pass
 
 
 @click.command("apply")
@@ -91,7 +91,6 @@ def check_fix(
 
     from amlguard import app, config
     from amlguard.remediate import fix as remediate
-    from amlguard.scanner.model import Severity
 
     console = Console(highlight=False)
     clients = None
@@ -100,23 +99,13 @@ def check_fix(
         eff = config.resolve(
             cfg, fail_on=None, fmt=None, outputs=(), severity=severity, sarif_artifact=None
         )
-        if snapshots:
-            from amlguard.scanner.sources.snapshot import SnapshotSource
-
-            source: Source = SnapshotSource(list(snapshots))
-        else:
+        source, scan_options = options.scan_setup(snapshots, live, cfg)
+        if not snapshots:
             from amlguard.remediate.clients import SdkClients
 
-            source = options.live_source(live, cfg, config.scan_options(cfg))
             clients = SdkClients(options.client_settings(live))
-        request = app.CheckRequest(
-            source=source,
-            policies=list(policies) + list(cfg.policies),
-            rule_ids=list(rule_ids),
-            min_severity=Severity.parse(eff.min_severity) if eff.min_severity else None,
-            scan_options=config.scan_options(cfg),
-            config=cfg,
-            use_suppressions=not no_suppressions,
+        request = options.check_request(
+            source, scan_options, cfg, policies, rule_ids, eff.min_severity, no_suppressions
         )
         prepared, pack = remediate.prepare_request(
             request, list(only), clients.get if clients else None
