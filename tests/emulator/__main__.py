@@ -17,7 +17,7 @@ from pathlib import Path
 
 from amlguard.errors import InputError
 from amlguard.scanner.sources.snapshot import read_snapshot
-from tests.emulator import arg
+from tests.emulator import arg, network
 from tests.emulator.server import Emulator
 
 
@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--management-group", action="append", type=_group, default=[], metavar="NAME=SUB,SUB"
     )
+    parser.add_argument(
+        "--arg-lag",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="writes show in Resource Graph only after this delay (ARM sees them at once)",
+    )
     args = parser.parse_args(argv)
     rows = []
     try:
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
-    emu = Emulator(rows)
+    emu = Emulator(rows, arg_lag=args.arg_lag)
+    network.install(emu)  # workspaces, role assignments, private endpoints: --fix works too
     arg.install(
         emu,
         quota=args.quota[0],
