@@ -2,52 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import ROOT
+from tests.probe import probe
 
 HEAVY = ("azure.ai.ml", "azure.mgmt.network")
-
-# Runs the real entry point with argv, then reports the exit code and every loaded module.
-_PROBE = """
-import json, os, sys
-sys.argv = ["amlguard", *json.loads(sys.argv[1])]
-code = 0
-
-
-def _exit(status):  # main() ends a check with os._exit; turn it back into SystemExit here
-    raise SystemExit(status)
-
-
-os._exit = _exit
-try:
-    {prelude}
-    from amlguard.cli import main
-    main()
-except SystemExit as exc:
-    code = exc.code
-sys.stderr.write("\\nPROBE " + json.dumps({{"code": code, "modules": sorted(sys.modules)}}) + "\\n")
-"""
-
-
-def _probe(args: list[str], prelude: str = "pass") -> tuple[int, set[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(prelude=prelude), json.dumps(args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("PROBE "))
-    report = json.loads(line[len("PROBE ") :])
-    return report["code"], set(report["modules"])
 
 
 def _heavy(modules: set[str]) -> list[str]:
@@ -66,7 +25,7 @@ def _heavy(modules: set[str]) -> list[str]:
     ids=["version", "help", "check", "check-json", "policies-list"],
 )
 def test_command_never_imports_the_heavy_sdks(args: list[str], code: int) -> None:
-    exit_code, modules = _probe(args)
+    exit_code, modules = probe(args)
     assert exit_code == code
     assert "amlguard.cli" in modules
     assert _heavy(modules) == []
@@ -74,5 +33,5 @@ def test_command_never_imports_the_heavy_sdks(args: list[str], code: int) -> Non
 
 def test_the_probe_would_see_a_heavy_import() -> None:
     # Guards the test above: if the SDK were imported, the probe would report it.
-    _, modules = _probe(["--version"], prelude="import azure.mgmt.network")
+    _, modules = probe(["--version"], prelude="import azure.mgmt.network")
     assert "azure.mgmt.network" in _heavy(modules)

@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
-
-_PROBE = """
-import json, sys
-sys.argv = ["amlguard", "check", "--snapshot", "examples/estates/compliant.json", "--format", FMT]
-code = 0
-
-
-def _exit(status):  # main() ends a check with os._exit; turn it back into SystemExit here
-    raise SystemExit(status)
-
-
-import os
-os._exit = _exit
-try:
-    from amlguard.cli import main
-    main()
-except SystemExit as exc:
-    code = exc.code
-sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted(sys.modules)}) + "\\n")
-"""
+from tests.probe import probe
 
 
 def _check_modules(cache_home: Path, fmt: str = "json") -> tuple[int, set[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache_home)}
-    env.pop("AMLGUARD_NO_CACHE", None)
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE.replace("FMT", repr(fmt))],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return probe(
+        ["check", "--snapshot", "examples/estates/compliant.json", "--format", fmt],
+        env={"XDG_CACHE_HOME": str(cache_home), "AMLGUARD_NO_CACHE": None},
     )
-    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("PROBE "))
-    report = json.loads(line[len("PROBE ") :])
-    return report["code"], set(report["modules"])
 
 
 def test_a_json_check_imports_neither_rich_nor_a_second_time_jsonschema(tmp_path: Path) -> None:

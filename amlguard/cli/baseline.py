@@ -34,7 +34,7 @@ def baseline() -> None:
     type=click.Path(path_type=Path),
     help="Read the estate from a snapshot file (repeatable).",
 )
-@click.option("--policies", multiple=True, type=click.Path(path_type=Path))
+@options.policies_option()
 @click.option("--rule", "rule_ids", multiple=True, metavar="ID", help="Only this rule.")
 @click.option("--severity", type=click.Choice(options.SEVERITIES, case_sensitive=False))
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")

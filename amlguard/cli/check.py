@@ -22,12 +22,7 @@ from amlguard.errors import AmlguardError
     type=click.Path(path_type=Path),
     help="Read the estate from a snapshot file instead of Azure (repeatable; JSON, JSON Lines, gzip).",
 )
-@click.option(
-    "--policies",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Also load the rule files in this directory or file (repeatable).",
-)
+@options.policies_option()
 @click.option(
     "--rule", "rule_ids", multiple=True, metavar="ID", help="Run only this rule (repeatable)."
 )

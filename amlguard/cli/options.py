@@ -13,6 +13,17 @@ if TYPE_CHECKING:
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
+def policies_option(dest: str = "policies") -> Any:
+    """``--policies PATH`` (repeatable): the user's rule files, for every command that loads rules."""
+    return click.option(
+        "--policies",
+        dest,
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Also load the rule files in this directory or file (repeatable).",
+    )
+
+
 def _decorate(func: Any, options: list[Any]) -> Any:
     for option in reversed(options):
         func = option(func)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from amlguard.cli import options
 from amlguard.cli.terminal import fail
 from amlguard.errors import EXIT_USAGE, AmlguardError
 
@@ -28,13 +29,7 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 
 
 @policies.command("list")
-@click.option(
-    "--policies",
-    "extra",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Also load the rule files in this directory or file (repeatable).",
-)
+@options.policies_option("extra")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
     """One line per rule: id, severity, fixable, title."""
@@ -59,13 +54,7 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
 
 @policies.command("show")
 @click.argument("rule_id")
-@click.option(
-    "--policies",
-    "extra",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Also load the rule files in this directory or file (repeatable).",
-)
+@options.policies_option("extra")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
     """The full text and parameters of one rule."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -374,16 +375,7 @@ def _execute_with_progress(
     plan: Plan, clients: RemediationClients, opts: FixOptions, console: Any, check_stale: bool
 ) -> Report:
     show, bar = _progress(console, len(plan.actions))
-    if bar is None:
-        return execute(
-            plan,
-            clients,
-            concurrency=opts.concurrency,
-            audit_path=opts.audit_log,
-            progress=show,
-            check_stale=check_stale,
-        )
-    with bar:
+    with bar if bar is not None else contextlib.nullcontext():
         return execute(
             plan,
             clients,
