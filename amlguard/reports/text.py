@@ -9,17 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from amlguard.scanner.ids import short_if_id, short_name  # noqa: F401  (re-exported for the formats)
 from amlguard.scanner.model import ABSENT_TEXT, Finding, Gap
-
-
-def short_name(resource_id: str) -> str:
-    """The last segment of an ARM id (the resource's name), a trailing slash ignored."""
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
-
-
-def short_if_id(text: str) -> str:
-    """An ARM id cut to its last segment; any other text as it is."""
-    return short_name(text) if text.startswith("/") else text
 
 
 def value_text(value: Any) -> str:

@@ -32,11 +32,6 @@ class _Formatter(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _short(value: Any) -> str:
-    text = str(value)
-    return text.rstrip("/").rsplit("/", 1)[-1] if text.startswith("/") else text
-
-
 def _fields(target: Target, instance: Instance, extra: Mapping[str, Any]) -> _Formatter:
     row = target.row or {}
     parts = ids.parse(target.id)
@@ -112,7 +107,7 @@ class Engine:
             # The rule's own fix would act on a resource nobody has seen; say what to do instead.
             hint = (
                 f"Include subscription {ids.parse(target.id).subscription_id or '?'} in the scan, "
-                f"or relink workspace {instance.name} if {_short(target.id)} was deleted."
+                f"or relink workspace {instance.name} if {ids.short_if_id(target.id)} was deleted."
             )
             return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
         ctx = EvalContext(
@@ -143,7 +138,7 @@ class Engine:
             "path": path or "",
             "expected": display_text(expected),
             "actual": display_text(actual),
-            "offenders": ", ".join(_short(o) for o in offenders) or "none",
+            "offenders": ", ".join(ids.short_if_id(str(o)) for o in offenders) or "none",
             "count": len(offenders),
         }
         message = rule.message.format_map(_fields(target, instance, extra))

@@ -88,6 +88,16 @@ def vnet_of_subnet(subnet_id: str) -> str:
     return parent_of_child(subnet_id, "subnets")
 
 
+def short_name(resource_id: str) -> str:
+    """The last segment of an ARM id (the resource's name), a trailing slash ignored."""
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def short_if_id(text: str) -> str:
+    """An ARM id cut to its last segment; any other text as it is."""
+    return short_name(text) if text.startswith("/") else text
+
+
 def guid_tail(role_definition_id: str | None) -> str:
     """The trailing GUID of a role definition id (the prefix varies; compare by this)."""
     if not isinstance(role_definition_id, str) or not role_definition_id:
