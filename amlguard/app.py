@@ -210,15 +210,15 @@ def create_baseline(
 
 def apply_gates(result: ScanResult, request: CheckRequest, baseline: Any = None) -> None:
     """Suppressions from the config, then the baseline: both after the (pure) scan."""
-    from amlguard.suppressions import apply_suppressions, soon_expiring
-
-    today = request.today or dt.datetime.now(dt.timezone.utc).date()
     suppressions = request.config.suppressions if request.config is not None else ()
     if suppressions and not request.use_suppressions:
         result.warnings.append(
             f"{len(suppressions)} suppression(s) ignored (--no-suppressions): every failure counts"
         )
     elif suppressions:
+        from amlguard.suppressions import apply_suppressions, soon_expiring
+
+        today = request.today or dt.datetime.now(dt.timezone.utc).date()
         applied = apply_suppressions(
             result.findings, suppressions, today, [r.id for r in result.rules]
         )

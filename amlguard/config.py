@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import InputError
 from amlguard.scanner.yamlsource import (
@@ -21,7 +21,9 @@ from amlguard.scanner.yamlsource import (
     read_text,
     validate,
 )
-from amlguard.suppressions import Suppression
+
+if TYPE_CHECKING:
+    from amlguard.suppressions import Suppression
 
 CONFIG_SCHEMA = "config.schema.json"
 DEFAULT_NAMES = ("amlguard.yaml", "amlguard.yml")
@@ -151,6 +153,8 @@ def load_config(path: Path) -> Config:
 def _suppressions(
     data: dict[str, Any], locs: Locations, name: str, problems: list[str]
 ) -> list[Suppression]:
+    from amlguard.suppressions import Suppression  # only a config file with suppressions
+
     allow_permanent = bool(data.get("allow_permanent_suppressions", False))
     out = []
     for i, raw in enumerate(data.get("suppressions", ())):

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import click
+import pytest
 
 from tests.conftest import ROOT
 from tests.probe import probe
+
+# Never needed by a snapshot check once the parse cache is warm (yaml, hashlib), nor by a
+# snapshot check at all (Azure, logging), nor the modules of the other commands.
+NOT_ON_THE_WARM_PATH = (
+    "yaml",
+    "hashlib",
+    "jsonschema",
+    "logging",
+    "azure.identity",
+    "azure.core",
+    "amlguard.azure.clients",
+    "amlguard.suppressions",
+    "amlguard.cli.baseline",
+    "amlguard.cli.history",
+    "amlguard.cli.policies",
+    "amlguard.cli.remediation",
+    "amlguard.cli.snapshot",
+)
 
 
 def _check_modules(cache_home: Path, fmt: str = "json") -> tuple[int, set[str]]:
@@ -13,6 +39,72 @@ def _check_modules(cache_home: Path, fmt: str = "json") -> tuple[int, set[str]]:
         ["check", "--snapshot", "examples/estates/compliant.json", "--format", fmt],
         env={"XDG_CACHE_HOME": str(cache_home), "AMLGUARD_NO_CACHE": None},
     )
+
+
+def _interpreter_modules() -> set[str]:
+    """What a bare interpreter loads in this environment (site hooks may load a few)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return set(json.loads(out.stdout))
+
+
+def _settle_shipped_files() -> None:
+    """Files modified in the last two seconds are never cached: wait out a fresh checkout."""
+    newest = max(p.stat().st_mtime_ns for p in (ROOT / "amlguard" / "policies").rglob("*"))
+    wait = newest + 2_100_000_000 - time.time_ns()
+    if wait > 0:
+        time.sleep(wait / 1e9)
+
+
+def _unwanted(modules: set[str]) -> list[str]:
+    added = modules - _interpreter_modules()
+    return sorted(
+        m for m in added if any(m == u or m.startswith(u + ".") for u in NOT_ON_THE_WARM_PATH)
+    )
+
+
+def test_a_warm_snapshot_check_parses_no_yaml_and_loads_nothing_it_does_not_use(
+    tmp_path: Path,
+) -> None:
+    _settle_shipped_files()
+    code, cold = _check_modules(tmp_path)
+    assert code == 0
+    assert "yaml" in cold and "hashlib" in cold  # the first run parses and hashes the pack
+    code, warm = _check_modules(tmp_path)
+    assert code == 0
+    assert _unwanted(warm) == []
+    assert "amlguard.cli.check" in warm
+
+
+def test_without_the_cache_the_pack_is_parsed_every_time(tmp_path: Path) -> None:
+    # Guards the test above: the probe sees yaml whenever the pack is really parsed.
+    for _ in range(2):
+        code, modules = probe(
+            ["check", "--snapshot", "examples/estates/compliant.json", "--format", "json"],
+            env={"XDG_CACHE_HOME": str(tmp_path), "AMLGUARD_NO_CACHE": "1"},
+        )
+        assert code == 0
+        assert "yaml" in _unwanted(modules)
+
+
+@pytest.mark.parametrize(
+    "name", ["apply", "baseline", "check", "diff", "history", "policies", "snapshot"]
+)
+def test_every_command_is_listed_and_loads_when_used(name: str) -> None:
+    from click.testing import CliRunner
+
+    import amlguard.cli as package
+    from amlguard.cli import cli
+
+    listing = CliRunner().invoke(cli, ["--help"]).stdout
+    assert f"\n  {name} " in listing
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0 and "Usage: " in result.stdout
+    attribute = {"apply": "apply_cmd", "diff": "diff_command", "history": "history_group"}
+    command = getattr(package, attribute.get(name, name))  # the command, not its module
+    assert isinstance(command, click.Command)
+    assert cli.get_command(click.Context(cli), name) is command
 
 
 def test_a_json_check_imports_neither_rich_nor_a_second_time_jsonschema(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, remediation, terminal
+from amlguard.cli import options, terminal
 from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted, fail
 from amlguard.errors import AmlguardError
 
@@ -142,6 +142,8 @@ def check(
     from amlguard import app, config
 
     if fix or dry_run:
+        from amlguard.cli import remediation
+
         remediation.check_fix(
             live,
             snapshots,
