@@ -8,7 +8,6 @@ and a snapshot check stay light.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import Any
@@ -54,7 +53,8 @@ _ATTRIBUTES = {attr: name for name, (_, attr) in _COMMANDS.items()}
 
 def _command(name: str) -> click.Command:
     module, attr = _COMMANDS[name]
-    command: click.Command = getattr(importlib.import_module(f"amlguard.cli.{module}"), attr)
+    # __import__ rather than importlib.import_module: -X importtime only reports the former.
+    command: click.Command = getattr(__import__(f"amlguard.cli.{module}", fromlist=[attr]), attr)
     # Importing amlguard.cli.check set this package's 'check' to the module; the name has
     # always meant the command ('from amlguard.cli import check').
     globals()[attr] = command
