@@ -34,9 +34,11 @@ NOT_ON_THE_WARM_PATH = (
 )
 
 
-def _check_modules(cache_home: Path, fmt: str = "json") -> tuple[int, set[str]]:
+def _check_modules(
+    cache_home: Path, fmt: str = "json", more: tuple[str, ...] = ()
+) -> tuple[int, set[str]]:
     return probe(
-        ["check", "--snapshot", "examples/estates/compliant.json", "--format", fmt],
+        ["check", "--snapshot", "examples/estates/compliant.json", "--format", fmt, *more],
         env={"XDG_CACHE_HOME": str(cache_home), "AMLGUARD_NO_CACHE": None},
     )
 
@@ -75,6 +77,19 @@ def test_a_warm_snapshot_check_parses_no_yaml_and_loads_nothing_it_does_not_use(
     assert code == 0
     assert _unwanted(warm) == []
     assert "amlguard.cli.check" in warm
+
+
+def test_a_config_file_is_cached_too(tmp_path: Path) -> None:
+    _settle_shipped_files()
+    config = tmp_path / "amlguard.yaml"
+    config.write_text("version: 1\nrules:\n  exclude: [AMLG-108]\n", encoding="utf-8")
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(config, ns=(an_hour_ago, an_hour_ago))
+    more = ("--config", str(config))
+    assert _check_modules(tmp_path / "cache", more=more)[0] == 0
+    code, warm = _check_modules(tmp_path / "cache", more=more)
+    assert code == 0
+    assert _unwanted(warm) == []
 
 
 def test_without_the_cache_the_pack_is_parsed_every_time(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """A warm cache of what parsing the shipped and user YAML produced, so a check skips PyYAML.
 
-Every ``check`` parsed the three rule files, ``pack.yaml`` and ``private_link.yaml`` and
-hashed the pack: ~8 ms of parsing plus ~10 ms to import yaml and hashlib, for files that
-rarely change. Entries are keyed the way CPython keys its ``.pyc`` files: the file's absolute
-path, size and ``mtime_ns``, under a header naming the cache format, amlguard's version, the
-interpreter and the rule schema's own size and mtime (a new schema re-validates everything).
+Every ``check`` parsed the three rule files, ``pack.yaml``, ``private_link.yaml`` and the
+config file, and hashed the pack: ~8 ms of parsing plus ~10 ms to import yaml and hashlib,
+for files that rarely change. Entries are keyed the way CPython keys its ``.pyc`` files: the
+file's absolute path, size and ``mtime_ns``, under a header naming the cache format,
+amlguard's version, the interpreter and the schemas' own size and mtime (a new schema
+re-validates everything).
 
 Only files that parsed, validated and compiled cleanly are stored, so every problem is still
 reported from the real parse as ``file:line:col``. A file modified in the last two seconds is
@@ -58,8 +59,11 @@ def signature(path: str) -> Signature | None:
 
 
 def _header() -> tuple[Any, ...]:
-    schema = signature(package_file("policies/schemas/rules.schema.json"))
-    return (FORMAT, __version__, sys.implementation.cache_tag, schema)
+    schemas = tuple(
+        signature(package_file(f"policies/schemas/{name}"))
+        for name in ("rules.schema.json", "config.schema.json")
+    )
+    return (FORMAT, __version__, sys.implementation.cache_tag, schemas)
 
 
 class _Store:

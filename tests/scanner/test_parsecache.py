@@ -221,3 +221,31 @@ def test_a_file_with_a_date_is_parsed_every_time(cache: Path, tmp_path: Path) ->
 def settled_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return settled(path)
+
+
+def test_a_warm_config_equals_a_cold_one_and_an_edit_is_read_again(
+    cache: Path, tmp_path: Path
+) -> None:
+    from amlguard.config import ConfigError, check_against_pack, load_config
+    from tests.test_config import FULL
+
+    path = settled_text(tmp_path / "amlguard.yaml", FULL)
+    cold = load_config(path)
+    assert parsecache.get("config", str(path), (parsecache.signature(str(path)),)) is not None
+    warm = load_config(path)
+    assert warm == cold and warm.locs == cold.locs  # positions too, for later messages
+    assert warm.where("parameters", "AMLG-102") == cold.where("parameters", "AMLG-102")
+    # An unknown rule id found after loading is still reported at its line, from the cache.
+    unknown = settled_text(tmp_path / "unknown.yaml", FULL.replace("AMLG-108", "AMLG-999"))
+    for _ in range(2):
+        with pytest.raises(ConfigError) as caught:
+            check_against_pack(load_config(unknown), load_pack())
+        assert caught.value.problems[0].startswith(f"{unknown}:8:")
+    # Same size, new mtime: read again, and a broken edit is reported with its position.
+    path.write_text(FULL.replace("min_severity: medium", "min_severity: mediun"), encoding="utf-8")
+    settled(path, AN_HOUR_AGO + 1)
+    for _ in range(2):
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert caught.value.problems[0].startswith(f"{path}:")
+        assert "mediun" in caught.value.problems[0]
