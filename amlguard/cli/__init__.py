@@ -15,7 +15,12 @@ from typing import Any
 import click
 
 from amlguard import __version__
-from amlguard.cli.terminal import EXIT_INTERNAL, AmlguardErrorForUsage, teardown_skipped
+from amlguard.cli.terminal import (
+    EXIT_INTERNAL,
+    AmlguardErrorForUsage,
+    enter_process,
+    teardown_skipped,
+)
 from amlguard.cli.terminal import color_wanted as _color_wanted
 from amlguard.cli.terminal import fail as _fail
 from amlguard.errors import AmlguardError
@@ -96,6 +101,7 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point: no traceback ever reaches the user for a bad input."""
+    enter_process()
     try:
         cli.main(prog_name="amlguard", standalone_mode=True)
     except SystemExit as done:

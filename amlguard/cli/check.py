@@ -137,7 +137,7 @@ def check(
     # Not for --fix: applying a plan is a long conversation with Azure, not one pass.
     if gc.isenabled() and not (fix or dry_run):
         gc.disable()
-        click.get_current_context().call_on_close(gc.enable)
+        click.get_current_context().call_on_close(terminal.gc_back_on)
         terminal.skip_teardown_on_exit()
     from amlguard import app, config
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -52,3 +53,23 @@ def skip_teardown_on_exit() -> None:
 def teardown_skipped() -> bool:
     """True when the command asked ``main`` to skip the interpreter's teardown."""
     return _skip_teardown
+
+
+_process_entry = False
+
+
+def enter_process() -> None:
+    """Called by ``main`` alone: the process ends when the command does."""
+    global _process_entry
+    _process_entry = True
+
+
+def gc_back_on() -> None:
+    """Switch the cyclic GC back on after a check that switched it off.
+
+    Not when the process entry point is about to end with ``os._exit``: switching it on there
+    only starts one collection over everything the scan built (~18 ms at 1,000 instances), right
+    before exit. In-process callers (tests, notebooks) always get it back.
+    """
+    if not (_process_entry and _skip_teardown):
+        gc.enable()
