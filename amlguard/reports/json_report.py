@@ -7,7 +7,7 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from amlguard import __version__
@@ -90,6 +90,45 @@ def _head(result: ScanResult) -> dict[str, Any]:
         **({"baseline": result.baseline} if result.baseline is not None else {}),
         "instances": instance_counts(result, counts),
     }
+
+
+# One instance's entry where json.dumps(head, indent=2) puts it; the head is ASCII-escaped.
+_STATUSES = tuple(s.value for s in Status)
+_INSTANCE = (
+    '\n    {{\n      "id": {},\n      "name": {},\n      "counts": {{\n'
+    + ",\n".join(f'        "{status}": {{}}' for status in _STATUSES)
+    + "\n      }}\n    }}"
+)
+
+
+def _head_text(head: dict[str, Any]) -> str:
+    """``json.dumps(head, indent=2, default=str)``, the instances written from a template.
+
+    The pure-Python indenting encoder spent ~5 us on each instance's entry; the template ~1 us.
+    Entries that are not the plain shape :func:`instance_counts` builds take the generic dump.
+    """
+    entries = head["instances"]
+    if not entries or next(reversed(head)) != "instances":
+        return json.dumps(head, indent=2, default=str)
+    for e in entries:
+        if (
+            type(e["id"]) is not str
+            or type(e["name"]) is not str
+            or tuple(e["counts"]) != _STATUSES
+        ):
+            return json.dumps(head, indent=2, default=str)
+    rest = json.dumps({k: v for k, v in head.items() if k != "instances"}, indent=2, default=str)
+    fmt = _INSTANCE.format
+    # Counts are ints the tally made, which format as json writes them.
+    body = ",".join(
+        fmt(
+            encode_basestring_ascii(e["id"]),
+            encode_basestring_ascii(e["name"]),
+            *e["counts"].values(),
+        )
+        for e in entries
+    )
+    return f'{rest[:-2]},\n  "instances": [{body}\n  ]\n}}'
 
 
 def document(result: ScanResult) -> dict[str, Any]:
@@ -250,7 +289,7 @@ class JsonReport(Report):
     def render(self, result: ScanResult, options: ReportOptions) -> str:
         # Indented head, one compact finding per line: readable and diff-friendly, and fast
         # (an indented dump runs the pure-Python encoder, 5x slower on a tenant's findings).
-        head = json.dumps(_head(result), indent=2, default=str)
+        head = _head_text(_head(result))
         if not result.findings:
             return head[:-2] + ',\n  "findings": []\n}\n'
         # One join into the final text: concatenating pieces copied the whole report 3 times.

@@ -191,6 +191,28 @@ def test_one_finding_has_no_separator() -> None:
     assert '"findings": [\n    {"rule_id": "AMLG-101", ' in render(result)
 
 
+@pytest.mark.parametrize("name", [*ODD_TEXT, "ml-prod"])
+def test_instance_entries_render_byte_identical(name: str) -> None:
+    rows = multi_workspace()
+    result = _result(rows)
+    first, second, third = result.instances
+    odd = dataclasses.replace(first, id=f"/w/{name}", workspace={**first.workspace, "name": name})
+    result.instances = [odd, second, third, dataclasses.replace(second)]
+    result.findings.append(dataclasses.replace(BASE, instance=odd.id, message=name))
+    assert render(result) == reference(result)
+    assert json.loads(render(result))["instances"][0]["name"] == name
+
+
+@pytest.mark.parametrize("instance_id", [None, 7, "x"])
+def test_unusual_instance_ids_take_the_generic_dump(instance_id: Any) -> None:
+    result = _result(blueprint().rows())
+    result.instances = [dataclasses.replace(result.instances[0], id=instance_id)]
+    assert render(result) == reference(result)
+    result.instances = []
+    assert render(result) == reference(result)
+    assert json.loads(render(result))["instances"] == []
+
+
 def test_summary_and_instance_counts_count_every_finding() -> None:
     rows = multi_workspace()
     findings = scan(rows)
