@@ -180,13 +180,13 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
             key = (rule_id, rule_name, sev, status)
             start = opening.get(key)
             if start is None:
-                head = {
+                fields = {
                     "rule_id": rule_id,
                     "rule_name": rule_name,
                     "severity": sev.label,
                     "status": status.value,
                 }
-                start = f'{_SEP}{_encode(head)[:-1]}, "resource_id": '
+                start = f'{_SEP}{_encode(fields)[:-1]}, "resource_id": '
                 # Equal keys must mean equal text: 1 == True == 1.0 would not, strings do.
                 if type(rule_id) is str and type(rule_name) is str:
                     opening[key] = start
