@@ -89,17 +89,40 @@ class Inventory:
         self.links_by_zone: dict[str, list[Row]] = defaultdict(list)
         self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
         self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
+        by_id = self.by_id
+        duplicates = False
         for raw in rows:
             # A row already in normal form (every Resource Graph row) is kept as it is:
             # normalize_row() would return an equal shallow copy (nested values were shared
             # anyway), and making then freeing a copy of every row costs ~15% of this build.
             row = raw if _already_normal(raw) else normalize_row(raw)
-            key = ids.norm(row.get("id"))
-            if key:
-                # Overlapping snapshot files: the later row with the same id wins.
-                self.by_id[key] = row
-        for key, row in self.by_id.items():
-            self._index(row, key)
+            rid = row.get("id")
+            # ids.norm() inlined: this loop runs once per row of a tenant.
+            key = rid.strip().rstrip("/").lower() if type(rid) is str else ids.norm(rid)
+            if not key:
+                continue
+            if key in by_id:
+                duplicates = True
+            # Overlapping snapshot files: the later row with the same id wins.
+            by_id[key] = row
+            if not duplicates:
+                # Index the row while it is at hand: one pass over a tenant's rows, not two.
+                self._index(row, key)
+        if duplicates:
+            # Rare: index again from the winners only.
+            for index in (self.by_type, self.by_resource_group, *self._relations()):
+                index.clear()
+            for key, row in by_id.items():
+                self._index(row, key)
+
+    def _relations(self) -> tuple[dict[str, Any], ...]:
+        return (
+            self.endpoints_by_target,
+            self.zone_groups_by_endpoint,
+            self.links_by_zone,
+            self.nics_by_vnet,
+            self.assignments_by_principal,
+        )
 
     def _index(self, row: Row, key: str) -> None:
         rtype = row["type"]
@@ -134,17 +157,16 @@ def _group_key(resource_id: str, key: str) -> str:
     Ids in the plain shape ``/subscriptions/{s}/resourceGroups/{rg}/...`` (what Azure returns)
     take a fast path; anything else goes through the general parser, so the result is the same.
     """
-    if key.startswith("/subscriptions/") and resource_id == resource_id.strip():
-        parts = key.split("/", 5)  # key is resource_id lower-cased: same segments
-        if (
-            len(parts) >= 5
-            and not resource_id.endswith("/")
-            and parts[2] not in ("", "resourcegroups")
-            and parts[3] == "resourcegroups"
-            and parts[4]
-            and parts[4] == parts[4].strip()
-        ):
-            return f"/subscriptions/{parts[2]}/resourcegroups/{parts[4]}"
+    # len(key) == len(id): norm() stripped nothing, so key is the id lower-cased, segment for
+    # segment, and the scope is a prefix of it.
+    if len(key) == len(resource_id) and key.startswith("/subscriptions/"):
+        sub_end = key.find("/", 15)
+        if sub_end > 15 and key.startswith("/resourcegroups/", sub_end):
+            rg_end = key.find("/", sub_end + 16)
+            scope = key if rg_end < 0 else key[:rg_end]
+            rg = scope[sub_end + 16 :]
+            if rg and rg == rg.strip() and key[15:sub_end] != "resourcegroups":
+                return scope
     return ids.norm(ids.resource_group_scope(resource_id))
 
 
