@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +15,7 @@ from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Finding, Gap, Status
+from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
 from amlguard.scanner.targets import SELECTORS, Selection, Target
@@ -63,6 +66,25 @@ def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]
     return first.expected, actual, first.path, offenders
 
 
+class _Outcome(enum.Enum):
+    PASSED = "pass"
+    NOT_APPLICABLE = "not applicable"
+
+
+#: what judging a resource came to: passed, not applicable, a failure's trace, or why not
+Verdict = _Outcome | list[Explanation] | Undeterminable
+
+_PER_INSTANCE_CALL = re.compile(
+    "|".join(rf"\b{name}\b" for name in sorted(PER_INSTANCE)), re.IGNORECASE
+)
+
+
+def _per_resource(rule: Rule) -> bool:
+    """True when no part of the rule asks about the instance (see ``primitives.PER_INSTANCE``)."""
+    used = json.dumps([rule.raw.get("where"), rule.raw.get("condition")], default=str)
+    return _PER_INSTANCE_CALL.search(used) is None
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What judging one rule needs, worked out once per scan instead of once per resource."""
@@ -74,6 +96,9 @@ class _Plan:
     selection_key: str
     params: dict[str, Any]
     compliant: str
+    # The verdict depends on the judged resource alone (no per-instance primitive): a resource
+    # several instances share is judged once, however many workspaces use it.
+    per_resource: bool
 
 
 class Engine:
@@ -93,10 +118,12 @@ class Engine:
                 selection_key=json.dumps(r.target, sort_keys=True, default=str),
                 params={**r.defaults(), **dict(given.get(r.id, {}))},
                 compliant=f"{r.title}: compliant",
+                per_resource=_per_resource(r),
             )
             for r in self.rules
         ]
         self._by_rule = {p.rule.id: p for p in self._plans}
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
         # One context for the whole run: judging a resource swaps what changes (resource,
         # instance, parameters) instead of building a context per finding.
         self._ctx = EvalContext(
@@ -159,34 +186,33 @@ class Engine:
                 f"or relink workspace {instance.name} if {ids.short_if_id(target.id)} was deleted."
             )
             return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
-        ctx = self._ctx
-        ctx.resource = target.row
-        ctx.instance = instance
-        ctx.params = plan.params
-        try:
-            if rule.where is not None and not rule.where(ctx, None):
-                reason = rule.skip_message or "not applicable to this resource"
-                return self._gapped(rule, target, instance, Status.SKIPPED, reason)
-            if rule.condition(ctx, None):
-                if not self.options.gaps:  # the common case, kept short: a plain pass
-                    return Finding(
-                        rule.id,
-                        rule.name,
-                        rule.severity,
-                        Status.PASS,
-                        target.id,
-                        target.type,
-                        instance.id,
-                        plan.compliant,
-                    )
-                return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
-            trace: list[Explanation] = []
-            rule.condition(ctx, trace)
-        except Undeterminable as exc:
-            # A count left mid-way leaves its scopes behind: the next judgement starts clean.
-            ctx.currents.clear()
-            ctx.field_scopes.clear()
-            return self._gapped(rule, target, instance, Status.ERROR, f"could not be judged: {exc}")
+        shared = instance.shared
+        if plan.per_resource and shared and (key := ids.norm(target.id)) in shared:
+            verdict = self._verdicts.get((rule.id, key))
+            if verdict is None:
+                verdict = self._verdicts[(rule.id, key)] = self._verdict(plan, target, instance)
+        else:
+            verdict = self._verdict(plan, target, instance)
+        if verdict is _Outcome.PASSED:
+            if not self.options.gaps:  # the common case, kept short: a plain pass
+                return Finding(
+                    rule.id,
+                    rule.name,
+                    rule.severity,
+                    Status.PASS,
+                    target.id,
+                    target.type,
+                    instance.id,
+                    plan.compliant,
+                )
+            return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
+        if verdict is _Outcome.NOT_APPLICABLE:
+            reason = rule.skip_message or "not applicable to this resource"
+            return self._gapped(rule, target, instance, Status.SKIPPED, reason)
+        if isinstance(verdict, Undeterminable):
+            message = f"could not be judged: {verdict}"
+            return self._gapped(rule, target, instance, Status.ERROR, message)
+        trace = verdict
         expected, actual, path, offenders = _explain(trace)
         if rule.expected:
             expected = rule.expected
@@ -209,6 +235,27 @@ class Engine:
             path=path,
             details={"offenders": offenders} if offenders else {},
         )
+
+    def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
+        """Whether the rule applies, and passes; a failure's explanation; or why it cannot say."""
+        rule = plan.rule
+        ctx = self._ctx
+        ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
+        ctx.instance = instance
+        ctx.params = plan.params
+        try:
+            if rule.where is not None and not rule.where(ctx, None):
+                return _Outcome.NOT_APPLICABLE
+            if rule.condition(ctx, None):
+                return _Outcome.PASSED
+            trace: list[Explanation] = []
+            rule.condition(ctx, trace)
+            return trace
+        except Undeterminable as exc:
+            # A count left mid-way leaves its scopes behind: the next judgement starts clean.
+            ctx.currents.clear()
+            ctx.field_scopes.clear()
+            return exc
 
     def _gap_for(self, target: Target, instance: Instance) -> Gap | None:
         subs = {

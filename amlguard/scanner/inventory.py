@@ -87,6 +87,9 @@ class Inventory:
         self.endpoints_by_target: dict[str, list[tuple[Row, Row]]] = defaultdict(list)
         self.zone_groups_by_endpoint: dict[str, list[Row]] = defaultdict(list)
         self.links_by_zone: dict[str, list[Row]] = defaultdict(list)
+        # (zone, linked VNet) -> links: "is this zone linked to that VNet" without walking every
+        # link of a hub zone that a thousand spokes link to.
+        self.links_by_zone_and_vnet: dict[tuple[str, str], list[Row]] = defaultdict(list)
         self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
         self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
         by_id = self.by_id
@@ -115,11 +118,12 @@ class Inventory:
             for key, row in by_id.items():
                 self._index(row, key)
 
-    def _relations(self) -> tuple[dict[str, Any], ...]:
+    def _relations(self) -> tuple[dict[Any, Any], ...]:
         return (
             self.endpoints_by_target,
             self.zone_groups_by_endpoint,
             self.links_by_zone,
+            self.links_by_zone_and_vnet,
             self.nics_by_vnet,
             self.assignments_by_principal,
         )
@@ -189,7 +193,10 @@ def _index_zone_group(inv: Inventory, row: Row) -> None:
 def _index_vnet_link(inv: Inventory, row: Row) -> None:
     zone = ids.parent_of_child(row["id"], "virtualNetworkLinks")
     if zone:
-        inv.links_by_zone[ids.norm(zone)].append(row)
+        zone_key = ids.norm(zone)
+        inv.links_by_zone[zone_key].append(row)
+        vnet = _dict(_dict(row.get("properties")).get("virtualNetwork")).get("id")
+        inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
 
 
 def _index_nic(inv: Inventory, row: Row) -> None:
