@@ -50,13 +50,17 @@ def _env() -> dict[str, str]:
     return env
 
 
-def estate_file(n: int, seed: int) -> Path:
-    """The estate of ``n`` instances, generated once and cached (same seed, same bytes)."""
-    path = OUT / f"estate-{n}-s{seed}.json"
+def estate_file(n: int, seed: int, topology: tuple[str, ...] = ()) -> Path:
+    """The estate of ``n`` instances, generated once and cached (same seed, same bytes).
+
+    ``topology`` is extra ``generate.py`` arguments (``--dns hub``, ``--share registry``...).
+    """
+    tag = "".join(f"-{a.lstrip('-')}" for a in topology)
+    path = OUT / f"estate-{n}-s{seed}{tag}.json"
     if not path.exists():
         script = str(ROOT / "benchmarks" / "generate.py")
         subprocess.run(
-            [sys.executable, script, "-n", str(n), "--seed", str(seed), "-o", str(path)],
+            [sys.executable, script, "-n", str(n), "--seed", str(seed), "-o", str(path), *topology],
             check=True,
             cwd=ROOT,
             env=_env(),
@@ -272,6 +276,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="process runs per size (median)")
     parser.add_argument("--phase-runs", type=int, default=3, help="phase runs per size (median)")
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument(
+        "--dns", choices=("per-instance", "hub"), default="per-instance", help="see generate.py"
+    )
+    parser.add_argument("--share", action="append", default=[], help="see generate.py (repeatable)")
     parser.add_argument("--phases-of", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -299,7 +307,10 @@ def main(argv: list[str] | None = None) -> None:
     print(startup_line, file=sys.stderr)
     results = []
     for n in args.sizes:
-        path = estate_file(n, args.seed)
+        topology = (("--dns", "hub") if args.dns == "hub" else ()) + tuple(
+            a for name in args.share for a in ("--share", name)
+        )
+        path = estate_file(n, args.seed, topology)
         print(f"N={n}: {path.name} ...", file=sys.stderr, flush=True)
         r: dict[str, Any] = {"n": n, "file": str(path), "bytes": path.stat().st_size}
         r.update(process_figures(path, args.runs))  # first: it warms the bytecode cache

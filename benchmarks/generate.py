@@ -191,10 +191,22 @@ def estate(
     subscriptions: int = 8,
     drift: float = 0.4,
     unrelated_per_instance: int = 20,
+    dns: str = "per-instance",
+    share: tuple[str, ...] = (),
 ) -> list[dict]:
-    """The rows of a synthetic estate (deterministic for the same arguments)."""
+    """The rows of a synthetic estate (deterministic for the same arguments).
+
+    ``dns="hub"`` is the hub-and-spoke layout most tenants run: one set of private DNS zones in
+    a hub resource group, shared by every instance, each zone with a link per instance VNet.
+    ``share`` names resources (``registry``, ``keyvault``, ``storage``, ``openai``) that every
+    instance of a subscription takes from the subscription's first instance, each with its own
+    private endpoint to it (one registry or AI account for a team's workspaces).
+    """
     rng = random.Random(seed)
     rows: list[dict] = []
+    hub_zones: dict[str, dict] = {}
+    owners: dict[str, Instance] = {}  # subscription -> the instance whose resources are shared
+    built: list[tuple[Instance, str, str]] = []
     for i in range(instances):
         sub = _subscription(i % max(1, subscriptions))
         rg = f"ml-{i:05d}"
@@ -202,11 +214,26 @@ def estate(
         if rng.random() < drift:
             for change in rng.sample(DRIFTS, rng.randint(1, 4)):
                 change(inst, rng)
-        rows += inst.rows()
+        if dns == "hub":
+            inst.use_hub_zones(hub_zones, HUB_SUBSCRIPTION, HUB_GROUP)
+        owner = owners.setdefault(sub, inst)
+        for name in share if owner is not inst else ():
+            inst.use_shared(name, owner)
+        built.append((inst, sub, rg))
+    # Rows last: a shared resource gains every sharer's endpoint connections first.
+    seen: set[str] = set()
+    for i, (inst, sub, rg) in enumerate(built):
+        own = [r for r in inst.rows() if r["id"] not in seen]
+        seen.update(r["id"] for r in own)
+        rows += own
         near = unrelated_per_instance // 2
         rows += unrelated(sub, rg, near, f"own{i}x")
         rows += unrelated(sub, f"apps-{i:05d}", unrelated_per_instance - near, f"app{i}x")
-    return rows
+    return rows + list(hub_zones.values())
+
+
+HUB_SUBSCRIPTION = _subscription(0xFFFF)
+HUB_GROUP = "rg-hub-dns"
 
 
 def write(rows: list[dict], path: Path, indent: int | None = None) -> int:
@@ -226,9 +253,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subscriptions", type=int, default=8)
     parser.add_argument("--drift", type=float, default=0.4, help="fraction of drifted instances")
     parser.add_argument("--unrelated", type=int, default=20, help="unrelated rows per instance")
+    parser.add_argument(
+        "--dns",
+        choices=("per-instance", "hub"),
+        default="per-instance",
+        help="private DNS zones per instance, or shared in one hub (hub-and-spoke)",
+    )
+    parser.add_argument(
+        "--share",
+        action="append",
+        default=[],
+        choices=("registry", "keyvault", "storage", "openai"),
+        help="a resource every instance of a subscription shares (repeatable)",
+    )
     parser.add_argument("--indent", type=int, default=None, help="indent like az -o json")
     args = parser.parse_args(argv)
-    rows = estate(args.instances, args.seed, args.subscriptions, args.drift, args.unrelated)
+    rows = estate(
+        args.instances,
+        args.seed,
+        args.subscriptions,
+        args.drift,
+        args.unrelated,
+        args.dns,
+        tuple(args.share),
+    )
     size = write(rows, args.output, args.indent)
     print(f"wrote {args.output}: {len(rows)} rows, {size / 1e6:.1f} MB")
 

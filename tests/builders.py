@@ -131,6 +131,42 @@ class Instance:
                     c for c in conns if c["properties"]["privateEndpoint"]["id"] != pe["id"]
                 ]
 
+    def use_shared(self, name: str, owner: Instance) -> None:
+        """Use ``owner``'s resource ``name`` (``registry``, ``keyvault``, ``storage`` or
+        ``openai``) instead of this instance's own: one resource many workspaces share.
+
+        This instance's links and endpoints are re-pointed at the shared resource, which gains
+        their private endpoint connections. Call ``rows()`` after every share is made.
+        """
+        mine, shared = getattr(self, name), getattr(owner, name)
+        old, new = mine["id"], shared["id"]
+        for r in [self.workspace, *self.endpoints.values()]:
+            _replace_strings(r, old, new)
+        for conn in mine["properties"].get("privateEndpointConnections", []):
+            conn = copy.deepcopy(conn)
+            conn["id"] = new + conn["id"][len(old) :]
+            shared["properties"].setdefault("privateEndpointConnections", []).append(conn)
+        setattr(self, name, shared)
+
+    def use_hub_zones(self, hub: dict[str, Row], sub: str, rg: str = "rg-hub-dns") -> None:
+        """Move this instance's private DNS zones to a hub shared with other instances.
+
+        ``hub`` maps zone names to the shared zone rows (filled in here when missing); the
+        instance's zone groups and VNet links then point at those, and it keeps no zone rows
+        of its own (the caller adds ``hub.values()`` to the estate once).
+        """
+        for zone in self.zones:
+            zone_id = rid(sub, rg, "Microsoft.Network/privateDnsZones", zone)
+            hub.setdefault(zone, row(zone_id, "microsoft.network/privatednszones", "global", {}))
+        for group in self.zone_groups.values():
+            for cfg in group["properties"]["privateDnsZoneConfigs"]:
+                zone = cfg["properties"]["privateDnsZoneId"].rsplit("/", 1)[-1]
+                cfg["properties"]["privateDnsZoneId"] = hub[zone]["id"]
+        for zone, link in self.links.items():
+            link["id"] = f"{hub[zone]['id']}/virtualNetworkLinks/{self.prefix}-link"
+            link["subscriptionId"], link["resourceGroup"] = sub, rg
+        self.zones = {}
+
     def _all(self) -> list[Row]:
         return [self.workspace, self.storage, self.keyvault, self.registry, self.openai]
 
@@ -170,6 +206,17 @@ def _endpoint(
         }
     )
     return pe
+
+
+def _replace_strings(value: Any, old: str, new: str) -> Any:
+    """Replace every string equal to ``old`` in nested dicts and lists, in place."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            value[k] = new if v == old else _replace_strings(v, old, new)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            value[i] = new if v == old else _replace_strings(v, old, new)
+    return value
 
 
 def _zone_group(pe: Row, zone_ids: list[str]) -> Row:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +15,10 @@ from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Finding, Gap, Status
+from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
-from amlguard.scanner.targets import SELECTORS, Target
+from amlguard.scanner.targets import SELECTORS, Selection, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,41 @@ def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]
     return first.expected, actual, first.path, offenders
 
 
+class _Outcome(enum.Enum):
+    PASSED = "pass"
+    NOT_APPLICABLE = "not applicable"
+
+
+#: what judging a resource came to: passed, not applicable, a failure's trace, or why not
+Verdict = _Outcome | list[Explanation] | Undeterminable
+
+_PER_INSTANCE_CALL = re.compile(
+    "|".join(rf"\b{name}\b" for name in sorted(PER_INSTANCE)), re.IGNORECASE
+)
+
+
+def _per_resource(rule: Rule) -> bool:
+    """True when no part of the rule asks about the instance (see ``primitives.PER_INSTANCE``)."""
+    used = json.dumps([rule.raw.get("where"), rule.raw.get("condition")], default=str)
+    return _PER_INSTANCE_CALL.search(used) is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What judging one rule needs, worked out once per scan instead of once per resource."""
+
+    rule: Rule
+    select: Callable[[Instance, Inventory, dict[str, Any]], Selection]
+    # Rules with the same target spec share one selection per instance (8 rules judge the
+    # workspace alone): the key is the spec in a canonical spelling.
+    selection_key: str
+    params: dict[str, Any]
+    compliant: str
+    # The verdict depends on the judged resource alone (no per-instance primitive): a resource
+    # several instances share is judged once, however many workspaces use it.
+    per_resource: bool
+
+
 class Engine:
     """Evaluates compiled rules over the instances of an inventory."""
 
@@ -72,33 +111,70 @@ class Engine:
         self.private_link = options.private_link or default_table()
         # Rule ids are matched as --rule matches them: case-insensitively.
         given = {str(k).upper(): v for k, v in options.parameters.items()}
-        self._params = {r.id: {**r.defaults(), **dict(given.get(r.id, {}))} for r in self.rules}
-        # Per-rule constants, made once instead of once per resource judged.
-        self._compliant = {r.id: f"{r.title}: compliant" for r in self.rules}
+        self._plans = [
+            _Plan(
+                rule=r,
+                select=SELECTORS[r.target["select"].lower()],
+                selection_key=json.dumps(r.target, sort_keys=True, default=str),
+                params={**r.defaults(), **dict(given.get(r.id, {}))},
+                compliant=f"{r.title}: compliant",
+                per_resource=_per_resource(r),
+            )
+            for r in self.rules
+        ]
+        self._by_rule = {p.rule.id: p for p in self._plans}
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
+        # One context for the whole run: judging a resource swaps what changes (resource,
+        # instance, parameters) instead of building a context per finding.
+        self._ctx = EvalContext(
+            resource={},
+            inventory=inventory,
+            instance=None,
+            params={},
+            private_link=self.private_link,
+            cloud=options.cloud,
+        )
 
     def run(self, instances: Iterable[Instance]) -> list[Finding]:
         """All findings, ordered by instance, rule and resource."""
         findings: list[Finding] = []
         for instance in instances:
-            for rule in self.rules:
-                findings.extend(self.evaluate(rule, instance))
+            selections: dict[str, Selection] = {}
+            for plan in self._plans:
+                findings.extend(self._evaluate(plan, instance, selections))
         return findings
 
     def evaluate(self, rule: Rule, instance: Instance) -> list[Finding]:
         """The findings of one rule in one instance."""
-        spec = rule.target
-        selection = SELECTORS[spec["select"].lower()](instance, self.inventory, spec)
+        plan = self._by_rule.get(rule.id)
+        if plan is None or plan.rule is not rule:
+            plan = Engine(self.inventory, [rule], self.options)._plans[0]
+        return self._evaluate(plan, instance, {})
+
+    def _evaluate(
+        self, plan: _Plan, instance: Instance, selections: dict[str, Selection]
+    ) -> list[Finding]:
+        selection = selections.get(plan.selection_key)
+        if selection is None:
+            selection = plan.select(instance, self.inventory, plan.rule.target)
+            if len(selection.targets) > 1:
+                # Findings come out ordered by resource id: order the targets once, here.
+                selection = Selection(
+                    sorted(selection.targets, key=lambda t: ids.norm(t.id)),
+                    selection.empty_reason,
+                )
+            selections[plan.selection_key] = selection
         if not selection.targets:
             if selection.empty_reason:
                 ws = Target(instance.id, instance.workspace["type"], instance.workspace)
-                return [self._finding(rule, ws, instance, Status.SKIPPED, selection.empty_reason)]
+                return [
+                    self._finding(plan.rule, ws, instance, Status.SKIPPED, selection.empty_reason)
+                ]
             return []
-        out = [self._judge(rule, t, instance) for t in selection.targets]
-        if len(out) > 1:
-            out.sort(key=lambda f: ids.norm(f.resource_id))
-        return out
+        return [self._judge(plan, t, instance) for t in selection.targets]
 
-    def _judge(self, rule: Rule, target: Target, instance: Instance) -> Finding:
+    def _judge(self, plan: _Plan, target: Target, instance: Instance) -> Finding:
+        rule = plan.rule
         if target.row is None:
             reason = (
                 f"{target.type or 'resource'} {target.id} is not in the scanned inventory "
@@ -110,27 +186,33 @@ class Engine:
                 f"or relink workspace {instance.name} if {ids.short_if_id(target.id)} was deleted."
             )
             return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
-        ctx = EvalContext(
-            resource=target.row,
-            inventory=self.inventory,
-            instance=instance,
-            params=self._params[rule.id],
-            private_link=self.private_link,
-            cloud=self.options.cloud,
-        )
-        try:
-            if rule.where is not None and not rule.where(ctx, None):
-                reason = rule.skip_message or "not applicable to this resource"
-                return self._gapped(rule, target, instance, Status.SKIPPED, reason)
-            if rule.condition(ctx, None):
-                msg = self._compliant.get(rule.id) or f"{rule.title}: compliant"
-                if not self.options.gaps:  # nothing to downgrade: skip _gapped()
-                    return self._finding(rule, target, instance, Status.PASS, msg)
-                return self._gapped(rule, target, instance, Status.PASS, msg)
-            trace: list[Explanation] = []
-            rule.condition(ctx, trace)
-        except Undeterminable as exc:
-            return self._gapped(rule, target, instance, Status.ERROR, f"could not be judged: {exc}")
+        shared = instance.shared
+        if plan.per_resource and shared and (key := ids.norm(target.id)) in shared:
+            verdict = self._verdicts.get((rule.id, key))
+            if verdict is None:
+                verdict = self._verdicts[(rule.id, key)] = self._verdict(plan, target, instance)
+        else:
+            verdict = self._verdict(plan, target, instance)
+        if verdict is _Outcome.PASSED:
+            if not self.options.gaps:  # the common case, kept short: a plain pass
+                return Finding(
+                    rule.id,
+                    rule.name,
+                    rule.severity,
+                    Status.PASS,
+                    target.id,
+                    target.type,
+                    instance.id,
+                    plan.compliant,
+                )
+            return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
+        if verdict is _Outcome.NOT_APPLICABLE:
+            reason = rule.skip_message or "not applicable to this resource"
+            return self._gapped(rule, target, instance, Status.SKIPPED, reason)
+        if isinstance(verdict, Undeterminable):
+            message = f"could not be judged: {verdict}"
+            return self._gapped(rule, target, instance, Status.ERROR, message)
+        trace = verdict
         expected, actual, path, offenders = _explain(trace)
         if rule.expected:
             expected = rule.expected
@@ -153,6 +235,27 @@ class Engine:
             path=path,
             details={"offenders": offenders} if offenders else {},
         )
+
+    def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
+        """Whether the rule applies, and passes; a failure's explanation; or why it cannot say."""
+        rule = plan.rule
+        ctx = self._ctx
+        ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
+        ctx.instance = instance
+        ctx.params = plan.params
+        try:
+            if rule.where is not None and not rule.where(ctx, None):
+                return _Outcome.NOT_APPLICABLE
+            if rule.condition(ctx, None):
+                return _Outcome.PASSED
+            trace: list[Explanation] = []
+            rule.condition(ctx, trace)
+            return trace
+        except Undeterminable as exc:
+            # A count left mid-way leaves its scopes behind: the next judgement starts clean.
+            ctx.currents.clear()
+            ctx.field_scopes.clear()
+            return exc
 
     def _gap_for(self, target: Target, instance: Instance) -> Gap | None:
         subs = {

@@ -87,6 +87,9 @@ class Instance:
     principal_id: str | None
     solution_subnet: str | None
     solution_vnet: str | None
+    #: lower-cased ids of the members another instance has too (a shared registry, vault or
+    #: AI account): their endpoints elsewhere are the other instances' business
+    shared: frozenset[str] = frozenset()
     _view: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -186,11 +189,22 @@ def _conn_status(conn: Row) -> str:
     return str(state or "").lower()
 
 
-def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -> Instance:
-    """Assemble the instance of one workspace row."""
+def _associated_of(workspace: Row) -> dict[str, str]:
+    props = _props(workspace)
+    return {role: str(_at(props, role)) for role in ASSOCIATED_ROLES if _at(props, role)}
+
+
+def build_instance(
+    inv: Inventory,
+    workspace: Row,
+    settings: InstanceSettings,
+    shared: frozenset[str] = frozenset(),
+) -> Instance:
+    """Assemble the instance of one workspace row; ``shared`` holds the lower-cased ids of the
+    associated resources other workspaces use too."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
-    associated = {role: str(_at(props, role)) for role in ASSOCIATED_ROLES if _at(props, role)}
+    associated = _associated_of(workspace)
     assoc_keys = {ids.norm(v) for v in associated.values()}
 
     candidates = list(user_outbound_destinations(workspace))
@@ -215,7 +229,9 @@ def build_instance(inv: Inventory, workspace: Row, settings: InstanceSettings) -
 
     primary = _at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
-    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, list(associated.values()))
+    # A shared resource's endpoints sit in every sharer's VNet: they cannot vote for this one's.
+    own = [a for a in associated.values() if ids.norm(a) not in shared]
+    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own)
     return Instance(
         id=ws_id,
         workspace=workspace,
@@ -232,4 +248,16 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
     """Every workspace's instance, in a stable (id) order."""
     settings = settings or InstanceSettings()
     workspaces = sorted(inv.of_type(WORKSPACE), key=lambda r: ids.norm(r["id"]))
-    return [build_instance(inv, ws, settings) for ws in workspaces]
+    users: Counter[str] = Counter()
+    for ws in workspaces:
+        users.update({ids.norm(a) for a in _associated_of(ws).values()})
+    shared_associated = frozenset(key for key, n in users.items() if n > 1)
+    instances = [build_instance(inv, ws, settings, shared_associated) for ws in workspaces]
+    owners: Counter[str] = Counter()
+    for inst in instances:
+        owners.update(inst.members())
+    shared = frozenset(key for key, n in owners.items() if n > 1)
+    if shared:
+        for inst in instances:
+            inst.shared = shared & inst.members()
+    return instances

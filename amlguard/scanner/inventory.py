@@ -87,19 +87,46 @@ class Inventory:
         self.endpoints_by_target: dict[str, list[tuple[Row, Row]]] = defaultdict(list)
         self.zone_groups_by_endpoint: dict[str, list[Row]] = defaultdict(list)
         self.links_by_zone: dict[str, list[Row]] = defaultdict(list)
+        # (zone, linked VNet) -> links: "is this zone linked to that VNet" without walking every
+        # link of a hub zone that a thousand spokes link to.
+        self.links_by_zone_and_vnet: dict[tuple[str, str], list[Row]] = defaultdict(list)
         self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
         self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
+        by_id = self.by_id
+        duplicates = False
         for raw in rows:
             # A row already in normal form (every Resource Graph row) is kept as it is:
             # normalize_row() would return an equal shallow copy (nested values were shared
             # anyway), and making then freeing a copy of every row costs ~15% of this build.
             row = raw if _already_normal(raw) else normalize_row(raw)
-            key = ids.norm(row.get("id"))
-            if key:
-                # Overlapping snapshot files: the later row with the same id wins.
-                self.by_id[key] = row
-        for key, row in self.by_id.items():
-            self._index(row, key)
+            rid = row.get("id")
+            # ids.norm() inlined: this loop runs once per row of a tenant.
+            key = rid.strip().rstrip("/").lower() if type(rid) is str else ids.norm(rid)
+            if not key:
+                continue
+            if key in by_id:
+                duplicates = True
+            # Overlapping snapshot files: the later row with the same id wins.
+            by_id[key] = row
+            if not duplicates:
+                # Index the row while it is at hand: one pass over a tenant's rows, not two.
+                self._index(row, key)
+        if duplicates:
+            # Rare: index again from the winners only.
+            for index in (self.by_type, self.by_resource_group, *self._relations()):
+                index.clear()
+            for key, row in by_id.items():
+                self._index(row, key)
+
+    def _relations(self) -> tuple[dict[Any, Any], ...]:
+        return (
+            self.endpoints_by_target,
+            self.zone_groups_by_endpoint,
+            self.links_by_zone,
+            self.links_by_zone_and_vnet,
+            self.nics_by_vnet,
+            self.assignments_by_principal,
+        )
 
     def _index(self, row: Row, key: str) -> None:
         rtype = row["type"]
@@ -134,17 +161,16 @@ def _group_key(resource_id: str, key: str) -> str:
     Ids in the plain shape ``/subscriptions/{s}/resourceGroups/{rg}/...`` (what Azure returns)
     take a fast path; anything else goes through the general parser, so the result is the same.
     """
-    if key.startswith("/subscriptions/") and resource_id == resource_id.strip():
-        parts = key.split("/", 5)  # key is resource_id lower-cased: same segments
-        if (
-            len(parts) >= 5
-            and not resource_id.endswith("/")
-            and parts[2] not in ("", "resourcegroups")
-            and parts[3] == "resourcegroups"
-            and parts[4]
-            and parts[4] == parts[4].strip()
-        ):
-            return f"/subscriptions/{parts[2]}/resourcegroups/{parts[4]}"
+    # len(key) == len(id): norm() stripped nothing, so key is the id lower-cased, segment for
+    # segment, and the scope is a prefix of it.
+    if len(key) == len(resource_id) and key.startswith("/subscriptions/"):
+        sub_end = key.find("/", 15)
+        if sub_end > 15 and key.startswith("/resourcegroups/", sub_end):
+            rg_end = key.find("/", sub_end + 16)
+            scope = key if rg_end < 0 else key[:rg_end]
+            rg = scope[sub_end + 16 :]
+            if rg and rg == rg.strip() and key[15:sub_end] != "resourcegroups":
+                return scope
     return ids.norm(ids.resource_group_scope(resource_id))
 
 
@@ -167,7 +193,10 @@ def _index_zone_group(inv: Inventory, row: Row) -> None:
 def _index_vnet_link(inv: Inventory, row: Row) -> None:
     zone = ids.parent_of_child(row["id"], "virtualNetworkLinks")
     if zone:
-        inv.links_by_zone[ids.norm(zone)].append(row)
+        zone_key = ids.norm(zone)
+        inv.links_by_zone[zone_key].append(row)
+        vnet = _dict(_dict(row.get("properties")).get("virtualNetwork")).get("id")
+        inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
 
 
 def _index_nic(inv: Inventory, row: Row) -> None:

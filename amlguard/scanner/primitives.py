@@ -15,7 +15,7 @@ from amlguard.scanner import ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
-from amlguard.scanner.inventory import Row
+from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import (
     MISSING,
     PathError,
@@ -24,6 +24,11 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
+
+#: The primitives whose answer depends on the instance being judged, not only on the judged
+#: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
+#: that uses none of them gives a resource the same verdict in every instance that shares it.
+PER_INSTANCE = frozenset({"instance", "integratedresources", "instanceresources"})
 
 
 def _present(value: Any) -> bool:
@@ -123,9 +128,9 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
 # ---------------------------------------------------------------- related sources
 
 
-def _zone_ids(ctx: EvalContext, endpoint_id: str) -> list[str]:
+def _zone_ids(inventory: Inventory, endpoint_id: str) -> list[str]:
     out: list[str] = []
-    for group in ctx.inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
+    for group in inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
         for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
             zone = _props(cfg).get("privateDnsZoneId")
             if isinstance(zone, str) and zone:
@@ -133,11 +138,11 @@ def _zone_ids(ctx: EvalContext, endpoint_id: str) -> list[str]:
     return out
 
 
-def _endpoint_item(ctx: EvalContext, pe: Row, conn: Row) -> dict[str, Any]:
+def _endpoint_item(inventory: Inventory, pe: Row, conn: Row) -> dict[str, Any]:
     props = _props(pe)
     subnet = str(_dict(props.get("subnet")).get("id") or "")
     state = _dict(_props(conn).get("privateLinkServiceConnectionState")).get("status")
-    zone_ids = _zone_ids(ctx, pe["id"])
+    zone_ids = _zone_ids(inventory, pe["id"])
     return {
         "id": pe["id"],
         "name": pe.get("name"),
@@ -152,32 +157,66 @@ def _endpoint_item(ctx: EvalContext, pe: Row, conn: Row) -> dict[str, Any]:
 
 
 @related_source("privateEndpoints")
-def private_endpoints(ctx: EvalContext, target: Any = None) -> list[Any]:
-    """The private endpoints that point at a resource (default: the judged one).
+def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = None) -> list[Any]:
+    """The private endpoints that point at a resource (default: the judged one); with ``vnet``,
+    only those in that virtual network (none when ``vnet`` is absent).
 
     Joins the endpoint side (endpoint rows naming the target) with the target side (the target's
     ``privateEndpointConnections``, whose status is authoritative). An endpoint the target lists
-    but the inventory lacks appears with ``found: false``.
+    but the inventory lacks appears with ``found: false`` (and is in no VNet).
     """
-    target_id = str(target) if target not in (None, MISSING) else str(ctx.resource["id"])
-    # Several rules ask for the same resource's endpoints (109, 202 twice, 240...); the answer
-    # depends only on the inventory, so it is joined once per resource and scan.
-    memo = ctx.inventory.memo.setdefault("privateEndpoints", {})
-    cached = memo.get(ids.norm(target_id))
+    row: Row | None
+    if target in (None, MISSING):
+        target_id, row = str(ctx.resource["id"]), ctx.resource
+    else:
+        target_id, row = str(target), ctx.inventory.get(str(target))
+    if vnet is None:
+        return endpoints_of(ctx.inventory, target_id, row)
+    if not _present(vnet):
+        return []
+    return endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
+
+
+def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -> list[Any]:
+    """:func:`private_endpoints` of ``target_id``, joined once per resource and scan.
+
+    Several rules ask for the same resource's endpoints (109, 202 twice, 240...), and a shared
+    resource is asked once per instance; the answer depends only on the inventory.
+    """
+    memo = inventory.memo.setdefault("privateEndpoints", {})
+    key = ids.norm(target_id)
+    cached = memo.get(key)
     if cached is None:
-        cached = memo[ids.norm(target_id)] = _join_private_endpoints(ctx, target, target_id)
+        if row is None:
+            row = inventory.get(target_id)
+        cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
     return cached
 
 
-def _join_private_endpoints(ctx: EvalContext, target: Any, target_id: str) -> list[Any]:
-    row = ctx.resource if target in (None, MISSING) else ctx.inventory.get(str(target))
+def endpoints_in_vnet(
+    inventory: Inventory, target_id: str, vnet: str, row: Row | None = None
+) -> list[Any]:
+    """The endpoints of ``target_id`` in virtual network ``vnet``: one lookup, however many
+    instances share the target (grouped by VNet once per resource and scan)."""
+    memo = inventory.memo.setdefault("privateEndpointsByVnet", {})
+    key = ids.norm(target_id)
+    groups = memo.get(key)
+    if groups is None:
+        groups = memo[key] = {}
+        for item in endpoints_of(inventory, target_id, row):
+            if item["vnetId"] is not MISSING:
+                groups.setdefault(ids.norm(item["vnetId"]), []).append(item)
+    return groups.get(ids.norm(vnet), [])
+
+
+def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: str) -> list[Any]:
     items: dict[str, dict[str, Any]] = {}
     order: list[str] = []
-    for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):
+    for pe, conn in inventory.endpoints_by_target.get(ids.norm(target_id), []):
         key = ids.norm(pe["id"])
         if key not in items:
             order.append(key)
-            items[key] = _endpoint_item(ctx, pe, conn)
+            items[key] = _endpoint_item(inventory, pe, conn)
     for conn in _list(_props(row).get("privateEndpointConnections")) if row else []:
         cprops = _props(conn)
         pe_id = _dict(cprops.get("privateEndpoint")).get("id")
@@ -280,16 +319,27 @@ def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = N
 
 
 @related_source("vnetLinks")
-def vnet_links(ctx: EvalContext, zone: Any = None) -> list[Any]:
-    """The virtual network links of a private DNS zone (default: the judged one)."""
+def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = None) -> list[Any]:
+    """The virtual network links of a private DNS zone (default: the judged one); with ``vnet``,
+    only the links to that virtual network (none when ``vnet`` is absent).
+
+    The ``vnet`` filter is an index lookup: a hub zone linked to every spoke VNet of a tenant
+    would otherwise be walked once per instance.
+    """
     zone_id = str(zone) if _present(zone) else str(ctx.resource["id"])
+    if vnet is None:
+        links = ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
+    elif _present(vnet):
+        links = ctx.inventory.links_by_zone_and_vnet.get((ids.norm(zone_id), ids.norm(vnet)), [])
+    else:
+        links = []
     return [
         {
             "id": link["id"],
             "name": link.get("name"),
             "vnetId": _dict(_props(link).get("virtualNetwork")).get("id") or MISSING,
         }
-        for link in ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
+        for link in links
     ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
+from amlguard.scanner.primitives import endpoints_in_vnet, endpoints_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,6 @@ def selector(name: str) -> Callable[[Selector], Selector]:
         return impl
 
     return register
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _target(inv: Inventory, resource_id: str) -> Target:
@@ -108,15 +101,21 @@ def _solution_vnet(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> 
 
 @selector("instanceDnsZones")
 def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
-    """Private DNS zones used by the endpoints of the instance's workspace and its resources."""
+    """Private DNS zones used by the endpoints of the instance's workspace and its resources.
+
+    For a resource other instances share (one registry or AI account for many workspaces), only
+    its endpoints in this instance's solution VNet are the instance's: the others, in other
+    instances' VNets, use zones this VNet never resolves through.
+    """
     if not instance.solution_vnet:
         return Selection([], _NO_VNET)
     zones: dict[str, str] = {}
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
-        for pe, _conn in inv.endpoints_by_target.get(ids.norm(member), []):
-            for group in inv.zone_groups_by_endpoint.get(ids.norm(pe["id"]), []):
-                for cfg in _list(_dict(group.get("properties")).get("privateDnsZoneConfigs")):
-                    zone = _dict(_dict(cfg).get("properties")).get("privateDnsZoneId")
-                    if isinstance(zone, str) and zone:
-                        zones.setdefault(ids.norm(zone), str(zone))
+        if ids.norm(member) in instance.shared:
+            endpoints = endpoints_in_vnet(inv, member, instance.solution_vnet)
+        else:
+            endpoints = endpoints_of(inv, member)
+        for endpoint in endpoints:
+            for zone in endpoint["zoneIds"]:
+                zones.setdefault(ids.norm(zone), zone)
     return Selection([_target(inv, z) for _, z in sorted(zones.items())])

@@ -346,7 +346,7 @@ def test_escaped_bracket_literal() -> None:
         ({"count": {"where": {"value": 1, "equals": 1}}, "equals": 0}, "count needs"),
         (
             {"count": {"related": "vnetLinks", "with": {"zones": "x"}}, "equals": 0},
-            "related source 'vnetLinks' takes zone; got zones",
+            "related source 'vnetLinks' takes zone, vnet; got zones",
         ),
         (
             {"count": {"related": "roleAssignments"}, "equals": 0},

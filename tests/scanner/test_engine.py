@@ -132,3 +132,63 @@ def test_parameters_keyed_by_rule_id_in_any_case() -> None:
     )
     (f,) = run(blueprint().rows(), options, ("AMLG-102",))
     assert f.status is Status.FAIL
+
+
+_TWO_RULES = """apiVersion: amlguard/v1
+kind: Rules
+rules:
+  - id: CUSTOM-1
+    name: stops-mid-count
+    severity: low
+    title: A count whose condition cannot be judged half-way
+    description: D
+    target: workspace
+    condition:
+      count:
+        field: properties.managedNetwork.outboundRules[*]
+        where:
+          count:
+            value: [a, b]
+            name: item
+            where: {value: "[privateDnsZones('nosuchgroup')]", contains: "[current('item')]"}
+          equals: 0
+      equals: 0
+    message: m
+    remediation: {summary: s}
+  - id: CUSTOM-2
+    name: same-target-as-1
+    severity: low
+    title: Shares the workspace selection
+    description: D
+    target: workspace
+    condition: {field: properties.publicNetworkAccess, equals: Disabled}
+    message: m
+    remediation: {summary: s}
+"""
+
+
+def test_a_judgement_that_stops_mid_count_leaves_nothing_to_the_next() -> None:
+    rules = load_rule_text(_TWO_RULES, "two.yaml")
+    inst = blueprint()
+    inv = Inventory(inst.rows())
+    engine = Engine(inv, rules, EngineOptions())
+    findings = engine.run(build_instances(inv))
+    by_rule = {f.rule_id: f for f in findings}
+    assert by_rule["CUSTOM-1"].status is Status.ERROR
+    assert "nosuchgroup" in by_rule["CUSTOM-1"].message
+    assert by_rule["CUSTOM-2"].status is Status.PASS
+    # The context is shared by every judgement of a run: the aborted counts left no scope.
+    assert engine._ctx.currents == {} and engine._ctx.field_scopes == []
+
+
+def test_one_rule_alone_gives_what_it_gives_in_the_pack() -> None:
+    inst = blueprint(prefix="x")
+    inst.workspace["properties"]["publicNetworkAccess"] = "Enabled"
+    inv = Inventory(inst.rows())
+    rules = pack().rules
+    engine = Engine(inv, rules, EngineOptions())
+    (instance,) = build_instances(inv)
+    together = engine.run([instance])
+    alone = [f for r in rules for f in engine.evaluate(r, instance)]
+    assert together == alone
+    assert any(f.status is Status.FAIL for f in together)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from amlguard.scanner.inventory import Inventory, normalize_row
+from hypothesis import given
+from hypothesis import strategies as st
+
+from amlguard.scanner import ids
+from amlguard.scanner.inventory import Inventory, _group_key, normalize_row
 from tests.builders import APPROVER_ROLE, blueprint, rid, role_assignment, row
 
 
@@ -102,3 +106,39 @@ def test_manual_connections_and_multi_config_nics() -> None:
     inv = Inventory(inst.rows())
     assert len(inv.endpoints_by_target[inst.registry["id"].lower()]) == 1
     assert len(inv.nics_by_vnet[inst.vnet["id"].lower()]) == 1  # one NIC, listed once
+
+
+def test_relations_come_from_the_winning_row_only() -> None:
+    inst = blueprint()
+    rows = inst.rows()
+    pe = inst.endpoints["keyvault"]
+    # A later snapshot says the endpoint now points at the storage account instead.
+    moved = {
+        **pe,
+        "id": pe["id"].upper(),
+        "properties": {
+            **pe["properties"],
+            "privateLinkServiceConnections": [
+                {"properties": {"privateLinkServiceId": inst.storage["id"], "groupIds": ["blob"]}}
+            ],
+        },
+    }
+    inv = Inventory([*rows, moved])
+    assert len(inv) == len(rows)
+    assert inst.keyvault["id"].lower() not in inv.endpoints_by_target
+    by_storage = [p["id"] for p, _ in inv.endpoints_by_target[inst.storage["id"].lower()]]
+    assert by_storage.count(moved["id"]) == 1 and pe["id"] not in by_storage
+    endpoints = inv.of_type("microsoft.network/privateendpoints")
+    assert sum(1 for r in endpoints if r["id"].lower() == pe["id"].lower()) == 1
+
+
+_SEGMENT = st.sampled_from(
+    ["subscriptions", "resourceGroups", "RESOURCEGROUPS", "s1", "RG", " rg ", "", "providers", "x"]
+)
+
+
+@given(st.lists(_SEGMENT, max_size=7), st.sampled_from(["", "/", " ", "/ "]))
+def test_group_key_agrees_with_the_general_parser(segments: list[str], tail: str) -> None:
+    resource_id = "/" + "/".join(segments) + tail
+    expected = ids.norm(ids.resource_group_scope(resource_id))
+    assert _group_key(resource_id, ids.norm(resource_id)) == expected

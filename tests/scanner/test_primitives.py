@@ -145,3 +145,14 @@ def test_vnet_links_and_network_interfaces() -> None:
     assert (
         primitives.network_interfaces(ctx(inst), vnet="/subscriptions/x/virtualNetworks/none") == []
     )
+
+
+def test_vnet_links_to_one_vnet() -> None:
+    inst = blueprint()
+    zone = inst.zones["privatelink.azurecr.io"]
+    other = "/subscriptions/x/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub"
+    (link,) = primitives.vnet_links(ctx(inst, zone), vnet=inst.vnet["id"].upper())
+    assert link["vnetId"] == inst.vnet["id"]
+    assert primitives.vnet_links(ctx(inst, zone), vnet=other) == []
+    # An absent VNet is linked to nothing (not "no filter").
+    assert primitives.vnet_links(ctx(inst, zone), vnet=MISSING) == []

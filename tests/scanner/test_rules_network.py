@@ -170,3 +170,18 @@ def test_configured_solution_subnet_brings_the_network_rules_back() -> None:
     assert one(findings, "AMLG-302").status is Status.PASS
     assert one(findings, "AMLG-233").status is Status.PASS
     assert {f.status for f in of_rule(findings, "AMLG-301")} == {Status.PASS}
+
+
+def test_301_in_a_hub_zone_shared_by_many_instances() -> None:
+    hub: dict[str, dict] = {}
+    spokes = [blueprint(prefix=f"spoke{i}", rg=f"rg-spoke{i}") for i in range(3)]
+    for spoke in spokes:
+        spoke.use_hub_zones(hub, spokes[0].sub)
+    del spokes[1].links["privatelink.azurecr.io"]  # spoke 1's VNet lost its link to one zone
+    rows = [r for spoke in spokes for r in spoke.rows()] + list(hub.values())
+    findings = of_rule(scan(rows), "AMLG-301")
+    assert len(findings) == 3 * 7  # each spoke judges the seven hub zones
+    (f,) = [f for f in findings if f.status is not Status.PASS]
+    assert f.status is Status.FAIL and f.instance == spokes[1].workspace["id"]
+    assert f.resource_id == hub["privatelink.azurecr.io"]["id"]
+    assert "at least 1" in str(f.expected)
