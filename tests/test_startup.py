@@ -166,7 +166,9 @@ def test_the_entry_point_exits_without_switching_the_collector_back_on() -> None
         "import gc, os, sys\n"
         "real_exit = os._exit\n"
         "def _exit(code):\n"
+        "    from amlguard.scanner import scan\n"
         "    sys.stderr.write(f'\\nGC-ENABLED {gc.isenabled()}\\n')\n"
+        "    sys.stderr.write(f'KEPT {len(scan._kept or ())}\\n')\n"
         "    sys.stderr.flush()\n"
         "    real_exit(code)\n"
         "os._exit = _exit\n"
@@ -182,3 +184,17 @@ def test_the_entry_point_exits_without_switching_the_collector_back_on() -> None
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["summary"]
     assert "GC-ENABLED False" in proc.stderr.splitlines()
+    # Nor does it free the scan's rows, inventory and engine one by one before that exit.
+    assert "KEPT 1" in proc.stderr.splitlines()
+
+
+def test_an_in_process_check_keeps_nothing_alive() -> None:
+    from click.testing import CliRunner
+
+    from amlguard.cli import cli
+    from amlguard.scanner import scan
+
+    drifted = str(ROOT / "examples/estates/drifted.json")
+    result = CliRunner().invoke(cli, ["check", "--snapshot", drifted, "--format", "json"])
+    assert result.exit_code == 1
+    assert scan._kept is None  # only the process entry point keeps scans until os._exit

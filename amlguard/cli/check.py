@@ -139,6 +139,10 @@ def check(
         gc.disable()
         click.get_current_context().call_on_close(terminal.gc_back_on)
         terminal.skip_teardown_on_exit()
+        if terminal.is_process_entry():  # it ends with os._exit: nothing to free one by one
+            from amlguard.scanner.scan import keep_until_exit
+
+            keep_until_exit()
     from amlguard import app, config
 
     if fix or dry_run:

@@ -64,6 +64,11 @@ def enter_process() -> None:
     _process_entry = True
 
 
+def is_process_entry() -> bool:
+    """True when ``main`` runs this command (the process ends with it)."""
+    return _process_entry
+
+
 def gc_back_on() -> None:
     """Switch the cyclic GC back on after a check that switched it off.
 
