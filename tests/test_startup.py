@@ -198,3 +198,21 @@ def test_an_in_process_check_keeps_nothing_alive() -> None:
     result = CliRunner().invoke(cli, ["check", "--snapshot", drifted, "--format", "json"])
     assert result.exit_code == 1
     assert scan._kept is None  # only the process entry point keeps scans until os._exit
+
+
+def test_a_report_reaches_a_pipe_as_click_would_write_it() -> None:
+    # echo_report skips click's ANSI-stripping pass only when it could not change the text.
+    from click.testing import CliRunner
+
+    from amlguard.cli.terminal import echo_report
+
+    @click.command()
+    @click.argument("text")
+    def show(text: str) -> None:
+        echo_report(text)
+
+    runner = CliRunner()  # its stdout is no terminal, like a pipe
+    for text in ('{"a": "ü\\\\u001b"}\n', "plain", ""):
+        assert runner.invoke(show, [text]).stdout == text
+    assert runner.invoke(show, ["\x1b[31mred\x1b[0m text"]).stdout == "red text"
+    assert runner.invoke(show, ["\x1b[31mred\x1b[0m"], color=True).stdout == "\x1b[31mred\x1b[0m"

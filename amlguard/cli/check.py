@@ -222,7 +222,7 @@ def check(
     except AmlguardError as exc:
         fail(exc)
         return
-    click.echo(outcome.stdout, nl=False)
+    terminal.echo_report(outcome.stdout)
     if outcome.history is not None:
         click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)

@@ -32,6 +32,15 @@ def fail(exc: AmlguardError) -> None:
     sys.exit(exc.exit_code)
 
 
+def echo_report(text: str) -> None:
+    """A report on standard output, as ``click.echo(text, nl=False)`` writes it.
+
+    click strips ANSI codes when stdout is no terminal, one regex pass over the whole text
+    (~5 ms per 20 MB of JSON); without an escape character that pass cannot change anything.
+    """
+    click.echo(text, nl=False, color=True if "\x1b" not in text else None)
+
+
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
 
