@@ -3,9 +3,8 @@
 Every ``check`` parsed the three rule files, ``pack.yaml``, ``private_link.yaml`` and the
 config file, and hashed the pack: ~8 ms of parsing plus ~10 ms to import yaml and hashlib,
 for files that rarely change. Entries are keyed the way CPython keys its ``.pyc`` files: the
-file's absolute path, size and ``mtime_ns``, under a header naming the cache format,
-amlguard's version, the interpreter and the schemas' own size and mtime (a new schema
-re-validates everything).
+file's absolute path, size and ``mtime_ns``, plus amlguard's version, the interpreter and the
+schemas' own size and mtime (a new schema re-validates everything); the file names its format.
 
 Only files that parsed, validated and compiled cleanly are stored, so every problem is still
 reported from the real parse as ``file:line:col``. A file modified in the last two seconds is
@@ -26,14 +25,14 @@ from typing import Any
 
 from amlguard import __version__
 
-FORMAT = 1
+FORMAT = 2
 _MAGIC = b"amlguard-parsed\n"
 _MAX_ENTRIES = 256  # user rule files of many checkouts; the oldest written goes first
 _RACY_NS = 2_000_000_000  # FAT's 2 s mtime granularity is the coarsest in common use
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 Signature = tuple[int, int]  # (size, mtime_ns)
-_Key = tuple[str, str]  # (kind, absolute path or paths)
+_Key = tuple[str, str, tuple[Any, ...]]  # (kind, absolute path or paths, stamp)
 
 
 def cache_file() -> str | None:
@@ -58,12 +57,20 @@ def signature(path: str) -> Signature | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _header() -> tuple[Any, ...]:
+def _stamp() -> tuple[Any, ...]:
+    """What every entry was also made by: amlguard's version, the interpreter, the schemas.
+
+    Part of each entry's key rather than of the file, so checkouts or versions sharing one
+    cache folder keep their own entries instead of wiping each other's.
+    """
     schemas = tuple(
         signature(package_file(f"policies/schemas/{name}"))
         for name in ("rules.schema.json", "config.schema.json")
     )
-    return (FORMAT, __version__, sys.implementation.cache_tag, schemas)
+    return (__version__, sys.implementation.cache_tag, schemas)
+
+
+_Entry = tuple[tuple[Signature, ...], bytes]  # (file signatures, value)
 
 
 class _Store:
@@ -71,13 +78,13 @@ class _Store:
 
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self.header = _header()
-        self.entries: dict[_Key, tuple[tuple[Signature, ...], bytes]] = {}
+        self.stamp = _stamp()
+        self.entries: dict[_Key, _Entry] = {}
         self.dirty = False
         if path is not None:
             self.entries = self._read(path)
 
-    def _read(self, path: str) -> dict[_Key, tuple[tuple[Signature, ...], bytes]]:
+    def _read(self, path: str) -> dict[_Key, _Entry]:
         try:
             with open(path, "rb") as handle:
                 blob = handle.read()
@@ -89,7 +96,7 @@ class _Store:
             header, entries = marshal.loads(payload)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
-        if header != self.header or not isinstance(entries, dict):
+        if header != FORMAT or not isinstance(entries, dict):
             return {}
         return entries
 
@@ -99,7 +106,7 @@ class _Store:
         self.dirty = False
         while len(self.entries) > _MAX_ENTRIES:
             del self.entries[next(iter(self.entries))]
-        payload = marshal.dumps((self.header, self.entries))
+        payload = marshal.dumps((FORMAT, self.entries))
         blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
@@ -129,7 +136,7 @@ def get(kind: str, key: str, sigs: tuple[Signature | None, ...]) -> Any | None:
     if None in sigs:
         return None
     store = _current()
-    entry = store.entries.get((kind, key))
+    entry = store.entries.get((kind, key, store.stamp))
     if entry is None or entry[0] != sigs:
         return None
     try:
@@ -160,8 +167,9 @@ def put(kind: str, key: str, sigs: tuple[Signature | None, ...], blob: bytes | N
     store = _current()
     if store.path is None:
         return
-    store.entries.pop((kind, key), None)  # re-insert last: the trim drops the oldest
-    store.entries[(kind, key)] = (tuple(s for s in sigs if s is not None), blob)
+    entry_key = (kind, key, store.stamp)
+    store.entries.pop(entry_key, None)  # re-insert last: the trim drops the oldest
+    store.entries[entry_key] = (tuple(s for s in sigs if s is not None), blob)
     store.dirty = True
 
 

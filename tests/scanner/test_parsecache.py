@@ -249,3 +249,17 @@ def test_a_warm_config_equals_a_cold_one_and_an_edit_is_read_again(
             load_config(path)
         assert caught.value.problems[0].startswith(f"{path}:")
         assert "mediun" in caught.value.problems[0]
+
+
+def test_two_versions_sharing_a_cache_keep_their_own_entries(cache: Path, rules_dir: Path) -> None:
+    target = rules_dir / "workspace.yaml"
+    cold = _load(rules_dir)
+    assert _cached(target)
+    with pytest.MonkeyPatch.context() as other:
+        other.setattr(parsecache, "__version__", "0.0.0-other")
+        other.setattr(parsecache, "_store", None)  # a fresh process of the other version
+        assert not _cached(target)  # never another version's parse
+        _same(_load(rules_dir), cold)
+        assert _cached(target)
+    parsecache._store = None  # back to this version: its entry is still there
+    assert _cached(target)
