@@ -8,11 +8,13 @@ win over the file; the file wins over built-in defaults.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import InputError
+from amlguard.scanner import parsecache
 from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
@@ -21,7 +23,9 @@ from amlguard.scanner.yamlsource import (
     read_text,
     validate,
 )
-from amlguard.suppressions import Suppression
+
+if TYPE_CHECKING:
+    from amlguard.suppressions import Suppression
 
 CONFIG_SCHEMA = "config.schema.json"
 DEFAULT_NAMES = ("amlguard.yaml", "amlguard.yml")
@@ -102,9 +106,8 @@ def _dates_to_text(node: Any) -> Any:
     return node
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate one config file; ConfigError lists every problem with its position."""
-    name = str(path)
+def _parse(path: Path, name: str) -> tuple[dict[str, Any], Locations]:
+    """The file's data (dates as text) and positions, valid against the config schema."""
     try:
         data, locs = load_yaml(read_text(path), name)
     except YamlProblems as exc:
@@ -115,11 +118,28 @@ def load_config(path: Path) -> Config:
     problems = validate(data, CONFIG_SCHEMA, locs, name)
     if problems:
         raise ConfigError(problems)
+    return data, locs
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate one config file; ConfigError lists every problem with its position."""
+    name = str(path)
+    key = os.path.abspath(name)
+    sig = parsecache.signature(key)  # before reading: a later edit then only misses
+    cached = parsecache.get("config", key, (sig,))
+    if cached is not None:  # this very file passed every check before (see parsecache)
+        data, locs = cached
+    else:
+        data, locs = _parse(path, name)
+    problems: list[str] = []
     base = path.parent
     suppressions = _suppressions(data, locs, name, problems)
     problems += _output_problems(data.get("output", {}), locs, name)
     if problems:
         raise ConfigError(problems)
+    if cached is None:
+        parsecache.put("config", key, (sig,), parsecache.encode((data, locs)))
+        parsecache.save()
     scope = data.get("scope", {})
     rules = data.get("rules", {})
     output = data.get("output", {})
@@ -151,6 +171,10 @@ def load_config(path: Path) -> Config:
 def _suppressions(
     data: dict[str, Any], locs: Locations, name: str, problems: list[str]
 ) -> list[Suppression]:
+    if not data.get("suppressions"):
+        return []
+    from amlguard.suppressions import Suppression  # only a config file with suppressions
+
     allow_permanent = bool(data.get("allow_permanent_suppressions", False))
     out = []
     for i, raw in enumerate(data.get("suppressions", ())):

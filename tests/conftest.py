@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,18 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test may reach anything but 127.0.0.0/8 or ::1 (a silent fall-back to Azure fails)."""
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
     yield
+
+
+_CACHE_HOME = tempfile.TemporaryDirectory(prefix="amlguard-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite never writes into the user's real ~/.cache (parse cache, schema verdicts).
+
+    Set before collection (some parametrizations load the rule pack), inherited by every
+    subprocess; tests that study the cache point it at their own folder.
+    """
+    os.environ["XDG_CACHE_HOME"] = _CACHE_HOME.name
 
 
 from tests.emulator.fixtures import emulator, fake_credential  # noqa: E402,F401  (fixtures)

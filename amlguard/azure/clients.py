@@ -16,6 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+# Re-exported: the clouds were defined here before the snapshot path needed them alone.
+from amlguard.azure.clouds import CLOUD_NAMES as CLOUD_NAMES
+from amlguard.azure.clouds import CLOUDS as CLOUDS
+from amlguard.azure.clouds import Cloud as Cloud
+from amlguard.azure.clouds import resolve_cloud
 from amlguard.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,28 +30,6 @@ if TYPE_CHECKING:
 
 TOKEN_ENV = "AMLGUARD_ACCESS_TOKEN"
 _log = logging.getLogger("amlguard.azure")
-
-
-@dataclass(frozen=True, slots=True)
-class Cloud:
-    """A named Azure cloud: its ARM endpoint and Entra ID authority host."""
-
-    name: str
-    arm_endpoint: str
-    authority: str
-
-
-CLOUDS: dict[str, Cloud] = {
-    c.name.lower(): c
-    for c in (
-        Cloud("AzureCloud", "https://management.azure.com", "login.microsoftonline.com"),
-        Cloud(
-            "AzureUSGovernment", "https://management.usgovcloudapi.net", "login.microsoftonline.us"
-        ),
-        Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
-    )
-}
-CLOUD_NAMES = tuple(c.name for c in CLOUDS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +52,6 @@ class AzureSettings:
     def scope(self) -> str:
         """The token scope for that endpoint (``<endpoint>/.default``)."""
         return f"{self.endpoint}/.default"
-
-
-def resolve_cloud(name: str) -> Cloud:
-    """The cloud called ``name`` (case-insensitive); InputError for an unknown one."""
-    try:
-        return CLOUDS[name.strip().lower()]
-    except KeyError:
-        raise InputError(
-            f"--cloud {name!r}: unknown cloud (one of: {', '.join(CLOUD_NAMES)}; "
-            "use --arm-endpoint for any other endpoint)"
-        ) from None
 
 
 def validate(settings: AzureSettings) -> AzureSettings:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 
 from amlguard import __version__
-from amlguard.cli.baseline import baseline
-from amlguard.cli.check import check
-from amlguard.cli.history import diff_command, history_group
-from amlguard.cli.policies import policies
-from amlguard.cli.remediation import apply_cmd
-from amlguard.cli.snapshot import snapshot
-from amlguard.cli.terminal import EXIT_INTERNAL, AmlguardErrorForUsage, teardown_skipped
+from amlguard.cli.terminal import (
+    EXIT_INTERNAL,
+    AmlguardErrorForUsage,
+    enter_process,
+    teardown_skipped,
+)
 from amlguard.cli.terminal import color_wanted as _color_wanted
 from amlguard.cli.terminal import fail as _fail
 from amlguard.errors import AmlguardError
@@ -42,7 +42,53 @@ __all__ = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# command name -> (module under amlguard.cli, attribute): a module is imported only when its
+# command runs or a help text lists it, so 'check' does not load the other commands (~3 ms).
+_COMMANDS = {
+    "apply": ("remediation", "apply_cmd"),
+    "baseline": ("baseline", "baseline"),
+    "check": ("check", "check"),
+    "diff": ("history", "diff_command"),
+    "history": ("history", "history_group"),
+    "policies": ("policies", "policies"),
+    "snapshot": ("snapshot", "snapshot"),
+}
+_ATTRIBUTES = {attr: name for name, (_, attr) in _COMMANDS.items()}
+
+
+def _command(name: str) -> click.Command:
+    module, attr = _COMMANDS[name]
+    # __import__ rather than importlib.import_module: -X importtime only reports the former.
+    command: click.Command = getattr(__import__(f"amlguard.cli.{module}", fromlist=[attr]), attr)
+    # Importing amlguard.cli.check set this package's 'check' to the module; the name has
+    # always meant the command ('from amlguard.cli import check').
+    globals()[attr] = command
+    return command
+
+
+def __getattr__(attr: str) -> Any:
+    """The commands as attributes of this package, as when they were imported eagerly."""
+    if attr in _ATTRIBUTES:
+        return _command(_ATTRIBUTES[attr])
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see ``_COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            self.add_command(_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="amlguard")
 def cli() -> None:
     """Audit Azure Machine Learning workspaces against the secure-networking blueprint.
@@ -53,12 +99,9 @@ def cli() -> None:
     """
 
 
-for _command in (check, snapshot, apply_cmd, policies, baseline, history_group, diff_command):
-    cli.add_command(_command)
-
-
 def main() -> None:
     """Entry point: no traceback ever reaches the user for a bad input."""
+    enter_process()
     try:
         cli.main(prog_name="amlguard", standalone_mode=True)
     except SystemExit as done:

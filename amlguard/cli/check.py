@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, remediation, terminal
+from amlguard.cli import options, terminal
 from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted, fail
 from amlguard.errors import AmlguardError
 
@@ -137,11 +137,17 @@ def check(
     # Not for --fix: applying a plan is a long conversation with Azure, not one pass.
     if gc.isenabled() and not (fix or dry_run):
         gc.disable()
-        click.get_current_context().call_on_close(gc.enable)
+        click.get_current_context().call_on_close(terminal.gc_back_on)
         terminal.skip_teardown_on_exit()
+        if terminal.is_process_entry():  # it ends with os._exit: nothing to free one by one
+            from amlguard.scanner.scan import keep_until_exit
+
+            keep_until_exit()
     from amlguard import app, config
 
     if fix or dry_run:
+        from amlguard.cli import remediation
+
         remediation.check_fix(
             live,
             snapshots,
@@ -216,7 +222,7 @@ def check(
     except AmlguardError as exc:
         fail(exc)
         return
-    click.echo(outcome.stdout, nl=False)
+    terminal.echo_report(outcome.stdout)
     if outcome.history is not None:
         click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)

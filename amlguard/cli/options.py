@@ -187,7 +187,7 @@ def scan_setup(
     """(source, scan options) of a scanning command: the snapshot files when given, else Azure
     live through Resource Graph; ``--cloud`` picks the DNS zone names rules expect either way."""
     from amlguard import app, config
-    from amlguard.azure.clients import resolve_cloud
+    from amlguard.azure.clouds import resolve_cloud
 
     scan_options = config.scan_options(cfg, cloud=resolve_cloud(live["cloud"]).name)
     if snapshots:

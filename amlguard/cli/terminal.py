@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -31,6 +32,15 @@ def fail(exc: AmlguardError) -> None:
     sys.exit(exc.exit_code)
 
 
+def echo_report(text: str) -> None:
+    """A report on standard output, as ``click.echo(text, nl=False)`` writes it.
+
+    click strips ANSI codes when stdout is no terminal, one regex pass over the whole text
+    (~5 ms per 20 MB of JSON); without an escape character that pass cannot change anything.
+    """
+    click.echo(text, nl=False, color=True if "\x1b" not in text else None)
+
+
 class AmlguardErrorForUsage(AmlguardError):
     """A flag combination that cannot work."""
 
@@ -52,3 +62,28 @@ def skip_teardown_on_exit() -> None:
 def teardown_skipped() -> bool:
     """True when the command asked ``main`` to skip the interpreter's teardown."""
     return _skip_teardown
+
+
+_process_entry = False
+
+
+def enter_process() -> None:
+    """Called by ``main`` alone: the process ends when the command does."""
+    global _process_entry
+    _process_entry = True
+
+
+def is_process_entry() -> bool:
+    """True when ``main`` runs this command (the process ends with it)."""
+    return _process_entry
+
+
+def gc_back_on() -> None:
+    """Switch the cyclic GC back on after a check that switched it off.
+
+    Not when the process entry point is about to end with ``os._exit``: switching it on there
+    only starts one collection over everything the scan built (~18 ms at 1,000 instances), right
+    before exit. In-process callers (tests, notebooks) always get it back.
+    """
+    if not (_process_entry and _skip_teardown):
+        gc.enable()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +53,9 @@ class PrivateLinkTable:
 
 @lru_cache(maxsize=1)
 def default_table() -> PrivateLinkTable:
-    """The table shipped in the package."""
-    text = resources.files("amlguard").joinpath("policies/private_link.yaml").read_text("utf-8")
-    return PrivateLinkTable(yaml.safe_load(text))
+    """The table shipped in the package (parsed once, then from the warm parse cache)."""
+    from amlguard.scanner import parsecache
+    from amlguard.scanner.yamlsource import load_yaml_file
+
+    path = parsecache.package_file("policies/private_link.yaml")
+    return PrivateLinkTable(load_yaml_file(path, "amlguard/policies/private_link.yaml"))

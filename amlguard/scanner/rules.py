@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import amlguard.scanner.primitives  # noqa: F401  (registers the functions and related sources)
 from amlguard.errors import PolicyError
+from amlguard.scanner import parsecache
 from amlguard.scanner.conditions import Condition, ConditionError, compile_condition
 from amlguard.scanner.expressions import ExpressionError, is_expression
 from amlguard.scanner.model import Severity
@@ -19,6 +19,7 @@ from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
     load_yaml,
+    load_yaml_file,
     position,
     read_text,
     validate,
@@ -200,6 +201,11 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
 
 def load_rule_text(text: str, name: str) -> list[Rule]:
     """Validate and compile one rule file's text; raises PolicyError with every problem."""
+    return _load_rule_text(text, name)[0]
+
+
+def _load_rule_text(text: str, name: str) -> tuple[list[Rule], bytes | None]:
+    """The rules of one file's text, and what the warm cache keeps of them (see parsecache)."""
     try:
         data, locs = load_yaml(text, name)
     except YamlProblems as exc:
@@ -208,6 +214,13 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
     problems = validate(data, RULE_SCHEMA, locs, name, failed, text=text)
     if problems and (not isinstance(data, dict) or not isinstance(data.get("rules"), list)):
         raise PolicyError(problems)
+    # Frozen before compiling (rules keep references into data): the data and each rule's
+    # position are all a compile of an unchanged file needs.
+    blob = None
+    if not problems:
+        blob = parsecache.encode(
+            (data, [position(locs, ("rules", i)) for i in range(len(data["rules"]))])
+        )
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
         if ("rules", i) in failed or ("rules",) in failed:
@@ -218,18 +231,55 @@ def load_rule_text(text: str, name: str) -> list[Rule]:
             problems.extend(exc.problems)
     if problems:
         raise PolicyError(problems)
-    return rules
+    return rules, blob
 
 
-def _builtin_files() -> list[tuple[str, str]]:
-    folder = resources.files("amlguard").joinpath("policies/rules")
-    entries = sorted(
-        (e for e in folder.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name
-    )
-    return [(f"amlguard/policies/rules/{e.name}", e.read_text("utf-8")) for e in entries]
+def _rules_from_cache(cached: Any, name: str) -> list[Rule] | None:
+    """Compile a cached file's rules; None when that fails (then it is parsed afresh)."""
+    try:
+        data, positions = cached
+        locs: Locations = {("rules", i): tuple(pos) for i, pos in enumerate(positions)}
+        return [_compile_rule(raw, name, i, locs) for i, raw in enumerate(data["rules"])]
+    except (PolicyError, LookupError, TypeError, ValueError):
+        # Only a changed compiler (same version number, e.g. a development checkout) gets
+        # here: the fresh parse reports any problem with its exact file:line:col.
+        return None
 
 
-def _user_files(directory: Path) -> list[tuple[str, str]]:
+class _RuleFile:
+    """One rule file of a pack: its name in messages, its path, and what the cache holds."""
+
+    __slots__ = ("cached", "name", "path", "sig", "text")
+
+    def __init__(self, name: str, path: str) -> None:
+        self.name = name
+        self.path = os.path.abspath(path)
+        self.sig = parsecache.signature(self.path)  # before reading: a later edit only misses
+        self.cached = parsecache.get("rules", self.path, (self.sig,))
+        # Read a file the cache lacks now, so an unreadable one fails before any parsing.
+        self.text = None if self.cached is not None else _read(self.path, name)
+
+    def read(self) -> str:
+        """The file's text (read on demand for a cached file)."""
+        if self.text is None:
+            self.text = _read(self.path, self.name)
+        return self.text
+
+
+def _read(path: str, name: str) -> str:
+    try:
+        return read_text(Path(path))
+    except YamlProblems as exc:
+        raise PolicyError(exc.problems) from None
+
+
+def _builtin_files() -> list[_RuleFile]:
+    folder = parsecache.package_file("policies/rules")
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
+    return [_RuleFile(f"amlguard/policies/rules/{n}", os.path.join(folder, n)) for n in names]
+
+
+def _user_files(directory: Path) -> list[_RuleFile]:
     if directory.is_file():
         paths = [directory]
     elif directory.is_dir():
@@ -239,20 +289,30 @@ def _user_files(directory: Path) -> list[tuple[str, str]]:
             raise PolicyError([f"{directory}: no rule files (*.yaml, *.yml) in this directory"])
     else:
         raise PolicyError([f"{directory}: no such file or directory"])
-    out = []
-    for p in paths:
-        try:
-            out.append((str(p), read_text(p)))
-        except YamlProblems as exc:
-            raise PolicyError(exc.problems) from None
-    return out
+    return [_RuleFile(str(p), str(p)) for p in paths]
 
 
 def pack_settings() -> dict[str, Any]:
     """The pack's own metadata and instance parameters (``policies/pack.yaml``)."""
-    text = resources.files("amlguard").joinpath("policies/pack.yaml").read_text("utf-8")
-    data, _ = load_yaml(text, "amlguard/policies/pack.yaml")
-    return dict(data or {})
+    path = parsecache.package_file("policies/pack.yaml")
+    return dict(load_yaml_file(path, "amlguard/policies/pack.yaml") or {})
+
+
+def _digest(files: list[_RuleFile]) -> str:
+    """sha256 over every file's base name and text, in order (remembered per file set)."""
+    key = "\n".join(f.path for f in files)
+    sigs = tuple(f.sig for f in files)
+    cached = parsecache.get("digest", key, sigs)
+    if isinstance(cached, str):
+        return cached
+    import hashlib  # only when the set of files or one of them changed
+
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.rsplit("/", 1)[-1].encode() + b"\0" + f.read().encode("utf-8") + b"\0")
+    text = "sha256:" + digest.hexdigest()
+    parsecache.put("digest", key, sigs, parsecache.encode(text))
+    return text
 
 
 def load_pack(extra: list[Path] | None = None, builtin: bool = True) -> RulePack:
@@ -263,14 +323,15 @@ def load_pack(extra: list[Path] | None = None, builtin: bool = True) -> RulePack
     problems: list[str] = []
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    digest = hashlib.sha256()
-    for name, text in files:
-        digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + text.encode("utf-8") + b"\0")
-        try:
-            loaded = load_rule_text(text, name)
-        except PolicyError as exc:
-            problems.extend(exc.problems)
-            continue
+    for f in files:
+        loaded = _rules_from_cache(f.cached, f.name) if f.cached is not None else None
+        if loaded is None:
+            try:
+                loaded, blob = _load_rule_text(f.read(), f.name)
+            except PolicyError as exc:
+                problems.extend(exc.problems)
+                continue
+            parsecache.put("rules", f.path, (f.sig,), blob)
         for rule in loaded:
             if rule.id in seen:
                 problems.append(
@@ -280,12 +341,15 @@ def load_pack(extra: list[Path] | None = None, builtin: bool = True) -> RulePack
             seen[rule.id] = rule.source
             rules.append(rule)
     if problems:
+        parsecache.save()  # the files that were fine stay remembered
         raise PolicyError(problems)
+    digest = _digest(files)
     settings = pack_settings()
+    parsecache.save()
     return RulePack(
         rules=sorted(rules, key=lambda r: r.id),
         version=str(settings.get("version", "0")),
-        digest="sha256:" + digest.hexdigest(),
+        digest=digest,
         settings=settings,
-        files=[n for n, _ in files],
+        files=[f.name for f in files],
     )

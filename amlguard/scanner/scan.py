@@ -111,6 +111,22 @@ def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
     return InstanceSettings(IntegrationSelector.from_mapping(selector), subnet)
 
 
+# What a process that ends with os._exit keeps referenced until then (see keep_until_exit).
+_kept: list[Any] | None = None
+
+
+def keep_until_exit() -> None:
+    """Keep each scan's rows, inventory and engine alive until the process ends.
+
+    Only for the process entry point, which ends with ``os._exit``: freeing them one by one
+    when ``run_scan`` returns cost ~5 ms per 100 instances (~58 ms at 1,000) for nothing.
+    In-process callers never call this, so their scans are freed as usual.
+    """
+    global _kept
+    if _kept is None:
+        _kept = []
+
+
 def run_scan(
     source: Source,
     pack: RulePack,
@@ -134,6 +150,8 @@ def run_scan(
         ),
     )
     findings = engine.run(instances)
+    if _kept is not None:
+        _kept.append((collected, inventory, engine))
     return ScanResult(
         findings=findings,
         source=collected.info,

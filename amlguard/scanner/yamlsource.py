@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from amlguard.scanner import parsecache
 
 Location = tuple[int, int]  # 1-based line and column
 Locations = dict[tuple[Any, ...], Location]
@@ -25,75 +23,26 @@ class YamlProblems(Exception):
         self.problems = problems
 
 
-def _mark(node: yaml.Node) -> Location:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _construct(
-    node: yaml.Node,
-    path: tuple[Any, ...],
-    locs: Locations,
-    problems: list[str],
-    name: str,
-    scalars: yaml.constructor.SafeConstructor,
-) -> Any:
-    locs[path] = _mark(node)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct(key_node, (*path, "<key>"), {}, problems, name, scalars)
-            if isinstance(key, (list, dict)):
-                line, col = _mark(key_node)
-                problems.append(f"{name}:{line}:{col}: a mapping key must be a scalar")
-                continue
-            if key in out:
-                line, col = _mark(key_node)
-                problems.append(f"{name}:{line}:{col}: duplicate key {key!r}")
-            out[key] = _construct(value_node, (*path, key), locs, problems, name, scalars)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, (*path, i), locs, problems, name, scalars)
-            for i, item in enumerate(node.value)
-        ]
-    try:
-        return scalars.construct_object(node)  # scalars: safe tags only
-    except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
-        line, col = _mark(node)
-        problems.append(f"{name}:{line}:{col}: {node.value!r}: {exc}")
-        return None
-
-
-# libyaml's parser when present (15x faster, same nodes and marks); pure Python otherwise.
-_COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
     """Parse one YAML document, returning the data and the position of every node."""
-    try:
-        node = yaml.compose(text, Loader=_COMPOSER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblems([f"{name}:{where}: {problem}"]) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblems([f"{name}:1:1: {exc}"]) from None
-    if node is None:
-        return None, {(): (1, 1)}
-    locs: Locations = {}
-    problems: list[str] = []
-    # One constructor per document (a SafeLoader per scalar cost more than the parse).
-    scalars = yaml.constructor.SafeConstructor()
-    try:
-        data = _construct(node, (), locs, problems, name, scalars)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
-        raise YamlProblems([f"{name}:{where}: {exc.problem}"]) from None
-    if problems:
-        raise YamlProblems(problems)
-    return data, locs
+    from amlguard.scanner.yamlparse import parse  # PyYAML only when something is parsed
+
+    return parse(text, name)
+
+
+def load_yaml_file(path: str, name: str) -> Any:
+    """The data of a YAML file shipped in the package, from the warm cache when unchanged.
+
+    ``name`` is how problems name the file. See :mod:`amlguard.scanner.parsecache`.
+    """
+    sig = parsecache.signature(path)  # before reading: a later edit then only misses
+    cached = parsecache.get("yaml", path, (sig,))
+    if cached is not None:
+        return cached[0]
+    data, _ = load_yaml(read_text(Path(path)), name)
+    parsecache.put("yaml", path, (sig,), parsecache.encode((data,)))
+    parsecache.save()
+    return data
 
 
 def position(locs: Locations, path: Iterable[Any]) -> Location:
@@ -106,7 +55,7 @@ def position(locs: Locations, path: Iterable[Any]) -> Location:
 
 @cache
 def _schema_text(name: str) -> str:
-    return resources.files("amlguard").joinpath(f"policies/schemas/{name}").read_text("utf-8")
+    return Path(parsecache.package_file(f"policies/schemas/{name}")).read_text("utf-8")
 
 
 @cache
@@ -126,6 +75,8 @@ def _verdict_marker(schema_name: str, text: str) -> Path | None:
     """
     if os.environ.get("AMLGUARD_NO_CACHE"):
         return None
+    import hashlib
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256()
     for part in (_schema_text(schema_name), text):

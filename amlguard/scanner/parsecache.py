@@ -1,0 +1,179 @@
+"""A warm cache of what parsing the shipped and user YAML produced, so a check skips PyYAML.
+
+Every ``check`` parsed the three rule files, ``pack.yaml``, ``private_link.yaml`` and the
+config file, and hashed the pack: ~8 ms of parsing plus ~10 ms to import yaml and hashlib,
+for files that rarely change. Entries are keyed the way CPython keys its ``.pyc`` files: the
+file's absolute path, size and ``mtime_ns``, plus amlguard's version, the interpreter and the
+schemas' own size and mtime (a new schema re-validates everything); the file names its format.
+
+Only files that parsed, validated and compiled cleanly are stored, so every problem is still
+reported from the real parse as ``file:line:col``. A file modified in the last two seconds is
+not stored (a same-sized edit within the file system's timestamp granularity would otherwise
+look unchanged). A missing, stale, unreadable or corrupt cache only costs the parse; the file
+is written atomically (temporary file, then ``os.replace``). ``AMLGUARD_NO_CACHE`` bypasses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+import time
+import zlib
+from typing import Any
+
+from amlguard import __version__
+
+FORMAT = 2
+_MAGIC = b"amlguard-parsed\n"
+_MAX_ENTRIES = 256  # user rule files of many checkouts; the oldest written goes first
+_RACY_NS = 2_000_000_000  # FAT's 2 s mtime granularity is the coarsest in common use
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+Signature = tuple[int, int]  # (size, mtime_ns)
+_Key = tuple[str, str, tuple[Any, ...]]  # (kind, absolute path or paths, stamp)
+
+
+def cache_file() -> str | None:
+    """Where the cache lives (``$XDG_CACHE_HOME/amlguard/parsed``); None when disabled."""
+    if os.environ.get("AMLGUARD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "amlguard", "parsed")
+
+
+def package_file(relative: str) -> str:
+    """The path of a file shipped in the ``amlguard`` package (``policies/...``)."""
+    return os.path.join(_PACKAGE, *relative.split("/"))
+
+
+def signature(path: str) -> Signature | None:
+    """(size, mtime_ns) of a file; None when it cannot be stat'ed (then nothing is cached)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _stamp() -> tuple[Any, ...]:
+    """What every entry was also made by: amlguard's version, the interpreter, the schemas.
+
+    Part of each entry's key rather than of the file, so checkouts or versions sharing one
+    cache folder keep their own entries instead of wiping each other's.
+    """
+    schemas = tuple(
+        signature(package_file(f"policies/schemas/{name}"))
+        for name in ("rules.schema.json", "config.schema.json")
+    )
+    return (__version__, sys.implementation.cache_tag, schemas)
+
+
+_Entry = tuple[tuple[Signature, ...], bytes]  # (file signatures, value)
+
+
+class _Store:
+    """The entries of one cache file, read once, written back when something was added."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.stamp = _stamp()
+        self.entries: dict[_Key, _Entry] = {}
+        self.dirty = False
+        if path is not None:
+            self.entries = self._read(path)
+
+    def _read(self, path: str) -> dict[_Key, _Entry]:
+        try:
+            with open(path, "rb") as handle:
+                blob = handle.read()
+            if not blob.startswith(_MAGIC):
+                return {}
+            crc, payload = blob[len(_MAGIC) : len(_MAGIC) + 4], blob[len(_MAGIC) + 4 :]
+            if int.from_bytes(crc, "big") != zlib.crc32(payload):
+                return {}  # torn or corrupted: never trust a byte of it
+            header, entries = marshal.loads(payload)
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        if header != FORMAT or not isinstance(entries, dict):
+            return {}
+        return entries
+
+    def write(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        self.dirty = False
+        while len(self.entries) > _MAX_ENTRIES:
+            del self.entries[next(iter(self.entries))]
+        payload = marshal.dumps((FORMAT, self.entries))
+        blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(blob)
+            os.replace(tmp, self.path)
+        except OSError:  # a read-only or full cache folder only costs the next run the parse
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+_store: _Store | None = None
+
+
+def _current() -> _Store:
+    # Re-read when the location changes (tests point XDG_CACHE_HOME elsewhere per test).
+    global _store
+    path = cache_file()
+    if _store is None or _store.path != path:
+        _store = _Store(path)
+    return _store
+
+
+def get(kind: str, key: str, sigs: tuple[Signature | None, ...]) -> Any | None:
+    """The value stored under ``key`` when made from files of exactly these signatures."""
+    if None in sigs:
+        return None
+    store = _current()
+    entry = store.entries.get((kind, key, store.stamp))
+    if entry is None or entry[0] != sigs:
+        return None
+    try:
+        return marshal.loads(entry[1])
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def encode(value: Any) -> bytes | None:
+    """``value`` frozen now (before a caller can mutate it); None if it cannot be stored."""
+    try:
+        return marshal.dumps(value)
+    except ValueError:  # e.g. a YAML date: such a file is simply parsed every time
+        return None
+
+
+def put(kind: str, key: str, sigs: tuple[Signature | None, ...], blob: bytes | None) -> None:
+    """Remember ``blob`` (from :func:`encode`), made from files of these signatures.
+
+    Written by :func:`save`. Nothing is stored for a file without a signature or one modified
+    in the last two seconds.
+    """
+    if blob is None:
+        return
+    settled = time.time_ns() - _RACY_NS
+    if any(sig is None or sig[1] > settled for sig in sigs):
+        return
+    store = _current()
+    if store.path is None:
+        return
+    entry_key = (kind, key, store.stamp)
+    store.entries.pop(entry_key, None)  # re-insert last: the trim drops the oldest
+    store.entries[entry_key] = (tuple(s for s in sigs if s is not None), blob)
+    store.dirty = True
+
+
+def save() -> None:
+    """Write what :func:`put` added since the last save (atomically; errors are ignored)."""
+    if _store is not None:
+        _store.write()
