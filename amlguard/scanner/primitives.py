@@ -243,6 +243,17 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
 
 
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
+    # Three rules view each linked resource of every instance (104, 106, 108), and a shared one
+    # is linked from many instances: the view depends on the id and role alone, so make it once.
+    memo = ctx.inventory.memo.setdefault("targetView", {})
+    key = (resource_id, role, id(ctx.private_link))
+    view = memo.get(key)
+    if view is None:
+        view = memo[key] = _make_target_view(ctx, resource_id, role)
+    return view
+
+
+def _make_target_view(ctx: EvalContext, resource_id: str, role: str | None) -> dict[str, Any]:
     row = ctx.inventory.get(resource_id)
     rtype = row["type"] if row else ids.parse(resource_id).type
     kind = _kind(row)

@@ -27,13 +27,23 @@ class PrivateLinkTable:
                 groups[group.lower()] = {c.lower(): tuple(z) for c, z in clouds.items()}
             kinds = frozenset(k.lower() for k in raw.get("kinds", []))
             self._entries.append(_Entry(raw["type"].lower(), kinds, groups))
+        # (type, kind) as asked -> entry: a scan asks about the same few types thousands of times
+        self._found: dict[tuple[str, str | None], _Entry | None] = {}
 
     def _entry(self, rtype: str, kind: str | None) -> _Entry | None:
-        rtype, kind_l = rtype.lower(), (kind or "").lower()
+        key = (rtype, kind)
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        rtype_l, kind_l = rtype.lower(), (kind or "").lower()
+        found = None
         for entry in self._entries:
-            if entry.type == rtype and (not entry.kinds or kind_l in entry.kinds):
-                return entry
-        return None
+            if entry.type == rtype_l and (not entry.kinds or kind_l in entry.kinds):
+                found = entry
+                break
+        self._found[key] = found
+        return found
 
     def group_ids(self, rtype: str, kind: str | None = None) -> list[str] | None:
         """The group ids a target type offers, in the table's spelling; None if unknown."""
