@@ -57,9 +57,15 @@ def parse(resource_id: str) -> ResourceId:
     return ResourceId(sub, rg, rtype, name)
 
 
+def subscription_scope(resource_id: str) -> str:
+    """``/subscriptions/{s}`` of an id, in the id's own casing ('' outside a subscription)."""
+    sub, _ = _subscription_and_group(*_split(resource_id))
+    return f"/subscriptions/{sub}" if sub else ""
+
+
 def resource_group_scope(resource_id: str) -> str:
     """``/subscriptions/{s}/resourceGroups/{rg}`` of an id, in the id's own casing."""
-    # Called for every row of the inventory: skip parse()'s type and name work.
+    # Called for many rows of the inventory: skip parse()'s type and name work.
     sub, rg = _subscription_and_group(*_split(resource_id))
     if not sub or not rg:
         return ""

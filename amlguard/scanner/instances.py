@@ -213,11 +213,10 @@ def build_instance(
         candidates += list(selector.ids)
     else:
         if selector.scope == "subscription":
-            sub = ids.parse(ws_id).subscription_id.lower()
-            pool = [r for t in selector.types for r in inv.of_type(t)]
-            pool = [r for r in pool if str(r.get("subscriptionId", "")).lower() == sub]
+            scope = ids.subscription_scope(ws_id)
         else:
-            pool = inv.in_resource_group(ids.resource_group_scope(ws_id))
+            scope = ids.resource_group_scope(ws_id)
+        pool = inv.in_scope(scope, selector.types)
         candidates += [r["id"] for r in pool if selector.picks(r)]
     integrated: list[str] = []
     seen: set[str] = set()

@@ -80,9 +80,12 @@ class Inventory:
     def __init__(self, rows: Iterable[Row]) -> None:
         self.by_id: dict[str, Row] = {}
         # Derived answers primitives compute once per scan (they depend on the rows alone).
-        self.memo: dict[str, dict[str, Any]] = {}
+        self.memo: dict[str, dict[Any, Any]] = {}
         self.by_type: dict[str, list[Row]] = defaultdict(list)
-        self.by_resource_group: dict[str, list[Row]] = defaultdict(list)
+        # Scope (resource group or subscription, lower-cased) -> rows, per type: built on first
+        # use, for the types asked about only (a group key per row of a tenant costs ~10% of
+        # the build, and the integration selector asks about one or two types).
+        self._scoped: dict[str | None, dict[str, list[Row]]] = {}
         # private endpoint connections, from the endpoint's side: target id -> [(pe row, connection)]
         self.endpoints_by_target: dict[str, list[tuple[Row, Row]]] = defaultdict(list)
         self.zone_groups_by_endpoint: dict[str, list[Row]] = defaultdict(list)
@@ -113,7 +116,7 @@ class Inventory:
                 self._index(row, key)
         if duplicates:
             # Rare: index again from the winners only.
-            for index in (self.by_type, self.by_resource_group, *self._relations()):
+            for index in (self.by_type, *self._relations()):
                 index.clear()
             for key, row in by_id.items():
                 self._index(row, key)
@@ -131,9 +134,6 @@ class Inventory:
     def _index(self, row: Row, key: str) -> None:
         rtype = row["type"]
         self.by_type[rtype].append(row)
-        rg = _group_key(row["id"], key)
-        if rg:
-            self.by_resource_group[rg].append(row)
         indexer = _INDEXERS.get(rtype)
         if indexer:
             indexer(self, row)
@@ -151,8 +151,35 @@ class Inventory:
     def of_type(self, rtype: str) -> list[Row]:
         return self.by_type.get(rtype.lower(), [])
 
+    def in_scope(self, scope: str, types: Iterable[str] = ()) -> list[Row]:
+        """The rows in a resource group or subscription (``/subscriptions/{s}[/resourceGroups/
+        {rg}]``), only of ``types`` when given; in inventory order within each type."""
+        key = ids.norm(scope)
+        if not types:
+            return self._scope_index(None).get(key, [])
+        return [row for t in types for row in self._scope_index(t.lower()).get(key, [])]
+
     def in_resource_group(self, scope: str) -> list[Row]:
-        return self.by_resource_group.get(ids.norm(scope), [])
+        """The rows in a resource group (``/subscriptions/{s}/resourceGroups/{rg}``)."""
+        return self.in_scope(scope)
+
+    def _scope_index(self, rtype: str | None) -> dict[str, list[Row]]:
+        index = self._scoped.get(rtype)
+        if index is None:
+            index = self._scoped[rtype] = defaultdict(list)
+            rows = self.by_id.items() if rtype is None else _keyed(self.by_type.get(rtype, []))
+            for key, row in rows:
+                group = _group_key(row["id"], key)
+                sub = ids.norm(ids.subscription_scope(row["id"]))
+                if group:
+                    index[group].append(row)
+                if sub:
+                    index[sub].append(row)
+        return index
+
+
+def _keyed(rows: list[Row]) -> Iterator[tuple[str, Row]]:
+    return ((ids.norm(row["id"]), row) for row in rows)
 
 
 def _group_key(resource_id: str, key: str) -> str:

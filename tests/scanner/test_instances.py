@@ -215,3 +215,19 @@ def test_selector_accepts_a_lone_string_where_a_list_is_expected() -> None:
     del inst.workspace["properties"]["managedNetwork"]["outboundRules"]["allowOpenAi"]
     got = instances(inst.rows(), integration_selector={"kinds": "OpenAI"})[0]
     assert got.integrated == [inst.openai["id"]]
+
+
+def test_integration_selector_without_types_looks_at_every_type_in_scope() -> None:
+    inst = blueprint()
+    search = row(
+        rid(inst.sub, "other-rg", "Microsoft.Search/searchServices", "srch"),
+        "microsoft.search/searchservices",
+        tags={"workload": "ml"},
+    )
+    inst.extra.append(search)
+    by_tag = {"types": [], "kinds": [], "tags": {"workload": "ml"}}
+    got = instances(inst.rows(), integration_selector={**by_tag, "scope": "subscription"})[0]
+    assert got.integrated == [inst.openai["id"], search["id"]]
+    # In the workspace's resource group only: the search service is in another one.
+    got = instances(inst.rows(), integration_selector={**by_tag, "scope": "resource_group"})[0]
+    assert got.integrated == [inst.openai["id"]]

@@ -142,3 +142,16 @@ def test_group_key_agrees_with_the_general_parser(segments: list[str], tail: str
     resource_id = "/" + "/".join(segments) + tail
     expected = ids.norm(ids.resource_group_scope(resource_id))
     assert _group_key(resource_id, ids.norm(resource_id)) == expected
+
+
+def test_rows_in_a_scope_by_type() -> None:
+    a, b = blueprint(prefix="a", rg="rg-a"), blueprint(prefix="b", rg="rg-b")
+    inv = Inventory(a.rows() + b.rows())
+    group = f"/SUBSCRIPTIONS/{a.sub}/resourceGroups/RG-A"
+    accounts = inv.in_scope(group, ["Microsoft.CognitiveServices/accounts"])
+    assert [r["id"] for r in accounts] == [a.openai["id"]]
+    both = inv.in_scope(f"/subscriptions/{a.sub}", ["microsoft.cognitiveservices/accounts"])
+    assert [r["id"] for r in both] == [a.openai["id"], b.openai["id"]]
+    everything = {r["id"] for r in inv.in_scope(group)}
+    assert a.workspace["id"] in everything and b.workspace["id"] not in everything
+    assert inv.in_scope(group, ["microsoft.nothing/here"]) == []
