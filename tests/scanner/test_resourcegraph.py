@@ -148,6 +148,7 @@ def test_queries_stay_inside_the_emulated_kql_subset() -> None:
         kql.resources(["microsoft.storage/storageaccounts"], ["rg'1"]),
         kql.resources(["microsoft.storage/storageaccounts"], ["a", "b"]),
         kql.resources_by_id(["/subscriptions/x/resourceGroups/r/providers/A.B/c/d"]),
+        kql.zone_links(["/subscriptions/x/resourceGroups/r/providers/M/privateDnsZones/a.b", "z"]),
         kql.role_assignments(["b556d68e-0be0-4f35-a333-ad7ee1ce17ea", "other"]),
         kql.role_assignments([]),
         kql.subscriptions(),
@@ -169,3 +170,39 @@ def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) ->
     assert header["scope"]["default"] is True and header["tool_version"]
     assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 4
     assert json.dumps(header).count("Bearer") == 0
+
+
+def _spoke_with_hub_zones() -> tuple[list[dict], dict[str, dict]]:
+    """A spoke in SUB_A whose private DNS zones live in a hub in SUB_B (a connectivity
+    subscription, as Azure landing zones lay them out)."""
+    hub: dict[str, dict] = {}
+    spoke = blueprint(SUB_A, "ml-spoke", "spoke")
+    spoke.use_hub_zones(hub, SUB_B, "rg-hub-dns")
+    return spoke.rows() + list(hub.values()), hub
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [{"subscriptions": (SUB_A,)}, {"subscriptions": (SUB_A,), "resource_groups": ("ml-spoke",)}],
+)
+def test_hub_zones_outside_the_scan_are_read_with_their_links(scope: dict) -> None:
+    rows, hub = _spoke_with_hub_zones()
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        result = scan(source(emu, **scope))
+    zones = [f for f in result.findings if f.rule_id == "AMLG-301"]
+    assert {f.resource_id for f in zones} == {z["id"] for z in hub.values()}
+    assert {f.status.value for f in zones} == {"pass"}, [f.message for f in zones]
+    assert result.source.complete, result.source.gaps
+    link_queries = [q for q in _queries(emu) if "virtualnetworklinks" in q["query"]]
+    assert any(q["subscriptions"] == [SUB_B] for q in link_queries)
+
+
+def test_hub_zones_in_an_unreadable_subscription_leave_a_gap() -> None:
+    rows, _ = _spoke_with_hub_zones()
+    with Emulator(rows) as emu:
+        arg.install(emu, forbidden={SUB_B})
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    zones = [f for f in result.findings if f.rule_id == "AMLG-301"]
+    assert zones and {f.status.value for f in zones} == {"error"}
+    assert any(g.scope == SUB_B for g in result.source.gaps)

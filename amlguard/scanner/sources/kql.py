@@ -67,6 +67,19 @@ def resources_by_id(resource_ids: Iterable[str]) -> str:
     )
 
 
+VNET_LINK = "microsoft.network/privatednszones/virtualnetworklinks"
+
+
+def zone_links(zone_ids: Iterable[str]) -> str:
+    """Every virtual network link of these private DNS zones (``startswith`` ignores case)."""
+    under = " or ".join(
+        f"id startswith {quote(z.rstrip('/') + '/virtualNetworkLinks/')}" for z in zone_ids
+    )
+    return f"resources | where type =~ {quote(VNET_LINK)} | where {under} | project " + ", ".join(
+        RESOURCE_COLUMNS
+    )
+
+
 def role_assignments(role_definition_ids: Iterable[str]) -> str:
     """Role assignments of the given role definitions (by GUID, at any scope); all when none."""
     roles = " or ".join(

@@ -8,7 +8,8 @@ Three phases, each with as few requests as the data allows:
    ``authorizationresources`` query per batch of subscriptions, run concurrently, then one
    ``id in~`` query per 200 resources the workspaces name (associated resources, outbound-rule
    destinations) that the first queries did not return, whatever their type or subscription;
-3. private DNS zone groups of the scanned instances' private endpoints, by concurrent ARM GETs.
+3. private DNS zone groups of the scanned instances' private endpoints, by concurrent ARM GETs,
+   then the zones they use that the scope did not hold, with their links (``references``).
 
 It fails closed: whatever it could not read becomes a ``Gap`` (the engine turns the findings it
 touches into ``error`` and the CLI exits 3); a partial result is never passed off as complete.
@@ -27,14 +28,10 @@ from typing import Any, Protocol
 
 from amlguard import __version__
 from amlguard.errors import ScanError
-from amlguard.scanner import ids, inventory
-from amlguard.scanner.instances import (
-    ASSOCIATED_ROLES,
-    InstanceSettings,
-    user_outbound_destinations,
-)
+from amlguard.scanner import inventory
+from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import kql
+from amlguard.scanner.sources import kql, references
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.pacing import QuotaPacer
@@ -49,7 +46,6 @@ from amlguard.scanner.sources.query import (
 
 _log = logging.getLogger("amlguard.resourcegraph")
 
-_ID_CHUNK = 200  # ids per ``id in~`` query: keeps the query text short
 _LIMIT_TEXT = (
     "Resource Graph covered only part of the tenant or management group "
     "(x-ms-tenant-subscription-limit-hit): pass --subscription in batches"
@@ -140,6 +136,8 @@ class ResourceGraphSource(Source):
                 rows += zones.result(gaps)
             elif inventory.DNS_ZONE_GROUP in needs.types:
                 rows += self._zone_groups(rows, gaps)
+            if inventory.DNS_ZONE in needs.types:
+                rows += self._outside_zones(runner, rows, gaps)
         except AuthenticationFailed as exc:
             raise ScanError(
                 f"Azure authentication failed: {exc}\n(sign in with 'az login', configure "
@@ -338,57 +336,32 @@ class ResourceGraphSource(Source):
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
     ) -> list[dict[str, Any]]:
         """Resources the workspaces name that the first queries did not return."""
-        have = {ids.norm(r.get("id")) for r in rows}
-        gapped = {g.scope.lower() for g in gaps if g.scope}
-        wanted: dict[str, str] = {}
-        for ws in rows:
-            if str(ws.get("type", "")).lower() != inventory.WORKSPACE:
-                continue
-            props = ws.get("properties") or {}
-            named = [props.get(role) for role in ASSOCIATED_ROLES]
-            named += user_outbound_destinations(ws) + list(self.settings.selector.ids)
-            for rid in named:
-                key = ids.norm(rid) if isinstance(rid, str) else ""
-                sub = ids.parse(key).subscription_id.lower() if key else ""
-                if key and key not in have and sub and sub not in gapped:
-                    wanted.setdefault(key, str(rid))
-        if not wanted:
+        missing = references.named_resources(rows, self.settings.selector.ids, _gapped(gaps))
+        if not missing:
             return []
-        missing = sorted(wanted.values(), key=ids.norm)
-        jobs = []
-        for i in range(0, len(missing), _ID_CHUNK):
-            chunk = missing[i : i + _ID_CHUNK]
-            subs = tuple(sorted({ids.parse(r).subscription_id for r in chunk}, key=str.lower))
-            jobs.append(("referenced resources", kql.resources_by_id(chunk), Scope(subs)))
-        outcomes = self._run_all(runner, jobs, "referenced resources")
-        found = self._merge(jobs, outcomes, gaps)
-        self._unconfirmed(missing, found, gaps)
+        jobs = references.by_id_jobs(missing)
+        found = self._merge(jobs, self._run_all(runner, jobs, "referenced resources"), gaps)
+        references.unconfirmed(
+            missing, found, self._readable, gaps, "resources the workspaces name"
+        )
         return found
 
-    def _unconfirmed(
-        self, missing: list[str], found: list[dict[str, Any]], gaps: list[Gap]
-    ) -> None:
-        """A gap for each subscription outside the scan that still hides named resources.
-
-        Resource Graph silently drops subscriptions the caller cannot read when others in the
-        same request are readable, so a named resource that did not come back from a
-        subscription outside the scan may be unreadable rather than deleted.
-        """
-        got = {ids.norm(r.get("id")) for r in found}
-        inside = {s.lower() for s in self._readable}
-        gapped = {g.scope.lower() for g in gaps if g.scope}
-        for rid in missing:
-            sub = ids.parse(rid).subscription_id
-            if ids.norm(rid) in got or sub.lower() in inside or sub.lower() in gapped:
-                continue
-            gapped.add(sub.lower())
-            gaps.append(
-                Gap(
-                    f"subscription {sub} (outside the scan) returned none of the resources the "
-                    f"workspaces name there, e.g. {rid}: no read access, or deleted",
-                    sub,
-                )
-            )
+    def _outside_zones(
+        self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """The private DNS zones the zone groups use that the scope did not hold (a hub in a
+        connectivity subscription, or another resource group), with all their links."""
+        missing = references.used_zones(rows, _gapped(gaps))
+        if not missing:
+            return []
+        jobs = references.by_id_jobs(missing, "private DNS zones") + references.zone_link_jobs(
+            missing
+        )
+        found = self._merge(jobs, self._run_all(runner, jobs, "private DNS zones"), gaps)
+        references.unconfirmed(
+            missing, found, self._readable, gaps, "private DNS zones the endpoints use"
+        )
+        return found
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
@@ -442,6 +415,11 @@ class _Background:
     def stop(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _gapped(gaps: list[Gap]) -> set[str]:
+    """The subscriptions (lower-cased) already known to be unreadable."""
+    return {g.scope.lower() for g in gaps if g.scope}
 
 
 def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[Gap]:
