@@ -441,6 +441,30 @@ def role_assignment(scope: str, principal: str, role: str = APPROVER_ROLE) -> Ro
     }
 
 
+def subscription(sub: str, chain: tuple[str, ...] | list[str] = (), tenant: str = TENANT) -> Row:
+    """A subscription row as ``resourcecontainers`` returns it; ``chain`` names the management
+    groups above it, nearest first (the tenant root group last, as Azure lists them)."""
+    return {
+        "id": f"/subscriptions/{sub}",
+        "name": f"sub-{sub[:8]}",
+        "type": "microsoft.resources/subscriptions",
+        "tenantId": tenant,
+        "subscriptionId": sub,
+        "resourceGroup": "",
+        "properties": {
+            "state": "Enabled",
+            "managementGroupAncestorsChain": [
+                {"name": name, "displayName": name.title()} for name in [*chain, tenant]
+            ],
+        },
+    }
+
+
+def management_group_scope(name: str) -> str:
+    """The scope id of a management group, as role assignments name it."""
+    return f"/providers/Microsoft.Management/managementGroups/{name}"
+
+
 def unrelated(sub: str, rg: str, count: int, prefix: str = "misc") -> list[Row]:
     """Resources no workspace uses (a public storage account among them): never judged."""
     out = []

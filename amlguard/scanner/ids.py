@@ -80,6 +80,19 @@ def covers(scope: str, resource_id: str) -> bool:
     return r == s or r.startswith(s + "/")
 
 
+_MG_PREFIX = "/providers/microsoft.management/managementgroups/"
+
+
+def management_group_of(scope: str) -> str:
+    """The management group a scope id names (``/providers/Microsoft.Management/
+    managementGroups/{name}``), in its own casing; '' for any other scope."""
+    text = scope.strip().rstrip("/")
+    if not text.lower().startswith(_MG_PREFIX):
+        return ""
+    name = text[len(_MG_PREFIX) :]
+    return name if name and "/" not in name else ""
+
+
 def parent_of_child(resource_id: str, child_marker: str) -> str:
     """For ``<parent>/<child_marker>/<name>`` return ``<parent>`` (case-insensitive marker)."""
     if not isinstance(resource_id, str):

@@ -18,6 +18,7 @@ VNET_LINK = "microsoft.network/privatednszones/virtualnetworklinks"
 NIC = "microsoft.network/networkinterfaces"
 ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
 VNET = "microsoft.network/virtualnetworks"
+SUBSCRIPTION = "microsoft.resources/subscriptions"
 
 
 def normalize_row(raw: Row) -> Row:
@@ -95,6 +96,9 @@ class Inventory:
         self.links_by_zone_and_vnet: dict[tuple[str, str], list[Row]] = defaultdict(list)
         self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
         self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
+        # subscription id (lower) -> the management groups above it (lower-cased names), from
+        # the subscription rows Resource Graph's resourcecontainers returns
+        self.management_groups: dict[str, frozenset[str]] = {}
         by_id = self.by_id
         duplicates = False
         for raw in rows:
@@ -129,6 +133,7 @@ class Inventory:
             self.links_by_zone_and_vnet,
             self.nics_by_vnet,
             self.assignments_by_principal,
+            self.management_groups,
         )
 
     def _index(self, row: Row, key: str) -> None:
@@ -242,10 +247,19 @@ def _index_role_assignment(inv: Inventory, row: Row) -> None:
         inv.assignments_by_principal[str(principal).lower()].append(row)
 
 
+def _index_subscription(inv: Inventory, row: Row) -> None:
+    sub = str(row.get("subscriptionId") or ids.parse(row["id"]).subscription_id).lower()
+    chain = _dict(row.get("properties")).get("managementGroupAncestorsChain")
+    if sub and isinstance(chain, list):
+        names = (_dict(group).get("name") for group in chain)
+        inv.management_groups[sub] = frozenset(n.lower() for n in names if isinstance(n, str))
+
+
 _INDEXERS = {
     PRIVATE_ENDPOINT: _index_private_endpoint,
     DNS_ZONE_GROUP: _index_zone_group,
     VNET_LINK: _index_vnet_link,
     NIC: _index_nic,
     ROLE_ASSIGNMENT: _index_role_assignment,
+    SUBSCRIPTION: _index_subscription,
 }

@@ -324,9 +324,26 @@ def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = N
         props = _props(ra)
         if wanted_role and ids.guid_tail(props.get("roleDefinitionId")) != wanted_role:
             continue
-        if ids.covers(str(props.get("scope") or ""), str(scope)):
+        if _assignment_covers(ctx, str(props.get("scope") or ""), str(scope)):
             out.append({"id": ra["id"], "scope": props.get("scope"), **props})
     return out
+
+
+def _assignment_covers(ctx: EvalContext, assigned: str, scope: str) -> bool:
+    """Whether an assignment at ``assigned`` applies at ``scope``: a path prefix, or a
+    management group above the scope's subscription (which the id does not show)."""
+    group = ids.management_group_of(assigned)
+    if not group:
+        return ids.covers(assigned, scope)
+    sub = ids.parse(scope).subscription_id
+    above = ctx.inventory.management_groups.get(sub.lower()) if sub else None
+    if above is None:
+        raise Undeterminable(
+            f"a role assignment at management group {group} may cover {ids.short_if_id(scope)}, "
+            f"but the management groups above subscription {sub or '?'} are not in the "
+            "inventory (scan the subscription live, or take the snapshot with amlguard snapshot)"
+        )
+    return group.lower() in above
 
 
 @related_source("vnetLinks")

@@ -229,6 +229,7 @@ class ResourceGraph:
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     subscriptions: set[str] = field(default_factory=set)  # besides those the rows name
     subscription_limit: int | None = None  # tenant/MG scope: first N subs + the limit header
+    root_group: str = "tenant-root-group"  # the management group above every other
     default_top: int = 100
     throttled: int = 0  # 429s this endpoint answered because the quota ran out
     _window_end: float = 0.0
@@ -294,6 +295,12 @@ class ResourceGraph:
                 return _error(400, "InvalidSkipToken", "the $skipToken is not valid")
         else:
             rows = self._run(query, subs, tenant)
+            scope_filter = str(options.get("authorizationScopeFilter") or "AtScopeAndBelow")
+            if query.table == "authorizationresources" and "above" in scope_filter.lower():
+                rows = sorted(
+                    rows + self._above(query, subs, tenant),
+                    key=lambda r: str(r.get("id", "")).lower(),
+                )
             key = str(next(self._ids))
             self._cache[key] = rows
             while len(self._cache) > 256:  # a demo emulator serves for hours: keep recent ones
@@ -360,6 +367,28 @@ class ResourceGraph:
                 rows.append({c: row.get(c) for c in query.columns} if query.columns else row)
         return sorted(rows, key=lambda r: str(r.get("id", "")).lower())
 
+    def groups_above(self, sub: str) -> list[str]:
+        """The management groups a subscription is under, nearest first, the root group last."""
+        above = [g for g, subs in self.management_groups.items() if sub.lower() in _lower(subs)]
+        return [*sorted(above), self.root_group]
+
+    def _above(self, query: Query, subs: set[str], tenant: bool) -> list[dict[str, Any]]:
+        """Assignments at a management group above the scope's subscriptions, or at the root:
+        what ``authorizationScopeFilter: AtScopeAboveAndBelow`` adds (tenant scope has them)."""
+        if tenant:
+            return []
+        groups = {g.lower() for s in subs for g in self.groups_above(s)}
+        out = []
+        for row in self._table(query.table):
+            # An assignment's scope is its id up to /providers/Microsoft.Authorization/...
+            scope = str(row.get("id", "")).lower().split("/providers/microsoft.authorization/")[0]
+            group = scope.rsplit("/", 1)[-1] if "/managementgroups/" in scope else None
+            if row.get("subscriptionId") or not (scope == "" or group in groups):
+                continue
+            if all(f(row) for f in query.filters):
+                out.append({c: row.get(c) for c in query.columns} if query.columns else row)
+        return out
+
     def _table(self, name: str) -> list[dict[str, Any]]:
         if name == "resourcecontainers":
             return [
@@ -369,7 +398,12 @@ class ResourceGraph:
                     "type": SUBSCRIPTION,
                     "subscriptionId": s,
                     "tenantId": "",
-                    "properties": {"state": "Enabled"},
+                    "properties": {
+                        "state": "Enabled",
+                        "managementGroupAncestorsChain": [
+                            {"name": g, "displayName": g} for g in self.groups_above(s)
+                        ],
+                    },
                 }
                 for s in self.known_subscriptions()
             ]
@@ -380,6 +414,10 @@ class ResourceGraph:
         return [
             r for r in rows if str(r.get("type", "")).lower() not in (ROLE_ASSIGNMENT, ZONE_GROUP)
         ]
+
+
+def _lower(values: list[str]) -> set[str]:
+    return {v.lower() for v in values}
 
 
 def _with_subscription(row: dict[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,13 @@ import pytest
 
 from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.snapshot import SnapshotSource, read_snapshot
-from tests.builders import blueprint, unrelated
+from tests.builders import blueprint, management_group_scope, role_assignment, unrelated
 from tests.conftest import EXAMPLES
 from tests.emulator import arg
 from tests.emulator.live import findings, scan, source
 from tests.emulator.server import Emulator
 from tests.make_examples import SUB_A, SUB_B
+from tests.scanner.harness import one
 
 ARG_PATH = "Microsoft.ResourceGraph/resources"
 
@@ -206,3 +207,34 @@ def test_hub_zones_in_an_unreadable_subscription_leave_a_gap() -> None:
     zones = [f for f in result.findings if f.rule_id == "AMLG-301"]
     assert zones and {f.status.value for f in zones} == {"error"}
     assert any(g.scope == SUB_B for g in result.source.gaps)
+
+
+@pytest.mark.parametrize("by", ["subscription", "management group"])
+def test_approver_role_held_at_a_management_group_is_read_and_covers(by: str) -> None:
+    inst = blueprint(SUB_A)
+    inst.role_assignments = [role_assignment(management_group_scope("ml-prod"), inst.principal_id)]
+    with Emulator(inst.rows()) as emu:
+        graph = arg.install(emu, management_groups={"ml-prod": [SUB_A]})
+        scope = (
+            {"subscriptions": (SUB_A,)}
+            if by == "subscription"
+            else {"management_groups": ("ml-prod",)}
+        )
+        result = scan(source(emu, **scope))
+    assert one(result.findings, "AMLG-106").status.value == "pass"
+    assert result.source.complete, result.source.gaps
+    # Resource Graph returns assignments above a subscription only when asked to.
+    sent = [q for q in _queries(emu, "authorizationresources")]
+    assert sent and all(
+        q["options"]["authorizationScopeFilter"] == "AtScopeAboveAndBelow" for q in sent
+    )
+    assert graph.groups_above(SUB_A) == ["ml-prod", graph.root_group]
+
+
+def test_approver_role_at_an_unrelated_management_group_does_not_cover() -> None:
+    inst = blueprint(SUB_A)
+    inst.role_assignments = [role_assignment(management_group_scope("sandbox"), inst.principal_id)]
+    with Emulator(inst.rows()) as emu:
+        arg.install(emu, management_groups={"ml-prod": [SUB_A], "sandbox": [SUB_B]})
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    assert one(result.findings, "AMLG-106").status.value == "fail"

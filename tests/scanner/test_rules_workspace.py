@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from amlguard.scanner.model import Status
-from tests.builders import APPROVER_ROLE, Instance, blueprint, rid, role_assignment, row
+from tests.builders import (
+    APPROVER_ROLE,
+    Instance,
+    blueprint,
+    management_group_scope,
+    rid,
+    role_assignment,
+    row,
+    subscription,
+)
 from tests.scanner.harness import all_pass, failing, not_passing, of_rule, one, only_flips, scan
 
 
@@ -399,6 +408,28 @@ def test_106_broader_scopes_cover(scope: str) -> None:
     where = f"/subscriptions/{inst.sub}" if scope == "subscription" else "/"
     inst.role_assignments = [role_assignment(where, inst.principal_id)]
     all_pass(inst.rows())
+
+
+def test_106_management_group_above_the_subscription_covers() -> None:
+    inst = blueprint()
+    inst.role_assignments = [role_assignment(management_group_scope("ML-Prod"), inst.principal_id)]
+    # The subscription sits under ml-prod, under the tenant root group.
+    all_pass([*inst.rows(), subscription(inst.sub, ["corp", "ml-prod"])])
+
+
+def test_106_management_group_elsewhere_does_not_cover() -> None:
+    inst = blueprint()
+    inst.role_assignments = [role_assignment(management_group_scope("sandbox"), inst.principal_id)]
+    f = only_flips([*inst.rows(), subscription(inst.sub, ["ml-prod"])], "AMLG-106")
+    assert "blueprintst" in f.message
+
+
+def test_106_management_group_scope_without_the_subscription_chain_is_error() -> None:
+    inst = blueprint()
+    inst.role_assignments = [role_assignment(management_group_scope("ml-prod"), inst.principal_id)]
+    f = one(scan(inst.rows()), "AMLG-106")
+    assert f.status is Status.ERROR
+    assert "management group" in f.message and inst.sub in f.message
 
 
 def test_106_sibling_scope_with_shared_prefix_does_not_cover() -> None:

@@ -36,7 +36,9 @@ ASSIGNMENT_COLUMNS = (
     "resourceGroup",
     "properties",
 )
-SUBSCRIPTION_COLUMNS = ("id", "name", "subscriptionId", "tenantId")
+# properties.managementGroupAncestorsChain says which management groups a subscription is under:
+# what a role assignment at a management group covers.
+SUBSCRIPTION_COLUMNS = ("id", "name", "type", "subscriptionId", "tenantId", "properties")
 
 
 def quote(value: str) -> str:
@@ -91,6 +93,15 @@ def role_assignments(role_definition_ids: Iterable[str]) -> str:
         f"authorizationresources | where type =~ {quote(ROLE_ASSIGNMENT)}{where} | project "
         + ", ".join(ASSIGNMENT_COLUMNS)
     )
+
+
+def options(query: str) -> dict[str, str]:
+    """Request options a query needs besides paging: role assignments are asked for at the
+    scope, below it *and above it* (management groups, the root), which is where inherited
+    grants live; Resource Graph's default (AtScopeAndBelow) would leave those out."""
+    if query.startswith("authorizationresources"):
+        return {"authorizationScopeFilter": "AtScopeAboveAndBelow"}
+    return {}
 
 
 def subscriptions() -> str:

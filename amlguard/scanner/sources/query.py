@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.pacing import (
     BudgetExceeded,
     QuotaPacer,
@@ -19,7 +20,9 @@ from amlguard.scanner.sources.pacing import (
 _log = logging.getLogger("amlguard.resourcegraph")
 
 PAGE_SIZE = 1000  # Resource Graph's maximum
-API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.0.1 sends
+# The newest stable version: azure-mgmt-resourcegraph 8.0.1 sends 2021-03-01, which has no
+# authorizationScopeFilter (kql.options).
+API_VERSION = "2024-04-01"
 LIMIT_HIT = "x-ms-tenant-subscription-limit-hit"
 _TRANSIENT = {408, 500, 502, 503, 504}
 
@@ -156,7 +159,11 @@ class QueryRunner:
             return out
 
     def _body(self, query: str, scope: Scope, token: str | None) -> dict[str, Any]:
-        options: dict[str, Any] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
+        options: dict[str, Any] = {
+            "$top": PAGE_SIZE,
+            "resultFormat": "objectArray",
+            **kql.options(query),
+        }
         if token:
             options["$skipToken"] = token
         body: dict[str, Any] = {"query": query, "options": options}

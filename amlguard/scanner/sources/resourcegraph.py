@@ -130,6 +130,8 @@ class ResourceGraphSource(Source):
         try:
             scopes = self._scopes(runner, gaps)
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            if inventory.ROLE_ASSIGNMENT in needs.types:
+                rows += self._subscription_rows(runner)
             rows += self._referenced(runner, rows, gaps)
             arg_seconds = time.monotonic() - started
             if zones.started:
@@ -209,8 +211,21 @@ class ResourceGraphSource(Source):
 
     # ------------------------------------------------------------------ phase 1: scope
 
+    def _subscription_rows(self, runner: QueryRunner) -> list[dict[str, Any]]:
+        """The scanned subscriptions' rows: their management group chains tell which
+        assignments at a management group cover them (one query more for a management-group
+        scan; a subscription scan has them from phase 1). Unread, such an assignment makes the
+        findings that depend on it ``error``, never a pass."""
+        if self.scope.management_groups:
+            scope = Scope(management_groups=self.scope.management_groups)
+            got = runner.run("subscriptions", kql.subscriptions(), scope)
+            self.stats.add(queries=1)
+            self._subscriptions += got.rows
+        return self._subscriptions
+
     def _scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
         self._readable: tuple[str, ...] = ()
+        self._subscriptions: list[dict[str, Any]] = []
         if self.scope.management_groups:
             return [Scope(management_groups=self.scope.management_groups)]
         self._set_phase("subscriptions", 1)
@@ -224,6 +239,7 @@ class ResourceGraphSource(Source):
             if got.limit_hit:
                 gaps.append(Gap(_LIMIT_TEXT))
             readable = sorted({str(r.get("subscriptionId") or "") for r in got.rows} - {""})
+            self._subscriptions = list(got.rows)
             if not readable:
                 raise ScanError("the identity can read no subscription (nothing to scan)")
         self._finished_one()
@@ -245,6 +261,7 @@ class ResourceGraphSource(Source):
                 gaps.extend(_gaps_for(batch, got.error, wanted))
                 continue
             readable |= {str(r.get("subscriptionId") or "").lower() for r in got.rows}
+            self._subscriptions += got.rows
         for sub in wanted:
             if sub.lower() not in readable and not any(g.scope == sub for g in gaps):
                 gaps.append(
