@@ -15,7 +15,6 @@ records, so only failures pay for the explanation.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,13 @@ from typing import Any
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.expressions import compile_value, is_expression
+from amlguard.scanner.operators import (
+    OPERATORS,
+    describe_expected,
+    display_actual,
+    fold,
+    operator,
+)
 from amlguard.scanner.paths import MISSING
 
 Trace = list["Explanation"] | None
@@ -56,154 +62,6 @@ class Explanation:
     offenders: tuple[Any, ...] = ()
 
 
-OPERATORS = (
-    "equals",
-    "notEquals",
-    "in",
-    "notIn",
-    "exists",
-    "contains",
-    "notContains",
-    "containsAll",
-    "containsAny",
-    "like",
-    "notLike",
-    "match",
-    "notMatch",
-    "greater",
-    "greaterOrEquals",
-    "less",
-    "lessOrEquals",
-)
-
-
-def fold(value: Any) -> Any:
-    """The comparison form of a value: strings lower-cased, recursively."""
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, list):
-        return [fold(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k).lower(): fold(v) for k, v in value.items()}
-    return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is MISSING or value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _equals(a: Any, b: Any) -> bool:
-    if a is MISSING:
-        return False
-    if type(a) is str and type(b) is not bool:  # the usual case: what fold(a) == b does
-        return a.lower() == b
-    if isinstance(a, bool) or isinstance(b, bool):
-        # "true" and True are the same to an Azure engineer reading YAML.
-        return fold(a) == fold(b) or str(a).lower() == str(b).lower()
-    return fold(a) == b
-
-
-def _contains(a: Any, b: Any) -> bool:
-    if isinstance(a, str):
-        return isinstance(b, str) and b in a.lower()
-    if isinstance(a, list):
-        return b in fold(a)
-    if isinstance(a, dict):
-        return isinstance(b, str) and b in {str(k).lower() for k in a}
-    return False
-
-
-def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
-    if a is MISSING or a is None or b is None:
-        return False
-    try:
-        if isinstance(a, str) and isinstance(b, str):
-            return op(a.lower(), b)
-        return op(float(a), float(b))
-    except (TypeError, ValueError):
-        return False
-
-
-def _like(actual: Any, pattern: Any) -> bool:
-    # Azure Policy's like: '*' is the only wildcard; '?', '[' and ']' are literal characters.
-    if not isinstance(actual, str) or not isinstance(pattern, str):
-        return False
-    regex = _LIKE_CACHE.get(pattern)
-    if regex is None:
-        parts = (re.escape(p) for p in pattern.split("*"))
-        regex = _LIKE_CACHE.setdefault(pattern, re.compile(".*".join(parts), re.I | re.S))
-    return regex.fullmatch(actual) is not None
-
-
-_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _policy_match(pattern: str) -> re.Pattern[str]:
-    # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
-    out = []
-    for ch in pattern:
-        out.append({"#": r"\d", "?": "[a-zA-Z]", ".": "."}.get(ch, re.escape(ch)))
-    return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
-
-
-def _operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
-    """(actual, folded operand) -> bool for operator ``name``."""
-    table: dict[str, Callable[[Any, Any], bool]] = {
-        "equals": _equals,
-        "notEquals": lambda a, b: not _equals(a, b),
-        "in": lambda a, b: a is not MISSING and any(_equals(a, x) for x in _as_list(b)),
-        "notIn": lambda a, b: a is MISSING or not any(_equals(a, x) for x in _as_list(b)),
-        "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
-        "contains": _contains,
-        "notContains": lambda a, b: not _contains(a, b),
-        "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
-        "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
-        "like": lambda a, b: _like(a, b),
-        "notLike": lambda a, b: not _like(a, b),
-        "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
-        "greaterOrEquals": lambda a, b: _compare(a, b, lambda x, y: x >= y),
-        "less": lambda a, b: _compare(a, b, lambda x, y: x < y),
-        "lessOrEquals": lambda a, b: _compare(a, b, lambda x, y: x <= y),
-    }
-    if name in ("match", "notMatch"):
-        cache: dict[str, re.Pattern[str]] = {}
-
-        def matches(a: Any, b: Any) -> bool:
-            if not isinstance(a, str) or not isinstance(b, str):
-                return False
-            pattern = cache.get(b) or cache.setdefault(b, _policy_match(b))
-            return bool(pattern.match(a))
-
-        return matches if name == "match" else (lambda a, b: not matches(a, b))
-    return table[name]
-
-
-def describe_expected(op: str, operand: Any) -> str:
-    """Human text for what an operator wants, e.g. ``not true`` or ``one of [a, b]``."""
-    shown = _show(operand)
-    return {
-        "equals": shown,
-        "notEquals": f"not {shown}",
-        "in": f"one of {shown}",
-        "notIn": f"none of {shown}",
-        "exists": "present" if operand else "absent",
-        "contains": f"contains {shown}",
-        "notContains": f"does not contain {shown}",
-        "containsAll": f"contains all of {shown}",
-        "containsAny": f"contains any of {shown}",
-        "like": f"like {shown}",
-        "notLike": f"not like {shown}",
-        "match": f"matches {shown}",
-        "notMatch": f"does not match {shown}",
-        "greater": f"> {shown}",
-        "greaterOrEquals": f">= {shown}",
-        "less": f"< {shown}",
-        "lessOrEquals": f"<= {shown}",
-    }[op]
-
-
 def _describe_count(op: str, operand: Any, source: str) -> str:
     if op == "equals" and operand == 0:
         return f"no {source} item matching the condition"
@@ -211,26 +69,6 @@ def _describe_count(op: str, operand: Any, source: str) -> str:
         least = operand if op == "greaterOrEquals" else f"more than {operand}"
         return f"at least {least} {source} item(s) matching the condition"
     return f"count of {source} items matching the condition {describe_expected(op, operand)}"
-
-
-def _show(value: Any) -> str:
-    if value is MISSING or value is None:
-        return "absent"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
-
-
-def display_text(value: Any) -> str:
-    """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
-    return _show(value)
-
-
-def display_actual(value: Any) -> Any:
-    """The JSON form of an actual value: ``"absent"`` for a missing one."""
-    return "absent" if value is MISSING or value is None else value
 
 
 def compile_condition(node: Mapping[str, Any]) -> Condition:
@@ -331,7 +169,7 @@ def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]],
 
 def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     getter, shown = _field_getter(path)
-    test = _operator(op, raw)
+    test = operator(op, raw)
     operand, written = _operand(raw)
     constant = not is_expression(raw)  # a literal operand is folded once, at compile time
     folded = operand(None) if constant else None  # type: ignore[arg-type]
@@ -353,7 +191,7 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
 
 def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
     value = compile_value(raw_value)
-    test = _operator(op, raw)
+    test = operator(op, raw)
     operand, written = _operand(raw)
     shown = raw_value if isinstance(raw_value, str) else None
 
@@ -374,7 +212,7 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
     where = compile_condition(spec["where"]) if spec.get("where") else None
     alias = str(spec.get("name") or "")
-    test = _operator(op, raw)
+    test = operator(op, raw)
     operand, written = _operand(raw)
 
     def matching(ctx: EvalContext) -> list[Any]:

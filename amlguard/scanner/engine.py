@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.scanner import ids
-from amlguard.scanner.conditions import Explanation, display_text
+from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Finding, Gap, Status
+from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule

@@ -10,9 +10,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import amlguard.scanner.primitives  # noqa: F401  (registers functions and related sources)
-from amlguard.scanner.conditions import ConditionError, compile_condition, fold
+from amlguard.scanner.conditions import ConditionError, compile_condition
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.operators import fold
 from amlguard.scanner.paths import MISSING
 from amlguard.scanner.privatelink import default_table
 

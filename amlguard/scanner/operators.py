@@ -1,0 +1,181 @@
+"""The operators of a leaf condition (``equals``, ``in``, ``like``...) and how values are shown.
+
+Comparisons follow Azure Policy: strings compare case-insensitively (an operand is folded once,
+the actual value at the comparison), an absent value is a value (``MISSING``: it fails
+``equals``), ``like`` has ``*`` as its only wildcard and ``match`` Azure Policy's ``#``/``?``/``.``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from amlguard.scanner.paths import MISSING
+
+OPERATORS = (
+    "equals",
+    "notEquals",
+    "in",
+    "notIn",
+    "exists",
+    "contains",
+    "notContains",
+    "containsAll",
+    "containsAny",
+    "like",
+    "notLike",
+    "match",
+    "notMatch",
+    "greater",
+    "greaterOrEquals",
+    "less",
+    "lessOrEquals",
+)
+
+
+def fold(value: Any) -> Any:
+    """The comparison form of a value: strings lower-cased, recursively."""
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return [fold(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k).lower(): fold(v) for k, v in value.items()}
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is MISSING or value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _equals(a: Any, b: Any) -> bool:
+    if a is MISSING:
+        return False
+    if type(a) is str and type(b) is not bool:  # the usual case: what fold(a) == b does
+        return a.lower() == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        # "true" and True are the same to an Azure engineer reading YAML.
+        return fold(a) == fold(b) or str(a).lower() == str(b).lower()
+    return fold(a) == b
+
+
+def _contains(a: Any, b: Any) -> bool:
+    if isinstance(a, str):
+        return isinstance(b, str) and b in a.lower()
+    if isinstance(a, list):
+        return b in fold(a)
+    if isinstance(a, dict):
+        return isinstance(b, str) and b in {str(k).lower() for k in a}
+    return False
+
+
+def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
+    if a is MISSING or a is None or b is None:
+        return False
+    try:
+        if isinstance(a, str) and isinstance(b, str):
+            return op(a.lower(), b)
+        return op(float(a), float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _like(actual: Any, pattern: Any) -> bool:
+    # Azure Policy's like: '*' is the only wildcard; '?', '[' and ']' are literal characters.
+    if not isinstance(actual, str) or not isinstance(pattern, str):
+        return False
+    regex = _LIKE_CACHE.get(pattern)
+    if regex is None:
+        parts = (re.escape(p) for p in pattern.split("*"))
+        regex = _LIKE_CACHE.setdefault(pattern, re.compile(".*".join(parts), re.I | re.S))
+    return regex.fullmatch(actual) is not None
+
+
+_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _policy_match(pattern: str) -> re.Pattern[str]:
+    # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
+    out = []
+    for ch in pattern:
+        out.append({"#": r"\d", "?": "[a-zA-Z]", ".": "."}.get(ch, re.escape(ch)))
+    return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
+
+
+def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
+    """(actual, folded operand) -> bool for operator ``name``."""
+    table: dict[str, Callable[[Any, Any], bool]] = {
+        "equals": _equals,
+        "notEquals": lambda a, b: not _equals(a, b),
+        "in": lambda a, b: a is not MISSING and any(_equals(a, x) for x in _as_list(b)),
+        "notIn": lambda a, b: a is MISSING or not any(_equals(a, x) for x in _as_list(b)),
+        "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
+        "contains": _contains,
+        "notContains": lambda a, b: not _contains(a, b),
+        "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
+        "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
+        "like": lambda a, b: _like(a, b),
+        "notLike": lambda a, b: not _like(a, b),
+        "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
+        "greaterOrEquals": lambda a, b: _compare(a, b, lambda x, y: x >= y),
+        "less": lambda a, b: _compare(a, b, lambda x, y: x < y),
+        "lessOrEquals": lambda a, b: _compare(a, b, lambda x, y: x <= y),
+    }
+    if name in ("match", "notMatch"):
+        cache: dict[str, re.Pattern[str]] = {}
+
+        def matches(a: Any, b: Any) -> bool:
+            if not isinstance(a, str) or not isinstance(b, str):
+                return False
+            pattern = cache.get(b) or cache.setdefault(b, _policy_match(b))
+            return bool(pattern.match(a))
+
+        return matches if name == "match" else (lambda a, b: not matches(a, b))
+    return table[name]
+
+
+def describe_expected(op: str, operand: Any) -> str:
+    """Human text for what an operator wants, e.g. ``not true`` or ``one of [a, b]``."""
+    shown = show(operand)
+    return {
+        "equals": shown,
+        "notEquals": f"not {shown}",
+        "in": f"one of {shown}",
+        "notIn": f"none of {shown}",
+        "exists": "present" if operand else "absent",
+        "contains": f"contains {shown}",
+        "notContains": f"does not contain {shown}",
+        "containsAll": f"contains all of {shown}",
+        "containsAny": f"contains any of {shown}",
+        "like": f"like {shown}",
+        "notLike": f"not like {shown}",
+        "match": f"matches {shown}",
+        "notMatch": f"does not match {shown}",
+        "greater": f"> {shown}",
+        "greaterOrEquals": f">= {shown}",
+        "less": f"< {shown}",
+        "lessOrEquals": f"<= {shown}",
+    }[op]
+
+
+def show(value: Any) -> str:
+    if value is MISSING or value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return str(value)
+
+
+def display_text(value: Any) -> str:
+    """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
+    return show(value)
+
+
+def display_actual(value: Any) -> Any:
+    """The JSON form of an actual value: ``"absent"`` for a missing one."""
+    return "absent" if value is MISSING or value is None else value
