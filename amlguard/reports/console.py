@@ -23,6 +23,7 @@ from amlguard.reports.text import (
     short_name,
     suppression_text,
     value_text,
+    verdict,
 )
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
@@ -129,26 +130,6 @@ def _count_text(counts: dict[Status, int]) -> Text:
             style = _STATUS_STYLE[status] if status in _SHOWN else ""
             text.append(f"{counts[status]} {status.value}", style=style)
     return text if text else Text("no findings", style="dim")
-
-
-def verdict(result: ScanResult, fail_on: Severity | None) -> str:
-    """One line a human reads first: passed, failed, or could not judge everything."""
-    failing = [f for f in result.findings if f.status is Status.FAIL]
-    gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
-    errors = [f for f in result.findings if f.status is Status.ERROR]
-    if errors or not result.source.complete:
-        return f"INCOMPLETE: {len(errors)} finding(s) could not be judged; {len(failing)} failing."
-    if gated:
-        label = fail_on.label if fail_on else ""
-        return f"FAILED: {len(gated)} failing finding(s) at or above {label}."
-    if failing:
-        return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
-    if not result.instances:
-        return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
-    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
-    if suppressed:
-        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
-    return "PASSED: every judged resource follows the blueprint."
 
 
 def _severity_breakdown(findings: list[Finding]) -> str:

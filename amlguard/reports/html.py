@@ -14,10 +14,16 @@ from html import escape
 from typing import Any
 
 from amlguard import __version__
-from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.svg import diagram, pieces_of, trend_chart
-from amlguard.reports.text import gap_text, short_if_id, short_name, suppression_text, value_text
+from amlguard.reports.text import (
+    gap_text,
+    short_if_id,
+    short_name,
+    suppression_text,
+    value_text,
+    verdict,
+)
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Matching findings laid out at once (more on request); the rest wait hidden.

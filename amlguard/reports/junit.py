@@ -18,7 +18,6 @@ from typing import Any
 from junit_xml import TestCase, TestSuite
 
 from amlguard import __version__
-from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.text import (
     baseline_summary,
@@ -26,6 +25,7 @@ from amlguard.reports.text import (
     gap_text,
     short_name,
     suppression_text,
+    verdict,
 )
 from amlguard.scanner.model import Finding, ScanResult, Status
 

@@ -12,10 +12,9 @@ import html
 from collections import defaultdict
 from typing import Any
 
-from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.json_report import instance_counts, summary
-from amlguard.reports.text import gap_text, short_name, suppression_text, value_text
+from amlguard.reports.text import gap_text, short_name, suppression_text, value_text, verdict
 from amlguard.scanner.model import Finding, ScanResult, Status
 
 MAX_CHARS = 65_000

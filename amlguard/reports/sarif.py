@@ -19,10 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from amlguard import __version__
-from amlguard.reports.console import verdict
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.locations import Locator
-from amlguard.reports.text import clip, failure_text, gap_text, short_name, suppression_text
+from amlguard.reports.text import (
+    clip,
+    failure_text,
+    gap_text,
+    short_name,
+    suppression_text,
+    verdict,
+)
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

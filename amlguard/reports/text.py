@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from amlguard.scanner.ids import short_if_id, short_name  # noqa: F401  (re-exported for the formats)
-from amlguard.scanner.model import ABSENT_TEXT, Finding, Gap
+from amlguard.scanner.model import ABSENT_TEXT, Finding, Gap, ScanResult, Severity, Status
 
 
 def value_text(value: Any) -> str:
@@ -78,3 +78,23 @@ def failure_text(finding: Finding) -> str:
         lines.append("remediation:")
         lines.extend(f"  {line}" for line in finding.remediation.splitlines())
     return "\n".join(lines)
+
+
+def verdict(result: ScanResult, fail_on: Severity | None) -> str:
+    """One line a human reads first: passed, failed, or could not judge everything."""
+    failing = [f for f in result.findings if f.status is Status.FAIL]
+    gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
+    errors = [f for f in result.findings if f.status is Status.ERROR]
+    if errors or not result.source.complete:
+        return f"INCOMPLETE: {len(errors)} finding(s) could not be judged; {len(failing)} failing."
+    if gated:
+        label = fail_on.label if fail_on else ""
+        return f"FAILED: {len(gated)} failing finding(s) at or above {label}."
+    if failing:
+        return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
+    if not result.instances:
+        return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
+    if suppressed:
+        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
+    return "PASSED: every judged resource follows the blueprint."
