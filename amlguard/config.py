@@ -65,6 +65,9 @@ class Config:
     outputs: tuple[str, ...] = ()
     fail_on: str | None = None
     sarif_artifact: Path | None = None
+    history_path: Path | None = None
+    history_scope: str | None = None
+    history_fail_on_new: bool = False
     locs: Locations = field(default_factory=dict, repr=False, compare=False)
 
     def where(self, *path: Any) -> str:
@@ -143,6 +146,7 @@ def load_config(path: Path) -> Config:
     scope = data.get("scope", {})
     rules = data.get("rules", {})
     output = data.get("output", {})
+    history = data.get("history", {})
     return Config(
         path=name,
         subscriptions=tuple(scope.get("subscriptions", ())),
@@ -164,6 +168,9 @@ def load_config(path: Path) -> Config:
         outputs=tuple(output.get("outputs", ())),
         fail_on=output.get("fail_on"),
         sarif_artifact=base / output["sarif_artifact"] if "sarif_artifact" in output else None,
+        history_path=base / history["path"] if "path" in history else None,
+        history_scope=history.get("scope"),
+        history_fail_on_new=bool(history.get("fail_on_new", False)),
         locs=locs,
     )
 

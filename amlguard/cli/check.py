@@ -59,7 +59,8 @@ from amlguard.errors import AmlguardError
     "history",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="AMLGUARD_HISTORY",
-    help="Record this scan in a history database (SQLite; created if missing). Env: AMLGUARD_HISTORY.",
+    help="Record this scan in a history database (SQLite; created if missing). Env: "
+    "AMLGUARD_HISTORY. [default: the config file's history.path]",
 )
 @click.option(
     "--history-scope",
@@ -68,9 +69,10 @@ from amlguard.errors import AmlguardError
     "within a scope).",
 )
 @click.option(
-    "--fail-on-new",
-    is_flag=True,
-    help="With --history: exit 1 only for failures new since the previous scan of the same scope.",
+    "--fail-on-new/--no-fail-on-new",
+    default=None,
+    help="With --history: exit 1 only for failures new since the previous scan of the same "
+    "scope. [default: the config file's history.fail_on_new, else off]",
 )
 @click.option(
     "--fix",
@@ -116,7 +118,7 @@ def check(
     baseline: Path | None,
     history: Path | None,
     history_scope: str | None,
-    fail_on_new: bool,
+    fail_on_new: bool | None,
     fix: bool = False,
     dry_run: bool = False,
     yes: bool = False,
@@ -210,9 +212,9 @@ def check(
             color=color_wanted(sys.stdout) and eff.format == "console",
             baseline=baseline,
             sarif_artifact=eff.sarif_artifact,
-            history=history,
-            history_scope=history_scope,
-            fail_on_new=fail_on_new,
+            history=history or cfg.history_path,
+            history_scope=history_scope or cfg.history_scope,
+            fail_on_new=cfg.history_fail_on_new if fail_on_new is None else fail_on_new,
         )
         if reporter is not None:
             with reporter:

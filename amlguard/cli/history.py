@@ -13,14 +13,30 @@ from amlguard.errors import AmlguardError
 HISTORY_OPTION = click.option(
     "--history",
     "history",
-    required=True,
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="AMLGUARD_HISTORY",
-    help="The history database written by check --history. Env: AMLGUARD_HISTORY.",
+    help="The history database written by check --history. Env: AMLGUARD_HISTORY. "
+    "[default: history.path of amlguard.yaml in the working directory]",
 )
 SCOPE_OPTION = click.option(
     "--scope", metavar="SCOPE", help="Only scans recorded under this scope (see history list)."
 )
+
+
+def _database(given: Path | None) -> Path:
+    """``--history``, else the working directory's config file's ``history.path``."""
+    if given is not None:
+        return given
+    from amlguard import config
+
+    found = config.find_config(None)
+    path = config.load_config(found).history_path if found else None
+    if path is None:
+        raise AmlguardErrorForUsage(
+            "no history database: pass --history PATH, set AMLGUARD_HISTORY, or set "
+            "history.path in amlguard.yaml"
+        )
+    return path
 
 
 @click.group("history")
@@ -33,13 +49,13 @@ def history_group() -> None:
 @SCOPE_OPTION
 @click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def history_list(history: Path, scope: str | None, limit: int | None, fmt: str) -> None:
+def history_list(history: Path | None, scope: str | None, limit: int | None, fmt: str) -> None:
     """One line per recorded scan: id, time, counts, completeness, scope."""
     from amlguard.history.render import render_scans
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(history, create=False) as store:
+        with HistoryStore(_database(history), create=False) as store:
             scans = store.scans(scope, limit)
     except AmlguardError as exc:
         fail(exc)
@@ -53,13 +69,15 @@ def history_list(history: Path, scope: str | None, limit: int | None, fmt: str) 
 @SCOPE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
-def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose: bool) -> None:
+def history_show(
+    scan: str, history: Path | None, scope: str | None, fmt: str, verbose: bool
+) -> None:
     """One scan (an id, 'latest' or 'latest~N'): metadata and failing findings."""
     from amlguard.history.render import render_scan
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(history, create=False) as store:
+        with HistoryStore(_database(history), create=False) as store:
             record = store.scan(scan, scope)
             findings = store.findings(record.id)
     except AmlguardError as exc:
@@ -76,7 +94,7 @@ def history_show(scan: str, history: Path, scope: str | None, fmt: str, verbose:
     metavar="DATE",
     help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
 )
-def history_prune(history: Path, keep: int | None, before: str | None) -> None:
+def history_prune(history: Path | None, keep: int | None, before: str | None) -> None:
     """Delete old scans (and their findings) and compact the file."""
     import datetime as dt
 
@@ -90,12 +108,13 @@ def history_prune(history: Path, keep: int | None, before: str | None) -> None:
                 raise AmlguardErrorForUsage(
                     f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
                 ) from None
-        with HistoryStore(history, create=False) as store:
+        database = _database(history)
+        with HistoryStore(database, create=False) as store:
             removed = store.prune(keep, before)
     except AmlguardError as exc:
         fail(exc)
         return
-    click.echo(f"Deleted {removed} scan(s) from {history}.")
+    click.echo(f"Deleted {removed} scan(s) from {database}.")
 
 
 @click.command("diff")
@@ -123,7 +142,7 @@ def history_prune(history: Path, keep: int | None, before: str | None) -> None:
 )
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
 def diff_command(
-    history: Path,
+    history: Path | None,
     from_ref: str | None,
     to_ref: str | None,
     scope: str | None,
@@ -137,7 +156,7 @@ def diff_command(
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(history, create=False) as store:
+        with HistoryStore(_database(history), create=False) as store:
             drift = diff_scans(store, from_ref, to_ref, scope)
         text = render_diff(
             drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)

@@ -293,3 +293,55 @@ def test_console_diff_names_the_scans(two_scans: Path) -> None:
     with HistoryStore(two_scans) as store:
         text = render_diff(diff_scans(store), "console")
     assert f"scan 1 ({DAY1}) -> scan 2 ({DAY2})" in text
+
+
+def test_the_config_file_names_the_history_and_its_gate(tmp_path: Path, monkeypatch) -> None:
+    inst = blueprint()
+    workdir = tmp_path / "job"
+    (workdir / "state").mkdir(parents=True)
+    (workdir / "amlguard.yaml").write_text(
+        "history:\n  path: state/h.db\n  scope: nightly\n  fail_on_new: true\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(workdir)
+    monkeypatch.delenv("AMLGUARD_HISTORY", raising=False)
+    runner = CliRunner()
+
+    def check(*extra: str) -> int:
+        args = ["check", "--snapshot", str(tmp_path / "estate.json"), "--format", "json", *extra]
+        return runner.invoke(cli, args).exit_code
+
+    scan(tmp_path, inst.rows())
+    assert check() == 0
+    inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
+    scan(tmp_path, inst.rows())
+    assert check() == 1  # new since the last scan of scope "nightly"
+    assert check() == 0  # the same failure is not new: the config's fail_on_new gates
+    assert check("--no-fail-on-new") == 1  # a flag wins over the file
+    db = workdir / "state" / "h.db"  # relative to the config file
+    with HistoryStore(db) as store:
+        assert {s.scope for s in store.scans()} == {"nightly"}
+    # history list, show and diff find the database through the same file.
+    listed = runner.invoke(cli, ["history", "list", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.output)) == 4
+    drift = runner.invoke(cli, ["diff", "--format", "json"])
+    assert drift.exit_code == 0, drift.output
+
+
+def test_history_commands_without_a_database_say_where_to_name_one(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AMLGUARD_HISTORY", raising=False)
+    out = CliRunner().invoke(cli, ["history", "list"])
+    assert out.exit_code == 2
+    assert "--history" in out.output and "history.path" in out.output
+
+
+def test_a_bad_history_section_is_reported_with_its_position(tmp_path: Path, monkeypatch) -> None:
+    scan(tmp_path, blueprint().rows())
+    (tmp_path / "amlguard.yaml").write_text("history:\n  fail_on_new: yes please\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(cli, ["check", "--snapshot", str(tmp_path / "estate.json")])
+    assert out.exit_code == 2
+    assert "amlguard.yaml:2:" in out.output and "fail_on_new" in out.output
