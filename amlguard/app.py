@@ -165,7 +165,10 @@ def scan_and_gate(request: CheckRequest, pack: RulePack | None = None) -> ScanRe
 def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
     """Load rules, scan, report; the exit code follows ``exit_code``."""
     if request.fail_on_new and request.history is None:
-        raise InputError("--fail-on-new needs --history PATH (or AMLGUARD_HISTORY)")
+        raise InputError(
+            "--fail-on-new (or history.fail_on_new in the config file) needs a history: "
+            "--history PATH, AMLGUARD_HISTORY or history.path"
+        )
     if request.history is not None:
         from amlguard.history.gate import open_history
 

@@ -168,7 +168,7 @@ def load_config(path: Path) -> Config:
         outputs=tuple(output.get("outputs", ())),
         fail_on=output.get("fail_on"),
         sarif_artifact=base / output["sarif_artifact"] if "sarif_artifact" in output else None,
-        history_path=base / history["path"] if "path" in history else None,
+        history_path=base / Path(history["path"]).expanduser() if "path" in history else None,
         history_scope=history.get("scope"),
         history_fail_on_new=bool(history.get("fail_on_new", False)),
         locs=locs,

@@ -63,6 +63,11 @@ from amlguard.errors import AmlguardError
     "AMLGUARD_HISTORY. [default: the config file's history.path]",
 )
 @click.option(
+    "--no-history",
+    is_flag=True,
+    help="Do not record this scan, whatever AMLGUARD_HISTORY or the config file say.",
+)
+@click.option(
     "--history-scope",
     metavar="NAME",
     help="Record under this scope name instead of the source description (scans compare "
@@ -117,6 +122,7 @@ def check(
     no_suppressions: bool,
     baseline: Path | None,
     history: Path | None,
+    no_history: bool,
     history_scope: str | None,
     fail_on_new: bool | None,
     fix: bool = False,
@@ -212,9 +218,11 @@ def check(
             color=color_wanted(sys.stdout) and eff.format == "console",
             baseline=baseline,
             sarif_artifact=eff.sarif_artifact,
-            history=history or cfg.history_path,
+            history=None if no_history else history or cfg.history_path,
             history_scope=history_scope or cfg.history_scope,
-            fail_on_new=cfg.history_fail_on_new if fail_on_new is None else fail_on_new,
+            fail_on_new=(
+                cfg.history_fail_on_new and not no_history if fail_on_new is None else fail_on_new
+            ),
         )
         if reporter is not None:
             with reporter:

@@ -258,11 +258,17 @@ class Engine:
             ctx.field_scopes.clear()
             return exc
 
-    def _gap_for(self, target: Target, instance: Instance) -> Gap | None:
+    def _gap_for(self, rule: Rule, target: Target, instance: Instance) -> Gap | None:
+        """The gap that makes this finding unjudgeable: one in the target's or the workspace's
+        subscription, or, for a rule that reads across the instance (its linked resources, its
+        VNet), in the subscription of any member (a registry in an unreadable subscription)."""
         subs = {
             ids.parse(target.id).subscription_id.lower(),
             ids.parse(instance.id).subscription_id.lower(),
         }
+        plan = self._by_rule.get(rule.id)
+        if plan is None or not plan.per_resource:
+            subs |= {ids.parse(m).subscription_id.lower() for m in instance.members()}
         for gap in self.options.gaps:
             if not gap.scope or gap.scope.lower() in subs:
                 return gap
@@ -277,7 +283,7 @@ class Engine:
         message: str,
         **kw: Any,
     ) -> Finding:
-        gap = self._gap_for(target, instance) if self.options.gaps else None
+        gap = self._gap_for(rule, target, instance) if self.options.gaps else None
         if gap is not None and status in (Status.PASS, Status.FAIL, Status.SKIPPED):
             message = f"scan incomplete, cannot be judged: {gap.reason} (on the data read: {status.value})"
             status = Status.ERROR

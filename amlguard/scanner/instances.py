@@ -157,7 +157,12 @@ def _principal(workspace: Row, identity_id: str | None) -> str | None:
     return None
 
 
-def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str | None:
+def _solution_subnet(
+    inv: Inventory, ws_id: str, associated: list[str], shared: list[str]
+) -> str | None:
+    """The workspace's inbound endpoint's subnet; else the subnet most used by the endpoints of
+    its own associated resources; else the one subnet all endpoints of its shared ones agree on
+    (a shared resource has an endpoint in every sharer's VNet: a split vote decides nothing)."""
     inbound = inv.endpoints_by_target.get(ids.norm(ws_id), [])
     ordered = sorted(
         inbound,
@@ -170,18 +175,26 @@ def _solution_subnet(inv: Inventory, ws_id: str, associated: list[str]) -> str |
         subnet = _at(pe, "properties", "subnet", "id")
         if isinstance(subnet, str) and subnet:
             return subnet
+    votes, spelled = _subnet_votes(inv, associated)
+    if not votes:
+        votes, spelled = _subnet_votes(inv, shared)
+        if len(votes) != 1:
+            return None
+    best = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return spelled[best]
+
+
+def _subnet_votes(inv: Inventory, targets: list[str]) -> tuple[Counter[str], dict[str, str]]:
+    """How many endpoints of ``targets`` sit in each subnet (lower-cased id -> count, spelling)."""
     votes: Counter[str] = Counter()
     spelled: dict[str, str] = {}
-    for target in associated:
+    for target in targets:
         for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
             subnet = _at(pe, "properties", "subnet", "id")
             if isinstance(subnet, str) and subnet:
                 votes[ids.norm(subnet)] += 1
                 spelled.setdefault(ids.norm(subnet), str(subnet))
-    if not votes:
-        return None
-    best = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return spelled[best]
+    return votes, spelled
 
 
 def _conn_status(conn: Row) -> str:
@@ -228,9 +241,10 @@ def build_instance(
 
     primary = _at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
-    # A shared resource's endpoints sit in every sharer's VNet: they cannot vote for this one's.
+    # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
     own = [a for a in associated.values() if ids.norm(a) not in shared]
-    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own)
+    others = [a for a in associated.values() if ids.norm(a) in shared]
+    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own, others)
     return Instance(
         id=ws_id,
         workspace=workspace,

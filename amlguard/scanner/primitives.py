@@ -28,7 +28,10 @@ from amlguard.scanner.paths import (
 #: The primitives whose answer depends on the instance being judged, not only on the judged
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
 #: that uses none of them gives a resource the same verdict in every instance that shares it.
-PER_INSTANCE = frozenset({"instance", "integratedresources", "instanceresources"})
+PER_INSTANCE = frozenset(
+    # roleAssignments reads whether the instance has a primary identity when no principal is given
+    {"instance", "integratedresources", "instanceresources", "roleassignments"}
+)
 
 
 def _present(value: Any) -> bool:
@@ -156,8 +159,12 @@ def _endpoint_item(inventory: Inventory, pe: Row, conn: Row) -> dict[str, Any]:
     }
 
 
+#: the default of an optional filter argument: not given (a given ``null`` filters to nothing)
+NOT_GIVEN: Any = object()
+
+
 @related_source("privateEndpoints")
-def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = None) -> list[Any]:
+def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVEN) -> list[Any]:
     """The private endpoints that point at a resource (default: the judged one); with ``vnet``,
     only those in that virtual network (none when ``vnet`` is absent).
 
@@ -170,7 +177,7 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = None) ->
         target_id, row = str(ctx.resource["id"]), ctx.resource
     else:
         target_id, row = str(target), ctx.inventory.get(str(target))
-    if vnet is None:
+    if vnet is NOT_GIVEN:
         return endpoints_of(ctx.inventory, target_id, row)
     if not _present(vnet):
         return []
@@ -246,7 +253,7 @@ def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) ->
     # Three rules view each linked resource of every instance (104, 106, 108), and a shared one
     # is linked from many instances: the view depends on the id and role alone, so make it once.
     memo = ctx.inventory.memo.setdefault("targetView", {})
-    key = (resource_id, role, id(ctx.private_link))
+    key = (resource_id, role, ctx.private_link)  # the table itself: an id() could be reused
     view = memo.get(key)
     if view is None:
         view = memo[key] = _make_target_view(ctx, resource_id, role)
@@ -320,34 +327,41 @@ def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = N
         )
     wanted_role = ids.guid_tail(str(role)) if _present(role) else ""
     out = []
+    unsure: list[str] = []  # management groups whose place above the scope is unknown
     for ra in ctx.inventory.assignments_by_principal.get(str(principal).lower(), []):
         props = _props(ra)
         if wanted_role and ids.guid_tail(props.get("roleDefinitionId")) != wanted_role:
             continue
-        if _assignment_covers(ctx, str(props.get("scope") or ""), str(scope)):
+        covered = _assignment_covers(ctx, str(props.get("scope") or ""), str(scope))
+        if covered is None:
+            unsure.append(ids.management_group_of(str(props.get("scope"))))
+        elif covered:
             out.append({"id": ra["id"], "scope": props.get("scope"), **props})
+    if unsure and not out:
+        # Only an assignment whose reach is unknown could cover the scope: say so, do not guess.
+        sub = ids.parse(str(scope)).subscription_id or "?"
+        raise Undeterminable(
+            f"a role assignment at management group {unsure[0]} may cover "
+            f"{ids.short_if_id(str(scope))}, but the management groups above subscription {sub} "
+            "are not in the inventory (scan it live, or take the snapshot with amlguard snapshot)"
+        )
     return out
 
 
-def _assignment_covers(ctx: EvalContext, assigned: str, scope: str) -> bool:
+def _assignment_covers(ctx: EvalContext, assigned: str, scope: str) -> bool | None:
     """Whether an assignment at ``assigned`` applies at ``scope``: a path prefix, or a
-    management group above the scope's subscription (which the id does not show)."""
+    management group above the scope's subscription (which the id does not show); None when
+    the management groups above that subscription are unknown."""
     group = ids.management_group_of(assigned)
     if not group:
         return ids.covers(assigned, scope)
     sub = ids.parse(scope).subscription_id
     above = ctx.inventory.management_groups.get(sub.lower()) if sub else None
-    if above is None:
-        raise Undeterminable(
-            f"a role assignment at management group {group} may cover {ids.short_if_id(scope)}, "
-            f"but the management groups above subscription {sub or '?'} are not in the "
-            "inventory (scan the subscription live, or take the snapshot with amlguard snapshot)"
-        )
-    return group.lower() in above
+    return None if above is None else group.lower() in above
 
 
 @related_source("vnetLinks")
-def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = None) -> list[Any]:
+def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> list[Any]:
     """The virtual network links of a private DNS zone (default: the judged one); with ``vnet``,
     only the links to that virtual network (none when ``vnet`` is absent).
 
@@ -355,7 +369,7 @@ def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = None) -> list[Any
     would otherwise be walked once per instance.
     """
     zone_id = str(zone) if _present(zone) else str(ctx.resource["id"])
-    if vnet is None:
+    if vnet is NOT_GIVEN:
         links = ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
     elif _present(vnet):
         links = ctx.inventory.links_by_zone_and_vnet.get((ids.norm(zone_id), ids.norm(vnet)), [])

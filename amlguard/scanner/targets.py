@@ -105,16 +105,17 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
 
     For a resource other instances share (one registry or AI account for many workspaces), only
     its endpoints in this instance's solution VNet are the instance's: the others, in other
-    instances' VNets, use zones this VNet never resolves through.
+    instances' VNets, use zones this VNet never resolves through. When none of them is in the
+    solution VNet, all of them count: the instance has no private path of its own, and the zones
+    its VNet would have to resolve through are exactly what must be judged (never silence).
     """
     if not instance.solution_vnet:
         return Selection([], _NO_VNET)
     zones: dict[str, str] = {}
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
+        endpoints = endpoints_of(inv, member)
         if ids.norm(member) in instance.shared:
-            endpoints = endpoints_in_vnet(inv, member, instance.solution_vnet)
-        else:
-            endpoints = endpoints_of(inv, member)
+            endpoints = endpoints_in_vnet(inv, member, instance.solution_vnet) or endpoints
         for endpoint in endpoints:
             for zone in endpoint["zoneIds"]:
                 zones.setdefault(ids.norm(zone), zone)

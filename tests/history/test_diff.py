@@ -216,7 +216,7 @@ def test_fail_on_new_without_a_history_is_a_usage_error(tmp_path: Path) -> None:
     out = CliRunner().invoke(
         cli, ["check", "--snapshot", str(tmp_path / "estate.json"), "--fail-on-new"]
     )
-    assert out.exit_code == 2 and "--fail-on-new needs --history" in out.output
+    assert out.exit_code == 2 and "--fail-on-new (or history.fail_on_new in the config file) needs" in out.output
 
 
 @pytest.fixture
@@ -317,15 +317,25 @@ def test_the_config_file_names_the_history_and_its_gate(tmp_path: Path, monkeypa
     assert check() == 1  # new since the last scan of scope "nightly"
     assert check() == 0  # the same failure is not new: the config's fail_on_new gates
     assert check("--no-fail-on-new") == 1  # a flag wins over the file
+    assert check("--no-history") == 1  # not recorded, and no history to compare with: gates
     db = workdir / "state" / "h.db"  # relative to the config file
     with HistoryStore(db) as store:
         assert {s.scope for s in store.scans()} == {"nightly"}
     # history list, show and diff find the database through the same file.
     listed = runner.invoke(cli, ["history", "list", "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    assert len(json.loads(listed.output)) == 4
+    assert len(json.loads(listed.output)) == 4  # the --no-history run is not among them
     drift = runner.invoke(cli, ["diff", "--format", "json"])
     assert drift.exit_code == 0, drift.output
+
+
+def test_a_history_path_may_start_with_the_home_directory(tmp_path: Path, monkeypatch) -> None:
+    from amlguard import config
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "amlguard.yaml").write_text("history:\n  path: ~/amlguard/h.db\n", "utf-8")
+    loaded = config.load_config(tmp_path / "amlguard.yaml")
+    assert loaded.history_path == tmp_path / "home" / "amlguard" / "h.db"
 
 
 def test_history_commands_without_a_database_say_where_to_name_one(

@@ -192,3 +192,16 @@ def test_one_rule_alone_gives_what_it_gives_in_the_pack() -> None:
     alone = [f for r in rules for f in engine.evaluate(r, instance)]
     assert together == alone
     assert any(f.status is Status.FAIL for f in together)
+
+
+def test_a_gap_where_a_linked_resource_lives_reaches_the_rules_that_read_across_the_instance() -> None:
+    mine = blueprint(prefix="mine", rg="rg-mine")
+    theirs = blueprint(sub="99999999-0000-0000-0000-000000000009", prefix="theirs", rg="rg-b")
+    mine.use_shared("registry", theirs)  # the registry sits in a subscription that was unreadable
+    gap = Gap("no access", scope=theirs.sub)
+    findings = run(mine.rows(), EngineOptions(gaps=(gap,)))
+    by_rule = {f.rule_id: f for f in findings if f.resource_id == mine.workspace["id"]}
+    # AMLG-106 reads every linked resource's grants: it cannot be judged.
+    assert by_rule["AMLG-106"].status is Status.ERROR and "no access" in by_rule["AMLG-106"].message
+    # AMLG-101 reads the workspace row alone: unaffected.
+    assert by_rule["AMLG-101"].status is Status.PASS

@@ -156,3 +156,11 @@ def test_vnet_links_to_one_vnet() -> None:
     assert primitives.vnet_links(ctx(inst, zone), vnet=other) == []
     # An absent VNet is linked to nothing (not "no filter").
     assert primitives.vnet_links(ctx(inst, zone), vnet=MISSING) == []
+
+
+def test_a_vnet_filter_given_as_null_matches_nothing() -> None:
+    inst = blueprint()
+    zone = inst.zones["privatelink.azurecr.io"]
+    assert primitives.vnet_links(ctx(inst, zone), vnet=None) == []
+    assert primitives.private_endpoints(ctx(inst, inst.registry), vnet=None) == []
+    assert len(primitives.private_endpoints(ctx(inst, inst.registry))) == 1

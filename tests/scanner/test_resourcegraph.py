@@ -238,3 +238,27 @@ def test_approver_role_at_an_unrelated_management_group_does_not_cover() -> None
         arg.install(emu, management_groups={"ml-prod": [SUB_A], "sandbox": [SUB_B]})
         result = scan(source(emu, subscriptions=(SUB_A,)))
     assert one(result.findings, "AMLG-106").status.value == "fail"
+
+
+def test_a_grant_where_a_referenced_resource_lives_outside_the_scan_is_read() -> None:
+    mine, theirs = blueprint(SUB_A, "ml-a", "mla"), blueprint(SUB_B, "ml-b", "mlb")
+    mine.use_shared("registry", theirs)  # the registry sits in SUB_B, outside the scan
+    grant = role_assignment(f"/subscriptions/{SUB_B}/resourceGroups/ml-b", mine.principal_id)
+    rows = [*mine.rows(), theirs.registry, grant]
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    f = one(result.findings, "AMLG-106")
+    assert f.status.value == "pass", f.message
+    sent = [q for q in _queries(emu, "authorizationresources") if q["subscriptions"] == [SUB_B]]
+    assert sent  # asked where the registry lives, not only in the scanned subscription
+
+
+def test_an_unreadable_subscription_holding_a_referenced_resource_is_a_gap() -> None:
+    mine, theirs = blueprint(SUB_A, "ml-a", "mla"), blueprint(SUB_B, "ml-b", "mlb")
+    mine.use_shared("registry", theirs)
+    with Emulator([*mine.rows(), theirs.registry]) as emu:
+        arg.install(emu, forbidden={SUB_B})
+        result = scan(source(emu, subscriptions=(SUB_A,)))
+    assert any(g.scope == SUB_B for g in result.source.gaps)
+    assert one(result.findings, "AMLG-106").status.value == "error"

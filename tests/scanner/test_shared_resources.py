@@ -125,3 +125,24 @@ def test_only_shared_endpoints_leave_the_solution_subnet_undetermined() -> None:
     assert [i.solution_subnet for i in built] == [None, None, None]
     findings = scan(estate(insts))
     assert {f.status for f in of_rule(findings, "AMLG-302")} == {Status.SKIPPED}
+
+
+def test_a_shared_resource_without_an_endpoint_in_this_vnet_still_has_its_zones_judged() -> None:
+    insts = spokes(2, "registry")
+    insts[1].remove_endpoint("registry")  # spoke 1 has no private path of its own to it
+    findings = of_rule(scan(estate(insts)), "AMLG-301")
+    mine = [f for f in findings if f.instance == insts[1].workspace["id"]]
+    # The zone spoke 0's endpoint uses is judged against spoke 1's VNet, and is not linked.
+    failing = [f for f in mine if f.status is Status.FAIL]
+    assert [f.resource_id.rsplit("/", 1)[-1] for f in failing] == ["privatelink.azurecr.io"]
+
+
+def test_shared_resources_that_agree_give_the_solution_subnet() -> None:
+    a = blueprint(prefix="a", rg="rg-a")
+    b = blueprint(prefix="b", rg="rg-b")
+    for name in ("storage", "keyvault", "registry"):
+        b.use_shared(name, a)
+    for key in ("workspace", "storage-blob", "storage-file", "keyvault", "registry"):
+        b.remove_endpoint(key)  # b has no endpoint of its own: only a's, all in one subnet
+    built = {i.id: i for i in instances(estate([a, b]))}
+    assert built[b.workspace["id"]].solution_subnet == a.subnet_id

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from amlguard import __version__
 from amlguard.errors import ScanError
-from amlguard.scanner import inventory
+from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources import kql, references
@@ -130,9 +130,11 @@ class ResourceGraphSource(Source):
         try:
             scopes = self._scopes(runner, gaps)
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            referenced = self._referenced(runner, rows, gaps)
+            rows += referenced
             if inventory.ROLE_ASSIGNMENT in needs.types:
                 rows += self._subscription_rows(runner)
-            rows += self._referenced(runner, rows, gaps)
+                rows += self._outside_subscriptions(runner, referenced, needs, gaps)
             arg_seconds = time.monotonic() - started
             if zones.started:
                 rows += zones.result(gaps)
@@ -222,6 +224,35 @@ class ResourceGraphSource(Source):
             self.stats.add(queries=1)
             self._subscriptions += got.rows
         return self._subscriptions
+
+    def _outside_subscriptions(
+        self,
+        runner: QueryRunner,
+        referenced: list[dict[str, Any]],
+        needs: Needs,
+        gaps: list[Gap],
+    ) -> list[dict[str, Any]]:
+        """Role assignments and subscription rows of the subscriptions outside the scan that
+        hold resources the workspaces name: AMLG-106 judges those resources too, and an approver
+        grant on them (or above them) lives where they live. Unreadable, it is a gap."""
+        scanned = {str(r.get("subscriptionId") or "").lower() for r in self._subscriptions}
+        outside = {
+            str(r.get("subscriptionId") or ids.parse(str(r.get("id"))).subscription_id)
+            for r in referenced
+        }
+        subs = sorted((s for s in outside if s and s.lower() not in scanned), key=str.lower)
+        if not subs:
+            return []
+        size = self.options.batch_size
+        jobs = [
+            (name, text, Scope(tuple(subs[i : i + size])))
+            for i in range(0, len(subs), size)
+            for name, text in (
+                ("subscriptions", kql.subscriptions()),
+                ("role assignments", kql.role_assignments(needs.role_definition_ids)),
+            )
+        ]
+        return self._merge(jobs, self._run_all(runner, jobs, "outside subscriptions"), gaps)
 
     def _scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
         self._readable: tuple[str, ...] = ()
