@@ -172,6 +172,12 @@ def check(
             no_suppressions,
         )
         return
+    if no_history and fail_on_new:
+        fail(
+            AmlguardErrorForUsage(
+                "--fail-on-new compares with the history that --no-history turns off"
+            )
+        )
     if yes or only or plan_out or audit_log:
         fail(AmlguardErrorForUsage("--yes, --only, --plan-out and --audit-log need --fix"))
     try:

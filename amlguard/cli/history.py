@@ -18,18 +18,25 @@ HISTORY_OPTION = click.option(
     help="The history database written by check --history. Env: AMLGUARD_HISTORY. "
     "[default: history.path of amlguard.yaml in the working directory]",
 )
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Config file whose history.path names the database (default: amlguard.yaml in the "
+    "working directory, if any).",
+)
 SCOPE_OPTION = click.option(
     "--scope", metavar="SCOPE", help="Only scans recorded under this scope (see history list)."
 )
 
 
-def _database(given: Path | None) -> Path:
-    """``--history``, else the working directory's config file's ``history.path``."""
+def _database(given: Path | None, config_path: Path | None) -> Path:
+    """``--history``, else the config file's ``history.path``."""
     if given is not None:
         return given
     from amlguard import config
 
-    found = config.find_config(None)
+    found = config.find_config(config_path)
     path = config.load_config(found).history_path if found else None
     if path is None:
         raise AmlguardErrorForUsage(
@@ -46,16 +53,19 @@ def history_group() -> None:
 
 @history_group.command("list")
 @HISTORY_OPTION
+@CONFIG_OPTION
 @SCOPE_OPTION
 @click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def history_list(history: Path | None, scope: str | None, limit: int | None, fmt: str) -> None:
+def history_list(
+    history: Path | None, config_path: Path | None, scope: str | None, limit: int | None, fmt: str
+) -> None:
     """One line per recorded scan: id, time, counts, completeness, scope."""
     from amlguard.history.render import render_scans
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(_database(history), create=False) as store:
+        with HistoryStore(_database(history, config_path), create=False) as store:
             scans = store.scans(scope, limit)
     except AmlguardError as exc:
         fail(exc)
@@ -66,18 +76,24 @@ def history_list(history: Path | None, scope: str | None, limit: int | None, fmt
 @history_group.command("show")
 @click.argument("scan", default="latest")
 @HISTORY_OPTION
+@CONFIG_OPTION
 @SCOPE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
 def history_show(
-    scan: str, history: Path | None, scope: str | None, fmt: str, verbose: bool
+    scan: str,
+    history: Path | None,
+    config_path: Path | None,
+    scope: str | None,
+    fmt: str,
+    verbose: bool,
 ) -> None:
     """One scan (an id, 'latest' or 'latest~N'): metadata and failing findings."""
     from amlguard.history.render import render_scan
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(_database(history), create=False) as store:
+        with HistoryStore(_database(history, config_path), create=False) as store:
             record = store.scan(scan, scope)
             findings = store.findings(record.id)
     except AmlguardError as exc:
@@ -88,13 +104,16 @@ def history_show(
 
 @history_group.command("prune")
 @HISTORY_OPTION
+@CONFIG_OPTION
 @click.option("--keep", type=click.IntRange(min=1), help="Keep the newest N scans of each scope.")
 @click.option(
     "--before",
     metavar="DATE",
     help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
 )
-def history_prune(history: Path | None, keep: int | None, before: str | None) -> None:
+def history_prune(
+    history: Path | None, config_path: Path | None, keep: int | None, before: str | None
+) -> None:
     """Delete old scans (and their findings) and compact the file."""
     import datetime as dt
 
@@ -108,7 +127,7 @@ def history_prune(history: Path | None, keep: int | None, before: str | None) ->
                 raise AmlguardErrorForUsage(
                     f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
                 ) from None
-        database = _database(history)
+        database = _database(history, config_path)
         with HistoryStore(database, create=False) as store:
             removed = store.prune(keep, before)
     except AmlguardError as exc:
@@ -119,6 +138,7 @@ def history_prune(history: Path | None, keep: int | None, before: str | None) ->
 
 @click.command("diff")
 @HISTORY_OPTION
+@CONFIG_OPTION
 @click.option(
     "--from",
     "from_ref",
@@ -143,6 +163,7 @@ def history_prune(history: Path | None, keep: int | None, before: str | None) ->
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
 def diff_command(
     history: Path | None,
+    config_path: Path | None,
     from_ref: str | None,
     to_ref: str | None,
     scope: str | None,
@@ -156,7 +177,7 @@ def diff_command(
     from amlguard.history.store import HistoryStore
 
     try:
-        with HistoryStore(_database(history), create=False) as store:
+        with HistoryStore(_database(history, config_path), create=False) as store:
             drift = diff_scans(store, from_ref, to_ref, scope)
         text = render_diff(
             drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)

@@ -125,6 +125,7 @@ class Engine:
         ]
         self._by_rule = {p.rule.id: p for p in self._plans}
         self._verdicts: dict[tuple[str, str], Verdict] = {}
+        self._spans: dict[str, set[str]] = {}  # instance id -> _spanned(), made when a gap asks
         # One context for the whole run: judging a resource swaps what changes (resource,
         # instance, parameters) instead of building a context per finding.
         self._ctx = EvalContext(
@@ -168,9 +169,9 @@ class Engine:
         if not selection.targets:
             if selection.empty_reason:
                 ws = Target(instance.id, instance.workspace["type"], instance.workspace)
-                return [
-                    self._finding(plan.rule, ws, instance, Status.SKIPPED, selection.empty_reason)
-                ]
+                # Through _gapped: "no VNet" may be what an unreadable subscription looks like.
+                reason = selection.empty_reason
+                return [self._gapped(plan.rule, ws, instance, Status.SKIPPED, reason)]
             return []
         return [self._judge(plan, t, instance) for t in selection.targets]
 
@@ -259,20 +260,40 @@ class Engine:
             return exc
 
     def _gap_for(self, rule: Rule, target: Target, instance: Instance) -> Gap | None:
-        """The gap that makes this finding unjudgeable: one in the target's or the workspace's
-        subscription, or, for a rule that reads across the instance (its linked resources, its
-        VNet), in the subscription of any member (a registry in an unreadable subscription)."""
+        """The gap that makes this finding unjudgeable: one in the target's, its private
+        endpoints' or the workspace's subscription, or, for a rule that reads across the
+        instance, in any subscription the instance spans (see :meth:`_spanned`)."""
         subs = {
             ids.parse(target.id).subscription_id.lower(),
             ids.parse(instance.id).subscription_id.lower(),
         }
+        # The target's private endpoints (and their zone groups) live in their VNet's
+        # subscription, which may be another one.
+        for pe, _conn in self.inventory.endpoints_by_target.get(ids.norm(target.id), []):
+            subs.add(ids.parse(pe["id"]).subscription_id.lower())
         plan = self._by_rule.get(rule.id)
-        if plan is None or not plan.per_resource:
-            subs |= {ids.parse(m).subscription_id.lower() for m in instance.members()}
+        if plan is None or plan.rule is not rule or not plan.per_resource:
+            subs |= self._spanned(instance)
         for gap in self.options.gaps:
             if not gap.scope or gap.scope.lower() in subs:
                 return gap
         return None
+
+    def _spanned(self, instance: Instance) -> set[str]:
+        """The subscriptions (lower-cased) of an instance's members, of their private endpoints
+        and of its solution VNet: endpoints live in their VNet's subscription, often a network
+        subscription of their own, and a gap there hides zone groups and connections."""
+        spanned = self._spans.get(instance.id)
+        if spanned is None:
+            ids_seen = [*instance.members(), instance.solution_vnet or ""]
+            for member in instance.members():
+                ids_seen += [
+                    pe["id"] for pe, _ in self.inventory.endpoints_by_target.get(member, [])
+                ]
+            spanned = self._spans[instance.id] = {
+                ids.parse(str(i)).subscription_id.lower() for i in ids_seen if i
+            }
+        return spanned
 
     def _gapped(
         self,

@@ -216,7 +216,10 @@ def test_fail_on_new_without_a_history_is_a_usage_error(tmp_path: Path) -> None:
     out = CliRunner().invoke(
         cli, ["check", "--snapshot", str(tmp_path / "estate.json"), "--fail-on-new"]
     )
-    assert out.exit_code == 2 and "--fail-on-new (or history.fail_on_new in the config file) needs" in out.output
+    assert (
+        out.exit_code == 2
+        and "--fail-on-new (or history.fail_on_new in the config file) needs" in out.output
+    )
 
 
 @pytest.fixture
@@ -336,6 +339,24 @@ def test_a_history_path_may_start_with_the_home_directory(tmp_path: Path, monkey
     (tmp_path / "amlguard.yaml").write_text("history:\n  path: ~/amlguard/h.db\n", "utf-8")
     loaded = config.load_config(tmp_path / "amlguard.yaml")
     assert loaded.history_path == tmp_path / "home" / "amlguard" / "h.db"
+
+
+def test_history_commands_read_the_config_file_they_are_given(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AMLGUARD_HISTORY", raising=False)
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "amlguard.yaml").write_text("history:\n  path: h.db\n", "utf-8")
+    with HistoryStore(tmp_path / "ci" / "h.db") as store:
+        store.record(scan(tmp_path, blueprint().rows(), when=DAY1), "nightly")
+    out = CliRunner().invoke(cli, ["history", "list", "--config", "ci/amlguard.yaml"])
+    assert out.exit_code == 0 and "nightly" in out.output
+
+
+def test_no_history_and_fail_on_new_contradict_each_other(tmp_path: Path) -> None:
+    scan(tmp_path, blueprint().rows())
+    args = ["check", "--snapshot", str(tmp_path / "estate.json"), "--no-history", "--fail-on-new"]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 2 and "--no-history" in out.output
 
 
 def test_history_commands_without_a_database_say_where_to_name_one(

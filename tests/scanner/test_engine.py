@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import build_instances
 from amlguard.scanner.inventory import Inventory
@@ -194,7 +196,9 @@ def test_one_rule_alone_gives_what_it_gives_in_the_pack() -> None:
     assert any(f.status is Status.FAIL for f in together)
 
 
-def test_a_gap_where_a_linked_resource_lives_reaches_the_rules_that_read_across_the_instance() -> None:
+def test_a_gap_where_a_linked_resource_lives_reaches_the_rules_that_read_across_the_instance() -> (
+    None
+):
     mine = blueprint(prefix="mine", rg="rg-mine")
     theirs = blueprint(sub="99999999-0000-0000-0000-000000000009", prefix="theirs", rg="rg-b")
     mine.use_shared("registry", theirs)  # the registry sits in a subscription that was unreadable
@@ -205,3 +209,26 @@ def test_a_gap_where_a_linked_resource_lives_reaches_the_rules_that_read_across_
     assert by_rule["AMLG-106"].status is Status.ERROR and "no access" in by_rule["AMLG-106"].message
     # AMLG-101 reads the workspace row alone: unaffected.
     assert by_rule["AMLG-101"].status is Status.PASS
+
+
+def test_a_gap_where_the_endpoints_live_reaches_the_rules_that_read_them() -> None:
+    inst = blueprint()
+    network = "77777777-0000-0000-0000-000000000007"
+    # Private endpoints sit in their VNet's subscription, here a network subscription.
+    prefix = f"/subscriptions/{inst.sub}/resourceGroups/{inst.rg}/providers/Microsoft.Network/privateEndpoints/"
+    moved = f"/subscriptions/{network}/resourceGroups/{inst.rg}/providers/Microsoft.Network/privateEndpoints/"
+    rows = json.loads(json.dumps(inst.rows()).replace(prefix, moved))
+    findings = run(rows, EngineOptions(gaps=(Gap("zone groups unreadable", scope=network),)))
+    blob = [f for f in findings if f.rule_id == "AMLG-202"]
+    assert blob and {f.status for f in blob} == {Status.ERROR}
+    # A gap in a subscription the instance does not touch changes nothing.
+    elsewhere = Gap("unreadable", scope="66666666-0000-0000-0000-000000000006")
+    assert {f.status for f in run(rows, EngineOptions(gaps=(elsewhere,)))} == {Status.PASS}
+
+
+def test_no_solution_vnet_under_a_gap_is_error_not_skipped() -> None:
+    inst = blueprint()
+    for key in ["workspace", "storage-blob", "storage-file", "keyvault", "registry"]:
+        inst.remove_endpoint(key)
+    findings = run(inst.rows(), EngineOptions(gaps=(Gap("throttled", scope=inst.sub),)))
+    assert {f.status for f in findings if f.rule_id in ("AMLG-301", "AMLG-302")} == {Status.ERROR}

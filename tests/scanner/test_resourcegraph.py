@@ -262,3 +262,15 @@ def test_an_unreadable_subscription_holding_a_referenced_resource_is_a_gap() -> 
         result = scan(source(emu, subscriptions=(SUB_A,)))
     assert any(g.scope == SUB_B for g in result.source.gaps)
     assert one(result.findings, "AMLG-106").status.value == "error"
+
+
+def test_a_management_group_scan_knows_its_subscriptions_are_inside() -> None:
+    inst = blueprint(SUB_A)
+    rows = [r for r in inst.rows() if r["id"] != inst.registry["id"]]  # the registry was deleted
+    with Emulator(rows) as emu:
+        arg.install(emu, management_groups={"mg-prod": [SUB_A]})
+        result = scan(source(emu, management_groups=("mg-prod",)))
+    # Not "outside the scan": no gap, and only what the missing registry touches is error.
+    assert result.source.complete, result.source.gaps
+    assert one(result.findings, "AMLG-101").status.value == "pass"
+    assert one(result.findings, "AMLG-108").status.value == "error"

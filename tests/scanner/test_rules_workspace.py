@@ -645,7 +645,5 @@ def test_109_endpoint_not_in_inventory_fails() -> None:
 
 def test_106_an_unknown_management_group_does_not_hide_a_grant_that_covers() -> None:
     inst = blueprint()  # holds the role on the resource group, which covers everything
-    inst.role_assignments.append(
-        role_assignment(management_group_scope("corp"), inst.principal_id)
-    )
+    inst.role_assignments.append(role_assignment(management_group_scope("corp"), inst.principal_id))
     all_pass(inst.rows())  # no subscription row: the group's reach is unknown, and not needed

@@ -214,15 +214,9 @@ class ResourceGraphSource(Source):
     # ------------------------------------------------------------------ phase 1: scope
 
     def _subscription_rows(self, runner: QueryRunner) -> list[dict[str, Any]]:
-        """The scanned subscriptions' rows: their management group chains tell which
-        assignments at a management group cover them (one query more for a management-group
-        scan; a subscription scan has them from phase 1). Unread, such an assignment makes the
-        findings that depend on it ``error``, never a pass."""
-        if self.scope.management_groups:
-            scope = Scope(management_groups=self.scope.management_groups)
-            got = runner.run("subscriptions", kql.subscriptions(), scope)
-            self.stats.add(queries=1)
-            self._subscriptions += got.rows
+        """The scanned subscriptions' rows (read in phase 1): their management group chains tell
+        which assignments at a management group cover them. Unread, such an assignment makes
+        the findings that depend on it ``error``, never a pass."""
         return self._subscriptions
 
     def _outside_subscriptions(
@@ -258,7 +252,7 @@ class ResourceGraphSource(Source):
         self._readable: tuple[str, ...] = ()
         self._subscriptions: list[dict[str, Any]] = []
         if self.scope.management_groups:
-            return [Scope(management_groups=self.scope.management_groups)]
+            return self._group_scopes(runner, gaps)
         self._set_phase("subscriptions", 1)
         if self.scope.subscriptions:
             readable = self._check_subscriptions(runner, gaps)
@@ -278,6 +272,25 @@ class ResourceGraphSource(Source):
         self.stats.add(subscriptions=len(readable))
         size = self.options.batch_size
         return [Scope(tuple(readable[i : i + size])) for i in range(0, len(readable), size)]
+
+    def _group_scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
+        """One scope, the management groups; their subscriptions are read first, so that what
+        is inside the scan is known (referenced resources outside it, gaps scoped to one
+        subscription) and their management group chains come with them."""
+        self._set_phase("subscriptions", 1)
+        scope = Scope(management_groups=self.scope.management_groups)
+        got = runner.run("subscriptions", kql.subscriptions(), scope)
+        self.stats.add(queries=1)
+        self._finished_one()
+        if got.error:
+            gaps.append(Gap(f"cannot list the subscriptions of {scope.describe()}: {got.error}"))
+        if got.limit_hit:
+            gaps.append(Gap(_LIMIT_TEXT))
+        self._subscriptions = list(got.rows)
+        readable = sorted({str(r.get("subscriptionId") or "") for r in got.rows} - {""})
+        self._readable = tuple(readable)
+        self.stats.add(subscriptions=len(readable))
+        return [scope]
 
     def _check_subscriptions(self, runner: QueryRunner, gaps: list[Gap]) -> list[str]:
         """The given subscriptions the caller can read; a gap for each other one."""
