@@ -308,7 +308,8 @@ def live_source(
     """
     from amlguard.azure.clients import AzureSettings, ClientFactory
     from amlguard.scanner.instances import InstanceSettings, IntegrationSelector
-    from amlguard.scanner.sources.resourcegraph import LiveOptions, LiveScope, ResourceGraphSource
+    from amlguard.scanner.sources.live import LiveOptions, LiveScope
+    from amlguard.scanner.sources.resourcegraph import ResourceGraphSource
 
     if live.subscriptions and live.management_groups:
         raise InputError("--subscription and --management-group cannot be combined")

@@ -22,9 +22,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from amlguard import __version__
 from amlguard.errors import ScanError
@@ -34,12 +33,17 @@ from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources import kql, references
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
+from amlguard.scanner.sources.live import (
+    Background,
+    CollectProgress,
+    LiveOptions,
+    LiveScope,
+)
 from amlguard.scanner.sources.pacing import QuotaPacer
 from amlguard.scanner.sources.query import (
     AuthenticationFailed,
     Outcome,
     QueryRunner,
-    RetrySettings,
     Scope,
     Stats,
 )
@@ -50,46 +54,6 @@ _LIMIT_TEXT = (
     "Resource Graph covered only part of the tenant or management group "
     "(x-ms-tenant-subscription-limit-hit): pass --subscription in batches"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LiveScope:
-    """What a live scan covers: subscriptions or management groups (or all), resource groups."""
-
-    subscriptions: tuple[str, ...] = ()
-    management_groups: tuple[str, ...] = ()
-    resource_groups: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        if self.management_groups:
-            text = "management group(s) " + ", ".join(self.management_groups)
-        elif len(self.subscriptions) > 3:
-            text = f"{len(self.subscriptions)} subscriptions"
-        elif self.subscriptions:
-            text = "subscription(s) " + ", ".join(self.subscriptions)
-        else:
-            text = "every readable subscription"
-        if self.resource_groups:
-            text += ", resource group(s) " + ", ".join(self.resource_groups)
-        return text
-
-
-class CollectProgress(Protocol):
-    """Receives collection progress (the CLI draws it on stderr)."""
-
-    def update(
-        self, *, phase: str, queries_done: int, queries_total: int, rows: int, subscriptions: int
-    ) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """Tuning knobs; the defaults suit a real tenant, tests shrink the waits."""
-
-    batch_size: int = 1000
-    concurrency: int = 4
-    arm_concurrency: int = 8  # within the HTTP connection pool (10), which warns beyond it
-    retry: RetrySettings = field(default_factory=RetrySettings)
 
 
 class ResourceGraphSource(Source):
@@ -126,7 +90,7 @@ class ResourceGraphSource(Source):
         gaps: list[Gap] = []
         client = self.factory.resource_graph(retry_total=0)
         runner = QueryRunner(client, QuotaPacer(), self.stats, self.options.retry, self._page)
-        zones = _Background()
+        zones = Background()
         try:
             scopes = self._scopes(runner, gaps)
             rows = self._rows(runner, scopes, needs, gaps, zones)
@@ -324,7 +288,7 @@ class ResourceGraphSource(Source):
         scopes: list[Scope],
         needs: Needs,
         gaps: list[Gap],
-        zones: _Background,
+        zones: Background,
     ) -> list[dict[str, Any]]:
         """Rows of every needed type, plus role assignments, per batch of subscriptions.
 
@@ -449,33 +413,6 @@ class ResourceGraphSource(Source):
             client.close()
         gaps.extend(found_gaps)
         return got
-
-
-class _Background:
-    """One task running beside the queries (the zone-group GETs); its gaps join at the end."""
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[list[dict[str, Any]]] | None = None
-        self._gaps: list[Gap] = []
-
-    @property
-    def started(self) -> bool:
-        return self._future is not None
-
-    def start(self, task: Callable[[list[Gap]], list[dict[str, Any]]]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amlguard-arm")
-        self._future = self._pool.submit(task, self._gaps)
-
-    def result(self, gaps: list[Gap]) -> list[dict[str, Any]]:
-        assert self._future is not None
-        rows = self._future.result()
-        gaps.extend(self._gaps)
-        return rows
-
-    def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _gapped(gaps: list[Gap]) -> set[str]:
