@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ from amlguard.scanner.rules import load_pack  # noqa: E402
 from amlguard.scanner.scan import needs_of  # noqa: E402
 from amlguard.scanner.sources.resourcegraph import LiveOptions, ResourceGraphSource  # noqa: E402
 from tests.builders import blueprint  # noqa: E402
+from tests.emulator.standalone import running  # noqa: E402
 
 
 def estate(instances: int, per_subscription: int) -> list[dict]:
@@ -65,19 +64,7 @@ def run(instances: int, per_subscription: int, quota: str, batch: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "estate.json"
         path.write_text(json.dumps({"data": rows}))
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "--estate", str(path), "--quota", quota],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().split(": ", 1)[1].strip()
-            ca = server.stdout.readline().split(": ", 1)[1].strip()
-            server.stdout.readline()
+        with running(path, "--quota", quota) as (url, ca):
             factory = ClientFactory(
                 AzureSettings(arm_endpoint=url, ca_bundle=ca), StaticTokenCredential("bench")
             )
@@ -85,9 +72,6 @@ def run(instances: int, per_subscription: int, quota: str, batch: int) -> dict:
             started = time.monotonic()
             got = source.collect(needs_of(load_pack([]).rules))
             wall = time.monotonic() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     stats = got.info.stats
     count, window = quota.split("/")
     per_second = int(count) / float(window)

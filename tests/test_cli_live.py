@@ -19,6 +19,7 @@ from amlguard.scanner.yamlsource import schema
 from tests.conftest import EXAMPLES, ROOT
 from tests.emulator import arg
 from tests.emulator.server import Emulator
+from tests.emulator.standalone import running
 from tests.make_examples import SUB_A, SUB_B
 from tests.scanner.test_resourcegraph_faults import _cross_subscription_estate
 
@@ -139,25 +140,7 @@ def test_debug_log_lists_queries_with_quota_and_never_the_token(drifted_emulator
 
 def test_cli_process_against_the_standalone_emulator(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AMLGUARD_ACCESS_TOKEN": TOKEN}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.emulator",
-            "--estate",
-            str(EXAMPLES / "drifted.json"),
-            "--quota",
-            "15/5",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split(": ", 1)[1].strip()
-        ca = server.stdout.readline().split(": ", 1)[1].strip()
+    with running(EXAMPLES / "drifted.json", "--quota", "15/5", env=env) as (url, ca):
         assert url.startswith("https://127.0.0.1:")
         done = subprocess.run(
             [
@@ -178,9 +161,6 @@ def test_cli_process_against_the_standalone_emulator(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert done.returncode == 1, done.stderr
     assert done.stderr == ""  # stderr is not a terminal: no progress display
     offline = CliRunner().invoke(
