@@ -91,13 +91,7 @@ def register(emu: Emulator) -> None:
         props["provisioningState"] = "Succeeded"
         body.update({"id": pe_id, "name": pe_id.rsplit("/", 1)[-1]})
         body["type"] = "Microsoft.Network/privateEndpoints"
-        emu.write(body)
-        return emu.lro(
-            None,
-            kind="async",
-            initial_status=200 if existed else 201,
-            initial_body=as_arm_body(body),
-        )
+        return _created(emu, body, existed)
 
     @locked_route(emu, "PUT", PE + r"/privateDnsZoneGroups/(?P<name>[^/]+)")
     def put_zone_group(req: Request, m: re.Match[str]) -> Response:
@@ -117,13 +111,7 @@ def register(emu: Emulator) -> None:
         props["provisioningState"] = "Succeeded"
         body.update({"id": zg_id, "name": m.group("name")})
         body["type"] = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"
-        emu.write(body)
-        return emu.lro(
-            None,
-            kind="async",
-            initial_status=200 if existed else 201,
-            initial_body=as_arm_body(body),
-        )
+        return _created(emu, body, existed)
 
     @locked_route(
         emu, "PATCH", r"(?P<id>" + _RG + "(?:" + _SYNC_PATCH + "|" + _ASYNC_PATCH + r")/[^/]+)"
@@ -138,6 +126,17 @@ def register(emu: Emulator) -> None:
         if re.search(_ASYNC_PATCH, rid, re.I):
             return emu.lro(None, kind="async", initial_status=202)
         return Response(200, as_arm_body(merged))
+
+
+def _created(emu: Emulator, body: dict[str, Any], existed: bool) -> Response:
+    """Store a PUT's resource and answer as Microsoft.Network does: 200/201, then async."""
+    emu.write(body)
+    return emu.lro(
+        None,
+        kind="async",
+        initial_status=200 if existed else 201,
+        initial_body=as_arm_body(body),
+    )
 
 
 def _add_target_connection(emu: Emulator, target_id: str, pe_id: str) -> None:
