@@ -44,7 +44,7 @@ class GroupedCommand(click.Command):
             record = param.get_help_record(ctx)
             if record is not None:
                 by_area.setdefault(getattr(param, "area", "") or "", []).append(record)
-        for area in (*AREAS, ""):
+        for area in ("", *AREAS):
             if by_area.get(area):
                 with formatter.section(_TITLES.get(area, "Options")):
                     formatter.write_dl(by_area[area])
