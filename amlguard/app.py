@@ -127,6 +127,7 @@ def build_source(settings: CheckSettings, options: ScanOptions, reporter: Any = 
         from amlguard.scanner.sources.snapshot import SnapshotSource
 
         return SnapshotSource(list(settings.snapshots))
+    from amlguard.azure.connect import client_factory
     from amlguard.scanner.instances import InstanceSettings, IntegrationSelector
     from amlguard.scanner.sources.live import LiveOptions, LiveScope
     from amlguard.scanner.sources.resourcegraph import ResourceGraphSource
@@ -141,14 +142,6 @@ def build_source(settings: CheckSettings, options: ScanOptions, reporter: Any = 
         ),
         reporter=reporter,
     )
-
-
-def client_factory(settings: CheckSettings, credential: Any = None) -> Any:
-    """The one Azure client factory for these connection settings."""
-    from amlguard.azure.clients import AzureSettings, ClientFactory
-
-    c = settings.connection
-    return ClientFactory(AzureSettings(c.cloud, c.arm_endpoint, c.ca_bundle, c.tenant), credential)
 
 
 def _snapshot_cloud(settings: CheckSettings, collected: Collected) -> str:

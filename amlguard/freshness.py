@@ -178,7 +178,7 @@ def overlay_recent(
     recent = [rid for rid in recently_fixed() if _in_scope(rid, rows, settings)]
     if not recent:
         return rows, None
-    from amlguard.app import client_factory
+    from amlguard.azure.connect import client_factory
 
     fresh, gaps = read_from_arm(client_factory(settings, credential), recent, info.stats)
     info.gaps.extend(gaps)
@@ -207,7 +207,7 @@ def confirm_failures(
                 wanted.setdefault(ids.norm(rid), rid)
     if not wanted:
         return rows, result
-    from amlguard.app import client_factory
+    from amlguard.azure.connect import client_factory
     from amlguard.scanner.scan import evaluate
 
     info = result.source

@@ -224,7 +224,7 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
         extend(piece)
 
 
-# The Finding fields the fast path was written against (``details`` is not in the report).
+# The Finding fields the fast path was written against (``offenders`` is not in the report).
 _FAST_FIELDS = (
     "rule_id",
     "rule_name",
@@ -238,7 +238,7 @@ _FAST_FIELDS = (
     "actual",
     "path",
     "remediation",
-    "details",
+    "offenders",
     "suppression",
     "baseline_state",
     "fixed_by",
@@ -261,7 +261,7 @@ def fast_path_fits() -> bool:
         actual={"k": 1.5},
         path="properties.x",
         remediation="fix",
-        details={"d": 1},
+        offenders=("o",),
         suppression={"reason": "r"},
         baseline_state="new",
     )

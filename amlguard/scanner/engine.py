@@ -235,7 +235,7 @@ class Engine:
             expected=expected,
             actual=actual,
             path=path,
-            details={"offenders": offenders} if offenders else {},
+            offenders=tuple(offenders),
         )
 
     def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
@@ -323,7 +323,7 @@ class Engine:
         expected: Any = None,
         actual: Any = None,
         path: str | None = None,
-        details: dict[str, Any] | None = None,
+        offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
@@ -345,5 +345,5 @@ class Engine:
             actual=actual,
             path=path,
             remediation=remediation,
-            details=details or {},
+            offenders=offenders,
         )

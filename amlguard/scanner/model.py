@@ -101,7 +101,9 @@ class Finding(Judgement):
     actual: Any = None
     path: str | None = None
     remediation: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    #: the items a failing ``count``/``[*]`` condition named (outbound targets, uncovered
+    #: resources, NICs): what remediators act on, typed instead of a free-form dict
+    offenders: tuple[Any, ...] = ()
     #: why a finding is ``suppressed``: reason, expires, approved_by, source (or the baseline)
     suppression: dict[str, Any] | None = None
     #: "new" or "known" when the check compared against a baseline file

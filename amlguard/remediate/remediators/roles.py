@@ -46,7 +46,7 @@ class ApproverRole(Remediator):
                 continue
             role = ids.guid_tail(str(ctx.param(f.rule_id, "role_definition_id") or DEFAULT_ROLE))
             scopes: dict[str, str] = {}
-            for target in f.details.get("offenders") or []:
+            for target in f.offenders:
                 if ids.norm(str(target)) not in inst.members():
                     continue  # never act outside the scanned instance
                 scope = ids.resource_group_scope(str(target))
