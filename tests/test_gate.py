@@ -283,3 +283,54 @@ def test_an_interrupted_live_scan_exits_cleanly_with_no_partial_file(
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("amlguard: ")
     assert not out.exists() and not list(tmp_path.glob(".report.json*"))
+
+
+# ------------------------------------------------------------------ Resource Graph lag
+
+
+def test_confirm_rereads_failing_resources_from_arm(token: None) -> None:
+    import copy
+
+    from tests.emulator import network
+
+    rows, _ = read_snapshot(DRIFTED)
+    with Emulator(rows, arg_lag=600) as emu:  # Resource Graph is 10 minutes behind ARM
+        network.install(emu)
+        arg.install(emu)
+        storage = next(r for r in rows if r["type"] == "microsoft.storage/storageaccounts")
+        fixed = copy.deepcopy(storage)
+        fixed["properties"]["publicNetworkAccess"] = "Disabled"
+        emu.write(fixed)  # someone fixed it in ARM a moment ago
+        stale = json.loads(run("check", "--rule", "AMLG-201", "-f", "json", *_live(emu)).stdout)
+        assert [f["status"] for f in stale["findings"]] == ["fail"]
+        result = run("check", "--rule", "AMLG-201", "--confirm", "-f", "json", *_live(emu))
+        assert result.exit_code == EXIT_OK, result.output
+        doc = json.loads(result.stdout)
+        assert [f["status"] for f in doc["findings"]] == ["pass"]
+        assert doc["source"]["stats"]["confirmed_from_arm"] == 2  # the account and its workspace
+        assert any("no longer hold" in w for w in doc["warnings"])
+
+
+def test_an_interrupted_fix_exits_130_with_no_partial_report(tmp_path: Path) -> None:
+    from tests.emulator import network
+
+    rows, _ = read_snapshot(DRIFTED)
+    out = tmp_path / "after.json"
+    with Emulator(rows) as emu:
+        network.install(emu)
+        arg.install(emu)
+        for method in ("PUT", "PATCH"):  # every write hangs long enough to be interrupted
+            emu.add_fault(Fault(method, "/providers/", status=0, delay=6.0, times=100))
+        proc = _process(
+            ["check", "--fix", "--yes", *_live(emu), "-o", f"json:{out}"],
+            {"AMLGUARD_ACCESS_TOKEN": TOKEN, "XDG_STATE_HOME": str(tmp_path / "s")},
+        )
+        deadline = time.monotonic() + 60
+        while not emu.writes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert emu.writes(), "the fix never started writing"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "amlguard: interrupted" in stderr
+    assert not out.exists() and not list(tmp_path.glob(".after.json*"))

@@ -25,7 +25,13 @@ from amlguard.cli.terminal import (
 )
 from amlguard.cli.terminal import color_wanted as _color_wanted
 from amlguard.cli.terminal import fail as _fail
-from amlguard.errors import EXIT_INTERNAL, EXIT_USAGE, Terminated
+from amlguard.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+)
 
 __all__ = [
     "EXIT_INTERNAL",
@@ -137,7 +143,8 @@ def main() -> None:
         sys.stdout.flush()
     except (BrokenPipeError, OSError):
         code = code or EXIT_USAGE
-    if teardown_skipped():
+    if teardown_skipped() or code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        # An interrupt must not wait for worker threads still blocked on Azure.
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
