@@ -97,8 +97,12 @@ class Config:
 def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
     """``--config PATH`` (which must exist), else ``amlguard.yaml`` in the working directory."""
     if explicit is not None:
-        if not explicit.is_file():
+        if explicit.is_dir():
+            raise InputError(f"--config {explicit}: a directory, not a config file")
+        if not explicit.exists():
             raise InputError(f"{explicit}: config file not found")
+        if not explicit.is_file():
+            raise InputError(f"--config {explicit}: not a regular file")
         return explicit
     base = cwd or Path.cwd()
     for name in DEFAULT_NAMES:

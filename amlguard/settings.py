@@ -236,8 +236,27 @@ def _outputs(flags: Flags, cfg: Config, color: bool) -> Outputs:
         color=color and targets[0].format == "console",
         compact=bool(flags.values.get("compact")),
         failed_only=bool(flags.values.get("failed_only")),
-        sarif_artifact=flags.pick("sarif_artifact", cfg.sarif_artifact),
+        sarif_artifact=_artifact(flags.pick("sarif_artifact", cfg.sarif_artifact)),
     )
+
+
+def _artifact(path: Path | None) -> Path | None:
+    """``--sarif-artifact``: a regular text file that exists (SARIF results point into it)."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"--sarif-artifact {path}: no such file")
+    if not path.is_file():
+        raise InputError(f"--sarif-artifact {path}: not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise InputError(f"--sarif-artifact {path}: cannot be read: {exc.strerror}") from None
+    if b"\x00" in head:
+        raise InputError(f"--sarif-artifact {path}: a binary file (SARIF points at text lines)")
+    return path
 
 
 def _distinct_paths(targets: list[OutputTarget], flags: Flags) -> None:

@@ -100,6 +100,8 @@ def test_full_config_maps_onto_scan_options_and_outputs(tmp_path: Path) -> None:
     (s,) = cfg.suppressions
     assert s.expires is None and s.approved_by == "secops" and s.source.endswith("amlguard.yaml:22")
     assert cfg.sarif_artifact == tmp_path / "infra" / "main.bicep"
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.bicep").write_text("param x string\n", encoding="utf-8")
     eff = resolve(Flags({"snapshots": (DRIFTED,)}, {}), cfg)
     assert eff.outputs.stdout_format == "markdown"
     assert eff.gate.fail_on is Severity.HIGH and eff.selection.min_severity is Severity.MEDIUM
@@ -111,12 +113,14 @@ def test_full_config_maps_onto_scan_options_and_outputs(tmp_path: Path) -> None:
 
 def test_flags_override_the_config_file(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, FULL))
+    artifact = tmp_path / "a.bicep"
+    artifact.write_text("param x string\n", encoding="utf-8")
     values = {
         "fail_on": "none",
         "fmt": "json",
         "outputs": ("markdown:x.md",),
         "severity": "high",
-        "sarif_artifact": Path("a.bicep"),
+        "sarif_artifact": artifact,
         "snapshots": (DRIFTED,),
     }
     eff = resolve(Flags(values, dict.fromkeys(values, "commandline")), cfg)
@@ -126,7 +130,7 @@ def test_flags_override_the_config_file(tmp_path: Path) -> None:
         OutputTarget("json", None),
         OutputTarget("markdown", Path("x.md")),
     )
-    assert eff.outputs.sarif_artifact == Path("a.bicep")
+    assert eff.outputs.sarif_artifact == artifact
     defaults = resolve(Flags({}, {}), Config())
     assert defaults.gate.fail_on is Severity.LOW
     assert defaults.outputs.targets == (OutputTarget("console", None),)

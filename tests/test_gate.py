@@ -334,3 +334,20 @@ def test_an_interrupted_fix_exits_130_with_no_partial_report(tmp_path: Path) -> 
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "amlguard: interrupted" in stderr
     assert not out.exists() and not list(tmp_path.glob(".after.json*"))
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "binary"])
+def test_an_unusable_sarif_artifact_is_exit_2(tmp_path: Path, kind: str) -> None:
+    artifact = tmp_path / "main.bicep"
+    if kind == "directory":
+        artifact.mkdir()
+    elif kind == "binary":
+        artifact.write_bytes(b"\x00\x01\x02 not text")
+    result = run("check", "--snapshot", str(DRIFTED), "--sarif-artifact", str(artifact))
+    assert result.exit_code == EXIT_USAGE
+    assert "--sarif-artifact" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_config_path_that_is_a_directory_is_exit_2(tmp_path: Path) -> None:
+    result = run("check", "--snapshot", str(DRIFTED), "--config", str(tmp_path))
+    assert result.exit_code == EXIT_USAGE and "a directory" in result.stderr
