@@ -96,7 +96,9 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
         new, known = int(gate.get("new", 0)), int(gate.get("known", 0))
         if new and fail_on is not None:
             return f"FAILED the gate: {new} new failure(s) at or above {label}; {known} known."
-        return f"PASSED the gate: 0 new failures at or above {label or 'any severity'}; {known} known."
+        return (
+            f"PASSED the gate: 0 new failures at or above {label or 'any severity'}; {known} known."
+        )
     gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
     if gated:
         return f"FAILED: {len(gated)} failing finding(s) at or above {label}."
