@@ -173,8 +173,14 @@ def read_text(path: Path) -> str:
 
     try:
         raw = inputfile.read_bytes(path, "file")
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise InputError(f"{path}:1:1: not UTF-8 text (UTF-16); save the file as UTF-8")
-        return inputfile.decode(raw, path)
     except InputError as exc:
         raise YamlProblems([str(exc)]) from None
+    body = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblems(
+            [f"{path}:{line}:{col}: not UTF-8 text (invalid byte 0x{body[exc.start]:02x})"]
+        ) from None
