@@ -57,7 +57,9 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
         raise InputError(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a FIFO or socket nobody writes to
-            raise InputError(f"{path}: is not a regular file; refusing to read a {what} from it")
+            raise InputError(
+                f"{path}: is not a regular file; refusing to read a {what} from it"
+            ) from None
         raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
         mode = os.fstat(fd).st_mode

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlguard.scanner import paths
-from amlguard.scanner.context import EvalContext
+from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression
 from amlguard.scanner.operators import (
     OPERATORS,
@@ -71,22 +71,57 @@ def _describe_count(op: str, operand: Any, source: str) -> str:
     return f"count of {source} items matching the condition {describe_expected(op, operand)}"
 
 
+#: The most count items one evaluation of a rule's condition (or ``where``) may visit. Nested
+#: counts multiply: three nested counts over 100 items each are 1,000,000 steps. A rule that
+#: needs more fails as ``error`` with a clear reason instead of running for hours.
+WORK_BOUND = 1_000_000
+#: How deeply allOf/anyOf/not and counts may nest.
+MAX_DEPTH = 32
+
+
 def compile_condition(node: Mapping[str, Any]) -> Condition:
-    """Compile one condition mapping (already schema-valid) into a closure."""
+    """Compile one condition mapping (already schema-valid) into a closure.
+
+    Each evaluation starts a fresh work budget of :data:`WORK_BOUND` count items.
+    """
+    inner = _compile(node, 0)
+
+    def root(ctx: EvalContext, trace: Trace) -> bool:
+        ctx.work = 0
+        return inner(ctx, trace)
+
+    return root
+
+
+def _over_budget(ctx: EvalContext) -> None:
+    raise Undeterminable(
+        f"the rule's evaluation exceeded its work bound ({WORK_BOUND:,} count items visited; "
+        "nested counts multiply): simplify the rule's counts"
+    )
+
+
+def _compile(node: Mapping[str, Any], depth: int) -> Condition:
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"conditions nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, Mapping):
         raise ConditionError(f"a condition must be a mapping, got {type(node).__name__}")
     if "allOf" in node:
-        return _all_of([compile_condition(c) for c in node["allOf"]])
+        return _all_of([_compile(c, depth + 1) for c in node["allOf"]])
     if "anyOf" in node:
-        return _any_of([compile_condition(c) for c in node["anyOf"]])
+        return _any_of([_compile(c, depth + 1) for c in node["anyOf"]])
     if "not" in node:
-        return _not(compile_condition(node["not"]))
+        return _not(_compile(node["not"], depth + 1))
     ops = [k for k in node if k in OPERATORS]
     if len(ops) != 1:
         raise ConditionError(f"a leaf condition needs exactly one operator, found {ops or 'none'}")
     op = ops[0]
+    if op == "is" and not is_expression(node[op]):
+        try:
+            operator(op, node[op])
+        except ValueError as exc:
+            raise ConditionError(str(exc)) from None
     if "count" in node:
-        return _count_leaf(node["count"], op, node[op])
+        return _count_leaf(node["count"], op, node[op], depth)
     if "field" in node:
         return _field_leaf(str(node["field"]), op, node[op])
     if "value" in node:
@@ -208,15 +243,18 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
     return cond
 
 
-def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any) -> Condition:
+def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
-    where = compile_condition(spec["where"]) if spec.get("where") else None
+    where = _compile(spec["where"], depth + 1) if spec.get("where") else None
     alias = str(spec.get("name") or "")
     test = operator(op, raw)
     operand, written = _operand(raw)
 
     def matching(ctx: EvalContext) -> list[Any]:
         items = items_of(ctx)
+        ctx.work += len(items) + 1
+        if ctx.work > WORK_BOUND:
+            _over_budget(ctx)
         if where is None:
             return items
         matched = []
