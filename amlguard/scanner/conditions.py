@@ -15,6 +15,7 @@ records, so only failures pay for the explanation.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -228,19 +229,41 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
     value = compile_value(raw_value)
     test = operator(op, raw)
     operand, written = _operand(raw)
-    shown = raw_value if isinstance(raw_value, str) else None
+    shown = _shown_value(raw_value)
+    # A value computed from one property shows that property's value as what was found.
+    reads = None
+    if shown is not None and shown != raw_value:
+        try:
+            reads = _field_getter(shown)[0]
+        except paths.PathError:
+            shown = raw_value  # the loader reports the bad path inside field()
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual = value(ctx)
         b = operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
+            found = reads(ctx)[0] if reads is not None else actual
             trace.append(
-                Explanation(shown, describe_expected(op, written(ctx)), display_actual(actual))
+                Explanation(shown, describe_expected(op, written(ctx)), display_actual(found))
             )
         return ok
 
     return cond
+
+
+def _shown_value(raw_value: Any) -> str | None:
+    """Where a value leaf looks, for a finding: the one property path its expression reads
+    (``[split(field('identity.type'), ',')]`` looks at ``identity.type``), else the text."""
+    if not isinstance(raw_value, str):
+        return None
+    fields = set(_FIELD_CALL.findall(raw_value)) if is_expression(raw_value) else set()
+    if len(fields) == 1:
+        return fields.pop().replace("''", "'")
+    return raw_value
+
+
+_FIELD_CALL = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 
 
 def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import amlguard.scanner.primitives  # noqa: F401  (registers the functions and related sources)
+import amlguard.scanner.primitives
+import amlguard.scanner.textfunctions  # noqa: F401  (registers split())
 from amlguard.errors import PolicyError
 from amlguard.excerpt import quoted
 from amlguard.scanner import parsecache
