@@ -228,10 +228,25 @@ def row_problem(row: dict[str, Any]) -> str | None:
                 f"its 'type' {quoted(rtype)} contradicts the type its id names ({named}); "
                 "a row of the wrong type would be silently skipped"
             )
-    props = row.get("properties")
-    if props is not None and not isinstance(props, dict):
-        return f"'properties' must be an object, found {_kind(props)}"
+    for path in _OBJECTS.get("*", ()) + _OBJECTS.get(str(rtype or "").strip().lower(), ()):
+        value: Any = row
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, dict):
+            return f"'{'.'.join(path)}' must be an object, found {_kind(value)}"
     return None
+
+
+# Where ARM's schema has an object, a row that holds anything else is not that resource.
+_OBJECTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "*": (("properties",), ("identity",), ("sku",), ("tags",)),
+    "microsoft.machinelearningservices/workspaces": (
+        ("properties", "managedNetwork"),
+        ("properties", "managedNetwork", "outboundRules"),
+        ("properties", "managedNetwork", "status"),
+        ("identity", "userAssignedIdentities"),
+    ),
+}
 
 
 def _loads(text: str, path: Path, where: str = "", line: int = 0) -> Any:
