@@ -226,9 +226,9 @@ def _default_problem(spec: Any) -> str | None:
         if not isinstance(default, wanted) or (declared == "integer" and is_bool):
             return f"the default {quoted(default)} is not of the declared type {declared}"
     allowed = spec.get("allowed")
-    listed = isinstance(default, list) and isinstance(allowed, list)
-    listed = listed and all(v in allowed for v in default)
-    if isinstance(allowed, list) and default not in allowed and not listed:
+    if not isinstance(allowed, list) or default in allowed:
+        return None
+    if not (isinstance(default, list) and all(v in allowed for v in default)):
         return f"the default {quoted(default)} is not one of the allowed values"
     return None
 

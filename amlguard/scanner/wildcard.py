@@ -18,7 +18,7 @@ from functools import lru_cache
 def _segments(pattern: str, any_char: str | None) -> tuple[tuple[str, ...], bool]:
     """(segments between ``*``, whether a single-character wildcard occurs)."""
     parts = tuple(pattern.split("*"))
-    return parts, bool(any_char) and any(any_char in p for p in parts)
+    return parts, any_char is not None and any(any_char in p for p in parts)
 
 
 def _find(text: str, segment: str, start: int, any_char: str | None, last: int) -> int:
