@@ -75,7 +75,7 @@ def _describe_count(op: str, operand: Any, source: str) -> str:
 #: The most count items one evaluation of a rule's condition (or ``where``) may visit. Nested
 #: counts multiply: three nested counts over 100 items each are 1,000,000 steps. A rule that
 #: needs more fails as ``error`` with a clear reason instead of running for hours.
-WORK_BOUND = 1_000_000
+WORK_BOUND = 250_000
 #: How deeply allOf/anyOf/not and counts may nest.
 MAX_DEPTH = 32
 
@@ -324,7 +324,9 @@ def _count_source(
         lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
 
         def field_items(ctx: EvalContext) -> list[Any]:
-            values, _ = getter(ctx)
+            values, is_array = getter(ctx)
+            if not is_array:  # the path names the current item itself: count its items
+                values = paths.iterate(values)
             return [v for v in values if v is not MISSING and v is not None]
 
         return field_items, lowered, shown
