@@ -156,6 +156,11 @@ class HistoryStore:
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except UnicodeDecodeError:  # SQLite's message quotes a damaged schema's bytes
+            raise HistoryError(
+                f"{self.path}: the history database is corrupted (its schema is not text); "
+                "move it aside to start a new history"
+            ) from None
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if "locked" in text or "busy" in text:
