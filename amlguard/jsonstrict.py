@@ -6,12 +6,11 @@ beyond float range (read as infinity), integers of thousands of digits (a ValueE
 the parser), and lone UTF-16 surrogates (``"\\ud800"``: text no encoder can write). Each of
 these is a :class:`StrictJSONError` with the ``line:column`` of the offending token.
 
-Keys are compared case-insensitively when looking for duplicates: rules read property names
-case-insensitively (as Azure Policy aliases do), so ``publicNetworkAccess`` and
-``PublicNetworkAccess`` in one object contradict each other just as two equal keys do.
+Keys that differ only in case are different keys (rules look a name up exactly first, then
+case-insensitively), so only equal keys are duplicates.
 
-The common case costs the C parser plus a check per object; only a document that breaks a
-rule is parsed again, slowly, to find the position to report.
+The common case costs the C parser, a counter per object and two scans of the text; only a
+document that breaks a rule is parsed again, slowly, to find the position to report.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ class _Rejected(Exception):
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
-    if len(obj) != len(pairs) or len({k.lower() for k in obj}) != len(obj):
+    if len(obj) != len(pairs):
         raise _Rejected
     return obj
 
@@ -65,25 +64,52 @@ _LONE_SURROGATE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
-_DECODER = json.JSONDecoder(
+# A key followed by whitespace before its colon (rare: no common writer emits it).
+_SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
+_PAIRS_DECODER = json.JSONDecoder(
     object_pairs_hook=_pairs, parse_float=_float, parse_constant=_constant, strict=True
 )
 
 
+def _key_tokens(text: str) -> int:
+    """An upper bound of the keys written in ``text``: every ``"`` followed by a colon.
+
+    Each key ends so; a string value can only add to the count (``\\":`` inside it), never
+    hide a key. So when the parsed objects hold as many keys as this, no key was repeated.
+    """
+    return text.count('":') + len(_SPACED_KEY.findall(text))
+
+
 def loads(text: str) -> Any:
     """Parse strict JSON; ``json.JSONDecodeError`` for a syntax error, ``StrictJSONError`` for
-    what plain ``json`` would accept but amlguard refuses (both carry ``lineno``/``colno``)."""
+    what plain ``json`` would accept but amlguard refuses (both carry ``lineno``/``colno``).
+
+    Duplicate keys are found without building every object twice: the C parser builds the
+    objects while a hook adds up their sizes; only when fewer keys came out than
+    :func:`_key_tokens` counts in the text is the text parsed again, pair by pair.
+    """
+    kept = [0]
+
+    def count(obj: dict[str, Any]) -> dict[str, Any]:
+        kept[0] += len(obj)
+        return obj
+
+    decoder = json.JSONDecoder(
+        object_hook=count, parse_float=_float, parse_constant=_constant, strict=True
+    )
     try:
-        doc, end = _DECODER.raw_decode(text, _skip_ws(text, 0))
+        doc, end = decoder.raw_decode(text, _skip_ws(text, 0))
+        end = _skip_ws(text, end)
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+        if _key_tokens(text) != kept[0]:
+            _PAIRS_DECODER.decode(text)  # a repeated key, or only a '":' inside a string?
     except (_Rejected, ValueError, RecursionError) as exc:
         if isinstance(exc, json.JSONDecodeError):
             raise
         _Locator(text).parse()  # raises with a position
         raise StrictJSONError(f"invalid JSON ({type(exc).__name__})", text, 0) from None
-    end = _skip_ws(text, end)
-    if end != len(text):
-        raise json.JSONDecodeError("Extra data", text, end)
-    if "\\" in text and _LONE_SURROGATE.search(text):
+    if ("\\ud" in text or "\\uD" in text) and _LONE_SURROGATE.search(text):
         _Locator(text).parse()
     return doc
 
@@ -158,7 +184,7 @@ class _Locator:
 
     def obj(self, pos: int, depth: int) -> int:
         text = self.text
-        seen: dict[str, tuple[str, int]] = {}
+        seen: dict[str, int] = {}
         pos = _skip_ws(text, pos + 1)
         if text[pos : pos + 1] == "}":
             return pos + 1
@@ -168,18 +194,14 @@ class _Locator:
                     "Expecting property name enclosed in double quotes", text, pos
                 )
             key, end = self.string(pos)
-            folded = key.lower()
-            if folded in seen:
-                first, at = seen[folded]
-                same = "duplicate key" if first == key else "keys differing only in case"
-                first_at = StrictJSONError("", text, at)
+            if key in seen:
+                first_at = StrictJSONError("", text, seen[key])
                 raise self.fail(
-                    f"{same} {_short(key)!r} in one object (first at "
-                    f"{first_at.lineno}:{first_at.colno}); "
-                    "which one is meant cannot be told",
+                    f"duplicate key {_short(key)!r} in one object (first at "
+                    f"{first_at.lineno}:{first_at.colno}); which one is meant cannot be told",
                     pos,
                 )
-            seen[folded] = (key, pos)
+            seen[key] = pos
             pos = _skip_ws(text, end)
             if text[pos : pos + 1] != ":":
                 raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)

@@ -157,17 +157,17 @@ def test_4_an_identical_repeat_is_fine_and_a_later_file_still_wins(tmp_path: Pat
     assert code == EXIT_FINDINGS and statuses(out, "AMLG-101") == {"fail"}
 
 
-@pytest.mark.parametrize("second", ["publicNetworkAccess", "PublicNetworkAccess"])
+@pytest.mark.parametrize("second", ['"publicNetworkAccess"', '"publicNetworkAccess"\t '])
 def test_4_duplicate_keys_in_one_object_are_an_error_with_both_positions(
     tmp_path: Path, second: str
 ) -> None:
     text = json.dumps(estate(), indent=1)
     needle = '"publicNetworkAccess": "Disabled"'
     assert needle in text
-    text = text.replace(needle, f'"publicNetworkAccess": "Enabled",\n"{second}": "Disabled"', 1)
+    text = text.replace(needle, f'"publicNetworkAccess": "Enabled",\n{second}: "Disabled"', 1)
     result = run("check", "--snapshot", write(tmp_path, text))
     assert result.exit_code == EXIT_USAGE
-    line = text[: text.index(f'\n"{second}"')].count("\n") + 2
+    line = text[: text.index(f"\n{second}:")].count("\n") + 2
     assert f"estate.json:{line}:1:" in result.stderr
     assert f"first at {line - 1}:" in result.stderr
 
