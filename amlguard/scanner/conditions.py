@@ -75,7 +75,7 @@ def _describe_count(op: str, operand: Any, source: str) -> str:
 #: The most count items one evaluation of a rule's condition (or ``where``) may visit. Nested
 #: counts multiply: three nested counts over 100 items each are 1,000,000 steps. A rule that
 #: needs more fails as ``error`` with a clear reason instead of running for hours.
-WORK_BOUND = 250_000
+WORK_BOUND = 100_000
 #: How deeply allOf/anyOf/not and counts may nest.
 MAX_DEPTH = 32
 
