@@ -86,6 +86,7 @@ def test_2_a_link_that_is_not_a_resource_id_fails_amlg_108(
     failed = [f for f in out["findings"] if f["rule_id"] == "AMLG-108"]
     assert [f["status"] for f in failed] == ["fail"]
     assert failed[0]["expected"] == "a resource id"
+    assert "(not a resource id)" in failed[0]["message"]
     assert failed[0]["path"] == f"properties.{role}"
 
 
@@ -181,6 +182,7 @@ def test_4_duplicate_keys_in_one_object_are_an_error_with_both_positions(
         {"totalRecords": "400"},
         {"totalRecords": 400.0},
         {"totalRecords": "many"},
+        {"count": 400},
         {"SkipToken": "abc"},
         {"skiptoken": "abc"},
         {"NextLink": "https://next"},

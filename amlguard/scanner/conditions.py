@@ -27,6 +27,7 @@ from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
     display_actual,
+    failed_actual,
     fold,
     operator,
 )
@@ -216,9 +217,9 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
             if is_array:
-                shown_actual = [display_actual(a) for a in actual if not test(a, b)]
+                shown_actual = [failed_actual(op, a, b) for a in actual if not test(a, b)]
             else:
-                shown_actual = display_actual(actual)
+                shown_actual = failed_actual(op, actual, b)
             trace.append(Explanation(shown, describe_expected(op, written(ctx)), shown_actual))
         return ok
 
@@ -243,10 +244,10 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
         b = operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
-            found = reads(ctx)[0] if reads is not None else actual
-            trace.append(
-                Explanation(shown, describe_expected(op, written(ctx)), display_actual(found))
-            )
+            found = display_actual(reads(ctx)[0]) if reads is not None else None
+            if reads is None:
+                found = failed_actual(op, actual, b)
+            trace.append(Explanation(shown, describe_expected(op, written(ctx)), found))
         return ok
 
     return cond

@@ -7,6 +7,7 @@ the actual value at the comparison), an absent value is a value (``MISSING``: it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -191,6 +192,20 @@ def show(value: Any) -> str:
 def display_text(value: Any) -> str:
     """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
     return show(value)
+
+
+def failed_actual(op: str, value: Any, operand: Any) -> Any:
+    """What a failing leaf found, as a finding shows it: for ``is``, the value in JSON's
+    spelling and what it is not (``"" (not a resource id)``); else :func:`display_actual`."""
+    if op != "is" or value is MISSING or value is None:
+        return display_actual(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (not {valuetypes.describe(operand)})"
 
 
 def display_actual(value: Any) -> Any:

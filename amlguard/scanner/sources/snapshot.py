@@ -104,7 +104,7 @@ def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
             found.setdefault(low[-4:], f"it has a {key}: more pages were not fetched")
         elif low == "resulttruncated" and str(value).lower() not in ("false", "none", "0", ""):
             found.setdefault("trunc", f"{key} is {str(value)[:20]}")
-        elif low == "totalrecords":
+        elif low in ("totalrecords", "count"):
             total = _as_count(value)
             if total is not None and total < 0:
                 found.setdefault("total", f"its {key} is not a count, so completeness is unknown")
@@ -121,9 +121,10 @@ def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     try:
         names = [c["name"] for c in table["columns"]]
         return [dict(zip(names, r, strict=True)) for r in table["rows"]]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError):
         raise InputError(
-            f"{path}: malformed Resource Graph table (columns/rows): {type(exc).__name__}: {exc}"
+            f"{path}: malformed Resource Graph table: 'columns' must be an array of objects "
+            "with a 'name', and 'rows' an array of arrays as long as 'columns'"
         ) from None
 
 
