@@ -456,11 +456,26 @@ def test_12_numbers_beyond_float_range_compare(tmp_path: Path, value: int, op: s
     assert statuses(out, "ACME-901") == {"pass" if (value > 1) == (op == "greater") else "fail"}
 
 
-@pytest.mark.parametrize("ref", ["99999999999999999999", "9" * 400])
-def test_12_history_show_of_an_impossible_id_is_no_such_scan(tmp_path: Path, ref: str) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "show", "99999999999999999999"],
+        ["history", "show", "9" * 400],
+        ["history", "show", "latest~99999999999999999999"],
+        ["diff", "--to", "latest~99999999999999999999"],
+        ["diff", "--from", "99999999999999999999"],
+    ],
+)
+def test_12_history_refs_beyond_any_id_are_no_such_scan(tmp_path: Path, args: list[str]) -> None:
     db = _history(tmp_path, ["2026-01-01T00:00:00Z"])
-    result = run("history", "show", ref, "--history", str(db))
+    result = run(*args, "--history", str(db))
     assert result.exit_code == EXIT_USAGE and "no scan" in result.stderr
+
+
+def test_12_a_huge_list_limit_lists_everything(tmp_path: Path) -> None:
+    db = _history(tmp_path, ["2026-01-01T00:00:00Z"])
+    result = run("history", "list", "--limit", "9" * 30, "--history", str(db), "--format", "json")
+    assert result.exit_code == EXIT_OK and len(json.loads(result.stdout)) == 1
 
 
 # ------------------------------------------------------------------ 14: bombs and non-files

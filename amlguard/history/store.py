@@ -77,6 +77,7 @@ _SCAN_COLUMNS = (
 _COUNTS = ", ".join(
     f"COALESCE(SUM(f.status = '{s.value}'), 0)" for s in Status
 )  # one column per status, in Status order
+_MAX_ROWID = 2**63 - 1  # SQLite's largest integer
 _REF = re.compile(r"^(?:latest|last)(?:~(\d+))?$", re.IGNORECASE)
 
 
@@ -156,6 +157,10 @@ class HistoryStore:
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except OverflowError:  # a number no SQLite integer holds: nothing can match it
+            raise HistoryError(
+                f"{self.path}: a number too large for the history database"
+            ) from None
         except UnicodeDecodeError:  # SQLite's message quotes a damaged schema's bytes
             raise HistoryError(
                 f"{self.path}: the history database is corrupted (its schema is not text); "
@@ -317,7 +322,7 @@ class HistoryStore:
             "GROUP BY s.id ORDER BY s.id DESC"
         )
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {min(int(limit), _MAX_ROWID)}"  # more than exist: all of them
         with self._errors():
             rows = self._conn.execute(sql, args).fetchall()
         return [self._scan_of(r) for r in reversed(rows)]
@@ -328,7 +333,7 @@ class HistoryStore:
         match = _REF.match(text)
         with self._errors():
             if match:
-                back = int(match.group(1) or 0)
+                back = min(int(match.group(1) or 0), _MAX_ROWID)  # beyond: no such scan
                 where, args = ("WHERE scope = ?", [scope]) if scope is not None else ("", [])
                 row = self._conn.execute(
                     f"SELECT id FROM scans {where} ORDER BY id DESC LIMIT 1 OFFSET ?",
