@@ -74,15 +74,13 @@ def write(path: Path, result: ScanResult) -> int:
 
 def load(path: Path) -> Baseline:
     """Read a baseline file; anything malformed is an InputError naming the file and entry."""
+    from amlguard import inputfile, jsonstrict
+
+    data = inputfile.read_bytes(path, "baseline file")
+    text = inputfile.decode(data, path, "baseline")  # UTF-8 with or without a BOM, or UTF-16
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: baseline file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read baseline: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = jsonstrict.loads(text)
+    except (json.JSONDecodeError, jsonstrict.StrictJSONError) as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or doc.get(FORMAT_KEY) != FORMAT_VERSION:
         raise InputError(

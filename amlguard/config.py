@@ -196,6 +196,9 @@ def _suppressions(
     if not data.get("suppressions"):
         return []
     from amlguard.suppressions import Suppression  # only a config file with suppressions
+    from amlguard.suppressions import problem as suppression_problem
+
+    today = dt.datetime.now(dt.timezone.utc).date()
 
     allow_permanent = bool(data.get("allow_permanent_suppressions", False))
     out = []
@@ -212,11 +215,9 @@ def _suppressions(
                     f"{raw['expires']!r} is not a calendar date (YYYY-MM-DD)"
                 )
                 continue
-        elif not allow_permanent:
-            problems.append(
-                f"{name}:{line}:{col}: suppressions/{i}: an 'expires' date is required "
-                "(or set 'allow_permanent_suppressions: true')"
-            )
+        why = suppression_problem(raw["rule"], raw["resource"], expires, allow_permanent, today)
+        if why:
+            problems.append(f"{name}:{line}:{col}: suppressions/{i}: {why}")
             continue
         out.append(
             Suppression(

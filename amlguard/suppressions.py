@@ -9,12 +9,50 @@ no failing finding is reported as stale so the list does not rot.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from amlguard.scanner.model import Finding, Status
+from amlguard.scanner.wildcard import wildcard_match
+
+#: An expiry further ahead than this is no expiry: it counts as a permanent suppression.
+PERMANENT_AFTER_DAYS = 100 * 365
+
+
+def _glob(text: str, pattern: str) -> bool:
+    """``*`` any run (across ``/``), ``?`` one character; linear, never backtracking."""
+    return wildcard_match(text, pattern, "?")
+
+
+def _matches_everything(pattern: str) -> bool:
+    return bool(pattern) and not pattern.strip("*?/")
+
+
+def problem(
+    rule: str, resource: str, expires: dt.date | None, allow_permanent: bool, today: dt.date
+) -> str | None:
+    """Why a suppression written in a config file is refused (None when it is acceptable).
+
+    One that accepts every rule on every resource turns the audit off; an expiry a century
+    away (``9999-12-31``) is a permanent suppression and needs ``allow_permanent_suppressions``.
+    """
+    if rule.strip() == "*" and _matches_everything(resource.strip()):
+        return (
+            "a suppression of every rule on every resource turns the audit off; "
+            "name a rule or a resource"
+        )
+    if expires is None:
+        if allow_permanent:
+            return None
+        return "an 'expires' date is required (or set 'allow_permanent_suppressions: true')"
+    if (expires - today).days > PERMANENT_AFTER_DAYS and not allow_permanent:
+        return (
+            f"expires {expires.isoformat()} is more than {PERMANENT_AFTER_DAYS // 365} years "
+            "away, which is permanent; give a real review date (or set "
+            "'allow_permanent_suppressions: true')"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +68,8 @@ class Suppression:
 
     def matches(self, finding: Finding) -> bool:
         """Rule id (or ``*``, or a glob) and resource id glob, both case-insensitive."""
-        rule_ok = self.rule == "*" or fnmatch.fnmatchcase(finding.rule_id.upper(), self.rule)
-        return rule_ok and fnmatch.fnmatchcase(finding.resource_id.lower(), self.resource.lower())
+        rule_ok = self.rule == "*" or _glob(finding.rule_id.upper(), self.rule.upper())
+        return rule_ok and _glob(finding.resource_id.lower(), self.resource.lower())
 
     def expired(self, today: dt.date) -> bool:
         """Still valid on the expiry day itself; expired from the day after."""
@@ -39,7 +77,7 @@ class Suppression:
 
     def covers_rules(self, rule_ids: Iterable[str]) -> bool:
         """Whether any rule that ran could match (else 'matched nothing' says nothing)."""
-        return self.rule == "*" or any(fnmatch.fnmatchcase(r.upper(), self.rule) for r in rule_ids)
+        return self.rule == "*" or any(_glob(r.upper(), self.rule.upper()) for r in rule_ids)
 
     def label(self) -> str:
         """How warnings name this suppression: where it is written and what it targets."""

@@ -109,31 +109,44 @@ def history_show(
 @click.option(
     "--before",
     metavar="DATE",
-    help="Delete scans taken before this ISO date (e.g. 2026-01-01).",
+    help="Delete scans taken before this instant: YYYY-MM-DD (midnight UTC) or "
+    "YYYY-MM-DDTHH:MM:SSZ.",
 )
+@click.option(
+    "--all",
+    "include_latest",
+    is_flag=True,
+    help="Also delete the latest scan of a scope (kept otherwise, whatever the other options).",
+)
+@click.option("--dry-run", is_flag=True, help="List the scans that would go; delete nothing.")
 def history_prune(
-    history: Path | None, config_path: Path | None, keep: int | None, before: str | None
+    history: Path | None,
+    config_path: Path | None,
+    keep: int | None,
+    before: str | None,
+    include_latest: bool,
+    dry_run: bool,
 ) -> None:
     """Delete old scans (and their findings) and compact the file."""
-    import datetime as dt
-
+    from amlguard.excerpt import excerpt
+    from amlguard.history.instants import before_option
     from amlguard.history.store import HistoryStore
 
     try:
-        if before is not None:
-            try:
-                dt.date.fromisoformat(before[:10])
-            except ValueError:
-                raise AmlguardErrorForUsage(
-                    f"--before {before!r}: not an ISO date (YYYY-MM-DD)"
-                ) from None
+        instant = before_option(before) if before is not None else None
         database = _database(history, config_path)
         with HistoryStore(database, create=False) as store:
-            removed = store.prune(keep, before)
+            gone = store.prune(keep, instant, keep_latest=not include_latest, dry_run=dry_run)
     except AmlguardError as exc:
         fail(exc)
         return
-    click.echo(f"Deleted {removed} scan(s) from {database}.")
+    for scan in gone:
+        click.echo(
+            f"{'would delete' if dry_run else 'deleted'} scan {scan.id} "
+            f"({excerpt(scan.scan_time)}, scope {excerpt(scan.scope)})"
+        )
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(gone)} scan(s) from {database}.")
 
 
 @click.command("diff")

@@ -18,13 +18,21 @@ from pathlib import Path
 from typing import Any
 
 from amlguard import __version__
-from amlguard.errors import HistoryError
+from amlguard.errors import EXIT_INCOMPLETE, HistoryError
 from amlguard.history import schema
+from amlguard.history.instants import parse_instant
 from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
+
+
+class HistoryBusyError(HistoryError):
+    """Another process held the database longer than the busy timeout (exit 3: the scan ran,
+    its reports can still be written, but it was not recorded)."""
+
+    exit_code = EXIT_INCOMPLETE
 
 
 def default_scope(result: ScanResult) -> str:
@@ -69,6 +77,7 @@ _SCAN_COLUMNS = (
 _COUNTS = ", ".join(
     f"COALESCE(SUM(f.status = '{s.value}'), 0)" for s in Status
 )  # one column per status, in Status order
+_MAX_ROWID = 2**63 - 1  # SQLite's largest integer
 _REF = re.compile(r"^(?:latest|last)(?:~(\d+))?$", re.IGNORECASE)
 
 
@@ -77,6 +86,7 @@ class HistoryStore:
 
     def __init__(self, path: Path, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         if not create and not self.path.exists():
             raise HistoryError(
                 f"{self.path}: no history database here (record one with check --history)"
@@ -147,8 +157,22 @@ class HistoryStore:
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except OverflowError:  # a number no SQLite integer holds: nothing can match it
+            raise HistoryError(
+                f"{self.path}: a number too large for the history database"
+            ) from None
+        except UnicodeDecodeError:  # SQLite's message quotes a damaged schema's bytes
+            raise HistoryError(
+                f"{self.path}: the history database is corrupted (its schema is not text); "
+                "move it aside to start a new history"
+            ) from None
         except sqlite3.DatabaseError as exc:
             text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise HistoryBusyError(
+                    f"{self.path}: history busy: another amlguard holds the database for longer "
+                    f"than the {self.busy_timeout:g} s timeout; this scan was not recorded"
+                ) from None
             if "not a database" in text or "malformed" in text or "corrupt" in text:
                 raise HistoryError(
                     f"{self.path}: the history database is corrupted or not SQLite ({text}); "
@@ -247,30 +271,46 @@ class HistoryStore:
             )
         return self.scan(str(scan_id))
 
-    def prune(self, keep: int | None = None, before: str | None = None) -> int:
-        """Delete old scans: all but the newest ``keep`` of each scope, and/or those taken
-        before the ISO date ``before``. Returns how many scans went; the file is compacted."""
+    def prune(
+        self,
+        keep: int | None = None,
+        before: dt.datetime | None = None,
+        *,
+        keep_latest: bool = True,
+        dry_run: bool = False,
+    ) -> list[ScanRecord]:
+        """Delete old scans: all but the newest ``keep`` of each scope, and/or those taken before
+        the instant ``before``; the latest scan of each scope stays unless ``keep_latest`` is
+        false. Returns the scans deleted (or, with ``dry_run``, that would be); the file is
+        compacted. A scan whose time cannot be read is never deleted by ``before``."""
         if keep is None and before is None:
             raise HistoryError("prune: say what to delete (--keep N and/or --before DATE)")
-        conditions: list[str] = []
-        args: list[int | str] = []
-        if keep is not None:
-            conditions.append(
-                "id NOT IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
-                "(PARTITION BY scope ORDER BY id DESC) AS n FROM scans) WHERE n <= ?)"
-            )
-            args.append(keep)
-        if before is not None:
-            conditions.append("scan_time < ?")
-            args.append(before)
         with self._errors():
             with self._transaction():
-                cur = self._conn.execute(f"DELETE FROM scans WHERE {' OR '.join(conditions)}", args)
+                doomed = self._doomed(keep, before, keep_latest)
+                if not dry_run:
+                    self._conn.executemany(
+                        "DELETE FROM scans WHERE id = ?", ((s.id,) for s in doomed)
+                    )
                 # Findings go with their scan (ON DELETE CASCADE; foreign keys are on).
-            removed = int(cur.rowcount)
-            if removed:
+            if doomed and not dry_run:
                 self._conn.execute("VACUUM")
-        return removed
+        return doomed
+
+    def _doomed(
+        self, keep: int | None, before: dt.datetime | None, keep_latest: bool
+    ) -> list[ScanRecord]:
+        rank: dict[str, int] = {}
+        doomed = []
+        for scan in reversed(self.scans()):  # newest first
+            rank[scan.scope] = rank.get(scan.scope, 0) + 1
+            if keep_latest and rank[scan.scope] == 1:
+                continue
+            taken = parse_instant(scan.scan_time)
+            old = before is not None and taken is not None and taken < before
+            if (keep is not None and rank[scan.scope] > keep) or old:
+                doomed.append(scan)
+        return list(reversed(doomed))
 
     # ---- reading
     def scans(self, scope: str | None = None, limit: int | None = None) -> list[ScanRecord]:
@@ -282,7 +322,7 @@ class HistoryStore:
             "GROUP BY s.id ORDER BY s.id DESC"
         )
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {min(int(limit), _MAX_ROWID)}"  # more than exist: all of them
         with self._errors():
             rows = self._conn.execute(sql, args).fetchall()
         return [self._scan_of(r) for r in reversed(rows)]
@@ -293,7 +333,7 @@ class HistoryStore:
         match = _REF.match(text)
         with self._errors():
             if match:
-                back = int(match.group(1) or 0)
+                back = min(int(match.group(1) or 0), _MAX_ROWID)  # beyond: no such scan
                 where, args = ("WHERE scope = ?", [scope]) if scope is not None else ("", [])
                 row = self._conn.execute(
                     f"SELECT id FROM scans {where} ORDER BY id DESC LIMIT 1 OFFSET ?",
@@ -306,8 +346,10 @@ class HistoryStore:
                         f"({self._count(scope)} scan(s) recorded)"
                     )
                 scan_id = int(row[0])
-            elif text.isdigit():
+            elif text.isdigit() and len(text) <= 18:  # beyond SQLite's 64-bit ids: no such scan
                 scan_id = int(text)
+            elif text.isdigit():
+                raise HistoryError(f"{self.path}: no scan with id {text[:30]} (ids are smaller)")
             else:
                 raise HistoryError(f"scan {ref!r}: give a scan id, 'latest' or 'latest~N'")
             row = self._conn.execute(

@@ -15,17 +15,19 @@ records, so only failures pay for the explanation.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from amlguard.scanner import paths
-from amlguard.scanner.context import EvalContext
+from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
     display_actual,
+    failed_actual,
     fold,
     operator,
 )
@@ -71,22 +73,57 @@ def _describe_count(op: str, operand: Any, source: str) -> str:
     return f"count of {source} items matching the condition {describe_expected(op, operand)}"
 
 
+#: The most count items one evaluation of a rule's condition (or ``where``) may visit. Nested
+#: counts multiply: three nested counts over 100 items each are 1,000,000 steps. A rule that
+#: needs more fails as ``error`` with a clear reason instead of running for hours.
+WORK_BOUND = 100_000
+#: How deeply allOf/anyOf/not and counts may nest.
+MAX_DEPTH = 32
+
+
 def compile_condition(node: Mapping[str, Any]) -> Condition:
-    """Compile one condition mapping (already schema-valid) into a closure."""
+    """Compile one condition mapping (already schema-valid) into a closure.
+
+    Each evaluation starts a fresh work budget of :data:`WORK_BOUND` count items.
+    """
+    inner = _compile(node, 0)
+
+    def root(ctx: EvalContext, trace: Trace) -> bool:
+        ctx.work = 0
+        return inner(ctx, trace)
+
+    return root
+
+
+def _over_budget(ctx: EvalContext) -> None:
+    raise Undeterminable(
+        f"the rule's evaluation exceeded its work bound ({WORK_BOUND:,} count items visited; "
+        "nested counts multiply): simplify the rule's counts"
+    )
+
+
+def _compile(node: Mapping[str, Any], depth: int) -> Condition:
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"conditions nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, Mapping):
         raise ConditionError(f"a condition must be a mapping, got {type(node).__name__}")
     if "allOf" in node:
-        return _all_of([compile_condition(c) for c in node["allOf"]])
+        return _all_of([_compile(c, depth + 1) for c in node["allOf"]])
     if "anyOf" in node:
-        return _any_of([compile_condition(c) for c in node["anyOf"]])
+        return _any_of([_compile(c, depth + 1) for c in node["anyOf"]])
     if "not" in node:
-        return _not(compile_condition(node["not"]))
+        return _not(_compile(node["not"], depth + 1))
     ops = [k for k in node if k in OPERATORS]
     if len(ops) != 1:
         raise ConditionError(f"a leaf condition needs exactly one operator, found {ops or 'none'}")
     op = ops[0]
+    if op == "is" and not is_expression(node[op]):
+        try:
+            operator(op, node[op])
+        except ValueError as exc:
+            raise ConditionError(str(exc)) from None
     if "count" in node:
-        return _count_leaf(node["count"], op, node[op])
+        return _count_leaf(node["count"], op, node[op], depth)
     if "field" in node:
         return _field_leaf(str(node["field"]), op, node[op])
     if "value" in node:
@@ -180,9 +217,9 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
             if is_array:
-                shown_actual = [display_actual(a) for a in actual if not test(a, b)]
+                shown_actual = [failed_actual(op, a, b) for a in actual if not test(a, b)]
             else:
-                shown_actual = display_actual(actual)
+                shown_actual = failed_actual(op, actual, b)
             trace.append(Explanation(shown, describe_expected(op, written(ctx)), shown_actual))
         return ok
 
@@ -193,30 +230,55 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
     value = compile_value(raw_value)
     test = operator(op, raw)
     operand, written = _operand(raw)
-    shown = raw_value if isinstance(raw_value, str) else None
+    shown = _shown_value(raw_value)
+    # A value computed from one property shows that property's value as what was found.
+    reads = None
+    if shown is not None and shown != raw_value:
+        try:
+            reads = _field_getter(shown)[0]
+        except paths.PathError:
+            shown = raw_value  # the loader reports the bad path inside field()
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual = value(ctx)
         b = operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
-            trace.append(
-                Explanation(shown, describe_expected(op, written(ctx)), display_actual(actual))
-            )
+            found = display_actual(reads(ctx)[0]) if reads is not None else None
+            if reads is None:
+                found = failed_actual(op, actual, b)
+            trace.append(Explanation(shown, describe_expected(op, written(ctx)), found))
         return ok
 
     return cond
 
 
-def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any) -> Condition:
+def _shown_value(raw_value: Any) -> str | None:
+    """Where a value leaf looks, for a finding: the one property path its expression reads
+    (``[split(field('identity.type'), ',')]`` looks at ``identity.type``), else the text."""
+    if not isinstance(raw_value, str):
+        return None
+    fields = set(_FIELD_CALL.findall(raw_value)) if is_expression(raw_value) else set()
+    if len(fields) == 1:
+        return fields.pop().replace("''", "'")
+    return raw_value
+
+
+_FIELD_CALL = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
+
+
+def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
-    where = compile_condition(spec["where"]) if spec.get("where") else None
+    where = _compile(spec["where"], depth + 1) if spec.get("where") else None
     alias = str(spec.get("name") or "")
     test = operator(op, raw)
     operand, written = _operand(raw)
 
     def matching(ctx: EvalContext) -> list[Any]:
         items = items_of(ctx)
+        ctx.work += len(items) + 1
+        if ctx.work > WORK_BOUND:
+            _over_budget(ctx)
         if where is None:
             return items
         matched = []
@@ -263,7 +325,9 @@ def _count_source(
         lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
 
         def field_items(ctx: EvalContext) -> list[Any]:
-            values, _ = getter(ctx)
+            values, is_array = getter(ctx)
+            if not is_array:  # the path names the current item itself: count its items
+                values = paths.iterate(values)
             return [v for v in values if v is not MISSING and v is not None]
 
         return field_items, lowered, shown

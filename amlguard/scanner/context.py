@@ -29,3 +29,5 @@ class EvalContext:
     currents: dict[str, Any] = field(default_factory=dict)
     # innermost field-count scopes: (lower-cased collection segments, element)
     field_scopes: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)
+    # count items visited by the evaluation in progress (see conditions.WORK_BOUND)
+    work: int = 0

@@ -26,6 +26,10 @@ FunctionImpl = Callable[..., Any]
 FUNCTIONS: dict[str, FunctionImpl] = {}
 
 
+#: How deeply function calls may nest in one expression.
+MAX_DEPTH = 32
+
+
 class ExpressionError(ValueError):
     """An expression that does not parse or names an unknown function."""
 
@@ -80,6 +84,7 @@ class _Parser:
             self.tokens.append((kind, m.group(kind)))
             pos = m.end()
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -99,6 +104,17 @@ class _Parser:
         return ev
 
     def expr(self) -> Evaluator:
+        self.depth += 1
+        try:
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _expr(self) -> Evaluator:
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"expression nested more than {MAX_DEPTH} calls deep: [{self.text[:40]}...]"
+            )
         kind, name = self.take()
         if kind != "name":
             raise ExpressionError(f"expected a function name in expression [{self.text}]")

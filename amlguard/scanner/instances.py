@@ -13,6 +13,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
 from amlguard.scanner.paths import MISSING, resolve
+from amlguard.scanner.valuetypes import is_resource_id
 
 ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
 _SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
@@ -204,7 +205,8 @@ def _conn_status(conn: Row) -> str:
 
 def _associated_of(workspace: Row) -> dict[str, str]:
     props = _props(workspace)
-    return {role: str(_at(props, role)) for role in ASSOCIATED_ROLES if _at(props, role)}
+    # A link that is not a resource id ("", 0, {}) links nothing: AMLG-108 fails on it.
+    return {role: _at(props, role) for role in ASSOCIATED_ROLES if is_resource_id(_at(props, role))}
 
 
 def build_instance(

@@ -30,7 +30,7 @@ def normalize_row(raw: Row) -> Row:
     rid = str(row.get("id") or "")
     rtype = row.get("type")
     if rtype:
-        row["type"] = str(rtype).lower()
+        row["type"] = str(rtype).strip().lower()
     else:
         row["type"] = ids.parse(rid).type if rid else ""
     if rid and (not row.get("subscriptionId") or not row.get("resourceGroup")):
@@ -64,6 +64,7 @@ def _already_normal(raw: Any) -> bool:
         and raw.get("subscriptionId")
         and raw.get("resourceGroup")
         and rtype == rtype.lower()
+        and rtype == rtype.strip()
     )
 
 

@@ -7,10 +7,11 @@ the actual value at the comparison), an absent value is a value (``MISSING``: it
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
 from typing import Any
 
+from amlguard.scanner import valuetypes, wildcard
 from amlguard.scanner.paths import MISSING
 
 OPERATORS = (
@@ -31,6 +32,7 @@ OPERATORS = (
     "greaterOrEquals",
     "less",
     "lessOrEquals",
+    "is",
 )
 
 
@@ -72,14 +74,38 @@ def _contains(a: Any, b: Any) -> bool:
     return False
 
 
+def _number(value: Any) -> int | float | None:
+    """A value as a number for greater/less: ints stay exact (no float overflow), numeric
+    strings are parsed; None when it is not a number."""
+    if isinstance(value, bool) or value is None or value is MISSING:
+        return None
+    if isinstance(value, (int, float)):
+        return None if value != value else value  # NaN compares with nothing
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        if number != number:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            return number
+    return None
+
+
 def _compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
     if a is MISSING or a is None or b is None:
         return False
+    if isinstance(a, str) and isinstance(b, str):
+        return bool(op(a.lower(), b))
+    x, y = _number(a), _number(b)
+    if x is None or y is None:
+        return False
     try:
-        if isinstance(a, str) and isinstance(b, str):
-            return op(a.lower(), b)
-        return op(float(a), float(b))
-    except (TypeError, ValueError):
+        return bool(op(x, y))  # int and float compare exactly in Python, at any size
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
@@ -87,22 +113,11 @@ def _like(actual: Any, pattern: Any) -> bool:
     # Azure Policy's like: '*' is the only wildcard; '?', '[' and ']' are literal characters.
     if not isinstance(actual, str) or not isinstance(pattern, str):
         return False
-    regex = _LIKE_CACHE.get(pattern)
-    if regex is None:
-        parts = (re.escape(p) for p in pattern.split("*"))
-        regex = _LIKE_CACHE.setdefault(pattern, re.compile(".*".join(parts), re.I | re.S))
-    return regex.fullmatch(actual) is not None
+    return wildcard.like(actual, pattern)
 
 
-_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _policy_match(pattern: str) -> re.Pattern[str]:
-    # Azure Policy's match: '#' a digit, '?' a letter, '.' any character, anything else literal.
-    out = []
-    for ch in pattern:
-        out.append({"#": r"\d", "?": "[a-zA-Z]", ".": "."}.get(ch, re.escape(ch)))
-    return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
+def _is(actual: Any, kind: Any) -> bool:
+    return actual is not MISSING and valuetypes.check(kind)(actual)
 
 
 def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
@@ -125,15 +140,17 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         "lessOrEquals": lambda a, b: _compare(a, b, lambda x, y: x <= y),
     }
     if name in ("match", "notMatch"):
-        cache: dict[str, re.Pattern[str]] = {}
 
         def matches(a: Any, b: Any) -> bool:
             if not isinstance(a, str) or not isinstance(b, str):
                 return False
-            pattern = cache.get(b) or cache.setdefault(b, _policy_match(b))
-            return bool(pattern.match(a))
+            return wildcard.policy_match(a, b)
 
         return matches if name == "match" else (lambda a, b: not matches(a, b))
+    if name == "is":
+        if not isinstance(operand, str) or not operand.startswith("["):
+            valuetypes.check(operand)  # an unknown type is a load error, not a silent false
+        return _is
     return table[name]
 
 
@@ -158,6 +175,7 @@ def describe_expected(op: str, operand: Any) -> str:
         "greaterOrEquals": f">= {shown}",
         "less": f"< {shown}",
         "lessOrEquals": f"<= {shown}",
+        "is": valuetypes.describe(operand),
     }[op]
 
 
@@ -174,6 +192,20 @@ def show(value: Any) -> str:
 def display_text(value: Any) -> str:
     """A value as message text, in JSON's spelling: ``true``, ``absent``, ``[a, b]``."""
     return show(value)
+
+
+def failed_actual(op: str, value: Any, operand: Any) -> Any:
+    """What a failing leaf found, as a finding shows it: for ``is``, the value in JSON's
+    spelling and what it is not (``"" (not a resource id)``); else :func:`display_actual`."""
+    if op != "is" or value is MISSING or value is None:
+        return display_actual(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (not {valuetypes.describe(operand)})"
 
 
 def display_actual(value: Any) -> Any:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import amlguard.scanner.primitives  # noqa: F401  (registers the functions and related sources)
+import amlguard.scanner.primitives
+import amlguard.scanner.textfunctions  # noqa: F401  (registers split())
 from amlguard.errors import PolicyError
+from amlguard.excerpt import quoted
 from amlguard.scanner import parsecache
 from amlguard.scanner.conditions import Condition, ConditionError, compile_condition
 from amlguard.scanner.expressions import ExpressionError, is_expression
@@ -158,6 +160,11 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
             for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
                 line, col = position(locs, path)
                 problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
+    for pname, spec in (raw.get("parameters") or {}).items():
+        wrong = _default_problem(spec)
+        if wrong:
+            line, col = position(locs, (*base, "parameters", pname, "default"))
+            problems.append(f"{name}:{line}:{col}: {raw['id']} parameters/{pname}: {wrong}")
     params = tuple(
         Parameter(
             name=pname,
@@ -199,6 +206,56 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
     )
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _default_problem(spec: Any) -> str | None:
+    """Why a parameter's default contradicts its declared ``type`` or ``allowed`` values."""
+    if not isinstance(spec, dict) or "default" not in spec:
+        return None
+    default, declared = spec["default"], spec.get("type")
+    wanted = _JSON_TYPES.get(str(declared)) if declared is not None else None
+    if wanted is not None:
+        is_bool = isinstance(default, bool)
+        if not isinstance(default, wanted) or (declared == "integer" and is_bool):
+            return f"the default {quoted(default)} is not of the declared type {declared}"
+    allowed = spec.get("allowed")
+    if not isinstance(allowed, list) or default in allowed:
+        return None
+    if not (isinstance(default, list) and all(v in allowed for v in default)):
+        return f"the default {quoted(default)} is not one of the allowed values"
+    return None
+
+
+def _remediator_problems(rules: list[Rule], locs: Locations, name: str) -> list[str]:
+    """A rule naming a remediator that does not exist would never be repaired: refuse it.
+
+    Asked only when a file is parsed (the warm cache holds files that passed this).
+    """
+    wanted = [r for r in rules if r.remediation.remediator]
+    if not wanted:
+        return []
+    from amlguard.remediate.interface import names  # the registry; only on a cold parse
+
+    known = set(names())
+    problems = []
+    for i, rule in enumerate(rules):
+        remediator = rule.remediation.remediator
+        if remediator and remediator not in known:
+            line, col = position(locs, ("rules", i, "remediation", "remediator"))
+            problems.append(
+                f"{name}:{line}:{col}: {rule.id} remediation/remediator: unknown remediator "
+                f"{quoted(remediator)} (known: {', '.join(sorted(known))})"
+            )
+    return problems
+
+
 def load_rule_text(text: str, name: str) -> list[Rule]:
     """Validate and compile one rule file's text; raises PolicyError with every problem."""
     return _load_rule_text(text, name)[0]
@@ -229,6 +286,8 @@ def _load_rule_text(text: str, name: str) -> tuple[list[Rule], bytes | None]:
             rules.append(_compile_rule(raw, name, i, locs))
         except PolicyError as exc:
             problems.extend(exc.problems)
+    if not problems and len(rules) == len(data["rules"]):
+        problems += _remediator_problems(rules, locs, name)
     if problems:
         raise PolicyError(problems)
     return rules, blob
@@ -280,8 +339,8 @@ def _builtin_files() -> list[_RuleFile]:
 
 
 def _user_files(directory: Path) -> list[_RuleFile]:
-    if directory.is_file():
-        paths = [directory]
+    if directory.exists() and not directory.is_dir():
+        paths = [directory]  # a FIFO or device is refused by the reader, never read
     elif directory.is_dir():
         paths = sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".yaml", ".yml"))
         if not paths:

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from amlguard.excerpt import excerpt, quoted, redact
 from amlguard.scanner import parsecache
 
 Location = tuple[int, int]  # 1-based line and column
@@ -127,6 +128,25 @@ def validate(
 
 
 def _message(error: Any) -> str:
+    """A validation message that shows user data only as a short, redacted excerpt."""
+    text = _raw_message(error)
+    shown = _safe_repr(error.instance)
+    if shown and shown in text:
+        text = text.replace(
+            shown, quoted(error.instance) if isinstance(error.instance, str) else excerpt(shown)
+        )
+    text = redact(text)
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value) if len(repr(value)) > 3 else ""
+    except (RecursionError, ValueError):
+        return ""
+
+
+def _raw_message(error: Any) -> str:
     if error.validator == "additionalProperties":
         return str(error.message).replace("Additional properties are not allowed", "unknown key")
     if error.validator == "oneOf" and isinstance(error.instance, dict):
@@ -146,10 +166,21 @@ def _message(error: Any) -> str:
 
 
 def read_text(path: Path) -> str:
-    """A file's text, with a clear error for an unreadable or non-UTF-8 file."""
+    """A regular file's text (see :mod:`amlguard.inputfile`), with a clear error for an
+    unreadable, non-regular or non-UTF-8 file."""
+    from amlguard import inputfile
+    from amlguard.errors import InputError
+
     try:
-        return path.read_text(encoding="utf-8")
+        raw = inputfile.read_bytes(path, "file")
+    except InputError as exc:
+        raise YamlProblems([str(exc)]) from None
+    body = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
+    try:
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlProblems([f"{path}:1:1: not UTF-8 text ({exc.reason})"]) from None
-    except OSError as exc:
-        raise YamlProblems([f"{path}: cannot read: {exc.strerror}"]) from None
+        line = body.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblems(
+            [f"{path}:{line}:{col}: not UTF-8 text (invalid byte 0x{body[exc.start]:02x})"]
+        ) from None

@@ -391,6 +391,8 @@ _rows_strategy = st.lists(
     ),
     min_size=2,
     max_size=6,
+    # One id twice with different content is a conflict (rejected): ids are unique here.
+    unique_by=lambda row: row["id"].strip().rstrip("/").lower(),
 )
 
 

@@ -76,8 +76,7 @@ def _read(client: Any, endpoint: str, pe: Row, stats: Stats) -> tuple[list[Row],
                 response.status_code,
                 time.monotonic() - started,
             )
-            if response.status_code == 404:
-                return rows, None  # the endpoint was deleted after the query: nothing to judge
+            # Any answer but 200 (404 too: the endpoint's zone groups cannot be told from none).
             if response.status_code != 200:
                 return rows, Gap(
                     f"cannot read the private DNS zone groups of {pe['id']}: HTTP "
@@ -85,8 +84,19 @@ def _read(client: Any, endpoint: str, pe: Row, stats: Stats) -> tuple[list[Row],
                     sub,
                 )
             body = response.json()
-            rows.extend(as_row(item, pe) for item in body.get("value") or [])
-            url = body.get("nextLink")
+            items = body.get("value") if isinstance(body, dict) else None
+            link = body.get("nextLink") if isinstance(body, dict) else None
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                # {"value": "nope"}, {} and {"value": null} are not "no zone groups".
+                return rows, Gap(
+                    f"cannot read the private DNS zone groups of {pe['id']}: the answer is "
+                    "not an ARM list (no 'value' array of objects)",
+                    sub,
+                )
+            rows.extend(as_row(item, pe) for item in items)
+            url = link if isinstance(link, str) and link else None
+    except ValueError:  # not JSON
+        return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: not JSON", sub)
     except AzureError as exc:
         return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: {exc}", sub)
     stats.add(rows=len(rows))

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amlguard import inputfile, jsonstrict
 from amlguard.errors import InputError
+from amlguard.excerpt import quoted
+from amlguard.scanner import ids
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 
@@ -43,35 +45,11 @@ class SnapshotFile:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: snapshot file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a snapshot file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read snapshot: {exc.strerror or exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"{path}: corrupt gzip data: {exc}") from None
-    return raw
+    return inputfile.read_bytes(path, "snapshot file")
 
 
 def _decode(raw: bytes, path: Path) -> str:
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not valid UTF-16 text (byte {exc.start})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-            "save the snapshot as UTF-8"
-        ) from None
+    return inputfile.decode(raw, path, "snapshot")
 
 
 def _position(text: str, pos: int) -> str:
@@ -81,26 +59,60 @@ def _position(text: str, pos: int) -> str:
 
 
 def _kind(value: Any) -> str:
+    """A value's JSON type, as a message says it ("an object", never "dict")."""
     if value is None:
         return "null"
-    return {bool: "a boolean", str: "a string", list: "an array", int: "a number"}.get(
-        type(value), "a number" if isinstance(value, float) else type(value).__name__
-    )
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value of no JSON type"
+
+
+def _as_count(value: Any) -> int | None:
+    """A record count however it was spelled (40, 40.0, "40"); -1 when it is not a count."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return -1
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else -1
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
+        return int(value.strip())
+    return -1
 
 
 def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
-    """Why a Resource Graph or ARM list result is only part of the answer, or None."""
-    for key in ("$skipToken", "skipToken", "skip_token"):
-        if doc.get(key):
-            return f"it has a {key}: more pages were not fetched"
-    if doc.get("nextLink"):
-        return "it has a nextLink: more pages were not fetched"
-    if str(doc.get("resultTruncated", "")).lower() == "true":
-        return "resultTruncated is true"
-    for key in ("totalRecords", "total_records"):
-        total = doc.get(key)
-        if isinstance(total, int) and not isinstance(total, bool) and total > len(rows):
-            return f"it holds {len(rows)} of {key} {total} rows"
+    """Why a Resource Graph or ARM list result is only part of the answer, or None.
+
+    Marker names are matched case-insensitively and their values however they are typed: a
+    result that might be partial is read as partial (fail closed)."""
+    found: dict[str, str] = {}
+    for key, value in doc.items():
+        if not isinstance(key, str):
+            continue
+        low = key.lower().lstrip("$").replace("_", "")
+        if low in ("skiptoken", "nextlink", "odata.nextlink") and value not in (None, "", False):
+            found.setdefault(low[-4:], f"it has a {key}: more pages were not fetched")
+        elif low == "resulttruncated" and str(value).lower() not in ("false", "none", "0", ""):
+            found.setdefault("trunc", f"{key} is {str(value)[:20]}")
+        elif low in ("totalrecords", "count"):
+            total = _as_count(value)
+            if total is not None and total < 0:
+                found.setdefault("total", f"its {key} is not a count, so completeness is unknown")
+            elif total is not None and total > len(rows):
+                found.setdefault("total", f"it holds {len(rows)} of {key} {total} rows")
+    for kind in ("oken", "link", "trunc", "total"):
+        if kind in found:
+            return found[kind]
     return None
 
 
@@ -109,9 +121,10 @@ def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     try:
         names = [c["name"] for c in table["columns"]]
         return [dict(zip(names, r, strict=True)) for r in table["rows"]]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError):
         raise InputError(
-            f"{path}: malformed Resource Graph table (columns/rows): {type(exc).__name__}: {exc}"
+            f"{path}: malformed Resource Graph table: 'columns' must be an array of objects "
+            "with a 'name', and 'rows' an array of arrays as long as 'columns'"
         ) from None
 
 
@@ -121,14 +134,40 @@ _NOT_A_SNAPSHOT = (
 )
 
 
+def _header(doc: dict[str, Any], path: Path, where: str) -> dict[str, Any]:
+    """The ``amlguard_snapshot`` header, checked: an object whose ``gaps`` is an array."""
+    if HEADER_KEY not in doc:
+        return {}
+    header = doc[HEADER_KEY]
+    if not isinstance(header, dict):
+        raise InputError(f"{path}{where}: '{HEADER_KEY}' must be an object, found {_kind(header)}")
+    gaps = header.get("gaps")
+    if gaps is not None:
+        if not isinstance(gaps, list):
+            raise InputError(
+                f"{path}{where}: '{HEADER_KEY}.gaps' must be an array, found {_kind(gaps)}"
+            )
+        for i, gap in enumerate(gaps):
+            if not isinstance(gap, dict) or not isinstance(gap.get("reason"), str):
+                raise InputError(
+                    f"{path}{where}: '{HEADER_KEY}.gaps[{i}]' must be an object with a "
+                    f"'reason' string, found {_kind(gap)}"
+                )
+    return header
+
+
 def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str | None]:
     """The rows of one parsed JSON document, and the key of its row array (None: a body)."""
     if isinstance(doc, list):
         return SnapshotFile(doc), ""
     if not isinstance(doc, dict):
         raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}, found {_kind(doc)}")
-    raw_header = doc.get(HEADER_KEY)
-    header: dict[str, Any] = raw_header if isinstance(raw_header, dict) else {}
+    header = _header(doc, path, where)
+    if "data" in doc and "value" in doc:
+        raise InputError(
+            f"{path}{where}: has both a 'data' and a 'value' array; which rows are meant "
+            "cannot be told"
+        )
     for key in ("data", "value"):
         if key not in doc:
             continue
@@ -150,6 +189,9 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
 
 
 def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> None:
+    """Every row an object with an id, a type its id does not contradict, object
+    ``properties``; one id twice with different content is a conflict (exit 2)."""
+    first: dict[str, int] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise InputError(
@@ -157,8 +199,64 @@ def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> Non
             )
         rid = row.get("id")
         if not isinstance(rid, str) or not rid.strip():
-            named = f" (name {row['name']!r})" if isinstance(row.get("name"), str) else ""
+            named = f" (name {quoted(row['name'])})" if isinstance(row.get("name"), str) else ""
             raise InputError(f"{path}{where(i)}: row has no 'id'{named}")
+        problem = row_problem(row)
+        if problem:
+            raise InputError(f"{path}{where(i)}: {problem}")
+        key = ids.norm(rid)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = i
+        elif rows[seen] != row:
+            raise InputError(
+                f"{path}{where(i)}: resource {quoted(rid)} is also at {where(seen).lstrip(': ')} "
+                "with different content; which one is meant cannot be told"
+            )
+
+
+def row_problem(row: dict[str, Any]) -> str | None:
+    """Why a row with an id cannot be judged as it stands (None when it can)."""
+    rtype = row.get("type")
+    rid = str(row["id"])
+    if rtype is not None:
+        if not isinstance(rtype, str):
+            return f"'type' must be a string, found {_kind(rtype)}"
+        named = ids.parse(rid).type
+        # Only an id under /providers/ names a type (a subscription or group id does not).
+        if named and rtype.strip().lower() != named:
+            return (
+                f"its 'type' {quoted(rtype)} contradicts the type its id names ({named}); "
+                "a row of the wrong type would be silently skipped"
+            )
+    for path in _OBJECTS.get("*", ()) + _OBJECTS.get(str(rtype or "").strip().lower(), ()):
+        value: Any = row
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, dict):
+            return f"'{'.'.join(path)}' must be an object, found {_kind(value)}"
+    return None
+
+
+# Where ARM's schema has an object, a row that holds anything else is not that resource.
+_OBJECTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "*": (("properties",), ("identity",), ("sku",), ("tags",)),
+    "microsoft.machinelearningservices/workspaces": (
+        ("properties", "managedNetwork"),
+        ("properties", "managedNetwork", "outboundRules"),
+        ("properties", "managedNetwork", "status"),
+        ("identity", "userAssignedIdentities"),
+    ),
+}
+
+
+def _loads(text: str, path: Path, where: str = "", line: int = 0) -> Any:
+    """Strict JSON (see :mod:`amlguard.jsonstrict`); errors name the file and position."""
+    try:
+        return jsonstrict.loads(text)
+    except jsonstrict.StrictJSONError as exc:
+        at = f"{line}:{exc.colno}" if line else f"{exc.lineno}:{exc.colno}"
+        raise InputError(f"{path}:{at}: {exc.msg}") from None
 
 
 def load_snapshot(path: Path) -> SnapshotFile:
@@ -167,11 +265,9 @@ def load_snapshot(path: Path) -> SnapshotFile:
     if not text or text.isspace():  # not strip(): that copies the whole text
         raise InputError(f"{path}: snapshot file is empty")
     try:
-        doc = json.loads(text)
+        doc = _loads(text, path)
     except json.JSONDecodeError as first:
         return _read_json_lines(text, path, first)
-    except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply to be a snapshot") from None
     snap, key = _parse_document(doc, path, "")
     _check_rows(snap.rows, path, lambda i: "" if key is None else f": {key}[{i}]")
     return snap
@@ -185,8 +281,8 @@ def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def _is_json_object(line: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
-    except (json.JSONDecodeError, RecursionError):
+        return isinstance(jsonstrict.loads(line), dict)
+    except ValueError:
         return False
 
 
@@ -203,16 +299,13 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
+            doc = _loads(line, path, line=number)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}:{number}:{exc.colno}: invalid JSON Lines record: {exc.msg}"
             ) from None
-        except RecursionError:
-            raise InputError(f"{path}:{number}:1: JSON nested too deeply") from None
         if isinstance(doc, dict) and HEADER_KEY in doc and len(doc) == 1:
-            if isinstance(doc[HEADER_KEY], dict):
-                out.header = doc[HEADER_KEY]
+            out.header = _header(doc, path, f":{number}:1")
             continue
         if isinstance(doc, dict) and not any(k in doc for k in ("data", "value", HEADER_KEY)):
             got = [doc]  # a row; a missing id is reported below with the line number
@@ -220,6 +313,8 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
             part, _ = _parse_document(doc, path, f":{number}:1")
             got = part.rows
             out.gaps += part.gaps
+            if part.header:
+                out.header = part.header
         else:
             got = [doc]
         out.rows.extend(got)
