@@ -209,8 +209,6 @@ def test_5_a_matching_total_is_complete(tmp_path: Path) -> None:
 
 
 def _history(tmp_path: Path, times: list[str], scope: str = "s") -> Path:
-    from amlguard.app import CheckRequest  # noqa: F401  (the CLI's own path records below)
-
     db = tmp_path / "h.db"
     for when in times:
         doc = estate()
