@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from amlguard.excerpt import excerpt, quoted
-from amlguard.scanner.yamlsource import Locations, YamlProblems
+from amlguard.scanner.yamltypes import Locations, YamlProblems
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

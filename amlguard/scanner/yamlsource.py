@@ -11,17 +11,9 @@ from typing import Any
 
 from amlguard.excerpt import excerpt, quoted, redact
 from amlguard.scanner import parsecache
+from amlguard.scanner.yamltypes import Location, Locations, YamlProblems
 
-Location = tuple[int, int]  # 1-based line and column
-Locations = dict[tuple[Any, ...], Location]
-
-
-class YamlProblems(Exception):
-    """Collected problems of one or more files, each already formatted with its position."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+__all__ = ["Location", "Locations", "YamlProblems", "load_yaml"]
 
 
 def load_yaml(text: str, name: str) -> tuple[Any, Locations]:
