@@ -148,6 +148,7 @@ class Sender:
 
         body = batch.gzipped()
         attempt = 0
+        backoffs = 0  # waits the service did not name: these grow exponentially
         while True:
             started = self.clock()
             try:
@@ -162,7 +163,7 @@ class Sender:
                 response = getattr(exc, "response", None)
                 asked = retry_after(getattr(response, "headers", None))
             self.spent += self.clock() - started
-            wait = asked if asked is not None else self._backoff(attempt)
+            wait = asked if asked is not None else self._backoff(backoffs)
             left = self.budget_s - self.spent
             if wait > left:
                 why = (
@@ -178,6 +179,7 @@ class Sender:
             self.sleep(wait)
             self.spent += wait
             attempt += 1
+            backoffs += asked is None
 
     @staticmethod
     def _backoff(attempt: int) -> float:

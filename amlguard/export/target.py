@@ -45,12 +45,13 @@ class LogAnalyticsTarget:
 
 def _shown(url: str) -> str:
     """The URL as an error message may show it: no user info, no query, clipped."""
-    parts = urlsplit(url) if "://" in url else None
-    if parts is None:
-        text = url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        text = url.split("?", 1)[0].split("#", 1)[0]
     else:
-        host = parts.netloc.rsplit("@", 1)[-1]
-        text = f"{parts.scheme}://{host}{parts.path}"
+        rest = rest.split("?", 1)[0].split("#", 1)[0]
+        netloc, slash, path = rest.partition("/")
+        text = f"{scheme}://{netloc.rsplit('@', 1)[-1]}{slash}{path}"
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= 200 else text[:199] + "\u2026"
 
