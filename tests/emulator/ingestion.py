@@ -44,7 +44,11 @@ def declared_streams(template: Path = TEMPLATE) -> dict[str, dict[str, str]]:
             continue
         for name, decl in resource["properties"]["streamDeclarations"].items():
             columns = decl["columns"]
-            ref = re.fullmatch(r"\[variables\('([^']+)'\)\]", columns) if isinstance(columns, str) else None
+            ref = (
+                re.fullmatch(r"\[variables\('([^']+)'\)\]", columns)
+                if isinstance(columns, str)
+                else None
+            )
             if ref:  # the template's one expression form here: a variable holding the list
                 columns = doc["variables"][ref.group(1)]
             streams[name] = {c["name"]: c["type"].lower() for c in columns}

@@ -152,7 +152,7 @@ def test_retry_spool_sends_now_and_then_has_nothing(ingest: Ingest, state_dir: P
 
 
 def test_the_spool_of_another_target_is_left_alone(ingest: Ingest, state_dir: Path) -> None:
-    emu, state = ingest
+    emu, _ = ingest
     outage = ingestion.fail_next(emu, 503, 10_000, {"Retry-After": "60"})
     export_findings(scan_result(DRIFTED), url(emu), factory(emu), budget_s=1)
     outage.times = 0
@@ -173,7 +173,7 @@ def test_a_credential_that_fails_spools_everything(ingest: Ingest, state_dir: Pa
 
         get_token_info = get_token
 
-    emu, state = ingest
+    emu, _ = ingest
     broken = ClientFactory(AzureSettings(ca_bundle=emu.ca_path), NoToken())
     outcome = export_findings(scan_result(DRIFTED), url(emu), broken)
     assert not outcome.ok and "no token for Azure Monitor" in (outcome.error or "")
@@ -183,7 +183,7 @@ def test_a_credential_that_fails_spools_everything(ingest: Ingest, state_dir: Pa
 def test_the_token_appears_nowhere(
     ingest: Ingest, state_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu, state = ingest
+    emu, _ = ingest
     caplog.set_level(logging.DEBUG)
     outage = ingestion.fail_next(emu, 401, 1)
     ingestion.fail_next(emu, 429, 2, {"retry-after-ms": "5"})
@@ -215,8 +215,7 @@ def test_spool_files_are_private(ingest: Ingest, state_dir: Path) -> None:
         assert path.stat().st_mode & 0o777 == 0o600
 
 
-def test_the_emulator_rejects_what_the_stream_does_not_declare(ingest: Ingest) -> None:
-    emu, state = ingest
+def test_the_emulator_rejects_what_the_stream_does_not_declare() -> None:
     columns = ingestion.declared_streams()["Custom-AmlGuardFindings"]
     assert ingestion.check_rows([{"id": "x"}], columns) is not None
     assert ingestion.check_rows([{"Unknown": 1}], columns) is not None

@@ -76,14 +76,16 @@ def test_incomplete_scan_says_so_with_its_causes() -> None:
     result.source.gaps.append(Gap("Resource Graph throttled", "subscription 1234"))
     rows = list(build_rows(result))
     assert all(r["ScanComplete"] is False for r in rows)
-    assert rows[0]["GapCauses"] == [{"reason": "Resource Graph throttled", "scope": "subscription 1234"}]
+    assert rows[0]["GapCauses"] == [
+        {"reason": "Resource Graph throttled", "scope": "subscription 1234"}
+    ]
 
 
 def test_an_error_finding_makes_the_scan_incomplete() -> None:
     result = scan_result(ROOT / "examples" / "estates" / "compliant.json")
-    assert list(build_rows(result))[0]["ScanComplete"] is True
+    assert next(iter(build_rows(result)))["ScanComplete"] is True
     result.findings[0] = dataclasses.replace(result.findings[0], status=Status.ERROR)
-    assert list(build_rows(result))[0]["ScanComplete"] is False
+    assert next(iter(build_rows(result)))["ScanComplete"] is False
 
 
 def test_history_marks_new_and_known_failures(tmp_path: Path) -> None:

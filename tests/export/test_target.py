@@ -20,7 +20,14 @@ def test_the_portal_url_parses() -> None:
     assert target.rule_id == DCR and target.stream == "Custom-AmlGuardFindings"
     assert target.url == GOOD
     assert parse_target(GOOD + "?api-version=2023-01-01").url == GOOD
-    assert parse_target(GOOD.upper().replace("HTTPS", "https").replace("CUSTOM-AMLGUARDFINDINGS", "Custom-AmlGuardFindings")).rule_id == DCR
+    assert (
+        parse_target(
+            GOOD.upper()
+            .replace("HTTPS", "https")
+            .replace("CUSTOM-AMLGUARDFINDINGS", "Custom-AmlGuardFindings")
+        ).rule_id
+        == DCR
+    )
     assert parse_target("https://127.0.0.1:8443" + GOOD.split(".com", 1)[1]).endpoint == (
         "https://127.0.0.1:8443"
     )
@@ -72,18 +79,32 @@ def test_any_text_parses_or_is_a_usage_error(text: str) -> None:
 @given(st.sampled_from(["https://", "http://", ""]), st.text(max_size=40), st.text(max_size=40))
 def test_url_shaped_text_parses_or_is_a_usage_error(scheme: str, host: str, tail: str) -> None:
     try:
-        parse_target(f"{scheme}{host}/dataCollectionRules/{DCR}/streams/Custom-{tail}")
-    except InputError:
-        pass
+        target = parse_target(f"{scheme}{host}/dataCollectionRules/{DCR}/streams/Custom-{tail}")
+    except InputError as exc:
+        assert "expected https://<endpoint>" in str(exc)
+    else:
+        assert scheme == "https://" and target.stream == f"Custom-{tail}"
 
 
 @pytest.mark.parametrize(
     ("cloud", "endpoint", "scope"),
     [
-        ("AzureCloud", "https://x.westeurope-1.ingest.monitor.azure.com", "https://monitor.azure.com/.default"),
-        ("AzureCloud", "https://x.usgovvirginia-1.ingest.monitor.azure.us", "https://monitor.azure.us/.default"),
+        (
+            "AzureCloud",
+            "https://x.westeurope-1.ingest.monitor.azure.com",
+            "https://monitor.azure.com/.default",
+        ),
+        (
+            "AzureCloud",
+            "https://x.usgovvirginia-1.ingest.monitor.azure.us",
+            "https://monitor.azure.us/.default",
+        ),
         ("AzureUSGovernment", "https://127.0.0.1:9", "https://monitor.azure.us/.default"),
-        ("AzureChinaCloud", "https://x.chinaeast2-1.ingest.monitor.azure.cn", "https://monitor.azure.cn/.default"),
+        (
+            "AzureChinaCloud",
+            "https://x.chinaeast2-1.ingest.monitor.azure.cn",
+            "https://monitor.azure.cn/.default",
+        ),
         ("azurechinacloud", "https://dce.private.example", "https://monitor.azure.cn/.default"),
     ],
 )
