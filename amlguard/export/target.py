@@ -56,11 +56,11 @@ def _shown(url: str) -> str:
     return text if len(text) <= 200 else text[:199] + "\u2026"
 
 
-def parse_target(url: str, flag: str = "--output log-analytics") -> LogAnalyticsTarget:
+def parse_target(url: str, flag: str = "--output log-analytics:") -> LogAnalyticsTarget:
     """The target of ``url``; InputError (exit 2) saying what is wrong with it."""
 
     def bad(why: str) -> InputError:
-        return InputError(f"{flag}:{_shown(url)}: {why} (expected {EXPECTED})")
+        return InputError(f"{flag}{_shown(url)}: {why} (expected {EXPECTED})")
 
     text = url.strip()
     try:
