@@ -75,19 +75,27 @@ def encode_row(row: dict[str, Any], limit: int = MAX_BATCH_BYTES - 2) -> bytes:
 
 def make_batches(rows: Iterable[dict[str, Any]], limit: int = MAX_BATCH_BYTES) -> list[Batch]:
     """The rows, encoded, in order, packed greedily into batches whose body is <= ``limit``."""
+    return pack((_ENCODE(row) for row in rows), limit)
+
+
+def pack(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> list[Batch]:
+    """Rows already encoded as JSON text, in order, packed into batches of at most ``limit``."""
     batches: list[Batch] = []
-    current = Batch()
-    for row in rows:
-        data = encode_row(row, limit - 2)
-        grown = current.size + len(data) + (1 if current.rows else 0)
-        if current.rows and grown > limit:
-            batches.append(current)
-            current = Batch()
+    rows: list[bytes] = []
+    size = 2
+    for text in texts:
+        data = text.encode("utf-8")
+        if len(data) > limit - 2:  # one row alone would not fit: cut its values
+            data = encode_row(json.loads(text), limit - 2)
+        grown = size + len(data) + (1 if rows else 0)
+        if rows and grown > limit:
+            batches.append(Batch(rows, size))
+            rows = []
             grown = 2 + len(data)
-        current.rows.append(data)
-        current.size = grown
-    if current.rows:
-        batches.append(current)
+        rows.append(data)
+        size = grown
+    if rows:
+        batches.append(Batch(rows, size))
     return batches
 
 

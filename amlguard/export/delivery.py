@@ -15,9 +15,10 @@ import io
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.export.batches import Batch
@@ -110,10 +111,12 @@ class Sender:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     requests: int = 0
-    spent: float = 0.0  # seconds of failed attempts and waits so far
+    spent: float = 0.0  # seconds of failed attempts and waits so far (all threads together)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _post(self, body: bytes) -> None:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         self.client.upload(
             rule_id=self.target.rule_id,
             stream_name=self.target.stream,
@@ -162,9 +165,12 @@ class Sender:
                     raise DeliveryFailed(cause, status) from None
                 response = getattr(exc, "response", None)
                 asked = retry_after(getattr(response, "headers", None))
-            self.spent += self.clock() - started
             wait = asked if asked is not None else self._backoff(backoffs)
-            left = self.budget_s - self.spent
+            with self._lock:
+                self.spent += self.clock() - started
+                left = self.budget_s - self.spent
+                if wait <= left:
+                    self.spent += wait  # reserved before sleeping: other threads see it
             if wait > left:
                 why = (
                     f"the service asked to retry after {asked:g} s"
@@ -177,7 +183,6 @@ class Sender:
                 ) from None
             _log.warning("%s; retrying in %.2f s", cause, wait)
             self.sleep(wait)
-            self.spent += wait
             attempt += 1
             backoffs += asked is None
 

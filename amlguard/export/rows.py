@@ -18,6 +18,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 from amlguard import __version__
@@ -128,14 +129,15 @@ def _scrub(value: Any, clean: _Clean) -> Any:
     return _UNSAFE.sub("\ufffd", str(value))
 
 
-def _segment(resource_id: str, name: str) -> str:
-    parts = resource_id.split("/")
-    low = [p.lower() for p in parts]
-    if name in low:
-        i = low.index(name)
-        if i + 1 < len(parts):
-            return parts[i + 1]
-    return ""
+_SCOPE = re.compile(r"/subscriptions/([^/]+)(?:/resourcegroups/([^/]+))?", re.I)
+
+
+def _sub_and_group(resource_id: str) -> tuple[str, str]:
+    """The subscription and resource group an ARM id names ("" for what it does not name)."""
+    match = _SCOPE.search(resource_id)
+    if match is None:
+        return "", ""
+    return match.group(1), match.group(2) or ""
 
 
 def _history_marks(history: Any) -> tuple[set[str], dict[str, str], int | None]:
@@ -173,6 +175,158 @@ def _counts(result: ScanResult) -> dict[str, Any]:
     }
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+#: One part of a row: its columns, and their JSON text without the braces.
+Part = tuple[dict[str, Any], str]
+
+
+def _part(columns: dict[str, Any]) -> Part:
+    """A part whose values are strings: its text from the C string encoder, no JSONEncoder."""
+    text = ",".join(f'"{k}":{encode_basestring(v)}' for k, v in columns.items())
+    return columns, text
+
+
+def _value_text(value: Any) -> str:
+    return encode_basestring(value) if type(value) is str else _ENCODE(value)
+
+
+class _Rows:
+    """The rows of one scan, assembled from parts that repeat across findings.
+
+    A finding row is its scan's head, its number, and the parts for its rule, resource,
+    instance and texts, plus whatever is its alone (values, history). Each distinct part is built
+    and encoded once, so :func:`build_rows` (dicts) and :func:`encode_rows` (JSON text) are the
+    same rows by construction, and encoding a large scan costs a join per finding.
+    """
+
+    def __init__(self, result: ScanResult, history: Any, scan_id: str | None) -> None:
+        self.result = result
+        self.clean = clean = _Clean()
+        self.history = history
+        self.new_keys, self.first_seen, history_scan = _history_marks(history)
+        self.scan_id = scan_id or str(uuid.uuid4())
+        complete = scan_complete(result)
+        gaps = _dynamic(
+            [{"reason": clean[g.reason], "scope": clean[g.scope]} for g in result.source.gaps],
+            clean,
+        )
+        scope = clean[f"{result.source.kind}:{result.source.description}"]
+        if history is not None and hasattr(history, "scan"):
+            scope = clean[str(history.scan.scope)]
+        head = {"TimeGenerated": result.scan_time, "ScanId": self.scan_id, "ScanComplete": complete}
+        counts = _counts(result)
+        if history is not None:
+            counts["history"] = {"scan_id": history_scan, "new": len(self.new_keys)}
+        self.scan_row: dict[str, Any] = {
+            "RowType": SCAN_ROW,
+            "RowNumber": 0,
+            **head,
+            "GapCauses": gaps,
+            "Scope": scope,
+            "SourceKind": clean[result.source.kind],
+            "ToolVersion": __version__,
+            "RulePackVersion": clean[str(result.pack_version)],
+            "RulePackHash": clean[str(result.pack_hash)],
+            "Counts": counts,
+        }
+        # Finding rows carry the gaps only when there are some (scan-level facts are in the
+        # scan row, joined on ScanId): a complete scan's rows stay small.
+        head_columns = {"RowType": FINDING_ROW, **head, **({"GapCauses": gaps} if gaps else {})}
+        self.head = head_columns, _ENCODE(head_columns)[1:-1]
+        self.tenants = {
+            i.id.lower(): str(i.workspace.get("tenantId") or "") for i in result.instances
+        }
+        self.rules: dict[tuple[Any, ...], Part] = {}
+        self.resources: dict[tuple[str, str, str], Part] = {}
+        self.instances: dict[str, Part] = {}
+        self.texts: dict[tuple[str, str], Part] = {}
+        self.values: dict[Any, tuple[Any, str]] = {}
+
+    def parts(self, f: Finding, number: int) -> tuple[Part, ...]:
+        """The parts of finding ``f``'s row, the ``number``-th row of the scan."""
+        clean = self.clean
+        key = (f.rule_id, f.rule_name, f.severity, f.status)
+        rule = self.rules.get(key)
+        if rule is None:
+            rule = self.rules[key] = _part(
+                {
+                    "RuleId": clean[f.rule_id],
+                    "RuleName": clean[f.rule_name],
+                    "Severity": f.severity.label,
+                    "Status": f.status.value,
+                }
+            )
+        rkey = (f.resource_id, f.resource_type, f.instance)
+        resource = self.resources.get(rkey)
+        if resource is None:
+            rid = f.resource_id
+            sub, group = _sub_and_group(rid)
+            resource = self.resources[rkey] = _part(
+                {
+                    "ResourceId": clean[rid],
+                    "ResourceType": clean[f.resource_type],
+                    "SubscriptionId": clean[sub or _sub_and_group(f.instance)[0]],
+                    "ResourceGroup": clean[group],
+                }
+            )
+        instance = self.instances.get(f.instance)
+        if instance is None:
+            instance = self.instances[f.instance] = _part(
+                {
+                    "InstanceId": clean[f.instance],
+                    "InstanceName": clean[f.instance.rstrip("/").rsplit("/", 1)[-1]],
+                    "AadTenantId": clean[self.tenants.get(f.instance.lower(), "")],
+                }
+            )
+        tkey = (f.message, f.remediation)
+        texts = self.texts.get(tkey)
+        if texts is None:
+            texts = self.texts[tkey] = _part(
+                {"Message": clean[f.message], "Remediation": clean[f.remediation]}
+            )
+        own: dict[str, Any] = {"RowNumber": number}
+        pieces = [f',"RowNumber":{number}']
+        for column, value in (("Expected", f.expected), ("Actual", f.actual)):
+            if value is not None:
+                own[column], text = self.value(value)
+                pieces.append(f',"{column}":{text}')
+        if f.path is not None:
+            own["Path"] = clean[f.path]
+            pieces.append(f',"Path":{self.value(f.path)[1]}')
+        if f.suppression is not None:
+            own["Suppression"] = _dynamic(f.suppression, clean)
+        if f.baseline_state:
+            own["BaselineState"] = clean[f.baseline_state]
+        if self.history is not None and f.status is Status.FAIL:
+            fkey = "|".join(f.key)
+            if fkey in self.new_keys:
+                own["HistoryState"], own["FirstSeen"] = "new", self.result.scan_time
+            else:
+                own["HistoryState"] = "known"
+                if fkey in self.first_seen:
+                    own["FirstSeen"] = clean[self.first_seen[fkey]]
+        if len(own) > len(pieces):  # the rare columns: encoded as they come
+            pieces = [f',"{k}":{_value_text(v)}' for k, v in own.items()]
+        return self.head, rule, resource, instance, texts, (own, "".join(pieces))
+
+    def value(self, value: Any) -> tuple[Any, str]:
+        """A dynamic or string value as sent, and its JSON text (cached for repeated values)."""
+        kind = type(value)
+        key: Any = None
+        if kind in (str, bool, int, float):
+            key = (kind, value)
+        elif kind is list and all(type(v) is str for v in value):
+            key = (kind, tuple(value))
+        cached = self.values.get(key) if key is not None else None
+        if cached is None:
+            clean = _dynamic(value, self.clean)
+            cached = (clean, _value_text(clean))
+            if key is not None:
+                self.values[key] = cached
+        return cached
+
+
 def build_rows(
     result: ScanResult, *, history: Any = None, scan_id: str | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -182,80 +336,21 @@ def build_rows(
     ``report_extra()`` dict): failing findings then carry ``HistoryState`` (``new``/``known``)
     and ``FirstSeen``. Keys whose value is None are left out (the column is empty).
     """
-    clean = _Clean()
-    new_keys, first_seen, history_scan = _history_marks(history)
-    scan_id = scan_id or str(uuid.uuid4())
-    complete = scan_complete(result)
-    gaps = [{"reason": clean[g.reason], "scope": clean[g.scope]} for g in result.source.gaps]
-    scope = clean[f"{result.source.kind}:{result.source.description}"]
-    if history is not None and hasattr(history, "scan"):
-        scope = clean[str(history.scan.scope)]
-    common: dict[str, Any] = {
-        "TimeGenerated": result.scan_time,
-        "ScanId": scan_id,
-        "ScanComplete": complete,
-        "GapCauses": _dynamic(gaps, clean),
-        "Scope": scope,
-        "SourceKind": clean[result.source.kind],
-        "ToolVersion": __version__,
-        "RulePackVersion": clean[str(result.pack_version)],
-        "RulePackHash": clean[str(result.pack_hash)],
-    }
-    counts = _counts(result)
-    if history is not None:
-        counts["history"] = {"scan_id": history_scan, "new": len(new_keys)}
-    yield {"RowType": SCAN_ROW, "RowNumber": 0, **common, "Counts": counts}
-    tenants = {i.id.lower(): str(i.workspace.get("tenantId") or "") for i in result.instances}
+    rows = _Rows(result, history, scan_id)
+    yield rows.scan_row
     for number, f in enumerate(result.findings, 1):
-        yield _finding_row(f, number, common, clean, tenants, new_keys, first_seen, history)
+        row: dict[str, Any] = {}
+        for columns, _ in rows.parts(f, number):
+            row.update(columns)
+        yield row
 
 
-def _finding_row(
-    f: Finding,
-    number: int,
-    common: dict[str, Any],
-    clean: _Clean,
-    tenants: dict[str, str],
-    new_keys: set[str],
-    first_seen: dict[str, str],
-    history: Any,
-) -> dict[str, Any]:
-    rid = f.resource_id
-    row: dict[str, Any] = {
-        "RowType": FINDING_ROW,
-        "RowNumber": number,
-        **common,
-        "AadTenantId": clean[tenants.get(f.instance.lower(), "")],
-        "SubscriptionId": clean[
-            _segment(rid, "subscriptions") or _segment(f.instance, "subscriptions")
-        ],
-        "ResourceGroup": clean[_segment(rid, "resourcegroups")],
-        "RuleId": clean[f.rule_id],
-        "RuleName": clean[f.rule_name],
-        "Severity": f.severity.label,
-        "Status": f.status.value,
-        "ResourceId": clean[rid],
-        "ResourceType": clean[f.resource_type],
-        "InstanceId": clean[f.instance],
-        "InstanceName": clean[f.instance.rstrip("/").rsplit("/", 1)[-1]],
-        "Message": clean[f.message],
-        "Remediation": clean[f.remediation],
-    }
-    for column, value in (("Expected", f.expected), ("Actual", f.actual)):
-        if value is not None:
-            row[column] = _dynamic(value, clean)
-    if f.path is not None:
-        row["Path"] = clean[f.path]
-    if f.suppression is not None:
-        row["Suppression"] = _dynamic(f.suppression, clean)
-    if f.baseline_state:
-        row["BaselineState"] = clean[f.baseline_state]
-    if history is not None and f.status is Status.FAIL:
-        key = "|".join(f.key)
-        if key in new_keys:
-            row["HistoryState"], row["FirstSeen"] = "new", common["TimeGenerated"]
-        else:
-            row["HistoryState"] = "known"
-            if key in first_seen:
-                row["FirstSeen"] = clean[first_seen[key]]
-    return row
+def encode_rows(
+    result: ScanResult, *, history: Any = None, scan_id: str | None = None
+) -> Iterator[str]:
+    """:func:`build_rows` as compact JSON text, one string per row (same rows, same order)."""
+    rows = _Rows(result, history, scan_id)
+    yield _ENCODE(rows.scan_row)
+    for number, f in enumerate(result.findings, 1):
+        head, rule, resource, instance, texts, own = rows.parts(f, number)
+        yield f"{{{head[1]},{rule[1]},{resource[1]},{instance[1]},{texts[1]}{own[1]}}}"

@@ -100,21 +100,49 @@ def _type_ok(kind: str, value: Any) -> bool:
     return False
 
 
+def _plan(names: tuple[str, ...], columns: dict[str, str]) -> list[tuple[str, str]] | str:
+    """The (column, type) checks for rows with these keys, or why such rows do not fit."""
+    plan = []
+    for name in names:
+        if name.lower() in RESERVED or name.startswith("_"):
+            return f"column {name!r} is reserved"
+        kind = columns.get(name)
+        if kind is None:
+            return f"column {name!r} is not declared by the stream"
+        if kind != "dynamic":
+            plan.append((name, kind))
+    return plan
+
+
 def check_rows(rows: Any, columns: dict[str, str]) -> str | None:
-    """Why ``rows`` do not fit the stream (None when they do)."""
+    """Why ``rows`` do not fit the stream (None when they do).
+
+    Rows of one shape (the same keys) share one plan, and each distinct datetime text is parsed
+    once: a benchmark sends a hundred thousand rows through here.
+    """
     if not isinstance(rows, list):
         return "the body is not a JSON array"
+    plans: dict[tuple[str, ...], list[tuple[str, str]] | str] = {}
+    times: set[str] = set()
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             return f"row {i} is not an object"
-        for name, value in row.items():
-            if name.lower() in RESERVED or name.startswith("_"):
-                return f"row {i}: column {name!r} is reserved"
-            kind = columns.get(name)
-            if kind is None:
-                return f"row {i}: column {name!r} is not declared by the stream"
+        shape = tuple(row)
+        plan = plans.get(shape)
+        if plan is None:
+            plan = plans[shape] = _plan(shape, columns)
+        if isinstance(plan, str):
+            return f"row {i}: {plan}"
+        for name, kind in plan:
+            value = row[name]
+            if value is None or (kind == "string" and type(value) is str):
+                continue
+            if kind == "datetime" and value in times:
+                continue
             if not _type_ok(kind, value):
                 return f"row {i}: column {name!r} is not a {kind}: {value!r:.60}"
+            if kind == "datetime":
+                times.add(value)
     return None
 
 

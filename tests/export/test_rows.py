@@ -17,6 +17,7 @@ from amlguard.export.rows import (
     RESERVED,
     TRUNCATED,
     build_rows,
+    encode_rows,
     truncate,
     valid_column_name,
 )
@@ -134,3 +135,23 @@ def test_truncate_bounds_bytes_and_keeps_short_text(text: str, limit: int) -> No
         assert out == text
     else:
         assert out.endswith(TRUNCATED) and text.startswith(out[: -len(TRUNCATED)])
+
+
+@pytest.mark.parametrize("estate", ESTATES, ids=lambda p: p.name)
+def test_the_encoded_rows_are_the_built_rows(estate: Path, tmp_path: Path) -> None:
+    result = scan_result(estate)
+    result.findings[0] = dataclasses.replace(
+        result.findings[0],
+        message="bell\x07" + "é" * 40_000,
+        expected=[1, "two", None],
+        actual={"nested": ["\u202e", 2.5, True]},
+        path="properties.x",
+        suppression={"reason": "because", "expires": "2030-01-01"},
+        baseline_state="known",
+    )
+    recorded = record_scan(tmp_path / "h.db", result, "scope")
+    for history in (None, recorded):
+        built = list(build_rows(result, history=history, scan_id="fixed"))
+        encoded = [json.loads(t) for t in encode_rows(result, history=history, scan_id="fixed")]
+        assert encoded == built
+        assert built[1]["Suppression"] == {"reason": "because", "expires": "2030-01-01"}
