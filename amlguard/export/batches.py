@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,11 @@ def make_batches(rows: Iterable[dict[str, Any]], limit: int = MAX_BATCH_BYTES) -
 
 def pack(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> list[Batch]:
     """Rows already encoded as JSON text, in order, packed into batches of at most ``limit``."""
-    batches: list[Batch] = []
+    return list(iter_batches(texts, limit))
+
+
+def iter_batches(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> Iterator[Batch]:
+    """:func:`pack`, each batch handed out as soon as it is full (sending overlaps encoding)."""
     rows: list[bytes] = []
     size = 2
     for text in texts:
@@ -89,14 +93,13 @@ def pack(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> list[Batch]:
             data = encode_row(json.loads(text), limit - 2)
         grown = size + len(data) + (1 if rows else 0)
         if rows and grown > limit:
-            batches.append(Batch(rows, size))
+            yield Batch(rows, size)
             rows = []
             grown = 2 + len(data)
         rows.append(data)
         size = grown
     if rows:
-        batches.append(Batch(rows, size))
-    return batches
+        yield Batch(rows, size)
 
 
 def minimum_requests(batches: list[Batch], limit: int = MAX_BATCH_BYTES) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amlguard.export.batches import Batch, pack
+from amlguard.export.batches import Batch, iter_batches
 from amlguard.export.delivery import Sender, Undelivered, clip
 from amlguard.export.rows import encode_rows
 from amlguard.export.spool import Spool, Spooled
@@ -98,9 +99,8 @@ def export_findings(
     """
     target = parse_target(url)
     started = time.monotonic()
-    batches = pack(encode_rows(result, history=history))
-    outcome = ExportOutcome(target.url, rows=sum(len(b.rows) for b in batches))
-    outcome.batches = len(batches)
+    batches = iter_batches(encode_rows(result, history=history))
+    outcome = ExportOutcome(target.url)
     return _deliver(target, factory, batches, outcome, state_dir, budget_s, started)
 
 
@@ -115,7 +115,7 @@ def retry_spool(
 def _deliver(
     target: LogAnalyticsTarget,
     factory: Any,
-    batches: list[Batch],
+    batches: Iterable[Batch],
     outcome: ExportOutcome,
     state_dir: Path | None,
     budget_s: float,
@@ -125,7 +125,7 @@ def _deliver(
     spool = Spool(target, state_dir)
     outcome.spool_dir = str(spool.folder)
     claimed = spool.claim()
-    work = bool(claimed or batches)
+    work = bool(claimed) or not isinstance(batches, list) or bool(batches)
     client = None
     try:
         if work:
@@ -151,10 +151,12 @@ def _deliver(
         for item in claimed:
             done = attempt(item.batch)
             _account(outcome, spool, done, item)
-        if batches:
-            with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="amlguard-export") as pool:
-                for done in pool.map(attempt, batches):
-                    _account(outcome, spool, done, None)
+        with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="amlguard-export") as pool:
+            # map() takes each batch as it is packed: encoding overlaps the first requests
+            for done in pool.map(attempt, batches):
+                outcome.rows += len(done.batch.rows)
+                outcome.batches += 1
+                _account(outcome, spool, done, None)
         outcome.requests = sender.requests
     finally:
         if client is not None:

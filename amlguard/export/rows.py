@@ -100,7 +100,9 @@ class _Clean(dict[str, str]):
     """Neutralised, length-limited text of each distinct string, computed on first use."""
 
     def __missing__(self, text: str) -> str:
-        clean = self[text] = truncate(_UNSAFE.sub("\ufffd", text))
+        # Printable ASCII (ids, names: most strings) has nothing to replace: skip the regex.
+        safe = text if text.isascii() and text.isprintable() else _UNSAFE.sub("\ufffd", text)
+        clean = self[text] = truncate(safe)
         return clean
 
 
@@ -187,6 +189,10 @@ def _part(columns: dict[str, Any]) -> Part:
     return columns, text
 
 
+_RESOURCE_COLUMNS = ("ResourceId", "ResourceType", "SubscriptionId", "ResourceGroup")
+_RESOURCE = tuple(f'"{c}":' for c in _RESOURCE_COLUMNS)
+
+
 def _value_text(value: Any) -> str:
     return encode_basestring(value) if type(value) is str else _ENCODE(value)
 
@@ -262,13 +268,18 @@ class _Rows:
         if resource is None:
             rid = f.resource_id
             sub, group = _sub_and_group(rid)
-            resource = self.resources[rkey] = _part(
-                {
-                    "ResourceId": clean[rid],
-                    "ResourceType": clean[f.resource_type],
-                    "SubscriptionId": clean[sub or _sub_and_group(f.instance)[0]],
-                    "ResourceGroup": clean[group],
-                }
+            values = (
+                clean[rid],
+                clean[f.resource_type],
+                clean[sub or _sub_and_group(f.instance)[0]],
+                clean[group],
+            )
+            text = ",".join(
+                [f"{n}{encode_basestring(v)}" for n, v in zip(_RESOURCE, values, strict=True)]
+            )
+            resource = self.resources[rkey] = (
+                dict(zip(_RESOURCE_COLUMNS, values, strict=True)),
+                text,
             )
         instance = self.instances.get(f.instance)
         if instance is None:
