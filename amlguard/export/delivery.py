@@ -10,7 +10,6 @@ Other answers (400, 401, 403, 404) are not retried: the request would fail the s
 
 from __future__ import annotations
 
-import email.utils
 import io
 import json
 import logging
@@ -69,6 +68,8 @@ def retry_after(headers: Any, now: float | None = None) -> float | None:
         return max(float(value), 0.0)
     except ValueError:
         pass
+    import email.utils  # only for the rare HTTP-date form
+
     try:
         when = email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):

@@ -17,7 +17,17 @@ from amlguard.scanner.model import ScanResult
 from tests.builders import blueprint
 from tests.emulator import ingestion
 from tests.emulator.server import Emulator
-from tests.export.helpers import ESTATES, ROOT, SECRET, factory, report_findings, scan_result, url
+from tests.export.helpers import (
+    DCR,
+    ESTATES,
+    ROOT,
+    SECRET,
+    STREAM,
+    factory,
+    report_findings,
+    scan_result,
+    url,
+)
 
 Ingest = tuple[Emulator, ingestion.Ingestion]
 DRIFTED = ROOT / "examples" / "estates" / "drifted.json"
@@ -56,6 +66,12 @@ def test_every_finding_arrives_exactly_once(ingest: Ingest, state_dir: Path, est
     ]
     for row in state.accepted:
         assert not {k.lower() for k in row} & RESERVED
+    (request,) = emu.requests("POST")
+    assert request.path == f"/dataCollectionRules/{DCR}/streams/{STREAM}"
+    assert request.api_version == "2023-01-01"
+    assert request.headers["content-encoding"] == "gzip"
+    assert request.headers["content-type"].startswith("application/json")
+    assert request.headers["authorization"] == f"Bearer {SECRET}"
 
 
 def test_a_large_estate_goes_in_several_batches_under_1_mb(
@@ -223,3 +239,39 @@ def test_the_emulator_rejects_what_the_stream_does_not_declare() -> None:
     assert ingestion.check_rows([{"RowNumber": "1"}], columns) is not None
     assert ingestion.check_rows([{"TimeGenerated": "yesterday"}], columns) is not None
     assert ingestion.check_rows([{"RowNumber": 1, "Actual": [1]}], columns) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past
+        ({"Retry-After": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_reads_every_header_form(
+    headers: dict[str, str], expected: float | None
+) -> None:
+    from azure.core.utils import case_insensitive_dict
+
+    from amlguard.export.delivery import retry_after
+
+    assert retry_after(case_insensitive_dict(headers)) == expected
+
+
+def test_the_scope_of_the_token_is_azure_monitor(ingest: Ingest, state_dir: Path) -> None:
+    from amlguard.azure.clients import AzureSettings, ClientFactory
+    from tests.emulator.credentials import FakeCredential
+
+    emu, _ = ingest
+    credential = FakeCredential(SECRET)
+    outcome = export_findings(
+        scan_result(DRIFTED),
+        url(emu),
+        ClientFactory(AzureSettings(ca_bundle=emu.ca_path), credential),
+    )
+    assert outcome.ok and credential.scopes == [("https://monitor.azure.com/.default",)]
+    assert set(outcome.to_dict()) >= {"sent", "accepted", "requests", "batches", "spooled", "error"}
