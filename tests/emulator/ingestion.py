@@ -205,7 +205,9 @@ def fail_next(
 ) -> Fault:
     """The next ``times`` uploads get ``status`` (429, 503, 400, 413...) with ``headers``."""
     body = {"error": {"code": f"Http{status}", "message": "injected by the test"}}
-    return emu.add_fault(Fault("POST", PATH_RE, status, dict(headers or {}), body, times))
+    return emu.add_fault(
+        Fault("POST", PATH_RE, status=status, headers=dict(headers or {}), body=body, times=times)
+    )
 
 
 def drop_next(emu: Emulator, times: int = 1) -> Fault:
