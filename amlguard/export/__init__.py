@@ -1,31 +1,37 @@
 """Findings to Azure Monitor Logs through the Logs Ingestion API (``--output log-analytics:URL``).
 
-Heavy on import only where it sends: ``azure-monitor-ingestion`` is imported by the client
-factory when an export runs, never on the ``check`` path.
+Light on import: names load on first use (PEP 562), so ``check`` can look at its outputs with
+:mod:`amlguard.export.outputs` without loading the exporter; ``azure-monitor-ingestion`` is
+imported by the client factory only when an export runs.
 """
 
-from amlguard.export.exporter import DEFAULT_BUDGET_S, ExportOutcome, export_findings, retry_spool
-from amlguard.export.outputs import (
-    FORMAT,
-    exit_code,
-    export_all,
-    failures,
-    is_log_analytics,
-    split_outputs,
-)
-from amlguard.export.target import LogAnalyticsTarget, parse_target
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_BUDGET_S",
-    "FORMAT",
-    "ExportOutcome",
-    "LogAnalyticsTarget",
-    "exit_code",
-    "export_all",
-    "export_findings",
-    "failures",
-    "is_log_analytics",
-    "parse_target",
-    "retry_spool",
-    "split_outputs",
-]
+from typing import Any
+
+_WHERE = {
+    "DEFAULT_BUDGET_S": "exporter",
+    "ExportOutcome": "exporter",
+    "export_findings": "exporter",
+    "retry_spool": "exporter",
+    "FORMAT": "outputs",
+    "exit_code": "outputs",
+    "export_all": "outputs",
+    "failures": "outputs",
+    "is_log_analytics": "outputs",
+    "split_outputs": "outputs",
+    "LogAnalyticsTarget": "target",
+    "parse_target": "target",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported from their module on first use."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = __import__(f"amlguard.export.{_WHERE[name]}", fromlist=[name])
+    value = getattr(module, name)
+    globals()[name] = value
+    return value

@@ -13,6 +13,7 @@ from typing import Any
 
 from amlguard.export.batches import Batch, iter_batches
 from amlguard.export.delivery import Sender, Undelivered, clip
+from amlguard.export.outputs import BUDGET_S
 from amlguard.export.rows import encode_rows
 from amlguard.export.spool import Spool, Spooled
 from amlguard.export.target import LogAnalyticsTarget, parse_target
@@ -21,7 +22,7 @@ from amlguard.scanner.model import ScanResult
 _log = logging.getLogger("amlguard.export")
 
 #: Seconds one export may spend on failed attempts and the waits between retries.
-DEFAULT_BUDGET_S = 120.0
+DEFAULT_BUDGET_S = BUDGET_S
 #: Requests in flight at once for a scan's batches (the service allows 12,000 a minute per DCR).
 CONCURRENCY = 4
 

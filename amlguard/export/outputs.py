@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from amlguard.export.exporter import DEFAULT_BUDGET_S, ExportOutcome, export_findings
 from amlguard.export.target import parse_target
-from amlguard.scanner.model import ScanResult
+
+if TYPE_CHECKING:  # the exporter loads only when an export runs
+    from amlguard.export.exporter import ExportOutcome
+    from amlguard.scanner.model import ScanResult
+
+#: Seconds all retries of one export may take (``exporter.DEFAULT_BUDGET_S``).
+BUDGET_S = 120.0
 
 FORMAT = "log-analytics"
 
@@ -50,9 +55,11 @@ def export_all(
     *,
     history: Any = None,
     state_dir: Path | None = None,
-    budget_s: float = DEFAULT_BUDGET_S,
+    budget_s: float = BUDGET_S,
 ) -> list[ExportOutcome]:
     """One :func:`export_findings` per URL, in order; never raises for a delivery failure."""
+    from amlguard.export.exporter import export_findings
+
     return [
         export_findings(
             result, url, factory, history=history, state_dir=state_dir, budget_s=budget_s

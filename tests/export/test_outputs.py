@@ -52,3 +52,23 @@ def test_export_all_sends_to_each_url(
     outcomes = export_all(result, [url(emu), other], factory(emu))
     assert [o.ok for o in outcomes] == [True, True]
     assert len(state.accepted) == 2 * (len(result.findings) + 1)
+
+
+def test_looking_at_outputs_loads_neither_the_exporter_nor_azure() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from amlguard.export.outputs import split_outputs; "
+        "split_outputs(['json:x.json']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('azure', 'amlguard.export.'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert out.strip() == "['amlguard.export.outputs', 'amlguard.export.target']"
