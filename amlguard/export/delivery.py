@@ -29,6 +29,8 @@ _log = logging.getLogger("amlguard.export")
 #: Seconds a request may take to connect, and to answer once sent.
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+#: Attempts per batch at most, however short the waits the service asks for.
+MAX_ATTEMPTS = 20
 #: Backoff without Retry-After: 0.5 s doubling, at most 30 s.
 _BACKOFF_BASE = 0.5
 _BACKOFF_MAX = 30.0
@@ -165,7 +167,7 @@ class Sender:
                 if not _transient(status):
                     raise DeliveryFailed(cause, status) from None
                 response = getattr(exc, "response", None)
-                asked = retry_after(getattr(response, "headers", None))
+                asked = retry_after(getattr(response, "headers", None)) or None  # 0: back off
             wait = asked if asked is not None else self._backoff(backoffs)
             with self._lock:
                 self.spent += self.clock() - started
@@ -182,6 +184,8 @@ class Sender:
                     f"{cause}; gave up: {why}, beyond the retry budget of {self.budget_s:g} s",
                     status,
                 ) from None
+            if attempt + 1 >= MAX_ATTEMPTS:
+                raise DeliveryFailed(f"{cause}; gave up after {MAX_ATTEMPTS} attempts", status)
             _log.warning("%s; retrying in %.2f s", cause, wait)
             self.sleep(wait)
             attempt += 1

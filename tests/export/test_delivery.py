@@ -275,3 +275,17 @@ def test_the_scope_of_the_token_is_azure_monitor(ingest: Ingest, state_dir: Path
     )
     assert outcome.ok and credential.scopes == [("https://monitor.azure.com/.default",)]
     assert set(outcome.to_dict()) >= {"sent", "accepted", "requests", "batches", "spooled", "error"}
+
+
+def test_retry_after_zero_backs_off_and_attempts_are_capped(
+    ingest: Ingest, state_dir: Path
+) -> None:
+    from amlguard.export.delivery import MAX_ATTEMPTS
+
+    emu, _ = ingest
+    ingestion.fail_next(emu, 429, 10_000, {"retry-after-ms": "1"})
+    outcome = export_findings(scan_result(DRIFTED), url(emu), factory(emu))
+    assert outcome.requests == MAX_ATTEMPTS and f"after {MAX_ATTEMPTS} attempts" in (
+        outcome.error or ""
+    )
+    assert outcome.spooled == 1
