@@ -27,9 +27,17 @@ if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.monitor.ingestion import LogsIngestionClient
 
 TOKEN_ENV = "AMLGUARD_ACCESS_TOKEN"
 _log = logging.getLogger("amlguard.azure")
+
+#: Azure Monitor's token audience per cloud (logs-ingestion-api-overview.md, "Request headers").
+MONITOR_AUDIENCES = {
+    "azurecloud": "https://monitor.azure.com",
+    "azureusgovernment": "https://monitor.azure.us",
+    "azurechinacloud": "https://monitor.azure.cn",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +248,38 @@ class ClientFactory:
             kwargs["cloud"] = resolve_cloud(self.settings.cloud).name
         kwargs.update(overrides)
         return MLClient(self.credential, subscription_id, resource_group, workspace, **kwargs)
+
+    def monitor_scope(self, endpoint: str) -> str:
+        """The token scope for an ingestion endpoint: its cloud's Azure Monitor audience.
+
+        An endpoint under a sovereign cloud's monitor domain (``*.monitor.azure.us``/``.cn``)
+        names its cloud; any other host (private DNS, the test emulator) uses ``--cloud``'s.
+        """
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(endpoint).hostname or "").lower()
+        for audience in MONITOR_AUDIENCES.values():
+            domain = audience.removeprefix("https://")
+            if host == domain or host.endswith("." + domain):
+                return f"{audience}/.default"
+        return f"{MONITOR_AUDIENCES[resolve_cloud(self.settings.cloud).name.lower()]}/.default"
+
+    def logs_ingestion(self, endpoint: str, **overrides: Any) -> LogsIngestionClient:
+        """A Logs Ingestion client for a DCR or DCE endpoint (azure-monitor-ingestion).
+
+        Retries are off (``retry_total=0``): the exporter retries itself, within its time
+        budget and honouring ``Retry-After``, so a long wait never outlives the budget.
+        """
+        from azure.monitor.ingestion import LogsIngestionClient
+
+        kwargs: dict[str, Any] = {
+            "credential_scopes": [self.monitor_scope(endpoint)],
+            "retry_total": 0,
+        }
+        if self.settings.ca_bundle:
+            kwargs["connection_verify"] = self.settings.ca_bundle
+        kwargs.update(overrides)
+        return LogsIngestionClient(endpoint, self.credential, **kwargs)
 
     @property
     def ml_cloud_registered(self) -> bool:

@@ -57,6 +57,7 @@ _COMMANDS = {
     "baseline": ("baseline", "baseline"),
     "check": ("check", "check"),
     "diff": ("history", "diff_command"),
+    "export": ("export", "export_group"),
     "history": ("history", "history_group"),
     "policies": ("policies", "policies"),
     "snapshot": ("snapshot", "snapshot"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from amlguard.errors import InputError
 from amlguard.scanner.sources.snapshot import read_snapshot
-from tests.emulator import arg, network
+from tests.emulator import arg, ingestion, network
 from tests.emulator.server import Emulator
 
 
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     emu = Emulator(rows, arg_lag=args.arg_lag)
     network.install(emu)  # workspaces, role assignments, private endpoints: --fix works too
+    ingestion.install(emu)  # POST /dataCollectionRules/{id}/streams/{stream}: the export's route
     arg.install(
         emu,
         quota=args.quota[0],

@@ -45,6 +45,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: Any
     time: float = field(default_factory=time.monotonic)
+    raw: bytes = field(default=b"", repr=False)  # the body as sent (gzip for Logs Ingestion)
 
     @property
     def api_version(self) -> str | None:
@@ -412,7 +413,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             body = raw.decode("utf-8", "replace")
         req = Request(
             method=self.command,
@@ -423,6 +424,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             },
             headers={k.lower(): v for k, v in self.headers.items()},
             body=copy.deepcopy(body),
+            raw=raw,
         )
         try:
             resp = self.emu.handle(req)

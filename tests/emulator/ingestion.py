@@ -1,0 +1,215 @@
+"""The Logs Ingestion API route: ``POST /dataCollectionRules/{id}/streams/{stream}``.
+
+What the real service does, as fleet.md 1a captured it: the SDK POSTs a gzipped JSON array
+with ``api-version=2023-01-01`` and a bearer token, and only 204 counts as success. This route
+gunzips the body, checks every row against the stream's declared columns (unknown or reserved
+names, wrong types: 400) and the 1 MB limit (413), records the accepted rows and answers 204.
+Throttling (429 with or without ``Retry-After``), 503 and dropped connections come from the
+emulator's faults (:func:`fail_next`, :func:`drop_next`). Error codes are invented (the
+service's are not documented) and marked so.
+
+The declared columns default to the stream declaration of the shipped example data collection
+rule (``examples/log-analytics/azuredeploy.json``), so the rows the exporter sends are checked
+against what an operator deploys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.emulator.server import Emulator, Fault, Request, Response
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "examples" / "log-analytics" / "azuredeploy.json"
+ROUTE = r"/dataCollectionRules/(?P<dcr>[^/]+)/streams/(?P<stream>[^/]+)"
+PATH_RE = r"^/dataCollectionRules/"
+#: The service's limit per call, "both compressed and uncompressed data".
+MAX_BYTES = 1024 * 1024
+RESERVED = {"id", "type", "tenantid", "_resourceid", "_subscriptionid", "uniqueid", "title"}
+
+
+def declared_streams(template: Path = TEMPLATE) -> dict[str, dict[str, str]]:
+    """Stream name -> {column: type} from the ``streamDeclarations`` of an ARM template."""
+    doc = json.loads(template.read_text(encoding="utf-8"))
+    streams: dict[str, dict[str, str]] = {}
+    for resource in doc["resources"]:
+        if str(resource.get("type", "")).lower() != "microsoft.insights/datacollectionrules":
+            continue
+        for name, decl in resource["properties"]["streamDeclarations"].items():
+            columns = decl["columns"]
+            ref = (
+                re.fullmatch(r"\[variables\('([^']+)'\)\]", columns)
+                if isinstance(columns, str)
+                else None
+            )
+            if ref:  # the template's one expression form here: a variable holding the list
+                columns = doc["variables"][ref.group(1)]
+            streams[name] = {c["name"]: c["type"].lower() for c in columns}
+    return streams
+
+
+@dataclass
+class Ingestion:
+    """What the route was told to accept, and what it accepted."""
+
+    streams: dict[str, dict[str, str]]
+    rule_id: str | None = None  # None: any dcr-... id
+    max_bytes: int = MAX_BYTES
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    #: (compressed bytes, uncompressed bytes, rows) of each accepted request
+    bodies: list[tuple[int, int, int]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def stream(self, name: str) -> dict[str, str] | None:
+        for declared, columns in self.streams.items():
+            if declared.lower() == name.lower():
+                return columns
+        return None
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return Response(status, {"error": {"code": code, "message": message}})
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if value is None or kind == "dynamic":
+        return True
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("int", "long"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "real":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "datetime":
+        if not isinstance(value, str):
+            return False
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _plan(names: tuple[str, ...], columns: dict[str, str]) -> list[tuple[str, str]] | str:
+    """The (column, type) checks for rows with these keys, or why such rows do not fit."""
+    plan = []
+    for name in names:
+        if name.lower() in RESERVED or name.startswith("_"):
+            return f"column {name!r} is reserved"
+        kind = columns.get(name)
+        if kind is None:
+            return f"column {name!r} is not declared by the stream"
+        if kind != "dynamic":
+            plan.append((name, kind))
+    return plan
+
+
+def check_rows(rows: Any, columns: dict[str, str]) -> str | None:
+    """Why ``rows`` do not fit the stream (None when they do).
+
+    Rows of one shape (the same keys) share one plan, and each distinct datetime text is parsed
+    once: a benchmark sends a hundred thousand rows through here.
+    """
+    if not isinstance(rows, list):
+        return "the body is not a JSON array"
+    plans: dict[tuple[str, ...], list[tuple[str, str]] | str] = {}
+    times: set[str] = set()
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            return f"row {i} is not an object"
+        shape = tuple(row)
+        plan = plans.get(shape)
+        if plan is None:
+            plan = plans[shape] = _plan(shape, columns)
+        if isinstance(plan, str):
+            return f"row {i}: {plan}"
+        for name, kind in plan:
+            value = row[name]
+            if value is None or (kind == "string" and type(value) is str):
+                continue
+            if kind == "datetime" and value in times:
+                continue
+            if not _type_ok(kind, value):
+                return f"row {i}: column {name!r} is not a {kind}: {value!r:.60}"
+            if kind == "datetime":
+                times.add(value)
+    return None
+
+
+def install(
+    emu: Emulator,
+    streams: dict[str, dict[str, str]] | None = None,
+    *,
+    rule_id: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> Ingestion:
+    """Add the ingestion route to ``emu``; the returned object records what it accepted."""
+    state = Ingestion(streams if streams is not None else declared_streams(), rule_id, max_bytes)
+
+    def reject(status: int, code: str, message: str) -> Response:
+        with emu.lock:
+            state.rejected.append((status, message))
+        return _error(status, code, message)
+
+    @emu.route("POST", ROUTE)
+    def upload(req: Request, match: re.Match[str]) -> Response:
+        if req.api_version != "2023-01-01":
+            return reject(400, "InvalidApiVersion", f"api-version {req.api_version!r}")  # invented
+        if not req.headers.get("authorization", "").startswith("Bearer "):
+            return reject(401, "InvalidToken", "a bearer token is required")  # invented
+        dcr = match.group("dcr")
+        if not re.fullmatch(r"dcr-[0-9a-f]{32}", dcr) or (
+            state.rule_id is not None and dcr != state.rule_id
+        ):
+            return reject(404, "DcrNotFound", f"no data collection rule {dcr}")  # invented
+        columns = state.stream(match.group("stream"))
+        if columns is None:
+            return reject(400, "InvalidStream", f"no stream {match.group('stream')}")  # invented
+        raw = req.raw
+        if len(raw) > state.max_bytes:
+            return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes compressed")
+        if req.headers.get("content-encoding", "").lower() == "gzip":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, zlib.error):
+                return reject(400, "InvalidContentEncoding", "the body is not gzip")  # invented
+        if len(raw) > state.max_bytes:
+            return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes uncompressed")
+        try:
+            rows = json.loads(raw)
+        except ValueError:
+            return reject(400, "InvalidJson", "the body is not JSON")  # invented
+        problem = check_rows(rows, columns)
+        if problem:
+            return reject(400, "InvalidStreamData", problem)  # invented
+        with emu.lock:
+            state.accepted.extend(rows)
+            state.bodies.append((len(req.raw), len(raw), len(rows)))
+        return Response(204)
+
+    return state
+
+
+def fail_next(
+    emu: Emulator, status: int, times: int = 1, headers: dict[str, str] | None = None
+) -> Fault:
+    """The next ``times`` uploads get ``status`` (429, 503, 400, 413...) with ``headers``."""
+    body = {"error": {"code": f"Http{status}", "message": "injected by the test"}}
+    return emu.add_fault(
+        Fault("POST", PATH_RE, status=status, headers=dict(headers or {}), body=body, times=times)
+    )
+
+
+def drop_next(emu: Emulator, times: int = 1) -> Fault:
+    """The next ``times`` uploads lose their connection without an answer."""
+    return emu.add_fault(Fault("POST", PATH_RE, times=times, drop=True))
