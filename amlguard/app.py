@@ -66,6 +66,7 @@ class CheckOutcome:
     written: list[Path]
     history: Any = None  # amlguard.history.gate.Recorded when a history was kept
     fix: Any = None  # amlguard.remediate.fix.Report when --fix ran
+    messages: list[str] = field(default_factory=list)  # for standard error (failed exports)
 
 
 # ------------------------------------------------------------------------------ rules
@@ -271,6 +272,7 @@ def run_check(
     result = prepared.result
     recorded = _record_history(settings, result)
     _mark_gate(result, settings.gate, recorded)
+    exported = _export(settings, result, recorded, credential)
     options = ReportOptions(
         verbose=settings.outputs.verbose,
         color=settings.outputs.color,
@@ -285,7 +287,34 @@ def run_check(
     )
     stdout, written = write_outputs(result, list(settings.outputs.targets), options)
     code = exit_code(result, settings.gate, recorded)
-    return CheckOutcome(result, stdout, code, written, recorded, fix_report)
+    messages: list[str] = []
+    if exported:
+        from amlguard.export.outputs import exit_code as export_exit
+        from amlguard.export.outputs import failures
+
+        code = export_exit(code, exported)
+        messages = failures(exported)
+    return CheckOutcome(result, stdout, code, written, recorded, fix_report, messages)
+
+
+def _export(
+    settings: CheckSettings, result: ScanResult, recorded: Any, credential: Any
+) -> list[Any]:
+    """``log-analytics:URL`` outputs: the findings sent to Azure Monitor Logs (before the
+    reports are rendered, so their statistics count what was sent and accepted)."""
+    if not settings.outputs.exports:
+        return []
+    from amlguard.azure.connect import client_factory
+    from amlguard.export.outputs import export_all
+
+    outcomes = export_all(
+        result,
+        list(settings.outputs.exports),
+        client_factory(settings, credential),
+        history=recorded,
+    )
+    result.source.stats["log_analytics"] = [o.to_dict() for o in outcomes]
+    return outcomes
 
 
 def loaded_text(settings: CheckSettings, prepared: Prepared) -> str:

@@ -245,7 +245,7 @@ def _output_problems(output: dict[str, Any], locs: Locations, name: str) -> list
         )
     for i, spec in enumerate(output.get("outputs", ())):
         fmt = spec.partition(":")[0].lower()
-        if fmt not in known:
+        if fmt not in known and fmt != "log-analytics":
             line, col = position(locs, ("output", "outputs", i))
             problems.append(
                 f"{name}:{line}:{col}: output/outputs/{i}: unknown format {fmt!r} "

@@ -81,6 +81,8 @@ class Outputs:
     compact: bool = False
     failed_only: bool = False
     sarif_artifact: Path | None = None
+    #: ``log-analytics:URL`` outputs: Logs Ingestion URLs the findings are exported to
+    exports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,11 @@ def _outputs(flags: Flags, cfg: Config, color: bool) -> Outputs:
         )
     stdout = parse_output(fmt, "--format")
     specs = flags.pick("outputs", cfg.outputs, ())
+    exports: list[str] = []
+    if any(str(spec).strip().lower().startswith("log-analytics") for spec in specs):
+        from amlguard.export.outputs import split_outputs  # loads no exporter, no Azure SDK
+
+        specs, exports = split_outputs(specs)
     for spec in specs:
         if ":" not in spec:
             raise InputError(
@@ -237,6 +244,7 @@ def _outputs(flags: Flags, cfg: Config, color: bool) -> Outputs:
         compact=bool(flags.values.get("compact")),
         failed_only=bool(flags.values.get("failed_only")),
         sarif_artifact=_artifact(flags.pick("sarif_artifact", cfg.sarif_artifact)),
+        exports=tuple(exports),
     )
 
 

@@ -48,6 +48,8 @@ def check(**values: Any) -> None:
     with reporter if reporter is not None else terminal.nothing():
         outcome = app.run_check(settings, reporter, fixer)
     terminal.echo_report(outcome.stdout)
+    for message in outcome.messages:
+        click.echo(f"amlguard: {message}", err=True)
     if outcome.history is not None:
         click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)
