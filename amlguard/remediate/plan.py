@@ -8,6 +8,7 @@ and the actions it depends on. The dependencies follow blueprint.md section 5.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,11 @@ PLAN_FORMAT = "amlguard-plan/v1"
 CUTS_PUBLIC_ACCESS = "cuts public access"
 IRREVERSIBLE = "irreversible"
 COSTS_MONEY = "costs money"
+
+# Writes to a workspace's managed network: serialised per workspace.
+SERIAL_OPERATIONS = frozenset(
+    {"update-workspace-settings", "create-outbound-rule", "provision-managed-network"}
+)
 
 # blueprint.md section 5: the order within an instance.
 PHASES = {
@@ -97,6 +103,12 @@ class Action:
         return PHASES.get(self.operation, 9)
 
     @property
+    def serial_key(self) -> str:
+        """Writes sharing this key run one at a time ("" = no constraint): Azure can lose one of
+        two outbound rules written to one managed network in parallel (azure-facts.md 8)."""
+        return ids.norm(self.instance) if self.operation in SERIAL_OPERATIONS else ""
+
+    @property
     def key(self) -> str:
         """What makes two drafts the same write (merged when two findings ask for it)."""
         return f"{self.operation}|{ids.norm(self.target)}|{self.params.get('key', '')}"
@@ -138,13 +150,19 @@ class Plan:
     def by_id(self) -> dict[str, Action]:
         return {a.id: a for a in self.actions}
 
+    def digest(self) -> str:
+        """sha256 over the canonical JSON of the actions (what the plan file records)."""
+        return actions_digest([action_dict(a) for a in self.actions])
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--plan-out`` JSON document."""
+        actions = [action_dict(a) for a in self.actions]
         return {
             "format": PLAN_FORMAT,
             "scan_time": self.scan_time,
             "pack_version": self.pack_version,
-            "actions": [_action_dict(a) for a in self.actions],
+            "digest": actions_digest(actions),
+            "actions": actions,
             "manual": [
                 {
                     "rule_id": m.rule_id,
@@ -167,7 +185,13 @@ class Plan:
             raise InputError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
-def _action_dict(a: Action) -> dict[str, Any]:
+def actions_digest(actions: list[Any]) -> str:
+    """``sha256:<hex>`` of the actions as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(actions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def action_dict(a: Action) -> dict[str, Any]:
     return {
         "id": a.id,
         "remediator": a.remediator,
@@ -209,6 +233,14 @@ def load_plan(path: Path) -> Plan:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
     if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT:
         raise InputError(f"{path}: not an amlguard plan (expected format {PLAN_FORMAT!r})")
+    if not isinstance(raw.get("actions", []), list):
+        raise InputError(f"{path}: malformed plan: actions is not a list")
+    digest = actions_digest(raw.get("actions", []))
+    if raw.get("digest") != digest:
+        raise InputError(
+            f"{path}: the plan's digest does not match its actions: the file was changed after "
+            "amlguard wrote it; plan again with check --fix --plan-out"
+        )
     try:
         actions = [
             Action(
