@@ -49,8 +49,6 @@ def change_line(c: Change) -> str:
     """``  ~ label: before -> after`` (``+`` creates, ``-`` removes, ``~`` updates)."""
     symbol = _SYMBOL.get((bool(c.before), bool(c.after)), "~") if c.path is None else "~"
     what = c.label or c.path or "resource"
-    if c.path is not None and c.label:
-        what = f"{c.label} ({c.path})"
     return f"  {symbol} {what}: {_value(c.before, c.path)} -> {_value(c.after, c.path)}"
 
 
