@@ -99,6 +99,7 @@ def manual_for(
 ) -> ManualStep:
     """A manual step for ``finding``; the command defaults to the one in its remediation text."""
     if command is None:
-        lines = [ln for ln in finding.remediation.splitlines() if ln.strip()]
-        command = lines[-1].strip() if len(lines) > 1 else (lines[0] if lines else "")
+        # The remediation text is the summary line, then the rendered command(s) and notes.
+        lines = [ln.strip() for ln in finding.remediation.splitlines() if ln.strip()]
+        command = "\n".join(lines[1:]) if len(lines) > 1 else ""
     return ManualStep(finding.rule_id, finding.resource_id, instance.id, reason, command)

@@ -20,6 +20,7 @@ from rich.table import Table
 from amlguard.remediate.plan import Action, Change, Plan
 from amlguard.remediate.report import Report
 from amlguard.scanner import ids
+from amlguard.scanner.manual import needs_ml_extension
 
 _STYLE = {"done": "green", "failed": "red", "skipped": "yellow", "refused": "magenta"}
 _SYMBOL = {(False, True): "+", (True, False): "-"}
@@ -100,8 +101,12 @@ def print_plan(plan: Plan, console: Console) -> None:
         for m in plan.manual:
             name = clean(ids.parse(m.resource_id).name)
             console.print(f"  {clean(m.rule_id)} {name}: {clean(m.reason)}", soft_wrap=True)
-            if m.command:
-                console.print(f"      [cyan]{clean(m.command)}[/cyan]", soft_wrap=True)
+            for line in m.command.splitlines():
+                style = "dim" if line.startswith("#") else "cyan"
+                console.print(f"      [{style}]{clean(line)}[/{style}]", soft_wrap=True)
+        note = needs_ml_extension([m.command for m in plan.manual])
+        if note:
+            console.print(f"  [dim]{clean(note)}[/dim]", soft_wrap=True)
     for w in plan.warnings:
         console.print(f"[yellow]warning:[/yellow] {clean(w)}", soft_wrap=True)
 
