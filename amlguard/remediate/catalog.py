@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _instantiate(cls: Any) -> Remediator:
-    return cls()  # type: ignore[no-any-return]
+    return cls()
 
 
 REMEDIATORS: Registry[Remediator] = Registry("remediator", _instantiate)

@@ -286,7 +286,9 @@ class PrivateEndpoints(Remediator):
         if not zones:
             raise Tampered("a zone group without zones")
         built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
-        extra = {k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params}
+        extra: dict[str, Any] = {
+            k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
+        }
         return replace(built, params={**built.params, **extra})
 
 
