@@ -27,15 +27,16 @@ _SYMBOL = {(False, True): "+", (True, False): "-"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def clean(value: Any) -> str:
-    """Text safe for a terminal and for rich: control characters shown as ``\\xNN``, markup
-    escaped (resource names, tags and plan files are data amlguard did not write)."""
+def clean(value: Any, markup: bool = True) -> str:
+    """Text safe for a terminal (and, with ``markup``, for rich): control characters shown as
+    ``\\xNN``, markup escaped (resource names, tags and plan files are data amlguard did not
+    write)."""
     text = str(value)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     text = "".join(
         ch if unicodedata.category(ch) != "Cs" else "\\ufffd" for ch in text
     )  # lone surrogates
-    return escape(text)
+    return escape(text) if markup else text
 
 
 def _value(value: Any, path: str | None) -> str:
@@ -53,8 +54,8 @@ def change_line(c: Change) -> str:
     return f"  {symbol} {what}: {_value(c.before, c.path)} -> {_value(c.after, c.path)}"
 
 
-def action_block(a: Action) -> list[str]:
-    """The lines of one action (plain text, rich-escaped)."""
+def action_block(a: Action, markup: bool = True) -> list[str]:
+    """The lines of one action (plain text; rich-escaped when ``markup``)."""
     lines = [
         f"# {a.id}  {a.summary}",
         f"  rules {', '.join(a.rule_ids) or '-'} · workspace {ids.parse(a.instance).name}"
@@ -68,14 +69,14 @@ def action_block(a: Action) -> list[str]:
     lines.append(f"  {a.call.method} {a.call.path}?api-version={a.call.api_version}")
     if a.body:
         lines.append("  body " + json.dumps(a.body, sort_keys=True, ensure_ascii=True))
-    return [clean(line) for line in lines]
+    return [clean(line, markup) for line in lines]
 
 
 def plan_text(plan: Plan) -> str:
     """The whole plan as plain text (what ``print_plan`` shows, without colour)."""
     out: list[str] = []
     for a in plan.actions:
-        out += [*action_block(a), ""]
+        out += [*action_block(a, markup=False), ""]
     return "\n".join(out)
 
 

@@ -83,3 +83,29 @@ def test_outbound_rules_of_one_workspace_are_written_one_at_a_time(make_clients)
         assert times[1] - times[0] >= delay  # the second waited for the first to finish
     firsts = sorted(t[0] for t in by_ws.values())
     assert firsts[1] - firsts[0] < delay  # the two workspaces were written concurrently
+
+
+def test_public_access_is_not_cut_when_arm_shows_no_zone_group(make_clients) -> None:
+    """Resource Graph still shows the zone groups; ARM says they are gone: the cut is skipped."""
+    inst = blueprint()
+    inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
+    with Emulator(inst.rows(), arg_lag=30.0) as emu:
+        network.install(emu)
+        store = "pe-storage-"
+        groups = [
+            key
+            for key, r in emu.state.items()
+            if str(r.get("type", "")).lower().endswith("privatednszonegroups") and store in key
+        ]
+        assert groups
+        for key in groups:
+            emu.delete(key)
+        _, report, text = run_fix(emu, make_clients(emu))
+        patched = [w.path.lower() for w in emu.writes() if w.method == "PATCH"]
+        after = emu.get(inst.storage["id"]) or {}
+    (action,) = [a for a in report.plan.actions if a.target == inst.storage["id"]]
+    outcome = report.outcomes[action.id]
+    assert outcome.status == "skipped" and outcome.code == "PrerequisiteMissing", text
+    assert "no DNS zone group" in outcome.message
+    assert inst.storage["id"].lower() not in patched
+    assert after["properties"]["publicNetworkAccess"] == "Enabled"
