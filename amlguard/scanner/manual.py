@@ -181,3 +181,16 @@ def needs_ml_extension(commands: list[str]) -> str | None:
     if any(c.lstrip().startswith(ML_EXTENSION + " ") for c in commands):
         return ML_EXTENSION_NOTE
     return None
+
+
+def describe_template(template: str, parameters: Mapping[str, Any]) -> str:
+    """A rule-level view of a manual template (SARIF rule help, docs): the rule's parameters
+    filled in, every per-finding field shown as ``<field>``."""
+
+    class _Generic(_Formatter):
+        def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+            if field_name.startswith("parameters"):
+                return super().get_field(field_name, args, kwargs)
+            return _Literal("<" + _snake(field_name).replace("_", "-") + ">"), field_name
+
+    return _Generic().vformat(template, (), {"parameters": dict(parameters)})

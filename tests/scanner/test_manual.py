@@ -95,3 +95,13 @@ def test_hostile_values_cannot_break_out_of_their_argument(name: str) -> None:
     assert words[:3] == ["az", "thing", "update"] and words[-2:] == ["--flag", "x"]
     assert len(words) == 7
     assert not re.search(r"[\x00-\x1f\x7f]", first)
+
+
+def test_rule_level_view_fills_parameters_and_names_the_per_finding_fields() -> None:
+    from amlguard.scanner.manual import describe_template
+
+    text = describe_template(
+        "az x --name {name} --mode {parameters[allowed_modes][0]:snake} --scope {offenderScope}",
+        {"allowed_modes": ["AllowOnlyApprovedOutbound"]},
+    )
+    assert text == "az x --name <name> --mode allow_only_approved_outbound --scope <offender-scope>"
