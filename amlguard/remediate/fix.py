@@ -408,10 +408,13 @@ def apply_file(
     are refused one by one. What is shown, asked for and sent is the rebuilt plan.
     """
     from amlguard.remediate.live import LiveView
+    from amlguard.remediate.refresh import plan_reads
     from amlguard.remediate.render import print_plan, print_report
     from amlguard.remediate.verify import describe, rebuild_plan
 
-    plan = rebuild_plan(plan, LiveView(clients.get, accepted_roles, cloud))
+    live = LiveView(clients.get, accepted_roles, cloud)
+    live.prefetch(plan_reads(plan), opts.concurrency)
+    plan = rebuild_plan(plan, live)
     print_plan(plan, console)
     if plan.empty:
         return Report(plan)

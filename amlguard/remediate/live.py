@@ -70,6 +70,21 @@ class LiveView:
             self._cache[key] = body
         return body
 
+    def prefetch(self, resource_ids: list[str], concurrency: int = 8) -> None:
+        """Read these ids concurrently into the cache (an error is left for ``get`` to raise)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        unique = list({ids.norm(r): r for r in resource_ids if r}.values())
+
+        def one(rid: str) -> None:
+            try:
+                self.get(rid)
+            except Exception:  # re-raised by the get that needs the value
+                return
+
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(unique) or 1))) as pool:
+            list(pool.map(one, unique))
+
     def workspace(self, instance_id: str) -> dict[str, Any]:
         """The live workspace of an instance; ``Tampered`` when it does not exist."""
         ws = self.get(instance_id)
