@@ -22,7 +22,7 @@ from amlguard.remediate.execute import (
     run_plan,
     stale_actions,
 )
-from amlguard.remediate.plan import Plan
+from amlguard.remediate.plan import Plan, plan_reads
 from amlguard.remediate.planner import build_plan
 from amlguard.remediate.report import Report
 from amlguard.scanner import ids
@@ -408,7 +408,6 @@ def apply_file(
     are refused one by one. What is shown, asked for and sent is the rebuilt plan.
     """
     from amlguard.remediate.live import LiveView
-    from amlguard.remediate.refresh import plan_reads
     from amlguard.remediate.render import print_plan, print_report
     from amlguard.remediate.verify import describe, rebuild_plan
 

@@ -185,6 +185,17 @@ class Plan:
             raise InputError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
+def plan_reads(plan: Plan) -> list[str]:
+    """Every resource id the plan's writes touch: workspaces, targets, and changed resources
+    (scopes such as a resource group are not resources and are skipped)."""
+    out: dict[str, str] = {}
+    for a in plan.actions:
+        for rid in (a.instance, a.target, *a.rereads()):
+            if ids.parse(rid).type and "/providers/" in rid.lower():
+                out.setdefault(ids.norm(rid), rid)
+    return list(out.values())
+
+
 def actions_digest(actions: list[Any]) -> str:
     """``sha256:<hex>`` of the actions as canonical JSON (sorted keys, no spaces)."""
     text = json.dumps(actions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

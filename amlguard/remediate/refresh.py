@@ -17,7 +17,7 @@ from typing import Any
 
 from amlguard.remediate.clients import ArmError, RemediationClients
 from amlguard.remediate.execute import read_all
-from amlguard.remediate.plan import Plan
+from amlguard.remediate.plan import Plan, plan_reads
 from amlguard.scanner import ids
 from amlguard.scanner.model import SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
@@ -45,17 +45,6 @@ def _to_row(body: dict[str, Any]) -> dict[str, Any]:
     if parts.subscription_id:
         row.setdefault("subscriptionId", parts.subscription_id)
     return row
-
-
-def plan_reads(plan: Plan) -> list[str]:
-    """Every resource id the plan's writes touch: workspaces, targets, and changed resources
-    (scopes such as a resource group are not resources and are skipped)."""
-    out: dict[str, str] = {}
-    for a in plan.actions:
-        for rid in (a.instance, a.target, *a.rereads()):
-            if ids.parse(rid).type and "/providers/" in rid.lower():
-                out.setdefault(ids.norm(rid), rid)
-    return list(out.values())
 
 
 def refresh_targets(

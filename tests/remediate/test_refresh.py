@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from amlguard.remediate import fix
-from amlguard.remediate.refresh import plan_reads, prepare_fresh, refresh_targets
+from amlguard.remediate.plan import plan_reads
+from amlguard.remediate.refresh import prepare_fresh, refresh_targets
 from amlguard.scanner.rules import load_pack
 from amlguard.scanner.scan import ScanOptions, select_rules
 from tests.emulator import network
