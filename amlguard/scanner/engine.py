@@ -341,6 +341,7 @@ class Engine:
                     params,
                     self.inventory,
                     self.private_link,
+                    self.options.cloud,
                 )
         remediation = remediation or ""
         return Finding(

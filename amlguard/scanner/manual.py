@@ -41,6 +41,10 @@ HINTS = {
     "(az identity list --query [].id)",
     "<solution-vnet-id>": "the VNet holding the instance's private endpoints; amlguard found "
     "none: set solution_subnet in amlguard.yaml",
+    "<solution-vnet-resource-group>": "the resource group of the VNet for the instance's private "
+    "endpoints; amlguard found none: set solution_subnet in amlguard.yaml",
+    "<solution-vnet-subscription-id>": "the subscription of the VNet for the instance's private "
+    "endpoints; amlguard found none: set solution_subnet in amlguard.yaml",
     "<solution-subnet-id>": "the subnet for the instance's private endpoints; amlguard found "
     "none: set solution_subnet in amlguard.yaml",
     "<ip-config-name>": "the NIC's ip configuration with the public IP "
@@ -54,6 +58,9 @@ HINTS = {
     "<resource-group-scope>": "/subscriptions/<id>/resourceGroups/<name> of the resource the "
     "finding names",
     "<rule-name>": "a name for the outbound rule (3-33 letters, digits, _ or -)",
+    "<private-dns-zone-id>": "the private DNS zone this endpoint needs does not exist in the "
+    "scan: create and link it first (az network private-dns zone create, az network "
+    "private-dns link vnet create)",
     "<value>": "a value the rule's parameters leave empty",
     "<group-id>": "the private link group id of the resource "
     "(az network private-link-resource list --id <resource-id> --query [].properties.groupId)",
@@ -93,6 +100,8 @@ class _Formatter(string.Formatter):
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         if format_spec == "snake":
             text = _snake(text)
+        elif format_spec == "tail":
+            text = text.rstrip("/").rsplit("/", 1)[-1]
         elif format_spec == "lower":
             text = text.lower()
         return _quote(text)
@@ -100,6 +109,50 @@ class _Formatter(string.Formatter):
 
 class _Literal(str):
     """A field left as written (``{unknown}``)."""
+
+
+class _Zones:
+    """``{zones[GROUP][i]}``: the ids of the private DNS zones an endpoint of the finding's
+    resource needs for GROUP (one linked to the solution VNet first); a placeholder when the
+    zone does not exist in the scan."""
+
+    def __init__(
+        self,
+        target: Mapping[str, Any],
+        instance: Any,
+        inventory: Any,
+        private_link: Any,
+        cloud: str,
+    ) -> None:
+        self.target = target
+        self.instance = instance
+        self.inventory = inventory
+        self.private_link = private_link
+        self.cloud = cloud
+
+    def __getitem__(self, group: str) -> list[str]:
+        if self.private_link is None or self.inventory is None:
+            return ["<private-dns-zone-id>"] * 2
+        rid = str(self.target.get("id") or "")
+        row = self.inventory.get(rid) or {}
+        rtype = str(self.target.get("type") or ids.parse(rid).type)
+        names = self.private_link.zones(rtype, row.get("kind"), group, self.cloud)
+        vnet = ids.norm(getattr(self.instance, "solution_vnet", None))
+        out = []
+        for zone in names:
+            rows = [
+                r
+                for r in self.inventory.of_type("microsoft.network/privatednszones")
+                if str(r.get("name", "")).lower() == zone.lower()
+            ]
+
+            def linked(r: Mapping[str, Any]) -> int:
+                links = self.inventory.links_by_zone.get(ids.norm(r.get("id")), [])
+                return 0 if any(vnet and vnet in str(lk).lower() for lk in links) else 1
+
+            rows.sort(key=lambda r: (linked(r), ids.norm(r.get("id"))))
+            out.append(str(rows[0]["id"]) if rows else "<private-dns-zone-id>")
+        return out or ["<private-dns-zone-id>"] * 2
 
 
 def offender_fields(
@@ -139,11 +192,20 @@ def render_manual(
     parameters: Mapping[str, Any],
     inventory: Any | None = None,
     private_link: Any | None = None,
+    cloud: str = "AzureCloud",
 ) -> str:
     """The command(s) of ``template`` for one finding, then a ``#`` line per placeholder left."""
     values: dict[str, Any] = dict(fields)
     values["principalId"] = getattr(instance, "principal_id", None) or "<principal-id>"
-    values["solutionVnetId"] = getattr(instance, "solution_vnet", None) or "<solution-vnet-id>"
+    vnet = getattr(instance, "solution_vnet", None)
+    values["solutionVnetId"] = vnet or "<solution-vnet-id>"
+    values["solutionVnetResourceGroup"] = (
+        ids.parse(vnet).resource_group if vnet else "<solution-vnet-resource-group>"
+    )
+    values["solutionVnetSubscriptionId"] = (
+        ids.parse(vnet).subscription_id if vnet else "<solution-vnet-subscription-id>"
+    )
+    values["zones"] = _Zones(fields, instance, inventory, private_link, cloud)
     values["parameters"] = {
         k: (v if v not in (None, "", []) else f"<{k.replace('_', '-')}>")
         for k, v in parameters.items()

@@ -105,3 +105,19 @@ def test_rule_level_view_fills_parameters_and_names_the_per_finding_fields() -> 
         {"allowed_modes": ["AllowOnlyApprovedOutbound"]},
     )
     assert text == "az x --name <name> --mode allow_only_approved_outbound --scope <offender-scope>"
+
+
+def test_endpoint_commands_create_the_zone_group_with_the_zone_in_the_scan() -> None:
+    inst = blueprint()
+    inst.remove_endpoint("keyvault")
+    commands = _command(scan(inst.rows()), "AMLG-212").splitlines()
+    zone = next(z for z in inst.zones.values() if z["name"] == "privatelink.vaultcore.azure.net")
+    vnet_rg = inst.vnet["id"].split("/")[4]
+    assert commands[0].startswith(
+        f"az network private-endpoint create --name {inst.keyvault['name']}"
+    )
+    assert f"--resource-group {vnet_rg}" in commands[0] and "--group-id vault" in commands[0]
+    assert "dns-zone-group create" in commands[1]
+    assert f"--private-dns-zone {zone['id']}" in commands[1]
+    assert "--zone-name privatelink.vaultcore.azure.net" in commands[1]
+    assert not any("<" in c for c in commands)
