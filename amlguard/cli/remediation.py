@@ -61,13 +61,13 @@ def apply_cmd(
     from amlguard.remediate import fix as remediate
     from amlguard.remediate.clients import SdkClients
     from amlguard.remediate.plan import load_plan
-    from amlguard.remediate.roles_accepted import accepted_roles
+    from amlguard.remediate.ruleparams import rule_parameters
 
     console = Console(highlight=False)
     try:
         plan = load_plan(plan_file)
         cfg = options.load_config(config_path)
-        roles = accepted_roles(getattr(cfg, "policies", ()), getattr(cfg, "parameters", {}))
+        parameters = rule_parameters(getattr(cfg, "policies", ()), getattr(cfg, "parameters", {}))
         settings = options.client_settings(connection)
         clients = SdkClients(settings)
         try:
@@ -79,7 +79,7 @@ def apply_cmd(
                 clients,
                 console,
                 lambda: click.confirm("Apply this plan?", default=False),
-                roles,
+                parameters,
                 getattr(settings, "cloud", "AzureCloud"),
             )
         finally:

@@ -398,7 +398,7 @@ def apply_file(
     clients: RemediationClients,
     console: Any,
     confirm: Callable[[], bool],
-    accepted_roles: tuple[str, ...] = (),
+    parameters: dict[str, dict[str, Any]] | None = None,
     cloud: str = "AzureCloud",
 ) -> Report:
     """``amlguard apply FILE``: every action is rebuilt from ARM before anything is sent.
@@ -411,7 +411,7 @@ def apply_file(
     from amlguard.remediate.render import print_plan, print_report
     from amlguard.remediate.verify import describe, rebuild_plan
 
-    live = LiveView(clients.get, accepted_roles, cloud)
+    live = LiveView(clients.get, parameters, cloud)
     live.prefetch(plan_reads(plan), opts.concurrency)
     plan = rebuild_plan(plan, live)
     print_plan(plan, console)

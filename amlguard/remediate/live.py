@@ -8,7 +8,7 @@ once the resource's private endpoint *and* DNS zone group are in place.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from amlguard.scanner import ids
@@ -46,18 +46,29 @@ def _status(conn: Any) -> str:
 class LiveView:
     """ARM GETs through ``read(resource_id, api_version=None)``, each id read once.
 
-    ``accepted_roles``: role definition GUIDs the rule pack's parameters allow assigning (the
-    approver role is always accepted).
+    ``parameters``: rule id -> the rule's effective parameters (see ``ruleparams``), read where
+    the planner read them.
     """
 
     def __init__(
-        self, read: Reader, accepted_roles: tuple[str, ...] = (), cloud: str = "AzureCloud"
+        self,
+        read: Reader,
+        parameters: Mapping[str, Mapping[str, Any]] | None = None,
+        cloud: str = "AzureCloud",
     ) -> None:
         self._read = read
-        self.accepted_roles = accepted_roles
+        self.parameters = {str(k).upper(): v for k, v in (parameters or {}).items()}
         self.cloud = cloud
         self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._lock = threading.Lock()
+
+    def param(self, rule_ids: Iterable[str], name: str) -> Any:
+        """The parameter ``name`` of the first of ``rule_ids`` that has it (None if none)."""
+        for rule_id in rule_ids:
+            value = self.parameters.get(str(rule_id).upper(), {}).get(name)
+            if value is not None:
+                return value
+        return None
 
     def get(self, resource_id: str, api_version: str | None = None) -> dict[str, Any] | None:
         """The live resource (None when it does not exist); ARM errors propagate."""

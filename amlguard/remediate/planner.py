@@ -208,6 +208,15 @@ def _drop_blocked(
     return kept
 
 
+def with_spark(a: Action, deps: list[Action]) -> Action:
+    """Provisioning includes Spark when an outbound rule it waits for enables Spark."""
+    if a.operation == "provision-managed-network" and any(
+        o.operation == "create-outbound-rule" and o.params.get("spark_enabled") for o in deps
+    ):
+        return replace(a, params={**a.params, "include_spark": True}, body={"includeSpark": True})
+    return a
+
+
 def assemble(
     drafts: Iterable[Action],
     manual: Iterable[ManualStep],
@@ -226,14 +235,7 @@ def assemble(
     linked = []
     for a in numbered:
         deps = dependencies(a, by_instance[ids.norm(a.instance)])
-        params, body = a.params, a.body
-        if a.operation == "provision-managed-network" and any(
-            o.operation == "create-outbound-rule" and o.params.get("spark_enabled") for o in deps
-        ):
-            params, body = {**params, "include_spark": True}, {"includeSpark": True}
-        linked.append(
-            replace(a, depends_on=tuple(sorted(d.id for d in deps)), params=params, body=body)
-        )
+        linked.append(replace(with_spark(a, deps), depends_on=tuple(sorted(d.id for d in deps))))
     steps = sorted(
         {
             (m.instance.lower(), m.rule_id, m.resource_id.lower(), m.reason): m for m in manual

@@ -19,7 +19,7 @@ from amlguard.remediate import catalog
 from amlguard.remediate.clients import ArmError
 from amlguard.remediate.live import LiveView, Tampered
 from amlguard.remediate.plan import Action, Plan, action_dict
-from amlguard.remediate.planner import dependencies
+from amlguard.remediate.planner import dependencies, with_spark
 from amlguard.scanner import ids
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -59,24 +59,29 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
     ARM answering with an error while re-reading is ``RemediationError`` (exit 3).
     """
     problems: list[str] = []
-    rebuilt: list[Action] = []
+    pairs: list[tuple[Action, Action]] = []
     for a in plan.actions:
         remediator = catalog.get(a.remediator)
         if remediator is None:
             problems.append(f"{a.id}: no remediator {a.remediator!r}")
             continue
         try:
-            built = remediator.rebuild(a, live)
+            pairs.append((a, replace(remediator.rebuild(a, live), id=a.id)))
         except Tampered as exc:
             problems.append(f"{a.id}: {exc}")
-            continue
         except ArmError as exc:
             raise RemediationError(
                 f"cannot re-read what action {neutral(a.id)} writes: {neutral(str(exc))}"
             ) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             problems.append(f"{a.id}: malformed action ({type(exc).__name__}: {exc})")
-            continue
+    by_instance: dict[str, list[Action]] = {}
+    for _, built in pairs:
+        by_instance.setdefault(ids.norm(built.instance), []).append(built)
+    rebuilt: list[Action] = []
+    for a, built in pairs:
+        # As when planning: provisioning includes Spark when a rule it waits for enables it.
+        built = with_spark(built, dependencies(built, by_instance[ids.norm(built.instance)]))
         diff = _differences(_request(a), _request(built))
         if diff:
             problems.append(
@@ -89,9 +94,9 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
             replace(c, before=before.get((ids.norm(c.resource_id), c.path), c.before))
             for c in built.changes
         )
-        rebuilt.append(replace(built, id=a.id, depends_on=a.depends_on, changes=changes))
+        rebuilt.append(replace(built, depends_on=a.depends_on, changes=changes))
     if not problems:
-        problems += _checkdependencies(rebuilt)
+        problems += _check_dependencies(rebuilt)
     if problems:
         raise InputError(
             "the plan does not match what amlguard would plan against Azure now, so nothing "
@@ -101,7 +106,7 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
     return Plan(rebuilt, list(plan.manual), list(plan.warnings), plan.scan_time, plan.pack_version)
 
 
-def _checkdependencies(actions: list[Action]) -> list[str]:
+def _check_dependencies(actions: list[Action]) -> list[str]:
     """Each action waits for what the planner would make it wait for (no edge removed)."""
     by_instance: dict[str, list[Action]] = {}
     for a in actions:

@@ -127,8 +127,7 @@ class OutboundRules(Remediator):
         groups = default_table().group_ids(ids.parse(target).type, row.get("kind")) or []
         if not groups:
             raise Tampered(f"no private link group id is known for {target}")
-        dest = (action.body.get("properties") or {}).get("destination") or {}
-        spark = dest.get("sparkEnabled") is True
+        spark = bool(live.param(action.rule_ids, "require_spark"))
         return outbound_action(action.instance, target, name, groups[0], spark, action.rule_ids)
 
 
@@ -175,13 +174,18 @@ class ManagedNetworkProvision(Remediator):
         return [(action.target, f"{MLS}/write")]
 
     def rebuild(self, action: Action, live: LiveView) -> Action:
-        """Provisioning of the declared workspace; Spark as declared (either is safe)."""
+        """Provisioning of the declared workspace."""
         if action.operation != "provision-managed-network":
             raise Tampered(f"{self.name} does not do {action.operation}")
         if ids.norm(action.target) != ids.norm(action.instance):
             raise Tampered("provisioning targets its own workspace")
         ws = live.workspace(action.instance)
-        spark = action.body.get("includeSpark") is True
+        # Spark as the live rules want it; the rules this plan adds are linked in by the
+        # verifier (planner.with_spark), as when planning.
+        spark = any(
+            isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
+            for r in rules_of(ws).values()
+        )
         net = network_of(ws)
         rule_ids = action.rule_ids[0] if action.rule_ids else ""
         built = provision_action(InstanceRef(action.instance), rule_ids, spark, self.name, net)

@@ -139,7 +139,8 @@ class ApproverRole(Remediator):
             raise Tampered(f"{self.name} does not do {action.operation}")
         declared = action.body.get("properties") if isinstance(action.body, dict) else None
         role = ids.guid_tail(str((declared or {}).get("roleDefinitionId") or "")).lower()
-        accepted = {DEFAULT_ROLE} | {r.lower() for r in live.accepted_roles}
+        configured = live.param(action.rule_ids, "role_definition_id")
+        accepted = {DEFAULT_ROLE} | {ids.guid_tail(str(configured or "")).lower()} - {""}
         if role not in accepted:
             raise Tampered(
                 f"role {role or '(none)'} is not the approver role ({', '.join(sorted(accepted))})"

@@ -140,6 +140,17 @@ def settings_action(
 
 
 ISOLATION = "properties.managedNetwork.isolationMode"
+
+
+def first_upgrade(current: str, allowed: list[str]) -> str | None:
+    """The weakest mode above ``current`` that ``allowed`` lists (None: only a downgrade would
+    pass, which Azure rejects)."""
+    rank = {m.lower(): i for i, m in enumerate(MODES)}
+    now = rank.get(current.lower(), 0)
+    wanted = {a.lower() for a in allowed}
+    return next((m for m in MODES if rank[m.lower()] > now and m.lower() in wanted), None)
+
+
 IMAGE_BUILD = "properties.imageBuildCompute"
 
 
@@ -175,17 +186,19 @@ class _WorkspaceRemediator(Remediator):
         changes: list[Change] = []
         for c in action.changes:
             if c.path == ISOLATION:
-                now = str(value_at(ws, ISOLATION) or "Disabled")
-                rank = {m.lower(): i for i, m in enumerate(MODES)}
-                if str(c.after).lower() not in rank or rank[str(c.after).lower()] < rank.get(
-                    now.lower(), 0
-                ):
-                    raise Tampered(f"isolation mode {now} -> {c.after} is not an upgrade")
-                after = MODES[rank[str(c.after).lower()]]
+                # From the declared before-value (the stale check holds it against ARM).
+                now = str(c.before or "Disabled")
+                allowed = live.param(action.rule_ids, "allowed_modes") or []
+                after = first_upgrade(now, [str(m) for m in allowed])
+                if after is None or str(c.after).lower() != after.lower():
+                    raise Tampered(
+                        f"isolation mode {now} -> {c.after} is not the upgrade amlguard plans "
+                        f"({after or 'none'})"
+                    )
             elif c.path == IMAGE_BUILD:
-                after = c.after
-                if not isinstance(after, str) or not after or "/" in after:
-                    raise Tampered(f"imageBuildCompute {after!r} is not a compute name")
+                after = live.param(action.rule_ids, "compute_name")
+                if not isinstance(after, str) or not after or c.after != after:
+                    raise Tampered(f"imageBuildCompute {c.after!r} is not the configured compute")
                 if live.get(f"{action.instance}/computes/{after}") is None:
                     raise Tampered(f"compute {after} does not exist in the workspace")
             else:
@@ -244,14 +257,8 @@ class WorkspaceIsolationMode(_WorkspaceRemediator):
             inst = ctx.instance_of(f)
             allowed = [str(m) for m in ctx.param(f.rule_id, "allowed_modes") or []]
             current = str(network_of(inst.workspace).get("isolationMode") or "Disabled")
-            rank = {m.lower(): i for i, m in enumerate(MODES)}
-            now = rank.get(current.lower(), 0)
-            upgrades = [
-                m
-                for m in MODES
-                if rank[m.lower()] > now and m.lower() in {a.lower() for a in allowed}
-            ]
-            if not upgrades:
+            after = first_upgrade(current, allowed)
+            if after is None:
                 out.manual.append(
                     manual_for(
                         f,
@@ -262,7 +269,7 @@ class WorkspaceIsolationMode(_WorkspaceRemediator):
                 )
                 continue
             before = current if current in MODES else None
-            change = Change(inst.id, ISOLATION, before, upgrades[0])
+            change = Change(inst.id, ISOLATION, before, after)
             out.actions.append(settings_action(inst, [change], [f.rule_id], self.name))
         return out
 
