@@ -1,234 +1,237 @@
-"""What the commands do, without click: the CLI parses, calls these, prints and exits."""
+"""The application layer: one path from settings to verdict, shared by every scanning command.
+
+``check``, ``check --fix``, ``baseline create`` and ``snapshot`` all come through
+:func:`prepare_scan` (rules, source, collection, freshness, evaluation, gates); ``check`` then
+optionally repairs, records history, writes reports and computes the exit code here, once.
+The CLI parses flags into :class:`~amlguard.settings.CheckSettings`, calls one function of this
+module, prints and exits.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
 from amlguard.reports import registry
 from amlguard.reports.interface import ReportOptions
-from amlguard.scanner.model import ScanResult, Severity, Status
-from amlguard.scanner.rules import RulePack, load_pack
-from amlguard.scanner.scan import ScanOptions, run_scan, select_rules
-from amlguard.scanner.sources.interface import Source
+from amlguard.scanner.model import Gap, ScanResult, Severity, Status
+from amlguard.scanner.rules import Rule, RulePack, load_pack
+from amlguard.scanner.scan import ScanOptions, evaluate, needs_of, select_rules
+from amlguard.scanner.sources.interface import Collected, Source
+from amlguard.settings import CheckSettings, Gate, OutputTarget, parse_fail_on, parse_output
 
 if TYPE_CHECKING:
     from amlguard.config import Config
 
-
-@dataclass(frozen=True, slots=True)
-class OutputTarget:
-    """One requested report: a format and a path (``None`` is standard output)."""
-
-    format: str
-    path: Path | None
-
-
-def parse_output(spec: str, flag: str = "--output") -> OutputTarget:
-    """``FMT:PATH`` (or ``FMT`` for stdout); an unknown format is a usage error."""
-    fmt, sep, path = spec.partition(":")
-    fmt = fmt.strip().lower()
-    if fmt not in registry.formats():
-        known = ", ".join(registry.formats())
-        raise InputError(f"{flag} {spec!r}: unknown format {fmt!r} (one of: {known})")
-    if sep and not path.strip():
-        raise InputError(f"{flag} {spec!r}: a path is needed after ':'")
-    return OutputTarget(fmt, Path(path) if sep else None)
-
-
-def parse_fail_on(text: str) -> Severity | None:
-    """``--fail-on``: a severity, or ``none`` to only report."""
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return Severity.parse(text)
-    except ValueError as exc:
-        raise InputError(f"--fail-on: {exc} or none") from None
-
-
-def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
-    """0 clean; 1 failing findings at or above ``fail_on``; 3 anything could not be judged.
-
-    An incomplete scan wins over failures: its verdict cannot be trusted either way.
-    """
-    if not result.source.complete:
-        return EXIT_INCOMPLETE
-    # One pass over the findings (31,000 at 1,000 instances): statuses first, severities of
-    # failures only when they matter.
-    statuses = {f.status for f in result.findings}
-    if Status.ERROR in statuses:
-        return EXIT_INCOMPLETE
-    if (
-        fail_on is not None
-        and Status.FAIL in statuses
-        and any(f.status is Status.FAIL and f.severity >= fail_on for f in result.findings)
-    ):
-        return EXIT_FINDINGS
-    return EXIT_OK
+__all__ = [
+    "CheckOutcome",
+    "OutputTarget",
+    "Prepared",
+    "create_baseline",
+    "exit_code",
+    "parse_fail_on",
+    "parse_output",
+    "prepare_scan",
+    "run_check",
+    "run_snapshot",
+]
 
 
 @dataclass(slots=True)
-class CheckRequest:
-    """Everything ``amlguard check`` was asked to do."""
+class Prepared:
+    """A judged scan and what produced it (the fix plans and re-evaluates from these)."""
 
-    source: Source
-    policies: list[Path] = field(default_factory=list)
-    rule_ids: list[str] = field(default_factory=list)
-    min_severity: Severity | None = None
-    fail_on: Severity | None = Severity.LOW
-    outputs: list[OutputTarget] = field(default_factory=list)
-    verbose: bool = False
-    color: bool = False
-    scan_options: ScanOptions = field(default_factory=ScanOptions)
-    config: Config | None = None
-    use_suppressions: bool = True
-    baseline: Path | None = None
-    sarif_artifact: Path | None = None
-    today: dt.date | None = None
-    history: Path | None = None
-    history_scope: str | None = None
-    fail_on_new: bool = False
+    settings: CheckSettings
+    pack: RulePack
+    rules: list[Rule]
+    options: ScanOptions
+    rows: list[dict[str, Any]]
+    result: ScanResult
+    baseline: Any = None
 
 
 @dataclass(slots=True)
 class CheckOutcome:
-    """The scan result, what goes to stdout, and the exit code."""
+    """The final result, what goes to stdout, the files written, and the exit code."""
 
     result: ScanResult
     stdout: str
     exit_code: int
     written: list[Path]
-    history: Any = None  # amlguard.history.gate.Recorded when --history was given
+    history: Any = None  # amlguard.history.gate.Recorded when a history was kept
+    fix: Any = None  # amlguard.remediate.fix.Report when --fix ran
 
 
-def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
-    """One report as text."""
-    return registry.get(fmt).render(result, options)
+# ------------------------------------------------------------------------------ rules
 
 
-def write_outputs(
-    result: ScanResult, outputs: list[OutputTarget], options: ReportOptions
-) -> tuple[str, list[Path]]:
-    """Render every requested report: files are written, stdout ones are returned."""
-    stdout_parts: list[str] = []
-    written: list[Path] = []
-    for target in outputs:
-        if target.path is None:
-            stdout_parts.append(render(result, target.format, options))
-            continue
-        # Files never get terminal colours.
-        text = render(result, target.format, _no_color(options))
-        try:
-            target.path.parent.mkdir(parents=True, exist_ok=True)
-            target.path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(
-                f"{target.path}: cannot write {target.format} report: {exc.strerror}"
-            ) from None
-        written.append(target.path)
-    return "".join(stdout_parts), written
-
-
-def _no_color(options: ReportOptions) -> ReportOptions:
-    return ReportOptions(
-        verbose=options.verbose,
-        color=False,
-        fail_on=options.fail_on,
-        width=options.width,
-        extra=options.extra,
-    )
-
-
-def scan_and_gate(request: CheckRequest, pack: RulePack | None = None) -> ScanResult:
-    """Load rules (config selection unless ``--rule``), scan, then apply suppressions/baseline."""
-    pack = pack or load_pack(request.policies)
-    rule_ids = list(request.rule_ids)
-    if request.config is not None:
+def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
+    """The pack plus ``--policies``, narrowed by flags and config; nothing selected is an error."""
+    pack = load_pack(list(settings.selection.policies))
+    sel = settings.selection
+    rule_ids = list(sel.rule_ids)
+    cfg = settings.config
+    described = sel.described
+    if cfg is not None and cfg.path is not None:
         from amlguard.config import check_against_pack, selected_rule_ids
 
-        check_against_pack(request.config, pack)
-        rule_ids = rule_ids or selected_rule_ids(request.config, pack)
+        check_against_pack(cfg, pack)
+        if not rule_ids:
+            rule_ids = selected_rule_ids(cfg, pack)
+            if rule_ids and not described:
+                described = f"the rules selection of {cfg.path}"
+    rules = select_rules(pack, rule_ids, sel.min_severity)
+    unknown = [r for r in sel.skip_rules if pack.get(r) is None]
+    if unknown:
+        raise InputError(
+            f"--skip-rule: unknown rule id(s): {', '.join(unknown)} (see 'amlguard policies list')"
+        )
+    rules = [r for r in rules if r.id not in sel.skip_rules]
+    if sel.include_tags:
+        rules = [r for r in rules if any(t.lower() in sel.include_tags for t in r.tags)]
+    if not rules:
+        raise InputError(
+            f"no rule is selected by {described or 'the rule selection'}: nothing would be judged "
+            "(see 'amlguard policies list' for ids, tags and severities)"
+        )
+    return pack, rules
+
+
+def scan_options(settings: CheckSettings, pack: RulePack, cloud: str) -> ScanOptions:
+    """Rule parameters and instance settings: config (and its shortcuts) over the pack."""
+    cfg = settings.config
+    shortcuts = pack.settings.get("config_shortcuts") or {}
+    parameters = cfg.parameters_with_shortcuts(shortcuts) if cfg is not None else {}
+    return ScanOptions(
+        cloud=cloud,
+        parameters=parameters,
+        integration_selector=dict(settings.integration_selector)
+        if settings.integration_selector
+        else None,
+        solution_subnet=settings.solution_subnet,
+    )
+
+
+# ------------------------------------------------------------------------------ sources
+
+
+def build_source(settings: CheckSettings, options: ScanOptions, reporter: Any = None) -> Source:
+    """The snapshot files when given, else Azure live through Resource Graph."""
+    if settings.snapshots:
+        from amlguard.scanner.sources.snapshot import SnapshotSource
+
+        return SnapshotSource(list(settings.snapshots))
+    from amlguard.azure.connect import client_factory
+    from amlguard.scanner.instances import InstanceSettings, IntegrationSelector
+    from amlguard.scanner.sources.live import LiveOptions, LiveScope
+    from amlguard.scanner.sources.resourcegraph import ResourceGraphSource
+
+    scope = settings.scope
+    return ResourceGraphSource(
+        client_factory(settings),
+        LiveScope(scope.subscriptions, scope.management_groups, scope.resource_groups),
+        LiveOptions(batch_size=settings.connection.batch_size),
+        instance_settings=InstanceSettings(
+            IntegrationSelector.from_mapping(options.integration_selector)
+        ),
+        reporter=reporter,
+    )
+
+
+def _snapshot_cloud(settings: CheckSettings, collected: Collected) -> str:
+    """A snapshot is evidence: it is judged in the cloud it was read from."""
+    from amlguard.azure.clouds import resolve_cloud
+
+    given = resolve_cloud(settings.connection.cloud).name
+    header = collected.info.header
+    recorded = header.get("cloud") if isinstance(header, dict) else None
+    if not settings.snapshots or not isinstance(recorded, str) or not recorded:
+        return given
+    try:
+        recorded = resolve_cloud(recorded).name
+    except InputError:
+        raise InputError(f"{settings.snapshots[0]}: the snapshot names an unknown cloud") from None
+    if settings.connection.cloud_given and recorded != given:
+        raise InputError(
+            f"--cloud {given} disagrees with the snapshot, which was read from {recorded}"
+        )
+    return recorded
+
+
+# ------------------------------------------------------------------------------ the scan
+
+
+def prepare_scan(
+    settings: CheckSettings,
+    reporter: Any = None,
+    credential: Any = None,
+    source: Source | None = None,
+) -> Prepared:
+    """Rules, source, collection, fresh ARM reads where asked, evaluation, then the gates."""
+    pack, rules = load_rules(settings)
     baseline = None
-    if request.baseline is not None:
+    if settings.gate.baseline is not None:
         from amlguard.baseline import load as load_baseline
 
-        baseline = load_baseline(request.baseline)  # a bad file fails before the scan runs
-    rules = select_rules(pack, rule_ids, request.min_severity)
-    result = run_scan(request.source, pack, rules, request.scan_options)
-    apply_gates(result, request, baseline)
-    return result
+        baseline = load_baseline(settings.gate.baseline)  # a bad file fails before the scan
+    from amlguard.azure.clouds import resolve_cloud
 
+    options = scan_options(settings, pack, resolve_cloud(settings.connection.cloud).name)
+    source = source or build_source(settings, options, reporter)
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    collected = source.collect(needs_of(rules, options.parameters))
+    options = replace(options, cloud=_snapshot_cloud(settings, collected))
+    rows = collected.rows
+    note = None
+    if settings.live:
+        from amlguard import freshness
 
-def run_check(request: CheckRequest, pack: RulePack | None = None) -> CheckOutcome:
-    """Load rules, scan, report; the exit code follows ``exit_code``."""
-    if request.fail_on_new and request.history is None:
-        raise InputError(
-            "--fail-on-new (or history.fail_on_new in the config file) needs a history: "
-            "--history PATH, AMLGUARD_HISTORY or history.path"
+        rows, note = freshness.overlay_recent(settings, rows, collected.info, credential)
+    when = started.isoformat().replace("+00:00", "Z")
+    result = evaluate(rows, pack, rules, options, collected.info, started=when)
+    if note:
+        result.warnings.append(note)
+    if settings.live and (settings.gate.confirm or settings.fix.enabled):
+        from amlguard import freshness
+
+        rows, result = freshness.confirm_failures(
+            settings, pack, rules, options, rows, result, credential
         )
-    if request.history is not None:
-        from amlguard.history.gate import open_history
-
-        open_history(request.history)  # a bad history file fails before a long scan, not after
-    result = scan_and_gate(request, pack)
-    recorded = _record_history(request, result)
-    options = ReportOptions(
-        verbose=request.verbose,
-        color=request.color,
-        fail_on=request.fail_on,
-        extra={"artifacts": artifacts(request), **(recorded.report_extra() if recorded else {})},
-    )
-    outputs = request.outputs or [OutputTarget("console", None)]
-    stdout, written = write_outputs(result, outputs, options)
-    code = exit_code(result, request.fail_on)
-    if recorded is not None and request.fail_on_new:
-        from amlguard.history.gate import gate_on_new
-
-        code = gate_on_new(code, recorded, request.fail_on)
-    return CheckOutcome(result, stdout, code, written, recorded)
+    _scope_warnings(settings, result)
+    apply_gates(result, settings, baseline)
+    return Prepared(settings, pack, rules, options, rows, result, baseline)
 
 
-def _record_history(request: CheckRequest, result: ScanResult) -> Any:
-    """Store the scan when ``--history`` was given (before reports, so they show its trend)."""
-    if request.history is None:
-        return None
-    from amlguard.history.gate import record_scan
-
-    return record_scan(request.history, result, request.history_scope)
-
-
-def create_baseline(
-    request: CheckRequest, path: Path, pack: RulePack | None = None
-) -> tuple[ScanResult, int, int]:
-    """Scan and write today's failing findings to ``path``: (result, count, exit code).
-
-    An incomplete scan still writes the file (its unjudged findings will show up as new later,
-    which fails closed) but exits 3 so the pipeline notices.
-    """
-    from amlguard.baseline import write
-
-    result = scan_and_gate(request, pack)
-    count = write(path, result)
-    incomplete = not result.source.complete or any(
-        f.status is Status.ERROR for f in result.findings
-    )
-    return result, count, EXIT_INCOMPLETE if incomplete else EXIT_OK
+def _scope_warnings(settings: CheckSettings, result: ScanResult) -> None:
+    """A readable scope with no workspace is said in every report; with ``--fail-on-empty`` it
+    is a gap (exit 3): a gate that judged nothing has not passed."""
+    if result.instances:
+        return
+    text = f"no Azure Machine Learning workspace was found in {result.source.description}"
+    if settings.gate.fail_on_empty:
+        result.source.gaps.append(Gap(f"{text} (--fail-on-empty)"))
+    else:
+        result.warnings.append(f"{text}: nothing was judged")
 
 
-def apply_gates(result: ScanResult, request: CheckRequest, baseline: Any = None) -> None:
-    """Suppressions from the config, then the baseline: both after the (pure) scan."""
-    suppressions = request.config.suppressions if request.config is not None else ()
-    if suppressions and not request.use_suppressions:
+def apply_gates(result: ScanResult, settings: CheckSettings, baseline: Any = None) -> None:
+    """Suppressions from the config, then the baseline: both after the (pure) evaluation."""
+    cfg = settings.config
+    suppressions = cfg.suppressions if cfg is not None else ()
+    if suppressions and not settings.gate.use_suppressions:
         result.warnings.append(
             f"{len(suppressions)} suppression(s) ignored (--no-suppressions): every failure counts"
         )
     elif suppressions:
         from amlguard.suppressions import apply_suppressions, soon_expiring
 
-        today = request.today or dt.datetime.now(dt.timezone.utc).date()
+        today = settings.today or dt.datetime.now(dt.timezone.utc).date()
         applied = apply_suppressions(
             result.findings, suppressions, today, [r.id for r in result.rules]
         )
@@ -241,16 +244,232 @@ def apply_gates(result: ScanResult, request: CheckRequest, baseline: Any = None)
         apply_baseline(result, baseline)
 
 
-def artifacts(request: CheckRequest) -> list[str]:
+# ------------------------------------------------------------------------------ check
+
+
+FixRunner = Callable[[Prepared], Any]
+
+
+def run_check(
+    settings: CheckSettings,
+    reporter: Any = None,
+    fixer: FixRunner | None = None,
+    credential: Any = None,
+    source: Source | None = None,
+) -> CheckOutcome:
+    """Scan (and, with ``fixer``, repair), record history, write every report, compute the exit.
+
+    The reports and the exit code describe the state after a fix: a finding the fix verified
+    from ARM is ``pass`` with ``fixed_by``; what remains keeps its status and gates as usual.
+    """
+    if settings.history.path is not None:
+        from amlguard.history.gate import open_history
+
+        open_history(settings.history.path)  # a bad history file fails before a long scan
+    prepared = prepare_scan(settings, reporter, credential, source)
+    fix_report = fixer(prepared) if fixer is not None else None
+    result = prepared.result
+    recorded = _record_history(settings, result)
+    _mark_gate(result, settings.gate, recorded)
+    options = ReportOptions(
+        verbose=settings.outputs.verbose,
+        color=settings.outputs.color,
+        fail_on=settings.gate.fail_on,
+        extra={
+            "artifacts": artifacts(settings),
+            "compact": settings.outputs.compact,
+            "failed_only": settings.outputs.failed_only,
+            "loaded": loaded_text(settings, prepared),
+            **(recorded.report_extra() if recorded else {}),
+        },
+    )
+    stdout, written = write_outputs(result, list(settings.outputs.targets), options)
+    code = exit_code(result, settings.gate, recorded)
+    return CheckOutcome(result, stdout, code, written, recorded, fix_report)
+
+
+def loaded_text(settings: CheckSettings, prepared: Prepared) -> str:
+    """What the run loaded: the config file and the rules, built-in and custom."""
+    custom = sum(1 for r in prepared.rules if not str(r.source).startswith("amlguard/"))
+    builtin = len(prepared.rules) - custom
+    cfg = settings.config.path if settings.config is not None else None
+    parts = [f"config {cfg}" if cfg else "no config file"]
+    parts.append(f"{len(prepared.rules)} rule(s): {builtin} built-in, {custom} custom")
+    files = [t.describe() for t in settings.outputs.targets if t.path is not None]
+    if files:
+        parts.append("outputs " + ", ".join(files))
+    return "; ".join(parts)
+
+
+def _history_scope(settings: CheckSettings, result: ScanResult) -> str | None:
+    """The scope a scan is recorded under: the flag/config, else a snapshot's recorded scope,
+    else the snapshots' absolute paths (the same file scanned from two folders is one scope)."""
+    if settings.history.scope:
+        return settings.history.scope
+    if not settings.snapshots:
+        return None
+    header = result.source.header if isinstance(result.source.header, dict) else {}
+    scope = header.get("scope")
+    if isinstance(scope, dict) and header.get("source") == "resource-graph":
+        from amlguard.scanner.sources.live import LiveScope
+
+        live = LiveScope(
+            tuple(scope.get("subscriptions") or ()),
+            tuple(scope.get("management_groups") or ()),
+            tuple(scope.get("resource_groups") or ()),
+        )
+        return f"Azure Resource Graph: {live.describe()}"
+    return ", ".join(os.path.abspath(p) for p in settings.snapshots)
+
+
+def _record_history(settings: CheckSettings, result: ScanResult) -> Any:
+    if settings.history.path is None:
+        return None
+    from amlguard.history.gate import record_scan
+
+    return record_scan(settings.history.path, result, _history_scope(settings, result))
+
+
+def _mark_gate(result: ScanResult, gate: Gate, recorded: Any) -> None:
+    """With ``--fail-on-new`` the verdict describes that gate: new versus known failures."""
+    if not (gate.fail_on_new and recorded is not None):
+        return
+    new = recorded.diff.new_at_or_above(gate.fail_on)
+    failing = sum(f.status is Status.FAIL for f in result.findings)
+    result.gate = {"mode": "new", "new": len(new), "known": max(0, failing - len(new))}
+
+
+def exit_code(result: ScanResult, gate: Gate | Severity | None, recorded: Any = None) -> int:
+    """0 clean; 1 failing findings at or above ``fail_on`` (with ``--fail-on-new``: new ones);
+    3 when anything could not be judged, which wins: its verdict cannot be trusted either way."""
+    if isinstance(gate, Gate):
+        fail_on, on_new = gate.fail_on, gate.fail_on_new
+    else:
+        fail_on, on_new = gate, False
+    if not result.source.complete:
+        return EXIT_INCOMPLETE
+    statuses = {f.status for f in result.findings}
+    if Status.ERROR in statuses:
+        return EXIT_INCOMPLETE
+    if on_new and recorded is not None:
+        return EXIT_FINDINGS if recorded.diff.new_at_or_above(fail_on) else EXIT_OK
+    if (
+        fail_on is not None
+        and Status.FAIL in statuses
+        and any(f.status is Status.FAIL and f.severity >= fail_on for f in result.findings)
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
+    """One report as text."""
+    return registry.get(fmt).render(result, options)
+
+
+def write_outputs(
+    result: ScanResult, outputs: list[OutputTarget], options: ReportOptions
+) -> tuple[str, list[Path]]:
+    """Render every requested report: files are written whole or not at all; stdout returned."""
+    stdout_parts: list[str] = []
+    written: list[Path] = []
+    for target in outputs:
+        if target.path is None:
+            stdout_parts.append(render(result, target.format, options))
+            continue
+        text = render(result, target.format, replace(options, color=False))  # no colours in files
+        write_atomically(target.path, text, f"{target.format} report")
+        written.append(target.path)
+    return "".join(stdout_parts), written
+
+
+def write_atomically(path: Path, text: str, what: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename: an interrupted run
+    never leaves half a report where a pipeline expects a whole one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def artifacts(settings: CheckSettings) -> list[str]:
     """Files SARIF results may point at: ``--sarif-artifact``, else the snapshots, else config."""
-    if request.sarif_artifact is not None:
-        return [str(request.sarif_artifact)]
-    snapshots = getattr(request.source, "paths", None)
-    if snapshots:
-        return [str(p) for p in snapshots]
-    if request.config is not None and request.config.path:
-        return [request.config.path]
+    if settings.outputs.sarif_artifact is not None:
+        return [str(settings.outputs.sarif_artifact)]
+    if settings.snapshots:
+        return [str(p) for p in settings.snapshots]
+    if settings.config is not None and settings.config.path:
+        return [settings.config.path]
     return []
+
+
+# ------------------------------------------------------------------------------ others
+
+
+def create_baseline(
+    settings: CheckSettings, path: Path, reporter: Any = None
+) -> tuple[ScanResult, int, int]:
+    """Scan and write today's failing findings to ``path``: (result, count, exit code).
+
+    An incomplete scan still writes the file (its unjudged findings will show up as new later,
+    which fails closed) but exits 3 so the pipeline notices.
+    """
+    from amlguard.baseline import write
+
+    result = prepare_scan(settings, reporter).result
+    count = write(path, result)
+    incomplete = not result.source.complete or any(
+        f.status is Status.ERROR for f in result.findings
+    )
+    return result, count, EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+@dataclass(slots=True)
+class SnapshotOutcome:
+    """What ``amlguard snapshot`` wrote, and its exit code (3 when the read was incomplete)."""
+
+    path: Path
+    rows: int
+    info: Any
+    exit_code: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_snapshot(
+    settings: CheckSettings, path: Path, reporter: Any = None, source: Source | None = None
+) -> SnapshotOutcome:
+    """Collect what the selected rules need and write it where ``check --snapshot`` reads it.
+
+    The header records the cloud and scope, so a later check judges it as read.
+    """
+    from amlguard.azure.clouds import resolve_cloud
+    from amlguard.scanner.sources.snapshot import write_snapshot
+
+    pack, rules = load_rules(settings)
+    cloud = resolve_cloud(settings.connection.cloud).name
+    options = scan_options(settings, pack, cloud)
+    source = source or build_source(settings, options, reporter)
+    collected = source.collect(needs_of(rules, options.parameters))
+    header = dict(collected.info.header)
+    header.setdefault("gaps", [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps])
+    header["cloud"] = cloud
+    header["rule_pack"] = {"version": pack.version, "hash": pack.digest}
+    write_snapshot(path, collected.rows, header)
+    code = EXIT_OK if collected.info.complete else EXIT_INCOMPLETE
+    return SnapshotOutcome(path, len(collected.rows), collected.info, code)
 
 
 def describe_rule(rule: Any) -> dict[str, Any]:
@@ -278,102 +497,9 @@ def describe_rule(rule: Any) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- live scans and snapshots
+def config_for(path: Path | None) -> Config:
+    """The config file given or found in the working directory (defaults when there is none)."""
+    from amlguard import config
 
-
-@dataclass(frozen=True, slots=True)
-class LiveRequest:
-    """How to reach Azure and what to read: the live flags of ``check`` and ``snapshot``."""
-
-    cloud: str = "AzureCloud"
-    arm_endpoint: str | None = None
-    ca_bundle: str | None = None
-    tenant: str | None = None
-    subscriptions: tuple[str, ...] = ()
-    management_groups: tuple[str, ...] = ()
-    resource_groups: tuple[str, ...] = ()
-    batch_size: int = 1000
-
-
-def live_source(
-    live: LiveRequest,
-    reporter: Any = None,
-    credential: Any = None,
-    scan_options: ScanOptions | None = None,
-) -> Source:
-    """The Resource Graph source for these flags (every SDK client comes from one factory).
-
-    ``scan_options`` carries the configured integration selector: the source reads the zone
-    groups of exactly the endpoints the instances will own.
-    """
-    from amlguard.azure.clients import AzureSettings, ClientFactory
-    from amlguard.scanner.instances import InstanceSettings, IntegrationSelector
-    from amlguard.scanner.sources.live import LiveOptions, LiveScope
-    from amlguard.scanner.sources.resourcegraph import ResourceGraphSource
-
-    if live.subscriptions and live.management_groups:
-        raise InputError("--subscription and --management-group cannot be combined")
-    if live.batch_size < 1 or live.batch_size > 1000:
-        raise InputError("--batch-size must be between 1 and 1000 (Resource Graph's limit)")
-    settings = AzureSettings(live.cloud, live.arm_endpoint, live.ca_bundle, live.tenant)
-    factory = ClientFactory(settings, credential)
-    scope = LiveScope(live.subscriptions, live.management_groups, live.resource_groups)
-    selector = scan_options.integration_selector if scan_options else None
-    assembly = InstanceSettings(IntegrationSelector.from_mapping(selector))
-    return ResourceGraphSource(
-        factory,
-        scope,
-        LiveOptions(batch_size=live.batch_size),
-        instance_settings=assembly,
-        reporter=reporter,
-    )
-
-
-def remediation_settings(live: LiveRequest) -> Any:
-    """Remediation's client settings for these flags: endpoint, CA bundle, cloud, credential.
-
-    The credential comes from the one factory (``AMLGUARD_ACCESS_TOKEN``, else
-    DefaultAzureCredential with the tenant), as for a live scan.
-    """
-    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
-    from amlguard.remediate.clients import ClientSettings
-
-    azure = validate(
-        AzureSettings(
-            cloud=resolve_cloud(live.cloud).name,
-            arm_endpoint=live.arm_endpoint,
-            ca_bundle=live.ca_bundle,
-            tenant=live.tenant,
-        )
-    )
-    return ClientSettings(
-        credential=make_credential(azure),
-        arm_endpoint=azure.endpoint,
-        ca_bundle=azure.ca_bundle,
-        cloud=azure.cloud,
-    )
-
-
-@dataclass(slots=True)
-class SnapshotOutcome:
-    """What ``amlguard snapshot`` wrote, and its exit code (3 when the read was incomplete)."""
-
-    path: Path
-    rows: int
-    info: Any
-    exit_code: int
-
-
-def run_snapshot(source: Source, path: Path, policies: list[Path] | None = None) -> SnapshotOutcome:
-    """Collect what the rules need and write it where ``check --snapshot`` can read it back."""
-    from amlguard.scanner.scan import needs_of
-    from amlguard.scanner.sources.snapshot import write_snapshot
-
-    pack = load_pack(policies or [])
-    collected = source.collect(needs_of(pack.rules))
-    header = dict(collected.info.header)
-    header.setdefault("gaps", [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps])
-    header["rule_pack"] = {"version": pack.version, "hash": pack.digest}
-    write_snapshot(path, collected.rows, header)
-    code = EXIT_OK if collected.info.complete else EXIT_INCOMPLETE
-    return SnapshotOutcome(path, len(collected.rows), collected.info, code)
+    found = config.find_config(path)
+    return config.load_config(found) if found else config.Config()

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 CONFIG_SCHEMA = "config.schema.json"
 DEFAULT_NAMES = ("amlguard.yaml", "amlguard.yml")
-IMAGE_BUILD_RULE = "AMLG-107"
+# The config keys that are shortcuts for rule parameters; which rule and parameter each sets is
+# the rule pack's business (``config_shortcuts`` in pack.yaml), not this module's.
+_SHORTCUT_KEYS = ("image_build_compute",)
 _TYPES = {"array": list, "boolean": bool, "string": str, "object": dict}
 
 
@@ -58,7 +60,8 @@ class Config:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     integration_selector: dict[str, Any] | None = None
     solution_subnet: str | None = None
-    image_build_compute: str | None = None
+    #: top-level keys that stand for a rule parameter (the pack's ``config_shortcuts``)
+    shortcuts: dict[str, Any] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
     allow_permanent_suppressions: bool = False
     output_format: str | None = None
@@ -68,6 +71,8 @@ class Config:
     history_path: Path | None = None
     history_scope: str | None = None
     history_fail_on_new: bool = False
+    fail_on_empty: bool | None = None
+    confirm: bool | None = None
     locs: Locations = field(default_factory=dict, repr=False, compare=False)
 
     def where(self, *path: Any) -> str:
@@ -75,13 +80,17 @@ class Config:
         line, col = position(self.locs, path)
         return f"{self.path}:{line}:{col}"
 
-    def parameters_with_shortcuts(self) -> dict[str, dict[str, Any]]:
-        """Rule parameters, with ``image_build_compute`` as AMLG-107's ``compute_name``."""
+    def parameters_with_shortcuts(
+        self, shortcuts: dict[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Rule parameters, plus the top-level shortcut keys the pack maps to a parameter
+        (``config_shortcuts`` in ``pack.yaml``: e.g. ``image_build_compute``)."""
         out = {rule_id: dict(values) for rule_id, values in self.parameters.items()}
-        if self.image_build_compute:
-            out.setdefault(IMAGE_BUILD_RULE, {}).setdefault(
-                "compute_name", self.image_build_compute
-            )
+        for key, value in self.shortcuts.items():
+            spec = (shortcuts or {}).get(key)
+            if isinstance(spec, dict) and value is not None:
+                rule_id = str(spec["rule"]).upper()
+                out.setdefault(rule_id, {}).setdefault(str(spec["parameter"]), value)
         return out
 
 
@@ -161,7 +170,7 @@ def load_config(path: Path) -> Config:
         parameters={k.upper(): dict(v) for k, v in data.get("parameters", {}).items()},
         integration_selector=data.get("integration_selector"),
         solution_subnet=data.get("solution_subnet"),
-        image_build_compute=data.get("image_build_compute"),
+        shortcuts={k: data[k] for k in _SHORTCUT_KEYS if k in data},
         suppressions=tuple(suppressions),
         allow_permanent_suppressions=bool(data.get("allow_permanent_suppressions", False)),
         output_format=output.get("format"),
@@ -171,6 +180,8 @@ def load_config(path: Path) -> Config:
         history_path=base / Path(history["path"]).expanduser() if "path" in history else None,
         history_scope=history.get("scope"),
         history_fail_on_new=bool(history.get("fail_on_new", False)),
+        fail_on_empty=data.get("fail_on_empty"),
+        confirm=data.get("confirm"),
         locs=locs,
     )
 
@@ -325,45 +336,3 @@ def selected_rule_ids(config: Config, pack: Any) -> list[str]:
     if not chosen:
         raise ConfigError([f"{config.where('rules')}: rules: the selection leaves no rule to run"])
     return [r.id for r in chosen]
-
-
-@dataclass(frozen=True, slots=True)
-class Effective:
-    """The settings of one run after flags (which win) were laid over the config file."""
-
-    fail_on: str
-    format: str
-    outputs: tuple[str, ...]
-    min_severity: str | None
-    sarif_artifact: Path | None
-
-
-def resolve(
-    config: Config,
-    *,
-    fail_on: str | None = None,
-    fmt: str | None = None,
-    outputs: tuple[str, ...] = (),
-    severity: str | None = None,
-    sarif_artifact: Path | None = None,
-) -> Effective:
-    """Flags over the config file over the built-in defaults (``--output`` replaces the list)."""
-    return Effective(
-        fail_on=fail_on or config.fail_on or "low",
-        format=fmt or config.output_format or "console",
-        outputs=tuple(outputs) if outputs else config.outputs,
-        min_severity=severity or config.min_severity,
-        sarif_artifact=sarif_artifact or config.sarif_artifact,
-    )
-
-
-def scan_options(config: Config, cloud: str = "AzureCloud") -> Any:
-    """The ScanOptions a config file asks for (rule parameters and instance settings)."""
-    from amlguard.scanner.scan import ScanOptions
-
-    return ScanOptions(
-        cloud=cloud,
-        parameters=config.parameters_with_shortcuts(),
-        integration_selector=config.integration_selector,
-        solution_subnet=config.solution_subnet,
-    )

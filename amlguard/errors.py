@@ -6,12 +6,19 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 class AmlguardError(Exception):
     """Base of every error amlguard reports to a user (never as a traceback)."""
 
     exit_code = EXIT_USAGE
+
+
+class UsageError(AmlguardError):
+    """A flag combination that cannot work."""
 
 
 class InputError(AmlguardError):
@@ -40,3 +47,7 @@ class RemediationError(AmlguardError):
     """A fix could not start or go on (missing permissions, unusable plan, no live access)."""
 
     exit_code = EXIT_INCOMPLETE
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM: stop like Ctrl-C, exit 143."""

@@ -13,14 +13,14 @@ from dataclasses import replace
 
 from amlguard import app
 from amlguard.reports.interface import ReportOptions
-from amlguard.scanner.sources.snapshot import SnapshotSource
+from amlguard.settings import CheckSettings
 from tests.reports.golden import ESTATES
 
 
 def main() -> None:
     copies = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     estate = ESTATES / "multi-workspace.json"
-    result = app.scan_and_gate(app.CheckRequest(source=SnapshotSource([estate])))
+    result = app.prepare_scan(CheckSettings(snapshots=(estate,))).result
     base, instances = list(result.findings), list(result.instances)
     result.findings = [
         replace(f, resource_id=f"{f.resource_id}-{i}", instance=f"{f.instance}-{i}")

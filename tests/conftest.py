@@ -52,6 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     subprocess; tests that study the cache point it at their own folder.
     """
     os.environ["XDG_CACHE_HOME"] = _CACHE_HOME.name
+    # Nor into ~/.local/state (the recent-fixes record); tests that study it use their own.
+    os.environ["XDG_STATE_HOME"] = os.path.join(_CACHE_HOME.name, "state")
 
 
 from tests.emulator.fixtures import emulator, fake_credential  # noqa: E402,F401  (fixtures)

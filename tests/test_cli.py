@@ -174,7 +174,16 @@ def test_rule_selecting_only_passing_rules_exits_0() -> None:
     assert {f["status"] for f in doc["findings"]} == {"pass"}
 
 
-@pytest.mark.parametrize("severity", ["critical", "high", "medium", "low"])
+def test_a_selection_that_leaves_no_rule_is_an_error_not_a_pass() -> None:
+    # The pack has no critical rule: a gate that judged nothing has not passed.
+    result = run("check", "--snapshot", MULTI, "--severity", "critical")
+    assert result.exit_code == EXIT_USAGE
+    assert "no rule is selected by --severity critical" in result.stderr
+    result = run("check", "--snapshot", MULTI, "--rule", "AMLG-101", "--skip-rule", "amlg-101")
+    assert result.exit_code == EXIT_USAGE and "--skip-rule amlg-101" in result.stderr
+
+
+@pytest.mark.parametrize("severity", ["high", "medium", "low"])
 def test_severity_runs_only_rules_at_or_above_it(severity: str) -> None:
     order = ["info", "low", "medium", "high", "critical"]
     _, doc = run_json("check", "--snapshot", MULTI, "--severity", severity)

@@ -90,7 +90,7 @@ def test_incomplete_scan_exits_3_in_check_and_snapshot_and_the_snapshot_keeps_th
         live_json = runner.invoke(cli, ["check", "--format", "json", *_live(emu), *scope])
         snap = runner.invoke(cli, ["snapshot", "-o", str(tmp_path / "s.json"), *_live(emu), *scope])
     assert live.exit_code == live_json.exit_code == snap.exit_code == 3
-    assert "SCAN INCOMPLETE" in "\n".join(live.stdout.splitlines()[:4])  # at the top
+    assert "SCAN INCOMPLETE" in "\n".join(live.stdout.splitlines()[:5])  # at the top
     assert SUB_B in live.stdout
     assert "SCAN INCOMPLETE" in snap.stderr
     offline = runner.invoke(

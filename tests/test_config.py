@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from amlguard.app import scan_options
 from amlguard.cli import cli
 from amlguard.config import (
     Config,
@@ -15,12 +16,12 @@ from amlguard.config import (
     check_against_pack,
     find_config,
     load_config,
-    resolve,
-    scan_options,
     selected_rule_ids,
 )
 from amlguard.errors import InputError
+from amlguard.scanner.model import Severity
 from amlguard.scanner.rules import load_pack
+from amlguard.settings import CheckSettings, Flags, OutputTarget, resolve
 from tests.conftest import EXAMPLES
 
 DRIFTED = str(EXAMPLES / "drifted.json")
@@ -78,7 +79,15 @@ def test_full_config_maps_onto_scan_options_and_outputs(tmp_path: Path) -> None:
     check_against_pack(cfg, pack)
     assert cfg.subscriptions == ("8f1c2a6e-3b4d-4e5f-9a0b-1c2d3e4f5a6b",)
     assert cfg.management_groups == ("mg-ml",) and cfg.resource_groups == ("ml-secure-blueprint",)
-    options = scan_options(cfg)
+    options = scan_options(
+        CheckSettings(
+            config=cfg,
+            integration_selector=cfg.integration_selector,
+            solution_subnet=cfg.solution_subnet,
+        ),
+        pack,
+        "AzureCloud",
+    )
     assert options.parameters == {
         "AMLG-102": {"allowed_modes": ["AllowOnlyApprovedOutbound"]},
         "AMLG-104": {"require_spark": False},
@@ -91,25 +100,36 @@ def test_full_config_maps_onto_scan_options_and_outputs(tmp_path: Path) -> None:
     (s,) = cfg.suppressions
     assert s.expires is None and s.approved_by == "secops" and s.source.endswith("amlguard.yaml:22")
     assert cfg.sarif_artifact == tmp_path / "infra" / "main.bicep"
-    eff = resolve(cfg)
-    assert (eff.format, eff.fail_on, eff.min_severity) == ("markdown", "high", "medium")
-    assert eff.outputs == ("junit:out/amlguard.xml", "sarif:out/amlguard.sarif")
+    eff = resolve(Flags({"snapshots": (DRIFTED,)}, {}), cfg)
+    assert eff.outputs.stdout_format == "markdown"
+    assert eff.gate.fail_on is Severity.HIGH and eff.selection.min_severity is Severity.MEDIUM
+    assert eff.outputs.targets[1:] == (
+        OutputTarget("junit", Path("out/amlguard.xml")),
+        OutputTarget("sarif", Path("out/amlguard.sarif")),
+    )
 
 
 def test_flags_override_the_config_file(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, FULL))
-    eff = resolve(
-        cfg,
-        fail_on="none",
-        fmt="json",
-        outputs=("markdown:x.md",),
-        severity="high",
-        sarif_artifact=Path("a.bicep"),
+    values = {
+        "fail_on": "none",
+        "fmt": "json",
+        "outputs": ("markdown:x.md",),
+        "severity": "high",
+        "sarif_artifact": Path("a.bicep"),
+        "snapshots": (DRIFTED,),
+    }
+    eff = resolve(Flags(values, dict.fromkeys(values, "commandline")), cfg)
+    assert eff.gate.fail_on is None and eff.outputs.stdout_format == "json"
+    assert eff.selection.min_severity is Severity.HIGH
+    assert eff.outputs.targets == (
+        OutputTarget("json", None),
+        OutputTarget("markdown", Path("x.md")),
     )
-    assert eff.fail_on == "none" and eff.format == "json" and eff.min_severity == "high"
-    assert eff.outputs == ("markdown:x.md",) and eff.sarif_artifact == Path("a.bicep")
-    defaults = resolve(Config())
-    assert (defaults.fail_on, defaults.format, defaults.outputs) == ("low", "console", ())
+    assert eff.outputs.sarif_artifact == Path("a.bicep")
+    defaults = resolve(Flags({}, {}), Config())
+    assert defaults.gate.fail_on is Severity.LOW
+    assert defaults.outputs.targets == (OutputTarget("console", None),)
 
 
 def test_cli_fail_on_from_config_and_flag_precedence(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from amlguard.cli import cli
 from amlguard.config import load_config
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import Finding, Severity, Status
-from amlguard.scanner.sources.snapshot import SnapshotSource
+from amlguard.settings import CheckSettings
 from amlguard.suppressions import Suppression, apply_suppressions, soon_expiring
 from tests.conftest import EXAMPLES
 
@@ -120,8 +120,8 @@ REASON = "Registry public until the agents move (CHG-1042)"
 @pytest.mark.parametrize("fmt", ["console", "json", "junit", "sarif", "markdown"])
 def test_reason_is_visible_in_every_format(tmp_path: Path, fmt: str) -> None:
     cfg = load_config(_config(tmp_path))
-    request = app.CheckRequest(source=SnapshotSource([DRIFTED]), config=cfg, today=TODAY)
-    result = app.scan_and_gate(request)
+    settings = CheckSettings(snapshots=(DRIFTED,), config=cfg, today=TODAY)
+    result = app.prepare_scan(settings).result
     (acr,) = [f for f in result.findings if f.rule_id == "AMLG-222"]
     assert acr.status is Status.SUPPRESSED
     text = app.render(result, fmt, ReportOptions(width=400))

@@ -8,9 +8,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options
-from amlguard.cli.terminal import fail
-from amlguard.errors import AmlguardError
+from amlguard.cli import options, terminal
 
 
 @click.group()
@@ -18,52 +16,38 @@ def baseline() -> None:
     """Record today's failing findings so that 'check --baseline' fails only on new ones."""
 
 
-@baseline.command("create")
-@click.option(
+@baseline.command("create", cls=options.GroupedCommand)
+@options.option(
     "-o",
     "--output",
     "output",
+    area="output",
     required=True,
     type=click.Path(path_type=Path),
     help="Baseline file to write (JSON).",
 )
-@click.option(
+@options.option(
     "--snapshot",
     "snapshots",
+    area="scan",
     multiple=True,
     type=click.Path(path_type=Path),
     help="Read the estate from a snapshot file (repeatable).",
 )
-@options.policies_option()
-@click.option("--rule", "rule_ids", multiple=True, metavar="ID", help="Only this rule.")
-@click.option("--severity", type=click.Choice(options.SEVERITIES, case_sensitive=False))
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
-@click.option("--no-suppressions", is_flag=True, help="Record suppressed failures too.")
+@options.selection_options
+@options.config_option()
+@options.option(
+    "--no-suppressions", area="gate", is_flag=True, help="Record suppressed failures too."
+)
 @options.live_options
-def baseline_create(
-    output: Path,
-    snapshots: tuple[Path, ...],
-    policies: tuple[Path, ...],
-    rule_ids: tuple[str, ...],
-    severity: str | None,
-    config_path: Path | None,
-    no_suppressions: bool,
-    **live: Any,
-) -> None:
+def baseline_create(output: Path, **values: Any) -> None:
     """Scan and write every failing finding (not already suppressed) to a baseline file."""
-    from amlguard import app, config
+    from amlguard import app
 
-    try:
-        cfg = options.load_config(config_path)
-        eff = config.resolve(cfg, severity=severity)
-        source, scan_options = options.scan_setup(snapshots, live, cfg)
-        request = options.check_request(
-            source, scan_options, cfg, policies, rule_ids, eff.min_severity, no_suppressions
-        )
-        result, count, code = app.create_baseline(request, output)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    settings = options.settings_from(values)
+    reporter = None if settings.snapshots else options.reporter(settings.connection.quiet)
+    with reporter if reporter is not None else terminal.nothing():
+        result, count, code = app.create_baseline(settings, output, reporter)
     for warning in result.warnings:
         click.echo(f"amlguard: warning: {warning}", err=True)
     click.echo(f"Recorded {count} failing finding(s) in {output}.")

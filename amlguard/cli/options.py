@@ -1,54 +1,154 @@
-"""The option groups several commands share, and their translation into requests."""
+"""The option groups commands share, help grouped by area, and flags turned into settings.
+
+Every flag is declared once here with the area it belongs to (scan, output, gate, history, fix,
+live); a command lists the areas it takes. :func:`settings_from` turns the parsed flags, their
+sources (command line, environment, default) and the config file into one
+:class:`~amlguard.settings.CheckSettings` through :func:`amlguard.settings.resolve`.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from amlguard.scanner.sources.interface import Source
-
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
+AREAS = ("scan", "output", "gate", "history", "fix", "live")
+_TITLES = {
+    "scan": "Scan: what to read and which rules run",
+    "output": "Output: reports and where they go",
+    "gate": "Gate: what makes the exit code non-zero",
+    "history": "History: record scans and compare",
+    "fix": "Fix: plan, confirm, apply and verify repairs",
+    "live": "Live: how to reach Azure and what to read",
+}
 
 
-def policies_option(dest: str = "policies") -> Any:
+class GroupedOption(click.Option):
+    """An option that knows the help area it is listed under."""
+
+    def __init__(self, *args: Any, area: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.area = area
+
+
+class GroupedCommand(click.Command):
+    """A command whose ``--help`` lists its options by area (scan, output, gate, ...)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        by_area: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                by_area.setdefault(getattr(param, "area", "") or "", []).append(record)
+        for area in ("", *AREAS):
+            if by_area.get(area):
+                with formatter.section(_TITLES.get(area, "Options")):
+                    formatter.write_dl(by_area[area])
+
+
+def option(*decls: str, area: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """``click.option`` with its help area."""
+    return click.option(*decls, cls=GroupedOption, area=area, **kwargs)
+
+
+def _decorate(func: Any, options: list[Any]) -> Any:
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+def policies_option(dest: str = "policies", area: str = "scan") -> Any:
     """``--policies PATH`` (repeatable): the user's rule files, for every command that loads rules."""
-    return click.option(
+    return option(
         "--policies",
         dest,
+        area=area,
         multiple=True,
         type=click.Path(path_type=Path),
         help="Also load the rule files in this directory or file (repeatable).",
     )
 
 
-def _decorate(func: Any, options: list[Any]) -> Any:
-    for option in reversed(options):
-        func = option(func)
-    return func
+def config_option(help_text: str = "") -> Any:
+    """``--config FILE``: the config file (default: amlguard.yaml in the working directory)."""
+    return option(
+        "--config",
+        "config_path",
+        area="scan",
+        type=click.Path(path_type=Path),
+        help=help_text or "Config file (default: amlguard.yaml in the working directory, if any).",
+    )
+
+
+def selection_options(func: Any) -> Any:
+    """Which rules run: ``--policies``, ``--rule``, ``--skip-rule``, ``--severity``, ``--tag``."""
+    return _decorate(
+        func,
+        [
+            policies_option(),
+            option(
+                "--rule",
+                "rule_ids",
+                area="scan",
+                multiple=True,
+                metavar="ID",
+                help="Run only this rule (repeatable; case-insensitive).",
+            ),
+            option(
+                "--skip-rule",
+                "skip_rules",
+                area="scan",
+                multiple=True,
+                metavar="ID",
+                help="Do not run this rule (repeatable).",
+            ),
+            option(
+                "--severity",
+                area="scan",
+                type=click.Choice(SEVERITIES, case_sensitive=False),
+                help="Run only rules of at least this severity. [default: the config file's "
+                "rules.min_severity, else every rule]",
+            ),
+            option(
+                "--tag",
+                "tags",
+                area="scan",
+                multiple=True,
+                metavar="TAG",
+                help="Run only rules carrying this tag (repeatable).",
+            ),
+        ],
+    )
 
 
 def _connection_flags(cloud_help: str) -> list[Any]:
     return [
-        click.option("--tenant", metavar="ID", help="Authenticate against this Entra ID tenant."),
-        click.option(
+        option(
+            "--tenant", area="live", metavar="ID", help="Authenticate against this Entra ID tenant."
+        ),
+        option(
             "--cloud",
+            area="live",
             default="AzureCloud",
             show_default=True,
             metavar="AzureCloud|AzureUSGovernment|AzureChinaCloud",
             help=cloud_help,
         ),
-        click.option(
+        option(
             "--arm-endpoint",
+            area="live",
             metavar="URL",
             envvar="AMLGUARD_ARM_ENDPOINT",
             help="Any other ARM endpoint (Azure Stack, the test emulator); https only. "
             "Env: AMLGUARD_ARM_ENDPOINT.",
         ),
-        click.option(
+        option(
             "--ca-bundle",
+            area="live",
             type=click.Path(dir_okay=False, path_type=Path),
             envvar="AMLGUARD_CA_BUNDLE",
             help="PEM file of CAs to trust for --arm-endpoint. Env: AMLGUARD_CA_BUNDLE.",
@@ -62,166 +162,295 @@ def connection_options(func: Any) -> Any:
 
 
 def live_options(func: Any) -> Any:
-    """The flags that say how to reach Azure and what to read (``check`` and ``snapshot``)."""
-    func = _decorate(
-        func,
-        [
-            click.option(
-                "--batch-size",
-                default=1000,
-                show_default=True,
-                type=int,
-                help="Subscriptions per Resource Graph request (1-1000).",
-            ),
-            click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
-            click.option(
-                "--log-level",
-                default="warning",
-                show_default=True,
-                type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
-                help="Log to stderr; 'info' logs each query's duration and quota headers "
-                "(never a token).",
-            ),
-        ],
-    )
-    func = _decorate(
-        func,
-        _connection_flags(
-            "The Azure cloud: ARM endpoint, token scope, and the private DNS zone names "
-            "rules expect (also with --snapshot)."
+    """The flags that say how to reach Azure and what to read (``check``, ``snapshot``, ...)."""
+    scope = [
+        option(
+            "--subscription",
+            "subscriptions",
+            area="live",
+            multiple=True,
+            metavar="ID",
+            help="Scan this subscription (repeatable; an id, or a name that matches exactly "
+            "one readable subscription). Default: every subscription you can read.",
         ),
+        option(
+            "--management-group",
+            "management_groups",
+            area="live",
+            multiple=True,
+            metavar="ID",
+            help="Scan the subscriptions under this management group (repeatable).",
+        ),
+        option(
+            "-g",
+            "--resource-group",
+            "resource_groups",
+            area="live",
+            multiple=True,
+            metavar="NAME",
+            help="Only this resource group (repeatable).",
+        ),
+    ]
+    tuning = [
+        option(
+            "--batch-size",
+            area="live",
+            default=1000,
+            show_default=True,
+            type=int,
+            help="Subscriptions per Resource Graph request (1-1000).",
+        ),
+        option("-q", "--quiet", area="live", is_flag=True, help="No progress display on stderr."),
+        option(
+            "--log-level",
+            area="live",
+            default="warning",
+            show_default=True,
+            type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
+            help="Log to stderr; 'info' logs each query's duration and quota headers "
+            "(never a token).",
+        ),
+        option("--debug", area="live", is_flag=True, help="The same as --log-level debug."),
+    ]
+    cloud_help = (
+        "The Azure cloud: ARM endpoint, token scope, and the private DNS zone names rules "
+        "expect (with --snapshot: must agree with the cloud the snapshot records)."
     )
+    return _decorate(func, scope + _connection_flags(cloud_help) + tuning)
+
+
+def output_options(func: Any) -> Any:
+    """Reports: ``-f/--format``, ``-o/--output``, verbosity, colour, the SARIF artifact."""
     return _decorate(
         func,
         [
-            click.option(
-                "--subscription",
-                "subscriptions",
-                multiple=True,
-                metavar="ID",
-                help="Scan this subscription (repeatable). Default: every subscription you can "
-                "read.",
+            option(
+                "-f",
+                "--format",
+                "fmt",
+                area="output",
+                default=None,
+                metavar="FMT",
+                help="Format of standard output: console (default), json, junit, sarif, "
+                "markdown or html. [default: the config file's output.format]",
             ),
-            click.option(
-                "--management-group",
-                "management_groups",
+            option(
+                "-o",
+                "--output",
+                "outputs",
+                area="output",
                 multiple=True,
-                metavar="ID",
-                help="Scan the subscriptions under this management group (repeatable).",
+                metavar="FMT:PATH",
+                help="Also write a report to a file, e.g. json:findings.json; FMT:- is "
+                "standard output (repeatable).",
             ),
-            click.option(
-                "--resource-group",
-                "resource_groups",
-                multiple=True,
-                metavar="NAME",
-                help="Only this resource group (repeatable).",
+            option(
+                "-v", "--verbose", area="output", is_flag=True, help="List passing findings too."
+            ),
+            option(
+                "--compact",
+                area="output",
+                is_flag=True,
+                help="Console: the overview and failing findings, one line each.",
+            ),
+            option(
+                "--failed-only",
+                area="output",
+                is_flag=True,
+                help="Console: only workspaces with failing findings.",
+            ),
+            option(
+                "--color",
+                area="output",
+                default=None,
+                type=click.Choice(["auto", "always", "never"], case_sensitive=False),
+                help="Colour on standard output. [default: auto; FORCE_COLOR and NO_COLOR "
+                "are honoured]",
+            ),
+            option(
+                "--sarif-artifact",
+                area="output",
+                type=click.Path(path_type=Path),
+                help="File SARIF results point at (default: the snapshot, else the config file).",
             ),
         ],
     )
 
 
 def gate_options(func: Any) -> Any:
-    """The CI-gate options of ``check``: config file, SARIF artifact, suppressions, baseline."""
+    """What makes the exit code non-zero: threshold, suppressions, baseline, empty scope."""
     return _decorate(
         func,
         [
-            click.option(
-                "--config",
-                "config_path",
-                type=click.Path(path_type=Path),
-                help="Config file (default: amlguard.yaml in the working directory, if any).",
+            option(
+                "--fail-on",
+                area="gate",
+                default=None,
+                metavar="SEVERITY|none",
+                help="Exit 1 when a failing finding is at or above this severity; 'none' only "
+                "reports. [default: the config file's output.fail_on, else low]",
             ),
-            click.option(
-                "--sarif-artifact",
-                type=click.Path(path_type=Path),
-                help="File SARIF results point at (default: the snapshot, else the config file).",
+            option(
+                "--fail-on-empty/--no-fail-on-empty",
+                area="gate",
+                default=None,
+                help="Exit 3 when the scope holds no workspace. [default: the config file's "
+                "fail_on_empty, else off]",
             ),
-            click.option(
+            option(
                 "--no-suppressions",
+                area="gate",
                 is_flag=True,
                 help="Ignore every suppression in the config file (for audits).",
             ),
-            click.option(
+            option(
                 "--baseline",
+                area="gate",
                 type=click.Path(path_type=Path),
                 help="Fail only on findings not in this baseline file; list the resolved ones.",
+            ),
+            option(
+                "--confirm/--no-confirm",
+                area="gate",
+                default=None,
+                help="Live: re-read the resources of every failing finding from ARM before "
+                "reporting (Resource Graph can lag). [default: the config file's confirm]",
             ),
         ],
     )
 
 
-def load_config(path: Path | None) -> Any:
-    """The config file given or found in the working directory (defaults when there is none)."""
-    from amlguard import config
-
-    found = config.find_config(path)
-    return config.load_config(found) if found else config.Config()
-
-
-def live_request(kw: dict[str, Any], cfg: Any) -> Any:
-    """The live flags; without any scope flag, the config file's ``scope`` (all of it)."""
-    from amlguard import app, logs
-
-    logs.configure(kw["log_level"])
-    subscriptions = tuple(kw["subscriptions"])
-    groups = tuple(kw["management_groups"])
-    resource_groups = tuple(kw["resource_groups"])
-    if not (subscriptions or groups or resource_groups):
-        subscriptions, groups = tuple(cfg.subscriptions), tuple(cfg.management_groups)
-        resource_groups = tuple(cfg.resource_groups)
-    return app.LiveRequest(
-        cloud=kw["cloud"],
-        arm_endpoint=kw["arm_endpoint"],
-        ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
-        tenant=kw["tenant"],
-        subscriptions=subscriptions,
-        management_groups=groups,
-        resource_groups=resource_groups,
-        batch_size=kw["batch_size"],
+def history_options(func: Any) -> Any:
+    """``--history`` and friends."""
+    return _decorate(
+        func,
+        [
+            option(
+                "--history",
+                "history",
+                area="history",
+                type=click.Path(path_type=Path, dir_okay=False),
+                envvar="AMLGUARD_HISTORY",
+                help="Record this scan in a history database (SQLite; created if missing). "
+                "Env: AMLGUARD_HISTORY. [default: the config file's history.path]",
+            ),
+            option(
+                "--no-history",
+                area="history",
+                is_flag=True,
+                help="Do not record this scan, whatever AMLGUARD_HISTORY or the config say.",
+            ),
+            option(
+                "--history-scope",
+                area="history",
+                metavar="NAME",
+                help="Record under this scope name (scans compare within a scope). [default: "
+                "the snapshot's recorded scope or absolute path, else the live scope]",
+            ),
+            option(
+                "--fail-on-new/--no-fail-on-new",
+                area="history",
+                default=None,
+                help="With a history: exit 1 only for failures new since the previous scan "
+                "of the same scope. [default: the config file's history.fail_on_new]",
+            ),
+        ],
     )
 
 
-def scan_setup(
-    snapshots: tuple[Path, ...], live: dict[str, Any], cfg: Any, reporter: Any = None
-) -> tuple[Source, Any]:
-    """(source, scan options) of a scanning command: the snapshot files when given, else Azure
-    live through Resource Graph; ``--cloud`` picks the DNS zone names rules expect either way."""
-    from amlguard import app, config
-    from amlguard.azure.clouds import resolve_cloud
-
-    scan_options = config.scan_options(cfg, cloud=resolve_cloud(live["cloud"]).name)
-    if snapshots:
-        from amlguard.scanner.sources.snapshot import SnapshotSource
-
-        return SnapshotSource(list(snapshots)), scan_options
-    source = app.live_source(live_request(live, cfg), reporter, scan_options=scan_options)
-    return source, scan_options
-
-
-def check_request(
-    source: Source,
-    scan_options: Any,
-    cfg: Any,
-    policies: tuple[Path, ...],
-    rule_ids: tuple[str, ...],
-    min_severity: str | None,
-    no_suppressions: bool,
-    **more: Any,
-) -> Any:
-    """The ``CheckRequest`` every scanning command builds from its shared flags."""
-    from amlguard import app
-    from amlguard.scanner.model import Severity
-
-    return app.CheckRequest(
-        source=source,
-        policies=list(policies) + list(cfg.policies),
-        rule_ids=list(rule_ids),
-        min_severity=Severity.parse(min_severity) if min_severity else None,
-        scan_options=scan_options,
-        config=cfg,
-        use_suppressions=not no_suppressions,
-        **more,
+def fix_options(func: Any) -> Any:
+    """``--fix`` and its flags."""
+    return _decorate(
+        func,
+        [
+            option(
+                "--fix",
+                area="fix",
+                is_flag=True,
+                help="Plan repairs for failing findings, confirm, apply and verify them; the "
+                "reports then describe the estate after the fix (plan only with --snapshot).",
+            ),
+            option(
+                "--dry-run",
+                area="fix",
+                is_flag=True,
+                help="With --fix: print the plan, make no write call.",
+            ),
+            option(
+                "-y", "--yes", area="fix", is_flag=True, help="With --fix: apply without asking."
+            ),
+            option(
+                "--only",
+                area="fix",
+                multiple=True,
+                metavar="RULE-ID",
+                help="With --fix: fix only this rule (repeatable).",
+            ),
+            option(
+                "--plan-out",
+                area="fix",
+                type=click.Path(path_type=Path),
+                help="With --fix: write the plan as JSON (for 'amlguard apply').",
+            ),
+            option(
+                "--audit-log",
+                area="fix",
+                type=click.Path(path_type=Path),
+                help="With --fix: append a JSON line per write.",
+            ),
+            option(
+                "--concurrency",
+                area="fix",
+                default=8,
+                show_default=True,
+                type=click.IntRange(1, 256),
+                help="With --fix: actions run at the same time.",
+            ),
+        ],
     )
+
+
+# ------------------------------------------------------------------------------ resolution
+
+
+def flags_of(values: dict[str, Any]) -> Any:
+    """The parsed flags with where each came from, as :mod:`amlguard.settings` reads them."""
+    from amlguard.settings import Flags
+
+    ctx = click.get_current_context(silent=True)
+    sources: dict[str, str] = {}
+    for name in values:
+        source = ctx.get_parameter_source(name) if ctx is not None else None
+        sources[name] = source.name.lower() if source is not None else "commandline"
+    return Flags(values, sources)
+
+
+def color_wanted(choice: str | None, stream: Any) -> bool:
+    """``--color`` > FORCE_COLOR / NO_COLOR > whether ``stream`` is a terminal."""
+    if choice and choice.lower() == "always":
+        return True
+    if choice and choice.lower() == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def settings_from(values: dict[str, Any], stream: Any = None) -> Any:
+    """Flags + environment + config file -> one frozen ``CheckSettings``."""
+    from amlguard import app, settings
+
+    flags = flags_of(values)
+    cfg = app.config_for(values.get("config_path"))
+    resolved = settings.resolve(flags, cfg, color=color_wanted(values.get("color"), stream))
+    if "log_level" in values and (resolved.live or resolved.connection.log_level != "warning"):
+        from amlguard import logs  # a snapshot check imports no logging
+
+        logs.configure(resolved.connection.log_level)
+    return resolved
 
 
 def reporter(quiet: bool) -> Any:
@@ -231,46 +460,23 @@ def reporter(quiet: bool) -> Any:
     return progress.RichProgress() if progress.wanted(quiet) else None
 
 
-def live_flags_given(kw: dict[str, Any]) -> list[str]:
-    """Live-only flags given on the command line (an environment default is no mistake)."""
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context(silent=True)
-    given = [
-        f"--{name.replace('_', '-')}"
-        for name in (
-            "subscriptions",
-            "management_groups",
-            "resource_groups",
-            "tenant",
-            "arm_endpoint",
-            "ca_bundle",
-        )
-        if kw.get(name)
-        and (ctx is None or ctx.get_parameter_source(name) is not ParameterSource.ENVIRONMENT)
-    ]
-    return [
-        g.replace("--subscriptions", "--subscription")
-        .replace("--management-groups", "--management-group")
-        .replace("--resource-groups", "--resource-group")
-        for g in given
-    ]
-
-
-def connection_request(kw: dict[str, Any]) -> Any:
-    """The connection flags alone (what ``apply`` has): cloud, endpoint, CA bundle, tenant."""
-    from amlguard import app
-
-    return app.LiveRequest(
-        cloud=kw["cloud"],
-        arm_endpoint=kw["arm_endpoint"],
-        ca_bundle=str(kw["ca_bundle"]) if kw["ca_bundle"] else None,
-        tenant=kw["tenant"],
-    )
-
-
 def client_settings(kw: dict[str, Any]) -> Any:
     """Remediation's client settings from the connection flags (``check --fix``, ``apply``)."""
-    from amlguard import app
+    from amlguard.azure.clients import AzureSettings, make_credential, resolve_cloud, validate
+    from amlguard.remediate.clients import ClientSettings
 
-    return app.remediation_settings(connection_request(kw))
+    ca = kw.get("ca_bundle")
+    azure = validate(
+        AzureSettings(
+            cloud=resolve_cloud(kw.get("cloud") or "AzureCloud").name,
+            arm_endpoint=kw.get("arm_endpoint"),
+            ca_bundle=str(ca) if ca else None,
+            tenant=kw.get("tenant"),
+        )
+    )
+    return ClientSettings(
+        credential=make_credential(azure),
+        arm_endpoint=azure.endpoint,
+        ca_bundle=azure.ca_bundle,
+        cloud=azure.cloud,
+    )

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from amlguard.cli import options
-from amlguard.cli.terminal import fail
-from amlguard.errors import EXIT_USAGE, AmlguardError
+from amlguard.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
     from amlguard.scanner.rules import RulePack
@@ -30,14 +29,10 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 
 @policies.command("list")
 @options.policies_option("extra")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
     """One line per rule: id, severity, fixable, title."""
-    try:
-        pack = _pack(extra)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    pack = _pack(extra)
     if fmt == "json":
         rows = [
             {"id": r.id, "severity": r.severity.label, "fixable": r.fixable, "title": r.title}
@@ -55,16 +50,12 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
 @policies.command("show")
 @click.argument("rule_id")
 @options.policies_option("extra")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
     """The full text and parameters of one rule."""
     from amlguard.app import describe_rule
 
-    try:
-        pack = _pack(extra)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    pack = _pack(extra)
     rule = pack.get(rule_id)
     if rule is None:
         click.echo(
@@ -124,11 +115,7 @@ def policies_validate(directory: Path | None) -> None:
     """
     from amlguard.scanner.rules import load_pack
 
-    try:
-        pack = load_pack([directory] if directory else [])
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    pack = load_pack([directory] if directory else [])
     if directory is None:
         click.echo(f"{len(pack.rules)} rule(s) in {len(pack.files)} file(s) are valid.")
         return

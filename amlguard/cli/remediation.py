@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from amlguard.cli import options
 from amlguard.cli.terminal import fail
 from amlguard.errors import AmlguardError
-
-if TYPE_CHECKING:
-    pass
 
 
 @click.command("apply")
@@ -25,11 +22,8 @@ if TYPE_CHECKING:
 @click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
 @click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="The amlguard.yaml whose rule parameters the plan was made with (default: ./amlguard.yaml).",
+@options.config_option(
+    "The amlguard.yaml whose rule parameters the plan was made with (default: ./amlguard.yaml)."
 )
 @options.connection_options
 def apply_cmd(
@@ -66,8 +60,11 @@ def apply_cmd(
     console = Console(highlight=False)
     try:
         plan = load_plan(plan_file)
-        cfg = options.load_config(config_path)
-        parameters = rule_parameters(getattr(cfg, "policies", ()), getattr(cfg, "parameters", {}))
+        from amlguard import config
+
+        found = config.find_config(config_path)
+        cfg = config.load_config(found) if found else config.Config()
+        parameters = rule_parameters(cfg)
         settings = options.client_settings(connection)
         clients = SdkClients(settings)
         try:
@@ -93,70 +90,45 @@ def apply_cmd(
     sys.exit(report.exit_code)
 
 
-def check_fix(
-    live: dict[str, Any],
-    snapshots: tuple[Path, ...],
-    policies: tuple[Path, ...],
-    rule_ids: tuple[str, ...],
-    severity: str | None,
-    dry_run: bool,
-    yes: bool,
-    only: tuple[str, ...],
-    plan_out: Path | None,
-    audit_log: Path | None,
-    concurrency: int = 8,
-    config_path: Path | None = None,
-    no_suppressions: bool = False,
-) -> None:
-    """``check --fix``: scan, plan, confirm, apply, verify (remediation is imported only now)."""
+def fixer_for(settings: Any, values: dict[str, Any]) -> Any:
+    """The ``--fix`` step of ``check``: plan, confirm, apply, verify (imported only now).
+
+    The plan and progress go to standard error unless standard output is the console report,
+    so ``check --fix --format json`` still writes valid JSON to standard output.
+    """
     from rich.console import Console
 
-    from amlguard import app, config
     from amlguard.remediate import fix as remediate
 
-    console = Console(highlight=False)
-    clients = None
-    try:
-        cfg = options.load_config(config_path)
-        eff = config.resolve(
-            cfg, fail_on=None, fmt=None, outputs=(), severity=severity, sarif_artifact=None
-        )
-        source, scan_options = options.scan_setup(snapshots, live, cfg)
-        if not snapshots:
+    to_stderr = settings.outputs.stdout_format != "console"
+    console = Console(highlight=False, stderr=to_stderr)
+    opts = remediate.FixOptions(
+        only=list(settings.fix.only),
+        dry_run=settings.fix.dry_run,
+        yes=settings.fix.yes,
+        plan_out=settings.fix.plan_out,
+        audit_log=settings.fix.audit_log,
+        concurrency=settings.fix.concurrency,
+        offline=bool(settings.snapshots),
+    )
+
+    def run(prepared: Any) -> Any:
+        clients = None
+        if not settings.snapshots:
             from amlguard.remediate.clients import SdkClients
 
-            clients = SdkClients(options.client_settings(live))
-        request = options.check_request(
-            source, scan_options, cfg, policies, rule_ids, eff.min_severity, no_suppressions
-        )
-        prepared, pack = remediate.prepare_request(
-            request, list(only), clients.get if clients else None
-        )
-        stdout, _ = app.write_outputs(
-            prepared.result, [app.OutputTarget("console", None)], app.ReportOptions()
-        )
-        click.echo(stdout, nl=False)
-        opts = remediate.FixOptions(
-            only=list(only),
-            dry_run=dry_run,
-            yes=yes,
-            plan_out=plan_out,
-            audit_log=audit_log,
-            concurrency=concurrency,
-            offline=bool(snapshots),
-        )
-        report = remediate.fix_after_scan(
-            prepared,
-            opts,
-            clients,
-            console,
-            lambda: click.confirm("Apply this plan?", default=False),
-            (pack, prepared.result.rules, request.scan_options),
-        )
-    except AmlguardError as exc:
-        fail(exc)
-        return
-    finally:
-        if clients is not None:
-            clients.close()
-    sys.exit(report.exit_code)
+            clients = SdkClients(options.client_settings(values))
+        try:
+            return remediate.fix_check(
+                prepared,
+                opts,
+                clients,
+                console,
+                lambda: click.confirm("Apply this plan?", default=False, err=to_stderr),
+                clients.get if clients is not None else None,
+            )
+        finally:
+            if clients is not None:
+                clients.close()
+
+    return run

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
-from amlguard.errors import AmlguardError, PolicyError
+from amlguard.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    AmlguardError,
+    PolicyError,
+    Terminated,
+    UsageError,
+)
 
-EXIT_INTERNAL = 4
+__all__ = ["EXIT_INTERNAL", "AmlguardErrorForUsage", "echo_report", "fail", "interrupted"]
 
 
 def color_wanted(stream: object) -> bool:
@@ -32,17 +44,56 @@ def fail(exc: AmlguardError) -> None:
     sys.exit(exc.exit_code)
 
 
+def interrupted(exc: BaseException) -> None:
+    """One line and 130 (Ctrl-C) or 143 (SIGTERM): no traceback, nothing half-written."""
+    terminated = isinstance(exc, Terminated)
+    with contextlib.suppress(Exception):
+        click.echo(f"amlguard: {'terminated' if terminated else 'interrupted'}", err=True)
+    sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
 def echo_report(text: str) -> None:
     """A report on standard output, as ``click.echo(text, nl=False)`` writes it.
 
     click strips ANSI codes when stdout is no terminal, one regex pass over the whole text
     (~5 ms per 20 MB of JSON); without an escape character that pass cannot change anything.
+    A closed or full standard output is an error with a message (exit 2), never a traceback.
     """
-    click.echo(text, nl=False, color=True if "\x1b" not in text else None)
+    try:
+        click.echo(text, nl=False, color=True if "\x1b" not in text else None)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_lost("was closed before the whole report was written")
+    except OSError as exc:
+        _stdout_lost(f"could not be written: {exc.strerror or exc}")
 
 
-class AmlguardErrorForUsage(AmlguardError):
-    """A flag combination that cannot work."""
+def _stdout_lost(why: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # nothing more may reach a closed stdout
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    click.echo(f"amlguard: standard output {why}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def nothing() -> Iterator[None]:
+    """A context that does nothing (no progress display)."""
+    yield
+
+
+AmlguardErrorForUsage = UsageError  # the old name
+
+
+def guarded(run: Any) -> Any:
+    """Run a command: an ``AmlguardError`` becomes its message and exit code, an interrupt 130
+    or 143; this is the one place errors meet the terminal."""
+    try:
+        return run()
+    except AmlguardError as exc:
+        fail(exc)
+    except KeyboardInterrupt as exc:
+        interrupted(exc)
+    return None
 
 
 _skip_teardown = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,12 +27,10 @@ from amlguard.remediate.plan import Plan, plan_reads
 from amlguard.remediate.planner import build_plan
 from amlguard.remediate.report import Report
 from amlguard.scanner import ids
-from amlguard.scanner.engine import Engine, EngineOptions
-from amlguard.scanner.instances import build_instances
 from amlguard.scanner.inventory import Inventory
-from amlguard.scanner.model import ScanResult, Status
+from amlguard.scanner.model import ScanResult, SourceInfo, Status
 from amlguard.scanner.rules import Rule, RulePack
-from amlguard.scanner.scan import ScanOptions, instance_settings, run_scan
+from amlguard.scanner.scan import ScanOptions, evaluate, run_scan
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 
 PERMISSIONS_API_VERSION = "2022-04-01"
@@ -79,29 +78,6 @@ def prepare(
         reader,
     )
     return Prepared(result, keeping.rows, plan)
-
-
-def prepare_request(
-    request: Any,
-    only: list[str],
-    reader: Callable[[str], dict[str, Any] | None] | None = None,
-) -> tuple[Prepared, RulePack]:
-    """Scan as ``check`` does (config rule selection, suppressions, baseline), then plan.
-
-    Suppressed (accepted) findings are never planned: only what still fails after the gates.
-    """
-    from amlguard import app
-    from amlguard.scanner.rules import load_pack
-
-    keeping = KeepingSource(request.source)
-    request.source = keeping
-    pack = load_pack(request.policies)
-    result = app.scan_and_gate(request, pack)
-    options = request.scan_options
-    plan = build_plan(
-        result, Inventory(keeping.rows), only, options.parameters, options.cloud, reader
-    )
-    return Prepared(result, keeping.rows, plan), pack
 
 
 def _matches(pattern: str, action: str) -> bool:
@@ -254,30 +230,26 @@ def reevaluate(
     rules: list[Rule],
     options: ScanOptions,
 ) -> None:
-    """Re-evaluate the touched instances on the scan's rows overlaid with the ARM read-backs."""
-    reads = report.reads
+    """Judge the touched instances again, through the one :func:`evaluate`, on the scan's rows
+    overlaid with the ARM read-backs; sort the planned failures into fixed and remaining."""
     rows = {ids.norm(r.get("id")): r for r in prepared.rows}
-    for key, body in reads.items():
+    for key, body in report.reads.items():
         if isinstance(body, dict):
             rows[key] = body
         elif body is None:
             rows.pop(key, None)
-    inventory = Inventory(rows.values())
     touched = {ids.norm(a.instance) for a in report.plan.actions}
-    instances = [
-        i
-        for i in build_instances(inventory, instance_settings(pack, options))
-        if ids.norm(i.id) in touched
-    ]
-    engine = Engine(
-        inventory,
-        rules,
-        EngineOptions(cloud=options.cloud, parameters=options.parameters),
-    )
-    after = {f.key: f for f in engine.run(instances)}
+    info = SourceInfo("arm-read-back", "the scan overlaid with ARM read-backs")
+    again = evaluate(list(rows.values()), pack, rules, options, info, only_instances=touched)
+    after = {f.key: f for f in again.findings}
     manual = {
         (m.rule_id, ids.norm(m.resource_id), ids.norm(m.instance)) for m in report.plan.manual
     }
+    planned: dict[tuple[str, str], str] = {}
+    for a in report.plan.actions:
+        if report.outcomes.get(a.id) is not None and report.verified.get(a.id):
+            for r in a.rule_ids:
+                planned.setdefault((r, ids.norm(a.instance)), a.id)
     planned_rules = {(r, ids.norm(a.instance)) for a in report.plan.actions for r in a.rule_ids}
     for f in prepared.result.findings:
         if f.status is not Status.FAIL or (f.rule_id, ids.norm(f.instance)) not in planned_rules:
@@ -286,9 +258,20 @@ def reevaluate(
             continue
         now = after.get(f.key)
         if now is not None and now.status is Status.PASS:
-            report.fixed.append(now)
+            by = planned.get((f.rule_id, ids.norm(f.instance)))
+            report.fixed.append(dataclasses.replace(now, fixed_by=by) if by else now)
         else:
             report.remaining.append(now or f)
+
+
+def merge_verified(result: ScanResult, report: Report) -> None:
+    """The scan's findings as they stand after the fix: each finding the fix verified from ARM
+    is ``pass`` with ``fixed_by``; everything else keeps its status."""
+    fixed = {f.key: f for f in report.fixed if f.fixed_by}
+    if fixed:
+        result.findings = [
+            fixed.get(f.key, f) if f.status is Status.FAIL else f for f in result.findings
+        ]
 
 
 @dataclass(slots=True)
@@ -423,4 +406,41 @@ def apply_file(
         return Report(plan, dry_run=True)
     report = _execute_with_progress(plan, clients, opts, console, check_stale=True)
     print_report(report, console)
+    return report
+
+
+def fix_check(
+    scan: Any,
+    opts: FixOptions,
+    clients: RemediationClients | None,
+    console: Any,
+    confirm: Callable[[], bool],
+    reader: Callable[[str], dict[str, Any] | None] | None = None,
+) -> Report:
+    """``check --fix`` on the application's judged scan (``amlguard.app.Prepared``): plan from
+    what still fails after the gates, confirm, apply, verify from ARM, and lay the verified state
+    over ``scan.result`` so the reports and the exit code describe the estate after the fix."""
+    plan = build_plan(
+        scan.result,
+        Inventory(scan.rows),
+        list(opts.only),
+        dict(scan.options.parameters),
+        scan.options.cloud,
+        reader,
+    )
+    prepared = Prepared(scan.result, scan.rows, plan)
+    report = fix_after_scan(
+        prepared, opts, clients, console, confirm, (scan.pack, scan.rules, scan.options)
+    )
+    merge_verified(scan.result, report)
+    changed = [c.resource_id for a in plan.actions if a.id in report.outcomes for c in a.changes]
+    changed += [rid for rid in report.reads]
+    if changed and not report.dry_run:
+        from amlguard.freshness import record_fixed
+
+        record_fixed(changed)
+        console.print(
+            "Resource Graph may show these changes minutes from now: for 24 hours, checks on "
+            "this machine re-read the changed resources from ARM."
+        )
     return report

@@ -7,17 +7,18 @@ same parameter from here, never from the plan file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 
-def rule_parameters(
-    policies: Iterable[Path] = (), overrides: Mapping[str, Mapping[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Rule id -> effective parameters (defaults of the built-in pack and ``policies``,
-    overridden by the config's ``parameters``)."""
+def rule_parameters(config: Any = None) -> dict[str, dict[str, Any]]:
+    """Rule id -> effective parameters: the defaults of the built-in pack and the config's
+    ``policies``, overridden by the config's ``parameters`` and its shortcut keys."""
     from amlguard.scanner.rules import load_pack
 
-    given = {str(k).upper(): dict(v) for k, v in (overrides or {}).items()}
-    return {r.id: {**r.defaults(), **given.get(r.id, {})} for r in load_pack(list(policies)).rules}
+    pack = load_pack(list(getattr(config, "policies", ()) or ()))
+    overrides: Mapping[str, Mapping[str, Any]] = {}
+    if config is not None:
+        overrides = config.parameters_with_shortcuts(pack.settings.get("config_shortcuts"))
+    given = {str(k).upper(): dict(v) for k, v in overrides.items()}
+    return {r.id: {**r.defaults(), **given.get(r.id, {})} for r in pack.rules}

@@ -168,7 +168,7 @@ class ConsoleReport(Report):
         by_instance: dict[str, list[Finding]] = defaultdict(list)
         for f in result.findings:
             by_instance[ids.norm(f.instance)].append(f)
-        self._header(console, result)
+        self._header(console, result, options.extra.get("loaded"))
         self._instances(console, result, by_instance)
         for inst in result.instances:
             self._details(console, inst, by_instance.get(ids.norm(inst.id), []), options)
@@ -176,7 +176,7 @@ class ConsoleReport(Report):
         # Grid cells are padded to their width; trailing blanks only get in a reader's way.
         return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
 
-    def _header(self, console: Console, result: ScanResult) -> None:
+    def _header(self, console: Console, result: ScanResult, loaded: str | None = None) -> None:
         src = result.source
         console.print(
             Text.assemble(
@@ -186,6 +186,8 @@ class ConsoleReport(Report):
             )
         )
         console.print(Padding(Text(f"source: {src.kind} {src.description}"), (0, 0, 0, 0)))
+        if loaded:
+            console.print(Text(f"loaded: {loaded}"))
         if not src.complete:
             console.print(
                 Text("SCAN INCOMPLETE: findings touched by these gaps are 'error':", "bold magenta")

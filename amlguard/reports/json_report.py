@@ -195,6 +195,7 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
             path = f.path
             sup = f.suppression
             state = f.baseline_state
+            by = f.fixed_by
             piece: tuple[str, ...] = (
                 start,
                 text[f.resource_id],
@@ -212,7 +213,9 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
                 "null" if path is None else text[path] if type(path) is str else _encode(path),
                 ', "remediation": ',
                 text[f.remediation],
-                "}" if sup is None and not state else f", {_encode(review_dict(sup, state))[1:]}",
+                "}"
+                if sup is None and not state and not by
+                else f", {_encode(review_dict(sup, state, by))[1:]}",
             )
         except TypeError:
             # A non-string where a string belongs (or an unhashable one): let the generic
@@ -221,7 +224,7 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
         extend(piece)
 
 
-# The Finding fields the fast path was written against (``details`` is not in the report).
+# The Finding fields the fast path was written against (``offenders`` is not in the report).
 _FAST_FIELDS = (
     "rule_id",
     "rule_name",
@@ -235,9 +238,10 @@ _FAST_FIELDS = (
     "actual",
     "path",
     "remediation",
-    "details",
+    "offenders",
     "suppression",
     "baseline_state",
+    "fixed_by",
 )
 
 
@@ -257,11 +261,16 @@ def fast_path_fits() -> bool:
         actual={"k": 1.5},
         path="properties.x",
         remediation="fix",
-        details={"d": 1},
+        offenders=("o",),
         suppression={"reason": "r"},
         baseline_state="new",
     )
-    samples = [bare, full, dataclasses.replace(bare, baseline_state="known")]
+    samples = [
+        bare,
+        full,
+        dataclasses.replace(bare, baseline_state="known"),
+        dataclasses.replace(bare, fixed_by="A1"),
+    ]
     try:
         parts: list[str] = []
         _append_findings(samples, parts)

@@ -81,20 +81,37 @@ def failure_text(finding: Finding) -> str:
 
 
 def verdict(result: ScanResult, fail_on: Severity | None) -> str:
-    """One line a human reads first: passed, failed, or could not judge everything."""
+    """One line a human reads first: passed, failed, or could not judge everything.
+
+    With ``--fail-on-new`` (``result.gate``) it describes that gate, new against known
+    failures, so it never contradicts the exit code.
+    """
     failing = [f for f in result.findings if f.status is Status.FAIL]
-    gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
     errors = [f for f in result.findings if f.status is Status.ERROR]
+    label = fail_on.label if fail_on else ""
     if errors or not result.source.complete:
         return f"INCOMPLETE: {len(errors)} finding(s) could not be judged; {len(failing)} failing."
+    gate = result.gate or {}
+    if gate.get("mode") == "new":
+        new, known = int(gate.get("new", 0)), int(gate.get("known", 0))
+        if new and fail_on is not None:
+            return f"FAILED the gate: {new} new failure(s) at or above {label}; {known} known."
+        return (
+            f"PASSED the gate: 0 new failures at or above {label or 'any severity'}; {known} known."
+        )
+    gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
     if gated:
-        label = fail_on.label if fail_on else ""
         return f"FAILED: {len(gated)} failing finding(s) at or above {label}."
     if failing:
         return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
     if not result.instances:
         return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
-    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
-    if suppressed:
-        return f"PASSED: no failing finding; {suppressed} suppressed or known from the baseline."
+    known = sum(
+        f.status is Status.SUPPRESSED and f.baseline_state == "known" for f in result.findings
+    )
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings) - known
+    if suppressed or known:
+        parts = [f"{suppressed} suppressed"] if suppressed else []
+        parts += [f"{known} known from the baseline"] if known else []
+        return f"PASSED: no failing finding; {', '.join(parts)}."
     return "PASSED: every judged resource follows the blueprint."

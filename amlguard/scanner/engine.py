@@ -236,7 +236,7 @@ class Engine:
             expected=expected,
             actual=actual,
             path=path,
-            details={"offenders": offenders} if offenders else {},
+            offenders=tuple(offenders),
         )
 
     def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
@@ -324,7 +324,7 @@ class Engine:
         expected: Any = None,
         actual: Any = None,
         path: str | None = None,
-        details: dict[str, Any] | None = None,
+        offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
@@ -337,7 +337,7 @@ class Engine:
                     rule.remediation.manual,
                     fields,
                     instance,
-                    details,
+                    offenders,
                     params,
                     self.inventory,
                     self.private_link,
@@ -357,5 +357,5 @@ class Engine:
             actual=actual,
             path=path,
             remediation=remediation,
-            details=details or {},
+            offenders=offenders,
         )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from amlguard.scanner import ids
@@ -188,7 +188,7 @@ def render_manual(
     template: str,
     fields: Mapping[str, Any],
     instance: Any,
-    details: Mapping[str, Any] | None,
+    offenders: Iterable[Any],
     parameters: Mapping[str, Any],
     inventory: Any | None = None,
     private_link: Any | None = None,
@@ -212,7 +212,7 @@ def render_manual(
     }
     formatter = _Formatter()
     lines: list[str] = []
-    offenders = [str(o) for o in (details or {}).get("offenders") or [] if isinstance(o, str)]
+    offenders = [o for o in offenders if isinstance(o, str)]
     if _OFFENDER_FIELD.search(template) and offenders:
         for offender in offenders:
             extra = offender_fields(offender, inventory, private_link)

@@ -81,11 +81,15 @@ class Judgement:
         }
 
 
-def review_dict(suppression: dict[str, Any] | None, baseline_state: str | None) -> dict[str, Any]:
-    """The entries a finding's JSON shape closes with, each only when set: suppression, baseline."""
+def review_dict(
+    suppression: dict[str, Any] | None, baseline_state: str | None, fixed_by: str | None = None
+) -> dict[str, Any]:
+    """The entries a finding's JSON shape closes with, each only when set: suppression,
+    baseline, and the ``--fix`` action that made it pass."""
     return {
         **({"suppression": suppression} if suppression is not None else {}),
         **({"baseline_state": baseline_state} if baseline_state else {}),
+        **({"fixed_by": fixed_by} if fixed_by else {}),
     }
 
 
@@ -97,11 +101,15 @@ class Finding(Judgement):
     actual: Any = None
     path: str | None = None
     remediation: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    #: the items a failing ``count``/``[*]`` condition named (outbound targets, uncovered
+    #: resources, NICs): what remediators act on, typed instead of a free-form dict
+    offenders: tuple[Any, ...] = ()
     #: why a finding is ``suppressed``: reason, expires, approved_by, source (or the baseline)
     suppression: dict[str, Any] | None = None
     #: "new" or "known" when the check compared against a baseline file
     baseline_state: str | None = None
+    #: the id of the ``--fix`` action whose effect was verified from ARM (the finding now passes)
+    fixed_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape (``findings.schema.json``)."""
@@ -111,7 +119,7 @@ class Finding(Judgement):
             "actual": self.actual,
             "path": self.path,
             "remediation": self.remediation,
-            **review_dict(self.suppression, self.baseline_state),
+            **review_dict(self.suppression, self.baseline_state, self.fixed_by),
         }
 
 
@@ -152,6 +160,8 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
     #: set by ``check --baseline``: file, created, counts, and the ``resolved`` entries
     baseline: dict[str, Any] | None = None
+    #: set by ``--fail-on-new``: ``{"mode": "new", "new": N, "known": M}`` (the verdict says so)
+    gate: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

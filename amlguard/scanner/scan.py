@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from amlguard.scanner import inventory as inv_types
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
-from amlguard.scanner.model import ScanResult, Severity
+from amlguard.scanner.model import ScanResult, Severity, SourceInfo
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.sources.interface import Needs, Source
 
@@ -134,30 +134,56 @@ def run_scan(
     options: ScanOptions | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ScanResult:
-    """Collect, index, assemble and evaluate; the result carries everything reports need."""
+    """Collect from ``source``, then :func:`evaluate` what it returned."""
     options = options or ScanOptions()
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started = _now()
     collected = source.collect(needs_of(rules, options.parameters), progress)
-    inventory = Inventory(collected.rows)
+    return evaluate(collected.rows, pack, rules, options, collected.info, started=started)
+
+
+def _now() -> str:
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def evaluate(
+    rows: Sequence[dict[str, Any]],
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions,
+    info: SourceInfo,
+    *,
+    started: str | None = None,
+    only_instances: Container[str] | None = None,
+) -> ScanResult:
+    """The one evaluation: index ``rows``, assemble instances, run ``rules`` (no I/O).
+
+    Every command that judges an estate comes through here: ``check``, ``baseline create``,
+    ``check --fix`` (its plan and its verification) and the benchmarks. ``only_instances``
+    (lower-cased workspace ids) limits the judged instances, as a re-check after a fix does.
+    """
+    inventory = Inventory(rows)
     instances = build_instances(inventory, instance_settings(pack, options))
+    if only_instances is not None:
+        instances = [i for i in instances if i.id.lower() in only_instances]
     engine = Engine(
         inventory,
         rules,
         EngineOptions(
             cloud=options.cloud,
             parameters=options.parameters,
-            gaps=tuple(collected.info.gaps),
+            gaps=tuple(info.gaps),
         ),
     )
     findings = engine.run(instances)
     if _kept is not None:
-        _kept.append((collected, inventory, engine))
+        _kept.append((rows, inventory, engine))
     return ScanResult(
         findings=findings,
-        source=collected.info,
+        source=info,
         pack_version=pack.version,
         pack_hash=pack.digest,
-        scan_time=started.isoformat().replace("+00:00", "Z"),
+        scan_time=started or _now(),
         instances=instances,
         rules=rules,
     )

@@ -228,6 +228,8 @@ class ResourceGraph:
     forbidden: set[str] = field(default_factory=set)
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     subscriptions: set[str] = field(default_factory=set)  # besides those the rows name
+    subscription_names: dict[str, str] = field(default_factory=dict)  # id -> display name
+    resource_groups: set[str] = field(default_factory=set)  # empty groups, by id
     subscription_limit: int | None = None  # tenant/MG scope: first N subs + the limit header
     root_group: str = "tenant-root-group"  # the management group above every other
     default_top: int = 100
@@ -389,12 +391,16 @@ class ResourceGraph:
                 out.append({c: row.get(c) for c in query.columns} if query.columns else row)
         return out
 
+    def _resource_groups(self) -> list[dict[str, Any]]:
+        rows = [_with_subscription(r) for r in self.emu.arg_rows()]
+        return _resource_group_rows(rows, self.resource_groups)
+
     def _table(self, name: str) -> list[dict[str, Any]]:
         if name == "resourcecontainers":
-            return [
+            return self._resource_groups() + [
                 {
                     "id": f"/subscriptions/{s}",
-                    "name": s,
+                    "name": self.subscription_names.get(s, s),
                     "type": SUBSCRIPTION,
                     "subscriptionId": s,
                     "tenantId": "",
@@ -414,6 +420,32 @@ class ResourceGraph:
         return [
             r for r in rows if str(r.get("type", "")).lower() not in (ROLE_ASSIGNMENT, ZONE_GROUP)
         ]
+
+
+def _resource_group_rows(rows: list[dict[str, Any]], extra: set[str]) -> list[dict[str, Any]]:
+    """Resource groups as Resource Graph's resourcecontainers lists them: every group a row
+    lives in, plus the empty ones the test declared (``/subscriptions/S/resourceGroups/G``)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        sub, rg = str(row.get("subscriptionId") or ""), str(row.get("resourceGroup") or "")
+        if sub and rg:
+            found.setdefault(f"/subscriptions/{sub}/resourceGroups/{rg}".lower(), "")
+    for rid in extra:
+        found.setdefault(rid.lower(), "")
+    out = []
+    for rid in sorted(found):
+        parts = rid.split("/")
+        out.append(
+            {
+                "id": rid,
+                "name": parts[4],
+                "type": "microsoft.resources/subscriptions/resourcegroups",
+                "subscriptionId": parts[2],
+                "resourceGroup": parts[4],
+                "properties": {"provisioningState": "Succeeded"},
+            }
+        )
+    return out
 
 
 def _lower(values: list[str]) -> set[str]:

@@ -71,6 +71,7 @@ class Fault:
     body: Any = None
     times: int = 1
     drop: bool = False  # close the connection without answering
+    delay: float = 0.0  # wait this long first; with status 0, then answer as usual
     body_re: str | None = None  # also match the JSON request body (e.g. one Resource Graph table)
 
     def matches(self, req: Request) -> bool:
@@ -274,14 +275,25 @@ class Emulator:
 
     def handle(self, req: Request) -> Response | None:
         """Answer one request; ``None`` means drop the connection."""
+        delay = 0.0
+        answer: Response | None = None
         with self.lock:
             self.journal.append(req)
             for fault in self.faults:
                 if fault.times > 0 and fault.matches(req):
                     fault.times -= 1
+                    delay = fault.delay
                     if fault.drop:
                         return None
-                    return Response(fault.status, copy.deepcopy(fault.body), dict(fault.headers))
+                    if fault.status:
+                        answer = Response(
+                            fault.status, copy.deepcopy(fault.body), dict(fault.headers)
+                        )
+                    break
+        if delay:
+            time.sleep(delay)
+        if answer is not None:
+            return answer
         for method, pattern, handler in self._routes:
             if method in ("*", req.method):
                 match = pattern.fullmatch(req.path)

@@ -120,7 +120,7 @@ def test_forbidden_subscriptions_are_403_alone_and_hidden_in_company() -> None:
         tenant = client.resources(QueryRequest(query="resourcecontainers | project id"))
     assert err.value.status_code == 403
     assert {r["subscriptionId"] for r in mixed.data} == {a}
-    assert [r["id"] for r in tenant.data] == [f"/subscriptions/{a}"]
+    assert [r["id"] for r in tenant.data if r["id"].count("/") == 2] == [f"/subscriptions/{a}"]
 
 
 def test_management_groups_scope_their_subscriptions() -> None:

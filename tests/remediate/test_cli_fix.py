@@ -148,27 +148,85 @@ def test_apply_refuses_connection_flags_that_cannot_work(
     assert message in result.output and "Traceback" not in result.output
 
 
+def _live_env(monkeypatch: pytest.MonkeyPatch, emu: Emulator, state: Path) -> None:
+    monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
+    monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+
+
 def test_check_fix_yes_live_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The whole live path: Resource Graph scan, plan, writes, verification, all via the emulator."""
+    """The whole live path: Resource Graph scan, plan, writes, verification, all via the
+    emulator; ``check --fix`` is a check: its exit code is the post-fix state's."""
     from tests.emulator import arg
 
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
         arg.install(emu)
-        monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
-        monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
-        monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
-        monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+        _live_env(monkeypatch, emu, tmp_path / "state")
         runner = CliRunner()
         declined = runner.invoke(cli, ["check", "--fix"], input="\n")  # default is no
         assert declined.exit_code == 1 and emu.writes() == []
         first = runner.invoke(cli, ["check", "--fix", "--yes"])
-        assert first.exit_code == 0, first.output
+        # Manual findings (medium: DNS links, public IP) still fail at the default --fail-on low.
+        assert first.exit_code == 1, first.output
         assert "6 finding(s) now compliant, 0 still failing" in first.output
-        again = runner.invoke(cli, ["check", "--fix", "--yes"])
-        assert again.exit_code == 0 and "Nothing to fix automatically" in again.output
+        assert "FAILED" in first.output and "Resource Graph may show" in first.output
+        # Where every selected failure was fixed, nothing remains: exit 0.
+        fixed = ("AMLG-101", "AMLG-103", "AMLG-104", "AMLG-106", "AMLG-201", "AMLG-222")
+        again = runner.invoke(
+            cli, ["check", "--fix", "--yes", *(a for r in fixed for a in ("--rule", r))]
+        )
+        assert again.exit_code == 0, again.output
+        assert "Nothing to fix automatically" in again.output
+
+
+def test_check_fix_json_describes_the_state_after_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.emulator import arg
+
+    with Emulator(drifted_rows(), arg_lag=30) as emu:  # Resource Graph lags 30 s behind ARM
+        network.install(emu)
+        arg.install(emu)
+        _live_env(monkeypatch, emu, tmp_path / "state")
+        runner = CliRunner()
+        out = tmp_path / "after.json"
+        first = runner.invoke(
+            cli,
+            [
+                "check",
+                "--fix",
+                "--yes",
+                "--format",
+                "json",
+                "-o",
+                f"junit:{tmp_path}/j.xml",
+                "--output",
+                f"json:{out}",
+            ],
+        )
+        assert first.exit_code == 1, first.output
+        doc = json.loads(first.stdout)  # the plan and progress went to stderr
+        assert doc == json.loads(out.read_text())
+        fixed = [f for f in doc["findings"] if f.get("fixed_by")]
+        assert len(fixed) == 6 and all(f["status"] == "pass" for f in fixed)
+        left = {f["rule_id"] for f in doc["findings"] if f["status"] == "fail"}
+        assert left and not left & {f["rule_id"] for f in fixed}
+        writes = len(emu.writes())
+        # A second fix right away, Resource Graph still showing the old state: ARM is asked.
+        again = runner.invoke(cli, ["check", "--fix", "--yes", "--format", "json"])
+        assert again.exit_code == 1, again.output
+        assert len(emu.writes()) == writes  # zero write calls
+        assert "Nothing to fix automatically" in again.stderr
+        # A plain check under the same lag judges the fixed resources as ARM has them.
+        check = runner.invoke(cli, ["check", "--format", "json"])
+        after = json.loads(check.stdout)
+        assert {f["rule_id"] for f in after["findings"] if f["status"] == "fail"} == left
+        assert any("Resource Graph may lag" in w for w in after.get("warnings", []))
 
 
 def test_planning_never_imports_the_heavy_sdks() -> None:

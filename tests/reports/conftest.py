@@ -9,7 +9,7 @@ import pytest
 from amlguard import app
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult
-from amlguard.scanner.sources.snapshot import SnapshotSource
+from amlguard.settings import CheckSettings
 from tests.reports import golden
 
 
@@ -26,8 +26,7 @@ SCHEMAS = _schemas()
 
 def scan(estate: str) -> ScanResult:
     """The result of ``amlguard check`` on one example estate, without gates."""
-    source = SnapshotSource([golden.ESTATES / estate])
-    return app.scan_and_gate(app.CheckRequest(source=source))
+    return app.prepare_scan(CheckSettings(snapshots=(golden.ESTATES / estate,))).result
 
 
 def options(*artifacts: Path) -> ReportOptions:

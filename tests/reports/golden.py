@@ -16,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from amlguard import __version__, app
-from amlguard.config import load_config, scan_options
+from amlguard.config import load_config
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult, Severity
-from amlguard.scanner.sources.snapshot import SnapshotSource
+from amlguard.settings import CheckSettings, Gate
 
 ROOT = Path(__file__).resolve().parents[2]
 ESTATES = ROOT / "examples" / "estates"
@@ -58,14 +58,17 @@ def cases() -> list[str]:
 
 def _scan(case: str, work: Path) -> tuple[ScanResult, list[str]]:
     estate = ESTATES / ("drifted.json" if case == "drifted-gated" else f"{case}.json")
-    request = app.CheckRequest(source=SnapshotSource([estate]), today=TODAY)
+    settings = CheckSettings(snapshots=(estate,), today=TODAY)
     if case == "drifted-gated":
         config_path = work / "amlguard.yaml"
         config_path.write_text(GATED_CONFIG, encoding="utf-8")
-        request.config = load_config(config_path)
-        request.scan_options = scan_options(request.config)
-        request.baseline = _gated_baseline(estate, work)
-    result = app.scan_and_gate(request)
+        cfg = load_config(config_path)
+        settings = replace(
+            settings,
+            config=cfg,
+            gate=Gate(baseline=_gated_baseline(estate, work)),
+        )
+    result = app.prepare_scan(settings).result
     _normalise(result, work)
     return result, [str(estate)]
 
@@ -92,7 +95,7 @@ def _normalise(result: ScanResult, work: Path) -> None:
 def _gated_baseline(estate: Path, work: Path) -> Path:
     from amlguard import baseline
 
-    result = app.scan_and_gate(app.CheckRequest(source=SnapshotSource([estate])))
+    result = app.prepare_scan(CheckSettings(snapshots=(estate,))).result
     doc = baseline.document(result)
     doc["created"] = SCAN_TIME
     kept = [e for e in doc["findings"] if e["rule_id"] in GATED_BASELINE_RULES]

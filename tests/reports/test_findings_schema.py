@@ -11,8 +11,9 @@ from jsonschema import Draft202012Validator
 
 from amlguard import app
 from amlguard.reports.json_report import SCHEMA_VERSION
-from amlguard.scanner.sources.snapshot import SnapshotSource, write_snapshot
+from amlguard.scanner.sources.snapshot import write_snapshot
 from amlguard.scanner.yamlsource import schema
+from amlguard.settings import CheckSettings, Outputs, OutputTarget
 from tests.builders import blueprint
 from tests.conftest import EXAMPLES
 
@@ -22,12 +23,11 @@ def _validator() -> Draft202012Validator:
 
 
 def _json_report(*snapshots: Path) -> dict[str, Any]:
-    request = app.CheckRequest(
-        source=SnapshotSource(list(snapshots)),
-        outputs=[app.OutputTarget("json", None)],
-        verbose=True,
+    settings = CheckSettings(
+        snapshots=snapshots,
+        outputs=Outputs("json", (OutputTarget("json", None),), verbose=True),
     )
-    doc: dict[str, Any] = json.loads(app.run_check(request).stdout)
+    doc: dict[str, Any] = json.loads(app.run_check(settings).stdout)
     return doc
 
 

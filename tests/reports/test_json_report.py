@@ -140,7 +140,7 @@ def _hand_made() -> list[Finding]:
         dataclasses.replace(BASE, instance=None),  # type: ignore[arg-type]
         dataclasses.replace(BASE, remediation=Opaque()),  # type: ignore[arg-type]
         dataclasses.replace(BASE, message=Status.PASS),  # a str subclass
-        dataclasses.replace(BASE, details={"not": "in the report"}),
+        dataclasses.replace(BASE, offenders=("not in the report",)),
         TaggedFinding(**{f.name: getattr(BASE, f.name) for f in dataclasses.fields(BASE)}, tag="x"),
     ]
     return out

@@ -15,7 +15,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from amlguard import app
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import Status
-from amlguard.scanner.sources.snapshot import SnapshotSource
+from amlguard.settings import CheckSettings
 from amlguard.suppressions import Suppression, apply_suppressions
 from tests.builders import blueprint
 from tests.reports import golden
@@ -98,7 +98,7 @@ def test_unjudged_finding_is_an_error_testcase(tmp_path: Path) -> None:
     rows = [r for r in inst.rows() if r["id"] != inst.storage["id"]]  # linked but not scanned
     estate = tmp_path / "estate.json"
     estate.write_text(json.dumps(rows), encoding="utf-8")
-    result = app.scan_and_gate(app.CheckRequest(source=SnapshotSource([estate])))
+    result = app.prepare_scan(CheckSettings(snapshots=(estate,))).result
     assert result.counts()["error"] >= 1
     text = app.render(result, "junit", ReportOptions())
     for xsd in XSDS:

@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import Instance, build_instances
 from amlguard.scanner.inventory import Inventory
-from amlguard.scanner.model import Finding, Status
+from amlguard.scanner.model import Finding, SourceInfo, Status
 from amlguard.scanner.rules import RulePack, load_pack
-from amlguard.scanner.scan import ScanOptions, instance_settings
+from amlguard.scanner.scan import ScanOptions, evaluate, instance_settings
 
 Row = dict[str, Any]
 
@@ -36,14 +35,10 @@ def scan(
 ) -> list[Finding]:
     """Every finding of the built-in pack (or of ``rule_ids``) over ``rows``."""
     scan_options = ScanOptions(parameters=parameters or {}, **options)
-    inv = Inventory(list(rows))
-    built = build_instances(inv, instance_settings(pack(), scan_options))
     wanted = {r.upper() for r in rule_ids}
     rules = [r for r in pack().rules if not wanted or r.id in wanted]
-    engine = Engine(
-        inv, rules, EngineOptions(cloud=scan_options.cloud, parameters=scan_options.parameters)
-    )
-    return engine.run(built)
+    info = SourceInfo("builder", "builder rows")
+    return evaluate(list(rows), pack(), rules, scan_options, info).findings
 
 
 def failing(findings: Iterable[Finding]) -> set[str]:

@@ -104,7 +104,7 @@ def test_offenders_are_kept_in_details() -> None:
     inst = blueprint()
     inst.role_assignments = []
     f = one(scan(inst.rows()), "AMLG-106")
-    assert f.details["offenders"] == f.actual
+    assert list(f.offenders) == f.actual
     assert f.to_dict()["actual"] == f.actual
 
 

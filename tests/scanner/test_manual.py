@@ -78,7 +78,7 @@ def test_one_line_per_distinct_offender_value() -> None:
         "az role assignment create --scope {offenderScope}",
         {},
         inst,
-        {"offenders": [inst.keyvault["id"], inst.registry["id"], inst.storage["id"]]},
+        [inst.keyvault["id"], inst.registry["id"], inst.storage["id"]],
         {},
     )
     assert text.splitlines() == [
@@ -89,7 +89,7 @@ def test_one_line_per_distinct_offender_value() -> None:
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_hostile_values_cannot_break_out_of_their_argument(name: str) -> None:
-    text = render_manual("az thing update --name {name} --flag x", {"name": name}, None, {}, {})
+    text = render_manual("az thing update --name {name} --flag x", {"name": name}, None, [], {})
     first = text.splitlines()[0]
     words = shlex.split(first)
     assert words[:3] == ["az", "thing", "update"] and words[-2:] == ["--flag", "x"]

@@ -161,14 +161,16 @@ def test_queries_stay_inside_the_emulated_kql_subset() -> None:
 
 def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) -> None:
     from amlguard.app import run_snapshot
+    from amlguard.settings import CheckSettings
 
     with Emulator(blueprint().rows()) as emu:
         arg.install(emu)
-        outcome = run_snapshot(source(emu), tmp_path / "estate.json.gz")
+        outcome = run_snapshot(CheckSettings(), tmp_path / "estate.json.gz", source=source(emu))
     assert outcome.exit_code == 0
     rows, header = read_snapshot(tmp_path / "estate.json.gz")
     assert len(rows) == outcome.rows
     assert header["scope"]["default"] is True and header["tool_version"]
+    assert header["cloud"] == "AzureCloud"
     assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 4
     assert json.dumps(header).count("Bearer") == 0
 

@@ -25,6 +25,7 @@ from amlguard.scanner.sources.snapshot import (
     read_snapshot,
     write_snapshot,
 )
+from amlguard.settings import CheckSettings, Outputs, OutputTarget
 from tests.builders import blueprint
 from tests.conftest import FIXTURES
 
@@ -74,10 +75,10 @@ def _write(path: Path, text: str | bytes, gz: bool = False) -> Path:
 
 
 def _check(*paths: Path) -> app.CheckOutcome:
-    request = app.CheckRequest(
-        source=SnapshotSource(list(paths)), outputs=[app.OutputTarget("json", None)]
+    settings = CheckSettings(
+        snapshots=paths, outputs=Outputs("json", (OutputTarget("json", None),))
     )
-    return app.run_check(request)
+    return app.run_check(settings)
 
 
 def _status(outcome: app.CheckOutcome, rule_id: str) -> set[Status]:

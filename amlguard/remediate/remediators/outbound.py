@@ -50,7 +50,7 @@ class OutboundRules(Remediator):
             rules = rules_of(inst.workspace)
             taken = {n.lower() for n in rules}
             spark = bool(ctx.param(f.rule_id, "require_spark"))
-            for target in f.details.get("offenders") or []:
+            for target in f.offenders:
                 target = str(target)
                 if ids.norm(target) not in inst.members():
                     continue

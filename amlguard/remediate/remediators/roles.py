@@ -94,7 +94,7 @@ class ApproverRole(Remediator):
                 str(ctx.param(f.rule_id, "role_definition_id") or DEFAULT_ROLE)
             ).lower()
             scopes: dict[str, str] = {}
-            for target in f.details.get("offenders") or []:
+            for target in f.offenders:
                 if ids.norm(str(target)) not in inst.members():
                     continue  # never act outside the scanned instance
                 scope = ids.resource_group_scope(str(target))

@@ -47,6 +47,7 @@ from amlguard.scanner.sources.query import (
     Scope,
     Stats,
 )
+from amlguard.scanner.sources.scopes import missing_resource_groups, subscription_ids
 
 _log = logging.getLogger("amlguard.resourcegraph")
 
@@ -93,6 +94,11 @@ class ResourceGraphSource(Source):
         zones = Background()
         try:
             scopes = self._scopes(runner, gaps)
+            if self.scope.resource_groups:
+                gaps += missing_resource_groups(
+                    runner, scopes, self.scope.resource_groups, self._readable
+                )
+                self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
             referenced = self._referenced(runner, rows, gaps)
             rows += referenced
@@ -258,7 +264,8 @@ class ResourceGraphSource(Source):
 
     def _check_subscriptions(self, runner: QueryRunner, gaps: list[Gap]) -> list[str]:
         """The given subscriptions the caller can read; a gap for each other one."""
-        wanted = list(dict.fromkeys(s.strip() for s in self.scope.subscriptions if s.strip()))
+        given = subscription_ids(runner, self.scope.subscriptions)
+        wanted = list(dict.fromkeys(s.strip() for s in given if s.strip()))
         size = self.options.batch_size
         readable: set[str] = set()
         for i in range(0, len(wanted), size):
