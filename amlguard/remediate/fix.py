@@ -406,6 +406,11 @@ def apply_file(
         return Report(plan, dry_run=True)
     report = _execute_with_progress(plan, clients, opts, console, check_stale=True)
     print_report(report, console)
+    if any(o.status == "done" for o in report.outcomes.values()):
+        console.print(
+            "Resource Graph may show these changes only minutes from now; amlguard verified "
+            "them from ARM."
+        )
     return report
 
 

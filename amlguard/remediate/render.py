@@ -148,8 +148,3 @@ def print_report(report: Report, console: Console) -> None:
         counts[o.status] = counts.get(o.status, 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"Result: {summary or 'nothing applied'} (exit {report.exit_code}).")
-    if counts.get("done"):
-        console.print(
-            "Resource Graph may show these changes only minutes from now; amlguard verified "
-            "them from ARM."
-        )
