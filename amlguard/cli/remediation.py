@@ -18,10 +18,13 @@ from amlguard.errors import AmlguardError
 
 @click.command("apply")
 @click.argument("plan_file", type=click.Path(path_type=Path))
-@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
 @click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
+@options.config_option(
+    "The amlguard.yaml whose rule parameters the plan was made with (default: ./amlguard.yaml)."
+)
 @options.connection_options
 def apply_cmd(
     plan_file: Path,
@@ -29,27 +32,41 @@ def apply_cmd(
     dry_run: bool,
     audit_log: Path | None,
     concurrency: int,
+    config_path: Path | None,
     **connection: Any,
 ) -> None:
     """Apply a reviewed plan (from check --fix --plan-out); stale actions are refused.
+
+    Nothing in the file is sent as written: every request is rebuilt from the action's
+    operation and after-values against a fresh ARM read (the role's principal is the
+    workspace's primary identity as ARM shows it). A plan whose requests differ from what
+    amlguard would plan, or whose digest does not match, is refused whole.
 
     Reaches Azure as a live check does (the flags below; authentication: AMLGUARD_ACCESS_TOKEN
     if set, else DefaultAzureCredential).
 
     Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
-    or its effect could not be verified; 3 Azure could not be reached or failed, or a
-    permission is missing.
+    or its effect could not be verified; 2 the plan file is unreadable or was tampered with
+    (nothing written); 3 Azure could not be reached or failed, or a permission is missing;
+    130 interrupted (the actions already applied are listed).
     """
     from rich.console import Console
 
     from amlguard.remediate import fix as remediate
     from amlguard.remediate.clients import SdkClients
     from amlguard.remediate.plan import load_plan
+    from amlguard.remediate.ruleparams import rule_parameters
 
     console = Console(highlight=False)
     try:
         plan = load_plan(plan_file)
-        clients = SdkClients(options.client_settings(connection))
+        from amlguard import config
+
+        found = config.find_config(config_path)
+        cfg = config.load_config(found) if found else config.Config()
+        parameters = rule_parameters(cfg)
+        settings = options.client_settings(connection)
+        clients = SdkClients(settings)
         try:
             report = remediate.apply_file(
                 plan,
@@ -59,12 +76,17 @@ def apply_cmd(
                 clients,
                 console,
                 lambda: click.confirm("Apply this plan?", default=False),
+                parameters,
+                getattr(settings, "cloud", "AzureCloud"),
             )
         finally:
             clients.close()
     except AmlguardError as exc:
         fail(exc)
         return
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("amlguard: interrupted before any write; nothing was changed", err=True)
+        sys.exit(130)
     sys.exit(report.exit_code)
 
 

@@ -13,10 +13,9 @@ from typing import Any
 
 from amlguard.export.batches import Batch, iter_batches
 from amlguard.export.delivery import Sender, Undelivered, clip
-from amlguard.export.outputs import BUDGET_S
 from amlguard.export.rows import encode_rows
 from amlguard.export.spool import Spool, Spooled
-from amlguard.export.target import LogAnalyticsTarget, parse_target
+from amlguard.export.target import BUDGET_S, LogAnalyticsTarget, parse_target
 from amlguard.scanner.model import ScanResult
 
 _log = logging.getLogger("amlguard.export")

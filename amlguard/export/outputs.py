@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from amlguard.export.target import parse_target
+from amlguard.export.target import BUDGET_S, parse_target
 
 if TYPE_CHECKING:  # the exporter loads only when an export runs
     from amlguard.export.exporter import ExportOutcome
     from amlguard.scanner.model import ScanResult
 
-#: Seconds all retries of one export may take (``exporter.DEFAULT_BUDGET_S``).
-BUDGET_S = 120.0
 
 FORMAT = "log-analytics"
 

@@ -15,6 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from amlguard.errors import InputError
 
+#: Seconds all retries of one export may take.
+BUDGET_S = 120.0
+
 #: ``dcr-`` and 32 hex digits, as the portal and ``az monitor data-collection rule show`` print it.
 _IMMUTABLE_ID = re.compile(r"dcr-[0-9a-f]{32}", re.I)
 #: A custom stream: ``Custom-`` then the name of its declaration (letters, digits, ``_``).

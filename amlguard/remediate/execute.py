@@ -2,7 +2,8 @@
 
 Independent actions run in parallel (``concurrency`` workers); within an instance an action
 starts only once every action of an earlier phase has finished (blueprint.md section 5 order),
-and it is skipped when one of its dependencies did not succeed. Every action ends ``done``,
+and it is skipped when one of its dependencies did not succeed; writes to one workspace's
+managed network run one at a time (``Action.serial_key``). Every action ends ``done``,
 ``failed`` (ARM code and message), ``skipped`` or ``refused`` (stale precondition).
 """
 
@@ -14,13 +15,34 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from amlguard.remediate import interface
+from amlguard.errors import AmlguardError
+from amlguard.remediate import catalog
 from amlguard.remediate.audit import AuditLog
 from amlguard.remediate.clients import ArmError, RemediationClients, as_arm_error
+from amlguard.remediate.live import NotReady, value_at
 from amlguard.remediate.plan import Action, Change, Plan
 from amlguard.scanner import ids
 
 DONE, FAILED, SKIPPED, REFUSED = "done", "failed", "skipped", "refused"
+EXIT_INTERRUPTED = 130
+
+
+class FixInterrupted(AmlguardError):
+    """Ctrl-C while applying: what was already applied, and what was still in flight."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, plan: Plan, outcomes: dict[str, Outcome], in_flight: list[Action]) -> None:
+        by_id = plan.by_id()
+        done = [by_id[i] for i, o in outcomes.items() if o.status == DONE and i in by_id]
+        lines = [
+            f"interrupted: {len(done)} action(s) applied, {len(in_flight)} in flight (left to "
+            "finish), the rest not started; rerun to continue"
+        ]
+        lines += [f"  applied {a.id}: {a.summary}" for a in done]
+        lines += [f"  in flight {a.id}: {a.summary}" for a in in_flight]
+        super().__init__("\n".join(lines))
+        self.applied = [a.id for a in done]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +58,6 @@ class Outcome:
 
 
 Progress = Callable[[str, Action, Outcome | None], None]
-
-
-def value_at(resource: dict[str, Any] | None, path: str) -> Any:
-    """The value at a dotted path, keys matched case-insensitively; None when absent."""
-    node: Any = resource
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        match = next((k for k in node if k.lower() == part.lower()), None)
-        node = node.get(match) if match is not None else None
-    return node
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -131,20 +142,25 @@ def run_plan(
     phases = sorted({a.phase for a in plan.actions})
     pending = [a for a in plan.actions if a.id not in outcomes]
     running: dict[Future[Outcome], Action] = {}
+    busy: set[str] = set()  # serial keys of the running actions
 
     def ready(a: Action) -> bool:
         if any(d not in outcomes for d in a.depends_on):
+            return False
+        if a.serial_key and a.serial_key in busy:
             return False
         inst = ids.norm(a.instance)
         return all(unfinished.get((inst, p), 0) == 0 for p in phases if p < a.phase)
 
     def finish(a: Action, outcome: Outcome) -> None:
         outcomes[a.id] = outcome
+        busy.discard(a.serial_key)
         unfinished[(ids.norm(a.instance), a.phase)] -= 1
         if progress:
             progress("end", a, outcome)
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         while pending or running:
             still: list[Action] = []
             for a in pending:
@@ -162,6 +178,8 @@ def run_plan(
                     continue
                 if progress:
                     progress("start", a, None)
+                if a.serial_key:
+                    busy.add(a.serial_key)
                 running[pool.submit(_run_one, a, clients, audit)] = a
             if len(still) < len(pending):
                 pending = still
@@ -174,12 +192,20 @@ def run_plan(
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in finished:
                 finish(running.pop(fut), fut.result())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        in_flight = [a for f, a in running.items() if not f.cancelled()]
+        raise FixInterrupted(plan, outcomes, in_flight) from None
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return {a.id: outcomes[a.id] for a in actions.values()}
 
 
 def _run_one(action: Action, clients: RemediationClients, audit: AuditLog) -> Outcome:
     started = time.monotonic()
-    remediator = interface.get(action.remediator)
+    remediator = catalog.get(action.remediator)
     if remediator is None:
         out = Outcome(
             action.id, FAILED, "UnknownRemediator", f"no remediator {action.remediator!r}"
@@ -188,6 +214,11 @@ def _run_one(action: Action, clients: RemediationClients, audit: AuditLog) -> Ou
         return out
     try:
         note = remediator.apply(action, clients)
+    except NotReady as exc:
+        audit.record(action, SKIPPED, "PrerequisiteMissing", str(exc))
+        return Outcome(
+            action.id, SKIPPED, "PrerequisiteMissing", str(exc), time.monotonic() - started
+        )
     except Exception as exc:
         err = as_arm_error(exc)
         audit.record(action, FAILED, err.code, err.message)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, RemediationError
-from amlguard.remediate import interface
+from amlguard.errors import RemediationError
+from amlguard.remediate import catalog
 from amlguard.remediate.audit import AuditLog
 from amlguard.remediate.clients import AUTHZ_API_VERSION, ArmError, RemediationClients
 from amlguard.remediate.execute import (
@@ -23,11 +23,12 @@ from amlguard.remediate.execute import (
     run_plan,
     stale_actions,
 )
-from amlguard.remediate.plan import Plan
+from amlguard.remediate.plan import Plan, plan_reads
 from amlguard.remediate.planner import build_plan
+from amlguard.remediate.report import Report
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import Inventory
-from amlguard.scanner.model import Finding, ScanResult, SourceInfo, Status
+from amlguard.scanner.model import ScanResult, SourceInfo, Status
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.scan import ScanOptions, evaluate, run_scan
 from amlguard.scanner.sources.interface import Collected, Needs, Source
@@ -112,7 +113,7 @@ def preflight(plan: Plan, clients: RemediationClients, concurrency: int = 8) -> 
     """
     needed: list[tuple[str, str]] = []
     for a in plan.actions:
-        remediator = interface.get(a.remediator)
+        remediator = catalog.get(a.remediator)
         if remediator is not None:
             needed += remediator.permissions(a)
     cache: dict[str, list[dict[str, Any]]] = {}
@@ -145,33 +146,6 @@ def preflight(plan: Plan, clients: RemediationClients, concurrency: int = 8) -> 
             raise RemediationError(f"permission preflight on {rg} failed: {exc}") from None
         missing.append(f"{action} on {scope}")
     return missing
-
-
-@dataclass(slots=True)
-class Report:
-    """What happened: each action's outcome, what verification saw, and what is left."""
-
-    plan: Plan
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    verified: dict[str, bool] = field(default_factory=dict)  # action id -> read-back matches
-    read_errors: list[str] = field(default_factory=list)
-    reads: dict[str, Any] = field(default_factory=dict)  # lower-cased id -> ARM body (None: gone)
-    fixed: list[Finding] = field(default_factory=list)
-    remaining: list[Finding] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        """0 all planned fixed and verified; 1 failures remain; 3 Azure errors."""
-        if self.dry_run:
-            return EXIT_OK if self.plan.empty else EXIT_FINDINGS
-        if self.read_errors or any(o.api_error for o in self.outcomes.values()):
-            return EXIT_INCOMPLETE
-        if any(o.status != DONE for o in self.outcomes.values()):
-            return EXIT_FINDINGS
-        if not all(self.verified.get(a.id, False) for a in self.plan.actions) or self.remaining:
-            return EXIT_FINDINGS
-        return EXIT_OK
 
 
 def execute(
@@ -407,18 +381,36 @@ def apply_file(
     clients: RemediationClients,
     console: Any,
     confirm: Callable[[], bool],
+    parameters: dict[str, dict[str, Any]] | None = None,
+    cloud: str = "AzureCloud",
 ) -> Report:
-    """``amlguard apply FILE``: stale actions (live state no longer as planned) are refused."""
-    from amlguard.remediate.render import print_plan, print_report
+    """``amlguard apply FILE``: every action is rebuilt from ARM before anything is sent.
 
+    A plan whose requests differ from what amlguard would plan now is refused whole
+    (``InputError``, exit 2, nothing written); stale actions (live state no longer as planned)
+    are refused one by one. What is shown, asked for and sent is the rebuilt plan.
+    """
+    from amlguard.remediate.live import LiveView
+    from amlguard.remediate.render import print_plan, print_report
+    from amlguard.remediate.verify import describe, rebuild_plan
+
+    live = LiveView(clients.get, parameters, cloud)
+    live.prefetch(plan_reads(plan), opts.concurrency)
+    plan = rebuild_plan(plan, live)
     print_plan(plan, console)
     if plan.empty:
         return Report(plan)
+    console.print(describe(plan))
     if opts.dry_run or (not opts.yes and not confirm()):
         console.print("Not applied: nothing was changed.")
         return Report(plan, dry_run=True)
     report = _execute_with_progress(plan, clients, opts, console, check_stale=True)
     print_report(report, console)
+    if any(o.status == "done" for o in report.outcomes.values()):
+        console.print(
+            "Resource Graph may show these changes only minutes from now; amlguard verified "
+            "them from ARM."
+        )
     return report
 
 

@@ -1,4 +1,7 @@
-"""The remediator interface and its registry: rules name a remediator, the planner looks it up."""
+"""The remediator interface: what a remediator plans, applies, needs and re-derives.
+
+The remediators are looked up by name in :mod:`amlguard.remediate.catalog`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.remediate.clients import RemediationClients
+from amlguard.remediate.live import LiveView
 from amlguard.remediate.plan import Action, ManualStep
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
@@ -83,29 +87,11 @@ class Remediator(abc.ABC):
     def permissions(self, action: Action) -> list[tuple[str, str]]:
         """(scope, Azure RBAC action) pairs the write needs."""
 
-
-_REGISTRY: dict[str, Remediator] = {}
-
-
-def register(remediator: type[Remediator]) -> type[Remediator]:
-    """Class decorator: make a remediator available by its ``name``."""
-    _REGISTRY[remediator.name] = remediator()
-    return remediator
-
-
-def get(name: str) -> Remediator | None:
-    """The remediator registered under ``name`` (loads the built-in ones first)."""
-    _load_builtins()
-    return _REGISTRY.get(name)
-
-
-def names() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
-
-
-def _load_builtins() -> None:
-    import amlguard.remediate.remediators  # noqa: F401  (registers on import)
+    @abc.abstractmethod
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        """The action as the planner would make it from its declared operation, target and
+        after-values against a fresh ARM read; ``Tampered`` when what it declares is not
+        something this remediator would ever plan."""
 
 
 def manual_for(
@@ -113,6 +99,7 @@ def manual_for(
 ) -> ManualStep:
     """A manual step for ``finding``; the command defaults to the one in its remediation text."""
     if command is None:
-        lines = [ln for ln in finding.remediation.splitlines() if ln.strip()]
-        command = lines[-1].strip() if len(lines) > 1 else (lines[0] if lines else "")
+        # The remediation text is the summary line, then the rendered command(s) and notes.
+        lines = [ln.strip() for ln in finding.remediation.splitlines() if ln.strip()]
+        command = "\n".join(lines[1:]) if len(lines) > 1 else ""
     return ManualStep(finding.rule_id, finding.resource_id, instance.id, reason, command)

@@ -8,6 +8,7 @@ and the actions it depends on. The dependencies follow blueprint.md section 5.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,11 @@ PLAN_FORMAT = "amlguard-plan/v1"
 CUTS_PUBLIC_ACCESS = "cuts public access"
 IRREVERSIBLE = "irreversible"
 COSTS_MONEY = "costs money"
+
+# Writes to a workspace's managed network: serialised per workspace.
+SERIAL_OPERATIONS = frozenset(
+    {"update-workspace-settings", "create-outbound-rule", "provision-managed-network"}
+)
 
 # blueprint.md section 5: the order within an instance.
 PHASES = {
@@ -97,6 +103,12 @@ class Action:
         return PHASES.get(self.operation, 9)
 
     @property
+    def serial_key(self) -> str:
+        """Writes sharing this key run one at a time ("" = no constraint): Azure can lose one of
+        two outbound rules written to one managed network in parallel (azure-facts.md 8)."""
+        return ids.norm(self.instance) if self.operation in SERIAL_OPERATIONS else ""
+
+    @property
     def key(self) -> str:
         """What makes two drafts the same write (merged when two findings ask for it)."""
         return f"{self.operation}|{ids.norm(self.target)}|{self.params.get('key', '')}"
@@ -138,13 +150,19 @@ class Plan:
     def by_id(self) -> dict[str, Action]:
         return {a.id: a for a in self.actions}
 
+    def digest(self) -> str:
+        """sha256 over the canonical JSON of the actions (what the plan file records)."""
+        return actions_digest([action_dict(a) for a in self.actions])
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--plan-out`` JSON document."""
+        actions = [action_dict(a) for a in self.actions]
         return {
             "format": PLAN_FORMAT,
             "scan_time": self.scan_time,
             "pack_version": self.pack_version,
-            "actions": [_action_dict(a) for a in self.actions],
+            "digest": actions_digest(actions),
+            "actions": actions,
             "manual": [
                 {
                     "rule_id": m.rule_id,
@@ -167,7 +185,24 @@ class Plan:
             raise InputError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
-def _action_dict(a: Action) -> dict[str, Any]:
+def plan_reads(plan: Plan) -> list[str]:
+    """Every resource id the plan's writes touch: workspaces, targets, and changed resources
+    (scopes such as a resource group are not resources and are skipped)."""
+    out: dict[str, str] = {}
+    for a in plan.actions:
+        for rid in (a.instance, a.target, *a.rereads()):
+            if ids.parse(rid).type and "/providers/" in rid.lower():
+                out.setdefault(ids.norm(rid), rid)
+    return list(out.values())
+
+
+def actions_digest(actions: list[Any]) -> str:
+    """``sha256:<hex>`` of the actions as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(actions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def action_dict(a: Action) -> dict[str, Any]:
     return {
         "id": a.id,
         "remediator": a.remediator,
@@ -209,29 +244,26 @@ def load_plan(path: Path) -> Plan:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
     if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT:
         raise InputError(f"{path}: not an amlguard plan (expected format {PLAN_FORMAT!r})")
+    if not isinstance(raw.get("actions", []), list):
+        raise InputError(f"{path}: malformed plan: actions is not a list")
+    digest = actions_digest(raw.get("actions", []))
+    if raw.get("digest") != digest:
+        raise InputError(
+            f"{path}: the plan's digest does not match its actions: the file was changed after "
+            "amlguard wrote it; plan again with check --fix --plan-out"
+        )
     try:
-        actions = [
-            Action(
-                id=str(a["id"]),
-                remediator=str(a["remediator"]),
-                operation=str(a["operation"]),
-                instance=str(a["instance"]),
-                target=str(a["target"]),
-                summary=str(a.get("summary", "")),
-                call=ApiCall(**a["call"]),
-                body=dict(a.get("body") or {}),
-                changes=tuple(Change(**c) for c in a["changes"]),
-                rule_ids=tuple(a.get("rule_ids", ())),
-                flags=tuple(a.get("flags", ())),
-                depends_on=tuple(a.get("depends_on", ())),
-                params=dict(a.get("params") or {}),
-            )
-            for a in raw.get("actions", [])
+        actions = [_action(a, i) for i, a in enumerate(raw.get("actions", []))]
+        manual = [
+            ManualStep(**{k: _text(m, k, f"manual[{i}]") for k in _MANUAL_FIELDS})
+            for i, m in enumerate(_list(raw, "manual", "plan"))
         ]
-        manual = [ManualStep(**m) for m in raw.get("manual", [])]
-    except (KeyError, TypeError, ValueError) as exc:
+        warnings = [str(w) for w in _list(raw, "warnings", "plan")]
+    except _Malformed as exc:
         raise InputError(f"{path}: malformed plan: {exc}") from None
     known = {a.id for a in actions}
+    if len(known) != len(actions):
+        raise InputError(f"{path}: malformed plan: two actions share an id")
     for a in actions:
         missing = [d for d in a.depends_on if d not in known]
         if missing:
@@ -239,7 +271,85 @@ def load_plan(path: Path) -> Plan:
     return Plan(
         actions,
         manual,
-        list(raw.get("warnings", [])),
+        warnings,
         str(raw.get("scan_time", "")),
         str(raw.get("pack_version", "")),
+    )
+
+
+_MANUAL_FIELDS = ("rule_id", "resource_id", "instance", "reason", "command")
+
+
+class _Malformed(Exception):
+    """A plan document value of the wrong shape (where, and what was expected)."""
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(f"{where} is not an object")
+    return value
+
+
+def _text(node: Any, key: str, where: str, optional: bool = False) -> str:
+    value = _obj(node, where).get(key)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise _Malformed(f"{where}.{key} is not a string")
+    return value
+
+
+def _list(node: Any, key: str, where: str) -> list[Any]:
+    value = _obj(node, where).get(key, [])
+    if not isinstance(value, list):
+        raise _Malformed(f"{where}.{key} is not a list")
+    return value
+
+
+def _texts(node: Any, key: str, where: str) -> tuple[str, ...]:
+    items = _list(node, key, where)
+    if not all(isinstance(x, str) for x in items):
+        raise _Malformed(f"{where}.{key} holds a value that is not a string")
+    return tuple(items)
+
+
+def _action(raw: Any, index: int) -> Action:
+    """One action of a plan document, every field checked for its type."""
+    where = f"actions[{index}]"
+    a = _obj(raw, where)
+    call = _obj(a.get("call"), f"{where}.call")
+    changes = []
+    for j, c in enumerate(_list(a, "changes", where)):
+        cw = f"{where}.changes[{j}]"
+        c = _obj(c, cw)
+        if c.get("path") is not None and not isinstance(c.get("path"), str):
+            raise _Malformed(f"{cw}.path is not a string")
+        changes.append(
+            Change(
+                _text(c, "resource_id", cw),
+                c.get("path"),
+                c.get("before"),
+                c.get("after"),
+                _text(c, "label", cw, optional=True),
+            )
+        )
+    return Action(
+        id=_text(a, "id", where),
+        remediator=_text(a, "remediator", where),
+        operation=_text(a, "operation", where),
+        instance=_text(a, "instance", where),
+        target=_text(a, "target", where),
+        summary=_text(a, "summary", where, optional=True),
+        call=ApiCall(
+            _text(call, "method", f"{where}.call"),
+            _text(call, "path", f"{where}.call"),
+            _text(call, "api_version", f"{where}.call"),
+            _text(call, "sdk", f"{where}.call", optional=True),
+        ),
+        body=_obj(a.get("body", {}), f"{where}.body"),
+        changes=tuple(changes),
+        rule_ids=_texts(a, "rule_ids", where),
+        flags=_texts(a, "flags", where),
+        depends_on=_texts(a, "depends_on", where),
+        params=_obj(a.get("params", {}), f"{where}.params"),
     )

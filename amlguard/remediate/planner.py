@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlguard.errors import InputError
-from amlguard.remediate import interface
+from amlguard.remediate import catalog
 from amlguard.remediate.interface import PlanContext, Proposal, manual_for
 from amlguard.remediate.plan import Action, ManualStep, Plan
 from amlguard.scanner import ids
@@ -56,7 +56,7 @@ def build_plan(
     for f in failing:
         rule = rules.get(f.rule_id)
         name = rule.remediation.remediator if rule else None
-        remediator = interface.get(name) if name else None
+        remediator = catalog.get(name) if name else None
         inst = ctx.instance_of(f)
         if remediator is None:
             reason = "no automatic fix" if not name else f"remediator {name!r} is not available"
@@ -64,7 +64,7 @@ def build_plan(
             continue
         by_remediator.setdefault(remediator.name, []).append(f)
     for name in sorted(by_remediator):
-        remediator = interface.get(name)
+        remediator = catalog.get(name)
         assert remediator is not None
         total.extend(remediator.plan(by_remediator[name], ctx))
     if errors:
@@ -123,7 +123,7 @@ def _order_key(a: Action) -> tuple[str, int, str, str]:
     )
 
 
-def _dependencies(a: Action, same_instance: list[Action]) -> list[Action]:
+def dependencies(a: Action, same_instance: list[Action]) -> list[Action]:
     """The actions ``a`` needs to have succeeded (blueprint.md section 5)."""
     target = ids.norm(a.target)
     if a.operation == "create-dns-zone-group":
@@ -151,31 +151,37 @@ def _dependencies(a: Action, same_instance: list[Action]) -> list[Action]:
     return []
 
 
+def _access_ready(a: Action, same_instance: list[Action]) -> bool:
+    """Public access may be cut once the target's private endpoint and its DNS zone group are
+    in place, or a complete zone group for it is in the plan (its endpoint then is too)."""
+    if a.params.get("ready"):
+        return True
+    return any(
+        o.operation == "create-dns-zone-group"
+        and o.params.get("complete")
+        and ids.norm(o.params.get("endpoint_target")) == ids.norm(a.target)
+        for o in same_instance
+    )
+
+
 def _drop_blocked(
     actions: list[Action], manual: list[ManualStep], warnings: list[str]
 ) -> list[Action]:
     """Drop writes whose prerequisite is neither in place nor planned; say why.
 
-    Public access is only cut once the resource has a private endpoint (else users are locked
-    out); provisioning needs managed isolation.
+    Public access is only cut once the resource has a private endpoint and its DNS zone group
+    (else users are locked out); provisioning needs managed isolation.
     """
     kept: list[Action] = []
     for a in actions:
         same = [o for o in actions if ids.norm(o.instance) == ids.norm(a.instance)]
         reason = ""
-        if (
-            a.operation == "disable-public-network-access"
-            and not a.params.get("has_endpoint")
-            and not any(
-                o.operation == "create-private-endpoint"
-                and ids.norm(o.params.get("endpoint_target")) == ids.norm(a.target)
-                for o in same
-            )
-        ):
+        if a.operation == "disable-public-network-access" and not _access_ready(a, same):
             name = ids.parse(a.target).name
             reason = (
                 f"not disabling public access on {name}: it has no approved private endpoint "
-                "and none can be created now; disabling it first would lock users out"
+                "with a DNS zone group, and none can be created now (see the manual steps); "
+                "disabling it first would lock users out"
             )
         if (
             a.operation == "provision-managed-network"
@@ -202,6 +208,15 @@ def _drop_blocked(
     return kept
 
 
+def with_spark(a: Action, deps: list[Action]) -> Action:
+    """Provisioning includes Spark when an outbound rule it waits for enables Spark."""
+    if a.operation == "provision-managed-network" and any(
+        o.operation == "create-outbound-rule" and o.params.get("spark_enabled") for o in deps
+    ):
+        return replace(a, params={**a.params, "include_spark": True}, body={"includeSpark": True})
+    return a
+
+
 def assemble(
     drafts: Iterable[Action],
     manual: Iterable[ManualStep],
@@ -219,15 +234,8 @@ def assemble(
         by_instance.setdefault(ids.norm(a.instance), []).append(a)
     linked = []
     for a in numbered:
-        deps = _dependencies(a, by_instance[ids.norm(a.instance)])
-        params, body = a.params, a.body
-        if a.operation == "provision-managed-network" and any(
-            o.operation == "create-outbound-rule" and o.params.get("spark_enabled") for o in deps
-        ):
-            params, body = {**params, "include_spark": True}, {"includeSpark": True}
-        linked.append(
-            replace(a, depends_on=tuple(sorted(d.id for d in deps)), params=params, body=body)
-        )
+        deps = dependencies(a, by_instance[ids.norm(a.instance)])
+        linked.append(replace(with_spark(a, deps), depends_on=tuple(sorted(d.id for d in deps))))
     steps = sorted(
         {
             (m.instance.lower(), m.rule_id, m.resource_id.lower(), m.reason): m for m in manual

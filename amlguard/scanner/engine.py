@@ -14,6 +14,7 @@ from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.manual import render_manual
 from amlguard.scanner.model import Finding, Gap, Status
 from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
@@ -330,7 +331,18 @@ class Engine:
             fields = _fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
-                remediation += "\n" + rule.remediation.manual.format_map(fields)
+                plan = self._by_rule.get(rule.id)
+                params = plan.params if plan is not None else rule.defaults()
+                remediation += "\n" + render_manual(
+                    rule.remediation.manual,
+                    fields,
+                    instance,
+                    offenders,
+                    params,
+                    self.inventory,
+                    self.private_link,
+                    self.options.cloud,
+                )
         remediation = remediation or ""
         return Finding(
             rule_id=rule.id,

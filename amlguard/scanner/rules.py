@@ -241,9 +241,9 @@ def _remediator_problems(rules: list[Rule], locs: Locations, name: str) -> list[
     wanted = [r for r in rules if r.remediation.remediator]
     if not wanted:
         return []
-    from amlguard.remediate.interface import names  # the registry; only on a cold parse
+    from amlguard.remediate.catalog import REMEDIATORS  # names only; only on a cold parse
 
-    known = set(names())
+    known = set(REMEDIATORS.names())
     problems = []
     for i, rule in enumerate(rules):
         remediator = rule.remediation.remediator

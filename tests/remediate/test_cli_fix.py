@@ -85,7 +85,8 @@ def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
         monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
         result = runner.invoke(cli, ["apply", str(plan_file)], input="n\n")
-        assert emu.journal == [] and emu.writes() == []
+        # apply re-reads what it would write (GETs only) before it asks; declining writes nothing
+        assert emu.writes() == [] and {r.method for r in emu.journal} <= {"GET"}
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 

@@ -70,15 +70,27 @@ def test_no_private_endpoint_means_public_access_stays_with_a_warning(tmp_path: 
         del inst.links[zone]
     inst.vnet["properties"]["subnets"] = []
     inst.remove_endpoint("keyvault")  # the subnet is still found from the associated endpoints
+    inst.keyvault["properties"]["publicNetworkAccess"] = "Enabled"
     plan = _plan(_write(tmp_path, inst.rows()))
     ops = {(a.operation, a.target.rsplit("/", 1)[-1]) for a in plan.actions}
-    # The workspace endpoint is planned, its zones are manual; PNA waits on the endpoint.
+    # The workspace endpoint is planned, its zones are manual; without its zone group clients
+    # would resolve the public name, so public access is not cut (issue 11 item 15).
     assert ("create-private-endpoint", "blueprint-mlw-pe-amlworkspace") in ops
     assert ("create-dns-zone-group", "default") in ops  # the key vault's
     assert any("privatelink.api.azureml.ms does not exist" in m.reason for m in plan.manual)
-    pna = next(a for a in plan.actions if a.operation == "disable-public-network-access")
-    pe = next(a for a in plan.actions if a.target.endswith("pe-amlworkspace"))
-    assert pe.id in pna.depends_on
+    assert not any(
+        a.operation == "disable-public-network-access" and a.target == inst.workspace["id"]
+        for a in plan.actions
+    )
+    assert any("DNS zone group" in w and "blueprint-mlw" in w for w in plan.warnings)
+    # The key vault gets endpoint + complete zone group in the plan: its cut waits on both.
+    kv = next(
+        a
+        for a in plan.actions
+        if a.operation == "disable-public-network-access" and a.target == inst.keyvault["id"]
+    )
+    waits = {a.operation for a in plan.actions if a.id in kv.depends_on}
+    assert waits == {"create-private-endpoint", "create-dns-zone-group"}
 
 
 def test_isolation_is_only_upgraded(tmp_path: Path) -> None:

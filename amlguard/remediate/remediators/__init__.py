@@ -1,9 +1,1 @@
-"""The built-in remediators; importing this package registers them."""
-
-from amlguard.remediate.remediators import (  # noqa: F401
-    access,
-    endpoints,
-    outbound,
-    roles,
-    workspace,
-)
+"""The built-in remediators (declared by name in :mod:`amlguard.remediate.catalog`)."""

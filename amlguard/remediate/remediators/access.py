@@ -1,27 +1,53 @@
 """``public-network-access``: an ARM PATCH on storage, key vault, registry and AI accounts.
 
-Only once that resource has an approved private endpoint (existing, or created earlier in the
-same plan): cutting public access first would lock every client out.
+Only once that resource has an approved private endpoint with its DNS zone group (existing, or
+created earlier in the same plan): cutting public access first would lock every client out, and
+without the zone group clients in the VNet still resolve the public name. The PATCH body holds
+``publicNetworkAccess`` only; every other property (network ACLs, IP rules) is left as it is.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from amlguard.remediate.clients import RemediationClients, api_version_of
-from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for, register
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
+from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
 from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, Action, ApiCall, Change
-from amlguard.remediate.remediators.workspace import has_approved_endpoint
+from amlguard.remediate.remediators.workspace import endpoint_ready
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding
 
+# lower-case type -> the spelling of its RBAC write action
 PATCHABLE = {
-    "microsoft.storage/storageaccounts",
-    "microsoft.keyvault/vaults",
-    "microsoft.containerregistry/registries",
-    "microsoft.cognitiveservices/accounts",
+    "microsoft.storage/storageaccounts": "Microsoft.Storage/storageAccounts",
+    "microsoft.keyvault/vaults": "Microsoft.KeyVault/vaults",
+    "microsoft.containerregistry/registries": "Microsoft.ContainerRegistry/registries",
+    "microsoft.cognitiveservices/accounts": "Microsoft.CognitiveServices/accounts",
 }
 
 
-@register
+def access_action(
+    instance_id: str, target: str, before: Any, rule_ids: tuple[str, ...], remediator: str
+) -> Action:
+    """The PATCH that disables public network access on ``target`` (and sends nothing else)."""
+    return Action(
+        id="",
+        remediator=remediator,
+        operation="disable-public-network-access",
+        instance=instance_id,
+        target=target,
+        summary=f"Disable public network access on {ids.parse(target).name}",
+        call=ApiCall("PATCH", target, api_version_of(ids.parse(target).type), "ARM PATCH"),
+        body={"properties": {"publicNetworkAccess": "Disabled"}},
+        changes=(Change(target, "properties.publicNetworkAccess", before, "Disabled"),),
+        rule_ids=rule_ids,
+        flags=(CUTS_PUBLIC_ACCESS,),
+        params={"endpoint_target": target},
+    )
+
+
 class PublicNetworkAccess(Remediator):
     """Sets ``properties.publicNetworkAccess`` to Disabled with a PATCH."""
 
@@ -34,23 +60,13 @@ class PublicNetworkAccess(Remediator):
                 out.manual.append(manual_for(f, inst, f"no PATCH is known for {rtype}"))
                 continue
             before = (row.get("properties") or {}).get("publicNetworkAccess")
-            version = api_version_of(rtype)
+            action = access_action(inst.id, target, before, (f.rule_id,), self.name)
             out.actions.append(
-                Action(
-                    id="",
-                    remediator=self.name,
-                    operation="disable-public-network-access",
-                    instance=inst.id,
-                    target=target,
-                    summary=f"Disable public network access on {ids.parse(target).name}",
-                    call=ApiCall("PATCH", target, version, "ARMPipelineClient PATCH"),
-                    body={"properties": {"publicNetworkAccess": "Disabled"}},
-                    changes=(Change(target, "properties.publicNetworkAccess", before, "Disabled"),),
-                    rule_ids=(f.rule_id,),
-                    flags=(CUTS_PUBLIC_ACCESS,),
+                replace(
+                    action,
                     params={
-                        "endpoint_target": target,
-                        "has_endpoint": has_approved_endpoint(ctx, target),
+                        **action.params,
+                        "ready": endpoint_ready(ctx, target),
                         "blocked_rule": f.rule_id,
                         "blocked_command": manual_for(f, inst, "").command,
                     },
@@ -59,16 +75,23 @@ class PublicNetworkAccess(Remediator):
         return out
 
     def apply(self, action: Action, clients: RemediationClients) -> str:
+        why = LiveView(clients.get).endpoint_not_ready(action.target)
+        if why:
+            raise NotReady(f"not disabling public access: {why}; it would lock users out")
         clients.patch(action.target, action.body, action.call.api_version)
         return "patched"
 
     def permissions(self, action: Action) -> list[tuple[str, str]]:
-        rtype = ids.parse(action.target).type
-        namespace, _, rest = rtype.partition("/")
-        spelled = {
-            "microsoft.storage/storageaccounts": "Microsoft.Storage/storageAccounts",
-            "microsoft.keyvault/vaults": "Microsoft.KeyVault/vaults",
-            "microsoft.containerregistry/registries": "Microsoft.ContainerRegistry/registries",
-            "microsoft.cognitiveservices/accounts": "Microsoft.CognitiveServices/accounts",
-        }.get(rtype, f"{namespace}/{rest}")
-        return [(action.target, f"{spelled}/write")]
+        rtype = ids.parse(action.target).type.lower()
+        return [(action.target, f"{PATCHABLE.get(rtype, rtype)}/write")]
+
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        if action.operation != "disable-public-network-access":
+            raise Tampered(f"{self.name} does not do {action.operation}")
+        if ids.parse(action.target).type.lower() not in PATCHABLE:
+            raise Tampered(f"{self.name} does not PATCH {ids.parse(action.target).type}")
+        if not live.owns(action.instance, action.target):
+            raise Tampered(f"{action.target} is not part of workspace {action.instance}")
+        row = live.get(action.target)
+        before = value_at(row, "properties.publicNetworkAccess")
+        return access_action(action.instance, action.target, before, action.rule_ids, self.name)

@@ -10,15 +10,18 @@ account without a custom subdomain, an instance without a solution subnet.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from amlguard.remediate.clients import RemediationClients
-from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for, register
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
+from amlguard.remediate.live import LiveView, Tampered, value_at
 from amlguard.remediate.plan import COSTS_MONEY, Action, ApiCall, Change, ManualStep
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import DNS_ZONE
 from amlguard.scanner.model import Finding
+from amlguard.scanner.privatelink import default_table
 
 NETWORK_API_VERSION = "2024-05-01"  # what the plan shows; the SDK sends its own default
 
@@ -70,7 +73,6 @@ def endpoint_name(target_id: str, group: str) -> str:
     return name[:80]
 
 
-@register
 class PrivateEndpoints(Remediator):
     """Creates missing private endpoints and their DNS zone groups."""
 
@@ -162,51 +164,9 @@ class PrivateEndpoints(Remediator):
         location = str(
             vnet.get("location") or row.get("location") or inst.workspace.get("location")
         )
-        vp = ids.parse(subnet)
-        name = endpoint_name(target, group)
-        pe_id = f"/subscriptions/{vp.subscription_id}/resourceGroups/{vp.resource_group}/providers/Microsoft.Network/privateEndpoints/{name}"
-        body = {
-            "location": location,
-            "properties": {
-                "subnet": {"id": subnet},
-                "privateLinkServiceConnections": [
-                    {
-                        "name": name,
-                        "properties": {"privateLinkServiceId": target, "groupIds": [group]},
-                    }
-                ],
-            },
-        }
-        out.actions.append(
-            Action(
-                id="",
-                remediator=self.name,
-                operation="create-private-endpoint",
-                instance=inst.id,
-                target=pe_id,
-                summary=f"Create private endpoint {name} ({group}) for {ids.parse(target).name} in {ids.parse(subnet).name}",
-                call=ApiCall(
-                    "PUT",
-                    pe_id,
-                    NETWORK_API_VERSION,
-                    "NetworkManagementClient.private_endpoints.begin_create_or_update",
-                ),
-                body=body,
-                changes=(
-                    Change(pe_id, None, False, True, label=f"private endpoint {name}"),
-                    Change(
-                        target,
-                        None,
-                        True,
-                        True,
-                        label=f"{ids.parse(target).name} (gains an approved connection)",
-                    ),
-                ),
-                rule_ids=(f.rule_id,),
-                flags=(COSTS_MONEY,),
-                params={"private_endpoint_id": pe_id, "endpoint_target": target, "group": group},
-            )
-        )
+        action = endpoint_action(inst.id, target, group, subnet, location, (f.rule_id,))
+        out.actions.append(action)
+        pe_id = action.target
         self._zone_group(f, inst, ctx, pe_id, target, zones, out, depends_on_new=True)
 
     def _zone_group(
@@ -242,43 +202,9 @@ class PrivateEndpoints(Remediator):
                 found.append(zid)
         if not found:
             return
-        zg_id = f"{pe_id}/privateDnsZoneGroups/default"
-        body = {
-            "properties": {
-                "privateDnsZoneConfigs": [
-                    {
-                        "name": z.rsplit("/", 1)[-1].replace(".", "-"),
-                        "properties": {"privateDnsZoneId": z},
-                    }
-                    for z in found
-                ]
-            }
-        }
-        out.actions.append(
-            Action(
-                id="",
-                remediator=self.name,
-                operation="create-dns-zone-group",
-                instance=inst.id,
-                target=zg_id,
-                summary=f"Add DNS zone group to {ids.parse(pe_id).name}: "
-                + ", ".join(z.rsplit("/", 1)[-1] for z in found),
-                call=ApiCall(
-                    "PUT",
-                    zg_id,
-                    NETWORK_API_VERSION,
-                    "NetworkManagementClient.private_dns_zone_groups.begin_create_or_update",
-                ),
-                body=body,
-                changes=(Change(zg_id, None, False, True, label="DNS zone group default"),),
-                rule_ids=(f.rule_id,),
-                params={
-                    "private_endpoint_id": pe_id,
-                    "endpoint_target": target,
-                    "new_endpoint": depends_on_new,
-                },
-            )
-        )
+        action = zone_group_action(inst.id, pe_id, target, found, (f.rule_id,))
+        params = {**action.params, "new_endpoint": depends_on_new}
+        out.actions.append(replace(action, params={**params, "complete": len(found) == len(zones)}))
 
     def apply(self, action: Action, clients: RemediationClients) -> str:
         p = ids.parse(action.params["private_endpoint_id"])
@@ -307,3 +233,154 @@ class PrivateEndpoints(Remediator):
         return [
             (action.target, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write")
         ] + [(z, "Microsoft.Network/privateDnsZones/join/action") for z in zones]
+
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        """Endpoint or zone group re-derived from the declared target, group, subnet and zones,
+        each checked against the live resources and the private link table."""
+        target = str(action.params.get("endpoint_target") or "")
+        if not live.owns(action.instance, target):
+            raise Tampered(f"{target or 'the endpoint target'} is not part of the workspace")
+        row = live.get(target)
+        if row is None:
+            raise Tampered(f"private link target {target} does not exist")
+        rtype = ids.parse(target).type.lower()
+        table = default_table()
+        if action.operation == "create-private-endpoint":
+            group = str(action.params.get("group") or "")
+            if group.lower() not in REQUIRED_GROUPS.get(rtype, []):
+                raise Tampered(f"group id {group!r} is not one {rtype} needs")
+            subnet = str(value_at(action.body, "properties.subnet.id") or "")
+            vnet = live.get(subnet.split("/subnets/")[0]) if "/subnets/" in subnet else None
+            if vnet is None or not any(
+                ids.norm(s.get("id")) == ids.norm(subnet)
+                for s in value_at(vnet, "properties.subnets") or []
+                if isinstance(s, dict)
+            ):
+                raise Tampered(f"subnet {subnet or '(none)'} does not exist")
+            location = str(vnet.get("location") or row.get("location") or "")
+            built = endpoint_action(
+                action.instance, target, group, subnet, location, action.rule_ids
+            )
+            if ids.norm(built.target) != ids.norm(action.target):
+                raise Tampered(f"endpoint {action.target} is not named as amlguard names it")
+            return built
+        if action.operation != "create-dns-zone-group":
+            raise Tampered(f"{self.name} does not do {action.operation}")
+        pe_id = str(action.params.get("private_endpoint_id") or "")
+        if ids.norm(action.target) != ids.norm(f"{pe_id}/privateDnsZoneGroups/default"):
+            raise Tampered("a zone group action names its endpoint's default zone group")
+        group = pe_id.rsplit("-pe-", 1)[-1] if "-pe-" in pe_id else ""
+        wanted: set[str] = set()
+        for g in REQUIRED_GROUPS.get(rtype, []):
+            if not group or g == group.lower():
+                wanted |= {z.lower() for z in table.zones(rtype, row.get("kind"), g, live.cloud)}
+        zones = [
+            str(value_at(c, "properties.privateDnsZoneId") or "")
+            for c in value_at(action.body, "properties.privateDnsZoneConfigs") or []
+        ]
+        for z in zones:
+            if ids.parse(z).type.lower() != DNS_ZONE or z.rsplit("/", 1)[-1].lower() not in wanted:
+                raise Tampered(f"{z or '(none)'} is not a private DNS zone {target} needs")
+            if live.get(z) is None:
+                raise Tampered(f"private DNS zone {z} does not exist")
+        if not zones:
+            raise Tampered("a zone group without zones")
+        built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
+        extra: dict[str, Any] = {
+            k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
+        }
+        return replace(built, params={**built.params, **extra})
+
+
+def endpoint_action(
+    instance_id: str,
+    target: str,
+    group: str,
+    subnet: str,
+    location: str,
+    rule_ids: tuple[str, ...],
+) -> Action:
+    """The PUT of private endpoint ``<target>-pe-<group>`` in ``subnet``."""
+    vp = ids.parse(subnet)
+    name = endpoint_name(target, group)
+    pe_id = (
+        f"/subscriptions/{vp.subscription_id}/resourceGroups/{vp.resource_group}"
+        f"/providers/Microsoft.Network/privateEndpoints/{name}"
+    )
+    body = {
+        "location": location,
+        "properties": {
+            "subnet": {"id": subnet},
+            "privateLinkServiceConnections": [
+                {"name": name, "properties": {"privateLinkServiceId": target, "groupIds": [group]}}
+            ],
+        },
+    }
+    return Action(
+        id="",
+        remediator="private-endpoint",
+        operation="create-private-endpoint",
+        instance=instance_id,
+        target=pe_id,
+        summary=(
+            f"Create private endpoint {name} ({group}) for {ids.parse(target).name} "
+            f"in subnet {ids.parse(subnet).name}"
+        ),
+        call=ApiCall(
+            "PUT",
+            pe_id,
+            NETWORK_API_VERSION,
+            "NetworkManagementClient.private_endpoints.begin_create_or_update",
+        ),
+        body=body,
+        changes=(
+            Change(pe_id, None, False, True, label=f"private endpoint {name}"),
+            Change(
+                target,
+                None,
+                True,
+                True,
+                label=f"{ids.parse(target).name} (gains an approved connection)",
+            ),
+        ),
+        rule_ids=rule_ids,
+        flags=(COSTS_MONEY,),
+        params={"private_endpoint_id": pe_id, "endpoint_target": target, "group": group},
+    )
+
+
+def zone_group_action(
+    instance_id: str, pe_id: str, target: str, zone_ids: list[str], rule_ids: tuple[str, ...]
+) -> Action:
+    """The PUT of the endpoint's ``default`` DNS zone group naming ``zone_ids``."""
+    zg_id = f"{pe_id}/privateDnsZoneGroups/default"
+    body = {
+        "properties": {
+            "privateDnsZoneConfigs": [
+                {
+                    "name": z.rsplit("/", 1)[-1].replace(".", "-"),
+                    "properties": {"privateDnsZoneId": z},
+                }
+                for z in zone_ids
+            ]
+        }
+    }
+    return Action(
+        id="",
+        remediator="private-endpoint",
+        operation="create-dns-zone-group",
+        instance=instance_id,
+        target=zg_id,
+        summary=f"Add DNS zone group to {ids.parse(pe_id).name}: "
+        + ", ".join(z.rsplit("/", 1)[-1] for z in zone_ids),
+        call=ApiCall(
+            "PUT",
+            zg_id,
+            NETWORK_API_VERSION,
+            "NetworkManagementClient.private_dns_zone_groups.begin_create_or_update",
+        ),
+        body=body,
+        changes=(Change(zg_id, None, False, True, label="DNS zone group default"),),
+        rule_ids=rule_ids,
+        params={"private_endpoint_id": pe_id, "endpoint_target": target},
+    )

@@ -12,12 +12,20 @@ from dataclasses import replace
 from typing import Any
 
 from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
-from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for, register
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
+from amlguard.remediate.live import LiveView, Tampered
 from amlguard.remediate.plan import COSTS_MONEY, Action, ApiCall, Change
-from amlguard.remediate.remediators.workspace import MLS, network_of, rules_of, workspace_action
+from amlguard.remediate.remediators.workspace import (
+    MLS,
+    InstanceRef,
+    network_of,
+    rules_of,
+    workspace_action,
+)
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.model import Finding
+from amlguard.scanner.privatelink import default_table
 
 
 def rule_name_for(target_id: str, taken: set[str]) -> str:
@@ -30,7 +38,6 @@ def rule_name_for(target_id: str, taken: set[str]) -> str:
     return name
 
 
-@register
 class OutboundRules(Remediator):
     """A PrivateEndpoint outbound rule per integrated resource that lacks a valid one."""
 
@@ -76,45 +83,8 @@ class OutboundRules(Remediator):
                     continue
                 name = rule_name_for(target, taken)
                 taken.add(name.lower())
-                dest = {
-                    "serviceResourceId": target,
-                    "subresourceTarget": groups[0],
-                    "sparkEnabled": spark,
-                }
-                body = {
-                    "properties": {
-                        "type": "PrivateEndpoint",
-                        "category": "UserDefined",
-                        "destination": dest,
-                    }
-                }
                 out.actions.append(
-                    Action(
-                        id="",
-                        remediator=self.name,
-                        operation="create-outbound-rule",
-                        instance=inst.id,
-                        target=inst.id,
-                        summary=f"Add outbound rule {name} from workspace {inst.name} to {ids.parse(target).name} ({groups[0]})",
-                        call=ApiCall(
-                            "PUT",
-                            f"{inst.id}/outboundRules/{name}",
-                            ML_API_VERSION,
-                            "MLClient.workspace_outbound_rules.begin_create",
-                        ),
-                        body=body,
-                        changes=(
-                            Change(
-                                inst.id,
-                                f"properties.managedNetwork.outboundRules.{name}.destination.serviceResourceId",
-                                None,
-                                target,
-                                label=f"outbound rule {name}",
-                            ),
-                        ),
-                        rule_ids=(f.rule_id,),
-                        params={"key": name, "rule_name": name, "spark_enabled": spark},
-                    )
+                    outbound_action(inst.id, target, name, groups[0], spark, (f.rule_id,))
                 )
         return out
 
@@ -136,8 +106,31 @@ class OutboundRules(Remediator):
     def permissions(self, action: Action) -> list[tuple[str, str]]:
         return [(action.target, f"{MLS}/outboundRules/write")]
 
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        """Name and destination from the declared change, group id from the live target."""
+        if action.operation != "create-outbound-rule":
+            raise Tampered(f"{self.name} does not do {action.operation}")
+        if ids.norm(action.target) != ids.norm(action.instance) or len(action.changes) != 1:
+            raise Tampered("an outbound rule action names its workspace and one rule")
+        live.workspace(action.instance)
+        name = str(action.params.get("rule_name") or "")
+        change = action.changes[0]
+        expected_path = f"{_RULES}.{name}.destination.serviceResourceId"
+        if not _RULE_NAME.fullmatch(name) or change.path != expected_path:
+            raise Tampered(f"outbound rule name {name!r} does not match its change")
+        target = str(change.after or "")
+        if not live.owns(action.instance, target):
+            raise Tampered(f"{target} is not part of workspace {action.instance}")
+        row = live.get(target)
+        if row is None:
+            raise Tampered(f"outbound rule destination {target} does not exist")
+        groups = default_table().group_ids(ids.parse(target).type, row.get("kind")) or []
+        if not groups:
+            raise Tampered(f"no private link group id is known for {target}")
+        spark = bool(live.param(action.rule_ids, "require_spark"))
+        return outbound_action(action.instance, target, name, groups[0], spark, action.rule_ids)
 
-@register
+
 class ManagedNetworkProvision(Remediator):
     """provisionManagedNetwork, with Spark when a rule wants it; always the last action."""
 
@@ -180,9 +173,27 @@ class ManagedNetworkProvision(Remediator):
         # Provisioning is authorised as a workspace write (no separate RBAC action is documented).
         return [(action.target, f"{MLS}/write")]
 
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        """Provisioning of the declared workspace."""
+        if action.operation != "provision-managed-network":
+            raise Tampered(f"{self.name} does not do {action.operation}")
+        if ids.norm(action.target) != ids.norm(action.instance):
+            raise Tampered("provisioning targets its own workspace")
+        ws = live.workspace(action.instance)
+        # Spark as the live rules want it; the rules this plan adds are linked in by the
+        # verifier (planner.with_spark), as when planning.
+        spark = any(
+            isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
+            for r in rules_of(ws).values()
+        )
+        net = network_of(ws)
+        rule_ids = action.rule_ids[0] if action.rule_ids else ""
+        built = provision_action(InstanceRef(action.instance), rule_ids, spark, self.name, net)
+        return replace(built, rule_ids=action.rule_ids)
+
 
 def provision_action(
-    inst: Instance, rule_id: str, spark: bool, remediator: str, net: dict[str, Any]
+    inst: Instance | InstanceRef, rule_id: str, spark: bool, remediator: str, net: dict[str, Any]
 ) -> Action:
     """The provisionManagedNetwork action of a workspace."""
     status = (net.get("status") or {}) if isinstance(net.get("status"), dict) else {}
@@ -207,4 +218,58 @@ def provision_action(
             ML_API_VERSION,
             "MLClient.workspaces.begin_provision_network",
         ),
+    )
+
+
+_RULES = "properties.managedNetwork.outboundRules"
+_RULE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}")
+
+
+def outbound_action(
+    instance_id: str,
+    target: str,
+    name: str,
+    group: str,
+    spark: bool,
+    rule_ids: tuple[str, ...],
+) -> Action:
+    """The PUT of one user-defined PrivateEndpoint outbound rule ``name`` to ``target``."""
+    return Action(
+        id="",
+        remediator="outbound-rules",
+        operation="create-outbound-rule",
+        instance=instance_id,
+        target=instance_id,
+        summary=(
+            f"Add outbound rule {name} from workspace {ids.parse(instance_id).name} to "
+            f"{ids.parse(target).name} ({group})"
+        ),
+        call=ApiCall(
+            "PUT",
+            f"{instance_id}/outboundRules/{name}",
+            ML_API_VERSION,
+            "MLClient.workspace_outbound_rules.begin_create",
+        ),
+        body={
+            "properties": {
+                "type": "PrivateEndpoint",
+                "category": "UserDefined",
+                "destination": {
+                    "serviceResourceId": target,
+                    "subresourceTarget": group,
+                    "sparkEnabled": spark,
+                },
+            }
+        },
+        changes=(
+            Change(
+                instance_id,
+                f"{_RULES}.{name}.destination.serviceResourceId",
+                None,
+                target,
+                label=f"outbound rule {name}",
+            ),
+        ),
+        rule_ids=rule_ids,
+        params={"key": name, "rule_name": name, "spark_enabled": spark},
     )

@@ -2,7 +2,9 @@
 
 Least privilege: the resource group of each resource the role does not cover, never the
 subscription. The assignment name is uuid5 of (scope, role, principal), so a rerun PUTs the same
-name and ``RoleAssignmentExists`` counts as success.
+name and ``RoleAssignmentExists`` counts as success. The principal is always the workspace's
+primary user-assigned identity and the role the approver role (or the one the rule's
+``role_definition_id`` parameter names): a saved plan that says otherwise is refused.
 """
 
 from __future__ import annotations
@@ -10,12 +12,20 @@ from __future__ import annotations
 import uuid
 
 from amlguard.remediate.clients import AUTHZ_API_VERSION, RemediationClients
-from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for, register
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
+from amlguard.remediate.live import LiveView, Tampered
 from amlguard.remediate.plan import Action, ApiCall, Change
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding
 
 DEFAULT_ROLE = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"
+ROLE_NAMES = {DEFAULT_ROLE: "Azure AI Enterprise Network Connection Approver"}
+
+
+def role_label(role_guid: str) -> str:
+    """``Name (guid)`` for a known role, the guid otherwise."""
+    name = ROLE_NAMES.get(role_guid.lower())
+    return f"{name} ({role_guid})" if name else role_guid
 
 
 def assignment_name(scope: str, role_guid: str, principal_id: str) -> str:
@@ -27,7 +37,43 @@ def assignment_name(scope: str, role_guid: str, principal_id: str) -> str:
     )
 
 
-@register
+def role_action(
+    instance_id: str, scope: str, role: str, principal_id: str, rule_ids: tuple[str, ...]
+) -> Action:
+    """The PUT of one role assignment of ``role`` to ``principal_id`` on ``scope``."""
+    sub = ids.parse(scope).subscription_id
+    name = assignment_name(scope, role, principal_id)
+    ra_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return Action(
+        id="",
+        remediator="approver-role",
+        operation="create-role-assignment",
+        instance=instance_id,
+        target=scope,
+        summary=(
+            f"Assign role {role_label(role)} to the identity of workspace "
+            f"{ids.parse(instance_id).name} (principal {principal_id}) on resource group "
+            f"{ids.parse(scope).resource_group}"
+        ),
+        call=ApiCall(
+            "PUT",
+            ra_id,
+            AUTHZ_API_VERSION,
+            "AuthorizationManagementClient.role_assignments.create",
+        ),
+        body={
+            "properties": {
+                "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+                "principalId": principal_id,
+                "principalType": "ServicePrincipal",
+            }
+        },
+        changes=(Change(ra_id, None, False, True, label=f"role assignment {name}"),),
+        rule_ids=rule_ids,
+        params={"assignment_name": name, "assignment_id": ra_id, "role": role},
+    )
+
+
 class ApproverRole(Remediator):
     """Creates the approver role assignment for the workspace's primary identity."""
 
@@ -44,7 +90,9 @@ class ApproverRole(Remediator):
                     )
                 )
                 continue
-            role = ids.guid_tail(str(ctx.param(f.rule_id, "role_definition_id") or DEFAULT_ROLE))
+            role = ids.guid_tail(
+                str(ctx.param(f.rule_id, "role_definition_id") or DEFAULT_ROLE)
+            ).lower()
             scopes: dict[str, str] = {}
             for target in f.offenders:
                 if ids.norm(str(target)) not in inst.members():
@@ -53,40 +101,8 @@ class ApproverRole(Remediator):
                 if scope:
                     scopes.setdefault(ids.norm(scope), scope)
             for scope in scopes.values():
-                sub = ids.parse(scope).subscription_id
-                name = assignment_name(scope, role, inst.principal_id)
-                ra_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-                body = {
-                    "properties": {
-                        "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
-                        "principalId": inst.principal_id,
-                        "principalType": "ServicePrincipal",
-                    }
-                }
                 out.actions.append(
-                    Action(
-                        id="",
-                        remediator=self.name,
-                        operation="create-role-assignment",
-                        instance=inst.id,
-                        target=scope,
-                        summary=(
-                            f"Assign role {role} to the identity of workspace {inst.name} on "
-                            f"resource group {ids.parse(scope).resource_group}"
-                        ),
-                        call=ApiCall(
-                            "PUT",
-                            ra_id,
-                            AUTHZ_API_VERSION,
-                            "AuthorizationManagementClient.role_assignments.create",
-                        ),
-                        body=body,
-                        changes=(
-                            Change(ra_id, None, False, True, label=f"role assignment {name}"),
-                        ),
-                        rule_ids=(f.rule_id,),
-                        params={"assignment_name": name, "assignment_id": ra_id},
-                    )
+                    role_action(inst.id, scope, role, inst.principal_id, (f.rule_id,))
                 )
         return out
 
@@ -115,3 +131,30 @@ class ApproverRole(Remediator):
 
     def permissions(self, action: Action) -> list[tuple[str, str]]:
         return [(action.target, "Microsoft.Authorization/roleAssignments/write")]
+
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        """Role from the accepted set, principal from the live workspace, scope a resource
+        group of one of its live members."""
+        if action.operation != "create-role-assignment":
+            raise Tampered(f"{self.name} does not do {action.operation}")
+        declared = action.body.get("properties") if isinstance(action.body, dict) else None
+        role = ids.guid_tail(str((declared or {}).get("roleDefinitionId") or "")).lower()
+        configured = live.param(action.rule_ids, "role_definition_id")
+        accepted = {DEFAULT_ROLE} | {ids.guid_tail(str(configured or "")).lower()} - {""}
+        if role not in accepted:
+            raise Tampered(
+                f"role {role or '(none)'} is not the approver role ({', '.join(sorted(accepted))})"
+            )
+        principal = live.principal_id(action.instance)
+        if not principal:
+            raise Tampered(
+                f"workspace {ids.parse(action.instance).name} has no primary user-assigned "
+                "identity in Azure"
+            )
+        scope = ids.resource_group_scope(action.target)
+        if not scope or ids.norm(scope) != ids.norm(action.target):
+            raise Tampered(f"scope {action.target} is not a resource group")
+        groups = {ids.norm(ids.resource_group_scope(m)) for m in live.members(action.instance)}
+        if ids.norm(scope) not in groups:
+            raise Tampered(f"scope {scope} holds no resource of the workspace")
+        return role_action(action.instance, scope, role, principal, action.rule_ids)

@@ -1,29 +1,24 @@
-"""Workspace remediators, all through azure-ai-ml's MLClient (imported only when applying).
+"""Workspace settings remediators: each a raw ARM PATCH that sends only what it changes.
 
-- ``workspace-settings``: isolation-mode upgrades and imageBuildCompute (one PATCH, phase 2),
-  publicNetworkAccess (its own PATCH, after the inbound private endpoint exists);
-(``outbound-rules`` and ``managed-network-provision`` are in ``outbound.py``.)
+- ``workspace-public-access``: publicNetworkAccess Disabled (its own PATCH, once the inbound
+  private endpoint and its DNS zone group are in place);
+- ``workspace-isolation-mode`` and ``workspace-image-build-compute``: isolation-mode upgrades and
+  imageBuildCompute (merged into one PATCH, phase 2).
+
+Every other property of the workspace (``networkAcls``, user outbound rules, tags) is left as it
+is: the PATCH body holds only the properties the action owns. (``outbound-rules`` and
+``managed-network-provision`` are in ``outbound.py``.)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
-from amlguard.remediate.interface import (
-    PlanContext,
-    Proposal,
-    Remediator,
-    manual_for,
-    register,
-)
-from amlguard.remediate.plan import (
-    CUTS_PUBLIC_ACCESS,
-    IRREVERSIBLE,
-    Action,
-    ApiCall,
-    Change,
-)
+from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
+from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
+from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, IRREVERSIBLE, Action, ApiCall, Change
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.model import Finding
@@ -49,13 +44,16 @@ def rules_of(ws: dict[str, Any]) -> dict[str, Any]:
     return rules if isinstance(rules, dict) else {}
 
 
-def _ml_names(instance: Instance) -> tuple[str, str, str]:
-    p = ids.parse(instance.id)
-    return p.subscription_id, p.resource_group, p.name
+class InstanceRef:
+    """An instance known only by its workspace id (when a saved action is re-derived)."""
+
+    def __init__(self, instance_id: str) -> None:
+        self.id = instance_id
+        self.name = ids.parse(instance_id).name
 
 
 def workspace_action(
-    instance: Instance,
+    instance: Instance | InstanceRef,
     operation: str,
     summary: str,
     changes: list[Change],
@@ -74,8 +72,7 @@ def workspace_action(
         instance=instance.id,
         target=instance.id,
         summary=summary,
-        call=call
-        or ApiCall("PATCH", instance.id, ML_API_VERSION, "MLClient.workspaces.begin_update"),
+        call=call or ApiCall("PATCH", instance.id, ML_API_VERSION, "ARM PATCH"),
         body=body,
         changes=tuple(changes),
         rule_ids=tuple(rule_ids),
@@ -84,175 +81,220 @@ def workspace_action(
     )
 
 
-def has_approved_endpoint(ctx: PlanContext, target_id: str) -> bool:
-    for _pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):
+def endpoint_ready(ctx: PlanContext, target_id: str) -> bool:
+    """Whether the scan shows an approved private endpoint of ``target_id`` with a DNS zone group."""
+    for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):
         state = ((conn.get("properties") or {}).get("privateLinkServiceConnectionState")) or {}
-        if str(state.get("status", "")).lower() == "approved":
+        if str(state.get("status", "")).lower() != "approved":
+            continue
+        if ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), []):
             return True
     return False
 
 
-def _apply_workspace_update(action: Action, clients: RemediationClients) -> str:
-    sub, rg, name = (
-        ids.parse(action.target).subscription_id,
-        ids.parse(action.target).resource_group,
-        ids.parse(action.target).name,
+def public_access_action(
+    inst: Instance | InstanceRef, before: Any, rule_ids: list[str], remediator: str
+) -> Action:
+    """The PATCH that disables a workspace's public network access (and nothing else)."""
+    return workspace_action(
+        inst,
+        "disable-public-network-access",
+        f"Disable public network access on workspace {inst.name}",
+        [Change(inst.id, "properties.publicNetworkAccess", before, "Disabled")],
+        rule_ids,
+        [CUTS_PUBLIC_ACCESS],
+        {"properties": {"publicNetworkAccess": "Disabled"}},
+        remediator,
+        {"endpoint_target": inst.id},
     )
-    ml = clients.ml(sub, rg)
-    # Start from the live workspace so every other setting (and every user rule) round-trips as is.
-    ws = ml.workspaces.get(name)
-    props = action.body.get("properties", {})
-    if "publicNetworkAccess" in props:
-        ws.public_network_access = props["publicNetworkAccess"]
-    if "imageBuildCompute" in props:
-        ws.image_build_compute = props["imageBuildCompute"]
-    mode = (props.get("managedNetwork") or {}).get("isolationMode")
-    if mode:
-        from azure.ai.ml.entities import ManagedNetwork
 
-        if ws.managed_network is None:
-            ws.managed_network = ManagedNetwork(isolation_mode=mode)
+
+def settings_action(
+    inst: Instance | InstanceRef, changes: list[Change], rule_ids: list[str], remediator: str
+) -> Action:
+    """One PATCH of isolation mode and/or imageBuildCompute, holding only those properties."""
+    props: dict[str, Any] = {}
+    parts: list[str] = []
+    flags: list[str] = []
+    for c in changes:
+        if c.path == ISOLATION:
+            props.setdefault("managedNetwork", {})["isolationMode"] = c.after
+            parts.append(f"upgrade managed network isolation to {c.after}")
+            flags.append(IRREVERSIBLE)
+        elif c.path == IMAGE_BUILD:
+            props["imageBuildCompute"] = c.after
+            parts.append(f"set imageBuildCompute to {c.after}")
         else:
-            ws.managed_network.isolation_mode = mode
-    ml.workspaces.begin_update(ws).result()
-    return "updated"
+            raise Tampered(f"a workspace settings action cannot change {c.path}")
+    summary = f"Workspace {inst.name}: " + "; ".join(parts)
+    return workspace_action(
+        inst,
+        "update-workspace-settings",
+        summary[0].upper() + summary[1:],
+        changes,
+        rule_ids,
+        flags,
+        {"properties": props},
+        remediator,
+    )
 
 
-@register
-class WorkspaceSettings(Remediator):
-    """publicNetworkAccess, isolation-mode upgrades and imageBuildCompute of a workspace."""
+ISOLATION = "properties.managedNetwork.isolationMode"
 
-    name = "workspace-settings"
+
+def first_upgrade(current: str, allowed: list[str]) -> str | None:
+    """The weakest mode above ``current`` that ``allowed`` lists (None: only a downgrade would
+    pass, which Azure rejects)."""
+    rank = {m.lower(): i for i, m in enumerate(MODES)}
+    now = rank.get(current.lower(), 0)
+    wanted = {a.lower() for a in allowed}
+    return next((m for m in MODES if rank[m.lower()] > now and m.lower() in wanted), None)
+
+
+IMAGE_BUILD = "properties.imageBuildCompute"
+
+
+def _patch_workspace(action: Action, clients: RemediationClients) -> str:
+    if action.operation == "disable-public-network-access":
+        why = LiveView(clients.get).endpoint_not_ready(action.target)
+        if why:
+            raise NotReady(f"not disabling public access: {why}; it would lock users out")
+    clients.patch(action.target, action.body, action.call.api_version)
+    return "patched"
+
+
+class _WorkspaceRemediator(Remediator):
+    """Shared apply/permissions/rebuild of the workspace PATCHes."""
+
+    def apply(self, action: Action, clients: RemediationClients) -> str:
+        return _patch_workspace(action, clients)
+
+    def permissions(self, action: Action) -> list[tuple[str, str]]:
+        return [(action.target, f"{MLS}/write")]
+
+    def rebuild(self, action: Action, live: LiveView) -> Action:
+        ws = live.workspace(action.instance)
+        if ids.norm(action.target) != ids.norm(action.instance):
+            raise Tampered("a workspace PATCH must target its own workspace")
+        ref = InstanceRef(action.instance)
+        if action.operation == "disable-public-network-access":
+            before = value_at(ws, "properties.publicNetworkAccess")
+            built = public_access_action(ref, before, list(action.rule_ids), action.remediator)
+            return built
+        if action.operation != "update-workspace-settings":
+            raise Tampered(f"{action.remediator} does not do {action.operation}")
+        changes: list[Change] = []
+        for c in action.changes:
+            if c.path == ISOLATION:
+                # From the declared before-value (the stale check holds it against ARM).
+                now = str(c.before or "Disabled")
+                allowed = live.param(action.rule_ids, "allowed_modes") or []
+                after = first_upgrade(now, [str(m) for m in allowed])
+                if after is None or str(c.after).lower() != after.lower():
+                    raise Tampered(
+                        f"isolation mode {now} -> {c.after} is not the upgrade amlguard plans "
+                        f"({after or 'none'})"
+                    )
+            elif c.path == IMAGE_BUILD:
+                after = live.param(action.rule_ids, "compute_name")
+                if not isinstance(after, str) or not after or c.after != after:
+                    raise Tampered(f"imageBuildCompute {c.after!r} is not the configured compute")
+                if live.get(f"{action.instance}/computes/{after}") is None:
+                    raise Tampered(f"compute {after} does not exist in the workspace")
+            else:
+                raise Tampered(f"a workspace settings action cannot change {c.path}")
+            changes.append(Change(action.instance, c.path, value_at(ws, c.path), after, c.label))
+        if not changes:
+            raise Tampered("a workspace settings action without a change")
+        return settings_action(ref, changes, list(action.rule_ids), action.remediator)
+
+
+class WorkspacePublicAccess(_WorkspaceRemediator):
+    """publicNetworkAccess Disabled, once the inbound endpoint and its zone group exist."""
+
+    name = "workspace-public-access"
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
         for f in findings:
             inst = ctx.instance_of(f)
-            if f.rule_id == "AMLG-101":
-                self._public_access(f, inst, ctx, out)
-            elif f.rule_id == "AMLG-102":
-                self._isolation(f, inst, ctx, out)
-            elif f.rule_id == "AMLG-107":
-                self._image_build(f, inst, ctx, out)
-            else:
-                out.manual.append(manual_for(f, inst, f"{self.name} does not handle {f.rule_id}"))
+            props = _props(inst.workspace)
+            if props.get("allowPublicAccessWhenBehindVnet") is True:
+                out.manual.append(
+                    manual_for(
+                        f,
+                        inst,
+                        "allowPublicAccessWhenBehindVnet is true; clear it in the portal or "
+                        "template (amlguard does not write that legacy property)",
+                    )
+                )
+            before = props.get("publicNetworkAccess")
+            if str(before).lower() == "disabled":
+                continue
+            action = public_access_action(inst, before, [f.rule_id], self.name)
+            out.actions.append(
+                replace(
+                    action,
+                    params={
+                        **action.params,
+                        "ready": endpoint_ready(ctx, inst.id),
+                        "blocked_rule": f.rule_id,
+                        "blocked_command": manual_for(f, inst, "").command,
+                    },
+                )
+            )
         return out
 
-    def _public_access(self, f: Finding, inst: Instance, ctx: PlanContext, out: Proposal) -> None:
-        props = _props(inst.workspace)
-        if props.get("allowPublicAccessWhenBehindVnet") is True:
-            out.manual.append(
-                manual_for(
-                    f,
-                    inst,
-                    "allowPublicAccessWhenBehindVnet is true; azure-ai-ml cannot clear it",
-                )
-            )
-        before = props.get("publicNetworkAccess")
-        if str(before).lower() == "disabled":
-            return
-        out.actions.append(
-            workspace_action(
-                inst,
-                "disable-public-network-access",
-                f"Disable public network access on workspace {inst.name}",
-                [Change(inst.id, "properties.publicNetworkAccess", before, "Disabled")],
-                [f.rule_id],
-                [CUTS_PUBLIC_ACCESS],
-                {"properties": {"publicNetworkAccess": "Disabled"}},
-                self.name,
-                {
-                    "endpoint_target": inst.id,
-                    "has_endpoint": has_approved_endpoint(ctx, inst.id),
-                    "blocked_rule": f.rule_id,
-                    "blocked_command": manual_for(f, inst, "").command,
-                },
-            )
-        )
 
-    def _isolation(self, f: Finding, inst: Instance, ctx: PlanContext, out: Proposal) -> None:
-        allowed = [str(m) for m in ctx.param(f.rule_id, "allowed_modes") or []]
-        current = str(network_of(inst.workspace).get("isolationMode") or "Disabled")
-        rank = {m.lower(): i for i, m in enumerate(MODES)}
-        now = rank.get(current.lower(), 0)
-        upgrades = [
-            m for m in MODES if rank[m.lower()] > now and m.lower() in {a.lower() for a in allowed}
-        ]
-        if not upgrades:
-            out.manual.append(
-                manual_for(
-                    f,
-                    inst,
-                    f"isolation mode {current} can only be reached by a downgrade, which Azure rejects "
-                    "and amlguard never attempts",
-                )
-            )
-            return
-        after = upgrades[0]  # the smallest upgrade that passes
-        out.actions.append(
-            workspace_action(
-                inst,
-                "update-workspace-settings",
-                f"Upgrade managed network isolation of workspace {inst.name} to {after}",
-                [
-                    Change(
-                        inst.id,
-                        "properties.managedNetwork.isolationMode",
-                        current if current in MODES else None,
-                        after,
+class WorkspaceIsolationMode(_WorkspaceRemediator):
+    """Upgrades the isolation mode to the first mode the rule allows; never a downgrade."""
+
+    name = "workspace-isolation-mode"
+
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        out = Proposal()
+        for f in findings:
+            inst = ctx.instance_of(f)
+            allowed = [str(m) for m in ctx.param(f.rule_id, "allowed_modes") or []]
+            current = str(network_of(inst.workspace).get("isolationMode") or "Disabled")
+            after = first_upgrade(current, allowed)
+            if after is None:
+                out.manual.append(
+                    manual_for(
+                        f,
+                        inst,
+                        f"isolation mode {current} can only be reached by a downgrade, which "
+                        "Azure rejects and amlguard never attempts",
                     )
-                ],
-                [f.rule_id],
-                [IRREVERSIBLE],
-                {"properties": {"managedNetwork": {"isolationMode": after}}},
-                self.name,
-            )
-        )
-
-    def _image_build(self, f: Finding, inst: Instance, ctx: PlanContext, out: Proposal) -> None:
-        name = ctx.param(f.rule_id, "compute_name")
-        if not name:
-            out.manual.append(manual_for(f, inst, "no image build compute is configured"))
-            return
-        compute_id = f"{inst.id}/computes/{name}"
-        if ctx.reader is None:
-            out.manual.append(
-                manual_for(
-                    f,
-                    inst,
-                    f"cannot check offline that compute {name} exists; run --fix against Azure",
                 )
-            )
-            return
-        if ctx.reader(compute_id) is None:
-            out.manual.append(
-                manual_for(
-                    f, inst, f"the configured compute {name} does not exist in the workspace"
-                )
-            )
-            return
-        out.actions.append(
-            workspace_action(
-                inst,
-                "update-workspace-settings",
-                f"Set imageBuildCompute of workspace {inst.name} to {name}",
-                [
-                    Change(
-                        inst.id,
-                        "properties.imageBuildCompute",
-                        _props(inst.workspace).get("imageBuildCompute"),
-                        name,
-                    )
-                ],
-                [f.rule_id],
-                [],
-                {"properties": {"imageBuildCompute": name}},
-                self.name,
-            )
-        )
+                continue
+            before = current if current in MODES else None
+            change = Change(inst.id, ISOLATION, before, after)
+            out.actions.append(settings_action(inst, [change], [f.rule_id], self.name))
+        return out
 
-    def apply(self, action: Action, clients: RemediationClients) -> str:
-        return _apply_workspace_update(action, clients)
 
-    def permissions(self, action: Action) -> list[tuple[str, str]]:
-        return [(action.target, f"{MLS}/write")]
+class WorkspaceImageBuildCompute(_WorkspaceRemediator):
+    """imageBuildCompute to the configured compute, when it exists in the workspace."""
+
+    name = "workspace-image-build-compute"
+
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        out = Proposal()
+        for f in findings:
+            inst = ctx.instance_of(f)
+            name = ctx.param(f.rule_id, "compute_name")
+            reason = ""
+            if not name:
+                reason = "no image build compute is configured (rule parameter compute_name)"
+            elif ctx.reader is None:
+                reason = f"cannot check offline that compute {name} exists; run --fix against Azure"
+            elif ctx.reader(f"{inst.id}/computes/{name}") is None:
+                reason = f"the configured compute {name} does not exist in the workspace"
+            if reason:
+                out.manual.append(manual_for(f, inst, reason))
+                continue
+            before = _props(inst.workspace).get("imageBuildCompute")
+            change = Change(inst.id, IMAGE_BUILD, before, str(name))
+            out.actions.append(settings_action(inst, [change], [f.rule_id], self.name))
+        return out

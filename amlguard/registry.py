@@ -1,0 +1,93 @@
+"""One registry type for everything named by data: remediators today, formats, primitives and
+targets later. Each entry declares its name, its parameters and a one-line doc, and points at its
+implementation as ``"module:attribute"`` so that listing, documenting or validating names never
+imports the implementation (the ``check`` start-up path stays light).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A parameter an entry reads: its name, its declared type and what it means."""
+
+    name: str
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One registered name: where its implementation lives, its parameters and its doc."""
+
+    name: str
+    target: str  # "package.module:Attribute"
+    doc: str
+    parameters: tuple[Param, ...] = ()
+
+    def describe(self) -> str:
+        """``name: doc (parameters: a, b)`` on one line."""
+        params = ", ".join(p.name for p in self.parameters)
+        return f"{self.name}: {self.doc}" + (f" (parameters: {params})" if params else "")
+
+
+class Registry(Generic[T]):
+    """Names -> lazily loaded implementations; ``build`` turns the attribute into a ``T``."""
+
+    def __init__(self, kind: str, build: Callable[[Any], T] | None = None) -> None:
+        self.kind = kind
+        self._build = build
+        self._entries: dict[str, Entry] = {}
+        self._loaded: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def declare(
+        self, name: str, target: str, doc: str, parameters: tuple[Param, ...] = ()
+    ) -> Entry:
+        """Add an entry; a name declared twice is a programming error."""
+        key = name.lower()
+        if key in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is declared twice")
+        if ":" not in target:
+            raise ValueError(f"{self.kind} {name!r}: target must be 'module:attribute'")
+        entry = Entry(name, target, doc, tuple(parameters))
+        self._entries[key] = entry
+        return entry
+
+    def entry(self, name: str) -> Entry | None:
+        """The declaration of ``name`` (case-insensitive), without loading it."""
+        return self._entries.get(str(name).lower())
+
+    def names(self) -> list[str]:
+        """Every declared name, sorted."""
+        return sorted(e.name for e in self._entries.values())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(sorted(self._entries.values(), key=lambda e: e.name))
+
+    def get(self, name: str) -> T | None:
+        """The implementation of ``name`` (imported and built once), or None when undeclared."""
+        entry = self.entry(name)
+        if entry is None:
+            return None
+        with self._lock:
+            if entry.name not in self._loaded:
+                module, _, attr = entry.target.partition(":")
+                obj = getattr(importlib.import_module(module), attr)
+                self._loaded[entry.name] = self._build(obj) if self._build else obj
+            return self._loaded[entry.name]
+
+    def describe(self) -> list[str]:
+        """One line per entry (for ``--help`` texts and the README)."""
+        return [e.describe() for e in self]

@@ -1,0 +1,82 @@
+"""The built-in remediators by name: what a rule's ``remediation.remediator`` may say.
+
+Declared here (name, implementation, the rule parameters each reads, one-line doc) so that the
+rule loader and the docs can list them without importing any remediator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlguard.registry import Param, Registry
+
+# Entries build ``amlguard.remediate.interface.Remediator`` instances; the type is not named
+# here so that the rule loader can read this catalog without importing remediation (or
+# reaching back into the scanner through it: no import cycle, not even for type checking).
+
+
+def _instantiate(cls: Any) -> Any:
+    return cls()
+
+
+REMEDIATORS: Registry[Any] = Registry("remediator", _instantiate)
+
+_PKG = "amlguard.remediate.remediators"
+
+REMEDIATORS.declare(
+    "approver-role",
+    f"{_PKG}.roles:ApproverRole",
+    "assigns the network connection approver role to the workspace's primary identity on the "
+    "resource group of each resource it does not cover",
+    (Param("role_definition_id", "string", "the role to assign (default: the approver role)"),),
+)
+REMEDIATORS.declare(
+    "workspace-public-access",
+    f"{_PKG}.workspace:WorkspacePublicAccess",
+    "PATCHes the workspace's publicNetworkAccess to Disabled once its inbound private endpoint "
+    "and DNS zone group are in place",
+)
+REMEDIATORS.declare(
+    "workspace-isolation-mode",
+    f"{_PKG}.workspace:WorkspaceIsolationMode",
+    "PATCHes the managed network isolation mode up to the first mode the rule allows (never down)",
+    (Param("allowed_modes", "array", "the isolation modes that pass, weakest first"),),
+)
+REMEDIATORS.declare(
+    "workspace-image-build-compute",
+    f"{_PKG}.workspace:WorkspaceImageBuildCompute",
+    "PATCHes imageBuildCompute to the configured compute when it exists in the workspace",
+    (Param("compute_name", "string", "the compute cluster that builds environment images"),),
+)
+REMEDIATORS.declare(
+    "outbound-rules",
+    f"{_PKG}.outbound:OutboundRules",
+    "adds a PrivateEndpoint outbound rule per integrated resource that lacks one",
+    (Param("require_spark", "boolean", "create the rules with sparkEnabled"),),
+)
+REMEDIATORS.declare(
+    "managed-network-provision",
+    f"{_PKG}.outbound:ManagedNetworkProvision",
+    "provisions the workspace's managed network (with Spark when a rule wants it), last",
+)
+REMEDIATORS.declare(
+    "private-endpoint",
+    f"{_PKG}.endpoints:PrivateEndpoints",
+    "creates the missing private endpoints in the solution subnet and their DNS zone groups",
+)
+REMEDIATORS.declare(
+    "public-network-access",
+    f"{_PKG}.access:PublicNetworkAccess",
+    "PATCHes publicNetworkAccess to Disabled on storage, key vault, registry or AI account once "
+    "its private endpoint and DNS zone group are in place",
+)
+
+
+def get(name: str) -> Any:
+    """The remediator (``interface.Remediator``) declared under ``name`` (case-insensitive), or None."""
+    return REMEDIATORS.get(name)
+
+
+def names() -> list[str]:
+    """Every built-in remediator name (what the rule loader accepts)."""
+    return REMEDIATORS.names()
