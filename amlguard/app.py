@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
+from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, HistoryError, InputError
 from amlguard.reports import registry
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import Gap, ScanResult, Severity, Status
@@ -270,7 +270,15 @@ def run_check(
     prepared = prepare_scan(settings, reporter, credential, source)
     fix_report = fixer(prepared) if fixer is not None else None
     result = prepared.result
-    recorded = _record_history(settings, result)
+    messages: list[str] = []
+    try:
+        recorded = _record_history(settings, result)
+    except HistoryError as exc:  # busy: the scan ran; its reports are written, exit 3
+        if exc.exit_code != EXIT_INCOMPLETE:
+            raise
+        recorded = None
+        messages.append(f"{exc} (this scan was not recorded)")
+        result.warnings.append(f"{exc}: this scan was not recorded in the history")
     _mark_gate(result, settings.gate, recorded)
     exported = _export(settings, result, recorded, credential)
     options = ReportOptions(
@@ -287,13 +295,14 @@ def run_check(
     )
     stdout, written = write_outputs(result, list(settings.outputs.targets), options)
     code = exit_code(result, settings.gate, recorded)
-    messages: list[str] = []
+    if messages and code in (EXIT_OK, EXIT_FINDINGS):
+        code = EXIT_INCOMPLETE
     if exported:
         from amlguard.export.outputs import exit_code as export_exit
         from amlguard.export.outputs import failures
 
         code = export_exit(code, exported)
-        messages = failures(exported)
+        messages += failures(exported)
     return CheckOutcome(result, stdout, code, written, recorded, fix_report, messages)
 
 

@@ -249,19 +249,17 @@ def _outputs(flags: Flags, cfg: Config, color: bool) -> Outputs:
 
 
 def _artifact(path: Path | None) -> Path | None:
-    """``--sarif-artifact``: a regular text file that exists (SARIF results point into it)."""
+    """``--sarif-artifact``: a regular text file that exists (SARIF results point into it),
+    read through the one bounded reader (no FIFO, device or gzip bomb)."""
     if path is None:
         return None
+    from amlguard import inputfile
+
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"--sarif-artifact {path}: no such file")
-    if not path.is_file():
-        raise InputError(f"--sarif-artifact {path}: not a regular file")
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-    except OSError as exc:
-        raise InputError(f"--sarif-artifact {path}: cannot be read: {exc.strerror}") from None
+        head = inputfile.read_bytes(path, "SARIF artifact")[:8192]
+    except InputError as exc:
+        raise InputError(f"--sarif-artifact: {exc}") from None
     if b"\x00" in head:
         raise InputError(f"--sarif-artifact {path}: a binary file (SARIF points at text lines)")
     return path

@@ -351,3 +351,26 @@ def test_an_unusable_sarif_artifact_is_exit_2(tmp_path: Path, kind: str) -> None
 def test_a_config_path_that_is_a_directory_is_exit_2(tmp_path: Path) -> None:
     result = run("check", "--snapshot", str(DRIFTED), "--config", str(tmp_path))
     assert result.exit_code == EXIT_USAGE and "a directory" in result.stderr
+
+
+def test_a_busy_history_still_writes_the_reports_and_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from amlguard.history import store
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.2)
+    db = tmp_path / "h.db"
+    assert run("check", "--snapshot", str(DRIFTED), "--history", str(db)).exit_code == 1
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another scan is writing
+    try:
+        out = tmp_path / "r.json"
+        result = run("check", "--snapshot", str(DRIFTED), "--history", str(db), "-o", f"json:{out}")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == EXIT_INCOMPLETE, result.output
+    assert "history busy" in result.stderr and out.exists()
+    assert any("not recorded" in w for w in json.loads(out.read_text())["warnings"])

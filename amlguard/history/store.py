@@ -84,9 +84,11 @@ _REF = re.compile(r"^(?:latest|last)(?:~(\d+))?$", re.IGNORECASE)
 class HistoryStore:
     """An open history database; use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT):
+    def __init__(
+        self, path: Path, *, create: bool = True, busy_timeout: float | None = None
+    ) -> None:
         self.path = Path(path)
-        self.busy_timeout = busy_timeout
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         if not create and not self.path.exists():
             raise HistoryError(
                 f"{self.path}: no history database here (record one with check --history)"
