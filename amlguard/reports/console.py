@@ -1,4 +1,9 @@
-"""The terminal report (rich): a line per instance, then the failures grouped by instance.
+"""The terminal report (rich): the fleet overview, then the failures grouped by workspace.
+
+``compact`` (``--compact``) prints the overview and one line per failing finding;
+``failed_only`` (``--failed-only``) leaves out workspaces without failures or errors. Every
+piece of data we did not write goes through :func:`amlguard.reports.safe.terminal` first, so a
+name cannot move the cursor, recolour the screen or fake a line.
 
 Laid out as compact blocks rather than a table, so it reads at 80 columns and survives a pipe:
 prose wraps with a hanging indent, fix commands are never wrapped (copy them whole). Colour
@@ -15,7 +20,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from amlguard import __version__
+from amlguard.reports import overview
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.safe import terminal as _t
 from amlguard.reports.text import (
     baseline_summary,
     gap_text,
@@ -98,10 +105,20 @@ def _value(value: Any) -> str:
             return "none"
         shown = [short_if_id(v) if isinstance(v, str) else _value(v) for v in value]
         extra = len(shown) - _MAX_LISTED
-        return ", ".join(shown[:_MAX_LISTED]) + (f" and {extra} more" if extra > 0 else "")
+        return _t(", ".join(shown[:_MAX_LISTED]) + (f" and {extra} more" if extra > 0 else ""))
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, default=str)
-    return value_text(value)
+        return _t(json.dumps(value, sort_keys=True, default=str))
+    return _t(value_text(value))
+
+
+def compact(options: ReportOptions) -> bool:
+    """``--compact``: the overview and one line per failing finding."""
+    return bool(options.compact or options.extra.get("compact"))
+
+
+def failed_only(options: ReportOptions) -> bool:
+    """``--failed-only``: only workspaces with failing (or unjudged) findings."""
+    return bool(options.failed_only or options.extra.get("failed_only"))
 
 
 def _config_suppressed(f: Finding) -> bool:
@@ -111,7 +128,22 @@ def _config_suppressed(f: Finding) -> bool:
 
 def _wrapping(text: str) -> Text:
     """Prose that wraps; a word longer than the line (an ARM id) folds instead of being cut."""
-    return Text(text, overflow="fold")
+    return Text(_t(text), overflow="fold")
+
+
+def _short_sub(subscription: str) -> str:
+    """A subscription GUID's first block ("8f1c2a6e"), enough to tell a fleet's apart."""
+    head = subscription.split("-", 1)[0]
+    return head if len(head) == 8 and len(subscription) == 36 else subscription
+
+
+def _resource_suffix(f: Finding, inst: Any) -> str:
+    """``/name`` of the judged resource when it is not the workspace itself."""
+    return "" if ids.norm(f.resource_id) == ids.norm(inst.id) else "/" + short_name(f.resource_id)
+
+
+def _new_mark(f: Finding, keys: set[str] | None) -> tuple[str, str]:
+    return (" NEW", "bold yellow") if overview.is_new(f, keys) else ("", "")
 
 
 def _counts(findings: Iterable[Finding]) -> dict[Status, int]:
@@ -168,10 +200,20 @@ class ConsoleReport(Report):
         by_instance: dict[str, list[Finding]] = defaultdict(list)
         for f in result.findings:
             by_instance[ids.norm(f.instance)].append(f)
+        keys = overview.new_keys(options.extra)
+        rows = overview.lines(result, keys)
+        if failed_only(options):
+            rows = [r for r in rows if r.failing or r.errors]
         self._header(console, result)
-        self._instances(console, result, by_instance)
-        for inst in result.instances:
-            self._details(console, inst, by_instance.get(ids.norm(inst.id), []), options)
+        self._overview(console, result, rows, keys)
+        by_id = {ids.norm(inst.id): inst for inst in result.instances}
+        for row in rows:
+            inst = by_id[ids.norm(row.id)]
+            findings = by_instance.get(ids.norm(inst.id), [])
+            if compact(options):
+                self._compact(console, inst, findings, keys)
+            else:
+                self._details(console, inst, findings, options, keys)
         self._footer(console, result, options)
         # Grid cells are padded to their width; trailing blanks only get in a reader's way.
         return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
@@ -185,65 +227,132 @@ class ConsoleReport(Report):
                 f"  scanned {result.scan_time}",
             )
         )
-        console.print(Padding(Text(f"source: {src.kind} {src.description}"), (0, 0, 0, 0)))
+        console.print(Text(_t(f"source: {src.kind} {src.description}")))
         if not src.complete:
             console.print(
                 Text("SCAN INCOMPLETE: findings touched by these gaps are 'error':", "bold magenta")
             )
             for gap in src.gaps:
-                console.print(Text(f"  - {gap_text(gap)}", style="magenta"))
+                console.print(Text(f"  - {_t(gap_text(gap))}", style="magenta"))
         for warning in result.warnings:
-            console.print(Text(f"warning: {warning}", style="yellow"))
+            console.print(Text(f"warning: {_t(warning)}", style="yellow"))
         if result.baseline is not None:
             b = result.baseline
-            console.print(baseline_summary(b))
+            console.print(Text(_t(baseline_summary(b))))
             for entry in b["resolved"]:
                 console.print(
                     Text(
-                        f"  resolved: {entry['rule_id']} {short_name(entry['resource_id'])}",
+                        _t(f"  resolved: {entry['rule_id']} {short_name(entry['resource_id'])}"),
                         "green",
                     )
                 )
 
-    def _instances(
-        self, console: Console, result: ScanResult, by_instance: dict[str, list[Finding]]
+    def _overview(
+        self,
+        console: Console,
+        result: ScanResult,
+        rows: list[overview.WorkspaceLine],
+        keys: set[str] | None,
     ) -> None:
         console.print()
         if not result.instances:
             console.print("No Azure Machine Learning workspace found in the scanned estate.")
             return
-        console.print(Text(f"Workspaces ({len(result.instances)})", style="bold"))
+        all_rows = overview.lines(result, keys) if len(rows) != len(result.instances) else rows
+        console.print(Text(_t(overview.headline(all_rows, keys is not None)), style="bold"))
+        if not rows:
+            console.print(Padding(Text("No workspace has a failing finding.", "dim"), (0, 0, 0, 2)))
+            return
         grid = Table.grid(padding=(0, 2), pad_edge=False)
         grid.add_column(no_wrap=True)  # mark
+        grid.add_column(no_wrap=True)  # worst severity
         grid.add_column(no_wrap=True)  # name
+        grid.add_column(no_wrap=True)  # counts (and new)
         grid.add_column(no_wrap=True)  # resource group
-        grid.add_column()  # counts
-        for inst in result.instances:
-            counts = _counts(by_instance.get(ids.norm(inst.id), []))
-            if counts[Status.FAIL]:
-                mark = Text("FAIL", _STATUS_STYLE[Status.FAIL])
-            elif counts[Status.ERROR]:
-                mark = Text("ERROR", _STATUS_STYLE[Status.ERROR])
-            else:
-                mark = Text("OK", _STATUS_STYLE[Status.PASS])
-            group = ids.parse(inst.id).resource_group
-            grid.add_row(mark, Text(inst.name, "bold"), Text(group, "dim"), _count_text(counts))
+        grid.add_column(no_wrap=True)  # subscription (its first block: the details have it all)
+        for row in rows:
+            mark = {
+                "fail": Text("FAIL", _STATUS_STYLE[Status.FAIL]),
+                "error": Text("ERROR", _STATUS_STYLE[Status.ERROR]),
+                "ok": Text("OK", _STATUS_STYLE[Status.PASS]),
+            }[row.state]
+            worst = (
+                Text(row.worst.label, _SEVERITY_STYLE[row.worst])
+                if row.worst is not None
+                else Text("-", "dim")
+            )
+            counts = _count_text(row.counts)
+            if row.new:
+                counts.append(f", {row.new} NEW", "bold yellow")
+            grid.add_row(
+                mark,
+                worst,
+                Text(_t(row.name), "bold"),
+                counts,
+                Text(_t(row.resource_group), "dim"),
+                Text(_t(_short_sub(row.subscription)), "dim"),
+            )
         console.print(Padding(grid, (0, 0, 0, 2)))
 
-    def _details(
-        self, console: Console, inst: Any, findings: list[Finding], options: ReportOptions
+    def _compact(
+        self, console: Console, inst: Any, findings: list[Finding], keys: set[str] | None
     ) -> None:
-        shown = [f for f in findings if f.status in _SHOWN or _config_suppressed(f)]
-        rest = [f for f in findings if f not in shown] if options.verbose else []
+        shown = sorted(
+            (f for f in findings if f.status in _SHOWN),
+            key=lambda f: (
+                f.status is not Status.FAIL,
+                -f.severity,
+                f.rule_id,
+                ids.norm(f.resource_id),
+            ),
+        )
+        if not shown:
+            return
+        console.print()
+        for f in shown:
+            line = Text.assemble(
+                (f.status.value.upper(), _STATUS_STYLE[f.status]),
+                " ",
+                (f"{f.severity.label:<8}", _SEVERITY_STYLE[f.severity]),
+                (_t(f.rule_id), "bold"),
+                _new_mark(f, keys),
+                "  ",
+                (_t(inst.name), "bold"),
+                _t(_resource_suffix(f, inst)),
+                "  ",
+                _t(f.message),
+            )
+            console.print(line, soft_wrap=True)
+
+    def _details(
+        self,
+        console: Console,
+        inst: Any,
+        findings: list[Finding],
+        options: ReportOptions,
+        keys: set[str] | None,
+    ) -> None:
+        shown = [
+            f
+            for f in findings
+            if f.status in _SHOWN or (_config_suppressed(f) and not failed_only(options))
+        ]
+        rest = (
+            [f for f in findings if f not in shown]
+            if options.verbose and not failed_only(options)
+            else []
+        )
         if not shown and not rest:
             return
         parts = ids.parse(inst.id)
         console.print()
-        console.print(Text(inst.name, "bold underline"))
+        console.print(Text(_t(inst.name), "bold underline"))
         console.print(
             Padding(
                 Text(
-                    f"resource group {parts.resource_group}, subscription {parts.subscription_id}",
+                    _t(
+                        f"resource group {parts.resource_group}, subscription {parts.subscription_id}"
+                    ),
                     "dim",
                 ),
                 (0, 0, 0, 2),
@@ -260,24 +369,24 @@ class ConsoleReport(Report):
             ),
         )
         for f in order:
-            self._finding(console, f, inst)
+            self._finding(console, f, inst, keys)
         if rest:
             console.print()
             console.print(Padding(Text(f"Also judged ({len(rest)})", "bold"), (0, 0, 0, 2)))
             rule_width = max(len(f.rule_id) for f in rest)
             for f in sorted(rest, key=lambda f: (f.rule_id, ids.norm(f.resource_id))):
                 line = Text.assemble(
-                    (f"{f.status.value:<10}", _STATUS_STYLE[f.status]),
-                    (f"{f.rule_id:<{rule_width}}  ", "bold"),
+                    (f"{overview.status_label(f):<10}", _STATUS_STYLE[f.status]),
+                    (f"{_t(f.rule_id):<{rule_width}}  ", "bold"),
                     (f"{f.severity.label:<8}", _SEVERITY_STYLE[f.severity]),
-                    short_name(f.resource_id),
+                    _t(short_name(f.resource_id)),
                 )
                 console.print(Padding(line, (0, 0, 0, _INDENT)))
                 if f.status is not Status.PASS:
                     # Why it was skipped or suppressed, under the line it explains.
-                    console.print(Padding(Text(f.message, "dim"), (0, 0, 0, _INDENT + 10)))
+                    console.print(Padding(Text(_t(f.message), "dim"), (0, 0, 0, _INDENT + 10)))
 
-    def _finding(self, console: Console, f: Finding, inst: Any) -> None:
+    def _finding(self, console: Console, f: Finding, inst: Any, keys: set[str] | None) -> None:
         console.print()
         where = _friendly_type(f.resource_type)
         if (
@@ -289,14 +398,15 @@ class ConsoleReport(Report):
         console.print(
             Text.assemble(
                 "  ",
-                (f.status.value.upper(), _STATUS_STYLE[f.status]),
+                (overview.status_label(f).upper(), _STATUS_STYLE[f.status]),
                 " ",
-                (f.rule_id, "bold"),
+                (_t(f.rule_id), "bold"),
                 " ",
                 (f.severity.label, _SEVERITY_STYLE[f.severity]),
+                _new_mark(f, keys),
                 "  ",
-                (short_name(f.resource_id), "bold"),
-                (f" ({where})", "dim"),
+                (_t(short_name(f.resource_id)), "bold"),
+                (_t(f" ({where})"), "dim"),
             )
         )
         block = Table.grid(padding=(0, 1), pad_edge=False)
@@ -319,7 +429,7 @@ class ConsoleReport(Report):
             if command:
                 # Never wrapped: a command broken across lines cannot be pasted.
                 pad = " " * (_INDENT + _LABEL_WIDTH)
-                console.print(Text.assemble(pad, ("$ ", "dim"), command), soft_wrap=True)
+                console.print(Text.assemble(pad, ("$ ", "dim"), _t(command)), soft_wrap=True)
 
     def _footer(self, console: Console, result: ScanResult, options: ReportOptions) -> None:
         counts = _counts(result.findings)
@@ -331,6 +441,8 @@ class ConsoleReport(Report):
                 totals.append(f" (failing: {_severity_breakdown(failing)})")
             console.print(Text.assemble(("Total: ", "bold"), totals))
         text = verdict(result, options.fail_on)
-        console.print(Text(text, style="bold green" if text.startswith("PASSED") else "bold red"))
+        console.print(
+            Text(_t(text), style="bold green" if text.startswith("PASSED") else "bold red")
+        )
         if not options.verbose and counts[Status.PASS]:
             console.print(Text("(--verbose lists the passing checks too)", style="dim"))
