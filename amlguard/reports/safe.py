@@ -37,7 +37,7 @@ def terminal(text: Any, *, keep_newlines: bool = False) -> str:
 
 
 # Characters that start Markdown or HTML syntax in inline text.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
 _ZWSP = "&#8203;"
 
 
