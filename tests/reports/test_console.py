@@ -153,7 +153,9 @@ def test_no_escape_codes_without_colour_and_colour_when_asked(drifted: ScanResul
 
 def test_compliant_estate_has_no_detail_blocks(pack) -> None:  # type: ignore[no-untyped-def]
     text = _render(_scan(pack, EXAMPLES / "compliant.json"))
-    assert re.search(r"^\s+OK\s+-\s+blueprint-dev-mlw\s+31 pass\s+ml-secure-blueprint\s+8f1c2a6e$", text, re.M)
+    assert re.search(
+        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+31 pass\s+ml-secure-blueprint\s+8f1c2a6e$", text, re.M
+    )
     assert "FAIL" not in text and "expected" not in text
     assert "PASSED: every judged resource follows the blueprint." in text
 

@@ -24,7 +24,10 @@ def test_every_builtin_rule_has_a_page_with_its_title() -> None:
 
 def test_placeholders_read_as_words() -> None:
     text = "az x --name {name} -g {resourceGroup} --json '{{\"a\": 1}}' {unknownThing}"
-    assert generic_text(text) == "az x --name <name> -g <resource-group> --json '{\"a\": 1}' <unknown-thing>"
+    assert (
+        generic_text(text)
+        == "az x --name <name> -g <resource-group> --json '{\"a\": 1}' <unknown-thing>"
+    )
 
 
 def test_a_custom_rule_links_its_own_reference(tmp_path: Path) -> None:
