@@ -24,7 +24,7 @@ from amlguard import __version__
 from amlguard.reports import overview
 from amlguard.reports.html_assets import CSS, DONE_JS, GUARD_JS, MAIN_JS
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.svg import diagram_model, hub_projects, pieces_of, trend_chart
+from amlguard.reports.svg import Pieces, diagram_model, hub_projects, trend_chart
 from amlguard.reports.text import gap_text, short_if_id, suppression_text, value_text, verdict
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
@@ -33,6 +33,8 @@ from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 PAGE = 500
 #: Heat map rows laid out at once (more on request).
 HEAT_PAGE = 100
+#: Overview rows laid out at once (more on request); the rest are in the page, hidden.
+OVERVIEW_PAGE = 200
 
 _STATUS_ORDER = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
 _ST = ["error", "fail", "pass", "suppressed", "skipped", "known"]
@@ -153,43 +155,42 @@ def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
     ]
     by_id = {ids.norm(i.id): i for i in result.instances}
     position = {ids.norm(r.id): n for n, r in enumerate(rows)}
-    per_ws: dict[int, list[Finding]] = {}
+    mappers = [Pieces(by_id[ids.norm(r.id)]) for r in rows]
+    placed: list[dict[str, list[Finding]]] = [{} for _ in rows]
+    projects = hub_projects(result.instances)
+    tags = {rid: tuple(getattr(rule, "tags", ())) for rid, rule in rules.items()}
+    located: list[tuple[int, Finding]] = []
     for f in result.findings:
         w = position.get(ids.norm(f.instance))
         if w is not None:
-            per_ws.setdefault(w, []).append(f)
-    projects = hub_projects(result.instances)
-    order = sorted(
-        (f for f in result.findings if ids.norm(f.instance) in position),
-        key=lambda f: (
-            _STATUS_ORDER.index(f.status),
-            -f.severity,
-            f.rule_id,
-            f.resource_id.lower(),
-        ),
+            located.append((w, f))
+    located.sort(
+        key=lambda wf: (
+            _STATUS_ORDER.index(wf[1].status),
+            -wf[1].severity,
+            wf[1].rule_id,
+            wf[1].resource_id.lower(),
+        )
     )
     findings = []
     heat: set[int] = set()
-    piece_sets: dict[str, int] = {}
-    for f in order:
-        w = position[ids.norm(f.instance)]
-        inst = by_id[ids.norm(f.instance)]
-        tags = getattr(rules.get(f.rule_id), "tags", ())
-        piece_text = " ".join(pieces_of(f, inst, tags))
-        pieces = piece_sets.get(piece_text)
+    piece_sets: dict[tuple[str, ...], int] = {}
+    for w, f in located:
+        keys_of = mappers[w].of(f, tags.get(f.rule_id, ()))
+        for piece in keys_of:
+            placed[w].setdefault(piece, []).append(f)
+        pieces = piece_sets.get(keys_of)
         if pieces is None:
-            pieces = piece_sets[piece_text] = strings(piece_text)
-        key = "|".join(f.key)
+            pieces = piece_sets[keys_of] = strings(" ".join(keys_of))
         new = bool(overview.is_new(f, keys))
-        findings.append(
-            _finding_row(f, w, rule_pos[f.rule_id], pieces, strings, new, first_seen.get(key))
-        )
+        since = first_seen.get("|".join(f.key)) if first_seen else None
+        findings.append(_finding_row(f, w, rule_pos[f.rule_id], pieces, strings, new, since))
         if f.status in (Status.FAIL, Status.ERROR):
             heat.add(rule_pos[f.rule_id])
     workspaces = []
     for n, row in enumerate(rows):
-        inst = by_id[ids.norm(row.id)]
-        model = diagram_model(inst, per_ws.get(n, []), rules, projects.get(ids.norm(row.id), []))
+        inst = mappers[n].instance
+        model = diagram_model(inst, [], rules, projects.get(ids.norm(row.id), []), placed=placed[n])
         workspaces.append(
             [
                 row.name,
@@ -213,6 +214,7 @@ def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
         "heat_rules": sorted(heat),
         "page": PAGE,
         "heat_page": HEAT_PAGE,
+        "overview_page": OVERVIEW_PAGE,
     }
 
 
@@ -268,8 +270,10 @@ def overview_html(result: ScanResult, options: ReportOptions) -> str:
         worst = r.worst.label if r.worst is not None else ""
         rank = -1 if r.worst is None else int(r.worst)
         rule_list = " ".join(sorted(failing_rules.get(ids.norm(r.id), ())))
+        hidden = ' class="hidden"' if n >= OVERVIEW_PAGE else ""
         out.append(
-            f'<tr data-w="{n}" data-name="{escape(r.name)}" data-sub="{escape(r.subscription)}" '
+            f'<tr{hidden} data-w="{n}" '
+            f'data-name="{escape(r.name)}" data-sub="{escape(r.subscription)}" '
             f'data-rg="{escape(r.resource_group)}" data-sev="{worst}" data-rank="{rank}" '
             f'data-failing="{r.failing}" data-errors="{r.errors}" data-new="{r.new}" '
             f'data-rules=" {escape(rule_list)} "><td><span class="badge b-{"pass" if r.state == "ok" else r.state}">'
@@ -278,7 +282,10 @@ def overview_html(result: ScanResult, options: ReportOptions) -> str:
             + (f"<td>{r.new}</td>" if history else "")
             + f"<td><code>{escape(r.subscription)}</code></td><td>{escape(r.resource_group)}</td></tr>"
         )
-    out.append("</tbody></table></div></section>")
+    out.append(
+        '</tbody></table></div><p><button id="o-more" type="button" class="hidden">more</button>'
+        "</p></section>"
+    )
     return "\n".join(o for o in out if o)
 
 

@@ -125,9 +125,16 @@ function sortOverview(){var s=state.sort.split(':'),key=s[0],dir=s[1]==='asc'?1:
     return c*dir||(+a.dataset.w-+b.dataset.w);});}
   var frag=document.createDocumentFragment();rows.forEach(function(r){frag.appendChild(r);});
   tbodyO.appendChild(frag);orows=rows;}
-function applyOverview(){var n=0;orows.forEach(function(tr){var ok=oMatch(tr);
-  tr.classList.toggle('hidden',!ok);tr.classList.toggle('selected',tr.dataset.w===state.ws);
-  if(ok){n++;}});$('o-shown').textContent=String(n);heatLimit=HEAT;drawHeat();}
+var oLimit=D.overview_page;
+function applyOverview(){var n=0,visible=[];orows.forEach(function(tr){var ok=oMatch(tr);
+  if(ok){n++;}var show=ok&&n<=oLimit;
+  if(tr.classList.contains('hidden')===show){tr.classList.toggle('hidden',!show);}
+  var sel=tr.dataset.w===state.ws;if(tr.classList.contains('selected')!==sel){tr.classList.toggle('selected',sel);}
+  if(ok){visible.push(tr);}});
+  $('o-shown').textContent=String(n);var more=$('o-more');more.classList.toggle('hidden',n<=oLimit);
+  if(n>oLimit){more.textContent='Show '+Math.min(D.overview_page,n-oLimit)+' more of '+(n-oLimit)+' workspaces not displayed';}
+  matching=visible;heatLimit=HEAT;drawHeat();}
+var matching=[];
 
 /* Heat map: rule x workspace for the drifted workspaces the overview shows. */
 var cells=null,heatLimit=HEAT;
@@ -137,7 +144,7 @@ function cellMap(){if(cells){return cells;}cells={};var rank={error:5,critical:4
     var m=cells[w]||(cells[w]={}),o=m[r];
     if(o===undefined||o==='pass'||(v!=='pass'&&rank[v]>rank[o])){m[r]=v;}});return cells;}
 function drawHeat(){var box=$('heatmap');box.textContent='';var m=cellMap();
-  var rows=orows.filter(function(tr){return !tr.classList.contains('hidden')&&(+tr.dataset.failing>0||+tr.dataset.errors>0);});
+  var rows=matching.filter(function(tr){return +tr.dataset.failing>0||+tr.dataset.errors>0;});
   $('heat-count').textContent=String(rows.length);
   if(!rows.length){box.appendChild(el('p','meta','No drifted workspace matches the overview filters.'));return;}
   var t=el('table'),head=el('tr');head.appendChild(el('th','','workspace'));
@@ -212,15 +219,17 @@ function renderFindings(){var body=document.querySelector('#findings tbody'),fra
   var chip=$('ws-chip');chip.classList.toggle('hidden',state.ws==='');
   $('ws-name').textContent=state.ws===''?'':W[+state.ws][0]+(state.piece?' \u00b7 '+state.piece:'');}
 function select(w,piece){state.ws=String(w);state.piece=piece;refresh();}
-function refresh(){writeInputs();limit=PAGE;applyOverview();drawDiagram();renderFindings();toHash();}
+function refresh(){writeInputs();limit=PAGE;applyOverview();drawDiagram();renderFindings();toHash();
+  document.documentElement.setAttribute('data-hash',location.hash);}
 Object.keys(inputs).forEach(function(k){var e=$(inputs[k]);if(!e){return;}
   e.addEventListener(e.tagName==='INPUT'&&e.type!=='checkbox'?'input':'change',function(){readInputs();refresh();});});
 document.querySelectorAll('#overview th[data-sort]').forEach(function(th){th.addEventListener('click',function(){
   var s=state.sort.split(':');state.sort=th.dataset.sort+':'+(s[0]===th.dataset.sort&&s[1]==='desc'?'asc':'desc');
-  sortOverview();applyOverview();toHash();});});
+  sortOverview();applyOverview();toHash();document.documentElement.setAttribute('data-hash',location.hash);});});
 orows.forEach(function(tr){var name=tr.querySelector('.wsname');if(name){name.addEventListener('click',function(){
   var w=+tr.dataset.w;if(state.ws===String(w)){state.ws='';state.piece='';refresh();}else{select(w,'');}});}});
-$('more').addEventListener('click',function(){limit+=PAGE;var keep=limit;renderFindings();limit=keep;});
+$('more').addEventListener('click',function(){limit+=PAGE;renderFindings();});
+$('o-more').addEventListener('click',function(){oLimit+=D.overview_page;applyOverview();});
 $('ws-clear').addEventListener('click',function(){state.ws='';state.piece='';refresh();});
 fromHash();writeInputs();if(state.sort){sortOverview();}refresh();
 })();

@@ -55,32 +55,53 @@ def worst(statuses: Iterable[Status]) -> str:
     return "none"
 
 
+class Pieces:
+    """Which diagram pieces a finding colours, for one instance (its members indexed once)."""
+
+    def __init__(self, instance: Any) -> None:
+        self.instance = instance
+        self.workspace = ids.norm(instance.id)
+        self.roles = {ids.norm(v): k.lower() for k, v in instance.associated.items()}
+        self.integrated = {
+            ids.norm(i): n for n, i in reversed(list(enumerate(instance.integrated)))
+        }
+        self.vnet = ids.norm(instance.solution_vnet)
+        self._cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]] = {}
+
+    def of(self, finding: Finding, tags: Sequence[str] = ()) -> tuple[str, ...]:
+        """The pieces (``storage``, ``ai0``, ``vnet`` ...) this finding colours."""
+        key = (finding.resource_id, finding.resource_type, tuple(tags))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._of(finding, {t.lower() for t in tags})
+        return found
+
+    def _of(self, finding: Finding, tagset: set[str]) -> tuple[str, ...]:
+        rid = ids.norm(finding.resource_id)
+        out: list[str] = []
+        if rid == self.workspace:
+            out.append(next((piece for tag, piece in TAG_PIECES if tag in tagset), "workspace"))
+        elif rid in self.roles:
+            out.append(_ROLE_PIECE.get(self.roles[rid], "other"))
+        elif rid in self.integrated:
+            index = self.integrated[rid]
+            out.append(f"ai{index}" if index < _MAX_AI else "ai-more")
+        else:
+            rtype = finding.resource_type.lower()
+            if rtype in _ENDPOINT_TYPES:
+                out.append("endpoints")
+            elif rtype in _VNET_TYPES or (self.vnet and rid.startswith(self.vnet)):
+                out.append("vnet")
+            else:
+                out.append("other")
+        if ENDPOINT_TAG in tagset and "endpoints" not in out:
+            out.append("endpoints")
+        return tuple(out)
+
+
 def pieces_of(finding: Finding, instance: Any, tags: Sequence[str] = ()) -> list[str]:
     """The diagram pieces (``storage``, ``ai0``, ``vnet`` ...) a finding colours."""
-    rid = ids.norm(finding.resource_id)
-    tagset = {t.lower() for t in tags}
-    out: list[str] = []
-    if rid == ids.norm(instance.id):
-        out.append(next((piece for tag, piece in TAG_PIECES if tag in tagset), "workspace"))
-    else:
-        roles = {ids.norm(v): k.lower() for k, v in instance.associated.items()}
-        integrated = [ids.norm(i) for i in instance.integrated]
-        rtype = finding.resource_type.lower()
-        vnet = ids.norm(instance.solution_vnet)
-        if rid in roles:
-            out.append(_ROLE_PIECE.get(roles[rid], "other"))
-        elif rid in integrated:
-            index = integrated.index(rid)
-            out.append(f"ai{index}" if index < _MAX_AI else "ai-more")
-        elif rtype in _ENDPOINT_TYPES:
-            out.append("endpoints")
-        elif rtype in _VNET_TYPES or (vnet and rid.startswith(vnet)):
-            out.append("vnet")
-        else:
-            out.append("other")
-    if ENDPOINT_TAG in tagset and "endpoints" not in out:
-        out.append("endpoints")
-    return out
+    return list(Pieces(instance).of(finding, tags))
 
 
 def check_words(finding: Finding, title: str) -> str:
@@ -134,19 +155,26 @@ def diagram_model(
     findings: Sequence[Finding],
     rules: Mapping[str, Any],
     projects: Sequence[str] = (),
+    placed: Mapping[str, list[Finding]] | None = None,
 ) -> dict[str, Any]:
     """The blueprint of one workspace as data: boxes with state and words, links with labels.
 
     Each box: ``[key, label, sub, status, severity, words, x, y, w, h, extra]`` where status is
     the worst status of its findings (``none``: nothing judged it), severity the worst failing
     severity, words the failing checks (at most four, then "+N more"), extra lines of what the
-    blueprint draws (public access, outbound rule, hub projects).
+    blueprint draws (public access, outbound rule, hub projects). ``placed`` gives the
+    findings per piece when the caller already mapped them.
     """
-    by_piece: dict[str, list[Finding]] = {}
-    for f in findings:
-        rule = rules.get(f.rule_id)
-        for piece in pieces_of(f, instance, getattr(rule, "tags", ())):
-            by_piece.setdefault(piece, []).append(f)
+    by_piece: Mapping[str, list[Finding]]
+    if placed is None:
+        mapper = Pieces(instance)
+        grouped: dict[str, list[Finding]] = {}
+        for f in findings:
+            for piece in mapper.of(f, getattr(rules.get(f.rule_id), "tags", ())):
+                grouped.setdefault(piece, []).append(f)
+        by_piece = grouped
+    else:
+        by_piece = placed
     props = _props(instance.workspace)
     network = props.get("managedNetwork") if isinstance(props.get("managedNetwork"), dict) else {}
     status = network.get("status") if isinstance(network.get("status"), dict) else {}
