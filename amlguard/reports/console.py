@@ -153,14 +153,19 @@ def _counts(findings: Iterable[Finding]) -> dict[Status, int]:
     return counts
 
 
-def _count_text(counts: dict[Status, int]) -> Text:
+def _count_text(counts: dict[Status, int], known: int = 0) -> Text:
+    """ "12 fail, 22 pass, 1 skipped": baseline-known failures counted as known, not suppressed."""
     text = Text()
     for status in _COUNT_ORDER:
-        if counts[status]:
+        n = counts[status] - (known if status is Status.SUPPRESSED else 0)
+        if n:
             if text:
                 text.append(", ")
             style = _STATUS_STYLE[status] if status in _SHOWN else ""
-            text.append(f"{counts[status]} {status.value}", style=style)
+            text.append(f"{n} {status.value}", style=style)
+    if known:
+        text.append(", " if text else "")
+        text.append(f"{known} known")
     return text if text else Text("no findings", style="dim")
 
 
@@ -205,7 +210,7 @@ class ConsoleReport(Report):
         if failed_only(options):
             rows = [r for r in rows if r.failing or r.errors]
         self._header(console, result)
-        self._overview(console, result, rows, keys)
+        self._overview(console, result, rows, keys, options.extra)
         by_id = {ids.norm(inst.id): inst for inst in result.instances}
         for row in rows:
             inst = by_id[ids.norm(row.id)]
@@ -253,13 +258,16 @@ class ConsoleReport(Report):
         result: ScanResult,
         rows: list[overview.WorkspaceLine],
         keys: set[str] | None,
+        extra: dict[str, Any],
     ) -> None:
         console.print()
         if not result.instances:
             console.print("No Azure Machine Learning workspace found in the scanned estate.")
             return
         all_rows = overview.lines(result, keys) if len(rows) != len(result.instances) else rows
-        console.print(Text(_t(overview.headline(all_rows, keys is not None)), style="bold"))
+        console.print(
+            Text(_t(overview.headline(all_rows, overview.tracks_new(result, extra))), style="bold")
+        )
         if not rows:
             console.print(Padding(Text("No workspace has a failing finding.", "dim"), (0, 0, 0, 2)))
             return
@@ -267,9 +275,9 @@ class ConsoleReport(Report):
         grid.add_column(no_wrap=True)  # mark
         grid.add_column(no_wrap=True)  # worst severity
         grid.add_column(no_wrap=True)  # name
-        grid.add_column(no_wrap=True)  # counts (and new)
         grid.add_column(no_wrap=True)  # resource group
         grid.add_column(no_wrap=True)  # subscription (its first block: the details have it all)
+        grid.add_column()  # counts (and new): the one column that wraps
         for row in rows:
             mark = {
                 "fail": Text("FAIL", _STATUS_STYLE[Status.FAIL]),
@@ -281,16 +289,16 @@ class ConsoleReport(Report):
                 if row.worst is not None
                 else Text("-", "dim")
             )
-            counts = _count_text(row.counts)
+            counts = _count_text(row.counts, row.known)
             if row.new:
                 counts.append(f", {row.new} NEW", "bold yellow")
             grid.add_row(
                 mark,
                 worst,
                 Text(_t(row.name), "bold"),
-                counts,
                 Text(_t(row.resource_group), "dim"),
                 Text(_t(_short_sub(row.subscription)), "dim"),
+                counts,
             )
         console.print(Padding(grid, (0, 0, 0, 2)))
 
@@ -436,7 +444,7 @@ class ConsoleReport(Report):
         failing = [f for f in result.findings if f.status is Status.FAIL]
         console.print()
         if result.findings:
-            totals = _count_text(counts)
+            totals = _count_text(counts, sum(overview.is_known(f) for f in result.findings))
             if failing:
                 totals.append(f" (failing: {_severity_breakdown(failing)})")
             console.print(Text.assemble(("Total: ", "bold"), totals))

@@ -244,7 +244,7 @@ def overview_html(result: ScanResult, options: ReportOptions) -> str:
     for f in result.findings:
         if f.status is Status.FAIL:
             failing_rules.setdefault(ids.norm(f.instance), set()).add(f.rule_id)
-    history = keys is not None
+    history = overview.tracks_new(result, options.extra)
     subs = sorted({r.subscription for r in rows})
     groups = sorted({r.resource_group for r in rows})
     rules = sorted({rid for s in failing_rules.values() for rid in s})

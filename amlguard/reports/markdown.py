@@ -59,7 +59,7 @@ def _headline(
     )
     counts = summary(result)["by_status"]
     src = result.source
-    history = overview.new_keys(options.extra) is not None
+    history = overview.tracks_new(result, options.extra)
     lines = [
         f"## {icon} amlguard: {_md(text)}",
         "",
@@ -220,7 +220,12 @@ class MarkdownReport(Report):
         if not result.instances:
             return out + "No Azure Machine Learning workspace found in the scanned estate.\n"
         budget = MAX_CHARS - _NOTE_ROOM
-        table = ["### Workspaces, worst first", "", *_overview_rows(rows, keys is not None), ""]
+        table = [
+            "### Workspaces, worst first",
+            "",
+            *_overview_rows(rows, overview.tracks_new(result, options.extra)),
+            "",
+        ]
         kept = 0
         for line in table:
             if len(out) + len(line) + 1 > budget:

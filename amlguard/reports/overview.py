@@ -22,6 +22,8 @@ class WorkspaceLine:
     counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     worst: Severity | None = None
     new: int = 0
+    #: failures the baseline already knew (status suppressed, shown as known)
+    known: int = 0
 
     @property
     def failing(self) -> int:
@@ -51,6 +53,11 @@ def new_keys(extra: Mapping[str, Any]) -> set[str] | None:
     if not history:
         return None
     return set(history.get("new_keys") or [])
+
+
+def tracks_new(result: ScanResult, extra: Mapping[str, Any]) -> bool:
+    """Whether this scan was compared with an earlier one (history or baseline)."""
+    return bool(extra.get("history")) or result.baseline is not None
 
 
 def is_new(finding: Finding, keys: set[str] | None) -> bool | None:
@@ -90,6 +97,8 @@ def lines(
         if line is None:
             continue
         line.counts[f.status] += 1
+        if f.status is Status.SUPPRESSED and is_known(f):
+            line.known += 1
         if f.status is Status.FAIL:
             if line.worst is None or f.severity > line.worst:
                 line.worst = f.severity

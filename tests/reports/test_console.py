@@ -56,14 +56,14 @@ def test_one_summary_line_per_instance_with_counts(drifted: ScanResult) -> None:
         "FAIL",
         "high",
         "blueprint-dev-mlw",
+        "ml-secure-blueprint",
+        "8f1c2a6e",
         "12",
         "fail,",
         "22",
         "pass,",
         "1",
         "skipped",
-        "ml-secure-blueprint",
-        "8f1c2a6e",
     ]
 
 
@@ -154,7 +154,7 @@ def test_no_escape_codes_without_colour_and_colour_when_asked(drifted: ScanResul
 def test_compliant_estate_has_no_detail_blocks(pack) -> None:  # type: ignore[no-untyped-def]
     text = _render(_scan(pack, EXAMPLES / "compliant.json"))
     assert re.search(
-        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+31 pass\s+ml-secure-blueprint\s+8f1c2a6e$", text, re.M
+        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+ml-secure-blueprint\s+8f1c2a6e\s+31 pass$", text, re.M
     )
     assert "FAIL" not in text and "expected" not in text
     assert "PASSED: every judged resource follows the blueprint." in text
@@ -189,7 +189,7 @@ def test_error_findings_and_incomplete_verdict(pack, tmp_path: Path) -> None:  #
     path.write_text(json.dumps([r for r in inst.rows() if r["id"] != inst.storage["id"]]))
     text = _render(_scan(pack, path))
     # AMLG-108 is error too (a linked id the scan did not read), never a plain fail.
-    assert re.search(r"^\s+ERROR\s+-\s+blueprint-mlw\s+4 error, 27 pass\s+\S+\s+\S+$", text, re.M)
+    assert re.search(r"^\s+ERROR\s+-\s+blueprint-mlw\s+\S+\s+\S+\s+4 error, 27 pass$", text, re.M)
     assert "ERROR AMLG-201 high  blueprintst (storage account)" in text
     assert "is not in the scanned inventory" in " ".join(text.split())
     assert "INCOMPLETE: 4 finding(s) could not be judged; 0 failing." in text
