@@ -176,8 +176,10 @@ def diagram_model(
     else:
         by_piece = placed
     props = _props(instance.workspace)
-    network = props.get("managedNetwork") if isinstance(props.get("managedNetwork"), dict) else {}
-    status = network.get("status") if isinstance(network.get("status"), dict) else {}
+    raw_network = props.get("managedNetwork")
+    network: dict[str, Any] = raw_network if isinstance(raw_network, dict) else {}
+    raw_status = network.get("status")
+    status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
     assoc = {k.lower(): v for k, v in instance.associated.items()}
     outbound = _outbound(instance.workspace)
     kind = str(instance.workspace.get("kind") or "")

@@ -251,3 +251,25 @@ def test_a_suppressed_finding_shows_why_and_known_is_not_suppressed(tmp_path: Pa
     statuses = [data["st"][f[2]] for f in data["f"]]
     assert statuses.count("known") == 1 and statuses.count("suppressed") == 1
     assert 'id="count-suppressed">2<' in HtmlReport().render(result, ReportOptions())
+
+
+def test_odd_workspace_shapes_still_draw(tmp_path: Path) -> None:
+    result = scan(tmp_path, drifted())
+    inst = result.instances[0]
+    for props in (
+        "text",
+        [],
+        {"managedNetwork": "x"},
+        {"managedNetwork": {"outboundRules": []}},
+        {
+            "managedNetwork": {
+                "status": 3,
+                "outboundRules": {"r": {"type": "PrivateEndpoint", "destination": "x"}},
+            }
+        },
+    ):
+        result.instances[0] = dataclasses.replace(
+            inst, workspace={**inst.workspace, "properties": props}
+        )
+        model = report_data(result, ReportOptions())["ws"][0][9]
+        assert {b[0] for b in model["boxes"]} >= {"workspace", "managednetwork"}
