@@ -43,10 +43,11 @@ def _install_commands(text: str) -> Iterator[tuple[int, list[str]]]:
     joined = re.sub(r"\\\n\s*", " ", text)
     for number, line in enumerate(joined.splitlines(), start=1):
         for match in re.finditer(r"pip3? (install|wheel)\b(.*?)(?:&&|;|\||$)", line):
+            command = match.group(2).split("`", 1)[0]  # an inline code span ends the command
             try:
-                args = shlex.split(match.group(2))
+                args = shlex.split(command)
             except ValueError:
-                args = match.group(2).split()
+                args = command.split()
             yield number, args
 
 
