@@ -76,6 +76,7 @@ class Locator:
         wanted: Iterable[str] | None = None,
     ) -> None:
         """Read each artifact once; ``wanted`` (the ids to be located) makes indexing cheaper."""
+        wanted = None if wanted is None else list(wanted)
         keys = None if wanted is None else {w.lower().rstrip("/") for w in wanted}
         self.cwd = (root or repository_root()).resolve()
         self.files: list[tuple[str, bool, list[str], dict[str, Region]]] = []
@@ -86,7 +87,11 @@ class Locator:
         for artifact in artifacts:
             uri, relative = self._uri(Path(artifact))
             lines = _read_lines(Path(artifact))
-            index = _index(lines) if keys is None else _wanted_index(lines, keys)
+            index = (
+                _index(lines)
+                if keys is None
+                else _wanted_index(lines, keys, {w.rstrip("/") for w in wanted or ()})
+            )
             self.files.append((uri, relative, lines, index))
 
     def _uri(self, path: Path) -> tuple[str, bool]:
@@ -202,14 +207,40 @@ _JSON_KEYS = ('"id":"', '"id": "')
 _JSON_ID = {key: re.compile(re.escape(key) + r'(/subscriptions/[^"]*)') for key in _JSON_KEYS}
 
 
-def _wanted_index(lines: list[str], wanted: set[str]) -> dict[str, Region]:
+def _exact_index(lines: list[str], exact: set[str]) -> dict[str, Region]:
+    """Lower-cased id -> region, for ids written exactly as in ``exact`` (no lower-casing pass)."""
+    out: dict[str, Region] = {}
+    for number, text in enumerate(lines, start=1):
+        for literal in _JSON_KEYS:
+            if literal not in text:
+                continue
+            for match in _JSON_ID[literal].finditer(text):
+                value = match.group(1)
+                if value in exact:
+                    key = value.lower().rstrip("/")
+                    found = out.get(key)
+                    if found is None or (found.line, found.start_column) > (
+                        number,
+                        match.start(1) + 1,
+                    ):
+                        out[key] = Region(number, match.end(1) + 1, match.start(1) + 1)
+    return out
+
+
+def _wanted_index(
+    lines: list[str], wanted: set[str], exact: set[str] | None = None
+) -> dict[str, Region]:
     """Like :func:`_index` for the ``wanted`` ids only, in C-speed passes over each line.
 
     One regex pass (a literal prefix: the engine skips ahead in C) yields each ``"id":"`` value;
-    Python only looks it up in ``wanted``. Other spellings fall back to :func:`_index` on that
-    line.
+    Python only looks it up in ``wanted``. Ids spelled as the findings spell them (``exact``)
+    are found without lower-casing the file; the rest by a pass over the lower-cased text.
+    Other spellings fall back to :func:`_index` on that line.
     """
-    out: dict[str, Region] = {}
+    out: dict[str, Region] = _exact_index(lines, exact) if exact else {}
+    wanted = wanted - set(out)
+    if not wanted:
+        return out
     for number, text in enumerate(lines, start=1):
         lower = text.lower()
         if "/subscriptions/" not in lower:

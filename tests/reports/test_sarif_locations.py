@@ -98,3 +98,12 @@ def test_wanted_and_full_index_agree(names: list[str], noise: str) -> None:
         fast = Locator([str(path)], Path(tmp), wanted=ids)
         for rid in ids:
             assert fast.locate(rid) == full.locate(rid)
+
+
+def test_an_id_spelled_in_another_case_is_still_found(tmp_path: Path) -> None:
+    rid = "/subscriptions/s/resourceGroups/rg/providers/x/y/name"
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps([{"id": "/other"}, {"id": rid.upper()}]), encoding="utf-8")
+    found = Locator([str(path)], tmp_path, wanted=[rid]).locate(rid)
+    line = path.read_text(encoding="utf-8")
+    assert line[found.region.start_column - 1 : found.region.end_column - 1] == rid.upper()
