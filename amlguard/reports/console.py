@@ -13,23 +13,30 @@ only when the CLI says so (a terminal without ``NO_COLOR``); otherwise plain tex
 from __future__ import annotations
 
 import io
-import json
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from amlguard import __version__
 from amlguard.reports import overview
+from amlguard.reports.console_text import (
+    compact,
+    default_width,
+    failed_only,
+    friendly_type,
+    resource_suffix,
+    short_sub,
+)
+from amlguard.reports.console_text import (
+    value as _value,
+)
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.safe import terminal as _t
 from amlguard.reports.text import (
     baseline_summary,
     gap_text,
-    short_if_id,
     short_name,
     suppression_text,
-    value_text,
     verdict,
 )
 from amlguard.scanner import ids
@@ -76,49 +83,8 @@ _SEVERITY_STYLE = {
 # The order counts are listed in, worst first.
 _COUNT_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.SKIPPED, Status.SUPPRESSED)
 _SHOWN = (Status.FAIL, Status.ERROR)
-_FRIENDLY_TYPES = {
-    "microsoft.machinelearningservices/workspaces": "workspace",
-    "microsoft.storage/storageaccounts": "storage account",
-    "microsoft.keyvault/vaults": "key vault",
-    "microsoft.containerregistry/registries": "container registry",
-    "microsoft.insights/components": "application insights",
-    "microsoft.cognitiveservices/accounts": "AI account",
-    "microsoft.network/privatednszones": "private DNS zone",
-    "microsoft.network/virtualnetworks": "virtual network",
-    "microsoft.network/privateendpoints": "private endpoint",
-    "microsoft.network/networkinterfaces": "network interface",
-}
-_MAX_LISTED = 8
 _LABEL_WIDTH = 10
 _INDENT = 4
-_MIN_WIDTH, _MAX_WIDTH = 60, 120
-
-
-def _friendly_type(rtype: str) -> str:
-    return _FRIENDLY_TYPES.get(rtype.lower(), rtype.rsplit("/", 1)[-1] or "resource")
-
-
-def _value(value: Any) -> str:
-    """A value as a person reads it at a glance: ids shortened, long lists cut, dicts as JSON."""
-    if isinstance(value, list):
-        if not value:
-            return "none"
-        shown = [short_if_id(v) if isinstance(v, str) else _value(v) for v in value]
-        extra = len(shown) - _MAX_LISTED
-        return _t(", ".join(shown[:_MAX_LISTED]) + (f" and {extra} more" if extra > 0 else ""))
-    if isinstance(value, dict):
-        return _t(json.dumps(value, sort_keys=True, default=str))
-    return _t(value_text(value))
-
-
-def compact(options: ReportOptions) -> bool:
-    """``--compact``: the overview and one line per failing finding."""
-    return bool(options.compact or options.extra.get("compact"))
-
-
-def failed_only(options: ReportOptions) -> bool:
-    """``--failed-only``: only workspaces with failing (or unjudged) findings."""
-    return bool(options.failed_only or options.extra.get("failed_only"))
 
 
 def _config_suppressed(f: Finding) -> bool:
@@ -129,17 +95,6 @@ def _config_suppressed(f: Finding) -> bool:
 def _wrapping(text: str) -> Text:
     """Prose that wraps; a word longer than the line (an ARM id) folds instead of being cut."""
     return Text(_t(text), overflow="fold")
-
-
-def _short_sub(subscription: str) -> str:
-    """A subscription GUID's first block ("8f1c2a6e"), enough to tell a fleet's apart."""
-    head = subscription.split("-", 1)[0]
-    return head if len(head) == 8 and len(subscription) == 36 else subscription
-
-
-def _resource_suffix(f: Finding, inst: Any) -> str:
-    """``/name`` of the judged resource when it is not the workspace itself."""
-    return "" if ids.norm(f.resource_id) == ids.norm(inst.id) else "/" + short_name(f.resource_id)
 
 
 def _new_mark(f: Finding, keys: set[str] | None) -> tuple[str, str]:
@@ -176,12 +131,6 @@ def _severity_breakdown(findings: list[Finding]) -> str:
     return ", ".join(f"{by_sev[s]} {s.label}" for s in sorted(by_sev, reverse=True))
 
 
-def _default_width() -> int:
-    # Piped output has no terminal: fall back to 100 columns (COLUMNS still wins if set).
-    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
-    return max(_MIN_WIDTH, min(_MAX_WIDTH, columns))
-
-
 @register
 class ConsoleReport(Report):
     """What a person sees in a terminal."""
@@ -197,7 +146,7 @@ class ConsoleReport(Report):
             force_terminal=options.color,
             no_color=not options.color,
             color_system="standard" if options.color else None,
-            width=options.width or _default_width(),
+            width=options.width or default_width(),
             highlight=False,
             emoji=False,
             markup=False,
@@ -297,7 +246,7 @@ class ConsoleReport(Report):
                 worst,
                 Text(_t(row.name), "bold"),
                 Text(_t(row.resource_group), "dim"),
-                Text(_t(_short_sub(row.subscription)), "dim"),
+                Text(_t(short_sub(row.subscription)), "dim"),
                 counts,
             )
         console.print(Padding(grid, (0, 0, 0, 2)))
@@ -326,7 +275,7 @@ class ConsoleReport(Report):
                 _new_mark(f, keys),
                 "  ",
                 (_t(inst.name), "bold"),
-                _t(_resource_suffix(f, inst)),
+                _t(resource_suffix(f, inst)),
                 "  ",
                 _t(f.message),
             )
@@ -396,7 +345,7 @@ class ConsoleReport(Report):
 
     def _finding(self, console: Console, f: Finding, inst: Any, keys: set[str] | None) -> None:
         console.print()
-        where = _friendly_type(f.resource_type)
+        where = friendly_type(f.resource_type)
         if (
             ids.parse(f.resource_id).resource_group.lower()
             != ids.parse(inst.id).resource_group.lower()
