@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from amlguard import app
 from amlguard.cli import cli
@@ -20,6 +21,7 @@ from amlguard.reports.html import report_data
 from amlguard.reports.interface import ReportOptions
 from amlguard.reports.safe import terminal
 from amlguard.scanner.model import ScanResult, Status
+from amlguard.scanner.yamlsource import schema
 from tests.builders import blueprint
 from tests.history.scans import scan
 from tests.make_examples import compliant, drifted
@@ -84,6 +86,8 @@ def test_every_format_marks_new_failures(tmp_path: Path) -> None:
     markdown = app.render(result, "markdown", options)
     assert markdown.count("\U0001f195 NEW") == fails
     doc = json.loads(app.render(result, "json", options))
+    Draft202012Validator(schema("findings.schema.json")).validate(doc)
+    assert doc["schema_version"] == "2.0"
     assert sum(f.get("new") is True for f in doc["findings"]) == fails
     assert all(f["new"] is False for f in doc["findings"] if f["status"] != "fail")
     data = report_data(result, options)
