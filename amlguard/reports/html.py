@@ -320,9 +320,10 @@ class HtmlReport(Report):
             f'<div class="verdict {tone}" id="verdict">{escape(text)}</div>',
             self._cards(result),
             self._gaps(result),
-            overview_html(result, options)
+            ""
             if result.instances
             else "<p>No Azure Machine Learning workspace found in the scanned estate.</p>",
+            overview_html(result, options),
             '<section id="heat-section"><h2>Rule \u00d7 workspace</h2><p class="meta">'
             '<b id="heat-count">0</b> drifted workspace(s) in the overview\'s filter; click a cell '
             'for its findings.</p><div id="heatmap" class="scroll"></div></section>',

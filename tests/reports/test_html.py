@@ -273,3 +273,14 @@ def test_odd_workspace_shapes_still_draw(tmp_path: Path) -> None:
         )
         model = report_data(result, ReportOptions())["ws"][0][9]
         assert {b[0] for b in model["boxes"]} >= {"workspace", "managednetwork"}
+
+
+@needs_chromium
+def test_an_estate_without_workspaces_renders_without_errors(tmp_path: Path) -> None:
+    result = scan(tmp_path, [])
+    page = tmp_path / "report.html"
+    page.write_text(HtmlReport().render(result, ReportOptions()), encoding="utf-8")
+    dom = dump_dom(page, tmp_path / "profile")
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
+    assert "No Azure Machine Learning workspace found" in dom
+    assert text_of(dom, "o-shown") == "0" and text_of(dom, "shown-count") == "0"
