@@ -285,10 +285,10 @@ def run_check(
         verbose=settings.outputs.verbose,
         color=settings.outputs.color,
         fail_on=settings.gate.fail_on,
+        compact=settings.outputs.compact,
+        failed_only=settings.outputs.failed_only,
         extra={
             "artifacts": artifacts(settings),
-            "compact": settings.outputs.compact,
-            "failed_only": settings.outputs.failed_only,
             "loaded": loaded_text(settings, prepared),
             **(recorded.report_extra() if recorded else {}),
         },

@@ -97,7 +97,9 @@ class HistoryStore:
             raise HistoryError(f"{self.path}: is a directory, not a history database file")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=self.busy_timeout, isolation_level=None
+            )
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"{self.path}: cannot open the history database: {exc}") from None
         try:

@@ -1,148 +1,61 @@
-"""The HTML report: one self-contained page a manager or auditor opens in a browser.
+"""The HTML report: one self-contained page a fleet owner or auditor opens in a browser.
 
-Everything is inline (CSS, JS, SVG) and a Content-Security-Policy forbids any network access and
-any script but the page's own (pinned by hash), so even a resource name that slipped past
-escaping could not run. Every piece of user data goes through ``html.escape``.
+Overview first (a headline counting workspaces, then a sortable, filterable table of every
+workspace, worst first), a rule x workspace heat map, the selected (else the worst) workspace's
+blueprint diagram with a legend, and the findings a page at a time. The findings and diagram
+models travel as one JSON block the page's script draws on demand, so 3,000 workspaces make a
+page of a few megabytes, not one SVG and a few dozen table rows each.
+
+Everything is inline and a Content-Security-Policy forbids any network access and any script but
+the page's own (pinned by hash). Data we did not write is escaped in the HTML, ``<``-escaped in
+the JSON block, and only ever inserted by the script as text.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections import Counter, defaultdict
+import json
+from collections import Counter
 from html import escape
 from typing import Any
 
 from amlguard import __version__
+from amlguard.reports import overview
+from amlguard.reports.html_assets import CSS, DONE_JS, GUARD_JS, MAIN_JS
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.svg import diagram, pieces_of, trend_chart
-from amlguard.reports.text import (
-    gap_text,
-    short_if_id,
-    short_name,
-    suppression_text,
-    value_text,
-    verdict,
-)
+from amlguard.reports.svg import Pieces, diagram_model, hub_projects, trend_chart
+from amlguard.reports.text import gap_text, short_if_id, suppression_text, value_text, verdict
+from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
-#: Matching findings laid out at once (more on request); the rest wait hidden.
+#: Matching findings laid out at once (more on request).
 PAGE = 500
+#: Heat map rows laid out at once (more on request).
+HEAT_PAGE = 100
+#: Overview rows laid out at once (more on request); the rest are in the page, hidden.
+OVERVIEW_PAGE = 200
 
 _STATUS_ORDER = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
-
-_CSS = """
-:root{--fail:#c62828;--fail-bg:#fdecea;--err:#6a1b9a;--err-bg:#f3e5f5;--pass:#2e7d32;
---pass-bg:#e8f5e9;--mute:#757575;--mute-bg:#f1f1f1;--line:#d0d7de}
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;
-margin:0;color:#1f2328;background:#fafbfc}main{max-width:1180px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}.meta{color:var(--mute)}
-.verdict{padding:14px 18px;border-radius:8px;font-size:17px;font-weight:600;margin:16px 0}
-.verdict.ok{background:var(--pass-bg);color:var(--pass)}.verdict.bad{background:var(--fail-bg);
-color:var(--fail)}.verdict.incomplete{background:var(--err-bg);color:var(--err)}
-.cards{display:flex;gap:10px;flex-wrap:wrap}.card{background:#fff;border:1px solid var(--line);
-border-radius:8px;padding:8px 14px;min-width:110px}.card b{display:block;font-size:22px}
-.card.fail b{color:var(--fail)}.card.error b{color:var(--err)}.card.pass b{color:var(--pass)}
-section.instance{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px;
-margin:14px 0}svg{width:100%;height:auto;display:block}svg .link{stroke:#c5ccd3;stroke-width:1.5}
-.piece rect{stroke-width:2;fill:var(--mute-bg);stroke:#bdbdbd}.piece{cursor:pointer}
-.piece.st-none rect{stroke-dasharray:5 4}.piece.st-fail rect{fill:var(--fail-bg);stroke:var(--fail)}
-.piece.st-error rect{fill:var(--err-bg);stroke:var(--err)}.piece.st-pass rect{fill:var(--pass-bg);
-stroke:var(--pass)}.piece .lbl{font-weight:600;font-size:13px}.piece .sub,.sub{font-size:12px;
-fill:#444}.piece .tally{font-size:11px;fill:#555}.piece:focus rect,.piece.active rect{stroke-width:4}
-.trend{max-width:760px}.trend .axis{stroke:#888}.trend .tick{font-size:11px;fill:#555}.trend .series{fill:none;
-stroke-width:2}.trend .fail{stroke:var(--fail)}.trend .err{stroke:var(--err);stroke-dasharray:4 3}
-.trend .dot{fill:var(--fail)}.trend .dot.incomplete{fill:#fff;stroke:var(--err);stroke-width:2}
-.filters{display:flex;gap:10px;flex-wrap:wrap;align-items:center;margin:8px 0}
-select,input{font:inherit;padding:4px 6px}table{border-collapse:collapse;width:100%;background:#fff}
-th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa;position:sticky;top:0}td.msg{word-break:break-word}.badge{display:inline-block;
-padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600}.b-fail{background:var(--fail-bg);
-color:var(--fail)}.b-error{background:var(--err-bg);color:var(--err)}.b-pass{background:var(--pass-bg);
-color:var(--pass)}.b-suppressed,.b-skipped{background:var(--mute-bg);color:var(--mute)}
-.new{background:#fff3cd;color:#7a5b00}.detail{color:#555;font-size:12px}code{font-size:12px}
-.fix{white-space:pre-line}.hidden{display:none}#piece-chip button{margin-left:6px}
-"""
-
-# Collects script errors (and console.error calls) so a headless browser test can see them.
-_GUARD_JS = (
-    "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push("
-    "String(e.message||e.type))});document.addEventListener('securitypolicyviolation',"
-    "function(e){window.__errors.push('CSP blocked '+e.violatedDirective)});(function(){var c=console.error;console.error=function(){"
-    "window.__errors.push(Array.prototype.join.call(arguments,' '));return c.apply(console,"
-    "arguments)}})();"
-)
-
-_MAIN_JS = """
-(function(){
-  var rows=Array.prototype.slice.call(document.querySelectorAll('#findings tbody tr'));
-  var sev=document.getElementById('f-severity'),st=document.getElementById('f-status'),
-      rule=document.getElementById('f-rule'),text=document.getElementById('f-text'),
-      chip=document.getElementById('piece-chip'),piece='';
-  // Only the first `limit` matching rows are laid out: a tenant's tens of thousands of rows
-  // would otherwise take the browser most of a minute to render.
-  var PAGE=__PAGE__,limit=PAGE,more=document.getElementById('more');
-  function apply(){
-    var q=text.value.trim().toLowerCase(),shown=0;
-    rows.forEach(function(r){
-      var ok=(!sev.value||r.dataset.severity===sev.value)&&(!st.value||r.dataset.status===st.value)
-        &&(!rule.value||r.dataset.rule===rule.value)
-        &&(!piece||(' '+r.dataset.pieces+' ').indexOf(' '+piece+' ')>=0)
-        &&(!q||r.textContent.toLowerCase().indexOf(q)>=0);
-      if(ok){shown++;}
-      r.classList.toggle('hidden',!ok||shown>limit);
-    });
-    document.getElementById('shown-count').textContent=String(shown);
-    more.classList.toggle('hidden',shown<=limit);
-    if(shown>limit){more.textContent='Show '+Math.min(PAGE,shown-limit)+' more of '+(shown-limit)+' not displayed';}
-    chip.classList.toggle('hidden',!piece);
-  }
-  // Filters live in the address (#status=fail&severity=high&rule=...&q=...), so a filtered
-  // view can be bookmarked or sent to someone.
-  var fields={severity:sev,status:st,rule:rule,q:text};
-  function fromHash(){
-    var h=location.hash.replace(/^#/,'');
-    h.split('&').forEach(function(kv){
-      var i=kv.indexOf('='),k=kv.slice(0,i),v=decodeURIComponent(kv.slice(i+1));
-      var el=fields[k];
-      if(el&&i>0&&(el===text||Array.prototype.some.call(el.options,function(o){return o.value===v;}))){el.value=v;}
-    });
-  }
-  function toHash(){
-    var parts=[];
-    Object.keys(fields).forEach(function(k){
-      if(fields[k].value){parts.push(k+'='+encodeURIComponent(fields[k].value));}});
-    history.replaceState(null,'',parts.length?'#'+parts.join('&'):location.pathname);
-  }
-  function refilter(){limit=PAGE;apply();toHash();}
-  [sev,st,rule].forEach(function(el){el.addEventListener('change',refilter);});
-  text.addEventListener('input',refilter);
-  more.addEventListener('click',function(){limit+=PAGE;apply();});
-  fromHash();
-  document.querySelectorAll('.piece').forEach(function(g){
-    function pick(){
-      piece=(piece===g.dataset.piece)?'':g.dataset.piece;
-      document.querySelectorAll('.piece').forEach(function(o){
-        o.classList.toggle('active',o.dataset.piece===piece);});
-      document.getElementById('piece-name').textContent=piece?g.querySelector('title').textContent:'';
-      limit=PAGE;apply();document.getElementById('findings').scrollIntoView({block:'start'});
-    }
-    g.addEventListener('click',pick);
-    g.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();pick();}});
-  });
-  document.getElementById('piece-clear').addEventListener('click',function(){
-    piece='';document.querySelectorAll('.piece').forEach(function(o){o.classList.remove('active');});
-    apply();});
-  apply();
-})();
-""".replace("__PAGE__", str(PAGE))
-
-# Runs last, as its own script, so it reports even when the main script failed to parse.
-_DONE_JS = (
-    "document.documentElement.setAttribute('data-js-errors',String(window.__errors.length));"
-    "document.documentElement.setAttribute('data-js-error-text',window.__errors.join(' | '));"
-    "document.documentElement.setAttribute('data-js-ready','1');"
-)
+_ST = ["error", "fail", "pass", "suppressed", "skipped", "known"]
+_LEGEND = [
+    ("critical", "failing, critical"),
+    ("high", "failing, high"),
+    ("medium", "failing, medium"),
+    ("low", "failing, low"),
+    ("error", "could not be judged"),
+    ("pass", "passes"),
+    ("none", "no rule judged it (dashed)"),
+]
+_LEGEND_STYLE = {
+    "critical": "border-color:var(--crit);background:var(--fail-bg)",
+    "high": "border-color:var(--high);background:var(--fail-bg)",
+    "medium": "border-color:var(--med);background:var(--fail-bg)",
+    "low": "border-color:var(--low);background:var(--fail-bg)",
+    "error": "border-color:var(--err);background:var(--err-bg)",
+    "pass": "border-color:var(--pass);background:var(--pass-bg)",
+    "none": "border-color:#bdbdbd;border-style:dashed;background:var(--mute-bg)",
+}
 
 
 def _csp_hash(script: str) -> str:
@@ -151,7 +64,7 @@ def _csp_hash(script: str) -> str:
 
 
 def _csp() -> str:
-    hashes = " ".join(_csp_hash(s) for s in (_GUARD_JS, _MAIN_JS, _DONE_JS))
+    hashes = " ".join(_csp_hash(s) for s in (GUARD_JS, MAIN_JS, DONE_JS))
     return (
         f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -165,13 +78,220 @@ def _value(value: Any) -> str:
     return value_text(value)
 
 
-def _key(f: Finding) -> str:
-    return "|".join(f.key)
+class _Strings:
+    """A string table: each distinct string stored once, referred to by index."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: Any) -> int:
+        value = str(text)
+        found = self._index.get(value)
+        if found is None:
+            found = self._index[value] = len(self.items)
+            self.items.append(value)
+        return found
+
+
+def _split_id(resource_id: str) -> tuple[str, str]:
+    """An id as (prefix through ``/providers/``, the rest): prefixes repeat across a fleet."""
+    cut = resource_id.lower().rfind("/providers/")
+    return (resource_id[: cut + 11], resource_id[cut + 11 :]) if cut >= 0 else ("", resource_id)
+
+
+def _finding_row(
+    f: Finding,
+    w: int,
+    rule: int,
+    pieces: int,
+    strings: _Strings,
+    new: bool,
+    since: str | None,
+) -> list[Any]:
+    """``[w, rule, status, prefix, tail, pieces, msg, exp, act, path, fix, new, since, why]``."""
+    known = overview.is_known(f)
+    status = 5 if known else _ST.index(f.status.value)
+    pre, tail = _split_id(str(f.resource_id))
+    row: list[Any] = [w, rule, status, strings(pre), strings(tail), pieces]
+    if f.status is Status.PASS:
+        return row
+    row.append(strings(f.message))
+    failing = f.status is Status.FAIL
+    row.append(strings(_value(f.expected)) if failing and f.expected is not None else -1)
+    row.append(strings(_value(f.actual)) if failing else -1)
+    row.append(strings(f.path) if failing and f.path else -1)
+    fix = f.remediation if f.status in (Status.FAIL, Status.ERROR) else ""
+    row.append(strings(fix) if fix else -1)
+    row.append(1 if new else 0)
+    row.append(strings(since) if since else -1)
+    row.append(strings(suppression_text(f.suppression)) if f.suppression else -1)
+    while row[-1] in (-1, 0) and len(row) > 6:
+        row.pop()
+    return row
+
+
+def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
+    """What the page's script draws: rules, workspaces (with diagrams), findings, strings."""
+    history = options.extra.get("history") or {}
+    keys = overview.new_keys(options.extra)
+    first_seen = history.get("first_seen") or {}
+    rows = overview.lines(result, keys)
+    rules = overview.rule_index(result)
+    strings = _Strings()
+    rule_ids = sorted({f.rule_id for f in result.findings} | set(rules))
+    rule_pos = {rid: i for i, rid in enumerate(rule_ids)}
+    sev_of: dict[str, str] = {}
+    for f in result.findings:
+        sev_of.setdefault(f.rule_id, f.severity.label)
+    rule_rows = [
+        [
+            rid,
+            str(getattr(rules.get(rid), "name", "")),
+            str(getattr(rules.get(rid), "title", rid)),
+            sev_of.get(rid) or getattr(getattr(rules.get(rid), "severity", None), "label", "info"),
+        ]
+        for rid in rule_ids
+    ]
+    by_id = {ids.norm(i.id): i for i in result.instances}
+    position = {ids.norm(r.id): n for n, r in enumerate(rows)}
+    mappers = [Pieces(by_id[ids.norm(r.id)]) for r in rows]
+    placed: list[dict[str, list[Finding]]] = [{} for _ in rows]
+    projects = hub_projects(result.instances)
+    tags = {rid: tuple(getattr(rule, "tags", ())) for rid, rule in rules.items()}
+    located: list[tuple[int, Finding]] = []
+    for f in result.findings:
+        w = position.get(ids.norm(f.instance))
+        if w is not None:
+            located.append((w, f))
+    located.sort(
+        key=lambda wf: (
+            _STATUS_ORDER.index(wf[1].status),
+            -wf[1].severity,
+            wf[1].rule_id,
+            wf[1].resource_id.lower(),
+        )
+    )
+    findings = []
+    heat: set[int] = set()
+    piece_sets: dict[tuple[str, ...], int] = {}
+    for w, f in located:
+        keys_of = mappers[w].of(f, tags.get(f.rule_id, ()))
+        for piece in keys_of:
+            placed[w].setdefault(piece, []).append(f)
+        pieces = piece_sets.get(keys_of)
+        if pieces is None:
+            pieces = piece_sets[keys_of] = strings(" ".join(keys_of))
+        new = bool(overview.is_new(f, keys))
+        since = first_seen.get("|".join(f.key)) if first_seen else None
+        findings.append(_finding_row(f, w, rule_pos[f.rule_id], pieces, strings, new, since))
+        if f.status in (Status.FAIL, Status.ERROR):
+            heat.add(rule_pos[f.rule_id])
+    workspaces = []
+    for n, row in enumerate(rows):
+        inst = mappers[n].instance
+        model = diagram_model(inst, [], rules, projects.get(ids.norm(row.id), []), placed=placed[n])
+        workspaces.append(
+            [
+                row.name,
+                row.id,
+                row.subscription,
+                row.resource_group,
+                row.state,
+                row.worst.label if row.worst is not None else "",
+                row.failing,
+                row.errors,
+                row.new,
+                model,
+            ]
+        )
+    return {
+        "st": _ST,
+        "rules": rule_rows,
+        "ws": workspaces,
+        "f": findings,
+        "s": strings.items,
+        "heat_rules": sorted(heat),
+        "page": PAGE,
+        "heat_page": HEAT_PAGE,
+        "overview_page": OVERVIEW_PAGE,
+    }
+
+
+def _json_block(data: dict[str, Any]) -> str:
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    # Nothing in the block can end it or open a comment: every '<' is an escape.
+    text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f'<script type="application/json" id="report-data">{text}</script>'
+
+
+def _options(values: list[str]) -> str:
+    return "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
+
+
+def _select(ident: str, label: str, values: list[str]) -> str:
+    return (
+        f'<label>{label} <select id="{ident}"><option value="">all</option>'
+        f"{_options(values)}</select></label>"
+    )
+
+
+def overview_html(result: ScanResult, options: ReportOptions) -> str:
+    """The overview section: headline, filters and one row per workspace, worst first."""
+    keys = overview.new_keys(options.extra)
+    rows = overview.lines(result, keys)
+    failing_rules: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.status is Status.FAIL:
+            failing_rules.setdefault(ids.norm(f.instance), set()).add(f.rule_id)
+    history = overview.tracks_new(result, options.extra)
+    subs = sorted({r.subscription for r in rows})
+    groups = sorted({r.resource_group for r in rows})
+    rules = sorted({rid for s in failing_rules.values() for rid in s})
+    sevs = [s.label for s in sorted(Severity, reverse=True) if any(r.worst is s for r in rows)]
+    out = [
+        '<section id="overview-section"><h2>Workspaces</h2>',
+        f'<p class="headline" id="headline">{escape(overview.headline(rows, history))}</p>',
+        '<div class="filters">',
+        _select("o-sub", "Subscription", subs),
+        _select("o-rg", "Resource group", groups),
+        _select("o-sev", "Worst severity", sevs),
+        _select("o-rule", "Failing rule", rules),
+        '<label><input id="o-new" type="checkbox"> with new failures</label>' if history else "",
+        '<label>Search <input id="o-text" type="search" placeholder="workspace"></label>',
+        f'<span>Showing <b id="o-shown">{len(rows)}</b> of {len(rows)}</span></div>',
+        '<div class="scroll"><table id="overview"><thead><tr><th>state</th>'
+        '<th data-sort="name">workspace</th><th data-sort="rank">worst</th>'
+        '<th data-sort="failing">failing</th><th data-sort="errors">not judged</th>'
+        + ('<th data-sort="new">new</th>' if history else "")
+        + '<th data-sort="sub">subscription</th><th data-sort="rg">resource group</th></tr></thead><tbody>',
+    ]
+    for n, r in enumerate(rows):
+        worst = r.worst.label if r.worst is not None else ""
+        rank = -1 if r.worst is None else int(r.worst)
+        rule_list = " ".join(sorted(failing_rules.get(ids.norm(r.id), ())))
+        hidden = ' class="hidden"' if n >= OVERVIEW_PAGE else ""
+        out.append(
+            f'<tr{hidden} data-w="{n}" '
+            f'data-name="{escape(r.name)}" data-sub="{escape(r.subscription)}" '
+            f'data-rg="{escape(r.resource_group)}" data-sev="{worst}" data-rank="{rank}" '
+            f'data-failing="{r.failing}" data-errors="{r.errors}" data-new="{r.new}" '
+            f'data-rules=" {escape(rule_list)} "><td><span class="badge b-{"pass" if r.state == "ok" else r.state}">'
+            f'{r.state}</span></td><td><span class="wsname" title="{escape(r.id)}">{escape(r.name)}</span></td>'
+            f'<td class="sev-{worst}">{worst or "-"}</td><td>{r.failing}</td><td>{r.errors}</td>'
+            + (f"<td>{r.new}</td>" if history else "")
+            + f"<td><code>{escape(r.subscription)}</code></td><td>{escape(r.resource_group)}</td></tr>"
+        )
+    out.append(
+        '</tbody></table></div><p><button id="o-more" type="button" class="hidden">more</button>'
+        "</p></section>"
+    )
+    return "\n".join(o for o in out if o)
 
 
 @register
 class HtmlReport(Report):
-    """A single self-contained HTML page: verdict, diagrams, filterable findings, trend."""
+    """A single self-contained HTML page: verdict, overview, heat map, diagram, findings, trend."""
 
     name = "html"
     suffix = ".html"
@@ -179,9 +299,6 @@ class HtmlReport(Report):
     def render(self, result: ScanResult, options: ReportOptions) -> str:
         """The whole page; ``options.extra['history']`` (from ``--history``) adds the trend."""
         history = options.extra.get("history") or {}
-        by_instance: dict[str, list[Finding]] = defaultdict(list)
-        for f in result.findings:
-            by_instance[f.instance.lower()].append(f)
         text = verdict(result, options.fail_on)
         tone = (
             "ok"
@@ -191,30 +308,39 @@ class HtmlReport(Report):
             else "bad"
         )
         src = result.source
+        legend = "".join(
+            f'<span data-legend="{key}"><i style="{_LEGEND_STYLE[key]}"></i>{escape(words)}</span>'
+            for key, words in _LEGEND
+        )
         body = [
             f"<h1>amlguard report: {escape(src.description)}</h1>",
             f'<p class="meta">Scanned {escape(src.kind)} at {escape(result.scan_time)} with '
             f"amlguard {escape(__version__)}, rule pack {escape(result.pack_version)} "
-            f"({len(result.rules)} rule(s)), {len(result.instances)} instance(s).</p>",
+            f"({len(result.rules)} rule(s)), {len(result.instances)} workspace(s).</p>",
             f'<div class="verdict {tone}" id="verdict">{escape(text)}</div>',
             self._cards(result),
             self._gaps(result),
+            ""
+            if result.instances
+            else "<p>No Azure Machine Learning workspace found in the scanned estate.</p>",
+            overview_html(result, options),
+            '<section id="heat-section"><h2>Rule \u00d7 workspace</h2><p class="meta">'
+            '<b id="heat-count">0</b> drifted workspace(s) in the overview\'s filter; click a cell '
+            'for its findings.</p><div id="heatmap" class="scroll"></div></section>',
+            '<section id="diagram-section"><h2>Blueprint</h2><p class="meta" id="diagram-title"></p>'
+            f'<div id="legend">{legend}</div><div id="diagram"></div></section>',
             self._history(history),
-            "<h2>Instances</h2>",
+            self._table(result),
+            _json_block(report_data(result, options)),
         ]
-        if not result.instances:
-            body.append("<p>No Azure Machine Learning workspace found in the scanned estate.</p>")
-        for i, inst in enumerate(result.instances):
-            body.append(self._instance(inst, by_instance.get(inst.id.lower(), []), i))
-        body.append(self._table(result, history))
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{escape(_csp(), quote=False)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>amlguard: {escape(text)}</title><style>{_CSS}</style>"
-            f"<script>{_GUARD_JS}</script></head><body><main>"
+            f"<title>amlguard: {escape(text)}</title><style>{CSS}</style>"
+            f"<script>{GUARD_JS}</script></head><body><main>"
             + "\n".join(b for b in body if b)
-            + f"</main><script>{_MAIN_JS}</script><script>{_DONE_JS}</script></body></html>\n"
+            + f"</main><script>{MAIN_JS}</script><script>{DONE_JS}</script></body></html>\n"
         )
 
     @staticmethod
@@ -224,7 +350,8 @@ class HtmlReport(Report):
             f'<div class="card {s.value}"><b id="count-{s.value}">{counts[s.value]}</b>{s.value}</div>'
             for s in _STATUS_ORDER
         )
-        return f'<div class="cards">{cards}<div class="card"><b id="count-total">{len(result.findings)}</b>findings</div></div>'
+        total = f'<div class="card"><b id="count-total">{len(result.findings)}</b>findings</div>'
+        return f'<div class="cards">{cards}{total}</div>'
 
     @staticmethod
     def _gaps(result: ScanResult) -> str:
@@ -260,87 +387,25 @@ class HtmlReport(Report):
         )
 
     @staticmethod
-    def _instance(inst: Any, findings: list[Finding], index: int) -> str:
-        counts = Counter(f.status.value for f in findings)
-        tally = ", ".join(f"{counts[s.value]} {s.value}" for s in _STATUS_ORDER if counts[s.value])
-        return (
-            f'<section class="instance" data-instance="{escape(inst.id)}">'
-            f'<h3>{escape(inst.name)}</h3><p class="meta"><code>{escape(inst.id)}</code><br>'
-            f"{escape(tally or 'no findings')}. Click a piece to list its findings.</p>"
-            + diagram(inst, findings, index)
-            + "</section>"
-        )
-
-    def _table(self, result: ScanResult, history: dict[str, Any]) -> str:
-        index = {inst.id.lower(): (i, inst) for i, inst in enumerate(result.instances)}
-        new_keys = set(history.get("new_keys") or [])
-        first_seen = history.get("first_seen") or {}
-        order = sorted(
-            result.findings,
-            key=lambda f: (
-                _STATUS_ORDER.index(f.status),
-                -f.severity,
-                f.rule_id,
-                f.resource_id.lower(),
-            ),
-        )
-        rows: list[str] = []
-        for f in order:
-            i, inst = index.get(f.instance.lower(), (None, None))
-            pieces = " ".join(f"i{i}:{p}" for p in pieces_of(f, inst)) if inst is not None else ""
-            row = self._row(f, pieces, inst, _key(f) in new_keys, first_seen.get(_key(f)))
-            # Beyond the first page rows start hidden, so the first layout is quick without JS.
-            rows.append(row if len(rows) < PAGE else row.replace("<tr ", '<tr class="hidden" ', 1))
-        rules = sorted({f.rule_id for f in result.findings})
+    def _table(result: ScanResult) -> str:
+        counts = Counter(f.rule_id for f in result.findings)
         present_sev = [
-            s
+            s.label
             for s in sorted(Severity, reverse=True)
             if any(f.severity is s for f in result.findings)
         ]
-
-        def select(ident: str, label: str, values: list[str]) -> str:
-            opts = "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
-            return f'<label>{label} <select id="{ident}"><option value="">all</option>{opts}</select></label>'
-
         return (
             '<h2>Findings</h2><div class="filters">'
-            + select("f-severity", "Severity", [s.label for s in present_sev])
-            + select("f-status", "Status", [s.value for s in _STATUS_ORDER])
-            + select("f-rule", "Rule", rules)
+            + _select("f-severity", "Severity", present_sev)
+            + _select("f-status", "Status", [*(s.value for s in _STATUS_ORDER), "known"])
+            + _select("f-rule", "Rule", sorted(counts))
+            + '<label><input id="f-new" type="checkbox"> new only</label>'
             + '<label>Search <input id="f-text" type="search" placeholder="resource, message"></label>'
-            + f'<span>Showing <b id="shown-count">{len(rows)}</b> of <b id="total-count">{len(rows)}</b></span>'
-            + '<span id="piece-chip" class="hidden">piece: <i id="piece-name"></i>'
-            '<button id="piece-clear" type="button">clear</button></span></div>'
+            + f'<span>Showing <b id="shown-count">{len(result.findings)}</b> of '
+            f'<b id="total-count">{len(result.findings)}</b></span>'
+            + '<span id="ws-chip" class="chip hidden">workspace: <i id="ws-name"></i>'
+            '<button id="ws-clear" type="button">clear</button></span></div>'
             '<table id="findings"><thead><tr><th>Status</th><th>Severity</th><th>Rule</th>'
-            "<th>Resource</th><th>Instance</th><th>Finding</th></tr></thead><tbody>"
-            + "".join(rows)
-            + '</tbody></table><p><button id="more" type="button" class="hidden">more</button></p>'
-        )
-
-    @staticmethod
-    def _row(f: Finding, pieces: str, inst: Any, new: bool, since: str | None) -> str:
-        detail = []
-        if f.status is Status.FAIL:
-            if f.expected is not None:
-                detail.append(f"expected: {escape(_value(f.expected))}")
-            detail.append(f"found: {escape(_value(f.actual))}")
-            if f.path:
-                detail.append(f"where: <code>{escape(f.path)}</code>")
-        if f.remediation and f.status in (Status.FAIL, Status.ERROR):
-            detail.append(f'<span class="fix">fix: {escape(f.remediation)}</span>')
-        if f.suppression:
-            detail.append(f"suppressed: {escape(suppression_text(f.suppression))}")
-        marks = ' <span class="badge new">new</span>' if new else ""
-        if since:
-            marks += f' <span class="detail">since {escape(since)}</span>'
-        return (
-            f'<tr data-status="{f.status.value}" data-severity="{f.severity.label}" '
-            f'data-rule="{escape(f.rule_id)}" data-pieces="{escape(pieces)}">'
-            f'<td><span class="badge b-{f.status.value}">{f.status.value}</span>{marks}</td>'
-            f'<td>{f.severity.label}</td><td>{escape(f.rule_id)}<div class="detail">'
-            f"{escape(f.rule_name)}</div></td>"
-            f'<td title="{escape(f.resource_id)}">{escape(short_name(f.resource_id))}'
-            f'<div class="detail">{escape(f.resource_type)}</div></td>'
-            f"<td>{escape(inst.name if inst is not None else short_name(f.instance))}</td>"
-            f'<td class="msg">{escape(f.message)}<div class="detail">{"<br>".join(detail)}</div></td></tr>'
+            "<th>Resource</th><th>Workspace</th><th>Finding</th></tr></thead><tbody></tbody>"
+            '</table><p><button id="more" type="button" class="hidden">more</button></p>'
         )

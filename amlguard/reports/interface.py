@@ -21,6 +21,10 @@ class ReportOptions:
     color: bool = False
     fail_on: Severity | None = Severity.LOW
     width: int | None = None
+    #: ``--compact``: the overview and one line per failing finding (console)
+    compact: bool = False
+    #: ``--failed-only``: only the workspaces with failing or unjudged findings (console)
+    failed_only: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -12,9 +12,13 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.overview import is_new, new_keys
+from amlguard.reports.text import short_name
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status, review_dict
 
-SCHEMA_VERSION = "1.0"
+#: 2.0: findings gained title, fixable, resource_name and new; remediation became
+#: ``{summary, command}`` (it was one string, summary and command on two lines): CHANGELOG.md.
+SCHEMA_VERSION = "2.0"
 
 # What json.dumps(obj, default=str, ensure_ascii=False) builds on every call; one per finding
 # made building encoders a tenth of the report's time.
@@ -131,9 +135,14 @@ def _head_text(head: dict[str, Any]) -> str:
     return f'{rest[:-2]},\n  "instances": [{body}\n  ]\n}}'
 
 
-def document(result: ScanResult) -> dict[str, Any]:
+def document(result: ScanResult, options: ReportOptions | None = None) -> dict[str, Any]:
     """The JSON document as a Python object (other formats and tests reuse it)."""
-    return {**_head(result), "findings": [f.to_dict() for f in result.findings]}
+    facts = rule_facts(result)
+    keys = new_keys(options.extra) if options is not None else None
+    return {
+        **_head(result),
+        "findings": [finding_dict(f, facts, is_new(f, keys)) for f in result.findings],
+    }
 
 
 class _Encoded(dict[str, str]):
@@ -150,29 +159,78 @@ class _Encoded(dict[str, str]):
         return encoded
 
 
-def _generic_finding(f: Finding) -> str:
-    """One finding's line as ``Finding.to_dict`` says it: the reference for the fast path."""
-    return _encode(f.to_dict())
+#: What a report needs of a rule for each of its findings: title and whether amlguard fixes it.
+RuleFacts = dict[str, tuple[str, bool]]
 
 
-def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
+def rule_facts(result: ScanResult) -> RuleFacts:
+    """Title and ``fixable`` (a built-in remediator repairs it) of every rule that ran."""
+    out: RuleFacts = {}
+    for rule in result.rules:
+        remediation = getattr(rule, "remediation", None)
+        out[rule.id] = (str(rule.title), bool(getattr(remediation, "remediator", None)))
+    return out
+
+
+def remediation_dict(text: str) -> dict[str, Any] | None:
+    """``{summary, command}`` from a finding's remediation text; None when there is none."""
+    if not text:
+        return None
+    summary_text, _, manual = (text if isinstance(text, str) else str(text)).partition("\n")
+    command = "\n".join(line.strip() for line in manual.splitlines() if line.strip())
+    return {"summary": summary_text.strip(), "command": command or None}
+
+
+def finding_dict(f: Finding, facts: RuleFacts, new: bool | None) -> dict[str, Any]:
+    """One finding in the shape of ``findings.schema.json`` (schema_version 2)."""
+    title, fixable = facts.get(f.rule_id, (f.rule_name, False))
+    return {
+        "rule_id": f.rule_id,
+        "rule_name": f.rule_name,
+        "title": title,
+        "fixable": fixable,
+        "severity": f.severity.label,
+        "status": f.status.value,
+        "resource_id": f.resource_id,
+        "resource_name": short_name(f.resource_id) if isinstance(f.resource_id, str) else None,
+        "resource_type": f.resource_type,
+        "instance": f.instance,
+        "message": f.message,
+        "expected": f.expected,
+        "actual": f.actual,
+        "path": f.path,
+        "remediation": remediation_dict(f.remediation),
+        **({"new": new} if new is not None else {}),
+        **review_dict(f.suppression, f.baseline_state, f.fixed_by),
+    }
+
+
+def _generic_finding(f: Finding, facts: RuleFacts, new: bool | None) -> str:
+    """One finding's line as :func:`finding_dict` says it: the reference for the fast path."""
+    return _encode(finding_dict(f, facts, new))
+
+
+def _append_findings(
+    findings: Iterable[Finding], parts: list[str], facts: RuleFacts, keys: set[str] | None
+) -> None:
     """Append each finding's text, preceded by ``_SEP``, to ``parts``.
 
-    Byte for byte what :func:`_generic_finding` gives, without the two dicts ``to_dict`` builds
-    per finding: the opening ``rule_id``..``status`` text is encoded once per rule and status,
-    strings once per distinct value, and only other values (expected/actual of any JSON type,
-    or objects ``default=str`` names) go through the encoder. Anything that is not exactly a
-    :class:`Finding` with real enum members, or with a value the fast path cannot type, takes
-    the generic path, which renders it (or fails) exactly as before.
+    Byte for byte what :func:`_generic_finding` gives, without the dicts per finding: the
+    opening ``rule_id``..``status`` text is encoded once per rule and status, strings and
+    remediations once per distinct value, and only other values (expected/actual of any JSON
+    type) go through the encoder. Anything that is not exactly a :class:`Finding` with real enum
+    members, or with a value the fast path cannot type, takes the generic path.
     """
     opening: dict[tuple[Any, Any, Severity, Status], str] = {}
     text = _Encoded()
+    remedies: dict[str, str] = {}
     extend = parts.extend
     for f in findings:
         sev = f.severity
         status = f.status
+        new = is_new(f, keys)
         if type(f) is not Finding or type(sev) is not Severity or type(status) is not Status:
-            extend((_SEP, _generic_finding(f)))
+            extend((_SEP, _generic_finding(f, facts, new)))
             continue
         try:
             rule_id = f.rule_id
@@ -180,9 +238,12 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
             key = (rule_id, rule_name, sev, status)
             start = opening.get(key)
             if start is None:
+                title, fixable = facts.get(rule_id, (rule_name, False))
                 fields = {
                     "rule_id": rule_id,
                     "rule_name": rule_name,
+                    "title": title,
+                    "fixable": fixable,
                     "severity": sev.label,
                     "status": status.value,
                 }
@@ -190,15 +251,23 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
                 # Equal keys must mean equal text: 1 == True == 1.0 would not, strings do.
                 if type(rule_id) is str and type(rule_name) is str:
                     opening[key] = start
+            rid = f.resource_id
+            remedy = f.remediation
+            rem = remedies.get(remedy)
+            if rem is None:
+                rem = remedies[remedy] = _encode(remediation_dict(remedy))
             exp = f.expected
             act = f.actual
             path = f.path
             sup = f.suppression
             state = f.baseline_state
-            by = f.fixed_by
+            review = review_dict(sup, state, f.fixed_by)
+            tail = "}" if not review else f", {_encode(review)[1:]}"
             piece: tuple[str, ...] = (
                 start,
-                text[f.resource_id],
+                text[rid],
+                ', "resource_name": ',
+                text[short_name(rid)] if type(rid) is str else "null",
                 ', "resource_type": ',
                 text[f.resource_type],
                 ', "instance": ',
@@ -212,15 +281,14 @@ def _append_findings(findings: Iterable[Finding], parts: list[str]) -> None:
                 ', "path": ',
                 "null" if path is None else text[path] if type(path) is str else _encode(path),
                 ', "remediation": ',
-                text[f.remediation],
-                "}"
-                if sup is None and not state and not by
-                else f", {_encode(review_dict(sup, state, by))[1:]}",
+                rem,
+                "" if new is None else (', "new": true' if new else ', "new": false'),
+                tail,
             )
-        except TypeError:
+        except (TypeError, AttributeError):
             # A non-string where a string belongs (or an unhashable one): let the generic
             # encoder render it, or raise what it always raised.
-            piece = (_SEP, _generic_finding(f))
+            piece = (_SEP, _generic_finding(f, facts, new))
         extend(piece)
 
 
@@ -247,9 +315,9 @@ _FAST_FIELDS = (
 
 @functools.cache
 def fast_path_fits() -> bool:
-    """Whether :func:`_append_findings` still writes what ``Finding.to_dict`` says.
+    """Whether :func:`_append_findings` still writes what :func:`finding_dict` says.
 
-    Checked once a process on samples, so a field added to :class:`Finding` or a change to its
+    Checked once a process on samples, so a field added to :class:`Finding` or a change to the
     JSON shape costs speed (the generic path), never a wrong report.
     """
     if tuple(f.name for f in dataclasses.fields(Finding)) != _FAST_FIELDS:
@@ -257,10 +325,11 @@ def fast_path_fits() -> bool:
     bare = Finding("R-1", "rule", Severity.LOW, Status.PASS, "/r", "t", "/i", "ok")
     full = dataclasses.replace(
         bare,
+        status=Status.FAIL,
         expected=["a", 1, None],
         actual={"k": 1.5},
         path="properties.x",
-        remediation="fix",
+        remediation="fix it\n  az x --y\n",
         offenders=("o",),
         suppression={"reason": "r"},
         baseline_state="new",
@@ -271,21 +340,28 @@ def fast_path_fits() -> bool:
         dataclasses.replace(bare, baseline_state="known"),
         dataclasses.replace(bare, fixed_by="A1"),
     ]
+    facts: RuleFacts = {"R-1": ("A title", True)}
     try:
-        parts: list[str] = []
-        _append_findings(samples, parts)
+        for keys in (None, {"|".join(full.key)}):
+            parts: list[str] = []
+            _append_findings(samples, parts, facts, keys)
+            reference = "".join(_SEP + _generic_finding(f, facts, is_new(f, keys)) for f in samples)
+            if "".join(parts) != reference:
+                return False
     except Exception:  # a renamed attribute, say: the generic path still works
         return False
-    return "".join(parts) == "".join(_SEP + _generic_finding(f) for f in samples)
+    return True
 
 
-def _findings_text(findings: Sequence[Finding], parts: list[str]) -> None:
+def _findings_text(
+    findings: Sequence[Finding], parts: list[str], facts: RuleFacts, keys: set[str] | None
+) -> None:
     """Append each finding's text, preceded by ``_SEP``, the fast way when it fits."""
     if fast_path_fits():
-        _append_findings(findings, parts)
+        _append_findings(findings, parts, facts, keys)
     else:
         for f in findings:
-            parts.extend((_SEP, _generic_finding(f)))
+            parts.extend((_SEP, _generic_finding(f, facts, is_new(f, keys))))
 
 
 @register
@@ -303,7 +379,7 @@ class JsonReport(Report):
             return head[:-2] + ',\n  "findings": []\n}\n'
         # One join into the final text: concatenating pieces copied the whole report 3 times.
         parts = [head[:-2], ',\n  "findings": [']
-        _findings_text(result.findings, parts)
+        _findings_text(result.findings, parts, rule_facts(result), new_keys(options.extra))
         parts[2] = "\n    " + parts[2][len(_SEP) :]
         parts.append("\n  ]\n}\n")
         return "".join(parts)

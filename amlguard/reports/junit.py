@@ -19,6 +19,7 @@ from junit_xml import TestCase, TestSuite
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.overview import is_known
 from amlguard.reports.text import (
     baseline_summary,
     failure_text,
@@ -60,7 +61,8 @@ def _case(finding: Finding, classname: str) -> TestCase:
         )
     elif finding.status is Status.SUPPRESSED:
         text = suppression_text(finding.suppression, cite_source=True, reason_required=True)
-        case.add_skipped_info(message=_clean(f"suppressed: {text}"))
+        label = "known" if is_known(finding) else "suppressed"
+        case.add_skipped_info(message=_clean(f"{label}: {text}"))
     elif finding.status is Status.SKIPPED:
         case.add_skipped_info(message=_clean(f"not applicable: {finding.message}"))
     return case

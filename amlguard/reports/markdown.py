@@ -1,20 +1,36 @@
 """The Markdown report: for ``$GITHUB_STEP_SUMMARY``, PR comments and wiki pages.
 
-A headline verdict, the counts, then a table per instance (failures, errors and suppressions;
-passes too with ``--verbose``) with each failure's detail in a collapsible ``<details>``. GitHub
-refuses step summaries and comments over 65,536 characters, so the report stops adding
-instances before :data:`MAX_CHARS` and says so.
+The verdict, the fleet overview (a headline counting workspaces, then one row per workspace,
+worst first), then each failure once: its rule id linked to the rule's documentation page, the
+finding, and the manual command in a code block. Findings that could not be judged, accepted
+risks and baseline-known failures follow in short tables. GitHub refuses step summaries and
+comments over 65,536 characters: the report stays under :data:`MAX_CHARS`, cutting the details
+first and the overview last, and says so.
+
+Every piece of data we did not write goes through :mod:`amlguard.reports.safe`: no link, image,
+mention, raw HTML, control character or code-fence breakout survives from a resource's name.
 """
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from typing import Any
 
+from amlguard.reports import overview
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.json_report import instance_counts, summary
-from amlguard.reports.text import gap_text, short_name, suppression_text, value_text, verdict
+from amlguard.reports.json_report import summary
+from amlguard.reports.ruledocs import doc_url
+from amlguard.reports.safe import code_block, code_span
+from amlguard.reports.safe import markdown as _md
+from amlguard.reports.text import (
+    gap_text,
+    short_if_id,
+    short_name,
+    suppression_text,
+    value_text,
+    verdict,
+)
+from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, ScanResult, Status
 
 MAX_CHARS = 65_000
@@ -26,20 +42,15 @@ _ICON = {
     Status.SKIPPED: "\u23ed\ufe0f skipped",
     Status.PASS: "\u2705 pass",
 }
+_KNOWN = "\U0001f4cc known"
+_NEW = "\U0001f195 NEW"
+_STATE_ICON = {"fail": "\u274c", "error": "\u26a0\ufe0f", "ok": "\u2705"}
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.SUPPRESSED: 2, Status.SKIPPED: 3, Status.PASS: 4}
 
 
-def _cell(text: Any) -> str:
-    """Safe inside a table cell: no pipes, no newlines, no HTML."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", "<br>")
-
-
-def _code(text: Any) -> str:
-    """A code span (entities are not decoded inside one, so nothing is HTML-escaped)."""
-    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
-
-
-def _headline(result: ScanResult, options: ReportOptions) -> list[str]:
+def _headline(
+    result: ScanResult, options: ReportOptions, rows: list[overview.WorkspaceLine]
+) -> list[str]:
     text = verdict(result, options.fail_on)
     icon = (
         "\u2705"
@@ -48,11 +59,14 @@ def _headline(result: ScanResult, options: ReportOptions) -> list[str]:
     )
     counts = summary(result)["by_status"]
     src = result.source
+    history = overview.tracks_new(result, options.extra)
     lines = [
-        f"## {icon} amlguard: {_cell(text)}",
+        f"## {icon} amlguard: {_md(text)}",
         "",
-        f"Scanned {_cell(src.description)} ({_cell(src.kind)}) at {result.scan_time}; "
-        f"rule pack {result.pack_version}, {len(result.rules)} rule(s), "
+        f"**{_md(overview.headline(rows, history))}**",
+        "",
+        f"Scanned {_md(src.description)} ({_md(src.kind)}) at {_md(result.scan_time)}; "
+        f"rule pack {_md(result.pack_version)}, {len(result.rules)} rule(s), "
         f"{len(result.instances)} workspace(s).",
         "",
         "| fail | error | suppressed | skipped | pass |",
@@ -64,11 +78,11 @@ def _headline(result: ScanResult, options: ReportOptions) -> list[str]:
     if not src.complete:
         lines.append("> [!CAUTION]")
         lines.append("> **Scan incomplete**: these findings cannot all be trusted.")
-        lines += [f"> - {_cell(gap_text(gap))}" for gap in src.gaps]
+        lines += [f"> - {_md(gap_text(gap))}" for gap in src.gaps]
         lines.append("")
     if result.warnings:
         lines.append("> [!WARNING]")
-        lines += [f"> - {_cell(w)}" for w in result.warnings]
+        lines += [f"> - {_md(w)}" for w in result.warnings]
         lines.append("")
     return lines
 
@@ -78,7 +92,7 @@ def _baseline(result: ScanResult) -> list[str]:
     if b is None:
         return []
     lines = [
-        f"**Baseline** {_code(b['file'])}: {b['new']} new, {b['known']} known (not failing "
+        f"**Baseline** {code_span(b['file'])}: {b['new']} new, {b['known']} known (not failing "
         f"the gate), {len(b['resolved'])} resolved since it was recorded.",
         "",
     ]
@@ -88,67 +102,107 @@ def _baseline(result: ScanResult) -> list[str]:
         )
         lines.append("")
         lines += [
-            f"- {_code(e['rule_id'])} {_cell(short_name(e['resource_id']))}: {_cell(e.get('message', ''))}"
+            f"- {code_span(e['rule_id'])} {_md(short_name(e['resource_id']))}: "
+            f"{_md(e.get('message', ''))}"
             for e in b["resolved"]
         ]
         lines += ["", "</details>", ""]
     return lines
 
 
-def _status_cell(f: Finding) -> str:
-    text = _ICON[f.status]
-    if f.baseline_state == "known":
-        text = "\U0001f4cc known"
-    elif f.baseline_state == "new":
-        text += " (new)"
-    return text
-
-
-def _row(f: Finding) -> str:
-    detail = f.message
-    if f.status is Status.SUPPRESSED:
-        detail += (
-            f" \u2014 {suppression_text(f.suppression, cite_source=True, reason_required=True)}"
+def _overview_rows(rows: list[overview.WorkspaceLine], history: bool) -> list[str]:
+    head = "| | workspace | worst | failing | error |" + (" new |" if history else "")
+    head += " resource group | subscription |"
+    sep = "|---|---|---|---:|---:|" + ("---:|" if history else "") + "---|---|"
+    out = [head, sep]
+    for r in rows:
+        worst = r.worst.label if r.worst is not None else "-"
+        new = f" {r.new} |" if history else ""
+        out.append(
+            f"| {_STATE_ICON[r.state]} | {_md(r.name)} | {worst} | {r.failing} | {r.errors} |"
+            f"{new} {_md(r.resource_group)} | {code_span(r.subscription)} |"
         )
-    return (
-        f"| {_code(f.rule_id)} | {f.severity.label} | {_status_cell(f)} | "
-        f"{_cell(short_name(f.resource_id))} | {_cell(detail)} |"
-    )
+    return out
 
 
-def _details(f: Finding) -> list[str]:
-    summary_text = html.escape(
-        f"{f.rule_id} [{f.severity.label}] {short_name(f.resource_id)}: {f.message}"
-    )
-    body = [f"<details><summary>{summary_text}</summary>", ""]
-    body.append(f"- resource: {_code(f.resource_id)}")
+def _value(value: Any) -> str:
+    """Expected/found text, the ids in a list cut to their names (the table has the full ids)."""
+    if isinstance(value, list):
+        return ", ".join(short_if_id(v) if isinstance(v, str) else value_text(v) for v in value)
+    return value_text(value)
+
+
+def _rule_link(f: Finding, rules: dict[str, Any]) -> str:
+    rule = rules.get(f.rule_id)
+    url = doc_url(rule) if rule is not None else None
+    span = code_span(f.rule_id)
+    return f"[{span}]({url})" if url else span
+
+
+def _failure(f: Finding, rules: dict[str, Any], keys: set[str] | None) -> list[str]:
+    """One failure, once: heading line, evidence, fix, and the command in a code block."""
+    new = f" {_NEW}" if overview.is_new(f, keys) else ""
+    lines = [
+        f"- {_rule_link(f, rules)} **{f.severity.label}**{new} "
+        f"{code_span(short_name(f.resource_id))}: {_md(f.message)}"
+    ]
+    evidence = []
     if f.expected is not None:
-        body.append(f"- expected: {_code(value_text(f.expected))}")
-    body.append(f"- found: {_code(value_text(f.actual))}")
+        evidence.append(f"expected {code_span(_value(f.expected))}")
+    evidence.append(f"found {code_span(_value(f.actual))}")
     if f.path:
-        body.append(f"- where: {_code(f.path)}")
-    if f.remediation:
-        lines = f.remediation.splitlines()
-        body.append(f"- fix: {_cell(lines[0])}")
-        if len(lines) > 1:
-            body += ["", "```sh", *lines[1:], "```"]
-    body += ["", "</details>", ""]
-    return body
+        evidence.append(f"at {code_span(f.path)}")
+    lines.append("  " + ", ".join(evidence) + ".")
+    summary_text, _, manual = f.remediation.partition("\n")
+    if summary_text:
+        lines.append(f"  Fix: {_md(summary_text)}")
+    commands = [line.strip() for line in manual.splitlines() if line.strip()]
+    if commands:
+        lines += ["", *("  " + line for line in code_block(commands))]
+    lines.append("")
+    return lines
 
 
-def _instance_section(
-    inst: dict[str, Any], findings: list[Finding], verbose: bool, details: bool = True
+def _other_row(f: Finding, keys: set[str] | None) -> str:
+    label = _KNOWN if overview.is_known(f) else _ICON[f.status]
+    detail = f.message
+    if f.status is Status.SUPPRESSED and not overview.is_known(f):
+        why = suppression_text(f.suppression, cite_source=True, reason_required=True)
+        detail += f" \u2014 {why}"
+    return (
+        f"| {code_span(f.rule_id)} | {f.severity.label} | {label} | "
+        f"{_md(short_name(f.resource_id))} | {_md(detail)} |"
+    )
+
+
+def _workspace_details(
+    row: overview.WorkspaceLine,
+    findings: list[Finding],
+    rules: dict[str, Any],
+    keys: set[str] | None,
+    verbose: bool,
 ) -> list[str]:
-    shown = [f for f in findings if verbose or f.status is not Status.PASS]
-    shown.sort(key=lambda f: (_ORDER[f.status], -f.severity, f.rule_id, f.resource_id.lower()))
-    parts = ", ".join(f"{n} {s}" for s, n in inst["counts"].items() if n) or "no findings"
-    lines = [f"### {_cell(inst['name'])}", "", f"{_code(inst['id'])}: {parts}.", ""]
-    if shown:
+    failing = sorted(
+        (f for f in findings if f.status is Status.FAIL),
+        key=lambda f: (-f.severity, f.rule_id, f.resource_id.lower()),
+    )
+    others = sorted(
+        (
+            f
+            for f in findings
+            if f.status is not Status.FAIL and (verbose or f.status is not Status.PASS)
+        ),
+        key=lambda f: (_ORDER[f.status], -f.severity, f.rule_id, f.resource_id.lower()),
+    )
+    if not failing and not others:
+        return []
+    lines = [f"### {_md(row.name)}", "", f"{code_span(row.id)}", ""]
+    for f in failing:
+        lines += _failure(f, rules, keys)
+    if others:
         lines += ["| rule | severity | status | resource | finding |", "|---|---|---|---|---|"]
-        lines += [_row(f) for f in shown]
+        lines += [_other_row(f, keys) for f in others]
         lines.append("")
-    if details:
-        lines += [line for f in shown if f.status is Status.FAIL for line in _details(f)]
     return lines
 
 
@@ -160,42 +214,47 @@ class MarkdownReport(Report):
     suffix = ".md"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
-        out = "\n".join(_headline(result, options) + _baseline(result)) + "\n"
-        by_instance: dict[str, list[Finding]] = defaultdict(list)
-        for f in result.findings:
-            by_instance[f.instance].append(f)
-        instances = instance_counts(result)
-        if not instances:
+        keys = overview.new_keys(options.extra)
+        rows = overview.lines(result, keys)
+        out = "\n".join(_headline(result, options, rows) + _baseline(result)) + "\n"
+        if not result.instances:
             return out + "No Azure Machine Learning workspace found in the scanned estate.\n"
         budget = MAX_CHARS - _NOTE_ROOM
-        compact = 0
-        for i, inst in enumerate(instances):
-            findings = by_instance[inst["id"]]
-            full = "\n".join(_instance_section(inst, findings, options.verbose)) + "\n"
-            if not compact and len(out) + len(full) <= budget:
-                out += full
-                continue
-            # Out of room for details: keep the tables (every finding still listed) if we can.
-            lines = _instance_section(inst, findings, options.verbose, details=False)
-            if len(out) + sum(len(line) + 1 for line in lines) <= budget:
-                out += "\n".join(lines) + "\n"
-                compact += 1
-                continue
-            for line in lines:
-                if len(out) + len(line) + 1 > budget:
-                    break
-                out += line + "\n"
-            return out + "\n" + _truncation_note(i, len(instances), compact)
-        if compact:
-            out += "\n" + _truncation_note(len(instances), len(instances), compact)
+        table = [
+            "### Workspaces, worst first",
+            "",
+            *_overview_rows(rows, overview.tracks_new(result, options.extra)),
+            "",
+        ]
+        kept = 0
+        for line in table:
+            if len(out) + len(line) + 1 > budget:
+                return (
+                    out
+                    + "\n"
+                    + _note(
+                        f"the overview stops after {max(kept - 2, 0)} of {len(rows)} workspaces"
+                    )
+                )
+            out += line + "\n"
+            kept += line.startswith("| ") and not line.startswith("| |")
+        by_instance: dict[str, list[Finding]] = defaultdict(list)
+        for f in result.findings:
+            by_instance[ids.norm(f.instance)].append(f)
+        rules = overview.rule_index(result)
+        for i, row in enumerate(rows):
+            section = _workspace_details(
+                row, by_instance[ids.norm(row.id)], rules, keys, options.verbose
+            )
+            text = "\n".join(section) + "\n" if section else ""
+            if len(out) + len(text) > budget:
+                left = sum(1 for r in rows[i:] if r.failing or r.errors or options.verbose)
+                return out + "\n" + _note(f"the details of {left} workspace(s) are left out")
+            out += text
         return out
 
 
-def _truncation_note(complete: int, total: int, compact: int) -> str:
-    if complete == total:
-        what = f"the failure details of the last {compact} workspace(s) are left out"
-    else:
-        what = f"it stops in workspace {complete + 1} of {total}"
+def _note(what: str) -> str:
     return (
         f"> [!NOTE]\n> **Truncated**: {what} to stay under {MAX_CHARS:,} characters "
         "(GitHub's limit for step summaries and comments). The JSON, SARIF or JUnit report has "

@@ -20,7 +20,8 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.locations import Locator
+from amlguard.reports.locations import Locator, repository_root
+from amlguard.reports.ruledocs import doc_url, generic_text
 from amlguard.reports.text import (
     clip,
     failure_text,
@@ -67,16 +68,16 @@ def _cut(text: str) -> str:
 
 
 def _help_uri(rule: Any) -> str | None:
-    return next((ref["url"] for ref in rule.references if ref.get("url")), None)
+    return doc_url(rule)
 
 
 def _help_markdown(rule: Any) -> str:
     parts = [f"**{rule.title}**", "", rule.description]
     if rule.rationale:
         parts += ["", f"**Why it matters.** {rule.rationale}"]
-    parts += ["", f"**Remediation.** {rule.remediation.summary}"]
+    parts += ["", f"**Remediation.** {generic_text(rule.remediation.summary)}"]
     if rule.remediation.manual:
-        parts += ["", "```sh", rule.remediation.manual, "```"]
+        parts += ["", "```sh", generic_text(rule.remediation.manual), "```"]
     refs = [ref for ref in rule.references if ref.get("url")]
     if refs:
         parts += ["", "**References**", ""]
@@ -88,9 +89,9 @@ def _help_text(rule: Any) -> str:
     parts = [rule.description]
     if rule.rationale:
         parts.append(f"Why it matters: {rule.rationale}")
-    parts.append(f"Remediation: {rule.remediation.summary}")
+    parts.append(f"Remediation: {generic_text(rule.remediation.summary)}")
     if rule.remediation.manual:
-        parts.append(rule.remediation.manual)
+        parts.append(generic_text(rule.remediation.manual))
     return "\n\n".join(parts)
 
 
@@ -135,9 +136,9 @@ def _location(finding: Finding, locator: Locator) -> dict[str, Any]:
             "artifactLocation": artifact,
             "region": {
                 "startLine": found.region.line,
-                "startColumn": 1,
+                "startColumn": found.region.start_column,
                 "endLine": found.region.line,
-                "endColumn": max(found.region.end_column, 2),
+                "endColumn": max(found.region.end_column, found.region.start_column + 1),
             },
         },
         "logicalLocations": [
@@ -215,17 +216,34 @@ class SarifReport(Report):
     suffix = ".sarif"
 
     def render(self, result: ScanResult, options: ReportOptions) -> str:
-        return json.dumps(self.document(result, options), indent=2, ensure_ascii=False) + "\n"
+        """Indented, except one result per line (the indenting encoder is pure Python: slow)."""
+        doc = self.document(result, options)
+        run = doc["runs"][0]
+        results = run.pop("results")
+        marker = "\u0000results\u0000"
+        run["results"] = marker
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        body = (
+            "[\n" + ",\n".join("        " + encode(r) for r in results) + "\n      ]"
+            if results
+            else "[]"
+        )
+        return text.replace(json.dumps(marker), body, 1) + "\n"
 
     def document(self, result: ScanResult, options: ReportOptions) -> dict[str, Any]:
         """The SARIF log as a Python object."""
         rules = list(result.rules)
         rule_index = {r.id: i for i, r in enumerate(rules)}
         root = options.extra.get("root")
-        locator = Locator(options.extra.get("artifacts") or [], Path(root) if root else None)
         shown = sorted(
             (f for f in result.findings if f.status in _RESULT_STATUSES),
             key=lambda f: (f.rule_id, f.instance.lower(), f.resource_id.lower()),
+        )
+        locator = Locator(
+            options.extra.get("artifacts") or [],
+            Path(root) if root else repository_root(),
+            wanted=[f.resource_id for f in shown],
         )
         errors = any(f.status is Status.ERROR for f in result.findings)
         properties: dict[str, Any] = {

@@ -1,21 +1,24 @@
-"""Inline SVG for the HTML report: the blueprint diagram of an instance, and the trend chart.
+"""The HTML report's pictures: the blueprint diagram model of a workspace, and the trend chart.
 
-Pieces of the diagram are coloured by the worst status of the findings mapped onto them; the
-mapping uses the finding's resource id against the instance's members, and the rule's name for
-workspace findings that are really about the identity, the managed network or the endpoints.
+The diagram is laid out here, as data (boxes, their state and the failing checks in words,
+links with their labels), and drawn by the page's script only when a workspace is selected:
+a fleet of thousands of workspaces costs a small JSON entry each, not an SVG each.
+
+Which piece a finding colours is decided by data, never by a rule's id or name: the judged
+resource's role in the instance (storage, key vault, AI account...), its ARM type (private
+endpoints, DNS zones, VNets), and for findings on the workspace itself the rule's ``tags``
+(:data:`TAG_PIECES`): a custom rule tagged ``identity`` lands on the identity like AMLG-105.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from amlguard.reports.text import clip, short_name
+from amlguard.reports.text import clip, short_name, value_text
 from amlguard.scanner import ids
-from amlguard.scanner.model import Finding, Status
+from amlguard.scanner.model import Finding, Severity, Status
 
 # Worst first: an error hides nothing, a failure beats a pass.
 _RANK = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
@@ -35,6 +38,12 @@ _ENDPOINT_TYPES = {
     "microsoft.network/privateendpoints",
     "microsoft.network/privateendpoints/privatednszonegroups",
 }
+#: Rule tags that move a finding on the workspace resource to another piece (first match wins).
+TAG_PIECES = (("identity", "identity"), ("managed-network", "managednetwork"))
+#: A rule with this tag also colours the private endpoints piece.
+ENDPOINT_TAG = "private-endpoint"
+_MAX_AI = 4
+_MAX_WORDS = 4
 
 
 def worst(statuses: Iterable[Status]) -> str:
@@ -46,164 +55,280 @@ def worst(statuses: Iterable[Status]) -> str:
     return "none"
 
 
-def pieces_of(finding: Finding, instance: Any) -> list[str]:
-    """The diagram pieces (``storage``, ``ai0``, ``vnet`` ...) a finding colours."""
-    rid = ids.norm(finding.resource_id)
-    name = finding.rule_name.lower()
-    out: list[str] = []
-    if rid == ids.norm(instance.id):
-        if "managed-network" in name or "outbound-rule" in name:
-            out.append("managednetwork")
-        elif "identity" in name:
-            out.append("identity")
+class Pieces:
+    """Which diagram pieces a finding colours, for one instance (its members indexed once)."""
+
+    def __init__(self, instance: Any) -> None:
+        self.instance = instance
+        self.workspace = ids.norm(instance.id)
+        self.roles = {ids.norm(v): k.lower() for k, v in instance.associated.items()}
+        self.integrated = {
+            ids.norm(i): n for n, i in reversed(list(enumerate(instance.integrated)))
+        }
+        self.vnet = ids.norm(instance.solution_vnet)
+        self._cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]] = {}
+
+    def of(self, finding: Finding, tags: Sequence[str] = ()) -> tuple[str, ...]:
+        """The pieces (``storage``, ``ai0``, ``vnet`` ...) this finding colours."""
+        key = (finding.resource_id, finding.resource_type, tuple(tags))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._of(finding, {t.lower() for t in tags})
+        return found
+
+    def _of(self, finding: Finding, tagset: set[str]) -> tuple[str, ...]:
+        rid = ids.norm(finding.resource_id)
+        out: list[str] = []
+        if rid == self.workspace:
+            out.append(next((piece for tag, piece in TAG_PIECES if tag in tagset), "workspace"))
+        elif rid in self.roles:
+            out.append(_ROLE_PIECE.get(self.roles[rid], "other"))
+        elif rid in self.integrated:
+            index = self.integrated[rid]
+            out.append(f"ai{index}" if index < _MAX_AI else "ai-more")
         else:
-            out.append("workspace")
-    else:
-        roles = {ids.norm(v): k.lower() for k, v in instance.associated.items()}
-        integrated = [ids.norm(i) for i in instance.integrated]
-        rtype = finding.resource_type.lower()
-        vnet = ids.norm(instance.solution_vnet)
-        if rid in roles:
-            out.append(_ROLE_PIECE.get(roles[rid], "other"))
-        elif rid in integrated:
-            out.append(f"ai{integrated.index(rid)}")
-        elif rtype in _ENDPOINT_TYPES:
+            rtype = finding.resource_type.lower()
+            if rtype in _ENDPOINT_TYPES:
+                out.append("endpoints")
+            elif rtype in _VNET_TYPES or (self.vnet and rid.startswith(self.vnet)):
+                out.append("vnet")
+            else:
+                out.append("other")
+        if ENDPOINT_TAG in tagset and "endpoints" not in out:
             out.append("endpoints")
-        elif rtype in _VNET_TYPES or (vnet and rid.startswith(vnet)):
-            out.append("vnet")
-        else:
-            out.append("other")
-    if "private-endpoint" in name and "endpoints" not in out:
-        out.append("endpoints")
+        return tuple(out)
+
+
+def pieces_of(finding: Finding, instance: Any, tags: Sequence[str] = ()) -> list[str]:
+    """The diagram pieces (``storage``, ``ai0``, ``vnet`` ...) a finding colours."""
+    return list(Pieces(instance).of(finding, tags))
+
+
+def check_words(finding: Finding, title: str) -> str:
+    """A failing check in a few words: "publicNetworkAccess: Enabled", else "not met: <title>"."""
+    if finding.status is Status.ERROR:
+        return f"not judged: {clip(title, 40)}"
+    actual = finding.actual
+    if finding.path and "." in finding.path and not isinstance(actual, (list, dict)):
+        return f"{finding.path.rsplit('.', 1)[-1]}: {value_text(actual)}"
+    if isinstance(actual, list) and actual and all(isinstance(a, str) for a in actual):
+        return "fails for: " + ", ".join(short_name(a) for a in actual)
+    return f"not met: {title}"
+
+
+def _props(row: Mapping[str, Any] | None) -> dict[str, Any]:
+    props = (row or {}).get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def _outbound(workspace: Mapping[str, Any]) -> dict[str, str]:
+    """Lower-cased destination id -> "rule-name (status)" of the PrivateEndpoint outbound rules."""
+    network = _props(workspace).get("managedNetwork")
+    rules = network.get("outboundRules") if isinstance(network, dict) else None
+    out: dict[str, str] = {}
+    for name, rule in (rules or {}).items() if isinstance(rules, dict) else []:
+        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "privateendpoint":
+            continue
+        dest = rule.get("destination")
+        target = dest.get("serviceResourceId") if isinstance(dest, dict) else None
+        if isinstance(target, str):
+            out.setdefault(ids.norm(target), f"{name} ({rule.get('status') or 'status unknown'})")
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Box:
-    key: str
-    label: str
-    sub: str
-    x: int
-    y: int
-    w: int = 186
-    h: int = 58
+_SLOTS = {
+    "identity": (20, 20, 200),
+    "workspace": (350, 20, 200),
+    "managednetwork": (680, 20, 200),
+    "storage": (20, 150, 200),
+    "keyvault": (240, 150, 200),
+    "registry": (460, 150, 200),
+    "appinsights": (680, 150, 200),
+    "endpoints": (20, 410, 420),
+    "vnet": (460, 410, 420),
+}
+_BOX_H = 96
 
 
-def _layout(instance: Any) -> list[_Box]:
-    props = instance.workspace.get("properties") or {}
-    mode = str((props.get("managedNetwork") or {}).get("isolationMode") or "not configured")
+def diagram_model(
+    instance: Any,
+    findings: Sequence[Finding],
+    rules: Mapping[str, Any],
+    projects: Sequence[str] = (),
+    placed: Mapping[str, list[Finding]] | None = None,
+) -> dict[str, Any]:
+    """The blueprint of one workspace as data: boxes with state and words, links with labels.
+
+    Each box: ``[key, label, sub, status, severity, words, x, y, w, h, extra]`` where status is
+    the worst status of its findings (``none``: nothing judged it), severity the worst failing
+    severity, words the failing checks (at most four, then "+N more"), extra lines of what the
+    blueprint draws (public access, outbound rule, hub projects). ``placed`` gives the
+    findings per piece when the caller already mapped them.
+    """
+    by_piece: Mapping[str, list[Finding]]
+    if placed is None:
+        mapper = Pieces(instance)
+        grouped: dict[str, list[Finding]] = {}
+        for f in findings:
+            for piece in mapper.of(f, getattr(rules.get(f.rule_id), "tags", ())):
+                grouped.setdefault(piece, []).append(f)
+        by_piece = grouped
+    else:
+        by_piece = placed
+    props = _props(instance.workspace)
+    raw_network = props.get("managedNetwork")
+    network: dict[str, Any] = raw_network if isinstance(raw_network, dict) else {}
+    raw_status = network.get("status")
+    status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
     assoc = {k.lower(): v for k, v in instance.associated.items()}
+    outbound = _outbound(instance.workspace)
+    kind = str(instance.workspace.get("kind") or "")
 
     def name_of(role: str) -> str:
         return short_name(assoc[role]) if role in assoc else "not linked"
 
-    boxes = [
-        _Box(
+    boxes: list[tuple[str, str, str, list[str], int, int, int]] = [
+        (
             "identity",
             "User-assigned identity",
             short_name(instance.primary_identity or "none"),
-            20,
-            20,
+            [],
+            *_SLOTS["identity"],
         ),
-        _Box("workspace", "ML workspace", instance.name, 356, 20),
-        _Box("managednetwork", "Managed network", mode, 692, 20),
-        _Box("storage", "Storage account", name_of("storageaccount"), 20, 130),
-        _Box("keyvault", "Key vault", name_of("keyvault"), 244, 130),
-        _Box("registry", "Container registry", name_of("containerregistry"), 468, 130),
-        _Box("appinsights", "Application Insights", name_of("applicationinsights"), 692, 130),
+        (
+            "workspace",
+            f"ML workspace{f' ({kind})' if kind and kind.lower() != 'default' else ''}",
+            instance.name,
+            [f"public access: {props.get('publicNetworkAccess') or 'not set'}"]
+            + (
+                [f"projects: {', '.join(projects[:3])}{' ...' if len(projects) > 3 else ''}"]
+                if projects
+                else []
+            ),
+            *_SLOTS["workspace"],
+        ),
+        (
+            "managednetwork",
+            "Managed network",
+            str(network.get("isolationMode") or "not configured"),
+            [
+                f"provisioning: {status.get('status') or 'unknown'}",
+                f"{len(outbound)} private endpoint rule(s)",
+            ],
+            *_SLOTS["managednetwork"],
+        ),
+        ("storage", "Storage account", name_of("storageaccount"), [], *_SLOTS["storage"]),
+        ("keyvault", "Key vault", name_of("keyvault"), [], *_SLOTS["keyvault"]),
+        ("registry", "Container registry", name_of("containerregistry"), [], *_SLOTS["registry"]),
+        (
+            "appinsights",
+            "Application Insights",
+            name_of("applicationinsights"),
+            [],
+            *_SLOTS["appinsights"],
+        ),
     ]
+    links: list[list[Any]] = []
     ai = list(instance.integrated)
-    for i, account in enumerate(ai[:4]):
-        boxes.append(_Box(f"ai{i}", "AI account", short_name(account), 20 + i * 224, 240))
+    for i, account in enumerate(ai[:_MAX_AI]):
+        rule_text = outbound.get(ids.norm(account), "no outbound rule")
+        boxes.append(
+            (
+                f"ai{i}",
+                "AI account",
+                short_name(account),
+                [f"outbound: {rule_text}"],
+                20 + i * 220,
+                280,
+                200,
+            )
+        )
+    if len(ai) > _MAX_AI:
+        boxes.append(
+            (
+                "ai-more",
+                "More AI accounts",
+                f"+{len(ai) - _MAX_AI} more",
+                [],
+                20 + _MAX_AI * 220,
+                280,
+                200,
+            )
+        )
     if not ai:
-        boxes.append(_Box("ai-none", "AI accounts", "none integrated", 20, 240))
+        boxes.append(("ai-none", "AI accounts", "none integrated", [], 20, 280, 200))
     vnet = short_name(instance.solution_vnet) if instance.solution_vnet else "not found"
-    boxes.append(_Box("endpoints", "Private endpoints", "in the solution VNet", 132, 350, 300))
-    boxes.append(_Box("vnet", "Solution VNet", vnet, 468, 350, 300))
-    return boxes
-
-
-def _wiring(boxes: list[_Box]) -> list[str]:
-    """A trunk down from the workspace and one bus per row, so no line crosses a piece."""
-    ws = next(b for b in boxes if b.key == "workspace")
-    mid_y = ws.y + ws.h // 2
-    trunk_x = ws.x + ws.w // 2
-    out = [
-        f'<line x1="{b.x + b.w}" y1="{mid_y}" x2="{ws.x}" y2="{mid_y}" class="link"/>'
-        for b in boxes
-        if b.key == "identity"
-    ] + [
-        f'<line x1="{ws.x + ws.w}" y1="{mid_y}" x2="{b.x}" y2="{mid_y}" class="link"/>'
-        for b in boxes
-        if b.key == "managednetwork"
-    ]
-    rows: dict[int, list[_Box]] = {}
-    for b in boxes:
-        if b.y > ws.y:
-            rows.setdefault(b.y, []).append(b)
-    bottom = max(rows) - 12 if rows else mid_y
-    out.append(
-        f'<line x1="{trunk_x}" y1="{ws.y + ws.h}" x2="{trunk_x}" y2="{bottom}" class="link"/>'
-    )
-    for y, row in rows.items():
-        bus = y - 12
-        xs = [b.x + b.w // 2 for b in row] + [trunk_x]
-        out.append(f'<line x1="{min(xs)}" y1="{bus}" x2="{max(xs)}" y2="{bus}" class="link"/>')
-        out += [
-            f'<line x1="{b.x + b.w // 2}" y1="{bus}" x2="{b.x + b.w // 2}" y2="{y}" class="link"/>'
-            for b in row
-        ]
-    return out
-
-
-def diagram(instance: Any, findings: Sequence[Finding], index: int) -> str:
-    """The instance's blueprint as SVG; each piece carries ``data-piece`` and ``data-status``."""
-    by_piece: dict[str, list[Status]] = {}
-    for f in findings:
-        for piece in pieces_of(f, instance):
-            by_piece.setdefault(piece, []).append(f.status)
-    boxes = _layout(instance)
-    lines = _wiring(boxes)
-    parts = []
-    for b in boxes:
-        statuses = by_piece.get(b.key, [])
-        status = worst(statuses)
-        counts = Counter(s.value for s in statuses)
-        tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings"
-        badge = (
-            f"{counts['error']} error"
-            if counts["error"]
-            else (f"{counts['fail']} failing" if counts["fail"] else tally)
+    boxes.append(
+        (
+            "endpoints",
+            "Private endpoints and DNS zones",
+            "in the solution VNet",
+            [],
+            *_SLOTS["endpoints"],
         )
-        parts.append(
-            f'<g class="piece st-{status}" data-piece="i{index}:{escape(b.key)}" '
-            f'data-status="{status}" tabindex="0" role="button">'
-            f"<title>{escape(b.label)}: {escape(b.sub)} ({escape(tally)})</title>"
-            f'<rect x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" rx="8"/>'
-            f'<text x="{b.x + 10}" y="{b.y + 20}" class="lbl">{escape(b.label)}</text>'
-            f'<text x="{b.x + 10}" y="{b.y + 37}" class="sub">{escape(clip(b.sub, 26))}</text>'
-            f'<text x="{b.x + 10}" y="{b.y + 52}" class="tally">{escape(badge)}</text></g>'
-        )
-    more = len(instance.integrated) - 4
-    note = (
-        f'<text x="20" y="318" class="sub">+{more} more AI account(s) in the table</text>'
-        if more > 0
-        else ""
     )
+    boxes.append(("vnet", "Solution VNet", vnet, [], *_SLOTS["vnet"]))
+
+    out_boxes = []
+    for key, label, sub, extra, x, y, w in boxes:
+        found = by_piece.get(key, [])
+        state = worst(f.status for f in found)
+        failing = [f for f in found if f.status in (Status.FAIL, Status.ERROR)]
+        failing.sort(key=lambda f: (f.status is not Status.ERROR, -f.severity, f.rule_id))
+        sev = max((f.severity for f in found if f.status is Status.FAIL), default=None)
+        words: list[str] = []
+        for f in failing:
+            rule = rules.get(f.rule_id)
+            text = check_words(f, str(getattr(rule, "title", f.rule_name)))
+            if key in ("endpoints", "vnet") and ids.norm(f.resource_id) != ids.norm(instance.id):
+                text = f"{short_name(f.resource_id)}: {text}"
+            if text not in words:
+                words.append(text)
+        if len(words) > _MAX_WORDS:
+            words = [*words[: _MAX_WORDS - 1], f"+{len(words) - _MAX_WORDS + 1} more"]
+        out_boxes.append(
+            [
+                key,
+                label,
+                clip(sub, 30),
+                state,
+                sev.label if isinstance(sev, Severity) else "",
+                [clip(w_, 52) for w_ in words],
+                x,
+                y,
+                w,
+                _BOX_H,
+                [clip(e, 52) for e in extra],
+            ]
+        )
+    # Links: identity - workspace - managed network on top; a trunk down to each row.
+    links.append([220, 68, 350, 68, "approver role"])
+    links.append([550, 68, 680, 68, ""])
+    for x, _y, _w in (
+        v for k, v in _SLOTS.items() if k in ("storage", "keyvault", "registry", "appinsights")
+    ):
+        links.append([450, 116, x + 100, 150, ""])
+    for i, _account in enumerate(ai[:_MAX_AI]):
+        links.append([780, 116, 20 + i * 220 + 100, 280, "outbound"])
+    links.append([230, 376, 230, 410, ""])
+    links.append([440, 458, 460, 458, ""])
     other = by_piece.get("other", [])
-    if other:
-        note += (
-            f'<text x="20" y="430" class="sub">{len(other)} finding(s) on other resources '
-            f"({escape(worst(other))})</text>"
-        )
-    return (
-        f'<svg class="diagram" viewBox="0 0 900 440" role="img" '
-        f'aria-label="Blueprint of {escape(instance.name)}">'
-        + "".join(lines)
-        + "".join(parts)
-        + note
-        + "</svg>"
-    )
+    return {
+        "boxes": out_boxes,
+        "links": links,
+        "other": [len(other), worst(f.status for f in other)],
+        "size": [900, 520],
+    }
+
+
+def hub_projects(instances: Sequence[Any]) -> dict[str, list[str]]:
+    """Lower-cased hub workspace id -> the names of its projects (``properties.hubResourceId``)."""
+    out: dict[str, list[str]] = {}
+    for inst in instances:
+        hub = _props(inst.workspace).get("hubResourceId")
+        if isinstance(hub, str) and hub:
+            out.setdefault(ids.norm(hub), []).append(inst.name)
+    return out
 
 
 def trend_chart(points: Sequence[dict[str, Any]]) -> str:

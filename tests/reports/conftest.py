@@ -10,18 +10,11 @@ from amlguard import app
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult
 from amlguard.settings import CheckSettings
+from tests.conftest import SHARED
 from tests.reports import golden
 
-
-def _schemas() -> Path:
-    # ``<repo>/../shared`` (tests/conftest.py's SHARED); a worktree sits one level deeper.
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "schemas").is_dir():
-            return parent / "shared" / "schemas"
-    return Path(__file__).resolve().parents[3] / "shared" / "schemas"
-
-
-SCHEMAS = _schemas()
+# The published schemas (tests/conftest.py's SHARED; a missing folder skips or, in CI, fails).
+SCHEMAS = SHARED / "schemas"
 
 
 def scan(estate: str) -> ScanResult:

@@ -24,7 +24,15 @@ from amlguard.settings import CheckSettings, Gate
 ROOT = Path(__file__).resolve().parents[2]
 ESTATES = ROOT / "examples" / "estates"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-FORMATS = {"console": "txt", "json": "json", "junit": "xml", "sarif": "sarif", "markdown": "md"}
+FORMATS = {
+    "console": "txt",
+    "json": "json",
+    "junit": "xml",
+    "sarif": "sarif",
+    "markdown": "md",
+    # The HTML page's overview section (the rest of the page is data its script draws).
+    "html-overview": "overview.html",
+}
 SCAN_TIME = "2026-01-01T00:00:00Z"
 TODAY = dt.date(2026, 11, 26)
 VERSION = "0.0.0-golden"
@@ -120,7 +128,12 @@ def render_case(case: str, fmt: str, work: Path) -> str:
     """One golden text: the report of ``case`` in ``fmt``, time, version and paths normalised."""
     result, artifacts = _scan(case, work)
     options = ReportOptions(fail_on=Severity.LOW, extra={"artifacts": artifacts, "root": str(ROOT)})
-    text = app.render(result, fmt, options)
+    if fmt == "html-overview":
+        from amlguard.reports.html import overview_html
+
+        text = overview_html(result, options) + "\n"
+    else:
+        text = app.render(result, fmt, options)
     text = text.replace(str(work), "@WORK@").replace(str(ROOT), "@ROOT@")
     return text.replace(__version__, VERSION)
 

@@ -54,8 +54,10 @@ def test_one_summary_line_per_instance_with_counts(drifted: ScanResult) -> None:
     line = next(ln for ln in text.splitlines() if "blueprint-dev-mlw" in ln and "fail," in ln)
     assert line.split() == [
         "FAIL",
+        "high",
         "blueprint-dev-mlw",
         "ml-secure-blueprint",
+        "8f1c2a6e",
         "12",
         "fail,",
         "22",
@@ -151,7 +153,9 @@ def test_no_escape_codes_without_colour_and_colour_when_asked(drifted: ScanResul
 
 def test_compliant_estate_has_no_detail_blocks(pack) -> None:  # type: ignore[no-untyped-def]
     text = _render(_scan(pack, EXAMPLES / "compliant.json"))
-    assert re.search(r"^\s+OK\s+blueprint-dev-mlw\s+ml-secure-blueprint\s+31 pass$", text, re.M)
+    assert re.search(
+        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+ml-secure-blueprint\s+8f1c2a6e\s+31 pass$", text, re.M
+    )
     assert "FAIL" not in text and "expected" not in text
     assert "PASSED: every judged resource follows the blueprint." in text
 
@@ -159,12 +163,18 @@ def test_compliant_estate_has_no_detail_blocks(pack) -> None:  # type: ignore[no
 def test_multi_workspace_lines_and_groups(pack) -> None:  # type: ignore[no-untyped-def]
     result = _scan(pack, EXAMPLES / "multi-workspace.json")
     text = _render(result)
-    summary = {
-        ln.split()[1]: ln.split()[0]
+    summary = [
+        (ln.split()[2], ln.split()[0], ln.split()[1])
         for ln in text.splitlines()
         if ln.startswith("  ") and "pass" in ln
-    }
-    assert summary == {"mlprod-mlw": "OK", "mlresearch-mlw": "FAIL", "mlemea-mlw": "FAIL"}
+    ]
+    # Worst first: the failing workspaces (more failures first), then the clean one.
+    assert summary == [
+        ("mlresearch-mlw", "FAIL", "high"),
+        ("mlemea-mlw", "FAIL", "high"),
+        ("mlprod-mlw", "OK", "-"),
+    ]
+    assert "2 of 3 workspaces drifted: 2 with high failures." in text
     # Findings are grouped under their workspace's heading, in the summary's order.
     research = text.index("\nmlresearch-mlw\n")
     emea = text.index("\nmlemea-mlw\n")
@@ -179,7 +189,7 @@ def test_error_findings_and_incomplete_verdict(pack, tmp_path: Path) -> None:  #
     path.write_text(json.dumps([r for r in inst.rows() if r["id"] != inst.storage["id"]]))
     text = _render(_scan(pack, path))
     # AMLG-108 is error too (a linked id the scan did not read), never a plain fail.
-    assert re.search(r"^\s+ERROR\s+blueprint-mlw\s+\S+\s+4 error, 27 pass$", text, re.M)
+    assert re.search(r"^\s+ERROR\s+-\s+blueprint-mlw\s+\S+\s+\S+\s+4 error, 27 pass$", text, re.M)
     assert "ERROR AMLG-201 high  blueprintst (storage account)" in text
     assert "is not in the scanned inventory" in " ".join(text.split())
     assert "INCOMPLETE: 4 finding(s) could not be judged; 0 failing." in text

@@ -1,27 +1,26 @@
-"""The HTML report: self-contained, escaped, diagrams coloured by findings, and rendered for real
-in headless Chromium (loads without script errors, shows the expected counts, filters work)."""
+"""The HTML report: self-contained, escaped, overview first, diagrams that say what fails, and
+rendered for real in headless Chromium (overview, heat map, legend, click-to-filter, paging)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from amlguard.cli import cli
 from amlguard.history.gate import record_scan
-from amlguard.reports.html import PAGE, HtmlReport
+from amlguard.reports.html import PAGE, HtmlReport, report_data
 from amlguard.reports.interface import ReportOptions
-from amlguard.scanner.model import ScanResult
+from amlguard.scanner.model import ScanResult, Status
 from tests.builders import blueprint
 from tests.history.scans import scan
 from tests.make_examples import compliant, drifted
+from tests.reports.chromium import attr, dump_dom, interact, needs_chromium, text_of
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-EVIL = "<img src=x onerror=\"document.title='pwned'\">&amp;"
+EVIL = "<img src=x onerror=\"document.title='pwned'\">&amp;</script><!--"
 
 
 def _evil_drifted() -> list[dict]:  # type: ignore[type-arg]
@@ -47,8 +46,9 @@ def _with_history(tmp_path: Path) -> tuple[ScanResult, ReportOptions]:
     return result, ReportOptions(extra=recorded.report_extra())
 
 
-def _pieces(page: str) -> dict[str, str]:
-    return dict(re.findall(r'data-piece="i0:([a-z0-9-]+)" data-status="([a-z]+)"', page))
+def _pieces(result: ScanResult, w: int = 0) -> dict[str, str]:
+    model = report_data(result, ReportOptions())["ws"][w][9]
+    return {box[0]: box[3] for box in model["boxes"]}
 
 
 def test_page_is_self_contained_and_escapes_user_data(tmp_path: Path) -> None:
@@ -59,35 +59,62 @@ def test_page_is_self_contained_and_escapes_user_data(tmp_path: Path) -> None:
     assert not re.search(r"<(link|img|iframe|object|embed)\b", page)
     assert not re.search(r"""\s(src|href)=["']?https?:""", page)
     assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
-    assert "&amp;amp;" in page  # an entity in a name is shown, not interpreted
+    block = page[page.index('id="report-data">') :]
+    block = block[len('id="report-data">') : block.index("</script>")]
+    assert "<" not in block  # nothing in the data can close its script element
+    assert EVIL in json.loads(block)["s"] or any(EVIL in w[0] for w in json.loads(block)["ws"])
 
 
 def test_each_piece_of_the_blueprint_takes_its_worst_status(tmp_path: Path) -> None:
     result = scan(tmp_path, drifted())
-    assert _pieces(HtmlReport().render(result, ReportOptions())) == {
-        "identity": "fail",  # AMLG-106: the approver role does not cover everything
+    assert _pieces(result) == {
+        "identity": "fail",  # AMLG-106 (tag identity): the approver role does not cover all
         "workspace": "fail",  # AMLG-101
-        "managednetwork": "fail",  # AMLG-103/104
+        "managednetwork": "fail",  # AMLG-103/104 (tag managed-network)
         "storage": "fail",
         "keyvault": "fail",  # AMLG-240: a pending connection
         "registry": "fail",
         "appinsights": "none",  # no rule judges it: shown as not judged, not as passing
         "ai0": "pass",
         "ai1": "fail",
-        "endpoints": "fail",  # AMLG-233 on the new AI account
+        "endpoints": "fail",  # AMLG-233 on the new AI account (tag private-endpoint)
         "vnet": "fail",  # AMLG-301/302
     }
-    clean = _pieces(HtmlReport().render(scan(tmp_path, compliant()), ReportOptions()))
+    clean = _pieces(scan(tmp_path, compliant()))
     assert set(clean.values()) == {"pass", "none"} and clean["appinsights"] == "none"
+
+
+def test_pieces_say_what_fails_with_the_worst_severity(tmp_path: Path) -> None:
+    model = report_data(scan(tmp_path, drifted()), ReportOptions())["ws"][0][9]
+    boxes = {b[0]: b for b in model["boxes"]}
+    assert boxes["workspace"][5] == ["publicNetworkAccess: Enabled"]
+    assert boxes["workspace"][10][0] == "public access: Enabled"
+    assert boxes["workspace"][4] == "high"
+    assert any("fails for:" in w for w in boxes["identity"][5])  # the approver role's gaps
+    assert boxes["ai1"][10] == ["outbound: no outbound rule"]
+    assert boxes["ai0"][10][0].startswith("outbound: allowOpenAi")
+    assert any(w.startswith("privatelink.") for w in boxes["vnet"][5])  # the zone, by name
+
+
+def test_a_hub_lists_its_projects(tmp_path: Path) -> None:
+    hub, project = blueprint(rg="rg-hub", prefix="hub"), blueprint(rg="rg-proj", prefix="proj")
+    hub.workspace["kind"] = "Hub"
+    project.workspace["kind"] = "Project"
+    project.workspace["properties"]["hubResourceId"] = hub.workspace["id"]
+    result = scan(tmp_path, hub.rows() + project.rows())
+    data = report_data(result, ReportOptions())
+    ws = {w[0]: w[9] for w in data["ws"]}
+    hub_box = next(b for b in ws[hub.workspace["name"]]["boxes"] if b[0] == "workspace")
+    assert hub_box[1] == "ML workspace (Hub)"
+    assert f"projects: {project.workspace['name']}" in hub_box[10]
 
 
 def test_errors_colour_a_piece_over_failures(tmp_path: Path) -> None:
     inst = blueprint()
     inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
     result = scan(tmp_path, inst.rows(), gaps=[{"reason": "throttled", "scope": inst.sub}])
-    page = HtmlReport().render(result, ReportOptions())
-    assert set(_pieces(page).values()) <= {"error", "none"}
-    assert 'class="verdict incomplete"' in page
+    assert set(_pieces(result).values()) <= {"error", "none"}
+    assert 'class="verdict incomplete"' in HtmlReport().render(result, ReportOptions())
 
 
 def test_without_history_there_is_no_trend_and_the_cli_writes_the_file(tmp_path: Path) -> None:
@@ -101,73 +128,86 @@ def test_without_history_there_is_no_trend_and_the_cli_writes_the_file(tmp_path:
     page = target.read_text(encoding="utf-8")
     assert "Over time" not in page and 'class="trend"' not in page
     assert 'id="verdict">FAILED: 12 failing finding(s) at or above low.' in page
+    assert page.index('id="overview"') < page.index('id="heatmap"') < page.index('id="findings"')
 
 
-def _chromium(page: Path, tmp_path: Path, fragment: str = "") -> str:
-    """The DOM after load (scripts run), as headless Chromium serialises it."""
-    proc = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            "--dump-dom",
-            page.as_uri() + fragment,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def _attr(dom: str, name: str) -> str:
-    match = re.search(rf'{name}="([^"]*)"', dom)
-    assert match, f"{name} missing: the page's scripts did not run"
-    return match.group(1)
-
-
-def _text(dom: str, ident: str) -> str:
-    match = re.search(rf'id="{ident}"[^>]*>([^<]*)<', dom)
-    assert match, ident
-    return match.group(1)
-
-
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="headless Chromium not installed (apt-get install chromium; .ci/run installs it)",
-)
+@needs_chromium
 def test_the_report_renders_in_chromium_with_the_expected_counts(tmp_path: Path) -> None:
     result, options = _with_history(tmp_path)
     page = tmp_path / "report.html"
     page.write_text(HtmlReport().render(result, options), encoding="utf-8")
 
-    dom = _chromium(page, tmp_path)
-    assert _attr(dom, "data-js-ready") == "1"
-    assert _attr(dom, "data-js-errors") == "0", _attr(dom, "data-js-error-text")
-    assert _text(dom, "count-fail") == "12" and _text(dom, "count-total") == "35"
-    assert _text(dom, "shown-count") == "35" == _text(dom, "total-count")
+    dom = dump_dom(page, tmp_path / "profile")
+    assert attr(dom, "data-js-ready") == "1"
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
+    assert text_of(dom, "count-fail") == "12" and text_of(dom, "count-total") == "35"
+    assert text_of(dom, "shown-count") == "35" == text_of(dom, "total-count")
     assert 'data-points="3"' in dom and dom.count('class="dot"') == 3
-    assert "pwned" not in _text(dom, "verdict") and "<title>pwned" not in dom
+    assert "pwned" not in text_of(dom, "verdict") and "<title>pwned" not in dom
     assert not re.search(r"<img\b", dom)  # the name stayed text
+    # New failures carry the NEW marker (history: the third scan adds none over the second).
+    assert dom.count(">NEW<") == 0
 
     # Filters come from the address: high-severity failures only.
-    dom = _chromium(page, tmp_path, "#status=fail&severity=high")
-    assert _attr(dom, "data-js-errors") == "0", _attr(dom, "data-js-error-text")
+    dom = dump_dom(page, tmp_path / "profile", "#status=fail&severity=high")
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
     high_fails = sum(1 for f in result.findings if f.status.value == "fail" and f.severity >= 3)
     assert high_fails == 7
-    assert _text(dom, "shown-count") == str(high_fails)
-    rows = re.findall(r'<tr data-status="([a-z]+)" data-severity="([a-z]+)"([^>]*)>', dom)
-    assert len(rows) == 35
-    shown = [(st, sev) for st, sev, rest in rows if "hidden" not in rest]
-    assert shown == [("fail", "high")] * high_fails
+    assert text_of(dom, "shown-count") == str(high_fails)
+    rows = re.findall(r'<tr data-status="([a-z]+)" data-severity="([a-z]+)"', dom)
+    assert rows == [("fail", "high")] * high_fails
+
+
+@needs_chromium
+def test_overview_heat_map_legend_and_click_to_filter(tmp_path: Path) -> None:
+    result = _many_instances(tmp_path)
+    click = (
+        "(function(){var g=document.querySelector('#diagram .piece[data-piece=storage]');"
+        "g.dispatchEvent(new MouseEvent('click',{bubbles:true}));"
+        "document.documentElement.setAttribute('data-after-click',"
+        "document.getElementById('shown-count').textContent);})();"
+    )
+    page = tmp_path / "report.html"
+    page.write_text(interact(HtmlReport().render(result, ReportOptions()), click), encoding="utf-8")
+    dom = dump_dom(page, tmp_path / "profile")
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
+    # Overview: worst first; every drifted workspace leads.
+    names = re.findall(r'<tr data-w="\d+" data-name="([^"]+)"', dom)
+    assert len(names) == 20
+    drifted_names = {f"ws{i}-mlw" for i in range(1, 20, 2)}
+    assert set(names[:10]) == drifted_names
+    # Heat map: one row per drifted workspace, one column per failing rule.
+    heat_rows = re.findall(r'<tr data-w="(\d+)"><th class="wsname"', dom)
+    assert len(heat_rows) == 10
+    assert dom.count('class="cell h-high"') == 10  # AMLG-201 on each drifted storage account
+    # Legend: every colour of the diagram is explained.
+    assert re.findall(r'data-legend="([a-z]+)"', dom) == [
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "error",
+        "pass",
+        "none",
+    ]
+    # The click on the storage piece filtered the findings to that piece and kept it in the URL.
+    assert attr(dom, "data-hash").startswith("#ws=0&piece=storage") or "piece=storage" in attr(
+        dom, "data-hash"
+    )
+    shown = int(attr(dom, "data-after-click"))
+    storage = [
+        f for f in result.findings if f.resource_id.lower().endswith(f"/{names[0][:-4]}st".lower())
+    ]
+    assert shown == len(storage) > 0
+    assert 'class="piece st-fail sev-high active" data-piece="storage"' in dom
+
+    # The URL state alone restores the same view.
+    plain = tmp_path / "plain.html"
+    plain.write_text(HtmlReport().render(result, ReportOptions()), encoding="utf-8")
+    dom = dump_dom(plain, tmp_path / "profile", "#ws=0&piece=storage&sort=name:asc")
+    assert text_of(dom, "shown-count") == str(shown)
+    sorted_names = re.findall(r'<tr data-w="\d+" data-name="([^"]+)"', dom)
+    assert sorted_names == sorted(sorted_names)
 
 
 def _many_instances(tmp_path: Path) -> ScanResult:
@@ -180,45 +220,67 @@ def _many_instances(tmp_path: Path) -> ScanResult:
     return scan(tmp_path, rows)
 
 
-def test_only_the_first_page_of_rows_is_laid_out(tmp_path: Path) -> None:
-    result = _many_instances(tmp_path)
-    assert len(result.findings) > PAGE
-    page = HtmlReport().render(result, ReportOptions())
-    starts = re.findall(r"<tr (class=\"hidden\" )?data-status=\"([a-z]+)\"", page)
-    assert len(starts) == len(result.findings)
-    assert [bool(hidden) for hidden, _ in starts] == [False] * PAGE + [True] * (len(starts) - PAGE)
-    # Failures sort first, so none of them waits behind the button.
-    assert all(status == "fail" for _, status in starts[:10])
-
-
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="headless Chromium not installed (apt-get install chromium; .ci/run installs it)",
-)
+@needs_chromium
 def test_a_large_report_pages_its_rows_in_chromium(tmp_path: Path) -> None:
     result = _many_instances(tmp_path)
+    assert len(result.findings) > PAGE
     page = tmp_path / "report.html"
     page.write_text(HtmlReport().render(result, ReportOptions()), encoding="utf-8")
-    dom = _chromium(page, tmp_path)
-    assert _attr(dom, "data-js-errors") == "0", _attr(dom, "data-js-error-text")
+    dom = dump_dom(page, tmp_path / "profile")
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
     total = len(result.findings)
-    assert _text(dom, "shown-count") == str(total)
-    rows = re.findall(r"<tr [^>]*data-status[^>]*>", dom)
-    assert len(rows) == total
-    assert sum('class="hidden"' not in r for r in rows) == PAGE
+    assert text_of(dom, "shown-count") == str(total)
+    rows = re.findall(r'<tr data-status="([a-z]+)"', dom)
+    assert len(rows) == PAGE
+    assert all(status == "fail" for status in rows[:10])  # failures sort first
     assert f"Show {total - PAGE} more of {total - PAGE} not displayed" in dom
 
 
-def test_a_suppressed_finding_shows_why(tmp_path: Path) -> None:
-    import dataclasses
-
-    from amlguard.scanner.model import Status
-
+def test_a_suppressed_finding_shows_why_and_known_is_not_suppressed(tmp_path: Path) -> None:
     result = scan(tmp_path, drifted())
     why = {"kind": "suppression", "reason": "<vendor> VPN", "approved_by": "ciso@example.com"}
     result.findings[0] = dataclasses.replace(
         result.findings[0], status=Status.SUPPRESSED, suppression=why
     )
-    page = HtmlReport().render(result, ReportOptions())
-    assert "suppressed: &lt;vendor&gt; VPN (approved by ciso@example.com)" in page
-    assert 'id="count-suppressed">1<' in page
+    known = {"kind": "baseline", "reason": "known finding"}
+    result.findings[1] = dataclasses.replace(
+        result.findings[1], status=Status.SUPPRESSED, suppression=known, baseline_state="known"
+    )
+    data = report_data(result, ReportOptions())
+    assert "<vendor> VPN (approved by ciso@example.com)" in data["s"]
+    statuses = [data["st"][f[2]] for f in data["f"]]
+    assert statuses.count("known") == 1 and statuses.count("suppressed") == 1
+    assert 'id="count-suppressed">2<' in HtmlReport().render(result, ReportOptions())
+
+
+def test_odd_workspace_shapes_still_draw(tmp_path: Path) -> None:
+    result = scan(tmp_path, drifted())
+    inst = result.instances[0]
+    for props in (
+        "text",
+        [],
+        {"managedNetwork": "x"},
+        {"managedNetwork": {"outboundRules": []}},
+        {
+            "managedNetwork": {
+                "status": 3,
+                "outboundRules": {"r": {"type": "PrivateEndpoint", "destination": "x"}},
+            }
+        },
+    ):
+        result.instances[0] = dataclasses.replace(
+            inst, workspace={**inst.workspace, "properties": props}
+        )
+        model = report_data(result, ReportOptions())["ws"][0][9]
+        assert {b[0] for b in model["boxes"]} >= {"workspace", "managednetwork"}
+
+
+@needs_chromium
+def test_an_estate_without_workspaces_renders_without_errors(tmp_path: Path) -> None:
+    result = scan(tmp_path, [])
+    page = tmp_path / "report.html"
+    page.write_text(HtmlReport().render(result, ReportOptions()), encoding="utf-8")
+    dom = dump_dom(page, tmp_path / "profile")
+    assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
+    assert "No Azure Machine Learning workspace found" in dom
+    assert text_of(dom, "o-shown") == "0" and text_of(dom, "shown-count") == "0"

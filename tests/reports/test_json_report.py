@@ -175,7 +175,10 @@ def test_hand_made_findings_render_byte_identical() -> None:
     assert text == reference(result)
     doc = json.loads(text)
     assert len(doc["findings"]) == len(result.findings)
-    assert doc["findings"][len(scanned)] == BASE.to_dict()
+    expected = json_report.finding_dict(BASE, json_report.rule_facts(result), None)
+    assert doc["findings"][len(scanned)] == expected
+    assert expected["remediation"] == {"summary": "Disable it.", "command": None}
+    assert expected["resource_name"] == "w" and expected["fixable"] is False
 
 
 def test_the_generic_path_renders_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,70 @@
+"""Neutralising data we did not write (names, tags, ids, messages built from them) per medium.
+
+Resource data is hostile: a name can carry terminal escape sequences, Markdown links, images,
+``@mentions``, raw HTML or a newline plus a code fence. Every human format passes such text
+through one of these functions; HTML, JUnit and SARIF escape through their own serialisers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# C0 and C1 controls, DEL, zero-width and bidirectional overrides, BOM, lone surrogates.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_CONTROL_OR_BREAK = re.compile(_CONTROL.pattern[:-1] + "\n\t]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code == 0x0A:
+        return "\\n"
+    if code == 0x09:
+        return "\\t"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal(text: Any, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control character shown as a visible escape (``\\x1b``, ``\\n``).
+
+    ``keep_newlines`` keeps line feeds and tabs (for text whose line breaks we wrote).
+    """
+    pattern = _CONTROL if keep_newlines else _CONTROL_OR_BREAK
+    return pattern.sub(_visible, str(text))
+
+
+# Characters that start Markdown or HTML syntax in inline text.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
+_ZWSP = "&#8203;"
+
+
+def markdown(text: Any) -> str:
+    """Inline Markdown showing ``text`` literally: no link, image, mention, HTML or line break."""
+    out = terminal(text)
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = _MD_SPECIAL.sub(r"\\\1", out)
+    # GitHub links @user, #123-style refs in prose, and bare URLs; a zero-width space breaks each.
+    out = out.replace("@", "@" + _ZWSP).replace("://", ":" + _ZWSP + "//")
+    return re.sub(r"(?i)\bwww\.", "www" + _ZWSP + ".", out)
+
+
+def code_span(text: Any) -> str:
+    """A Markdown code span holding ``text`` on one line (nothing inside it is interpreted)."""
+    body = terminal(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") or not body.strip() else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def code_block(lines: list[str], info: str = "sh") -> list[str]:
+    """A fenced block that no line of ``lines`` can close (the fence outgrows any backtick run)."""
+    clean = [terminal(line) for line in lines]
+    longest = max(
+        (len(run) for line in clean for run in re.findall(r"`{3,}|~{3,}", line)), default=0
+    )
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, *clean, fence]
