@@ -92,6 +92,7 @@ class Instance:
     nics: list[Row] = field(default_factory=list)
     role_assignments: list[Row] = field(default_factory=list)
     extra: list[Row] = field(default_factory=list)
+    projects: list[Row] = field(default_factory=list)  # project workspaces of a hub
 
     @property
     def subnet_id(self) -> str:
@@ -114,7 +115,7 @@ class Instance:
         ]
         out += list(self.endpoints.values()) + list(self.zone_groups.values())
         out += list(self.zones.values()) + list(self.links.values())
-        out += self.nics + self.role_assignments + self.extra
+        out += self.nics + self.role_assignments + self.extra + self.projects
         return [copy.deepcopy(r) for r in out]
 
     # ---- drift knobs used by tests and the drifted example
@@ -480,3 +481,69 @@ def unrelated(sub: str, rg: str, count: int, prefix: str = "misc") -> list[Row]:
         name = f"{prefix}{i}".replace("-", "")
         out.append(row(rid(sub, rg, ptype, name), ptype.lower(), "westeurope", dict(props)))
     return out
+
+
+# ---------------------------------------------------------------- Foundry hubs and projects
+
+
+def project(
+    hub: Instance,
+    name: str,
+    rg: str | None = None,
+    sub: str | None = None,
+    filled: bool = False,
+    hub_id: str | None = None,
+) -> Row:
+    """A project workspace (kind Project) of ``hub``, as the RP returns it.
+
+    ``filled`` echoes the hub's associated resources and managed network on the project (the
+    shape real-estates 2a calls ``proj-filled``); by default the row is ``proj-min``: only the
+    fields the SDK's project template sets, with a system-assigned identity.
+    """
+    sub = sub or hub.sub
+    pid = rid(sub, rg or hub.rg, "Microsoft.MachineLearningServices/workspaces", name)
+    hub_props = hub.workspace["properties"]
+    props: dict[str, Any] = {
+        "friendlyName": name,
+        "hubResourceId": hub_id if hub_id is not None else hub.workspace["id"],
+        "publicNetworkAccess": hub_props.get("publicNetworkAccess", "Disabled"),
+        "enableDataIsolation": True,
+        "provisioningState": "Succeeded",
+    }
+    if filled:
+        for key in ("storageAccount", "keyVault", "containerRegistry", "applicationInsights"):
+            if key in hub_props:
+                props[key] = hub_props[key]
+        props["managedNetwork"] = {
+            "isolationMode": hub_props["managedNetwork"]["isolationMode"],
+            "status": dict(hub_props["managedNetwork"]["status"]),
+            "outboundRules": {},
+        }
+    return row(
+        pid,
+        "microsoft.machinelearningservices/workspaces",
+        hub.workspace["location"],
+        props,
+        kind="Project",
+        sku={"name": "Basic", "tier": "Basic"},
+        identity={"type": "SystemAssigned", "principalId": _uuid(pid, "principal")},
+    )
+
+
+def foundry_hub(
+    sub: str = "00000000-0000-0000-0000-000000000001",
+    rg: str = "ai-foundry-hub",
+    prefix: str = "foundry",
+    location: str = "westeurope",
+    project_rgs: tuple[str | None, ...] = (None, "ai-projects"),
+) -> Instance:
+    """A compliant Azure AI Foundry hub (kind Hub) with one project per ``project_rgs`` entry
+    (None: the hub's resource group), the second one proj-filled."""
+    hub = blueprint(sub, rg, prefix, location)
+    hub.workspace["kind"] = "Hub"
+    hub.workspace["properties"]["workspaceHubConfig"] = {
+        "defaultWorkspaceResourceGroup": f"/subscriptions/{sub}/resourceGroups/{rg}"
+    }
+    for i, project_rg in enumerate(project_rgs):
+        hub.projects.append(project(hub, f"{prefix}-proj{i + 1}", project_rg, filled=i % 2 == 1))
+    return hub

@@ -316,6 +316,22 @@ def instance_resources(
     return out
 
 
+@related_source("projectHub")
+def project_hub(ctx: EvalContext) -> list[Any]:
+    """The hub workspace the judged project names in ``properties.hubResourceId``: one item
+    (id, name, kind), or ``error`` when that hub is not in the inventory."""
+    hub_id = get_key(_props(ctx.resource), "hubResourceId")
+    if not isinstance(hub_id, str) or not hub_id.strip():
+        raise Undeterminable("the project names no hub (properties.hubResourceId is absent)")
+    row = ctx.inventory.get(hub_id)
+    if row is None:
+        raise Undeterminable(
+            f"hub {ids.short_if_id(hub_id)} is not in the scanned inventory "
+            "(hub outside the scan scope or deleted)"
+        )
+    return [{"id": row["id"], "name": row.get("name"), "kind": _kind(row) or MISSING}]
+
+
 @related_source("roleAssignments")
 def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = None) -> list[Any]:
     """Assignments of ``principal`` (of role ``role``, by GUID) whose scope covers ``scope``."""

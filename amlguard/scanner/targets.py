@@ -33,11 +33,24 @@ Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
 SELECTORS: dict[str, Selector] = {}
 
 
-def selector(name: str) -> Callable[[Selector], Selector]:
-    """Register a target selector under ``name``."""
+_NOTHING = Selection([])
+
+
+def selector(name: str, *, orphans: bool = False) -> Callable[[Selector], Selector]:
+    """Register a target selector under ``name``. An orphan project (its hub is not in the
+    inventory) has no resources of its own: only selectors registered with ``orphans`` see it,
+    so no other rule judges, and no remediator plans a write on, a project."""
 
     def register(impl: Selector) -> Selector:
-        SELECTORS[name.lower()] = impl
+        if orphans:
+            SELECTORS[name.lower()] = impl
+            return impl
+
+        def owned(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+            return _NOTHING if instance.orphan else impl(instance, inv, spec)
+
+        owned.__doc__ = impl.__doc__
+        SELECTORS[name.lower()] = owned
         return impl
 
     return register
@@ -81,6 +94,12 @@ def _associated_and_integrated(
     seen = {ids.norm(t.id) for t in first}
     rest = [t for t in _integrated(instance, inv, spec).targets if ids.norm(t.id) not in seen]
     return Selection(first + rest)
+
+
+@selector("projects", orphans=True)
+def _projects(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """The project workspaces of a hub (or the orphan project itself)."""
+    return Selection([Target(str(p["id"]), str(p["type"]), p) for p in instance.projects])
 
 
 _NO_VNET = (

@@ -83,7 +83,11 @@ def only_flips(rows: Iterable[Row], rule_id: str, **kw: Any) -> Finding:
 
 def all_pass(rows: Iterable[Row], **kw: Any) -> list[Finding]:
     """Assert every rule passes (22 rules, no skip, no error) and return the findings."""
+    rows = list(rows)
     findings = scan(rows, **kw)
     assert not_passing(findings) == {}, not_passing(findings)
-    assert {f.rule_id for f in findings} == {r.id for r in pack().rules}
+    # Rules that judge project workspaces have nothing to judge in an estate without one.
+    has_projects = any(str(r.get("kind") or "").lower() == "project" for r in rows)
+    wanted = {r.id for r in pack().rules if has_projects or r.target["select"] != "projects"}
+    assert {f.rule_id for f in findings} == wanted
     return findings
