@@ -9,7 +9,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.builders import APPROVER_ROLE, Instance, blueprint, rid, role_assignment, row, unrelated
+from tests.builders import (
+    APPROVER_ROLE,
+    Instance,
+    blueprint,
+    foundry_hub,
+    project,
+    rid,
+    role_assignment,
+    row,
+    unrelated,
+)
 
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "estates"
 SUB_A = "8f1c2a6e-3b4d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -145,10 +155,57 @@ def multi_workspace() -> list[dict]:
     return rows
 
 
+def _hub() -> Instance:
+    hub = foundry_hub(
+        SUB_A, "ai-foundry-hub", "foundry-dev", "swedencentral", (None, "ai-projects")
+    )
+    hub.extra += _jumphost_extras(hub)
+    return hub
+
+
+def foundry_hub_estate() -> list[dict]:
+    """An Azure AI Foundry hub with two projects, one in another resource group: compliant."""
+    return _hub().rows()
+
+
+def foundry_hub_drifted() -> list[dict]:
+    """The hub estate drifted: the hub opened to the internet, an AI account added in the
+    second project's resource group without an outbound rule, and a project whose hub was
+    deleted. The projects themselves are never judged by the workspace rules."""
+    hub = _hub()
+    hub.workspace["properties"]["publicNetworkAccess"] = "Enabled"
+    hub.extra.append(
+        row(
+            rid(hub.sub, "ai-projects", "Microsoft.CognitiveServices/accounts", "foundry-dev-ais"),
+            "microsoft.cognitiveservices/accounts",
+            "swedencentral",
+            {"publicNetworkAccess": "Enabled"},
+            kind="AIServices",
+            sku={"name": "S0"},
+        )
+    )
+    gone = rid(hub.sub, "ai-old", "Microsoft.MachineLearningServices/workspaces", "old-hub")
+    hub.projects.append(project(hub, "foundry-dev-orphan", "ai-old", hub_id=gone))
+    return hub.rows()
+
+
+FOUNDRY_DRIFTED_NOT_PASSING = {
+    "AMLG-101": {"fail"},
+    "AMLG-104": {"fail"},
+    "AMLG-106": {"fail"},
+    "AMLG-120": {"error"},
+    "AMLG-231": {"fail"},
+    "AMLG-232": {"fail"},
+    "AMLG-233": {"fail"},
+}
+
+
 ESTATES = {
     "compliant.json": compliant,
     "drifted.json": drifted,
     "multi-workspace.json": multi_workspace,
+    "foundry-hub.json": foundry_hub_estate,
+    "foundry-hub-drifted.json": foundry_hub_drifted,
 }
 
 

@@ -39,7 +39,7 @@ HUB_KIND = "hub"
 class InstanceSettings:
     """Scan-wide knobs of instance assembly (config or rule-pack parameters)."""
 
-    selector: IntegrationSelector = IntegrationSelector()
+    selector: IntegrationSelector = field(default_factory=IntegrationSelector)
     solution_subnet: str | None = None
 
 
@@ -282,9 +282,7 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
         users.update({ids.norm(a) for a in _associated_of(ws).values()})
     shared_associated = frozenset(key for key, n in users.items() if n > 1)
     instances = [
-        build_instance(
-            inv, ws, settings, shared_associated, projects.get(ids.norm(ws["id"]), [])
-        )
+        build_instance(inv, ws, settings, shared_associated, projects.get(ids.norm(ws["id"]), []))
         for ws in workspaces
     ]
     owners: Counter[str] = Counter()
