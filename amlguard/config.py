@@ -58,6 +58,7 @@ class Config:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     integration_selector: dict[str, Any] | None = None
     solution_subnet: str | None = None
+    network_isolation: str | None = None
     image_build_compute: str | None = None
     suppressions: tuple[Suppression, ...] = ()
     allow_permanent_suppressions: bool = False
@@ -161,6 +162,7 @@ def load_config(path: Path) -> Config:
         parameters={k.upper(): dict(v) for k, v in data.get("parameters", {}).items()},
         integration_selector=data.get("integration_selector"),
         solution_subnet=data.get("solution_subnet"),
+        network_isolation=data.get("network_isolation"),
         image_build_compute=data.get("image_build_compute"),
         suppressions=tuple(suppressions),
         allow_permanent_suppressions=bool(data.get("allow_permanent_suppressions", False)),
@@ -366,4 +368,5 @@ def scan_options(config: Config, cloud: str = "AzureCloud") -> Any:
         parameters=config.parameters_with_shortcuts(),
         integration_selector=config.integration_selector,
         solution_subnet=config.solution_subnet,
+        network_isolation=config.network_isolation,
     )

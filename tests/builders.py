@@ -168,6 +168,32 @@ class Instance:
             link["subscriptionId"], link["resourceGroup"] = sub, rg
         self.zones = {}
 
+    def add_endpoint(self, key: str, target: Row, group: str) -> Row:
+        """A private endpoint for ``target``'s ``group`` in the solution subnet, with its zone
+        group, zones (the ZONES table) and links to the solution VNet, as ``blueprint()``
+        makes them."""
+        loc = self.vnet["location"]
+        pe = _endpoint(
+            self.sub, self.rg, f"{self.prefix}-pe-{key}", target, group, self.subnet_id, loc
+        )
+        zone_ids = []
+        for zone in ZONES[group]:
+            zid = rid(self.sub, self.rg, "Microsoft.Network/privateDnsZones", zone)
+            zone_ids.append(zid)
+            self.zones.setdefault(zone, row(zid, "microsoft.network/privatednszones", "global", {}))
+            self.links.setdefault(
+                zone,
+                row(
+                    f"{zid}/virtualNetworkLinks/{self.prefix}-link",
+                    "microsoft.network/privatednszones/virtualnetworklinks",
+                    "global",
+                    {"virtualNetwork": {"id": self.vnet["id"]}, "registrationEnabled": False},
+                ),
+            )
+        self.endpoints[key] = pe
+        self.zone_groups[key] = _zone_group(pe, zone_ids)
+        return pe
+
     def _all(self) -> list[Row]:
         return [self.workspace, self.storage, self.keyvault, self.registry, self.openai]
 
@@ -245,6 +271,7 @@ ZONES = {
     "vault": ["privatelink.vaultcore.azure.net"],
     "registry": ["privatelink.azurecr.io"],
     "account": ["privatelink.openai.azure.com"],
+    "dfs": ["privatelink.dfs.core.windows.net"],
 }
 
 
@@ -547,3 +574,51 @@ def foundry_hub(
     for i, project_rg in enumerate(project_rgs):
         hub.projects.append(project(hub, f"{prefix}-proj{i + 1}", project_rg, filled=i % 2 == 1))
     return hub
+
+
+# ---------------------------------------------------------------- customer-VNet workspaces
+
+
+def compute(
+    inst: Instance,
+    name: str,
+    compute_type: str = "AmlCompute",
+    subnet: str | None = None,
+    public_ip: bool = False,
+) -> Row:
+    """A compute of ``inst``'s workspace as the ARM list of ``.../computes`` returns it."""
+    props: dict[str, Any] = {
+        "subnet": {"id": subnet or inst.subnet_id},
+        "enableNodePublicIp": public_ip,
+    }
+    if compute_type == "AmlCompute":
+        props["remoteLoginPortPublicAccess"] = "Disabled"
+    return row(
+        f"{inst.workspace['id']}/computes/{name}",
+        "microsoft.machinelearningservices/workspaces/computes",
+        inst.workspace["location"],
+        {
+            "computeType": compute_type,
+            "computeLocation": inst.workspace["location"],
+            "provisioningState": "Succeeded",
+            "disableLocalAuth": True,
+            "properties": props,
+        },
+    )
+
+
+def customer_vnet(inst: Instance, absent: bool = False) -> Instance:
+    """Turn ``inst`` into a compliant customer-VNet workspace: no managed network (isolation
+    Disabled, or no ``managedNetwork`` at all), a cluster and a compute instance in the solution
+    subnet without public IPs, and serverless compute in that subnet without public IPs."""
+    props = inst.workspace["properties"]
+    if absent:
+        props.pop("managedNetwork", None)
+    else:
+        props["managedNetwork"] = {"isolationMode": "Disabled", "outboundRules": {}}
+    props["serverlessComputeSettings"] = {
+        "serverlessComputeCustomSubnet": inst.subnet_id,
+        "serverlessComputeNoPublicIP": True,
+    }
+    inst.extra += [compute(inst, "cpu-cluster"), compute(inst, "ci-dev", "ComputeInstance")]
+    return inst

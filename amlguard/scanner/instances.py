@@ -41,6 +41,12 @@ class InstanceSettings:
 
     selector: IntegrationSelector = field(default_factory=IntegrationSelector)
     solution_subnet: str | None = None
+    #: ``managed``, ``custom`` or ``either`` (real-estates 4.4); a workspace tag overrides it
+    network_isolation: str = "managed"
+
+
+ISOLATION_CHOICES = ("managed", "custom", "either")
+ISOLATION_TAG = "amlguard-network-isolation"
 
 
 @dataclass(slots=True)
@@ -65,6 +71,11 @@ class Instance:
     orphan: bool = False
     #: with ``integration_selector.mode: suggest``: what the selector alone picked
     suggested: list[str] = field(default_factory=list)
+    #: the accepted outbound isolation for this workspace (setting or tag)
+    network_isolation: str = "managed"
+    #: a customer-VNet workspace judged as such: no managed network (isolationMode Disabled or
+    #: absent) where ``custom``/``either`` isolation is accepted (never for hubs and projects)
+    custom_vnet: bool = False
     _view: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -105,6 +116,8 @@ class Instance:
                 "solutionSubnetId": self.solution_subnet,
                 "solutionVnetId": self.solution_vnet,
                 "kind": self.kind,
+                "networkIsolation": self.network_isolation,
+                "customVnet": self.custom_vnet,
                 "projects": [str(p["id"]) for p in self.projects],
             }
         return self._view
@@ -204,6 +217,7 @@ def build_instance(
     own = [a for a in associated.values() if ids.norm(a) not in shared]
     others = [a for a in associated.values() if ids.norm(a) in shared]
     subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own, others)
+    isolation = _isolation_choice(workspace, settings.network_isolation)
     return Instance(
         id=ws_id,
         workspace=workspace,
@@ -215,7 +229,26 @@ def build_instance(
         solution_vnet=(ids.vnet_of_subnet(subnet) or None) if subnet else None,
         projects=projects,
         suggested=suggested,
+        network_isolation=isolation,
+        custom_vnet=isolation != "managed"
+        and str(workspace.get("kind") or "").strip().lower() not in (HUB_KIND, PROJECT_KIND)
+        and str(at(props, "managedNetwork", "isolationMode") or "disabled").lower() == "disabled",
     )
+
+
+def _isolation_choice(workspace: Row, default: str) -> str:
+    """The accepted isolation of a workspace: its ``amlguard-network-isolation`` tag (when
+    valid, any casing), else the scan's setting."""
+    tags = workspace.get("tags")
+    for key, value in (tags if isinstance(tags, dict) else {}).items():
+        if str(key).lower() == ISOLATION_TAG and str(value).strip().lower() in ISOLATION_CHOICES:
+            return str(value).strip().lower()
+    choice = str(default or "managed").strip().lower()
+    if choice not in ISOLATION_CHOICES:
+        raise ValueError(
+            f"network_isolation {default!r} is not one of {', '.join(ISOLATION_CHOICES)}"
+        )
+    return choice
 
 
 def _unique(candidates: list[str], excluded: set[str]) -> list[str]:

@@ -104,6 +104,14 @@ def _resource(ctx: EvalContext, resource_id: Any) -> Any:
     return row if row is not None else MISSING
 
 
+@function("vnetOf")
+def _vnet_of(ctx: EvalContext, subnet_id: Any) -> Any:
+    """The virtual network id of a subnet id (MISSING when it is not a subnet id)."""
+    if not isinstance(subnet_id, str):
+        return MISSING
+    return ids.vnet_of_subnet(subnet_id) or MISSING
+
+
 @function("keys")
 def _keys(ctx: EvalContext, value: Any) -> Any:
     return list(value.keys()) if isinstance(value, dict) else []
@@ -314,6 +322,26 @@ def instance_resources(
                 + ", ".join(lost)
             )
     return out
+
+
+_IN_FLUX = {"provisioning", "deleting"}
+
+
+@related_source("outboundRulesInFlux")
+def outbound_rules_in_flux(ctx: EvalContext) -> list[Any]:
+    """Always empty, or ``error``: an outbound rule of the judged workspace that is still
+    ``Provisioning`` or ``Deleting`` cannot be judged until it settles (rescan later)."""
+    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
+    busy = [
+        f"{name} ({get_key(rule, 'status')})"
+        for name, rule in sorted(_dict(rules).items())
+        if str(get_key(rule, "status")).lower() in _IN_FLUX
+    ]
+    if busy:
+        raise Undeterminable(
+            "outbound rule(s) in flux, rescan once they settle: " + ", ".join(busy)
+        )
+    return []
 
 
 @related_source("projectHub")

@@ -99,6 +99,7 @@ class ScanOptions:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     integration_selector: dict[str, Any] | None = None
     solution_subnet: str | None = None
+    network_isolation: str | None = None
 
 
 def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
@@ -108,7 +109,10 @@ def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
         "default"
     )
     subnet = options.solution_subnet or defaults.get("solution_subnet", {}).get("default")
-    return InstanceSettings(IntegrationSelector.from_mapping(selector), subnet)
+    isolation = options.network_isolation or defaults.get("network_isolation", {}).get("default")
+    return InstanceSettings(
+        IntegrationSelector.from_mapping(selector), subnet, str(isolation or "managed")
+    )
 
 
 # What a process that ends with os._exit keeps referenced until then (see keep_until_exit).

@@ -102,6 +102,45 @@ def _projects(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
     return Selection([Target(str(p["id"]), str(p["type"]), p) for p in instance.projects])
 
 
+COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
+#: the compute types that run in the customer's VNet (real-estates 4.3 AMLG-112)
+VNET_COMPUTE_TYPES = ("amlcompute", "computeinstance")
+
+
+def computes_of(inv: Inventory, workspace_id: str) -> list[Row]:
+    """The compute rows of a workspace (``.../workspaces/{ws}/computes/{name}``), by id."""
+    memo = inv.memo.setdefault("computesByWorkspace", {})
+    if not memo:
+        memo[""] = []
+        for compute in inv.of_type(COMPUTE):
+            parent = ids.parent_of_child(str(compute["id"]), "computes")
+            if parent:
+                memo.setdefault(ids.norm(parent), []).append(compute)
+    return sorted(memo.get(ids.norm(workspace_id), []), key=lambda r: ids.norm(r["id"]))
+
+
+@selector("customVnetWorkspace")
+def _custom_vnet_workspace(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """The workspace, when it is judged as a customer-VNet workspace (nothing otherwise)."""
+    if not instance.custom_vnet:
+        return _NOTHING
+    return _workspace(instance, inv, spec)
+
+
+@selector("computes")
+def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """A customer-VNet workspace's AmlCompute clusters and compute instances."""
+    if not instance.custom_vnet:
+        return _NOTHING
+    out = []
+    for compute in computes_of(inv, instance.id):
+        props = compute.get("properties")
+        ctype = props.get("computeType") if isinstance(props, dict) else None
+        if isinstance(ctype, str) and ctype.lower() in VNET_COMPUTE_TYPES:
+            out.append(Target(str(compute["id"]), COMPUTE, compute))
+    return Selection(out)
+
+
 _NO_VNET = (
     "no solution VNet could be determined: the workspace has no inbound private endpoint and "
     "its associated resources have none (set solution_subnet to name it)"

@@ -14,6 +14,8 @@ from amlguard.scanner.rules import RulePack, load_pack
 from amlguard.scanner.scan import ScanOptions, instance_settings
 
 Row = dict[str, Any]
+#: target selectors that select only in some estates (projects, customer-VNet workspaces)
+CONDITIONAL = {"projects", "computes", "customvnetworkspace"}
 
 
 @cache
@@ -86,8 +88,12 @@ def all_pass(rows: Iterable[Row], **kw: Any) -> list[Finding]:
     rows = list(rows)
     findings = scan(rows, **kw)
     assert not_passing(findings) == {}, not_passing(findings)
-    # Rules that judge project workspaces have nothing to judge in an estate without one.
-    has_projects = any(str(r.get("kind") or "").lower() == "project" for r in rows)
-    wanted = {r.id for r in pack().rules if has_projects or r.target["select"] != "projects"}
-    assert {f.rule_id for f in findings} == wanted
+    # Rules that judge projects or customer-VNet computes have nothing to judge in an estate
+    # without them: every other rule must have judged something.
+    seen = {f.rule_id for f in findings}
+    rules = pack().rules
+    assert seen >= {r.id for r in rules if r.target["select"].lower() not in CONDITIONAL}
+    assert seen <= {r.id for r in rules}
+    if any(str(r.get("kind") or "").lower() == "project" for r in rows):
+        assert {r.id for r in rules if r.target["select"] == "projects"} <= seen
     return findings
