@@ -622,3 +622,128 @@ def customer_vnet(inst: Instance, absent: bool = False) -> Instance:
     }
     inst.extra += [compute(inst, "cpu-cluster"), compute(inst, "ci-dev", "ComputeInstance")]
     return inst
+
+
+# ---------------------------------------------------------------- landing-zone DNS
+
+
+RESOLVER_IP = "10.100.1.4"
+FIREWALL_IP = "10.100.2.4"
+DNS_DESIGNS = ("resolver", "ruleset", "firewall")
+
+
+@dataclass
+class Connectivity:
+    """The rows of a connectivity (hub) subscription: hub VNet, central private DNS zones
+    linked to it, an Azure DNS Private Resolver, a forwarding ruleset and a DNS-proxy firewall."""
+
+    sub: str
+    rg: str
+    vnet: Row
+    zones: dict[str, Row] = field(default_factory=dict)
+    links: dict[str, Row] = field(default_factory=dict)
+    network: list[Row] = field(default_factory=list)  # resolver, endpoint, firewall, policy
+    ruleset: Row | None = None
+    ruleset_links: list[Row] = field(default_factory=list)
+    rules: dict[str, Row] = field(default_factory=dict)  # zone name -> forwarding rule
+
+    def rows(self) -> list[Row]:
+        out = [self.vnet, *self.zones.values(), *self.links.values(), *self.network]
+        out += ([self.ruleset] if self.ruleset else []) + self.ruleset_links
+        out += list(self.rules.values())
+        return [copy.deepcopy(r) for r in out]
+
+
+def connectivity(
+    sub: str = "00000000-0000-0000-0000-0000000000cc",
+    rg: str = "rg-connectivity",
+    location: str = "westeurope",
+) -> Connectivity:
+    """A hub with a resolver inbound endpoint at RESOLVER_IP and a firewall (DNS proxy) at
+    FIREWALL_IP; zones are added as spokes move theirs here (:func:`landing_zone`)."""
+    vnet_id = rid(sub, rg, "Microsoft.Network/virtualNetworks", "vnet-hub")
+    vnet = row(
+        vnet_id,
+        "microsoft.network/virtualnetworks",
+        location,
+        {"addressSpace": {"addressPrefixes": ["10.100.0.0/16"]}, "virtualNetworkPeerings": []},
+    )
+    resolver_id = rid(sub, rg, "Microsoft.Network/dnsResolvers", "dnspr-hub")
+    policy_id = rid(sub, rg, "Microsoft.Network/firewallPolicies", "afwp-hub")
+    network = [
+        row(resolver_id, "microsoft.network/dnsresolvers", location,
+            {"virtualNetwork": {"id": vnet_id}, "dnsResolverState": "Connected"}),
+        row(f"{resolver_id}/inboundEndpoints/in-hub",
+            "microsoft.network/dnsresolvers/inboundendpoints", location,
+            {"ipConfigurations": [{"privateIpAddress": RESOLVER_IP,
+                                   "privateIpAllocationMethod": "Static",
+                                   "subnet": {"id": f"{vnet_id}/subnets/snet-dns-in"}}],
+             "provisioningState": "Succeeded"}),
+        row(policy_id, "microsoft.network/firewallpolicies", location,
+            {"dnsSettings": {"enableProxy": True, "servers": []}}),
+        row(rid(sub, rg, "Microsoft.Network/azureFirewalls", "afw-hub"),
+            "microsoft.network/azurefirewalls", location,
+            {"firewallPolicy": {"id": policy_id},
+             "ipConfigurations": [{"name": "ipconfig", "properties": {
+                 "privateIPAddress": FIREWALL_IP,
+                 "subnet": {"id": f"{vnet_id}/subnets/AzureFirewallSubnet"}}}]}),
+    ]  # fmt: skip
+    ruleset_id = rid(sub, rg, "Microsoft.Network/dnsForwardingRulesets", "dnsfrs-spokes")
+    ruleset = row(
+        ruleset_id,
+        "microsoft.network/dnsforwardingrulesets",
+        location,
+        {"dnsResolverOutboundEndpoints": [{"id": f"{resolver_id}/outboundEndpoints/out-hub"}]},
+    )
+    return Connectivity(sub, rg, vnet, network=network, ruleset=ruleset)
+
+
+def landing_zone(inst: Instance, hub: Connectivity, design: str = "resolver") -> Instance:
+    """Move ``inst``'s private DNS zones to ``hub`` (linked to the hub VNet only) and make its
+    VNet resolve them the way ``design`` says: ``resolver`` (custom DNS = the resolver's inbound
+    endpoint), ``firewall`` (custom DNS = the firewall's DNS proxy) or ``ruleset`` (Azure DNS
+    plus a forwarding ruleset link, one rule per zone to the inbound endpoint). The spoke is
+    peered (Connected) to the hub."""
+    if design not in DNS_DESIGNS:
+        raise ValueError(f"design {design!r} is not one of {DNS_DESIGNS}")
+    names = list(inst.zones)
+    inst.use_hub_zones(hub.zones, hub.sub, hub.rg)
+    for name in names:
+        zone_id = hub.zones[name]["id"]
+        hub.links.setdefault(
+            name,
+            row(f"{zone_id}/virtualNetworkLinks/vnet-hub-link",
+                "microsoft.network/privatednszones/virtualnetworklinks", "global",
+                {"virtualNetwork": {"id": hub.vnet["id"]}, "registrationEnabled": False}),
+        )  # fmt: skip
+    inst.links = {}  # the spoke's VNet links no zone: the hub resolves them
+    props = inst.vnet["properties"]
+    props["virtualNetworkPeerings"] = [
+        {"name": "to-hub", "properties": {
+            "remoteVirtualNetwork": {"id": hub.vnet["id"]}, "peeringState": "Connected",
+            "allowForwardedTraffic": True}},
+    ]  # fmt: skip
+    hub.vnet["properties"]["virtualNetworkPeerings"].append(
+        {"name": f"to-{inst.prefix}", "properties": {
+            "remoteVirtualNetwork": {"id": inst.vnet["id"]}, "peeringState": "Connected"}}
+    )  # fmt: skip
+    if design == "resolver":
+        props["dhcpOptions"] = {"dnsServers": [RESOLVER_IP]}
+    elif design == "firewall":
+        props["dhcpOptions"] = {"dnsServers": [FIREWALL_IP]}
+    else:
+        assert hub.ruleset is not None
+        hub.ruleset_links.append(
+            row(f"{hub.ruleset['id']}/virtualNetworkLinks/{inst.prefix}-link",
+                "microsoft.network/dnsforwardingrulesets/virtualnetworklinks", "",
+                {"virtualNetwork": {"id": inst.vnet["id"]}})
+        )  # fmt: skip
+        for name in names:
+            hub.rules.setdefault(
+                name,
+                row(f"{hub.ruleset['id']}/forwardingRules/{name.replace('.', '-')}",
+                    "microsoft.network/dnsforwardingrulesets/forwardingrules", "",
+                    {"domainName": name + ".", "forwardingRuleState": "Enabled",
+                     "targetDnsServers": [{"ipAddress": RESOLVER_IP, "port": 53}]}),
+            )  # fmt: skip
+    return inst

@@ -13,7 +13,9 @@ from tests.builders import (
     APPROVER_ROLE,
     Instance,
     blueprint,
+    connectivity,
     foundry_hub,
+    landing_zone,
     project,
     rid,
     role_assignment,
@@ -200,12 +202,45 @@ FOUNDRY_DRIFTED_NOT_PASSING = {
 }
 
 
+SUB_HUB = "c0ffee00-1111-4222-8333-444455556666"
+
+
+def _landing_zone() -> tuple[list[Instance], object]:
+    hub = connectivity(SUB_HUB, "rg-connectivity", "westeurope")
+    spokes = [
+        landing_zone(blueprint(SUB_A, "ml-spoke-a", "spoke-a", "westeurope"), hub, "resolver"),
+        landing_zone(blueprint(SUB_B, "ml-spoke-b", "spoke-b", "westeurope"), hub, "ruleset"),
+    ]
+    return spokes, hub
+
+
+def landing_zone_estate() -> list[dict]:
+    """Two spokes whose private DNS zones live in a connectivity subscription, resolved through
+    Azure DNS Private Resolver: spoke A by custom DNS to the inbound endpoint, spoke B by a
+    forwarding ruleset (Microsoft's centralized and distributed designs). Compliant."""
+    spokes, hub = _landing_zone()
+    return [r for s in spokes for r in s.rows()] + hub.rows()  # type: ignore[attr-defined]
+
+
+def landing_zone_drifted() -> list[dict]:
+    """The landing zone drifted: spoke A's peering to the hub is disconnected (none of its
+    zones resolves), and the forwarding rule for the key vault zone was disabled (spoke B)."""
+    spokes, hub = _landing_zone()
+    peering = spokes[0].vnet["properties"]["virtualNetworkPeerings"][0]
+    peering["properties"]["peeringState"] = "Disconnected"
+    rules = hub.rules  # type: ignore[attr-defined]
+    rules["privatelink.vaultcore.azure.net"]["properties"]["forwardingRuleState"] = "Disabled"
+    return [r for s in spokes for r in s.rows()] + hub.rows()  # type: ignore[attr-defined]
+
+
 ESTATES = {
     "compliant.json": compliant,
     "drifted.json": drifted,
     "multi-workspace.json": multi_workspace,
     "foundry-hub.json": foundry_hub_estate,
     "foundry-hub-drifted.json": foundry_hub_drifted,
+    "landing-zone.json": landing_zone_estate,
+    "landing-zone-drifted.json": landing_zone_drifted,
 }
 
 

@@ -230,10 +230,20 @@ def build_instance(
         projects=projects,
         suggested=suggested,
         network_isolation=isolation,
-        custom_vnet=isolation != "managed"
-        and str(workspace.get("kind") or "").strip().lower() not in (HUB_KIND, PROJECT_KIND)
-        and str(at(props, "managedNetwork", "isolationMode") or "disabled").lower() == "disabled",
+        custom_vnet=custom_vnet(workspace, settings.network_isolation),
     )
+
+
+def custom_vnet(workspace: Row, setting: str = "managed") -> bool:
+    """Whether a workspace is judged as a customer-VNet workspace: no managed network
+    (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting or tag);
+    never a hub or a project (they have no BYO VNet)."""
+    if _isolation_choice(workspace, setting) == "managed":
+        return False
+    if str(workspace.get("kind") or "").strip().lower() in (HUB_KIND, PROJECT_KIND):
+        return False
+    mode = at(workspace, "properties", "managedNetwork", "isolationMode")
+    return str(mode or "disabled").lower() == "disabled"
 
 
 def _isolation_choice(workspace: Row, default: str) -> str:

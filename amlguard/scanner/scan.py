@@ -9,6 +9,7 @@ from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv_types
+from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -34,6 +35,7 @@ _SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
         inv_types.PRIVATE_ENDPOINT,
         inv_types.DNS_ZONE_GROUP,
     ),
+    "computes": ("microsoft.machinelearningservices/workspaces/computes",),
 }
 _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "privateendpoints": (inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
@@ -42,6 +44,9 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "roleassignments": (inv_types.ROLE_ASSIGNMENT,),
     "vnetlinks": (inv_types.VNET_LINK,),
     "networkinterfaces": (inv_types.NIC,),
+    # issue 12: what DNS resolution and the customer-VNet rules read
+    "dnsresolution": (inv_types.VNET_LINK, *RESOLUTION_TYPES),
+    "projecthub": (inv_types.WORKSPACE,),
 }
 
 

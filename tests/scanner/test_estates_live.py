@@ -15,7 +15,12 @@ from tests.emulator import arg
 from tests.emulator.server import Emulator
 
 TOKEN = "eyJhbGciOi.not-a-real-token.c2lnbmF0dXJl"
-ESTATES = ["foundry-hub.json", "foundry-hub-drifted.json"]
+ESTATES = [
+    "foundry-hub.json",
+    "foundry-hub-drifted.json",
+    "landing-zone.json",
+    "landing-zone-drifted.json",
+]
 
 
 @pytest.fixture(params=ESTATES)
