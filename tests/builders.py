@@ -747,3 +747,31 @@ def landing_zone(inst: Instance, hub: Connectivity, design: str = "resolver") ->
                      "targetDnsServers": [{"ipAddress": RESOLVER_IP, "port": 53}]}),
             )  # fmt: skip
     return inst
+
+
+def role_definition(
+    guid: str,
+    actions: list[str],
+    not_actions: tuple[str, ...] = (),
+    sub: str | None = None,
+    name: str = "custom approver",
+) -> Row:
+    """A role definition row as ``authorizationresources`` returns it (custom at ``sub``,
+    built-in without it)."""
+    scope = f"/subscriptions/{sub}" if sub else ""
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "name": guid,
+        "type": "microsoft.authorization/roledefinitions",
+        "tenantId": TENANT,
+        "subscriptionId": sub or "",
+        "resourceGroup": "",
+        "properties": {
+            "roleName": name,
+            "type": "CustomRole" if sub else "BuiltInRole",
+            "permissions": [
+                {"actions": actions, "notActions": list(not_actions), "dataActions": []}
+            ],
+            "assignableScopes": [scope or "/"],
+        },
+    }

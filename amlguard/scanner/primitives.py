@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import dns, ids
+from amlguard.scanner import approval, dns, ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -29,10 +29,16 @@ from amlguard.scanner.paths import (
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
 #: that uses none of them gives a resource the same verdict in every instance that shares it.
 #: DNS resolution's related sources register on import (``dnsResolution``, ``centrallyManaged``)
-REGISTERS = (dns.dns_resolution, dns.centrally_managed)
+REGISTERS = (dns.dns_resolution, dns.centrally_managed, approval.approver_assignments)
 PER_INSTANCE = frozenset(
     # roleAssignments reads whether the instance has a primary identity when no principal is given
-    {"instance", "integratedresources", "instanceresources", "roleassignments"}
+    {
+        "instance",
+        "integratedresources",
+        "instanceresources",
+        "roleassignments",
+        "approverassignments",
+    }
 )
 
 

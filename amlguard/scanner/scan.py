@@ -9,6 +9,7 @@ from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv_types
+from amlguard.scanner.approval import ROLE_DEFINITION
 from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
@@ -47,6 +48,7 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     # issue 12: what DNS resolution and the customer-VNet rules read
     "dnsresolution": (inv_types.VNET_LINK, *RESOLUTION_TYPES),
     "projecthub": (inv_types.WORKSPACE,),
+    "approverassignments": (inv_types.ROLE_ASSIGNMENT, ROLE_DEFINITION),
 }
 
 

@@ -75,8 +75,8 @@ def test_paging_follows_skip_token_over_several_pages() -> None:
     assert len(resource_pages) == 3
     assert [bool(q["options"].get("$skipToken")) for q in resource_pages] == [False, True, True]
     assert all(q["options"]["$top"] == 1000 for q in resource_pages)
-    # + subscriptions, role assignments, and workspaces/endpoints (queried first, see _rows)
-    assert result.source.stats["pages"] == 3 + 3
+    # + subscriptions, role assignments, role definitions, and workspaces/endpoints (first)
+    assert result.source.stats["pages"] == 3 + 4
     assert result.source.complete
 
 
@@ -170,7 +170,9 @@ def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) ->
     rows, header = read_snapshot(tmp_path / "estate.json.gz")
     assert len(rows) == outcome.rows
     assert header["scope"]["default"] is True and header["tool_version"]
-    assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 4
+    assert (
+        header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 5
+    )  # + role definitions
     assert json.dumps(header).count("Bearer") == 0
 
 

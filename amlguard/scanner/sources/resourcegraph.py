@@ -302,7 +302,11 @@ class ResourceGraphSource(Source):
         so the ARM GETs for zone groups run while the rest pages under the quota: at most one
         request more per batch, and the GETs hide behind the quota's waits.
         """
-        types = set(needs.types) - {inventory.DNS_ZONE_GROUP, inventory.ROLE_ASSIGNMENT}
+        types = set(needs.types) - {
+            inventory.DNS_ZONE_GROUP,
+            inventory.ROLE_ASSIGNMENT,
+            kql.ROLE_DEFINITION,
+        }
         core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
         core |= set(self.settings.selector.types) & types
         rest = types - core
@@ -311,6 +315,8 @@ class ResourceGraphSource(Source):
         if inventory.ROLE_ASSIGNMENT in needs.types:
             # Without named roles a rule may read any assignment: fetch them all, never none.
             roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+        if kql.ROLE_DEFINITION in needs.types:
+            roles.append(("role definitions", kql.role_definitions()))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
             queries = [("resources", kql.resources(sorted(types), rg)), *roles]
             return self._run_jobs(runner, scopes, queries, "resources", gaps)
