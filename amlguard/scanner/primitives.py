@@ -138,8 +138,8 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
     if not zones:
         # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.
         raise Undeterminable(
-            f"no private DNS zone is known for group id {group_id!r} of {row['type']} "
-            f"in cloud {ctx.cloud} (policies/private_link.yaml)"
+            f"zone unknown for this cloud: no private DNS zone is known for group id "
+            f"{group_id!r} of {row['type']} in cloud {ctx.cloud} (policies/private_link.yaml)"
         )
     return zones
 
@@ -240,10 +240,9 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
         if key not in items:
             order.append(key)
             items[key] = _endpoint_item(inventory, pe, conn)
-    for conn in _list(_props(row).get("privateEndpointConnections")) if row else []:
+    for conn, status in connection_states(row) if row else []:
         cprops = _props(conn)
         pe_id = _dict(cprops.get("privateEndpoint")).get("id")
-        status = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
         if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
@@ -263,6 +262,34 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             "zones": [],
         }
     return [items[k] for k in order]
+
+
+def connection_states(row: Row) -> list[tuple[Any, Any]]:
+    """(connection, status) of a resource's private endpoint connections, read where its type
+    keeps them (``connections`` in policies/private_link.yaml: registries use
+    ``registryPrivateEndpointConnections``)."""
+    from amlguard.scanner.privatelink import default_table
+
+    list_key, state_key = default_table().connection_keys(str(row.get("type") or ""))
+    out = []
+    for conn in _list(get_key(_props(row), list_key)):
+        state = get_key(_props(conn), state_key)
+        status = get_key(state, "status") if isinstance(state, dict) else MISSING
+        out.append((conn, None if status is MISSING else status))
+    return out
+
+
+@related_source("endpointConnections")
+def endpoint_connections(ctx: EvalContext) -> list[Any]:
+    """The judged resource's private endpoint connections: id, name, status (per-type path)."""
+    return [
+        {
+            "id": conn.get("id") if isinstance(conn, dict) else MISSING,
+            "name": conn.get("name") if isinstance(conn, dict) else MISSING,
+            "status": status if status is not None else MISSING,
+        }
+        for conn, status in connection_states(ctx.resource)
+    ]
 
 
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
