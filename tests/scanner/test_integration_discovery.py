@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amlguard.scanner.integration import IntegrationSelector, connection_target
 from amlguard.scanner.model import Status
@@ -92,3 +94,27 @@ def test_suggest_mode_keeps_selector_only_candidates_out() -> None:
 def test_unknown_selector_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode"):
         IntegrationSelector.from_mapping({"mode": "maybe"})
+
+
+_junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=10), c, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(props=_junk, kind=st.one_of(st.none(), st.sampled_from(["Project", "project", "Hub", "x"])))
+def test_hostile_project_and_connection_rows_never_crash_assembly(props: Any, kind: Any) -> None:
+    inst = blueprint()
+    ws_id = inst.workspace["id"]
+    odd = row(
+        ws_id + "x", "microsoft.machinelearningservices/workspaces", properties=props, kind=kind
+    )
+    conn = row(f"{ws_id}/connections/c", "microsoft.machinelearningservices/workspaces/connections")
+    conn["properties"] = props
+    built = instances([*inst.rows(), odd, conn])
+    assert any(b.id == ws_id for b in built)
+    for b in built:
+        assert not (b.orphan and b.associated)  # an orphan project owns nothing
+        assert all(isinstance(i, str) for i in b.integrated)
