@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import approval, dns, ids
+from amlguard.scanner import approval, dns, ids, workspace_sources
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -24,12 +24,18 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
+from amlguard.scanner.workspace_sources import connection_states
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
 #: that uses none of them gives a resource the same verdict in every instance that shares it.
 #: DNS resolution's related sources register on import (``dnsResolution``, ``centrallyManaged``)
-REGISTERS = (dns.dns_resolution, dns.centrally_managed, approval.approver_assignments)
+REGISTERS = (
+    dns.dns_resolution,
+    dns.centrally_managed,
+    approval.approver_assignments,
+    workspace_sources.project_hub,
+)
 PER_INSTANCE = frozenset(
     # roleAssignments reads whether the instance has a primary identity when no principal is given
     {
@@ -264,34 +270,6 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
     return [items[k] for k in order]
 
 
-def connection_states(row: Row) -> list[tuple[Any, Any]]:
-    """(connection, status) of a resource's private endpoint connections, read where its type
-    keeps them (``connections`` in policies/private_link.yaml: registries use
-    ``registryPrivateEndpointConnections``)."""
-    from amlguard.scanner.privatelink import default_table
-
-    list_key, state_key = default_table().connection_keys(str(row.get("type") or ""))
-    out = []
-    for conn in _list(get_key(_props(row), list_key)):
-        state = get_key(_props(conn), state_key)
-        status = get_key(state, "status") if isinstance(state, dict) else MISSING
-        out.append((conn, None if status is MISSING else status))
-    return out
-
-
-@related_source("endpointConnections")
-def endpoint_connections(ctx: EvalContext) -> list[Any]:
-    """The judged resource's private endpoint connections: id, name, status (per-type path)."""
-    return [
-        {
-            "id": conn.get("id") if isinstance(conn, dict) else MISSING,
-            "name": conn.get("name") if isinstance(conn, dict) else MISSING,
-            "status": status if status is not None else MISSING,
-        }
-        for conn, status in connection_states(ctx.resource)
-    ]
-
-
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
     # Three rules view each linked resource of every instance (104, 106, 108), and a shared one
     # is linked from many instances: the view depends on the id and role alone, so make it once.
@@ -357,42 +335,6 @@ def instance_resources(
                 + ", ".join(lost)
             )
     return out
-
-
-_IN_FLUX = {"provisioning", "deleting"}
-
-
-@related_source("outboundRulesInFlux")
-def outbound_rules_in_flux(ctx: EvalContext) -> list[Any]:
-    """Always empty, or ``error``: an outbound rule of the judged workspace that is still
-    ``Provisioning`` or ``Deleting`` cannot be judged until it settles (rescan later)."""
-    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
-    busy = [
-        f"{name} ({get_key(rule, 'status')})"
-        for name, rule in sorted(_dict(rules).items())
-        if str(get_key(rule, "status")).lower() in _IN_FLUX
-    ]
-    if busy:
-        raise Undeterminable(
-            "outbound rule(s) in flux, rescan once they settle: " + ", ".join(busy)
-        )
-    return []
-
-
-@related_source("projectHub")
-def project_hub(ctx: EvalContext) -> list[Any]:
-    """The hub workspace the judged project names in ``properties.hubResourceId``: one item
-    (id, name, kind), or ``error`` when that hub is not in the inventory."""
-    hub_id = get_key(_props(ctx.resource), "hubResourceId")
-    if not isinstance(hub_id, str) or not hub_id.strip():
-        raise Undeterminable("the project names no hub (properties.hubResourceId is absent)")
-    row = ctx.inventory.get(hub_id)
-    if row is None:
-        raise Undeterminable(
-            f"hub {ids.short_if_id(hub_id)} is not in the scanned inventory "
-            "(hub outside the scan scope or deleted)"
-        )
-    return [{"id": row["id"], "name": row.get("name"), "kind": _kind(row) or MISSING}]
 
 
 @related_source("roleAssignments")
