@@ -116,20 +116,23 @@ def scan_options(settings: CheckSettings, pack: RulePack, cloud: str) -> ScanOpt
         if settings.integration_selector
         else None,
         solution_subnet=settings.solution_subnet,
+        network_isolation=cfg.network_isolation if cfg is not None else None,
     )
 
 
 # ------------------------------------------------------------------------------ sources
 
 
-def build_source(settings: CheckSettings, options: ScanOptions, reporter: Any = None) -> Source:
+def build_source(
+    settings: CheckSettings, options: ScanOptions, pack: RulePack, reporter: Any = None
+) -> Source:
     """The snapshot files when given, else Azure live through Resource Graph."""
     if settings.snapshots:
         from amlguard.scanner.sources.snapshot import SnapshotSource
 
         return SnapshotSource(list(settings.snapshots))
     from amlguard.azure.connect import client_factory
-    from amlguard.scanner.instances import InstanceSettings, IntegrationSelector
+    from amlguard.scanner.scan import instance_settings
     from amlguard.scanner.sources.live import LiveOptions, LiveScope
     from amlguard.scanner.sources.resourcegraph import ResourceGraphSource
 
@@ -138,9 +141,7 @@ def build_source(settings: CheckSettings, options: ScanOptions, reporter: Any = 
         client_factory(settings),
         LiveScope(scope.subscriptions, scope.management_groups, scope.resource_groups),
         LiveOptions(batch_size=settings.connection.batch_size),
-        instance_settings=InstanceSettings(
-            IntegrationSelector.from_mapping(options.integration_selector)
-        ),
+        instance_settings=instance_settings(pack, options),
         reporter=reporter,
     )
 
@@ -184,7 +185,7 @@ def prepare_scan(
     from amlguard.azure.clouds import resolve_cloud
 
     options = scan_options(settings, pack, resolve_cloud(settings.connection.cloud).name)
-    source = source or build_source(settings, options, reporter)
+    source = source or build_source(settings, options, pack, reporter)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     collected = source.collect(needs_of(rules, options.parameters))
     options = replace(options, cloud=_snapshot_cloud(settings, collected))
@@ -499,7 +500,7 @@ def run_snapshot(
     pack, rules = load_rules(settings)
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)
-    source = source or build_source(settings, options, reporter)
+    source = source or build_source(settings, options, pack, reporter)
     collected = source.collect(needs_of(rules, options.parameters))
     header = dict(collected.info.header)
     header.setdefault("gaps", [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps])

@@ -62,6 +62,7 @@ class Config:
     solution_subnet: str | None = None
     #: top-level keys that stand for a rule parameter (the pack's ``config_shortcuts``)
     shortcuts: dict[str, Any] = field(default_factory=dict)
+    network_isolation: str | None = None
     suppressions: tuple[Suppression, ...] = ()
     allow_permanent_suppressions: bool = False
     output_format: str | None = None
@@ -175,6 +176,7 @@ def load_config(path: Path) -> Config:
         integration_selector=data.get("integration_selector"),
         solution_subnet=data.get("solution_subnet"),
         shortcuts={k: data[k] for k in _SHORTCUT_KEYS if k in data},
+        network_isolation=data.get("network_isolation"),
         suppressions=tuple(suppressions),
         allow_permanent_suppressions=bool(data.get("allow_permanent_suppressions", False)),
         output_format=output.get("format"),

@@ -31,7 +31,24 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.builders import Instance, blueprint, rid, role_assignment, row, unrelated  # noqa: E402
+from tests.builders import (  # noqa: E402
+    Instance,
+    blueprint,
+    connectivity,
+    landing_zone,
+    project,
+    rid,
+    role_assignment,
+    row,
+    unrelated,
+)
+
+#: with ``--dns hub``: how spokes resolve the hub's zones, in turn (a link from each spoke VNet,
+#: custom DNS to the Private Resolver's inbound endpoint, a forwarding ruleset link)
+HUB_DESIGNS = ("link", "resolver", "ruleset")
+#: with ``--dns hub``: every HUB_EVERY-th instance is an AI Foundry hub with PROJECTS projects
+HUB_EVERY = 10
+PROJECTS = 10
 
 LOCATIONS = ("westeurope", "northeurope", "germanywestcentral", "swedencentral")
 
@@ -197,14 +214,19 @@ def estate(
     """The rows of a synthetic estate (deterministic for the same arguments).
 
     ``dns="hub"`` is the hub-and-spoke layout most tenants run: one set of private DNS zones in
-    a hub resource group, shared by every instance, each zone with a link per instance VNet.
+    a hub resource group of a connectivity subscription, shared by every instance; the spokes
+    resolve them in turn by a link per spoke VNet, by custom DNS to an Azure DNS Private
+    Resolver inbound endpoint (zones linked to the hub VNet, spoke peered to it), or by a DNS
+    forwarding ruleset linked to the spoke (HUB_DESIGNS); every HUB_EVERY-th instance is an AI
+    Foundry hub with PROJECTS project workspaces, half of them in a resource group of their own.
     ``share`` names resources (``registry``, ``keyvault``, ``storage``, ``openai``) that every
     instance of a subscription takes from the subscription's first instance, each with its own
     private endpoint to it (one registry or AI account for a team's workspaces).
     """
     rng = random.Random(seed)
     rows: list[dict] = []
-    hub_zones: dict[str, dict] = {}
+    network = connectivity(HUB_SUBSCRIPTION, HUB_GROUP)
+    hub_zones = network.zones
     owners: dict[str, Instance] = {}  # subscription -> the instance whose resources are shared
     built: list[tuple[Instance, str, str]] = []
     for i in range(instances):
@@ -215,7 +237,16 @@ def estate(
             for change in rng.sample(DRIFTS, rng.randint(1, 4)):
                 change(inst, rng)
         if dns == "hub":
-            inst.use_hub_zones(hub_zones, HUB_SUBSCRIPTION, HUB_GROUP)
+            design = HUB_DESIGNS[i % len(HUB_DESIGNS)]
+            if design == "link":
+                inst.use_hub_zones(hub_zones, HUB_SUBSCRIPTION, HUB_GROUP)
+            else:
+                landing_zone(inst, network, design)
+            if i % HUB_EVERY == 0:
+                inst.workspace["kind"] = "Hub"
+                for p in range(PROJECTS):
+                    where = rg if p % 2 == 0 else f"ml-{i:05d}-projects"
+                    inst.projects.append(project(inst, f"ml{i:05d}-p{p}", where))
         owner = owners.setdefault(sub, inst)
         for name in share if owner is not inst else ():
             inst.use_shared(name, owner)
@@ -229,7 +260,9 @@ def estate(
         near = unrelated_per_instance // 2
         rows += unrelated(sub, rg, near, f"own{i}x")
         rows += unrelated(sub, f"apps-{i:05d}", unrelated_per_instance - near, f"app{i}x")
-    return rows + list(hub_zones.values())
+    if dns != "hub":
+        return rows
+    return rows + network.rows()
 
 
 HUB_SUBSCRIPTION = _subscription(0xFFFF)

@@ -92,6 +92,7 @@ class Instance:
     nics: list[Row] = field(default_factory=list)
     role_assignments: list[Row] = field(default_factory=list)
     extra: list[Row] = field(default_factory=list)
+    projects: list[Row] = field(default_factory=list)  # project workspaces of a hub
 
     @property
     def subnet_id(self) -> str:
@@ -114,7 +115,7 @@ class Instance:
         ]
         out += list(self.endpoints.values()) + list(self.zone_groups.values())
         out += list(self.zones.values()) + list(self.links.values())
-        out += self.nics + self.role_assignments + self.extra
+        out += self.nics + self.role_assignments + self.extra + self.projects
         return [copy.deepcopy(r) for r in out]
 
     # ---- drift knobs used by tests and the drifted example
@@ -166,6 +167,32 @@ class Instance:
             link["id"] = f"{hub[zone]['id']}/virtualNetworkLinks/{self.prefix}-link"
             link["subscriptionId"], link["resourceGroup"] = sub, rg
         self.zones = {}
+
+    def add_endpoint(self, key: str, target: Row, group: str) -> Row:
+        """A private endpoint for ``target``'s ``group`` in the solution subnet, with its zone
+        group, zones (the ZONES table) and links to the solution VNet, as ``blueprint()``
+        makes them."""
+        loc = self.vnet["location"]
+        pe = _endpoint(
+            self.sub, self.rg, f"{self.prefix}-pe-{key}", target, group, self.subnet_id, loc
+        )
+        zone_ids = []
+        for zone in ZONES[group]:
+            zid = rid(self.sub, self.rg, "Microsoft.Network/privateDnsZones", zone)
+            zone_ids.append(zid)
+            self.zones.setdefault(zone, row(zid, "microsoft.network/privatednszones", "global", {}))
+            self.links.setdefault(
+                zone,
+                row(
+                    f"{zid}/virtualNetworkLinks/{self.prefix}-link",
+                    "microsoft.network/privatednszones/virtualnetworklinks",
+                    "global",
+                    {"virtualNetwork": {"id": self.vnet["id"]}, "registrationEnabled": False},
+                ),
+            )
+        self.endpoints[key] = pe
+        self.zone_groups[key] = _zone_group(pe, zone_ids)
+        return pe
 
     def _all(self) -> list[Row]:
         return [self.workspace, self.storage, self.keyvault, self.registry, self.openai]
@@ -244,6 +271,7 @@ ZONES = {
     "vault": ["privatelink.vaultcore.azure.net"],
     "registry": ["privatelink.azurecr.io"],
     "account": ["privatelink.openai.azure.com"],
+    "dfs": ["privatelink.dfs.core.windows.net"],
 }
 
 
@@ -480,3 +508,270 @@ def unrelated(sub: str, rg: str, count: int, prefix: str = "misc") -> list[Row]:
         name = f"{prefix}{i}".replace("-", "")
         out.append(row(rid(sub, rg, ptype, name), ptype.lower(), "westeurope", dict(props)))
     return out
+
+
+# ---------------------------------------------------------------- Foundry hubs and projects
+
+
+def project(
+    hub: Instance,
+    name: str,
+    rg: str | None = None,
+    sub: str | None = None,
+    filled: bool = False,
+    hub_id: str | None = None,
+) -> Row:
+    """A project workspace (kind Project) of ``hub``, as the RP returns it.
+
+    ``filled`` echoes the hub's associated resources and managed network on the project (the
+    shape real-estates 2a calls ``proj-filled``); by default the row is ``proj-min``: only the
+    fields the SDK's project template sets, with a system-assigned identity.
+    """
+    sub = sub or hub.sub
+    pid = rid(sub, rg or hub.rg, "Microsoft.MachineLearningServices/workspaces", name)
+    hub_props = hub.workspace["properties"]
+    props: dict[str, Any] = {
+        "friendlyName": name,
+        "hubResourceId": hub_id if hub_id is not None else hub.workspace["id"],
+        "publicNetworkAccess": hub_props.get("publicNetworkAccess", "Disabled"),
+        "enableDataIsolation": True,
+        "provisioningState": "Succeeded",
+    }
+    if filled:
+        for key in ("storageAccount", "keyVault", "containerRegistry", "applicationInsights"):
+            if key in hub_props:
+                props[key] = hub_props[key]
+        props["managedNetwork"] = {
+            "isolationMode": hub_props["managedNetwork"]["isolationMode"],
+            "status": dict(hub_props["managedNetwork"]["status"]),
+            "outboundRules": {},
+        }
+    return row(
+        pid,
+        "microsoft.machinelearningservices/workspaces",
+        hub.workspace["location"],
+        props,
+        kind="Project",
+        sku={"name": "Basic", "tier": "Basic"},
+        identity={"type": "SystemAssigned", "principalId": _uuid(pid, "principal")},
+    )
+
+
+def foundry_hub(
+    sub: str = "00000000-0000-0000-0000-000000000001",
+    rg: str = "ai-foundry-hub",
+    prefix: str = "foundry",
+    location: str = "westeurope",
+    project_rgs: tuple[str | None, ...] = (None, "ai-projects"),
+) -> Instance:
+    """A compliant Azure AI Foundry hub (kind Hub) with one project per ``project_rgs`` entry
+    (None: the hub's resource group), the second one proj-filled."""
+    hub = blueprint(sub, rg, prefix, location)
+    hub.workspace["kind"] = "Hub"
+    hub.workspace["properties"]["workspaceHubConfig"] = {
+        "defaultWorkspaceResourceGroup": f"/subscriptions/{sub}/resourceGroups/{rg}"
+    }
+    for i, project_rg in enumerate(project_rgs):
+        hub.projects.append(project(hub, f"{prefix}-proj{i + 1}", project_rg, filled=i % 2 == 1))
+    return hub
+
+
+# ---------------------------------------------------------------- customer-VNet workspaces
+
+
+def compute(
+    inst: Instance,
+    name: str,
+    compute_type: str = "AmlCompute",
+    subnet: str | None = None,
+    public_ip: bool = False,
+) -> Row:
+    """A compute of ``inst``'s workspace as the ARM list of ``.../computes`` returns it."""
+    props: dict[str, Any] = {
+        "subnet": {"id": subnet or inst.subnet_id},
+        "enableNodePublicIp": public_ip,
+    }
+    if compute_type == "AmlCompute":
+        props["remoteLoginPortPublicAccess"] = "Disabled"
+    return row(
+        f"{inst.workspace['id']}/computes/{name}",
+        "microsoft.machinelearningservices/workspaces/computes",
+        inst.workspace["location"],
+        {
+            "computeType": compute_type,
+            "computeLocation": inst.workspace["location"],
+            "provisioningState": "Succeeded",
+            "disableLocalAuth": True,
+            "properties": props,
+        },
+    )
+
+
+def customer_vnet(inst: Instance, absent: bool = False) -> Instance:
+    """Turn ``inst`` into a compliant customer-VNet workspace: no managed network (isolation
+    Disabled, or no ``managedNetwork`` at all), a cluster and a compute instance in the solution
+    subnet without public IPs, and serverless compute in that subnet without public IPs."""
+    props = inst.workspace["properties"]
+    if absent:
+        props.pop("managedNetwork", None)
+    else:
+        props["managedNetwork"] = {"isolationMode": "Disabled", "outboundRules": {}}
+    props["serverlessComputeSettings"] = {
+        "serverlessComputeCustomSubnet": inst.subnet_id,
+        "serverlessComputeNoPublicIP": True,
+    }
+    inst.extra += [compute(inst, "cpu-cluster"), compute(inst, "ci-dev", "ComputeInstance")]
+    return inst
+
+
+# ---------------------------------------------------------------- landing-zone DNS
+
+
+RESOLVER_IP = "10.100.1.4"
+FIREWALL_IP = "10.100.2.4"
+DNS_DESIGNS = ("resolver", "ruleset", "firewall")
+
+
+@dataclass
+class Connectivity:
+    """The rows of a connectivity (hub) subscription: hub VNet, central private DNS zones
+    linked to it, an Azure DNS Private Resolver, a forwarding ruleset and a DNS-proxy firewall."""
+
+    sub: str
+    rg: str
+    vnet: Row
+    zones: dict[str, Row] = field(default_factory=dict)
+    links: dict[str, Row] = field(default_factory=dict)
+    network: list[Row] = field(default_factory=list)  # resolver, endpoint, firewall, policy
+    ruleset: Row | None = None
+    ruleset_links: list[Row] = field(default_factory=list)
+    rules: dict[str, Row] = field(default_factory=dict)  # zone name -> forwarding rule
+
+    def rows(self) -> list[Row]:
+        out = [self.vnet, *self.zones.values(), *self.links.values(), *self.network]
+        out += ([self.ruleset] if self.ruleset else []) + self.ruleset_links
+        out += list(self.rules.values())
+        return [copy.deepcopy(r) for r in out]
+
+
+def connectivity(
+    sub: str = "00000000-0000-0000-0000-0000000000cc",
+    rg: str = "rg-connectivity",
+    location: str = "westeurope",
+) -> Connectivity:
+    """A hub with a resolver inbound endpoint at RESOLVER_IP and a firewall (DNS proxy) at
+    FIREWALL_IP; zones are added as spokes move theirs here (:func:`landing_zone`)."""
+    vnet_id = rid(sub, rg, "Microsoft.Network/virtualNetworks", "vnet-hub")
+    vnet = row(
+        vnet_id,
+        "microsoft.network/virtualnetworks",
+        location,
+        {"addressSpace": {"addressPrefixes": ["10.100.0.0/16"]}, "virtualNetworkPeerings": []},
+    )
+    resolver_id = rid(sub, rg, "Microsoft.Network/dnsResolvers", "dnspr-hub")
+    policy_id = rid(sub, rg, "Microsoft.Network/firewallPolicies", "afwp-hub")
+    network = [
+        row(resolver_id, "microsoft.network/dnsresolvers", location,
+            {"virtualNetwork": {"id": vnet_id}, "dnsResolverState": "Connected"}),
+        row(f"{resolver_id}/inboundEndpoints/in-hub",
+            "microsoft.network/dnsresolvers/inboundendpoints", location,
+            {"ipConfigurations": [{"privateIpAddress": RESOLVER_IP,
+                                   "privateIpAllocationMethod": "Static",
+                                   "subnet": {"id": f"{vnet_id}/subnets/snet-dns-in"}}],
+             "provisioningState": "Succeeded"}),
+        row(policy_id, "microsoft.network/firewallpolicies", location,
+            {"dnsSettings": {"enableProxy": True, "servers": []}}),
+        row(rid(sub, rg, "Microsoft.Network/azureFirewalls", "afw-hub"),
+            "microsoft.network/azurefirewalls", location,
+            {"firewallPolicy": {"id": policy_id},
+             "ipConfigurations": [{"name": "ipconfig", "properties": {
+                 "privateIPAddress": FIREWALL_IP,
+                 "subnet": {"id": f"{vnet_id}/subnets/AzureFirewallSubnet"}}}]}),
+    ]  # fmt: skip
+    ruleset_id = rid(sub, rg, "Microsoft.Network/dnsForwardingRulesets", "dnsfrs-spokes")
+    ruleset = row(
+        ruleset_id,
+        "microsoft.network/dnsforwardingrulesets",
+        location,
+        {"dnsResolverOutboundEndpoints": [{"id": f"{resolver_id}/outboundEndpoints/out-hub"}]},
+    )
+    return Connectivity(sub, rg, vnet, network=network, ruleset=ruleset)
+
+
+def landing_zone(inst: Instance, hub: Connectivity, design: str = "resolver") -> Instance:
+    """Move ``inst``'s private DNS zones to ``hub`` (linked to the hub VNet only) and make its
+    VNet resolve them the way ``design`` says: ``resolver`` (custom DNS = the resolver's inbound
+    endpoint), ``firewall`` (custom DNS = the firewall's DNS proxy) or ``ruleset`` (Azure DNS
+    plus a forwarding ruleset link, one rule per zone to the inbound endpoint). The spoke is
+    peered (Connected) to the hub."""
+    if design not in DNS_DESIGNS:
+        raise ValueError(f"design {design!r} is not one of {DNS_DESIGNS}")
+    names = list(inst.zones)
+    inst.use_hub_zones(hub.zones, hub.sub, hub.rg)
+    for name in names:
+        zone_id = hub.zones[name]["id"]
+        hub.links.setdefault(
+            name,
+            row(f"{zone_id}/virtualNetworkLinks/vnet-hub-link",
+                "microsoft.network/privatednszones/virtualnetworklinks", "global",
+                {"virtualNetwork": {"id": hub.vnet["id"]}, "registrationEnabled": False}),
+        )  # fmt: skip
+    inst.links = {}  # the spoke's VNet links no zone: the hub resolves them
+    props = inst.vnet["properties"]
+    props["virtualNetworkPeerings"] = [
+        {"name": "to-hub", "properties": {
+            "remoteVirtualNetwork": {"id": hub.vnet["id"]}, "peeringState": "Connected",
+            "allowForwardedTraffic": True}},
+    ]  # fmt: skip
+    hub.vnet["properties"]["virtualNetworkPeerings"].append(
+        {"name": f"to-{inst.prefix}", "properties": {
+            "remoteVirtualNetwork": {"id": inst.vnet["id"]}, "peeringState": "Connected"}}
+    )  # fmt: skip
+    if design == "resolver":
+        props["dhcpOptions"] = {"dnsServers": [RESOLVER_IP]}
+    elif design == "firewall":
+        props["dhcpOptions"] = {"dnsServers": [FIREWALL_IP]}
+    else:
+        assert hub.ruleset is not None
+        hub.ruleset_links.append(
+            row(f"{hub.ruleset['id']}/virtualNetworkLinks/{inst.prefix}-link",
+                "microsoft.network/dnsforwardingrulesets/virtualnetworklinks", "",
+                {"virtualNetwork": {"id": inst.vnet["id"]}})
+        )  # fmt: skip
+        for name in names:
+            hub.rules.setdefault(
+                name,
+                row(f"{hub.ruleset['id']}/forwardingRules/{name.replace('.', '-')}",
+                    "microsoft.network/dnsforwardingrulesets/forwardingrules", "",
+                    {"domainName": name + ".", "forwardingRuleState": "Enabled",
+                     "targetDnsServers": [{"ipAddress": RESOLVER_IP, "port": 53}]}),
+            )  # fmt: skip
+    return inst
+
+
+def role_definition(
+    guid: str,
+    actions: list[str],
+    not_actions: tuple[str, ...] = (),
+    sub: str | None = None,
+    name: str = "custom approver",
+) -> Row:
+    """A role definition row as ``authorizationresources`` returns it (custom at ``sub``,
+    built-in without it)."""
+    scope = f"/subscriptions/{sub}" if sub else ""
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "name": guid,
+        "type": "microsoft.authorization/roledefinitions",
+        "tenantId": TENANT,
+        "subscriptionId": sub or "",
+        "resourceGroup": "",
+        "properties": {
+            "roleName": name,
+            "type": "CustomRole" if sub else "BuiltInRole",
+            "permissions": [
+                {"actions": actions, "notActions": list(not_actions), "dataActions": []}
+            ],
+            "assignableScopes": [scope or "/"],
+        },
+    }

@@ -9,7 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.builders import APPROVER_ROLE, Instance, blueprint, rid, role_assignment, row, unrelated
+from tests.builders import (
+    APPROVER_ROLE,
+    Instance,
+    blueprint,
+    connectivity,
+    foundry_hub,
+    landing_zone,
+    rid,
+    role_assignment,
+    row,
+    unrelated,
+)
 
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "estates"
 SUB_A = "8f1c2a6e-3b4d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -145,10 +156,87 @@ def multi_workspace() -> list[dict]:
     return rows
 
 
+def _hub() -> Instance:
+    hub = foundry_hub(
+        SUB_A, "ai-foundry-hub", "foundry-dev", "swedencentral", (None, "ai-projects")
+    )
+    hub.extra += _jumphost_extras(hub)
+    return hub
+
+
+def foundry_hub_estate() -> list[dict]:
+    """An Azure AI Foundry hub with two projects, one in another resource group: compliant."""
+    return _hub().rows()
+
+
+def foundry_hub_drifted() -> list[dict]:
+    """The hub estate drifted: the hub opened to the internet, and an AI account added in the
+    second project's resource group without an outbound rule. The projects themselves are never
+    judged by the workspace rules (a project whose hub is gone is AMLG-120's error: the tests)."""
+    hub = _hub()
+    hub.workspace["properties"]["publicNetworkAccess"] = "Enabled"
+    hub.extra.append(
+        row(
+            rid(hub.sub, "ai-projects", "Microsoft.CognitiveServices/accounts", "foundry-dev-ais"),
+            "microsoft.cognitiveservices/accounts",
+            "swedencentral",
+            {"publicNetworkAccess": "Enabled"},
+            kind="AIServices",
+            sku={"name": "S0"},
+        )
+    )
+    return hub.rows()
+
+
+FOUNDRY_DRIFTED_NOT_PASSING = {
+    "AMLG-101": {"fail"},
+    "AMLG-104": {"fail"},
+    "AMLG-106": {"fail"},
+    "AMLG-231": {"fail"},
+    "AMLG-232": {"fail"},
+    "AMLG-233": {"fail"},
+}
+
+
+SUB_HUB = "c0ffee00-1111-4222-8333-444455556666"
+
+
+def _landing_zone() -> tuple[list[Instance], object]:
+    hub = connectivity(SUB_HUB, "rg-connectivity", "westeurope")
+    spokes = [
+        landing_zone(blueprint(SUB_A, "ml-spoke-a", "spoke-a", "westeurope"), hub, "resolver"),
+        landing_zone(blueprint(SUB_B, "ml-spoke-b", "spoke-b", "westeurope"), hub, "ruleset"),
+    ]
+    return spokes, hub
+
+
+def landing_zone_estate() -> list[dict]:
+    """Two spokes whose private DNS zones live in a connectivity subscription, resolved through
+    Azure DNS Private Resolver: spoke A by custom DNS to the inbound endpoint, spoke B by a
+    forwarding ruleset (Microsoft's centralized and distributed designs). Compliant."""
+    spokes, hub = _landing_zone()
+    return [r for s in spokes for r in s.rows()] + hub.rows()  # type: ignore[attr-defined]
+
+
+def landing_zone_drifted() -> list[dict]:
+    """The landing zone drifted: spoke A's peering to the hub is disconnected (none of its
+    zones resolves), and the forwarding rule for the key vault zone was disabled (spoke B)."""
+    spokes, hub = _landing_zone()
+    peering = spokes[0].vnet["properties"]["virtualNetworkPeerings"][0]
+    peering["properties"]["peeringState"] = "Disconnected"
+    rules = hub.rules  # type: ignore[attr-defined]
+    rules["privatelink.vaultcore.azure.net"]["properties"]["forwardingRuleState"] = "Disabled"
+    return [r for s in spokes for r in s.rows()] + hub.rows()  # type: ignore[attr-defined]
+
+
 ESTATES = {
     "compliant.json": compliant,
     "drifted.json": drifted,
     "multi-workspace.json": multi_workspace,
+    "foundry-hub.json": foundry_hub_estate,
+    "foundry-hub-drifted.json": foundry_hub_drifted,
+    "landing-zone.json": landing_zone_estate,
+    "landing-zone-drifted.json": landing_zone_drifted,
 }
 
 

@@ -60,7 +60,10 @@ def test_check_without_snapshot_scans_live_and_matches_the_snapshot_check(
     assert problems == []
     source = doc["source"]
     assert source["kind"] == "resource-graph" and source["complete"] is True
-    assert source["stats"]["resource_graph_requests"] == 4 and source["stats"]["arm_gets"] == 6
+    assert (
+        source["stats"]["resource_graph_requests"] == 5  # + role definitions
+        and source["stats"]["arm_gets"] == 7
+    )  # 6 zone groups, 1 connections list
     headers = [r.headers["authorization"] for r in drifted_emulator.requests()]
     assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
 

@@ -68,7 +68,13 @@ def instance_counts(result: ScanResult, counts: Tally | None = None) -> list[dic
             entry = by_instance[instance] = dict(zero)
         entry[status.value] += n
     return [
-        {"id": inst.id, "name": inst.name, "counts": by_instance.get(inst.id) or dict(zero)}
+        {
+            "id": inst.id,
+            "name": inst.name,
+            # a hub's projects (reports list them under it); other workspaces keep the plain shape
+            **({"projects": inst.project_summaries()} if inst.projects else {}),
+            "counts": by_instance.get(inst.id) or dict(zero),
+        }
         for inst in result.instances
     ]
 
@@ -116,7 +122,8 @@ def _head_text(head: dict[str, Any]) -> str:
         return json.dumps(head, indent=2, default=str)
     for e in entries:
         if (
-            type(e["id"]) is not str
+            len(e) != 3  # a hub's entry lists its projects too
+            or type(e["id"]) is not str
             or type(e["name"]) is not str
             or tuple(e["counts"]) != _STATUSES
         ):

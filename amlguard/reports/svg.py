@@ -322,9 +322,13 @@ def diagram_model(
 
 
 def hub_projects(instances: Sequence[Any]) -> dict[str, list[str]]:
-    """Lower-cased hub workspace id -> the names of its projects (``properties.hubResourceId``)."""
+    """Lower-cased hub workspace id -> the names of its projects (the projects joined the hub's
+    instance; ``properties.hubResourceId`` of any that is still an instance of its own)."""
     out: dict[str, list[str]] = {}
     for inst in instances:
+        for project in getattr(inst, "projects", None) or []:
+            name = str(project.get("name") or ids.short_name(str(project.get("id", ""))))
+            out.setdefault(ids.norm(inst.id), []).append(name)
         hub = _props(inst.workspace).get("hubResourceId")
         if isinstance(hub, str) and hub:
             out.setdefault(ids.norm(hub), []).append(inst.name)

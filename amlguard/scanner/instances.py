@@ -11,69 +11,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.integration import (
+    IntegrationSelector,
+    at,
+    discover,
+    user_outbound_destinations,
+)
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
-from amlguard.scanner.paths import MISSING, resolve
 from amlguard.scanner.valuetypes import is_resource_id
 
+__all__ = [
+    "ASSOCIATED_ROLES",
+    "Instance",
+    "InstanceSettings",
+    "IntegrationSelector",
+    "build_instance",
+    "build_instances",
+    "user_outbound_destinations",
+]
+
 ASSOCIATED_ROLES = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
-_SERVICE_RULE_CATEGORIES = {"required", "recommended", "dependency"}
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    """A list of strings from config; a lone string is one item (``kinds: OpenAI`` must not
-    become the kinds O, p, e, n, A, I and silently match nothing)."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
-
-
-@dataclass(frozen=True, slots=True)
-class IntegrationSelector:
-    """Which resources count as integrated besides the outbound-rule destinations."""
-
-    ids: tuple[str, ...] = ()
-    types: tuple[str, ...] = ("microsoft.cognitiveservices/accounts",)
-    kinds: tuple[str, ...] = ("OpenAI", "AIServices")
-    tags: tuple[tuple[str, str], ...] = ()
-    scope: str = "resource_group"  # or "subscription"
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any] | None) -> IntegrationSelector:
-        """Build from the pack/config parameter ``integration_selector``."""
-        if not raw:
-            return cls()
-        default = cls()
-        tags = raw.get("tags") or {}
-        return cls(
-            ids=_strings(raw.get("ids", [])),
-            types=tuple(t.lower() for t in _strings(raw.get("types", default.types))),
-            kinds=_strings(raw.get("kinds", default.kinds)),
-            tags=tuple((str(k), str(v)) for k, v in tags.items()),
-            scope=str(raw.get("scope", default.scope)),
-        )
-
-    def picks(self, row: Row) -> bool:
-        if self.types and row["type"] not in self.types:
-            return False
-        kinds = {k.lower() for k in self.kinds}
-        if kinds and str(row.get("kind") or "").lower() not in kinds:
-            return False
-        tags = row.get("tags")
-        row_tags = {
-            str(k).lower(): str(v).lower()
-            for k, v in (tags if isinstance(tags, dict) else {}).items()
-        }
-        return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
+#: workspace kinds (compared lower-cased): a project joins its hub's instance (real-estates 4.1 E1)
+PROJECT_KIND = "project"
+HUB_KIND = "hub"
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceSettings:
     """Scan-wide knobs of instance assembly (config or rule-pack parameters)."""
 
-    selector: IntegrationSelector = IntegrationSelector()
+    selector: IntegrationSelector = field(default_factory=IntegrationSelector)
     solution_subnet: str | None = None
+    #: ``managed``, ``custom`` or ``either`` (real-estates 4.4); a workspace tag overrides it
+    network_isolation: str = "managed"
+
+
+ISOLATION_CHOICES = ("managed", "custom", "either")
+ISOLATION_TAG = "amlguard-network-isolation"
 
 
 @dataclass(slots=True)
@@ -91,11 +65,40 @@ class Instance:
     #: lower-cased ids of the members another instance has too (a shared registry, vault or
     #: AI account): their endpoints elsewhere are the other instances' business
     shared: frozenset[str] = frozenset()
+    #: the project workspaces (kind Project) whose ``hubResourceId`` names this hub, by id
+    projects: list[Row] = field(default_factory=list)
+    #: a project whose hub is not in the inventory: only project rules judge it (AMLG-120);
+    #: it has no resources of its own, so nothing else is judged or remediated through it
+    orphan: bool = False
+    #: with ``integration_selector.mode: suggest``: what the selector alone picked
+    suggested: list[str] = field(default_factory=list)
+    #: the accepted outbound isolation for this workspace (setting or tag)
+    network_isolation: str = "managed"
+    #: a customer-VNet workspace judged as such: no managed network (isolationMode Disabled or
+    #: absent) where ``custom``/``either`` isolation is accepted (never for hubs and projects)
+    custom_vnet: bool = False
     _view: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return str(self.workspace.get("name") or self.id.rsplit("/", 1)[-1])
+
+    @property
+    def kind(self) -> str:
+        """The workspace's kind as Azure spells it (``Default``, ``Hub``, ``Project``...)."""
+        kind = self.workspace.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    def project_summaries(self) -> list[dict[str, str]]:
+        """The projects under this hub as reports list them: id, name, resource group."""
+        return [
+            {
+                "id": str(p["id"]),
+                "name": str(p.get("name") or ids.short_name(str(p["id"]))),
+                "resourceGroup": ids.parse(str(p["id"])).resource_group,
+            }
+            for p in self.projects
+        ]
 
     def members(self) -> set[str]:
         """Lower-cased ids of everything this instance owns (the remediation boundary)."""
@@ -113,47 +116,29 @@ class Instance:
                 "principalId": self.principal_id,
                 "solutionSubnetId": self.solution_subnet,
                 "solutionVnetId": self.solution_vnet,
+                "kind": self.kind,
+                "networkIsolation": self.network_isolation,
+                "customVnet": self.custom_vnet,
+                "projects": [str(p["id"]) for p in self.projects],
             }
         return self._view
 
 
 def _props(row: Row) -> dict[str, Any]:
-    p = _at(row, "properties")
+    p = at(row, "properties")
     return p if isinstance(p, dict) else {}
-
-
-def _at(obj: Any, *names: str) -> Any:
-    """``obj[n1][n2]...`` with property names matched case-insensitively, as rules match
-    them (an instance must not lose a link that a rule's condition sees); None when absent."""
-    value = resolve(obj, names)
-    return None if value is MISSING else value
-
-
-def user_outbound_destinations(workspace: Row) -> list[str]:
-    """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
-    rules = _at(workspace, "properties", "managedNetwork", "outboundRules") or {}
-    out = []
-    for rule in rules.values() if isinstance(rules, dict) else []:
-        if str(_at(rule, "type") or "").lower() != "privateendpoint":
-            continue
-        if str(_at(rule, "category") or "").lower() in _SERVICE_RULE_CATEGORIES:
-            continue
-        dest = _at(rule, "destination", "serviceResourceId")
-        if dest:
-            out.append(str(dest))
-    return out
 
 
 def _principal(workspace: Row, identity_id: str | None) -> str | None:
     if not identity_id:
         return None
-    uais = _at(workspace, "identity", "userAssignedIdentities") or {}
+    uais = at(workspace, "identity", "userAssignedIdentities") or {}
     if not isinstance(uais, dict):
         return None
     wanted = ids.norm(identity_id)
     for key, value in uais.items():
         if ids.norm(key) == wanted and isinstance(value, dict):
-            principal = _at(value, "principalId")
+            principal = at(value, "principalId")
             return str(principal) if principal else None
     return None
 
@@ -173,7 +158,7 @@ def _solution_subnet(
         ),
     )
     for pe, _conn in ordered:
-        subnet = _at(pe, "properties", "subnet", "id")
+        subnet = at(pe, "properties", "subnet", "id")
         if isinstance(subnet, str) and subnet:
             return subnet
     votes, spelled = _subnet_votes(inv, associated)
@@ -191,7 +176,7 @@ def _subnet_votes(inv: Inventory, targets: list[str]) -> tuple[Counter[str], dic
     spelled: dict[str, str] = {}
     for target in targets:
         for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
-            subnet = _at(pe, "properties", "subnet", "id")
+            subnet = at(pe, "properties", "subnet", "id")
             if isinstance(subnet, str) and subnet:
                 votes[ids.norm(subnet)] += 1
                 spelled.setdefault(ids.norm(subnet), str(subnet))
@@ -199,14 +184,16 @@ def _subnet_votes(inv: Inventory, targets: list[str]) -> tuple[Counter[str], dic
 
 
 def _conn_status(conn: Row) -> str:
-    state = _at(conn, "properties", "privateLinkServiceConnectionState", "status")
+    state = at(conn, "properties", "privateLinkServiceConnectionState", "status")
     return str(state or "").lower()
 
 
 def _associated_of(workspace: Row) -> dict[str, str]:
     props = _props(workspace)
     # A link that is not a resource id ("", 0, {}) links nothing: AMLG-108 fails on it.
-    return {role: _at(props, role) for role in ASSOCIATED_ROLES if is_resource_id(_at(props, role))}
+    return {
+        role: str(at(props, role)) for role in ASSOCIATED_ROLES if is_resource_id(at(props, role))
+    }
 
 
 def build_instance(
@@ -214,39 +201,27 @@ def build_instance(
     workspace: Row,
     settings: InstanceSettings,
     shared: frozenset[str] = frozenset(),
+    projects: list[Row] | None = None,
 ) -> Instance:
-    """Assemble the instance of one workspace row; ``shared`` holds the lower-cased ids of the
-    associated resources other workspaces use too."""
+    """Assemble the instance of one workspace row (a hub with its ``projects``); ``shared``
+    holds the lower-cased ids of the associated resources other workspaces use too."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
+    projects = projects or []
     associated = _associated_of(workspace)
-    assoc_keys = {ids.norm(v) for v in associated.values()}
+    own_keys = {ids.norm(v) for v in associated.values()}
+    own_keys |= {ids.norm(ws_id), *(ids.norm(p["id"]) for p in projects)}
+    found, picked = discover(inv, workspace, projects, settings.selector)
+    integrated = _unique(found, own_keys)
+    suggested = _unique(picked, own_keys | {ids.norm(i) for i in integrated})
 
-    candidates = list(user_outbound_destinations(workspace))
-    selector = settings.selector
-    if selector.ids:
-        candidates += list(selector.ids)
-    else:
-        if selector.scope == "subscription":
-            scope = ids.subscription_scope(ws_id)
-        else:
-            scope = ids.resource_group_scope(ws_id)
-        pool = inv.in_scope(scope, selector.types)
-        candidates += [r["id"] for r in pool if selector.picks(r)]
-    integrated: list[str] = []
-    seen: set[str] = set()
-    for cand in candidates:
-        key = ids.norm(cand)
-        if key and key not in seen and key not in assoc_keys and key != ids.norm(ws_id):
-            seen.add(key)
-            integrated.append(cand)
-
-    primary = _at(props, "primaryUserAssignedIdentity")
+    primary = at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
     # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
     own = [a for a in associated.values() if ids.norm(a) not in shared]
     others = [a for a in associated.values() if ids.norm(a) in shared]
     subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own, others)
+    isolation = _isolation_choice(workspace, settings.network_isolation)
     return Instance(
         id=ws_id,
         workspace=workspace,
@@ -256,18 +231,107 @@ def build_instance(
         principal_id=_principal(workspace, primary),
         solution_subnet=subnet,
         solution_vnet=(ids.vnet_of_subnet(subnet) or None) if subnet else None,
+        projects=projects,
+        suggested=suggested,
+        network_isolation=isolation,
+        custom_vnet=custom_vnet(workspace, settings.network_isolation),
+    )
+
+
+def custom_vnet(workspace: Row, setting: str = "managed") -> bool:
+    """Whether a workspace is judged as a customer-VNet workspace: no managed network
+    (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting or tag);
+    never a hub or a project (they have no BYO VNet)."""
+    if _isolation_choice(workspace, setting) == "managed":
+        return False
+    if str(workspace.get("kind") or "").strip().lower() in (HUB_KIND, PROJECT_KIND):
+        return False
+    mode = at(workspace, "properties", "managedNetwork", "isolationMode")
+    return str(mode or "disabled").lower() == "disabled"
+
+
+def _isolation_choice(workspace: Row, default: str) -> str:
+    """The accepted isolation of a workspace: its ``amlguard-network-isolation`` tag (when
+    valid, any casing), else the scan's setting."""
+    tags = workspace.get("tags")
+    for key, value in (tags if isinstance(tags, dict) else {}).items():
+        if str(key).lower() == ISOLATION_TAG and str(value).strip().lower() in ISOLATION_CHOICES:
+            return str(value).strip().lower()
+    choice = str(default or "managed").strip().lower()
+    if choice not in ISOLATION_CHOICES:
+        raise ValueError(
+            f"network_isolation {default!r} is not one of {', '.join(ISOLATION_CHOICES)}"
+        )
+    return choice
+
+
+def _unique(candidates: list[str], excluded: set[str]) -> list[str]:
+    out: list[str] = []
+    seen = set(excluded)
+    for cand in candidates:
+        key = ids.norm(cand)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(cand)
+    return out
+
+
+def is_project(row: Row) -> bool:
+    """Whether a workspace row is a project (kind ``Project``, any casing)."""
+    kind = row.get("kind")
+    return isinstance(kind, str) and kind.strip().lower() == PROJECT_KIND
+
+
+def hub_id_of(project: Row) -> str:
+    """The ``properties.hubResourceId`` a project names ("" when it names none)."""
+    hub = at(project, "properties", "hubResourceId")
+    return hub.strip() if isinstance(hub, str) else ""
+
+
+def _orphan(project: Row) -> Instance:
+    """A project whose hub is not in the inventory: an instance only project rules judge."""
+    return Instance(
+        id=str(project["id"]),
+        workspace=project,
+        associated={},
+        integrated=[],
+        primary_identity=None,
+        principal_id=None,
+        solution_subnet=None,
+        solution_vnet=None,
+        projects=[project],
+        orphan=True,
     )
 
 
 def build_instances(inv: Inventory, settings: InstanceSettings | None = None) -> list[Instance]:
-    """Every workspace's instance, in a stable (id) order."""
+    """Every workspace's instance, in a stable (id) order.
+
+    A project joins the instance of the workspace its ``hubResourceId`` names (ids compared
+    case-insensitively); a project whose hub is not in the inventory becomes an orphan
+    instance that only project rules judge.
+    """
     settings = settings or InstanceSettings()
-    workspaces = sorted(inv.of_type(WORKSPACE), key=lambda r: ids.norm(r["id"]))
+    rows = sorted(inv.of_type(WORKSPACE), key=lambda r: ids.norm(r["id"]))
+    workspaces = [r for r in rows if not is_project(r)]
+    by_id = {ids.norm(ws["id"]): ws for ws in workspaces}
+    projects: dict[str, list[Row]] = {}
+    orphans: list[Row] = []
+    for row in rows:
+        if is_project(row):
+            hub = ids.norm(hub_id_of(row))
+            if hub in by_id:
+                projects.setdefault(hub, []).append(row)
+            else:
+                orphans.append(row)
     users: Counter[str] = Counter()
     for ws in workspaces:
         users.update({ids.norm(a) for a in _associated_of(ws).values()})
     shared_associated = frozenset(key for key, n in users.items() if n > 1)
-    instances = [build_instance(inv, ws, settings, shared_associated) for ws in workspaces]
+    instances = [
+        build_instance(inv, ws, settings, shared_associated, projects.get(ids.norm(ws["id"]), []))
+        for ws in workspaces
+    ]
     owners: Counter[str] = Counter()
     for inst in instances:
         owners.update(inst.members())
@@ -275,4 +339,6 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
     if shared:
         for inst in instances:
             inst.shared = shared & inst.members()
+    instances += [_orphan(p) for p in orphans]
+    instances.sort(key=lambda i: ids.norm(i.id))
     return instances

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import approval, assignments, dns, ids, workspace_sources
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -24,13 +24,28 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
+from amlguard.scanner.workspace_sources import connection_states
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
 #: that uses none of them gives a resource the same verdict in every instance that shares it.
+#: DNS resolution's related sources register on import (``dnsResolution``, ``centrallyManaged``)
+REGISTERS = (
+    dns.dns_resolution,
+    dns.centrally_managed,
+    approval.approver_assignments,
+    assignments.role_assignments,
+    workspace_sources.project_hub,
+)
 PER_INSTANCE = frozenset(
     # roleAssignments reads whether the instance has a primary identity when no principal is given
-    {"instance", "integratedresources", "instanceresources", "roleassignments"}
+    {
+        "instance",
+        "integratedresources",
+        "instanceresources",
+        "roleassignments",
+        "approverassignments",
+    }
 )
 
 
@@ -104,6 +119,14 @@ def _resource(ctx: EvalContext, resource_id: Any) -> Any:
     return row if row is not None else MISSING
 
 
+@function("vnetOf")
+def _vnet_of(ctx: EvalContext, subnet_id: Any) -> Any:
+    """The virtual network id of a subnet id (MISSING when it is not a subnet id)."""
+    if not isinstance(subnet_id, str):
+        return MISSING
+    return ids.vnet_of_subnet(subnet_id) or MISSING
+
+
 @function("keys")
 def _keys(ctx: EvalContext, value: Any) -> Any:
     return list(value.keys()) if isinstance(value, dict) else []
@@ -122,8 +145,8 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
     if not zones:
         # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.
         raise Undeterminable(
-            f"no private DNS zone is known for group id {group_id!r} of {row['type']} "
-            f"in cloud {ctx.cloud} (policies/private_link.yaml)"
+            f"zone unknown for this cloud: no private DNS zone is known for group id "
+            f"{group_id!r} of {row['type']} in cloud {ctx.cloud} (policies/private_link.yaml)"
         )
     return zones
 
@@ -224,10 +247,9 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
         if key not in items:
             order.append(key)
             items[key] = _endpoint_item(inventory, pe, conn)
-    for conn in _list(_props(row).get("privateEndpointConnections")) if row else []:
+    for conn, status in connection_states(row) if row else []:
         cprops = _props(conn)
         pe_id = _dict(cprops.get("privateEndpoint")).get("id")
-        status = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
         if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
@@ -314,50 +336,6 @@ def instance_resources(
                 + ", ".join(lost)
             )
     return out
-
-
-@related_source("roleAssignments")
-def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = None) -> list[Any]:
-    """Assignments of ``principal`` (of role ``role``, by GUID) whose scope covers ``scope``."""
-    if not _present(principal):
-        if ctx.instance is not None and not ctx.instance.primary_identity:
-            return []  # no primary user-assigned identity: nobody holds the role (AMLG-105 says why)
-        raise Undeterminable(
-            "the principal id of the primary user-assigned identity is not in the workspace row"
-        )
-    wanted_role = ids.guid_tail(str(role)) if _present(role) else ""
-    out = []
-    unsure: list[str] = []  # management groups whose place above the scope is unknown
-    for ra in ctx.inventory.assignments_by_principal.get(str(principal).lower(), []):
-        props = _props(ra)
-        if wanted_role and ids.guid_tail(props.get("roleDefinitionId")) != wanted_role:
-            continue
-        covered = _assignment_covers(ctx, str(props.get("scope") or ""), str(scope))
-        if covered is None:
-            unsure.append(ids.management_group_of(str(props.get("scope"))))
-        elif covered:
-            out.append({"id": ra["id"], "scope": props.get("scope"), **props})
-    if unsure and not out:
-        # Only an assignment whose reach is unknown could cover the scope: say so, do not guess.
-        sub = ids.parse(str(scope)).subscription_id or "?"
-        raise Undeterminable(
-            f"a role assignment at management group {unsure[0]} may cover "
-            f"{ids.short_if_id(str(scope))}, but the management groups above subscription {sub} "
-            "are not in the inventory (scan it live, or take the snapshot with amlguard snapshot)"
-        )
-    return out
-
-
-def _assignment_covers(ctx: EvalContext, assigned: str, scope: str) -> bool | None:
-    """Whether an assignment at ``assigned`` applies at ``scope``: a path prefix, or a
-    management group above the scope's subscription (which the id does not show); None when
-    the management groups above that subscription are unknown."""
-    group = ids.management_group_of(assigned)
-    if not group:
-        return ids.covers(assigned, scope)
-    sub = ids.parse(scope).subscription_id
-    above = ctx.inventory.management_groups.get(sub.lower()) if sub else None
-    return None if above is None else group.lower() in above
 
 
 @related_source("vnetLinks")

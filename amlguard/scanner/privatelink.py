@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+#: where a resource lists its private endpoint connections, and their state key
+DEFAULT_CONNECTIONS = ("privateEndpointConnections", "privateLinkServiceConnectionState")
+
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     type: str
     kinds: frozenset[str]
     groups: dict[str, dict[str, tuple[str, ...]]]  # groupId (lower) -> cloud -> zones
+    connections: tuple[str, str] = DEFAULT_CONNECTIONS  # (list key, state key)
 
 
 class PrivateLinkTable:
@@ -26,7 +30,12 @@ class PrivateLinkTable:
                 self._group_names[group.lower()] = group
                 groups[group.lower()] = {c.lower(): tuple(z) for c, z in clouds.items()}
             kinds = frozenset(k.lower() for k in raw.get("kinds", []))
-            self._entries.append(_Entry(raw["type"].lower(), kinds, groups))
+            conns = raw.get("connections") or {}
+            paths = (
+                str(conns.get("list") or DEFAULT_CONNECTIONS[0]),
+                str(conns.get("state") or DEFAULT_CONNECTIONS[1]),
+            )
+            self._entries.append(_Entry(raw["type"].lower(), kinds, groups, paths))
         # (type, kind) as asked -> entry: a scan asks about the same few types thousands of times
         self._found: dict[tuple[str, str | None], _Entry | None] = {}
 
@@ -44,6 +53,13 @@ class PrivateLinkTable:
                 break
         self._found[key] = found
         return found
+
+    def connection_keys(self, rtype: str) -> tuple[str, str]:
+        """(list key, state key) of the private endpoint connections of a type's rows."""
+        entry = self._entry(rtype, None) or next(
+            (e for e in self._entries if e.type == rtype.lower()), None
+        )
+        return entry.connections if entry else DEFAULT_CONNECTIONS
 
     def group_ids(self, rtype: str, kind: str | None = None) -> list[str] | None:
         """The group ids a target type offers, in the table's spelling; None if unknown."""

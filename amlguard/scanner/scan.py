@@ -9,6 +9,8 @@ from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv_types
+from amlguard.scanner.approval import ROLE_DEFINITION
+from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -34,6 +36,7 @@ _SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
         inv_types.PRIVATE_ENDPOINT,
         inv_types.DNS_ZONE_GROUP,
     ),
+    "computes": ("microsoft.machinelearningservices/workspaces/computes",),
 }
 _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "privateendpoints": (inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
@@ -42,6 +45,10 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "roleassignments": (inv_types.ROLE_ASSIGNMENT,),
     "vnetlinks": (inv_types.VNET_LINK,),
     "networkinterfaces": (inv_types.NIC,),
+    # issue 12: what DNS resolution and the customer-VNet rules read
+    "dnsresolution": (inv_types.VNET_LINK, *RESOLUTION_TYPES),
+    "projecthub": (inv_types.WORKSPACE,),
+    "approverassignments": (inv_types.ROLE_ASSIGNMENT, ROLE_DEFINITION),
 }
 
 
@@ -99,6 +106,7 @@ class ScanOptions:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     integration_selector: dict[str, Any] | None = None
     solution_subnet: str | None = None
+    network_isolation: str | None = None
 
 
 def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
@@ -108,7 +116,10 @@ def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
         "default"
     )
     subnet = options.solution_subnet or defaults.get("solution_subnet", {}).get("default")
-    return InstanceSettings(IntegrationSelector.from_mapping(selector), subnet)
+    isolation = options.network_isolation or defaults.get("network_isolation", {}).get("default")
+    return InstanceSettings(
+        IntegrationSelector.from_mapping(selector), subnet, str(isolation or "managed")
+    )
 
 
 # What a process that ends with os._exit keeps referenced until then (see keep_until_exit).

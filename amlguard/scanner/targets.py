@@ -33,11 +33,24 @@ Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
 SELECTORS: dict[str, Selector] = {}
 
 
-def selector(name: str) -> Callable[[Selector], Selector]:
-    """Register a target selector under ``name``."""
+_NOTHING = Selection([])
+
+
+def selector(name: str, *, orphans: bool = False) -> Callable[[Selector], Selector]:
+    """Register a target selector under ``name``. An orphan project (its hub is not in the
+    inventory) has no resources of its own: only selectors registered with ``orphans`` see it,
+    so no other rule judges, and no remediator plans a write on, a project."""
 
     def register(impl: Selector) -> Selector:
-        SELECTORS[name.lower()] = impl
+        if orphans:
+            SELECTORS[name.lower()] = impl
+            return impl
+
+        def owned(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+            return _NOTHING if instance.orphan else impl(instance, inv, spec)
+
+        owned.__doc__ = impl.__doc__
+        SELECTORS[name.lower()] = owned
         return impl
 
     return register
@@ -83,6 +96,51 @@ def _associated_and_integrated(
     return Selection(first + rest)
 
 
+@selector("projects", orphans=True)
+def _projects(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """The project workspaces of a hub (or the orphan project itself)."""
+    return Selection([Target(str(p["id"]), str(p["type"]), p) for p in instance.projects])
+
+
+COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
+#: the compute types that run in the customer's VNet (real-estates 4.3 AMLG-112)
+VNET_COMPUTE_TYPES = ("amlcompute", "computeinstance")
+
+
+def computes_of(inv: Inventory, workspace_id: str) -> list[Row]:
+    """The compute rows of a workspace (``.../workspaces/{ws}/computes/{name}``), by id."""
+    memo = inv.memo.setdefault("computesByWorkspace", {})
+    if not memo:
+        memo[""] = []
+        for compute in inv.of_type(COMPUTE):
+            parent = ids.parent_of_child(str(compute["id"]), "computes")
+            if parent:
+                memo.setdefault(ids.norm(parent), []).append(compute)
+    return sorted(memo.get(ids.norm(workspace_id), []), key=lambda r: ids.norm(r["id"]))
+
+
+@selector("customVnetWorkspace")
+def _custom_vnet_workspace(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """The workspace, when it is judged as a customer-VNet workspace (nothing otherwise)."""
+    if not instance.custom_vnet:
+        return _NOTHING
+    return _workspace(instance, inv, spec)
+
+
+@selector("computes")
+def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """A customer-VNet workspace's AmlCompute clusters and compute instances."""
+    if not instance.custom_vnet:
+        return _NOTHING
+    out = []
+    for compute in computes_of(inv, instance.id):
+        props = compute.get("properties")
+        ctype = props.get("computeType") if isinstance(props, dict) else None
+        if isinstance(ctype, str) and ctype.lower() in VNET_COMPUTE_TYPES:
+            out.append(Target(str(compute["id"]), COMPUTE, compute))
+    return Selection(out)
+
+
 _NO_VNET = (
     "no solution VNet could be determined: the workspace has no inbound private endpoint and "
     "its associated resources have none (set solution_subnet to name it)"
@@ -119,4 +177,24 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
         for endpoint in endpoints:
             for zone in endpoint["zoneIds"]:
                 zones.setdefault(ids.norm(zone), zone)
-    return Selection([_target(inv, z) for _, z in sorted(zones.items())])
+    targets = [_target(inv, z) for _, z in sorted(zones.items())]
+    if str(spec.get("missing") or "error").lower() == "judge":
+        # The rule judges zones outside the scan itself (central_dns_scopes): a stand-in row.
+        targets = [
+            t if t.row is not None else Target(t.id, t.type, _stand_in(t.id, t.type))
+            for t in targets
+        ]
+    return Selection(targets)
+
+
+def _stand_in(resource_id: str, rtype: str) -> Row:
+    """A row for a resource the scan lacks; ``inv.get(id)`` still says it is not there."""
+    parts = ids.parse(resource_id)
+    return {
+        "id": resource_id,
+        "type": rtype,
+        "name": parts.name,
+        "resourceGroup": parts.resource_group.lower(),
+        "subscriptionId": parts.subscription_id,
+        "properties": {},
+    }

@@ -27,6 +27,15 @@ PATH = r"/providers/Microsoft\.ResourceGraph/resources"
 SUBSCRIPTION = "microsoft.resources/subscriptions"
 ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
 ZONE_GROUP = "microsoft.network/privateendpoints/privatednszonegroups"
+ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
+#: child types Resource Graph does not index (read through ARM lists)
+NOT_INDEXED = (
+    ZONE_GROUP,
+    "microsoft.network/dnsforwardingrulesets/virtualnetworklinks",
+    "microsoft.network/dnsforwardingrulesets/forwardingrules",
+    "microsoft.machinelearningservices/workspaces/computes",
+    "microsoft.machinelearningservices/workspaces/connections",
+)
 COLUMNS = {
     "id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
     "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation",
@@ -414,12 +423,11 @@ class ResourceGraph:
                 for s in self.known_subscriptions()
             ]
         rows = [_with_subscription(r) for r in self.emu.arg_rows()]
+        authz = (ROLE_ASSIGNMENT, ROLE_DEFINITION)
         if name == "authorizationresources":
-            return [r for r in rows if str(r.get("type", "")).lower() == ROLE_ASSIGNMENT]
-        # Resource Graph indexes neither role assignments here nor private DNS zone groups.
-        return [
-            r for r in rows if str(r.get("type", "")).lower() not in (ROLE_ASSIGNMENT, ZONE_GROUP)
-        ]
+            return [r for r in rows if str(r.get("type", "")).lower() in authz]
+        # Resource Graph indexes no role assignments here, and not the NOT_INDEXED children.
+        return [r for r in rows if str(r.get("type", "")).lower() not in (*authz, *NOT_INDEXED)]
 
 
 def _resource_group_rows(rows: list[dict[str, Any]], extra: set[str]) -> list[dict[str, Any]]:

@@ -81,9 +81,16 @@ def test_private_dns_zones_follow_the_judged_resource_and_cloud() -> None:
     inst = blueprint()
     c = ctx(resource=inst.openai)
     assert ev("[privateDnsZones('account')]", c) == ["privatelink.openai.azure.com"]
-    c.resource = {**inst.openai, "kind": "AIServices"}
-    assert ev("[privateDnsZones('ACCOUNT')]", c) == ["privatelink.cognitiveservices.azure.com"]
+    c.resource = {**inst.openai, "kind": "AIServices"}  # the three Foundry zones
+    assert ev("[privateDnsZones('ACCOUNT')]", c) == [
+        "privatelink.cognitiveservices.azure.com",
+        "privatelink.openai.azure.com",
+        "privatelink.services.ai.azure.com",
+    ]
     c.cloud = "AzureUSGovernment"
+    with pytest.raises(Undeterminable, match="zone unknown for this cloud"):
+        ev("[privateDnsZones('account')]", c)
+    c.resource = {**inst.openai, "kind": "CognitiveServices"}
     assert ev("[privateDnsZones('account')]", c) == ["privatelink.cognitiveservices.azure.us"]
     c.resource = inst.storage
     with pytest.raises(Undeterminable, match="no private DNS zone is known for group id 'vault'"):

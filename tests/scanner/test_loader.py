@@ -18,7 +18,7 @@ from tests.scanner.harness import pack, scan
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$", re.S)
 RULE_IDS = [
     "AMLG-101", "AMLG-102", "AMLG-103", "AMLG-104", "AMLG-105", "AMLG-106", "AMLG-107",
-    "AMLG-108", "AMLG-109", "AMLG-201", "AMLG-202", "AMLG-211", "AMLG-212", "AMLG-221",
+    "AMLG-108", "AMLG-109", "AMLG-112", "AMLG-113", "AMLG-120", "AMLG-201", "AMLG-202", "AMLG-211", "AMLG-212", "AMLG-221",
     "AMLG-222", "AMLG-223", "AMLG-231", "AMLG-232", "AMLG-233", "AMLG-240", "AMLG-301",
     "AMLG-302",
 ]  # fmt: skip
@@ -88,6 +88,7 @@ def test_builtin_severities_match_the_blueprint() -> None:
         "AMLG-105",
         "AMLG-107",
         "AMLG-108",
+        "AMLG-113",
         "AMLG-232",
         "AMLG-240",
         "AMLG-301",
@@ -126,7 +127,7 @@ def test_user_rule_is_loaded_and_evaluated(tmp_path: Path) -> None:
     text = rule_file(rule_yaml("CUSTOM-1", "field: tags.owner\nexists: true"))
     (tmp_path / "mine.yml").write_text(text, encoding="utf-8")
     loaded = load_pack([tmp_path])
-    assert len(loaded.rules) == 23 and loaded.get("CUSTOM-1") is not None
+    assert len(loaded.rules) == len(RULE_IDS) + 1 and loaded.get("CUSTOM-1") is not None
     rule = loaded.get("CUSTOM-1")
     assert rule is not None and rule.source == f"{tmp_path / 'mine.yml'}:4:5"
     from amlguard.scanner.engine import Engine, EngineOptions

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from amlguard.scanner import primitives
+from amlguard.scanner import assignments, primitives
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import build_instances
 from amlguard.scanner.inventory import Inventory
@@ -78,23 +78,23 @@ def test_role_assignments_filter_by_role_and_scope() -> None:
         role_assignment(f"/subscriptions/{inst.sub}", inst.principal_id, other_role)
     )
     c = ctx(inst)
-    got = primitives.role_assignments(c, inst.principal_id, inst.storage["id"], None)
+    got = assignments.role_assignments(c, inst.principal_id, inst.storage["id"], None)
     assert len(got) == 2  # no role filter: both
-    got = primitives.role_assignments(c, inst.principal_id, inst.storage["id"], other_role.upper())
+    got = assignments.role_assignments(c, inst.principal_id, inst.storage["id"], other_role.upper())
     assert [g["scope"] for g in got] == [f"/subscriptions/{inst.sub}"]
     elsewhere = rid(inst.sub, "other", "Microsoft.KeyVault/vaults", "kv")
     approver = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"
-    assert primitives.role_assignments(c, inst.principal_id, elsewhere, approver) == []
+    assert assignments.role_assignments(c, inst.principal_id, elsewhere, approver) == []
 
 
 def test_role_assignments_without_principal() -> None:
     inst = blueprint()
     c = ctx(inst)
     with pytest.raises(Undeterminable, match="principal id"):
-        primitives.role_assignments(c, MISSING, inst.storage["id"])
+        assignments.role_assignments(c, MISSING, inst.storage["id"])
     assert c.instance is not None
     c.instance.primary_identity = None  # no primary identity: nobody holds anything
-    assert primitives.role_assignments(c, MISSING, inst.storage["id"]) == []
+    assert assignments.role_assignments(c, MISSING, inst.storage["id"]) == []
 
 
 def test_instance_resources_roles_integrated_and_missing() -> None:

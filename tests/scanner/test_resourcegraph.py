@@ -59,7 +59,8 @@ def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:
     assert "privateendpoints" in first and "storageaccounts" not in first
     # ... one GET per private endpoint of the instance, and they reach the inventory.
     assert len(gets) == len(inst.endpoints)
-    assert result.source.stats["arm_gets"] == len(inst.endpoints)
+    # (plus one list of the workspace's connections: integration discovery reads them)
+    assert result.source.stats["arm_gets"] == len(inst.endpoints) + 1
     assert result.source.complete
 
 
@@ -74,8 +75,8 @@ def test_paging_follows_skip_token_over_several_pages() -> None:
     assert len(resource_pages) == 3
     assert [bool(q["options"].get("$skipToken")) for q in resource_pages] == [False, True, True]
     assert all(q["options"]["$top"] == 1000 for q in resource_pages)
-    # + subscriptions, role assignments, and workspaces/endpoints (queried first, see _rows)
-    assert result.source.stats["pages"] == 3 + 3
+    # + subscriptions, role assignments, role definitions, and workspaces/endpoints (first)
+    assert result.source.stats["pages"] == 3 + 4
     assert result.source.complete
 
 
@@ -171,7 +172,9 @@ def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) ->
     assert len(rows) == outcome.rows
     assert header["scope"]["default"] is True and header["tool_version"]
     assert header["cloud"] == "AzureCloud"
-    assert header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 4
+    assert (
+        header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 5
+    )  # + role definitions
     assert json.dumps(header).count("Bearer") == 0
 
 

@@ -38,10 +38,10 @@ def test_quota_pacing_avoids_429s_on_a_tight_quota_with_concurrent_batches() -> 
     ]
     with Emulator(rows) as emu:
         graph = arg.install(emu, quota=4, window=0.25)
-        result = scan(source(emu, batch_size=1))  # 4 batches x 3 queries, 4 at a time
+        result = scan(source(emu, batch_size=1))  # 4 batches x 4 queries, 4 at a time
     assert graph.throttled == 0
     assert result.source.stats["throttled"] == 0
-    assert result.source.stats["resource_graph_requests"] == 1 + 4 * 3
+    assert result.source.stats["resource_graph_requests"] == 1 + 4 * 4
     assert result.source.complete
 
 

@@ -72,10 +72,7 @@ def test_202_needs_blob_and_file(key: str) -> None:
     inst.remove_endpoint(key)
     f = only_flips(inst.rows(), "AMLG-202")
     assert f.resource_id == inst.storage["id"]
-    assert (
-        f.expected
-        == "an Approved blob and an Approved file private endpoint, each with its DNS zone"
-    )
+    assert "for blob, for file" in str(f.expected)
     assert "blueprintst" in f.message
     assert "--group-id blob" in f.remediation
 
@@ -231,29 +228,29 @@ def test_233_vnet_compared_case_insensitively() -> None:
     all_pass(inst.rows())
 
 
-def test_233_ai_services_kind_needs_the_cognitiveservices_zone() -> None:
+def test_233_ai_services_kind_needs_the_three_foundry_zones() -> None:
+    """g1: one account endpoint answers on cognitiveservices, openai and services.ai names."""
     inst = blueprint()
     inst.openai["kind"] = "AIServices"
     f = only_flips(inst.rows(), "AMLG-233")  # its zone group holds the OpenAI zone only
     assert f.resource_id == inst.openai["id"]
-    zone = rid(
-        inst.sub,
-        inst.rg,
-        "Microsoft.Network/privateDnsZones",
-        "privatelink.cognitiveservices.azure.com",
-    )
-    inst.zone_groups["openai"]["properties"]["privateDnsZoneConfigs"] = [
-        {"name": "cog", "properties": {"privateDnsZoneId": zone}}
-    ]
-    inst.extra.append(row(zone, "microsoft.network/privatednszones", "global"))
-    inst.extra.append(
-        row(
-            f"{zone}/virtualNetworkLinks/link",
-            "microsoft.network/privatednszones/virtualnetworklinks",
-            "global",
-            {"virtualNetwork": {"id": inst.vnet["id"]}},
+    configs = inst.zone_groups["openai"]["properties"]["privateDnsZoneConfigs"]
+    for name in ("privatelink.cognitiveservices.azure.com", "privatelink.services.ai.azure.com"):
+        zone = rid(inst.sub, inst.rg, "Microsoft.Network/privateDnsZones", name)
+        configs.append({"name": name, "properties": {"privateDnsZoneId": zone}})
+        inst.extra.append(row(zone, "microsoft.network/privatednszones", "global"))
+        inst.extra.append(
+            row(
+                f"{zone}/virtualNetworkLinks/link",
+                "microsoft.network/privatednszones/virtualnetworklinks",
+                "global",
+                {"virtualNetwork": {"id": inst.vnet["id"]}},
+            )
         )
-    )
+        if name.endswith("services.ai.azure.com"):
+            continue
+        # two of the three zones are not enough
+        only_flips(inst.rows(), "AMLG-233")
     all_pass(inst.rows())
 
 

@@ -495,6 +495,9 @@ def test_106_role_parameter_accepts_a_full_definition_id() -> None:
         }
     }
     all_pass(inst.rows(), parameters=params)
+    # the default accepted role still counts unless accepted_roles drops it
+    all_pass(blueprint().rows(), parameters=params)
+    params["AMLG-106"]["accepted_roles"] = []  # type: ignore[assignment]
     only_flips(blueprint().rows(), "AMLG-106", parameters=params)
 
 

@@ -8,7 +8,6 @@ from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv
 from amlguard.scanner.model import Severity
 from amlguard.scanner.scan import needs_of, select_rules
-from tests.builders import APPROVER_ROLE
 from tests.scanner.harness import pack
 
 
@@ -29,7 +28,10 @@ def test_full_pack_needs_every_row_kind_it_reads() -> None:
         "microsoft.cognitiveservices/accounts",
     ):
         assert rtype in needs.types, rtype
-    assert needs.role_definition_ids == (APPROVER_ROLE,)
+    # AMLG-106 judges roles by their permissions: every assignment, and the role definitions
+    assert (
+        needs.role_definition_ids == () and "microsoft.authorization/roledefinitions" in needs.types
+    )
     assert list(needs.types) == sorted(needs.types)
 
 
@@ -39,12 +41,14 @@ def test_one_rule_needs_little() -> None:
     assert needs.role_definition_ids == ()
 
 
-def test_role_parameter_changes_what_is_fetched() -> None:
+def test_role_parameter_does_not_narrow_what_is_fetched() -> None:
+    """A custom role can approve too: the assignments of every role are read."""
     other = (
         "/providers/Microsoft.Authorization/roleDefinitions/ABCDEF00-0000-0000-0000-000000000000"
     )
     needs = needs_of(pack().rules, {"AMLG-106": {"role_definition_id": other}})
-    assert needs.role_definition_ids == ("abcdef00-0000-0000-0000-000000000000",)
+    assert needs.role_definition_ids == ()
+    assert inv.ROLE_ASSIGNMENT in needs.types
 
 
 def test_select_rules() -> None:
@@ -52,6 +56,6 @@ def test_select_rules() -> None:
     assert [r.id for r in select_rules(p, ["amlg-104", "AMLG-301"])] == ["AMLG-104", "AMLG-301"]
     high = select_rules(p, (), Severity.HIGH)
     assert high and all(r.severity >= Severity.HIGH for r in high)
-    assert len(select_rules(p)) == 22
+    assert len(select_rules(p)) == len(p.rules)
     with pytest.raises(InputError, match="unknown rule id\\(s\\): AMLG-999"):
         select_rules(p, ["AMLG-101", "AMLG-999"])

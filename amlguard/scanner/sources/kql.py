@@ -95,6 +95,18 @@ def role_assignments(role_definition_ids: Iterable[str]) -> str:
     )
 
 
+ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
+
+
+def role_definitions() -> str:
+    """Role definitions (built-in and custom) with their permissions: AMLG-106 judges a role by
+    what it grants, not by its name."""
+    return (
+        f"authorizationresources | where type =~ {quote(ROLE_DEFINITION)} | project "
+        + ", ".join(ASSIGNMENT_COLUMNS)
+    )
+
+
 def options(query: str) -> dict[str, str]:
     """Request options a query needs besides paging: role assignments are asked for at the
     scope, below it *and above it* (management groups, the root), which is where inherited

@@ -15,6 +15,7 @@ from typing import Any
 
 from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import ASSOCIATED_ROLES, user_outbound_destinations
+from amlguard.scanner.integration import CONNECTION, connection_target, dependency_destinations
 from amlguard.scanner.model import Gap
 from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.query import Scope
@@ -37,9 +38,12 @@ def named_resources(rows: Iterable[Row], extra_ids: Iterable[str], gapped: set[s
             continue
         props = ws.get("properties") or {}
         named = [props.get(role) for role in ASSOCIATED_ROLES]
-        named += user_outbound_destinations(ws) + extra
+        named += user_outbound_destinations(ws) + dependency_destinations(ws) + extra
         for rid in named:
             _want(wanted, rid, gapped)
+    for conn in rows:
+        if str(conn.get("type", "")).lower() == CONNECTION:
+            _want(wanted, connection_target(conn), gapped)
     return _missing(wanted, rows)
 
 

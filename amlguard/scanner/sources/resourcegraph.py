@@ -30,7 +30,7 @@ from amlguard.errors import ScanError
 from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import kql, references
+from amlguard.scanner.sources import childrows, kql, references
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.live import (
@@ -50,6 +50,9 @@ from amlguard.scanner.sources.query import (
 from amlguard.scanner.sources.scopes import missing_resource_groups, subscription_ids
 
 _log = logging.getLogger("amlguard.resourcegraph")
+
+#: child rows every scan reads: connections decide which resources an instance integrates
+_ALWAYS_CHILDREN = (childrows.CONNECTION,)
 
 _LIMIT_TEXT = (
     "Resource Graph covered only part of the tenant or management group "
@@ -100,6 +103,8 @@ class ResourceGraphSource(Source):
                 )
                 self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            # Connections name integrated resources: read them before what the rows name.
+            rows += self._children(rows, needs, gaps)
             referenced = self._referenced(runner, rows, gaps)
             rows += referenced
             if inventory.ROLE_ASSIGNMENT in needs.types:
@@ -304,7 +309,11 @@ class ResourceGraphSource(Source):
         so the ARM GETs for zone groups run while the rest pages under the quota: at most one
         request more per batch, and the GETs hide behind the quota's waits.
         """
-        types = set(needs.types) - {inventory.DNS_ZONE_GROUP, inventory.ROLE_ASSIGNMENT}
+        types = set(needs.types) - {
+            inventory.DNS_ZONE_GROUP,
+            inventory.ROLE_ASSIGNMENT,
+            kql.ROLE_DEFINITION,
+        }
         core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
         core |= set(self.settings.selector.types) & types
         rest = types - core
@@ -313,6 +322,8 @@ class ResourceGraphSource(Source):
         if inventory.ROLE_ASSIGNMENT in needs.types:
             # Without named roles a rule may read any assignment: fetch them all, never none.
             roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+        if kql.ROLE_DEFINITION in needs.types:
+            roles.append(("role definitions", kql.role_definitions()))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
             queries = [("resources", kql.resources(sorted(types), rg)), *roles]
             return self._run_jobs(runner, scopes, queries, "resources", gaps)
@@ -396,6 +407,28 @@ class ResourceGraphSource(Source):
         return found
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
+
+    def _children(
+        self, rows: list[dict[str, Any]], needs: Needs, gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """Child rows ARG does not index (connections, computes, ruleset links and rules), for
+        the scanned workspaces and rulesets only, by concurrent ARM lists."""
+        jobs = childrows.listings(
+            rows, [*needs.types, *_ALWAYS_CHILDREN], self.settings.network_isolation
+        )
+        if not jobs:
+            return []
+        self._set_phase("workspace connections and DNS rulesets", len(jobs))
+        client = self.factory.arm_pipeline()
+        try:
+            got, found = childrows.read_children(
+                client, self.factory.settings.endpoint, jobs, self.stats,
+                self.options.arm_concurrency,
+            )  # fmt: skip
+        finally:
+            client.close()
+        gaps.extend(found)
+        return got
 
     def _zone_groups(
         self, rows: list[dict[str, Any]], gaps: list[Gap], *, report: bool = True

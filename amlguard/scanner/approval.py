@@ -1,0 +1,119 @@
+"""Who can approve a managed private endpoint: roles judged by their permissions (AMLG-106).
+
+A role assignment counts for a target when its scope covers the target (a path prefix, or a
+management group above the target's subscription) and its role grants, after ``notActions``,
+``<Provider>/<type>/privateEndpointConnectionsApproval/action`` or
+``<Provider>/<type>/privateEndpointConnections/write`` for the target's type (``*`` wildcards
+as Azure RBAC expands them, case-insensitively). Role definitions come from the same
+``authorizationresources`` table as the assignments; a role whose definition the scan lacks
+counts only when it is one of the ``accepted`` roles (the fast path), and a custom role never
+silently passes without its permissions.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.assignments import role_assignments
+from amlguard.scanner.conditions import related_source
+from amlguard.scanner.context import EvalContext
+from amlguard.scanner.inventory import Inventory, Row
+from amlguard.scanner.paths import MISSING
+
+ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
+APPROVAL_SUFFIXES = (
+    "privateEndpointConnectionsApproval/action",
+    "privateEndpointConnections/write",
+)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@lru_cache(maxsize=4096)
+def _pattern(action: str) -> re.Pattern[str]:
+    return re.compile(
+        "^" + ".*".join(re.escape(p) for p in action.strip().split("*")) + "$", re.IGNORECASE
+    )
+
+
+def grants(permissions: Any, action: str) -> bool:
+    """Whether a role's ``permissions`` blocks grant ``action`` (actions minus notActions)."""
+    for block in _list(permissions):
+        block = _dict(block)
+        allowed = any(
+            isinstance(a, str) and _pattern(a).match(action) for a in _list(block.get("actions"))
+        )
+        denied = any(
+            isinstance(a, str) and _pattern(a).match(action) for a in _list(block.get("notActions"))
+        )
+        if allowed and not denied:
+            return True
+    return False
+
+
+def approval_actions(target_type: str) -> list[str]:
+    """The actions that approve a private endpoint connection on resources of ``target_type``."""
+    return [f"{target_type.strip('/')}/{suffix}" for suffix in APPROVAL_SUFFIXES]
+
+
+def definitions(inv: Inventory) -> dict[str, Row]:
+    """Role definition rows by GUID (lower-cased), built once per inventory."""
+    memo = inv.memo.setdefault("roleDefinitions", {})
+    if not memo:
+        memo[""] = {}
+        for row in inv.of_type(ROLE_DEFINITION):
+            memo[""][ids.guid_tail(str(row.get("name") or row["id"]))] = row
+    return memo[""]  # type: ignore[no-any-return,unused-ignore]
+
+
+def covers_type(inv: Inventory, role_guid: str, target_type: str) -> bool | None:
+    """Whether the role can approve connections on ``target_type``; None when its definition is
+    not in the inventory."""
+    row = definitions(inv).get(role_guid)
+    if row is None:
+        return None
+    memo = inv.memo.setdefault("roleCoversType", {})
+    key = (role_guid, target_type.lower())
+    found = memo.get(key)
+    if found is None:
+        perms = _dict(row.get("properties")).get("permissions")
+        found = memo[key] = any(grants(perms, a) for a in approval_actions(target_type))
+    return bool(found)
+
+
+@related_source("approverAssignments")
+def approver_assignments(
+    ctx: EvalContext,
+    principal: Any,
+    scope: Any,
+    target_type: Any = None,
+    accepted: Any = None,
+    evaluate: Any = True,
+    role: Any = None,
+) -> list[Any]:
+    """The assignments of ``principal`` covering ``scope`` whose role can approve private
+    endpoint connections of ``target_type``: by the role's permissions (``evaluate``), or by
+    being one of the ``accepted`` role GUIDs when its definition is not in the scan."""
+    covering = role_assignments(ctx, principal, scope)
+    accepted_guids = {ids.guid_tail(str(r)) for r in [*_list(accepted), role] if r}
+    rtype = target_type if isinstance(target_type, str) and target_type else MISSING
+    out = []
+    for assignment in covering:
+        guid = ids.guid_tail(str(assignment.get("roleDefinitionId") or ""))
+        verdict = (
+            covers_type(ctx.inventory, guid, rtype)
+            if evaluate is not False and (rtype is not MISSING)
+            else None
+        )
+        if verdict is True or (verdict is None and guid in accepted_guids):
+            out.append(assignment)
+    return out

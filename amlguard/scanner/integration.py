@@ -1,0 +1,190 @@
+"""Integration discovery: which resources an instance integrates (blueprint section 2, real-estates
+4.1 E2).
+
+Four sources, in this order: the destinations of the user's PrivateEndpoint outbound rules, the
+service-created ``Dependency`` PrivateEndpoint rules (made for connections), the targets of the
+workspace connections (``.../workspaces/{ws}/connections`` rows), and the integration selector
+(types, kinds and tags in the workspaces' resource groups or subscriptions, or explicit ids).
+For a hub, the rules are the hub's and the connections and resource groups are the hub's and its
+projects'. With ``integration_selector.mode: suggest`` a resource only the selector picks is a
+suggestion, not an integration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.inventory import Inventory, Row
+from amlguard.scanner.paths import MISSING, resolve
+
+CONNECTION = "microsoft.machinelearningservices/workspaces/connections"
+_USER_EXCLUDED = {"required", "recommended", "dependency"}
+SELECTOR_MODES = ("require", "suggest")
+
+
+def strings(value: Any) -> tuple[str, ...]:
+    """A list of strings from config; a lone string is one item (``kinds: OpenAI`` must not
+    become the kinds O, p, e, n, A, I and silently match nothing)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def at(obj: Any, *names: str) -> Any:
+    """``obj[n1][n2]...`` with property names matched case-insensitively, as rules match
+    them (an instance must not lose a link that a rule's condition sees); None when absent."""
+    value = resolve(obj, names)
+    return None if value is MISSING else value
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationSelector:
+    """Which resources count as integrated besides the outbound-rule destinations."""
+
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ("microsoft.cognitiveservices/accounts",)
+    kinds: tuple[str, ...] = ("OpenAI", "AIServices")
+    tags: tuple[tuple[str, str], ...] = ()
+    scope: str = "resource_group"  # or "subscription"
+    #: ``require``: a picked resource is integrated; ``suggest``: only a suggestion
+    mode: str = "require"
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> IntegrationSelector:
+        """Build from the pack/config parameter ``integration_selector``."""
+        if not raw:
+            return cls()
+        default = cls()
+        tags = raw.get("tags") or {}
+        mode = str(raw.get("mode", default.mode)).lower()
+        if mode not in SELECTOR_MODES:
+            raise ValueError(
+                f"integration_selector.mode {mode!r} is not one of {', '.join(SELECTOR_MODES)}"
+            )
+        return cls(
+            ids=strings(raw.get("ids", [])),
+            types=tuple(t.lower() for t in strings(raw.get("types", default.types))),
+            kinds=strings(raw.get("kinds", default.kinds)),
+            tags=tuple((str(k), str(v)) for k, v in tags.items()),
+            scope=str(raw.get("scope", default.scope)),
+            mode=mode,
+        )
+
+    def picks(self, row: Row) -> bool:
+        """Whether a row in scope matches the selector's types, kinds and tags."""
+        if self.types and row["type"] not in self.types:
+            return False
+        kinds = {k.lower() for k in self.kinds}
+        if kinds and str(row.get("kind") or "").lower() not in kinds:
+            return False
+        tags = row.get("tags")
+        row_tags = {
+            str(k).lower(): str(v).lower()
+            for k, v in (tags if isinstance(tags, dict) else {}).items()
+        }
+        return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
+
+
+def _pe_rules(workspace: Row) -> list[Any]:
+    rules = at(workspace, "properties", "managedNetwork", "outboundRules") or {}
+    return [
+        r
+        for r in (rules.values() if isinstance(rules, dict) else [])
+        if str(at(r, "type") or "").lower() == "privateendpoint"
+    ]
+
+
+def user_outbound_destinations(workspace: Row) -> list[str]:
+    """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
+    out = []
+    for rule in _pe_rules(workspace):
+        if str(at(rule, "category") or "").lower() in _USER_EXCLUDED:
+            continue
+        dest = at(rule, "destination", "serviceResourceId")
+        if dest:
+            out.append(str(dest))
+    return out
+
+
+def dependency_destinations(workspace: Row) -> list[str]:
+    """Destinations of the ``Dependency`` PrivateEndpoint rules the service made for connections."""
+    out = []
+    for rule in _pe_rules(workspace):
+        if str(at(rule, "category") or "").lower() != "dependency":
+            continue
+        dest = at(rule, "destination", "serviceResourceId")
+        if dest:
+            out.append(str(dest))
+    return out
+
+
+def connections_by_workspace(inv: Inventory) -> dict[str, list[Row]]:
+    """Connection rows by their workspace's id (lower-cased), built once per inventory."""
+    memo = inv.memo.setdefault("connectionsByWorkspace", {})
+    if not memo:
+        memo[""] = []  # built (an empty inventory asks once, too)
+        for conn in inv.of_type(CONNECTION):
+            parent = ids.parent_of_child(str(conn["id"]), "connections")
+            if parent:
+                memo.setdefault(ids.norm(parent), []).append(conn)
+    return memo
+
+
+def connection_target(conn: Row) -> str | None:
+    """The ARM id a connection points at: ``metadata.ResourceId``, else ``target`` when it is
+    an ARM id (most targets are endpoint URLs, which name no resource)."""
+    for value in (
+        at(conn, "properties", "metadata", "ResourceId"),
+        at(conn, "properties", "target"),
+    ):
+        if isinstance(value, str) and value.strip().lower().startswith("/subscriptions/"):
+            return value.strip()
+    return None
+
+
+def connection_targets(inv: Inventory, workspace_ids: Iterable[str]) -> list[str]:
+    """The ARM ids the connections of these workspaces point at, in connection-id order."""
+    index = connections_by_workspace(inv)
+    out = []
+    for ws_id in workspace_ids:
+        for conn in sorted(index.get(ids.norm(ws_id), []), key=lambda c: ids.norm(c["id"])):
+            target = connection_target(conn)
+            if target:
+                out.append(target)
+    return out
+
+
+def _selector_scopes(selector: IntegrationSelector, workspace_ids: list[str]) -> list[str]:
+    scope_of = ids.subscription_scope if selector.scope == "subscription" else None
+    scopes: dict[str, str] = {}
+    for ws_id in workspace_ids:
+        scope = scope_of(ws_id) if scope_of else ids.resource_group_scope(ws_id)
+        scopes.setdefault(ids.norm(scope), scope)
+    return list(scopes.values())
+
+
+def discover(
+    inv: Inventory, workspace: Row, projects: list[Row], selector: IntegrationSelector
+) -> tuple[list[str], list[str]]:
+    """(integrated ids, suggested ids) of a workspace and its projects, each list in discovery
+    order with duplicates, the workspace and its projects left out (associated ones too:
+    the caller removes them)."""
+    members = [str(workspace["id"]), *(str(p["id"]) for p in projects)]
+    found = user_outbound_destinations(workspace) + dependency_destinations(workspace)
+    for project in projects:
+        found += user_outbound_destinations(project) + dependency_destinations(project)
+    found += connection_targets(inv, members)
+    picked: list[str] = []
+    if selector.ids:
+        found += list(selector.ids)  # named by the user: integrated in either mode
+    else:
+        for scope in _selector_scopes(selector, members):
+            picked += [r["id"] for r in inv.in_scope(scope, selector.types) if selector.picks(r)]
+    if selector.mode == "suggest":
+        return found, picked
+    return found + picked, []

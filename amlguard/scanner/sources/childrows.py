@@ -1,0 +1,119 @@
+"""Child rows Resource Graph does not index, listed through ARM for what the scan needs only.
+
+Workspace connections and computes (of the scanned workspaces: integration discovery, E2, and
+the customer-VNet rules) and the virtual network links and forwarding rules of DNS forwarding
+rulesets (AMLG-301 case c). Each parent is one paged ARM list, run concurrently; a parent that
+cannot be read is a ``Gap`` in its subscription, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from amlguard.scanner import ids, inventory
+from amlguard.scanner.dns import FORWARDING_RULE, RULESET, RULESET_LINK
+from amlguard.scanner.instances import custom_vnet
+from amlguard.scanner.integration import CONNECTION
+from amlguard.scanner.model import Gap
+from amlguard.scanner.sources.armrows import _arm_error, as_row
+from amlguard.scanner.sources.query import Stats
+
+_log = logging.getLogger("amlguard.resourcegraph")
+
+COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
+__all__ = ["COMPUTE", "CONNECTION", "listings", "read_children"]
+MLS_API = "2024-10-01"
+DNS_RESOLVER_API = "2022-07-01"
+Row = dict[str, Any]
+#: (parent row, child collection segment, api-version, what it is in words)
+Listing = tuple[Row, str, str, str]
+
+
+def listings(
+    rows: Iterable[Row], types: Iterable[str], isolation: str = "managed"
+) -> list[Listing]:
+    """The child lists the needed ``types`` call for, given the rows read so far (computes
+    only of the workspaces judged as customer-VNet workspaces under ``isolation``)."""
+    wanted = {t.lower() for t in types}
+    out: list[Listing] = []
+    for row in rows:
+        rtype = str(row.get("type") or "").lower()
+        if rtype == inventory.WORKSPACE:
+            if CONNECTION in wanted:
+                out.append((row, "connections", MLS_API, "workspace connections"))
+            if COMPUTE in wanted and custom_vnet(row, isolation):
+                out.append((row, "computes", MLS_API, "workspace computes"))
+        elif rtype == RULESET:
+            if RULESET_LINK in wanted:
+                out.append((row, "virtualNetworkLinks", DNS_RESOLVER_API, "ruleset links"))
+            if FORWARDING_RULE in wanted:
+                out.append((row, "forwardingRules", DNS_RESOLVER_API, "forwarding rules"))
+    return out
+
+
+def read_children(
+    client: Any, endpoint: str, jobs: list[Listing], stats: Stats, concurrency: int
+) -> tuple[list[Row], list[Gap]]:
+    """Every child row of every listing, and a gap for each listing that could not be read."""
+
+    def one(job: Listing) -> tuple[list[Row], Gap | None]:
+        return _read(client, endpoint, job, stats)
+
+    if not jobs:
+        return [], []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        results = list(pool.map(one, jobs))
+    return [r for got, _ in results for r in got], [g for _, g in results if g is not None]
+
+
+def _read(client: Any, endpoint: str, job: Listing, stats: Stats) -> tuple[list[Row], Gap | None]:
+    from azure.core.exceptions import AzureError
+    from azure.core.rest import HttpRequest
+
+    parent, segment, api, what = job
+    sub = ids.parse(str(parent["id"])).subscription_id
+    url: str | None = f"{endpoint}{parent['id']}/{segment}?api-version={api}"
+    rows: list[Row] = []
+    try:
+        while url:
+            stats.add(arm_gets=1)
+            started = time.monotonic()
+            response = client.send_request(HttpRequest("GET", url))
+            _log.info(
+                "GET %s of %s: HTTP %s in %.3f s",
+                what,
+                parent["id"],
+                response.status_code,
+                time.monotonic() - started,
+            )
+            if response.status_code == 404:
+                return rows, None  # deleted after the query: nothing to judge
+            if response.status_code != 200:
+                return rows, Gap(
+                    f"cannot read the {what} of {parent['id']}: HTTP {response.status_code} "
+                    f"{_arm_error(response)}",
+                    sub,
+                )
+            body = response.json()
+            rows.extend(_secretless(as_row(item, parent)) for item in body.get("value") or [])
+            url = body.get("nextLink")
+    except AzureError as exc:
+        return rows, Gap(f"cannot read the {what} of {parent['id']}: {exc}", sub)
+    stats.add(rows=len(rows))
+    return rows, None
+
+
+_SECRET_KEYS = {"credentials", "secrets", "key", "keys", "password", "connectionstring"}
+
+
+def _secretless(row: Row) -> Row:
+    """A connection row without credential fields: only its target and metadata are read, and
+    a snapshot must never hold a secret (the list API redacts them; this does not rely on it)."""
+    props = row.get("properties")
+    if isinstance(props, dict) and any(str(k).lower() in _SECRET_KEYS for k in props):
+        row["properties"] = {k: v for k, v in props.items() if str(k).lower() not in _SECRET_KEYS}
+    return row

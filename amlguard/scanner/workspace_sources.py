@@ -1,0 +1,95 @@
+"""Related sources of the real-estate rules (issue 12) that read one workspace or resource:
+a project's hub (AMLG-120), outbound rules in flux (AMLG-104) and a resource's private endpoint
+connections wherever its type keeps them (AMLG-240)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.conditions import related_source
+from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.inventory import Row
+from amlguard.scanner.paths import MISSING, get_key
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _props(row: Any) -> dict[str, Any]:
+    p = row.get("properties") if isinstance(row, dict) else None
+    return p if isinstance(p, dict) else {}
+
+
+def _kind(row: Any) -> str | None:
+    kind = row.get("kind") if isinstance(row, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+_IN_FLUX = {"provisioning", "deleting"}
+
+
+@related_source("outboundRulesInFlux")
+def outbound_rules_in_flux(ctx: EvalContext) -> list[Any]:
+    """Always empty, or ``error``: an outbound rule of the judged workspace that is still
+    ``Provisioning`` or ``Deleting`` cannot be judged until it settles (rescan later)."""
+    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
+    busy = [
+        f"{name} ({get_key(rule, 'status')})"
+        for name, rule in sorted(_dict(rules).items())
+        if str(get_key(rule, "status")).lower() in _IN_FLUX
+    ]
+    if busy:
+        raise Undeterminable(
+            "outbound rule(s) in flux, rescan once they settle: " + ", ".join(busy)
+        )
+    return []
+
+
+@related_source("projectHub")
+def project_hub(ctx: EvalContext) -> list[Any]:
+    """The hub workspace the judged project names in ``properties.hubResourceId``: one item
+    (id, name, kind), or ``error`` when that hub is not in the inventory."""
+    hub_id = get_key(_props(ctx.resource), "hubResourceId")
+    if not isinstance(hub_id, str) or not hub_id.strip():
+        raise Undeterminable("the project names no hub (properties.hubResourceId is absent)")
+    row = ctx.inventory.get(hub_id)
+    if row is None:
+        raise Undeterminable(
+            f"hub {ids.short_if_id(hub_id)} is not in the scanned inventory "
+            "(hub outside the scan scope or deleted)"
+        )
+    return [{"id": row["id"], "name": row.get("name"), "kind": _kind(row) or MISSING}]
+
+
+def connection_states(row: Row) -> list[tuple[Any, Any]]:
+    """(connection, status) of a resource's private endpoint connections, read where its type
+    keeps them (``connections`` in policies/private_link.yaml: registries use
+    ``registryPrivateEndpointConnections``)."""
+    from amlguard.scanner.privatelink import default_table
+
+    list_key, state_key = default_table().connection_keys(str(row.get("type") or ""))
+    out = []
+    for conn in _list(get_key(_props(row), list_key)):
+        state = get_key(_props(conn), state_key)
+        status = get_key(state, "status") if isinstance(state, dict) else MISSING
+        out.append((conn, None if status is MISSING else status))
+    return out
+
+
+@related_source("endpointConnections")
+def endpoint_connections(ctx: EvalContext) -> list[Any]:
+    """The judged resource's private endpoint connections: id, name, status (per-type path)."""
+    return [
+        {
+            "id": conn.get("id") if isinstance(conn, dict) else MISSING,
+            "name": conn.get("name") if isinstance(conn, dict) else MISSING,
+            "status": status if status is not None else MISSING,
+        }
+        for conn, status in connection_states(ctx.resource)
+    ]
