@@ -192,7 +192,7 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
     body = inst.body()
     parts = ids.parse(inst.id)
     rtype = inst.type.lower()
-    props = materialize(body.get("properties"))
+    props = _drop_nulls(materialize(body.get("properties")))
     if not isinstance(props, dict):
         props = {} if props is None else props
     row: dict[str, Any] = {
@@ -205,7 +205,7 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
         "subscriptionId": parts.subscription_id,
         "tenantId": tenant_id,
         "sku": materialize(body.get("sku")),
-        "identity": _identity(inst.id, materialize(body.get("identity"))),
+        "identity": _identity(inst.id, _drop_nulls(materialize(body.get("identity")))),
         "properties": props,
         "tags": materialize(body.get("tags")) or {},
     }
@@ -235,6 +235,15 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
                         },
                     )
     return row
+
+
+def _drop_nulls(value: Any) -> Any:
+    """Null members removed, as Azure stores them (a null in a PUT body sets nothing)."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
 
 
 def _identity(resource_id: str, identity: Any) -> Any:
