@@ -156,7 +156,8 @@ class Run(RunFunctions):
         count = self.count_of(spec.get("count"), (*path, "count"), scope)
         items = []
         for i in range(count):
-            inner = scope.derive(copies={name.lower(): i, "": i})
+            # copyIndex() without a name still means the resource's loop (outputs: this one)
+            inner = scope.derive(copies={name.lower(): i})
             items.append(self.value_at(spec.get("input"), (*path, "input"), inner))
         return name, items
 
@@ -201,8 +202,8 @@ class Run(RunFunctions):
         self.busy.add(low)
         try:
             secure = str(spec.get("type", "")).lower() in ("securestring", "secureobject")
-            if low in self.values:
-                value = self.values[low]
+            if low in self.values and (self.values[low] is not None or "defaultValue" not in spec):
+                value = self.values[low]  # a null value takes the default, as ARM does
             elif "defaultValue" in spec:
                 where = (*self.path, "parameters", key, "defaultValue")
                 value = self.value_at(spec["defaultValue"], where)
