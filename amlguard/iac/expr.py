@@ -108,11 +108,13 @@ class _Parser:
         raise self.fail(f"unexpected {ch!r}")
 
     def string(self) -> str:
+        start = self.pos
         self.pos += 1
         out = []
         while True:
             end = self.text.find("'", self.pos)
             if end < 0:
+                self.pos = start
                 raise self.fail("unterminated string")
             out.append(self.text[self.pos : end])
             if self.text[end + 1 : end + 2] == "'":
@@ -128,7 +130,10 @@ class _Parser:
             self.pos += 1
         while self.pos < len(self.text) and (self.text[self.pos].isdigit()):
             self.pos += 1
-        if self.pos < len(self.text) and self.text[self.pos] == ".":
+        if (
+            self.text[self.pos : self.pos + 1] == "."
+            and self.text[self.pos + 1 : self.pos + 2].isdigit()
+        ):
             self.pos += 1
             while self.pos < len(self.text) and self.text[self.pos].isdigit():
                 self.pos += 1
