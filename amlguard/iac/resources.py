@@ -100,8 +100,8 @@ class ResInstance:
             raise run.error(path, f"a resource needs a type like 'Namespace/type', got {type_!r}")
         self.type = type_
         name = run.value_at(decl.get("name"), (*path, "name"), self.scope)
-        if isinstance(name, Secret):
-            name = name.value
+        if isinstance(name, Secret):  # a secure value must not become an id anyone can read
+            name = Unknown(name.origin, secret=True)
         if not isinstance(name, str) or not name:
             raise run.error(path, f"a resource needs a name, got {name!r}")
         self.name = name

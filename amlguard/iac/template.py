@@ -169,7 +169,8 @@ class Run(RunFunctions):
         if isinstance(count, Unknown):
             raise self.error(path, f"the copy count is unknown before deployment: {count.key}")
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 800:
-            raise self.error(path, f"the copy count must be an integer 0..800, got {count!r}")
+            shown = count if isinstance(count, int) else type(count).__name__
+            raise self.error(path, f"the copy count must be an integer 0..800, got {shown}")
         return count
 
     def condition_of(self, raw: Any, path: Path_, scope: Scope) -> bool | Unknown:
@@ -182,7 +183,8 @@ class Run(RunFunctions):
         try:
             return fn_bool([value])
         except EvalError:
-            raise self.error(path, f"a condition must be a boolean, got {value!r}") from None
+            shown = type(value).__name__  # never the value: it may come from a secret
+            raise self.error(path, f"a condition must be a boolean, got a {shown}") from None
 
     # ---- parameters and variables ------------------------------------------------------------
 
