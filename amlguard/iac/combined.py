@@ -25,7 +25,9 @@ def _runtime_principals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     known: dict[str, Any] = {}
     for row in rows:
         key = ids.norm(row.get("id"))
-        identity = row.get("identity") if isinstance(row.get("identity"), dict) else {}
+        identity: dict[str, Any] = row.get("identity") or {}
+        if not isinstance(identity, dict):
+            identity = {}
         if identity.get("principalId"):
             known[f"{key}:identity.principalId"] = identity["principalId"]
         for uai, value in (identity.get("userAssignedIdentities") or {}).items():
@@ -33,7 +35,9 @@ def _runtime_principals(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 for field in ("principalId", "clientId"):
                     if value.get(field):
                         known[f"{ids.norm(uai)}:properties.{field}"] = value[field]
-        props = row.get("properties") if isinstance(row.get("properties"), dict) else {}
+        props: dict[str, Any] = row.get("properties") or {}
+        if not isinstance(props, dict):
+            props = {}
         if str(row.get("type", "")).lower() == "microsoft.managedidentity/userassignedidentities":
             for field in ("principalId", "clientId", "tenantId"):
                 if props.get(field):

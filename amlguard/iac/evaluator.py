@@ -13,37 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from amlguard.iac.cloud import PUBLIC_CLOUD
 from amlguard.iac.expr import Node
 from amlguard.iac.functions import PURE, STRUCTURAL, EvalError, deep_equals, fn_bool
 from amlguard.iac.values import ResourceView, Secret, Unknown, child, key_text
-
-PUBLIC_CLOUD: dict[str, Any] = {
-    "name": "AzureCloud",
-    "gallery": "https://gallery.azure.com/",
-    "graph": "https://graph.windows.net/",
-    "portal": "https://portal.azure.com",
-    "graphAudience": "https://graph.windows.net/",
-    "activeDirectoryDataLake": "https://datalake.azure.net/",
-    "batch": "https://batch.core.windows.net/",
-    "media": "https://rest.media.azure.net",
-    "sqlManagement": "https://management.core.windows.net:8443/",
-    "resourceManager": "https://management.azure.com/",
-    "authentication": {
-        "loginEndpoint": "https://login.microsoftonline.com/",
-        "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
-        "tenant": "common",
-        "identityProvider": "AAD",
-    },
-    "suffixes": {
-        "acrLoginServer": ".azurecr.io",
-        "azureDatalakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-        "azureDatalakeStoreFileSystem": "azuredatalakestore.net",
-        "azureFrontDoorEndpointSuffix": "azurefd.net",
-        "keyvaultDns": ".vault.azure.net",
-        "sqlServerHostname": ".database.windows.net",
-        "storage": "core.windows.net",
-    },
-}
 
 
 @dataclass(slots=True)
@@ -188,7 +161,12 @@ def _if(nodes: Sequence[Node], scope: Scope) -> Any:
     if isinstance(cond, Secret):
         cond = cond.value
     if isinstance(cond, Unknown):
-        a, b = evaluate(nodes[1], scope), evaluate(nodes[2], scope)
+        # Either branch may be the one deployed; one that cannot be evaluated (it reads what
+        # only the other case creates) is not an error before deployment.
+        try:
+            a, b = evaluate(nodes[1], scope), evaluate(nodes[2], scope)
+        except EvalError:
+            return Unknown(f"if({cond.key}, ...)")
         return a if deep_equals(a, b) else Unknown(f"if({cond.key}, {key_text(a)}, {key_text(b)})")
     return evaluate(nodes[1] if fn_bool([cond]) else nodes[2], scope)
 

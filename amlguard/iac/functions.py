@@ -16,63 +16,33 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from amlguard.iac.arrays import (
+    fn_create_object,
+    fn_first,
+    fn_flatten,
+    fn_intersection,
+    fn_items,
+    fn_last,
+    fn_range,
+    fn_shallow_merge,
+    fn_skip,
+    fn_take,
+    fn_try_get,
+    fn_union,
+)
+from amlguard.iac.basics import (
+    EvalError,
+    Impl,
+    _arity,
+    _int,
+    _kind,
+    _str,
+    deep_equals,
+    to_text,
+)
 from amlguard.iac.hashing import arm_guid, unique_string
 
-
-class EvalError(ValueError):
-    """An expression that cannot be evaluated (bad arguments, unsupported function)."""
-
-
-Impl = Callable[[list[Any]], Any]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "int"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def _arity(name: str, args: list[Any], least: int, most: int | None = None) -> None:
-    if len(args) < least or (most is not None and len(args) > most):
-        want = f"{least}" if most == least else f"{least}..{most if most is not None else 'n'}"
-        raise EvalError(f"{name}() takes {want} argument(s), got {len(args)}")
-
-
-def _str(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise EvalError(f"{name}() expects a string, got {_kind(value)}")
-    return value
-
-
-def _int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-        raise EvalError(f"{name}() expects an integer, got {_kind(value)}")
-    return int(value)
-
-
-def to_text(value: Any) -> str:
-    """``string()``: .NET spelling for booleans, compact JSON for objects and arrays."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"), default=str)
+__all__ = ["PURE", "STRUCTURAL", "EvalError", "deep_equals", "fn_bool", "to_text"]
 
 
 _FORMAT = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}")
@@ -117,21 +87,6 @@ def fn_concat(args: list[Any]) -> Any:
     return "".join(to_text(a) for a in args)
 
 
-def deep_equals(a: Any, b: Any) -> bool:
-    """ARM ``equals``: deep, type-strict, case-sensitive strings, object keys case-insensitive."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(deep_equals(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        la = {str(k).lower(): v for k, v in a.items()}
-        lb = {str(k).lower(): v for k, v in b.items()}
-        return la.keys() == lb.keys() and all(deep_equals(la[k], lb[k]) for k in la)
-    return type(a) is type(b) and a == b
-
-
 def fn_empty(args: list[Any]) -> bool:
     _arity("empty", args, 1, 1)
     v = args[0]
@@ -160,97 +115,6 @@ def fn_contains(args: list[Any]) -> bool:
     if container is None:
         return False
     raise EvalError(f"contains() expects a string, array or object, got {_kind(container)}")
-
-
-def _merge(a: Any, b: Any) -> Any:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = dict(a)
-        for k, v in b.items():
-            out[k] = _merge(out[k], v) if k in out else v
-        return out
-    return b
-
-
-def fn_union(args: list[Any]) -> Any:
-    _arity("union", args, 1)
-    if all(isinstance(a, dict) or a is None for a in args):
-        out: dict[str, Any] = {}
-        for a in args:
-            out = _merge(out, a or {})
-        return out
-    if all(isinstance(a, list) or a is None for a in args):
-        items: list[Any] = []
-        for a in args:
-            for x in a or []:
-                if not any(deep_equals(x, y) for y in items):
-                    items.append(x)
-        return items
-    raise EvalError("union() expects all objects or all arrays")
-
-
-def fn_intersection(args: list[Any]) -> Any:
-    _arity("intersection", args, 2)
-    if all(isinstance(a, dict) for a in args):
-        first = args[0]
-        return {
-            k: v for k, v in first.items() if all(k in o and deep_equals(o[k], v) for o in args[1:])
-        }
-    if all(isinstance(a, list) for a in args):
-        out: list[Any] = []
-        for x in args[0]:
-            if all(any(deep_equals(x, y) for y in o) for o in args[1:]) and not any(
-                deep_equals(x, y) for y in out
-            ):
-                out.append(x)
-        return out
-    raise EvalError("intersection() expects all objects or all arrays")
-
-
-def fn_shallow_merge(args: list[Any]) -> dict[str, Any]:
-    _arity("shallowMerge", args, 1, 1)
-    out: dict[str, Any] = {}
-    for item in args[0] or []:
-        if isinstance(item, dict):
-            out.update(item)
-    return out
-
-
-def fn_create_object(args: list[Any]) -> dict[str, Any]:
-    if len(args) % 2:
-        raise EvalError("createObject() takes key/value pairs")
-    return {_str("createObject", args[i]): args[i + 1] for i in range(0, len(args), 2)}
-
-
-def fn_range(args: list[Any]) -> list[int]:
-    _arity("range", args, 2, 2)
-    start, count = _int("range", args[0]), _int("range", args[1])
-    if count < 0 or count > 100_000:
-        raise EvalError(f"range(): count {count} is out of bounds (0..100000)")
-    return list(range(start, start + count))
-
-
-def fn_take(args: list[Any]) -> Any:
-    _arity("take", args, 2, 2)
-    n = max(0, _int("take", args[1]))
-    return args[0][:n] if args[0] is not None else None
-
-
-def fn_skip(args: list[Any]) -> Any:
-    _arity("skip", args, 2, 2)
-    n = max(0, _int("skip", args[1]))
-    return args[0][n:] if args[0] is not None else None
-
-
-def fn_first(args: list[Any]) -> Any:
-    _arity("first", args, 1, 1)
-    v = args[0]
-    return v[0] if v else ("" if isinstance(v, str) else None)
-
-
-def fn_last(args: list[Any]) -> Any:
-    _arity("last", args, 1, 1)
-    v = args[0]
-    return v[-1] if v else ("" if isinstance(v, str) else None)
 
 
 def fn_substring(args: list[Any]) -> str:
@@ -336,35 +200,6 @@ def fn_json(args: list[Any]) -> Any:
         return json.loads(_str("json", args[0]))
     except json.JSONDecodeError as exc:
         raise EvalError(f"json(): invalid JSON: {exc.msg}") from None
-
-
-def fn_items(args: list[Any]) -> list[dict[str, Any]]:
-    _arity("items", args, 1, 1)
-    if not isinstance(args[0], dict):
-        raise EvalError(f"items() expects an object, got {_kind(args[0])}")
-    return [{"key": k, "value": args[0][k]} for k in sorted(args[0], key=str.lower)]
-
-
-def fn_try_get(args: list[Any]) -> Any:
-    _arity("tryGet", args, 2)
-    cur = args[0]
-    for key in args[1:]:
-        if isinstance(cur, dict) and isinstance(key, str):
-            low = key.lower()
-            cur = next((v for k, v in cur.items() if k.lower() == low), None)
-        elif isinstance(cur, list) and isinstance(key, int) and 0 <= key < len(cur):
-            cur = cur[key]
-        else:
-            return None
-    return cur
-
-
-def fn_flatten(args: list[Any]) -> list[Any]:
-    _arity("flatten", args, 1, 1)
-    out: list[Any] = []
-    for x in args[0] or []:
-        out.extend(x if isinstance(x, list) else [x])
-    return out
 
 
 def fn_like(args: list[Any]) -> bool:

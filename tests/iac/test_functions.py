@@ -205,6 +205,7 @@ def test_unknowns_flow_and_equal_themselves() -> None:
     assert ev("or(true(), parameters('p'))", params) is True
     assert isinstance(ev("and(true(), parameters('p'))", params), Unknown)
     assert ev("if(parameters('p'), 'same', 'same')", params) == "same"
+    assert isinstance(ev("if(parameters('p'), createObject().missing, 1)", params), Unknown)
     assert ev("createArray(parameters('p'), 1)", params) == [u, 1]
     child = ev("parameters('p').inner", params)
     assert isinstance(child, Unknown) and child.key.endswith(".inner")
