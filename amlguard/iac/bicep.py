@@ -68,7 +68,9 @@ def build(path: Path) -> JsonDoc:
     """A ``.bicep`` file compiled to an ARM template (positions are in the compiled JSON)."""
     if not path.exists():
         raise InputError(f"{path}: template not found")
-    return parse_json(_run(["build"], path), f"{path} (compiled)")
+    doc = parse_json(_run(["build"], path), f"{path} (compiled)")
+    doc.source = str(path)
+    return doc
 
 
 def build_params(path: Path) -> JsonDoc:

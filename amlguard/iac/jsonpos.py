@@ -47,6 +47,7 @@ class JsonDoc:
     text: str
     offsets: dict[Path_, int] = field(default_factory=dict)
     _lines: list[int] = field(default_factory=list)
+    source: str = ""  # the .bicep file this JSON was compiled from, if any
 
     def location(self, path: Path_) -> Location:
         """Where ``path`` is written; the nearest written ancestor when it is not."""

@@ -212,7 +212,17 @@ class ResInstance:
         return self._nested
 
     def location(self, prop: tuple[str | int, ...] = ()) -> Any:
-        """Where this resource (or one of its properties) is written in its template."""
+        """Where this resource (or one of its properties) is written: in the Bicep source when
+        the template was compiled from Bicep and the declaration is found there, else in the
+        template JSON."""
+        bicep = self.run.bicep
+        if bicep is not None:
+            same = [i.path for i in self.run.instances if i.type.lower() == self.type.lower()]
+            nth = list(dict.fromkeys(same)).index(self.path) if self.path in same else 0
+            module = self.type.lower() == DEPLOYMENTS  # v1 output: modules named as symbols
+            line = bicep.declaration(self.symbol or (self.name if module else None), self.type, nth)
+            if line is not None:
+                return bicep.location(bicep.property(line, prop) if prop else line)
         return self.run.doc.location((*self.path, *prop))
 
 

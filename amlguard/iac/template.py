@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from amlguard.errors import InputError
+from amlguard.iac import bicepmap
+from amlguard.iac.bicepmap import BicepFile
 from amlguard.iac.evaluator import Scope, Target, evaluate
 from amlguard.iac.expr import ExprError, is_expression, parse_expression, unescape
 from amlguard.iac.functions import EvalError, fn_bool
@@ -105,7 +107,20 @@ class Run(RunFunctions):
         self.expanded = False
         self.outputs_cache: dict[str, Any] | None = None
         self.scope = Scope(self)
+        self.bicep = self._bicep_source()
         expansion.runs.append(self)
+
+    def _bicep_source(self) -> BicepFile | None:
+        """The Bicep file this run's template was compiled from (for locations), if known."""
+        if self.outer is not None:
+            return self.outer.bicep
+        if self.call_site is None:
+            return bicepmap.load(Path(self.doc.source)) if self.doc.source else None
+        parent = self.call_site.run.bicep
+        if parent is None:
+            return None
+        # languageVersion 1 output has no symbols: modules are often named after them
+        return parent.module_file(self.call_site.symbol or self.call_site.name)
 
     # ---- errors and evaluation of JSON values ------------------------------------------------
 

@@ -546,3 +546,55 @@ def test_bicep_through_a_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(InputError, match="BCP007"):
         collect([bicep_file])
     assert os.environ["AMLGUARD_BICEP"] == str(failing)
+
+
+def _fake_cli(tmp_path: Path, compiled: Path, params: dict[str, Any] | None = None) -> Path:
+    """A stand-in Bicep CLI: 'build' prints a compiled template, 'build-params' parameters."""
+    wrapped = json.dumps({"parametersJson": json.dumps({"parameters": params or {}})})
+    script = tmp_path / "bicep"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$1\" = build ]; then cat '{compiled}'; exit 0; fi\n"
+        f"if [ \"$1\" = build-params ]; then cat <<'EOF'\n{wrapped}\nEOF\nexit 0; fi\n"
+        "exit 9\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_bicep_findings_point_at_the_bicep_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMLGUARD_BICEP", str(_fake_cli(tmp_path, STUDIO / "azuredeploy.json")))
+    source, got = collect([STUDIO / "main.bicep"], [STUDIO / "azuredeploy.parameters.json"])
+    ai = next(r for r in got.rows if r["type"] == "microsoft.cognitiveservices/accounts")
+    loc = source.locate(ai["id"], "properties.publicNetworkAccess")
+    assert loc is not None and loc.file.endswith("modules/aiServices.bicep")
+    lines = (STUDIO / "modules" / "aiServices.bicep").read_text().splitlines()
+    assert lines[loc.line - 1].strip().startswith("publicNetworkAccess:")
+    decl = source.locate(ai["id"])
+    assert decl is not None and lines[decl.line - 1].startswith("resource ")
+    site = source.call_sites(ai["id"])[0]
+    assert site.file.endswith("main.bicep")
+    main = (STUDIO / "main.bicep").read_text().splitlines()
+    assert main[site.line - 1].startswith("module aiServices ")
+
+
+def test_bicepparam_goes_through_build_params(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = write(
+        tmp_path,
+        "main.json",
+        {
+            "parameters": {"n": {"type": "string"}},
+            "resources": [{"type": "Microsoft.KeyVault/vaults", "name": "[parameters('n')]"}],
+        },
+    )
+    monkeypatch.setenv(
+        "AMLGUARD_BICEP", str(_fake_cli(tmp_path, template, {"n": {"value": "kv-from-bicepparam"}}))
+    )
+    params = tmp_path / "main.bicepparam"
+    params.write_text("using 'main.bicep'\nparam n = 'kv-from-bicepparam'\n")
+    _, got = collect([template], [params])
+    assert [r["name"] for r in got.rows] == ["kv-from-bicepparam"]
