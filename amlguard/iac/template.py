@@ -12,6 +12,7 @@ declared properties, of anything else an unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ class Run(RunFunctions):
 
     def error(self, path: Path_, message: str) -> TemplateError:
         """An input error at a template position."""
-        return TemplateError(f"{self.location(path)}: {message}")
+        return TemplateError(f"{self.location(path)}: {_CONTROL_CHARS.sub('?', message)}")
 
     def value_at(self, raw: Any, path: Path_, scope: Scope | None = None) -> Any:
         """Evaluate a JSON value of this template: expressions, property ``copy``, nested keys."""
@@ -413,5 +414,11 @@ def _join_names(parent: str, name: str) -> str:
     return f"[concat({inner(parent)}, '/', {inner(name)})]"
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _short(text: str) -> str:
+    """Template text for a message: shortened, control characters (terminal escapes) shown
+    as ``\\xNN`` so a hostile template cannot drive the reader's terminal."""
+    text = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text if len(text) <= 120 else text[:117] + "..."

@@ -598,3 +598,22 @@ def test_bicepparam_goes_through_build_params(
     params.write_text("using 'main.bicep'\nparam n = 'kv-from-bicepparam'\n")
     _, got = collect([template], [params])
     assert [r["name"] for r in got.rows] == ["kv-from-bicepparam"]
+
+
+def test_error_messages_neutralise_terminal_escapes(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.json",
+        {
+            "resources": [
+                {
+                    "type": "Microsoft.KeyVault/vaults",
+                    "name": "kv",
+                    "properties": {"x": "[concat('\x1b[31m', 1, createObject().nope)]"},
+                }
+            ]
+        },
+    )
+    with pytest.raises(InputError) as info:
+        collect([path])
+    assert "\x1b" not in str(info.value) and "\\x1b" in str(info.value)
