@@ -191,6 +191,8 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
     """One instance as a Resource Graph row."""
     body = inst.body()
     parts = ids.parse(inst.id)
+    declared = inst.location()
+    where = f"{declared.file}:{declared.line}"  # where runtime values of this resource come from
     rtype = inst.type.lower()
     props = _drop_nulls(materialize(body.get("properties")))
     if not isinstance(props, dict):
@@ -205,7 +207,7 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
         "subscriptionId": parts.subscription_id,
         "tenantId": tenant_id,
         "sku": materialize(body.get("sku")),
-        "identity": _identity(inst.id, _drop_nulls(materialize(body.get("identity")))),
+        "identity": _identity(inst.id, _drop_nulls(materialize(body.get("identity"))), where),
         "properties": props,
         "tags": materialize(body.get("tags")) or {},
     }
@@ -217,7 +219,7 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
     if rtype == "microsoft.managedidentity/userassignedidentities" and isinstance(props, dict):
         key = ids.norm(inst.id)
         for field_name in ("principalId", "clientId", "tenantId"):
-            props.setdefault(field_name, Unknown(f"{key}:properties.{field_name}"))
+            props.setdefault(field_name, Unknown(f"{key}:properties.{field_name}", where=where))
     if rtype == "microsoft.network/privateendpoints" and isinstance(props, dict):
         for conn_key, status in (
             ("privateLinkServiceConnections", "Approved"),
@@ -246,22 +248,22 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
-def _identity(resource_id: str, identity: Any) -> Any:
+def _identity(resource_id: str, identity: Any, where: str) -> Any:
     """Runtime identity fields as unknowns keyed by the identity they belong to."""
     if not isinstance(identity, dict):
         return identity
     kind = str(identity.get("type", "")).lower()
     key = ids.norm(resource_id)
     if "systemassigned" in kind:
-        identity.setdefault("principalId", Unknown(f"{key}:identity.principalId"))
-        identity.setdefault("tenantId", Unknown(f"{key}:identity.tenantId"))
+        identity.setdefault("principalId", Unknown(f"{key}:identity.principalId", where=where))
+        identity.setdefault("tenantId", Unknown(f"{key}:identity.tenantId", where=where))
     uais = identity.get("userAssignedIdentities")
     if isinstance(uais, dict):
         for uai, value in list(uais.items()):
             entry = value if isinstance(value, dict) else {}
             low = ids.norm(uai)
-            entry.setdefault("principalId", Unknown(f"{low}:properties.principalId"))
-            entry.setdefault("clientId", Unknown(f"{low}:properties.clientId"))
+            entry.setdefault("principalId", Unknown(f"{low}:properties.principalId", where=where))
+            entry.setdefault("clientId", Unknown(f"{low}:properties.clientId", where=where))
             uais[uai] = entry
     return identity
 

@@ -120,7 +120,10 @@ class TemplateSource(Source):
             except InputError:
                 self.warnings.append(f"{path}: not read (not valid JSON)")
                 continue
-            if _PARAMS_SCHEMA in _schema(doc) or not is_template(doc):
+            if _PARAMS_SCHEMA in _schema(doc):
+                continue
+            if not is_template(doc):
+                self.warnings.append(f"{path}: not read (not an ARM deployment template)")
                 continue
             sibling = path.with_name(f"{path.stem}.parameters.json")
             found.append((doc, sibling if sibling.exists() else None))
