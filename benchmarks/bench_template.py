@@ -46,11 +46,11 @@ FOLDERS: list[tuple[str, Path, Path | None]] = [
 DRIVER = """
 import json, sys
 from pathlib import Path
-from amlguard.app import load_pack
+from amlguard.scanner.rules import load_pack
 from amlguard.iac.source import TemplateSource
 from amlguard.scanner.scan import ScanOptions, run_scan, select_rules
 params = [Path(p) for p in sys.argv[2:]]
-pack = load_pack([])
+pack = load_pack()
 result = run_scan(TemplateSource([Path(sys.argv[1])], params), pack, select_rules(pack), ScanOptions())
 sys.stdout.write(json.dumps([f.to_dict() for f in result.findings], default=str))
 """

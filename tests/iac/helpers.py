@@ -33,8 +33,8 @@ def ev(expression: str, params: dict[str, Any] | None = None) -> Any:
 
 def scan(source: TemplateSource) -> ScanResult:
     """Run the built-in pack over a template source, as ``amlguard check`` does."""
-    from amlguard.app import load_pack
+    from amlguard.scanner.rules import load_pack
     from amlguard.scanner.scan import ScanOptions, run_scan, select_rules
 
-    pack = load_pack([])
+    pack = load_pack()
     return run_scan(source, pack, select_rules(pack), ScanOptions())

@@ -11,10 +11,10 @@ from amlguard.iac.expand import DeploymentContext
 from amlguard.iac.source import TemplateSource
 from amlguard.scanner.sources.interface import Needs
 from amlguard.scanner.sources.snapshot import SnapshotSource
-from tests.conftest import EXAMPLES
 from tests.iac.helpers import DATA, RG, SUB, scan
 
 OWN = DATA / "own" / "blueprint"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "estates"
 CONTEXT = DeploymentContext(subscription_id=SUB, resource_group=RG, location="germanywestcentral")
 
 
