@@ -52,6 +52,7 @@ class Expanded:
     rows: list[dict[str, Any]] = field(default_factory=list)
     instances: dict[str, ResInstance] = field(default_factory=dict)  # lower id -> instance
     conditional: list[str] = field(default_factory=list)  # ids whose condition is unknown
+    param_origins: dict[str, Location] = field(default_factory=dict)  # name -> file position
     warnings: list[str] = field(default_factory=list)
 
     def location(self, resource_id: str, prop: tuple[str | int, ...] = ()) -> Location | None:

@@ -20,6 +20,7 @@ from typing import Any
 from amlguard.errors import InputError
 from amlguard.iac import bicep
 from amlguard.iac.expand import DeploymentContext, Expanded, expand, load_run_values
+from amlguard.iac.expr import ExprError, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location, read_json
 from amlguard.iac.template import Expansion
 from amlguard.iac.values import Unknown
@@ -46,9 +47,10 @@ def is_template(doc: JsonDoc) -> bool:
     return isinstance(value, dict) and not _schema(doc) and "resources" in value
 
 
-def read_parameter_file(path: Path) -> dict[str, Any]:
+def read_parameter_file(path: Path, origins: dict[str, Location] | None = None) -> dict[str, Any]:
     """An ARM parameter file (``.bicepparam`` through the Bicep CLI) as ``{name: value}``;
-    Key Vault references become secret unknowns."""
+    Key Vault references become secret unknowns. ``origins`` receives where each value is
+    written (lower-cased name -> location)."""
     doc = bicep.build_params(path) if path.suffix.lower() == ".bicepparam" else read_json(path)
     raw = doc.value
     if not isinstance(raw, dict):
@@ -60,6 +62,9 @@ def read_parameter_file(path: Path) -> dict[str, Any]:
     for name, entry in params.items():
         if isinstance(entry, dict) and "value" in entry:
             out[name] = entry["value"]
+            if origins is not None:
+                where = ("parameters", name, "value") if "parameters" in raw else (name, "value")
+                origins[name.lower()] = doc.location(where)
         elif isinstance(entry, dict) and "reference" in entry:
             secret = (entry.get("reference") or {}).get("secretName", name)
             out[name] = Unknown(f"key vault secret {secret}", secret=True)
@@ -145,8 +150,9 @@ class TemplateSource(Source):
         """Expand every template; rows of later templates win on duplicate ids."""
         started = time.perf_counter()
         given: dict[str, Any] = {}
+        origins: dict[str, Location] = {}
         for path in self.parameter_files:
-            given.update(read_parameter_file(path))
+            given.update(read_parameter_file(path, origins))
         used: set[str] = set()
         rows: list[dict[str, Any]] = []
         self.expanded = []
@@ -154,11 +160,15 @@ class TemplateSource(Source):
             if progress:
                 progress(f"expanding {doc.file}")
             values = dict(given)
+            where = dict(origins)
             if sibling is not None and not self.parameter_files:
-                values = {**read_parameter_file(sibling), **values}
+                values = {**read_parameter_file(sibling, where), **values}
             run_values, names = load_run_values(doc, values, self.parameters)
             used |= names
             result = expand(doc, run_values, self.deployment, Expansion())
+            for name in self.parameters:  # a --parameter value has no file position
+                where.pop(name.lower(), None)
+            result.param_origins = where
             self.expanded.append(result)
             self.warnings.extend(result.warnings)
             rows.extend(result.rows)
@@ -209,6 +219,38 @@ class TemplateSource(Source):
             return inst.location(_template_path(inst.decl, path))
         return None
 
+    def related(self, resource_id: str, path: str | None = None) -> list[Location]:
+        """Related locations of a finding on ``path``: where the parameter the property is
+        set from gets its value (through module parameters, to the parameter file line or
+        the default), then the module call sites."""
+        for result in reversed(self.expanded):
+            inst = result.instances.get(ids.norm(resource_id))
+            if inst is None:
+                continue
+            out: list[Location] = []
+            keys = _template_path(inst.decl, path)
+            raw = _at(inst.decl, keys) if path and keys else None
+            run = inst.run
+            while (name := _parameter_ref(raw)) is not None:
+                site = run.call_site
+                if site is None:
+                    decl = run.param_decls.get(name.lower())
+                    origin = result.param_origins.get(name.lower())
+                    if origin is None and decl is not None and "defaultValue" in decl[1]:
+                        origin = run.location((*run.path, "parameters", decl[0], "defaultValue"))
+                    if origin is not None:
+                        out.append(origin)
+                    break
+                entries = (site.decl.get("properties") or {}).get("parameters") or {}
+                key = next((k for k in entries if k.lower() == name.lower()), None)
+                if key is None:
+                    break
+                out.append(site.location(("properties", "parameters", key)))
+                raw = (entries[key] or {}).get("value") if isinstance(entries[key], dict) else None
+                run = site.run
+            return out + result.call_sites(resource_id)
+        return []
+
     def call_sites(self, resource_id: str) -> list[Location]:
         """The nested deployments (module calls) a resource is deployed through."""
         for result in reversed(self.expanded):
@@ -236,6 +278,31 @@ def _template_path(decl: Any, path: str | None) -> tuple[str | int, ...]:
         else:
             break
     return tuple(out)
+
+
+def _at(decl: Any, keys: tuple[str | int, ...]) -> Any:
+    cur = decl
+    for key in keys:
+        try:
+            cur = cur[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def _parameter_ref(raw: Any) -> str | None:
+    """``NAME`` when ``raw`` is exactly ``[parameters('NAME')]``."""
+    if not isinstance(raw, str) or not is_expression(raw):
+        return None
+    try:
+        node = parse_expression(raw)
+    except ExprError:
+        return None
+    if node[0] == "call" and node[1].lower() == "parameters" and len(node[2]) == 1:
+        arg = node[2][0]
+        if arg[0] == "lit" and isinstance(arg[1], str):
+            return arg[1]
+    return None
 
 
 def _count_unknowns(value: Any) -> int:

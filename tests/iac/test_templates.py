@@ -617,3 +617,32 @@ def test_error_messages_neutralise_terminal_escapes(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         collect([path])
     assert "\x1b" not in str(info.value) and "\\x1b" in str(info.value)
+
+
+def test_related_locations_follow_parameters_to_their_value(tmp_path: Path) -> None:
+    source, got = collect([OWN / "azuredeploy.json"], [OWN / "azuredeploy.parameters.json"])
+    lines = (OWN / "azuredeploy.json").read_text().splitlines()
+    ws = next(r for r in got.rows if r["type"] == "microsoft.machinelearningservices/workspaces")
+    related = source.related(ws["id"], "properties.publicNetworkAccess")
+    assert len(related) == 1 and '"defaultValue": "Disabled"' in lines[related[0].line - 1]
+    pe = next(r for r in got.rows if r["type"] == "microsoft.network/privateendpoints")
+    chain = source.related(pe["id"], "properties.subnet.id")
+    # the module's subnetId parameter, then the module call site
+    assert '"subnetId"' in lines[chain[0].line - 1]
+    assert chain[-1] == source.call_sites(pe["id"])[0]
+    params = tmp_path / "p.json"
+    params.write_text(
+        json.dumps(
+            {
+                "parameters": {
+                    "vmAdminPassword": {"value": "x-Secret-1"},
+                    "workspacePublicNetworkAccess": {"value": "Enabled"},
+                }
+            },
+            indent=2,
+        )
+    )
+    source, got = collect([OWN / "azuredeploy.json"], [params])
+    related = source.related(ws["id"], "properties.publicNetworkAccess")
+    assert related[0].file == str(params)
+    assert '"value": "Enabled"' in params.read_text().splitlines()[related[0].line - 1]
