@@ -53,12 +53,17 @@ class Expanded:
     instances: dict[str, ResInstance] = field(default_factory=dict)  # lower id -> instance
     conditional: list[str] = field(default_factory=list)  # ids whose condition is unknown
     param_origins: dict[str, Location] = field(default_factory=dict)  # name -> file position
+    # resources read from a bicep snapshot: lower id -> (document, path of its object)
+    positions: dict[str, tuple[JsonDoc, tuple[str | int, ...]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def location(self, resource_id: str, prop: tuple[str | int, ...] = ()) -> Location | None:
         """Where a resource (or one of its properties) is written; None when not from here."""
         inst = self.instances.get(ids.norm(resource_id))
-        return inst.location(prop) if inst is not None else None
+        if inst is not None:
+            return inst.location(prop)
+        found = self.positions.get(ids.norm(resource_id))
+        return found[0].location((*found[1], *prop)) if found else None
 
     def call_sites(self, resource_id: str) -> list[Location]:
         """The nested-deployment declarations a resource was deployed through, innermost first."""
@@ -190,17 +195,30 @@ def _location(value: Any) -> Any:
 
 def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
     """One instance as a Resource Graph row."""
-    body = inst.body()
-    parts = ids.parse(inst.id)
     declared = inst.location()
-    where = f"{declared.file}:{declared.line}"  # where runtime values of this resource come from
-    rtype = inst.type.lower()
+    return make_row(
+        inst.id,
+        inst.name,
+        inst.type,
+        inst.body(),
+        inst.scope_id or inst.target.scope_id,
+        tenant_id,
+        f"{declared.file}:{declared.line}",  # where runtime values of this resource come from
+    )
+
+
+def make_row(
+    rid: str, name: str, rtype: str, body: dict[str, Any], scope: str, tenant_id: str, where: str
+) -> dict[str, Any]:
+    """A resource body as a Resource Graph row, with the runtime fields a template lacks."""
+    parts = ids.parse(rid)
+    rtype = rtype.lower()
     props = _drop_nulls(materialize(body.get("properties")))
     if not isinstance(props, dict):
         props = {} if props is None else props
     row: dict[str, Any] = {
-        "id": inst.id,
-        "name": inst.name.rsplit("/", 1)[-1],
+        "id": rid,
+        "name": name.rsplit("/", 1)[-1],
         "type": rtype,
         "kind": materialize(body.get("kind")) or "",
         "location": _location(body.get("location")),
@@ -208,7 +226,7 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
         "subscriptionId": parts.subscription_id,
         "tenantId": tenant_id,
         "sku": materialize(body.get("sku")),
-        "identity": _identity(inst.id, _drop_nulls(materialize(body.get("identity"))), where),
+        "identity": _identity(rid, _drop_nulls(materialize(body.get("identity"))), where),
         "properties": props,
         "tags": materialize(body.get("tags")) or {},
     }
@@ -216,9 +234,9 @@ def to_row(inst: ResInstance, tenant_id: str) -> dict[str, Any]:
         if extra in body:
             row[extra] = materialize(body[extra])
     if rtype == "microsoft.authorization/roleassignments" and isinstance(props, dict):
-        props.setdefault("scope", inst.scope_id or inst.target.scope_id)
+        props.setdefault("scope", scope)
     if rtype == "microsoft.managedidentity/userassignedidentities" and isinstance(props, dict):
-        key = ids.norm(inst.id)
+        key = ids.norm(rid)
         for field_name in ("principalId", "clientId", "tenantId"):
             props.setdefault(field_name, Unknown(f"{key}:properties.{field_name}", where=where))
     if rtype == "microsoft.network/privateendpoints" and isinstance(props, dict):

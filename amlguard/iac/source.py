@@ -22,6 +22,7 @@ from amlguard.iac import bicep
 from amlguard.iac.expand import DeploymentContext, Expanded, expand, load_run_values
 from amlguard.iac.expr import ExprError, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location, read_json
+from amlguard.iac.snapshotfile import is_snapshot, rows_of_snapshot
 from amlguard.iac.template import Expansion
 from amlguard.iac.values import Unknown
 from amlguard.scanner import ids
@@ -107,10 +108,10 @@ class TemplateSource(Source):
                 raise InputError(f"{path}: template not found")
             else:
                 doc = read_json(path)
-                if not is_template(doc):
+                if not is_template(doc) and not is_snapshot(doc):
                     raise InputError(
                         f"{path}: not an ARM deployment template (no $schema "
-                        "deploymentTemplate.json# and no 'resources')"
+                        "deploymentTemplate.json# and no 'resources') nor a bicep snapshot"
                     )
                 out.append((doc, None))
         return out
@@ -127,7 +128,7 @@ class TemplateSource(Source):
                 continue
             if _PARAMS_SCHEMA in _schema(doc):
                 continue
-            if not is_template(doc):
+            if not is_template(doc) and not is_snapshot(doc):
                 self.warnings.append(f"{path}: not read (not an ARM deployment template)")
                 continue
             sibling = path.with_name(f"{path.stem}.parameters.json")
@@ -159,6 +160,11 @@ class TemplateSource(Source):
         for doc, sibling in self._entries():
             if progress:
                 progress(f"expanding {doc.file}")
+            if is_snapshot(doc):
+                result = rows_of_snapshot(doc, self.deployment.tenant_id)
+                self.expanded.append(result)
+                rows.extend(result.rows)
+                continue
             values = dict(given)
             where = dict(origins)
             if sibling is not None and not self.parameter_files:
@@ -214,9 +220,12 @@ class TemplateSource(Source):
         is written; the resource's declaration when the property is not written."""
         for result in reversed(self.expanded):
             inst = result.instances.get(ids.norm(resource_id))
-            if inst is None:
-                continue
-            return inst.location(_template_path(inst.decl, path))
+            if inst is not None:
+                return inst.location(_template_path(inst.decl, path))
+            found = result.positions.get(ids.norm(resource_id))
+            if found is not None:
+                doc, at = found
+                return doc.location((*at, *_template_path(_at(doc.value, at), path)))
         return None
 
     def related(self, resource_id: str, path: str | None = None) -> list[Location]:

@@ -646,3 +646,47 @@ def test_related_locations_follow_parameters_to_their_value(tmp_path: Path) -> N
     related = source.related(ws["id"], "properties.publicNetworkAccess")
     assert related[0].file == str(params)
     assert '"value": "Enabled"' in params.read_text().splitlines()[related[0].line - 1]
+
+
+def test_bicep_snapshot_output_is_read_as_rows(tmp_path: Path) -> None:
+    ws_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/w"
+    snapshot = tmp_path / "main.snapshot.json"
+    snapshot.write_text(
+        json.dumps(
+            {
+                "predictedResources": [
+                    {
+                        "id": ws_id,
+                        "type": "Microsoft.MachineLearningServices/workspaces",
+                        "name": "w",
+                        "apiVersion": "2024-10-01",
+                        "location": "westeurope",
+                        "identity": {"type": "SystemAssigned"},
+                        "properties": {
+                            "publicNetworkAccess": "Disabled",
+                            "keyVault": "[reference('kv').outputs.id.value]",
+                        },
+                    },
+                    {
+                        "id": f"{ws_id}/providers/Microsoft.Authorization/roleAssignments/g",
+                        "type": "Microsoft.Authorization/roleAssignments",
+                        "name": "g",
+                        "properties": {},
+                    },
+                ],
+                "diagnostics": [],
+            },
+            indent=2,
+        )
+    )
+    source, got = collect([snapshot])
+    ws, ra = got.rows
+    assert ws["type"] == "microsoft.machinelearningservices/workspaces"
+    assert isinstance(ws["properties"]["keyVault"], Unknown)
+    assert isinstance(ws["identity"]["principalId"], Unknown)
+    assert ra["properties"]["scope"] == ws_id
+    loc = source.locate(ws_id, "properties.publicNetworkAccess")
+    assert (
+        loc is not None
+        and '"publicNetworkAccess"' in snapshot.read_text().splitlines()[loc.line - 1]
+    )
