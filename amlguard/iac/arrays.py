@@ -17,6 +17,7 @@ def _merge(a: Any, b: Any) -> Any:
 
 
 def fn_union(args: list[Any]) -> Any:
+    """ARM ``union()``."""
     _arity("union", args, 1)
     if all(isinstance(a, dict) or a is None for a in args):
         out: dict[str, Any] = {}
@@ -34,6 +35,7 @@ def fn_union(args: list[Any]) -> Any:
 
 
 def fn_intersection(args: list[Any]) -> Any:
+    """ARM ``intersection()``."""
     _arity("intersection", args, 2)
     if all(isinstance(a, dict) for a in args):
         first = args[0]
@@ -52,6 +54,7 @@ def fn_intersection(args: list[Any]) -> Any:
 
 
 def fn_shallow_merge(args: list[Any]) -> dict[str, Any]:
+    """ARM ``shallowMerge()``."""
     _arity("shallowMerge", args, 1, 1)
     out: dict[str, Any] = {}
     for item in args[0] or []:
@@ -61,12 +64,14 @@ def fn_shallow_merge(args: list[Any]) -> dict[str, Any]:
 
 
 def fn_create_object(args: list[Any]) -> dict[str, Any]:
+    """ARM ``createObject()``."""
     if len(args) % 2:
         raise EvalError("createObject() takes key/value pairs")
     return {_str("createObject", args[i]): args[i + 1] for i in range(0, len(args), 2)}
 
 
 def fn_range(args: list[Any]) -> list[int]:
+    """ARM ``range()``."""
     _arity("range", args, 2, 2)
     start, count = _int("range", args[0]), _int("range", args[1])
     if count < 0 or count > 100_000:
@@ -75,30 +80,35 @@ def fn_range(args: list[Any]) -> list[int]:
 
 
 def fn_take(args: list[Any]) -> Any:
+    """ARM ``take()``."""
     _arity("take", args, 2, 2)
     n = max(0, _int("take", args[1]))
     return args[0][:n] if args[0] is not None else None
 
 
 def fn_skip(args: list[Any]) -> Any:
+    """ARM ``skip()``."""
     _arity("skip", args, 2, 2)
     n = max(0, _int("skip", args[1]))
     return args[0][n:] if args[0] is not None else None
 
 
 def fn_first(args: list[Any]) -> Any:
+    """ARM ``first()``."""
     _arity("first", args, 1, 1)
     v = args[0]
     return v[0] if v else ("" if isinstance(v, str) else None)
 
 
 def fn_last(args: list[Any]) -> Any:
+    """ARM ``last()``."""
     _arity("last", args, 1, 1)
     v = args[0]
     return v[-1] if v else ("" if isinstance(v, str) else None)
 
 
 def fn_items(args: list[Any]) -> list[dict[str, Any]]:
+    """ARM ``items()``."""
     _arity("items", args, 1, 1)
     if not isinstance(args[0], dict):
         raise EvalError(f"items() expects an object, got {_kind(args[0])}")
@@ -106,6 +116,7 @@ def fn_items(args: list[Any]) -> list[dict[str, Any]]:
 
 
 def fn_try_get(args: list[Any]) -> Any:
+    """ARM ``tryGet()``."""
     _arity("tryGet", args, 2)
     cur = args[0]
     for key in args[1:]:
@@ -120,6 +131,7 @@ def fn_try_get(args: list[Any]) -> Any:
 
 
 def fn_flatten(args: list[Any]) -> list[Any]:
+    """ARM ``flatten()``."""
     _arity("flatten", args, 1, 1)
     out: list[Any] = []
     for x in args[0] or []:

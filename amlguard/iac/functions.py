@@ -49,6 +49,7 @@ _FORMAT = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}")
 
 
 def fn_format(args: list[Any]) -> str:
+    """ARM ``format()``."""
     _arity("format", args, 1)
     fmt = _str("format", args[0])
     values = args[1:]
@@ -79,6 +80,7 @@ def fn_format(args: list[Any]) -> str:
 
 
 def fn_concat(args: list[Any]) -> Any:
+    """ARM ``concat()``."""
     if args and all(isinstance(a, list) or a is None for a in args):
         out: list[Any] = []
         for a in args:
@@ -88,12 +90,14 @@ def fn_concat(args: list[Any]) -> Any:
 
 
 def fn_empty(args: list[Any]) -> bool:
+    """ARM ``empty()``."""
     _arity("empty", args, 1, 1)
     v = args[0]
     return v is None or (isinstance(v, (str, list, dict)) and len(v) == 0)
 
 
 def fn_length(args: list[Any]) -> int:
+    """ARM ``length()``."""
     _arity("length", args, 1, 1)
     v = args[0]
     if isinstance(v, (str, list, dict)):
@@ -104,6 +108,7 @@ def fn_length(args: list[Any]) -> int:
 
 
 def fn_contains(args: list[Any]) -> bool:
+    """ARM ``contains()``."""
     _arity("contains", args, 2, 2)
     container, item = args
     if isinstance(container, str):
@@ -118,6 +123,7 @@ def fn_contains(args: list[Any]) -> bool:
 
 
 def fn_substring(args: list[Any]) -> str:
+    """ARM ``substring()``."""
     _arity("substring", args, 2, 3)
     s = _str("substring", args[0])
     start = _int("substring", args[1])
@@ -130,6 +136,7 @@ def fn_substring(args: list[Any]) -> str:
 
 
 def fn_split(args: list[Any]) -> list[str]:
+    """ARM ``split()``."""
     _arity("split", args, 2, 2)
     s = _str("split", args[0])
     seps = args[1] if isinstance(args[1], list) else [args[1]]
@@ -138,11 +145,13 @@ def fn_split(args: list[Any]) -> list[str]:
 
 
 def fn_replace(args: list[Any]) -> str:
+    """ARM ``replace()``."""
     _arity("replace", args, 3, 3)
     return _str("replace", args[0]).replace(_str("replace", args[1]), _str("replace", args[2]))
 
 
 def fn_join(args: list[Any]) -> str:
+    """ARM ``join()``."""
     _arity("join", args, 2, 2)
     if not isinstance(args[0], list):
         raise EvalError(f"join() expects an array, got {_kind(args[0])}")
@@ -150,6 +159,7 @@ def fn_join(args: list[Any]) -> str:
 
 
 def fn_index_of(args: list[Any], last: bool = False) -> int:
+    """ARM ``indexOf()``."""
     _arity("indexOf", args, 2, 2)
     container, item = args
     if isinstance(container, list):
@@ -160,6 +170,7 @@ def fn_index_of(args: list[Any], last: bool = False) -> int:
 
 
 def fn_pad_left(args: list[Any]) -> str:
+    """ARM ``padLeft()``."""
     _arity("padLeft", args, 2, 3)
     pad = _str("padLeft", args[2]) if len(args) > 2 else " "
     return to_text(args[0]).rjust(_int("padLeft", args[1]), pad[:1] or " ")
@@ -183,6 +194,7 @@ def _numbers(name: str, args: list[Any]) -> list[Any]:
 
 
 def fn_bool(args: list[Any]) -> bool:
+    """ARM ``bool()``."""
     _arity("bool", args, 1, 1)
     v = args[0]
     if isinstance(v, bool):
@@ -195,6 +207,7 @@ def fn_bool(args: list[Any]) -> bool:
 
 
 def fn_json(args: list[Any]) -> Any:
+    """ARM ``json()``."""
     _arity("json", args, 1, 1)
     try:
         return json.loads(_str("json", args[0]))
@@ -203,6 +216,7 @@ def fn_json(args: list[Any]) -> Any:
 
 
 def fn_like(args: list[Any]) -> bool:
+    """ARM ``like()``."""
     _arity("like", args, 2, 2)
     pattern = "".join(
         ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in _str("like", args[1])
@@ -211,6 +225,7 @@ def fn_like(args: list[Any]) -> bool:
 
 
 def fn_uri(args: list[Any]) -> str:
+    """ARM ``uri()``."""
     _arity("uri", args, 2, 2)
     return urllib.parse.urljoin(_str("uri", args[0]), _str("uri", args[1]))
 

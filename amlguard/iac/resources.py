@@ -244,6 +244,7 @@ class RunFunctions:
         def value_at(self, raw: Any, path: Path_, scope: Scope | None = None) -> Any: ...
 
     def fn_parameters(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``parameters()``."""
         key = _strings(name, args[:1])[0] if args else ""
         if scope.params is not None:
             if key.lower() not in scope.params:
@@ -252,9 +253,11 @@ class RunFunctions:
         return self.parameter(key)
 
     def fn_variables(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``variables()``."""
         return self.variable(_strings(name, args[:1])[0] if args else "")
 
     def fn_deployment(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``deployment()``."""
         t = self.target
         return {
             "name": t.deployment_name,
@@ -267,6 +270,7 @@ class RunFunctions:
         }
 
     def fn_resource_group(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``resourceGroup()``."""
         t = self.target
         if t.kind != "resourceGroup":
             raise EvalError(f"resourceGroup() is not available in a {t.kind} deployment")
@@ -280,6 +284,7 @@ class RunFunctions:
         }
 
     def fn_subscription(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``subscription()``."""
         t = self.target
         return {
             "id": f"/subscriptions/{t.subscription_id}",
@@ -289,9 +294,11 @@ class RunFunctions:
         }
 
     def fn_tenant(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``tenant()``."""
         return {"tenantId": self.target.tenant_id, "displayName": Unknown("tenant().displayName")}
 
     def fn_management_group(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``managementGroup()``."""
         mg = self.target.management_group
         return {
             "id": f"/providers/Microsoft.Management/managementGroups/{mg}",
@@ -300,6 +307,7 @@ class RunFunctions:
         }
 
     def fn_resource_id(self, args: list[Any], scope: Scope, name: str) -> str:
+        """ARM ``resourceId()``."""
         args = _strings(name, args)
         at = next((i for i, a in enumerate(args) if "/" in a), None)
         if at is None or at > 2:
@@ -314,6 +322,7 @@ class RunFunctions:
         return build_id(prefix, args[at], args[at + 1 :])
 
     def fn_subscription_resource_id(self, args: list[Any], scope: Scope, name: str) -> str:
+        """ARM ``subscriptionResourceId()``."""
         args = _strings(name, args)
         at = next((i for i, a in enumerate(args) if "/" in a), None)
         if at is None or at > 1:
@@ -322,16 +331,19 @@ class RunFunctions:
         return build_id(f"/subscriptions/{sub}", args[at], args[at + 1 :])
 
     def fn_tenant_resource_id(self, args: list[Any], scope: Scope, name: str) -> str:
+        """ARM ``tenantResourceId()``."""
         args = _strings(name, args)
         return build_id("", args[0], args[1:])
 
     def fn_extension_resource_id(self, args: list[Any], scope: Scope, name: str) -> str:
+        """ARM ``extensionResourceId()``."""
         args = _strings(name, args)
         if len(args) < 3:
             raise EvalError("extensionResourceId() takes a scope id, a type and names")
         return build_id(args[0].rstrip("/"), args[1], args[2:])
 
     def fn_management_group_resource_id(self, args: list[Any], scope: Scope, name: str) -> str:
+        """ARM ``managementGroupResourceId()``."""
         args = _strings(name, args)
         at = next((i for i, a in enumerate(args) if "/" in a), None)
         if at is None or at > 1:
@@ -341,6 +353,7 @@ class RunFunctions:
         return build_id(prefix, args[at], args[at + 1 :])
 
     def call_user_function(self, name: str, args: list[Any], scope: Scope) -> Any:
+        """A user-defined function of the template: ``namespace.member(args)``."""
         ns, _, member = name.partition(".")
         for i, group in enumerate(self.template.get("functions") or []):
             if not isinstance(group, dict) or str(group.get("namespace", "")).lower() != ns.lower():
@@ -355,6 +368,7 @@ class RunFunctions:
         raise EvalError(f"function '{name}' is not defined in the template")
 
     def fn_reference(self, args: list[Any], scope: Scope, name: str) -> Any:
+        """ARM ``reference()``."""
         if not args or not isinstance(args[0], str):
             raise EvalError("reference() needs a resource id or symbolic name")
         full = len(args) > 2 and str(args[2]).lower() == "full"
