@@ -30,7 +30,7 @@ from amlguard.scanner.operators import (
     operator,
 )
 from amlguard.scanner.paths import MISSING
-from amlguard.scanner.unknown import UnknownValue, first_unknown
+from amlguard.scanner.unknown import Unknown, UnknownValue, first_unknown
 
 Trace = list["Explanation"] | None
 Condition = Callable[[EvalContext, Trace], bool]
@@ -189,8 +189,11 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
-        if judges_unknown and (unknown := first_unknown(actual)) is not None:
-            raise UnknownValue(unknown)
+        if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
+            if type(actual) is Unknown:
+                raise UnknownValue(actual)
+            if is_array and (unknown := first_unknown(actual)) is not None:
+                raise UnknownValue(unknown)
         b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
@@ -240,20 +243,22 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any) -> Condition:
             return items
         matched = []
         saved = dict(ctx.currents)
-        for item in items:
-            ctx.currents[""] = item
-            if alias:
-                ctx.currents[alias] = item
-            if scope_prefix is not None:
-                ctx.field_scopes.append((scope_prefix, item))
-            try:
-                if where(ctx, None):
-                    matched.append(item)
-            finally:
+        try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
+            for item in items:
+                ctx.currents[""] = item
+                if alias:
+                    ctx.currents[alias] = item
                 if scope_prefix is not None:
-                    ctx.field_scopes.pop()
-        ctx.currents.clear()
-        ctx.currents.update(saved)
+                    ctx.field_scopes.append((scope_prefix, item))
+                try:
+                    if where(ctx, None):
+                        matched.append(item)
+                finally:
+                    if scope_prefix is not None:
+                        ctx.field_scopes.pop()
+        finally:
+            ctx.currents.clear()
+            ctx.currents.update(saved)
         return matched
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
