@@ -14,14 +14,28 @@ from amlguard.cli.terminal import fail
 from amlguard.errors import AmlguardError, InputError
 
 
+def template_options_for(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The template flags, with --template required (``template rows``) or optional
+    (``check``, where the config file's ``iac:`` section may name the templates)."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return _template_options(func, required)
+
+    return decorate
+
+
 def template_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--template, --parameters, --parameter and the --deployment-* flags."""
+    """--template (required), --parameters, --parameter and the --deployment-* flags."""
+    return _template_options(func, True)
+
+
+def _template_options(func: Callable[..., Any], required: bool) -> Callable[..., Any]:
     decorators = [
         click.option(
             "--template",
             "templates",
             multiple=True,
-            required=True,
+            required=required,
             type=click.Path(path_type=Path),
             help="An ARM template (.json), a Bicep file (needs the Bicep CLI) or a folder of "
             "them. Repeatable.",
