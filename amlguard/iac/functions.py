@@ -45,6 +45,7 @@ from amlguard.iac.hashing import arm_guid, unique_string
 __all__ = ["PURE", "STRUCTURAL", "EvalError", "deep_equals", "fn_bool", "to_text"]
 
 
+_MAX_PAD = 100_000  # a hostile template must not make amlguard build gigabyte strings
 _FORMAT = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}")
 
 
@@ -73,6 +74,8 @@ def fn_format(args: list[Any]) -> str:
         width = m.group(2)
         if width:
             w = int(width)
+            if abs(w) > _MAX_PAD:
+                raise EvalError(f"format(): width {w} is out of bounds")
             text = text.rjust(w) if w > 0 else text.ljust(-w)
         return text
 
@@ -173,7 +176,10 @@ def fn_pad_left(args: list[Any]) -> str:
     """ARM ``padLeft()``."""
     _arity("padLeft", args, 2, 3)
     pad = _str("padLeft", args[2]) if len(args) > 2 else " "
-    return to_text(args[0]).rjust(_int("padLeft", args[1]), pad[:1] or " ")
+    total = _int("padLeft", args[1])
+    if total > _MAX_PAD:
+        raise EvalError(f"padLeft(): length {total} is out of bounds")
+    return to_text(args[0]).rjust(total, pad[:1] or " ")
 
 
 def _compare(name: str, args: list[Any], op: Callable[[Any, Any], bool]) -> bool:

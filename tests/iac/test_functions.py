@@ -183,6 +183,9 @@ def test_documented_result(expression: str, expected: Any) -> None:
         ("parameters('nope')", "not declared"),
         ("fail('stop here')", "stop here"),
         ("div(1, 0)", "division by zero"),
+        ("padLeft('a', 999999999, '0')", "out of bounds"),
+        ("format('{0,999999999}', 'a')", "out of bounds"),
+        ("range(0, 999999999)", "out of bounds"),
     ],
 )
 def test_errors_are_input_errors_with_a_position(expression: str, message: str) -> None:
