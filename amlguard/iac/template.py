@@ -28,6 +28,7 @@ from amlguard.iac.resources import ResInstance, RunFunctions
 from amlguard.iac.values import Secret, Unknown
 
 DEPLOYMENTS = "microsoft.resources/deployments"
+MAX_DEPTH = 30  # nested deployments; ARM itself stops at 50 (a cycle must not recurse forever)
 _CONTROL = {"copy", "condition", "dependson", "existing", "comments", "import"}
 
 
@@ -328,8 +329,17 @@ class Run(RunFunctions):
                 if not inst.existing:
                     self.expansion.registry.setdefault(inst.id.lower(), inst)
 
+    def depth(self) -> int:
+        """How many nested deployments deep this run is."""
+        return 0 if self.call_site is None else self.call_site.run.depth() + 1
+
     def nested(self, inst: ResInstance, body: dict[str, Any]) -> Run:
         """The run of a nested deployment's template."""
+        if self.depth() >= MAX_DEPTH:
+            raise self.error(
+                inst.path,
+                f"nested deployments deeper than {MAX_DEPTH} (a template that links itself?)",
+            )
         props = inst.decl.get("properties") or {}
         evaluated = body.get("properties") or {}
         mode = str((evaluated.get("expressionEvaluationOptions") or {}).get("scope", "outer"))

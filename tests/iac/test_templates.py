@@ -690,3 +690,21 @@ def test_bicep_snapshot_output_is_read_as_rows(tmp_path: Path) -> None:
         loc is not None
         and '"publicNetworkAccess"' in snapshot.read_text().splitlines()[loc.line - 1]
     )
+
+
+def test_a_template_that_links_itself_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "loop.json",
+        {
+            "resources": [
+                {
+                    "type": "Microsoft.Resources/deployments",
+                    "name": "again",
+                    "properties": {"templateLink": {"relativePath": "loop.json"}},
+                }
+            ]
+        },
+    )
+    with pytest.raises(InputError, match="nested deployments deeper than"):
+        collect([path])
