@@ -61,6 +61,7 @@ _COMMANDS = {
     "history": ("history", "history_group"),
     "policies": ("policies", "policies"),
     "snapshot": ("snapshot", "snapshot"),
+    "template": ("template", "template_group"),
 }
 _ATTRIBUTES = {attr: name for name, (_, attr) in _COMMANDS.items()}
 

@@ -32,6 +32,7 @@ from amlguard.scanner.operators import (
     operator,
 )
 from amlguard.scanner.paths import MISSING
+from amlguard.scanner.unknown import Unknown, UnknownValue, first_unknown
 
 Trace = list["Explanation"] | None
 Condition = Callable[[EvalContext, Trace], bool]
@@ -133,10 +134,18 @@ def _compile(node: Mapping[str, Any], depth: int) -> Condition:
 
 def _all_of(children: list[Condition]) -> Condition:
     # Plain loops, not all()/any() over a generator: these run for every resource judged.
+    # A child that reads a value unknown before deployment (templates) leaves the answer to
+    # the others: a false one still decides (Kleene logic), else the unknown is raised.
     def cond(ctx: EvalContext, trace: Trace) -> bool:
-        for child in children:  # noqa: SIM110
-            if not child(ctx, trace):
-                return False
+        unknown = None
+        for child in children:
+            try:
+                if not child(ctx, trace):
+                    return False
+            except UnknownValue as exc:
+                unknown = unknown or exc
+        if unknown is not None:
+            raise unknown
         return True
 
     return cond
@@ -144,16 +153,18 @@ def _all_of(children: list[Condition]) -> Condition:
 
 def _any_of(children: list[Condition]) -> Condition:
     def cond(ctx: EvalContext, trace: Trace) -> bool:
-        if trace is None:
-            for child in children:  # noqa: SIM110
-                if child(ctx, None):
-                    return True
-            return False
-        local: list[Explanation] = []
+        unknown = None
+        local: list[Explanation] | None = None if trace is None else []
         for child in children:
-            if child(ctx, local):
-                return True
-        trace.extend(local[:1])  # the first alternative is the one a reader expects to see
+            try:
+                if child(ctx, local):
+                    return True
+            except UnknownValue as exc:  # a true alternative still decides (see _all_of)
+                unknown = unknown or exc
+        if unknown is not None:
+            raise unknown
+        if trace is not None and local:
+            trace.extend(local[:1])  # the first alternative is the one a reader expects to see
         return False
 
     return cond
@@ -211,8 +222,15 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     constant = not is_expression(raw)  # a literal operand is folded once, at compile time
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
+    judges_unknown = op != "exists"  # an unknown value is still a value that exists
+
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
+        if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
+            if type(actual) is Unknown:
+                raise UnknownValue(actual)
+            if is_array and (unknown := first_unknown(actual)) is not None:
+                raise UnknownValue(unknown)
         b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
@@ -239,8 +257,12 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
         except paths.PathError:
             shown = raw_value  # the loader reports the bad path inside field()
 
+    judges_unknown = op != "exists"
+
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual = value(ctx)
+        if judges_unknown and (unknown := first_unknown(actual)) is not None:
+            raise UnknownValue(unknown)
         b = operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
@@ -283,20 +305,22 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             return items
         matched = []
         saved = dict(ctx.currents)
-        for item in items:
-            ctx.currents[""] = item
-            if alias:
-                ctx.currents[alias] = item
-            if scope_prefix is not None:
-                ctx.field_scopes.append((scope_prefix, item))
-            try:
-                if where(ctx, None):
-                    matched.append(item)
-            finally:
+        try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
+            for item in items:
+                ctx.currents[""] = item
+                if alias:
+                    ctx.currents[alias] = item
                 if scope_prefix is not None:
-                    ctx.field_scopes.pop()
-        ctx.currents.clear()
-        ctx.currents.update(saved)
+                    ctx.field_scopes.append((scope_prefix, item))
+                try:
+                    if where(ctx, None):
+                        matched.append(item)
+                finally:
+                    if scope_prefix is not None:
+                        ctx.field_scopes.pop()
+        finally:
+            ctx.currents.clear()
+            ctx.currents.update(saved)
         return matched
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from amlguard.scanner.unknown import Unknown
+
 
 class _Missing:
     """The value of a path that leads nowhere: an absent value is a value, not an error."""
@@ -75,7 +77,10 @@ def get_key(obj: Any, key: str) -> Any:
         if value is not MISSING:
             return value
     elif not isinstance(obj, dict):
-        return MISSING
+        # A template value unknown before deployment: its members are unknown too, not absent.
+        return (
+            Unknown(f"{obj.key}.{key}", obj.secret, obj.where) if type(obj) is Unknown else MISSING
+        )
     elif key in obj:
         return obj[key]
     low = key.lower()
@@ -108,6 +113,9 @@ def resolve_all(obj: Any, segments: Sequence[str | int]) -> list[Any]:
 def _walk(cur: Any, segments: tuple[str | int, ...], out: list[Any]) -> None:
     for i, seg in enumerate(segments):
         if seg == WILDCARD:
+            if type(cur) is Unknown:  # unknown items: the leaf sees an unknown, not none
+                out.append(Unknown(f"{cur.key}[*]", cur.secret, cur.where))
+                return
             for item in iterate(cur):
                 _walk(item, segments[i + 1 :], out)
             return

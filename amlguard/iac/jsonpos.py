@@ -1,0 +1,155 @@
+"""JSON documents with the line and column of every property and array item.
+
+``json.loads`` builds the values (fast, in C); a second pass over the text with one regular
+expression finds where each value is written, keyed by its path (``("resources", 3,
+"properties", "publicNetworkAccess")``). The position of an object property is the position of
+its key, so a finding points at the line that writes the property.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlguard.errors import InputError
+
+Path_ = tuple[str | int, ...]
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]', re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a file: 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape reports use: ``{file, line, column}``."""
+        return {"file": self.file, "line": self.line, "column": self.column}
+
+
+@dataclass(slots=True)
+class JsonDoc:
+    """A parsed document, its file name, and the offset where each path's value is written."""
+
+    value: Any
+    file: str
+    text: str
+    offsets: dict[Path_, int] = field(default_factory=dict)
+    _lines: list[int] = field(default_factory=list)
+    source: str = ""  # the .bicep file this JSON was compiled from, if any
+
+    def location(self, path: Path_) -> Location:
+        """Where ``path`` is written; the nearest written ancestor when it is not."""
+        while path and path not in self.offsets:
+            path = path[:-1]
+        return self.location_of(self.offsets.get(path, 0))
+
+    def location_of(self, offset: int) -> Location:
+        """The line and column of a character offset."""
+        if not self._lines:
+            self._lines = [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self._lines, offset)
+        start = self._lines[line - 1] if line else 0
+        return Location(self.file, line + 1, offset - start + 1)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: not valid UTF-16 text (byte {exc.start})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def read_json(path: Path) -> JsonDoc:
+    """Read and parse one JSON file; InputError naming the file and position when it is bad."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a JSON file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_json(_decode(raw, str(path)), str(path))
+
+
+def parse_json(text: str, name: str) -> JsonDoc:
+    """Parse JSON text and index where every property and item is written."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply") from None
+    doc = JsonDoc(value, name, text)
+    doc.offsets = _index(text)
+    return doc
+
+
+def _index(text: str) -> dict[Path_, int]:
+    """Path -> offset for every object property (its key) and every array item."""
+    offsets: dict[Path_, int] = {(): 0}
+    # frames: [path, is_object, key or index, expecting_key]
+    stack: list[list[Any]] = []
+    pending: Path_ | None = ()  # the path of the next value, when it has not been placed yet
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        ch = tok[0]
+        if ch == '"' and stack and stack[-1][1] and stack[-1][3]:
+            frame = stack[-1]
+            try:
+                frame[2] = json.loads(tok)
+            except json.JSONDecodeError:
+                frame[2] = tok[1:-1]
+            frame[3] = False
+            key_path = (*frame[0], frame[2])
+            offsets[key_path] = m.start()
+            pending = None
+            continue
+        if ch == ":":
+            pending = (*stack[-1][0], stack[-1][2])
+            continue
+        if ch == ",":
+            frame = stack[-1]
+            if frame[1]:
+                frame[3] = True
+            else:
+                frame[2] += 1
+                pending = (*frame[0], frame[2])
+                offsets.setdefault(pending, m.end())
+            continue
+        if ch in "}]":
+            stack.pop()
+            pending = None
+            continue
+        # a value starts: a string value or an opening bracket
+        if pending is not None and stack and not stack[-1][1]:
+            offsets[pending] = m.start()
+        if ch in "{[":
+            path = pending if pending is not None else ()
+            if ch == "{":
+                stack.append([path, True, None, True])
+                pending = None
+            else:
+                stack.append([path, False, 0, False])
+                pending = (*path, 0)
+                offsets[pending] = m.end()
+        else:
+            pending = None
+    return offsets
