@@ -54,6 +54,7 @@ class Prepared:
     rows: list[dict[str, Any]]
     result: ScanResult
     baseline: Any = None
+    locations: dict[str, Any] = field(default_factory=dict)  # template scans: finding -> line
 
 
 @dataclass(slots=True)
@@ -126,7 +127,41 @@ def scan_options(settings: CheckSettings, pack: RulePack, cloud: str) -> ScanOpt
 def build_source(
     settings: CheckSettings, options: ScanOptions, pack: RulePack, reporter: Any = None
 ) -> Source:
-    """The snapshot files when given, else Azure live through Resource Graph."""
+    """The snapshot files, Azure live through Resource Graph, or templates before deployment
+    (alone, or laid over the snapshot or live estate: same-id rows are the template's)."""
+    templates = _template_source(settings)
+    if templates is None:
+        return _estate_source(settings, options, pack, reporter)
+    if not (settings.snapshots or settings.live):
+        return templates
+    from amlguard.iac.combined import CombinedSource
+
+    return CombinedSource(templates, _estate_source(settings, options, pack, reporter))
+
+
+def _template_source(settings: CheckSettings) -> Any:
+    if not settings.has_templates:
+        return None
+    from amlguard.iac.settings import template_source
+
+    cfg = settings.config
+    t = settings.templates
+    base = Path(cfg.path).parent if cfg is not None and cfg.path else Path.cwd()
+    return template_source(
+        cfg.iac if cfg is not None else None,
+        base,
+        templates=list(t.paths),
+        parameter_files=list(t.parameter_files),
+        parameters=dict(t.parameters),
+        subscription=t.subscription,
+        resource_group=t.resource_group,
+        location=t.location,
+    )
+
+
+def _estate_source(
+    settings: CheckSettings, options: ScanOptions, pack: RulePack, reporter: Any = None
+) -> Source:
     if settings.snapshots:
         from amlguard.scanner.sources.snapshot import SnapshotSource
 
@@ -207,7 +242,30 @@ def prepare_scan(
         )
     _scope_warnings(settings, result)
     apply_gates(result, settings, baseline)
-    return Prepared(settings, pack, rules, options, rows, result, baseline)
+    prepared = Prepared(settings, pack, rules, options, rows, result, baseline)
+    prepared.locations = _template_locations(source, result)
+    return prepared
+
+
+def _template_locations(source: Source, result: ScanResult) -> dict[str, Any]:
+    """Where each finding of a template scan is written: file, line, column, and related
+    locations (the parameter's source, the module call sites)."""
+    template: Any = getattr(source, "template", source)
+    locate = getattr(template, "locate", None)
+    if locate is None:
+        return {}
+    result.warnings.extend(getattr(template, "warnings", []))
+    out: dict[str, Any] = {}
+    for f in result.findings:
+        where = locate(f.resource_id, f.path)
+        if where is None:
+            continue
+        entry = dict(where.to_dict())
+        related = [r.to_dict() for r in template.related(f.resource_id, f.path)]
+        if related:
+            entry["related"] = related
+        out["|".join(f.key)] = entry
+    return out
 
 
 def _scope_warnings(settings: CheckSettings, result: ScanResult) -> None:
@@ -290,6 +348,7 @@ def run_check(
         failed_only=settings.outputs.failed_only,
         extra={
             "artifacts": artifacts(settings),
+            **({"locations": prepared.locations} if prepared.locations else {}),
             "loaded": loaded_text(settings, prepared),
             **(recorded.report_extra() if recorded else {}),
         },

@@ -63,6 +63,8 @@ class Config:
     #: top-level keys that stand for a rule parameter (the pack's ``config_shortcuts``)
     shortcuts: dict[str, Any] = field(default_factory=dict)
     network_isolation: str | None = None
+    #: the ``iac:`` section (templates before deployment), checked by :mod:`amlguard.iac`
+    iac: dict[str, Any] | None = None
     suppressions: tuple[Suppression, ...] = ()
     allow_permanent_suppressions: bool = False
     output_format: str | None = None
@@ -177,6 +179,7 @@ def load_config(path: Path) -> Config:
         solution_subnet=data.get("solution_subnet"),
         shortcuts={k: data[k] for k in _SHORTCUT_KEYS if k in data},
         network_isolation=data.get("network_isolation"),
+        iac=data.get("iac"),
         suppressions=tuple(suppressions),
         allow_permanent_suppressions=bool(data.get("allow_permanent_suppressions", False)),
         output_format=output.get("format"),

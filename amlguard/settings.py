@@ -119,10 +119,23 @@ class Fix:
 
 
 @dataclass(frozen=True, slots=True)
+class Templates:
+    """``--template`` and its parameters: templates judged before they are deployed."""
+
+    paths: tuple[Path, ...] = ()
+    parameter_files: tuple[Path, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+    subscription: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckSettings:
     """Everything one scanning command was asked to do, after precedence was applied."""
 
     snapshots: tuple[Path, ...] = ()
+    templates: Templates = Templates()
     scope: Scope = Scope()
     connection: Connection = Connection()
     selection: Selection = Selection()
@@ -137,8 +150,21 @@ class CheckSettings:
 
     @property
     def live(self) -> bool:
-        """True when the estate is read from Azure (no snapshot file)."""
-        return not self.snapshots
+        """True when the estate is read from Azure: no snapshot file, and not a template alone
+        (a template is judged with the live estate only when a live scope is named)."""
+        if self.snapshots:
+            return False
+        if self.has_templates:
+            s = self.scope
+            return bool(s.subscriptions or s.management_groups or s.resource_groups)
+        return True
+
+    @property
+    def has_templates(self) -> bool:
+        """True when templates are judged (flags, or the config's ``iac:`` section)."""
+        return bool(self.templates.paths) or bool(
+            self.config is not None and (self.config.iac or {}).get("templates")
+        )
 
 
 class Flags:
@@ -404,6 +430,24 @@ def _gate_and_history(flags: Flags, cfg: Config) -> tuple[Gate, History]:
     return gate, History(path=history_path, scope=scope)
 
 
+def _templates(flags: Flags) -> Templates:
+    values = tuple(flags.values.get("parameter_values") or ())
+    if values:
+        from amlguard.cli.template import parse_parameter_values
+
+        pairs = tuple(parse_parameter_values(values).items())
+    else:
+        pairs = ()
+    return Templates(
+        paths=tuple(flags.values.get("templates") or ()),
+        parameter_files=tuple(flags.values.get("parameter_files") or ()),
+        parameters=pairs,
+        subscription=flags.values.get("deployment_subscription"),
+        resource_group=flags.values.get("deployment_resource_group"),
+        location=flags.values.get("deployment_location"),
+    )
+
+
 def resolve(flags: Flags, cfg: Config, *, color: bool = False) -> CheckSettings:
     """The settings of a scanning command (``check``, ``baseline create``, ``snapshot``)."""
     snapshots = tuple(flags.values.get("snapshots") or ())
@@ -412,15 +456,20 @@ def resolve(flags: Flags, cfg: Config, *, color: bool = False) -> CheckSettings:
         if given:
             raise InputError(f"{', '.join(given)} only apply to live scans, not with --snapshot")
     gate, history = _gate_and_history(flags, cfg)
+    templates = _templates(flags)
+    fix = _fix(flags)
+    if fix.enabled and (templates.paths or (cfg.iac or {}).get("templates")):
+        raise InputError("--fix with --template: fix templates in source, then deploy them")
     return CheckSettings(
         snapshots=snapshots,
+        templates=templates,
         scope=_scope(flags, cfg, not snapshots),
         connection=_connection(flags),
         selection=_selection(flags, cfg),
         outputs=_outputs(flags, cfg, color),
         gate=gate,
         history=history,
-        fix=_fix(flags),
+        fix=fix,
         config=cfg,
         integration_selector=cfg.integration_selector,
         solution_subnet=cfg.solution_subnet,

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from amlguard.cli import options, terminal
+from amlguard.cli.template import template_options_for
 
 
 @click.command(cls=options.GroupedCommand)
@@ -22,6 +23,7 @@ from amlguard.cli import options, terminal
     help="Read the estate from a snapshot file instead of Azure (repeatable; JSON, JSON Lines, "
     "gzip).",
 )
+@template_options_for(required=False)
 @options.selection_options
 @options.config_option()
 @options.output_options

@@ -146,9 +146,13 @@ def document(result: ScanResult, options: ReportOptions | None = None) -> dict[s
     """The JSON document as a Python object (other formats and tests reuse it)."""
     facts = rule_facts(result)
     keys = new_keys(options.extra) if options is not None else None
+    located = (options.extra.get("locations") or {}) if options is not None else {}
     return {
         **_head(result),
-        "findings": [finding_dict(f, facts, is_new(f, keys)) for f in result.findings],
+        "findings": [
+            finding_dict(f, facts, is_new(f, keys), located.get("|".join(f.key)))
+            for f in result.findings
+        ],
     }
 
 
@@ -188,7 +192,9 @@ def remediation_dict(text: str) -> dict[str, Any] | None:
     return {"summary": summary_text.strip(), "command": command or None}
 
 
-def finding_dict(f: Finding, facts: RuleFacts, new: bool | None) -> dict[str, Any]:
+def finding_dict(
+    f: Finding, facts: RuleFacts, new: bool | None, location: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One finding in the shape of ``findings.schema.json`` (schema_version 2)."""
     title, fixable = facts.get(f.rule_id, (f.rule_name, False))
     return {
@@ -209,12 +215,15 @@ def finding_dict(f: Finding, facts: RuleFacts, new: bool | None) -> dict[str, An
         "remediation": remediation_dict(f.remediation),
         **({"new": new} if new is not None else {}),
         **review_dict(f.suppression, f.baseline_state, f.fixed_by),
+        **({"location": location} if location else {}),
     }
 
 
-def _generic_finding(f: Finding, facts: RuleFacts, new: bool | None) -> str:
+def _generic_finding(
+    f: Finding, facts: RuleFacts, new: bool | None, location: dict[str, Any] | None = None
+) -> str:
     """One finding's line as :func:`finding_dict` says it: the reference for the fast path."""
-    return _encode(finding_dict(f, facts, new))
+    return _encode(finding_dict(f, facts, new, location))
 
 
 def _append_findings(
@@ -361,10 +370,19 @@ def fast_path_fits() -> bool:
 
 
 def _findings_text(
-    findings: Sequence[Finding], parts: list[str], facts: RuleFacts, keys: set[str] | None
+    findings: Sequence[Finding],
+    parts: list[str],
+    facts: RuleFacts,
+    keys: set[str] | None,
+    located: dict[str, Any] | None = None,
 ) -> None:
-    """Append each finding's text, preceded by ``_SEP``, the fast way when it fits."""
-    if fast_path_fits():
+    """Append each finding's text, preceded by ``_SEP``, the fast way when it fits (a template
+    scan's findings carry their line in the template: the generic path writes it)."""
+    if located:
+        for f in findings:
+            where = located.get("|".join(f.key))
+            parts.extend((_SEP, _generic_finding(f, facts, is_new(f, keys), where)))
+    elif fast_path_fits():
         _append_findings(findings, parts, facts, keys)
     else:
         for f in findings:
@@ -386,7 +404,13 @@ class JsonReport(Report):
             return head[:-2] + ',\n  "findings": []\n}\n'
         # One join into the final text: concatenating pieces copied the whole report 3 times.
         parts = [head[:-2], ',\n  "findings": [']
-        _findings_text(result.findings, parts, rule_facts(result), new_keys(options.extra))
+        _findings_text(
+            result.findings,
+            parts,
+            rule_facts(result),
+            new_keys(options.extra),
+            options.extra.get("locations"),
+        )
         parts[2] = "\n    " + parts[2][len(_SEP) :]
         parts.append("\n  ]\n}\n")
         return "".join(parts)

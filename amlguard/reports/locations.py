@@ -105,6 +105,10 @@ class Locator:
         except ValueError:
             return path.name or "artifact", True
 
+    def uri_of(self, path: str) -> tuple[str, bool]:
+        """The URI of any file as SARIF names it (relative to the repository root)."""
+        return self._uri(Path(path))
+
     def locate(self, resource_id: str) -> Located:
         """The first artifact naming the resource, at that line; else line 1 of the first."""
         key = resource_id.lower()

@@ -20,7 +20,7 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.locations import Locator, repository_root
+from amlguard.reports.locations import Located, Locator, Region, repository_root
 from amlguard.reports.ruledocs import doc_url, generic_text
 from amlguard.reports.text import (
     clip,
@@ -126,8 +126,15 @@ def _message(finding: Finding) -> str:
     return f"{text}\n\n{failure_text(finding)}"
 
 
-def _location(finding: Finding, locator: Locator) -> dict[str, Any]:
+def _location(
+    finding: Finding, locator: Locator, located: dict[str, Any] | None = None
+) -> dict[str, Any]:
     found = locator.locate(finding.resource_id)
+    where = (located or {}).get("|".join(finding.key))
+    if where:  # a template scan: the line where the judged property is written
+        uri, relative = locator.uri_of(str(where["file"]))
+        line, column = int(where.get("line") or 1), int(where.get("column") or 1)
+        found = Located(uri, relative, Region(line, column + 1, column))
     artifact: dict[str, Any] = {"uri": found.uri}
     if found.relative:
         artifact["uriBaseId"] = "%SRCROOT%"
@@ -151,12 +158,17 @@ def _location(finding: Finding, locator: Locator) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: dict[str, int], locator: Locator) -> dict[str, Any]:
+def _result(
+    finding: Finding,
+    rule_index: dict[str, int],
+    locator: Locator,
+    located: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "level": LEVEL[finding.severity],
         "message": {"text": _message(finding)},
-        "locations": [_location(finding, locator)],
+        "locations": [_location(finding, locator, located)],
         "partialFingerprints": {
             "primaryLocationLineHash": fingerprint(finding.rule_id, finding.resource_id)
         },
@@ -274,7 +286,10 @@ class SarifReport(Report):
                             "toolExecutionNotifications": _notifications(result),
                         }
                     ],
-                    "results": [_result(f, rule_index, locator) for f in shown],
+                    "results": [
+                        _result(f, rule_index, locator, options.extra.get("locations"))
+                        for f in shown
+                    ],
                     "properties": properties,
                 }
             ],
