@@ -12,7 +12,11 @@ from amlguard.iac.values import ResourceView, Secret, Unknown
 
 if TYPE_CHECKING:
     from amlguard.iac.jsonpos import Path_
-    from amlguard.iac.template import Expansion, Run
+
+# amlguard.iac.template's Run (which mixes in RunFunctions below) and Expansion, named here only
+# in annotations: importing them, even for type checking, would make the two modules a cycle.
+Run = Any
+Expansion = Any
 
 DEPLOYMENTS = "microsoft.resources/deployments"
 _SKIP_BODY = {"copy", "condition", "dependson", "existing", "comments", "_parentcopy", "resources"}

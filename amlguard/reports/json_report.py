@@ -150,7 +150,12 @@ def document(result: ScanResult, options: ReportOptions | None = None) -> dict[s
     return {
         **_head(result),
         "findings": [
-            finding_dict(f, facts, is_new(f, keys), located.get("|".join(f.key)))
+            finding_dict(
+                f,
+                facts,
+                is_new(f, keys),
+                located.get("|".join(map(str, f.key))) if located else None,
+            )
             for f in result.findings
         ],
     }
@@ -380,7 +385,7 @@ def _findings_text(
     scan's findings carry their line in the template: the generic path writes it)."""
     if located:
         for f in findings:
-            where = located.get("|".join(f.key))
+            where = located.get("|".join(map(str, f.key)))
             parts.extend((_SEP, _generic_finding(f, facts, is_new(f, keys), where)))
     elif fast_path_fits():
         _append_findings(findings, parts, facts, keys)

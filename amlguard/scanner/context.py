@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from amlguard.scanner.instances import Instance
     from amlguard.scanner.inventory import Inventory, Row
     from amlguard.scanner.privatelink import PrivateLinkTable
 
@@ -21,7 +20,7 @@ class EvalContext:
 
     resource: Row
     inventory: Inventory
-    instance: Instance | None
+    instance: Any  # the amlguard.scanner.instances.Instance judged (None outside one)
     params: dict[str, Any]
     private_link: PrivateLinkTable
     cloud: str = "AzureCloud"
