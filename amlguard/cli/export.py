@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from amlguard.cli import options
-from amlguard.cli.terminal import fail
-from amlguard.errors import EXIT_INCOMPLETE, EXIT_OK, AmlguardError
+from amlguard.errors import EXIT_INCOMPLETE, EXIT_OK
 
 
 @click.group("export")
@@ -50,19 +49,15 @@ def retry_cmd(url: str, budget: float, state_dir: Path | None, **connection: Any
     from amlguard.azure.clients import AzureSettings, ClientFactory
     from amlguard.export import parse_target, retry_spool
 
-    try:
-        parse_target(url, "--url ")
-        settings = AzureSettings(
-            connection["cloud"],
-            connection["arm_endpoint"],
-            str(connection["ca_bundle"]) if connection["ca_bundle"] else None,
-            connection["tenant"],
-        )
-        state = state_dir.resolve() if state_dir is not None else None
-        outcome = retry_spool(url, ClientFactory(settings), state_dir=state, budget_s=budget)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    parse_target(url, "--url ")
+    settings = AzureSettings(
+        connection["cloud"],
+        connection["arm_endpoint"],
+        str(connection["ca_bundle"]) if connection["ca_bundle"] else None,
+        connection["tenant"],
+    )
+    state = state_dir.resolve() if state_dir is not None else None
+    outcome = retry_spool(url, ClientFactory(settings), state_dir=state, budget_s=budget)
     for warning in outcome.warnings:
         click.echo(f"amlguard: warning: {warning}", err=True)
     if outcome.sent == 0 and outcome.ok:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted, fail
-from amlguard.errors import AmlguardError
+from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted
 
 HISTORY_OPTION = click.option(
     "--history",
@@ -56,7 +55,7 @@ def history_group() -> None:
 @CONFIG_OPTION
 @SCOPE_OPTION
 @click.option("--limit", type=click.IntRange(min=1), help="Only the newest N scans.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def history_list(
     history: Path | None, config_path: Path | None, scope: str | None, limit: int | None, fmt: str
 ) -> None:
@@ -64,12 +63,8 @@ def history_list(
     from amlguard.history.render import render_scans
     from amlguard.history.store import HistoryStore
 
-    try:
-        with HistoryStore(_database(history, config_path), create=False) as store:
-            scans = store.scans(scope, limit)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    with HistoryStore(_database(history, config_path), create=False) as store:
+        scans = store.scans(scope, limit)
     click.echo(render_scans(scans, fmt), nl=False)
 
 
@@ -78,7 +73,7 @@ def history_list(
 @HISTORY_OPTION
 @CONFIG_OPTION
 @SCOPE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("-v", "--verbose", is_flag=True, help="All findings, not only failing ones.")
 def history_show(
     scan: str,
@@ -92,13 +87,9 @@ def history_show(
     from amlguard.history.render import render_scan
     from amlguard.history.store import HistoryStore
 
-    try:
-        with HistoryStore(_database(history, config_path), create=False) as store:
-            record = store.scan(scan, scope)
-            findings = store.findings(record.id)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    with HistoryStore(_database(history, config_path), create=False) as store:
+        record = store.scan(scan, scope)
+        findings = store.findings(record.id)
     click.echo(render_scan(record, findings, fmt, verbose), nl=False)
 
 
@@ -132,14 +123,10 @@ def history_prune(
     from amlguard.history.instants import before_option
     from amlguard.history.store import HistoryStore
 
-    try:
-        instant = before_option(before) if before is not None else None
-        database = _database(history, config_path)
-        with HistoryStore(database, create=False) as store:
-            gone = store.prune(keep, instant, keep_latest=not include_latest, dry_run=dry_run)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    instant = before_option(before) if before is not None else None
+    database = _database(history, config_path)
+    with HistoryStore(database, create=False) as store:
+        gone = store.prune(keep, instant, keep_latest=not include_latest, dry_run=dry_run)
     for scan in gone:
         click.echo(
             f"{'would delete' if dry_run else 'deleted'} scan {scan.id} "
@@ -166,9 +153,10 @@ def history_prune(
 )
 @SCOPE_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["console", "json", "markdown"]), default="console"
+    "-f", "--format", "fmt", type=click.Choice(["console", "json", "markdown"]), default="console"
 )
 @click.option(
+    "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write here instead of standard output.",
@@ -189,23 +177,19 @@ def diff_command(
     from amlguard.history.render import render_diff
     from amlguard.history.store import HistoryStore
 
-    try:
-        with HistoryStore(_database(history, config_path), create=False) as store:
-            drift = diff_scans(store, from_ref, to_ref, scope)
-        text = render_diff(
-            drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)
-        )
-        if output is not None:
-            try:
-                output.parent.mkdir(parents=True, exist_ok=True)
-                output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise AmlguardErrorForUsage(
-                    f"{output}: cannot write the diff: {exc.strerror}"
-                ) from None
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    with HistoryStore(_database(history, config_path), create=False) as store:
+        drift = diff_scans(store, from_ref, to_ref, scope)
+    text = render_diff(
+        drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)
+    )
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AmlguardErrorForUsage(
+                f"{output}: cannot write the diff: {exc.strerror}"
+            ) from None
     if output is None:
         click.echo(text, nl=False)
     sys.exit(1 if fail_on_new and drift.new else 0)

@@ -12,8 +12,6 @@ from typing import Any
 import click
 
 from amlguard.cli import options
-from amlguard.cli.terminal import fail
-from amlguard.errors import AmlguardError
 
 
 @click.command("apply")
@@ -81,9 +79,6 @@ def apply_cmd(
             )
         finally:
             clients.close()
-    except AmlguardError as exc:
-        fail(exc)
-        return
     except (KeyboardInterrupt, click.Abort):
         click.echo("amlguard: interrupted before any write; nothing was changed", err=True)
         sys.exit(130)

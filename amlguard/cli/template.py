@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli.terminal import fail
-from amlguard.errors import AmlguardError, InputError
+from amlguard.errors import InputError
 
 
 def template_options_for(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -124,21 +123,17 @@ def rows_cmd(output: Path | None, **flags: Any) -> None:
     from amlguard.iac.rowsfile import rows_document
     from amlguard.scanner.sources.interface import Needs
 
-    try:
-        source = template_source(**flags)
-        collected = source.collect(Needs(types=()))
-        text = json.dumps(rows_document(source, collected), indent=1, sort_keys=False)
-        if output is None:
-            click.echo(text)
-        else:
-            try:
-                output.write_text(text + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-            click.echo(f"amlguard: wrote {len(collected.rows)} row(s) to {output}", err=True)
-        for warning in source.warnings:
-            click.echo(f"amlguard: warning: {warning}", err=True)
-    except AmlguardError as exc:
-        fail(exc)
-        return
+    source = template_source(**flags)
+    collected = source.collect(Needs(types=()))
+    text = json.dumps(rows_document(source, collected), indent=1, sort_keys=False)
+    if output is None:
+        click.echo(text)
+    else:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"amlguard: wrote {len(collected.rows)} row(s) to {output}", err=True)
+    for warning in source.warnings:
+        click.echo(f"amlguard: warning: {warning}", err=True)
     sys.exit(0)

@@ -139,12 +139,9 @@ class _Zones:
         names = self.private_link.zones(rtype, row.get("kind"), group, self.cloud)
         vnet = ids.norm(getattr(self.instance, "solution_vnet", None))
         out = []
+        by_name = _zones_by_name(self.inventory)
         for zone in names:
-            rows = [
-                r
-                for r in self.inventory.of_type("microsoft.network/privatednszones")
-                if str(r.get("name", "")).lower() == zone.lower()
-            ]
+            rows = list(by_name.get(zone.lower(), ()))
 
             def linked(r: Mapping[str, Any]) -> int:
                 links = self.inventory.links_by_zone.get(ids.norm(r.get("id")), [])
@@ -153,6 +150,19 @@ class _Zones:
             rows.sort(key=lambda r: (linked(r), ids.norm(r.get("id"))))
             out.append(str(rows[0]["id"]) if rows else "<private-dns-zone-id>")
         return out or ["<private-dns-zone-id>"] * 2
+
+
+def _zones_by_name(inventory: Any) -> dict[str, list[Mapping[str, Any]]]:
+    """Private DNS zones by lower-cased name, indexed once per inventory (a fleet's manual
+    commands look zones up thousands of times)."""
+    memo = inventory.memo.setdefault("manual", {})
+    index = memo.get("zones_by_name")
+    if index is None:
+        index = {}
+        for r in inventory.of_type("microsoft.network/privatednszones"):
+            index.setdefault(str(r.get("name", "")).lower(), []).append(r)
+        memo["zones_by_name"] = index
+    return index
 
 
 def offender_fields(

@@ -17,7 +17,7 @@ def is_resource_id(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if not text.startswith("/") or text != value or any(c.isspace() for c in text):
+    if not text.startswith("/") or text != value or text.split() != [text]:
         return False
     parts = text.rstrip("/").split("/")[1:]
     if not parts or any(not p for p in parts):

@@ -222,10 +222,7 @@ def row_problem(row: dict[str, Any]) -> str | None:
     if rtype is not None:
         if not isinstance(rtype, str):
             return f"'type' must be a string, found {_kind(rtype)}"
-        # A template's rows may name a resource by a value known only after deployment
-        # (``<unknown: ...>``, whose text holds slashes): its type is named before it.
-        cut = rid.find("<unknown:")
-        named = ids.parse(rid if cut < 0 else rid[:cut] + "x").type
+        named = _named_type(rid)
         # Only an id under /providers/ names a type (a subscription or group id does not).
         if named and rtype.strip().lower() != named:
             return (
@@ -239,6 +236,22 @@ def row_problem(row: dict[str, Any]) -> str | None:
         if value is not None and not isinstance(value, dict):
             return f"'{'.'.join(path)}' must be an object, found {_kind(value)}"
     return None
+
+
+def _named_type(rid: str) -> str:
+    """The lower-cased type an id names ('' when it names none), as ``ids.parse`` reads it but
+    cheap enough for every row of a fleet. A template's rows may name a resource by a value
+    known only after deployment (``<unknown: ...>``, whose text holds slashes): its type is
+    named before it."""
+    low = rid.lower()
+    cut = low.find("<unknown:")
+    if cut >= 0:
+        low = low[:cut] + "x"
+    i = low.rfind("/providers/")
+    if i < 0:
+        return ""
+    tail = low[i + 11 :].split("/")
+    return "/".join([tail[0], *tail[1::2]]).strip("/")
 
 
 # Where ARM's schema has an object, a row that holds anything else is not that resource.

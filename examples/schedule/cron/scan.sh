@@ -9,6 +9,7 @@ reports=${AMLGUARD_REPORTS:-/data/reports}
 mkdir -p "$reports"
 amlguard check "$@" \
     --history "$AMLGUARD_HISTORY" \
+    --fail-on-empty \
     --fail-on-new \
     --output "html:$reports/amlguard-$stamp.html" \
     --output "json:$reports/amlguard-$stamp.json" \
