@@ -1,12 +1,16 @@
-"""One registry type for everything named by data: remediators today, formats, primitives and
-targets later. Each entry declares its name, its parameters and a one-line doc, and points at its
+"""One registry type for everything named by data: remediators, report formats, the rule
+language's primitives (related sources, expression functions) and target selectors.
+
+Each entry declares its name, its parameters and a one-line doc. Lazy entries point at their
 implementation as ``"module:attribute"`` so that listing, documenting or validating names never
-imports the implementation (the ``check`` start-up path stays light).
+imports the implementation (the ``check`` start-up path stays light); entries registered by a
+decorator (:meth:`Registry.register`) carry the implementation itself.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -62,6 +66,26 @@ class Registry(Generic[T]):
         self._entries[key] = entry
         return entry
 
+    def register(
+        self, name: str, impl: T, doc: str = "", parameters: tuple[Param, ...] | None = None
+    ) -> T:
+        """Add an entry whose implementation is at hand (a decorator's); the doc defaults to
+        the first line of its docstring and the parameters to its keyword parameters."""
+        key = name.lower()
+        if key in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is declared twice")
+        module = getattr(impl, "__module__", "") or ""
+        target = f"{module}:{getattr(impl, '__qualname__', name)}"
+        text = doc or (inspect.getdoc(impl) or "").split("\n", 1)[0]
+        self._entries[key] = Entry(name, target, text, _parameters_of(impl, parameters))
+        self._loaded[name] = impl
+        return impl
+
+    def get_loaded(self, name: str) -> T | None:
+        """A registered implementation by name (case-insensitive), without importing anything."""
+        entry = self._entries.get(str(name).lower())
+        return None if entry is None else self._loaded.get(entry.name)
+
     def entry(self, name: str) -> Entry | None:
         """The declaration of ``name`` (case-insensitive), without loading it."""
         return self._entries.get(str(name).lower())
@@ -91,3 +115,19 @@ class Registry(Generic[T]):
     def describe(self) -> list[str]:
         """One line per entry (for ``--help`` texts and the README)."""
         return [e.describe() for e in self]
+
+
+def _parameters_of(impl: Any, given: tuple[Param, ...] | None) -> tuple[Param, ...]:
+    """The declared parameters, else the callable's parameters after the evaluation context."""
+    if given is not None:
+        return tuple(given)
+    try:
+        signature = inspect.signature(impl)
+    except (TypeError, ValueError):
+        return ()
+    names = [p for p in signature.parameters.values() if p.name not in ("ctx", "self")]
+    return tuple(
+        Param(p.name, str(p.annotation) if p.annotation is not p.empty else "any", "")
+        for p in names
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )

@@ -40,10 +40,7 @@ class Report(abc.ABC):
         """The whole report as text."""
 
 
-REPORTS: dict[str, type[Report]] = {}
-
-
 def register(cls: type[Report]) -> type[Report]:
-    """Class decorator: make a format available as ``--format NAME`` / ``--output NAME:PATH``."""
-    REPORTS[cls.name] = cls
+    """Class decorator marking a format class; the CLI finds it through its declaration in
+    :data:`amlguard.reports.registry.FORMATS` (name -> ``module:Class``, imported on use)."""
     return cls

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from amlguard.registry import Registry
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression
@@ -38,15 +39,15 @@ Trace = list["Explanation"] | None
 Condition = Callable[[EvalContext, Trace], bool]
 RelatedSource = Callable[..., list[Any]]
 
-RELATED: dict[str, RelatedSource] = {}
+#: ``count: {related: NAME}`` sources, by name (see :mod:`amlguard.registry`)
+RELATED: Registry[RelatedSource] = Registry("related source")
 
 
 def related_source(name: str) -> Callable[[RelatedSource], RelatedSource]:
     """Register a primitive that ``count: {related: NAME}`` iterates; called as (ctx, **with)."""
 
     def register(impl: RelatedSource) -> RelatedSource:
-        RELATED[name.lower()] = impl
-        return impl
+        return RELATED.register(name, impl)
 
     return register
 
@@ -360,9 +361,9 @@ def _count_source(
         return (lambda ctx: paths.iterate(value(ctx))), None, str(spec["value"])
     if "related" in spec:
         name = str(spec["related"])
-        impl = RELATED.get(name.lower())
+        impl = RELATED.get_loaded(name)
         if impl is None:
-            known = ", ".join(sorted(RELATED))
+            known = ", ".join(RELATED.names())
             raise ConditionError(f"unknown related source {name!r} (known: {known})")
         args = {str(k): compile_value(v) for k, v in (spec.get("with") or {}).items()}
         try:  # an unknown 'with' argument is a load error, not a TypeError per resource

@@ -20,7 +20,7 @@ from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
-from amlguard.scanner.targets import SELECTORS, Selection, Target
+from amlguard.scanner.targets import SELECTORS, Selection, Selector, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,14 @@ def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]
     offenders = list(first.offenders)
     actual = offenders if offenders else first.actual
     return first.expected, actual, first.path, offenders
+
+
+def _selector(name: str) -> Selector:
+    """The target selector a rule names (the loader checked it exists)."""
+    select = SELECTORS.get_loaded(name)
+    if select is None:  # the rule loader validates selector names: a bug if it gets here
+        raise KeyError(f"unknown target selector {name!r}")
+    return select
 
 
 class _Outcome(enum.Enum):
@@ -116,7 +124,7 @@ class Engine:
         self._plans = [
             _Plan(
                 rule=r,
-                select=SELECTORS[r.target["select"].lower()],
+                select=_selector(r.target["select"]),
                 selection_key=json.dumps(r.target, sort_keys=True, default=str),
                 params={**r.defaults(), **dict(given.get(r.id, {}))},
                 compliant=f"{r.title}: compliant",

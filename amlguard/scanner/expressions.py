@@ -17,13 +17,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from amlguard.registry import Registry
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.paths import MISSING, get_key
 
 Evaluator = Callable[[EvalContext], Any]
 FunctionImpl = Callable[..., Any]
 
-FUNCTIONS: dict[str, FunctionImpl] = {}
+#: ``[name(...)]`` expression functions, by name (see :mod:`amlguard.registry`)
+FUNCTIONS: Registry[FunctionImpl] = Registry("expression function")
 
 
 #: How deeply function calls may nest in one expression.
@@ -38,8 +40,7 @@ def function(name: str) -> Callable[[FunctionImpl], FunctionImpl]:
     """Register ``name`` as an expression function taking (ctx, *args)."""
 
     def register(impl: FunctionImpl) -> FunctionImpl:
-        FUNCTIONS[name.lower()] = impl
-        return impl
+        return FUNCTIONS.register(name, impl)
 
     return register
 
@@ -118,9 +119,9 @@ class _Parser:
         kind, name = self.take()
         if kind != "name":
             raise ExpressionError(f"expected a function name in expression [{self.text}]")
-        impl = FUNCTIONS.get(name.lower())
+        impl = FUNCTIONS.get_loaded(name)
         if impl is None:
-            known = ", ".join(sorted(FUNCTIONS))
+            known = ", ".join(FUNCTIONS.names())
             raise ExpressionError(f"unknown function {name!r} in [{self.text}] (known: {known})")
         self.take("(")
         args: list[Evaluator] = []

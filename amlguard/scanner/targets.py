@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from amlguard.registry import Registry
 from amlguard.scanner import ids
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
@@ -30,7 +31,8 @@ class Selection:
 
 
 Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
-SELECTORS: dict[str, Selector] = {}
+#: ``target.select`` names, by name (see :mod:`amlguard.registry`)
+SELECTORS: Registry[Selector] = Registry("target selector")
 
 
 _NOTHING = Selection([])
@@ -43,14 +45,13 @@ def selector(name: str, *, orphans: bool = False) -> Callable[[Selector], Select
 
     def register(impl: Selector) -> Selector:
         if orphans:
-            SELECTORS[name.lower()] = impl
-            return impl
+            return SELECTORS.register(name, impl)
 
         def owned(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
             return _NOTHING if instance.orphan else impl(instance, inv, spec)
 
         owned.__doc__ = impl.__doc__
-        SELECTORS[name.lower()] = owned
+        SELECTORS.register(name, owned)
         return impl
 
     return register
