@@ -138,31 +138,42 @@ class _Zones:
         rtype = str(self.target.get("type") or ids.parse(rid).type)
         names = self.private_link.zones(rtype, row.get("kind"), group, self.cloud)
         vnet = ids.norm(getattr(self.instance, "solution_vnet", None))
+        first, linked = _zone_choice(self.inventory)
         out = []
-        by_name = _zones_by_name(self.inventory)
         for zone in names:
-            rows = list(by_name.get(zone.lower(), ()))
-
-            def linked(r: Mapping[str, Any]) -> int:
-                links = self.inventory.links_by_zone.get(ids.norm(r.get("id")), [])
-                return 0 if any(vnet and vnet in str(lk).lower() for lk in links) else 1
-
-            rows.sort(key=lambda r: (linked(r), ids.norm(r.get("id"))))
-            out.append(str(rows[0]["id"]) if rows else "<private-dns-zone-id>")
+            # The zone of that name linked to the instance's VNet, else the first of that name.
+            key = zone.lower()
+            out.append(linked.get((key, vnet)) or first.get(key) or "<private-dns-zone-id>")
         return out or ["<private-dns-zone-id>"] * 2
 
 
-def _zones_by_name(inventory: Any) -> dict[str, list[Mapping[str, Any]]]:
-    """Private DNS zones by lower-cased name, indexed once per inventory (a fleet's manual
-    commands look zones up thousands of times)."""
+def _zone_choice(inventory: Any) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Private DNS zone ids by lower-cased name (the first by id), and by (name, linked VNet),
+    indexed once per inventory: a fleet's manual commands look zones up thousands of times,
+    and a hub holds one zone of each name per spoke."""
     memo = inventory.memo.setdefault("manual", {})
-    index = memo.get("zones_by_name")
-    if index is None:
-        index = {}
+    found = memo.get("zone_choice")
+    if found is None:
+        first: dict[str, str] = {}
+        names: dict[str, str] = {}
         for r in inventory.of_type("microsoft.network/privatednszones"):
-            index.setdefault(str(r.get("name", "")).lower(), []).append(r)
-        memo["zones_by_name"] = index
-    return index
+            name, rid = str(r.get("name", "")).lower(), str(r.get("id", ""))
+            names[ids.norm(rid)] = name
+            if name not in first or ids.norm(rid) < ids.norm(first[name]):
+                first[name] = rid
+        linked: dict[tuple[str, str], str] = {}
+        for (zone_key, vnet_key), links in inventory.links_by_zone_and_vnet.items():
+            zone_name = names.get(zone_key)
+            row = inventory.get(zone_key)
+            if zone_name is None or not links or row is None:
+                continue
+            rid = str(row.get("id", ""))
+            old = linked.get((zone_name, vnet_key))
+            if old is None or ids.norm(rid) < ids.norm(old):
+                linked[(zone_name, vnet_key)] = rid
+        found = (first, linked)
+        memo["zone_choice"] = found
+    return found
 
 
 def offender_fields(
