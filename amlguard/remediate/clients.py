@@ -16,29 +16,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# The one api-version table (scan re-reads and remediation alike), re-exported for remediators.
+from amlguard.azure.apiversions import (
+    API_VERSIONS,
+    AUTHZ_API_VERSION,
+    ML_API_VERSION,
+    api_version_of,
+)
+
 PUBLIC_ARM = "https://management.azure.com"
-
-# Written on every workspace/outbound-rule/provision call azure-ai-ml makes (azure-facts.md).
-ML_API_VERSION = "2024-10-01-preview"
-AUTHZ_API_VERSION = "2022-04-01"
-# Versions used for the raw ARM PATCH of public network access and for re-reads.
-API_VERSIONS = {
-    "microsoft.storage/storageaccounts": "2023-05-01",
-    "microsoft.keyvault/vaults": "2023-07-01",
-    "microsoft.containerregistry/registries": "2023-07-01",
-    "microsoft.cognitiveservices/accounts": "2024-10-01",
-    "microsoft.machinelearningservices/workspaces": ML_API_VERSION,
-    "microsoft.machinelearningservices/workspaces/computes": ML_API_VERSION,
-    "microsoft.network/privateendpoints": "2024-05-01",
-    "microsoft.network/privateendpoints/privatednszonegroups": "2024-05-01",
-    "microsoft.network/privatednszones": "2020-06-01",
-    "microsoft.authorization/roleassignments": AUTHZ_API_VERSION,
-}
-
-
-def api_version_of(rtype: str) -> str:
-    """The api-version amlguard uses to read or PATCH a resource type."""
-    return API_VERSIONS.get(rtype.lower(), "2021-04-01")
 
 
 @dataclass(frozen=True, slots=True)
