@@ -24,6 +24,8 @@ from amlguard.azure.apiversions import (
     api_version_of,
 )
 
+__all__ = ["API_VERSIONS", "AUTHZ_API_VERSION", "ML_API_VERSION", "api_version_of"]
+
 PUBLIC_ARM = "https://management.azure.com"
 
 
