@@ -24,7 +24,7 @@ from amlguard.scanner.model import Gap, ScanResult, Severity, Status
 from amlguard.scanner.rules import Rule, RulePack, load_pack
 from amlguard.scanner.scan import ScanOptions, evaluate, needs_of, select_rules
 from amlguard.scanner.sources.interface import Collected, Source
-from amlguard.settings import CheckSettings, Gate, OutputTarget, parse_fail_on, parse_output
+from amlguard.settings import CheckSettings, Gate, OutputTarget
 
 if TYPE_CHECKING:
     from amlguard.config import Config
@@ -35,8 +35,6 @@ __all__ = [
     "Prepared",
     "create_baseline",
     "exit_code",
-    "parse_fail_on",
-    "parse_output",
     "prepare_scan",
     "run_check",
     "run_snapshot",

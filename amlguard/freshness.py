@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.model import Gap, ScanResult, SourceInfo, Status
+from amlguard.statedir import state_home
 
 if TYPE_CHECKING:
     from amlguard.scanner.rules import Rule, RulePack
@@ -40,10 +41,7 @@ _FILE = "recent-fixes.json"
 
 def state_dir() -> Path:
     """``$XDG_STATE_HOME/amlguard`` (default ``~/.local/state/amlguard``)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    return Path(base) / "amlguard"
+    return state_home() / "amlguard"
 
 
 def _load(path: Path, now: dt.datetime) -> dict[str, str]:

@@ -50,8 +50,11 @@ def check(**values: Any) -> None:
     with reporter if reporter is not None else terminal.nothing():
         outcome = app.run_check(settings, reporter, fixer)
     terminal.echo_report(outcome.stdout)
-    for message in outcome.messages:
-        click.echo(f"amlguard: {message}", err=True)
+    if outcome.messages:
+        from amlguard.reports.safe import terminal as neutral  # server text: no escapes
+
+        for message in outcome.messages:
+            click.echo(f"amlguard: {neutral(message)}", err=True)
     if outcome.history is not None:
         click.echo(f"amlguard: {outcome.history.summary()}", err=True)
     sys.exit(outcome.exit_code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -127,14 +126,3 @@ def enter_process() -> None:
 def is_process_entry() -> bool:
     """True when ``main`` runs this command (the process ends with it)."""
     return _process_entry
-
-
-def gc_back_on() -> None:
-    """Switch the cyclic GC back on after a check that switched it off.
-
-    Not when the process entry point is about to end with ``os._exit``: switching it on there
-    only starts one collection over everything the scan built (~18 ms at 1,000 instances), right
-    before exit. In-process callers (tests, notebooks) always get it back.
-    """
-    if not (_process_entry and _skip_teardown):
-        gc.enable()

@@ -25,6 +25,7 @@ from pathlib import Path
 from amlguard.errors import InputError
 from amlguard.export.batches import Batch, batch_of, rows_of
 from amlguard.export.target import LogAnalyticsTarget
+from amlguard.statedir import state_home
 
 _log = logging.getLogger("amlguard.export")
 _SUFFIX = ".json.gz"
@@ -34,10 +35,7 @@ _counter = itertools.count()
 
 def default_state_dir() -> Path:
     """``$XDG_STATE_HOME`` when set to an absolute path, else ``~/.local/state``."""
-    env = os.environ.get("XDG_STATE_HOME", "")
-    if env and os.path.isabs(env):
-        return Path(env)
-    return Path.home() / ".local" / "state"
+    return state_home()
 
 
 def spool_root(state_dir: Path | None = None) -> Path:
