@@ -1,0 +1,72 @@
+"""Issue 12 gaps closed in session 4 (estates2): outbound rule statuses quoted (AMLG-104), the
+selector's suggestions (AMLG-115), AMLG-107's fix by kind and AMLG-108's wording on hubs."""
+
+from __future__ import annotations
+
+import pytest
+
+from amlguard.scanner.model import Status
+from tests.builders import blueprint
+from tests.scanner.harness import not_passing, of_rule, only_flips, scan
+
+
+def _rules(inst):
+    return inst.workspace["properties"]["managedNetwork"]["outboundRules"]
+
+
+@pytest.mark.parametrize("network", ["Active", "Inactive"])
+def test_104_failed_rule_fails_quoting_error_information(network: str) -> None:
+    inst = blueprint()
+    inst.workspace["properties"]["managedNetwork"]["status"]["status"] = network
+    rule = _rules(inst)["allowOpenAi"]
+    rule["status"] = "Failed"
+    rule["errorInformation"] = "PrivateEndpointConnection was rejected by the approver"
+    findings = scan(inst.rows())
+    unprovisioned = {"AMLG-103": {"fail"}} if network == "Inactive" else {}
+    assert not_passing(findings) == {**unprovisioned, "AMLG-104": {"fail"}}
+    (f,) = of_rule(findings, "AMLG-104")
+    assert "outbound rule allowOpenAi is Failed" in f.message
+    assert '"PrivateEndpointConnection was rejected by the approver"' in f.message
+    assert "blueprint-oai" in f.message
+    # the manual command never takes a described item for a resource id
+    assert "is Failed" not in f.remediation
+
+
+def test_104_failed_rule_error_information_is_neutralised() -> None:
+    inst = blueprint()
+    rule = _rules(inst)["allowOpenAi"]
+    rule["status"] = "failed"
+    rule["errorInformation"] = 'bad\x1b[31m "red"\nline2\u202e' + "x" * 500
+    f = only_flips(inst.rows(), "AMLG-104")
+    assert "\x1b" not in f.message and "\n" not in f.message and "\u202e" not in f.message
+    assert "\\u001b" in f.message and "\\u202e" in f.message
+    assert "'red'" in f.message and len(f.message) < 500
+
+
+def test_104_failed_rule_without_error_information_says_so() -> None:
+    inst = blueprint()
+    _rules(inst)["allowOpenAi"]["status"] = "Failed"
+    f = only_flips(inst.rows(), "AMLG-104")
+    assert "no errorInformation given" in f.message
+
+
+def test_104_failed_nested_error_information() -> None:
+    inst = blueprint()
+    rule = _rules(inst)["allowOpenAi"]
+    rule["status"] = "Failed"
+    rule["errorInformation"] = {"code": "Conflict", "message": "subnet full"}
+    assert '"Conflict: subnet full"' in only_flips(inst.rows(), "AMLG-104").message
+
+
+@pytest.mark.parametrize("status", ["Provisioning", "Deleting"])
+def test_104_in_flux_outranks_failed(status: str) -> None:
+    inst = blueprint()
+    _rules(inst)["allowOpenAi"]["status"] = "Failed"
+    rules = _rules(inst)
+    other = dict(rules["allowOpenAi"])
+    other["status"] = status
+    rules["second"] = other
+    findings = scan(inst.rows())
+    assert not_passing(findings) == {"AMLG-104": {"error"}}
+    (f,) = of_rule(findings, "AMLG-104")
+    assert f.status is Status.ERROR and f"second ({status})" in f.message
