@@ -70,3 +70,31 @@ def test_104_in_flux_outranks_failed(status: str) -> None:
     assert not_passing(findings) == {"AMLG-104": {"error"}}
     (f,) = of_rule(findings, "AMLG-104")
     assert f.status is Status.ERROR and f"second ({status})" in f.message
+
+
+# ---------------------------------------------------------------- AMLG-108 on a hub
+
+
+def test_108_hub_without_app_insights_pass_says_it_is_optional() -> None:
+    from tests.builders import foundry_hub
+
+    hub = foundry_hub()
+    del hub.workspace["properties"]["applicationInsights"]
+    (f,) = of_rule(scan(hub.rows()), "AMLG-108")
+    assert f.status is Status.PASS and "App Insights optional on a Hub" in f.message
+
+
+def test_108_default_without_app_insights_fail_says_only_hubs_may_omit_it() -> None:
+    inst = blueprint()
+    del inst.workspace["properties"]["applicationInsights"]
+    f = only_flips(inst.rows(), "AMLG-108")
+    assert "applicationInsights" in f.message and "optional only on a Hub" in f.message
+
+
+def test_108_hub_without_registry_fail_says_to_precreate_a_private_one() -> None:
+    from tests.builders import foundry_hub
+
+    hub = foundry_hub()
+    del hub.workspace["properties"]["containerRegistry"]
+    (f,) = [x for x in of_rule(scan(hub.rows()), "AMLG-108") if x.status is Status.FAIL]
+    assert "containerRegistry" in f.message and "Premium private registry" in f.message
