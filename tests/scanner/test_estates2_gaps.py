@@ -98,3 +98,46 @@ def test_108_hub_without_registry_fail_says_to_precreate_a_private_one() -> None
     del hub.workspace["properties"]["containerRegistry"]
     (f,) = [x for x in of_rule(scan(hub.rows()), "AMLG-108") if x.status is Status.FAIL]
     assert "containerRegistry" in f.message and "Premium private registry" in f.message
+
+
+# ---------------------------------------------------------------- integration_selector.mode
+
+
+def _unrelated_foundry(inst):
+    from tests.builders import rid, row
+
+    account = row(
+        rid(inst.sub, inst.rg, "Microsoft.CognitiveServices/accounts", "foundry-unrelated"),
+        "microsoft.cognitiveservices/accounts",
+        "westeurope",
+        {"publicNetworkAccess": "Enabled"},
+        kind="AIServices",
+    )
+    inst.extra.append(account)
+    return account
+
+
+def test_selector_only_candidate_fails_104_in_require_mode() -> None:
+    inst = blueprint()
+    _unrelated_foundry(inst)
+    findings = scan(inst.rows())
+    assert "AMLG-104" in not_passing(findings)
+    assert not of_rule(findings, "AMLG-115")
+
+
+def test_selector_only_candidate_is_an_info_finding_in_suggest_mode() -> None:
+    inst = blueprint()
+    account = _unrelated_foundry(inst)
+    findings = scan(inst.rows(), integration_selector={"mode": "suggest"})
+    assert not_passing(findings) == {"AMLG-115": {"fail"}}
+    (f,) = of_rule(findings, "AMLG-115")
+    assert f.severity.name == "INFO" and f.resource_id == account["id"]
+    assert "foundry-unrelated" in f.message and "blueprint-ml" in f.message
+    assert "--service-resource-id " + account["id"] in f.remediation
+
+
+def test_suggest_mode_still_integrates_what_a_rule_names() -> None:
+    inst = blueprint()
+    findings = scan(inst.rows(), integration_selector={"mode": "suggest"})
+    assert not_passing(findings) == {}
+    assert not of_rule(findings, "AMLG-115")
