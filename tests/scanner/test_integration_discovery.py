@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from amlguard.scanner.integration import IntegrationSelector, connection_target
 from amlguard.scanner.model import Status
 from tests.builders import blueprint, foundry_hub, rid, row
-from tests.scanner.harness import all_pass, instances, of_rule, scan
+from tests.scanner.harness import instances, of_rule, scan
 
 
 def _ais(inst, rg: str | None = None, name: str = "far-ais") -> dict[str, Any]:

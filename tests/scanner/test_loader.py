@@ -96,7 +96,9 @@ def test_builtin_severities_match_the_blueprint() -> None:
     }
     info = {"AMLG-115"}  # a suggestion (integration_selector.mode suggest), never a gate
     for r in pack().rules:
-        want = Severity.INFO if r.id in info else Severity.MEDIUM if r.id in medium else Severity.HIGH
+        want = (
+            Severity.INFO if r.id in info else Severity.MEDIUM if r.id in medium else Severity.HIGH
+        )
         assert r.severity is want, r.id
 
 
