@@ -80,6 +80,7 @@ class ApproverRole(Remediator):
     """Creates the approver role assignment for the workspace's primary identity."""
 
     name = "approver-role"
+    managed_network_only = True
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
