@@ -62,7 +62,7 @@ def test_connection_target_is_integrated_live_as_from_the_snapshot(
     assert findings(live) == findings(offline)
     (inst,) = live.instances
     assert far["id"] in inst.integrated
-    f104 = [f for f in live.findings if f.rule_id == "AMLG-104"][0]
+    f104 = next(f for f in live.findings if f.rule_id == "AMLG-104")
     if dependency_rule:
         assert f104.status is Status.PASS
     else:
