@@ -31,7 +31,7 @@ from amlguard.scanner import ids, inventory
 from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import childrows, dnsrefs, kql, references
+from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.live import (
@@ -387,6 +387,18 @@ class ResourceGraphSource(Source):
             return []
         jobs = references.by_id_jobs(missing)
         found = self._merge(jobs, self._run_all(runner, jobs, "referenced resources"), gaps)
+        arm_only = armbyid.wanted(missing, found)
+        if arm_only:  # types Resource Graph may not index (ML registries): ARM GETs by id
+            client = self.factory.arm_pipeline()
+            try:
+                got, arm_gaps = armbyid.read(
+                    client, self.factory.settings.endpoint, arm_only, self.stats,
+                    self.options.arm_concurrency,
+                )  # fmt: skip
+            finally:
+                client.close()
+            found += got
+            gaps.extend(arm_gaps)
         references.unconfirmed(
             missing, found, self._readable, gaps, "resources the workspaces name"
         )
