@@ -17,7 +17,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.model import Gap
-from amlguard.scanner.sources.armrows import _arm_error, as_row
+from amlguard.scanner.sources.armlist import arm_error, as_row
 from amlguard.scanner.sources.query import Stats
 
 _log = logging.getLogger("amlguard.resourcegraph")
@@ -61,7 +61,7 @@ def _get(client: Any, endpoint: str, rid: str, stats: Stats) -> tuple[Row | None
             return None, None  # deleted: the finding says "outside the scan scope or deleted"
         if response.status_code != 200:
             return None, Gap(
-                f"cannot read {rid}: HTTP {response.status_code} {_arm_error(response)}", sub
+                f"cannot read {rid}: HTTP {response.status_code} {arm_error(response)}", sub
             )
         body = response.json()
     except ValueError:
