@@ -46,7 +46,14 @@ REMEDIATORS.declare(
     "workspace-image-build-compute",
     f"{_PKG}.workspace:WorkspaceImageBuildCompute",
     "PATCHes imageBuildCompute to the configured compute when it exists in the workspace",
-    (Param("compute_name", "string", "the compute cluster that builds environment images"),),
+    (
+        Param("compute_name", "string", "the compute cluster that builds environment images"),
+        Param(
+            "image_build_compute_by_kind",
+            "object",
+            "per workspace kind, the compute instance to set instead (a hub has no clusters)",
+        ),
+    ),
 )
 REMEDIATORS.declare(
     "outbound-rules",

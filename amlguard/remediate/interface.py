@@ -74,6 +74,9 @@ class Remediator(abc.ABC):
     """Fixes the findings of the rules that name it; one write per action."""
 
     name: str = ""
+    #: writes the managed network (outbound rules, provisioning, the approvals it needs): never
+    #: planned for a customer-VNet workspace, which has none (real-estates 4.6)
+    managed_network_only: bool = False
 
     @abc.abstractmethod
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:

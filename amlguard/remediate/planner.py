@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from amlguard.errors import InputError
-from amlguard.remediate import catalog
+from amlguard.remediate import catalog, safety
 from amlguard.remediate.interface import PlanContext, Proposal, manual_for
 from amlguard.remediate.plan import Action, ManualStep, Plan
 from amlguard.scanner import ids
@@ -62,11 +62,17 @@ def build_plan(
             reason = "no automatic fix" if not name else f"remediator {name!r} is not available"
             total.manual.append(manual_for(f, inst, reason))
             continue
+        refused = safety.refusal(remediator, inst)
+        if refused:
+            total.manual.append(manual_for(f, inst, refused))
+            continue
         by_remediator.setdefault(remediator.name, []).append(f)
     for name in sorted(by_remediator):
         remediator = catalog.get(name)
         assert remediator is not None
         total.extend(remediator.plan(by_remediator[name], ctx))
+    total.actions, refusals = safety.without_project_writes(total.actions, inventory)
+    total.warnings += refusals
     if errors:
         total.warnings.append(
             f"{len(errors)} finding(s) could not be judged (status error) and are not planned"

@@ -257,6 +257,10 @@ class ConsoleReport(Report):
                 counts,
             )
         console.print(Padding(grid, (0, 0, 0, 2)))
+        for row in rows:  # a hub's projects, judged through the hub
+            if row.projects:
+                listed = f"hub {row.name}: projects " + ", ".join(row.projects)
+                console.print(Padding(Text(_t(listed), "dim"), (0, 0, 0, 2)))
 
     def _compact(
         self, console: Console, inst: Any, findings: list[Finding], keys: set[str] | None

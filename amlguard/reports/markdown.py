@@ -125,8 +125,11 @@ def _overview_rows(rows: list[overview.WorkspaceLine], history: bool) -> list[st
     for r in rows:
         worst = r.worst.label if r.worst is not None else "-"
         new = f" {r.new} |" if history else ""
+        name = _md(r.name)
+        if r.projects:  # a hub's projects, judged through it
+            name += " (projects: " + ", ".join(_md(p) for p in r.projects) + ")"
         out.append(
-            f"| {_STATE_ICON[r.state]} | {_md(r.name)} | {worst} | {r.failing} | {r.errors} |"
+            f"| {_STATE_ICON[r.state]} | {name} | {worst} | {r.failing} | {r.errors} |"
             f"{new} {_md(r.resource_group)} | {code_span(r.subscription)} |"
         )
     return out

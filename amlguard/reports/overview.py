@@ -24,6 +24,8 @@ class WorkspaceLine:
     new: int = 0
     #: failures the baseline already knew (status known)
     known: int = 0
+    #: a hub's project workspaces, as "name (resource group)", judged through the hub
+    projects: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> int:
@@ -79,6 +81,10 @@ def lines(
         out[ids.norm(inst.id)] = WorkspaceLine(
             inst.id, inst.name, parts.subscription_id, parts.resource_group
         )
+        if inst.projects and not inst.orphan:
+            out[ids.norm(inst.id)].projects = [
+                f"{p['name']} ({p['resourceGroup']})" for p in inst.project_summaries()
+            ]
     for f in result.findings if findings is None else findings:
         line = out.get(ids.norm(f.instance))
         if line is None:

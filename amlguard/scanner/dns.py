@@ -85,6 +85,9 @@ class _Index:
     rulesets: dict[str, list[tuple[str, list[tuple[str, bool, list[str]]]]]] = field(
         default_factory=dict
     )
+    #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
+    #: their DNS proxy is on cannot be read
+    unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _index(inv: Inventory) -> _Index:
@@ -112,13 +115,16 @@ def _build(inv: Inventory) -> _Index:
         props = _props(firewall)
         policy = _text(_dict(props.get("firewallPolicy")).get("id"))
         classic = str(_dict(props.get("additionalProperties")).get("Network.DNS.EnableProxy"))
-        if ids.norm(policy) not in proxies and classic.lower() != "true":
+        unread = bool(policy) and inv.get(policy) is None
+        if ids.norm(policy) not in proxies and classic.lower() != "true" and not unread:
             continue
         for cfg in _list(props.get("ipConfigurations")):
             cprops = _props(cfg)
             ip = _ip(_text(cprops.get("privateIPAddress")))
             vnet = ids.vnet_of_subnet(_text(_dict(cprops.get("subnet")).get("id")))
-            if ip and vnet:
+            if ip and vnet and unread and classic.lower() != "true":
+                idx.unread_policies[ip] = (str(firewall["id"]), policy)
+            elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
                 idx.servers.setdefault(ip, []).append((label, vnet))
     rules: dict[str, list[tuple[str, bool, list[str]]]] = {}
@@ -218,6 +224,7 @@ class _Judge:
         if not options:
             if self.in_own_space(ip) and self.linked(self.vnet_id):
                 return None  # a DNS server in S forwards to Azure DNS, which sees S's links
+            self.unreadable(ip)
             return (
                 f"custom DNS server {ip} of the solution VNet is not a Private Resolver inbound "
                 "endpoint, an Azure Firewall DNS proxy or a trusted_dns_servers entry"
@@ -242,6 +249,8 @@ class _Judge:
         if ip in self.trusted:
             options.append((f"trusted DNS server {ip}", self.trusted[ip]))
         if not options:
+            if ip in self.idx.unread_policies:
+                self.unreadable(ip)  # a firewall whose policy the scan could not read: error
             return (
                 f"{ip} is not a Private Resolver inbound endpoint, an Azure Firewall DNS proxy "
                 "or a trusted_dns_servers entry"
@@ -252,6 +261,39 @@ class _Judge:
         return (
             f"{label} ({ip}) sits in VNet {ids.short_name(vnet)}, which the zone is not linked to"
         )
+
+    def unreadable(self, ip: str) -> None:
+        """``error`` when DNS server ``ip`` may be what the scan could not read: a firewall
+        whose policy is missing, or a VNet the zone is linked to and S is peered to that is
+        not in the inventory (its resolvers and firewalls are unknown)."""
+        if ip in self.idx.unread_policies:
+            firewall, policy = self.idx.unread_policies[ip]
+            raise Undeterminable(
+                f"custom DNS server {ip} is Azure Firewall {ids.short_name(firewall)}, whose "
+                f"policy {policy} is not in the scanned inventory (outside the scan scope or "
+                "unreadable): whether its DNS proxy is on cannot be read"
+            )
+        unseen = [
+            v
+            for v in self.answering_vnets()
+            if ids.norm(v) != ids.norm(self.vnet_id) and self.inv.get(v) is None
+        ]
+        if unseen:
+            raise Undeterminable(
+                f"custom DNS server {ip} may be a DNS Private Resolver inbound endpoint or "
+                f"firewall in VNet {', '.join(sorted(unseen, key=ids.norm))}, which the zone is "
+                "linked to and the solution VNet is peered to, but which is not in the scanned "
+                "inventory (outside the scan scope or unreadable)"
+            )
+
+    def answering_vnets(self) -> list[str]:
+        """The VNets linked to the zone that S reaches (S itself or a Connected peer)."""
+        out = []
+        for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
+            remote = _text(_dict(_props(peering).get("remoteVirtualNetwork")).get("id"))
+            if remote and self.reaches(remote) and self.linked(remote):
+                out.append(remote)
+        return out
 
     def ruleset_problem(self) -> str | None:
         """None when the forwarding rule that wins for the zone sends it to servers that resolve
@@ -308,6 +350,11 @@ def dns_resolution(
     judge = _Judge(ctx, zone_id, vnet, trusted)
     if str(mode or "auto").lower() == "link_only":
         return [] if judge.linked(vnet) else [{"id": "no link to the solution VNet"}]
+    if judge.vnet is None:
+        raise Undeterminable(
+            f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
+            "unreadable): which DNS servers its clients ask cannot be read"
+        )
     servers = [
         _ip(_text(s)) or _text(s)
         for s in _list(_dict(_props(judge.vnet).get("dhcpOptions")).get("dnsServers"))
@@ -326,8 +373,6 @@ def dns_resolution(
             }
         ]
     problems = [p for p in (judge.server_problem(s) for s in servers) if p]
-    if judge.vnet is None and not problems:
-        return []
     return [{"id": p} for p in problems]
 
 

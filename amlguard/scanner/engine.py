@@ -14,6 +14,7 @@ from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.kindparams import for_kind, has_kind_parameters
 from amlguard.scanner.manual import render_manual
 from amlguard.scanner.model import Finding, Gap, Status
 from amlguard.scanner.operators import display_text
@@ -135,10 +136,12 @@ class Engine:
                 selection_key=json.dumps(r.target, sort_keys=True, default=str),
                 params={**r.defaults(), **dict(given.get(r.id, {}))},
                 compliant=f"{r.title}: compliant",
-                per_resource=_per_resource(r),
+                per_resource=_per_resource(r) and not has_kind_parameters(r.defaults()),
             )
             for r in self.rules
         ]
+        # Rules with ``<S>_by_kind`` parameters: their values depend on the workspace's kind.
+        self._kinded = {p.rule.id for p in self._plans if has_kind_parameters(p.params)}
         self._by_rule = {p.rule.id: p for p in self._plans}
         self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._spans: dict[str, set[str]] = {}  # instance id -> _spanned(), made when a gap asks
@@ -254,13 +257,19 @@ class Engine:
             offenders=tuple(offenders),
         )
 
+    def _params(self, rule: Rule, params: dict[str, Any], instance: Instance) -> dict[str, Any]:
+        """The rule's parameters for this instance's workspace kind (``<S>_by_kind``)."""
+        if rule.id not in self._kinded:
+            return params
+        return for_kind(rule.id, params, instance.kind)
+
     def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
         """Whether the rule applies, and passes; a failure's explanation; or why it cannot say."""
         rule = plan.rule
         ctx = self._ctx
         ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
         ctx.instance = instance
-        ctx.params = plan.params
+        ctx.params = self._params(plan.rule, plan.params, instance)
         try:
             if rule.where is not None and not rule.where(ctx, None):
                 return _Outcome.NOT_APPLICABLE
@@ -348,6 +357,7 @@ class Engine:
             if rule.remediation.manual:
                 plan = self._by_rule.get(rule.id)
                 params = plan.params if plan is not None else rule.defaults()
+                params = self._params(rule, params, instance)
                 remediation += "\n" + render_manual(
                     rule.remediation.manual,
                     fields,

@@ -235,7 +235,10 @@ def render_manual(
     }
     formatter = _Formatter()
     lines: list[str] = []
-    offenders = [o for o in offenders if isinstance(o, str)]
+    # Only resource ids fill {offender...}: a described item (a Failed outbound rule) is no target.
+    offenders = [
+        o for o in offenders if isinstance(o, str) and o.lower().startswith("/subscriptions/")
+    ]
     if _OFFENDER_FIELD.search(template) and offenders:
         for offender in offenders:
             extra = offender_fields(offender, inventory, private_link)

@@ -29,6 +29,7 @@ _SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
     "workspace": (inv_types.WORKSPACE,),
     "associated": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS),
     "integrated": (COGNITIVE,),
+    "suggested": (COGNITIVE,),
     "associatedandintegrated": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS, COGNITIVE),
     "solutionvnet": (inv_types.PRIVATE_ENDPOINT,),
     "instancednszones": (

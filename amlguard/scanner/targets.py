@@ -103,6 +103,13 @@ def _projects(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
     return Selection([Target(str(p["id"]), str(p["type"]), p) for p in instance.projects])
 
 
+@selector("suggested")
+def _suggested(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
+    """What only the integration selector picks, with ``integration_selector.mode: suggest``
+    (nothing in ``require`` mode, where the selector's picks are integrated)."""
+    return Selection(_filter_types([_target(inv, rid) for rid in instance.suggested], spec))
+
+
 COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
 #: the compute types that run in the customer's VNet (real-estates 4.3 AMLG-112)
 VNET_COMPUTE_TYPES = ("amlcompute", "computeinstance")

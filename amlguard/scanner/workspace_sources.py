@@ -4,6 +4,7 @@ connections wherever its type keeps them (AMLG-240)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from amlguard.scanner import ids
@@ -49,6 +50,49 @@ def outbound_rules_in_flux(ctx: EvalContext) -> list[Any]:
             "outbound rule(s) in flux, rescan once they settle: " + ", ".join(busy)
         )
     return []
+
+
+#: how much of a rule's ``errorInformation`` a finding quotes
+ERROR_QUOTE_LIMIT = 200
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def printable(value: Any, limit: int = ERROR_QUOTE_LIMIT) -> str:
+    """Text we did not write as one bounded, printable line: whitespace runs become one space,
+    other control, zero-width and bidi characters are shown as ``\\uXXXX``, never interpreted."""
+    text = " ".join(str(value).split())
+    text = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def quoted_error(value: Any) -> str:
+    """A service's ``errorInformation`` quoted for a message (a string, or ``{code, message}``)."""
+    if isinstance(value, dict):
+        parts = [get_key(value, "code"), get_key(value, "message")]
+        value = ": ".join(str(p) for p in parts if isinstance(p, str) and p.strip())
+    if value in (None, MISSING) or not str(value).strip():
+        return "no errorInformation given"
+    return '"' + printable(value).replace('"', "'") + '"'
+
+
+@related_source("outboundRulesFailed")
+def outbound_rules_failed(ctx: EvalContext) -> list[Any]:
+    """The judged workspace's outbound rules whose status is ``Failed``: one item each, named
+    after the resource it leads to and quoting the service's ``errorInformation``."""
+    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
+    out = []
+    for name, rule in sorted(_dict(rules).items()):
+        if str(get_key(rule, "status")).lower() != "failed":
+            continue
+        dest = get_key(rule, "destination")
+        target = get_key(dest, "serviceResourceId") if isinstance(dest, dict) else dest
+        where = ids.short_if_id(str(target)) if isinstance(target, str) and target else str(name)
+        error = quoted_error(get_key(rule, "errorInformation"))
+        text = f"{printable(where, 300)} (outbound rule {printable(name, 80)} is Failed: {error})"
+        out.append({"id": text, "name": name})
+    return out
 
 
 @related_source("projectHub")

@@ -42,6 +42,7 @@ class OutboundRules(Remediator):
     """A PrivateEndpoint outbound rule per integrated resource that lacks a valid one."""
 
     name = "outbound-rules"
+    managed_network_only = True
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
@@ -135,6 +136,7 @@ class ManagedNetworkProvision(Remediator):
     """provisionManagedNetwork, with Spark when a rule wants it; always the last action."""
 
     name = "managed-network-provision"
+    managed_network_only = True
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()

@@ -15,7 +15,9 @@ from amlguard.remediate.clients import AUTHZ_API_VERSION, RemediationClients
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, Tampered
 from amlguard.remediate.plan import Action, ApiCall, Change
+from amlguard.remediate.remediators import customrole
 from amlguard.scanner import ids
+from amlguard.scanner.approval import covers_type
 from amlguard.scanner.model import Finding
 
 DEFAULT_ROLE = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"
@@ -78,6 +80,7 @@ class ApproverRole(Remediator):
     """Creates the approver role assignment for the workspace's primary identity."""
 
     name = "approver-role"
+    managed_network_only = True
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
@@ -94,16 +97,33 @@ class ApproverRole(Remediator):
                 str(ctx.param(f.rule_id, "role_definition_id") or DEFAULT_ROLE)
             ).lower()
             scopes: dict[str, str] = {}
+            # type -> resource-group scopes where the role's definition does not cover it
+            uncovered: dict[str, dict[str, str]] = {}
             for target in f.offenders:
                 if ids.norm(str(target)) not in inst.members():
                     continue  # never act outside the scanned instance
                 scope = ids.resource_group_scope(str(target))
-                if scope:
-                    scopes.setdefault(ids.norm(scope), scope)
+                if not scope:
+                    continue
+                row = ctx.inventory.get(str(target)) or {}
+                rtype = str(row.get("type") or ids.parse(str(target)).type)
+                if covers_type(ctx.inventory, role, rtype) is False:
+                    spelled = customrole.spelled_type(str(target))
+                    uncovered.setdefault(spelled.lower(), {"": spelled})[ids.norm(scope)] = scope
+                    continue
+                scopes.setdefault(ids.norm(scope), scope)
             for scope in scopes.values():
                 out.actions.append(
                     role_action(inst.id, scope, role, inst.principal_id, (f.rule_id,))
                 )
+            for found in uncovered.values():
+                spelled = found.pop("")
+                reason = (
+                    f"role {role_label(role)} does not cover {spelled}: assigning it would change "
+                    "nothing; create and assign the custom, scoped-down role below"
+                )
+                command = customrole.commands(spelled, list(found.values()), inst.principal_id)
+                out.manual.append(manual_for(f, inst, reason, command))
         return out
 
     def apply(self, action: Action, clients: RemediationClients) -> str:

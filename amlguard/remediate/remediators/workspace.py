@@ -21,6 +21,7 @@ from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
 from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, IRREVERSIBLE, Action, ApiCall, Change
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
+from amlguard.scanner.kindparams import for_kind, from_kind
 from amlguard.scanner.model import Finding
 
 MODES = ["Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
@@ -152,6 +153,29 @@ def first_upgrade(current: str, allowed: list[str]) -> str | None:
 
 
 IMAGE_BUILD = "properties.imageBuildCompute"
+COMPUTE_PARAM = "compute_name"
+
+
+def _rule_params(ctx: PlanContext, rule_id: str) -> dict[str, Any]:
+    """A rule's effective parameters (defaults, then the configured values)."""
+    rule = ctx.rules.get(rule_id)
+    return {**(rule.defaults() if rule else {}), **ctx.parameters.get(rule_id, {})}
+
+
+def _live_compute(live: LiveView, rule_ids: Any, kind: str) -> tuple[Any, bool]:
+    """(the compute a workspace of ``kind`` builds images on, whether it must be an instance)
+    from the first of ``rule_ids`` whose parameters name one."""
+    for rule_id in rule_ids:
+        params = live.parameters.get(str(rule_id).upper(), {})
+        name = for_kind(str(rule_id), params, kind).get(COMPUTE_PARAM)
+        if name is not None:
+            return name, from_kind(str(rule_id), params, COMPUTE_PARAM, kind)
+    return None, False
+
+
+def _is_compute_instance(compute: Any) -> bool:
+    ctype = value_at(compute, "properties.computeType") if isinstance(compute, dict) else None
+    return str(ctype or "").lower() == "computeinstance"
 
 
 def _patch_workspace(action: Action, clients: RemediationClients) -> str:
@@ -196,11 +220,15 @@ class _WorkspaceRemediator(Remediator):
                         f"({after or 'none'})"
                     )
             elif c.path == IMAGE_BUILD:
-                after = live.param(action.rule_ids, "compute_name")
+                kind = str(ws.get("kind") or "") if isinstance(ws, dict) else ""
+                after, instance_only = _live_compute(live, action.rule_ids, kind)
                 if not isinstance(after, str) or not after or c.after != after:
                     raise Tampered(f"imageBuildCompute {c.after!r} is not the configured compute")
-                if live.get(f"{action.instance}/computes/{after}") is None:
+                compute = live.get(f"{action.instance}/computes/{after}")
+                if compute is None:
                     raise Tampered(f"compute {after} does not exist in the workspace")
+                if instance_only and not _is_compute_instance(compute):
+                    raise Tampered(f"compute {after} is not a compute instance")
             else:
                 raise Tampered(f"a workspace settings action cannot change {c.path}")
             changes.append(Change(action.instance, c.path, value_at(ws, c.path), after, c.label))
@@ -283,14 +311,23 @@ class WorkspaceImageBuildCompute(_WorkspaceRemediator):
         out = Proposal()
         for f in findings:
             inst = ctx.instance_of(f)
-            name = ctx.param(f.rule_id, "compute_name")
+            params = _rule_params(ctx, f.rule_id)
+            name = for_kind(f.rule_id, params, inst.kind).get(COMPUTE_PARAM)
+            instance_only = from_kind(f.rule_id, params, COMPUTE_PARAM, inst.kind)
             reason = ""
+            compute = None
             if not name:
                 reason = "no image build compute is configured (rule parameter compute_name)"
             elif ctx.reader is None:
                 reason = f"cannot check offline that compute {name} exists; run --fix against Azure"
-            elif ctx.reader(f"{inst.id}/computes/{name}") is None:
+            elif (compute := ctx.reader(f"{inst.id}/computes/{name}")) is None:
                 reason = f"the configured compute {name} does not exist in the workspace"
+            elif instance_only and not _is_compute_instance(compute):
+                reason = (
+                    f"compute {name} is not a compute instance; a {inst.kind or 'workspace'} "
+                    "builds images on a compute instance, never a cluster "
+                    "(image_build_compute_by_kind)"
+                )
             if reason:
                 out.manual.append(manual_for(f, inst, reason))
                 continue

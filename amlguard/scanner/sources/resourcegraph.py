@@ -28,9 +28,10 @@ from typing import Any
 from amlguard import __version__
 from amlguard.errors import ScanError
 from amlguard.scanner import ids, inventory
+from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import childrows, kql, references
+from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.live import (
@@ -117,6 +118,8 @@ class ResourceGraphSource(Source):
                 rows += self._zone_groups(rows, gaps)
             if inventory.DNS_ZONE in needs.types:
                 rows += self._outside_zones(runner, rows, gaps)
+            if RESOLVER in needs.types:
+                rows += self._outside_resolution(runner, rows, gaps)
         except AuthenticationFailed as exc:
             raise ScanError(
                 f"Azure authentication failed: {exc}\n(sign in with 'az login', configure "
@@ -384,6 +387,18 @@ class ResourceGraphSource(Source):
             return []
         jobs = references.by_id_jobs(missing)
         found = self._merge(jobs, self._run_all(runner, jobs, "referenced resources"), gaps)
+        arm_only = armbyid.wanted(missing, found)
+        if arm_only:  # types Resource Graph may not index (ML registries): ARM GETs by id
+            client = self.factory.arm_pipeline()
+            try:
+                got, arm_gaps = armbyid.read(
+                    client, self.factory.settings.endpoint, arm_only, self.stats,
+                    self.options.arm_concurrency,
+                )  # fmt: skip
+            finally:
+                client.close()
+            found += got
+            gaps.extend(arm_gaps)
         references.unconfirmed(
             missing, found, self._readable, gaps, "resources the workspaces name"
         )
@@ -406,6 +421,23 @@ class ResourceGraphSource(Source):
         )
         return found
 
+    def _outside_resolution(
+        self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """What DNS resolution needs outside the scan: solution and peered VNets, resolvers,
+        inbound endpoints, firewalls and their policies, rulesets with their links and rules."""
+
+        def run(jobs: list[references.Job], phase: str, named: list[str]) -> list[dict[str, Any]]:
+            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
+            references.unconfirmed(named, found, self._readable, gaps, phase)
+            return found
+
+        def children(parents: list[dict[str, Any]], segment: str) -> list[dict[str, Any]]:
+            jobs = childrows.listings(parents, [f"{RULESET}/{segment.lower()}"])
+            return self._list_children(jobs, gaps)
+
+        return dnsrefs.collect(rows, self.settings, self._readable, run, children)
+
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
     def _children(
@@ -416,6 +448,12 @@ class ResourceGraphSource(Source):
         jobs = childrows.listings(
             rows, [*needs.types, *_ALWAYS_CHILDREN], self.settings.network_isolation
         )
+        return self._list_children(jobs, gaps)
+
+    def _list_children(
+        self, jobs: list[childrows.Listing], gaps: list[Gap]
+    ) -> list[dict[str, Any]]:
+        """Concurrent ARM lists of child rows; each listing that fails is a gap naming it."""
         if not jobs:
             return []
         self._set_phase("workspace connections and DNS rulesets", len(jobs))

@@ -1,0 +1,232 @@
+"""What DNS resolution (AMLG-301 cases b and c) needs from outside the scan, and how to ask.
+
+Landing zones keep the resolver, the firewall and the forwarding rulesets in a connectivity
+subscription the scan may not cover. A verdict there needs, for the scanned instances only:
+
+1. the solution VNets (their ``dhcpOptions.dnsServers`` and peerings), by id;
+2. the VNets that could answer for them: linked to a zone an instance's endpoints use **and**
+   the solution VNet itself or peered to it (``Connected``), by id;
+3. in those VNets, outside the scan: DNS Private Resolvers (by ``properties.virtualNetwork.id``),
+   Azure Firewalls and DNS forwarding rulesets (in the VNets' resource groups: a firewall lives
+   in its VNet's resource group), then the resolvers' inbound endpoints and the firewalls'
+   policies, by id;
+4. the virtual network links of those rulesets, and the forwarding rules of the ones linked
+   to a solution VNet (ARM lists: Resource Graph does not index them).
+
+Each step is a handful of Resource Graph queries (or ARM lists) run concurrently; a query that
+fails, or an id that does not come back, is a gap naming it, so the finding is ``error``,
+never a silent ``fail`` or pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from amlguard.scanner import ids, inventory
+from amlguard.scanner.dns import FIREWALL, INBOUND_ENDPOINT, RESOLVER, RULESET
+from amlguard.scanner.instances import InstanceSettings, build_instances
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.sources import kql
+from amlguard.scanner.sources.query import Scope
+
+Row = dict[str, Any]
+Job = tuple[str, str, Scope]
+#: runs Resource Graph jobs concurrently under a progress phase (the ids asked for by id, so
+#: that one that does not come back from outside the scan is a gap): the rows they returned
+RunJobs = Callable[[list[Job], str, list[str]], list[Row]]
+#: lists ARM children of rows (parent rows, segment): the child rows
+ListChildren = Callable[[list[Row], str], list[Row]]
+CHUNK = 50  # ids (or VNets) per query: keeps the query text short
+
+
+def _props(row: Any) -> dict[str, Any]:
+    p = row.get("properties") if isinstance(row, dict) else None
+    return p if isinstance(p, dict) else {}
+
+
+def _id_at(value: Any, *names: str) -> str:
+    for name in names:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _typed(rows: Iterable[Row], rtype: str) -> list[Row]:
+    return [r for r in rows if str(r.get("type") or "").lower() == rtype]
+
+
+def solution_vnets(rows: list[Row], settings: InstanceSettings) -> list[str]:
+    """The solution VNet ids of the instances these rows make (once each, stable order)."""
+    found: dict[str, str] = {}
+    for inst in build_instances(Inventory(rows), settings):
+        if inst.solution_vnet:
+            found.setdefault(ids.norm(inst.solution_vnet), inst.solution_vnet)
+    return sorted(found.values(), key=ids.norm)
+
+
+def connected_peers(vnet: Row) -> list[str]:
+    """The remote VNets of a VNet's ``Connected`` peerings."""
+    out = []
+    for peering in _props(vnet).get("virtualNetworkPeerings") or []:
+        props = _props(peering)
+        remote = _id_at(props, "remoteVirtualNetwork", "id")
+        if remote and str(props.get("peeringState") or "").lower() == "connected":
+            out.append(remote)
+    return out
+
+
+def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
+    """VNets (lower-cased id -> id) linked to a private DNS zone some zone group uses."""
+    used: set[str] = set()
+    for group in _typed(rows, inventory.DNS_ZONE_GROUP):
+        for cfg in _props(group).get("privateDnsZoneConfigs") or []:
+            zone = _id_at(_props(cfg), "privateDnsZoneId")
+            if zone:
+                used.add(ids.norm(zone))
+    out: dict[str, str] = {}
+    for link in _typed(rows, inventory.VNET_LINK):
+        zone = ids.norm(ids.parent_of_child(str(link.get("id") or ""), "virtualNetworkLinks"))
+        vnet = _id_at(_props(link), "virtualNetwork", "id")
+        if zone in used and vnet:
+            out.setdefault(ids.norm(vnet), vnet)
+    return out
+
+
+def missing(wanted: Iterable[str], rows: list[Row]) -> list[str]:
+    """The ids of ``wanted`` no row has (once each)."""
+    have = {ids.norm(r.get("id")) for r in rows}
+    out: dict[str, str] = {}
+    for rid in wanted:
+        if rid and ids.norm(rid) not in have:
+            out.setdefault(ids.norm(rid), rid)
+    return sorted(out.values(), key=ids.norm)
+
+
+def outside(resource_ids: Iterable[str], readable: Iterable[str]) -> list[str]:
+    """The ids whose subscription the scan did not cover."""
+    inside = {s.lower() for s in readable}
+    return [r for r in resource_ids if ids.parse(r).subscription_id.lower() not in inside]
+
+
+def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _scope(resource_ids: Iterable[str]) -> Scope:
+    subs = {ids.parse(r).subscription_id for r in resource_ids}
+    return Scope(tuple(sorted(subs, key=str.lower)))
+
+
+def _project(query: str) -> str:
+    return query + " | project " + ", ".join(kql.RESOURCE_COLUMNS)
+
+
+def by_id_jobs(resource_ids: list[str], what: str) -> list[Job]:
+    """``id in~`` queries for these ids, each sent to the subscriptions that hold them."""
+    return [(what, kql.resources_by_id(chunk), _scope(chunk)) for chunk in _chunks(resource_ids)]
+
+
+def network_jobs(vnet_ids: list[str]) -> list[Job]:
+    """Resolvers in these VNets, and the firewalls and forwarding rulesets of their resource
+    groups, per subscription."""
+    jobs: list[Job] = []
+    by_sub: dict[str, list[str]] = {}
+    for vnet in vnet_ids:
+        by_sub.setdefault(ids.parse(vnet).subscription_id.lower(), []).append(vnet)
+    for vnets in by_sub.values():
+        for chunk in _chunks(sorted(vnets, key=ids.norm)):
+            wanted = "(" + ", ".join(kql.quote(ids.norm(v)) for v in chunk) + ")"
+            resolvers = _project(
+                f"resources | where type =~ {kql.quote(RESOLVER)}"
+                f" | where tolower(tostring(properties.virtualNetwork.id)) in~ {wanted}"
+            )
+            groups = sorted({ids.parse(v).resource_group for v in chunk}, key=str.lower)
+            jobs.append(("DNS resolvers", resolvers, _scope(chunk)))
+            nearby = kql.resources([FIREWALL, RULESET], groups)
+            jobs.append(("firewalls and rulesets", nearby, _scope(chunk)))
+    return jobs
+
+
+def endpoint_jobs(resolver_ids: list[str]) -> list[Job]:
+    """The inbound endpoints of these resolvers (``startswith`` ignores case)."""
+    jobs: list[Job] = []
+    for chunk in _chunks(resolver_ids):
+        under = " or ".join(
+            f"id startswith {kql.quote(r.rstrip('/') + '/inboundEndpoints/')}" for r in chunk
+        )
+        text = _project(f"resources | where type =~ {kql.quote(INBOUND_ENDPOINT)} | where {under}")
+        jobs.append(("DNS resolver inbound endpoints", text, _scope(chunk)))
+    return jobs
+
+
+def _in_vnets(firewall: Row, vnets: set[str]) -> bool:
+    for cfg in _props(firewall).get("ipConfigurations") or []:
+        subnet = _id_at(_props(cfg), "subnet", "id")
+        if subnet and ids.norm(ids.vnet_of_subnet(subnet)) in vnets:
+            return True
+    return False
+
+
+def collect(
+    rows: list[Row],
+    settings: InstanceSettings,
+    readable: Iterable[str],
+    run: RunJobs,
+    list_children: ListChildren,
+) -> list[Row]:
+    """The rows outside the scan that DNS resolution needs (see the module docstring)."""
+    readable = list(readable)
+    got: list[Row] = []
+    solution = solution_vnets(rows, settings)
+    linked = zone_link_vnets(rows)
+    # 1. the solution VNets, and the zone-linked VNets that are solution VNets' peers, by id
+    first = missing(solution, rows)
+    if first:
+        got += run(by_id_jobs(first, "solution VNets"), "solution VNets", first)
+    everything = rows + got
+    vnets = {ids.norm(r["id"]): r for r in _typed(everything, inventory.VNET)}
+    candidates = {ids.norm(s): s for s in solution}
+    for s in solution:
+        for peer in connected_peers(vnets.get(ids.norm(s)) or {}):
+            candidates.setdefault(ids.norm(peer), peer)
+    answering = sorted((v for k, v in candidates.items() if k in linked), key=ids.norm)
+    peers = missing(answering, everything)
+    if peers:
+        got += run(by_id_jobs(peers, "peered VNets"), "peered VNets", peers)
+    # 2. resolvers, firewalls and rulesets of the answering VNets the scan did not cover
+    scanned = {ids.norm(r.get("id")) for r in rows}
+    far = [v for v in answering if ids.norm(v) not in scanned]
+    far += [v for v in outside(answering, readable) if v not in far]
+    if not far:
+        return got
+    found = run(network_jobs(far), "DNS resolvers and firewalls", [])
+    keep = {ids.norm(v) for v in far}
+    found = [r for r in found if str(r.get("type") or "").lower() != FIREWALL or _in_vnets(r, keep)]
+    got += found
+    # 3. the resolvers' inbound endpoints and the firewalls' policies, by id
+    everything = rows + got
+    resolvers = [str(r["id"]) for r in _typed(found, RESOLVER)]
+    policies = missing(
+        (_id_at(_props(f), "firewallPolicy", "id") for f in _typed(found, FIREWALL)), everything
+    )
+    jobs = endpoint_jobs(resolvers) + by_id_jobs(policies, "firewall policies")
+    if jobs:
+        got += run(jobs, "inbound endpoints and firewall policies", policies)
+    # 4. ruleset links, and the rules of the rulesets linked to a solution VNet
+    rulesets = _typed(found, RULESET)
+    if rulesets:
+        links = list_children(rulesets, "virtualNetworkLinks")
+        got += links
+        mine = {ids.norm(s) for s in solution}
+        linked_sets = {
+            ids.norm(ids.parent_of_child(str(link["id"]), "virtualNetworkLinks"))
+            for link in links
+            if ids.norm(_id_at(_props(link), "virtualNetwork", "id")) in mine
+        }
+        wanted = [r for r in rulesets if ids.norm(r["id"]) in linked_sets]
+        if wanted:
+            got += list_children(wanted, "forwardingRules")
+    return got
+
+
+__all__ = ["collect", "connected_peers", "solution_vnets", "zone_link_vnets"]
