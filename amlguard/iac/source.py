@@ -209,6 +209,8 @@ class TemplateSource(Source):
                 },
                 "conditional": conditional,
                 "warnings": list(self.warnings),
+                # which rows are predicted: rules' iac: blocks judge these (iac.treatment)
+                "template_resources": sorted(ids.norm(r["id"]) for r in rows),
             },
         )
         return Collected(rows, info)
