@@ -152,9 +152,7 @@ class Lowerer:
 
     def expr(self, node: Any, env: dict[str, str]) -> str:
         """The ARM expression (without brackets) of a Bicep expression node."""
-        method: Callable[[Any, dict[str, str]], str] | None = getattr(
-            self, "_" + node.type, None
-        )
+        method: Callable[[Any, dict[str, str]], str] | None = getattr(self, "_" + node.type, None)
         if method is None:
             raise self.fail(node, f"'{node.type}'")
         return method(node, env)
@@ -165,7 +163,8 @@ class Lowerer:
         parts = string_parts(self.file, node)
         if all(isinstance(p, str) for p in parts):
             return quote("".join(p for p in parts if isinstance(p, str)))
-        fmt, args = [], []
+        fmt: list[str] = []
+        args: list[str] = []
         for part in parts:
             if isinstance(part, str):
                 fmt.append(part.replace("{", "{{").replace("}", "}}"))
@@ -317,9 +316,9 @@ class Lowerer:
     def _subscript_expression(self, node: Any, env: dict[str, str]) -> str:
         obj = node.child_by_field_name("object")
         index = self.expr(node.child_by_field_name("index"), env)
-        if obj.type == "identifier" and text_of(obj) not in env:
-            if self.symbols.kind(text_of(obj)) in ("resource", "module"):
-                return self.symbols.resource_value(text_of(obj), index, node)
+        name = text_of(obj) if obj.type == "identifier" else ""
+        if name and name not in env and self.symbols.kind(name) in ("resource", "module"):
+            return self.symbols.resource_value(name, index, node)
         if any(not c.is_named and c.type == "[?" for c in node.children):
             return f"tryGet({self.expr(obj, env)}, {index})"
         return f"{self.expr(obj, env)}[{index}]"
@@ -410,7 +409,8 @@ class Lowerer:
         for child in node.children:
             if child.type == "for_loop_parameters":
                 names = [text_of(c) for c in child.named_children if c.type != "comment"]
-                item, index = (names + [None, None])[0], (names + [None, None])[1]
+                padded: list[str | None] = [*names, None, None]
+                item, index = padded[0], padded[1]
             elif not child.is_named and child.type == "in":
                 after_in = True
             elif after_in and child.is_named and child.type != "comment" and source is None:

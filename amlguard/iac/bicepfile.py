@@ -17,7 +17,6 @@ from typing import Any
 from amlguard.iac.bicepexpr import (
     BicepError,
     Lowerer,
-    json_value,
     literal_string,
     nested_symbol,
     quote,
@@ -29,11 +28,9 @@ from amlguard.iac.bicepread import (
     _TOP_IGNORED,
     char_offsets,
     decorators_of,
-    param_type,
     parse,
     read_text,
     registry_module,
-    schema_for,
 )
 from amlguard.iac.jsonpos import Path_
 
@@ -292,7 +289,9 @@ class FileLowering:
                 return self.id_expr(self.decls[text_of(obj)], index)
         if node.type == "call_expression":
             func = text_of(node.child_by_field_name("function")).lower().removeprefix("az.")
-            args = [self.lower.expr(a, {}) for a in node.child_by_field_name("arguments").named_children]
+            args = [
+                self.lower.expr(a, {}) for a in node.child_by_field_name("arguments").named_children
+            ]
             if func == "resourcegroup" and len(args) <= 2:
                 sub = args[0] if len(args) == 2 else "subscription().subscriptionId"
                 rg = args[-1] if args else "resourceGroup().name"
