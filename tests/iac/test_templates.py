@@ -519,6 +519,9 @@ def test_bicep_without_the_cli_says_how_to_get_it(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("AMLGUARD_BICEP", raising=False)
+    from amlguard.iac import bicepread
+
+    monkeypatch.setattr(bicepread, "available", lambda: False)  # nor the built-in reader
     bicep_file = tmp_path / "main.bicep"
     bicep_file.write_text("resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = { name: 'kv' }\n")
     with pytest.raises(InputError) as info:
