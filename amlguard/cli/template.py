@@ -153,8 +153,11 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     A changed parameter file checks its template, a .bicepparam file the template it uses;
     other JSON is left out (said on standard error); no template at all exits 0.
     """
-    from amlguard.cli.check import check as check_cmd
     from amlguard.iac.changed import classify
+
+    # the check command through the root group (importing amlguard.cli.check would be a cycle)
+    root = ctx.find_root()
+    check_cmd = root.command.get_command(root, "check")  # type: ignore[attr-defined]
 
     options, files = _split_hook_args(check_cmd, list(args))
     changed = classify([Path(f) for f in files])

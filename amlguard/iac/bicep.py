@@ -81,7 +81,7 @@ def build(path: Path) -> JsonDoc:
     if not path.exists():
         raise InputError(f"{path}: template not found")
     if uses_builtin():
-        from amlguard.iac.bicepread import lower_file
+        from amlguard.iac.bicepfile import lower_file
 
         return lower_file(path)
     doc = parse_json(_run(["build"], path), f"{path} (compiled)")

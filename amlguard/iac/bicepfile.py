@@ -32,7 +32,8 @@ from amlguard.iac.bicepread import (
     read_text,
     registry_module,
 )
-from amlguard.iac.jsonpos import Path_
+from amlguard.iac.bicepwrite import write_template
+from amlguard.iac.jsonpos import JsonDoc, Path_
 
 _RESERVED_BODY = {"name", "parent", "scope", "dependson"}
 _DEPLOYMENTS = "Microsoft.Resources/deployments"
@@ -337,9 +338,17 @@ class FileLowering:
 
     def template(self) -> dict[str, Any]:
         """The ARM template (languageVersion 2.0)."""
-        from amlguard.iac.bicepwrite import write_template
-
         return write_template(self)
 
 
-__all__ = ["Decl", "FileLowering", "registry_module"]
+def lower_file(path: Path) -> JsonDoc:
+    """A ``.bicep`` file as the ARM template ``bicep build`` would write (positions in Bicep)."""
+    text = read_text(path)
+    lowering = FileLowering(path, text, parse(text, str(path)))
+    doc = JsonDoc(lowering.template(), str(path), text)
+    doc.offsets = lowering.offsets
+    doc.best_effort = True
+    return doc
+
+
+__all__ = ["Decl", "FileLowering", "lower_file", "registry_module"]

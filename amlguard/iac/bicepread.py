@@ -27,7 +27,7 @@ from amlguard.iac.bicepexpr import (
     unsupported,
     where,
 )
-from amlguard.iac.jsonpos import JsonDoc, Path_
+from amlguard.iac.jsonpos import Path_
 
 BEST_EFFORT = "built-in Bicep reader: best effort"
 _SCHEMAS = {
@@ -98,20 +98,6 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-
-
-def lower_file(path: Path) -> JsonDoc:
-    """A ``.bicep`` file as the ARM template ``bicep build`` would write (positions in Bicep)."""
-    from amlguard.iac.bicepfile import FileLowering
-
-    text = read_text(path)
-    root = parse(text, str(path))
-    lowering = FileLowering(path, text, root)
-    template = lowering.template()
-    doc = JsonDoc(template, str(path), text)
-    doc.offsets = lowering.offsets
-    doc.best_effort = True
-    return doc
 
 
 def char_offsets(text: str) -> Any:
@@ -203,6 +189,5 @@ __all__ = [
     "available",
     "json_value",
     "literal_string",
-    "lower_file",
     "quote",
 ]

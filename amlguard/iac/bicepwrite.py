@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from amlguard.iac.bicepexpr import BicepError, json_value, literal_string, text_of, unsupported
 from amlguard.iac.bicepread import param_type, registry_module, schema_for
 
-if TYPE_CHECKING:
-    from amlguard.iac.bicepfile import Decl, FileLowering
+# the declarations' types (amlguard.iac.bicepfile imports this module)
+FileLowering = Any
+Decl = Any
 
 _ALLOWED_DECORATORS = {
     "description",

@@ -65,7 +65,7 @@ class Expansion:
         key = str(path)
         if key not in self.docs:
             if path.suffix.lower() == ".bicep":  # a module of a Bicep file the reader lowers
-                from amlguard.iac.bicepread import lower_file
+                from amlguard.iac.bicepfile import lower_file
 
                 self.docs[key] = lower_file(path)
             else:
