@@ -114,8 +114,10 @@ class FileLowering:
             elif kind == "variable_declaration":
                 self.vars[text_of(node.named_children[0])] = node
             elif kind == "resource_declaration":
+                self._check_decorators(node, decorators)
                 self._resource(node, None)
             elif kind == "module_declaration":
+                self._check_decorators(node, decorators)
                 self._module(node)
             elif kind == "output_declaration":
                 self.outputs[text_of(node.named_children[0])] = node
@@ -127,6 +129,12 @@ class FileLowering:
             elif kind not in _TOP_IGNORED:
                 raise unsupported(self.file, node, f"'{kind}'")
             decorators = []
+
+    def _check_decorators(self, node: Any, decorators: list[tuple[str, list[Any]]]) -> None:
+        """Decorators that change what a resource or module deploys are not lowered."""
+        for name, _ in decorators:
+            if name not in ("description", "sys.description", "batchsize", "sys.batchsize"):
+                raise unsupported(self.file, node, f"decorator @{name} on a declaration")
 
     def _value_parts(self, decl: Decl, value: Any) -> None:
         if value.type == "for_statement":

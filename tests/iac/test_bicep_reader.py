@@ -132,6 +132,7 @@ def test_a_grammar_gap_is_exit_2_at_its_position() -> None:
             "'scope'",
         ),
         ("var z = undeclared\n", 1, "'undeclared' is not declared"),
+        ("@onlyIfNotExists()\nresource r 'A.B/c@1' = {\n  name: 'a'\n}\n", 2, "@onlyifnotexists"),
         ("module m './missing.bicep' = {\n  name: 'm'\n}\n", 1, "not found"),
     ],
 )
@@ -195,39 +196,48 @@ def test_check_exit_code_for_an_unreadable_bicep_file(tmp_path: Path) -> None:
 
 # ---- arbitrary input: rows or exit 2, never a traceback -------------------------------------
 
-_TOKENS = [
-    "param p string = 'a'\n",
-    "param n int = 2\n",
-    "@secure()\n",
-    "var v = [for (x, i) in range(0, n): { k: x, i: i }]\n",
+_HEADER = (
+    "param p string = 'a'\n"
+    "param n int = 2\n"
+    "var v = [for (x, i) in range(0, n): { k: x, i: i }]\n"
+    "resource r 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: p\n  location: 'x'\n}\n"
+    "resource e 'Microsoft.Network/virtualNetworks@2023-01-01' existing = { name: 'vnet' }\n"
+)
+_DECLS = [
+    "@secure()\nparam s string = 'hidden'\n",
     "var w = p == 'a' ? {} : []\n",
-    "var s = '${p}-${n}'\n",
-    "resource r 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: p\n  location: 'x'\n}\n",
+    "var t = '${p}-${n}'\n",
     "resource c 'Microsoft.Storage/storageAccounts/blobServices@2023-01-01' = {\n"
     "  parent: r\n  name: 'default'\n}\n",
-    "resource e 'Microsoft.Network/virtualNetworks@2023-01-01' existing = { name: 'vnet' }\n",
     "resource l 'Microsoft.Network/privateEndpoints@2023-01-01' = [for x in v: if (x.i > 0) {\n"
     "  name: 'pe${x.i}'\n  properties: { subnet: { id: e.id } }\n}]\n",
     "output o string = r.id\n",
     "output q array = [for x in v: x.k]\n",
     "module m './m.bicep' = { name: 'm' }\n",
+    "output mo string = m.outputs.o\n",
     "func f(a string) string => toUpper(a)\n",
     "var g = f(p)\n",
     "var h = r.properties.primaryEndpoints.blob\n",
     "var k = map(v, y => y.k)\n",
-    "}\n",
-    "{",
-    "'",
-    "resource",
-    " = ",
-    "var \n",
-    "${",
-    "\u00e9",
+    "var z = r.?tags ?? {}\n",
+    "resource ra 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n"
+    "  name: guid(r.id, 'x')\n  scope: r\n  properties: { principalId: r.identity.principalId }\n}\n",
 ]
+_GARBAGE = ["}\n", "{", "'", "resource", " = ", "var \n", "${", "\u00e9", "[for", "@", "::"]
+
+
+@st.composite
+def _programs(draw: st.DrawFn) -> str:
+    parts = [_HEADER, *draw(st.lists(st.sampled_from(_DECLS), unique=True, max_size=8))]
+    text = "".join(parts)
+    if draw(st.booleans()):  # break it somewhere
+        at = draw(st.integers(min_value=0, max_value=len(text)))
+        text = text[:at] + draw(st.sampled_from(_GARBAGE)) + text[at:]
+    return text
 
 
 @settings(derandomize=True, max_examples=150, deadline=None)
-@given(st.one_of(st.lists(st.sampled_from(_TOKENS), max_size=8).map("".join), st.text(max_size=60)))
+@given(st.one_of(_programs(), st.text(max_size=60)))
 def test_any_input_is_rows_or_an_input_error(text: str) -> None:
     import tempfile
 
@@ -241,6 +251,7 @@ def test_any_input_is_rows_or_an_input_error(text: str) -> None:
             assert str(exc).startswith(str(Path(tmp))), str(exc)
         else:
             assert isinstance(rows, dict)
+            assert "hidden" not in json.dumps(rows)  # a secure default never reaches a row
 
 
 def test_sources_record_the_licences_of_the_bicep_data() -> None:
