@@ -163,6 +163,8 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     changed = classify([Path(f) for f in files])
     for note in changed.left_out:
         click.echo(f"amlguard: not checked: {note}", err=True)
+    for note in changed.notes:
+        click.echo(f"amlguard: {note}", err=True)
     if not changed.templates:
         click.echo("amlguard: no template among the changed files", err=True)
         sys.exit(0)

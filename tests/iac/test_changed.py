@@ -67,3 +67,19 @@ def test_any_files_are_classified_without_error(files: list[tuple[str, bytes]]) 
         got = classify(paths)
         assert len(got.templates) + len(got.left_out) <= len(paths) + len(got.parameters)
         assert all(p.suffix in (".json", ".bicep") for p in got.templates)
+
+
+def test_a_changed_module_is_checked_through_its_callers(tmp_path: Path) -> None:
+    (tmp_path / "modules").mkdir()
+    module = tmp_path / "modules" / "kv.bicep"
+    module.write_text("param name string\n")
+    mid = tmp_path / "modules" / "group.bicep"
+    mid.write_text("module kv './kv.bicep' = {\n  name: 'kv'\n}\n")
+    main = tmp_path / "main.bicep"
+    main.write_text("module g 'modules/group.bicep' = {\n  name: 'g'\n}\n")
+    lone = tmp_path / "lone.bicep"
+    lone.write_text("output o string = 'x'\n")
+    got = classify([module, lone], root=tmp_path)
+    assert got.templates == [main.resolve(), lone]
+    assert any("kv.bicep: a module, checked through" in n for n in got.notes)
+    assert not got.left_out
