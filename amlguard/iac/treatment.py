@@ -115,7 +115,7 @@ def for_templates(
             out.append(rule)
             continue
         spec = json.dumps(treatment.assume, sort_keys=True, default=str)
-        view = views.setdefault(spec, _View(treatment.assume)) if treatment.assume else None
+        view = views.setdefault(spec, _View(treatment.assume, only)) if treatment.assume else None
         out.append(_wrap(rule, treatment, only, view))
     return out
 
@@ -123,8 +123,9 @@ def for_templates(
 class _View:
     """The inventory with assumed values in place of matching unknowns, made once per scan."""
 
-    def __init__(self, assume: tuple[tuple[str, Any], ...]) -> None:
+    def __init__(self, assume: tuple[tuple[str, Any], ...], only: frozenset[str] | None) -> None:
         self.assume = assume
+        self.only = only  # unknowns are in template rows only: the estate's are not walked
         self.source: Inventory | None = None
         self.inventory: Inventory | None = None
         self.touched: set[str] = set()  # lower ids of resources an assumed value is about
@@ -139,6 +140,8 @@ class _View:
         return self.inventory
 
     def _row(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.only is not None and ids.norm(row.get("id")) not in self.only:
+            return row
         changed: list[Unknown] = []
         new: dict[str, Any] = _replace(row, self.assume, changed)
         if not changed:

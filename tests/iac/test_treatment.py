@@ -155,3 +155,45 @@ def test_only_template_scans_are_treated() -> None:
     changed = {r.id for r, w in zip(rules, wrapped, strict=True) if r is not w}
     assert changed == {r.id for r in rules if "iac" in r.raw}
     assert resource(TEMPLATE, "Microsoft.MachineLearningServices/workspaces")
+
+
+_RULE = """apiVersion: amlguard/v1
+kind: Rules
+rules:
+  - id: CUSTOM-1
+    name: custom-one
+    severity: low
+    title: t
+    description: d
+    target: workspace
+    condition:
+      field: name
+      exists: true
+    message: m
+    remediation:
+      summary: s
+    iac:
+      where:
+        value: "[parameters('nope')]"
+        equals: true
+      skip_message: later
+"""
+
+
+def test_a_custom_rule_iac_block_is_validated_at_load() -> None:
+    from amlguard.scanner.rules import load_rule_text
+
+    with pytest.raises(PolicyError) as info:
+        load_rule_text(_RULE, "custom.yaml")
+    assert "custom.yaml:18:" in str(info.value) and "iac.where" in str(info.value)
+    assert "unknown parameter 'nope'" in str(info.value)
+    with pytest.raises(PolicyError) as schema:  # assume without assumption: the schema says no
+        load_rule_text(
+            _RULE.replace(
+                "      where:\n        value: \"[parameters('nope')]\"\n        equals: true\n"
+                "      skip_message: later\n",
+                "      assume:\n        - unknown: '*'\n          value: 1\n",
+            ),
+            "custom.yaml",
+        )
+    assert "assumption" in str(schema.value)
