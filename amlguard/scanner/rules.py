@@ -161,7 +161,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
                 line, col = position(locs, path)
                 problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
     # the iac: block's conditions (amlguard.iac.treatment), checked like the rule's own
-    iac = raw.get("iac") if isinstance(raw.get("iac"), dict) else {}
+    iac: dict[str, Any] = raw["iac"] if isinstance(raw.get("iac"), dict) else {}
     for key in ("where", "passes_when", "condition"):
         if key not in iac:
             continue
