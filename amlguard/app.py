@@ -9,7 +9,6 @@ module, prints and exits.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -73,17 +72,24 @@ class CheckOutcome:
 
 def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
     """The pack plus ``--policies``, narrowed by flags and config; nothing selected is an error."""
+    from amlguard.ruleselect import narrow, opt_in_tags
+
     pack = load_pack(list(settings.selection.policies))
+    opt_in = opt_in_tags(pack)
     sel = settings.selection
     rule_ids = list(sel.rule_ids)
     cfg = settings.config
     described = sel.described
+    enabled: tuple[str, ...] = ()
+    named: list[str] = list(rule_ids)
     if cfg is not None and cfg.path is not None:
         from amlguard.config import check_against_pack, selected_rule_ids
 
         check_against_pack(cfg, pack)
+        enabled = cfg.include_tags
         if not rule_ids:
             rule_ids = selected_rule_ids(cfg, pack)
+            named = [*cfg.include, *rule_ids]
             if rule_ids and not described:
                 described = f"the rules selection of {cfg.path}"
     rules = select_rules(pack, rule_ids, sel.min_severity)
@@ -93,8 +99,7 @@ def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
             f"--skip-rule: unknown rule id(s): {', '.join(unknown)} (see 'amlguard policies list')"
         )
     rules = [r for r in rules if r.id not in sel.skip_rules]
-    if sel.include_tags:
-        rules = [r for r in rules if any(t.lower() in sel.include_tags for t in r.tags)]
+    rules = narrow(rules, sel.include_tags, opt_in, enabled=enabled, named=named)
     if not rules:
         raise InputError(
             f"no rule is selected by {described or 'the rule selection'}: nothing would be judged "
@@ -483,22 +488,10 @@ def write_outputs(
 
 
 def write_atomically(path: Path, text: str, what: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename: an interrupted run
-    never leaves half a report where a pipeline expects a whole one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write a report through the one output writer (whole or nothing; never over a device)."""
+    from amlguard.outputfile import write_output
+
+    write_output(path, text, what)
 
 
 def artifacts(settings: CheckSettings) -> list[str]:
@@ -524,7 +517,10 @@ def create_baseline(
     which fails closed) but exits 3 so the pipeline notices.
     """
     from amlguard.baseline import write
+    from amlguard.outputfile import refuse_inputs
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the baseline {path}")
     result = prepare_scan(settings, reporter).result
     count = write(path, result)
     incomplete = not result.source.complete or any(
@@ -552,8 +548,11 @@ def run_snapshot(
     The header records the cloud and scope, so a later check judges it as read.
     """
     from amlguard.azure.clouds import resolve_cloud
+    from amlguard.outputfile import refuse_inputs
     from amlguard.scanner.sources.snapshot import write_snapshot
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the snapshot {path}")
     pack, rules = load_rules(settings)
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)
