@@ -23,8 +23,8 @@ _HOW = (
     "install the Bicep CLI (https://learn.microsoft.com/azure/azure-resource-manager/bicep/"
     "install: 'az bicep install' or the standalone binary) and put it on PATH or name it in "
     "AMLGUARD_BICEP, or compile the template yourself ('bicep build main.bicep' gives "
-    "main.json) and pass the JSON to --template; or install the built-in reader (best "
-    "effort): pip install 'amlguard[bicep]'"
+    "main.json) and pass the JSON to --template; or install amlguard with its bicep extra "
+    "(amlguard[bicep]) for the built-in reader (best effort)"
 )
 
 
