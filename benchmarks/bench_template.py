@@ -33,7 +33,7 @@ DATA = ROOT / "tests" / "iac" / "data"
 TARGET = 0.2
 
 # folder, parameter file (None: the folder's <template>.parameters.json sibling, if any)
-FOLDERS: list[tuple[str, Path, Path | None]] = [
+FOLDERS: list[tuple[str, Path, Path | None] | tuple[str, Path, Path | None, Path]] = [
     ("ai-studio-secure (Azure-Samples)", DATA / "ai-studio-secure", None),
     (
         "avm-ml-workspace (AVM)",
@@ -41,6 +41,14 @@ FOLDERS: list[tuple[str, Path, Path | None]] = [
         DATA / "own" / "avm-ml-workspace.parameters.json",
     ),
     ("blueprint (own)", DATA / "own" / "blueprint", None),
+    # the same sample read from its Bicep sources: the Bicep CLI when it is on PATH (or in
+    # AMLGUARD_BICEP), else the built-in reader (the bicep extra); checkov reads the folder
+    (
+        "ai-studio-secure, main.bicep + main.bicepparam",
+        DATA / "ai-studio-secure",
+        DATA / "ai-studio-secure" / "main.bicepparam",
+        DATA / "ai-studio-secure" / "main.bicep",
+    ),
 ]
 
 DRIVER = """
@@ -127,8 +135,9 @@ def main() -> None:
     print("| folder | amlguard | checkov | ratio |")
     print("|---|---:|---:|---:|")
     worst = 0.0
-    for label, folder, params in FOLDERS:
-        ours = timed(amlguard_command(folder, params, wired), args.runs, (0, 1, 3))
+    for label, folder, params, *template in FOLDERS:
+        command = amlguard_command(template[0] if template else folder, params, wired)
+        ours = timed(command, args.runs, (0, 1, 3))
         if checkov.exists():
             theirs = timed(
                 [

@@ -1,4 +1,5 @@
-"""``amlguard template rows``: the rows a template would deploy, and what is unknown in them."""
+"""``amlguard template rows``: the rows a template would deploy, and what is unknown in them;
+``amlguard template hook``: the pre-commit entry that checks the changed templates."""
 
 from __future__ import annotations
 
@@ -137,3 +138,67 @@ def rows_cmd(output: Path | None, **flags: Any) -> None:
     for warning in source.warnings:
         click.echo(f"amlguard: warning: {warning}", err=True)
     sys.exit(0)
+
+
+@template_group.command(
+    "hook",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
+    """pre-commit entry (id amlguard-template): 'amlguard check --template' on the changed
+    templates among the FILES pre-commit passes; options before them go to 'check'.
+
+    A changed parameter file checks its template, a .bicepparam file the template it uses;
+    other JSON is left out (said on standard error); no template at all exits 0.
+    """
+    from amlguard.iac.changed import classify
+
+    # the check command through the root group (importing amlguard.cli.check would be a cycle)
+    root = ctx.find_root()
+    check_cmd = root.command.get_command(root, "check")  # type: ignore[attr-defined]
+
+    options, files = _split_hook_args(check_cmd, list(args))
+    changed = classify([Path(f) for f in files])
+    for note in changed.left_out:
+        click.echo(f"amlguard: not checked: {note}", err=True)
+    for note in changed.notes:
+        click.echo(f"amlguard: {note}", err=True)
+    if not changed.templates:
+        click.echo("amlguard: no template among the changed files", err=True)
+        sys.exit(0)
+    argv = [*options]
+    for path in changed.templates:
+        argv += ["--template", str(path)]
+    for path in changed.parameters:
+        argv += ["--parameters", str(path)]
+    with check_cmd.make_context("amlguard check", argv, parent=ctx) as sub:
+        check_cmd.invoke(sub)
+
+
+def _split_hook_args(command: click.Command, args: list[str]) -> tuple[list[str], list[str]]:
+    """(the options for ``check``, with their values; the file names pre-commit appended)."""
+    takes_value = {
+        opt
+        for p in command.params
+        if isinstance(p, click.Option) and not p.is_flag and not p.count
+        for opt in p.opts
+    }
+    options: list[str] = []
+    files: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            files += args[i + 1 :]
+            break
+        if arg.startswith("-") and not files:
+            options.append(arg)
+            if arg in takes_value and i + 1 < len(args):
+                options.append(args[i + 1])
+                i += 1
+        else:
+            files.append(arg)
+        i += 1
+    return options, files

@@ -1,8 +1,9 @@
 """Bicep files through the Bicep CLI: ``bicep build --stdout`` (``build-params`` for
 ``.bicepparam``), with a timeout. ``AMLGUARD_BICEP`` names the program (``bicep``, or ``az``
-for ``az bicep``); else ``bicep`` on PATH, else ``az``. Without any, a Bicep file is an input
-error (exit 2) that says how to get the CLI or compile the template yourself; it is never
-skipped.
+for ``az bicep``); else ``bicep`` on PATH, else ``az``. Without any, the built-in reader
+(:mod:`amlguard.iac.bicepread`, the ``bicep`` extra) lowers the file, labelled best effort;
+without that either, a Bicep file is an input error (exit 2) that says how to get the CLI or
+compile the template yourself. It is never skipped.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ _HOW = (
     "install the Bicep CLI (https://learn.microsoft.com/azure/azure-resource-manager/bicep/"
     "install: 'az bicep install' or the standalone binary) and put it on PATH or name it in "
     "AMLGUARD_BICEP, or compile the template yourself ('bicep build main.bicep' gives "
-    "main.json) and pass the JSON to --template"
+    "main.json) and pass the JSON to --template; or install amlguard with its bicep extra "
+    "(amlguard[bicep]) for the built-in reader (best effort)"
 )
 
 
@@ -64,10 +66,24 @@ def _run(args: list[str], path: Path) -> str:
     return done.stdout
 
 
+def uses_builtin() -> bool:
+    """True when no Bicep CLI is found and the built-in reader (the bicep extra) is there."""
+    if find_cli() is not None:
+        return False
+    from amlguard.iac import bicepread
+
+    return bicepread.available()
+
+
 def build(path: Path) -> JsonDoc:
-    """A ``.bicep`` file compiled to an ARM template (positions are in the compiled JSON)."""
+    """A ``.bicep`` file compiled to an ARM template (positions are in the compiled JSON);
+    without the CLI, lowered by the built-in reader (best effort, positions in the Bicep)."""
     if not path.exists():
         raise InputError(f"{path}: template not found")
+    if uses_builtin():
+        from amlguard.iac.bicepfile import lower_file
+
+        return lower_file(path)
     doc = parse_json(_run(["build"], path), f"{path} (compiled)")
     doc.source = str(path)
     return doc
@@ -77,6 +93,10 @@ def build_params(path: Path) -> JsonDoc:
     """A ``.bicepparam`` file as an ARM parameter file."""
     if not path.exists():
         raise InputError(f"{path}: parameter file not found")
+    if uses_builtin():
+        from amlguard.iac.bicepparams import read_params
+
+        return read_params(path)
     out = _run(["build-params"], path)
     try:
         wrapped = json.loads(out)

@@ -7,7 +7,8 @@ deployment are :class:`~amlguard.scanner.unknown.Unknown`; the runtime values a 
 and a template cannot (identity principal ids, private endpoint connection states) are filled
 in: principals as unknowns keyed by their identity, so a role assignment to
 ``reference(identity).principalId`` matches the workspace's identity; endpoint connections as
-approved when they are automatic (ARM approves them for the deployer) and pending when manual.
+unknowns naming the approval the template requests (automatic or manual): what a rule assumes
+about them is declared in the rule's ``iac:`` block (amlguard.iac.treatment).
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from amlguard.scanner import ids
 PLACEHOLDER_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 DEFAULT_RESOURCE_GROUP = "iac-check-rg"
 DEFAULT_LOCATION = "westeurope"
-ASSUMED_APPROVED = "assumed approved: automatic connection created by the template"
+#: what a connection the template creates requests, by the list it is declared in
+APPROVAL_REQUESTS = (
+    ("privateLinkServiceConnections", "automatic"),
+    ("manualPrivateLinkServiceConnections", "manual"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,22 +245,33 @@ def make_row(
         for field_name in ("principalId", "clientId", "tenantId"):
             props.setdefault(field_name, Unknown(f"{key}:properties.{field_name}", where=where))
     if rtype == "microsoft.network/privateendpoints" and isinstance(props, dict):
-        for conn_key, status in (
-            ("privateLinkServiceConnections", "Approved"),
-            ("manualPrivateLinkServiceConnections", "Pending"),
-        ):
-            for conn in props.get(conn_key) or []:
-                if isinstance(conn, dict) and isinstance(conn.get("properties"), dict):
-                    conn["properties"].setdefault(
-                        "privateLinkServiceConnectionState",
-                        {
-                            "status": status,
-                            "description": ASSUMED_APPROVED
-                            if status == "Approved"
-                            else "manual approval requested by the template",
-                        },
-                    )
+        _connection_states(rid, props, where)
     return row
+
+
+def approval_key(endpoint_id: str, target_id: Any, request: str) -> str:
+    """The unknown key of a connection's approval state: rule ``iac: assume:`` globs match it
+    (``*: approval (automatic)``), so the rules, not this code, say what is assumed."""
+    target = ids.norm(target_id) if isinstance(target_id, str) else "?"
+    return f"{ids.norm(endpoint_id)}: connection to {target}: approval ({request})"
+
+
+def _connection_states(rid: str, props: dict[str, Any], where: str) -> None:
+    """A connection's state exists only after deployment: an unknown naming the request."""
+    for conn_key, request in APPROVAL_REQUESTS:
+        for conn in props.get(conn_key) or []:
+            if isinstance(conn, dict) and isinstance(conn.get("properties"), dict):
+                cprops = conn["properties"]
+                cprops.setdefault(
+                    "privateLinkServiceConnectionState",
+                    {
+                        "status": Unknown(
+                            approval_key(rid, cprops.get("privateLinkServiceId"), request),
+                            where=where,
+                        ),
+                        "description": f"{request} approval requested by the template",
+                    },
+                )
 
 
 def _drop_nulls(value: Any) -> Any:

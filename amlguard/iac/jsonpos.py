@@ -48,6 +48,7 @@ class JsonDoc:
     offsets: dict[Path_, int] = field(default_factory=dict)
     _lines: list[int] = field(default_factory=list)
     source: str = ""  # the .bicep file this JSON was compiled from, if any
+    best_effort: bool = False  # lowered by the built-in Bicep reader (amlguard.iac.bicepread)
 
     def location(self, path: Path_) -> Location:
         """Where ``path`` is written; the nearest written ancestor when it is not."""

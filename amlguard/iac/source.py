@@ -19,6 +19,7 @@ from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.iac import bicep
+from amlguard.iac.bicepread import BEST_EFFORT
 from amlguard.iac.expand import DeploymentContext, Expanded, expand, load_run_values
 from amlguard.iac.expr import ExprError, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location, read_json
@@ -157,7 +158,11 @@ class TemplateSource(Source):
         used: set[str] = set()
         rows: list[dict[str, Any]] = []
         self.expanded = []
+        best_effort = any(
+            p.suffix.lower() == ".bicepparam" and bicep.uses_builtin() for p in self.parameter_files
+        )
         for doc, sibling in self._entries():
+            best_effort = best_effort or doc.best_effort
             if progress:
                 progress(f"expanding {doc.file}")
             if is_snapshot(doc):
@@ -190,9 +195,17 @@ class TemplateSource(Source):
             )
         unknowns = sum(_count_unknowns(r) for r in rows)
         conditional = [i for e in self.expanded for i in e.conditional]
+        description = ", ".join(e.file for e in self.expanded)
+        if best_effort:
+            # every report header shows the description: the label travels with it
+            description += f" ({BEST_EFFORT})"
+            self.warnings.append(
+                "no Bicep CLI found: the built-in Bicep reader lowered the Bicep files (best "
+                "effort; install the Bicep CLI or set AMLGUARD_BICEP for an exact compile)"
+            )
         info = SourceInfo(
             kind="template",
-            description=", ".join(e.file for e in self.expanded),
+            description=description,
             stats={
                 "templates": len(self.expanded),
                 "rows": len(rows),
@@ -209,6 +222,8 @@ class TemplateSource(Source):
                 },
                 "conditional": conditional,
                 "warnings": list(self.warnings),
+                # which rows are predicted: rules' iac: blocks judge these (iac.treatment)
+                "template_resources": sorted(ids.norm(r["id"]) for r in rows),
             },
         )
         return Collected(rows, info)

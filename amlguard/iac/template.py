@@ -64,7 +64,12 @@ class Expansion:
         """A JSON file, read once per expansion."""
         key = str(path)
         if key not in self.docs:
-            self.docs[key] = read_json(path)
+            if path.suffix.lower() == ".bicep":  # a module of a Bicep file the reader lowers
+                from amlguard.iac.bicepfile import lower_file
+
+                self.docs[key] = lower_file(path)
+            else:
+                self.docs[key] = read_json(path)
         return self.docs[key]
 
 

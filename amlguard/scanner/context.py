@@ -14,6 +14,15 @@ class Undeterminable(Exception):
     """The data a rule needs is not there; the finding becomes ``error`` with this reason."""
 
 
+class Decided(Undeterminable):
+    """A rule's own treatment settles the finding with a status (``pass`` or ``skipped``) and
+    this message: the ``iac:`` block of a rule judging a template (amlguard.iac.treatment)."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(slots=True)
 class EvalContext:
     """One evaluation of one rule against one resource of one instance."""

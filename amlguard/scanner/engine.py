@@ -11,7 +11,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
-from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.context import Decided, EvalContext, Undeterminable
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -230,6 +230,8 @@ class Engine:
         if verdict is _Outcome.NOT_APPLICABLE:
             reason = rule.skip_message or "not applicable to this resource"
             return self._gapped(rule, target, instance, Status.SKIPPED, reason)
+        if isinstance(verdict, Decided):
+            return self._gapped(rule, target, instance, Status(verdict.status), str(verdict))
         if isinstance(verdict, Undeterminable):
             message = f"could not be judged: {verdict}"
             return self._gapped(rule, target, instance, Status.ERROR, message)

@@ -160,6 +160,21 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
             for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
                 line, col = position(locs, path)
                 problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
+    # the iac: block's conditions (amlguard.iac.treatment), checked like the rule's own
+    iac: dict[str, Any] = raw["iac"] if isinstance(raw.get("iac"), dict) else {}
+    for key in ("where", "passes_when", "condition"):
+        if key not in iac:
+            continue
+        at = (*base, "iac", key)
+        try:
+            compile_condition(iac[key])
+        except (ConditionError, ExpressionError, PathError) as exc:
+            problems.append(
+                f"{name}:{':'.join(map(str, position(locs, at)))}: {raw['id']} iac.{key}: {exc}"
+            )
+        for path, text in _unknown_references(iac[key], at, declared, frozenset()):
+            line, col = position(locs, path)
+            problems.append(f"{name}:{line}:{col}: {raw['id']} iac.{key}: {text}")
     for pname, spec in (raw.get("parameters") or {}).items():
         wrong = _default_problem(spec)
         if wrong:

@@ -178,9 +178,15 @@ def evaluate(
     instances = build_instances(inventory, instance_settings(pack, options))
     if only_instances is not None:
         instances = [i for i in instances if i.id.lower() in only_instances]
+    judged = rules
+    if info.kind.startswith("template"):
+        # rules judge what a template would create by their iac: blocks (amlguard.iac.treatment)
+        from amlguard.iac.treatment import for_templates
+
+        judged = for_templates(rules, rows, info)
     engine = Engine(
         inventory,
-        rules,
+        judged,
         EngineOptions(
             cloud=options.cloud,
             parameters=options.parameters,

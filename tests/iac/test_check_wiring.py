@@ -19,7 +19,17 @@ def run(*args: str) -> object:
 
 def test_check_template_reports_every_format_with_the_template_line(tmp_path: Path) -> None:
     sarif = tmp_path / "r.sarif"
-    result = run("check", "--template", str(OWN), "-f", "json", "-o", f"sarif:{sarif}")
+    result = run(
+        "check",
+        "--template",
+        str(OWN),
+        "--parameter",
+        "workspacePublicNetworkAccess=Enabled",
+        "-f",
+        "json",
+        "-o",
+        f"sarif:{sarif}",
+    )
     assert result.exit_code == EXIT_FINDINGS, result.output  # type: ignore[attr-defined]
     doc = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert doc["source"]["kind"] == "template"

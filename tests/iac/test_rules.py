@@ -20,8 +20,6 @@ OWN = DATA / "own" / "blueprint"
 TEMPLATE = json.loads((OWN / "azuredeploy.json").read_text())
 PARAMS = OWN / "azuredeploy.parameters.json"
 CONTEXT = DeploymentContext(subscription_id=SUB, resource_group=RG, location="germanywestcentral")
-#: the state only a deployment creates: a template cannot provision the managed network
-RUNTIME_ONLY = {"AMLG-103"}
 
 Template = dict[str, Any]
 
@@ -179,9 +177,9 @@ DRIFTS: dict[str, tuple[Callable[[Template], None], set[str], str | None]] = {
 }
 
 
-def test_compliant_template_passes_every_rule_but_runtime_state(tmp_path: Path) -> None:
+def test_compliant_template_passes_every_rule(tmp_path: Path) -> None:
     result, _, _ = run(tmp_path, TEMPLATE)
-    assert failing(result) == RUNTIME_ONLY
+    assert failing(result) == set()
     assert {f.rule_id for f in result.findings if f.status.value == "pass"} >= {
         "AMLG-101",
         "AMLG-104",
@@ -200,7 +198,7 @@ def test_drifted_copy_fails_that_rule_at_its_line(tmp_path: Path, rule_id: str) 
     mutate(template)
     values = {"workspacePublicNetworkAccess": "Enabled"} if rule_id == "AMLG-101" else {}
     result, source, path = run(tmp_path, template, values)
-    assert failing(result) - RUNTIME_ONLY == expected
+    assert failing(result) == expected
     finding = next(f for f in result.findings if f.rule_id == rule_id and f.status.value == "fail")
     loc = source.locate(finding.resource_id, finding.path)
     assert loc is not None and loc.file == str(path)
