@@ -40,9 +40,10 @@ def default_scope(result: ScanResult) -> str:
     return f"{result.source.kind}:{result.source.description}"
 
 
-def _first_seen(
-    finding: Finding, since: dict[tuple[str, str, str], str], scan_time: str
-) -> str | None:
+Since = dict[tuple[str, str, str], tuple[str, Any]]
+
+
+def _first_seen(finding: Finding, since: Since, scan_time: str) -> str | None:
     """When this failure started: carried over from the scope's previous scan, else now.
 
     A finding that cannot be judged this time (``error``) keeps the date of the failure it was
@@ -50,9 +51,19 @@ def _first_seen(
     the next scan's failures look new.
     """
     if finding.status in (Status.FAIL, Status.KNOWN):  # a baseline-known failure still fails
-        return since.get(finding.key, scan_time)
-    if finding.status is Status.ERROR:
-        return since.get(finding.key)
+        return since[finding.key][0] if finding.key in since else scan_time
+    if finding.status is Status.ERROR and finding.key in since:
+        return since[finding.key][0]
+    return None
+
+
+def _offenders(finding: Finding, since: Since) -> str | None:
+    """The offenders to store (JSON): a failure's own; an unjudged one keeps those it had when
+    last judged, so a gap does not hide (or invent) growth; anything else names none."""
+    if finding.status in (Status.FAIL, Status.KNOWN):
+        return _dumps(list(finding.offenders))
+    if finding.status is Status.ERROR and finding.key in since:
+        return since[finding.key][1]
     return None
 
 
@@ -68,6 +79,14 @@ def _dumps(value: Any) -> str | None:
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _offender_tuple(text: str | None) -> tuple[Any, ...] | None:
+    try:
+        value = _loads(text)
+    except ValueError:  # damaged by hand: unknown, like a row from before offenders
+        return None
+    return tuple(value) if isinstance(value, list) else None
 
 
 _SCAN_COLUMNS = (
@@ -215,15 +234,16 @@ class HistoryStore:
             prev = self._conn.execute(
                 "SELECT id FROM scans WHERE scope = ? ORDER BY id DESC LIMIT 1", (scope,)
             ).fetchone()
-            since: dict[tuple[str, str, str], str] = {}
+            since: Since = {}
             if prev:
                 # Failures, and unjudged findings that were failing when last judged.
-                for rule_id, resource_id, instance, first_seen in self._conn.execute(
-                    "SELECT rule_id, resource_id, instance, first_seen FROM findings "
+                for rule_id, resource_id, instance, first_seen, offenders in self._conn.execute(
+                    "SELECT rule_id, resource_id, instance, first_seen, offenders FROM findings "
                     "WHERE scan_id = ? AND first_seen IS NOT NULL",
                     (prev[0],),
                 ):
-                    since[(rule_id, resource_id.lower(), instance.lower())] = first_seen
+                    key = (rule_id, resource_id.lower(), instance.lower())
+                    since[key] = (first_seen, offenders)
             cur = self._conn.execute(
                 "INSERT INTO scans (scan_time, recorded_at, scope, source_kind, "
                 "source_description, tool_version, pack_version, pack_hash, complete, gaps) "
@@ -245,8 +265,8 @@ class HistoryStore:
             self._conn.executemany(
                 "INSERT INTO findings (scan_id, rule_id, rule_name, severity, status, "
                 "resource_id, resource_type, instance, message, path, expected, actual, "
-                "first_seen, suppression, baseline_state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "first_seen, suppression, baseline_state, offenders) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         scan_id,
@@ -264,6 +284,7 @@ class HistoryStore:
                         _first_seen(f, since, result.scan_time),
                         _dumps(f.suppression),
                         f.baseline_state,
+                        _offenders(f, since),
                     )
                     for f in result.findings
                 ),
@@ -382,7 +403,7 @@ class HistoryStore:
             rows = self._conn.execute(
                 "SELECT rule_id, rule_name, severity, status, resource_id, resource_type, "
                 "instance, message, path, expected, actual, first_seen, suppression, "
-                "baseline_state FROM findings "
+                "baseline_state, offenders FROM findings "
                 "WHERE scan_id = ? ORDER BY rowid",
                 (scan_id,),
             ).fetchall()
@@ -402,6 +423,7 @@ class HistoryStore:
                     first_seen=r[11],
                     suppression=_loads(r[12]),
                     baseline_state=r[13],
+                    offenders=_offender_tuple(r[14]),
                 )
                 for r in rows
             ]
