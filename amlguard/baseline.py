@@ -172,8 +172,8 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
     legacy = sum("offenders" not in entry for entry in baseline.entries.values())
     if legacy:
         result.warnings.append(
-            f"baseline {baseline.path}: {legacy} entr{'y' if legacy == 1 else 'ies'} predate "
-            "offender recording and cover their finding whatever it names (new NICs, "
+            f"baseline {baseline.path}: {legacy} "
+            f"{'entry predates' if legacy == 1 else 'entries predate'} offender recording and cover their finding whatever it names (new NICs, "
             "connections or resources inside it stay hidden); re-create the baseline with "
             "'amlguard baseline create'"
         )
