@@ -47,7 +47,7 @@ def _key(entry: dict[str, Any]) -> Key:
 
 def document(result: ScanResult) -> dict[str, Any]:
     """The baseline of a scan: every ``fail`` finding (suppressed ones are already accepted)."""
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "rule_id": f.rule_id,
             "resource_id": f.resource_id,

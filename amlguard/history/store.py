@@ -22,7 +22,8 @@ from amlguard.errors import EXIT_INCOMPLETE, HistoryError
 from amlguard.history import schema
 from amlguard.history.instants import parse_instant
 from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
-from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+from amlguard.history.rows import Since, dumps, first_seen, loads, offender_tuple, offenders_json
+from amlguard.scanner.model import ScanResult, Severity, Status
 
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -40,53 +41,10 @@ def default_scope(result: ScanResult) -> str:
     return f"{result.source.kind}:{result.source.description}"
 
 
-Since = dict[tuple[str, str, str], tuple[str, Any]]
-
-
-def _first_seen(finding: Finding, since: Since, scan_time: str) -> str | None:
-    """When this failure started: carried over from the scope's previous scan, else now.
-
-    A finding that cannot be judged this time (``error``) keeps the date of the failure it was
-    when last judged, so a transient gap (throttling) neither restarts "failing since" nor makes
-    the next scan's failures look new.
-    """
-    if finding.status in (Status.FAIL, Status.KNOWN):  # a baseline-known failure still fails
-        return since[finding.key][0] if finding.key in since else scan_time
-    if finding.status is Status.ERROR and finding.key in since:
-        return since[finding.key][0]
-    return None
-
-
-def _offenders(finding: Finding, since: Since) -> str | None:
-    """The offenders to store (JSON): a failure's own; an unjudged one keeps those it had when
-    last judged, so a gap does not hide (or invent) growth; anything else names none."""
-    if finding.status in (Status.FAIL, Status.KNOWN):
-        return _dumps(list(finding.offenders))
-    if finding.status is Status.ERROR and finding.key in since:
-        return since[finding.key][1]
-    return None
-
-
 def _now() -> str:
     return (
         dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     )
-
-
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _offender_tuple(text: str | None) -> tuple[Any, ...] | None:
-    try:
-        value = _loads(text)
-    except ValueError:  # damaged by hand: unknown, like a row from before offenders
-        return None
-    return tuple(value) if isinstance(value, list) else None
 
 
 _SCAN_COLUMNS = (
@@ -237,13 +195,13 @@ class HistoryStore:
             since: Since = {}
             if prev:
                 # Failures, and unjudged findings that were failing when last judged.
-                for rule_id, resource_id, instance, first_seen, offenders in self._conn.execute(
+                for rule_id, resource_id, instance, seen, named in self._conn.execute(
                     "SELECT rule_id, resource_id, instance, first_seen, offenders FROM findings "
                     "WHERE scan_id = ? AND first_seen IS NOT NULL",
                     (prev[0],),
                 ):
                     key = (rule_id, resource_id.lower(), instance.lower())
-                    since[key] = (first_seen, offenders)
+                    since[key] = (seen, named)
             cur = self._conn.execute(
                 "INSERT INTO scans (scan_time, recorded_at, scope, source_kind, "
                 "source_description, tool_version, pack_version, pack_hash, complete, gaps) "
@@ -279,12 +237,12 @@ class HistoryStore:
                         f.instance,
                         f.message,
                         f.path,
-                        _dumps(f.expected),
-                        _dumps(f.actual),
-                        _first_seen(f, since, result.scan_time),
-                        _dumps(f.suppression),
+                        dumps(f.expected),
+                        dumps(f.actual),
+                        first_seen(f, since, result.scan_time),
+                        dumps(f.suppression),
                         f.baseline_state,
-                        _offenders(f, since),
+                        offenders_json(f, since),
                     )
                     for f in result.findings
                 ),
@@ -418,12 +376,12 @@ class HistoryStore:
                     instance=r[6],
                     message=r[7],
                     path=r[8],
-                    expected=_loads(r[9]),
-                    actual=_loads(r[10]),
+                    expected=loads(r[9]),
+                    actual=loads(r[10]),
                     first_seen=r[11],
-                    suppression=_loads(r[12]),
+                    suppression=loads(r[12]),
                     baseline_state=r[13],
-                    offenders=_offender_tuple(r[14]),
+                    offenders=offender_tuple(r[14]),
                 )
                 for r in rows
             ]
