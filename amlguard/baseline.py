@@ -10,8 +10,9 @@ is ``new`` and its message names the new offenders. Fewer offenders than recorde
 Other failures are ``new``; entries that no longer fail are listed as resolved.
 
 An entry without an ``offenders`` field (a file written before they were recorded) covers its
-finding whatever it names, as it did then; the ``baseline`` block counts such entries under
-``unverified`` and the check warns, so re-creating the baseline is a visible step.
+finding whatever it names, as it did then; the ``baseline`` block counts the known findings such
+entries cover under ``unverified`` and the check warns, so re-creating the baseline is a visible
+step. ``grown`` lists the entries whose finding named new offenders (both only when non-empty).
 """
 
 from __future__ import annotations
@@ -169,12 +170,11 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
         if key not in still_there and key[0] in ran_rules and key[2] in scanned
     ]
     resolved.sort(key=lambda e: (e["rule_id"], e["instance"].lower(), e["resource_id"].lower()))
-    legacy = sum("offenders" not in entry for entry in baseline.entries.values())
-    if legacy:
+    if unverified:
         result.warnings.append(
-            f"baseline {baseline.path}: {legacy} "
-            f"{'entry predates' if legacy == 1 else 'entries predate'} offender recording and cover their finding whatever it names (new NICs, "
-            "connections or resources inside it stay hidden); re-create the baseline with "
+            f"baseline {baseline.path}: {unverified} known finding(s) matched entries that "
+            "predate offender recording, so they cover whatever those findings name (a new NIC, "
+            "connection or resource inside them stays hidden); re-create the baseline with "
             "'amlguard baseline create'"
         )
     result.baseline = {
@@ -183,8 +183,9 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
         "new": new,
         "known": known,
         "resolved": resolved,
-        "grown": grown,
-        "unverified": unverified,
+        # Only when there is something to say, so an ordinary comparison reads as before.
+        **({"grown": grown} if grown else {}),
+        **({"unverified": unverified} if unverified else {}),
     }
 
 
