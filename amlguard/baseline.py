@@ -2,9 +2,17 @@
 
 A baseline file is JSON: a header (format version, when, which rule pack) and one entry per
 failing finding, identified like :attr:`Finding.key` (rule id, resource id and instance, compared
-case-insensitively). ``check --baseline`` turns a failure that is in the file into ``known`` (it does not fail the
-gate; its suppression record names the baseline file), marks the others
-``new``, and lists the entries that no longer fail as resolved.
+case-insensitively), with the identities of the offenders it named (:mod:`amlguard.offenders`).
+``check --baseline`` turns a failure that is in the file into ``known`` (it does not fail the
+gate; its suppression record names the baseline file) unless it now names an offender the entry
+does not record: an aggregate finding (one per workspace or vault) that grew is new drift, so it
+is ``new`` and its message names the new offenders. Fewer offenders than recorded stay known.
+Other failures are ``new``; entries that no longer fail are listed as resolved.
+
+An entry without an ``offenders`` field (a file written before they were recorded) covers its
+finding whatever it names, as it did then; the ``baseline`` block counts the known findings such
+entries cover under ``unverified`` and the check warns, so re-creating the baseline is a visible
+step. ``grown`` lists the entries whose finding named new offenders (both only when non-empty).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from amlguard import offenders as offender_ids
 from amlguard.errors import InputError
 from amlguard.scanner.model import Finding, ScanResult, Status
 
@@ -39,7 +48,7 @@ def _key(entry: dict[str, Any]) -> Key:
 
 def document(result: ScanResult) -> dict[str, Any]:
     """The baseline of a scan: every ``fail`` finding (suppressed ones are already accepted)."""
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "rule_id": f.rule_id,
             "resource_id": f.resource_id,
@@ -47,6 +56,7 @@ def document(result: ScanResult) -> dict[str, Any]:
             "severity": f.severity.label,
             "rule_name": f.rule_name,
             "message": f.message,
+            "offenders": offender_ids.identities(f.offenders),
         }
         for f in result.findings
         if f.status is Status.FAIL
@@ -96,17 +106,31 @@ def load(path: Path) -> Baseline:
             isinstance(entry.get(k), str) and entry[k] for k in _ENTRY_KEYS
         ):
             raise InputError(f"{path}: findings[{i}] needs string fields {', '.join(_ENTRY_KEYS)}")
-        entries[_key(entry)] = entry
+        if "offenders" in entry and not isinstance(entry["offenders"], list):
+            raise InputError(f"{path}: findings[{i}].offenders must be an array")
+        key = _key(entry)
+        if key in entries:  # the same finding twice: it covers what either entry records
+            entry = _merge(entries[key], entry)
+        entries[key] = entry
     return Baseline(str(path), str(doc.get("created", "")), entries)
 
 
+def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    merged = {**first, **second}
+    if "offenders" in first and "offenders" in second:
+        merged["offenders"] = [*first["offenders"], *second["offenders"]]
+    else:
+        merged.pop("offenders", None)  # either one covers the finding whatever it names
+    return merged
+
+
 def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
-    """Mark known failures, tag new ones, and record what was resolved (in place)."""
+    """Mark known failures, tag new ones (and grown ones), and record what was resolved."""
     ran_rules = {getattr(r, "id", "").upper() for r in result.rules}
     scanned = {inst.id.lower() for inst in result.instances}
     # A finding that is failing underneath (even if suppressed, or not judged) is not resolved.
     still_there = {
-        f.key
+        _finding_key(f)
         for f in result.findings
         if f.status in (Status.FAIL, Status.ERROR) or _suppressed_failure(f)
     }
@@ -114,11 +138,15 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
     if baseline.created:
         reason += f" on {baseline.created}"
     findings: list[Finding] = []
-    new = known = 0
+    grown: list[dict[str, Any]] = []
+    new = known = unverified = 0
     for f in result.findings:
         if f.status is Status.FAIL:
-            if f.key in baseline.entries:
+            entry = baseline.entries.get(_finding_key(f))
+            added = _new_offenders(f, entry)
+            if entry is not None and not added:
                 known += 1
+                unverified += "offenders" not in entry
                 f = replace(
                     f,
                     status=Status.KNOWN,
@@ -127,23 +155,60 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
                 )
             else:
                 new += 1
+                if added:
+                    names = ", ".join(offender_ids.label(o) for o in added)
+                    message = f"{f.message} New since the baseline: {names}."
+                    grown.append({**_entry_view(entry or {}), "new_offenders": added})
+                    f = replace(f, message=message)
                 f = replace(f, baseline_state="new")
         findings.append(f)
     result.findings = findings
     # Entries for rules or instances this scan did not look at are neither known nor resolved.
     resolved = [
-        entry
+        _entry_view(entry)
         for key, entry in baseline.entries.items()
         if key not in still_there and key[0] in ran_rules and key[2] in scanned
     ]
     resolved.sort(key=lambda e: (e["rule_id"], e["instance"].lower(), e["resource_id"].lower()))
+    if unverified:
+        result.warnings.append(
+            f"baseline {baseline.path}: {unverified} known finding(s) matched entries that "
+            "predate offender recording, so they cover whatever those findings name (a new NIC, "
+            "connection or resource inside them stays hidden); re-create the baseline with "
+            "'amlguard baseline create'"
+        )
     result.baseline = {
         "file": baseline.path,
         "created": baseline.created,
         "new": new,
         "known": known,
         "resolved": resolved,
+        # Only when there is something to say, so an ordinary comparison reads as before.
+        **({"grown": grown} if grown else {}),
+        **({"unverified": unverified} if unverified else {}),
     }
+
+
+def _finding_key(finding: Finding) -> Key:
+    return (finding.rule_id.upper(), finding.resource_id.lower(), finding.instance.lower())
+
+
+def _new_offenders(finding: Finding, entry: dict[str, Any] | None) -> list[Any]:
+    """The offenders of a failing ``finding`` its baseline entry does not record."""
+    if entry is None or "offenders" not in entry:
+        return []  # not in the baseline (new anyway), or an entry from before offenders
+    return offender_ids.unrecorded(finding.offenders, entry["offenders"])
+
+
+_VIEW_KEYS = ("rule_id", "resource_id", "instance", "severity", "rule_name", "message")
+
+
+def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a baseline entry a report shows (the file may hold anything else)."""
+    out: dict[str, Any] = {k: entry[k] for k in _VIEW_KEYS if isinstance(entry.get(k), str)}
+    if isinstance(entry.get("offenders"), list):
+        out["offenders"] = entry["offenders"]
+    return out
 
 
 def _suppressed_failure(finding: Finding) -> bool:

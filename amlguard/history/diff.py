@@ -1,6 +1,10 @@
 """Drift between two recorded scans: what newly fails, what was resolved (and why), what still
 fails and since when, and what can no longer be judged.
 
+A failure that was failing before is still "new" when it names an offender (a NIC, a connection,
+an uncovered resource) the earlier scan's finding did not: the finding is one per workspace or
+vault, and what grew inside it is new drift. Fewer offenders than before is still failing.
+
 A failure is only "resolved" when the later scan says so: the finding passes, is suppressed or
 not applicable, or its resource no longer appears in the scan at all. A finding that turned into
 ``error`` or whose rule was not run is "unjudged", never resolved (fail closed); and an unjudged
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from amlguard import offenders as offender_ids
 from amlguard.errors import HistoryError
 from amlguard.history.records import ScanRecord, StoredFinding
 from amlguard.history.store import HistoryStore
@@ -35,11 +40,13 @@ _RESOLVED_BY = {
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One finding's move between two scans; ``reason`` for resolved/unjudged ones."""
+    """One finding's move between two scans; ``reason`` for resolved/unjudged ones, and for a
+    failure that grew, the offenders the earlier scan's finding did not name."""
 
     finding: StoredFinding
     reason: str = ""
     first_seen: str | None = None
+    new_offenders: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of one change."""
@@ -49,6 +56,8 @@ class Change:
             out["reason"] = self.reason
         if self.first_seen:
             out["first_seen"] = self.first_seen
+        if self.new_offenders:
+            out["new_offenders"] = list(self.new_offenders)
         return out
 
 
@@ -130,7 +139,9 @@ def compare(
         if finding.status not in _FAILING:
             continue
         if key in was_failing:
-            still.append(Change(finding, first_seen=finding.first_seen))
+            grown = _grown(was_failing[key], finding)
+            change = Change(finding, first_seen=finding.first_seen, new_offenders=grown)
+            (new if grown else still).append(change)
         else:
             new.append(Change(finding, first_seen=finding.first_seen))
     for key, old in was_failing.items():
@@ -149,6 +160,13 @@ def compare(
         elif current.status in _RESOLVED_BY:
             resolved.append(Change(current, _RESOLVED_BY[current.status], old.first_seen))
     return Diff(before, after, _order(new), _order(resolved), _order(still), _order(unjudged))
+
+
+def _grown(before: StoredFinding, after: StoredFinding) -> tuple[Any, ...]:
+    """What ``after`` names that ``before`` did not (nothing when either was not recorded)."""
+    if before.offenders is None or after.offenders is None:
+        return ()
+    return tuple(offender_ids.unrecorded(after.offenders, before.offenders))
 
 
 def diff_scans(

@@ -58,6 +58,8 @@ class StoredFinding(Judgement):
     first_seen: str | None
     suppression: dict[str, Any] | None = None
     baseline_state: str | None = None
+    #: what the failure named when last judged; None when not recorded (a scan before v5)
+    offenders: tuple[Any, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape: the report's finding shape without remediation, plus ``first_seen``."""
@@ -67,6 +69,7 @@ class StoredFinding(Judgement):
             "expected": self.expected,
             "actual": self.actual,
             "first_seen": self.first_seen,
+            **({"offenders": list(self.offenders)} if self.offenders is not None else {}),
             **review_dict(self.suppression, self.baseline_state),
         }
 

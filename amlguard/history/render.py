@@ -1,7 +1,10 @@
 """The diff and the scan list as text: console (rich), JSON, and a small Markdown renderer.
 
 The Markdown is written here rather than through the reports package on purpose: a diff is not a
-scan result, and a PR comment or job summary only needs headings and tables.
+scan result, and a PR comment or job summary only needs headings and tables. Everything recorded
+came from data we did not write (names, messages, scopes, offenders), so every human format
+neutralises it the way the check's reports do (:mod:`amlguard.reports.safe`): no control
+character reaches a terminal, no link, mention, HTML or table break reaches Markdown.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from amlguard import offenders as offender_ids
 from amlguard.history.diff import Change, Diff
 from amlguard.history.records import ScanRecord, StoredFinding
+from amlguard.reports.safe import markdown, terminal
 
 DIFF_FORMATS = ("console", "json", "markdown")
 
@@ -47,6 +52,10 @@ def _headline(diff: Diff) -> str:
 
 
 def _detail(section: str, change: Change) -> str:
+    if change.new_offenders:
+        named = ", ".join(offender_ids.label(o) for o in change.new_offenders)
+        since = f"; failing since {change.first_seen}" if change.first_seen else ""
+        return f"new offender(s): {named}{since}"
     if section == "resolved":
         return change.reason
     if section == "unjudged":
@@ -70,11 +79,16 @@ def _console(diff: Diff, color: bool) -> str:
     console.print(
         Text.assemble(
             ("amlguard diff", "bold"),
-            f" of scope {diff.after.scope}: {_scan_label(diff.before)} -> {_scan_label(diff.after)}",
+            terminal(
+                f" of scope {diff.after.scope}: "
+                f"{_scan_label(diff.before)} -> {_scan_label(diff.after)}"
+            ),
         )
     )
     if diff.before and diff.before.scope != diff.after.scope:
-        console.print(Text(f"note: comparing across scopes ({diff.before.scope})", style="yellow"))
+        console.print(
+            Text(terminal(f"note: comparing across scopes ({diff.before.scope})"), style="yellow")
+        )
     if not diff.after.complete:
         console.print(Text("note: the later scan is incomplete", style="bold magenta"))
     console.print(_headline(diff))
@@ -93,38 +107,18 @@ def _console(diff: Diff, color: bool) -> str:
             detail = _detail(attr, change)
             table.add_row(
                 f.severity.label,
-                f.rule_id,
-                Text(short(f.resource_id)),
-                Text(short(f.instance)),
-                Text(f.message + (f"  [{detail}]" if detail else "")),
+                Text(terminal(f.rule_id)),
+                Text(terminal(short(f.resource_id))),
+                Text(terminal(short(f.instance))),
+                Text(terminal(f.message + (f"  [{detail}]" if detail else ""))),
             )
         console.print(table)
     return buffer.getvalue()
 
 
-_MD_SPECIAL = str.maketrans(
-    {
-        "\\": "\\\\",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-        "[": "\\[",
-        "]": "\\]",
-        "<": "&lt;",
-        ">": "&gt;",
-        "&": "&amp;",
-        "|": "\\|",
-        "#": "\\#",
-        "~": "\\~",
-        "\r": " ",
-        "\n": " ",
-    }
-)
-
-
 def md(text: object) -> str:
     """Text safe inside a Markdown table cell (resource names are user data)."""
-    return str(text).translate(_MD_SPECIAL)
+    return markdown(text)
 
 
 def _markdown(diff: Diff) -> str:
@@ -153,7 +147,7 @@ def _markdown(diff: Diff) -> str:
         for change in changes:
             f = change.finding
             lines.append(
-                f"| {f.severity.label} | {md(f.rule_id)} | {md(short(f.resource_id))} "
+                f"| {md(f.severity.label)} | {md(f.rule_id)} | {md(short(f.resource_id))} "
                 f"| {md(short(f.instance))} | {md(f.message)} | {md(_detail(attr, change))} |"
             )
     return "\n".join(lines) + "\n"
@@ -179,8 +173,8 @@ def render_scans(scans: list[ScanRecord], fmt: str) -> str:
     rows = [header]
     for s in scans:
         rows.append(
-            f"{s.id:>5}  {s.scan_time:<20}  {s.failing:>5}  {s.counts.get('error', 0):>5}  "
-            f"{s.counts.get('pass', 0):>5}  {'yes' if s.complete else 'NO ':<4}  {s.scope}"
+            f"{s.id:>5}  {terminal(s.scan_time):<20}  {s.failing:>5}  {s.counts.get('error', 0):>5}  "
+            f"{s.counts.get('pass', 0):>5}  {'yes' if s.complete else 'NO ':<4}  {terminal(s.scope)}"
         )
     return "\n".join(rows) + "\n"
 
@@ -192,19 +186,23 @@ def render_scan(scan: ScanRecord, findings: list[StoredFinding], fmt: str, verbo
         doc = scan.to_dict() | {"findings": [f.to_dict() for f in shown]}
         return json.dumps(doc, indent=2, default=str) + "\n"
     lines = [
-        f"scan {scan.id}  {scan.scan_time}  scope {scan.scope}",
-        f"  source: {scan.source_kind} {scan.source_description}",
-        f"  amlguard {scan.tool_version}, rule pack {scan.pack_version} ({scan.pack_hash})",
+        terminal(f"scan {scan.id}  {scan.scan_time}  scope {scan.scope}"),
+        terminal(f"  source: {scan.source_kind} {scan.source_description}"),
+        terminal(
+            f"  amlguard {scan.tool_version}, rule pack {scan.pack_version} ({scan.pack_hash})"
+        ),
         f"  complete: {'yes' if scan.complete else 'NO'}"
-        + "".join(f"\n  gap: {g}" for g in scan.gaps),
+        + "".join(f"\n  gap: {terminal(g)}" for g in scan.gaps),
         "  counts: " + ", ".join(f"{n} {s}" for s, n in scan.counts.items() if n),
         "",
     ]
     for f in sorted(shown, key=lambda f: (-f.severity, f.rule_id, f.resource_id.lower())):
         since = f"  (failing since {f.first_seen})" if f.first_seen else ""
         lines.append(
-            f"{f.status.value:<10} {f.severity.label:<8} {f.rule_id:<9} {short(f.resource_id)}"
-            f"  {f.message}{since}"
+            terminal(
+                f"{f.status.value:<10} {f.severity.label:<8} {f.rule_id:<9} "
+                f"{short(f.resource_id)}  {f.message}{since}"
+            )
         )
     if not shown:
         lines.append("No failing findings." if not verbose else "No findings.")

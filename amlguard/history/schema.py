@@ -120,7 +120,13 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(conn: sqlite3.Connection) -> None:
+    """Keep the offenders a failure named (NICs, connections, resources), so a diff sees an
+    aggregate finding grow. Old rows: NULL, unknown (such a row cannot show growth)."""
+    _script(conn, "ALTER TABLE findings ADD COLUMN offenders TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 LATEST = len(MIGRATIONS)
 
 

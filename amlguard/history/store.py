@@ -22,7 +22,8 @@ from amlguard.errors import EXIT_INCOMPLETE, HistoryError
 from amlguard.history import schema
 from amlguard.history.instants import parse_instant
 from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
-from amlguard.scanner.model import Finding, ScanResult, Severity, Status
+from amlguard.history.rows import Since, dumps, first_seen, loads, offender_tuple, offenders_json
+from amlguard.scanner.model import ScanResult, Severity, Status
 
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -40,34 +41,10 @@ def default_scope(result: ScanResult) -> str:
     return f"{result.source.kind}:{result.source.description}"
 
 
-def _first_seen(
-    finding: Finding, since: dict[tuple[str, str, str], str], scan_time: str
-) -> str | None:
-    """When this failure started: carried over from the scope's previous scan, else now.
-
-    A finding that cannot be judged this time (``error``) keeps the date of the failure it was
-    when last judged, so a transient gap (throttling) neither restarts "failing since" nor makes
-    the next scan's failures look new.
-    """
-    if finding.status in (Status.FAIL, Status.KNOWN):  # a baseline-known failure still fails
-        return since.get(finding.key, scan_time)
-    if finding.status is Status.ERROR:
-        return since.get(finding.key)
-    return None
-
-
 def _now() -> str:
     return (
         dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     )
-
-
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
 
 
 _SCAN_COLUMNS = (
@@ -215,15 +192,16 @@ class HistoryStore:
             prev = self._conn.execute(
                 "SELECT id FROM scans WHERE scope = ? ORDER BY id DESC LIMIT 1", (scope,)
             ).fetchone()
-            since: dict[tuple[str, str, str], str] = {}
+            since: Since = {}
             if prev:
                 # Failures, and unjudged findings that were failing when last judged.
-                for rule_id, resource_id, instance, first_seen in self._conn.execute(
-                    "SELECT rule_id, resource_id, instance, first_seen FROM findings "
+                for rule_id, resource_id, instance, seen, named in self._conn.execute(
+                    "SELECT rule_id, resource_id, instance, first_seen, offenders FROM findings "
                     "WHERE scan_id = ? AND first_seen IS NOT NULL",
                     (prev[0],),
                 ):
-                    since[(rule_id, resource_id.lower(), instance.lower())] = first_seen
+                    key = (rule_id, resource_id.lower(), instance.lower())
+                    since[key] = (seen, named)
             cur = self._conn.execute(
                 "INSERT INTO scans (scan_time, recorded_at, scope, source_kind, "
                 "source_description, tool_version, pack_version, pack_hash, complete, gaps) "
@@ -245,8 +223,8 @@ class HistoryStore:
             self._conn.executemany(
                 "INSERT INTO findings (scan_id, rule_id, rule_name, severity, status, "
                 "resource_id, resource_type, instance, message, path, expected, actual, "
-                "first_seen, suppression, baseline_state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "first_seen, suppression, baseline_state, offenders) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         scan_id,
@@ -259,11 +237,12 @@ class HistoryStore:
                         f.instance,
                         f.message,
                         f.path,
-                        _dumps(f.expected),
-                        _dumps(f.actual),
-                        _first_seen(f, since, result.scan_time),
-                        _dumps(f.suppression),
+                        dumps(f.expected),
+                        dumps(f.actual),
+                        first_seen(f, since, result.scan_time),
+                        dumps(f.suppression),
                         f.baseline_state,
+                        offenders_json(f, since),
                     )
                     for f in result.findings
                 ),
@@ -382,7 +361,7 @@ class HistoryStore:
             rows = self._conn.execute(
                 "SELECT rule_id, rule_name, severity, status, resource_id, resource_type, "
                 "instance, message, path, expected, actual, first_seen, suppression, "
-                "baseline_state FROM findings "
+                "baseline_state, offenders FROM findings "
                 "WHERE scan_id = ? ORDER BY rowid",
                 (scan_id,),
             ).fetchall()
@@ -397,11 +376,12 @@ class HistoryStore:
                     instance=r[6],
                     message=r[7],
                     path=r[8],
-                    expected=_loads(r[9]),
-                    actual=_loads(r[10]),
+                    expected=loads(r[9]),
+                    actual=loads(r[10]),
                     first_seen=r[11],
-                    suppression=_loads(r[12]),
+                    suppression=loads(r[12]),
                     baseline_state=r[13],
+                    offenders=offender_tuple(r[14]),
                 )
                 for r in rows
             ]

@@ -46,12 +46,18 @@ def test_round_trip_keeps_every_finding_and_the_scan_metadata(tmp_path: Path) ->
     assert recorded.complete is True
     assert recorded.counts == result.counts()
     assert recorded.source_kind == "snapshot"
-    as_stored = [{k: v for k, v in f.to_dict().items() if k != "first_seen"} for f in stored]
+    skip = ("first_seen", "offenders")  # the report's shape has neither
+    as_stored = [{k: v for k, v in f.to_dict().items() if k not in skip} for f in stored]
     originals = [
         {k: v for k, v in f.to_dict().items() if k != "remediation"} for f in result.findings
     ]
     assert as_stored == json.loads(json.dumps(originals, default=str))
     assert rules == {r.id for r in result.rules}
+    # A failure keeps the offenders it named (what a later diff compares); others name none.
+    assert [f.offenders for f in stored] == [
+        tuple(f.offenders) if f.status is Status.FAIL else None for f in result.findings
+    ]
+    assert any(f.offenders for f in stored)
     assert stored[0].suppression == accepted and stored[0].baseline_state == "new"
     # A failure recorded in the first scan of a scope is first seen at that scan.
     assert {f.first_seen for f in stored if f.status is Status.FAIL} == {result.scan_time}
