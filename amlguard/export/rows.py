@@ -102,7 +102,7 @@ class _Clean(dict[str, str]):
     def __missing__(self, text: str) -> str:
         # Printable ASCII (ids, names: most strings) has nothing to replace: skip the regex.
         safe = text if text.isascii() and text.isprintable() else _UNSAFE.sub("\ufffd", text)
-        clean = self[text] = truncate(safe)
+        clean = self[text] = safe if len(safe) * 4 <= FIELD_LIMIT else truncate(safe)
         return clean
 
 
@@ -190,7 +190,6 @@ def _part(columns: dict[str, Any]) -> Part:
 
 
 _RESOURCE_COLUMNS = ("ResourceId", "ResourceType", "SubscriptionId", "ResourceGroup")
-_RESOURCE = tuple(f'"{c}":' for c in _RESOURCE_COLUMNS)
 
 
 def _value_text(value: Any) -> str:
@@ -266,21 +265,7 @@ class _Rows:
         rkey = (f.resource_id, f.resource_type, f.instance)
         resource = self.resources.get(rkey)
         if resource is None:
-            rid = f.resource_id
-            sub, group = _sub_and_group(rid)
-            values = (
-                clean[rid],
-                clean[f.resource_type],
-                clean[sub or _sub_and_group(f.instance)[0]],
-                clean[group],
-            )
-            text = ",".join(
-                [f"{n}{encode_basestring(v)}" for n, v in zip(_RESOURCE, values, strict=True)]
-            )
-            resource = self.resources[rkey] = (
-                dict(zip(_RESOURCE_COLUMNS, values, strict=True)),
-                text,
-            )
+            resource = self.resources[rkey] = self._resource(f)
         instance = self.instances.get(f.instance)
         if instance is None:
             instance = self.instances[f.instance] = _part(
@@ -298,10 +283,12 @@ class _Rows:
             )
         own: dict[str, Any] = {"RowNumber": number}
         pieces = [f',"RowNumber":{number}']
-        for column, value in (("Expected", f.expected), ("Actual", f.actual)):
-            if value is not None:
-                own[column], text = self.value(value)
-                pieces.append(f',"{column}":{text}')
+        if f.expected is not None:
+            own["Expected"], text = self.value(f.expected)
+            pieces.append(f',"Expected":{text}')
+        if f.actual is not None:
+            own["Actual"], text = self.value(f.actual)
+            pieces.append(f',"Actual":{text}')
         if f.path is not None:
             own["Path"] = clean[f.path]
             pieces.append(f',"Path":{self.value(f.path)[1]}')
@@ -320,6 +307,28 @@ class _Rows:
         if len(own) > len(pieces):  # the rare columns: encoded as they come
             pieces = [f',"{k}":{_value_text(v)}' for k, v in own.items()]
         return self.head, rule, resource, instance, texts, (own, "".join(pieces))
+
+    def _resource(self, f: Finding) -> Part:
+        """The resource part of ``f``: its id, type, subscription and resource group."""
+        clean = self.clean
+        sub, group = _sub_and_group(f.resource_id)
+        rid = clean[f.resource_id]
+        rtype = clean[f.resource_type]
+        sub = clean[sub or _sub_and_group(f.instance)[0]]
+        group = clean[group]
+        enc = encode_basestring
+        # _RESOURCE_COLUMNS in order, spelled out: this runs for every resource of a fleet.
+        text = (
+            f'"ResourceId":{enc(rid)},"ResourceType":{enc(rtype)},'
+            f'"SubscriptionId":{enc(sub)},"ResourceGroup":{enc(group)}'
+        )
+        columns = {
+            "ResourceId": rid,
+            "ResourceType": rtype,
+            "SubscriptionId": sub,
+            "ResourceGroup": group,
+        }
+        return columns, text
 
     def value(self, value: Any) -> tuple[Any, str]:
         """A dynamic or string value as sent, and its JSON text (cached for repeated values)."""

@@ -19,6 +19,7 @@ from it cannot be told from resources that do not exist, so the scan fails close
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ from typing import Any
 from amlguard import inputfile, jsonstrict
 from amlguard.errors import InputError
 from amlguard.excerpt import quoted
-from amlguard.scanner import ids
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 
@@ -201,10 +201,10 @@ def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> Non
         if not isinstance(rid, str) or not rid.strip():
             named = f" (name {quoted(row['name'])})" if isinstance(row.get("name"), str) else ""
             raise InputError(f"{path}{where(i)}: row has no 'id'{named}")
-        problem = row_problem(row)
+        problem = _row_problem(row, rid)
         if problem:
             raise InputError(f"{path}{where(i)}: {problem}")
-        key = ids.norm(rid)
+        key = rid.strip().rstrip("/").lower()  # ids.norm() of a non-empty string, inlined
         seen = first.get(key)
         if seen is None:
             first[key] = i
@@ -217,24 +217,36 @@ def _check_rows(rows: list[Any], path: Path, where: Callable[[int], str]) -> Non
 
 def row_problem(row: dict[str, Any]) -> str | None:
     """Why a row with an id cannot be judged as it stands (None when it can)."""
+    return _row_problem(row, str(row["id"]))
+
+
+def _row_problem(row: dict[str, Any], rid: str) -> str | None:
+    """:func:`row_problem` of a row whose id the caller has read already."""
     rtype = row.get("type")
-    rid = str(row["id"])
-    if rtype is not None:
-        if not isinstance(rtype, str):
-            return f"'type' must be a string, found {_kind(rtype)}"
+    if rtype is None:
+        low = ""
+    elif not isinstance(rtype, str):
+        return f"'type' must be a string, found {_kind(rtype)}"
+    else:
+        low = rtype.strip().lower()
         named = _named_type(rid)
         # Only an id under /providers/ names a type (a subscription or group id does not).
-        if named and rtype.strip().lower() != named:
+        if named and low != named:
             return (
                 f"its 'type' {quoted(rtype)} contradicts the type its id names ({named}); "
                 "a row of the wrong type would be silently skipped"
             )
-    for path in _OBJECTS.get("*", ()) + _OBJECTS.get(str(rtype or "").strip().lower(), ()):
-        value: Any = row
-        for part in path:
+    # The paths every row has (one key each: a row.get, no walk), then its type's own.
+    for key in _TOP_OBJECTS:
+        value = row.get(key)
+        if value is not None and not isinstance(value, dict):
+            return f"'{key}' must be an object, found {_kind(value)}"
+    for parts in _DEEP_OBJECTS + _OBJECTS.get(low, ()):
+        value = row
+        for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None and not isinstance(value, dict):
-            return f"'{'.'.join(path)}' must be an object, found {_kind(value)}"
+            return f"'{'.'.join(parts)}' must be an object, found {_kind(value)}"
     return None
 
 
@@ -243,6 +255,15 @@ def _named_type(rid: str) -> str:
     cheap enough for every row of a fleet. A template's rows may name a resource by a value
     known only after deployment (``<unknown: ...>``, whose text holds slashes): its type is
     named before it."""
+    # The usual id: one lower-case /providers/ and nothing after it that lower-cases into
+    # another: only the tail is lower-cased and split (a third less per row).
+    i = rid.rfind("/providers/")
+    if i >= 0 and "<" not in rid:
+        tail = rid[i + 10 :].lower()
+        if "/providers/" not in tail:
+            parts = tail[1:].split("/")
+            del parts[2::2]  # namespace, then every other segment: the types
+            return "/".join(parts).strip("/")
     low = rid.lower()
     cut = low.find("<unknown:")
     if cut >= 0:
@@ -250,8 +271,8 @@ def _named_type(rid: str) -> str:
     i = low.rfind("/providers/")
     if i < 0:
         return ""
-    tail = low[i + 11 :].split("/")
-    return "/".join([tail[0], *tail[1::2]]).strip("/")
+    tail_parts = low[i + 11 :].split("/")
+    return "/".join([tail_parts[0], *tail_parts[1::2]]).strip("/")
 
 
 # Where ARM's schema has an object, a row that holds anything else is not that resource.
@@ -264,6 +285,11 @@ _OBJECTS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("identity", "userAssignedIdentities"),
     ),
 }
+
+
+#: the single-key paths of every row, read with one ``get`` each; the longer ones walked
+_TOP_OBJECTS = tuple(p[0] for p in itertools.takewhile(lambda p: len(p) == 1, _OBJECTS["*"]))
+_DEEP_OBJECTS = _OBJECTS["*"][len(_TOP_OBJECTS) :]
 
 
 def _loads(text: str, path: Path, where: str = "", line: int = 0) -> Any:
