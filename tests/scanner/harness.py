@@ -14,7 +14,13 @@ from amlguard.scanner.scan import ScanOptions, evaluate, instance_settings
 
 Row = dict[str, Any]
 #: target selectors that select only in some estates (projects, customer-VNet workspaces)
-CONDITIONAL = {"projects", "computes", "customvnetworkspace"}
+CONDITIONAL = {
+    "projects",
+    "computes",
+    "customvnetworkspace",
+    "workspacecomputes",
+    "integratedanddatastores",
+}
 
 
 @cache
