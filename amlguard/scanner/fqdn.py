@@ -64,7 +64,9 @@ def broad_reason(destination: Any, forbidden: list[Any], min_fixed_labels: int) 
             continue
         if covers(name, pattern):
             return f"covers forbidden {pattern}"
-        if is_wildcard(name) and is_wildcard(pattern) and covers(pattern, name):
+        # "Within" only a named domain: every wildcard is within the catch-alls * and *.*
+        inside = is_wildcard(pattern) and len(fixed_suffix(pattern)) >= max(min_fixed_labels, 1)
+        if inside and is_wildcard(name) and covers(pattern, name):
             return f"within forbidden {pattern}"
     return None
 
