@@ -28,8 +28,12 @@ def instance_endpoints(rows: Iterable[Row], settings: InstanceSettings) -> list[
     """The private endpoints connected to any member of any instance, once each."""
     inv = Inventory(rows)
     endpoints: dict[str, Row] = {}
+    from amlguard.scanner.datastores import data_storage
+
     for inst in build_instances(inv, settings):
-        for member in sorted(inst.members()):
+        workspaces = [inst.id, *(str(p["id"]) for p in inst.projects)]
+        named = {ids.norm(account) for account, _group in data_storage(inv, workspaces)}
+        for member in sorted(inst.members() | named):
             for pe, _conn in inv.endpoints_by_target.get(member, []):
                 endpoints.setdefault(ids.norm(pe["id"]), pe)
     return list(endpoints.values())
