@@ -239,7 +239,7 @@ def test_verbose_lists_passes() -> None:
     loud = run("check", "--snapshot", COMPLIANT, "--verbose").stdout
     assert "pass      AMLG-101" not in quiet
     assert re.search(r"pass\s+AMLG-101\s+high\s+blueprint-dev-mlw", loud)
-    assert len(re.findall(r"^\s+pass\s+AMLG-", loud, re.M)) == 31
+    assert len(re.findall(r"^\s+pass\s+AMLG-", loud, re.M)) == 34
 
 
 def test_no_escape_codes_when_not_a_terminal() -> None:
@@ -345,7 +345,7 @@ def test_policies_show_unknown_id_exits_2() -> None:
 def test_policies_validate_builtin_pack() -> None:
     result = run("policies", "validate")
     assert result.exit_code == EXIT_OK
-    assert result.stdout.strip() == f"{len(load_pack().rules)} rule(s) in 3 file(s) are valid."
+    assert result.stdout.strip() == f"{len(load_pack().rules)} rule(s) in 5 file(s) are valid."
 
 
 def test_policies_validate_example_directory() -> None:
@@ -493,5 +493,5 @@ def test_a_real_process_check_flushes_everything_before_its_fast_exit(tmp_path: 
         check=False,
     )
     assert proc.returncode == 1, proc.stderr
-    assert len(json.loads(proc.stdout)["findings"]) == 35
+    assert len(json.loads(proc.stdout)["findings"]) == 38
     assert json.loads(out.read_text())["summary"]["by_status"]["fail"] == 12
