@@ -116,3 +116,53 @@ def test_110_never_plans_a_write(make_clients) -> None:
     assert not prepared.plan.actions and not writes
     assert [m.rule_id for m in prepared.plan.manual] == ["AMLG-110"]
     assert "outbound-rule list" in prepared.plan.manual[0].command
+
+
+def test_saved_plans_rebuild_from_arm_and_refuse_a_changed_group(make_clients) -> None:
+    """A saved plan's group-id actions are re-derived from ARM and the rule parameters; a
+    group the rule does not ask for (or a zone it does not need) is refused."""
+    import pytest
+
+    from amlguard.errors import InputError
+    from amlguard.remediate.live import LiveView
+    from amlguard.remediate.ruleparams import rule_parameters
+    from amlguard.remediate.verify import rebuild_plan
+
+    inst = blueprint()
+    batch_endpoint(inst)
+    inst.storage["properties"]["isHnsEnabled"] = True
+    inst.add_endpoint("storage-dfs", inst.storage, "dfs")
+    inst.endpoints.pop("storage-dfs")
+    inst.zone_groups.pop("storage-dfs")
+    inst.storage["properties"]["privateEndpointConnections"] = inst.storage["properties"][
+        "privateEndpointConnections"
+    ][:2]
+    for subnet in inst.vnet["properties"]["subnets"]:  # as ARM returns them: with ids
+        subnet["id"] = f"{inst.vnet['id']}/subnets/{subnet['name']}"
+    with Emulator(inst.rows(), arg_lag=LAG) as emu:
+        network.install(emu)
+        clients = make_clients(emu)
+        prepared, _, _ = run_fix(emu, clients, only=("AMLG-111", "AMLG-204"), dry_run=True)
+        plan = prepared.plan
+        assert {a.remediator for a in plan.actions} == {
+            "outbound-rule-groups",
+            "private-endpoint-groups",
+        }
+        live = LiveView(clients.get, rule_parameters())
+        rebuilt = rebuild_plan(plan, live)
+        assert [a.body for a in rebuilt.actions] == [a.body for a in plan.actions]
+        from dataclasses import replace
+
+        rule = next(a for a in plan.actions if a.operation == "create-outbound-rule")
+        body = {"properties": {**rule.body["properties"]}}
+        body["properties"]["destination"] = {
+            **body["properties"]["destination"],
+            "subresourceTarget": "blob",
+        }
+        tampered = replace(plan, actions=[replace(rule, body=body)])
+        with pytest.raises(InputError):
+            rebuild_plan(tampered, LiveView(clients.get, rule_parameters()))
+        pe = next(a for a in plan.actions if a.operation == "create-private-endpoint")
+        tampered = replace(plan, actions=[replace(pe, params={**pe.params, "group": "web"})])
+        with pytest.raises(InputError):
+            rebuild_plan(tampered, LiveView(clients.get, rule_parameters()))
