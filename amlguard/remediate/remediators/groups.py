@@ -207,7 +207,9 @@ class PrivateEndpointGroups(PrivateEndpoints):
         if not zones:
             raise Tampered("a zone group without zones")
         built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
-        extra = {k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params}
+        extra: dict[str, Any] = {
+            k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
+        }
         return replace(
             built, remediator=self.name, params={**built.params, **extra, "group": group}
         )
