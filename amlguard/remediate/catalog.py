@@ -89,6 +89,12 @@ REMEDIATORS.declare(
     "DNS zone group",
     (Param("groups", "array", "the group ids to create endpoints for"),),
 )
+REMEDIATORS.declare(
+    "integrated-public-network-access",
+    f"{_PKG}.groups:IntegratedPublicNetworkAccess",
+    "PATCHes publicNetworkAccess to Disabled on integrated storage once its private endpoint and "
+    "DNS zone group are in place; a manual step for storage only a datastore names",
+)
 
 
 def get(name: str) -> Any:

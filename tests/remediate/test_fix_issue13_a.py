@@ -166,3 +166,17 @@ def test_saved_plans_rebuild_from_arm_and_refuse_a_changed_group(make_clients) -
         tampered = replace(plan, actions=[replace(pe, params={**pe.params, "group": "web"})])
         with pytest.raises(InputError):
             rebuild_plan(tampered, LiveView(clients.get, rule_parameters()))
+
+
+def test_203_storage_only_a_datastore_names_gets_a_manual_step(make_clients) -> None:
+    inst = blueprint()
+    lake = extra_storage(inst, "blueprintlake", public=True, groups=("blob",))
+    datastore(inst, "lake", lake)  # no outbound rule or connection names it
+    with Emulator(inst.rows(), arg_lag=LAG) as emu:
+        network.install(emu)
+        prepared, _, _ = run_fix(emu, make_clients(emu), only=("AMLG-203",))
+        writes = emu.writes()
+    assert not prepared.plan.actions and not writes
+    (step,) = prepared.plan.manual
+    assert step.rule_id == "AMLG-203" and "only by a datastore" in step.reason
+    assert "--public-network-access Disabled" in step.command

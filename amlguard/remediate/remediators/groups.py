@@ -4,7 +4,9 @@
   ``groups`` parameter that an offending target lacks (AMLG-111: the default storage's queue and
   table), written like ``outbound-rules``; a user's rules are never changed or removed;
 - ``private-endpoint-groups``: a private endpoint (and DNS zone group) per group id of the rule's
-  ``groups`` parameter (AMLG-204: dfs), written like ``private-endpoint``.
+  ``groups`` parameter (AMLG-204: dfs), written like ``private-endpoint``;
+- ``integrated-public-network-access``: ``public-network-access`` for integrated storage
+  (AMLG-203), with a manual step for an account only a datastore names.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from amlguard.remediate.interface import PlanContext, Proposal, manual_for
 from amlguard.remediate.live import LiveView, Tampered, value_at
 from amlguard.remediate.plan import Action
+from amlguard.remediate.remediators.access import PublicNetworkAccess
 from amlguard.remediate.remediators.endpoints import (
     PrivateEndpoints,
     _groups,
@@ -213,3 +216,24 @@ class PrivateEndpointGroups(PrivateEndpoints):
         return replace(
             built, remediator=self.name, params={**built.params, **extra, "group": group}
         )
+
+
+class IntegratedPublicNetworkAccess(PublicNetworkAccess):
+    """``public-network-access`` for integrated storage; an account only a datastore names
+    (no outbound rule, link or connection of the workspace names it) gets a manual step: it is
+    outside the boundary remediation writes in."""
+
+    name = "integrated-public-network-access"
+
+    def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
+        out = super().plan(findings, ctx)
+        for f in findings:
+            inst = ctx.instance_of(f)
+            if ids.norm(f.resource_id) not in inst.members():
+                reason = (
+                    f"{ids.parse(f.resource_id).name} is named only by a datastore of the "
+                    "workspace; amlguard writes only to resources the workspace links or reaches "
+                    "through its outbound rules and connections"
+                )
+                out.manual.append(manual_for(f, inst, reason))
+        return out
