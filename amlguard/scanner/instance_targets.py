@@ -33,11 +33,15 @@ def _integrated_and_datastores(
     instance: Instance, inv: Inventory, spec: dict[str, Any]
 ) -> Selection:
     """The integrated resources plus the storage accounts the datastores and storage
-    connections of the workspace (and a hub's projects) name, minus associated resources;
-    a storage sub-resource (a container) stands for its account."""
+    connections of the workspace (and a hub's projects) name, minus associated resources
+    (with ``roles``: the associated resources of those roles first); a storage sub-resource
+    (a container) stands for its account."""
     own = {ids.norm(v) for v in instance.associated.values()} | {ids.norm(instance.id)}
     workspaces = [instance.id, *(str(p["id"]) for p in instance.projects)]
-    candidates = [storage_account_of(i) or i for i in instance.integrated]
+    roles = {str(r).lower() for r in spec.get("roles", [])}
+    candidates = [rid for role, rid in instance.associated.items() if role.lower() in roles]
+    own -= {ids.norm(c) for c in candidates}
+    candidates += [storage_account_of(i) or i for i in instance.integrated]
     candidates += [account for account, _group in data_storage(inv, workspaces)]
     types = {str(t).lower() for t in spec.get("types", [])}
     seen: set[str] = set()

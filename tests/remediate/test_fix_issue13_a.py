@@ -180,3 +180,16 @@ def test_203_storage_only_a_datastore_names_gets_a_manual_step(make_clients) -> 
     (step,) = prepared.plan.manual
     assert step.rule_id == "AMLG-203" and "only by a datastore" in step.reason
     assert "--public-network-access Disabled" in step.command
+
+
+def test_204_storage_only_a_datastore_names_gets_a_manual_step(make_clients) -> None:
+    inst = blueprint()
+    lake = extra_storage(inst, "blueprintlake", groups=("blob",), hns=True)
+    datastore(inst, "lake", lake)
+    with Emulator(inst.rows(), arg_lag=LAG) as emu:
+        network.install(emu)
+        prepared, _, _ = run_fix(emu, make_clients(emu), only=("AMLG-204",))
+        writes = emu.writes()
+    assert not prepared.plan.actions and not writes
+    (step,) = prepared.plan.manual
+    assert step.rule_id == "AMLG-204" and "--group-id dfs" in step.command

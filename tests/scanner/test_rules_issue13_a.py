@@ -255,3 +255,14 @@ def test_compliant_examples_keep_passing_with_defaults() -> None:
     mine = _mine(out.stdout)
     assert mine and {f["status"] for f in mine} == {"pass"}
     assert "AMLG-114" not in {f["rule_id"] for f in mine}  # opt-in
+
+
+def test_204_judges_hns_storage_a_datastore_names() -> None:
+    inst = blueprint()
+    lake = extra_storage(inst, "blueprintlake", groups=("blob",), hns=True)
+    datastore(inst, "lake", lake)  # read through blob: AMLG-203 passes
+    fails = _fails(inst.rows(), "AMLG-204")
+    assert [f.resource_id for f in fails] == [lake["id"]]
+    assert not _fails(inst.rows(), "AMLG-203")
+    inst.add_endpoint("blueprintlake-dfs", lake, "dfs")
+    all_pass(inst.rows())

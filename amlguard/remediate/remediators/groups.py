@@ -126,6 +126,7 @@ class PrivateEndpointGroups(PrivateEndpoints):
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = Proposal()
+        outside_boundary(findings, ctx, out)
         for f, inst, target, row, rtype in ctx.owned_targets(findings):
             blocked = self._blocked(row, rtype, inst)
             if blocked:
@@ -227,13 +228,19 @@ class IntegratedPublicNetworkAccess(PublicNetworkAccess):
 
     def plan(self, findings: list[Finding], ctx: PlanContext) -> Proposal:
         out = super().plan(findings, ctx)
-        for f in findings:
-            inst = ctx.instance_of(f)
-            if ids.norm(f.resource_id) not in inst.members():
-                reason = (
-                    f"{ids.parse(f.resource_id).name} is named only by a datastore of the "
-                    "workspace; amlguard writes only to resources the workspace links or reaches "
-                    "through its outbound rules and connections"
-                )
-                out.manual.append(manual_for(f, inst, reason))
+        outside_boundary(findings, ctx, out)
         return out
+
+
+def outside_boundary(findings: list[Finding], ctx: PlanContext, out: Proposal) -> None:
+    """A manual step for each finding on a resource its instance does not own (storage only
+    a datastore names): remediation writes only inside the instance's members."""
+    for f in findings:
+        inst = ctx.instance_of(f)
+        if ids.norm(f.resource_id) not in inst.members():
+            reason = (
+                f"{ids.parse(f.resource_id).name} is named only by a datastore of the "
+                "workspace; amlguard writes only to resources the workspace links or reaches "
+                "through its outbound rules and connections"
+            )
+            out.manual.append(manual_for(f, inst, reason))
