@@ -58,7 +58,9 @@ def _by_name(inv: Inventory) -> dict[str, str]:
 
 def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
     """(storage account id, group id) a datastore reads, or None when it names no storage
-    account (a Data Lake Gen1 store, OneLake) or names it by nothing usable."""
+    account (a Data Lake Gen1 store, OneLake). The account is looked up by name (unique in a
+    cloud); one the scan lacks gets the id the datastore implies (its subscriptionId and
+    resourceGroup, by default the workspace's), so it is judged missing, never skipped."""
     props = _props(datastore)
     group = DATASTORE_GROUPS.get(_text(get_key(props, "datastoreType")).lower())
     account = _text(get_key(props, "accountName"))
@@ -68,13 +70,18 @@ def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
     found = _by_name(inv).get(account.lower())
     if found:
         return found, group
-    if sub and rg:
-        # Named fully but not in the scan: judged as missing (error), never skipped.
-        return (
-            f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}",
-            group,
-        )
-    return None
+    if not (sub and rg):
+        # Without them the service looks in the workspace's own subscription and group.
+        parent = ids.parse(ids.parent_of_child(str(datastore.get("id") or ""), "datastores"))
+        sub, rg = sub or parent.subscription_id, rg or parent.resource_group
+    if not (sub and rg):
+        return None
+    # Named but not in the scan: judged as missing (error), never skipped.
+    return (
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
+        f"{account}",
+        group,
+    )
 
 
 def data_storage(inv: Inventory, workspace_ids: list[str]) -> list[tuple[str, str]]:

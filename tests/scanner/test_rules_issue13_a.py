@@ -266,3 +266,16 @@ def test_204_judges_hns_storage_a_datastore_names() -> None:
     assert not _fails(inst.rows(), "AMLG-203")
     inst.add_endpoint("blueprintlake-dfs", lake, "dfs")
     all_pass(inst.rows())
+
+
+def test_203_datastore_without_subscription_names_the_workspace_group() -> None:
+    inst = blueprint()
+    ghost = {"id": "x", "name": "elsewherest"}
+    store = datastore(inst, "ghost", ghost)
+    del store["properties"]["subscriptionId"], store["properties"]["resourceGroup"]
+    (finding,) = of_rule(scan(inst.rows()), "AMLG-203")
+    assert finding.status is Status.ERROR
+    assert finding.resource_id.lower() == (
+        f"/subscriptions/{inst.sub}/resourcegroups/{inst.rg}/providers/"
+        "microsoft.storage/storageaccounts/elsewherest"
+    )
