@@ -239,7 +239,7 @@ def test_verbose_lists_passes() -> None:
     loud = run("check", "--snapshot", COMPLIANT, "--verbose").stdout
     assert "pass      AMLG-101" not in quiet
     assert re.search(r"pass\s+AMLG-101\s+high\s+blueprint-dev-mlw", loud)
-    assert len(re.findall(r"^\s+pass\s+AMLG-", loud, re.M)) == 31
+    assert len(re.findall(r"^\s+pass\s+AMLG-", loud, re.M)) == 34
 
 
 def test_no_escape_codes_when_not_a_terminal() -> None:
@@ -497,5 +497,5 @@ def test_a_real_process_check_flushes_everything_before_its_fast_exit(tmp_path: 
         check=False,
     )
     assert proc.returncode == 1, proc.stderr
-    assert len(json.loads(proc.stdout)["findings"]) == 35
+    assert len(json.loads(proc.stdout)["findings"]) == 38
     assert json.loads(out.read_text())["summary"]["by_status"]["fail"] == 12

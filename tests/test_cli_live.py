@@ -62,8 +62,8 @@ def test_check_without_snapshot_scans_live_and_matches_the_snapshot_check(
     assert source["kind"] == "resource-graph" and source["complete"] is True
     assert (
         source["stats"]["resource_graph_requests"] == 5  # + role definitions
-        and source["stats"]["arm_gets"] == 7
-    )  # 6 zone groups, 1 connections list
+        and source["stats"]["arm_gets"] == 8
+    )  # 6 zone groups, 1 connections list, 1 datastores list
     headers = [r.headers["authorization"] for r in drifted_emulator.requests()]
     assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
 

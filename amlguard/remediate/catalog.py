@@ -78,6 +78,31 @@ REMEDIATORS.declare(
     "its private endpoint and DNS zone group are in place",
 )
 
+# issue 13: the same write paths for the group ids a rule names (its ``groups`` parameter)
+REMEDIATORS.declare(
+    "outbound-rule-groups",
+    f"{_PKG}.groups:OutboundRuleGroups",
+    "adds a PrivateEndpoint outbound rule per group id a target lacks (never changes a user's "
+    "rule)",
+    (
+        Param("groups", "array", "the group ids each target needs a rule for"),
+        Param("require_spark", "boolean", "create the rules with sparkEnabled"),
+    ),
+)
+REMEDIATORS.declare(
+    "private-endpoint-groups",
+    f"{_PKG}.groups:PrivateEndpointGroups",
+    "creates a private endpoint per group id the rule names in the solution subnet, with its "
+    "DNS zone group",
+    (Param("groups", "array", "the group ids to create endpoints for"),),
+)
+REMEDIATORS.declare(
+    "integrated-public-network-access",
+    f"{_PKG}.groups:IntegratedPublicNetworkAccess",
+    "PATCHes publicNetworkAccess to Disabled on integrated storage once its private endpoint and "
+    "DNS zone group are in place; a manual step for storage only a datastore names",
+)
+
 
 def get(name: str) -> Any:
     """The remediator (``interface.Remediator``) declared under ``name`` (case-insensitive), or None."""

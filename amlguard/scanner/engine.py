@@ -16,7 +16,7 @@ from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
 from amlguard.scanner.manual import render_manual
-from amlguard.scanner.model import Finding, Gap, Status
+from amlguard.scanner.model import Finding, Gap, Severity, Status
 from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
@@ -257,6 +257,7 @@ class Engine:
             actual=actual,
             path=path,
             offenders=tuple(offenders),
+            severity=self._graded(plan, target, instance),
         )
 
     def _params(self, rule: Rule, params: dict[str, Any], instance: Instance) -> dict[str, Any]:
@@ -264,6 +265,25 @@ class Engine:
         if rule.id not in self._kinded:
             return params
         return for_kind(rule.id, params, instance.kind)
+
+    def _graded(self, plan: _Plan, target: Target, instance: Instance) -> Severity:
+        """A failing finding's severity: the first ``severity_when`` entry whose condition
+        holds for it (a rule-level grade, e.g. a regional tag is less severe), else the rule's."""
+        rule = plan.rule
+        if not rule.severity_when:
+            return rule.severity
+        ctx = self._ctx
+        ctx.resource = target.row  # type: ignore[assignment]  # only failing rows get here
+        ctx.instance = instance
+        ctx.params = self._params(rule, plan.params, instance)
+        try:
+            for severity, when in rule.severity_when:
+                if when(ctx, None):
+                    return severity
+        except Undeterminable:
+            ctx.currents.clear()
+            ctx.field_scopes.clear()
+        return rule.severity
 
     def _verdict(self, plan: _Plan, target: Target, instance: Instance) -> Verdict:
         """Whether the rule applies, and passes; a failure's explanation; or why it cannot say."""
@@ -352,6 +372,7 @@ class Engine:
         path: str | None = None,
         offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
+        severity: Severity | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
             fields = _fields(target, instance, {})
@@ -374,7 +395,7 @@ class Engine:
         return Finding(
             rule_id=rule.id,
             rule_name=rule.name,
-            severity=rule.severity,
+            severity=severity if severity is not None else rule.severity,
             status=status,
             resource_id=target.id,
             resource_type=target.type,

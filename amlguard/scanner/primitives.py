@@ -45,6 +45,9 @@ PER_INSTANCE = frozenset(
         "instanceresources",
         "roleassignments",
         "approverassignments",
+        # issue 13: a hub's projects, and the instance's datastores and rules
+        "batchendpoints",
+        "integrationgroups",
     }
 )
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import amlguard.scanner.datastores
+import amlguard.scanner.instance_targets
 import amlguard.scanner.primitives
 import amlguard.scanner.textfunctions  # noqa: F401  (registers split())
 from amlguard.errors import PolicyError
@@ -71,6 +73,10 @@ class Rule:
     parameters: tuple[Parameter, ...]
     condition: Condition = field(repr=False, compare=False)
     where: Condition | None = field(default=None, repr=False, compare=False)
+    #: (severity, condition) pairs: a failing finding takes the first whose condition holds
+    severity_when: tuple[tuple[Severity, Condition], ...] = field(
+        default=(), repr=False, compare=False
+    )
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -154,8 +160,15 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
 
     condition = compiled("condition")
     where = compiled("where")
+    graded: list[tuple[Severity, Condition]] = []
+    for i, grade in enumerate(raw.get("severity_when") or []):
+        try:
+            graded.append((Severity.parse(grade["severity"]), compile_condition(grade["when"])))
+        except (ConditionError, ExpressionError, PathError) as exc:
+            line, col = position(locs, (*base, "severity_when", i, "when"))
+            problems.append(f"{name}:{line}:{col}: {raw['id']} severity_when: {exc}")
     declared = set((raw.get("parameters") or {}).keys())
-    for key in ("where", "condition"):
+    for key in ("where", "condition", "severity_when"):
         if key in raw:
             for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
                 line, col = position(locs, path)
@@ -216,6 +229,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         parameters=params,
         condition=condition,
         where=where,
+        severity_when=tuple(graded),
         source="{}:{}:{}".format(name, *position(locs, base)),  # file:line:col, like every problem
         raw=raw,
     )

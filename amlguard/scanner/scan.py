@@ -10,11 +10,13 @@ from typing import Any
 from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv_types
 from amlguard.scanner.approval import ROLE_DEFINITION
+from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import ScanResult, Severity, SourceInfo
+from amlguard.scanner.outbound_sources import ALL_COMPUTES, BATCH_ENDPOINT
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.sources.interface import Needs, Source
 
@@ -38,6 +40,12 @@ _SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
         inv_types.DNS_ZONE_GROUP,
     ),
     "computes": ("microsoft.machinelearningservices/workspaces/computes",),
+    # issue 13: every workspace's computes; storage named by datastores and connections
+    "workspacecomputes": (
+        "microsoft.machinelearningservices/workspaces/computes",
+        ALL_COMPUTES,
+    ),
+    "integratedanddatastores": (STORAGE, COGNITIVE, DATASTORE),
 }
 _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "privateendpoints": (inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
@@ -50,6 +58,8 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "dnsresolution": (inv_types.VNET_LINK, *RESOLUTION_TYPES),
     "projecthub": (inv_types.WORKSPACE,),
     "approverassignments": (inv_types.ROLE_ASSIGNMENT, ROLE_DEFINITION),
+    "batchendpoints": (BATCH_ENDPOINT,),
+    "integrationgroups": (DATASTORE,),
 }
 
 

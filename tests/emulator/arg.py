@@ -35,6 +35,7 @@ NOT_INDEXED = (
     "microsoft.network/dnsforwardingrulesets/forwardingrules",
     "microsoft.machinelearningservices/workspaces/computes",
     "microsoft.machinelearningservices/workspaces/connections",
+    "microsoft.machinelearningservices/workspaces/datastores",
 )
 COLUMNS = {
     "id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",

@@ -275,7 +275,7 @@ def test_history_list_and_show(two_scans: Path) -> None:
     out = runner.invoke(
         cli, ["history", "show", "1", "--history", str(two_scans), "--format", "json", "-v"]
     )
-    assert len(json.loads(out.output)["findings"]) == 31
+    assert len(json.loads(out.output)["findings"]) == 34
 
 
 def test_diff_needs_two_scans_of_a_scope(tmp_path: Path) -> None:

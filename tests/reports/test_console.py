@@ -60,7 +60,7 @@ def test_one_summary_line_per_instance_with_counts(drifted: ScanResult) -> None:
         "8f1c2a6e",
         "12",
         "fail,",
-        "22",
+        "25",
         "pass,",
         "1",
         "skipped",
@@ -123,10 +123,10 @@ def test_failures_only_by_default_and_passes_with_verbose(drifted: ScanResult) -
     loud = _render(drifted, verbose=True)
     assert "Also judged" not in quiet
     assert "--verbose lists the passing checks" in quiet
-    assert "Also judged (23)" in loud
+    assert "Also judged (26)" in loud
     passes = [f for f in drifted.findings if f.status is Status.PASS]
     rows = [ln.split() for ln in loud.splitlines() if ln.lstrip().startswith("pass ")]
-    assert len(rows) == len(passes) == 22
+    assert len(rows) == len(passes) == 25
     assert ["pass", "AMLG-202", "high", "blueprintdevst"] in rows
     # A skipped finding says why, on the line below it.
     lines = loud.splitlines()
@@ -136,7 +136,7 @@ def test_failures_only_by_default_and_passes_with_verbose(drifted: ScanResult) -
 
 def test_verdict_and_totals(drifted: ScanResult) -> None:
     text = _render(drifted)
-    assert "Total: 12 fail, 22 pass, 1 skipped (failing: 7 high, 5 medium)" in text
+    assert "Total: 12 fail, 25 pass, 1 skipped (failing: 7 high, 5 medium)" in text
     assert text.rstrip().splitlines()[-2] == "FAILED: 12 failing finding(s) at or above low."
     below = _render(drifted, fail_on=Severity.CRITICAL)
     assert "PASSED the gate: 12 failing finding(s) below the --fail-on threshold." in below
@@ -154,7 +154,7 @@ def test_no_escape_codes_without_colour_and_colour_when_asked(drifted: ScanResul
 def test_compliant_estate_has_no_detail_blocks(pack) -> None:  # type: ignore[no-untyped-def]
     text = _render(_scan(pack, EXAMPLES / "compliant.json"))
     assert re.search(
-        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+ml-secure-blueprint\s+8f1c2a6e\s+31 pass$", text, re.M
+        r"^\s+OK\s+-\s+blueprint-dev-mlw\s+ml-secure-blueprint\s+8f1c2a6e\s+34 pass$", text, re.M
     )
     assert "FAIL" not in text and "expected" not in text
     assert "PASSED: every judged resource follows the blueprint." in text
@@ -189,10 +189,10 @@ def test_error_findings_and_incomplete_verdict(pack, tmp_path: Path) -> None:  #
     path.write_text(json.dumps([r for r in inst.rows() if r["id"] != inst.storage["id"]]))
     text = _render(_scan(pack, path))
     # AMLG-108 is error too (a linked id the scan did not read), never a plain fail.
-    assert re.search(r"^\s+ERROR\s+-\s+blueprint-mlw\s+\S+\s+\S+\s+4 error, 27 pass$", text, re.M)
+    assert re.search(r"^\s+ERROR\s+-\s+blueprint-mlw\s+\S+\s+\S+\s+5 error, 29 pass$", text, re.M)
     assert "ERROR AMLG-201 high  blueprintst (storage account)" in text
     assert "is not in the scanned inventory" in " ".join(text.split())
-    assert "INCOMPLETE: 4 finding(s) could not be judged; 0 failing." in text
+    assert "INCOMPLETE: 5 finding(s) could not be judged; 0 failing." in text
     # A long id in a message folds onto the next line instead of being cut with an ellipsis.
     assert "…" not in text
 

@@ -140,8 +140,8 @@ def test_the_report_renders_in_chromium_with_the_expected_counts(tmp_path: Path)
     dom = dump_dom(page, tmp_path / "profile")
     assert attr(dom, "data-js-ready") == "1"
     assert attr(dom, "data-js-errors") == "0", attr(dom, "data-js-error-text")
-    assert text_of(dom, "count-fail") == "12" and text_of(dom, "count-total") == "35"
-    assert text_of(dom, "shown-count") == "35" == text_of(dom, "total-count")
+    assert text_of(dom, "count-fail") == "12" and text_of(dom, "count-total") == "38"
+    assert text_of(dom, "shown-count") == "38" == text_of(dom, "total-count")
     assert 'data-points="3"' in dom and dom.count('class="dot"') == 3
     assert "pwned" not in text_of(dom, "verdict") and "<title>pwned" not in dom
     assert not re.search(r"<img\b", dom)  # the name stayed text

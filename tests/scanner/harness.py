@@ -14,7 +14,14 @@ from amlguard.scanner.scan import ScanOptions, evaluate, instance_settings
 
 Row = dict[str, Any]
 #: target selectors that select only in some estates (projects, customer-VNet workspaces)
-CONDITIONAL = {"projects", "computes", "customvnetworkspace", "suggested"}
+CONDITIONAL = {
+    "projects",
+    "computes",
+    "customvnetworkspace",
+    "suggested",
+    "workspacecomputes",
+    "integratedanddatastores",
+}
 
 
 @cache

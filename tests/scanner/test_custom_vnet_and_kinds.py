@@ -154,8 +154,10 @@ def test_108_hub_without_registry_fails() -> None:
 def test_202_hierarchical_namespace_needs_dfs() -> None:
     inst = blueprint()
     inst.storage["properties"]["isHnsEnabled"] = True
-    f = only_flips(inst.rows(), "AMLG-202")
-    assert "dfs" in str(f.expected)
+    findings = scan(inst.rows())
+    # AMLG-204 judges the dfs endpoint of every HNS account of the instance too.
+    assert not_passing(findings) == {"AMLG-202": {"fail"}, "AMLG-204": {"fail"}}
+    assert "dfs" in str(of_rule(findings, "AMLG-202")[0].expected)
     inst.add_endpoint("storage-dfs", inst.storage, "dfs")
     all_pass(inst.rows())
 

@@ -18,7 +18,8 @@ from tests.scanner.harness import pack, scan
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$", re.S)
 RULE_IDS = [
     "AMLG-101", "AMLG-102", "AMLG-103", "AMLG-104", "AMLG-105", "AMLG-106", "AMLG-107",
-    "AMLG-108", "AMLG-109", "AMLG-112", "AMLG-113", "AMLG-115", "AMLG-120", "AMLG-201", "AMLG-202", "AMLG-211", "AMLG-212", "AMLG-221",
+    "AMLG-108", "AMLG-109", "AMLG-110", "AMLG-111", "AMLG-112", "AMLG-113", "AMLG-114", "AMLG-115", "AMLG-120",
+    "AMLG-201", "AMLG-202", "AMLG-203", "AMLG-204", "AMLG-211", "AMLG-212", "AMLG-221",
     "AMLG-222", "AMLG-223", "AMLG-231", "AMLG-232", "AMLG-233", "AMLG-240", "AMLG-301",
     "AMLG-302",
 ]  # fmt: skip
@@ -88,7 +89,9 @@ def test_builtin_severities_match_the_blueprint() -> None:
         "AMLG-105",
         "AMLG-107",
         "AMLG-108",
+        "AMLG-111",
         "AMLG-113",
+        "AMLG-114",
         "AMLG-232",
         "AMLG-240",
         "AMLG-301",

@@ -59,8 +59,9 @@ def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:
     assert "privateendpoints" in first and "storageaccounts" not in first
     # ... one GET per private endpoint of the instance, and they reach the inventory.
     assert len(gets) == len(inst.endpoints)
-    # (plus one list of the workspace's connections: integration discovery reads them)
-    assert result.source.stats["arm_gets"] == len(inst.endpoints) + 1
+    # (plus one list each of the workspace's connections and datastores: integration
+    # discovery reads them; and of its computes, which AMLG-114 reads in every workspace)
+    assert result.source.stats["arm_gets"] == len(inst.endpoints) + 3
     assert result.source.complete
 
 

@@ -51,7 +51,7 @@ def test_wrong_json_type_anywhere_never_crashes(
     if place[0] == 0 and place[1] not in (("type",), ("id",)):
         # The workspace is still a workspace: every workspace rule reports on it.
         workspace_rules = [r.id for r in pack().rules if r.target["select"] == "workspace"]
-        assert len(workspace_rules) == 9
+        assert len(workspace_rules) == 11
         on_workspace = [f.rule_id for f in findings if f.resource_id == BASE[0]["id"]]
         assert set(workspace_rules) <= set(on_workspace)
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.datastores import data_storage
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Gap
@@ -28,7 +29,9 @@ def instance_endpoints(rows: Iterable[Row], settings: InstanceSettings) -> list[
     inv = Inventory(rows)
     endpoints: dict[str, Row] = {}
     for inst in build_instances(inv, settings):
-        for member in sorted(inst.members()):
+        workspaces = [inst.id, *(str(p["id"]) for p in inst.projects)]
+        named = {ids.norm(account) for account, _group in data_storage(inv, workspaces)}
+        for member in sorted(inst.members() | named):
             for pe, _conn in inv.endpoints_by_target.get(member, []):
                 endpoints.setdefault(ids.norm(pe["id"]), pe)
     return list(endpoints.values())

@@ -13,15 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from amlguard.scanner import inventory
+from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import FORWARDING_RULE, RULESET, RULESET_LINK
 from amlguard.scanner.instances import custom_vnet
 from amlguard.scanner.integration import CONNECTION
 from amlguard.scanner.model import Gap
+from amlguard.scanner.outbound_sources import ALL_COMPUTES
 from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
 
 COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
-__all__ = ["COMPUTE", "CONNECTION", "listings", "read_children"]
+__all__ = ["ALL_COMPUTES", "COMPUTE", "CONNECTION", "DATASTORE", "listings", "read_children"]
 MLS_API = "2024-10-01"
 DNS_RESOLVER_API = "2022-07-01"
 Row = dict[str, Any]
@@ -41,8 +43,10 @@ def listings(
         if rtype == inventory.WORKSPACE:
             if CONNECTION in wanted:
                 out.append((row, "connections", MLS_API, "workspace connections"))
-            if COMPUTE in wanted and custom_vnet(row, isolation):
+            if COMPUTE in wanted and (ALL_COMPUTES in wanted or custom_vnet(row, isolation)):
                 out.append((row, "computes", MLS_API, "workspace computes"))
+            if DATASTORE in wanted:
+                out.append((row, "datastores", MLS_API, "workspace datastores"))
         elif rtype == RULESET:
             if RULESET_LINK in wanted:
                 out.append((row, "virtualNetworkLinks", DNS_RESOLVER_API, "ruleset links"))

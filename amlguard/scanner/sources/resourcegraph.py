@@ -114,6 +114,8 @@ class ResourceGraphSource(Source):
             arg_seconds = time.monotonic() - started
             if zones.started:
                 rows += zones.result(gaps)
+                # Endpoints of what the child rows named (datastores, connections) come late.
+                rows += self._zone_groups(rows, gaps, report=False, late=True)
             elif inventory.DNS_ZONE_GROUP in needs.types:
                 rows += self._zone_groups(rows, gaps)
             if inventory.DNS_ZONE in needs.types:
@@ -469,10 +471,20 @@ class ResourceGraphSource(Source):
         return got
 
     def _zone_groups(
-        self, rows: list[dict[str, Any]], gaps: list[Gap], *, report: bool = True
+        self,
+        rows: list[dict[str, Any]],
+        gaps: list[Gap],
+        *,
+        report: bool = True,
+        late: bool = False,
     ) -> list[dict[str, Any]]:
-        """Private DNS zone groups of the instances' private endpoints (ARG has no table)."""
+        """Private DNS zone groups of the instances' private endpoints (ARG has no table);
+        ``late``: only of the endpoints no earlier call read."""
         endpoints = instance_endpoints(rows, self.settings)
+        done: set[str] = self.__dict__.setdefault("_zone_groups_read", set())
+        if late:
+            endpoints = [pe for pe in endpoints if ids.norm(pe["id"]) not in done]
+        done.update(ids.norm(pe["id"]) for pe in endpoints)
         if not endpoints:
             return []
         if report:

@@ -1,0 +1,148 @@
+"""Storage an instance integrates through data: its datastores and storage connections
+(real-estates 2b, AMLG-203), and the private link group ids it reaches each one through.
+
+A datastore (``.../workspaces/{ws}/datastores/{name}``, read through ARM: Resource Graph does
+not index it) names its storage account by ``accountName`` (plus ``subscriptionId`` and
+``resourceGroup`` when set); storage account names are unique in a cloud, so a name alone finds
+the account in the inventory. A connection or outbound rule may name a storage sub-resource
+(``.../storageAccounts/{a}/blobServices/default/containers/{c}``, a feature store's offline
+store): it stands for the account. Only these are read; credentials never are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.conditions import related_source
+from amlguard.scanner.context import EvalContext
+from amlguard.scanner.integration import connections_by_workspace
+from amlguard.scanner.inventory import Inventory, Row
+from amlguard.scanner.outbound_sources import children_of, outbound_rules
+from amlguard.scanner.paths import get_key
+
+DATASTORE = "microsoft.machinelearningservices/workspaces/datastores"
+STORAGE = "microsoft.storage/storageaccounts"
+#: datastore type (lower-case) -> the storage group id it is reached through
+DATASTORE_GROUPS = {"azureblob": "blob", "azuredatalakegen2": "dfs", "azurefile": "file"}
+_STORAGE_MARKER = "/providers/microsoft.storage/storageaccounts/"
+
+
+def _props(row: Any) -> dict[str, Any]:
+    p = get_key(row, "properties") if isinstance(row, dict) else None
+    return p if isinstance(p, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def storage_account_of(resource_id: str) -> str:
+    """The storage account id a storage (sub-)resource id names; "" for other ids."""
+    low = resource_id.lower()
+    i = low.find(_STORAGE_MARKER)
+    if not low.startswith("/subscriptions/") or i < 0:
+        return ""
+    rest = resource_id[i + len(_STORAGE_MARKER) :].split("/", 1)[0]
+    return resource_id[: i + len(_STORAGE_MARKER)] + rest if rest else ""
+
+
+def _by_name(inv: Inventory) -> dict[str, str]:
+    memo = inv.memo.setdefault("storageByName", {})
+    if not memo:
+        memo[""] = ""
+        for row in inv.of_type(STORAGE):
+            memo.setdefault(str(row.get("name") or "").lower(), str(row["id"]))
+    return memo
+
+
+def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
+    """(storage account id, group id) a datastore reads, or None when it names no storage
+    account (a Data Lake Gen1 store, OneLake). The account is looked up by name (unique in a
+    cloud); one the scan lacks gets the id the datastore implies (its subscriptionId and
+    resourceGroup, by default the workspace's), so it is judged missing, never skipped."""
+    props = _props(datastore)
+    group = DATASTORE_GROUPS.get(_text(get_key(props, "datastoreType")).lower())
+    account = _text(get_key(props, "accountName"))
+    if group is None or not account or "/" in account:
+        return None
+    sub, rg = _text(get_key(props, "subscriptionId")), _text(get_key(props, "resourceGroup"))
+    found = _by_name(inv).get(account.lower())
+    if found:
+        return found, group
+    if not (sub and rg):
+        # Without them the service looks in the workspace's own subscription and group.
+        parent = ids.parse(ids.parent_of_child(str(datastore.get("id") or ""), "datastores"))
+        sub, rg = sub or parent.subscription_id, rg or parent.resource_group
+    if not (sub and rg):
+        return None
+    # Named but not in the scan: judged as missing (error), never skipped.
+    return (
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
+        f"{account}",
+        group,
+    )
+
+
+def data_storage(inv: Inventory, workspace_ids: list[str]) -> list[tuple[str, str]]:
+    """(storage account id, group id) of every datastore, and of every connection or user
+    PrivateEndpoint rule naming a storage sub-resource, of these workspaces; in order."""
+    out: list[tuple[str, str]] = []
+    conns = connections_by_workspace(inv)
+    for ws in workspace_ids:
+        for store in children_of(inv, ws, DATASTORE, "datastores"):
+            target = datastore_target(inv, store)
+            if target:
+                out.append(target)
+        for conn in sorted(conns.get(ids.norm(ws), []), key=lambda c: ids.norm(c["id"])):
+            props = _props(conn)
+            group = _group_of_category(get_key(props, "category"))
+            for named in (
+                get_key(props, "target"),
+                get_key(get_key(props, "metadata"), "ResourceId"),
+            ):
+                account = storage_account_of(_text(named))
+                if account:
+                    out.append((account, group))
+    return out
+
+
+def _group_of_category(category: Any) -> str:
+    """The storage group a connection category reaches (Data Lake Gen2: dfs; else blob)."""
+    text = _text(category).lower()
+    if "gen2" in text or "datalake" in text:
+        return "dfs"
+    if "file" in text:
+        return "file"
+    return "blob"
+
+
+@related_source("integrationGroups")
+def integration_groups(ctx: EvalContext) -> list[Any]:
+    """The private link group ids the instance reaches the judged resource through: the
+    subresourceTarget of its PrivateEndpoint outbound rules to it (of the workspace and a hub's
+    projects), and the groups its datastores and connections use; ``blob`` when none says."""
+    inst = ctx.instance
+    if inst is None:
+        return []
+    target = ids.norm(str(ctx.resource["id"]))
+    members = [inst.workspace, *inst.projects]
+    groups: dict[str, str] = {}
+    for ws in members:
+        for rule in outbound_rules(ws).values():
+            dest = get_key(rule, "destination") if isinstance(rule, dict) else None
+            if _text(get_key(rule, "type")).lower() != "privateendpoint" or not isinstance(
+                dest, dict
+            ):
+                continue
+            named = _text(get_key(dest, "serviceResourceId"))
+            if ids.norm(storage_account_of(named) or named) == target:
+                group = _text(get_key(dest, "subresourceTarget"))
+                if group:
+                    groups.setdefault(group.lower(), group)
+    for account, group in data_storage(ctx.inventory, [str(w["id"]) for w in members]):
+        if ids.norm(account) == target:
+            groups.setdefault(group, group)
+    if not groups:
+        groups["blob"] = "blob"
+    return [{"name": g} for _, g in sorted(groups.items())]
