@@ -71,6 +71,19 @@ REMEDIATORS.declare(
     "its private endpoint and DNS zone group are in place",
 )
 
+REMEDIATORS.declare(
+    "registry-admin-user",
+    f"{_PKG}.hardening:RegistryAdminUser",
+    "PATCHes a container registry's adminUserEnabled to false (the plan warns that clients "
+    "still using the admin credentials break)",
+)
+REMEDIATORS.declare(
+    "appinsights-public-access",
+    f"{_PKG}.hardening:AppInsightsPublicAccess",
+    "disables Application Insights public ingestion and query once an Azure Monitor private "
+    "link scope with an approved private endpoint scopes the component",
+)
+
 
 def get(name: str) -> Any:
     """The remediator (``interface.Remediator``) declared under ``name`` (case-insensitive), or None."""

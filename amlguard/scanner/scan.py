@@ -14,6 +14,7 @@ from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.linked import PRIVATE_LINK_SCOPE, SCOPED_RESOURCE
 from amlguard.scanner.model import ScanResult, Severity, SourceInfo
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.sources.interface import Needs, Source
@@ -49,6 +50,9 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "dnsresolution": (inv_types.VNET_LINK, *RESOLUTION_TYPES),
     "projecthub": (inv_types.WORKSPACE,),
     "approverassignments": (inv_types.ROLE_ASSIGNMENT, ROLE_DEFINITION),
+    # issue 13 (part B): an AML registry's storage and ACR, App Insights' private link scopes
+    "linkedresources": (STORAGE, REGISTRY, inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
+    "privatelinkscopes": (SCOPED_RESOURCE, PRIVATE_LINK_SCOPE),
 }
 
 
@@ -71,6 +75,8 @@ def needs_of(
     roles: set[str] = set()
     for rule in rules:
         types.update(_SELECTOR_TYPES.get(rule.target["select"].lower(), ()))
+        # the types a target names (an integrated search service or AML registry)
+        types.update(str(t).lower() for t in rule.target.get("types") or ())
         for name in _related_names(rule.raw):
             types.update(_RELATED_TYPES.get(name, ()))
             if name == "roleassignments":
