@@ -165,9 +165,7 @@ def put_body(live: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     applied to its properties, read-only properties left out."""
     body = {k: live[k] for k in _PUT_FIELDS if k in live and live[k] is not None}
     props = {
-        k: v
-        for k, v in (live.get("properties") or {}).items()
-        if str(k).lower() not in _READ_ONLY
+        k: v for k, v in (live.get("properties") or {}).items() if str(k).lower() not in _READ_ONLY
     }
     body["properties"] = {**props, **changes}
     return body
