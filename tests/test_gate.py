@@ -221,8 +221,9 @@ def test_header_says_what_was_loaded(tmp_path: Path) -> None:
     text = "".join(result.stdout.split())  # the console wraps long lines anywhere
     assert f"config{cfg}" in text
     from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import select_rules
 
-    n = len(load_pack([]).rules)
+    n = len(select_rules(load_pack([])))  # opt-in (hardening) rules are off by default
     assert f"{n}rule(s):{n}built-in,0custom" in text
     assert f"outputsjson:{tmp_path}/r.json" in text
 

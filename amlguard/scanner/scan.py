@@ -87,11 +87,20 @@ def needs_of(
 
 
 def select_rules(
-    pack: RulePack, rule_ids: Iterable[str] = (), min_severity: Severity | None = None
+    pack: RulePack, rule_ids: Iterable[str] | None = None, min_severity: Severity | None = None
 ) -> list[Rule]:
-    """The rules a scan runs: ``--rule`` ids (unknown ones are an error) and ``--severity``."""
+    """The rules a scan runs: ``--rule`` ids (unknown ones are an error) and ``--severity``.
+
+    Without ``rule_ids`` (None) this is a default scan's selection: the pack's opt-in rules
+    (``opt_in_tags``, e.g. ``hardening``) are left out. Given ids, or an empty list, every rule
+    stays for the caller to narrow by tags (``ruleselect.narrow``, as the CLI does).
+    """
     chosen = pack.rules
-    wanted = [r.upper() for r in rule_ids]
+    if rule_ids is None:
+        from amlguard.ruleselect import narrow, opt_in_tags
+
+        chosen = narrow(chosen, (), opt_in_tags(pack))
+    wanted = [r.upper() for r in rule_ids or ()]
     if wanted:
         unknown = [r for r in wanted if pack.get(r) is None]
         if unknown:
