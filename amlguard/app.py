@@ -9,7 +9,6 @@ module, prints and exits.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -276,12 +275,38 @@ def _scope_warnings(settings: CheckSettings, result: ScanResult) -> None:
     """A readable scope with no workspace is said in every report; with ``--fail-on-empty`` it
     is a gap (exit 3): a gate that judged nothing has not passed."""
     if result.instances:
+        _idle_rules(result)
         return
     text = f"no Azure Machine Learning workspace was found in {result.source.description}"
     if settings.gate.fail_on_empty:
         result.source.gaps.append(Gap(f"{text} (--fail-on-empty)"))
     else:
         result.warnings.append(f"{text}: nothing was judged")
+
+
+def _idle_rules(result: ScanResult) -> None:
+    """Rules that judged nothing although there were workspaces. When no selected rule judged
+    anything the scan is a gap (exit 3): PASSED would be a claim about nothing. A custom rule
+    that judged nothing is a warning (a typo in its ``target.types`` selects no resource);
+    built-in rules legitimately idle where the estate has no such resource (no projects)."""
+    from amlguard.reports.ruledocs import is_builtin
+
+    judged = {f.rule_id for f in result.findings}
+    if not judged:
+        ids_ = ", ".join(r.id for r in result.rules)
+        result.source.gaps.append(
+            Gap(
+                f"the selected rules ({ids_}) judged no resource of the {len(result.instances)} "
+                "workspace(s) found: check their targets"
+            )
+        )
+        return
+    for rule in result.rules:
+        if rule.id not in judged and not is_builtin(rule):
+            result.warnings.append(
+                f"custom rule {rule.id} judged no resource in this scan: check its target "
+                f"({rule.source})"
+            )
 
 
 def apply_gates(result: ScanResult, settings: CheckSettings, baseline: Any = None) -> None:
@@ -489,22 +514,10 @@ def write_outputs(
 
 
 def write_atomically(path: Path, text: str, what: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename: an interrupted run
-    never leaves half a report where a pipeline expects a whole one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write a report through the one output writer (whole or nothing; never over a device)."""
+    from amlguard.outputfile import write_output
+
+    write_output(path, text, what)
 
 
 def artifacts(settings: CheckSettings) -> list[str]:
@@ -530,7 +543,10 @@ def create_baseline(
     which fails closed) but exits 3 so the pipeline notices.
     """
     from amlguard.baseline import write
+    from amlguard.outputfile import refuse_inputs
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the baseline {path}")
     result = prepare_scan(settings, reporter).result
     count = write(path, result)
     incomplete = not result.source.complete or any(
@@ -558,8 +574,11 @@ def run_snapshot(
     The header records the cloud and scope, so a later check judges it as read.
     """
     from amlguard.azure.clouds import resolve_cloud
+    from amlguard.outputfile import refuse_inputs
     from amlguard.scanner.sources.snapshot import write_snapshot
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the snapshot {path}")
     pack, rules = load_rules(settings)
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)

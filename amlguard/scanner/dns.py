@@ -129,8 +129,11 @@ def _build(inv: Inventory) -> _Index:
             _ip(_text(get_key(t, "ipAddress"))) for t in _list(props.get("targetDnsServers"))
         ]
         enabled = str(props.get("forwardingRuleState") or "Enabled").lower() == "enabled"
-        domain = _text(props.get("domainName")).lower().rstrip(".")
-        rules.setdefault(parent, []).append((domain, enabled, targets))
+        written = _text(props.get("domainName")).strip().lower()
+        if not written:
+            continue  # no domain: the rule matches nothing (ARM refuses it anyway)
+        # "." is the wildcard rule: it matches every name (domain "" below)
+        rules.setdefault(parent, []).append((written.rstrip("."), enabled, targets))
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
         vnet = _text(_dict(_props(link).get("virtualNetwork")).get("id"))
@@ -230,28 +233,61 @@ class _Judge:
             "not peered to (peering Connected)"
         )
 
+    def forwarded_problem(self, ip: str) -> str | None:
+        """None when a forwarding rule's target ``ip`` resolves the zone; else why not. The
+        query leaves through the ruleset's outbound endpoint, so the solution VNet need not be
+        peered to the target's VNet (Private Resolver docs): the target must answer from a VNet
+        the zone is linked to."""
+        options = list(self.idx.servers.get(ip, []))
+        if ip in self.trusted:
+            options.append((f"trusted DNS server {ip}", self.trusted[ip]))
+        if not options:
+            return (
+                f"{ip} is not a Private Resolver inbound endpoint, an Azure Firewall DNS proxy "
+                "or a trusted_dns_servers entry"
+            )
+        if any(self.linked(vnet) for _label, vnet in options):
+            return None
+        label, vnet = options[0]
+        return (
+            f"{label} ({ip}) sits in VNet {ids.short_name(vnet)}, which the zone is not linked to"
+        )
+
     def ruleset_problem(self) -> str | None:
-        """None when a linked ruleset forwards the zone to resolving inbound endpoints; else why
-        not ("" when S is linked to no ruleset rule for the zone at all)."""
-        reasons = []
+        """None when the forwarding rule that wins for the zone sends it to servers that resolve
+        it; else why not ("" when no ruleset linked to S has an enabled rule for the zone).
+
+        Azure uses the most specific enabled rule whose domain matches (``.`` matches every
+        name), so a broken specific rule is not rescued by a working broader one.
+        """
+        matching: list[tuple[int, str, str, list[str]]] = []
+        disabled: list[str] = []
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
+            name = ids.short_name(ruleset)
             for domain, enabled, targets in rules:
-                if not domain or not (
+                if domain and not (
                     self.zone_name == domain or self.zone_name.endswith("." + domain)
                 ):
                     continue
-                name = ids.short_name(ruleset)
                 if not enabled:
-                    reasons.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
+                    disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue
-                bad = [t or "?" for t in targets if not t or self.server_problem(t) is not None]
-                if targets and not bad:
-                    return None
-                reasons.append(
-                    f"ruleset {name} forwards {domain}. to {', '.join(bad) or 'no server'}, "
-                    "which does not resolve the zone"
-                )
-        return "; ".join(reasons)
+                matching.append((len(domain), name, domain, targets))
+        if not matching:
+            return "; ".join(disabled)
+        _length, name, domain, targets = max(matching, key=lambda m: m[0])
+        bad = [(t or "?", self.forwarded_problem(t) if t else "no address") for t in targets]
+        bad = [(t, why) for t, why in bad if why is not None]
+        if targets and not bad:
+            return None
+        shown = f"{domain}." if domain else ". (every name)"
+        if not targets:
+            return f"ruleset {name} forwards {shown} to no server"
+        details = "; ".join(why for _t, why in bad if why)
+        return (
+            f"ruleset {name} forwards {shown} (the most specific enabled rule for the zone) to "
+            f"{', '.join(t for t, _why in bad)}, which does not resolve the zone: {details}"
+        )
 
 
 @related_source("dnsResolution")

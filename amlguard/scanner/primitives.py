@@ -193,7 +193,8 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
     only those in that virtual network (none when ``vnet`` is absent).
 
     Joins the endpoint side (endpoint rows naming the target) with the target side (the target's
-    ``privateEndpointConnections``, whose status is authoritative). An endpoint the target lists
+    ``privateEndpointConnections``, whose status wins unless it says Approved where the endpoint
+    says otherwise: then the endpoint's, as two sides that disagree are not approved). An endpoint the target lists
     but the inventory lacks appears with ``found: false`` (and is in no VNet).
     """
     row: Row | None
@@ -240,6 +241,20 @@ def endpoints_in_vnet(
     return groups.get(ids.norm(vnet), [])
 
 
+def _joint_status(target_side: Any, endpoint_side: Any) -> Any:
+    """One connection seen from both sides: the target's state, unless the target says
+    Approved and the endpoint says otherwise (Rejected, Pending, Disconnected): then the
+    endpoint's. Two sides that disagree are not an approved connection."""
+    if (
+        str(target_side).lower() == "approved"
+        and isinstance(endpoint_side, str)
+        and endpoint_side
+        and endpoint_side.lower() != "approved"
+    ):
+        return endpoint_side
+    return target_side
+
+
 def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: str) -> list[Any]:
     items: dict[str, dict[str, Any]] = {}
     order: list[str] = []
@@ -255,7 +270,7 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             continue
         key = ids.norm(pe_id)
         if key in items:
-            items[key]["status"] = status
+            items[key]["status"] = _joint_status(status, items[key]["status"])
             continue
         order.append(key)
         items[key] = {
