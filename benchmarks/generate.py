@@ -42,6 +42,7 @@ from tests.builders import (  # noqa: E402
     row,
     unrelated,
 )
+from tests.builders_integrations import add_registry, add_search, hns_storage  # noqa: E402
 
 #: with ``--dns hub``: how spokes resolve the hub's zones, in turn (a link from each spoke VNet,
 #: custom DNS to the Private Resolver's inbound endpoint, a forwarding ruleset link)
@@ -49,6 +50,14 @@ HUB_DESIGNS = ("link", "resolver", "ruleset")
 #: with ``--dns hub``: every HUB_EVERY-th instance is an AI Foundry hub with PROJECTS projects
 HUB_EVERY = 10
 PROJECTS = 10
+
+#: every SEARCH_EVERY-th instance integrates an AI Search service, every REGISTRY_EVERY-th an
+#: AML registry (with its regional storage and ACR), every HNS_EVERY-th has Data Lake storage;
+#: a third of each is drifted (public, or an endpoint missing). Chosen by index, not by the
+#: seeded RNG, so the drift draws of every instance stay what they were.
+SEARCH_EVERY = 5
+REGISTRY_EVERY = 7
+HNS_EVERY = 4
 
 LOCATIONS = ("westeurope", "northeurope", "germanywestcentral", "swedencentral")
 
@@ -236,6 +245,7 @@ def estate(
         if rng.random() < drift:
             for change in rng.sample(DRIFTS, rng.randint(1, 4)):
                 change(inst, rng)
+        _integrations(inst, i)
         if dns == "hub":
             design = HUB_DESIGNS[i % len(HUB_DESIGNS)]
             if design == "link":
@@ -263,6 +273,18 @@ def estate(
     if dns != "hub":
         return rows
     return rows + network.rows()
+
+
+def _integrations(inst: Instance, i: int) -> None:
+    """AI Search, an AML registry and Data Lake storage on a fraction of instances (by index)."""
+    if i % SEARCH_EVERY == 1:
+        k = i // SEARCH_EVERY
+        add_search(inst, public=k % 3 == 1, endpoint=k % 3 != 2)
+    if i % REGISTRY_EVERY == 2:
+        k = i // REGISTRY_EVERY
+        add_registry(inst, public=k % 3 == 1, managed_public=k % 3 == 2)
+    if i % HNS_EVERY == 3:
+        hns_storage(inst, dfs_endpoint=(i // HNS_EVERY) % 3 != 1)
 
 
 HUB_SUBSCRIPTION = _subscription(0xFFFF)

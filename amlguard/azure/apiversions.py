@@ -24,6 +24,10 @@ API_VERSIONS = {
     "microsoft.network/networkinterfaces": "2024-05-01",
     "microsoft.network/virtualnetworks": "2024-05-01",
     "microsoft.insights/components": "2020-02-02",
+    "microsoft.insights/privatelinkscopes": "2021-07-01-preview",
+    "microsoft.insights/privatelinkscopes/scopedresources": "2021-07-01-preview",
+    "microsoft.search/searchservices": "2023-11-01",
+    "microsoft.machinelearningservices/registries": ML_API_VERSION,
     "microsoft.managedidentity/userassignedidentities": "2023-01-31",
     "microsoft.authorization/roleassignments": AUTHZ_API_VERSION,
 }

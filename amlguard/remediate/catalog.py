@@ -102,6 +102,18 @@ REMEDIATORS.declare(
     "PATCHes publicNetworkAccess to Disabled on integrated storage once its private endpoint and "
     "DNS zone group are in place; a manual step for storage only a datastore names",
 )
+REMEDIATORS.declare(
+    "registry-admin-user",
+    f"{_PKG}.hardening:RegistryAdminUser",
+    "PATCHes a container registry's adminUserEnabled to false (the plan warns that clients "
+    "still using the admin credentials break)",
+)
+REMEDIATORS.declare(
+    "appinsights-public-access",
+    f"{_PKG}.hardening:AppInsightsPublicAccess",
+    "disables Application Insights public ingestion and query once an Azure Monitor private "
+    "link scope with an approved private endpoint scopes the component",
+)
 
 
 def get(name: str) -> Any:

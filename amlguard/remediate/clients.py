@@ -78,6 +78,7 @@ class RemediationClients(Protocol):
     def network(self, subscription_id: str) -> Any: ...
     def get(self, resource_id: str, api_version: str | None = None) -> dict[str, Any] | None: ...
     def patch(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any: ...
+    def put(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any: ...
     def close(self) -> None: ...
 
 
@@ -248,11 +249,19 @@ class SdkClients:
 
     def patch(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any:
         """ARM PATCH, waiting for the long-running operation when Azure starts one."""
+        return self._write("PATCH", resource_id, body, api_version)
+
+    def put(self, resource_id: str, body: dict[str, Any], api_version: str) -> Any:
+        """ARM PUT of a whole resource (for types whose PATCH only updates tags)."""
+        return self._write("PUT", resource_id, body, api_version)
+
+    def _write(self, method: str, resource_id: str, body: dict[str, Any], api_version: str) -> Any:
         from azure.core.polling import LROPoller
         from azure.mgmt.core.polling.arm_polling import ARMPolling
 
         client = self._pipeline()
-        request = client.patch(
+        build = client.put if method == "PUT" else client.patch
+        request = build(
             f"{resource_id}?api-version={api_version}",
             headers={"Content-Type": "application/json"},
             content=body,
@@ -264,7 +273,7 @@ class SdkClients:
         response = pipeline_response.http_response
         if response.status_code >= 400:
             raise _error_from(response)
-        if response.status_code == 200:
+        if response.status_code in ((200, 201) if method == "PUT" else (200,)):
             return json.loads(response.text() or "{}")
         poller = LROPoller(
             client,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import approval, assignments, dns, ids, workspace_sources
+from amlguard.scanner import approval, assignments, dns, ids, linked, workspace_sources
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -36,6 +36,7 @@ REGISTERS = (
     approval.approver_assignments,
     assignments.role_assignments,
     workspace_sources.project_hub,
+    linked.linked_resources,
 )
 PER_INSTANCE = frozenset(
     # roleAssignments reads whether the instance has a primary identity when no principal is given

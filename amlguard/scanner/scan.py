@@ -15,6 +15,7 @@ from amlguard.scanner.dns import RESOLUTION_TYPES
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, build_instances
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.linked import PRIVATE_LINK_SCOPE, SCOPED_RESOURCE
 from amlguard.scanner.model import ScanResult, Severity, SourceInfo
 from amlguard.scanner.outbound_sources import ALL_COMPUTES, BATCH_ENDPOINT
 from amlguard.scanner.rules import Rule, RulePack
@@ -60,6 +61,9 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "approverassignments": (inv_types.ROLE_ASSIGNMENT, ROLE_DEFINITION),
     "batchendpoints": (BATCH_ENDPOINT,),
     "integrationgroups": (DATASTORE,),
+    # issue 13 (part B): an AML registry's storage and ACR, App Insights' private link scopes
+    "linkedresources": (STORAGE, REGISTRY, inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
+    "privatelinkscopes": (SCOPED_RESOURCE, PRIVATE_LINK_SCOPE),
 }
 
 
@@ -82,6 +86,8 @@ def needs_of(
     roles: set[str] = set()
     for rule in rules:
         types.update(_SELECTOR_TYPES.get(rule.target["select"].lower(), ()))
+        # the types a target names (an integrated search service or AML registry)
+        types.update(str(t).lower() for t in rule.target.get("types") or ())
         for name in _related_names(rule.raw):
             types.update(_RELATED_TYPES.get(name, ()))
             if name == "roleassignments":
@@ -92,11 +98,20 @@ def needs_of(
 
 
 def select_rules(
-    pack: RulePack, rule_ids: Iterable[str] = (), min_severity: Severity | None = None
+    pack: RulePack, rule_ids: Iterable[str] | None = None, min_severity: Severity | None = None
 ) -> list[Rule]:
-    """The rules a scan runs: ``--rule`` ids (unknown ones are an error) and ``--severity``."""
+    """The rules a scan runs: ``--rule`` ids (unknown ones are an error) and ``--severity``.
+
+    Without ``rule_ids`` (None) this is a default scan's selection: the pack's opt-in rules
+    (``opt_in_tags``, e.g. ``hardening``) are left out. Given ids, or an empty list, every rule
+    stays for the caller to narrow by tags (``ruleselect.narrow``, as the CLI does).
+    """
     chosen = pack.rules
-    wanted = [r.upper() for r in rule_ids]
+    if rule_ids is None:
+        from amlguard.ruleselect import narrow, opt_in_tags
+
+        chosen = narrow(chosen, (), opt_in_tags(pack))
+    wanted = [r.upper() for r in rule_ids or ()]
     if wanted:
         unknown = [r for r in wanted if pack.get(r) is None]
         if unknown:

@@ -49,8 +49,10 @@ def source(
 
 
 def scan(src: Any) -> ScanResult:
-    """All built-in rules over one source."""
-    return run_scan(src, pack(), pack().rules)
+    """The built-in rules a default scan runs (opt-in ones left out) over one source."""
+    from amlguard.scanner.scan import select_rules
+
+    return run_scan(src, pack(), select_rules(pack()))
 
 
 def findings(result: ScanResult) -> list[dict[str, Any]]:

@@ -34,8 +34,10 @@ def scan_result(*snapshots: Path) -> ScanResult:
 
     (When the run path becomes a single ``evaluate()``, point this at it.)
     """
+    from amlguard.scanner.scan import select_rules
+
     pack = _pack()
-    return run_scan(SnapshotSource(list(snapshots)), pack, pack.rules)
+    return run_scan(SnapshotSource(list(snapshots)), pack, select_rules(pack))
 
 
 def report_findings(result: ScanResult) -> list[dict[str, Any]]:

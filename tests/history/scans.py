@@ -31,7 +31,7 @@ def scan(
     the scan time so first-seen dates are distinguishable."""
     path = folder / name
     write_snapshot(path, rows, {"gaps": gaps or []})
-    result = run_scan(SnapshotSource([path]), pack(), select_rules(pack(), rule_ids))
+    result = run_scan(SnapshotSource([path]), pack(), select_rules(pack(), rule_ids or None))
     if when is not None:
         result.scan_time = when
     return result

@@ -13,7 +13,7 @@ from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.model import Finding, ScanResult, Severity, SourceInfo, Status
 from amlguard.scanner.rules import load_pack
-from amlguard.scanner.scan import run_scan
+from amlguard.scanner.scan import run_scan, select_rules
 from amlguard.scanner.sources.snapshot import SnapshotSource, write_snapshot
 from tests.builders import blueprint
 from tests.conftest import EXAMPLES
@@ -27,7 +27,7 @@ def pack():  # type: ignore[no-untyped-def]
 
 
 def _scan(pack, *paths: Path) -> ScanResult:  # type: ignore[no-untyped-def]
-    return run_scan(SnapshotSource(list(paths)), pack, pack.rules)
+    return run_scan(SnapshotSource(list(paths)), pack, select_rules(pack))
 
 
 def _render(result: ScanResult, width: int = 100, **kw: object) -> str:

@@ -13,6 +13,8 @@ from amlguard.scanner.rules import RulePack, load_pack
 from amlguard.scanner.scan import ScanOptions, evaluate, instance_settings
 
 Row = dict[str, Any]
+#: the tag of rules a scan runs only when asked (``--tag hardening``, ``--rule ID``)
+OPT_IN_TAG = "hardening"
 #: target selectors that select only in some estates (projects, customer-VNet workspaces)
 CONDITIONAL = {
     "projects",
@@ -45,7 +47,8 @@ def scan(
     """Every finding of the built-in pack (or of ``rule_ids``) over ``rows``."""
     scan_options = ScanOptions(parameters=parameters or {}, **options)
     wanted = {r.upper() for r in rule_ids}
-    rules = [r for r in pack().rules if not wanted or r.id in wanted]
+    # Like a scan with no selection: opt-in (``hardening``) rules run only when named.
+    rules = [r for r in pack().rules if r.id in wanted or (not wanted and not opt_in(r))]
     info = SourceInfo("builder", "builder rows")
     return evaluate(list(rows), pack(), rules, scan_options, info).findings
 
@@ -93,9 +96,26 @@ def all_pass(rows: Iterable[Row], **kw: Any) -> list[Finding]:
     # Rules that judge projects or customer-VNet computes have nothing to judge in an estate
     # without them: every other rule must have judged something.
     seen = {f.rule_id for f in findings}
-    rules = pack().rules
-    assert seen >= {r.id for r in rules if r.target["select"].lower() not in CONDITIONAL}
+    rules = [r for r in pack().rules if not opt_in(r)]
+    present = {str(r.get("type") or "").lower() for r in rows}
+    assert seen >= {
+        r.id
+        for r in rules
+        if r.target["select"].lower() not in CONDITIONAL and _typed_in(r, present)
+    }
     assert seen <= {r.id for r in rules}
     if any(str(r.get("kind") or "").lower() == "project" for r in rows):
         assert {r.id for r in rules if r.target["select"] == "projects"} <= seen
     return findings
+
+
+def _typed_in(rule: Any, present: set[str]) -> bool:
+    """Whether the estate holds a row of a type the rule's target is limited to (a rule on
+    integrated AI Search services or AML registries judges only estates that have them)."""
+    types = {str(t).lower() for t in rule.target.get("types") or ()}
+    return not types or bool(types & present)
+
+
+def opt_in(rule: Any) -> bool:
+    """Whether a rule is opt-in (tagged ``hardening``): off unless a selection names it."""
+    return OPT_IN_TAG in rule.tags

@@ -10,14 +10,14 @@ from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Gap, Status
 from amlguard.scanner.rules import load_rule_text
 from tests.builders import blueprint
-from tests.scanner.harness import not_passing, of_rule, one, pack, scan
+from tests.scanner.harness import not_passing, of_rule, one, opt_in, pack, scan
 
 
 def run(
     rows: list[dict], options: EngineOptions | None = None, rule_ids: tuple[str, ...] = ()
 ) -> list:
     inv = Inventory(rows)
-    rules = [r for r in pack().rules if not rule_ids or r.id in rule_ids]
+    rules = [r for r in pack().rules if (r.id in rule_ids if rule_ids else not opt_in(r))]
     return Engine(inv, rules, options or EngineOptions()).run(build_instances(inv))
 
 
@@ -187,7 +187,7 @@ def test_one_rule_alone_gives_what_it_gives_in_the_pack() -> None:
     inst = blueprint(prefix="x")
     inst.workspace["properties"]["publicNetworkAccess"] = "Enabled"
     inv = Inventory(inst.rows())
-    rules = pack().rules
+    rules = [r for r in pack().rules if not opt_in(r)]
     engine = Engine(inv, rules, EngineOptions())
     (instance,) = build_instances(inv)
     together = engine.run([instance])

@@ -18,10 +18,11 @@ from tests.scanner.harness import pack, scan
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$", re.S)
 RULE_IDS = [
     "AMLG-101", "AMLG-102", "AMLG-103", "AMLG-104", "AMLG-105", "AMLG-106", "AMLG-107",
-    "AMLG-108", "AMLG-109", "AMLG-110", "AMLG-111", "AMLG-112", "AMLG-113", "AMLG-114", "AMLG-115", "AMLG-120",
-    "AMLG-201", "AMLG-202", "AMLG-203", "AMLG-204", "AMLG-211", "AMLG-212", "AMLG-221",
-    "AMLG-222", "AMLG-223", "AMLG-231", "AMLG-232", "AMLG-233", "AMLG-240", "AMLG-301",
-    "AMLG-302",
+    "AMLG-108", "AMLG-109", "AMLG-110", "AMLG-111", "AMLG-112", "AMLG-113", "AMLG-114",
+    "AMLG-115", "AMLG-120", "AMLG-201", "AMLG-202", "AMLG-203", "AMLG-204", "AMLG-211",
+    "AMLG-212", "AMLG-213", "AMLG-221", "AMLG-222", "AMLG-223", "AMLG-224", "AMLG-231",
+    "AMLG-232", "AMLG-233", "AMLG-234", "AMLG-235", "AMLG-236", "AMLG-237", "AMLG-238",
+    "AMLG-239", "AMLG-240", "AMLG-241", "AMLG-250", "AMLG-301", "AMLG-302",
 ]  # fmt: skip
 
 
@@ -92,15 +93,26 @@ def test_builtin_severities_match_the_blueprint() -> None:
         "AMLG-111",
         "AMLG-113",
         "AMLG-114",
+        "AMLG-224",
         "AMLG-232",
+        "AMLG-237",
+        "AMLG-238",
+        "AMLG-250",
         "AMLG-240",
         "AMLG-301",
         "AMLG-302",
     }
     info = {"AMLG-115"}  # a suggestion (integration_selector.mode suggest), never a gate
+    low = {"AMLG-213", "AMLG-239"}
     for r in pack().rules:
         want = (
-            Severity.INFO if r.id in info else Severity.MEDIUM if r.id in medium else Severity.HIGH
+            Severity.INFO
+            if r.id in info
+            else Severity.LOW
+            if r.id in low
+            else Severity.MEDIUM
+            if r.id in medium
+            else Severity.HIGH
         )
         assert r.severity is want, r.id
 

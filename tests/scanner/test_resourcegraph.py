@@ -60,8 +60,8 @@ def test_zone_groups_come_from_arm_gets_for_instance_endpoints_only() -> None:
     # ... one GET per private endpoint of the instance, and they reach the inventory.
     assert len(gets) == len(inst.endpoints)
     # (plus one list each of the workspace's connections and datastores: integration
-    # discovery reads them; and of its computes, which AMLG-114 reads in every workspace)
-    assert result.source.stats["arm_gets"] == len(inst.endpoints) + 3
+    # discovery reads them; its computes only when the opt-in AMLG-114 runs, not here)
+    assert result.source.stats["arm_gets"] == len(inst.endpoints) + 2
     assert result.source.complete
 
 

@@ -32,7 +32,7 @@ MINE = ("AMLG-110", "AMLG-111", "AMLG-114", "AMLG-203", "AMLG-204")
 
 
 def _fails(rows: list[dict[str, Any]], rule_id: str) -> list[Any]:
-    return [f for f in of_rule(scan(rows), rule_id) if f.status is Status.FAIL]
+    return [f for f in of_rule(scan(rows, rule_ids=[rule_id]), rule_id) if f.status is Status.FAIL]
 
 
 # ---------------------------------------------------------------- AMLG-110

@@ -56,6 +56,9 @@ def test_select_rules() -> None:
     assert [r.id for r in select_rules(p, ["amlg-104", "AMLG-301"])] == ["AMLG-104", "AMLG-301"]
     high = select_rules(p, (), Severity.HIGH)
     assert high and all(r.severity >= Severity.HIGH for r in high)
-    assert len(select_rules(p)) == len(p.rules)
+    assert len(select_rules(p, ())) == len(p.rules)
+    # a default scan leaves the opt-in (hardening) rules out
+    default = select_rules(p)
+    assert [r for r in p.rules if "hardening" not in r.tags] == default != p.rules
     with pytest.raises(InputError, match="unknown rule id\\(s\\): AMLG-999"):
         select_rules(p, ["AMLG-101", "AMLG-999"])

@@ -1,4 +1,4 @@
-"""``public-network-access``: an ARM PATCH on storage, key vault, registry and AI accounts.
+"""``public-network-access``: an ARM PATCH on storage, key vault, registry, AI accounts and AI Search.
 
 Only once that resource has an approved private endpoint with its DNS zone group (existing, or
 created earlier in the same plan): cutting public access first would lock every client out, and
@@ -25,13 +25,18 @@ PATCHABLE = {
     "microsoft.keyvault/vaults": "Microsoft.KeyVault/vaults",
     "microsoft.containerregistry/registries": "Microsoft.ContainerRegistry/registries",
     "microsoft.cognitiveservices/accounts": "Microsoft.CognitiveServices/accounts",
+    "microsoft.search/searchservices": "Microsoft.Search/searchServices",
 }
+#: the value that disables public access where a type's API does not spell it "Disabled"
+#: (Microsoft.Search's enum is lower-case: enabled, disabled, securedByPerimeter)
+DISABLED_VALUE = {"microsoft.search/searchservices": "disabled"}
 
 
 def access_action(
     instance_id: str, target: str, before: Any, rule_ids: tuple[str, ...], remediator: str
 ) -> Action:
     """The PATCH that disables public network access on ``target`` (and sends nothing else)."""
+    value = DISABLED_VALUE.get(ids.parse(target).type.lower(), "Disabled")
     return Action(
         id="",
         remediator=remediator,
@@ -40,8 +45,8 @@ def access_action(
         target=target,
         summary=f"Disable public network access on {ids.parse(target).name}",
         call=ApiCall("PATCH", target, api_version_of(ids.parse(target).type), "ARM PATCH"),
-        body={"properties": {"publicNetworkAccess": "Disabled"}},
-        changes=(Change(target, "properties.publicNetworkAccess", before, "Disabled"),),
+        body={"properties": {"publicNetworkAccess": value}},
+        changes=(Change(target, "properties.publicNetworkAccess", before, value),),
         rule_ids=rule_ids,
         flags=(CUTS_PUBLIC_ACCESS,),
         params={"endpoint_target": target},

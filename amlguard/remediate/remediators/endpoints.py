@@ -32,6 +32,7 @@ REQUIRED_GROUPS = {
     "microsoft.keyvault/vaults": ["vault"],
     "microsoft.containerregistry/registries": ["registry"],
     "microsoft.cognitiveservices/accounts": ["account"],
+    "microsoft.search/searchservices": ["searchService"],
 }
 
 
@@ -110,6 +111,10 @@ class PrivateEndpoints(Remediator):
                     f"refused: registry SKU is {sku or 'unknown'}; private endpoints need Premium "
                     "(AMLG-221, costs money)"
                 )
+        if rtype == "microsoft.search/searchservices":
+            sku = str((row.get("sku") or {}).get("name", ""))
+            if sku.lower() == "free":
+                return "refused: the free AI Search tier has no private endpoints (AMLG-235)"
         if rtype == "microsoft.cognitiveservices/accounts" and not (
             row.get("properties") or {}
         ).get("customSubDomainName"):
@@ -247,7 +252,7 @@ class PrivateEndpoints(Remediator):
         table = default_table()
         if action.operation == "create-private-endpoint":
             group = str(action.params.get("group") or "")
-            if group.lower() not in REQUIRED_GROUPS.get(rtype, []):
+            if group.lower() not in [g.lower() for g in REQUIRED_GROUPS.get(rtype, [])]:
                 raise Tampered(f"group id {group!r} is not one {rtype} needs")
             subnet = str(value_at(action.body, "properties.subnet.id") or "")
             vnet = live.get(subnet.split("/subnets/")[0]) if "/subnets/" in subnet else None
@@ -272,7 +277,7 @@ class PrivateEndpoints(Remediator):
         group = pe_id.rsplit("-pe-", 1)[-1] if "-pe-" in pe_id else ""
         wanted: set[str] = set()
         for g in REQUIRED_GROUPS.get(rtype, []):
-            if not group or g == group.lower():
+            if not group or g.lower() == group.lower():
                 wanted |= {z.lower() for z in table.zones(rtype, row.get("kind"), g, live.cloud)}
         zones = [
             str(value_at(c, "properties.privateDnsZoneId") or "")
