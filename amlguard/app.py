@@ -73,17 +73,24 @@ class CheckOutcome:
 
 def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
     """The pack plus ``--policies``, narrowed by flags and config; nothing selected is an error."""
+    from amlguard.ruleselect import narrow, opt_in_tags
+
     pack = load_pack(list(settings.selection.policies))
+    opt_in = opt_in_tags(pack)
     sel = settings.selection
     rule_ids = list(sel.rule_ids)
     cfg = settings.config
     described = sel.described
+    enabled: tuple[str, ...] = ()
+    named: list[str] = list(rule_ids)
     if cfg is not None and cfg.path is not None:
         from amlguard.config import check_against_pack, selected_rule_ids
 
         check_against_pack(cfg, pack)
+        enabled = cfg.include_tags
         if not rule_ids:
             rule_ids = selected_rule_ids(cfg, pack)
+            named = [*cfg.include, *rule_ids]
             if rule_ids and not described:
                 described = f"the rules selection of {cfg.path}"
     rules = select_rules(pack, rule_ids, sel.min_severity)
@@ -93,8 +100,7 @@ def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
             f"--skip-rule: unknown rule id(s): {', '.join(unknown)} (see 'amlguard policies list')"
         )
     rules = [r for r in rules if r.id not in sel.skip_rules]
-    if sel.include_tags:
-        rules = [r for r in rules if any(t.lower() in sel.include_tags for t in r.tags)]
+    rules = narrow(rules, sel.include_tags, opt_in, enabled=enabled, named=named)
     if not rules:
         raise InputError(
             f"no rule is selected by {described or 'the rule selection'}: nothing would be judged "

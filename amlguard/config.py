@@ -328,16 +328,24 @@ def _parameter_problems(
 
 
 def selected_rule_ids(config: Config, pack: Any) -> list[str]:
-    """The rule ids the config selects (empty: no selection, every rule runs)."""
-    if not (config.include or config.include_tags or config.exclude or config.exclude_tags):
+    """The rule ids the config selects (empty: no selection, the pack's default rules run).
+
+    An opt-in tag of the pack (``hardening``) in ``include_tags`` adds its rules rather than
+    narrowing to them; other tags narrow; ``exclude``/``exclude_tags`` remove.
+    """
+    from amlguard.ruleselect import narrow, opt_in_tags, split_tags
+
+    opt_in = opt_in_tags(pack)
+    narrowing, enabled = split_tags(config.include_tags, opt_in)
+    if not (config.include or narrowing or enabled or config.exclude or config.exclude_tags):
         return []
-    chosen = [
-        r
-        for r in pack.rules
-        if not (config.include or config.include_tags)
-        or r.id in config.include
-        or any(t.lower() in config.include_tags for t in r.tags)
-    ]
+    chosen = narrow(
+        pack.rules, config.include_tags, opt_in, named=config.include, keep=config.include
+    )
+    if config.include and not narrowing:
+        chosen = [
+            r for r in chosen if r.id in config.include or {t.lower() for t in r.tags} & enabled
+        ]
     chosen = [
         r
         for r in chosen

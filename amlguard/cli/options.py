@@ -119,7 +119,8 @@ def selection_options(func: Any) -> Any:
                 area="scan",
                 multiple=True,
                 metavar="TAG",
-                help="Run only rules carrying this tag (repeatable).",
+                help="Run only rules carrying this tag (repeatable). An opt-in tag (hardening) "
+                "instead adds its rules, which are off by default.",
             ),
         ],
     )

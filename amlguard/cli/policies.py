@@ -13,7 +13,7 @@ from amlguard.cli import options
 from amlguard.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
-    from amlguard.scanner.rules import RulePack
+    from amlguard.scanner.rules import Rule, RulePack
 
 
 @click.group()
@@ -31,20 +31,42 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 @options.policies_option("extra")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
-    """One line per rule: id, severity, fixable, title."""
+    """One line per rule: id, severity, fixable, whether it runs by default, title."""
+    from amlguard.ruleselect import opt_in_tags
+
     pack = _pack(extra)
+    opt_in = opt_in_tags(pack)
+
+    def turned_on_by(rule: Rule) -> list[str]:
+        return sorted({t.lower() for t in rule.tags} & opt_in)
+
     if fmt == "json":
         rows = [
-            {"id": r.id, "severity": r.severity.label, "fixable": r.fixable, "title": r.title}
+            {
+                "id": r.id,
+                "severity": r.severity.label,
+                "fixable": r.fixable,
+                "default": not turned_on_by(r),
+                "opt_in_tags": turned_on_by(r),
+                "title": r.title,
+            }
             for r in pack.rules
         ]
         click.echo(json.dumps(rows, indent=2))
         return
     width = max(len(r.id) for r in pack.rules)
-    click.echo(f"{'ID':<{width}}  {'SEVERITY':<8}  {'FIX':<6}  TITLE")
+    on_width = max([len("yes")] + [len(f"--tag {t}") for t in opt_in])
+    click.echo(f"{'ID':<{width}}  {'SEVERITY':<8}  {'FIX':<6}  {'ON':<{on_width}}  TITLE")
     for r in pack.rules:
         fix = "auto" if r.fixable else "manual"
-        click.echo(f"{r.id:<{width}}  {r.severity.label:<8}  {fix:<6}  {r.title}")
+        tags = turned_on_by(r)
+        on = f"--tag {tags[0]}" if tags else "yes"
+        click.echo(f"{r.id:<{width}}  {r.severity.label:<8}  {fix:<6}  {on:<{on_width}}  {r.title}")
+    if opt_in:
+        click.echo(
+            f"\nON: 'yes' runs by default; '--tag TAG' runs only with that flag, the config's "
+            f"rules.include_tags, or --rule ID (opt-in tags: {', '.join(sorted(opt_in))})."
+        )
 
 
 @policies.command("show")
