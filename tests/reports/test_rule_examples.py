@@ -36,7 +36,9 @@ def judge(rule: Rule, rows: list[dict[str, Any]], tmp_path: Path, kind: str) -> 
 
 
 def _describe(findings: list[Any]) -> str:
-    return "; ".join(f"{f.status.value} {f.resource_id.rsplit('/', 1)[-1]}: {f.message}" for f in findings)
+    return "; ".join(
+        f"{f.status.value} {f.resource_id.rsplit('/', 1)[-1]}: {f.message}" for f in findings
+    )
 
 
 @pytest.mark.parametrize("rule", PACK.rules, ids=lambda r: r.id)
@@ -44,7 +46,9 @@ def test_the_passing_example_passes_everywhere(rule: Rule, tmp_path: Path) -> No
     rows = example_rows(rule, "passing", BASE)
     assert rows is not None, f"{rule.id} ({rule.source}) has no examples.passing"
     findings = judge(rule, rows, tmp_path, "passing")
-    assert any(f.status is Status.PASS for f in findings), f"{rule.id} judged nothing: {_describe(findings)}"
+    assert any(f.status is Status.PASS for f in findings), (
+        f"{rule.id} judged nothing: {_describe(findings)}"
+    )
     bad = [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
     assert not bad, f"{rule.id} passing example does not pass: {_describe(bad)}"
 
@@ -87,7 +91,9 @@ def test_rows_merge_by_id_in_any_case_and_null_removes() -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3)
+    ),
     max_leaves=12,
 )
 
