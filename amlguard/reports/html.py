@@ -24,6 +24,7 @@ from amlguard import __version__
 from amlguard.reports import overview
 from amlguard.reports.html_assets import CSS, DONE_JS, GUARD_JS, MAIN_JS
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.ruledocs import doc_url
 from amlguard.reports.svg import Pieces, diagram_model, hub_projects, trend_chart
 from amlguard.reports.text import gap_text, short_if_id, suppression_text, value_text, verdict
 from amlguard.scanner import ids
@@ -150,6 +151,7 @@ def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
             str(getattr(rules.get(rid), "name", "")),
             str(getattr(rules.get(rid), "title", rid)),
             sev_of.get(rid) or getattr(getattr(rules.get(rid), "severity", None), "label", "info"),
+            (doc_url(rules[rid]) or "") if rid in rules else "",
         ]
         for rid in rule_ids
     ]

@@ -203,7 +203,9 @@ function fRow(f){var st=ST[f[2]],r=R[f[1]],tr=el('tr');tr.dataset.status=st;tr.d
   var td=el('td');td.appendChild(el('span','badge b-'+st,st));
   if(at(f,11,0)){td.appendChild(document.createTextNode(' '));td.appendChild(el('span','badge new','NEW'));}
   if(at(f,12,-1)>=0){td.appendChild(el('div','detail','since '+S[f[12]]));}tr.appendChild(td);
-  tr.appendChild(el('td','sev-'+r[3],r[3]));td=el('td','',r[0]);td.appendChild(el('div','detail',r[1]));tr.appendChild(td);
+  tr.appendChild(el('td','sev-'+r[3],r[3]));td=el('td');
+  if(/^https:\/\//.test(r[4]||'')){var a=el('a','rule-doc',r[0]);a.href=r[4];a.rel='noopener noreferrer';a.title='Documentation of '+r[0];td.appendChild(a);}else{td.appendChild(document.createTextNode(r[0]));}
+  td.appendChild(el('div','detail',r[1]));tr.appendChild(td);
   var rid=str(f[3])+str(f[4]);td=el('td','',rid.slice(rid.lastIndexOf('/')+1));td.title=rid;tr.appendChild(td);
   tr.appendChild(el('td','',W[f[0]][0]));var msg=at(f,6,-1);td=el('td','msg',msg>=0?S[msg]:r[2]);
   var det=el('div','detail'),lines=[];
