@@ -22,6 +22,7 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.reports import overview
+from amlguard.reports.diagramfacts import facts as diagram_facts
 from amlguard.reports.html_assets import CSS, DONE_JS, GUARD_JS, MAIN_JS
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.ruledocs import doc_url
@@ -192,7 +193,14 @@ def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
     workspaces = []
     for n, row in enumerate(rows):
         inst = mappers[n].instance
-        model = diagram_model(inst, [], rules, projects.get(ids.norm(row.id), []), placed=placed[n])
+        model = diagram_model(
+            inst,
+            [],
+            rules,
+            projects.get(ids.norm(row.id), []),
+            placed=placed[n],
+            facts=diagram_facts(inst, result.inventory),
+        )
         workspaces.append(
             [
                 row.name,

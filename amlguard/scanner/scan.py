@@ -197,4 +197,5 @@ def evaluate(
         scan_time=started or _now(),
         instances=instances,
         rules=rules,
+        inventory=inventory,
     )

@@ -91,7 +91,7 @@ def test_pieces_say_what_fails_with_the_worst_severity(tmp_path: Path) -> None:
     assert boxes["workspace"][10][0] == "public access: Enabled"
     assert boxes["workspace"][4] == "high"
     assert any("fails for:" in w for w in boxes["identity"][5])  # the approver role's gaps
-    assert boxes["ai1"][10] == ["outbound: no outbound rule"]
+    assert boxes["ai1"][10][0] == "outbound: no outbound rule"
     assert boxes["ai0"][10][0].startswith("outbound: allowOpenAi")
     assert any(w.startswith("privatelink.") for w in boxes["vnet"][5])  # the zone, by name
 
