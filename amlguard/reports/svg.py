@@ -12,6 +12,7 @@ endpoints, DNS zones, VNets), and for findings on the workspace itself the rule'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -104,15 +105,28 @@ def pieces_of(finding: Finding, instance: Any, tags: Sequence[str] = ()) -> list
     return list(Pieces(instance).of(finding, tags))
 
 
+def _words(name: str) -> str:
+    """``publicNetworkAccess`` -> ``public network access`` (a property or source name read)."""
+    text = re.sub(r"\[\*\]", "", name)
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", text).replace("_", " ").lower().strip()
+
+
 def check_words(finding: Finding, title: str) -> str:
-    """A failing check in a few words: "publicNetworkAccess: Enabled", else "not met: <title>"."""
+    """A failing check in a few words, from what the finding says it read and found:
+    "public network access: Enabled", "no private endpoint", "fails for: kv, acr", the reason a
+    source gave ("the zone is not linked to the solution VNet..."), else "not met: <title>"."""
     if finding.status is Status.ERROR:
         return f"not judged: {clip(title, 40)}"
     actual = finding.actual
-    if finding.path and "." in finding.path and not isinstance(actual, (list, dict)):
-        return f"{finding.path.rsplit('.', 1)[-1]}: {value_text(actual)}"
+    path = finding.path or ""
+    if path and "." in path and not isinstance(actual, (list, dict)):
+        return f"{_words(path.rsplit('.', 1)[-1])}: {value_text(actual)}"
+    if path and "." not in path and actual == 0 and not isinstance(actual, bool):
+        return f"no {_words(path).removesuffix('s')}"
     if isinstance(actual, list) and actual and all(isinstance(a, str) for a in actual):
-        return "fails for: " + ", ".join(short_name(a) for a in actual)
+        if all(a.startswith("/") for a in actual):
+            return "fails for: " + ", ".join(short_name(a) for a in actual)
+        return "; ".join(actual)
     return f"not met: {title}"
 
 

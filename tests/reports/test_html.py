@@ -87,11 +87,14 @@ def test_each_piece_of_the_blueprint_takes_its_worst_status(tmp_path: Path) -> N
 def test_pieces_say_what_fails_with_the_worst_severity(tmp_path: Path) -> None:
     model = report_data(scan(tmp_path, drifted()), ReportOptions())["ws"][0][9]
     boxes = {b[0]: b for b in model["boxes"]}
-    assert boxes["workspace"][5] == ["publicNetworkAccess: Enabled"]
+    assert boxes["workspace"][5] == ["public network access: Enabled"]
     assert boxes["workspace"][10][0] == "public access: Enabled"
     assert boxes["workspace"][4] == "high"
     assert any("fails for:" in w for w in boxes["identity"][5])  # the approver role's gaps
     assert boxes["ai1"][10][0] == "outbound: no outbound rule"
+    # What fails, in words read off the finding: a count of none, a source's own reason.
+    assert "no private endpoint" in boxes["ai1"][5]
+    assert any("the zone is not linked to the solution VNet" in w for w in boxes["vnet"][5])
     assert boxes["ai0"][10][0].startswith("outbound: allowOpenAi")
     assert any(w.startswith("privatelink.") for w in boxes["vnet"][5])  # the zone, by name
 
