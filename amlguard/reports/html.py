@@ -133,6 +133,33 @@ def _finding_row(
     return row
 
 
+def _intern(model: dict[str, Any], strings: _Strings) -> None:
+    """A diagram's texts as string-table indices: a fleet repeats them thousands of times."""
+    for box in model["boxes"]:
+        box[1], box[2] = strings(box[1]), strings(box[2])
+        box[5] = [strings(t) for t in box[5]]
+        box[10] = [strings(t) for t in box[10]]
+
+
+def diagram_of(data: dict[str, Any], w: int) -> dict[str, Any]:
+    """The diagram model of workspace ``w`` in :func:`report_data`, its texts looked up."""
+    model = data["ws"][w][9]
+    table = data["s"]
+    boxes = [
+        [
+            *box[:1],
+            table[box[1]],
+            table[box[2]],
+            *box[3:5],
+            [table[i] for i in box[5]],
+            *box[6:10],
+            [table[i] for i in box[10]],
+        ]
+        for box in model["boxes"]
+    ]
+    return {**model, "boxes": boxes}
+
+
 def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
     """What the page's script draws: rules, workspaces (with diagrams), findings, strings."""
     history = options.extra.get("history") or {}
@@ -201,6 +228,7 @@ def report_data(result: ScanResult, options: ReportOptions) -> dict[str, Any]:
             placed=placed[n],
             facts=diagram_facts(inst, result.inventory),
         )
+        _intern(model, strings)
         workspaces.append(
             [
                 row.name,

@@ -170,14 +170,15 @@ function drawDiagram(){var box=$('diagram'),w=diagramIndex();box.textContent='';
   svg.appendChild(sv('title',{},'Blueprint of '+W[w][0]));
   m.links.forEach(function(l){svg.appendChild(sv('line',{x1:l[0],y1:l[1],x2:l[2],y2:l[3],'class':'link'}));
     if(l[4]){svg.appendChild(sv('text',{x:(l[0]+l[2])/2+4,y:(l[1]+l[3])/2-4,'class':'linklbl'},l[4]));}});
-  m.boxes.forEach(function(b){var g=sv('g',{'class':'piece st-'+b[3]+(b[4]?' sev-'+b[4]:''),'data-piece':b[0],
+  m.boxes.forEach(function(b){var lbl=S[b[1]],sub=S[b[2]],words=b[5].map(str),extra=b[10].map(str);
+    var g=sv('g',{'class':'piece st-'+b[3]+(b[4]?' sev-'+b[4]:''),'data-piece':b[0],
       'data-status':b[3],'data-severity':b[4]||'',tabindex:0,role:'button'});
-    var tip=b[1]+': '+b[2]+(b[5].length?' \u2014 '+b[5].join('; '):(b[3]==='none'?' (no rule judged it)':' ('+b[3]+')'));
+    var tip=lbl+': '+sub+(words.length?' \u2014 '+words.join('; '):(b[3]==='none'?' (no rule judged it)':' ('+b[3]+')'));
     g.appendChild(sv('title',{},tip));g.appendChild(sv('rect',{x:b[6],y:b[7],width:b[8],height:b[9],rx:8}));
-    var y=b[7]+17;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'lbl'},b[1]));
-    y+=15;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'sub'},b[2]));
-    b[10].forEach(function(t){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'extra'},t));});
-    b[5].forEach(function(t){if(y+13<=b[7]+b[9]-2){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'word'},'\u2716 '+t));}});
+    var y=b[7]+17;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'lbl'},lbl));
+    y+=15;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'sub'},sub));
+    extra.forEach(function(t){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'extra'},t));});
+    words.forEach(function(t){if(y+13<=b[7]+b[9]-2){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'word'},'\u2716 '+t));}});
     if(state.piece===b[0]&&String(w)===state.ws){g.classList.add('active');}
     function pick(){var same=state.piece===b[0]&&state.ws===String(w);state.ws=String(w);state.piece=same?'':b[0];
       refresh();var t=$('findings');if(t.scrollIntoView){t.scrollIntoView({block:'start'});}}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from amlguard.reports.diagramfacts import facts, scope_text
-from amlguard.reports.html import HtmlReport, report_data
+from amlguard.reports.html import HtmlReport, diagram_of, report_data
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult
 from tests.conftest import EXAMPLES
@@ -27,7 +27,7 @@ def _rows(name: str = "compliant.json") -> list[dict[str, Any]]:
 
 
 def _boxes(result: ScanResult) -> dict[str, list[Any]]:
-    model = report_data(result, ReportOptions())["ws"][0][9]
+    model = diagram_of(report_data(result, ReportOptions()), 0)
     return {b[0]: b for b in model["boxes"]}
 
 
@@ -87,7 +87,7 @@ def test_the_drawn_state_follows_the_estate(tmp_path: Path) -> None:
 
 def test_boxes_grow_to_hold_their_lines_and_rows_never_overlap(tmp_path: Path) -> None:
     result = scan(tmp_path, _rows("drifted.json"))
-    model = report_data(result, ReportOptions())["ws"][0][9]
+    model = diagram_of(report_data(result, ReportOptions()), 0)
     for box in model["boxes"]:
         lines = len(box[5]) + len(box[10])
         assert 40 + 13 * lines <= box[9], box[0]

@@ -23,7 +23,7 @@ from amlguard.reports.ruledocs import (
     render_pages,
 )
 from amlguard.reports.ruleexamples import examples_of
-from amlguard.reports.rulereads import reads_of
+from amlguard.reports.rulereads import reads_of, target_text
 from amlguard.scanner.rules import load_pack
 from tests.conftest import ROOT
 
@@ -148,3 +148,35 @@ def test_policies_docs_writes_checks_and_refuses_a_file(tmp_path: Path) -> None:
     afile.write_text("x", encoding="utf-8")
     refused = runner.invoke(cli, ["policies", "docs", "-o", str(afile)])
     assert refused.exit_code == EXIT_USAGE and "not a folder" in refused.stderr
+
+
+_node = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(
+        ["[field('a.b')]", "[current('x').y]", "[instance().z]", "[f(field('q'))]", "[[lit]", "p"]
+    ),
+    lambda kids: (
+        st.lists(kids, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["field", "count", "related", "name", "where", "with", "allOf", "value"]
+            ),
+            kids,
+            max_size=4,
+        )
+    ),
+    max_leaves=15,
+)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(where=_node, condition=_node, target=st.sampled_from(["workspace", "nope", ""]))
+def test_reading_any_rule_shape_never_raises(where: object, condition: object, target: str) -> None:
+    class Rule:
+        raw = {"where": where, "condition": condition}
+
+    reads = reads_of(Rule())
+    assert all(isinstance(f, str) for f in reads.fields)
+    assert target_text({"select": target, "roles": ["storageAccount"]})
