@@ -2,8 +2,8 @@
 
 A baseline file is JSON: a header (format version, when, which rule pack) and one entry per
 failing finding, identified like :attr:`Finding.key` (rule id, resource id and instance, compared
-case-insensitively). ``check --baseline`` turns a failure that is in the file into ``suppressed``
-with a "known" reason (so every report and the exit code treat it alike), marks the others
+case-insensitively). ``check --baseline`` turns a failure that is in the file into ``known`` (it does not fail the
+gate; its suppression record names the baseline file), marks the others
 ``new``, and lists the entries that no longer fail as resolved.
 """
 
@@ -121,7 +121,7 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
                 known += 1
                 f = replace(
                     f,
-                    status=Status.SUPPRESSED,
+                    status=Status.KNOWN,
                     baseline_state="known",
                     suppression={"kind": "baseline", "reason": reason, "source": baseline.path},
                 )
@@ -147,4 +147,6 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> None:
 
 
 def _suppressed_failure(finding: Finding) -> bool:
-    return finding.status is Status.SUPPRESSED and finding.suppression is not None
+    return finding.status is Status.KNOWN or (
+        finding.status is Status.SUPPRESSED and finding.suppression is not None
+    )

@@ -93,7 +93,7 @@ def read_from_arm(
     from azure.core.rest import HttpRequest
 
     from amlguard.azure.apiversions import api_version_of
-    from amlguard.scanner.sources.armrows import as_row
+    from amlguard.scanner.sources.armlist import as_row
 
     endpoint = factory.settings.endpoint
     client = factory.arm_pipeline()

@@ -24,6 +24,8 @@ RESOURCE_GONE = "resource-gone"
 NOW_ERROR = "error"
 NOT_EVALUATED = "not-evaluated"
 
+#: a baseline-known failure is still a failure in the history: only the gate ignores it
+_FAILING = (Status.FAIL, Status.KNOWN)
 _RESOLVED_BY = {
     Status.PASS: FIXED,
     Status.SUPPRESSED: SUPPRESSED,
@@ -116,7 +118,7 @@ def compare(
     was_failing = {
         f.key: f
         for f in before_findings
-        if f.status is Status.FAIL or (f.status is Status.ERROR and f.first_seen)
+        if f.status in _FAILING or (f.status is Status.ERROR and f.first_seen)
     }
     now = {f.key: f for f in after_findings}
     judged_resources = {f.resource_id.lower() for f in after_findings}
@@ -125,7 +127,7 @@ def compare(
     resolved: list[Change] = []
     unjudged: list[Change] = []
     for key, finding in now.items():
-        if finding.status is not Status.FAIL:
+        if finding.status not in _FAILING:
             continue
         if key in was_failing:
             still.append(Change(finding, first_seen=finding.first_seen))

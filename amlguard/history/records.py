@@ -7,7 +7,7 @@ from typing import Any
 
 from amlguard.scanner.model import Judgement, Status, review_dict
 
-_FAILING = Status.FAIL.value
+_FAILING = (Status.FAIL.value, Status.KNOWN.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class ScanRecord:
     @property
     def failing(self) -> int:
         """How many findings of this scan failed."""
-        return self.counts.get(_FAILING, 0)
+        return sum(self.counts.get(s, 0) for s in _FAILING)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a scan (``history list --format json``)."""

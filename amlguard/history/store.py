@@ -49,7 +49,7 @@ def _first_seen(
     when last judged, so a transient gap (throttling) neither restarts "failing since" nor makes
     the next scan's failures look new.
     """
-    if finding.status is Status.FAIL:
+    if finding.status in (Status.FAIL, Status.KNOWN):  # a baseline-known failure still fails
         return since.get(finding.key, scan_time)
     if finding.status is Status.ERROR:
         return since.get(finding.key)

@@ -72,6 +72,7 @@ _STATUS_STYLE = {
     Status.PASS: "green",
     Status.SUPPRESSED: "dim",
     Status.SKIPPED: "dim",
+    Status.KNOWN: "dim",
 }
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -81,7 +82,14 @@ _SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 # The order counts are listed in, worst first.
-_COUNT_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.SKIPPED, Status.SUPPRESSED)
+_COUNT_ORDER = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.PASS,
+    Status.SKIPPED,
+    Status.SUPPRESSED,
+    Status.KNOWN,
+)
 _SHOWN = (Status.FAIL, Status.ERROR)
 _LABEL_WIDTH = 10
 _INDENT = 4
@@ -108,19 +116,16 @@ def _counts(findings: Iterable[Finding]) -> dict[Status, int]:
     return counts
 
 
-def _count_text(counts: dict[Status, int], known: int = 0) -> Text:
-    """ "12 fail, 22 pass, 1 skipped": baseline-known failures counted as known, not suppressed."""
+def _count_text(counts: dict[Status, int]) -> Text:
+    """ "12 fail, 22 pass, 1 skipped, 3 known"."""
     text = Text()
     for status in _COUNT_ORDER:
-        n = counts[status] - (known if status is Status.SUPPRESSED else 0)
+        n = counts[status]
         if n:
             if text:
                 text.append(", ")
             style = _STATUS_STYLE[status] if status in _SHOWN else ""
             text.append(f"{n} {status.value}", style=style)
-    if known:
-        text.append(", " if text else "")
-        text.append(f"{known} known")
     return text if text else Text("no findings", style="dim")
 
 
@@ -240,7 +245,7 @@ class ConsoleReport(Report):
                 if row.worst is not None
                 else Text("-", "dim")
             )
-            counts = _count_text(row.counts, row.known)
+            counts = _count_text(row.counts)
             if row.new:
                 counts.append(f", {row.new} NEW", "bold yellow")
             grid.add_row(
@@ -321,7 +326,7 @@ class ConsoleReport(Report):
             shown,
             key=lambda f: (
                 f.status is not Status.ERROR,
-                f.status is Status.SUPPRESSED,
+                f.status in (Status.SUPPRESSED, Status.KNOWN),
                 -f.severity,
                 f.rule_id,
                 ids.norm(f.resource_id),
@@ -335,7 +340,7 @@ class ConsoleReport(Report):
             rule_width = max(len(f.rule_id) for f in rest)
             for f in sorted(rest, key=lambda f: (f.rule_id, ids.norm(f.resource_id))):
                 line = Text.assemble(
-                    (f"{overview.status_label(f):<10}", _STATUS_STYLE[f.status]),
+                    (f"{f.status.value:<10}", _STATUS_STYLE[f.status]),
                     (f"{_t(f.rule_id):<{rule_width}}  ", "bold"),
                     (f"{f.severity.label:<8}", _SEVERITY_STYLE[f.severity]),
                     _t(short_name(f.resource_id)),
@@ -357,7 +362,7 @@ class ConsoleReport(Report):
         console.print(
             Text.assemble(
                 "  ",
-                (overview.status_label(f).upper(), _STATUS_STYLE[f.status]),
+                (f.status.value.upper(), _STATUS_STYLE[f.status]),
                 " ",
                 (_t(f.rule_id), "bold"),
                 " ",
@@ -395,7 +400,7 @@ class ConsoleReport(Report):
         failing = [f for f in result.findings if f.status is Status.FAIL]
         console.print()
         if result.findings:
-            totals = _count_text(counts, sum(overview.is_known(f) for f in result.findings))
+            totals = _count_text(counts)
             if failing:
                 totals.append(f" (failing: {_severity_breakdown(failing)})")
             console.print(Text.assemble(("Total: ", "bold"), totals))

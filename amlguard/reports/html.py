@@ -38,7 +38,14 @@ HEAT_PAGE = 100
 #: Overview rows laid out at once (more on request); the rest are in the page, hidden.
 OVERVIEW_PAGE = 200
 
-_STATUS_ORDER = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
+_STATUS_ORDER = [
+    Status.ERROR,
+    Status.FAIL,
+    Status.PASS,
+    Status.SUPPRESSED,
+    Status.SKIPPED,
+    Status.KNOWN,
+]
 _ST = ["error", "fail", "pass", "suppressed", "skipped", "known"]
 _LEGEND = [
     ("critical", "failing, critical"),
@@ -112,8 +119,7 @@ def _finding_row(
     since: str | None,
 ) -> list[Any]:
     """``[w, rule, status, prefix, tail, pieces, msg, exp, act, path, fix, new, since, why]``."""
-    known = overview.is_known(f)
-    status = 5 if known else _ST.index(f.status.value)
+    status = _ST.index(f.status.value)
     pre, tail = _split_id(str(f.resource_id))
     row: list[Any] = [w, rule, status, strings(pre), strings(tail), pieces]
     if f.status is Status.PASS:
@@ -435,7 +441,7 @@ class HtmlReport(Report):
         return (
             '<h2>Findings</h2><div class="filters">'
             + _select("f-severity", "Severity", present_sev)
-            + _select("f-status", "Status", [*(s.value for s in _STATUS_ORDER), "known"])
+            + _select("f-status", "Status", [s.value for s in _STATUS_ORDER])
             + _select("f-rule", "Rule", sorted(counts))
             + '<label><input id="f-new" type="checkbox"> new only</label>'
             + '<label>Search <input id="f-text" type="search" placeholder="resource, message"></label>'

@@ -19,7 +19,6 @@ from junit_xml import TestCase, TestSuite
 
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
-from amlguard.reports.overview import is_known
 from amlguard.reports.text import (
     baseline_summary,
     failure_text,
@@ -59,10 +58,9 @@ def _case(finding: Finding, classname: str) -> TestCase:
             output=_clean(f"resource: {finding.resource_id}"),
             error_type="error",
         )
-    elif finding.status is Status.SUPPRESSED:
+    elif finding.status in (Status.SUPPRESSED, Status.KNOWN):
         text = suppression_text(finding.suppression, cite_source=True, reason_required=True)
-        label = "known" if is_known(finding) else "suppressed"
-        case.add_skipped_info(message=_clean(f"{label}: {text}"))
+        case.add_skipped_info(message=_clean(f"{finding.status.value}: {text}"))
     elif finding.status is Status.SKIPPED:
         case.add_skipped_info(message=_clean(f"not applicable: {finding.message}"))
     return case

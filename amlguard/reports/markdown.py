@@ -39,13 +39,20 @@ _ICON = {
     Status.FAIL: "\u274c fail",
     Status.ERROR: "\u26a0\ufe0f error",
     Status.SUPPRESSED: "\U0001f515 suppressed",
+    Status.KNOWN: "\U0001f4cc known",
     Status.SKIPPED: "\u23ed\ufe0f skipped",
     Status.PASS: "\u2705 pass",
 }
-_KNOWN = "\U0001f4cc known"
 _NEW = "\U0001f195 NEW"
 _STATE_ICON = {"fail": "\u274c", "error": "\u26a0\ufe0f", "ok": "\u2705"}
-_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.SUPPRESSED: 2, Status.SKIPPED: 3, Status.PASS: 4}
+_ORDER = {
+    Status.FAIL: 0,
+    Status.ERROR: 1,
+    Status.KNOWN: 2,
+    Status.SUPPRESSED: 2,
+    Status.SKIPPED: 3,
+    Status.PASS: 4,
+}
 
 
 def _headline(
@@ -164,9 +171,9 @@ def _failure(f: Finding, rules: dict[str, Any], keys: set[str] | None) -> list[s
 
 
 def _other_row(f: Finding, keys: set[str] | None) -> str:
-    label = _KNOWN if overview.is_known(f) else _ICON[f.status]
+    label = _ICON[f.status]
     detail = f.message
-    if f.status is Status.SUPPRESSED and not overview.is_known(f):
+    if f.status is Status.SUPPRESSED:
         why = suppression_text(f.suppression, cite_source=True, reason_required=True)
         detail += f" \u2014 {why}"
     return (

@@ -22,7 +22,7 @@ class WorkspaceLine:
     counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     worst: Severity | None = None
     new: int = 0
-    #: failures the baseline already knew (status suppressed, shown as known)
+    #: failures the baseline already knew (status known)
     known: int = 0
 
     @property
@@ -69,19 +69,6 @@ def is_new(finding: Finding, keys: set[str] | None) -> bool | None:
     return finding.status is Status.FAIL and "|".join(finding.key) in keys
 
 
-def is_known(finding: Finding) -> bool:
-    """A failure the baseline already knew: shown as ``known``, not as an accepted risk."""
-    return finding.baseline_state == "known" or (
-        finding.status is Status.SUPPRESSED
-        and (finding.suppression or {}).get("kind") == "baseline"
-    )
-
-
-def status_label(finding: Finding) -> str:
-    """The status a person reads: ``known`` for a baseline-known failure, else the status."""
-    return "known" if is_known(finding) else finding.status.value
-
-
 def lines(
     result: ScanResult, keys: set[str] | None = None, findings: Iterable[Finding] | None = None
 ) -> list[WorkspaceLine]:
@@ -97,7 +84,7 @@ def lines(
         if line is None:
             continue
         line.counts[f.status] += 1
-        if f.status is Status.SUPPRESSED and is_known(f):
+        if f.status is Status.KNOWN:
             line.known += 1
         if f.status is Status.FAIL:
             if line.worst is None or f.severity > line.worst:

@@ -53,7 +53,7 @@ LEVEL = {
     Severity.INFO: "note",
 }
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
-_RESULT_STATUSES = (Status.FAIL, Status.SUPPRESSED)
+_RESULT_STATUSES = (Status.FAIL, Status.SUPPRESSED, Status.KNOWN)
 
 
 def fingerprint(rule_id: str, resource_id: str) -> str:
@@ -194,10 +194,7 @@ def _result(
         out["ruleIndex"] = rule_index[finding.rule_id]
     # An accepted risk is closed in GitHub; a baseline-known finding stays an open alert (it is
     # still a problem, it just does not fail the gate), marked "unchanged".
-    if (
-        finding.status is Status.SUPPRESSED
-        and (finding.suppression or {}).get("kind") != "baseline"
-    ):
+    if finding.status is Status.SUPPRESSED:
         out["suppressions"] = [
             {
                 "kind": "external",

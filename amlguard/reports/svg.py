@@ -22,7 +22,7 @@ from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, Severity, Status
 
 # Worst first: an error hides nothing, a failure beats a pass.
-_RANK = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.SKIPPED]
+_RANK = [Status.ERROR, Status.FAIL, Status.PASS, Status.SUPPRESSED, Status.KNOWN, Status.SKIPPED]
 _ROLE_PIECE = {
     "storageaccount": "storage",
     "keyvault": "keyvault",

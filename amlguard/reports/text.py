@@ -106,10 +106,8 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
         return f"PASSED the gate: {len(failing)} failing finding(s) below the --fail-on threshold."
     if not result.instances:
         return "PASSED: no Azure Machine Learning workspace was found, so nothing was judged."
-    known = sum(
-        f.status is Status.SUPPRESSED and f.baseline_state == "known" for f in result.findings
-    )
-    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings) - known
+    known = sum(f.status is Status.KNOWN for f in result.findings)
+    suppressed = sum(f.status is Status.SUPPRESSED for f in result.findings)
     if suppressed or known:
         parts = [f"{suppressed} suppressed"] if suppressed else []
         parts += [f"{known} known from the baseline"] if known else []

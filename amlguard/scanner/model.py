@@ -40,6 +40,8 @@ class Status(str, enum.Enum):
     ERROR = "error"
     SUPPRESSED = "suppressed"
     SKIPPED = "skipped"
+    #: a failure the ``--baseline`` file already records: it does not fail the gate
+    KNOWN = "known"
 
 
 ABSENT_TEXT = "absent"

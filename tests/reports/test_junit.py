@@ -53,11 +53,13 @@ def test_junitparser_reads_back_the_same_counts(case: str, tmp_path: Path) -> No
     assert sum(s.tests for s in suites) == len(result.findings)
     assert sum(s.failures for s in suites) == counts["fail"]
     assert sum(s.errors for s in suites) == counts["error"]
-    assert sum(s.skipped for s in suites) == counts["suppressed"] + counts["skipped"]
+    assert (
+        sum(s.skipped for s in suites) == counts["suppressed"] + counts["skipped"] + counts["known"]
+    )
     # ...and the per-case results agree with the suite attributes.
     kinds = [type(r) for s in suites for c in s for r in c.result]
     assert kinds.count(Failure) == counts["fail"]
-    assert kinds.count(Skipped) == counts["suppressed"] + counts["skipped"]
+    assert kinds.count(Skipped) == counts["suppressed"] + counts["skipped"] + counts["known"]
 
 
 def test_shape_one_suite_per_rule_one_case_per_finding(tmp_path: Path) -> None:

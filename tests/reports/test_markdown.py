@@ -66,7 +66,7 @@ def test_new_failures_are_marked_and_known_ones_are_not_suppressed() -> None:
     result.findings[fails[0]] = replace(result.findings[fails[0]], baseline_state="new")
     known = replace(
         result.findings[fails[1]],
-        status=Status.SUPPRESSED,
+        status=Status.KNOWN,
         baseline_state="known",
         suppression={"kind": "baseline", "reason": "known finding"},
     )

@@ -60,3 +60,35 @@ def test_a_zone_group_answer_that_is_not_a_list_is_a_gap(
     doc = json.loads(result.stdout)
     assert doc["source"]["complete"] is False
     assert any("private DNS zone groups" in g["reason"] for g in doc["source"]["gaps"])
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, {"value": "nope"}),
+        (200, {}),
+        (200, {"value": [1, 2]}),
+        (200, ["a", "list"]),
+        (200, "<html>not json</html>"),
+        (403, {"error": {"code": "AuthorizationFailed", "message": "no"}}),
+    ],
+    ids=["value-string", "empty-object", "value-not-objects", "top-level-list", "not-json", "403"],
+)
+def test_a_workspace_connections_answer_that_is_not_a_list_is_a_gap(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: Any
+) -> None:
+    """The child lists (connections, computes, ruleset links and rules) share one reader: a
+    hostile answer is a gap naming the workspace, never a traceback or "no connections"."""
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", TOKEN)
+    rows, _ = read_snapshot(EXAMPLES / "compliant.json")
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        emu.add_fault(Fault("GET", r"/workspaces/[^/]+/connections$", status, body=body, times=9))
+        result = CliRunner().invoke(
+            cli,
+            ["check", "-f", "json", "--arm-endpoint", emu.url, "--ca-bundle", emu.ca_path, "-q"],
+        )
+    assert result.exit_code == EXIT_INCOMPLETE, result.output
+    gaps = json.loads(result.stdout)["source"]["gaps"]
+    assert any("workspace connections" in g["reason"] for g in gaps), gaps
+    assert TOKEN not in result.output

@@ -6,8 +6,6 @@ answers join the inventory in the shape of a Resource Graph row.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,9 +14,10 @@ from amlguard.scanner import ids
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Gap
+from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
 
-_log = logging.getLogger("amlguard.resourcegraph")
+__all__ = ["as_row", "instance_endpoints", "read_zone_groups"]
 
 ZONE_GROUP_API = "2024-05-01"
 Row = dict[str, Any]
@@ -59,73 +58,7 @@ def read_zone_groups(
 
 
 def _read(client: Any, endpoint: str, pe: Row, stats: Stats) -> tuple[list[Row], Gap | None]:
-    from azure.core.exceptions import AzureError
-    from azure.core.rest import HttpRequest
-
-    sub = ids.parse(pe["id"]).subscription_id
-    url: str | None = f"{endpoint}{pe['id']}/privateDnsZoneGroups?api-version={ZONE_GROUP_API}"
-    rows: list[Row] = []
-    try:
-        while url:
-            stats.add(arm_gets=1)
-            started = time.monotonic()
-            response = client.send_request(HttpRequest("GET", url))
-            _log.info(
-                "GET zone groups of %s: HTTP %s in %.3f s",
-                pe["id"],
-                response.status_code,
-                time.monotonic() - started,
-            )
-            # Any answer but 200 (404 too: the endpoint's zone groups cannot be told from none).
-            if response.status_code != 200:
-                return rows, Gap(
-                    f"cannot read the private DNS zone groups of {pe['id']}: HTTP "
-                    f"{response.status_code} {_arm_error(response)}",
-                    sub,
-                )
-            body = response.json()
-            items = body.get("value") if isinstance(body, dict) else None
-            link = body.get("nextLink") if isinstance(body, dict) else None
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                # {"value": "nope"}, {} and {"value": null} are not "no zone groups".
-                return rows, Gap(
-                    f"cannot read the private DNS zone groups of {pe['id']}: the answer is "
-                    "not an ARM list (no 'value' array of objects)",
-                    sub,
-                )
-            rows.extend(as_row(item, pe) for item in items)
-            url = link if isinstance(link, str) and link else None
-    except ValueError:  # not JSON
-        return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: not JSON", sub)
-    except AzureError as exc:
-        return rows, Gap(f"cannot read the private DNS zone groups of {pe['id']}: {exc}", sub)
-    stats.add(rows=len(rows))
-    return rows, None
-
-
-def _arm_error(response: Any) -> str:
-    try:
-        error = response.json().get("error") or {}
-    except ValueError:
-        return ""
-    return f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
-
-
-def as_row(body: Row, pe: Row) -> Row:
-    """An ARM GET body in the shape of a Resource Graph row (the columns ``kql`` projects)."""
-    rid = str(body.get("id") or "")
-    parts = ids.parse(rid)
-    return {
-        "id": rid,
-        "name": body.get("name") or rid.rsplit("/", 1)[-1],
-        "type": str(body.get("type") or parts.type).lower(),
-        "kind": body.get("kind") or "",
-        "location": body.get("location") or pe.get("location") or "",
-        "resourceGroup": parts.resource_group.lower(),
-        "subscriptionId": parts.subscription_id,
-        "tenantId": body.get("tenantId") or pe.get("tenantId") or "",
-        "sku": body.get("sku"),
-        "identity": body.get("identity"),
-        "properties": body.get("properties") or {},
-        "tags": body.get("tags") or {},
-    }
+    # Any answer but 200 (404 too: the endpoint's zone groups cannot be told from none) is a gap.
+    url = f"{endpoint}{pe['id']}/privateDnsZoneGroups?api-version={ZONE_GROUP_API}"
+    items, gap = read_list(client, url, str(pe["id"]), "private DNS zone groups", stats)
+    return [as_row(item, pe) for item in items], gap

@@ -8,21 +8,17 @@ cannot be read is a ``Gap`` in its subscription, never a silent pass.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from amlguard.scanner import ids, inventory
+from amlguard.scanner import inventory
 from amlguard.scanner.dns import FORWARDING_RULE, RULESET, RULESET_LINK
 from amlguard.scanner.instances import custom_vnet
 from amlguard.scanner.integration import CONNECTION
 from amlguard.scanner.model import Gap
-from amlguard.scanner.sources.armrows import _arm_error, as_row
+from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
-
-_log = logging.getLogger("amlguard.resourcegraph")
 
 COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
 __all__ = ["COMPUTE", "CONNECTION", "listings", "read_children"]
@@ -71,40 +67,11 @@ def read_children(
 
 
 def _read(client: Any, endpoint: str, job: Listing, stats: Stats) -> tuple[list[Row], Gap | None]:
-    from azure.core.exceptions import AzureError
-    from azure.core.rest import HttpRequest
-
     parent, segment, api, what = job
-    sub = ids.parse(str(parent["id"])).subscription_id
-    url: str | None = f"{endpoint}{parent['id']}/{segment}?api-version={api}"
-    rows: list[Row] = []
-    try:
-        while url:
-            stats.add(arm_gets=1)
-            started = time.monotonic()
-            response = client.send_request(HttpRequest("GET", url))
-            _log.info(
-                "GET %s of %s: HTTP %s in %.3f s",
-                what,
-                parent["id"],
-                response.status_code,
-                time.monotonic() - started,
-            )
-            if response.status_code == 404:
-                return rows, None  # deleted after the query: nothing to judge
-            if response.status_code != 200:
-                return rows, Gap(
-                    f"cannot read the {what} of {parent['id']}: HTTP {response.status_code} "
-                    f"{_arm_error(response)}",
-                    sub,
-                )
-            body = response.json()
-            rows.extend(_secretless(as_row(item, parent)) for item in body.get("value") or [])
-            url = body.get("nextLink")
-    except AzureError as exc:
-        return rows, Gap(f"cannot read the {what} of {parent['id']}: {exc}", sub)
-    stats.add(rows=len(rows))
-    return rows, None
+    url = f"{endpoint}{parent['id']}/{segment}?api-version={api}"
+    # 404: the parent was deleted after the query, nothing to judge.
+    items, gap = read_list(client, url, str(parent["id"]), what, stats, missing_is_empty=True)
+    return [_secretless(as_row(item, parent)) for item in items], gap
 
 
 _SECRET_KEYS = {"credentials", "secrets", "key", "keys", "password", "connectionstring"}
