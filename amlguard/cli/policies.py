@@ -124,6 +124,11 @@ def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
                 click.echo(f"  Microsoft cloud security benchmark {ref['mcsb']}")
     if rule.tags:
         click.echo("Tags: " + ", ".join(rule.tags))
+    from amlguard.reports.ruledocs import doc_url
+
+    url = doc_url(rule)
+    if url:
+        click.echo(f"Documentation: {url}")
     click.echo(f"Defined at: {rule.source}")
 
 

@@ -148,7 +148,9 @@ function drawHeat(){var box=$('heatmap');box.textContent='';var m=cellMap();
   $('heat-count').textContent=String(rows.length);
   if(!rows.length){box.appendChild(el('p','meta','No drifted workspace matches the overview filters.'));return;}
   var t=el('table'),head=el('tr');head.appendChild(el('th','','workspace'));
-  D.heat_rules.forEach(function(r){var th=el('th','rule',R[r][0]);th.title=R[r][2];head.appendChild(th);});
+  D.heat_rules.forEach(function(r){var th=el('th','rule');th.title=R[r][2];
+    if(/^https:\/\//.test(R[r][4]||'')){var a=el('a','rule-doc',R[r][0]);a.href=R[r][4];a.rel='noopener noreferrer';th.appendChild(a);}
+    else{th.textContent=R[r][0];}head.appendChild(th);});
   var thead=el('thead');thead.appendChild(head);t.appendChild(thead);var body=el('tbody');
   rows.slice(0,heatLimit).forEach(function(tr){var w=+tr.dataset.w,row=el('tr');row.dataset.w=String(w);
     var th=el('th','wsname',W[w][0]);th.title=W[w][3]+' / '+W[w][2];

@@ -115,3 +115,9 @@ def test_the_html_findings_link_each_rule_id_to_its_page(tmp_path: Path) -> None
     assert {text for _href, text in links} == shown
     for href, text in links:
         assert href.startswith("https://") and href.endswith(f"/docs/rules/{text}.md")
+    # The heat map's rule headers link there too.
+    heads = re.findall(
+        r'<th class="rule"[^>]*><a class="rule-doc" href="[^"]+/([A-Z0-9-]+)\.md"', dom
+    )
+    failing = {f.rule_id for f in result.findings if f.status is Status.FAIL}
+    assert set(heads) == failing

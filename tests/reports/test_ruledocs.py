@@ -180,3 +180,9 @@ def test_reading_any_rule_shape_never_raises(where: object, condition: object, t
     reads = reads_of(Rule())
     assert all(isinstance(f, str) for f in reads.fields)
     assert target_text({"select": target, "roles": ["storageAccount"]})
+
+
+def test_policies_show_names_the_page() -> None:
+    shown = CliRunner().invoke(cli, ["policies", "show", "AMLG-109"])
+    assert shown.exit_code == EXIT_OK
+    assert "Documentation: https://" in shown.output and "docs/rules/AMLG-109.md" in shown.output
