@@ -74,7 +74,9 @@ def test_a_rule_without_examples_has_none() -> None:
 
 
 def test_rows_merge_by_id_in_any_case_and_null_removes() -> None:
-    base = [{"id": "/A/b", "properties": {"x": 1, "y": {"z": 2}}, "tags": {"t": "1"}}]
+    base: list[dict[str, Any]] = [
+        {"id": "/A/b", "properties": {"x": 1, "y": {"z": 2}}, "tags": {"t": "1"}}
+    ]
     out = apply_rows(
         base,
         [
