@@ -173,6 +173,13 @@ def _reads(rule: Any) -> list[str]:
     return [*out, ""]
 
 
+def _fence(text: str, lang: str) -> list[str]:
+    """A fenced code block that no backtick run inside ``text`` can close early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{lang}", text, fence]
+
+
 def _yaml(rows: Any) -> str:
     class _Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
@@ -201,7 +208,7 @@ def _examples(rule: Any) -> list[str]:
     }
     for kind in KINDS:
         if block.get(kind):
-            out += [f"**{words[kind]}**", "", "```yaml", _yaml(block[kind]), "```", ""]
+            out += [f"**{words[kind]}**", "", *_fence(_yaml(block[kind]), "yaml"), ""]
     return out
 
 
@@ -221,9 +228,7 @@ def _fix(rule: Any) -> list[str]:
         out += [
             "Command (each finding prints it with its own values filled in):",
             "",
-            "```sh",
-            generic_text(rem.manual.strip(), params),
-            "```",
+            *_fence(generic_text(rem.manual.strip(), params), "sh"),
             "",
         ]
     if rem.notes:

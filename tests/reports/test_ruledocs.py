@@ -186,3 +186,21 @@ def test_policies_show_names_the_page() -> None:
     shown = CliRunner().invoke(cli, ["policies", "show", "AMLG-109"])
     assert shown.exit_code == EXIT_OK
     assert "Documentation: https://" in shown.output and "docs/rules/AMLG-109.md" in shown.output
+
+
+def test_a_code_block_cannot_be_closed_by_the_rule_text(tmp_path: Path) -> None:
+    source = (CUSTOM / "acme-rules.yaml").read_text(encoding="utf-8")
+    assert "examples:" not in source
+    rules = tmp_path / "rules.yaml"
+    example = (
+        "    examples:\n      failing:\n        - id: /subscriptions/x/resourceGroups/r/providers/"
+        "Microsoft.Storage/storageAccounts/s\n          tags: {note: 'a ``` fence'}\n"
+    )
+    text = re.sub(
+        r"(  - id: ACME-001\n(?:    .*\n)+)", lambda m: m.group(1) + example, source, count=1
+    )
+    rules.write_text(text, encoding="utf-8")
+    acme = render_pages([rules])["ACME-001.md"]
+    block = re.search(r"\n````yaml\n(.*?)\n````\n", acme, re.S)
+    assert block is not None
+    assert yaml.safe_load(block.group(1))[0]["tags"] == {"note": "a ``` fence"}
