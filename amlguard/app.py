@@ -9,7 +9,6 @@ module, prints and exits.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -489,22 +488,10 @@ def write_outputs(
 
 
 def write_atomically(path: Path, text: str, what: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename: an interrupted run
-    never leaves half a report where a pipeline expects a whole one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write a report through the one output writer (whole or nothing; never over a device)."""
+    from amlguard.outputfile import write_output
+
+    write_output(path, text, what)
 
 
 def artifacts(settings: CheckSettings) -> list[str]:
@@ -530,7 +517,10 @@ def create_baseline(
     which fails closed) but exits 3 so the pipeline notices.
     """
     from amlguard.baseline import write
+    from amlguard.outputfile import refuse_inputs
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the baseline {path}")
     result = prepare_scan(settings, reporter).result
     count = write(path, result)
     incomplete = not result.source.complete or any(
@@ -558,8 +548,11 @@ def run_snapshot(
     The header records the cloud and scope, so a later check judges it as read.
     """
     from amlguard.azure.clouds import resolve_cloud
+    from amlguard.outputfile import refuse_inputs
     from amlguard.scanner.sources.snapshot import write_snapshot
+    from amlguard.settings import input_paths
 
+    refuse_inputs(path, input_paths(settings), f"the snapshot {path}")
     pack, rules = load_rules(settings)
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)

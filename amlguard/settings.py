@@ -292,22 +292,14 @@ def _artifact(path: Path | None) -> Path | None:
 
 
 def _distinct_paths(targets: list[OutputTarget], flags: Flags) -> None:
-    """Two reports to one file, or a report over an input, would lose data: refuse both."""
+    """Two reports to one file would lose one of them: refuse (inputs: :func:`_no_clobber`)."""
     import os
 
     seen: dict[str, OutputTarget] = {}
-    inputs = {os.path.realpath(p): "--snapshot" for p in flags.values.get("snapshots") or ()}
-    baseline = flags.values.get("baseline")
-    if baseline:
-        inputs[os.path.realpath(baseline)] = "--baseline"
     for t in targets:
         if t.path is None:
             continue
         key = os.path.realpath(t.path)
-        if key in inputs:
-            raise InputError(
-                f"--output {t.describe()} would overwrite the {inputs[key]} input {t.path}"
-            )
         if key in seen:
             raise InputError(
                 f"--output {seen[key].describe()} and {t.describe()} write to the same file"
@@ -315,6 +307,42 @@ def _distinct_paths(targets: list[OutputTarget], flags: Flags) -> None:
         if os.path.isdir(t.path):
             raise InputError(f"--output {t.describe()}: {t.path} is a directory")
         seen[key] = t
+
+
+def input_paths(settings: CheckSettings) -> list[tuple[str, Path]]:
+    """Every file or folder the command reads, as ``(flag, path)``."""
+    found: list[tuple[str, Path]] = [("--snapshot", Path(p)) for p in settings.snapshots]
+    found += [("--template", Path(p)) for p in settings.templates.paths]
+    found += [("--parameters", Path(p)) for p in settings.templates.parameter_files]
+    found += [("--policies", Path(p)) for p in settings.selection.custom_policies]
+    if settings.config is not None and settings.config.path:
+        found.append(("--config", Path(settings.config.path)))
+    if settings.gate.baseline is not None:
+        found.append(("--baseline", Path(settings.gate.baseline)))
+    if settings.outputs.sarif_artifact is not None:
+        found.append(("--sarif-artifact", Path(settings.outputs.sarif_artifact)))
+    if settings.connection.ca_bundle:
+        found.append(("--ca-bundle", Path(settings.connection.ca_bundle)))
+    return found
+
+
+def _no_clobber(settings: CheckSettings) -> CheckSettings:
+    """No output of the command (report, history, plan, audit log) over one of its inputs."""
+    from amlguard.outputfile import refuse_inputs
+
+    inputs = input_paths(settings)
+    outputs: list[tuple[str, Path]] = [
+        (f"--output {t.describe()}", Path(t.path)) for t in settings.outputs.targets if t.path
+    ]
+    if settings.history.path is not None:
+        outputs.append(("--history", Path(settings.history.path)))
+    if settings.fix.plan_out is not None:
+        outputs.append(("--plan-out", Path(settings.fix.plan_out)))
+    if settings.fix.audit_log is not None:
+        outputs.append(("--audit-log", Path(settings.fix.audit_log)))
+    for what, path in outputs:
+        refuse_inputs(path, inputs, what)
+    return settings
 
 
 def _selection(flags: Flags, cfg: Config) -> Selection:
@@ -460,7 +488,7 @@ def resolve(flags: Flags, cfg: Config, *, color: bool = False) -> CheckSettings:
     fix = _fix(flags)
     if fix.enabled and (templates.paths or (cfg.iac or {}).get("templates")):
         raise InputError("--fix with --template: fix templates in source, then deploy them")
-    return CheckSettings(
+    settings = CheckSettings(
         snapshots=snapshots,
         templates=templates,
         scope=_scope(flags, cfg, not snapshots),
@@ -474,3 +502,4 @@ def resolve(flags: Flags, cfg: Config, *, color: bool = False) -> CheckSettings:
         integration_selector=cfg.integration_selector,
         solution_subnet=cfg.solution_subnet,
     )
+    return _no_clobber(settings)

@@ -21,6 +21,7 @@ from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
 from amlguard.scanner.targets import SELECTORS, Selection, Selector, Target
+from amlguard.textsafe import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,12 @@ class EngineOptions:
 
 
 class _Formatter(dict[str, Any]):
+    """The values a message or fix template is filled with: data made visible (a name with a
+    line break must not add a line to a message or a suggested command)."""
+
+    def __getitem__(self, key: str) -> Any:
+        return visible(super().__getitem__(key))
+
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.textsafe import visible
 
 ML_EXTENSION = "az ml"
 ML_EXTENSION_NOTE = (
@@ -104,7 +105,8 @@ class _Formatter(string.Formatter):
             text = text.rstrip("/").rsplit("/", 1)[-1]
         elif format_spec == "lower":
             text = text.lower()
-        return _quote(text)
+        # Data with a line break or a control character stays one visible, quoted word.
+        return _quote(visible(text))
 
 
 class _Literal(str):

