@@ -138,10 +138,13 @@ def target_text(target: dict[str, Any]) -> str:
 
 
 def _selector_doc(name: str) -> str:
+    """A selector's own documentation (first paragraph), read as a phrase: "every compute..."."""
     from amlguard.scanner.targets import SELECTORS
 
-    entry = SELECTORS.entry(name)
-    return entry.doc.strip() if entry is not None and entry.doc else ""
+    impl = SELECTORS.get(name) if name else None
+    doc = (inspect.getdoc(impl) or "") if impl is not None else ""
+    first = " ".join(doc.split("\n\n", 1)[0].split()).replace("``", "`").rstrip(".")
+    return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
 
 
 def related_text(name: str) -> str:
