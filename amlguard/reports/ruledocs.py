@@ -24,6 +24,7 @@ import yaml
 
 from amlguard.reports.ruleexamples import KINDS, examples_of
 from amlguard.reports.rulereads import reads_of, related_text, target_text
+from amlguard.reports.safe import code_span, markdown
 
 #: Where the built-in rules are documented (``{id}`` is the rule id); ``docs/rules`` in the repo.
 DOCS_URL = "https://github.com/amlguard/amlguard/blob/main/docs/rules/{id}.md"
@@ -144,11 +145,22 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _prose(text: str) -> str:
+    """Rule text as literal Markdown on one line: ``<name>`` stays visible (not an HTML tag),
+    ``[*]`` and ``snake_case`` are not markup, a ``|`` cannot split a table row."""
+    return markdown(_one_line(text))
+
+
+def _angles(text: str) -> str:
+    """Our own Markdown (code spans kept) with ``<``/``>`` shown, not read as HTML."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _reads(rule: Any) -> list[str]:
     reads = reads_of(rule)
-    out = ["## What it reads", "", f"- **Judges** {target_text(rule.target)}."]
+    out = ["## What it reads", "", f"- **Judges** {_angles(target_text(rule.target))}."]
     if rule.raw.get("where") is not None:
-        skip = _one_line(rule.skip_message) or "the rule does not apply."
+        skip = _prose(rule.skip_message) or "the rule does not apply."
         out.append(f"- **Skipped** when its `where` condition does not hold: {skip}")
     if reads.fields:
         out.append(
@@ -158,7 +170,7 @@ def _reads(rule: Any) -> list[str]:
         )
     for source, attrs in reads.related.items():
         used = f" Uses: {', '.join(f'`{a}`' for a in attrs)}." if attrs else ""
-        doc = related_text(source)
+        doc = _angles(related_text(source))
         out.append(f"- **Related `{source}`:** {doc}{'' if doc.endswith('.') else '.'}{used}")
     if reads.instance:
         out.append(
@@ -194,7 +206,7 @@ def _examples(rule: Any) -> list[str]:
         return []
     out = ["## Examples", ""]
     if block.get("note"):
-        out += [_one_line(block["note"]), ""]
+        out += [_prose(block["note"]), ""]
     out += [
         "Resource Graph rows laid over the bundled compliant estate "
         "(`examples/estates/compliant.json`): a row with the same `id` is merged into it "
@@ -204,7 +216,7 @@ def _examples(rule: Any) -> list[str]:
     ]
     words = {
         "passing": "Passing: the rule passes on every resource it judges.",
-        "failing": "Failing: " + f"`{generic_text(_one_line(rule.message), rule.defaults())}`",
+        "failing": "Failing: " + code_span(generic_text(_one_line(rule.message), rule.defaults())),
     }
     for kind in KINDS:
         if block.get(kind):
@@ -215,7 +227,7 @@ def _examples(rule: Any) -> list[str]:
 def _fix(rule: Any) -> list[str]:
     params = rule.defaults()
     rem = rule.remediation
-    out = ["## Fix", "", generic_text(_one_line(rem.summary), params), ""]
+    out = ["## Fix", "", _prose(generic_text(rem.summary, params)), ""]
     if rem.remediator:
         out += [
             f"**Automatic:** `amlguard check --fix` repairs it (remediator `{rem.remediator}`): "
@@ -232,7 +244,7 @@ def _fix(rule: Any) -> list[str]:
             "",
         ]
     if rem.notes:
-        out += [generic_text(_one_line(rem.notes), params), ""]
+        out += [_prose(generic_text(rem.notes, params)), ""]
     return out
 
 
@@ -243,14 +255,14 @@ def _references(rule: Any) -> list[str]:
     for ref in rule.references:
         url = reference_url(ref)
         if ref.get("url"):
-            out.append(f"- [{ref.get('title') or url}]({url})")
+            out.append(f"- [{markdown(ref.get('title') or url)}]({url})")
         elif ref.get("azure_policy"):
             out.append(
-                f"- Azure Policy built-in [{ref.get('title') or ref['azure_policy']}]({url}) "
+                f"- Azure Policy built-in [{markdown(ref.get('title') or ref['azure_policy'])}]({url}) "
                 f"(`{ref['azure_policy']}`)"
             )
         elif ref.get("mcsb"):
-            out.append(f"- Microsoft cloud security benchmark [{ref['mcsb']}]({url})")
+            out.append(f"- Microsoft cloud security benchmark [{markdown(ref['mcsb'])}]({url})")
     return [*out, ""]
 
 
@@ -265,7 +277,7 @@ def page(rule: Any, opt_in: Iterable[str] = ("hardening",)) -> str:
         else "on"
     )
     out = [
-        f"# {rule.id}: {rule.title}",
+        f"# {rule.id}: {_prose(rule.title)}",
         "",
         "| | |",
         "|---|---|",
@@ -277,13 +289,13 @@ def page(rule: Any, opt_in: Iterable[str] = ("hardening",)) -> str:
         "",
         "## What passes",
         "",
-        _one_line(rule.description),
+        _prose(rule.description),
         "",
     ]
     if rule.expected:
-        out += [f"Expected: {_one_line(rule.expected)}.".replace("..", "."), ""]
+        out += [f"Expected: {_prose(rule.expected).rstrip('.')}.", ""]
     if rule.rationale:
-        out += ["## Why it matters", "", _one_line(rule.rationale), ""]
+        out += ["## Why it matters", "", _prose(rule.rationale), ""]
     out += _reads(rule)
     out += _examples(rule)
     out += _fix(rule)
@@ -291,7 +303,7 @@ def page(rule: Any, opt_in: Iterable[str] = ("hardening",)) -> str:
         out += ["## Parameters", "", "| name | default | description |", "|---|---|---|"]
         out += [
             f"| `{p.name}` | `{yaml.safe_dump(p.default, default_flow_style=True).strip().removesuffix('...').strip()}` "
-            f"| {_one_line(p.description).replace('|', '/')} |"
+            f"| {_prose(p.description)} |"
             for p in rule.parameters
         ]
         out.append("")
@@ -317,7 +329,7 @@ def index(rules: Iterable[Any], opt_in: Iterable[str] = ("hardening",)) -> str:
     for rule in rules:
         fix = "auto" if rule.remediation.remediator else "manual"
         default = "opt-in" if _opt_in(rule, opt_in) else "on"
-        title = rule.title.replace("|", "/")
+        title = _prose(rule.title)
         out.append(
             f"| [{rule.id}]({rule.id}.md) | {rule.severity.label} | {fix} | {default} | {title} |"
         )

@@ -22,6 +22,7 @@ from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.locations import Located, Locator, Region, repository_root
 from amlguard.reports.ruledocs import doc_url, generic_text, reference_url
+from amlguard.reports.safe import code_block, markdown
 from amlguard.reports.text import (
     clip,
     failure_text,
@@ -73,17 +74,21 @@ def _help_uri(rule: Any) -> str | None:
 
 def _help_markdown(rule: Any) -> str:
     params = rule.defaults()
-    parts = [f"**{rule.title}**", "", generic_text(rule.description, params)]
+
+    def prose(text: str) -> str:
+        return markdown(" ".join(generic_text(text, params).split()))
+
+    parts = [f"**{prose(rule.title)}**", "", prose(rule.description)]
     if rule.rationale:
-        parts += ["", f"**Why it matters.** {generic_text(rule.rationale, params)}"]
-    parts += ["", f"**Remediation.** {generic_text(rule.remediation.summary, params)}"]
+        parts += ["", f"**Why it matters.** {prose(rule.rationale)}"]
+    parts += ["", f"**Remediation.** {prose(rule.remediation.summary)}"]
     if rule.remediation.manual:
-        parts += ["", "```sh", generic_text(rule.remediation.manual, params), "```"]
+        parts += ["", *code_block(generic_text(rule.remediation.manual, params).splitlines())]
     refs = [(ref, reference_url(ref)) for ref in rule.references]
     refs = [(ref, url) for ref, url in refs if url]
     if refs:
         parts += ["", "**References**", ""]
-        parts += [f"- [{_ref_title(ref)}]({url})" for ref, url in refs]
+        parts += [f"- [{markdown(_ref_title(ref))}]({url})" for ref, url in refs]
     return "\n".join(parts)
 
 

@@ -28,7 +28,7 @@ from amlguard.scanner.sources.snapshot import SnapshotSource
 from amlguard.settings import CheckSettings
 from tests.conftest import EXAMPLES
 from tests.reports.chromium import attr, dump_dom, needs_chromium
-from tests.reports.test_ruledocs import UNRENDERED
+from tests.reports.test_ruledocs import UNRENDERED, raw_html
 
 FORMATS = ("console", "json", "junit", "sarif", "markdown", "html")
 PACK = load_pack([])
@@ -78,6 +78,7 @@ def test_sarif_links_every_rule_to_its_page() -> None:
     for descriptor in rules:
         assert descriptor["helpUri"].endswith(f"/docs/rules/{descriptor['id']}.md")
         assert not _unrendered(json.dumps(descriptor["help"]))
+        assert not raw_html(descriptor["help"]["markdown"]), descriptor["id"]
 
 
 def test_markdown_and_html_link_the_failing_rules_to_their_pages() -> None:

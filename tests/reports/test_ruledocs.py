@@ -204,3 +204,23 @@ def test_a_code_block_cannot_be_closed_by_the_rule_text(tmp_path: Path) -> None:
     block = re.search(r"\n````yaml\n(.*?)\n````\n", acme, re.S)
     assert block is not None
     assert yaml.safe_load(block.group(1))[0]["tags"] == {"note": "a ``` fence"}
+
+
+def _outside_code(text: str) -> str:
+    """Markdown with fenced blocks and code spans taken out (what GitHub reads as prose)."""
+    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.S | re.M)
+    return re.sub(r"(`+).+?\1", "", text)
+
+
+def raw_html(markdown_text: str) -> list[str]:
+    """Tags GitHub would read as HTML (and hide) in Markdown prose: ``<name>``, ``<type>``."""
+    return re.findall(r"<[A-Za-z/][^>\n]*>", _outside_code(markdown_text))
+
+
+def test_placeholders_in_prose_stay_visible() -> None:
+    pages = render_pages()
+    for name, text in pages.items():
+        assert not raw_html(text), (name, raw_html(text))
+    assert "&lt;type&gt;/privateEndpointConnectionsApproval/action" in pages["AMLG-106.md"]
+    assert "workspace &lt;name&gt; once" in pages["AMLG-101.md"]
+    assert raw_html("a <b>c</b> `<d>`\n```sh\n<e>\n```\n") == ["<b>", "</b>"]
