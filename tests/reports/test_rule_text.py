@@ -122,3 +122,11 @@ def test_the_html_findings_link_each_rule_id_to_its_page(tmp_path: Path) -> None
     )
     failing = {f.rule_id for f in result.findings if f.status is Status.FAIL}
     assert set(heads) == failing
+
+
+@pytest.mark.parametrize("estate", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_markdown_reports_show_placeholders_literally(estate: str) -> None:
+    result = app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / estate,))).result
+    text = app.render(result, "markdown", ReportOptions(verbose=True))
+    ours = {"<details>", "</details>", "<summary>", "</summary>"}
+    assert [t for t in raw_html(text) if t not in ours] == []

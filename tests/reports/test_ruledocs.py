@@ -208,7 +208,7 @@ def test_a_code_block_cannot_be_closed_by_the_rule_text(tmp_path: Path) -> None:
 
 def _outside_code(text: str) -> str:
     """Markdown with fenced blocks and code spans taken out (what GitHub reads as prose)."""
-    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^[ \t]*(`{3,})[^\n]*\n.*?^[ \t]*\1$", "", text, flags=re.S | re.M)
     return re.sub(r"(`+).+?\1", "", text)
 
 
@@ -223,4 +223,4 @@ def test_placeholders_in_prose_stay_visible() -> None:
         assert not raw_html(text), (name, raw_html(text))
     assert "&lt;type&gt;/privateEndpointConnectionsApproval/action" in pages["AMLG-106.md"]
     assert "workspace &lt;name&gt; once" in pages["AMLG-101.md"]
-    assert raw_html("a <b>c</b> `<d>`\n```sh\n<e>\n```\n") == ["<b>", "</b>"]
+    assert raw_html("a <b>c</b> `<d>`\n```sh\n<e>\n```\n  ```\n  <f>\n  ```\n") == ["<b>", "</b>"]
