@@ -275,12 +275,38 @@ def _scope_warnings(settings: CheckSettings, result: ScanResult) -> None:
     """A readable scope with no workspace is said in every report; with ``--fail-on-empty`` it
     is a gap (exit 3): a gate that judged nothing has not passed."""
     if result.instances:
+        _idle_rules(result)
         return
     text = f"no Azure Machine Learning workspace was found in {result.source.description}"
     if settings.gate.fail_on_empty:
         result.source.gaps.append(Gap(f"{text} (--fail-on-empty)"))
     else:
         result.warnings.append(f"{text}: nothing was judged")
+
+
+def _idle_rules(result: ScanResult) -> None:
+    """Rules that judged nothing although there were workspaces. When no selected rule judged
+    anything the scan is a gap (exit 3): PASSED would be a claim about nothing. A custom rule
+    that judged nothing is a warning (a typo in its ``target.types`` selects no resource);
+    built-in rules legitimately idle where the estate has no such resource (no projects)."""
+    from amlguard.reports.ruledocs import is_builtin
+
+    judged = {f.rule_id for f in result.findings}
+    if not judged:
+        ids_ = ", ".join(r.id for r in result.rules)
+        result.source.gaps.append(
+            Gap(
+                f"the selected rules ({ids_}) judged no resource of the {len(result.instances)} "
+                "workspace(s) found: check their targets"
+            )
+        )
+        return
+    for rule in result.rules:
+        if rule.id not in judged and not is_builtin(rule):
+            result.warnings.append(
+                f"custom rule {rule.id} judged no resource in this scan: check its target "
+                f"({rule.source})"
+            )
 
 
 def apply_gates(result: ScanResult, settings: CheckSettings, baseline: Any = None) -> None:

@@ -387,7 +387,8 @@ def _scope(flags: Flags, cfg: Config, live: bool) -> Scope:
 
 
 def _connection(flags: Flags) -> Connection:
-    batch = int(flags.values.get("batch_size") or 1000)
+    given = flags.values.get("batch_size")
+    batch = 1000 if given is None else int(given)  # 0 is a value, refused below
     if batch < 1 or batch > 1000:
         raise InputError("--batch-size must be between 1 and 1000 (Resource Graph's limit)")
     ca = flags.values.get("ca_bundle")
@@ -411,6 +412,7 @@ _LIVE_ONLY = (
     ("tenant", "--tenant"),
     ("arm_endpoint", "--arm-endpoint"),
     ("ca_bundle", "--ca-bundle"),
+    ("batch_size", "--batch-size"),
     ("confirm", "--confirm"),
 )
 

@@ -144,3 +144,36 @@ def test_narrow_properties(rule_tags: list[list[str]], wanted: list[str], named:
         eligible = r.id in ids or "hardening" not in tags or on
         selected = not narrowing or bool(tags & (narrowing | ({"hardening"} if on else set())))
         assert (r in kept) == (eligible and selected)
+
+
+TYPO = """\
+apiVersion: amlguard/v1
+kind: Rules
+rules:
+  - id: ACME-101
+    name: acme-storage-tls
+    severity: high
+    title: Storage requires TLS 1.2
+    description: A custom rule whose target type has a typo (storageaccount).
+    target: {select: associated, types: [microsoft.storage/storageaccount]}
+    condition: {field: properties.minimumTlsVersion, equals: TLS1_2}
+    message: "Storage {name} allows old TLS."
+    remediation: {summary: Set TLS 1.2.}
+"""
+
+
+def test_rules_that_judge_nothing_never_pass(tmp_path: Path) -> None:
+    folder = tmp_path / "typo"
+    folder.mkdir()
+    (folder / "typo.yaml").write_text(TYPO, encoding="utf-8")
+    alone = CliRunner().invoke(
+        cli, ["check", "--snapshot", COMPLIANT, "--policies", str(folder), "--rule", "ACME-101"]
+    )
+    assert alone.exit_code == 3, alone.output
+    assert "judged no resource" in alone.output and "ACME-101" in alone.output
+    with_pack = CliRunner().invoke(
+        cli, ["check", "--snapshot", COMPLIANT, "--policies", str(folder), "-f", "json"]
+    )
+    assert with_pack.exit_code == EXIT_OK
+    warnings = json.loads(with_pack.stdout)["warnings"]
+    assert any("custom rule ACME-101 judged no resource" in w for w in warnings), warnings

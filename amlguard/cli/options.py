@@ -50,6 +50,16 @@ class GroupedCommand(click.Command):
                     formatter.write_dl(by_area[area])
 
 
+class NonEmptyPath(click.Path):
+    """A path that is not the empty string: ``--policies ''`` would mean the working directory
+    (and load every YAML file below it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path: name a file or directory", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def option(*decls: str, area: str, **kwargs: Any) -> Callable[[Any], Any]:
     """``click.option`` with its help area."""
     return click.option(*decls, cls=GroupedOption, area=area, **kwargs)
@@ -68,7 +78,7 @@ def policies_option(dest: str = "policies", area: str = "scan") -> Any:
         dest,
         area=area,
         multiple=True,
-        type=click.Path(path_type=Path),
+        type=NonEmptyPath(path_type=Path),
         help="Also load the rule files in this directory or file (repeatable).",
     )
 
