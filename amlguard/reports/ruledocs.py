@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from amlguard.reports.ruleexamples import KINDS, examples_of
 from amlguard.reports.rulereads import reads_of, related_text, target_text
 from amlguard.reports.safe import code_span, markdown
@@ -185,6 +183,13 @@ def _reads(rule: Any) -> list[str]:
     return [*out, ""]
 
 
+def _flow(value: Any) -> str:
+    """A parameter default as one line of YAML (``[a, b]``, ``true``)."""
+    import yaml
+
+    return str(yaml.safe_dump(value, default_flow_style=True)).strip().removesuffix("...").strip()
+
+
 def _fence(text: str, lang: str) -> list[str]:
     """A fenced code block that no backtick run inside ``text`` can close early."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
@@ -193,6 +198,8 @@ def _fence(text: str, lang: str) -> list[str]:
 
 
 def _yaml(rows: Any) -> str:
+    import yaml  # only where a page is written: the check start-up path parses no YAML
+
     class _Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
             return True
@@ -302,8 +309,7 @@ def page(rule: Any, opt_in: Iterable[str] = ("hardening",)) -> str:
     if rule.parameters:
         out += ["## Parameters", "", "| name | default | description |", "|---|---|---|"]
         out += [
-            f"| `{p.name}` | `{yaml.safe_dump(p.default, default_flow_style=True).strip().removesuffix('...').strip()}` "
-            f"| {_prose(p.description)} |"
+            f"| `{p.name}` | `{_flow(p.default)}` | {_prose(p.description)} |"
             for p in rule.parameters
         ]
         out.append("")
