@@ -148,7 +148,9 @@ function drawHeat(){var box=$('heatmap');box.textContent='';var m=cellMap();
   $('heat-count').textContent=String(rows.length);
   if(!rows.length){box.appendChild(el('p','meta','No drifted workspace matches the overview filters.'));return;}
   var t=el('table'),head=el('tr');head.appendChild(el('th','','workspace'));
-  D.heat_rules.forEach(function(r){var th=el('th','rule',R[r][0]);th.title=R[r][2];head.appendChild(th);});
+  D.heat_rules.forEach(function(r){var th=el('th','rule');th.title=R[r][2];
+    if(/^https:\/\//.test(R[r][4]||'')){var a=el('a','rule-doc',R[r][0]);a.href=R[r][4];a.rel='noopener noreferrer';th.appendChild(a);}
+    else{th.textContent=R[r][0];}head.appendChild(th);});
   var thead=el('thead');thead.appendChild(head);t.appendChild(thead);var body=el('tbody');
   rows.slice(0,heatLimit).forEach(function(tr){var w=+tr.dataset.w,row=el('tr');row.dataset.w=String(w);
     var th=el('th','wsname',W[w][0]);th.title=W[w][3]+' / '+W[w][2];
@@ -170,14 +172,15 @@ function drawDiagram(){var box=$('diagram'),w=diagramIndex();box.textContent='';
   svg.appendChild(sv('title',{},'Blueprint of '+W[w][0]));
   m.links.forEach(function(l){svg.appendChild(sv('line',{x1:l[0],y1:l[1],x2:l[2],y2:l[3],'class':'link'}));
     if(l[4]){svg.appendChild(sv('text',{x:(l[0]+l[2])/2+4,y:(l[1]+l[3])/2-4,'class':'linklbl'},l[4]));}});
-  m.boxes.forEach(function(b){var g=sv('g',{'class':'piece st-'+b[3]+(b[4]?' sev-'+b[4]:''),'data-piece':b[0],
+  m.boxes.forEach(function(b){var lbl=S[b[1]],sub=S[b[2]],words=b[5].map(str),extra=b[10].map(str);
+    var g=sv('g',{'class':'piece st-'+b[3]+(b[4]?' sev-'+b[4]:''),'data-piece':b[0],
       'data-status':b[3],'data-severity':b[4]||'',tabindex:0,role:'button'});
-    var tip=b[1]+': '+b[2]+(b[5].length?' \u2014 '+b[5].join('; '):(b[3]==='none'?' (no rule judged it)':' ('+b[3]+')'));
+    var tip=lbl+': '+sub+(words.length?' \u2014 '+words.join('; '):(b[3]==='none'?' (no rule judged it)':' ('+b[3]+')'));
     g.appendChild(sv('title',{},tip));g.appendChild(sv('rect',{x:b[6],y:b[7],width:b[8],height:b[9],rx:8}));
-    var y=b[7]+17;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'lbl'},b[1]));
-    y+=15;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'sub'},b[2]));
-    b[10].forEach(function(t){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'extra'},t));});
-    b[5].forEach(function(t){if(y+13<=b[7]+b[9]-2){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'word'},'\u2716 '+t));}});
+    var y=b[7]+17;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'lbl'},lbl));
+    y+=15;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'sub'},sub));
+    extra.forEach(function(t){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'extra'},t));});
+    words.forEach(function(t){if(y+13<=b[7]+b[9]-2){y+=13;g.appendChild(sv('text',{x:b[6]+8,y:y,'class':'word'},'\u2716 '+t));}});
     if(state.piece===b[0]&&String(w)===state.ws){g.classList.add('active');}
     function pick(){var same=state.piece===b[0]&&state.ws===String(w);state.ws=String(w);state.piece=same?'':b[0];
       refresh();var t=$('findings');if(t.scrollIntoView){t.scrollIntoView({block:'start'});}}
@@ -203,7 +206,9 @@ function fRow(f){var st=ST[f[2]],r=R[f[1]],tr=el('tr');tr.dataset.status=st;tr.d
   var td=el('td');td.appendChild(el('span','badge b-'+st,st));
   if(at(f,11,0)){td.appendChild(document.createTextNode(' '));td.appendChild(el('span','badge new','NEW'));}
   if(at(f,12,-1)>=0){td.appendChild(el('div','detail','since '+S[f[12]]));}tr.appendChild(td);
-  tr.appendChild(el('td','sev-'+r[3],r[3]));td=el('td','',r[0]);td.appendChild(el('div','detail',r[1]));tr.appendChild(td);
+  tr.appendChild(el('td','sev-'+r[3],r[3]));td=el('td');
+  if(/^https:\/\//.test(r[4]||'')){var a=el('a','rule-doc',r[0]);a.href=r[4];a.rel='noopener noreferrer';a.title='Documentation of '+r[0];td.appendChild(a);}else{td.appendChild(document.createTextNode(r[0]));}
+  td.appendChild(el('div','detail',r[1]));tr.appendChild(td);
   var rid=str(f[3])+str(f[4]);td=el('td','',rid.slice(rid.lastIndexOf('/')+1));td.title=rid;tr.appendChild(td);
   tr.appendChild(el('td','',W[f[0]][0]));var msg=at(f,6,-1);td=el('td','msg',msg>=0?S[msg]:r[2]);
   var det=el('div','detail'),lines=[];

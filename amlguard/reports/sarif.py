@@ -21,7 +21,8 @@ from typing import Any
 from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.locations import Located, Locator, Region, repository_root
-from amlguard.reports.ruledocs import doc_url, generic_text
+from amlguard.reports.ruledocs import doc_url, generic_text, reference_url
+from amlguard.reports.safe import code_block, markdown
 from amlguard.reports.text import (
     clip,
     failure_text,
@@ -72,26 +73,41 @@ def _help_uri(rule: Any) -> str | None:
 
 
 def _help_markdown(rule: Any) -> str:
-    parts = [f"**{rule.title}**", "", rule.description]
+    params = rule.defaults()
+
+    def prose(text: str) -> str:
+        return markdown(" ".join(generic_text(text, params).split()))
+
+    parts = [f"**{prose(rule.title)}**", "", prose(rule.description)]
     if rule.rationale:
-        parts += ["", f"**Why it matters.** {rule.rationale}"]
-    parts += ["", f"**Remediation.** {generic_text(rule.remediation.summary)}"]
+        parts += ["", f"**Why it matters.** {prose(rule.rationale)}"]
+    parts += ["", f"**Remediation.** {prose(rule.remediation.summary)}"]
     if rule.remediation.manual:
-        parts += ["", "```sh", generic_text(rule.remediation.manual), "```"]
-    refs = [ref for ref in rule.references if ref.get("url")]
+        parts += ["", *code_block(generic_text(rule.remediation.manual, params).splitlines())]
+    refs = [(ref, reference_url(ref)) for ref in rule.references]
+    refs = [(ref, url) for ref, url in refs if url]
     if refs:
         parts += ["", "**References**", ""]
-        parts += [f"- [{ref.get('title') or ref['url']}]({ref['url']})" for ref in refs]
+        parts += [f"- [{markdown(_ref_title(ref))}]({url})" for ref, url in refs]
     return "\n".join(parts)
 
 
+def _ref_title(ref: dict[str, Any]) -> str:
+    if ref.get("azure_policy"):
+        return f"Azure Policy {ref.get('title') or ref['azure_policy']}"
+    if ref.get("mcsb"):
+        return f"Microsoft cloud security benchmark {ref['mcsb']}"
+    return str(ref.get("title") or ref.get("url"))
+
+
 def _help_text(rule: Any) -> str:
-    parts = [rule.description]
+    params = rule.defaults()
+    parts = [generic_text(rule.description, params)]
     if rule.rationale:
-        parts.append(f"Why it matters: {rule.rationale}")
-    parts.append(f"Remediation: {generic_text(rule.remediation.summary)}")
+        parts.append(f"Why it matters: {generic_text(rule.rationale, params)}")
+    parts.append(f"Remediation: {generic_text(rule.remediation.summary, params)}")
     if rule.remediation.manual:
-        parts.append(generic_text(rule.remediation.manual))
+        parts.append(generic_text(rule.remediation.manual, params))
     return "\n\n".join(parts)
 
 
@@ -101,8 +117,8 @@ def descriptor(rule: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule.id,
         "name": rule.name[:255],
-        "shortDescription": {"text": _cut(rule.title)},
-        "fullDescription": {"text": _cut(rule.description)},
+        "shortDescription": {"text": _cut(generic_text(rule.title))},
+        "fullDescription": {"text": _cut(generic_text(rule.description))},
         "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
         "defaultConfiguration": {"level": level},
         "properties": {

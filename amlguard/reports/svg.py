@@ -12,6 +12,7 @@ endpoints, DNS zones, VNets), and for findings on the workspace itself the rule'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -104,15 +105,28 @@ def pieces_of(finding: Finding, instance: Any, tags: Sequence[str] = ()) -> list
     return list(Pieces(instance).of(finding, tags))
 
 
+def _words(name: str) -> str:
+    """``publicNetworkAccess`` -> ``public network access`` (a property or source name read)."""
+    text = re.sub(r"\[\*\]", "", name)
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", text).replace("_", " ").lower().strip()
+
+
 def check_words(finding: Finding, title: str) -> str:
-    """A failing check in a few words: "publicNetworkAccess: Enabled", else "not met: <title>"."""
+    """A failing check in a few words, from what the finding says it read and found:
+    "public network access: Enabled", "no private endpoint", "fails for: kv, acr", the reason a
+    source gave ("the zone is not linked to the solution VNet..."), else "not met: <title>"."""
     if finding.status is Status.ERROR:
         return f"not judged: {clip(title, 40)}"
     actual = finding.actual
-    if finding.path and "." in finding.path and not isinstance(actual, (list, dict)):
-        return f"{finding.path.rsplit('.', 1)[-1]}: {value_text(actual)}"
+    path = finding.path or ""
+    if path and "." in path and not isinstance(actual, (list, dict)):
+        return f"{_words(path.rsplit('.', 1)[-1])}: {value_text(actual)}"
+    if path and "." not in path and actual == 0 and not isinstance(actual, bool):
+        return f"no {_words(path).removesuffix('s')}"
     if isinstance(actual, list) and actual and all(isinstance(a, str) for a in actual):
-        return "fails for: " + ", ".join(short_name(a) for a in actual)
+        if all(a.startswith("/") for a in actual):
+            return "fails for: " + ", ".join(short_name(a) for a in actual)
+        return "; ".join(actual)
     return f"not met: {title}"
 
 
@@ -136,18 +150,26 @@ def _outbound(workspace: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-_SLOTS = {
-    "identity": (20, 20, 200),
-    "workspace": (350, 20, 200),
-    "managednetwork": (680, 20, 200),
-    "storage": (20, 150, 200),
-    "keyvault": (240, 150, 200),
-    "registry": (460, 150, 200),
-    "appinsights": (680, 150, 200),
-    "endpoints": (20, 410, 420),
-    "vnet": (460, 410, 420),
-}
+#: Diagram rows, top to bottom: (piece keys, x and width of each); AI accounts fill row 2.
+_ROWS: tuple[tuple[tuple[str, int, int], ...], ...] = (
+    (("identity", 20, 200), ("workspace", 350, 200), ("managednetwork", 680, 200)),
+    (
+        ("storage", 20, 200),
+        ("keyvault", 240, 200),
+        ("registry", 460, 200),
+        ("appinsights", 680, 200),
+    ),
+    (),
+    (("endpoints", 20, 420), ("vnet", 460, 420)),
+)
 _BOX_H = 96
+_GAP = 34
+_LINE = 13
+_HEAD = 40  # title and sub line
+
+
+def _clip_for(width: int) -> int:
+    return 52 if width <= 200 else 96
 
 
 def diagram_model(
@@ -156,14 +178,17 @@ def diagram_model(
     rules: Mapping[str, Any],
     projects: Sequence[str] = (),
     placed: Mapping[str, list[Finding]] | None = None,
+    facts: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The blueprint of one workspace as data: boxes with state and words, links with labels.
 
     Each box: ``[key, label, sub, status, severity, words, x, y, w, h, extra]`` where status is
     the worst status of its findings (``none``: nothing judged it), severity the worst failing
     severity, words the failing checks (at most four, then "+N more"), extra lines of what the
-    blueprint draws (public access, outbound rule, hub projects). ``placed`` gives the
-    findings per piece when the caller already mapped them.
+    blueprint draws whether or not it fails (public access, endpoints and their DNS zones, the
+    approver role's scope, outbound rules, hub projects: ``facts`` from
+    :func:`amlguard.reports.diagramfacts.facts`). ``placed`` gives the findings per piece when
+    the caller already mapped them. Boxes grow with their lines; rows move down to fit.
     """
     by_piece: Mapping[str, list[Finding]]
     if placed is None:
@@ -175,6 +200,7 @@ def diagram_model(
         by_piece = grouped
     else:
         by_piece = placed
+    known = facts or {}
     props = _props(instance.workspace)
     raw_network = props.get("managedNetwork")
     network: dict[str, Any] = raw_network if isinstance(raw_network, dict) else {}
@@ -187,16 +213,13 @@ def diagram_model(
     def name_of(role: str) -> str:
         return short_name(assoc[role]) if role in assoc else "not linked"
 
-    boxes: list[tuple[str, str, str, list[str], int, int, int]] = [
-        (
-            "identity",
+    content: dict[str, tuple[str, str, list[str]]] = {
+        "identity": (
             "User-assigned identity",
             short_name(instance.primary_identity or "none"),
-            [],
-            *_SLOTS["identity"],
+            list(known.get("identity", [])),
         ),
-        (
-            "workspace",
+        "workspace": (
             f"ML workspace{f' ({kind})' if kind and kind.lower() != 'default' else ''}",
             instance.name,
             [f"public access: {props.get('publicNetworkAccess') or 'not set'}"]
@@ -205,120 +228,116 @@ def diagram_model(
                 if projects
                 else []
             ),
-            *_SLOTS["workspace"],
         ),
-        (
-            "managednetwork",
+        "managednetwork": (
             "Managed network",
             str(network.get("isolationMode") or "not configured"),
             [
                 f"provisioning: {status.get('status') or 'unknown'}",
                 f"{len(outbound)} private endpoint rule(s)",
             ],
-            *_SLOTS["managednetwork"],
         ),
-        ("storage", "Storage account", name_of("storageaccount"), [], *_SLOTS["storage"]),
-        ("keyvault", "Key vault", name_of("keyvault"), [], *_SLOTS["keyvault"]),
-        ("registry", "Container registry", name_of("containerregistry"), [], *_SLOTS["registry"]),
-        (
-            "appinsights",
-            "Application Insights",
-            name_of("applicationinsights"),
+        "storage": ("Storage account", name_of("storageaccount"), []),
+        "keyvault": ("Key vault", name_of("keyvault"), []),
+        "registry": ("Container registry", name_of("containerregistry"), []),
+        "appinsights": ("Application Insights", name_of("applicationinsights"), []),
+        "endpoints": ("Private endpoints and DNS zones", "in the solution VNet", []),
+        "vnet": (
+            "Solution VNet",
+            short_name(instance.solution_vnet) if instance.solution_vnet else "not found",
             [],
-            *_SLOTS["appinsights"],
         ),
-    ]
-    links: list[list[Any]] = []
+    }
+    for key in ("storage", "keyvault", "registry", "appinsights", "endpoints", "vnet"):
+        content[key][2].extend(known.get(key, []))
     ai = list(instance.integrated)
+    ai_row: list[tuple[str, int, int]] = []
     for i, account in enumerate(ai[:_MAX_AI]):
         rule_text = outbound.get(ids.norm(account), "no outbound rule")
-        boxes.append(
-            (
-                f"ai{i}",
-                "AI account",
-                short_name(account),
-                [f"outbound: {rule_text}"],
-                20 + i * 220,
-                280,
-                200,
-            )
-        )
+        lines = [f"outbound: {rule_text}", *known.get(f"ai{i}", [])]
+        content[f"ai{i}"] = ("AI account", short_name(account), lines)
+        ai_row.append((f"ai{i}", 20 + i * 220, 200))
     if len(ai) > _MAX_AI:
-        boxes.append(
-            (
-                "ai-more",
-                "More AI accounts",
-                f"+{len(ai) - _MAX_AI} more",
-                [],
-                20 + _MAX_AI * 220,
-                280,
-                200,
-            )
-        )
+        content["ai-more"] = ("More AI accounts", f"+{len(ai) - _MAX_AI} more", [])
+        ai_row.append(("ai-more", 20 + _MAX_AI * 220, 200))
     if not ai:
-        boxes.append(("ai-none", "AI accounts", "none integrated", [], 20, 280, 200))
-    vnet = short_name(instance.solution_vnet) if instance.solution_vnet else "not found"
-    boxes.append(
-        (
-            "endpoints",
-            "Private endpoints and DNS zones",
-            "in the solution VNet",
-            [],
-            *_SLOTS["endpoints"],
-        )
-    )
-    boxes.append(("vnet", "Solution VNet", vnet, [], *_SLOTS["vnet"]))
+        content["ai-none"] = ("AI accounts", "none integrated", [])
+        ai_row.append(("ai-none", 20, 200))
+    rows = [row if row else tuple(ai_row) for row in _ROWS]
 
-    out_boxes = []
-    for key, label, sub, extra, x, y, w in boxes:
-        found = by_piece.get(key, [])
-        state = worst(f.status for f in found)
-        failing = [f for f in found if f.status in (Status.FAIL, Status.ERROR)]
-        failing.sort(key=lambda f: (f.status is not Status.ERROR, -f.severity, f.rule_id))
-        sev = max((f.severity for f in found if f.status is Status.FAIL), default=None)
-        words: list[str] = []
-        for f in failing:
-            rule = rules.get(f.rule_id)
-            text = check_words(f, str(getattr(rule, "title", f.rule_name)))
-            if key in ("endpoints", "vnet") and ids.norm(f.resource_id) != ids.norm(instance.id):
-                text = f"{short_name(f.resource_id)}: {text}"
-            if text not in words:
-                words.append(text)
-        if len(words) > _MAX_WORDS:
-            words = [*words[: _MAX_WORDS - 1], f"+{len(words) - _MAX_WORDS + 1} more"]
-        out_boxes.append(
-            [
-                key,
-                label,
-                clip(sub, 30),
-                state,
-                sev.label if isinstance(sev, Severity) else "",
-                [clip(w_, 52) for w_ in words],
-                x,
-                y,
-                w,
-                _BOX_H,
-                [clip(e, 52) for e in extra],
-            ]
-        )
+    built: dict[str, list[Any]] = {}
+    row_y: list[tuple[int, int]] = []
+    y = 20
+    for row in rows:
+        height = _BOX_H
+        for key, x, w in row:
+            box = _box(key, content[key], by_piece.get(key, []), rules, instance, x, w)
+            built[key] = box
+            height = max(height, _HEAD + _LINE * (len(box[5]) + len(box[10])) + 8)
+        for key, _x, _w in row:
+            built[key][7], built[key][9] = y, height
+        row_y.append((y, height))
+        y += height + _GAP
+    out_boxes = [built[key] for row in rows for key, _x, _w in row]
+
     # Links: identity - workspace - managed network on top; a trunk down to each row.
-    links.append([220, 68, 350, 68, "approver role"])
-    links.append([550, 68, 680, 68, ""])
-    for x, _y, _w in (
-        v for k, v in _SLOTS.items() if k in ("storage", "keyvault", "registry", "appinsights")
-    ):
-        links.append([450, 116, x + 100, 150, ""])
+    (y0, h0), (y1, _h1), (y2, h2), (y3, _h3) = row_y
+    mid0 = y0 + 48
+    links: list[list[Any]] = [[220, mid0, 350, mid0, "approver role"], [550, mid0, 680, mid0, ""]]
+    for _key, x, _w in rows[1]:
+        links.append([450, y0 + h0, x + 100, y1, ""])
     for i, _account in enumerate(ai[:_MAX_AI]):
-        links.append([780, 116, 20 + i * 220 + 100, 280, "outbound"])
-    links.append([230, 376, 230, 410, ""])
-    links.append([440, 458, 460, 458, ""])
+        links.append([780, y0 + h0, 20 + i * 220 + 100, y2, "outbound"])
+    links.append([230, y2 + h2, 230, y3, ""])
+    links.append([440, y3 + 48, 460, y3 + 48, ""])
     other = by_piece.get("other", [])
     return {
         "boxes": out_boxes,
         "links": links,
         "other": [len(other), worst(f.status for f in other)],
-        "size": [900, 520],
+        "size": [900, y + 8 - _GAP + 20],
     }
+
+
+def _box(
+    key: str,
+    content: tuple[str, str, list[str]],
+    found: list[Finding],
+    rules: Mapping[str, Any],
+    instance: Any,
+    x: int,
+    w: int,
+) -> list[Any]:
+    """One box (its y and height are set by the row): state, failing words, extra lines."""
+    label, sub, extra = content
+    state = worst(f.status for f in found)
+    failing = [f for f in found if f.status in (Status.FAIL, Status.ERROR)]
+    failing.sort(key=lambda f: (f.status is not Status.ERROR, -f.severity, f.rule_id))
+    sev = max((f.severity for f in found if f.status is Status.FAIL), default=None)
+    words: list[str] = []
+    for f in failing:
+        rule = rules.get(f.rule_id)
+        text = check_words(f, str(getattr(rule, "title", f.rule_name)))
+        if key in ("endpoints", "vnet") and ids.norm(f.resource_id) != ids.norm(instance.id):
+            text = f"{short_name(f.resource_id)}: {text}"
+        if text not in words:
+            words.append(text)
+    if len(words) > _MAX_WORDS:
+        words = [*words[: _MAX_WORDS - 1], f"+{len(words) - _MAX_WORDS + 1} more"]
+    width = _clip_for(w)
+    return [
+        key,
+        label,
+        clip(sub, 30),
+        state,
+        sev.label if isinstance(sev, Severity) else "",
+        [clip(w_, width) for w_ in words],
+        x,
+        0,
+        w,
+        _BOX_H,
+        [clip(e, width) for e in extra],
+    ]
 
 
 def hub_projects(instances: Sequence[Any]) -> dict[str, list[str]]:

@@ -164,6 +164,8 @@ class ScanResult:
     baseline: dict[str, Any] | None = None
     #: set by ``--fail-on-new``: ``{"mode": "new", "new": N, "known": M}`` (the verdict says so)
     gate: dict[str, Any] | None = None
+    #: the inventory the findings were judged on (the HTML diagram draws what passes from it)
+    inventory: Any = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

@@ -229,4 +229,5 @@ def evaluate(
         scan_time=started or _now(),
         instances=instances,
         rules=rules,
+        inventory=inventory,
     )

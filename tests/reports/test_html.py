@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from amlguard.cli import cli
 from amlguard.history.gate import record_scan
-from amlguard.reports.html import PAGE, HtmlReport, report_data
+from amlguard.reports.html import PAGE, HtmlReport, diagram_of, report_data
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner.model import ScanResult, Status
 from tests.builders import blueprint
@@ -47,7 +47,7 @@ def _with_history(tmp_path: Path) -> tuple[ScanResult, ReportOptions]:
 
 
 def _pieces(result: ScanResult, w: int = 0) -> dict[str, str]:
-    model = report_data(result, ReportOptions())["ws"][w][9]
+    model = diagram_of(report_data(result, ReportOptions()), w)
     return {box[0]: box[3] for box in model["boxes"]}
 
 
@@ -85,13 +85,16 @@ def test_each_piece_of_the_blueprint_takes_its_worst_status(tmp_path: Path) -> N
 
 
 def test_pieces_say_what_fails_with_the_worst_severity(tmp_path: Path) -> None:
-    model = report_data(scan(tmp_path, drifted()), ReportOptions())["ws"][0][9]
+    model = diagram_of(report_data(scan(tmp_path, drifted()), ReportOptions()), 0)
     boxes = {b[0]: b for b in model["boxes"]}
-    assert boxes["workspace"][5] == ["publicNetworkAccess: Enabled"]
+    assert boxes["workspace"][5] == ["public network access: Enabled"]
     assert boxes["workspace"][10][0] == "public access: Enabled"
     assert boxes["workspace"][4] == "high"
     assert any("fails for:" in w for w in boxes["identity"][5])  # the approver role's gaps
-    assert boxes["ai1"][10] == ["outbound: no outbound rule"]
+    assert boxes["ai1"][10][0] == "outbound: no outbound rule"
+    # What fails, in words read off the finding: a count of none, a source's own reason.
+    assert "no private endpoint" in boxes["ai1"][5]
+    assert any("the zone is not linked to the solution VNet" in w for w in boxes["vnet"][5])
     assert boxes["ai0"][10][0].startswith("outbound: allowOpenAi")
     assert any(w.startswith("privatelink.") for w in boxes["vnet"][5])  # the zone, by name
 
@@ -103,7 +106,7 @@ def test_a_hub_lists_its_projects(tmp_path: Path) -> None:
     project.workspace["properties"]["hubResourceId"] = hub.workspace["id"]
     result = scan(tmp_path, hub.rows() + project.rows())
     data = report_data(result, ReportOptions())
-    ws = {w[0]: w[9] for w in data["ws"]}
+    ws = {w[0]: diagram_of(data, n) for n, w in enumerate(data["ws"])}
     hub_box = next(b for b in ws[hub.workspace["name"]]["boxes"] if b[0] == "workspace")
     assert hub_box[1] == "ML workspace (Hub)"
     assert f"projects: {project.workspace['name']}" in hub_box[10]
@@ -272,7 +275,7 @@ def test_odd_workspace_shapes_still_draw(tmp_path: Path) -> None:
         result.instances[0] = dataclasses.replace(
             inst, workspace={**inst.workspace, "properties": props}
         )
-        model = report_data(result, ReportOptions())["ws"][0][9]
+        model = diagram_of(report_data(result, ReportOptions()), 0)
         assert {b[0] for b in model["boxes"]} >= {"workspace", "managednetwork"}
 
 
