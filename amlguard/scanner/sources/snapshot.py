@@ -27,7 +27,7 @@ from typing import Any
 
 from amlguard import inputfile, jsonstrict
 from amlguard.errors import InputError
-from amlguard.excerpt import quoted
+from amlguard.excerpt import excerpt, quoted
 from amlguard.scanner import ids
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
@@ -90,6 +90,28 @@ def _as_count(value: Any) -> int | None:
     return -1
 
 
+# Paging markers, by their name lower-cased without '$', '@', an OData prefix, '_', '-', '.':
+# ARM's nextLink, OData's @odata.nextLink / odata.nextLink, Resource Graph's $skipToken /
+# skip_token, and the continuation tokens of other list APIs. Value: what kind of marker it is.
+_PAGING = {
+    "skiptoken": "oken",
+    "nexttoken": "oken",
+    "nextpagetoken": "oken",
+    "continuationtoken": "oken",
+    "nextlink": "link",
+    "nextpagelink": "link",
+}
+
+
+def marker_name(key: str) -> str:
+    """A result key as the truncation markers are matched: any case, without a leading ``$``
+    or ``@``, an ``odata.`` prefix, ``_``, ``-`` or ``.`` (``@odata.nextLink`` is ``nextlink``)."""
+    low = key.strip().lower().lstrip("$@")
+    if low.startswith("odata."):
+        low = low[6:]
+    return low.replace("_", "").replace("-", "").replace(".", "")
+
+
 def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
     """Why a Resource Graph or ARM list result is only part of the answer, or None.
 
@@ -99,17 +121,19 @@ def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
     for key, value in doc.items():
         if not isinstance(key, str):
             continue
-        low = key.lower().lstrip("$").replace("_", "")
-        if low in ("skiptoken", "nextlink", "odata.nextlink") and value not in (None, "", False):
-            found.setdefault(low[-4:], f"it has a {key}: more pages were not fetched")
+        low = marker_name(key)
+        if low in _PAGING and value not in (None, "", False):
+            found.setdefault(_PAGING[low], f"it has a {excerpt(key)}: more pages were not fetched")
         elif low == "resulttruncated" and str(value).lower() not in ("false", "none", "0", ""):
-            found.setdefault("trunc", f"{key} is {str(value)[:20]}")
+            found.setdefault("trunc", f"{excerpt(key)} is {excerpt(value, 20)}")
         elif low in ("totalrecords", "count"):
             total = _as_count(value)
             if total is not None and total < 0:
-                found.setdefault("total", f"its {key} is not a count, so completeness is unknown")
+                found.setdefault(
+                    "total", f"its {excerpt(key)} is not a count, so completeness is unknown"
+                )
             elif total is not None and total > len(rows):
-                found.setdefault("total", f"it holds {len(rows)} of {key} {total} rows")
+                found.setdefault("total", f"it holds {len(rows)} of {excerpt(key)} {total} rows")
     for kind in ("oken", "link", "trunc", "total"):
         if kind in found:
             return found[kind]
@@ -181,8 +205,12 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
         why = _truncation(doc, rows)
         gaps = [Gap(f"snapshot {path} is truncated: {why}")] if why else []
         return SnapshotFile(rows, header, gaps), key
-    if header and len(doc) == 1:
-        return SnapshotFile([], header), ""
+    if HEADER_KEY in doc:
+        raise InputError(
+            f"{path}{where}: has an '{HEADER_KEY}' header but no 'data' array of rows; a "
+            "snapshot that holds no rows cannot be told from a cut-off one (an empty scope is "
+            'written as "data": [])'
+        )
     if "id" in doc:
         return SnapshotFile([doc]), None
     raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}")
@@ -311,6 +339,7 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         raise InputError(f"{path}:{_position(text, first.pos)}: invalid JSON: {first.msg}")
     out = SnapshotFile([])
     numbers: list[int] = []
+    listed = False  # a line held rows or a row array (an explicit "data": [] included)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -321,6 +350,8 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
                 f"{path}:{number}:{exc.colno}: invalid JSON Lines record: {exc.msg}"
             ) from None
         if isinstance(doc, dict) and HEADER_KEY in doc and len(doc) == 1:
+            if out.header:  # concatenated files: the earlier header's gaps still hold
+                out.gaps += _header_gaps(out.header, path)
             out.header = _header(doc, path, f":{number}:1")
             continue
         if isinstance(doc, dict) and not any(k in doc for k in ("data", "value", HEADER_KEY)):
@@ -328,22 +359,70 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         elif isinstance(doc, (dict, list)):
             part, _ = _parse_document(doc, path, f":{number}:1")
             got = part.rows
+            listed = True
             out.gaps += part.gaps
             if part.header:
+                if out.header:
+                    out.gaps += _header_gaps(out.header, path)
                 out.header = part.header
         else:
             got = [doc]
         out.rows.extend(got)
         numbers.extend([number] * len(got))
+    if not out.rows and not listed:
+        raise InputError(f"{path}: has an '{HEADER_KEY}' header line but no rows")
     _check_rows(out.rows, path, lambda i: f":{numbers[i]}:1")
     return out
 
 
-def _header_gaps(header: dict[str, Any]) -> list[Gap]:
+def gap_scope(scope: Any) -> str:
+    """A header gap's scope as the engine matches it: a subscription id (lower-cased), or ''
+    for everything. ``/subscriptions/<id>`` and anything under it (a resource group, a
+    resource) is that subscription, in any case and with or without a trailing slash; a scope
+    that names no subscription (a management group, ``/``, a value of another type) covers
+    everything, so a gap is never lost for want of a match (fail closed)."""
+    if not isinstance(scope, str):
+        return ""
+    text = scope.strip().strip("/").strip()
+    if "/" not in text:
+        return text.lower()
+    parts = [p.strip() for p in text.split("/")]
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions" and parts[1]:
+        return parts[1].lower()
+    return ""
+
+
+def _json_text(value: Any) -> str:
+    """A header value as JSON spells it (``false``, ``null``), as a short safe excerpt."""
+    try:
+        return excerpt(json.dumps(value), 20)
+    except (TypeError, ValueError):
+        return excerpt(value, 20)
+
+
+def _header_gaps(header: dict[str, Any], path: Path | str = "") -> list[Gap]:
+    """The gaps a snapshot header records, and one when it says it is incomplete without
+    recording why: a gap without a reason is kept ("reason not recorded"), never dropped."""
     gaps = []
     for gap in header.get("gaps") or []:
-        if isinstance(gap, dict) and gap.get("reason"):
-            gaps.append(Gap(str(gap["reason"]), str(gap.get("scope") or "")))
+        if not isinstance(gap, dict):
+            continue
+        reason = str(gap.get("reason") or "").strip()
+        if not reason:
+            reason = f"snapshot {path} records a gap (reason not recorded)"
+        scope = gap.get("scope")
+        where = gap_scope(scope)
+        if not where and scope not in (None, ""):
+            reason = f"{reason} [scope {quoted(scope)}, read as the whole snapshot]"
+        gaps.append(Gap(reason, where))
+    complete = header.get("complete", True)
+    if complete is not True and str(complete).strip().lower() != "true" and not gaps:
+        gaps.append(
+            Gap(
+                f"snapshot {path} records itself as incomplete (complete: {_json_text(complete)}) "
+                "without saying what is missing"
+            )
+        )
     return gaps
 
 
@@ -368,7 +447,7 @@ class SnapshotSource(Source):
             gaps.extend(snap.gaps)
             if snap.header:
                 headers.append(snap.header)
-                gaps.extend(_header_gaps(snap.header))
+                gaps.extend(_header_gaps(snap.header, path))
         info = SourceInfo(
             kind="snapshot",
             description=", ".join(str(p) for p in self.paths),
