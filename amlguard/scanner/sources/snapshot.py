@@ -27,10 +27,11 @@ from typing import Any
 
 from amlguard import inputfile, jsonstrict
 from amlguard.errors import InputError
-from amlguard.excerpt import excerpt, quoted
+from amlguard.excerpt import quoted
 from amlguard.scanner import ids
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
+from amlguard.scanner.sources.snapshotgaps import header_gaps, truncation
 
 HEADER_KEY = "amlguard_snapshot"
 
@@ -73,71 +74,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return "a value of no JSON type"
-
-
-def _as_count(value: Any) -> int | None:
-    """A record count however it was spelled (40, 40.0, "40"); -1 when it is not a count."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return -1
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else -1
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
-        return int(value.strip())
-    return -1
-
-
-# Paging markers, by their name lower-cased without '$', '@', an OData prefix, '_', '-', '.':
-# ARM's nextLink, OData's @odata.nextLink / odata.nextLink, Resource Graph's $skipToken /
-# skip_token, and the continuation tokens of other list APIs. Value: what kind of marker it is.
-_PAGING = {
-    "skiptoken": "oken",
-    "nexttoken": "oken",
-    "nextpagetoken": "oken",
-    "continuationtoken": "oken",
-    "nextlink": "link",
-    "nextpagelink": "link",
-}
-
-
-def marker_name(key: str) -> str:
-    """A result key as the truncation markers are matched: any case, without a leading ``$``
-    or ``@``, an ``odata.`` prefix, ``_``, ``-`` or ``.`` (``@odata.nextLink`` is ``nextlink``)."""
-    low = key.strip().lower().lstrip("$@")
-    if low.startswith("odata."):
-        low = low[6:]
-    return low.replace("_", "").replace("-", "").replace(".", "")
-
-
-def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
-    """Why a Resource Graph or ARM list result is only part of the answer, or None.
-
-    Marker names are matched case-insensitively and their values however they are typed: a
-    result that might be partial is read as partial (fail closed)."""
-    found: dict[str, str] = {}
-    for key, value in doc.items():
-        if not isinstance(key, str):
-            continue
-        low = marker_name(key)
-        if low in _PAGING and value not in (None, "", False):
-            found.setdefault(_PAGING[low], f"it has a {excerpt(key)}: more pages were not fetched")
-        elif low == "resulttruncated" and str(value).lower() not in ("false", "none", "0", ""):
-            found.setdefault("trunc", f"{excerpt(key)} is {excerpt(value, 20)}")
-        elif low in ("totalrecords", "count"):
-            total = _as_count(value)
-            if total is not None and total < 0:
-                found.setdefault(
-                    "total", f"its {excerpt(key)} is not a count, so completeness is unknown"
-                )
-            elif total is not None and total > len(rows):
-                found.setdefault("total", f"it holds {len(rows)} of {excerpt(key)} {total} rows")
-    for kind in ("oken", "link", "trunc", "total"):
-        if kind in found:
-            return found[kind]
-    return None
 
 
 def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
@@ -202,7 +138,7 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
             raise InputError(
                 f"{path}{where}: '{key}' must be an array of rows, found {_kind(rows)}"
             )
-        why = _truncation(doc, rows)
+        why = truncation(doc, rows)
         gaps = [Gap(f"snapshot {path} is truncated: {why}")] if why else []
         return SnapshotFile(rows, header, gaps), key
     if HEADER_KEY in doc:
@@ -351,7 +287,7 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
             ) from None
         if isinstance(doc, dict) and HEADER_KEY in doc and len(doc) == 1:
             if out.header:  # concatenated files: the earlier header's gaps still hold
-                out.gaps += _header_gaps(out.header, path)
+                out.gaps += header_gaps(out.header, path)
             out.header = _header(doc, path, f":{number}:1")
             continue
         if isinstance(doc, dict) and not any(k in doc for k in ("data", "value", HEADER_KEY)):
@@ -363,7 +299,7 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
             out.gaps += part.gaps
             if part.header:
                 if out.header:
-                    out.gaps += _header_gaps(out.header, path)
+                    out.gaps += header_gaps(out.header, path)
                 out.header = part.header
         else:
             got = [doc]
@@ -373,57 +309,6 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         raise InputError(f"{path}: has an '{HEADER_KEY}' header line but no rows")
     _check_rows(out.rows, path, lambda i: f":{numbers[i]}:1")
     return out
-
-
-def gap_scope(scope: Any) -> str:
-    """A header gap's scope as the engine matches it: a subscription id (lower-cased), or ''
-    for everything. ``/subscriptions/<id>`` and anything under it (a resource group, a
-    resource) is that subscription, in any case and with or without a trailing slash; a scope
-    that names no subscription (a management group, ``/``, a value of another type) covers
-    everything, so a gap is never lost for want of a match (fail closed)."""
-    if not isinstance(scope, str):
-        return ""
-    text = scope.strip().strip("/").strip()
-    if "/" not in text:
-        return text.lower()
-    parts = [p.strip() for p in text.split("/")]
-    if len(parts) >= 2 and parts[0].lower() == "subscriptions" and parts[1]:
-        return parts[1].lower()
-    return ""
-
-
-def _json_text(value: Any) -> str:
-    """A header value as JSON spells it (``false``, ``null``), as a short safe excerpt."""
-    try:
-        return excerpt(json.dumps(value), 20)
-    except (TypeError, ValueError):
-        return excerpt(value, 20)
-
-
-def _header_gaps(header: dict[str, Any], path: Path | str = "") -> list[Gap]:
-    """The gaps a snapshot header records, and one when it says it is incomplete without
-    recording why: a gap without a reason is kept ("reason not recorded"), never dropped."""
-    gaps = []
-    for gap in header.get("gaps") or []:
-        if not isinstance(gap, dict):
-            continue
-        reason = str(gap.get("reason") or "").strip()
-        if not reason:
-            reason = f"snapshot {path} records a gap (reason not recorded)"
-        scope = gap.get("scope")
-        where = gap_scope(scope)
-        if not where and scope not in (None, ""):
-            reason = f"{reason} [scope {quoted(scope)}, read as the whole snapshot]"
-        gaps.append(Gap(reason, where))
-    complete = header.get("complete", True)
-    if complete is not True and str(complete).strip().lower() != "true" and not gaps:
-        gaps.append(
-            Gap(
-                f"snapshot {path} records itself as incomplete (complete: {_json_text(complete)}) "
-                "without saying what is missing"
-            )
-        )
-    return gaps
 
 
 class SnapshotSource(Source):
@@ -447,7 +332,7 @@ class SnapshotSource(Source):
             gaps.extend(snap.gaps)
             if snap.header:
                 headers.append(snap.header)
-                gaps.extend(_header_gaps(snap.header, path))
+                gaps.extend(header_gaps(snap.header, path))
         info = SourceInfo(
             kind="snapshot",
             description=", ".join(str(p) for p in self.paths),
