@@ -64,6 +64,11 @@ def bounded_problem(rule: str, resource: str, rule_ids: Iterable[str] = ()) -> s
     off (``AMLG-*`` on ``*``, ``*`` on ``/subscriptions/*``)."""
     if not rule_is_wildcard(rule, rule_ids) or pinned_group(resource) is not None:
         return None
+    if not rule.strip().strip("*?") and not resource.strip().strip("*?/"):
+        return (
+            "a suppression of every rule on every resource turns the audit off; "
+            "name one rule, or pin one subscription and resource group"
+        )
     return (
         f"rule pattern {quoted(rule.strip())} can match several rules and resource pattern "
         f"{quoted(resource.strip())} does not pin one subscription and resource group, so it could "
