@@ -46,6 +46,21 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def not_regular(path: Path | str) -> str | None:
+    """Why ``path`` cannot be read as a regular file ("not found", "is a named pipe (FIFO),
+    not a regular file", ...), or None when it is one. For a path handed on to a library
+    that opens it itself (``--ca-bundle``): a FIFO would block it forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "file not found"
+    except (OSError, ValueError) as exc:
+        return f"cannot read it: {getattr(exc, 'strerror', None) or exc}"
+    if not stat.S_ISREG(mode):
+        return f"is {_kind(mode)}, not a regular file"
+    return None
+
+
 def read_bytes(path: Path, what: str = "file") -> bytes:
     """The bytes of a regular file (gzip content decompressed within the bound)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from amlguard.excerpt import quoted
 from amlguard.scanner.model import Finding, Status
 from amlguard.scanner.wildcard import wildcard_match
 
@@ -25,23 +26,74 @@ def _glob(text: str, pattern: str) -> bool:
     return wildcard_match(text, pattern, "?")
 
 
-def _matches_everything(pattern: str) -> bool:
-    return bool(pattern) and not pattern.strip("*?/")
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def rule_is_wildcard(rule: str, rule_ids: Iterable[str] = ()) -> bool:
+    """Whether a rule pattern can match more than one rule: it holds ``*`` or ``?``, or
+    matches more than one of ``rule_ids`` (the loaded pack's ids, when known)."""
+    pattern = rule.strip().upper()
+    if not pattern or _wild(pattern):
+        return True
+    return sum(1 for r in rule_ids if _glob(r.upper(), pattern)) > 1
+
+
+def pinned_group(resource: str) -> tuple[str, str] | None:
+    """The (subscription, resource group) every id a resource pattern matches lies in, both
+    lower-cased; None when the pattern does not pin both (a wildcard in either segment, or
+    a pattern shorter than a resource group id). ``*`` matches across ``/``, so only the
+    literal prefix ``/subscriptions/<sub>/resourceGroups/<rg>`` followed by ``/`` or nothing
+    pins them."""
+    parts = resource.strip().split("/")
+    if len(parts) < 5 or parts[0] != "":
+        return None
+    head = parts[1:5]
+    if any(_wild(p) or not p.strip() for p in head):
+        return None
+    if head[0].lower() != "subscriptions" or head[2].lower() != "resourcegroups":
+        return None
+    return head[1].lower(), head[3].lower()
+
+
+def bounded_problem(rule: str, resource: str, rule_ids: Iterable[str] = ()) -> str | None:
+    """Why a suppression is unbounded on both axes (None when it is bounded on one).
+
+    A suppression must name one rule, or pin the resources it accepts to one subscription and
+    resource group; otherwise it can silence every rule across an estate and turns the audit
+    off (``AMLG-*`` on ``*``, ``*`` on ``/subscriptions/*``)."""
+    if not rule_is_wildcard(rule, rule_ids) or pinned_group(resource) is not None:
+        return None
+    if not rule.strip().strip("*?") and not resource.strip().strip("*?/"):
+        return (
+            "a suppression of every rule on every resource turns the audit off; "
+            "name one rule, or pin one subscription and resource group"
+        )
+    return (
+        f"rule pattern {quoted(rule.strip())} can match several rules and resource pattern "
+        f"{quoted(resource.strip())} does not pin one subscription and resource group, so it could "
+        "silence the audit across the estate; name one rule, or start the resource pattern "
+        "with /subscriptions/<id>/resourceGroups/<name> (no wildcard in either)"
+    )
 
 
 def problem(
-    rule: str, resource: str, expires: dt.date | None, allow_permanent: bool, today: dt.date
+    rule: str,
+    resource: str,
+    expires: dt.date | None,
+    allow_permanent: bool,
+    today: dt.date,
+    rule_ids: Iterable[str] = (),
 ) -> str | None:
     """Why a suppression written in a config file is refused (None when it is acceptable).
 
-    One that accepts every rule on every resource turns the audit off; an expiry a century
-    away (``9999-12-31``) is a permanent suppression and needs ``allow_permanent_suppressions``.
+    One unbounded on both axes (see :func:`bounded_problem`) turns the audit off; an expiry a
+    century away (``9999-12-31``) is a permanent suppression and needs
+    ``allow_permanent_suppressions``.
     """
-    if rule.strip() == "*" and _matches_everything(resource.strip()):
-        return (
-            "a suppression of every rule on every resource turns the audit off; "
-            "name a rule or a resource"
-        )
+    unbounded = bounded_problem(rule, resource, rule_ids)
+    if unbounded:
+        return unbounded
     if expires is None:
         if allow_permanent:
             return None

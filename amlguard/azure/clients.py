@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 # Re-exported: the clouds were defined here before the snapshot path needed them alone.
+from amlguard import inputfile
 from amlguard.azure.clouds import CLOUD_NAMES as CLOUD_NAMES
 from amlguard.azure.clouds import CLOUDS as CLOUDS
 from amlguard.azure.clouds import Cloud as Cloud
@@ -71,8 +72,9 @@ def validate(settings: AzureSettings) -> AzureSettings:
             f"--arm-endpoint {endpoint!r}: must be an https:// URL "
             "(bearer tokens are never sent over plain http)"
         )
-    if settings.ca_bundle is not None and not os.path.isfile(settings.ca_bundle):
-        raise InputError(f"--ca-bundle {settings.ca_bundle}: file not found")
+    why = inputfile.not_regular(settings.ca_bundle) if settings.ca_bundle is not None else None
+    if why:
+        raise InputError(f"--ca-bundle {settings.ca_bundle}: {why}")
     return settings
 
 

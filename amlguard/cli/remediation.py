@@ -44,7 +44,8 @@ def apply_cmd(
     if set, else DefaultAzureCredential).
 
     Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
-    or its effect could not be verified; 2 the plan file is unreadable or was tampered with
+    its effect could not be verified, or the plan was declined (no answer, as with stdin
+    closed and no --yes, declines); 2 the plan file is unreadable or was tampered with
     (nothing written); 3 Azure could not be reached or failed, or a permission is missing;
     130 interrupted (the actions already applied are listed).
     """
@@ -73,7 +74,7 @@ def apply_cmd(
                 ),
                 clients,
                 console,
-                lambda: click.confirm("Apply this plan?", default=False),
+                _ask_to_apply,
                 parameters,
                 getattr(settings, "cloud", "AzureCloud"),
             )
@@ -83,6 +84,24 @@ def apply_cmd(
         click.echo("amlguard: interrupted before any write; nothing was changed", err=True)
         sys.exit(130)
     sys.exit(report.exit_code)
+
+
+def _ask_to_apply() -> bool:
+    """Ask before the first write (default no). No answer is a no: standard input closed or
+    empty (``</dev/null``, a CI job without ``--yes``) declines the plan (exit 1), as a typed
+    "n" does; only Ctrl-C is an interruption (130)."""
+    try:
+        return click.confirm("Apply this plan?", default=False)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        click.echo()
+        click.echo(
+            "amlguard: no answer (standard input is closed or not a terminal); "
+            "declined: pass --yes to apply without asking",
+            err=True,
+        )
+        return False
 
 
 def fixer_for(settings: Any, values: dict[str, Any]) -> Any:

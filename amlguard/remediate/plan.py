@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amlguard import inputfile, jsonstrict
 from amlguard.errors import InputError
 from amlguard.scanner import ids
 
@@ -236,11 +237,11 @@ def action_dict(a: Action) -> dict[str, Any]:
 
 def load_plan(path: Path) -> Plan:
     """Read a ``--plan-out`` file back; anything malformed is an ``InputError`` naming the file."""
+    # The bounded reader: a FIFO, a device (/dev/zero) or a directory is refused, never read.
+    text = inputfile.read_text(path, "plan file")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the plan: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
+        raw = jsonstrict.loads(text)
+    except (json.JSONDecodeError, jsonstrict.StrictJSONError) as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
     if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT:
         raise InputError(f"{path}: not an amlguard plan (expected format {PLAN_FORMAT!r})")

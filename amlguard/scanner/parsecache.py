@@ -2,15 +2,21 @@
 
 Every ``check`` parsed the three rule files, ``pack.yaml``, ``private_link.yaml`` and the
 config file, and hashed the pack: ~8 ms of parsing plus ~10 ms to import yaml and hashlib,
-for files that rarely change. Entries are keyed the way CPython keys its ``.pyc`` files: the
-file's absolute path, size and ``mtime_ns``, plus amlguard's version, the interpreter and the
-schemas' own size and mtime (a new schema re-validates everything); the file names its format.
+for files that rarely change. Entries are keyed on the file's absolute path, size,
+``mtime_ns`` **and a BLAKE2b digest of its bytes**, plus amlguard's version, the interpreter
+and the schemas' own signatures (a new schema re-validates everything); the file names its
+format. Size and mtime alone are not enough: an edit that keeps both (a same-length change
+within the timestamp granularity, ``touch -r``, a checkout or copy that preserves mtimes)
+would be served the old parse, e.g. a suppression that expired would keep the gate green.
+Hashing the few small files costs well under a millisecond (``_blake2`` imports in ~0.5 ms,
+unlike ``hashlib``'s OpenSSL binding); see BENCHMARKS.md.
 
-Only files that parsed, validated and compiled cleanly are stored, so every problem is still
-reported from the real parse as ``file:line:col``. A file modified in the last two seconds is
-not stored (a same-sized edit within the file system's timestamp granularity would otherwise
-look unchanged). A missing, stale, unreadable or corrupt cache only costs the parse; the file
-is written atomically (temporary file, then ``os.replace``). ``AMLGUARD_NO_CACHE`` bypasses it.
+Only regular files are hashed (anything else is never cached, so the real reader refuses it),
+and only files that parsed, validated and compiled cleanly are stored, so every problem is
+still reported from the real parse as ``file:line:col``. A file modified in the last two
+seconds is not stored (it may still be being written). A missing, stale, unreadable or corrupt
+cache only costs the parse; the file is written atomically (temporary file, then
+``os.replace``). ``AMLGUARD_NO_CACHE`` bypasses it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import stat
 import sys
 import time
 import zlib
@@ -25,13 +32,21 @@ from typing import Any
 
 from amlguard import __version__
 
-FORMAT = 2
+try:  # the C module hashlib wraps: no OpenSSL import on the start-up path
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b
+
+FORMAT = 3  # 3: signatures carry a content digest
 _MAGIC = b"amlguard-parsed\n"
 _MAX_ENTRIES = 256  # user rule files of many checkouts; the oldest written goes first
 _RACY_NS = 2_000_000_000  # FAT's 2 s mtime granularity is the coarsest in common use
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-Signature = tuple[int, int]  # (size, mtime_ns)
+_MAX_HASHED = 16 << 20  # a bigger "config" or rule file is parsed every time, never cached
+_CHUNK = 1 << 20
+
+Signature = tuple[int, int, bytes]  # (size, mtime_ns, BLAKE2b-128 of the content)
 _Key = tuple[str, str, tuple[Any, ...]]  # (kind, absolute path or paths, stamp)
 
 
@@ -49,12 +64,29 @@ def package_file(relative: str) -> str:
 
 
 def signature(path: str) -> Signature | None:
-    """(size, mtime_ns) of a file; None when it cannot be stat'ed (then nothing is cached)."""
+    """(size, mtime_ns, content digest) of a regular file; None when it cannot be read as
+    one (then nothing is cached and the real reader reports the problem).
+
+    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO or a
+    device is never read (it could block forever or never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        st = os.stat(path)
+        fd = os.open(path, flags)
     except (OSError, ValueError):
         return None
-    return st.st_size, st.st_mtime_ns
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_HASHED:
+            return None
+        digest = blake2b(digest_size=16)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return st.st_size, st.st_mtime_ns, digest.digest()
 
 
 def _stamp() -> tuple[Any, ...]:

@@ -51,7 +51,7 @@ suppressions:
     resource: "*"
     reason: Storage exception from the pilot
     expires: 2026-06-30
-  - rule: "*"
+  - rule: AMLG-302
     resource: "*/resourceGroups/decommissioned/*"
     reason: Old estate, being deleted
     expires: 2027-03-31

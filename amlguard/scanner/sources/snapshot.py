@@ -31,6 +31,7 @@ from amlguard.errors import InputError
 from amlguard.excerpt import quoted
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
+from amlguard.scanner.sources.snapshotgaps import header_gaps, truncation
 
 HEADER_KEY = "amlguard_snapshot"
 
@@ -73,47 +74,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return "a value of no JSON type"
-
-
-def _as_count(value: Any) -> int | None:
-    """A record count however it was spelled (40, 40.0, "40"); -1 when it is not a count."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return -1
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else -1
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
-        return int(value.strip())
-    return -1
-
-
-def _truncation(doc: dict[str, Any], rows: list[Any]) -> str | None:
-    """Why a Resource Graph or ARM list result is only part of the answer, or None.
-
-    Marker names are matched case-insensitively and their values however they are typed: a
-    result that might be partial is read as partial (fail closed)."""
-    found: dict[str, str] = {}
-    for key, value in doc.items():
-        if not isinstance(key, str):
-            continue
-        low = key.lower().lstrip("$").replace("_", "")
-        if low in ("skiptoken", "nextlink", "odata.nextlink") and value not in (None, "", False):
-            found.setdefault(low[-4:], f"it has a {key}: more pages were not fetched")
-        elif low == "resulttruncated" and str(value).lower() not in ("false", "none", "0", ""):
-            found.setdefault("trunc", f"{key} is {str(value)[:20]}")
-        elif low in ("totalrecords", "count"):
-            total = _as_count(value)
-            if total is not None and total < 0:
-                found.setdefault("total", f"its {key} is not a count, so completeness is unknown")
-            elif total is not None and total > len(rows):
-                found.setdefault("total", f"it holds {len(rows)} of {key} {total} rows")
-    for kind in ("oken", "link", "trunc", "total"):
-        if kind in found:
-            return found[kind]
-    return None
 
 
 def _table_rows(table: dict[str, Any], path: Path) -> list[dict[str, Any]]:
@@ -178,11 +138,15 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
             raise InputError(
                 f"{path}{where}: '{key}' must be an array of rows, found {_kind(rows)}"
             )
-        why = _truncation(doc, rows)
+        why = truncation(doc, rows)
         gaps = [Gap(f"snapshot {path} is truncated: {why}")] if why else []
         return SnapshotFile(rows, header, gaps), key
-    if header and len(doc) == 1:
-        return SnapshotFile([], header), ""
+    if HEADER_KEY in doc:
+        raise InputError(
+            f"{path}{where}: has an '{HEADER_KEY}' header but no 'data' array of rows; a "
+            "snapshot that holds no rows cannot be told from a cut-off one (an empty scope is "
+            'written as "data": [])'
+        )
     if "id" in doc:
         return SnapshotFile([doc]), None
     raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}")
@@ -337,6 +301,7 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         raise InputError(f"{path}:{_position(text, first.pos)}: invalid JSON: {first.msg}")
     out = SnapshotFile([])
     numbers: list[int] = []
+    listed = False  # a line held rows or a row array (an explicit "data": [] included)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -347,6 +312,8 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
                 f"{path}:{number}:{exc.colno}: invalid JSON Lines record: {exc.msg}"
             ) from None
         if isinstance(doc, dict) and HEADER_KEY in doc and len(doc) == 1:
+            if out.header:  # concatenated files: the earlier header's gaps still hold
+                out.gaps += header_gaps(out.header, path)
             out.header = _header(doc, path, f":{number}:1")
             continue
         if isinstance(doc, dict) and not any(k in doc for k in ("data", "value", HEADER_KEY)):
@@ -354,23 +321,20 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
         elif isinstance(doc, (dict, list)):
             part, _ = _parse_document(doc, path, f":{number}:1")
             got = part.rows
+            listed = True
             out.gaps += part.gaps
             if part.header:
+                if out.header:
+                    out.gaps += header_gaps(out.header, path)
                 out.header = part.header
         else:
             got = [doc]
         out.rows.extend(got)
         numbers.extend([number] * len(got))
+    if not out.rows and not listed:
+        raise InputError(f"{path}: has an '{HEADER_KEY}' header line but no rows")
     _check_rows(out.rows, path, lambda i: f":{numbers[i]}:1")
     return out
-
-
-def _header_gaps(header: dict[str, Any]) -> list[Gap]:
-    gaps = []
-    for gap in header.get("gaps") or []:
-        if isinstance(gap, dict) and gap.get("reason"):
-            gaps.append(Gap(str(gap["reason"]), str(gap.get("scope") or "")))
-    return gaps
 
 
 class SnapshotSource(Source):
@@ -394,7 +358,7 @@ class SnapshotSource(Source):
             gaps.extend(snap.gaps)
             if snap.header:
                 headers.append(snap.header)
-                gaps.extend(_header_gaps(snap.header))
+                gaps.extend(header_gaps(snap.header, path))
         info = SourceInfo(
             kind="snapshot",
             description=", ".join(str(p) for p in self.paths),
