@@ -24,10 +24,13 @@ class BicepFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        from amlguard import inputfile
+        from amlguard.errors import InputError
+
         try:
-            self.text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            self.text = ""
+            self.text = inputfile.read_bytes(path, "Bicep file").decode("utf-8-sig")
+        except (InputError, UnicodeDecodeError):
+            self.text = ""  # locations only: the file itself was read (or refused) elsewhere
         self.lines = self.text.split("\n")
         self.symbols: dict[str, int] = {}
         self.by_type: dict[str, list[int]] = {}

@@ -92,12 +92,13 @@ def parse(text: str, file: str) -> Any:
 
 def read_text(path: Path) -> str:
     """A Bicep file's text; InputError when it cannot be read."""
+    from amlguard import inputfile
+
+    raw = inputfile.read_bytes(path, "Bicep file")  # bounded; a FIFO or device is refused
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
 def char_offsets(text: str) -> Any:

@@ -79,14 +79,10 @@ def _decode(raw: bytes, name: str) -> str:
 
 def read_json(path: Path) -> JsonDoc:
     """Read and parse one JSON file; InputError naming the file and position when it is bad."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a JSON file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    from amlguard import inputfile
+
+    # The one bounded reader: a FIFO or device is refused at once, never read (no hang).
+    raw = inputfile.read_bytes(path, "JSON file")
     return parse_json(_decode(raw, str(path)), str(path))
 
 
