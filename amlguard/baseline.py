@@ -74,11 +74,9 @@ def document(result: ScanResult) -> dict[str, Any]:
 def write(path: Path, result: ScanResult) -> int:
     """Write the baseline of ``result`` to ``path``; returns how many findings it holds."""
     doc = document(result)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write baseline: {exc.strerror}") from None
+    from amlguard.outputfile import write_output
+
+    write_output(path, json.dumps(doc, indent=2) + "\n", "baseline")
     return len(doc["findings"])
 
 

@@ -183,13 +183,9 @@ def diff_command(
         drift, fmt, color=output is None and fmt == "console" and color_wanted(sys.stdout)
     )
     if output is not None:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise AmlguardErrorForUsage(
-                f"{output}: cannot write the diff: {exc.strerror}"
-            ) from None
+        from amlguard.outputfile import write_output
+
+        write_output(output, text, "the diff")
     if output is None:
         click.echo(text, nl=False)
     sys.exit(1 if fail_on_new and drift.new else 0)

@@ -124,16 +124,21 @@ def rows_cmd(output: Path | None, **flags: Any) -> None:
     from amlguard.iac.rowsfile import rows_document
     from amlguard.scanner.sources.interface import Needs
 
+    if output is not None:
+        from amlguard.outputfile import refuse_inputs
+
+        given = (*flags.get("templates", ()), *flags.get("parameter_files", ()))
+        inputs = [("--template or --parameters", Path(p)) for p in given]
+        refuse_inputs(output, inputs, f"the rows file {output}")
     source = template_source(**flags)
     collected = source.collect(Needs(types=()))
     text = json.dumps(rows_document(source, collected), indent=1, sort_keys=False)
     if output is None:
         click.echo(text)
     else:
-        try:
-            output.write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        from amlguard.outputfile import write_output
+
+        write_output(output, text + "\n", "the rows")
         click.echo(f"amlguard: wrote {len(collected.rows)} row(s) to {output}", err=True)
     for warning in source.warnings:
         click.echo(f"amlguard: warning: {warning}", err=True)

@@ -179,11 +179,9 @@ class Plan:
 
     def write(self, path: Path) -> None:
         """Write the plan as JSON."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write the plan: {exc.strerror}") from None
+        from amlguard.outputfile import write_output
+
+        write_output(path, json.dumps(self.to_dict(), indent=2) + "\n", "the plan")
 
 
 def plan_reads(plan: Plan) -> list[str]:

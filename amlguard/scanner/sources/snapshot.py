@@ -373,9 +373,8 @@ def write_snapshot(path: Path, rows: list[dict[str, Any]], header: dict[str, Any
     """Write rows with a header, in the format ``read_snapshot`` reads (gzip for ``.gz``)."""
     doc = {HEADER_KEY: header, "data": rows}
     data = json.dumps(doc, separators=(",", ":"), sort_keys=False).encode("utf-8")
-    try:
-        if path.suffix.lower() == ".gz":
-            data = gzip.compress(data, mtime=0)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write snapshot: {exc.strerror or exc}") from None
+    from amlguard.outputfile import write_output
+
+    if path.suffix.lower() == ".gz":
+        data = gzip.compress(data, mtime=0)
+    write_output(path, data, "snapshot")
