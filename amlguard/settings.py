@@ -462,12 +462,7 @@ def _gate_and_history(flags: Flags, cfg: Config) -> tuple[Gate, History]:
 
 def _templates(flags: Flags) -> Templates:
     values = tuple(flags.values.get("parameter_values") or ())
-    if values:
-        from amlguard.cli.template import parse_parameter_values
-
-        pairs = tuple(parse_parameter_values(values).items())
-    else:
-        pairs = ()
+    pairs = tuple(parse_parameter_values(values).items()) if values else ()
     return Templates(
         paths=tuple(flags.values.get("templates") or ()),
         parameter_files=tuple(flags.values.get("parameter_files") or ()),
@@ -505,3 +500,14 @@ def resolve(flags: Flags, cfg: Config, *, color: bool = False) -> CheckSettings:
         solution_subnet=cfg.solution_subnet,
     )
     return _no_clobber(settings)
+
+
+def parse_parameter_values(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings as a mapping; InputError naming a malformed one."""
+    out: dict[str, str] = {}
+    for text in values:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--parameter {text!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from amlguard.errors import InputError
+from amlguard.settings import parse_parameter_values
 
 
 def template_options_for(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -66,17 +66,6 @@ def _template_options(func: Callable[..., Any], required: bool) -> Callable[...,
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
-
-
-def parse_parameter_values(values: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` strings as a mapping; InputError naming a malformed one."""
-    out: dict[str, str] = {}
-    for text in values:
-        name, sep, value = text.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"--parameter {text!r}: expected NAME=VALUE")
-        out[name.strip()] = value
-    return out
 
 
 def template_source(
