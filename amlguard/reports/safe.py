@@ -10,21 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# C0 and C1 controls, DEL, zero-width and bidirectional overrides, BOM, lone surrogates.
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\ud800-\udfff]"
-)
-_CONTROL_OR_BREAK = re.compile(_CONTROL.pattern[:-1] + "\n\t]")
+from amlguard.textsafe import UNSAFE, escape_char
 
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    if code == 0x0A:
-        return "\\n"
-    if code == 0x09:
-        return "\\t"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+# Unsafe characters except line feed and tab (for text whose line breaks we wrote), and all.
+_CONTROL = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f"))
+_CONTROL_OR_BREAK = UNSAFE
+_visible = escape_char
 
 
 def terminal(text: Any, *, keep_newlines: bool = False) -> str:

@@ -254,20 +254,7 @@ class PrivateEndpoints(Remediator):
             group = str(action.params.get("group") or "")
             if group.lower() not in [g.lower() for g in REQUIRED_GROUPS.get(rtype, [])]:
                 raise Tampered(f"group id {group!r} is not one {rtype} needs")
-            subnet = str(value_at(action.body, "properties.subnet.id") or "")
-            vnet = live.get(subnet.split("/subnets/")[0]) if "/subnets/" in subnet else None
-            if vnet is None or not any(
-                ids.norm(s.get("id")) == ids.norm(subnet)
-                for s in value_at(vnet, "properties.subnets") or []
-                if isinstance(s, dict)
-            ):
-                raise Tampered(f"subnet {subnet or '(none)'} does not exist")
-            location = str(vnet.get("location") or row.get("location") or "")
-            built = endpoint_action(
-                action.instance, target, group, subnet, location, action.rule_ids
-            )
-            if ids.norm(built.target) != ids.norm(action.target):
-                raise Tampered(f"endpoint {action.target} is not named as amlguard names it")
+            built = rebuilt_endpoint(action, live, target, row, group)
             return built
         if action.operation != "create-dns-zone-group":
             raise Tampered(f"{self.name} does not do {action.operation}")
@@ -389,3 +376,21 @@ def zone_group_action(
         rule_ids=rule_ids,
         params={"private_endpoint_id": pe_id, "endpoint_target": target},
     )
+
+
+def rebuilt_endpoint(action: Action, live: LiveView, target: str, row: Any, group: str) -> Action:
+    """A saved create-private-endpoint action re-derived from its target, group id and subnet,
+    each checked against the live resources: the subnet exists, the name is amlguard's."""
+    subnet = str(value_at(action.body, "properties.subnet.id") or "")
+    vnet = live.get(subnet.split("/subnets/")[0]) if "/subnets/" in subnet else None
+    if vnet is None or not any(
+        ids.norm(s.get("id")) == ids.norm(subnet)
+        for s in value_at(vnet, "properties.subnets") or []
+        if isinstance(s, dict)
+    ):
+        raise Tampered(f"subnet {subnet or '(none)'} does not exist")
+    location = str(vnet.get("location") or row.get("location") or "")
+    built = endpoint_action(action.instance, target, group, subnet, location, action.rule_ids)
+    if ids.norm(built.target) != ids.norm(action.target):
+        raise Tampered(f"endpoint {action.target} is not named as amlguard names it")
+    return built

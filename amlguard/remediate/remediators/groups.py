@@ -22,7 +22,7 @@ from amlguard.remediate.remediators.endpoints import (
     PrivateEndpoints,
     _groups,
     _status,
-    endpoint_action,
+    rebuilt_endpoint,
     zone_group_action,
 )
 from amlguard.remediate.remediators.outbound import (
@@ -176,20 +176,7 @@ class PrivateEndpointGroups(PrivateEndpoints):
             z.lower() for z in default_table().zones(rtype, row.get("kind"), group, live.cloud)
         }
         if action.operation == "create-private-endpoint":
-            subnet = str(value_at(action.body, "properties.subnet.id") or "")
-            vnet = live.get(subnet.split("/subnets/")[0]) if "/subnets/" in subnet else None
-            if vnet is None or not any(
-                ids.norm(s.get("id")) == ids.norm(subnet)
-                for s in value_at(vnet, "properties.subnets") or []
-                if isinstance(s, dict)
-            ):
-                raise Tampered(f"subnet {subnet or '(none)'} does not exist")
-            location = str(vnet.get("location") or row.get("location") or "")
-            built = endpoint_action(
-                action.instance, target, group, subnet, location, action.rule_ids
-            )
-            if ids.norm(built.target) != ids.norm(action.target):
-                raise Tampered(f"endpoint {action.target} is not named as amlguard names it")
+            built = rebuilt_endpoint(action, live, target, row, group)
             return replace(built, remediator=self.name, params={**built.params, "group": group})
         if action.operation != "create-dns-zone-group":
             raise Tampered(f"{self.name} does not do {action.operation}")
