@@ -22,7 +22,7 @@ from amlguard import __version__
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.locations import Located, Locator, Region, repository_root
 from amlguard.reports.ruledocs import doc_url, generic_text, reference_url
-from amlguard.reports.safe import code_block, markdown
+from amlguard.reports.safe import code_block, markdown, terminal
 from amlguard.reports.text import (
     clip,
     failure_text,
@@ -135,11 +135,17 @@ def descriptor(rule: Any) -> dict[str, Any]:
     return out
 
 
+def _plain(text: str) -> str:
+    """Plain SARIF message text: controls made visible, and ``[``/``]`` escaped so that data
+    such as ``[x](https://evil)`` is never read as an embedded link (SARIF 2.1.0 3.11.6)."""
+    return terminal(text, keep_newlines=True).replace("[", "\\[").replace("]", "\\]")
+
+
 def _message(finding: Finding) -> str:
     text = finding.message.strip()
     if not text.endswith((".", "!", "?")):
         text += "."  # the first sentence is the alert title: end it
-    return f"{text}\n\n{failure_text(finding)}"
+    return _plain(f"{text}\n\n{failure_text(finding)}")
 
 
 def _location(
@@ -217,19 +223,19 @@ def _result(
 def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for gap in result.source.gaps:
-        out.append({"level": "error", "message": {"text": f"Scan gap: {gap_text(gap)}"}})
+        out.append({"level": "error", "message": {"text": _plain(f"Scan gap: {gap_text(gap)}")}})
     for f in result.findings:
         if f.status is Status.ERROR:
             out.append(
                 {
                     "level": "error",
                     "message": {
-                        "text": f"{f.rule_id} could not judge {f.resource_id}: {f.message}"
+                        "text": _plain(f"{f.rule_id} could not judge {f.resource_id}: {f.message}")
                     },
                     "associatedRule": {"id": f.rule_id},
                 }
             )
-    out += [{"level": "warning", "message": {"text": w}} for w in result.warnings]
+    out += [{"level": "warning", "message": {"text": _plain(w)}} for w in result.warnings]
     return out
 
 
