@@ -289,7 +289,7 @@ def _idle_rules(result: ScanResult) -> None:
     anything the scan is a gap (exit 3): PASSED would be a claim about nothing. A custom rule
     that judged nothing is a warning (a typo in its ``target.types`` selects no resource);
     built-in rules legitimately idle where the estate has no such resource (no projects)."""
-    from amlguard.reports.ruledocs import is_builtin
+    from amlguard.scanner.rules import is_builtin
 
     judged = {f.rule_id for f in result.findings}
     if not judged:

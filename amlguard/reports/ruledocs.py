@@ -23,6 +23,7 @@ from urllib.parse import quote
 from amlguard.reports.ruleexamples import KINDS, examples_of
 from amlguard.reports.rulereads import reads_of, related_text, target_text
 from amlguard.reports.safe import code_span, markdown
+from amlguard.scanner.rules import is_builtin
 
 #: Where the built-in rules are documented (``{id}`` is the rule id); ``docs/rules`` in the repo.
 DOCS_URL = "https://github.com/amlguard/amlguard/blob/main/docs/rules/{id}.md"
@@ -30,7 +31,6 @@ DOCS_URL = "https://github.com/amlguard/amlguard/blob/main/docs/rules/{id}.md"
 REGENERATE = "amlguard policies docs -o docs/rules"
 #: The index page written beside the rule pages.
 INDEX = "README.md"
-_BUILTIN_PREFIX = "amlguard/policies/"
 _POLICY_PORTAL = (
     "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/{id}"
 )
@@ -101,11 +101,6 @@ def generic_text(template: str, parameters: Mapping[str, Any] | None = None) -> 
         return _field(match.group(1), params)
 
     return _TEMPLATE.sub(swap, template)
-
-
-def is_builtin(rule: Any) -> bool:
-    """Whether the rule ships with amlguard (and so has a page under ``docs/rules``)."""
-    return str(getattr(rule, "source", "")).replace("\\", "/").startswith(_BUILTIN_PREFIX)
 
 
 def _https(url: Any) -> str | None:

@@ -53,6 +53,15 @@ class Remediation:
     notes: str | None = None
 
 
+#: where the built-in rules' ``source`` starts (their files ship in the package)
+BUILTIN_SOURCE = "amlguard/policies/"
+
+
+def is_builtin(rule: Any) -> bool:
+    """Whether the rule ships with amlguard (its ``source`` is in the package)."""
+    return str(getattr(rule, "source", "")).replace("\\", "/").startswith(BUILTIN_SOURCE)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled rule; ``condition`` and ``where`` are closures, everything else is text."""

@@ -266,22 +266,7 @@ class PrivateEndpoints(Remediator):
         for g in REQUIRED_GROUPS.get(rtype, []):
             if not group or g.lower() == group.lower():
                 wanted |= {z.lower() for z in table.zones(rtype, row.get("kind"), g, live.cloud)}
-        zones = [
-            str(value_at(c, "properties.privateDnsZoneId") or "")
-            for c in value_at(action.body, "properties.privateDnsZoneConfigs") or []
-        ]
-        for z in zones:
-            if ids.parse(z).type.lower() != DNS_ZONE or z.rsplit("/", 1)[-1].lower() not in wanted:
-                raise Tampered(f"{z or '(none)'} is not a private DNS zone {target} needs")
-            if live.get(z) is None:
-                raise Tampered(f"private DNS zone {z} does not exist")
-        if not zones:
-            raise Tampered("a zone group without zones")
-        built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
-        extra: dict[str, Any] = {
-            k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
-        }
-        return replace(built, params={**built.params, **extra})
+        return rebuilt_zone_group(action, live, target, pe_id, wanted)
 
 
 def endpoint_action(
@@ -394,3 +379,26 @@ def rebuilt_endpoint(action: Action, live: LiveView, target: str, row: Any, grou
     if ids.norm(built.target) != ids.norm(action.target):
         raise Tampered(f"endpoint {action.target} is not named as amlguard names it")
     return built
+
+
+def rebuilt_zone_group(
+    action: Action, live: LiveView, target: str, pe_id: str, wanted: set[str]
+) -> Action:
+    """A saved create-dns-zone-group action re-derived from its zones: each is a private DNS
+    zone the target needs (``wanted``, lower-case names) and exists."""
+    zones = [
+        str(value_at(c, "properties.privateDnsZoneId") or "")
+        for c in value_at(action.body, "properties.privateDnsZoneConfigs") or []
+    ]
+    for z in zones:
+        if ids.parse(z).type.lower() != DNS_ZONE or z.rsplit("/", 1)[-1].lower() not in wanted:
+            raise Tampered(f"{z or '(none)'} is not a private DNS zone {target} needs")
+        if live.get(z) is None:
+            raise Tampered(f"private DNS zone {z} does not exist")
+    if not zones:
+        raise Tampered("a zone group without zones")
+    built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
+    extra: dict[str, Any] = {
+        k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
+    }
+    return replace(built, params={**built.params, **extra})

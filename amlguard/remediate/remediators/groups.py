@@ -23,7 +23,7 @@ from amlguard.remediate.remediators.endpoints import (
     _groups,
     _status,
     rebuilt_endpoint,
-    zone_group_action,
+    rebuilt_zone_group,
 )
 from amlguard.remediate.remediators.outbound import (
     _RULE_NAME,
@@ -34,7 +34,6 @@ from amlguard.remediate.remediators.outbound import (
 )
 from amlguard.remediate.remediators.workspace import rules_of
 from amlguard.scanner import ids
-from amlguard.scanner.inventory import DNS_ZONE
 from amlguard.scanner.model import Finding
 from amlguard.scanner.outbound_sources import missing_groups
 from amlguard.scanner.privatelink import default_table
@@ -183,27 +182,8 @@ class PrivateEndpointGroups(PrivateEndpoints):
         pe_id = str(action.params.get("private_endpoint_id") or "")
         if ids.norm(action.target) != ids.norm(f"{pe_id}/privateDnsZoneGroups/default"):
             raise Tampered("a zone group action names its endpoint's default zone group")
-        zones = [
-            str(value_at(c, "properties.privateDnsZoneId") or "")
-            for c in value_at(action.body, "properties.privateDnsZoneConfigs") or []
-        ]
-        for z in zones:
-            if (
-                ids.parse(z).type.lower() != DNS_ZONE
-                or z.rsplit("/", 1)[-1].lower() not in zones_wanted
-            ):
-                raise Tampered(f"{z or '(none)'} is not a private DNS zone {target} needs")
-            if live.get(z) is None:
-                raise Tampered(f"private DNS zone {z} does not exist")
-        if not zones:
-            raise Tampered("a zone group without zones")
-        built = zone_group_action(action.instance, pe_id, target, zones, action.rule_ids)
-        extra: dict[str, Any] = {
-            k: action.params[k] for k in ("new_endpoint", "complete") if k in action.params
-        }
-        return replace(
-            built, remediator=self.name, params={**built.params, **extra, "group": group}
-        )
+        built = rebuilt_zone_group(action, live, target, pe_id, zones_wanted)
+        return replace(built, remediator=self.name, params={**built.params, "group": group})
 
 
 class IntegratedPublicNetworkAccess(PublicNetworkAccess):

@@ -98,12 +98,7 @@ class RegistryAdminUser(Remediator):
         return [(action.target, "Microsoft.ContainerRegistry/registries/write")]
 
     def rebuild(self, action: Action, live: LiveView) -> Action:
-        if action.operation != "disable-registry-admin-user":
-            raise Tampered(f"{self.name} does not do {action.operation}")
-        if ids.parse(action.target).type.lower() != ACR:
-            raise Tampered(f"{self.name} does not PATCH {ids.parse(action.target).type}")
-        if not live.owns(action.instance, action.target):
-            raise Tampered(f"{action.target} is not part of workspace {action.instance}")
+        _saved_write(self.name, action, live, "disable-registry-admin-user", ACR)
         before = value_at(live.get(action.target), "properties.adminUserEnabled")
         return admin_user_action(action.instance, action.target, before, action.rule_ids, self.name)
 
@@ -219,12 +214,7 @@ class AppInsightsPublicAccess(Remediator):
         return [(action.target, "Microsoft.Insights/components/write")]
 
     def rebuild(self, action: Action, live: LiveView) -> Action:
-        if action.operation != "disable-public-ingestion-query":
-            raise Tampered(f"{self.name} does not do {action.operation}")
-        if ids.parse(action.target).type.lower() != COMPONENT:
-            raise Tampered(f"{self.name} does not write {ids.parse(action.target).type}")
-        if not live.owns(action.instance, action.target):
-            raise Tampered(f"{action.target} is not part of workspace {action.instance}")
+        _saved_write(self.name, action, live, "disable-public-ingestion-query", COMPONENT)
         scope = str(action.params.get("private_link_scope") or "")
         if ids.parse(scope).type.lower() != PRIVATE_LINK_SCOPE:
             raise Tampered(f"{scope or '(none)'} is not an Azure Monitor private link scope")
@@ -264,3 +254,14 @@ def _scope_not_ready(clients: RemediationClients, scope_id: str, component_id: s
     if not approved:
         return f"private link scope {ids.short_name(scope_id)} has no approved private endpoint"
     return ""
+
+
+def _saved_write(name: str, action: Action, live: LiveView, operation: str, rtype: str) -> None:
+    """Tampered unless a saved action is ``operation`` on a resource of type ``rtype`` that
+    belongs to its workspace."""
+    if action.operation != operation:
+        raise Tampered(f"{name} does not do {action.operation}")
+    if ids.parse(action.target).type.lower() != rtype:
+        raise Tampered(f"{name} does not write {ids.parse(action.target).type}")
+    if not live.owns(action.instance, action.target):
+        raise Tampered(f"{action.target} is not part of workspace {action.instance}")
