@@ -28,8 +28,8 @@ class BicepFile:
         from amlguard.errors import InputError
 
         try:
-            self.text = inputfile.read_bytes(path, "Bicep file").decode("utf-8-sig")
-        except (InputError, UnicodeDecodeError):
+            self.text = inputfile.read_text(path, "Bicep file")
+        except InputError:
             self.text = ""  # locations only: the file itself was read (or refused) elsewhere
         self.lines = self.text.split("\n")
         self.symbols: dict[str, int] = {}

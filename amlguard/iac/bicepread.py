@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from amlguard.errors import InputError
 from amlguard.iac.bicepexpr import (
     BicepError,
     Lowerer,
@@ -94,11 +93,7 @@ def read_text(path: Path) -> str:
     """A Bicep file's text; InputError when it cannot be read."""
     from amlguard import inputfile
 
-    raw = inputfile.read_bytes(path, "Bicep file")  # bounded; a FIFO or device is refused
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    return inputfile.read_text(path, "Bicep file")  # bounded; a FIFO or device is refused
 
 
 def char_offsets(text: str) -> Any:

@@ -65,25 +65,12 @@ class JsonDoc:
         return Location(self.file, line + 1, offset - start + 1)
 
 
-def _decode(raw: bytes, name: str) -> str:
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not valid UTF-16 text (byte {exc.start})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
-
-
 def read_json(path: Path) -> JsonDoc:
     """Read and parse one JSON file; InputError naming the file and position when it is bad."""
     from amlguard import inputfile
 
     # The one bounded reader: a FIFO or device is refused at once, never read (no hang).
-    raw = inputfile.read_bytes(path, "JSON file")
-    return parse_json(_decode(raw, str(path)), str(path))
+    return parse_json(inputfile.read_text(path, "JSON file"), str(path))
 
 
 def parse_json(text: str, name: str) -> JsonDoc:
