@@ -315,6 +315,13 @@ def _parameter_problems(
                 f"got {type(value).__name__}"
             )
             continue
+        if param.items is not None and isinstance(value, list):
+            from amlguard.scanner.rules import item_problems
+
+            problems.extend(
+                f"{config.where(*base, pname, i)}: parameters/{rule.id}/{pname}: {text}"
+                for i, text in item_problems(param.items, value)
+            )
         if param.allowed is not None:
             items = value if isinstance(value, list) else [value]
             bad = [v for v in items if v not in param.allowed]

@@ -41,6 +41,8 @@ class Parameter:
     description: str
     type: str | None = None
     allowed: tuple[Any, ...] | None = None
+    #: a JSON Schema every element of an array value must satisfy
+    items: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
             description=spec.get("description", ""),
             type=spec.get("type"),
             allowed=tuple(spec["allowed"]) if "allowed" in spec else None,
+            items=spec.get("items"),
         )
         for pname, spec in (raw.get("parameters") or {}).items()
     )
@@ -263,12 +266,35 @@ def _default_problem(spec: Any) -> str | None:
         is_bool = isinstance(default, bool)
         if not isinstance(default, wanted) or (declared == "integer" and is_bool):
             return f"the default {quoted(default)} is not of the declared type {declared}"
+    if isinstance(spec.get("items"), dict) and isinstance(default, list):
+        wrong = item_problems(spec["items"], default)
+        if wrong:
+            return f"the default's {wrong[0][1]}"
     allowed = spec.get("allowed")
     if not isinstance(allowed, list) or default in allowed:
         return None
     if not (isinstance(default, list) and all(v in allowed for v in default)):
         return f"the default {quoted(default)} is not one of the allowed values"
     return None
+
+
+def item_problems(schema: dict[str, Any], values: list[Any]) -> list[tuple[int, str]]:
+    """(index, why) for elements of an array parameter that break its ``items`` JSON Schema.
+
+    A (sub)schema's ``description`` names what was expected, so the message reads
+    "'999.1.1.1' is not an IPv4 address" rather than quoting a regular expression.
+    """
+    import jsonschema  # only when a parameter declares an element schema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for i, value in enumerate(values):
+        for error in validator.iter_errors(value):
+            path = "/".join(map(str, error.absolute_path))
+            expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+            why = f"{quoted(error.instance)} is not {expected}" if expected else error.message
+            problems.append((i, f"item {i}{'/' + path if path else ''}: {why}"))
+    return problems
 
 
 def _remediator_problems(rules: list[Rule], locs: Locations, name: str) -> list[str]:
