@@ -316,7 +316,7 @@ def _parameter_problems(
             )
             continue
         if param.items is not None and isinstance(value, list):
-            from amlguard.scanner.rules import item_problems
+            from amlguard.scanner.params import item_problems
 
             problems.extend(
                 f"{config.where(*base, pname, i)}: parameters/{rule.id}/{pname}: {text}"

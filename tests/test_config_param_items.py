@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from amlguard.cli import cli
 from amlguard.config import ConfigError, check_against_pack, load_config
 from amlguard.errors import PolicyError
-from amlguard.scanner.rules import item_problems, load_pack, load_rule_text
+from amlguard.scanner.params import item_problems
+from amlguard.scanner.rules import load_pack, load_rule_text
 from tests.conftest import EXAMPLES
 from tests.scanner.test_loader import rule_file, rule_yaml
 
