@@ -101,7 +101,9 @@ _ELEMENTS = st.recursive(
 )
 
 
-@settings(derandomize=True, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(values=st.lists(_ELEMENTS, max_size=4))
 def test_any_element_is_judged_without_raising(values: list[object]) -> None:
     rule = load_pack([]).get("AMLG-301")
