@@ -106,6 +106,9 @@ def test_isolation_is_only_upgraded(tmp_path: Path) -> None:
     assert plan.empty
     (step,) = [m for m in plan.manual if m.rule_id == "AMLG-102"]
     assert "downgrade" in step.reason
+    # the step never hands over the rule's own command, which would ask for the downgrade
+    assert "--managed-network" not in step.command
+    assert "allowed_modes" in step.command
 
 
 def test_only_filters_and_rejects_unknown_ids() -> None:

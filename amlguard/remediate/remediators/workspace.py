@@ -293,6 +293,9 @@ class WorkspaceIsolationMode(_WorkspaceRemediator):
                         inst,
                         f"isolation mode {current} can only be reached by a downgrade, which "
                         "Azure rejects and amlguard never attempts",
+                        # not the rule's command: that would ask for the downgrade
+                        f"either allow {current} in AMLG-102's allowed_modes, or recreate the "
+                        "workspace with an allowed mode and move its assets",
                     )
                 )
                 continue
