@@ -94,6 +94,23 @@ def _same(a: Path, b: Path) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def refuse_shared(outputs: Iterable[tuple[str, Path]]) -> None:
+    """InputError when two outputs (``(what, path)`` pairs: reports, history, plan, audit log)
+    name one file: the second write would destroy the first. A character device such as
+    ``/dev/null`` may take several."""
+    seen: list[tuple[str, Path]] = []
+    for what, path in outputs:
+        try:
+            if stat.S_ISCHR(os.stat(path).st_mode):
+                continue
+        except OSError:
+            pass
+        for earlier, other in seen:
+            if _same(path, other):
+                raise InputError(f"{earlier} and {what} write to the same file {path}")
+        seen.append((what, path))
+
+
 def refuse_inputs(output: Path, inputs: Iterable[tuple[str, Path]], what: str) -> None:
     """InputError when ``output`` is (or is inside a folder given as) one of ``inputs``:
     ``(flag, path)`` pairs such as ``("--config", Path("amlguard.yaml"))``; ``what`` names the

@@ -328,7 +328,7 @@ def input_paths(settings: CheckSettings) -> list[tuple[str, Path]]:
 
 def _no_clobber(settings: CheckSettings) -> CheckSettings:
     """No output of the command (report, history, plan, audit log) over one of its inputs."""
-    from amlguard.outputfile import refuse_inputs
+    from amlguard.outputfile import refuse_inputs, refuse_shared
 
     inputs = input_paths(settings)
     outputs: list[tuple[str, Path]] = [
@@ -342,6 +342,7 @@ def _no_clobber(settings: CheckSettings) -> CheckSettings:
         outputs.append(("--audit-log", Path(settings.fix.audit_log)))
     for what, path in outputs:
         refuse_inputs(path, inputs, what)
+    refuse_shared(outputs)
     return settings
 
 

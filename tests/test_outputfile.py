@@ -143,3 +143,38 @@ def test_refuse_inputs_sees_through_symlinks_and_folders(tmp_path: Path) -> None
     with pytest.raises(InputError, match="--policies"):
         refuse_inputs(tmp_path / "x" / "y.json", [("--policies", tmp_path)], "the report")
     refuse_inputs(tmp_path / "other.json", [("--snapshot", real)], "the report")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--history", "{db}", "-o", "json:{db}"],
+        ["--history", "{db}", "--fix", "--dry-run", "--plan-out", "{db}"],
+        ["--fix", "--dry-run", "--plan-out", "{out}", "-o", "sarif:{out}"],
+        ["--fix", "--dry-run", "--plan-out", "{out}", "--audit-log", "{alias}"],
+        ["--history", "{db}", "--fix", "--dry-run", "--audit-log", "{db}"],
+    ],
+    ids=["report-over-history", "plan-over-history", "plan-and-report", "plan-and-audit", "audit"],
+)
+def test_no_two_outputs_share_a_file(tmp_path: Path, args: list[str]) -> None:
+    """A report, the history, a plan and an audit log each need a file of their own: the second
+    write would destroy the first (the history database, silently)."""
+    db, out, alias = tmp_path / "scans.db", tmp_path / "out.json", tmp_path / "alias.json"
+    first = run("check", "--snapshot", str(DRIFTED), "--history", str(db))
+    assert first.exit_code == EXIT_FINDINGS, first.output
+    kept = db.read_bytes()
+    out.write_text("{}", encoding="utf-8")
+    alias.symlink_to(out)
+    names = {"db": str(db), "out": str(out), "alias": str(alias)}
+    result = run("check", "--snapshot", str(DRIFTED), *(a.format(**names) for a in args))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "write to the same file" in result.stderr
+    assert db.read_bytes() == kept and out.read_text(encoding="utf-8") == "{}"
+
+
+def test_many_outputs_may_go_to_dev_null() -> None:
+    result = run(
+        "check", "--snapshot", str(DRIFTED), "--fix", "--dry-run",
+        "--plan-out", os.devnull, "-o", f"json:{os.devnull}",
+    )  # fmt: skip
+    assert result.exit_code == EXIT_FINDINGS, result.output
