@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from amlguard.cli.terminal import AmlguardErrorForUsage, color_wanted
+from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 
 HISTORY_OPTION = click.option(
     "--history",
@@ -161,7 +162,11 @@ def history_prune(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write here instead of standard output.",
 )
-@click.option("--fail-on-new", is_flag=True, help="Exit 1 when the later scan has new failures.")
+@click.option(
+    "--fail-on-new",
+    is_flag=True,
+    help="Exit 1 when the later scan has new failures (3 when it is incomplete).",
+)
 def diff_command(
     history: Path | None,
     config_path: Path | None,
@@ -188,4 +193,11 @@ def diff_command(
         write_output(output, text, "the diff")
     if output is None:
         click.echo(text, nl=False)
-    sys.exit(1 if fail_on_new and drift.new else 0)
+    if fail_on_new and not drift.after.complete:
+        # "0 new" of a scan that could not judge everything is no verdict: fail closed.
+        click.echo(
+            f"amlguard: scan {drift.after.id} is incomplete: --fail-on-new cannot pass it",
+            err=True,
+        )
+        sys.exit(EXIT_INCOMPLETE)
+    sys.exit(EXIT_FINDINGS if fail_on_new and drift.new else EXIT_OK)

@@ -209,6 +209,11 @@ def test_fail_on_new_exits_1_only_for_new_failures_of_the_same_scope(tmp_path: P
     assert check("--history", str(db), "--fail-on-new") == 3
     with HistoryStore(db) as store:
         assert len(store.scans()) == 7
+    # ... and 'diff --fail-on-new' over that incomplete scan fails closed too, naming it.
+    res = runner.invoke(cli, ["diff", "--history", str(db), "--fail-on-new"])
+    assert res.exit_code == 3, res.output
+    assert "incomplete: --fail-on-new cannot pass it" in res.stderr
+    assert runner.invoke(cli, ["diff", "--history", str(db)]).exit_code == 0  # a report, no gate
 
 
 def test_fail_on_new_without_a_history_is_a_usage_error(tmp_path: Path) -> None:
