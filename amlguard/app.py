@@ -457,9 +457,19 @@ def _record_history(settings: CheckSettings, result: ScanResult) -> Any:
     return record_scan(settings.history.path, result, _history_scope(settings, result))
 
 
+def _history_decides(gate: Gate | Severity | None) -> bool:
+    """Whether ``--fail-on-new`` gates on the history's "new since the previous scan".
+
+    A baseline is the reviewed list of accepted failures: when one is given it decides, and a
+    failure outside it gates whether or not the previous scan had it (else a pipeline's retry
+    would pass on what nobody accepted).
+    """
+    return not (isinstance(gate, Gate) and gate.baseline is not None)
+
+
 def _mark_gate(result: ScanResult, gate: Gate, recorded: Any) -> None:
     """With ``--fail-on-new`` the verdict describes that gate: new versus known failures."""
-    if not (gate.fail_on_new and recorded is not None):
+    if not (gate.fail_on_new and recorded is not None and _history_decides(gate)):
         return
     new = recorded.diff.new_at_or_above(gate.fail_on)
     failing = sum(f.status is Status.FAIL for f in result.findings)
@@ -478,7 +488,7 @@ def exit_code(result: ScanResult, gate: Gate | Severity | None, recorded: Any = 
     statuses = {f.status for f in result.findings}
     if Status.ERROR in statuses:
         return EXIT_INCOMPLETE
-    if on_new and recorded is not None:
+    if on_new and recorded is not None and _history_decides(gate):
         return EXIT_FINDINGS if recorded.diff.new_at_or_above(fail_on) else EXIT_OK
     if (
         fail_on is not None

@@ -150,6 +150,25 @@ def test_fail_on_new_verdict_describes_the_gate(tmp_path: Path) -> None:
     assert md.exit_code == EXIT_OK and "PASSED the gate" in md.stdout
 
 
+def test_with_a_baseline_fail_on_new_never_passes_what_the_baseline_lacks(tmp_path: Path) -> None:
+    """The baseline is the reviewed acceptance: a retry must not pass failures outside it
+    because the previous scan recorded them, and its own failures never gate."""
+    db, empty, full = tmp_path / "h.db", tmp_path / "empty.json", tmp_path / "full.json"
+    assert run("baseline", "create", "--snapshot", str(COMPLIANT), "-o", str(empty)).exit_code == 0
+    assert run("baseline", "create", "--snapshot", str(DRIFTED), "-o", str(full)).exit_code == 0
+    gate = ["--history", str(db), "--history-scope", "s", "--fail-on-new"]
+    for _ in range(2):  # the second run is a pipeline's retry
+        res = run("check", "--snapshot", str(DRIFTED), "--baseline", str(empty), *gate)
+        assert res.exit_code == EXIT_FINDINGS, res.output
+        assert "FAILED: 12 failing finding(s) at or above low." in res.stdout
+        assert "PASSED" not in res.stdout
+    # Another scope: its first scan calls everything new, yet the baseline accepts them all.
+    gate[3] = "t"
+    res = run("check", "--snapshot", str(DRIFTED), "--baseline", str(full), *gate)
+    assert res.exit_code == EXIT_OK, res.output
+    assert "12 known from the baseline" in res.stdout
+
+
 # ------------------------------------------------------------------ snapshots as evidence
 
 
