@@ -23,7 +23,7 @@ from amlguard.scanner.model import Gap, ScanResult, Severity, Status
 from amlguard.scanner.rules import Rule, RulePack, load_pack
 from amlguard.scanner.scan import ScanOptions, evaluate, needs_of, select_rules
 from amlguard.scanner.sources.interface import Collected, Source
-from amlguard.settings import CheckSettings, Gate, OutputTarget
+from amlguard.settings import CheckSettings, Gate, OutputTarget, Templates
 
 if TYPE_CHECKING:
     from amlguard.config import Config
@@ -433,8 +433,13 @@ def _history_scope(settings: CheckSettings, result: ScanResult) -> str | None:
     else the snapshots' absolute paths (the same file scanned from two folders is one scope)."""
     if settings.history.scope:
         return settings.history.scope
+    templates = _template_scope(settings.templates)
+    if templates is not None and settings.live:  # templates judged in the live estate
+        return f"{templates} in {result.source.kind}:{result.source.description}"
     if not settings.snapshots:
-        return None
+        return templates
+    if templates is not None:  # templates judged in the context of a snapshot
+        return templates + " in " + ", ".join(os.path.abspath(p) for p in settings.snapshots)
     header = result.source.header if isinstance(result.source.header, dict) else {}
     scope = header.get("scope")
     if isinstance(scope, dict) and header.get("source") == "resource-graph":
@@ -447,6 +452,25 @@ def _history_scope(settings: CheckSettings, result: ScanResult) -> str | None:
         )
         return f"Azure Resource Graph: {live.describe()}"
     return ", ".join(os.path.abspath(p) for p in settings.snapshots)
+
+
+def _template_scope(templates: Templates) -> str | None:
+    """Templates by absolute path, with their parameter files and deployment target (not the
+    parameter values, which may be secret): the same file name in two repositories is two
+    scopes."""
+    if not templates.paths:
+        return None
+    parts = [os.path.abspath(p) for p in templates.paths]
+    if templates.parameter_files:
+        parts.append(
+            "parameters " + ", ".join(os.path.abspath(p) for p in templates.parameter_files)
+        )
+    if templates.parameters:
+        parts.append("--parameter " + ", ".join(sorted({n for n, _ in templates.parameters})))
+    target = "/".join(x for x in (templates.subscription, templates.resource_group) if x)
+    if target:
+        parts.append(f"deployed to {target}")
+    return "template: " + "; ".join(parts)
 
 
 def _record_history(settings: CheckSettings, result: ScanResult) -> Any:

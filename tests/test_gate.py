@@ -397,3 +397,34 @@ def test_a_busy_history_still_writes_the_reports_and_exits_3(
     assert result.exit_code == EXIT_INCOMPLETE, result.output
     assert "history busy" in result.stderr and out.exists()
     assert any("not recorded" in w for w in json.loads(out.read_text())["warnings"])
+
+
+def test_templates_of_two_repositories_are_two_history_scopes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same relative file names in two checkouts must not share a history scope, or the
+    second repository's failures would be 'known' from the first's."""
+    import shutil
+
+    source = ROOT / "tests" / "iac" / "data" / "own" / "blueprint"
+    db = tmp_path / "h.db"
+    scopes = []
+    for repo in ("repoA", "repoB"):
+        (tmp_path / repo).mkdir()
+        for name in ("azuredeploy.json", "azuredeploy.parameters.json"):
+            shutil.copy(source / name, tmp_path / repo / name)
+        monkeypatch.chdir(tmp_path / repo)
+        res = run(
+            "check", "--template", "azuredeploy.json", "--parameters",
+            "azuredeploy.parameters.json", "--deployment-location", "westeurope",
+            "--history", str(db), "--fail-on-new", "-q",
+        )  # fmt: skip
+        assert res.exit_code == EXIT_OK, res.output
+        assert "(the first scan of this scope)" in res.stderr
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            scopes.append(conn.execute("SELECT scope FROM scans ORDER BY id DESC").fetchone()[0])
+    assert scopes[0] != scopes[1]
+    assert str(tmp_path / "repoB" / "azuredeploy.json") in scopes[1]
+    assert "parameters " + str(tmp_path / "repoB" / "azuredeploy.parameters.json") in scopes[1]
