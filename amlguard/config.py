@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from amlguard.errors import InputError
 from amlguard.scanner import parsecache
+from amlguard.scanner.params import is_of_type, item_problems
 from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
@@ -32,7 +33,6 @@ DEFAULT_NAMES = ("amlguard.yaml", "amlguard.yml")
 # The config keys that are shortcuts for rule parameters; which rule and parameter each sets is
 # the rule pack's business (``config_shortcuts`` in pack.yaml), not this module's.
 _SHORTCUT_KEYS = ("image_build_compute",)
-_TYPES = {"array": list, "boolean": bool, "string": str, "object": dict}
 
 
 class ConfigError(InputError):
@@ -308,16 +308,14 @@ def _parameter_problems(
                 f"(declared: {names})"
             )
             continue
-        expected = _TYPES.get(param.type or "")
-        if expected is not None and not isinstance(value, expected):
+        if not is_of_type(value, param.type):
             problems.append(
-                f"{where}: parameters/{rule.id}/{pname}: expected a {param.type}, "
+                f"{where}: parameters/{rule.id}/{pname}: expected "
+                f"{'an' if str(param.type)[:1] in 'aeiou' else 'a'} {param.type}, "
                 f"got {type(value).__name__}"
             )
             continue
         if param.items is not None and isinstance(value, list):
-            from amlguard.scanner.params import item_problems
-
             problems.extend(
                 f"{config.where(*base, pname, i)}: parameters/{rule.id}/{pname}: {text}"
                 for i, text in item_problems(param.items, value)

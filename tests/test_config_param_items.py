@@ -121,3 +121,17 @@ def test_any_element_is_judged_without_raising(values: list[object]) -> None:
         )
         if not well_formed:
             assert i in bad
+
+
+@pytest.mark.parametrize("value", ["true", "yes", "on", "abc", "'2'", "2.5", "[2]"])
+def test_an_integer_parameter_takes_only_integers(tmp_path: Path, value: str) -> None:
+    """YAML's true/yes/on load as booleans, which Python counts as integers: refused, like text."""
+    text = f"parameters:\n  AMLG-110:\n    min_fixed_labels: {value}\n"
+    (problem,) = _problems(tmp_path, text)
+    assert problem.startswith("3:23: parameters/AMLG-110/min_fixed_labels: expected an integer")
+
+
+def test_an_integer_parameter_accepts_an_integer(tmp_path: Path) -> None:
+    path = tmp_path / "amlguard.yaml"
+    path.write_text("parameters:\n  AMLG-110:\n    min_fixed_labels: 3\n", encoding="utf-8")
+    check_against_pack(load_config(path), load_pack([]))

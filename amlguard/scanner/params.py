@@ -30,16 +30,22 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def is_of_type(value: Any, declared: str | None) -> bool:
+    """Whether ``value`` has the declared JSON type (a boolean is not an integer; an unknown or
+    absent type accepts anything)."""
+    wanted = _JSON_TYPES.get(str(declared)) if declared is not None else None
+    if wanted is None:
+        return True
+    return isinstance(value, wanted) and not (declared == "integer" and isinstance(value, bool))
+
+
 def default_problem(spec: Any) -> str | None:
     """Why a parameter's default contradicts its declared ``type`` or ``allowed`` values."""
     if not isinstance(spec, dict) or "default" not in spec:
         return None
     default, declared = spec["default"], spec.get("type")
-    wanted = _JSON_TYPES.get(str(declared)) if declared is not None else None
-    if wanted is not None:
-        is_bool = isinstance(default, bool)
-        if not isinstance(default, wanted) or (declared == "integer" and is_bool):
-            return f"the default {quoted(default)} is not of the declared type {declared}"
+    if not is_of_type(default, declared):
+        return f"the default {quoted(default)} is not of the declared type {declared}"
     if isinstance(spec.get("items"), dict) and isinstance(default, list):
         wrong = item_problems(spec["items"], default)
         if wrong:
