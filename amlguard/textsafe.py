@@ -34,3 +34,29 @@ def visible(value: Any) -> Any:
     if isinstance(value, str) and UNSAFE.search(value):
         return UNSAFE.sub(escape_char, value)
     return value
+
+
+#: the same characters but the line feed, for text that is meant to span lines
+UNSAFE_IN_LINES = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def visible_lines(value: Any) -> Any:
+    """Like :func:`visible`, but line feeds stay: fix commands and failure details span lines."""
+    if isinstance(value, str) and UNSAFE_IN_LINES.search(value):
+        return UNSAFE_IN_LINES.sub(escape_char, value)
+    return value
+
+
+def visible_deep(value: Any) -> Any:
+    """Every string inside lists, tuples and dict values made :func:`visible_lines` (dict keys
+    are ours)."""
+    if isinstance(value, str):
+        return visible_lines(value)
+    if isinstance(value, dict):
+        return {k: visible_deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [visible_deep(v) for v in value]
+    return value

@@ -36,6 +36,7 @@ from amlguard.reports.svg import trend_chart
 from amlguard.reports.text import gap_text, verdict
 from amlguard.scanner import ids
 from amlguard.scanner.model import ScanResult, Severity, Status
+from amlguard.textsafe import visible, visible_deep
 
 __all__ = [
     "HEAT_PAGE",
@@ -67,6 +68,11 @@ _LEGEND_STYLE = {
 }
 
 
+def _esc(value: object) -> str:
+    """Data for the page's markup: controls and bidi overrides visible, then HTML-escaped."""
+    return escape(str(visible(str(value))))
+
+
 def _csp_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
@@ -81,14 +87,15 @@ def _csp() -> str:
 
 
 def _json_block(data: dict[str, Any]) -> str:
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    # Controls and bidi overrides in names would reach the page's text as themselves.
+    text = json.dumps(visible_deep(data), separators=(",", ":"), ensure_ascii=False, default=str)
     # Nothing in the block can end it or open a comment: every '<' is an escape.
     text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return f'<script type="application/json" id="report-data">{text}</script>'
 
 
 def _options(values: list[str]) -> str:
-    return "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
+    return "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)
 
 
 def _select(ident: str, label: str, values: list[str]) -> str:
@@ -113,7 +120,7 @@ def overview_html(result: ScanResult, options: ReportOptions) -> str:
     sevs = [s.label for s in sorted(Severity, reverse=True) if any(r.worst is s for r in rows)]
     out = [
         '<section id="overview-section"><h2>Workspaces</h2>',
-        f'<p class="headline" id="headline">{escape(overview.headline(rows, history))}</p>',
+        f'<p class="headline" id="headline">{_esc(overview.headline(rows, history))}</p>',
         '<div class="filters">',
         _select("o-sub", "Subscription", subs),
         _select("o-rg", "Resource group", groups),
@@ -135,14 +142,14 @@ def overview_html(result: ScanResult, options: ReportOptions) -> str:
         hidden = ' class="hidden"' if n >= OVERVIEW_PAGE else ""
         out.append(
             f'<tr{hidden} data-w="{n}" '
-            f'data-name="{escape(r.name)}" data-sub="{escape(r.subscription)}" '
-            f'data-rg="{escape(r.resource_group)}" data-sev="{worst}" data-rank="{rank}" '
+            f'data-name="{_esc(r.name)}" data-sub="{_esc(r.subscription)}" '
+            f'data-rg="{_esc(r.resource_group)}" data-sev="{worst}" data-rank="{rank}" '
             f'data-failing="{r.failing}" data-errors="{r.errors}" data-new="{r.new}" '
-            f'data-rules=" {escape(rule_list)} "><td><span class="badge b-{"pass" if r.state == "ok" else r.state}">'
-            f'{r.state}</span></td><td><span class="wsname" title="{escape(r.id)}">{escape(r.name)}</span></td>'
+            f'data-rules=" {_esc(rule_list)} "><td><span class="badge b-{"pass" if r.state == "ok" else r.state}">'
+            f'{r.state}</span></td><td><span class="wsname" title="{_esc(r.id)}">{_esc(r.name)}</span></td>'
             f'<td class="sev-{worst}">{worst or "-"}</td><td>{r.failing}</td><td>{r.errors}</td>'
             + (f"<td>{r.new}</td>" if history else "")
-            + f"<td><code>{escape(r.subscription)}</code></td><td>{escape(r.resource_group)}</td></tr>"
+            + f"<td><code>{_esc(r.subscription)}</code></td><td>{_esc(r.resource_group)}</td></tr>"
         )
     out.append(
         '</tbody></table></div><p><button id="o-more" type="button" class="hidden">more</button>'
@@ -171,15 +178,15 @@ class HtmlReport(Report):
         )
         src = result.source
         legend = "".join(
-            f'<span data-legend="{key}"><i style="{_LEGEND_STYLE[key]}"></i>{escape(words)}</span>'
+            f'<span data-legend="{key}"><i style="{_LEGEND_STYLE[key]}"></i>{_esc(words)}</span>'
             for key, words in _LEGEND
         )
         body = [
-            f"<h1>amlguard report: {escape(src.description)}</h1>",
-            f'<p class="meta">Scanned {escape(src.kind)} at {escape(result.scan_time)} with '
-            f"amlguard {escape(__version__)}, rule pack {escape(result.pack_version)} "
+            f"<h1>amlguard report: {_esc(src.description)}</h1>",
+            f'<p class="meta">Scanned {_esc(src.kind)} at {_esc(result.scan_time)} with '
+            f"amlguard {_esc(__version__)}, rule pack {_esc(result.pack_version)} "
             f"({len(result.rules)} rule(s)), {len(result.instances)} workspace(s).</p>",
-            f'<div class="verdict {tone}" id="verdict">{escape(text)}</div>',
+            f'<div class="verdict {tone}" id="verdict">{_esc(text)}</div>',
             self._cards(result),
             self._gaps(result),
             ""
@@ -199,7 +206,7 @@ class HtmlReport(Report):
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{escape(_csp(), quote=False)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>amlguard: {escape(text)}</title><style>{CSS}</style>"
+            f"<title>amlguard: {_esc(text)}</title><style>{CSS}</style>"
             f"<script>{GUARD_JS}</script></head><body><main>"
             + "\n".join(b for b in body if b)
             + f"</main><script>{MAIN_JS}</script><script>{DONE_JS}</script></body></html>\n"
@@ -217,8 +224,8 @@ class HtmlReport(Report):
 
     @staticmethod
     def _gaps(result: ScanResult) -> str:
-        items = [f"<li>{escape(gap_text(g))}</li>" for g in result.source.gaps] + [
-            f"<li>warning: {escape(w)}</li>" for w in result.warnings
+        items = [f"<li>{_esc(gap_text(g))}</li>" for g in result.source.gaps] + [
+            f"<li>warning: {_esc(w)}</li>" for w in result.warnings
         ]
         if not items:
             return ""
@@ -244,8 +251,8 @@ class HtmlReport(Report):
         )
         return (
             f'<h2>Over time</h2><p class="meta" id="history-line">Recorded as scan '
-            f"{int(history.get('scan_id', 0))} of scope {escape(str(history.get('scope', '')))}. "
-            f"{escape(since)}</p>" + trend_chart(history.get("trend") or [])
+            f"{int(history.get('scan_id', 0))} of scope {_esc(str(history.get('scope', '')))}. "
+            f"{_esc(since)}</p>" + trend_chart(history.get("trend") or [])
         )
 
     @staticmethod

@@ -28,14 +28,25 @@ from amlguard.reports.text import (
     verdict,
 )
 from amlguard.scanner.model import Finding, ScanResult, Status
+from amlguard.textsafe import escape_char, visible, visible_lines
 
-# Characters XML 1.0 cannot carry at all (junit-xml strips them only from whole documents).
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SCAN_SUITE = "amlguard scan"
 
 
+# Besides the controls textsafe escapes, XML 1.0 cannot carry these two at all.
+_NONCHARACTERS = re.compile("[\ufffe\uffff]")
+
+
 def _clean(text: Any) -> str:
-    return _ILLEGAL_XML.sub("", "" if text is None else str(text))
+    """One line of data: every control, bidi override and line separator as a visible escape
+    (a CI test tab shows names and messages as they are; XML itself cannot carry some)."""
+    return _NONCHARACTERS.sub(escape_char, str(visible("" if text is None else str(text))))
+
+
+def _clean_lines(text: Any) -> str:
+    """Text that may span lines (failure details, scan output): line feeds kept, every other
+    unsafe character escaped."""
+    return _NONCHARACTERS.sub(escape_char, str(visible_lines("" if text is None else str(text))))
 
 
 def _timestamp(scan_time: str) -> str:
@@ -49,7 +60,7 @@ def _case(finding: Finding, classname: str) -> TestCase:
     if finding.status is Status.FAIL:
         case.add_failure_info(
             message=_clean(finding.message),
-            output=_clean(failure_text(finding)),
+            output=_clean_lines(failure_text(finding)),
             failure_type=finding.severity.label,
         )
     elif finding.status is Status.ERROR:
@@ -110,8 +121,8 @@ def _scan_suite(result: ScanResult, options: ReportOptions) -> TestSuite:
     return TestSuite(
         SCAN_SUITE,
         properties={k: _clean(v) for k, v in props.items()},
-        stdout=_clean("\n".join(out)) or None,
-        stderr=_clean("\n".join(err)) or None,
+        stdout=_clean_lines("\n".join(out)) or None,
+        stderr=_clean_lines("\n".join(err)) or None,
     )
 
 
