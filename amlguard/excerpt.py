@@ -23,9 +23,30 @@ _SECRET = re.compile(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+#: an Azure resource id: long runs of letters, digits, '-' and '/' that are not secrets
+_RESOURCE_ID = re.compile(r"(?i)/subscriptions/[a-z0-9-]+(?:/[a-z0-9._()-]+)*")
+
+
+_RANDOM = re.compile(r"(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9]{32,}")
+
+
+def _id_segment(segment: str) -> str:
+    """A segment of an id, unless it is a long random-looking run (a key pasted as a name)."""
+    return "<redacted>" if _RANDOM.fullmatch(segment) else segment
+
+
 def redact(text: str) -> str:
-    """``text`` with every secret-looking run replaced by ``<redacted>``."""
-    return _SECRET.sub("<redacted>", text)
+    """``text`` with every secret-looking run replaced by ``<redacted>``; resource ids stay
+    readable (an error naming '<redacted>' names nothing)."""
+    if "/subscriptions/" not in text.lower():
+        return _SECRET.sub("<redacted>", text)
+    out, last = [], 0
+    for m in _RESOURCE_ID.finditer(text):
+        out.append(_SECRET.sub("<redacted>", text[last : m.start()]))
+        out.append("/".join(_id_segment(seg) for seg in m.group().split("/")))
+        last = m.end()
+    out.append(_SECRET.sub("<redacted>", text[last:]))
+    return "".join(out)
 
 
 def looks_secret(text: str) -> bool:
@@ -39,6 +60,8 @@ def excerpt(value: Any, limit: int = LIMIT) -> str:
     text = redact(text[: limit * 8])  # enough to see a secret whole, never the whole file
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else "?", text)
     if len(text) > limit:
+        if _RESOURCE_ID.fullmatch(text):  # an id's end names the resource; its start does not
+            return "..." + text[-(limit - 3) :]
         text = text[: limit - 3] + "..."
     return text
 
