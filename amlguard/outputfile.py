@@ -5,8 +5,9 @@ One writer for every output file, so each gets the same guarantees:
 * **Whole or nothing.** A regular file (or a path that does not exist yet) is written to a
   temporary file beside it and renamed over it: an interrupted run never leaves half a report.
   A symlink to a regular file keeps being a symlink: its target is replaced.
-* **Never replace what is not a file.** ``-o json:/dev/stdout``, ``/dev/null`` or a named pipe
-  is written *through* (opened and written, as ``tee`` would), never renamed over: as root a
+* **Never replace the process's own output.** ``-o json:/dev/stdout`` (``/dev/stderr``,
+  ``/dev/fd/N``) appends to that open file: a redirected CI log keeps what came before.
+* **Never replace what is not a file.** ``/dev/null`` or a named pipe is written *through* (opened and written, as ``tee`` would), never renamed over: as root a
   rename would turn ``/dev/null`` into a regular file for every process on the machine. A pipe
   nobody reads is refused at once (no hang); directories and sockets are refused.
 * **Never over an input.** :func:`refuse_inputs` names the input an output would destroy.
@@ -20,16 +21,36 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from amlguard.errors import InputError
 
+#: ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``: this process's own
+#: open files, which may be a redirected log that must be appended to, not replaced
+_OWN_FD = re.compile(r"^/(?:dev/(?:(?P<std>stdout|stderr)|fd/(?P<n>\d+))|proc/self/fd/(?P<p>\d+))$")
+
+
+def _own_fd(path: Path) -> int | None:
+    m = _OWN_FD.match(os.path.normpath(str(path)))
+    if m is None:
+        return None
+    if m["std"]:
+        return 1 if m["std"] == "stdout" else 2
+    return int(m["n"] or m["p"])
+
 
 def write_output(path: Path, data: str | bytes, what: str) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` as the module docstring says."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd = _own_fd(path)
+    if (
+        fd is not None
+    ):  # `-o json:/dev/stdout > ci.log`: the log gets the report, and keeps the rest
+        _write_fd(fd, payload, what, path)
+        return
     try:
         mode = os.stat(path).st_mode  # follows symlinks: what would really be written
     except FileNotFoundError:
@@ -45,6 +66,22 @@ def write_output(path: Path, data: str | bytes, what: str) -> None:
         raise InputError(f"{path}: cannot write {what}: not a regular file, device or pipe")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     _replace(target, payload, what, shown=path)
+
+
+def _write_fd(fd: int, payload: bytes, what: str, shown: Path) -> None:
+    """Append to one of this process's open files, after what Python buffered for it."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None and stream.fileno() == fd:
+                stream.flush()
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot write {what}: {exc.strerror or exc}") from None
 
 
 def _write_through(path: Path, payload: bytes, what: str, *, fifo: bool) -> None:

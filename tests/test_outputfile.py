@@ -178,3 +178,24 @@ def test_many_outputs_may_go_to_dev_null() -> None:
         "--plan-out", os.devnull, "-o", f"json:{os.devnull}",
     )  # fmt: skip
     assert result.exit_code == EXIT_FINDINGS, result.output
+
+
+def test_a_report_to_dev_stdout_appends_to_a_redirected_log(tmp_path: Path) -> None:
+    """`-o json:/dev/stdout > ci.log` must not rename a new file over the log: what the job wrote
+    before, and the console report after, stay in it."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "ci.log"
+    with open(log, "wb") as out:
+        out.write(b"earlier job output\n")
+        out.flush()
+        proc = subprocess.run(
+            [sys.executable, "-m", "amlguard", "check", "--snapshot", str(DRIFTED),
+             "-o", "json:/dev/stdout", "-o", "console:-", "--color", "never"],
+            stdout=out, stderr=subprocess.PIPE, cwd=tmp_path, check=False,
+        )  # fmt: skip
+    assert proc.returncode == EXIT_FINDINGS, proc.stderr
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("earlier job output\n")
+    assert '"schema_version"' in text and "FAILED: 12 failing finding(s)" in text
