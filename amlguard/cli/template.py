@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from amlguard.errors import EXIT_USAGE
 from amlguard.settings import parse_parameter_values
 
 
@@ -144,8 +145,10 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     """pre-commit entry (id amlguard-template): 'amlguard check --template' on the changed
     templates among the FILES pre-commit passes; options before them go to 'check'.
 
-    A changed parameter file checks its template, a .bicepparam file the template it uses;
-    other JSON is left out (said on standard error); no template at all exits 0.
+    A changed parameter file checks its template (main.prod.parameters.json -> main.json or
+    main.bicep, else the only template in its folder or the one above; not found: exit 2), a
+    .bicepparam file the template it uses; other JSON is left out (said on standard error);
+    no template at all exits 0.
     """
     from amlguard.iac.changed import classify
 
@@ -159,6 +162,13 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
         click.echo(f"amlguard: not checked: {note}", err=True)
     for note in changed.notes:
         click.echo(f"amlguard: {note}", err=True)
+    if changed.orphans and "--template" in options:  # the hook's args name the template
+        changed.parameters += changed.orphans
+        changed.unresolved.clear()
+    if changed.unresolved:
+        for note in changed.unresolved:
+            click.echo(f"amlguard: {note}", err=True)
+        sys.exit(EXIT_USAGE)  # a changed deployment nobody checked is not a pass
     if not changed.templates:
         click.echo("amlguard: no template among the changed files", err=True)
         sys.exit(0)

@@ -6,8 +6,9 @@ snapshot) are checked; a changed ARM parameter file checks its template
 (``main.parameters.json`` -> ``main.json``, with that parameter file; a changed template
 brings its own ``<stem>.parameters.json`` or ``<stem>.bicepparam``) and a ``.bicepparam``
 file the template its ``using`` line names (with the ``.bicepparam``); any other JSON
-(``package.json``, a policy, a parameter file without its template) is left out and said so:
-never an error, never silent. A changed Bicep module (a file another ``.bicep`` file under the
+(``package.json``, a policy) is left out and said so. A parameter file whose template cannot
+be found (``main.prod.parameters.json`` -> ``main.json``/``main.bicep``, else the only
+template in its folder or the one above) is an error: it changes a deployment. A changed Bicep module (a file another ``.bicep`` file under the
 working directory calls with ``module x './path.bicep'``) is checked through the templates at
 the top of its callers, where its parameters get their values.
 """
@@ -34,6 +35,9 @@ class Changed:
     parameters: list[Path] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # modules checked through their callers
+    #: changed files that would change a deployment but cannot be checked: never a pass
+    unresolved: list[str] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)  # the parameter files among them
 
     def add(self, template: Path, parameters: Path | None = None) -> None:
         """One template to check (once), with the parameter file that brought it in."""
@@ -75,11 +79,31 @@ def _relative(found: Path, given: Path) -> Path:
         return found
 
 
+_PARAMS_SUFFIX = ".parameters.json"
+
+
 def _params_template(path: Path) -> Path | None:
-    stem = path.name[: -len(".parameters.json")] if path.name.endswith(".parameters.json") else ""
-    for candidate in (path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")):
-        if stem and candidate.is_file():
-            return candidate
+    """The template a parameter file belongs to: ``main.parameters.json`` and the
+    per-environment ``main.prod.parameters.json`` -> ``main.json`` / ``main.bicep``; else
+    (``prod.parameters.json``) the only template in its folder or the folder above."""
+    if not path.name.lower().endswith(_PARAMS_SUFFIX):
+        return None
+    stem = path.name[: -len(_PARAMS_SUFFIX)]
+    while stem:
+        for candidate in (path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")):
+            if candidate.is_file():
+                return candidate
+        stem = stem.rpartition(".")[0]
+    for folder in (path.parent, path.parent.parent):
+        found = sorted(folder.glob("*.bicep")) + [
+            p
+            for p in sorted(folder.glob("*.json"))
+            if not p.name.lower().endswith(_PARAMS_SUFFIX) and _json_kind(p) == "template"
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # several: which one is not ours to guess
     return None
 
 
@@ -149,7 +173,11 @@ def classify(files: list[Path], root: Path | None = None) -> Changed:
             elif kind == "parameters":
                 template = _params_template(path)
                 if template is None:
-                    out.left_out.append(f"{path}: a parameter file without a sibling template")
+                    out.orphans.append(path)
+                    out.unresolved.append(
+                        f"{path}: a parameter file whose template was not found (name the "
+                        "template in the hook's args: --template TEMPLATE)"
+                    )
                 else:
                     out.add(template, path)
             else:

@@ -33,7 +33,10 @@ def test_kinds_of_changed_files(tmp_path: Path) -> None:
     assert got.templates == [main, bicep]
     assert got.parameters == [tmp_path / "main.parameters.json", bparam]
     notes = "\n".join(got.left_out)
-    assert "other.parameters.json: a parameter file without a sibling template" in notes
+    # two templates beside it: which one it belongs to is not guessed, and it is no pass either
+    (unresolved,) = got.unresolved
+    assert "other.parameters.json: a parameter file whose template was not found" in unresolved
+    assert got.orphans == [other]
     assert "gone.bicepparam: its 'using' template was not found" in notes
     assert "package.json: not an ARM template" in notes
 
@@ -83,3 +86,31 @@ def test_a_changed_module_is_checked_through_its_callers(tmp_path: Path) -> None
     assert got.templates == [main.resolve(), lone]
     assert any("kv.bicep: a module, checked through" in n for n in got.notes)
     assert not got.left_out
+
+
+def test_per_environment_parameter_files_find_their_template(tmp_path: Path) -> None:
+    main = tmp_path / "main.bicep"
+    main.write_text("output o string = 'x'\n")
+    prod = tmp_path / "main.prod.parameters.json"
+    prod.write_text(json.dumps({"$schema": PARAMS}))
+    got = classify([prod])
+    assert got.templates == [main] and got.parameters == [prod] and not got.unresolved
+    # prod.parameters.json beside (or one folder below) the only template
+    env = tmp_path / "env"
+    env.mkdir()
+    only = env / "prod.parameters.json"
+    only.write_text(json.dumps({"$schema": PARAMS}))
+    got = classify([only])
+    assert got.templates == [main] and got.parameters == [only]
+
+
+def test_a_parameter_file_without_a_template_is_never_a_pass(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from amlguard.cli import cli
+
+    lone = tmp_path / "prod.parameters.json"
+    lone.write_text(json.dumps({"$schema": PARAMS, "parameters": {}}))
+    res = CliRunner().invoke(cli, ["template", "hook", str(lone)])
+    assert res.exit_code == 2, res.output
+    assert "a parameter file whose template was not found" in res.stderr
