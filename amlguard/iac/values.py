@@ -57,6 +57,7 @@ class ResourceView:
         if isinstance(props, dict):
             for k, v in props.items():
                 if k.lower() == low and v is not None:
+                    v = _with_child_ids(self.key, k, v)
                     return _declared(v, f"{self.key}:properties.{k}")
         return Unknown(f"{self.key}:properties.{name}")
 
@@ -74,12 +75,43 @@ class _Partial(dict[str, Any]):
     key: str
 
 
+class _PartialList(list[Any]):
+    """A declared array: its objects are declared objects too (``subnets[0].id``)."""
+
+    key: str
+
+
 def _declared(value: Any, key: str) -> Any:
     if isinstance(value, dict) and not isinstance(value, _Partial):
         out = _Partial(value)
         out.key = key
         return out
+    if isinstance(value, list) and not isinstance(value, _PartialList):
+        items = _PartialList(value)
+        items.key = key
+        return items
     return value
+
+
+#: arrays of inline child resources whose members ARM gives an ``id`` at runtime:
+#: (type of the parent, property) -> the child's type segment
+_INLINE_CHILDREN = {("microsoft.network/virtualnetworks", "subnets"): "subnets"}
+
+
+def _with_child_ids(resource_id: str, prop: str, value: Any) -> Any:
+    """``reference(vnet).subnets``: each declared subnet with the id ARM will give it."""
+    parts = resource_id.split("/providers/")[-1].split("/") if "/providers/" in resource_id else []
+    rtype = "/".join(parts[:2]).lower() if len(parts) >= 3 else ""
+    segment = _INLINE_CHILDREN.get((rtype, prop.lower()))
+    if segment is None or not isinstance(value, list):
+        return value
+    out = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and name and not any(k.lower() == "id" for k in item):
+            item = {**item, "id": f"{resource_id}/{segment}/{name}"}
+        out.append(item)
+    return out
 
 
 def child(value: Any, name: str | int, strict: bool = True) -> Any:
@@ -111,6 +143,8 @@ def child(value: Any, name: str | int, strict: bool = True) -> Any:
         return None
     if isinstance(value, list) and isinstance(name, int) and not isinstance(name, bool):
         if 0 <= name < len(value):
+            if isinstance(value, _PartialList) and value[name] is not None:
+                return _declared(value[name], f"{value.key}[{name}]")
             return value[name]
         if strict:
             raise IndexError(name)
