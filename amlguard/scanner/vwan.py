@@ -1,0 +1,155 @@
+"""Which VNets reach each other through Azure Virtual WAN hubs (AMLG-301 case b).
+
+A spoke connected to a Virtual WAN hub (``microsoft.network/virtualhubs/hubvirtualnetworkconnections``,
+``properties.remoteVirtualNetwork.id``) reaches every VNet connected to the same hub and, in a
+``Standard`` virtual WAN, every VNet connected to another hub of the same WAN (hub-to-hub
+transit; a ``Basic`` WAN has none). A connection counts once provisioned: its
+``provisioningState`` is ``Succeeded`` (or absent, as in rows written by hand). Shapes: the
+network resource-manager spec ``virtualWan.json`` (2024-05-01): ``HubVirtualNetworkConnection``
+has no connection-state property of its own, ``VirtualHub.properties.virtualWan.id`` names the
+WAN, ``VirtualWAN.properties.type`` is ``Basic`` or ``Standard``.
+
+Custom route tables and routing intent are not modelled: like NSGs and user-defined routes on
+a peering, they can still block a path this module reports (say so in findings' words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.inventory import Inventory
+
+VIRTUAL_HUB = "microsoft.network/virtualhubs"
+VIRTUAL_WAN = "microsoft.network/virtualwans"
+HUB_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
+#: the segment under a hub that lists its VNet connections (ARM only: not in Resource Graph)
+HUB_CONNECTIONS_SEGMENT = "hubVirtualNetworkConnections"
+
+
+def _props(row: Any) -> dict[str, Any]:
+    value = row.get("properties") if isinstance(row, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _id_at(value: Any, *names: str) -> str:
+    for name in names:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def connected(row: Any) -> bool:
+    """Whether a hub VNet connection is provisioned (``Succeeded``, or no state given)."""
+    state = _props(row).get("provisioningState")
+    return state is None or str(state).strip().lower() == "succeeded"
+
+
+def connection_vnet(row: Any) -> str:
+    """The VNet a hub VNet connection connects ('' when it names none)."""
+    return _id_at(_props(row), "remoteVirtualNetwork", "id")
+
+
+def connection_hub(row: Any) -> str:
+    """The hub a hub VNet connection belongs to (its parent, from the id)."""
+    rid = row.get("id") if isinstance(row, dict) else None
+    return ids.parent_of_child(str(rid or ""), HUB_CONNECTIONS_SEGMENT)
+
+
+def hub_wan(row: Any) -> str:
+    """The virtual WAN a hub belongs to ('' when it names none)."""
+    return _id_at(_props(row), "virtualWan", "id")
+
+
+def wan_transits(row: Any) -> bool:
+    """Whether hubs of this WAN pass traffic between each other (``Standard``; absent = the
+    API's default for new WANs, Standard)."""
+    kind = _props(row).get("type")
+    return kind is None or str(kind).strip().lower() != "basic"
+
+
+@dataclass
+class _Index:
+    """VNet -> hubs it is connected to (provisioned connections only); hub -> WAN."""
+
+    hubs_of: dict[str, list[str]] = field(default_factory=dict)
+    wan_of: dict[str, str] = field(default_factory=dict)
+
+
+def _index(inv: Inventory) -> _Index:
+    memo = inv.memo.setdefault("virtualWan", {})
+    found = memo.get("index")
+    if found is None:
+        found = memo["index"] = _build(inv)
+    return found
+
+
+def _build(inv: Inventory) -> _Index:
+    idx = _Index()
+    for row in inv.of_type(HUB_CONNECTION):
+        vnet, hub = connection_vnet(row), connection_hub(row)
+        if vnet and hub and connected(row):
+            idx.hubs_of.setdefault(ids.norm(vnet), []).append(hub)
+    for hub in inv.of_type(VIRTUAL_HUB):
+        wan = hub_wan(hub)
+        if wan:
+            idx.wan_of[ids.norm(hub["id"])] = wan
+    return idx
+
+
+def route(inv: Inventory, source: str, target: str) -> str | None:
+    """How VNet ``source`` reaches VNet ``target`` through Virtual WAN hubs, in words (None when
+    it does not): the same hub, or hubs of one Standard WAN."""
+    idx = _index(inv)
+    mine = idx.hubs_of.get(ids.norm(source), [])
+    theirs = idx.hubs_of.get(ids.norm(target), [])
+    if not mine or not theirs:
+        return None
+    for hub in mine:
+        if any(ids.norm(hub) == ids.norm(other) for other in theirs):
+            return f"both connected to Virtual WAN hub {ids.short_name(hub)}"
+    for hub in mine:
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        if not wan:
+            continue
+        wan_row = inv.get(wan)
+        if wan_row is not None and not wan_transits(wan_row):
+            continue
+        for other in theirs:
+            if ids.norm(idx.wan_of.get(ids.norm(other), "")) == ids.norm(wan):
+                return (
+                    f"connected to Virtual WAN hub {ids.short_name(other)}, which reaches the "
+                    f"solution VNet's hub {ids.short_name(hub)} in virtual WAN "
+                    f"{ids.short_name(wan)} (hub-to-hub)"
+                )
+    return None
+
+
+def reachable(inv: Inventory, source: str) -> list[str]:
+    """Every VNet ``source`` reaches through Virtual WAN hubs (ids as the connections spell
+    them; once each)."""
+    idx = _index(inv)
+    if ids.norm(source) not in idx.hubs_of:
+        return []
+    out: dict[str, str] = {}
+    for row in inv.of_type(HUB_CONNECTION):
+        vnet = connection_vnet(row)
+        key = ids.norm(vnet)
+        if vnet and key != ids.norm(source) and key not in out and route(inv, source, vnet):
+            out[key] = vnet
+    return list(out.values())
+
+
+__all__ = [
+    "HUB_CONNECTION",
+    "HUB_CONNECTIONS_SEGMENT",
+    "VIRTUAL_HUB",
+    "VIRTUAL_WAN",
+    "connected",
+    "connection_hub",
+    "connection_vnet",
+    "hub_wan",
+    "reachable",
+    "route",
+    "wan_transits",
+]
