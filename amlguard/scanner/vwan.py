@@ -107,7 +107,7 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
         return None
     for hub in mine:
         if any(ids.norm(hub) == ids.norm(other) for other in theirs):
-            return f"both connected to Virtual WAN hub {ids.short_name(hub)}"
+            return f"connected, like the solution VNet, to Virtual WAN hub {ids.short_name(hub)}"
     for hub in mine:
         wan = idx.wan_of.get(ids.norm(hub), "")
         if not wan:
@@ -119,8 +119,8 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
             if ids.norm(idx.wan_of.get(ids.norm(other), "")) == ids.norm(wan):
                 return (
                     f"connected to Virtual WAN hub {ids.short_name(other)}, which reaches the "
-                    f"solution VNet's hub {ids.short_name(hub)} in virtual WAN "
-                    f"{ids.short_name(wan)} (hub-to-hub)"
+                    f"solution VNet's hub {ids.short_name(hub)} (virtual WAN "
+                    f"{ids.short_name(wan)}, hub-to-hub)"
                 )
     return None
 
@@ -140,6 +140,28 @@ def reachable(inv: Inventory, source: str) -> list[str]:
     return list(out.values())
 
 
+def related(inv: Inventory, source: str) -> list[str]:
+    """Every VNet connected (in any state) to a hub of a virtual WAN that ``source`` is
+    connected to: what a judgement of ``source`` may name, reachable or not (a live scan reads
+    these so that it says why one does not reach, as a snapshot of everything would)."""
+    conns = inv.of_type(HUB_CONNECTION)
+    hubs = {
+        ids.norm(connection_hub(c))
+        for c in conns
+        if ids.norm(connection_vnet(c)) == ids.norm(source)
+    }
+    if not hubs:
+        return []
+    wan_of = {ids.norm(h["id"]): ids.norm(hub_wan(h)) for h in inv.of_type(VIRTUAL_HUB)}
+    wans = {wan_of.get(h, "") for h in hubs} - {""}
+    out: dict[str, str] = {}
+    for conn in conns:
+        hub, vnet = ids.norm(connection_hub(conn)), connection_vnet(conn)
+        if vnet and ids.norm(vnet) != ids.norm(source) and (hub in hubs or wan_of.get(hub) in wans):
+            out.setdefault(ids.norm(vnet), vnet)
+    return list(out.values())
+
+
 __all__ = [
     "HUB_CONNECTION",
     "HUB_CONNECTIONS_SEGMENT",
@@ -150,6 +172,7 @@ __all__ = [
     "connection_vnet",
     "hub_wan",
     "reachable",
+    "related",
     "route",
     "wan_transits",
 ]
