@@ -87,13 +87,13 @@ def _index(inv: Inventory) -> _Index:
 def _build(inv: Inventory) -> _Index:
     idx = _Index()
     for row in inv.of_type(HUB_CONNECTION):
-        vnet, hub = connection_vnet(row), connection_hub(row)
-        if vnet and hub and connected(row):
-            idx.hubs_of.setdefault(ids.norm(vnet), []).append(hub)
-    for hub in inv.of_type(VIRTUAL_HUB):
-        wan = hub_wan(hub)
+        vnet, parent = connection_vnet(row), connection_hub(row)
+        if vnet and parent and connected(row):
+            idx.hubs_of.setdefault(ids.norm(vnet), []).append(parent)
+    for hub_row in inv.of_type(VIRTUAL_HUB):
+        wan = hub_wan(hub_row)
         if wan:
-            idx.wan_of[ids.norm(hub["id"])] = wan
+            idx.wan_of[ids.norm(hub_row["id"])] = wan
     return idx
 
 

@@ -237,8 +237,8 @@ def collect(
     for s in solution:
         for peer in connected_peers(vnets.get(ids.norm(s)) or {}):
             candidates.setdefault(ids.norm(peer), peer)
-    for key, far in vwan_reach(everything, solution).items():
-        candidates.setdefault(key, far)
+    for key, reached in vwan_reach(everything, solution).items():
+        candidates.setdefault(key, reached)
     answering = sorted((v for k, v in candidates.items() if k in linked), key=ids.norm)
     peers = missing(answering, everything)
     if peers:
