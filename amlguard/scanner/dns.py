@@ -27,6 +27,7 @@ from typing import Any
 from amlguard.scanner import ids, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 
@@ -159,28 +160,6 @@ def _proxy_policy(policy: Row) -> bool:
     return settings.get("enableProxy") is True or str(settings.get("enableProxy")).lower() == "true"
 
 
-def _trusted(value: Any) -> dict[str, str]:
-    """``trusted_dns_servers`` entries: ip -> VNet id (a bad entry is a clear error)."""
-    out: dict[str, str] = {}
-    for entry in _list(value):
-        ip = _ip(_text(get_key(entry, "ip")))
-        vnet = _text(get_key(entry, "vnet"))
-        if not ip or not vnet.lower().startswith("/subscriptions/"):
-            raise Undeterminable(
-                f"trusted_dns_servers entry {entry!r} needs an 'ip' address and the 'vnet' id "
-                "whose linked zones it resolves"
-            )
-        out[ip] = vnet
-    return out
-
-
-def _in_scopes(resource_id: str, scopes: Any) -> bool:
-    return any(
-        isinstance(s, str) and s.strip() and ids.covers(s.strip(), resource_id)
-        for s in _list(scopes)
-    )
-
-
 class _Judge:
     """Resolution of one zone in one VNet, with the words a finding needs: each check returns
     (True, how it resolves) or (False, which link is missing)."""
@@ -192,7 +171,7 @@ class _Judge:
         self.vnet_id = vnet_id
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
-        self.trusted = _trusted(trusted)
+        self.trusted = trusted_servers(trusted)
 
     def linked(self, vnet: str) -> bool:
         key = (ids.norm(self.zone_id), ids.norm(vnet))
@@ -411,16 +390,6 @@ def dns_resolution(
     if problems:
         return problems
     return _note(ctx, "; ".join(words for _ok, words in judged))
-
-
-@related_source("centrallyManaged")
-def centrally_managed(ctx: EvalContext, scopes: Any = None) -> list[Any]:
-    """[the zone] when the judged zone is outside the scan and under a ``central_dns_scopes``
-    entry (its links and resolvers are a central team's business); [] otherwise."""
-    zone_id = str(ctx.resource["id"])
-    if ctx.inventory.get(zone_id) is None and _in_scopes(zone_id, scopes):
-        return [{"id": zone_id}]
-    return []
 
 
 __all__ = ["MISSING", "RESOLUTION_TYPES", "centrally_managed", "dns_resolution"]
