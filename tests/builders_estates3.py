@@ -126,7 +126,30 @@ def vwan_estate(
         hub_connection(first, inst.vnet["id"]),
         hub_connection(hubs[-1], dns.vnet["id"]),
     ]
+    for vnet, hub in ((inst.vnet, first), (dns.vnet, hubs[-1])):
+        vnet["properties"]["virtualNetworkPeerings"].append(hub_peering(hub))
     return VwanEstate(inst, dns, wan, hubs, connections)
+
+
+def hub_peering(hub: Row) -> dict[str, Any]:
+    """The peering Azure adds to a VNet connected to ``hub``: to the hub's managed VNet in a
+    Microsoft subscription (names as real exports show them: RemoteVnetToHubPeering_<guid>,
+    RG_<hub>_<guid>/HV_<hub>_<guid>)."""
+    name = hub["name"]
+    managed = (
+        "/subscriptions/63a13922-f9b7-44ad-800a-87b84ce622d3/resourceGroups/"
+        f"RG_{name}_33e8a688-6e34-4fce-8af6-5db929a73890/providers/Microsoft.Network/"
+        f"virtualNetworks/HV_{name}_b48f56c5-f434-4b78-850b-684f3017b53b"
+    )
+    return {
+        "name": "RemoteVnetToHubPeering_2943d591-5557-47dd-aedc-ac1564b09909",
+        "properties": {
+            "remoteVirtualNetwork": {"id": managed},
+            "peeringState": "Connected",
+            "allowForwardedTraffic": False,
+            "useRemoteGateways": True,
+        },
+    }
 
 
 def connection_of(estate: VwanEstate, vnet_id: str) -> dict[str, Any]:

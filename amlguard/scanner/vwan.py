@@ -140,6 +140,26 @@ def reachable(inv: Inventory, source: str) -> list[str]:
     return list(out.values())
 
 
+#: the peering Azure creates on a VNet connected to a Virtual WAN hub (to the hub's managed
+#: VNet ``HV_<hub>_<guid>`` in a Microsoft subscription): ``RemoteVnetToHubPeering_<guid>``
+HUB_PEERING_PREFIX = "remotevnettohubpeering"
+
+
+def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
+    was read (the hub is outside the scan or unreadable); '' otherwise."""
+    props = _props(vnet)
+    peerings = props.get("virtualNetworkPeerings")
+    for peering in peerings if isinstance(peerings, list) else []:
+        name = peering.get("name") if isinstance(peering, dict) else None
+        if isinstance(name, str) and name.strip().lower().startswith(HUB_PEERING_PREFIX):
+            key = ids.norm(str(vnet.get("id") or ""))
+            if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
+                return name.strip()
+            return ""
+    return ""
+
+
 def related(inv: Inventory, source: str) -> list[str]:
     """Every VNet connected (in any state) to a hub of a virtual WAN that ``source`` is
     connected to: what a judgement of ``source`` may name, reachable or not (a live scan reads
@@ -174,5 +194,6 @@ __all__ = [
     "reachable",
     "related",
     "route",
+    "unread_hub_peering",
     "wan_transits",
 ]

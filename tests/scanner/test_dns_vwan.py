@@ -181,3 +181,22 @@ def test_live_without_custom_dns_reads_no_hubs() -> None:
     assert result.source.complete
     assert not lists
     assert not any(not q.get("subscriptions") and "virtualhubs" in q["query"] for q in queries)
+
+
+def test_hub_connections_unread_is_an_error_naming_the_hub_peering() -> None:
+    """The spoke's RemoteVnetToHubPeering says it is connected to a hub; without that hub's
+    VNet connections the verdict cannot be read: error, never a fail that is not there."""
+    estate = vwan_estate("same")
+    estate.connections = []
+    zones = _zones(scan(estate.rows()))
+    assert zones and {f.status for f in zones} == {Status.ERROR}
+    assert all("RemoteVnetToHubPeering_" in f.message for f in zones)
+
+
+def test_live_unreadable_hub_subscription_is_an_error() -> None:
+    rows = vwan_estate("two").rows()
+    with Emulator(rows) as emu:
+        arg.install(emu, forbidden={NETWORK})
+        result = live_scan(source(emu, subscriptions=(SPOKE,)))
+    zones = _zones(result.findings)
+    assert zones and {f.status for f in zones} == {Status.ERROR}, [f.message for f in zones]
