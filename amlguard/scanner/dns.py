@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids, vwan
@@ -72,8 +73,10 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+@lru_cache(maxsize=4096)
 def _ip(text: str) -> str:
-    """An IP address in its canonical spelling ("" when it is not one)."""
+    """An IP address in its canonical spelling ("" when it is not one); a scan asks about the
+    same few DNS server addresses once per zone, so the answers are kept."""
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
