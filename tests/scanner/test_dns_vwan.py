@@ -200,3 +200,49 @@ def test_live_unreadable_hub_subscription_is_an_error() -> None:
         result = live_scan(source(emu, subscriptions=(SPOKE,)))
     zones = _zones(result.findings)
     assert zones and {f.status for f in zones} == {Status.ERROR}, [f.message for f in zones]
+
+
+# ---------------------------------------------------------------- hostile rows never crash
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from amlguard.scanner import vwan  # noqa: E402
+from amlguard.scanner.inventory import Inventory  # noqa: E402
+from amlguard.scanner.sources import dnsrefs  # noqa: E402
+
+_HUB = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualHubs/h"
+_VNET = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v"
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=10)
+    | st.sampled_from([_HUB, _VNET]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(["", _HUB, _VNET, f"{_HUB}/hubVirtualNetworkConnections/c", "x"]),
+            "type": st.sampled_from([vwan.VIRTUAL_HUB, vwan.VIRTUAL_WAN, vwan.HUB_CONNECTION,
+                                     "microsoft.network/virtualnetworks", "x"]),
+            "properties": _json,
+        }
+    ),
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(_rows)
+def test_virtual_wan_helpers_take_any_rows(rows: list[dict]) -> None:
+    inv = Inventory(rows)
+    reached = vwan.reachable(inv, _VNET)
+    assert all(isinstance(v, str) and v for v in reached)
+    assert set(map(str.lower, reached)) <= set(map(str.lower, vwan.related(inv, _VNET)))
+    assert isinstance(vwan.unread_hub_peering(inv, rows[0] if rows else {}), str)
+    assert all(isinstance(k, str) for k in dnsrefs.vwan_reach(rows, [_VNET]))
