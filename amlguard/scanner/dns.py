@@ -236,7 +236,7 @@ class _Judge:
         where = _where(label, ip, vnet)
         if not self.linked(vnet):
             return False, f"{where}: the zone is not linked to that VNet"
-        self.unread_hub(ip)
+        vwan.require_read(self.inv, self.vnet, ip, vnet, where)
         return False, (
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
             "not reach through a Virtual WAN hub"
@@ -272,7 +272,7 @@ class _Judge:
                 f"policy {policy} is not in the scanned inventory (outside the scan scope or "
                 "unreadable): whether its DNS proxy is on cannot be read"
             )
-        self.unread_hub(ip)
+        vwan.require_read(self.inv, self.vnet, ip)
         unseen = [
             v
             for v in self.answering_vnets()
@@ -284,17 +284,6 @@ class _Judge:
                 f"firewall in VNet {', '.join(sorted(unseen, key=ids.norm))}, which the zone is "
                 "linked to and the solution VNet reaches (peering or Virtual WAN hub), but which "
                 "is not in the scanned inventory (outside the scan scope or unreadable)"
-            )
-
-    def unread_hub(self, ip: str) -> None:
-        """``error`` when S is connected to a Virtual WAN hub whose VNet connections the scan
-        did not read: whether S reaches DNS server ``ip`` through it cannot be told."""
-        peering = vwan.unread_hub_peering(self.inv, self.vnet)
-        if peering:
-            raise Undeterminable(
-                f"custom DNS server {ip}: the solution VNet is connected to a Virtual WAN hub "
-                f"(peering {peering}) whose VNet connections are not in the scanned inventory "
-                "(outside the scan scope or unreadable): which VNets it reaches cannot be read"
             )
 
     def answering_vnets(self) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import Inventory
 
 VIRTUAL_HUB = "microsoft.network/virtualhubs"
@@ -113,8 +114,8 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
         if not wan:
             continue
         wan_row = inv.get(wan)
-        if wan_row is not None and not wan_transits(wan_row):
-            continue
+        if wan_row is None or not wan_transits(wan_row):
+            continue  # a WAN not read: its type (Basic has no hub-to-hub) is unknown
         for other in theirs:
             if ids.norm(idx.wan_of.get(ids.norm(other), "")) == ids.norm(wan):
                 return (
@@ -160,6 +161,41 @@ def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
     return ""
 
 
+def unread_wan(inv: Inventory, source: str, target: str) -> str:
+    """The virtual WAN whose row was not read when ``source`` and ``target`` are connected to
+    different hubs of it (whether hubs pass traffic depends on its type); '' otherwise."""
+    idx = _index(inv)
+    theirs = {
+        ids.norm(idx.wan_of.get(ids.norm(h), "")) for h in idx.hubs_of.get(ids.norm(target), [])
+    }
+    for hub in idx.hubs_of.get(ids.norm(source), []):
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        if wan and ids.norm(wan) in theirs and inv.get(wan) is None:
+            return wan
+    return ""
+
+
+def require_read(inv: Inventory, vnet: Any, ip: str, target: str = "", where: str = "") -> None:
+    """``error`` (Undeterminable) when whether ``vnet`` reaches DNS server ``ip`` (in VNet
+    ``target``, described by ``where``) through Virtual WAN depends on what the scan did not
+    read: the hub connections of a hub ``vnet`` is peered to, or the WAN of two hubs."""
+    peering = unread_hub_peering(inv, vnet)
+    if peering:
+        raise Undeterminable(
+            f"custom DNS server {ip}: the solution VNet is connected to a Virtual WAN hub "
+            f"(peering {peering}) whose VNet connections are not in the scanned inventory "
+            "(outside the scan scope or unreadable): which VNets it reaches cannot be read"
+        )
+    source = str(vnet.get("id") or "") if isinstance(vnet, dict) else ""
+    wan = unread_wan(inv, source, target) if target and source else ""
+    if wan:
+        raise Undeterminable(
+            f"{where}: the solution VNet and that VNet are connected to hubs of virtual WAN "
+            f"{wan}, which is not in the scanned inventory: whether its hubs pass traffic "
+            "(Standard) cannot be read"
+        )
+
+
 def related(inv: Inventory, source: str) -> list[str]:
     """Every VNet connected (in any state) to a hub of a virtual WAN that ``source`` is
     connected to: what a judgement of ``source`` may name, reachable or not (a live scan reads
@@ -193,7 +229,9 @@ __all__ = [
     "hub_wan",
     "reachable",
     "related",
+    "require_read",
     "route",
     "unread_hub_peering",
+    "unread_wan",
     "wan_transits",
 ]

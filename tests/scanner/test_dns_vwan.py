@@ -246,3 +246,15 @@ def test_virtual_wan_helpers_take_any_rows(rows: list[dict]) -> None:
     assert set(map(str.lower, reached)) <= set(map(str.lower, vwan.related(inv, _VNET)))
     assert isinstance(vwan.unread_hub_peering(inv, rows[0] if rows else {}), str)
     assert all(isinstance(k, str) for k in dnsrefs.vwan_reach(rows, [_VNET]))
+
+
+def test_wan_unread_between_two_hubs_is_an_error_naming_it() -> None:
+    estate = vwan_estate("two")
+    rows = [r for r in estate.rows() if r["type"] != "microsoft.network/virtualwans"]
+    zones = _zones(scan(rows))
+    assert zones and {f.status for f in zones} == {Status.ERROR}
+    assert all("vwan-core" in f.message and "Standard" in f.message for f in zones)
+    # one hub: the WAN's type does not matter
+    estate = vwan_estate("same")
+    rows = [r for r in estate.rows() if r["type"] != "microsoft.network/virtualwans"]
+    assert not_passing(scan(rows)) == {}
