@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -284,6 +285,13 @@ def main(argv: list[str] | None = None) -> None:
         "--dns", choices=("per-instance", "hub"), default="per-instance", help="see generate.py"
     )
     parser.add_argument("--share", action="append", default=[], help="see generate.py (repeatable)")
+    parser.add_argument(
+        "--generate-args",
+        default="",
+        metavar="ARGS",
+        help="more generate.py arguments, one string, e.g. '--dns resolver --projects 10'"
+        " (overrides --dns; the estate file name records them)",
+    )
     parser.add_argument("--phases-of", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -312,9 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     print(startup_line, file=sys.stderr)
     results = []
     for n in args.sizes:
-        topology = (("--dns", "hub") if args.dns == "hub" else ()) + tuple(
-            a for name in args.share for a in ("--share", name)
-        )
+        extra = tuple(shlex.split(args.generate_args))
+        dns = () if "--dns" in extra or args.dns != "hub" else ("--dns", "hub")
+        topology = dns + tuple(a for name in args.share for a in ("--share", name)) + extra
         path = estate_file(n, args.seed, topology)
         print(f"N={n}: {path.name} ...", file=sys.stderr, flush=True)
         r: dict[str, Any] = {"n": n, "file": str(path), "bytes": path.stat().st_size}

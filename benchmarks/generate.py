@@ -16,6 +16,7 @@ Writes az graph query's ``{"count": N, "data": [...]}`` shape (compact by defaul
 for the indented form ``az`` prints).
 
     python3 benchmarks/generate.py --instances 1000 --output benchmarks/out/estate-1000.json
+    python3 benchmarks/generate.py -n 1000 --dns resolver --projects 10 -o resolver-1000.json
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ from tests.builders_integrations import add_registry, add_search, hns_storage  #
 #: with ``--dns hub``: how spokes resolve the hub's zones, in turn (a link from each spoke VNet,
 #: custom DNS to the Private Resolver's inbound endpoint, a forwarding ruleset link)
 HUB_DESIGNS = ("link", "resolver", "ruleset")
-#: with ``--dns hub``: every HUB_EVERY-th instance is an AI Foundry hub with PROJECTS projects
+#: ``--dns`` layouts with central zones in a connectivity subscription: ``hub`` mixes the three
+#: designs in turn; ``resolver`` and ``ruleset`` give every spoke that one design
+CENTRAL_DNS = ("hub", "resolver", "ruleset")
+#: with central DNS: every HUB_EVERY-th instance is an AI Foundry hub with PROJECTS projects
+#: (``--projects K`` changes K; ``--projects 0`` makes no hubs)
 HUB_EVERY = 10
 PROJECTS = 10
 
@@ -219,6 +224,7 @@ def estate(
     unrelated_per_instance: int = 20,
     dns: str = "per-instance",
     share: tuple[str, ...] = (),
+    projects: int | None = None,
 ) -> list[dict]:
     """The rows of a synthetic estate (deterministic for the same arguments).
 
@@ -228,10 +234,18 @@ def estate(
     Resolver inbound endpoint (zones linked to the hub VNet, spoke peered to it), or by a DNS
     forwarding ruleset linked to the spoke (HUB_DESIGNS); every HUB_EVERY-th instance is an AI
     Foundry hub with PROJECTS project workspaces, half of them in a resource group of their own.
+    ``dns="resolver"`` / ``"ruleset"``: the same central zones (linked to the hub VNet only), every
+    spoke resolving them by that one design: custom DNS servers = the Private Resolver's inbound
+    endpoint in the hub VNet, peered (Connected); or Azure DNS plus a forwarding ruleset linked to
+    the spoke with a rule per zone targeting the inbound endpoint. ``projects`` (default PROJECTS
+    with central DNS, none per instance) is the number of projects of each hub.
     ``share`` names resources (``registry``, ``keyvault``, ``storage``, ``openai``) that every
     instance of a subscription takes from the subscription's first instance, each with its own
     private endpoint to it (one registry or AI account for a team's workspaces).
     """
+    if dns not in ("per-instance", *CENTRAL_DNS):
+        raise ValueError(f"dns {dns!r} is not per-instance or one of {CENTRAL_DNS}")
+    per_hub = projects if projects is not None else (PROJECTS if dns in CENTRAL_DNS else 0)
     rng = random.Random(seed)
     rows: list[dict] = []
     network = connectivity(HUB_SUBSCRIPTION, HUB_GROUP)
@@ -246,17 +260,17 @@ def estate(
             for change in rng.sample(DRIFTS, rng.randint(1, 4)):
                 change(inst, rng)
         _integrations(inst, i)
-        if dns == "hub":
-            design = HUB_DESIGNS[i % len(HUB_DESIGNS)]
+        if dns in CENTRAL_DNS:
+            design = HUB_DESIGNS[i % len(HUB_DESIGNS)] if dns == "hub" else dns
             if design == "link":
                 inst.use_hub_zones(hub_zones, HUB_SUBSCRIPTION, HUB_GROUP)
             else:
                 landing_zone(inst, network, design)
-            if i % HUB_EVERY == 0:
-                inst.workspace["kind"] = "Hub"
-                for p in range(PROJECTS):
-                    where = rg if p % 2 == 0 else f"ml-{i:05d}-projects"
-                    inst.projects.append(project(inst, f"ml{i:05d}-p{p}", where))
+        if per_hub and i % HUB_EVERY == 0:
+            inst.workspace["kind"] = "Hub"
+            for p in range(per_hub):
+                where = rg if p % 2 == 0 else f"ml-{i:05d}-projects"
+                inst.projects.append(project(inst, f"ml{i:05d}-p{p}", where))
         owner = owners.setdefault(sub, inst)
         for name in share if owner is not inst else ():
             inst.use_shared(name, owner)
@@ -270,7 +284,7 @@ def estate(
         near = unrelated_per_instance // 2
         rows += unrelated(sub, rg, near, f"own{i}x")
         rows += unrelated(sub, f"apps-{i:05d}", unrelated_per_instance - near, f"app{i}x")
-    if dns != "hub":
+    if dns not in CENTRAL_DNS:
         return rows
     return rows + network.rows()
 
@@ -310,9 +324,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unrelated", type=int, default=20, help="unrelated rows per instance")
     parser.add_argument(
         "--dns",
-        choices=("per-instance", "hub"),
+        choices=("per-instance", *CENTRAL_DNS),
         default="per-instance",
-        help="private DNS zones per instance, or shared in one hub (hub-and-spoke)",
+        help="private DNS zones per instance, or central in a hub VNet: hub (spokes use a link,"
+        " the resolver or a ruleset in turn), resolver (custom DNS = the Private Resolver's"
+        " inbound endpoint, peered) or ruleset (a forwarding ruleset linked to every spoke)",
+    )
+    parser.add_argument(
+        "--projects",
+        type=int,
+        default=None,
+        help=f"projects per AI Foundry hub (every {HUB_EVERY}th instance is a hub; default"
+        f" {PROJECTS} with central DNS, no hubs per instance)",
     )
     parser.add_argument(
         "--share",
@@ -331,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         args.unrelated,
         args.dns,
         tuple(args.share),
+        args.projects,
     )
     size = write(rows, args.output, args.indent)
     print(f"wrote {args.output}: {len(rows)} rows, {size / 1e6:.1f} MB")

@@ -39,3 +39,6 @@ class EvalContext:
     field_scopes: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)
     # count items visited by the evaluation in progress (see conditions.WORK_BOUND)
     work: int = 0
+    # what a passing judgement found, in words (a rule with ``pass_message`` collects it;
+    # None when nobody asks: related sources then say nothing)
+    notes: list[str] | None = None

@@ -5,7 +5,8 @@ A private DNS zone Z answers for clients in the solution VNet S when one of thes
 (a) Z is linked to S, and S uses Azure-provided DNS (no ``dhcpOptions.dnsServers``) or DNS
     servers that sit in S's own address space;
 (b) every custom DNS server of S is attributable to a VNet V that Z is linked to and that S
-    reaches (V is S, or a ``Connected`` peering joins them): an Azure DNS Private Resolver
+    reaches (V is S, a ``Connected`` peering joins them, or both are connected to one Virtual
+    WAN hub or to hubs of one Standard virtual WAN, :mod:`vwan`): an Azure DNS Private Resolver
     inbound endpoint, an Azure Firewall with DNS proxy enabled, or a ``trusted_dns_servers``
     entry (forwarders amlguard cannot see: DNS VMs, appliances, on-premises servers);
 (c) S uses Azure-provided DNS and is linked to a DNS forwarding ruleset with an ``Enabled``
@@ -13,19 +14,21 @@ A private DNS zone Z answers for clients in the solution VNet S when one of thes
     Z as in (b).
 
 Custom DNS servers nobody can attribute make the zone fail even when it is linked to S (the
-clients ask those servers, not Azure DNS). Everything here is an index over the inventory,
-built once per scan.
+clients ask those servers, not Azure DNS). A passing zone notes the path found, in words, for
+the finding's message. Everything here is an index over the inventory, built once per scan.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 
@@ -48,6 +51,9 @@ RESOLUTION_TYPES = (
     FORWARDING_RULE,
     FIREWALL,
     FIREWALL_POLICY,
+    vwan.VIRTUAL_HUB,
+    vwan.VIRTUAL_WAN,
+    vwan.HUB_CONNECTION,
 )
 
 
@@ -67,8 +73,10 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+@lru_cache(maxsize=4096)
 def _ip(text: str) -> str:
-    """An IP address in its canonical spelling ("" when it is not one)."""
+    """An IP address in its canonical spelling ("" when it is not one); a scan asks about the
+    same few DNS server addresses once per zone, so the answers are kept."""
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
@@ -81,8 +89,8 @@ class _Index:
 
     #: ip -> [(what it is, the VNet whose linked zones it answers)]
     servers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    #: lower-cased VNet id -> [(ruleset id, rules [(domain, enabled, [target ips])])]
-    rulesets: dict[str, list[tuple[str, list[tuple[str, bool, list[str]]]]]] = field(
+    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, enabled, [target ips])])]
+    rulesets: dict[str, list[tuple[str, list[tuple[str, str, bool, list[str]]]]]] = field(
         default_factory=dict
     )
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
@@ -127,7 +135,7 @@ def _build(inv: Inventory) -> _Index:
             elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
                 idx.servers.setdefault(ip, []).append((label, vnet))
-    rules: dict[str, list[tuple[str, bool, list[str]]]] = {}
+    rules: dict[str, list[tuple[str, str, bool, list[str]]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
         parent = ids.norm(ids.parent_of_child(str(rule["id"]), "forwardingRules"))
@@ -139,7 +147,8 @@ def _build(inv: Inventory) -> _Index:
         if not written:
             continue  # no domain: the rule matches nothing (ARM refuses it anyway)
         # "." is the wildcard rule: it matches every name (domain "" below)
-        rules.setdefault(parent, []).append((written.rstrip("."), enabled, targets))
+        name = ids.short_name(str(rule["id"]))
+        rules.setdefault(parent, []).append((name, written.rstrip("."), enabled, targets))
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
         vnet = _text(_dict(_props(link).get("virtualNetwork")).get("id"))
@@ -154,30 +163,9 @@ def _proxy_policy(policy: Row) -> bool:
     return settings.get("enableProxy") is True or str(settings.get("enableProxy")).lower() == "true"
 
 
-def _trusted(value: Any) -> dict[str, str]:
-    """``trusted_dns_servers`` entries: ip -> VNet id (a bad entry is a clear error)."""
-    out: dict[str, str] = {}
-    for entry in _list(value):
-        ip = _ip(_text(get_key(entry, "ip")))
-        vnet = _text(get_key(entry, "vnet"))
-        if not ip or not vnet.lower().startswith("/subscriptions/"):
-            raise Undeterminable(
-                f"trusted_dns_servers entry {entry!r} needs an 'ip' address and the 'vnet' id "
-                "whose linked zones it resolves"
-            )
-        out[ip] = vnet
-    return out
-
-
-def _in_scopes(resource_id: str, scopes: Any) -> bool:
-    return any(
-        isinstance(s, str) and s.strip() and ids.covers(s.strip(), resource_id)
-        for s in _list(scopes)
-    )
-
-
 class _Judge:
-    """Resolution of one zone in one VNet, with the words a finding needs."""
+    """Resolution of one zone in one VNet, with the words a finding needs: each check returns
+    (True, how it resolves) or (False, which link is missing)."""
 
     def __init__(self, ctx: EvalContext, zone_id: str, vnet_id: str, trusted: Any) -> None:
         self.inv = ctx.inventory
@@ -186,23 +174,23 @@ class _Judge:
         self.vnet_id = vnet_id
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
-        self.trusted = _trusted(trusted)
+        self.trusted = trusted_servers(trusted)
 
     def linked(self, vnet: str) -> bool:
         key = (ids.norm(self.zone_id), ids.norm(vnet))
         return bool(self.inv.links_by_zone_and_vnet.get(key))
 
-    def reaches(self, vnet: str) -> bool:
-        """S is V, or S has a Connected peering to V."""
+    def reaches(self, vnet: str) -> str | None:
+        """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs."""
         if ids.norm(vnet) == ids.norm(self.vnet_id):
-            return True
+            return "the solution VNet itself"
         for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
             props = _props(peering)
             remote = _text(_dict(props.get("remoteVirtualNetwork")).get("id"))
             state = str(props.get("peeringState") or "").lower()
             if ids.norm(remote) == ids.norm(vnet) and state == "connected":
-                return True
-        return False
+                return "peered (Connected) to the solution VNet"
+        return vwan.route(self.inv, self.vnet_id, vnet)
 
     def in_own_space(self, ip: str) -> bool:
         prefixes = _list(_dict(_props(self.vnet).get("addressSpace")).get("addressPrefixes"))
@@ -214,58 +202,69 @@ class _Judge:
                 continue
         return False
 
-    def server_problem(self, ip: str) -> str | None:
-        """None when DNS server ``ip`` resolves the zone for S; else why not, in words."""
-        if ip == AZURE_DNS:  # Azure-provided DNS named explicitly: S's own links answer
-            return None if self.linked(self.vnet_id) else "no link to the solution VNet"
-        options = list(self.idx.servers.get(ip, []))
+    def options(self, ip: str) -> list[tuple[str, str]]:
+        found = list(self.idx.servers.get(ip, []))
         if ip in self.trusted:
-            options.append((f"trusted DNS server {ip}", self.trusted[ip]))
+            found.append((f"trusted DNS server {ip}", self.trusted[ip]))
+        return found
+
+    def server(self, ip: str) -> tuple[bool, str]:
+        """Whether custom DNS server ``ip`` of S resolves the zone, and how (or why not)."""
+        if ip == AZURE_DNS:  # Azure-provided DNS named explicitly: S's own links answer
+            if self.linked(self.vnet_id):
+                return True, f"zone linked to the solution VNet (Azure-provided DNS {ip})"
+            return False, "no link to the solution VNet"
+        options = self.options(ip)
         if not options:
             if self.in_own_space(ip) and self.linked(self.vnet_id):
-                return None  # a DNS server in S forwards to Azure DNS, which sees S's links
+                # a DNS server in S forwards to Azure DNS, which sees S's links
+                return True, (
+                    f"zone linked to the solution VNet, whose DNS server {ip} sits in it "
+                    "(forwarding to Azure-provided DNS)"
+                )
             self.unreadable(ip)
-            return (
+            return False, (
                 f"custom DNS server {ip} of the solution VNet is not a Private Resolver inbound "
                 "endpoint, an Azure Firewall DNS proxy or a trusted_dns_servers entry"
             )
-        for _label, vnet in options:
-            if self.linked(vnet) and self.reaches(vnet):
-                return None
+        for label, vnet in options:
+            how = self.reaches(vnet) if self.linked(vnet) else None
+            if how is not None:
+                where = _where(label, ip, vnet)
+                return True, f"through {where}, which is linked to the zone and {how}"
         label, vnet = options[0]
+        where = _where(label, ip, vnet)
         if not self.linked(vnet):
-            return f"{label} ({ip}) sits in VNet {ids.short_name(vnet)}, which the zone is not linked to"
-        return (
-            f"{label} ({ip}) sits in VNet {ids.short_name(vnet)}, which the solution VNet is "
-            "not peered to (peering Connected)"
+            return False, f"{where}: the zone is not linked to that VNet"
+        vwan.require_read(self.inv, self.vnet, ip, vnet, where)
+        return False, (
+            f"{where}, which the solution VNet is not peered to (peering Connected) and does "
+            "not reach through a Virtual WAN hub"
         )
 
-    def forwarded_problem(self, ip: str) -> str | None:
-        """None when a forwarding rule's target ``ip`` resolves the zone; else why not. The
-        query leaves through the ruleset's outbound endpoint, so the solution VNet need not be
-        peered to the target's VNet (Private Resolver docs): the target must answer from a VNet
-        the zone is linked to."""
-        options = list(self.idx.servers.get(ip, []))
-        if ip in self.trusted:
-            options.append((f"trusted DNS server {ip}", self.trusted[ip]))
+    def forwarded(self, ip: str) -> tuple[bool, str]:
+        """Whether a forwarding rule's target ``ip`` resolves the zone, and how (or why not).
+        The query leaves through the ruleset's outbound endpoint, so the solution VNet need not
+        be peered to the target's VNet (Private Resolver docs): the target must answer from a
+        VNet the zone is linked to."""
+        options = self.options(ip)
         if not options:
             if ip in self.idx.unread_policies:
                 self.unreadable(ip)  # a firewall whose policy the scan could not read: error
-            return (
+            return False, (
                 f"{ip} is not a Private Resolver inbound endpoint, an Azure Firewall DNS proxy "
                 "or a trusted_dns_servers entry"
             )
-        if any(self.linked(vnet) for _label, vnet in options):
-            return None
+        for label, vnet in options:
+            if self.linked(vnet):
+                return True, f"{_where(label, ip, vnet)}, which is linked to the zone"
         label, vnet = options[0]
-        return (
-            f"{label} ({ip}) sits in VNet {ids.short_name(vnet)}, which the zone is not linked to"
-        )
+        return False, f"{_where(label, ip, vnet)}: the zone is not linked to that VNet"
 
     def unreadable(self, ip: str) -> None:
         """``error`` when DNS server ``ip`` may be what the scan could not read: a firewall
-        whose policy is missing, or a VNet the zone is linked to and S is peered to that is
-        not in the inventory (its resolvers and firewalls are unknown)."""
+        whose policy is missing, or a VNet the zone is linked to and S reaches that is not in
+        the inventory (its resolvers and firewalls are unknown)."""
         if ip in self.idx.unread_policies:
             firewall, policy = self.idx.unread_policies[ip]
             raise Undeterminable(
@@ -273,6 +272,7 @@ class _Judge:
                 f"policy {policy} is not in the scanned inventory (outside the scan scope or "
                 "unreadable): whether its DNS proxy is on cannot be read"
             )
+        vwan.require_read(self.inv, self.vnet, ip)
         unseen = [
             v
             for v in self.answering_vnets()
@@ -282,31 +282,32 @@ class _Judge:
             raise Undeterminable(
                 f"custom DNS server {ip} may be a DNS Private Resolver inbound endpoint or "
                 f"firewall in VNet {', '.join(sorted(unseen, key=ids.norm))}, which the zone is "
-                "linked to and the solution VNet is peered to, but which is not in the scanned "
-                "inventory (outside the scan scope or unreadable)"
+                "linked to and the solution VNet reaches (peering or Virtual WAN hub), but which "
+                "is not in the scanned inventory (outside the scan scope or unreadable)"
             )
 
     def answering_vnets(self) -> list[str]:
-        """The VNets linked to the zone that S reaches (S itself or a Connected peer)."""
+        """The VNets linked to the zone that S reaches (Connected peers, Virtual WAN hubs)."""
         out = []
         for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
             remote = _text(_dict(_props(peering).get("remoteVirtualNetwork")).get("id"))
             if remote and self.reaches(remote) and self.linked(remote):
                 out.append(remote)
+        out += [v for v in vwan.reachable(self.inv, self.vnet_id) if self.linked(v)]
         return out
 
-    def ruleset_problem(self) -> str | None:
-        """None when the forwarding rule that wins for the zone sends it to servers that resolve
-        it; else why not ("" when no ruleset linked to S has an enabled rule for the zone).
+    def ruleset(self) -> tuple[bool, str]:
+        """Whether the forwarding rule that wins for the zone sends it to servers that resolve
+        it, and how (or why not: "" when no ruleset linked to S has an enabled rule for it).
 
         Azure uses the most specific enabled rule whose domain matches (``.`` matches every
         name), so a broken specific rule is not rescued by a working broader one.
         """
-        matching: list[tuple[int, str, str, list[str]]] = []
+        matching: list[tuple[int, str, str, str, list[str]]] = []
         disabled: list[str] = []
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
             name = ids.short_name(ruleset)
-            for domain, enabled, targets in rules:
+            for rule, domain, enabled, targets in rules:
                 if domain and not (
                     self.zone_name == domain or self.zone_name.endswith("." + domain)
                 ):
@@ -314,30 +315,45 @@ class _Judge:
                 if not enabled:
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue
-                matching.append((len(domain), name, domain, targets))
+                matching.append((len(domain), name, rule, domain, targets))
         if not matching:
-            return "; ".join(disabled)
-        _length, name, domain, targets = max(matching, key=lambda m: m[0])
-        bad = [(t or "?", self.forwarded_problem(t) if t else "no address") for t in targets]
-        bad = [(t, why) for t, why in bad if why is not None]
-        if targets and not bad:
-            return None
+            return False, "; ".join(disabled)
+        _length, name, rule, domain, targets = max(matching, key=lambda m: m[0])
         shown = f"{domain}." if domain else ". (every name)"
         if not targets:
-            return f"ruleset {name} forwards {shown} to no server"
+            return False, f"ruleset {name} forwards {shown} to no server"
+        judged = [(t, *self.forwarded(t)) if t else ("?", False, "no address") for t in targets]
+        bad = [(t, why) for t, ok, why in judged if not ok]
+        if not bad:
+            sent = "; ".join(how for _t, _ok, how in judged)
+            return True, f"through forwarding ruleset {name} rule {rule} ({shown}) -> {sent}"
         details = "; ".join(why for _t, why in bad if why)
-        return (
+        return False, (
             f"ruleset {name} forwards {shown} (the most specific enabled rule for the zone) to "
             f"{', '.join(t for t, _why in bad)}, which does not resolve the zone: {details}"
         )
+
+
+def _where(label: str, ip: str, vnet: str) -> str:
+    """A DNS server in words: '<what> (<ip>) in VNet <name>'."""
+    shown = label if ip in label else f"{label} ({ip})"
+    return f"{shown} in VNet {ids.short_name(vnet)}"
+
+
+def _note(ctx: EvalContext, words: str) -> list[Any]:
+    """A pass ([]), with how the zone resolves noted for the finding's message."""
+    if ctx.notes is not None:
+        ctx.notes.append(words)
+    return []
 
 
 @related_source("dnsResolution")
 def dns_resolution(
     ctx: EvalContext, vnet: Any = None, trusted: Any = None, central: Any = None, mode: Any = None
 ) -> list[Any]:
-    """Why the judged private DNS zone does not resolve in VNet ``vnet``: [] when it does;
-    else one item whose ``id`` says, in words, which link or path is missing."""
+    """Why the judged private DNS zone does not resolve in VNet ``vnet``: [] when it does (the
+    path found is noted, in words, for a passing finding's message); else one item per problem
+    whose ``id`` says, in words, which link or path is missing."""
     zone_id = str(ctx.resource["id"])
     if ctx.inventory.get(zone_id) is None:
         raise Undeterminable(
@@ -349,7 +365,9 @@ def dns_resolution(
         return [{"id": "no solution VNet"}]
     judge = _Judge(ctx, zone_id, vnet, trusted)
     if str(mode or "auto").lower() == "link_only":
-        return [] if judge.linked(vnet) else [{"id": "no link to the solution VNet"}]
+        if judge.linked(vnet):
+            return _note(ctx, "zone linked to the solution VNet (dns_resolution: link_only)")
+        return [{"id": "no link to the solution VNet"}]
     if judge.vnet is None:
         raise Undeterminable(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
@@ -361,29 +379,22 @@ def dns_resolution(
     ]
     if not servers:  # Azure-provided DNS: a link (a), or a forwarding ruleset (c)
         if judge.linked(vnet):
-            return []
-        why = judge.ruleset_problem()
-        if why is None:
-            return []
+            return _note(ctx, "zone linked to the solution VNet (Azure-provided DNS)")
+        ok, words = judge.ruleset()
+        if ok:
+            return _note(ctx, words)
         return [
             {
-                "id": why
+                "id": words
                 or "the zone is not linked to the solution VNet, and no DNS forwarding ruleset "
                 "linked to it forwards the zone to a resolver"
             }
         ]
-    problems = [p for p in (judge.server_problem(s) for s in servers) if p]
-    return [{"id": p} for p in problems]
-
-
-@related_source("centrallyManaged")
-def centrally_managed(ctx: EvalContext, scopes: Any = None) -> list[Any]:
-    """[the zone] when the judged zone is outside the scan and under a ``central_dns_scopes``
-    entry (its links and resolvers are a central team's business); [] otherwise."""
-    zone_id = str(ctx.resource["id"])
-    if ctx.inventory.get(zone_id) is None and _in_scopes(zone_id, scopes):
-        return [{"id": zone_id}]
-    return []
+    judged = [judge.server(s) for s in dict.fromkeys(servers)]
+    problems = [{"id": words} for ok, words in judged if not ok]
+    if problems:
+        return problems
+    return _note(ctx, "; ".join(words for _ok, words in judged))
 
 
 __all__ = ["MISSING", "RESOLUTION_TYPES", "centrally_managed", "dns_resolution"]

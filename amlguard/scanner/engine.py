@@ -89,8 +89,16 @@ class _Outcome(enum.Enum):
     NOT_APPLICABLE = "not applicable"
 
 
-#: what judging a resource came to: passed, not applicable, a failure's trace, or why not
-Verdict = _Outcome | list[Explanation] | Undeterminable
+@dataclass(frozen=True, slots=True)
+class _Noted:
+    """Passed, with what the judgement found in words (a rule with ``pass_message``)."""
+
+    notes: tuple[str, ...]
+
+
+#: what judging a resource came to: passed (with notes or not), not applicable, a failure's
+#: trace, or why not
+Verdict = _Outcome | _Noted | list[Explanation] | Undeterminable
 
 _PER_INSTANCE_CALL = re.compile(
     "|".join(rf"\b{name}\b" for name in sorted(PER_INSTANCE)), re.IGNORECASE
@@ -227,6 +235,10 @@ class Engine:
                     plan.compliant,
                 )
             return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
+        if isinstance(verdict, _Noted):
+            evidence = {"evidence": "; ".join(dict.fromkeys(verdict.notes))}
+            message = rule.pass_message.format_map(_fields(target, instance, evidence))
+            return self._gapped(rule, target, instance, Status.PASS, message)
         if verdict is _Outcome.NOT_APPLICABLE:
             reason = rule.skip_message or "not applicable to this resource"
             return self._gapped(rule, target, instance, Status.SKIPPED, reason)
@@ -295,7 +307,13 @@ class Engine:
         try:
             if rule.where is not None and not rule.where(ctx, None):
                 return _Outcome.NOT_APPLICABLE
-            if rule.condition(ctx, None):
+            if rule.pass_message:  # the condition's related sources note what they found
+                ctx.notes = []
+                passed = rule.condition(ctx, None)
+                notes, ctx.notes = ctx.notes, None
+                if passed:
+                    return _Noted(tuple(notes)) if notes else _Outcome.PASSED
+            elif rule.condition(ctx, None):
                 return _Outcome.PASSED
             trace: list[Explanation] = []
             rule.condition(ctx, trace)
@@ -304,6 +322,7 @@ class Engine:
             # A count left mid-way leaves its scopes behind: the next judgement starts clean.
             ctx.currents.clear()
             ctx.field_scopes.clear()
+            ctx.notes = None
             return exc
 
     def _gap_for(self, rule: Rule, target: Target, instance: Instance) -> Gap | None:

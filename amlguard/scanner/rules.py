@@ -78,6 +78,8 @@ class Rule:
     )
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: a passing finding's message when the judgement noted what it found ({evidence})
+    pass_message: str = ""
 
     @property
     def fixable(self) -> bool:
@@ -217,6 +219,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         target=target,
         message=raw["message"].strip(),
         skip_message=str(raw.get("skip_message", "")).strip(),
+        pass_message=str(raw.get("pass_message", "")).strip(),
         expected=str(raw.get("expected", "")).strip(),
         remediation=Remediation(
             summary=rem["summary"].strip(),

@@ -33,6 +33,7 @@ NOT_INDEXED = (
     ZONE_GROUP,
     "microsoft.network/dnsforwardingrulesets/virtualnetworklinks",
     "microsoft.network/dnsforwardingrulesets/forwardingrules",
+    "microsoft.network/virtualhubs/hubvirtualnetworkconnections",
     "microsoft.machinelearningservices/workspaces/computes",
     "microsoft.machinelearningservices/workspaces/connections",
     "microsoft.machinelearningservices/workspaces/datastores",

@@ -87,9 +87,12 @@ def test_private_dns_zones_follow_the_judged_resource_and_cloud() -> None:
         "privatelink.openai.azure.com",
         "privatelink.services.ai.azure.com",
     ]
-    c.cloud = "AzureUSGovernment"
+    c.cloud = "AzureUSGovernment"  # the page's Government AI services row: one zone
+    assert ev("[privateDnsZones('account')]", c) == ["privatelink.cognitiveservices.azure.us"]
+    c.cloud = "AzureChinaCloud"  # no China AI services row: unknown, never guessed
     with pytest.raises(Undeterminable, match="zone unknown for this cloud"):
         ev("[privateDnsZones('account')]", c)
+    c.cloud = "AzureUSGovernment"
     c.resource = {**inst.openai, "kind": "CognitiveServices"}
     assert ev("[privateDnsZones('account')]", c) == ["privatelink.cognitiveservices.azure.us"]
     c.resource = inst.storage

@@ -21,8 +21,14 @@ def test_ampls_and_data_factory_groups() -> None:
     ]
     gov = TABLE.zones("microsoft.datafactory/factories", None, "dataFactory", "AzureUSGovernment")
     assert gov == ["privatelink.datafactory.azure.us"]
-    # not documented: unknown, never guessed
-    assert TABLE.zones("microsoft.datafactory/factories", None, "portal", "AzureChinaCloud") == []
+    assert TABLE.zones("microsoft.datafactory/factories", None, "portal", "AzureChinaCloud") == [
+        "privatelink.adf.azure.cn"
+    ]
+    # not documented (the page has no China Azure Monitor row): unknown, never guessed
+    assert (
+        TABLE.zones("microsoft.insights/privatelinkscopes", None, "azuremonitor", "AzureChinaCloud")
+        == []
+    )
     assert TABLE.group_ids("microsoft.insights/privatelinkscopes") == ["azuremonitor"]
 
 
@@ -90,3 +96,36 @@ def test_240_reads_registries_own_connection_list() -> None:
     assert not_passing(findings) == {"AMLG-240": {"fail"}, "AMLG-241": {"fail"}}
     (f,) = [f for f in of_rule(findings, "AMLG-240") if f.status is Status.FAIL]
     assert f.resource_id == reg and "managed-reg" in f.message
+
+
+@pytest.mark.parametrize(
+    ("rtype", "kind", "group", "cloud", "zones"),
+    [
+        # values Microsoft's private-endpoint DNS page lists for the sovereign clouds
+        ("microsoft.cognitiveservices/accounts", "AIServices", "account", "AzureUSGovernment",
+         ["privatelink.cognitiveservices.azure.us"]),
+        ("microsoft.search/searchservices", None, "searchService", "AzureUSGovernment",
+         ["privatelink.search.azure.us"]),
+        ("microsoft.datafactory/factories", None, "dataFactory", "AzureChinaCloud",
+         ["privatelink.datafactory.azure.cn"]),
+        ("microsoft.keyvault/vaults", None, "vault", "AzureChinaCloud",
+         ["privatelink.vaultcore.azure.cn"]),
+        ("microsoft.machinelearningservices/workspaces", None, "amlworkspace", "AzureChinaCloud",
+         ["privatelink.api.ml.azure.cn", "privatelink.notebooks.chinacloudapi.cn"]),
+        # not on the page: unknown
+        ("microsoft.cognitiveservices/accounts", "AIServices", "account", "AzureChinaCloud", []),
+        ("microsoft.insights/privatelinkscopes", None, "azuremonitor", "AzureChinaCloud", []),
+        ("microsoft.cognitiveservices/accounts", "AIServices", "account", "AzureGermanCloud", []),
+    ],
+)  # fmt: skip
+def test_sovereign_zone_names_are_the_documented_ones(
+    rtype: str, kind: str | None, group: str, cloud: str, zones: list[str]
+) -> None:
+    assert TABLE.zones(rtype, kind, group, cloud) == zones
+
+
+def test_government_monitor_scope_has_six_zones() -> None:
+    zones = TABLE.zones("microsoft.insights/privatelinkscopes", None, "azuremonitor",
+                        "AzureUSGovernment")  # fmt: skip
+    assert len(zones) == 6 and "privatelink.adx.monitor.azure.us" in zones
+    assert all(z.endswith((".us", ".usgovcloudapi.net")) for z in zones)

@@ -13,6 +13,12 @@ subscription the scan may not cover. A verdict there needs, for the scanned inst
 4. the virtual network links of those rulesets, and the forwarding rules of the ones linked
    to a solution VNet (ARM lists: Resource Graph does not index them).
 
+When a solution VNet asks custom DNS servers, Virtual WAN hubs may be how it reaches them: a
+spoke's row does not name its hub, so the virtual hubs and WANs of every readable subscription
+come from one Resource Graph query, and the VNet connections of those hubs from ARM lists
+(Resource Graph indexes ``virtualhubs`` but not ``hubvirtualnetworkconnections``); the VNets
+the solution VNets reach through them join the candidates of step 2.
+
 Each step is a handful of Resource Graph queries (or ARM lists) run concurrently; a query that
 fails, or an id that does not come back, is a gap naming it, so the finding is ``error``,
 never a silent ``fail`` or pass.
@@ -23,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from amlguard.scanner import ids, inventory
+from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import FIREWALL, INBOUND_ENDPOINT, RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -90,6 +96,47 @@ def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
         if zone in used and vnet:
             out.setdefault(ids.norm(vnet), vnet)
     return out
+
+
+def custom_dns(vnet: Row) -> bool:
+    """Whether a VNet's clients ask custom DNS servers (``dhcpOptions.dnsServers``)."""
+    servers = _props(vnet).get("dhcpOptions")
+    servers = servers.get("dnsServers") if isinstance(servers, dict) else None
+    return isinstance(servers, list) and bool(servers)
+
+
+def hub_jobs() -> list[Job]:
+    """The virtual hubs and virtual WANs of every readable subscription (one query)."""
+    text = kql.resources([vwan.VIRTUAL_HUB, vwan.VIRTUAL_WAN])
+    return [("virtual WAN hubs", text, Scope())]
+
+
+def vwan_reach(rows: list[Row], solution: Iterable[str]) -> dict[str, str]:
+    """VNets (lower-cased id -> id) connected to the Virtual WAN hubs (or their WANs' other
+    hubs) the solution VNets are connected to: the ones they may reach, reachable or not."""
+    wanted = (vwan.VIRTUAL_HUB, vwan.VIRTUAL_WAN, vwan.HUB_CONNECTION)
+    small = Inventory([r for r in rows if str(r.get("type") or "").lower() in wanted])
+    out: dict[str, str] = {}
+    for vnet in solution:
+        for far in vwan.related(small, vnet):
+            out.setdefault(ids.norm(far), far)
+    return out
+
+
+def _hubs(
+    rows: list[Row], solution: list[str], run: RunJobs, list_children: ListChildren
+) -> list[Row]:
+    """Virtual hubs and WANs outside ``rows``, and every hub's VNet connections, when a
+    solution VNet asks custom DNS servers (else nothing: Azure DNS needs no reach)."""
+    vnets = {ids.norm(r["id"]): r for r in _typed(rows, inventory.VNET)}
+    if not any(custom_dns(vnets.get(ids.norm(s)) or {}) for s in solution):
+        return []
+    have = {ids.norm(r.get("id")) for r in rows}
+    got = [r for r in run(hub_jobs(), "virtual WAN hubs", []) if ids.norm(r.get("id")) not in have]
+    hubs = _typed(rows + got, vwan.VIRTUAL_HUB)
+    if hubs:
+        got += list_children(hubs, vwan.HUB_CONNECTIONS_SEGMENT)
+    return got
 
 
 def missing(wanted: Iterable[str], rows: list[Row]) -> list[str]:
@@ -183,12 +230,15 @@ def collect(
     first = missing(solution, rows)
     if first:
         got += run(by_id_jobs(first, "solution VNets"), "solution VNets", first)
+    got += _hubs(rows + got, solution, run, list_children)
     everything = rows + got
     vnets = {ids.norm(r["id"]): r for r in _typed(everything, inventory.VNET)}
     candidates = {ids.norm(s): s for s in solution}
     for s in solution:
         for peer in connected_peers(vnets.get(ids.norm(s)) or {}):
             candidates.setdefault(ids.norm(peer), peer)
+    for key, reached in vwan_reach(everything, solution).items():
+        candidates.setdefault(key, reached)
     answering = sorted((v for k, v in candidates.items() if k in linked), key=ids.norm)
     peers = missing(answering, everything)
     if peers:
@@ -229,4 +279,12 @@ def collect(
     return got
 
 
-__all__ = ["collect", "connected_peers", "solution_vnets", "zone_link_vnets"]
+__all__ = [
+    "collect",
+    "connected_peers",
+    "custom_dns",
+    "hub_jobs",
+    "solution_vnets",
+    "vwan_reach",
+    "zone_link_vnets",
+]

@@ -27,7 +27,7 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.errors import ScanError
-from amlguard.scanner import ids, inventory
+from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
@@ -52,6 +52,8 @@ from amlguard.scanner.sources.scopes import missing_resource_groups, subscriptio
 
 _log = logging.getLogger("amlguard.resourcegraph")
 
+#: api-version of the Virtual WAN hub VNet connection list (network spec virtualWan.json)
+VWAN_API = "2024-05-01"
 #: child rows every scan reads: connections decide which resources an instance integrates
 _ALWAYS_CHILDREN = (childrows.CONNECTION,)
 
@@ -435,7 +437,12 @@ class ResourceGraphSource(Source):
             return found
 
         def children(parents: list[dict[str, Any]], segment: str) -> list[dict[str, Any]]:
-            jobs = childrows.listings(parents, [f"{RULESET}/{segment.lower()}"])
+            if segment == vwan.HUB_CONNECTIONS_SEGMENT:  # Virtual WAN hubs' VNet connections
+                jobs: list[childrows.Listing] = [
+                    (p, segment, VWAN_API, "virtual hub VNet connections") for p in parents
+                ]
+            else:
+                jobs = childrows.listings(parents, [f"{RULESET}/{segment.lower()}"])
             return self._list_children(jobs, gaps)
 
         return dnsrefs.collect(rows, self.settings, self._readable, run, children)

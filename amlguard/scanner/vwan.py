@@ -1,0 +1,237 @@
+"""Which VNets reach each other through Azure Virtual WAN hubs (AMLG-301 case b).
+
+A spoke connected to a Virtual WAN hub (``microsoft.network/virtualhubs/hubvirtualnetworkconnections``,
+``properties.remoteVirtualNetwork.id``) reaches every VNet connected to the same hub and, in a
+``Standard`` virtual WAN, every VNet connected to another hub of the same WAN (hub-to-hub
+transit; a ``Basic`` WAN has none). A connection counts once provisioned: its
+``provisioningState`` is ``Succeeded`` (or absent, as in rows written by hand). Shapes: the
+network resource-manager spec ``virtualWan.json`` (2024-05-01): ``HubVirtualNetworkConnection``
+has no connection-state property of its own, ``VirtualHub.properties.virtualWan.id`` names the
+WAN, ``VirtualWAN.properties.type`` is ``Basic`` or ``Standard``.
+
+Custom route tables and routing intent are not modelled: like NSGs and user-defined routes on
+a peering, they can still block a path this module reports (say so in findings' words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.context import Undeterminable
+from amlguard.scanner.inventory import Inventory
+
+VIRTUAL_HUB = "microsoft.network/virtualhubs"
+VIRTUAL_WAN = "microsoft.network/virtualwans"
+HUB_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
+#: the segment under a hub that lists its VNet connections (ARM only: not in Resource Graph)
+HUB_CONNECTIONS_SEGMENT = "hubVirtualNetworkConnections"
+
+
+def _props(row: Any) -> dict[str, Any]:
+    value = row.get("properties") if isinstance(row, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _id_at(value: Any, *names: str) -> str:
+    for name in names:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def connected(row: Any) -> bool:
+    """Whether a hub VNet connection is provisioned (``Succeeded``, or no state given)."""
+    state = _props(row).get("provisioningState")
+    return state is None or str(state).strip().lower() == "succeeded"
+
+
+def connection_vnet(row: Any) -> str:
+    """The VNet a hub VNet connection connects ('' when it names none)."""
+    return _id_at(_props(row), "remoteVirtualNetwork", "id")
+
+
+def connection_hub(row: Any) -> str:
+    """The hub a hub VNet connection belongs to (its parent, from the id)."""
+    rid = row.get("id") if isinstance(row, dict) else None
+    return ids.parent_of_child(str(rid or ""), HUB_CONNECTIONS_SEGMENT)
+
+
+def hub_wan(row: Any) -> str:
+    """The virtual WAN a hub belongs to ('' when it names none)."""
+    return _id_at(_props(row), "virtualWan", "id")
+
+
+def wan_transits(row: Any) -> bool:
+    """Whether hubs of this WAN pass traffic between each other (``Standard``; absent = the
+    API's default for new WANs, Standard)."""
+    kind = _props(row).get("type")
+    return kind is None or str(kind).strip().lower() != "basic"
+
+
+@dataclass
+class _Index:
+    """VNet -> hubs it is connected to (provisioned connections only); hub -> WAN."""
+
+    hubs_of: dict[str, list[str]] = field(default_factory=dict)
+    wan_of: dict[str, str] = field(default_factory=dict)
+
+
+def _index(inv: Inventory) -> _Index:
+    memo = inv.memo.setdefault("virtualWan", {})
+    found = memo.get("index")
+    if found is None:
+        found = memo["index"] = _build(inv)
+    return found
+
+
+def _build(inv: Inventory) -> _Index:
+    idx = _Index()
+    for row in inv.of_type(HUB_CONNECTION):
+        vnet, parent = connection_vnet(row), connection_hub(row)
+        if vnet and parent and connected(row):
+            idx.hubs_of.setdefault(ids.norm(vnet), []).append(parent)
+    for hub_row in inv.of_type(VIRTUAL_HUB):
+        wan = hub_wan(hub_row)
+        if wan:
+            idx.wan_of[ids.norm(hub_row["id"])] = wan
+    return idx
+
+
+def route(inv: Inventory, source: str, target: str) -> str | None:
+    """How VNet ``source`` reaches VNet ``target`` through Virtual WAN hubs, in words (None when
+    it does not): the same hub, or hubs of one Standard WAN."""
+    idx = _index(inv)
+    mine = idx.hubs_of.get(ids.norm(source), [])
+    theirs = idx.hubs_of.get(ids.norm(target), [])
+    if not mine or not theirs:
+        return None
+    for hub in mine:
+        if any(ids.norm(hub) == ids.norm(other) for other in theirs):
+            return f"connected, like the solution VNet, to Virtual WAN hub {ids.short_name(hub)}"
+    for hub in mine:
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        if not wan:
+            continue
+        wan_row = inv.get(wan)
+        if wan_row is None or not wan_transits(wan_row):
+            continue  # a WAN not read: its type (Basic has no hub-to-hub) is unknown
+        for other in theirs:
+            if ids.norm(idx.wan_of.get(ids.norm(other), "")) == ids.norm(wan):
+                return (
+                    f"connected to Virtual WAN hub {ids.short_name(other)}, which reaches the "
+                    f"solution VNet's hub {ids.short_name(hub)} (virtual WAN "
+                    f"{ids.short_name(wan)}, hub-to-hub)"
+                )
+    return None
+
+
+def reachable(inv: Inventory, source: str) -> list[str]:
+    """Every VNet ``source`` reaches through Virtual WAN hubs (ids as the connections spell
+    them; once each)."""
+    idx = _index(inv)
+    if ids.norm(source) not in idx.hubs_of:
+        return []
+    out: dict[str, str] = {}
+    for row in inv.of_type(HUB_CONNECTION):
+        vnet = connection_vnet(row)
+        key = ids.norm(vnet)
+        if vnet and key != ids.norm(source) and key not in out and route(inv, source, vnet):
+            out[key] = vnet
+    return list(out.values())
+
+
+#: the peering Azure creates on a VNet connected to a Virtual WAN hub (to the hub's managed
+#: VNet ``HV_<hub>_<guid>`` in a Microsoft subscription): ``RemoteVnetToHubPeering_<guid>``
+HUB_PEERING_PREFIX = "remotevnettohubpeering"
+
+
+def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
+    was read (the hub is outside the scan or unreadable); '' otherwise."""
+    props = _props(vnet)
+    peerings = props.get("virtualNetworkPeerings")
+    for peering in peerings if isinstance(peerings, list) else []:
+        name = peering.get("name") if isinstance(peering, dict) else None
+        if isinstance(name, str) and name.strip().lower().startswith(HUB_PEERING_PREFIX):
+            key = ids.norm(str(vnet.get("id") or ""))
+            if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
+                return name.strip()
+            return ""
+    return ""
+
+
+def unread_wan(inv: Inventory, source: str, target: str) -> str:
+    """The virtual WAN whose row was not read when ``source`` and ``target`` are connected to
+    different hubs of it (whether hubs pass traffic depends on its type); '' otherwise."""
+    idx = _index(inv)
+    theirs = {
+        ids.norm(idx.wan_of.get(ids.norm(h), "")) for h in idx.hubs_of.get(ids.norm(target), [])
+    }
+    for hub in idx.hubs_of.get(ids.norm(source), []):
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        if wan and ids.norm(wan) in theirs and inv.get(wan) is None:
+            return wan
+    return ""
+
+
+def require_read(inv: Inventory, vnet: Any, ip: str, target: str = "", where: str = "") -> None:
+    """``error`` (Undeterminable) when whether ``vnet`` reaches DNS server ``ip`` (in VNet
+    ``target``, described by ``where``) through Virtual WAN depends on what the scan did not
+    read: the hub connections of a hub ``vnet`` is peered to, or the WAN of two hubs."""
+    peering = unread_hub_peering(inv, vnet)
+    if peering:
+        raise Undeterminable(
+            f"custom DNS server {ip}: the solution VNet is connected to a Virtual WAN hub "
+            f"(peering {peering}) whose VNet connections are not in the scanned inventory "
+            "(outside the scan scope or unreadable): which VNets it reaches cannot be read"
+        )
+    source = str(vnet.get("id") or "") if isinstance(vnet, dict) else ""
+    wan = unread_wan(inv, source, target) if target and source else ""
+    if wan:
+        raise Undeterminable(
+            f"{where}: the solution VNet and that VNet are connected to hubs of virtual WAN "
+            f"{wan}, which is not in the scanned inventory: whether its hubs pass traffic "
+            "(Standard) cannot be read"
+        )
+
+
+def related(inv: Inventory, source: str) -> list[str]:
+    """Every VNet connected (in any state) to a hub of a virtual WAN that ``source`` is
+    connected to: what a judgement of ``source`` may name, reachable or not (a live scan reads
+    these so that it says why one does not reach, as a snapshot of everything would)."""
+    conns = inv.of_type(HUB_CONNECTION)
+    hubs = {
+        ids.norm(connection_hub(c))
+        for c in conns
+        if ids.norm(connection_vnet(c)) == ids.norm(source)
+    }
+    if not hubs:
+        return []
+    wan_of = {ids.norm(h["id"]): ids.norm(hub_wan(h)) for h in inv.of_type(VIRTUAL_HUB)}
+    wans = {wan_of.get(h, "") for h in hubs} - {""}
+    out: dict[str, str] = {}
+    for conn in conns:
+        hub, vnet = ids.norm(connection_hub(conn)), connection_vnet(conn)
+        if vnet and ids.norm(vnet) != ids.norm(source) and (hub in hubs or wan_of.get(hub) in wans):
+            out.setdefault(ids.norm(vnet), vnet)
+    return list(out.values())
+
+
+__all__ = [
+    "HUB_CONNECTION",
+    "HUB_CONNECTIONS_SEGMENT",
+    "VIRTUAL_HUB",
+    "VIRTUAL_WAN",
+    "connected",
+    "connection_hub",
+    "connection_vnet",
+    "hub_wan",
+    "reachable",
+    "related",
+    "require_read",
+    "route",
+    "unread_hub_peering",
+    "unread_wan",
+    "wan_transits",
+]
