@@ -175,6 +175,8 @@ class Engine:
     def _evaluate(
         self, plan: _Plan, instance: Instance, selections: dict[str, Selection]
     ) -> list[Finding]:
+        if plan.rule.runs_only_when is not None and not self._default_on(plan, instance):
+            return []  # an opt-in rule on by default elsewhere (ruleselect.runs_in)
         selection = selections.get(plan.selection_key)
         if selection is None:
             selection = plan.select(instance, self.inventory, plan.rule.target)
@@ -193,6 +195,13 @@ class Engine:
                 return [self._gapped(plan.rule, ws, instance, Status.SKIPPED, reason)]
             return []
         return [self._judge(plan, t, instance) for t in selection.targets]
+
+    def _default_on(self, plan: _Plan, instance: Instance) -> bool:
+        from amlguard.ruleselect import runs_in
+
+        return runs_in(
+            plan.rule, instance, self.inventory, self.private_link, self.options.cloud, plan.params
+        )
 
     def _judge(self, plan: _Plan, target: Target, instance: Instance) -> Finding:
         rule = plan.rule
