@@ -127,6 +127,7 @@ class Engine:
         self.rules = list(rules)
         self.options = options
         self.private_link = options.private_link or default_table()
+        inventory.memo["cloud"] = options.cloud  # storage URLs resolve by the cloud's suffix
         # Rule ids are matched as --rule matches them: case-insensitively.
         given = {str(k).upper(): v for k, v in options.parameters.items()}
         self._plans = [
@@ -205,6 +206,10 @@ class Engine:
 
     def _judge(self, plan: _Plan, target: Target, instance: Instance) -> Finding:
         rule = plan.rule
+        if target.row is None and target.missing_reason:
+            hint = "Include the subscription that holds it in the scan, or correct what names it."
+            reason = target.missing_reason
+            return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
         if target.row is None:
             reason = (
                 f"{target.type or 'resource'} {target.id} is not in the scanned inventory "
