@@ -90,7 +90,8 @@ def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
     )
 
 
-#: ``inv.memo`` key of the cloud a scan judges in (the engine sets it; AzureCloud otherwise)
+#: ``inv.memo`` key of the cloud a scan judges in (``{"name": cloud}``, set by the engine;
+#: AzureCloud otherwise)
 CLOUD_MEMO = "cloud"
 _UNRESOLVED = "unresolvedStorageUrls"
 _URL_GROUPS = {"blob", "dfs", "file", "queue", "table"}
@@ -105,7 +106,7 @@ def unresolved_reason(inv: Inventory, target_id: str) -> str | None:
 
 def _url_account(inv: Inventory, url: StorageUrl, conn: Row) -> str:
     """The storage row id a URL names, else ``https://<host>`` with its reason recorded."""
-    cloud = str(inv.memo.get(CLOUD_MEMO) or "AzureCloud")
+    cloud = str((inv.memo.get(CLOUD_MEMO) or {}).get("name") or "AzureCloud")
     suffix = storage_suffix(cloud)
     found = _by_name(inv).get(url.account) if not suffix or url.suffix == suffix else None
     if found:

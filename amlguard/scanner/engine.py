@@ -127,7 +127,7 @@ class Engine:
         self.rules = list(rules)
         self.options = options
         self.private_link = options.private_link or default_table()
-        inventory.memo["cloud"] = options.cloud  # storage URLs resolve by the cloud's suffix
+        inventory.memo["cloud"] = {"name": options.cloud}  # storage URLs: datastores.py
         # Rule ids are matched as --rule matches them: case-insensitively.
         given = {str(k).upper(): v for k, v in options.parameters.items()}
         self._plans = [

@@ -183,7 +183,8 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         except (ConditionError, ExpressionError, PathError) as exc:
             line, col = position(locs, (*base, "severity_when", i, "when"))
             problems.append(f"{name}:{line}:{col}: {raw['id']} severity_when: {exc}")
-    default_on = raw.get("default_on_when") if isinstance(raw.get("default_on_when"), dict) else {}
+    given_on = raw.get("default_on_when")
+    default_on: dict[str, Any] = given_on if isinstance(given_on, dict) else {}
     default_on_when: Condition | None = None
     if "workspace" in default_on:
         try:
