@@ -93,26 +93,22 @@ def default_on_text(rule: Any, opt_in: frozenset[str]) -> str | None:
     return str(getattr(rule, "default_on_label", "") or "instances its default_on_when names")
 
 
-def runs_in(
-    rule: Any, instance: Any, inventory: Any, private_link: Any, cloud: str, params: Any
-) -> bool:
+def runs_in(rule: Any, instance: Any, ctx: Any, params: Any) -> bool:
     """Whether a rule kept by its ``default_on_when`` runs in this instance: the condition
-    holds on the instance's workspace row. One that cannot be judged runs (its findings then
-    say why), so missing data never hides a rule."""
-    from amlguard.scanner.context import EvalContext, Undeterminable
+    holds on the instance's workspace row (judged in ``ctx``, the engine's evaluation context,
+    re-pointed here). One that cannot be judged runs (its findings then say why), so missing
+    data never hides a rule."""
+    from amlguard.scanner.context import Undeterminable
 
     condition = getattr(rule, "runs_only_when", None)
     if condition is None:
         return True
-    ctx = EvalContext(
-        resource=instance.workspace,
-        inventory=inventory,
-        instance=instance,
-        params=dict(params),
-        private_link=private_link,
-        cloud=cloud,
-    )
+    ctx.resource = instance.workspace
+    ctx.instance = instance
+    ctx.params = params
     try:
         return bool(condition(ctx, None))
     except Undeterminable:
+        ctx.currents.clear()
+        ctx.field_scopes.clear()
         return True

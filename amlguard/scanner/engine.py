@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
@@ -198,10 +199,8 @@ class Engine:
         return [self._judge(plan, t, instance) for t in selection.targets]
 
     def _default_on(self, plan: _Plan, instance: Instance) -> bool:
-        from amlguard.ruleselect import runs_in
-
         return runs_in(
-            plan.rule, instance, self.inventory, self.private_link, self.options.cloud, plan.params
+            plan.rule, instance, self._ctx, self._params(plan.rule, plan.params, instance)
         )
 
     def _judge(self, plan: _Plan, target: Target, instance: Instance) -> Finding:
