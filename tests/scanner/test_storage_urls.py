@@ -206,3 +206,25 @@ def test_offline_store_live_equals_snapshot(knobs: dict, status: str, tmp_path: 
     offline = scan(SnapshotSource([snap]))
     assert [f.status.value for f in _203(live.findings)] == [status]
     assert findings(live) == findings(offline)
+
+
+def test_a_connection_target_keeps_no_token_or_password() -> None:
+    from amlguard.scanner.sources.childrows import _secretless
+
+    row = {
+        "id": "/subscriptions/s/resourceGroups/g/providers/x/workspaces/w/connections/c",
+        "properties": {
+            "category": "AzureBlob",
+            "target": f"https://u:pw@{ACCOUNT}.blob.core.windows.net/c/x?sv=1&{SECRET}#frag",
+            "credentials": {"key": "k"},
+        },
+    }
+    props = _secretless(row)["properties"]
+    assert props == {
+        "category": "AzureBlob",
+        "target": f"https://u@{ACCOUNT}.blob.core.windows.net/c/x",
+    }
+    abfss = {"properties": {"target": f"abfss://offline@{ACCOUNT}.dfs.core.windows.net/m"}}
+    assert _secretless(abfss)["properties"]["target"].startswith("abfss://offline@")
+    arm = {"properties": {"target": "/subscriptions/s/resourceGroups/g"}}
+    assert _secretless(arm)["properties"]["target"] == "/subscriptions/s/resourceGroups/g"
