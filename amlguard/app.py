@@ -89,7 +89,8 @@ def load_rules(settings: CheckSettings) -> tuple[RulePack, list[Rule]]:
         enabled = cfg.include_tags
         if not rule_ids:
             rule_ids = selected_rule_ids(cfg, pack)
-            named = [*cfg.include, *rule_ids]
+            # not rule_ids: a rule the config keeps only by its default_on_when stays conditional
+            named = list(cfg.include)
             if rule_ids and not described:
                 described = f"the rules selection of {cfg.path}"
     rules = select_rules(pack, rule_ids, sel.min_severity)

@@ -311,7 +311,7 @@ def test_policies_list_shows_every_rule() -> None:
     for rule in pack.rules:
         fix = "auto" if rule.fixable else "manual"
         assert re.search(
-            rf"^{rule.id}\s+{rule.severity.label}\s+{fix}\s+(yes|--tag \S+)\s+"
+            rf"^{rule.id}\s+{rule.severity.label}\s+{fix}\s+(yes|(.+; else )?--tag \S+)\s+"
             rf"{re.escape(rule.title)}$",
             result.stdout,
             re.M,

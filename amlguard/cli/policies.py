@@ -32,7 +32,7 @@ def _pack(extra: tuple[Path, ...]) -> RulePack:
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
     """One line per rule: id, severity, fixable, whether it runs by default, title."""
-    from amlguard.ruleselect import opt_in_tags
+    from amlguard.ruleselect import default_on_text, opt_in_tags
 
     pack = _pack(extra)
     opt_in = opt_in_tags(pack)
@@ -48,6 +48,7 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
                 "fixable": r.fixable,
                 "default": not turned_on_by(r),
                 "opt_in_tags": turned_on_by(r),
+                "default_on_when": default_on_text(r, opt_in),
                 "title": r.title,
             }
             for r in pack.rules
@@ -55,17 +56,24 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     width = max(len(r.id) for r in pack.rules)
-    on_width = max([len("yes")] + [len(f"--tag {t}") for t in opt_in])
+
+    def on_text(rule: Rule) -> str:
+        tags, where = turned_on_by(rule), default_on_text(rule, opt_in)
+        if not tags:
+            return "yes"
+        return f"{where}; else --tag {tags[0]}" if where else f"--tag {tags[0]}"
+
+    on_width = max(len(on_text(r)) for r in pack.rules)
     click.echo(f"{'ID':<{width}}  {'SEVERITY':<8}  {'FIX':<6}  {'ON':<{on_width}}  TITLE")
     for r in pack.rules:
         fix = "auto" if r.fixable else "manual"
-        tags = turned_on_by(r)
-        on = f"--tag {tags[0]}" if tags else "yes"
+        on = on_text(r)
         click.echo(f"{r.id:<{width}}  {r.severity.label:<8}  {fix:<6}  {on:<{on_width}}  {r.title}")
     if opt_in:
         click.echo(
             f"\nON: 'yes' runs by default; '--tag TAG' runs only with that flag, the config's "
-            f"rules.include_tags, or --rule ID (opt-in tags: {', '.join(sorted(opt_in))})."
+            f"rules.include_tags, or --rule ID (opt-in tags: {', '.join(sorted(opt_in))}); "
+            f"'WHERE; else --tag TAG' runs by default only in the instances named."
         )
 
 

@@ -114,6 +114,13 @@ REMEDIATORS.declare(
     "disables Application Insights public ingestion and query once an Azure Monitor private "
     "link scope with an approved private endpoint scopes the component",
 )
+REMEDIATORS.declare(
+    "workspace-serverless-compute",
+    f"{_PKG}.serverless:WorkspaceServerlessCompute",
+    "PATCHes a customer-VNet workspace's serverlessComputeSettings to a subnet of the solution "
+    "VNet without public IPs, when that subnet is known (else a manual step saying why)",
+    (Param("fix_subnet", "string", "the subnet to use (default: chosen from the instance)"),),
+)
 
 
 def get(name: str) -> Any:

@@ -26,13 +26,19 @@ COSTS_MONEY = "costs money"
 
 # Writes to a workspace's managed network: serialised per workspace.
 SERIAL_OPERATIONS = frozenset(
-    {"update-workspace-settings", "create-outbound-rule", "provision-managed-network"}
+    {
+        "update-workspace-settings",
+        "update-serverless-compute",
+        "create-outbound-rule",
+        "provision-managed-network",
+    }
 )
 
 # blueprint.md section 5: the order within an instance.
 PHASES = {
     "create-role-assignment": 1,
     "update-workspace-settings": 2,
+    "update-serverless-compute": 2,
     "create-outbound-rule": 2,
     "create-private-endpoint": 3,
     "create-dns-zone-group": 3,

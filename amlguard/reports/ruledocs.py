@@ -283,6 +283,12 @@ def page(rule: Any, opt_in: Iterable[str] = ("hardening",)) -> str:
         if tag
         else "on"
     )
+    where = getattr(rule, "default_on_label", "") if getattr(rule, "default_on_when", None) else ""
+    if tag and where:
+        default = (
+            f"on for {_prose(where)} (`default_on_when`: judged on the workspace); elsewhere "
+            + default
+        )
     out = [
         f"# {rule.id}: {_prose(rule.title)}",
         "",
@@ -335,6 +341,8 @@ def index(rules: Iterable[Any], opt_in: Iterable[str] = ("hardening",)) -> str:
     for rule in rules:
         fix = "auto" if rule.remediation.remediator else "manual"
         default = "opt-in" if _opt_in(rule, opt_in) else "on"
+        if default == "opt-in" and getattr(rule, "default_on_when", None) is not None:
+            default = f"on for {_prose(rule.default_on_label)}, else opt-in"
         title = _prose(rule.title)
         out.append(
             f"| [{rule.id}]({rule.id}.md) | {rule.severity.label} | {fix} | {default} | {title} |"

@@ -6,7 +6,12 @@ not index it) names its storage account by ``accountName`` (plus ``subscriptionI
 ``resourceGroup`` when set); storage account names are unique in a cloud, so a name alone finds
 the account in the inventory. A connection or outbound rule may name a storage sub-resource
 (``.../storageAccounts/{a}/blobServices/default/containers/{c}``, a feature store's offline
-store): it stands for the account. Only these are read; credentials never are.
+store): it stands for the account. A connection may name its storage only by URL
+(``abfss://c@acct.dfs.core.windows.net/...``, :mod:`amlguard.scanner.storageurl`): the account
+is the storage row of that name when the URL's suffix is the cloud's; one the inventory lacks
+is kept as ``https://<host>`` with the reason :func:`unresolved_reason` gives, so the rule
+reports it as an error naming it instead of dropping it. Only these are read; credentials and
+URL paths or tokens never are.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from amlguard.scanner.integration import connections_by_workspace
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.outbound_sources import children_of, outbound_rules
 from amlguard.scanner.paths import get_key
+from amlguard.scanner.storageurl import StorageUrl, parse_storage_url, storage_suffix
 
 DATASTORE = "microsoft.machinelearningservices/workspaces/datastores"
 STORAGE = "microsoft.storage/storageaccounts"
@@ -84,9 +90,47 @@ def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
     )
 
 
+#: ``inv.memo`` key of the cloud a scan judges in (``{"name": cloud}``, set by the engine;
+#: AzureCloud otherwise)
+CLOUD_MEMO = "cloud"
+_UNRESOLVED = "unresolvedStorageUrls"
+_URL_GROUPS = {"blob", "dfs", "file", "queue", "table"}
+
+
+def unresolved_reason(inv: Inventory, target_id: str) -> str | None:
+    """Why ``target_id`` (an ``https://<host>`` :func:`data_storage` returned) names no row:
+    the storage account its URL names is not in the inventory; None for any other id."""
+    memo = inv.memo.get(_UNRESOLVED) or {}
+    return memo.get(ids.norm(target_id))
+
+
+def _url_account(inv: Inventory, url: StorageUrl, conn: Row) -> str:
+    """The storage row id a URL names, else ``https://<host>`` with its reason recorded."""
+    cloud = str((inv.memo.get(CLOUD_MEMO) or {}).get("name") or "AzureCloud")
+    suffix = storage_suffix(cloud)
+    found = _by_name(inv).get(url.account) if not suffix or url.suffix == suffix else None
+    if found:
+        return found
+    where = (
+        f"connection {ids.short_name(str(conn.get('id') or ''))} of workspace "
+        f"{ids.short_name(ids.parent_of_child(str(conn.get('id') or ''), 'connections'))}"
+    )
+    if suffix and url.suffix != suffix:
+        why = f"its endpoint suffix {url.suffix} is not the storage suffix of {cloud} ({suffix})"
+    else:
+        why = "outside the scan scope or deleted"
+    inv.memo.setdefault(_UNRESOLVED, {})[ids.norm(url.endpoint)] = (
+        f"storage account {url.account} that {where} names by URL ({url.endpoint}) is not in "
+        f"the scanned inventory ({why}); include its subscription in the scan, or fix the "
+        "connection's target"
+    )
+    return url.endpoint
+
+
 def data_storage(inv: Inventory, workspace_ids: list[str]) -> list[tuple[str, str]]:
     """(storage account id, group id) of every datastore, and of every connection or user
-    PrivateEndpoint rule naming a storage sub-resource, of these workspaces; in order."""
+    PrivateEndpoint rule naming a storage sub-resource or a storage URL, of these workspaces;
+    in order. A URL naming an account the inventory lacks gives ``https://<host>``."""
     out: list[tuple[str, str]] = []
     conns = connections_by_workspace(inv)
     for ws in workspace_ids:
@@ -104,6 +148,11 @@ def data_storage(inv: Inventory, workspace_ids: list[str]) -> list[tuple[str, st
                 account = storage_account_of(_text(named))
                 if account:
                     out.append((account, group))
+                    continue
+                url = parse_storage_url(named)
+                if url is not None:
+                    by_url = group if url.service not in _URL_GROUPS else url.service
+                    out.append((_url_account(inv, url, conn), by_url))
     return out
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
@@ -135,6 +136,7 @@ class Engine:
         self.rules = list(rules)
         self.options = options
         self.private_link = options.private_link or default_table()
+        inventory.memo["cloud"] = {"name": options.cloud}  # storage URLs: datastores.py
         # Rule ids are matched as --rule matches them: case-insensitively.
         given = {str(k).upper(): v for k, v in options.parameters.items()}
         self._plans = [
@@ -183,6 +185,8 @@ class Engine:
     def _evaluate(
         self, plan: _Plan, instance: Instance, selections: dict[str, Selection]
     ) -> list[Finding]:
+        if plan.rule.runs_only_when is not None and not self._default_on(plan, instance):
+            return []  # an opt-in rule on by default elsewhere (ruleselect.runs_in)
         selection = selections.get(plan.selection_key)
         if selection is None:
             selection = plan.select(instance, self.inventory, plan.rule.target)
@@ -202,8 +206,17 @@ class Engine:
             return []
         return [self._judge(plan, t, instance) for t in selection.targets]
 
+    def _default_on(self, plan: _Plan, instance: Instance) -> bool:
+        return runs_in(
+            plan.rule, instance, self._ctx, self._params(plan.rule, plan.params, instance)
+        )
+
     def _judge(self, plan: _Plan, target: Target, instance: Instance) -> Finding:
         rule = plan.rule
+        if target.row is None and target.missing_reason:
+            hint = "Include the subscription that holds it in the scan, or correct what names it."
+            reason = target.missing_reason
+            return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
         if target.row is None:
             reason = (
                 f"{target.type or 'resource'} {target.id} is not in the scanned inventory "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from amlguard.scanner import ids
-from amlguard.scanner.datastores import data_storage, storage_account_of
+from amlguard.scanner.datastores import STORAGE, data_storage, storage_account_of, unresolved_reason
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.targets import COMPUTE, Selection, Target, computes_of, selector
@@ -35,7 +35,8 @@ def _integrated_and_datastores(
     """The integrated resources plus the storage accounts the datastores and storage
     connections of the workspace (and a hub's projects) name, minus associated resources
     (with ``roles``: the associated resources of those roles first); a storage sub-resource
-    (a container) stands for its account."""
+    (a container) stands for its account, and a storage URL naming an account the inventory
+    lacks is a target without a row that says so (an error, never dropped)."""
     own = {ids.norm(v) for v in instance.associated.values()} | {ids.norm(instance.id)}
     workspaces = [instance.id, *(str(p["id"]) for p in instance.projects)]
     roles = {str(r).lower() for r in spec.get("roles", [])}
@@ -51,7 +52,8 @@ def _integrated_and_datastores(
         if not key or key in own or key in seen:
             continue
         seen.add(key)
-        target = _target(inv, cand)
+        reason = unresolved_reason(inv, cand)
+        target = Target(cand, STORAGE, None, reason) if reason else _target(inv, cand)
         if not types or target.type.lower() in types:
             out.append(target)
     return Selection(out)

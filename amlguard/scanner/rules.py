@@ -80,6 +80,13 @@ class Rule:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: a passing finding's message when the judgement noted what it found ({evidence})
     pass_message: str = ""
+    #: ``default_on_when``: an opt-in rule still runs by default where this holds on the
+    #: instance's workspace row (``default_on_label`` says where, in a few words)
+    default_on_when: Condition | None = field(default=None, repr=False, compare=False)
+    default_on_label: str = ""
+    #: set by the rule selection (``ruleselect.narrow``) on a rule that runs only because of
+    #: ``default_on_when``: the engine judges it only in the instances this holds for
+    runs_only_when: Condition | None = field(default=None, repr=False, compare=False)
 
     @property
     def fixable(self) -> bool:
@@ -168,7 +175,21 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         except (ConditionError, ExpressionError, PathError) as exc:
             line, col = position(locs, (*base, "severity_when", i, "when"))
             problems.append(f"{name}:{line}:{col}: {raw['id']} severity_when: {exc}")
+    given_on = raw.get("default_on_when")
+    default_on: dict[str, Any] = given_on if isinstance(given_on, dict) else {}
+    default_on_when: Condition | None = None
+    if "workspace" in default_on:
+        try:
+            default_on_when = compile_condition(default_on["workspace"])
+        except (ConditionError, ExpressionError, PathError) as exc:
+            line, col = position(locs, (*base, "default_on_when", "workspace"))
+            problems.append(f"{name}:{line}:{col}: {raw['id']} default_on_when: {exc}")
     declared = set((raw.get("parameters") or {}).keys())
+    if "workspace" in default_on:
+        at = (*base, "default_on_when", "workspace")
+        for path, text in _unknown_references(default_on["workspace"], at, declared, frozenset()):
+            line, col = position(locs, path)
+            problems.append(f"{name}:{line}:{col}: {raw['id']} default_on_when: {text}")
     for key in ("where", "condition", "severity_when"):
         if key in raw:
             for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
@@ -235,6 +256,8 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         severity_when=tuple(graded),
         source="{}:{}:{}".format(name, *position(locs, base)),  # file:line:col, like every problem
         raw=raw,
+        default_on_when=default_on_when,
+        default_on_label=str(default_on.get("label") or "").strip(),
     )
 
 

@@ -20,6 +20,9 @@ class Target:
     id: str
     type: str
     row: Row | None
+    #: why a target without a row is missing, when the generic "not in the inventory" says
+    #: too little (a storage account named only by URL)
+    missing_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

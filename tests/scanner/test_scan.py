@@ -57,8 +57,11 @@ def test_select_rules() -> None:
     high = select_rules(p, (), Severity.HIGH)
     assert high and all(r.severity >= Severity.HIGH for r in high)
     assert len(select_rules(p, ())) == len(p.rules)
-    # a default scan leaves the opt-in (hardening) rules out
+    # a default scan leaves the opt-in (hardening) rules out, but for those on by default
+    # somewhere (default_on_when): they stay, limited to the instances their condition names
     default = select_rules(p)
-    assert [r for r in p.rules if "hardening" not in r.tags] == default != p.rules
+    expected = [r for r in p.rules if "hardening" not in r.tags or r.default_on_when]
+    assert expected == default != p.rules
+    assert all((r.runs_only_when is not None) == ("hardening" in r.tags) for r in default)
     with pytest.raises(InputError, match="unknown rule id\\(s\\): AMLG-999"):
         select_rules(p, ["AMLG-101", "AMLG-999"])

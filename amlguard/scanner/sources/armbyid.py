@@ -25,6 +25,13 @@ Row = dict[str, Any]
 
 #: types Resource Graph may not index, with the api-version their GET takes
 ARM_ONLY = {"microsoft.machinelearningservices/registries": "2024-10-01"}
+#: every type read here by id, with its api-version (an AML registry's system-created storage
+#: account and container registry live in a managed resource group the scan may not cover)
+API_VERSIONS = {
+    **ARM_ONLY,
+    "microsoft.storage/storageaccounts": "2023-05-01",
+    "microsoft.containerregistry/registries": "2023-07-01",
+}
 
 
 def wanted(missing: Iterable[str], found: Iterable[Row]) -> list[str]:
@@ -34,22 +41,36 @@ def wanted(missing: Iterable[str], found: Iterable[Row]) -> list[str]:
 
 
 def read(
-    client: Any, endpoint: str, resource_ids: list[str], stats: Stats, concurrency: int
+    client: Any,
+    endpoint: str,
+    resource_ids: list[str],
+    stats: Stats,
+    concurrency: int,
+    *,
+    gap_per_resource: bool = False,
 ) -> tuple[list[Row], list[Gap]]:
-    """The rows of ``resource_ids`` read from ARM, and a gap for each that could not be read."""
+    """The rows of ``resource_ids`` read from ARM, and a gap for each that could not be read
+    (scoped to its subscription, or with ``gap_per_resource`` to the resource id alone: the
+    findings that need it are ``error`` naming it, the rest of the subscription is judged)."""
     if not resource_ids:
         return [], []
+
+    def one(rid: str) -> tuple[Row | None, Gap | None]:
+        return _get(client, endpoint, rid, stats, rid if gap_per_resource else None)
+
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results = list(pool.map(lambda rid: _get(client, endpoint, rid, stats), resource_ids))
+        results = list(pool.map(one, resource_ids))
     return [r for r, _ in results if r is not None], [g for _, g in results if g is not None]
 
 
-def _get(client: Any, endpoint: str, rid: str, stats: Stats) -> tuple[Row | None, Gap | None]:
+def _get(
+    client: Any, endpoint: str, rid: str, stats: Stats, scope: str | None = None
+) -> tuple[Row | None, Gap | None]:
     from azure.core.exceptions import AzureError
     from azure.core.rest import HttpRequest
 
-    sub = ids.parse(rid).subscription_id
-    api = ARM_ONLY.get(ids.parse(rid).type, "")
+    sub = scope or ids.parse(rid).subscription_id
+    api = API_VERSIONS.get(ids.parse(rid).type, "")
     try:
         stats.add(arm_gets=1)
         started = time.monotonic()
@@ -70,5 +91,13 @@ def _get(client: Any, endpoint: str, rid: str, stats: Stats) -> tuple[Row | None
         return None, Gap(f"cannot read {rid}: {exc}", sub)
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return None, Gap(f"cannot read {rid}: the answer is not a resource", sub)
+    btype = body.get("type")
+    if (isinstance(btype, str) and btype.strip().lower() != ids.parse(rid).type) or not isinstance(
+        body.get("properties", {}), dict
+    ):
+        return None, Gap(f"cannot read {rid}: the answer is not a {ids.parse(rid).type}", sub)
+    if ids.norm(body["id"]) != ids.norm(rid):
+        # an answer about another resource must not stand in for the one asked about
+        return None, Gap(f"cannot read {rid}: the answer is about another resource", sub)
     stats.add(rows=1)
     return as_row(body, {}), None

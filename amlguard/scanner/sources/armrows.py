@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, registrystores
 from amlguard.scanner.datastores import data_storage
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -31,6 +31,7 @@ def instance_endpoints(rows: Iterable[Row], settings: InstanceSettings) -> list[
     for inst in build_instances(inv, settings):
         workspaces = [inst.id, *(str(p["id"]) for p in inst.projects)]
         named = {ids.norm(account) for account, _group in data_storage(inv, workspaces)}
+        named |= {ids.norm(r) for r in registrystores.of_instances(inv, [inst])}
         for member in sorted(inst.members() | named):
             for pe, _conn in inv.endpoints_by_target.get(member, []):
                 endpoints.setdefault(ids.norm(pe["id"]), pe)

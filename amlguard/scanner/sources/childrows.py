@@ -83,8 +83,26 @@ _SECRET_KEYS = {"credentials", "secrets", "key", "keys", "password", "connection
 
 def _secretless(row: Row) -> Row:
     """A connection row without credential fields: only its target and metadata are read, and
-    a snapshot must never hold a secret (the list API redacts them; this does not rely on it)."""
+    a snapshot must never hold a secret (the list API redacts them; this does not rely on it).
+    A URL target keeps scheme, host and path only: its query (a SAS token) and any password
+    in its user info are dropped (a storage account is found by its host)."""
     props = row.get("properties")
     if isinstance(props, dict) and any(str(k).lower() in _SECRET_KEYS for k in props):
-        row["properties"] = {k: v for k, v in props.items() if str(k).lower() not in _SECRET_KEYS}
+        props = {k: v for k, v in props.items() if str(k).lower() not in _SECRET_KEYS}
+        row["properties"] = props
+    if isinstance(props, dict):
+        for key, value in list(props.items()):
+            if str(key).lower() == "target" and isinstance(value, str) and "://" in value:
+                props[key] = _url_without_secrets(value)
     return row
+
+
+def _url_without_secrets(url: str) -> str:
+    """``url`` without query, fragment or user-info password."""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, _, rest = base.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        user, _, host = authority.rpartition("@")
+        authority = f"{user.split(':', 1)[0]}@{host}"
+    return f"{scheme}://{authority}{slash}{path}"

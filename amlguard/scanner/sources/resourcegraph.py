@@ -31,7 +31,7 @@ from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references
+from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references, registryrefs
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.live import (
@@ -56,6 +56,7 @@ _log = logging.getLogger("amlguard.resourcegraph")
 VWAN_API = "2024-05-01"
 #: child rows every scan reads: connections decide which resources an instance integrates
 _ALWAYS_CHILDREN = (childrows.CONNECTION,)
+_REGISTRY = registryrefs.AML_REGISTRY
 
 _LIMIT_TEXT = (
     "Resource Graph covered only part of the tenant or management group "
@@ -110,6 +111,8 @@ class ResourceGraphSource(Source):
             rows += self._children(rows, needs, gaps)
             referenced = self._referenced(runner, rows, gaps)
             rows += referenced
+            if _REGISTRY in needs.types:  # an AML registry's regional storage and ACR (241)
+                rows += self._registry_stores(rows, gaps)
             if inventory.ROLE_ASSIGNMENT in needs.types:
                 rows += self._subscription_rows(runner)
                 rows += self._outside_subscriptions(runner, referenced, needs, gaps)
@@ -407,6 +410,22 @@ class ResourceGraphSource(Source):
             missing, found, self._readable, gaps, "resources the workspaces name"
         )
         return found
+
+    def _registry_stores(self, rows: list[dict[str, Any]], gaps: list[Gap]) -> list[dict[str, Any]]:
+        """The regional storage and ACR of the instances' registries the rows lack, by ARM GET."""
+        missing = registryrefs.wanted(rows, self.settings)
+        if not missing:
+            return []
+        client = self.factory.arm_pipeline()
+        try:
+            got, found = registryrefs.read(
+                client, self.factory.settings.endpoint, missing, self.stats,
+                self.options.arm_concurrency,
+            )  # fmt: skip
+        finally:
+            client.close()
+        gaps.extend(found)
+        return got
 
     def _outside_zones(
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
