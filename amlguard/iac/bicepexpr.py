@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from amlguard.iac.bicepassoc import needs_fix, restore
 from amlguard.iac.bicepnodes import (
     BicepError,
     literal_string,
@@ -26,7 +27,12 @@ from amlguard.iac.bicepnodes import (
     unsupported,
     where,
 )
+from amlguard.iac.bicepprepass import Marks
 
+_TYPE_ONLY = (
+    "it is imported, and the built-in Bicep reader uses only functions of local files and types"
+    " from an import"
+)
 _SAFE_PROP = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _BINARY = {
     "==": "equals",
@@ -75,9 +81,20 @@ class Lowerer:
     """Lowers expression nodes of one file; ``env`` maps local names (loop and lambda
     variables) to the ARM expressions that stand for them."""
 
-    def __init__(self, symbols: Symbols) -> None:
+    def __init__(self, symbols: Symbols, marks: Marks | None = None) -> None:
         self.symbols = symbols
         self.file = symbols.file
+        self.marks = marks or Marks()
+
+    def is_spread(self, node: Any) -> bool:
+        """True when ``node`` is a spread (``...x``) property of an object or item of an array."""
+        if node.type == "object_property":
+            return node.start_byte in self.marks.object_spreads
+        return node.start_byte in self.marks.array_spreads
+
+    def spread_value(self, prop: Any) -> Any:
+        """The expression node a spread property spreads."""
+        return [c for c in prop.named_children if c.type != "comment"][-1]
 
     def fail(self, node: Any, what: str) -> BicepError:
         """The error for an unsupported construct at ``node``."""
@@ -85,6 +102,11 @@ class Lowerer:
 
     def expr(self, node: Any, env: dict[str, str]) -> str:
         """The ARM expression (without brackets) of a Bicep expression node."""
+        if needs_fix(node):
+            try:
+                node = restore(node)
+            except ValueError as exc:
+                raise self.fail(node, f"this operator expression ({exc})") from None
         method: Callable[[Any, dict[str, str]], str] | None = getattr(self, "_" + node.type, None)
         if method is None:
             raise self.fail(node, f"'{node.type}'")
@@ -119,22 +141,71 @@ class Lowerer:
         return "null()"
 
     def _object(self, node: Any, env: dict[str, str]) -> str:
+        parts: list[str] = []  # as bicep build writes spreads: shallowMerge of the pieces
         args: list[str] = []
         for prop in node.named_children:
             if prop.type == "comment":
                 continue
-            key, value = self.property(prop)
-            args += [quote(key), self.expr(value, env)]
-        return f"createObject({', '.join(args)})"
+            if self.is_spread(prop):
+                if args:
+                    parts.append(f"createObject({', '.join(args)})")
+                    args = []
+                parts.append(self.expr(self.spread_value(prop), env))
+                continue
+            key_expr, value = self._property_expr(prop, env)
+            args += [key_expr, self.expr(value, env)]
+        if not parts:
+            return f"createObject({', '.join(args)})"
+        if args:
+            parts.append(f"createObject({', '.join(args)})")
+        return f"shallowMerge(createArray({', '.join(parts)}))"
 
     def _array(self, node: Any, env: dict[str, str]) -> str:
-        items = [self.expr(c, env) for c in node.named_children if c.type != "comment"]
-        return f"createArray({', '.join(items)})"
+        items = [c for c in node.named_children if c.type != "comment"]
+        if not any(self.is_spread(c) for c in items):
+            return f"createArray({', '.join(self.expr(c, env) for c in items)})"
+        parts: list[str] = []  # flatten of the pieces, as bicep build writes spreads
+        run: list[str] = []
+        for item in items:
+            if self.is_spread(item):
+                if run:
+                    parts.append(f"createArray({', '.join(run)})")
+                    run = []
+                parts.append(self.expr(item, env))
+            else:
+                run.append(self.expr(item, env))
+        if run:
+            parts.append(f"createArray({', '.join(run)})")
+        return f"flatten(createArray({', '.join(parts)}))"
+
+    def _property_expr(self, prop: Any, env: dict[str, str]) -> tuple[str, Any]:
+        """(key expression, value node) of an object property, its key maybe interpolated."""
+        if self.computed_key(prop):
+            key_node, value = [c for c in prop.named_children if c.type != "comment"]
+            return self.expr(key_node, env), value
+        key, value = self.property(prop)
+        return quote(key), value
+
+    def computed_key(self, prop: Any) -> bool:
+        """True for ``'${x}': value`` (an interpolated key)."""
+        named = [c for c in prop.named_children if c.type != "comment"]
+        return (
+            prop.type == "object_property"
+            and len(named) == 2
+            and named[0].type == "string"
+            and literal_string(self.file, named[0]) is None
+        )
+
+    def has_spread(self, node: Any) -> bool:
+        """True when an object or array node spreads another value into itself."""
+        return any(self.is_spread(c) for c in node.named_children if c.type != "comment")
 
     def property(self, prop: Any) -> tuple[str, Any]:
-        """(key, value node) of an object property."""
+        """(key, value node) of an object property (a spread is not one: see ``is_spread``)."""
         if prop.type != "object_property":
             raise self.fail(prop, f"'{prop.type}' in an object")
+        if self.is_spread(prop):
+            raise self.fail(prop, "a spread (...) here")
         named = [c for c in prop.named_children if c.type != "comment"]
         if len(named) != 2:
             raise self.fail(prop, "this object property")
@@ -197,6 +268,8 @@ class Lowerer:
             return f"variables({quote(name)})"
         if kind in ("resource", "module"):
             return self.symbols.resource_value(name, None, node)
+        if kind == "type":
+            raise self.fail(node, f"'{name}' used as a value ({_TYPE_ONLY})")
         raise BicepError(f"{where(self.file, node)}: '{name}' is not declared")
 
     def _member_expression(self, node: Any, env: dict[str, str]) -> str:
@@ -272,6 +345,8 @@ class Lowerer:
 
     def _function(self, name: str, args: list[Any], node: Any, env: dict[str, str]) -> str:
         user = self.symbols.function(name)
+        if user is None and self.symbols.kind(name) == "type":
+            raise self.fail(node, f"calling '{name}' ({_TYPE_ONLY})")
         lowered = [self.expr(a, env) for a in args]
         if user is not None:
             return f"{user}({', '.join(lowered)})"
@@ -309,8 +384,11 @@ class Lowerer:
         named = [c for c in node.named_children if c.type != "comment"]
         if len(named) < 2:
             raise self.fail(node, "this lambda")
-        params = [text_of(n) for n in named[:-1] if n.type == "identifier"]
-        if len(params) != len(named) - 1:
+        heads = named[:-1]
+        if len(heads) == 1 and heads[0].type == "parenthesized_expression":  # (a, b) => ...
+            heads = [c for c in heads[0].named_children if c.type != "comment"]
+        params = [text_of(n) for n in heads if n.type == "identifier"]
+        if not params or len(params) != len(heads):
             raise self.fail(node, "lambda parameters other than names")
         inner = {**env, **{p: f"lambdaVariables({quote(p)})" for p in params}}
         body = body_of(named[-1], inner)
@@ -375,6 +453,10 @@ def json_value(lowerer: Lowerer, node: Any, env: dict[str, str]) -> Any:
         return text_of(node) == "true"
     elif kind == "null":
         return None
+    elif kind in ("object", "array") and lowerer.has_spread(node):
+        pass  # an expression (shallowMerge / flatten), below
+    elif kind == "object" and any(lowerer.computed_key(c) for c in node.named_children):
+        pass  # an expression (createObject with a computed key), below
     elif kind == "object":
         out: dict[str, Any] = {}
         for prop in node.named_children:

@@ -54,7 +54,10 @@ def write_template(fl: FileLowering) -> dict[str, Any]:
     }
     params: dict[str, Any] = {}
     for name, (node, decorators) in fl.params.items():
-        spec = param_type(_type_node(node), decorators)
+        type_node = _type_node(node)
+        spec = param_type(type_node, decorators)
+        if type_node is not None and fl.nullable_type(type_node):
+            spec["nullable"] = True
         for deco, args in decorators:
             if deco in ("allowed", "sys.allowed") and args:
                 spec["allowedValues"] = json_value(fl.lower, args[0], {})
@@ -185,16 +188,16 @@ def _module(fl: FileLowering, decl: Decl, entry: dict[str, Any], env: dict[str, 
         "parameters": parameters,
     }
     if "scope" in decl.props:
-        _module_scope(fl, decl.props["scope"][1], entry)
+        _module_scope(fl, decl.props["scope"][1], entry, env)
     return entry
 
 
-def _module_scope(fl: FileLowering, node: Any, entry: dict[str, Any]) -> None:
+def _module_scope(fl: FileLowering, node: Any, entry: dict[str, Any], env: dict[str, str]) -> None:
     """``scope: resourceGroup('rg')`` / ``resourceGroup(sub, 'rg')`` of a module."""
     if node.type == "call_expression":
         func = text_of(node.child_by_field_name("function")).lower().removeprefix("az.")
         args = [a for a in node.child_by_field_name("arguments").named_children]
-        lowered = ["[" + fl.lower.expr(a, {}) + "]" for a in args]
+        lowered = ["[" + fl.lower.expr(a, env) + "]" for a in args]
         if func == "resourcegroup" and 1 <= len(args) <= 2:
             entry["resourceGroup"] = lowered[-1]
             if len(args) == 2:
