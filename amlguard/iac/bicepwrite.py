@@ -20,12 +20,22 @@ _ALLOWED_DECORATORS = {
     "maxlength",
     "minvalue",
     "maxvalue",
+    "sys.minlength",
+    "sys.maxlength",
+    "sys.minvalue",
+    "sys.maxvalue",
     "secure",
     "sys.secure",
     "allowed",
     "sys.allowed",
     "batchsize",
     "export",
+}
+_BOUNDS = {
+    "minvalue": "minValue",
+    "maxvalue": "maxValue",
+    "minlength": "minLength",
+    "maxlength": "maxLength",
 }
 _MODULE_KEYS = {"name", "params", "scope", "dependson"}
 
@@ -61,6 +71,8 @@ def write_template(fl: FileLowering) -> dict[str, Any]:
         for deco, args in decorators:
             if deco in ("allowed", "sys.allowed") and args:
                 spec["allowedValues"] = json_value(fl.lower, args[0], {})
+            elif deco.removeprefix("sys.") in _BOUNDS and args:
+                spec[_BOUNDS[deco.removeprefix("sys.")]] = json_value(fl.lower, args[0], {})
             elif deco not in _ALLOWED_DECORATORS:
                 raise unsupported(fl.file, node, f"decorator @{deco}")
         default = _after_equals(node)
