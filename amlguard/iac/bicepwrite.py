@@ -205,7 +205,13 @@ def _module(fl: FileLowering, decl: Decl, entry: dict[str, Any], env: dict[str, 
 
 
 def _module_scope(fl: FileLowering, node: Any, entry: dict[str, Any], env: dict[str, str]) -> None:
-    """``scope: resourceGroup('rg')`` / ``resourceGroup(sub, 'rg')`` of a module."""
+    """``scope: resourceGroup('rg')`` / ``resourceGroup(sub, 'rg')`` of a module, or the symbol
+    of a resource group the file declares (``scope: rg``)."""
+    if node.type == "identifier" and text_of(node) in fl.decls:
+        group = fl.decls[text_of(node)]
+        if group.kind == "resource" and group.type.lower() == "microsoft.resources/resourcegroups":
+            entry["resourceGroup"] = "[" + fl.name_expr(group, None) + "]"
+            return
     if node.type == "call_expression":
         func = text_of(node.child_by_field_name("function")).lower().removeprefix("az.")
         args = [a for a in node.child_by_field_name("arguments").named_children]

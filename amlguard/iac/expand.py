@@ -179,12 +179,18 @@ def expand(
         )
     given = origins or {}
     check_parameters(run, lambda low: str(given[low]) if low in given else "--parameter")
+    index: dict[str, int] = {}
     for inst in run.all_instances():
         if inst.existing or inst.type.lower() == DEPLOYMENTS:
             continue
         key = ids.norm(inst.id)
         out.instances[key] = inst
-        out.rows.append(to_row(inst, context.tenant_id))
+        row = to_row(inst, context.tenant_id)
+        if key in index:  # deployed again by a later module call (AVM's 'init'/'idem' test)
+            out.rows[index[key]] = row  # the resource is one row: the last PUT's
+            continue
+        index[key] = len(out.rows)
+        out.rows.append(row)
         if _conditional(inst):
             out.conditional.append(inst.id)
     _synthesize(out.rows)
