@@ -118,3 +118,12 @@ def test_ai_studio_json_hub_and_project_are_one_instance() -> None:
     assert instance["name"] == "bami-hub-test"
     assert [p["name"] for p in instance["projects"]] == ["bami-project-test"]
     assert _on(report, "bami-project-test") == [("AMLG-120", "pass")]
+
+
+@pytest.mark.usefixtures("builtin_reader")
+def test_avm_hub_test_is_one_hub_instance_without_projects() -> None:
+    e2e = AVM / "tests" / "e2e" / "ai-hub" / "main.test.bicep"
+    _, report = _check("--template", str(e2e), "--deployment-location", "westeurope")
+    (instance,) = report["instances"]
+    assert instance["name"] == "#_namePrefix_#mlswaih001"
+    assert instance.get("projects", []) == []
