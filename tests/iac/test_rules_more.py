@@ -23,7 +23,12 @@ SEARCH = _RID.format("Microsoft.Search/searchServices", "bp-srch")
 AMLREG = _RID.format("Microsoft.MachineLearningServices/registries", "bpreg")
 DATA = _RID.format("Microsoft.Storage/storageAccounts", "bpdata")
 STORAGE = "[resourceId('Microsoft.Storage/storageAccounts', variables('storageName'))]"
-HARDENING = ["AMLG-213", "AMLG-224", "AMLG-237", "AMLG-238", "AMLG-239"]
+AMPLS = _RID.format("Microsoft.Insights/privateLinkScopes", "bp-ampls")
+HARDENING = ["AMLG-114", "AMLG-213", "AMLG-224", "AMLG-237", "AMLG-238", "AMLG-239", "AMLG-250"]
+_INSIGHTS = "[resourceId('Microsoft.Insights/components', variables('insightsName'))]"
+_WORKSPACE = (
+    "[resourceId('Microsoft.MachineLearningServices/workspaces', variables('workspaceName'))]"
+)
 
 
 def _outbound(t: Template, name: str, target: str, group: str) -> None:
@@ -43,6 +48,24 @@ def _endpoint(t: Template, name: str, target: str, group: str, zone: str) -> Non
     zones = t["parameters"]["zoneNames"]["defaultValue"]
     if zone not in zones:
         zones.append(zone)
+
+
+def _res(rtype: str, name: str | None = None) -> Callable[[Template], dict[str, Any]]:
+    def pick(t: Template) -> dict[str, Any]:
+        return next(
+            r
+            for r in t["resources"]
+            if r["type"].lower() == rtype.lower() and (name is None or r["name"] == name)
+        )
+
+    return pick
+
+
+def _set(pick: Callable[[Template], dict[str, Any]], **props: Any) -> Callable[[Template], None]:
+    def mutate(t: Template) -> None:
+        pick(t)["properties"].update(props)
+
+    return mutate
 
 
 def extended() -> Template:
@@ -85,6 +108,45 @@ def extended() -> Template:
             ],
         },
     ]
+    t["resources"] += [
+        {
+            "type": "Microsoft.Insights/privateLinkScopes",
+            "apiVersion": "2021-07-01-preview",
+            "name": "bp-ampls",
+            "location": "global",
+            "properties": {
+                "accessModeSettings": {
+                    "ingestionAccessMode": "PrivateOnly",
+                    "queryAccessMode": "PrivateOnly",
+                }
+            },
+        },
+        {
+            "type": "Microsoft.Insights/privateLinkScopes/scopedResources",
+            "apiVersion": "2021-07-01-preview",
+            "name": "bp-ampls/appi",
+            "properties": {"linkedResourceId": _INSIGHTS},
+            "dependsOn": [AMPLS],
+        },
+        {
+            "type": "Microsoft.MachineLearningServices/workspaces/computes",
+            "apiVersion": "2024-10-01",
+            "name": "[format('{0}/cpu-compute', variables('workspaceName'))]",
+            "location": location,
+            "properties": {
+                "computeType": "AmlCompute",
+                "disableLocalAuth": True,
+                "properties": {"vmSize": "STANDARD_DS11_V2", "enableNodePublicIp": False},
+            },
+            "dependsOn": [_WORKSPACE],
+        },
+    ]
+    _set(
+        _res("Microsoft.Insights/components"),
+        publicNetworkAccessForIngestion="Disabled",
+        publicNetworkAccessForQuery="Disabled",
+    )(t)
+    _endpoint(t, "ampls", AMPLS, "azuremonitor", "privatelink.monitor.azure.com")
     _outbound(t, "allowSearch", SEARCH, "searchService")
     _outbound(t, "allowRegistry", AMLREG, "amlregistry")
     _outbound(t, "allowData", DATA, "blob")
@@ -126,24 +188,6 @@ def test_the_extended_blueprint_passes_every_rule(tmp_path: Path) -> None:
     assert passed >= {*MORE, *base.DRIFTS}
 
 
-def _res(rtype: str, name: str | None = None) -> Callable[[Template], dict[str, Any]]:
-    def pick(t: Template) -> dict[str, Any]:
-        return next(
-            r
-            for r in t["resources"]
-            if r["type"].lower() == rtype.lower() and (name is None or r["name"] == name)
-        )
-
-    return pick
-
-
-def _set(pick: Callable[[Template], dict[str, Any]], **props: Any) -> Callable[[Template], None]:
-    def mutate(t: Template) -> None:
-        pick(t)["properties"].update(props)
-
-    return mutate
-
-
 def _drop_endpoint(name: str) -> Callable[[Template], None]:
     return base.drop_endpoint(name)
 
@@ -156,6 +200,12 @@ def _broad_rule(t: Template) -> None:
 
 def _no_queue_rule(t: Template) -> None:
     ws(t)["properties"]["managedNetwork"]["outboundRules"].pop("storageQueue")
+
+
+def _compute_local_auth(t: Template) -> None:
+    _res("Microsoft.MachineLearningServices/workspaces/computes")(t)["properties"][
+        "disableLocalAuth"
+    ] = False
 
 
 def _search_sku(t: Template) -> None:
@@ -191,6 +241,11 @@ MORE: dict[str, tuple[Callable[[Template], None], str | None]] = {
     "AMLG-239": (
         _set(_res("Microsoft.CognitiveServices/accounts"), restrictOutboundNetworkAccess=False),
         '"restrictOutboundNetworkAccess": false',
+    ),
+    "AMLG-114": (_compute_local_auth, '"disableLocalAuth": false'),
+    "AMLG-250": (
+        _set(_res("Microsoft.Insights/components"), publicNetworkAccessForQuery="Enabled"),
+        '"publicNetworkAccessForQuery": "Enabled"',
     ),
     "AMLG-241": (_set(_AMLREG, publicNetworkAccess="Enabled"), '"publicNetworkAccess": "Enabled"'),
 }
