@@ -13,13 +13,21 @@ value is never shown.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from amlguard.iac.functions import EvalError
 from amlguard.iac.values import Secret, Unknown
 
-if TYPE_CHECKING:
-    from amlguard.iac.template import Run
+
+class Run(Protocol):
+    """What this module reads of a template run (:class:`amlguard.iac.template.Run`)."""
+
+    param_decls: dict[str, tuple[str, Any]]
+    path: tuple[str | int, ...]
+    values: dict[str, Any]
+
+    def parameter(self, name: str) -> Any: ...
+    def error(self, path: tuple[str | int, ...], message: str) -> Exception: ...
 
 _CONSTRAINTS = ("allowedvalues", "minvalue", "maxvalue", "minlength", "maxlength")
 
