@@ -31,7 +31,7 @@ _DERIVED = re.compile(r"resource(?:Input|Output)<\s*'[^'\n]*'\s*>(?:\.[A-Za-z_]\
 _PRAGMA = re.compile(r"#(disable-next-line|disable-diagnostics|restore-diagnostics)\b")
 _POSTFIX_AFTER = re.compile(r"[A-Za-z0-9_)\]]")
 _NULLABLE_PARAM = re.compile(
-    r"param[ \t]+[A-Za-z_]\w*[ \t]+[A-Za-z_][\w.]*(?:\[\])?[ \t]*(\?)[ \t]*(?://[^\n]*)?(?=\n|$)"
+    r"param[ \t]+[A-Za-z_]\w*[ \t]+[A-Za-z_][\w.]*(?:\[\])?[ \t]*(\?)[ \t]*(?://[^\r\n]*)?\r?(?=\n|$)"
 )
 
 

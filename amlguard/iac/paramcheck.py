@@ -29,6 +29,7 @@ class Run(Protocol):
     def parameter(self, name: str) -> Any: ...
     def error(self, path: tuple[str | int, ...], message: str) -> Exception: ...
 
+
 _CONSTRAINTS = ("allowedvalues", "minvalue", "maxvalue", "minlength", "maxlength")
 
 

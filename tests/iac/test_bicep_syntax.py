@@ -35,6 +35,7 @@ def test_the_rewrite_never_moves_a_position(text: str) -> None:
     ("text", "expected"),
     [
         ("param p myType?\nvar v = 1\n", "param p myType \nvar v = 1\n"),
+        ("param p myType? // c\r\nvar v = 1\r\n", "param p myType  // c\r\nvar v = 1\r\n"),
         ("var s = '...x!'\n", "var s = '...x!'\n"),  # strings are never rewritten
         ("// ...x!\nvar v = a!\n", "// ...x!\nvar v = a \n"),
         ("var v = a != b\n", "var v = a != b\n"),  # '!=' is not an assertion
@@ -152,3 +153,28 @@ def test_fewest_parentheses_lower_like_full_parentheses(tree: object) -> None:
         full = _lowered(Path(tmp), _full(tree))
         minimal = _lowered(Path(tmp), _minimal(tree))
     assert minimal == full, (_minimal(tree), _full(tree))
+
+
+def test_imported_types_are_types_and_a_use_as_a_value_is_exit_2(tmp_path: Path) -> None:
+    from amlguard.iac.bicepfile import lower_file
+    from amlguard.iac.bicepnodes import BicepError
+
+    (tmp_path / "types.bicep").write_text(
+        "@export()\ntype size = 'S' | 'M'\n\n@export()\nfunc twice(x int) int => x * 2\n"
+    )
+    good = tmp_path / "good.bicep"
+    good.write_text(
+        "import { size, twice } from 'types.bicep'\n"
+        "import { lockType } from 'br/public:avm/utl/types/avm-common-types:0.5.1'\n"
+        "param s size = 'S'\nparam l lockType?\nvar n = twice(2)\noutput o int = n\n"
+    )
+    template = lower_file(good).value
+    assert template["parameters"]["l"] == {"type": "object", "nullable": True}
+    assert template["variables"]["n"] == "[__bicep.twice(2)]"
+    bad = tmp_path / "bad.bicep"
+    bad.write_text(
+        "import { lockType } from 'br/public:avm/utl/types/avm-common-types:0.5.1'\n"
+        "var v = lockType\noutput o object = v\n"
+    )
+    with pytest.raises(BicepError, match=r"bad\.bicep:2:9: 'lockType' used as a value"):
+        lower_file(bad)
