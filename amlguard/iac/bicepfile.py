@@ -66,7 +66,7 @@ class FileLowering:
         self.path = path
         self.file = str(path)
         self.root, self.marks = parsed
-        self.source = text.encode("utf-8")
+        self.source: bytes = self.root.text or b""  # as parsed (after the pre-pass)
         self.to_char = char_offsets(text)
         self.offsets: dict[Path_, int] = {(): 0}
         self.lower = Lowerer(self, self.marks)

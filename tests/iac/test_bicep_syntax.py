@@ -178,3 +178,14 @@ def test_imported_types_are_types_and_a_use_as_a_value_is_exit_2(tmp_path: Path)
     )
     with pytest.raises(BicepError, match=r"bad\.bicep:2:9: 'lockType' used as a value"):
         lower_file(bad)
+
+
+def test_a_nullable_resource_derived_parameter_stays_nullable(tmp_path: Path) -> None:
+    from amlguard.iac.bicepfile import lower_file
+
+    path = tmp_path / "p.bicep"
+    path.write_text(
+        "param p resourceInput<'Microsoft.Storage/storageAccounts@2023-05-01'>.properties?\n"
+        "param q string\noutput o object = p ?? {}\n"
+    )
+    assert lower_file(path).value["parameters"]["p"] == {"type": "object", "nullable": True}
