@@ -18,8 +18,9 @@ position (line, column, byte) stays that of the source, and records what it rewr
   or three spaces (an array item), and the property's or item's offset is recorded, so the
   lowering writes ``shallowMerge()``/``flatten()`` as ``bicep build`` does.
 
-Only code is rewritten (never text inside strings or comments). Rewriting happens only when the
-first parse has an error; whatever still does not parse is reported at its position.
+Only code is rewritten (never text inside strings or comments); a file with none of these
+constructs (a quick search) is returned as it is. Whatever still does not parse is reported at
+its position.
 """
 
 from __future__ import annotations
@@ -47,8 +48,17 @@ class Marks:
         return bool(self.nullable or self.object_spreads or self.array_spreads)
 
 
+_CANDIDATE = re.compile(
+    r"\.\.\.|[A-Za-z0-9_)\]]!(?!=)|#(?:disable|restore)-|resource(?:Input|Output)<"
+    r"|^[ \t]*param[^\n]*\?[ \t]*(?://[^\n]*)?\r?$",
+    re.MULTILINE,
+)
+
+
 def rewrite(text: str) -> tuple[str, Marks]:
     """``text`` with the constructs of the module text rewritten in place, and their marks."""
+    if _CANDIDATE.search(text) is None:
+        return text, Marks()
     out = list(text)
     marks = Marks()
     chars: list[int] = []  # character offsets of marks, converted to bytes at the end
