@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from amlguard.iac.bicepassoc import needs_fix, restore
+from amlguard.iac.bicepcoll import CollectionLowering
 from amlguard.iac.bicepnodes import (
     BicepError,
     literal_string,
@@ -26,7 +28,12 @@ from amlguard.iac.bicepnodes import (
     unsupported,
     where,
 )
+from amlguard.iac.bicepprepass import Marks
 
+_TYPE_ONLY = (
+    "it is imported, and the built-in Bicep reader uses only functions of local files and types"
+    " from an import"
+)
 _SAFE_PROP = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _BINARY = {
     "==": "equals",
@@ -71,13 +78,14 @@ class Symbols(Protocol):
     def function(self, name: str) -> str | None: ...
 
 
-class Lowerer:
+class Lowerer(CollectionLowering):
     """Lowers expression nodes of one file; ``env`` maps local names (loop and lambda
     variables) to the ARM expressions that stand for them."""
 
-    def __init__(self, symbols: Symbols) -> None:
+    def __init__(self, symbols: Symbols, marks: Marks | None = None) -> None:
         self.symbols = symbols
         self.file = symbols.file
+        self.marks = marks or Marks()
 
     def fail(self, node: Any, what: str) -> BicepError:
         """The error for an unsupported construct at ``node``."""
@@ -85,6 +93,11 @@ class Lowerer:
 
     def expr(self, node: Any, env: dict[str, str]) -> str:
         """The ARM expression (without brackets) of a Bicep expression node."""
+        if needs_fix(node):
+            try:
+                node = restore(node)
+            except ValueError as exc:
+                raise self.fail(node, f"this operator expression ({exc})") from None
         method: Callable[[Any, dict[str, str]], str] | None = getattr(self, "_" + node.type, None)
         if method is None:
             raise self.fail(node, f"'{node.type}'")
@@ -117,35 +130,6 @@ class Lowerer:
 
     def _null(self, node: Any, env: dict[str, str]) -> str:
         return "null()"
-
-    def _object(self, node: Any, env: dict[str, str]) -> str:
-        args: list[str] = []
-        for prop in node.named_children:
-            if prop.type == "comment":
-                continue
-            key, value = self.property(prop)
-            args += [quote(key), self.expr(value, env)]
-        return f"createObject({', '.join(args)})"
-
-    def _array(self, node: Any, env: dict[str, str]) -> str:
-        items = [self.expr(c, env) for c in node.named_children if c.type != "comment"]
-        return f"createArray({', '.join(items)})"
-
-    def property(self, prop: Any) -> tuple[str, Any]:
-        """(key, value node) of an object property."""
-        if prop.type != "object_property":
-            raise self.fail(prop, f"'{prop.type}' in an object")
-        named = [c for c in prop.named_children if c.type != "comment"]
-        if len(named) != 2:
-            raise self.fail(prop, "this object property")
-        key_node, value = named
-        if key_node.type in ("identifier", "property_identifier"):
-            return text_of(key_node), value
-        if key_node.type == "string":
-            key = literal_string(self.file, key_node)
-            if key is not None:
-                return key, value
-        raise self.fail(key_node, "a computed property name")
 
     # ---- operators ---------------------------------------------------------------------------
 
@@ -197,6 +181,8 @@ class Lowerer:
             return f"variables({quote(name)})"
         if kind in ("resource", "module"):
             return self.symbols.resource_value(name, None, node)
+        if kind == "type":
+            raise self.fail(node, f"'{name}' used as a value ({_TYPE_ONLY})")
         raise BicepError(f"{where(self.file, node)}: '{name}' is not declared")
 
     def _member_expression(self, node: Any, env: dict[str, str]) -> str:
@@ -272,6 +258,8 @@ class Lowerer:
 
     def _function(self, name: str, args: list[Any], node: Any, env: dict[str, str]) -> str:
         user = self.symbols.function(name)
+        if user is None and self.symbols.kind(name) == "type":
+            raise self.fail(node, f"calling '{name}' ({_TYPE_ONLY})")
         lowered = [self.expr(a, env) for a in args]
         if user is not None:
             return f"{user}({', '.join(lowered)})"
@@ -309,8 +297,11 @@ class Lowerer:
         named = [c for c in node.named_children if c.type != "comment"]
         if len(named) < 2:
             raise self.fail(node, "this lambda")
-        params = [text_of(n) for n in named[:-1] if n.type == "identifier"]
-        if len(params) != len(named) - 1:
+        heads = named[:-1]
+        if len(heads) == 1 and heads[0].type == "parenthesized_expression":  # (a, b) => ...
+            heads = [c for c in heads[0].named_children if c.type != "comment"]
+        params = [text_of(n) for n in heads if n.type == "identifier"]
+        if not params or len(params) != len(heads):
             raise self.fail(node, "lambda parameters other than names")
         inner = {**env, **{p: f"lambdaVariables({quote(p)})" for p in params}}
         body = body_of(named[-1], inner)
@@ -375,6 +366,10 @@ def json_value(lowerer: Lowerer, node: Any, env: dict[str, str]) -> Any:
         return text_of(node) == "true"
     elif kind == "null":
         return None
+    elif kind in ("object", "array") and lowerer.has_spread(node):
+        pass  # an expression (shallowMerge / flatten), below
+    elif kind == "object" and any(lowerer.computed_key(c) for c in node.named_children):
+        pass  # an expression (createObject with a computed key), below
     elif kind == "object":
         out: dict[str, Any] = {}
         for prop in node.named_children:

@@ -10,6 +10,7 @@ deployments, outputs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from amlguard.iac.bicepexpr import (
     unsupported,
     where,
 )
+from amlguard.iac.bicepprepass import Marks
 from amlguard.iac.bicepread import (
     _TOP_IGNORED,
     char_offsets,
@@ -60,13 +62,14 @@ class Decl:
 class FileLowering:
     """Collects a file's declarations and writes the ARM template (see the module text)."""
 
-    def __init__(self, path: Path, text: str, root: Any) -> None:
+    def __init__(self, path: Path, text: str, parsed: tuple[Any, Marks]) -> None:
         self.path = path
         self.file = str(path)
-        self.root = root
+        self.root, self.marks = parsed
+        self.source: bytes = self.root.text or b""  # as parsed (after the pre-pass)
         self.to_char = char_offsets(text)
         self.offsets: dict[Path_, int] = {(): 0}
-        self.lower = Lowerer(self)
+        self.lower = Lowerer(self, self.marks)
         self.scope = "resourceGroup"
         self.params: dict[str, tuple[Any, list[Any]]] = {}
         self.vars: dict[str, Any] = {}
@@ -74,9 +77,18 @@ class FileLowering:
         self.funcs: dict[str, Any] = {}  # name -> user_defined_function node (this or imported)
         self.func_files: dict[str, FileLowering] = {}
         self.outputs: dict[str, Any] = {}
-        self._collect(root)
+        self.types: set[str] = set()  # type names this file declares
+        self.type_imports: dict[str, str] = {}  # imported type name -> where from
+        self._collect(self.root)
 
     # ---- positions --------------------------------------------------------------------------
+
+    def nullable_type(self, type_node: Any) -> bool:
+        """True when the pre-pass removed a ``?`` right after this parameter type."""
+        end = type_node.end_byte
+        return any(
+            end <= at < end + 200 and not self.source[end:at].strip() for at in self.marks.nullable
+        )
 
     def at(self, path: Path_, node: Any) -> None:
         """Record that ``path`` of the template is written at ``node``."""
@@ -86,7 +98,7 @@ class FileLowering:
         """Record every property and item of a value node under ``path``."""
         if node.type == "object":
             for prop in node.named_children:
-                if prop.type == "object_property":
+                if prop.type == "object_property" and not self.lower.is_spread(prop):
                     key, value = self.lower.property(prop)
                     self.at((*path, key), prop)
                     self.at_value((*path, key), value)
@@ -126,6 +138,8 @@ class FileLowering:
                 self.func_files[text_of(node.child_by_field_name("name"))] = self
             elif kind == "import_functionality":
                 self._import(node)
+            elif kind == "type_declaration":
+                self.types.add(text_of(node.named_children[0]))
             elif kind not in _TOP_IGNORED:
                 raise unsupported(self.file, node, f"'{kind}'")
             decorators = []
@@ -201,19 +215,34 @@ class FileLowering:
         self.decls[decl.symbol] = decl
 
     def _import(self, node: Any) -> None:
+        """``import {a, b} from 'x'``: functions are lowered; types (which never change what a
+        template deploys) are only noted, so a use of the name as a value is an error."""
         named = [c for c in node.named_children if c.type != "comment"]
         source = next((c for c in named if c.type == "string"), None)
         names = [text_of(c) for c in named if c.type == "identifier"]
         rel = literal_string(self.file, source) if source is not None else None
         if rel is None or not names or any(c.type not in ("identifier", "string") for c in named):
-            raise unsupported(self.file, node, "this import (only 'import {f} from' is)")
+            raise unsupported(self.file, node, "this import (only 'import {a, b} from' is)")
+        if _is_registry(rel):
+            # a registry's exports are not read without the Bicep CLI: its names stay types
+            # (exit 2 when one is used as a value or called, see Lowerer)
+            for name in names:
+                self.type_imports[name] = rel
+            return
         other_path = self.path.parent / rel
-        other = FileLowering(other_path, read_text(other_path), parse(read_text(other_path), rel))
+        other_text = read_text(other_path)
+        other = FileLowering(other_path, other_text, parse(other_text, str(other_path)))
         for name in names:
-            if name not in other.funcs:
-                raise BicepError(f"{where(self.file, node)}: {rel} exports no function '{name}'")
-            self.funcs[name] = other.funcs[name]
-            self.func_files[name] = other
+            if name in other.funcs:
+                self.funcs[name] = other.funcs[name]
+                self.func_files[name] = other
+            elif name in other.types:
+                self.type_imports[name] = rel
+            else:
+                raise BicepError(
+                    f"{where(self.file, node)}: {rel} exports no function or type '{name}' "
+                    "(imported variables are not read by the built-in Bicep reader)"
+                )
 
     # ---- the Symbols protocol ---------------------------------------------------------------
 
@@ -224,7 +253,9 @@ class FileLowering:
         if name in self.vars:
             return "var"
         decl = self.decls.get(name)
-        return decl.kind if decl is not None else None
+        if decl is not None:
+            return decl.kind
+        return "type" if name in self.type_imports else None
 
     def function(self, name: str) -> str | None:
         """The ARM name of a user function (``__bicep.name``)."""
@@ -273,13 +304,13 @@ class FileLowering:
         name = self.name_expr(decl, at)
         if decl.kind == "module":
             return f"resourceId({quote(_DEPLOYMENTS)}, {name})"
-        scope = self._scope_id(decl)
+        scope = self._scope_id(decl, at)
         if scope is not None:
             return f"extensionResourceId({scope}, {quote(decl.type)}, {name})"
         func = "subscriptionResourceId" if self.scope.lower() == "subscription" else "resourceId"
         return f"{func}({quote(decl.type)}, {name})"
 
-    def _scope_id(self, decl: Decl) -> str | None:
+    def _scope_id(self, decl: Decl, at: str | None = None) -> str | None:
         """The id a ``scope:`` names (an extension resource's target, another group)."""
         root = decl
         while root.parent is not None:
@@ -298,8 +329,10 @@ class FileLowering:
                 return self.id_expr(self.decls[text_of(obj)], index)
         if node.type == "call_expression":
             func = text_of(node.child_by_field_name("function")).lower().removeprefix("az.")
+            env = self.loop_env(root, at)
             args = [
-                self.lower.expr(a, {}) for a in node.child_by_field_name("arguments").named_children
+                self.lower.expr(a, env)
+                for a in node.child_by_field_name("arguments").named_children
             ]
             if func == "resourcegroup" and len(args) <= 2:
                 sub = args[0] if len(args) == 2 else "subscription().subscriptionId"
@@ -347,6 +380,11 @@ class FileLowering:
     def template(self) -> dict[str, Any]:
         """The ARM template (languageVersion 2.0)."""
         return write_template(self)
+
+
+def _is_registry(ref: str) -> bool:
+    """True for a registry or template-spec reference (``br:``, ``br/alias:``, ``ts:``)."""
+    return re.match(r"^(br|ts)(/[^:]*)?:", ref) is not None
 
 
 def lower_file(path: Path) -> JsonDoc:

@@ -52,8 +52,8 @@ def read_params(path: Path) -> JsonDoc:
     """A ``.bicepparam`` file as an ARM parameter file (positions in the ``.bicepparam``)."""
     text = read_text(path)
     file = str(path)
-    root = parse(_PARAM.sub(lambda m: m.group(1) + "var  ", text), file)
-    lower = Lowerer(_NoSymbols(file))
+    root, marks = parse(_PARAM.sub(lambda m: m.group(1) + "var  ", text), file)
+    lower = Lowerer(_NoSymbols(file), marks)
     to_char = char_offsets(text)
     offsets: dict[Path_, int] = {(): 0}
     params: dict[str, Any] = {}

@@ -26,6 +26,7 @@ from amlguard.iac.bicepexpr import (
     unsupported,
     where,
 )
+from amlguard.iac.bicepprepass import Marks, rewrite
 from amlguard.iac.jsonpos import Path_
 
 BEST_EFFORT = "built-in Bicep reader: best effort"
@@ -70,9 +71,12 @@ def _parser() -> Any:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bicep.language()))
 
 
-def parse(text: str, file: str) -> Any:
-    """The syntax tree of Bicep text; a syntax error node is an input error at its position."""
-    tree = _parser().parse(text.encode("utf-8"))
+def parse(text: str, file: str) -> tuple[Any, Marks]:
+    """The syntax tree of Bicep text (after the same-length rewrite of
+    :mod:`amlguard.iac.bicepprepass`) and what was rewritten; a syntax error node is an input
+    error at its position."""
+    rewritten, marks = rewrite(text)
+    tree = _parser().parse(rewritten.encode("utf-8"))
     root = tree.root_node
     if root.has_error:
         stack = [root]
@@ -86,7 +90,7 @@ def parse(text: str, file: str) -> Any:
                 )
             if node.has_error:
                 stack.extend(reversed(node.children))
-    return root
+    return root, marks
 
 
 def read_text(path: Path) -> str:

@@ -20,12 +20,22 @@ _ALLOWED_DECORATORS = {
     "maxlength",
     "minvalue",
     "maxvalue",
+    "sys.minlength",
+    "sys.maxlength",
+    "sys.minvalue",
+    "sys.maxvalue",
     "secure",
     "sys.secure",
     "allowed",
     "sys.allowed",
     "batchsize",
     "export",
+}
+_BOUNDS = {
+    "minvalue": "minValue",
+    "maxvalue": "maxValue",
+    "minlength": "minLength",
+    "maxlength": "maxLength",
 }
 _MODULE_KEYS = {"name", "params", "scope", "dependson"}
 
@@ -54,10 +64,15 @@ def write_template(fl: FileLowering) -> dict[str, Any]:
     }
     params: dict[str, Any] = {}
     for name, (node, decorators) in fl.params.items():
-        spec = param_type(_type_node(node), decorators)
+        type_node = _type_node(node)
+        spec = param_type(type_node, decorators)
+        if type_node is not None and fl.nullable_type(type_node):
+            spec["nullable"] = True
         for deco, args in decorators:
             if deco in ("allowed", "sys.allowed") and args:
                 spec["allowedValues"] = json_value(fl.lower, args[0], {})
+            elif deco.removeprefix("sys.") in _BOUNDS and args:
+                spec[_BOUNDS[deco.removeprefix("sys.")]] = json_value(fl.lower, args[0], {})
             elif deco not in _ALLOWED_DECORATORS:
                 raise unsupported(fl.file, node, f"decorator @{deco}")
         default = _after_equals(node)
@@ -185,16 +200,22 @@ def _module(fl: FileLowering, decl: Decl, entry: dict[str, Any], env: dict[str, 
         "parameters": parameters,
     }
     if "scope" in decl.props:
-        _module_scope(fl, decl.props["scope"][1], entry)
+        _module_scope(fl, decl.props["scope"][1], entry, env)
     return entry
 
 
-def _module_scope(fl: FileLowering, node: Any, entry: dict[str, Any]) -> None:
-    """``scope: resourceGroup('rg')`` / ``resourceGroup(sub, 'rg')`` of a module."""
+def _module_scope(fl: FileLowering, node: Any, entry: dict[str, Any], env: dict[str, str]) -> None:
+    """``scope: resourceGroup('rg')`` / ``resourceGroup(sub, 'rg')`` of a module, or the symbol
+    of a resource group the file declares (``scope: rg``)."""
+    if node.type == "identifier" and text_of(node) in fl.decls:
+        group = fl.decls[text_of(node)]
+        if group.kind == "resource" and group.type.lower() == "microsoft.resources/resourcegroups":
+            entry["resourceGroup"] = "[" + fl.name_expr(group, None) + "]"
+            return
     if node.type == "call_expression":
         func = text_of(node.child_by_field_name("function")).lower().removeprefix("az.")
         args = [a for a in node.child_by_field_name("arguments").named_children]
-        lowered = ["[" + fl.lower.expr(a, {}) + "]" for a in args]
+        lowered = ["[" + fl.lower.expr(a, env) + "]" for a in args]
         if func == "resourcegroup" and 1 <= len(args) <= 2:
             entry["resourceGroup"] = lowered[-1]
             if len(args) == 2:

@@ -22,6 +22,7 @@ from amlguard.errors import InputError
 from amlguard.iac.evaluator import Target, supported
 from amlguard.iac.expr import ExprError, functions_used, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location
+from amlguard.iac.paramcheck import check_parameters
 from amlguard.iac.resources import DEPLOYMENTS, ResInstance, schema_kind
 from amlguard.iac.template import Expansion, Run, TemplateError
 from amlguard.iac.values import Unknown, materialize
@@ -139,9 +140,14 @@ def convert_override(spec: dict[str, Any] | None, text: str) -> Any:
 
 
 def expand(
-    doc: JsonDoc, values: dict[str, Any], context: DeploymentContext, expansion: Expansion
+    doc: JsonDoc,
+    values: dict[str, Any],
+    context: DeploymentContext,
+    expansion: Expansion,
+    origins: dict[str, Location] | None = None,
 ) -> Expanded:
-    """Expand one template document with parameter values into rows."""
+    """Expand one template document with parameter values into rows (``origins``: where each
+    given value is written; a value without one came from ``--parameter``)."""
     template = doc.value
     if not isinstance(template, dict) or "resources" not in template:
         raise InputError(f"{doc.file}: not an ARM template (no 'resources')")
@@ -171,12 +177,20 @@ def expand(
             f"{doc.file}: required parameter(s) without a value: {', '.join(missing)} "
             "(give --parameters FILE or --parameter NAME=VALUE)"
         )
+    given = origins or {}
+    check_parameters(run, lambda low: str(given[low]) if low in given else "--parameter")
+    index: dict[str, int] = {}
     for inst in run.all_instances():
         if inst.existing or inst.type.lower() == DEPLOYMENTS:
             continue
         key = ids.norm(inst.id)
         out.instances[key] = inst
-        out.rows.append(to_row(inst, context.tenant_id))
+        row = to_row(inst, context.tenant_id)
+        if key in index:  # deployed again by a later module call (AVM's 'init'/'idem' test)
+            out.rows[index[key]] = row  # the resource is one row: the last PUT's
+            continue
+        index[key] = len(out.rows)
+        out.rows.append(row)
         if _conditional(inst):
             out.conditional.append(inst.id)
     _synthesize(out.rows)

@@ -176,9 +176,9 @@ class TemplateSource(Source):
                 values = {**read_parameter_file(sibling, where), **values}
             run_values, names = load_run_values(doc, values, self.parameters)
             used |= names
-            result = expand(doc, run_values, self.deployment, Expansion())
             for name in self.parameters:  # a --parameter value has no file position
                 where.pop(name.lower(), None)
+            result = expand(doc, run_values, self.deployment, Expansion(), where)
             result.param_origins = where
             self.expanded.append(result)
             self.warnings.extend(result.warnings)

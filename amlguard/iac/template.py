@@ -24,6 +24,7 @@ from amlguard.iac.evaluator import Scope, Target, evaluate
 from amlguard.iac.expr import ExprError, is_expression, parse_expression, unescape
 from amlguard.iac.functions import EvalError, fn_bool
 from amlguard.iac.jsonpos import JsonDoc, Location, Path_, read_json
+from amlguard.iac.paramcheck import check_parameters
 from amlguard.iac.resources import ResInstance, RunFunctions
 from amlguard.iac.values import Secret, Unknown
 
@@ -369,7 +370,14 @@ class Run(RunFunctions):
                 values[name] = entry.get("value")
         target = inst.target
         outer = self if mode.lower() == "outer" and doc is self.doc else None
-        return Run(self.expansion, doc, path, target, values, inst, outer)
+        run = Run(self.expansion, doc, path, target, values, inst, outer)
+        if outer is None:
+            names = {n.lower(): n for n in values}
+            call = (*inst.path, "properties", "parameters")
+            check_parameters(
+                run, lambda low: f"the call at {self.location((*call, names[low], 'value'))}"
+            )
+        return run
 
     def outputs(self) -> dict[str, Any]:
         """The template's outputs, ``{name: {"type": ..., "value": ...}}`` (evaluated once)."""
