@@ -12,6 +12,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
+from amlguard.scanner.idparts import parsed
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -48,8 +49,8 @@ class _Formatter(dict[str, Any]):
 
 def _fields(target: Target, instance: Instance, extra: Mapping[str, Any]) -> _Formatter:
     row = target.row or {}
-    parts = ids.parse(target.id)
-    ws_parts = ids.parse(instance.id)
+    parts = parsed(target.id)
+    ws_parts = parsed(instance.id)
     return _Formatter(
         {
             "id": target.id,
@@ -246,7 +247,8 @@ class Engine:
             "offenders": ", ".join(ids.short_if_id(str(o)) for o in offenders) or "none",
             "count": len(offenders),
         }
-        message = rule.message.format_map(_fields(target, instance, extra))
+        base = _fields(target, instance, {})
+        message = rule.message.format_map(_Formatter({**base, **extra}))
         return self._gapped(
             rule,
             target,
@@ -258,6 +260,7 @@ class Engine:
             path=path,
             offenders=tuple(offenders),
             severity=self._graded(plan, target, instance),
+            fields=base,
         )
 
     def _params(self, rule: Rule, params: dict[str, Any], instance: Instance) -> dict[str, Any]:
@@ -373,9 +376,11 @@ class Engine:
         offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
         severity: Severity | None = None,
+        fields: _Formatter | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
-            fields = _fields(target, instance, {})
+            if fields is None:
+                fields = _fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
                 plan = self._by_rule.get(rule.id)
