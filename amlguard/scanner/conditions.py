@@ -23,7 +23,7 @@ from typing import Any
 from amlguard.registry import Registry
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext, Undeterminable
-from amlguard.scanner.expressions import compile_value, is_expression
+from amlguard.scanner.expressions import compile_value, is_expression, literal_of
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
@@ -375,10 +375,14 @@ def _count_source(
                 f"got {', '.join(sorted(args)) or 'nothing'}"
             ) from None
 
+        # Literal arguments are bound once; only expressions are evaluated per resource.
+        bound = {k: lit[0] for k, ev in args.items() if (lit := literal_of(ev)) is not None}
+        computed = [(k, ev) for k, ev in args.items() if k not in bound]
+
         def related_items(ctx: EvalContext) -> list[Any]:
-            if not args:
-                return impl(ctx)
-            return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})
+            if not computed:
+                return impl(ctx, **bound)
+            return impl(ctx, **{k: ev(ctx) for k, ev in computed}, **bound)
 
         return related_items, None, name
     raise ConditionError("count needs 'field', 'value' or 'related'")

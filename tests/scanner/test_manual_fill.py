@@ -121,3 +121,11 @@ def test_describe_expected_names_the_operand(op: str, operand: Any) -> None:
     else:
         assert text.endswith(show(operand))
         assert (op == "equals") == (text == show(operand))
+
+
+def test_literal_arguments_are_bound_once_and_give_the_same_value() -> None:
+    from amlguard.scanner.expressions import compile_value, literal_of
+
+    assert literal_of(compile_value("plain")) == ("plain",)
+    assert literal_of(compile_value("[[escaped]")) == ("[escaped]",)
+    assert literal_of(compile_value("[parameters('x')]")) is None
