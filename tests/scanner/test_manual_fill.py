@@ -124,6 +124,7 @@ def test_describe_expected_names_the_operand(op: str, operand: Any) -> None:
 
 
 def test_literal_arguments_are_bound_once_and_give_the_same_value() -> None:
+    import amlguard.scanner.primitives  # noqa: F401  (registers the expression functions)
     from amlguard.scanner.expressions import compile_value, literal_of
 
     assert literal_of(compile_value("plain")) == ("plain",)
