@@ -259,12 +259,17 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
             shown = raw_value  # the loader reports the bad path inside field()
 
     judges_unknown = op != "exists"
+    constant = not is_expression(raw)  # a literal operand is folded once, at compile time
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual = value(ctx)
-        if judges_unknown and (unknown := first_unknown(actual)) is not None:
-            raise UnknownValue(unknown)
-        b = operand(ctx)
+        if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
+            if type(actual) is Unknown:
+                raise UnknownValue(actual)
+            if type(actual) is list and (unknown := first_unknown(actual)) is not None:
+                raise UnknownValue(unknown)
+        b = folded if constant else operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
             found = display_actual(reads(ctx)[0]) if reads is not None else None
@@ -304,6 +309,8 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             _over_budget(ctx)
         if where is None:
             return items
+        if not items:  # nothing to match: no current() to set and restore
+            return []
         matched = []
         saved = dict(ctx.currents)
         try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
@@ -324,9 +331,12 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             ctx.currents.update(saved)
         return matched
 
+    constant = not is_expression(raw)
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
+
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         matched = matching(ctx)
-        b = operand(ctx)
+        b = folded if constant else operand(ctx)
         ok = test(len(matched), b)
         if not ok and trace is not None:
             expected = _describe_count(op, written(ctx), shown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import re
@@ -118,6 +119,8 @@ class _Plan:
     # The verdict depends on the judged resource alone (no per-instance primitive): a resource
     # several instances share is judged once, however many workspaces use it.
     per_resource: bool
+    # ``<S>_by_kind`` parameters: the values depend on the judged workspace's kind
+    kinded: bool = False
 
 
 class Engine:
@@ -143,6 +146,9 @@ class Engine:
         ]
         # Rules with ``<S>_by_kind`` parameters: their values depend on the workspace's kind.
         self._kinded = {p.rule.id for p in self._plans if has_kind_parameters(p.params)}
+        self._plans = [
+            dataclasses.replace(p, kinded=p.rule.id in self._kinded) for p in self._plans
+        ]
         self._by_rule = {p.rule.id: p for p in self._plans}
         self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._spans: dict[str, set[str]] = {}  # instance id -> _spanned(), made when a gap asks
@@ -294,7 +300,7 @@ class Engine:
         ctx = self._ctx
         ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
         ctx.instance = instance
-        ctx.params = self._params(plan.rule, plan.params, instance)
+        ctx.params = for_kind(rule.id, plan.params, instance.kind) if plan.kinded else plan.params
         try:
             if rule.where is not None and not rule.where(ctx, None):
                 return _Outcome.NOT_APPLICABLE
