@@ -24,12 +24,13 @@ from amlguard.registry import Registry
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression, literal_of
+from amlguard.scanner.fieldget import field_getter as _field_getter
+from amlguard.scanner.fieldget import operand as _operand
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
     display_actual,
     failed_actual,
-    fold,
     operator,
 )
 from amlguard.scanner.paths import MISSING
@@ -180,40 +181,6 @@ def _not(child: Condition) -> Condition:
         return False
 
     return cond
-
-
-def _operand(raw: Any) -> tuple[Callable[[EvalContext], Any], Callable[[EvalContext], Any]]:
-    """(folded right-hand side, right-hand side as written); literals are folded once."""
-    ev = compile_value(raw)
-    if is_expression(raw):
-        return (lambda ctx: fold(ev(ctx))), ev
-    literal = ev(None)  # type: ignore[arg-type]
-    folded = fold(literal)
-    return (lambda ctx: folded), (lambda ctx: literal)
-
-
-def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]], str]:
-    """A getter returning (value, is_array) for ``field: path`` honouring field-count scopes."""
-    segments = paths.compile_path(path)
-    lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
-    wildcard = paths.has_wildcard(segments)
-
-    def getter(ctx: EvalContext) -> tuple[Any, bool]:
-        if not ctx.field_scopes:  # the common case: a path from the resource itself
-            if wildcard:
-                return paths.resolve_all(ctx.resource, segments), True
-            return paths.resolve(ctx.resource, segments), False
-        obj: Any = ctx.resource
-        rest = segments
-        for prefix, element in reversed(ctx.field_scopes):
-            if lowered[: len(prefix)] == prefix:
-                obj, rest = element, segments[len(prefix) :]
-                break
-        if paths.has_wildcard(rest):
-            return paths.resolve_all(obj, rest), True
-        return paths.resolve(obj, rest), False
-
-    return getter, paths.format_path(segments)
 
 
 def _field_leaf(path: str, op: str, raw: Any) -> Condition:

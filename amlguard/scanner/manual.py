@@ -215,22 +215,26 @@ def _zone_choice(inventory: Any) -> tuple[dict[str, str], dict[tuple[str, str], 
     found = memo.get("zone_choice")
     if found is None:
         first: dict[str, str] = {}
+        first_key: dict[str, str] = {}  # ids.norm(first[name]), kept beside it
         names: dict[str, str] = {}
         for r in inventory.of_type("microsoft.network/privatednszones"):
             name, rid = str(r.get("name", "")).lower(), str(r.get("id", ""))
-            names[ids.norm(rid)] = name
-            if name not in first or ids.norm(rid) < ids.norm(first[name]):
-                first[name] = rid
+            key = ids.norm(rid)
+            names[key] = name
+            if name not in first or key < first_key[name]:
+                first[name], first_key[name] = rid, key
         linked: dict[tuple[str, str], str] = {}
+        linked_key: dict[tuple[str, str], str] = {}
         for (zone_key, vnet_key), links in inventory.links_by_zone_and_vnet.items():
             zone_name = names.get(zone_key)
             row = inventory.get(zone_key)
             if zone_name is None or not links or row is None:
                 continue
             rid = str(row.get("id", ""))
-            old = linked.get((zone_name, vnet_key))
-            if old is None or ids.norm(rid) < ids.norm(old):
-                linked[(zone_name, vnet_key)] = rid
+            key = ids.norm(rid)
+            pair = (zone_name, vnet_key)
+            if pair not in linked or key < linked_key[pair]:
+                linked[pair], linked_key[pair] = rid, key
         found = (first, linked)
         memo["zone_choice"] = found
     return found
