@@ -13,7 +13,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
-from amlguard.scanner.idparts import parsed
+from amlguard.scanner.findingtext import FieldValues, explain, finding_fields
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -24,7 +24,6 @@ from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
 from amlguard.scanner.targets import SELECTORS, Selection, Selector, Target
-from amlguard.textsafe import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,47 +34,6 @@ class EngineOptions:
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule id -> values
     gaps: tuple[Gap, ...] = ()
     private_link: PrivateLinkTable | None = None
-
-
-class _Formatter(dict[str, Any]):
-    """The values a message or fix template is filled with: data made visible (a name with a
-    line break must not add a line to a message or a suggested command)."""
-
-    def __getitem__(self, key: str) -> Any:
-        return visible(super().__getitem__(key))
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _fields(target: Target, instance: Instance, extra: Mapping[str, Any]) -> _Formatter:
-    row = target.row or {}
-    parts = parsed(target.id)
-    ws_parts = parsed(instance.id)
-    return _Formatter(
-        {
-            "id": target.id,
-            "name": row.get("name") or parts.name,
-            "type": target.type,
-            "resourceGroup": row.get("resourceGroup") or parts.resource_group,
-            "subscriptionId": row.get("subscriptionId") or parts.subscription_id,
-            "workspace": instance.name,
-            "workspaceId": instance.id,
-            "workspaceResourceGroup": ws_parts.resource_group,
-            "workspaceSubscriptionId": ws_parts.subscription_id,
-            "solutionSubnetId": instance.solution_subnet or "<solution-subnet-id>",
-            **extra,
-        }
-    )
-
-
-def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
-    if not trace:
-        return None, None, None, []
-    first = trace[0]
-    offenders = list(first.offenders)
-    actual = offenders if offenders else first.actual
-    return first.expected, actual, first.path, offenders
 
 
 def _selector(name: str) -> Selector:
@@ -243,7 +201,7 @@ class Engine:
             message = f"could not be judged: {verdict}"
             return self._gapped(rule, target, instance, Status.ERROR, message)
         trace = verdict
-        expected, actual, path, offenders = _explain(trace)
+        expected, actual, path, offenders = explain(trace)
         if rule.expected:
             expected = rule.expected
         extra = {
@@ -253,8 +211,8 @@ class Engine:
             "offenders": ", ".join(ids.short_if_id(str(o)) for o in offenders) or "none",
             "count": len(offenders),
         }
-        base = _fields(target, instance, {})
-        message = rule.message.format_map(_Formatter({**base, **extra}))
+        base = finding_fields(target, instance, {})
+        message = rule.message.format_map(FieldValues({**base, **extra}))
         return self._gapped(
             rule,
             target,
@@ -382,11 +340,11 @@ class Engine:
         offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
         severity: Severity | None = None,
-        fields: _Formatter | None = None,
+        fields: FieldValues | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
             if fields is None:
-                fields = _fields(target, instance, {})
+                fields = finding_fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
                 plan = self._by_rule.get(rule.id)
