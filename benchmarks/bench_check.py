@@ -149,17 +149,18 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     pack = load_pack()
     rules = pack.rules
     t_pack = time.perf_counter()
+    c_pack = time.process_time()  # CPU time too: on a shared machine wall time scatters more
     collected = SnapshotSource([path]).collect(needs_of(rules))
-    t_load = time.perf_counter()
+    t_load, c_load = time.perf_counter(), time.process_time()
     inventory = Inventory(collected.rows)
     t_inventory = time.perf_counter()
     instances = build_instances(inventory, instance_settings(pack, ScanOptions()))
-    t_instances = time.perf_counter()
+    t_instances, c_instances = time.perf_counter(), time.process_time()
     findings = Engine(inventory, rules, EngineOptions()).run(instances)
-    t_eval = time.perf_counter()
+    t_eval, c_eval = time.perf_counter(), time.process_time()
     result = ScanResult(findings, collected.info, pack.version, pack.digest, "", instances, rules)
     text = registry.get("json").render(result, ReportOptions())
-    t_render = time.perf_counter()
+    t_render, c_render = time.perf_counter(), time.process_time()
     statuses: dict[str, int] = {}
     for f in findings:
         statuses[f.status.value] = statuses.get(f.status.value, 0) + 1
@@ -171,6 +172,10 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
         "instances_s": t_instances - t_inventory,
         "eval_s": t_eval - t_instances,
         "render_s": t_render - t_eval,
+        "load_cpu_s": c_load - c_pack,
+        "build_cpu_s": c_instances - c_load,
+        "eval_cpu_s": c_eval - c_instances,
+        "render_cpu_s": c_render - c_eval,
         "rows": len(collected.rows),
         "instances": len(instances),
         "findings": len(findings),
@@ -238,6 +243,17 @@ def table(results: list[dict[str, Any]]) -> str:
         "findings per second (evaluation)", [f"{r['findings'] / r['eval_s']:,.0f}" for r in results]
     )
     add("JSON report rendering", [_ms(r["render_s"]) for r in results])
+    add(
+        "CPU: load / build / evaluation / render",
+        [
+            " / ".join(
+                f"{r[k] * 1000:,.0f}"
+                for k in ("load_cpu_s", "build_cpu_s", "eval_cpu_s", "render_cpu_s")
+            )
+            + " ms"
+            for r in results
+        ],
+    )
     add(
         "peak memory, `amlguard check` (max RSS)",
         [f"{r['cli_rss_kib'] / 1024:,.0f} MiB" for r in results],

@@ -23,13 +23,14 @@ from typing import Any
 from amlguard.registry import Registry
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext, Undeterminable
-from amlguard.scanner.expressions import compile_value, is_expression
+from amlguard.scanner.expressions import compile_value, is_expression, literal_of
+from amlguard.scanner.fieldget import field_getter as _field_getter
+from amlguard.scanner.fieldget import operand as _operand
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
     display_actual,
     failed_actual,
-    fold,
     operator,
 )
 from amlguard.scanner.paths import MISSING
@@ -182,40 +183,6 @@ def _not(child: Condition) -> Condition:
     return cond
 
 
-def _operand(raw: Any) -> tuple[Callable[[EvalContext], Any], Callable[[EvalContext], Any]]:
-    """(folded right-hand side, right-hand side as written); literals are folded once."""
-    ev = compile_value(raw)
-    if is_expression(raw):
-        return (lambda ctx: fold(ev(ctx))), ev
-    literal = ev(None)  # type: ignore[arg-type]
-    folded = fold(literal)
-    return (lambda ctx: folded), (lambda ctx: literal)
-
-
-def _field_getter(path: str) -> tuple[Callable[[EvalContext], tuple[Any, bool]], str]:
-    """A getter returning (value, is_array) for ``field: path`` honouring field-count scopes."""
-    segments = paths.compile_path(path)
-    lowered = tuple(s.lower() if isinstance(s, str) else s for s in segments)
-    wildcard = paths.has_wildcard(segments)
-
-    def getter(ctx: EvalContext) -> tuple[Any, bool]:
-        if not ctx.field_scopes:  # the common case: a path from the resource itself
-            if wildcard:
-                return paths.resolve_all(ctx.resource, segments), True
-            return paths.resolve(ctx.resource, segments), False
-        obj: Any = ctx.resource
-        rest = segments
-        for prefix, element in reversed(ctx.field_scopes):
-            if lowered[: len(prefix)] == prefix:
-                obj, rest = element, segments[len(prefix) :]
-                break
-        if paths.has_wildcard(rest):
-            return paths.resolve_all(obj, rest), True
-        return paths.resolve(obj, rest), False
-
-    return getter, paths.format_path(segments)
-
-
 def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     getter, shown = _field_getter(path)
     test = operator(op, raw)
@@ -259,12 +226,17 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
             shown = raw_value  # the loader reports the bad path inside field()
 
     judges_unknown = op != "exists"
+    constant = not is_expression(raw)  # a literal operand is folded once, at compile time
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual = value(ctx)
-        if judges_unknown and (unknown := first_unknown(actual)) is not None:
-            raise UnknownValue(unknown)
-        b = operand(ctx)
+        if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
+            if type(actual) is Unknown:
+                raise UnknownValue(actual)
+            if type(actual) is list and (unknown := first_unknown(actual)) is not None:
+                raise UnknownValue(unknown)
+        b = folded if constant else operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
             found = display_actual(reads(ctx)[0]) if reads is not None else None
@@ -304,6 +276,8 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             _over_budget(ctx)
         if where is None:
             return items
+        if not items:  # nothing to match: no current() to set and restore
+            return []
         matched = []
         saved = dict(ctx.currents)
         try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
@@ -324,9 +298,12 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             ctx.currents.update(saved)
         return matched
 
+    constant = not is_expression(raw)
+    folded = operand(None) if constant else None  # type: ignore[arg-type]
+
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         matched = matching(ctx)
-        b = operand(ctx)
+        b = folded if constant else operand(ctx)
         ok = test(len(matched), b)
         if not ok and trace is not None:
             expected = _describe_count(op, written(ctx), shown)
@@ -375,10 +352,14 @@ def _count_source(
                 f"got {', '.join(sorted(args)) or 'nothing'}"
             ) from None
 
+        # Literal arguments are bound once; only expressions are evaluated per resource.
+        bound = {k: lit[0] for k, ev in args.items() if (lit := literal_of(ev)) is not None}
+        computed = [(k, ev) for k, ev in args.items() if k not in bound]
+
         def related_items(ctx: EvalContext) -> list[Any]:
-            if not args:
-                return impl(ctx)
-            return impl(ctx, **{k: ev(ctx) for k, ev in args.items()})
+            if not computed:
+                return impl(ctx, **bound)
+            return impl(ctx, **{k: ev(ctx) for k, ev in computed}, **bound)
 
         return related_items, None, name
     raise ConditionError("count needs 'field', 'value' or 'related'")

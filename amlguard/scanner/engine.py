@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import re
@@ -13,6 +14,7 @@ from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
+from amlguard.scanner.findingtext import FieldValues, explain, finding_fields
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -23,7 +25,6 @@ from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
 from amlguard.scanner.rules import Rule
 from amlguard.scanner.targets import SELECTORS, Selection, Selector, Target
-from amlguard.textsafe import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,47 +35,6 @@ class EngineOptions:
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule id -> values
     gaps: tuple[Gap, ...] = ()
     private_link: PrivateLinkTable | None = None
-
-
-class _Formatter(dict[str, Any]):
-    """The values a message or fix template is filled with: data made visible (a name with a
-    line break must not add a line to a message or a suggested command)."""
-
-    def __getitem__(self, key: str) -> Any:
-        return visible(super().__getitem__(key))
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _fields(target: Target, instance: Instance, extra: Mapping[str, Any]) -> _Formatter:
-    row = target.row or {}
-    parts = ids.parse(target.id)
-    ws_parts = ids.parse(instance.id)
-    return _Formatter(
-        {
-            "id": target.id,
-            "name": row.get("name") or parts.name,
-            "type": target.type,
-            "resourceGroup": row.get("resourceGroup") or parts.resource_group,
-            "subscriptionId": row.get("subscriptionId") or parts.subscription_id,
-            "workspace": instance.name,
-            "workspaceId": instance.id,
-            "workspaceResourceGroup": ws_parts.resource_group,
-            "workspaceSubscriptionId": ws_parts.subscription_id,
-            "solutionSubnetId": instance.solution_subnet or "<solution-subnet-id>",
-            **extra,
-        }
-    )
-
-
-def _explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
-    if not trace:
-        return None, None, None, []
-    first = trace[0]
-    offenders = list(first.offenders)
-    actual = offenders if offenders else first.actual
-    return first.expected, actual, first.path, offenders
 
 
 def _selector(name: str) -> Selector:
@@ -126,6 +86,8 @@ class _Plan:
     # The verdict depends on the judged resource alone (no per-instance primitive): a resource
     # several instances share is judged once, however many workspaces use it.
     per_resource: bool
+    # ``<S>_by_kind`` parameters: the values depend on the judged workspace's kind
+    kinded: bool = False
 
 
 class Engine:
@@ -152,6 +114,9 @@ class Engine:
         ]
         # Rules with ``<S>_by_kind`` parameters: their values depend on the workspace's kind.
         self._kinded = {p.rule.id for p in self._plans if has_kind_parameters(p.params)}
+        self._plans = [
+            dataclasses.replace(p, kinded=p.rule.id in self._kinded) for p in self._plans
+        ]
         self._by_rule = {p.rule.id: p for p in self._plans}
         self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._spans: dict[str, set[str]] = {}  # instance id -> _spanned(), made when a gap asks
@@ -261,7 +226,7 @@ class Engine:
             message = f"could not be judged: {verdict}"
             return self._gapped(rule, target, instance, Status.ERROR, message)
         trace = verdict
-        expected, actual, path, offenders = _explain(trace)
+        expected, actual, path, offenders = explain(trace)
         if rule.expected:
             expected = rule.expected
         extra = {
@@ -271,7 +236,8 @@ class Engine:
             "offenders": ", ".join(ids.short_if_id(str(o)) for o in offenders) or "none",
             "count": len(offenders),
         }
-        message = rule.message.format_map(_fields(target, instance, extra))
+        base = finding_fields(target, instance, {})
+        message = rule.message.format_map(FieldValues({**base, **extra}))
         return self._gapped(
             rule,
             target,
@@ -283,6 +249,7 @@ class Engine:
             path=path,
             offenders=tuple(offenders),
             severity=self._graded(plan, target, instance),
+            fields=base,
         )
 
     def _params(self, rule: Rule, params: dict[str, Any], instance: Instance) -> dict[str, Any]:
@@ -316,7 +283,7 @@ class Engine:
         ctx = self._ctx
         ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
         ctx.instance = instance
-        ctx.params = self._params(plan.rule, plan.params, instance)
+        ctx.params = for_kind(rule.id, plan.params, instance.kind) if plan.kinded else plan.params
         try:
             if rule.where is not None and not rule.where(ctx, None):
                 return _Outcome.NOT_APPLICABLE
@@ -405,9 +372,11 @@ class Engine:
         offenders: tuple[Any, ...] = (),
         remediation: str | None = None,
         severity: Severity | None = None,
+        fields: FieldValues | None = None,
     ) -> Finding:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
-            fields = _fields(target, instance, {})
+            if fields is None:
+                fields = finding_fields(target, instance, {})
             remediation = rule.remediation.summary.format_map(fields)
             if rule.remediation.manual:
                 plan = self._by_rule.get(rule.id)

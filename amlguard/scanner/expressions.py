@@ -59,9 +59,27 @@ def compile_value(value: Any) -> Evaluator:
     if is_expression(value):
         return _Parser(value[1:-1]).parse()
     if isinstance(value, str) and value.startswith("[["):
-        literal: Any = value[1:]
-        return lambda ctx: literal
-    return lambda ctx: value
+        return _literal(value[1:])
+    return _literal(value)
+
+
+_LITERAL = "_amlguard_literal"
+
+
+def _literal(value: Any) -> Evaluator:
+    """An evaluator that always gives ``value`` (marked, so a call can bind it once)."""
+
+    def ev(ctx: EvalContext) -> Any:
+        return value
+
+    setattr(ev, _LITERAL, (value,))
+    return ev
+
+
+def literal_of(ev: Evaluator) -> tuple[Any] | None:
+    """``(value,)`` when ``ev`` is a literal's evaluator, else None."""
+    found: tuple[Any] | None = getattr(ev, _LITERAL, None)
+    return found
 
 
 _TOKENS = re.compile(
@@ -151,16 +169,13 @@ class _Parser:
         kind, text = self.peek() or ("", "")
         if kind == "str":
             self.take()
-            literal: Any = text[1:-1].replace("''", "'")
-            return lambda ctx: literal
+            return _literal(text[1:-1].replace("''", "'"))
         if kind == "num":
             self.take()
-            number: Any = float(text) if "." in text else int(text)
-            return lambda ctx: number
+            return _literal(float(text) if "." in text else int(text))
         if kind == "name" and text.lower() in ("true", "false", "null"):
             self.take()
-            constant: Any = {"true": True, "false": False, "null": None}[text.lower()]
-            return lambda ctx: constant
+            return _literal({"true": True, "false": False, "null": None}[text.lower()])
         return self.expr()
 
 
@@ -181,6 +196,13 @@ def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
     # Rules call functions with zero or one argument almost always: skip the list building.
     if not args:
         return lambda ctx: impl(ctx)
+    literals = [literal_of(a) for a in args]
+    if all(lit is not None for lit in literals):  # current('pe'), parameters('x'): bound once
+        values = [lit[0] for lit in literals if lit is not None]
+        if len(values) == 1:
+            (value,) = values
+            return lambda ctx: impl(ctx, value)
+        return lambda ctx: impl(ctx, *values)
     if len(args) == 1:
         (only,) = args
         return lambda ctx: impl(ctx, only(ctx))
@@ -190,7 +212,10 @@ def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
 def _member(inner: Evaluator, name: str) -> Evaluator:
     def ev(ctx: EvalContext) -> Any:
         value = inner(ctx)
-        out = get_key(value, name)
+        # get_key's exact-spelling hit on a plain dict, without the call (the usual case)
+        out = value.get(name, MISSING) if type(value) is dict else MISSING
+        if out is MISSING:
+            out = get_key(value, name)
         return MISSING if out is None else out
 
     return ev

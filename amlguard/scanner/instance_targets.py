@@ -9,13 +9,9 @@ from amlguard.scanner import ids
 from amlguard.scanner.datastores import STORAGE, data_storage, storage_account_of, unresolved_reason
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
-from amlguard.scanner.targets import COMPUTE, Selection, Target, computes_of, selector
+from amlguard.scanner.targets import COMPUTE, Selection, Target, computes_of, selector, target_of
 
-
-def _target(inv: Inventory, resource_id: str) -> Target:
-    row = inv.get(resource_id)
-    rtype = row["type"] if row else ids.parse(resource_id).type.lower()
-    return Target(row["id"] if row else resource_id, rtype, row)
+_target = target_of  # the type an id names is already lower-cased by ids.parse
 
 
 @selector("workspaceComputes")

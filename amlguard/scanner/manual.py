@@ -23,10 +23,13 @@ from __future__ import annotations
 import re
 import shlex
 import string
+from _string import formatter_field_name_split
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.idparts import parsed
 from amlguard.textsafe import visible
 
 ML_EXTENSION = "az ml"
@@ -94,23 +97,78 @@ class _Formatter(string.Formatter):
         return value, first
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if isinstance(value, _Literal):
-            return str(value)
-        if value is None or value == "":
-            return "<value>"
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        if format_spec == "snake":
-            text = _snake(text)
-        elif format_spec == "tail":
-            text = text.rstrip("/").rsplit("/", 1)[-1]
-        elif format_spec == "lower":
-            text = text.lower()
-        # Data with a line break or a control character stays one visible, quoted word.
-        return _quote(visible(text))
+        return _format_value(value, format_spec)
+
+
+def _format_value(value: Any, format_spec: str) -> str:
+    """One substituted value: quoted, with the ``snake``/``tail``/``lower`` specs applied."""
+    if isinstance(value, _Literal):
+        return str(value)
+    if value is None or value == "":
+        return "<value>"
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if format_spec == "snake":
+        text = _snake(text)
+    elif format_spec == "tail":
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    elif format_spec == "lower":
+        text = text.lower()
+    # Data with a line break or a control character stays one visible, quoted word.
+    return _quote(visible(text))
 
 
 class _Literal(str):
     """A field left as written (``{unknown}``)."""
+
+
+#: one replacement field of a compiled template: (text before it, field name, name's first
+#: part, the rest as (is attribute, key) steps, format spec); the name is None after the last
+_Part = tuple[str, str | None, str, tuple[tuple[bool, Any], ...], str]
+_LOOKUP_ERRORS = (KeyError, IndexError, AttributeError, TypeError, ValueError)
+
+
+@lru_cache(maxsize=512)
+def _compiled(template: str) -> tuple[_Part, ...] | None:
+    """``template`` parsed once for :func:`_fill`; None when it needs the general formatter
+    (a conversion, a nested or braced spec, positional fields, a malformed template)."""
+    parts: list[_Part] = []
+    try:
+        for literal, name, spec, conversion in _FORMATTER.parse(template):
+            if name is None:
+                parts.append((literal, None, "", (), ""))
+                continue
+            spec = spec or ""
+            if conversion is not None or "{" in spec or "}" in spec:
+                return None
+            first, rest = formatter_field_name_split(name)
+            if not isinstance(first, str) or not first:
+                return None
+            parts.append((literal, name, first, tuple(rest), spec))
+    except ValueError:
+        return None
+    return tuple(parts)
+
+
+def _fill(template: str, values: Mapping[str, Any]) -> str:
+    """``_Formatter().vformat(template, (), values)``, without re-parsing the template (and its
+    empty format specs) for every finding: what it gives is the same text."""
+    parts = _compiled(template)
+    if parts is None:
+        return _FORMATTER.vformat(template, (), values)
+    out: list[str] = []
+    for literal, name, first, rest, spec in parts:
+        if literal:
+            out.append(literal)
+        if name is None:
+            continue
+        try:  # string.Formatter.get_field, with _Formatter's "unknown stays as written"
+            obj = values[first]
+            for is_attr, key in rest:
+                obj = getattr(obj, key) if is_attr else obj[key]
+        except _LOOKUP_ERRORS:
+            obj = _Literal("{" + name + "}")
+        out.append(_format_value(obj, spec))
+    return "".join(out)
 
 
 class _Zones:
@@ -157,25 +215,32 @@ def _zone_choice(inventory: Any) -> tuple[dict[str, str], dict[tuple[str, str], 
     found = memo.get("zone_choice")
     if found is None:
         first: dict[str, str] = {}
+        first_key: dict[str, str] = {}  # ids.norm(first[name]), kept beside it
         names: dict[str, str] = {}
         for r in inventory.of_type("microsoft.network/privatednszones"):
             name, rid = str(r.get("name", "")).lower(), str(r.get("id", ""))
-            names[ids.norm(rid)] = name
-            if name not in first or ids.norm(rid) < ids.norm(first[name]):
-                first[name] = rid
+            key = ids.norm(rid)
+            names[key] = name
+            if name not in first or key < first_key[name]:
+                first[name], first_key[name] = rid, key
         linked: dict[tuple[str, str], str] = {}
+        linked_key: dict[tuple[str, str], str] = {}
         for (zone_key, vnet_key), links in inventory.links_by_zone_and_vnet.items():
             zone_name = names.get(zone_key)
             row = inventory.get(zone_key)
             if zone_name is None or not links or row is None:
                 continue
             rid = str(row.get("id", ""))
-            old = linked.get((zone_name, vnet_key))
-            if old is None or ids.norm(rid) < ids.norm(old):
-                linked[(zone_name, vnet_key)] = rid
+            key = ids.norm(rid)
+            pair = (zone_name, vnet_key)
+            if pair not in linked or key < linked_key[pair]:
+                linked[pair], linked_key[pair] = rid, key
         found = (first, linked)
         memo["zone_choice"] = found
     return found
+
+
+_FORMATTER = _Formatter()
 
 
 def offender_fields(
@@ -223,17 +288,16 @@ def render_manual(
     vnet = getattr(instance, "solution_vnet", None)
     values["solutionVnetId"] = vnet or "<solution-vnet-id>"
     values["solutionVnetResourceGroup"] = (
-        ids.parse(vnet).resource_group if vnet else "<solution-vnet-resource-group>"
+        parsed(vnet).resource_group if vnet else "<solution-vnet-resource-group>"
     )
     values["solutionVnetSubscriptionId"] = (
-        ids.parse(vnet).subscription_id if vnet else "<solution-vnet-subscription-id>"
+        parsed(vnet).subscription_id if vnet else "<solution-vnet-subscription-id>"
     )
     values["zones"] = _Zones(fields, instance, inventory, private_link, cloud)
     values["parameters"] = {
         k: (v if v not in (None, "", []) else f"<{k.replace('_', '-')}>")
         for k, v in parameters.items()
     }
-    formatter = _Formatter()
     lines: list[str] = []
     # Only resource ids fill {offender...}: a described item (a Failed outbound rule) is no target.
     offenders = [
@@ -242,7 +306,7 @@ def render_manual(
     if _OFFENDER_FIELD.search(template) and offenders:
         for offender in offenders:
             extra = offender_fields(offender, inventory, private_link)
-            line = formatter.vformat(template, (), {**values, **extra})
+            line = _fill(template, {**values, **extra})
             if line not in lines:
                 lines.append(line)
     else:
@@ -256,7 +320,7 @@ def render_manual(
             "offenderRuleName": "<rule-name>",
             "offenderIpConfig": "<ip-config-name>",
         }
-        lines.append(formatter.vformat(template, (), {**unknown, **values}))
+        lines.append(_fill(template, {**unknown, **values}))
     notes = []
     for placeholder in sorted(set(_PLACEHOLDER.findall("\n".join(lines)))):
         hint = HINTS.get(placeholder, "a value amlguard cannot know")

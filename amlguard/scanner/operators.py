@@ -154,29 +154,34 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
     return table[name]
 
 
+_EXPECTED = {
+    "equals": "{}",
+    "notEquals": "not {}",
+    "in": "one of {}",
+    "notIn": "none of {}",
+    "contains": "contains {}",
+    "notContains": "does not contain {}",
+    "containsAll": "contains all of {}",
+    "containsAny": "contains any of {}",
+    "like": "like {}",
+    "notLike": "not like {}",
+    "match": "matches {}",
+    "notMatch": "does not match {}",
+    "greater": "> {}",
+    "greaterOrEquals": ">= {}",
+    "less": "< {}",
+    "lessOrEquals": "<= {}",
+}
+
+
 def describe_expected(op: str, operand: Any) -> str:
     """Human text for what an operator wants, e.g. ``not true`` or ``one of [a, b]``."""
     shown = show(operand)
-    return {
-        "equals": shown,
-        "notEquals": f"not {shown}",
-        "in": f"one of {shown}",
-        "notIn": f"none of {shown}",
-        "exists": "present" if operand else "absent",
-        "contains": f"contains {shown}",
-        "notContains": f"does not contain {shown}",
-        "containsAll": f"contains all of {shown}",
-        "containsAny": f"contains any of {shown}",
-        "like": f"like {shown}",
-        "notLike": f"not like {shown}",
-        "match": f"matches {shown}",
-        "notMatch": f"does not match {shown}",
-        "greater": f"> {shown}",
-        "greaterOrEquals": f">= {shown}",
-        "less": f"< {shown}",
-        "lessOrEquals": f"<= {shown}",
-        "is": valuetypes.describe(operand),
-    }[op]
+    if op == "exists":
+        return "present" if operand else "absent"
+    if op == "is":
+        return valuetypes.describe(operand)
+    return _EXPECTED[op].format(shown)
 
 
 def show(value: Any) -> str:

@@ -158,9 +158,11 @@ def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
 # ---------------------------------------------------------------- related sources
 
 
-def _zone_ids(inventory: Inventory, endpoint_id: str) -> list[str]:
+def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
+    """The private DNS zone ids of an endpoint's zone groups (``endpoint_key``: its
+    ``ids.norm`` id)."""
     out: list[str] = []
-    for group in inventory.zone_groups_by_endpoint.get(ids.norm(endpoint_id), []):
+    for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
         for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
             zone = _props(cfg).get("privateDnsZoneId")
             if isinstance(zone, str) and zone:
@@ -168,16 +170,17 @@ def _zone_ids(inventory: Inventory, endpoint_id: str) -> list[str]:
     return out
 
 
-def _endpoint_item(inventory: Inventory, pe: Row, conn: Row) -> dict[str, Any]:
+def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
     props = _props(pe)
     subnet = str(_dict(props.get("subnet")).get("id") or "")
-    state = _dict(_props(conn).get("privateLinkServiceConnectionState")).get("status")
-    zone_ids = _zone_ids(inventory, pe["id"])
+    cprops = _props(conn)
+    state = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
+    zone_ids = _zone_ids(inventory, key)
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": _list(_props(conn).get("groupIds")),
+        "groupIds": _list(cprops.get("groupIds")),
         "status": state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
@@ -265,7 +268,7 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
         key = ids.norm(pe["id"])
         if key not in items:
             order.append(key)
-            items[key] = _endpoint_item(inventory, pe, conn)
+            items[key] = _endpoint_item(inventory, pe, conn, key)
     for conn, status in connection_states(row) if row else []:
         cprops = _props(conn)
         pe_id = _dict(cprops.get("privateEndpoint")).get("id")

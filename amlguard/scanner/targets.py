@@ -60,14 +60,27 @@ def selector(name: str, *, orphans: bool = False) -> Callable[[Selector], Select
     return register
 
 
-def _target(inv: Inventory, resource_id: str) -> Target:
-    row = inv.get(resource_id)
-    rtype = row["type"] if row else ids.parse(resource_id).type
-    return Target(row["id"] if row else resource_id, rtype, row)
+def target_of(inv: Inventory, resource_id: str) -> Target:
+    """The target for a resource id: its row when the inventory has it (made once per id and
+    scan: a resource is selected by several rules, and a shared one by several instances)."""
+    memo = inv.memo.get("target")
+    if memo is None:
+        memo = inv.memo["target"] = {}
+    found: Target | None = memo.get(resource_id)
+    if found is None:
+        row = inv.get(resource_id)
+        rtype = row["type"] if row else ids.parse(resource_id).type
+        found = memo[resource_id] = Target(row["id"] if row else resource_id, rtype, row)
+    return found
+
+
+_target = target_of
 
 
 def _filter_types(targets: list[Target], spec: dict[str, Any]) -> list[Target]:
-    types = {str(t).lower() for t in spec.get("types", [])}
+    if "types" not in spec:  # no filter (the targets are a list made for this selection)
+        return targets
+    types = {str(t).lower() for t in spec["types"]}
     return [t for t in targets if not types or t.type in types]
 
 
