@@ -215,7 +215,7 @@ class Engine:
             return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
         if isinstance(verdict, _Noted):
             evidence = {"evidence": "; ".join(dict.fromkeys(verdict.notes))}
-            message = rule.pass_message.format_map(_fields(target, instance, evidence))
+            message = rule.pass_message.format_map(finding_fields(target, instance, evidence))
             return self._gapped(rule, target, instance, Status.PASS, message)
         if verdict is _Outcome.NOT_APPLICABLE:
             reason = rule.skip_message or "not applicable to this resource"
