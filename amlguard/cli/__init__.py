@@ -141,6 +141,8 @@ def main() -> None:
         from amlguard.scanner.scan import keep_until_exit
 
         keep_until_exit()
+    else:
+        gc.enable()  # python -m amlguard turned it off for the imports (__main__.py)
     code = _run()
     try:
         sys.stdout.flush()
