@@ -6,21 +6,29 @@ modules a snapshot check imports, ~25 ms of CPU in every process, a tenth of a s
 The text is a pure function of the class definition, and ``exec(text, g, l)`` is
 ``exec(compile(text, "<string>", "exec"), g, l)``; so the entry point (:func:`amlguard.cli.main`,
 and nothing else) gives :mod:`dataclasses` an ``exec`` that compiles each distinct text once
-and keeps the code objects in the warm parse cache (:mod:`amlguard.scanner.parsecache`), keyed
-on the text itself and on the interpreter's exact build. A text the cache lacks is compiled as
-before; a missing, stale or unreadable cache only costs the compile.
+and keeps the code objects in a file of their own next to the parse cache
+(:mod:`amlguard.scanner.parsecache`), named after the parse cache's stamp (amlguard's version,
+the interpreter, the schemas) and the interpreter's exact build, keyed inside on the text
+itself. (Not in the parse cache's own file, which every checkout sharing a cache folder reads
+whole.) A text the file lacks is compiled as before; a missing, torn or unreadable file only
+costs the compile. The file is written whole or not at all (temporary file, then rename).
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
+import marshal
+import os
 import sys
+import zlib
 from types import CodeType
 from typing import Any
 
-#: The parse cache entry: one per interpreter build (bytecode differs between builds).
+#: One file per interpreter build (bytecode differs between builds) and parse cache stamp.
 _KEY = f"dataclass methods for {sys.version}"
+_MAGIC = b"amlguard-startup\n"
 #: A cache that outgrew this (texts of classes edited away) keeps only this run's texts.
 MAX_TEXTS = 2000
 
@@ -57,33 +65,65 @@ def _fits() -> bool:
     )
 
 
+def _path() -> str | None:
+    """This interpreter's and checkout's file of code objects; None when caching is off."""
+    from amlguard.scanner import parsecache
+
+    where, stamp = parsecache.cache_file(), parsecache.stamp()
+    if where is None or stamp is None:
+        return None
+    tag = parsecache.blake2b(repr((_KEY, stamp)).encode(), digest_size=10).hexdigest()
+    return os.path.join(os.path.dirname(where), f"startup-{tag}")
+
+
+def _read(path: str) -> dict[str, CodeType]:
+    try:
+        with open(path, "rb") as handle:
+            blob = handle.read()
+        crc, payload = blob[len(_MAGIC) : len(_MAGIC) + 4], blob[len(_MAGIC) + 4 :]
+        if not blob.startswith(_MAGIC) or int.from_bytes(crc, "big") != zlib.crc32(payload):
+            return {}  # torn or corrupted: never trust a byte of it
+        codes = marshal.loads(payload)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(codes, dict):
+        return {}
+    return {t: c for t, c in codes.items() if type(t) is str and type(c) is CodeType}
+
+
 def install() -> None:
     """Give :mod:`dataclasses` the caching ``exec`` (the process entry point only)."""
     if not _fits():
         return
-    from amlguard.scanner import parsecache
-
-    cached = parsecache.get("startup", _KEY, ())
-    if isinstance(cached, dict):
-        _codes.update(
-            (text, code)
-            for text, code in cached.items()
-            if type(text) is str and type(code) is CodeType
-        )
+    path = _path()
+    if path is not None:
+        _codes.update(_read(path))
     dataclasses.exec = _exec  # type: ignore[attr-defined]
 
 
 def save() -> None:
-    """Write the code of texts compiled in this run back to the cache (nothing when warm)."""
+    """Write the code of texts compiled in this run back to the file (nothing when warm)."""
     global _compiled
     if not _compiled:
         return
     _compiled = False
-    from amlguard.scanner import parsecache
-
+    path = _path()
+    if path is None:
+        return
     kept = _codes if len(_codes) <= MAX_TEXTS else {t: _codes[t] for t in _used}
-    parsecache.put("startup", _KEY, (), parsecache.encode(kept))
-    parsecache.save()
+    try:
+        payload = marshal.dumps(kept)
+    except ValueError:
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full cache folder only costs the next run the compile
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def installed() -> bool:

@@ -123,3 +123,19 @@ def test_a_corrupt_cache_only_costs_the_compile(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "PASSED" in done.stdout or "pass" in done.stdout.lower()
+
+
+def test_the_code_lives_in_its_own_file_and_a_torn_one_is_ignored(tmp_path: Path) -> None:
+    _describe("cached", tmp_path)
+    folder = tmp_path / "amlguard"
+    files = sorted(p.name for p in folder.glob("startup-*"))
+    assert len(files) == 1
+    parsed = folder / "parsed"
+    assert not parsed.exists() or b"dataclass methods" not in parsed.read_bytes()
+    torn = folder / files[0]
+    torn.write_bytes(torn.read_bytes()[:-10])
+    plain = _describe("plain", tmp_path)
+    again = _describe("cached", tmp_path)  # compiles afresh, rewrites the file whole
+    assert again.pop("<compiled>") is True
+    assert again == plain
+    assert torn.stat().st_size > 1000
