@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from amlguard import __version__
-from amlguard.cli import terminal
+from amlguard.cli import startup, terminal
 from amlguard.cli.terminal import (
     AmlguardErrorForUsage,
     enter_process,
@@ -133,6 +133,7 @@ def main() -> None:
     """
     enter_process()
     signal.signal(signal.SIGTERM, _on_sigterm)
+    startup.install()  # dataclass methods compiled once, not in every process
     argv = sys.argv[1:]
     if _quick_exit_wanted(argv):
         gc.disable()
@@ -140,11 +141,14 @@ def main() -> None:
         from amlguard.scanner.scan import keep_until_exit
 
         keep_until_exit()
+    else:
+        gc.enable()  # python -m amlguard turned it off for the imports (__main__.py)
     code = _run()
     try:
         sys.stdout.flush()
     except (BrokenPipeError, OSError):
         code = code or EXIT_USAGE
+    startup.save()
     if teardown_skipped() or code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         # An interrupt must not wait for worker threads still blocked on Azure.
         sys.stderr.flush()

@@ -249,7 +249,8 @@ def _append_findings(
     for f in findings:
         sev = f.severity
         status = f.status
-        new = is_new(f, keys)
+        state = f.baseline_state
+        new = None if keys is None and state is None else is_new(f, keys)
         if type(f) is not Finding or type(sev) is not Severity or type(status) is not Status:
             extend((_SEP, _generic_finding(f, facts, new)))
             continue
@@ -281,9 +282,12 @@ def _append_findings(
             act = f.actual
             path = f.path
             sup = f.suppression
-            state = f.baseline_state
-            review = review_dict(sup, state, f.fixed_by)
-            tail = "}" if not review else f", {_encode(review)[1:]}"
+            fixed = f.fixed_by
+            if sup is None and not state and not fixed:
+                tail = "}"  # what review_dict's empty dict closes with
+            else:
+                review = review_dict(sup, state, fixed)
+                tail = "}" if not review else f", {_encode(review)[1:]}"
             piece: tuple[str, ...] = (
                 start,
                 text[rid],

@@ -191,9 +191,12 @@ def _conn_status(conn: Row) -> str:
 def _associated_of(workspace: Row) -> dict[str, str]:
     props = _props(workspace)
     # A link that is not a resource id ("", 0, {}) links nothing: AMLG-108 fails on it.
-    return {
-        role: str(at(props, role)) for role in ASSOCIATED_ROLES if is_resource_id(at(props, role))
-    }
+    out: dict[str, str] = {}
+    for role in ASSOCIATED_ROLES:
+        link = at(props, role)  # once per role (a case-insensitive walk when absent)
+        if is_resource_id(link):
+            out[role] = str(link)
+    return out
 
 
 def build_instance(
@@ -202,13 +205,16 @@ def build_instance(
     settings: InstanceSettings,
     shared: frozenset[str] = frozenset(),
     projects: list[Row] | None = None,
+    associated: dict[str, str] | None = None,
 ) -> Instance:
     """Assemble the instance of one workspace row (a hub with its ``projects``); ``shared``
-    holds the lower-cased ids of the associated resources other workspaces use too."""
+    holds the lower-cased ids of the associated resources other workspaces use too;
+    ``associated`` is the workspace's links when the caller has read them already."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
     projects = projects or []
-    associated = _associated_of(workspace)
+    if associated is None:
+        associated = _associated_of(workspace)
     own_keys = {ids.norm(v) for v in associated.values()}
     own_keys |= {ids.norm(ws_id), *(ids.norm(p["id"]) for p in projects)}
     found, picked = discover(inv, workspace, projects, settings.selector)
@@ -325,12 +331,20 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
             else:
                 orphans.append(row)
     users: Counter[str] = Counter()
-    for ws in workspaces:
-        users.update({ids.norm(a) for a in _associated_of(ws).values()})
+    links = [_associated_of(ws) for ws in workspaces]  # read once, used twice
+    for associated in links:
+        users.update({ids.norm(a) for a in associated.values()})
     shared_associated = frozenset(key for key, n in users.items() if n > 1)
     instances = [
-        build_instance(inv, ws, settings, shared_associated, projects.get(ids.norm(ws["id"]), []))
-        for ws in workspaces
+        build_instance(
+            inv,
+            ws,
+            settings,
+            shared_associated,
+            projects.get(ids.norm(ws["id"]), []),
+            associated,
+        )
+        for ws, associated in zip(workspaces, links, strict=True)
     ]
     owners: Counter[str] = Counter()
     for inst in instances:

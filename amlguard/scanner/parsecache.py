@@ -163,6 +163,12 @@ def _current() -> _Store:
     return _store
 
 
+def stamp() -> tuple[Any, ...] | None:
+    """What every entry is also keyed on (version, interpreter, schemas); None when disabled."""
+    store = _current()
+    return store.stamp if store.path is not None else None
+
+
 def get(kind: str, key: str, sigs: tuple[Signature | None, ...]) -> Any | None:
     """The value stored under ``key`` when made from files of exactly these signatures."""
     if None in sigs:
