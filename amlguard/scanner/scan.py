@@ -221,6 +221,18 @@ def evaluate(
         ),
     )
     findings = engine.run(instances)
+    if info.kind.startswith("template") and info.header.get("conditional"):
+        # resources whose condition is unknown before deployment never decide a verdict
+        from amlguard.iac.conditional import settle
+
+        findings = settle(
+            findings,
+            rows,
+            info,
+            lambda kept, bare: (
+                evaluate(kept, pack, rules, options, bare, only_instances=only_instances).findings
+            ),
+        )
     if _kept is not None:
         _kept.append((rows, inventory, engine))
     return ScanResult(
