@@ -277,3 +277,27 @@ def test_fqdn_rule_builder_still_fails_broad() -> None:
     inst = approved_only(blueprint())
     fqdn_rule(inst, "x", "*")
     assert _110(inst.rows()).status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        "*.blob.storage.azure.net",
+        "*.z01.blob.storage.azure.net",
+        "*.dfs.storage.azure.net",
+        "*.storage.azure.net",
+        "*.azure.net",
+        "*.file.storage.azure.net",
+    ],
+)
+def test_110_azure_dns_zone_storage_wildcards_fail(destination: str) -> None:
+    inst = approved_only(blueprint())
+    fqdn_rule(inst, "dnszone", destination)
+    finding = _110(inst.rows())
+    assert finding.status is Status.FAIL and "dnszone" in finding.message
+
+
+def test_110_one_dns_zone_storage_host_passes() -> None:
+    inst = approved_only(blueprint())
+    fqdn_rule(inst, "one", "myaccount.z01.blob.storage.azure.net")
+    assert _110(inst.rows()).status is Status.PASS
