@@ -127,7 +127,8 @@ def approval_denials(
         for deny in denies:
             action = denial(deny, principal, str(target["id"]), str(target["type"]))
             if action:
-                props = deny.get("properties") if isinstance(deny.get("properties"), dict) else {}
+                props = deny.get("properties")
+                props = props if isinstance(props, dict) else {}
                 out.append(
                     {
                         "id": (
