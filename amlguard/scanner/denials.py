@@ -85,7 +85,8 @@ def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str |
         )
     if not _covers(scope, target_id, flag is not True):
         return None
-    actions = [a for a in approval_actions(target_type) if grants(props.get("permissions"), a)]
+    perms = shapes.member(props, "permissions")
+    actions = [a for a in approval_actions(target_type) if grants(perms, a, at / "permissions")]
     if not actions:
         return None
     who = principal.strip().lower()

@@ -123,3 +123,26 @@ def test_missing_role_still_fails_first() -> None:
     inst.role_assignments.clear()
     finding = _106([*inst.rows(), deny_assignment(_rg(inst), _everyone())])
     assert finding.status is Status.FAIL and "deny assignment '" not in finding.message
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [
+        [{"actions": ["*"], "notActions": "*/privateEndpointConnectionsApproval/action"}],
+        [{"actions": "*"}],
+        {"actions": ["*"]},
+        ["*"],
+    ],
+)
+def test_malformed_role_definition_permissions_are_error_not_pass(permissions: Any) -> None:
+    from tests.builders import role_assignment, role_definition
+
+    custom = "c0ffee00-0000-4000-8000-000000000001"
+    inst = blueprint()
+    scope = _rg(inst)
+    inst.role_assignments = [role_assignment(scope, inst.principal_id, custom)]
+    definition = role_definition(custom, ["*"], (), inst.sub)
+    definition["properties"]["permissions"] = permissions
+    inst.extra.append(definition)
+    finding = _106(inst.rows())
+    assert finding.status is Status.ERROR and "permissions" in finding.message
