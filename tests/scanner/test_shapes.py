@@ -301,3 +301,34 @@ def test_110_one_dns_zone_storage_host_passes() -> None:
     inst = approved_only(blueprint())
     fqdn_rule(inst, "one", "myaccount.z01.blob.storage.azure.net")
     assert _110(inst.rows()).status is Status.PASS
+
+
+# ---------------------------------------------------------------- AMLG-302: NICs not placed
+
+
+def _302(subnet: Any, public: bool = True, configs: Any = None) -> set[Status]:
+    inst = blueprint()
+    nic = inst.nics[0]
+    cfg = nic["properties"]["ipConfigurations"][0]["properties"]
+    cfg["subnet"] = subnet
+    if public:
+        cfg["publicIPAddress"] = {"id": "/subscriptions/x/resourceGroups/g/providers/pip/p"}
+    if configs is not None:
+        nic["properties"]["ipConfigurations"] = configs
+    return {f.status for f in of_rule(scan(inst.rows(), rule_ids=["AMLG-302"]), "AMLG-302")}
+
+
+def test_302_public_nic_with_unknown_subnet_is_error() -> None:
+    assert _302({"id": Unknown("ref(vnet):properties.subnets[1].id")}) == {Status.ERROR}
+    assert _302(Unknown("ref(vnet):subnet")) == {Status.ERROR}
+
+
+def test_302_public_nic_with_malformed_subnet_or_configs_is_error() -> None:
+    assert _302({"id": ["/subscriptions/x/subnets/a"]}) == {Status.ERROR}
+    assert _302(None, configs={"name": "ipconfig1"}) == {Status.ERROR}
+
+
+def test_302_nic_without_public_ip_and_unknown_subnet_passes() -> None:
+    assert _302({"id": Unknown("ref(vnet):properties.subnets[1].id")}, public=False) == {
+        Status.PASS
+    }
