@@ -356,7 +356,7 @@ def dns_resolution(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
             "unreadable): which DNS servers its clients ask cannot be read"
         )
-    servers = [_ip(s) or s.strip() for s in dns_servers(judge.vnet)]
+    servers = _servers_of(ctx.inventory, judge.vnet)
     if not servers:  # Azure-provided DNS: a link (a), or a forwarding ruleset (c)
         if judge.linked(vnet):
             return []
@@ -372,6 +372,23 @@ def dns_resolution(
         ]
     problems = [p for p in (judge.server_problem(s) for s in servers) if p]
     return [{"id": p} for p in problems]
+
+
+def _servers_of(inv: Inventory, vnet: Row) -> list[str]:
+    """The VNet's DNS servers (canonical IPs), read once per inventory and VNet: every zone
+    of every instance in the VNet asks (a value that cannot be read raises each time)."""
+    memo = inv.memo.setdefault("dnsServers", {})
+    key = ids.norm(vnet.get("id"))
+    found = memo.get(key)
+    if found is None:
+        try:
+            found = [_ip(s) or s.strip() for s in dns_servers(vnet)]
+        except Undeterminable as exc:
+            found = exc
+        memo[key] = found
+    if isinstance(found, Undeterminable):
+        raise found
+    return list(found)
 
 
 def dns_servers(vnet: Row) -> list[str]:
