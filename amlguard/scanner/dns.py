@@ -23,12 +23,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.scanner import ids, shapes
+from amlguard.scanner import ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.dnsservers import servers_of
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
-from amlguard.scanner.shapes import Where
 
 INBOUND_ENDPOINT = "microsoft.network/dnsresolvers/inboundendpoints"
 RESOLVER = "microsoft.network/dnsresolvers"
@@ -356,7 +356,7 @@ def dns_resolution(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
             "unreadable): which DNS servers its clients ask cannot be read"
         )
-    servers = _servers_of(ctx.inventory, judge.vnet)
+    servers = servers_of(ctx.inventory, judge.vnet, _ip)
     if not servers:  # Azure-provided DNS: a link (a), or a forwarding ruleset (c)
         if judge.linked(vnet):
             return []
@@ -372,32 +372,6 @@ def dns_resolution(
         ]
     problems = [p for p in (judge.server_problem(s) for s in servers) if p]
     return [{"id": p} for p in problems]
-
-
-def _servers_of(inv: Inventory, vnet: Row) -> list[str]:
-    """The VNet's DNS servers (canonical IPs), read once per inventory and VNet: every zone
-    of every instance in the VNet asks (a value that cannot be read raises each time)."""
-    memo = inv.memo.setdefault("dnsServers", {})
-    key = ids.norm(vnet.get("id"))
-    found = memo.get(key)
-    if found is None:
-        try:
-            found = [_ip(s) or s.strip() for s in dns_servers(vnet)]
-        except Undeterminable as exc:
-            found = exc
-        memo[key] = found
-    if isinstance(found, Undeterminable):
-        raise found
-    return list(found)
-
-
-def dns_servers(vnet: Row) -> list[str]:
-    """A VNet's ``dhcpOptions.dnsServers`` ([] when absent: Azure-provided DNS); a value that
-    is unknown before deployment or not a list of strings cannot be judged (never "none")."""
-    at = Where(vnet.get("id", "?"), "properties")
-    props = shapes.obj(get_key(vnet, "properties"), at)
-    dhcp = shapes.obj(shapes.member(props, "dhcpOptions"), at / "dhcpOptions")
-    return shapes.strings(shapes.member(dhcp, "dnsServers"), at / "dhcpOptions" / "dnsServers")
 
 
 @related_source("centrallyManaged")
