@@ -20,6 +20,7 @@ from typing import Any
 from amlguard.errors import InputError
 from amlguard.iac import bicep
 from amlguard.iac.bicepread import BEST_EFFORT
+from amlguard.iac.conditional import CONDITIONS, conditions
 from amlguard.iac.expand import DeploymentContext, Expanded, expand, load_run_values
 from amlguard.iac.expr import ExprError, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location, read_json
@@ -221,6 +222,7 @@ class TemplateSource(Source):
                     "location": self.deployment.location or "",
                 },
                 "conditional": conditional,
+                CONDITIONS: conditions(self.expanded),  # which condition each one hangs on
                 "warnings": list(self.warnings),
                 # which rows are predicted: rules' iac: blocks judge these (iac.treatment)
                 "template_resources": sorted(ids.norm(r["id"]) for r in rows),

@@ -16,12 +16,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, shapes
 from amlguard.scanner.assignments import role_assignments
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING
+from amlguard.scanner.shapes import Where
 
 ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 APPROVAL_SUFFIXES = (
@@ -45,8 +46,13 @@ def _pattern(action: str) -> re.Pattern[str]:
     )
 
 
-def grants(permissions: Any, action: str) -> bool:
-    """Whether a role's ``permissions`` blocks grant ``action`` (actions minus notActions)."""
+def grants(permissions: Any, action: str, where: Where | None = None) -> bool:
+    """Whether a role's ``permissions`` blocks grant ``action`` (actions minus notActions).
+
+    With ``where`` the blocks are read strictly (:mod:`amlguard.scanner.shapes`): a block, an
+    ``actions`` or a ``notActions`` list of the wrong shape cannot be judged, never "none"."""
+    if where is not None:
+        return _grants_strict(permissions, action, where)
     for block in _list(permissions):
         block = _dict(block)
         allowed = any(
@@ -56,6 +62,19 @@ def grants(permissions: Any, action: str) -> bool:
             isinstance(a, str) and _pattern(a).match(action) for a in _list(block.get("notActions"))
         )
         if allowed and not denied:
+            return True
+    return False
+
+
+def _grants_strict(permissions: Any, action: str, where: Where) -> bool:
+    for i, block in enumerate(shapes.items(permissions, where) or []):
+        at = where / i
+        body = shapes.obj(block, at) or {}
+        allowed = shapes.strings(shapes.member(body, "actions"), at / "actions")
+        denied = shapes.strings(shapes.member(body, "notActions"), at / "notActions")
+        if any(_pattern(a).match(action) for a in allowed) and not any(
+            _pattern(a).match(action) for a in denied
+        ):
             return True
     return False
 
@@ -75,12 +94,20 @@ def definitions(inv: Inventory) -> dict[str, Row]:
     return memo[""]  # type: ignore[no-any-return,unused-ignore]
 
 
-def covers_type(inv: Inventory, role_guid: str, target_type: str) -> bool | None:
+def covers_type(
+    inv: Inventory, role_guid: str, target_type: str, strict: bool = False
+) -> bool | None:
     """Whether the role can approve connections on ``target_type``; None when its definition is
-    not in the inventory."""
+    not in the inventory. ``strict``: a definition whose permissions are malformed or unknown
+    cannot be judged (the rule's evaluation), instead of granting nothing."""
     row = definitions(inv).get(role_guid)
     if row is None:
         return None
+    if strict:
+        at = Where(row.get("id", role_guid), "properties")
+        props = shapes.obj(row.get("properties"), at) or {}
+        perms = shapes.member(props, "permissions")
+        return any(grants(perms, a, at / "permissions") for a in approval_actions(target_type))
     memo = inv.memo.setdefault("roleCoversType", {})
     key = (role_guid, target_type.lower())
     found = memo.get(key)
@@ -110,7 +137,7 @@ def approver_assignments(
     for assignment in covering:
         guid = ids.guid_tail(str(assignment.get("roleDefinitionId") or ""))
         verdict = (
-            covers_type(ctx.inventory, guid, rtype)
+            covers_type(ctx.inventory, guid, rtype, strict=True)
             if evaluate is not False and (rtype is not MISSING)
             else None
         )

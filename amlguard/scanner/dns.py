@@ -29,6 +29,7 @@ from amlguard.scanner import ids, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
+from amlguard.scanner.dnsservers import servers_of
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 
@@ -373,10 +374,7 @@ def dns_resolution(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
             "unreadable): which DNS servers its clients ask cannot be read"
         )
-    servers = [
-        _ip(_text(s)) or _text(s)
-        for s in _list(_dict(_props(judge.vnet).get("dhcpOptions")).get("dnsServers"))
-    ]
+    servers = servers_of(ctx.inventory, judge.vnet, _ip)
     if not servers:  # Azure-provided DNS: a link (a), or a forwarding ruleset (c)
         if judge.linked(vnet):
             return _note(ctx, "zone linked to the solution VNet (Azure-provided DNS)")

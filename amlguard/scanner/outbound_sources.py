@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, shapes
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.fqdn import broad_reason, service_tag_scope
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
+from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
+from amlguard.textsafe import visible
 
 #: a need, not a type: the computes of every workspace, not only customer-VNet ones (AMLG-114)
 ALL_COMPUTES = "microsoft.machinelearningservices/workspaces/computes#every-workspace"
@@ -20,29 +22,67 @@ BATCH_ENDPOINT = "microsoft.machinelearningservices/workspaces/batchendpoints"
 SERVICE_CATEGORIES = frozenset({"required", "recommended", "dependency"})
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+#: the outbound rule types a managed network knows (RuleType in the REST specs)
+RULE_TYPES = {"fqdn": "FQDN", "privateendpoint": "PrivateEndpoint", "servicetag": "ServiceTag"}
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+def _rules_at(workspace: Row) -> Where:
+    return Where(workspace.get("id", "?"), "properties.managedNetwork.outboundRules")
 
 
 def outbound_rules(workspace: Row) -> dict[str, Any]:
-    """The workspace's outbound rules by name (empty when it has none)."""
-    net = get_key(_dict(get_key(workspace, "properties")), "managedNetwork")
-    return _dict(get_key(_dict(net), "outboundRules"))
+    """The workspace's outbound rules by name (empty when it has none); a managed network or
+    rule map that is unknown before deployment or not an object cannot be judged."""
+    at = _rules_at(workspace)
+    props = shapes.obj(get_key(workspace, "properties"), Where(at.resource, "properties"))
+    net = shapes.obj(
+        shapes.member(props, "managedNetwork"), Where(at.resource, "properties.managedNetwork")
+    )
+    return shapes.obj(shapes.member(net, "outboundRules"), at) or {}
 
 
 def network_status(workspace: Row) -> str:
     """The managed network's ``status.status``, lower-cased ("" when absent)."""
-    net = _dict(get_key(_dict(get_key(workspace, "properties")), "managedNetwork"))
-    return _text(get_key(_dict(get_key(net, "status")), "status")).lower()
+    at = Where(workspace.get("id", "?"), "properties.managedNetwork")
+    props = shapes.obj(get_key(workspace, "properties"), Where(at.resource, "properties"))
+    net = shapes.obj(shapes.member(props, "managedNetwork"), at)
+    status = shapes.obj(shapes.member(net, "status"), at / "status")
+    return (shapes.text(shapes.member(status, "status"), at / "status" / "status") or "").lower()
 
 
-def is_user_rule(rule: Any) -> bool:
-    """A rule the user made (category absent, ``UserDefined`` or unknown)."""
-    return _text(get_key(rule, "category")).lower() not in SERVICE_CATEGORIES
+def is_user_rule(rule: Any, where: Where | None = None) -> bool:
+    """A rule the user made (category absent, ``UserDefined`` or another value)."""
+    at = where or Where("?", "outbound rule")
+    body = shapes.obj(rule, at) or {}
+    category = shapes.text(get_key(body, "category"), at / "category") or ""
+    return category.lower() not in SERVICE_CATEGORIES
+
+
+def rule_type(rule: dict[str, Any], where: Where) -> str:
+    """An outbound rule's type, lower-cased (``fqdn``, ``servicetag``, ``privateendpoint``);
+    absent, unknown or another value cannot be judged."""
+    found = shapes.text(get_key(rule, "type"), where / "type")
+    if found is None or found.lower() not in RULE_TYPES:
+        shown = "absent" if found is None else shapes.describe(found)
+        raise MalformedValue(
+            f"{visible(str(where / 'type'))} is {shown}, expected one of "
+            f"{', '.join(RULE_TYPES.values())}: cannot be judged"
+        )
+    return found.lower()
+
+
+def denies(destination: dict[str, Any], where: Where) -> bool:
+    """Whether a ServiceTag destination's ``action`` is ``Deny`` (absent: ``Allow``, as the
+    REST specs' RuleAction default); another value cannot be judged."""
+    action = shapes.text(get_key(destination, "action"), where / "action")
+    if action is None or action.lower() == "allow":
+        return False
+    if action.lower() == "deny":
+        return True
+    raise MalformedValue(
+        f"{visible(str(where / 'action'))} is {shapes.describe(action)}, expected Allow or "
+        "Deny: cannot be judged"
+    )
 
 
 def _list_of(value: Any) -> list[Any]:
@@ -56,25 +96,49 @@ def broad_outbound_rules(
     ctx: EvalContext, fqdns: Any = None, service_tags: Any = None, min_fixed_labels: Any = 2
 ) -> list[Any]:
     """The judged workspace's user FQDN rules whose destination is too broad (a forbidden
-    wildcard, or a wildcard over a top-level domain) and user ServiceTag rules naming a
-    forbidden tag (``scope`` global) or its regional form (``scope`` regional)."""
+    wildcard, or a wildcard over a top-level domain) and user ServiceTag rules allowing a
+    forbidden tag (``scope`` global) or its regional form (``scope`` regional). A rule that
+    cannot be read (unknown before deployment, or malformed) is ``error`` unless another rule
+    already fails the workspace."""
     labels = min_fixed_labels if isinstance(min_fixed_labels, int) else 2
-    out = []
+    out: list[Any] = []
+    unjudged: MalformedValue | UnknownAt | None = None
+    at = _rules_at(ctx.resource)
     for name, rule in sorted(outbound_rules(ctx.resource).items()):
-        if not isinstance(rule, dict) or not is_user_rule(rule):
+        try:
+            item = _broad(str(name), rule, at / str(name), fqdns, service_tags, labels)
+        except (MalformedValue, UnknownAt) as exc:
+            unjudged = unjudged or exc
             continue
-        rtype = _text(get_key(rule, "type")).lower()
-        if rtype == "fqdn":
-            dest = get_key(rule, "destination")
-            reason = broad_reason(dest, _list_of(fqdns), labels)
-            if reason:
-                out.append(_item(name, "FQDN", dest, "fqdn", reason))
-        elif rtype == "servicetag":
-            tag = get_key(_dict(get_key(rule, "destination")), "serviceTag")
-            scope = service_tag_scope(tag, _list_of(service_tags))
-            if scope:
-                out.append(_item(name, "ServiceTag", tag, scope, f"{scope} service tag"))
+        if item is not None:
+            out.append(item)
+    if unjudged is not None and not out:
+        raise unjudged
     return out
+
+
+def _broad(
+    name: str, rule: Any, at: Where, fqdns: Any, service_tags: Any, labels: int
+) -> dict[str, Any] | None:
+    body = shapes.obj(rule, at)
+    if body is None or not is_user_rule(body, at):
+        return None
+    rtype = rule_type(body, at)
+    if rtype == "fqdn":
+        dest = shapes.text(get_key(body, "destination"), at / "destination")
+        if dest is None:
+            raise MalformedValue(f"{visible(str(at / 'destination'))} is absent: cannot be judged")
+        reason = broad_reason(dest, _list_of(fqdns), labels)
+        return _item(name, "FQDN", dest, "fqdn", reason) if reason else None
+    if rtype == "servicetag":
+        dest_at = at / "destination"
+        destination = shapes.obj(get_key(body, "destination"), dest_at)
+        if destination is None or denies(destination, dest_at):
+            return None  # a Deny rule narrows egress; it never opens it
+        tag = shapes.text(get_key(destination, "serviceTag"), dest_at / "serviceTag")
+        scope = service_tag_scope(tag, _list_of(service_tags))
+        return _item(name, "ServiceTag", tag, scope, f"{scope} service tag") if scope else None
+    return None
 
 
 def _item(name: str, rtype: str, dest: Any, scope: str, reason: str) -> dict[str, Any]:
@@ -124,19 +188,42 @@ def missing_groups(
     workspace: Row, target: str, groups: list[Any], require_active: bool = True
 ) -> list[str]:
     """The group ids of ``groups`` for which the workspace has no valid PrivateEndpoint rule
-    to ``target`` (any category: the service's own rules count), Active once provisioned."""
+    to ``target`` (any category: the service's own rules count), Active once provisioned. A
+    rule that cannot be read is ``error`` when a group is still missing (it may be that one)."""
     provisioned = network_status(workspace) == "active"
     have: set[str] = set()
-    for rule in outbound_rules(workspace).values():
-        if not isinstance(rule, dict) or _text(get_key(rule, "type")).lower() != "privateendpoint":
+    unjudged: MalformedValue | UnknownAt | None = None
+    at = _rules_at(workspace)
+    for name, rule in outbound_rules(workspace).items():
+        try:
+            group = _endpoint_group(rule, at / str(name), target, require_active and provisioned)
+        except (MalformedValue, UnknownAt) as exc:
+            unjudged = unjudged or exc
             continue
-        dest = _dict(get_key(rule, "destination"))
-        if ids.norm(_text(get_key(dest, "serviceResourceId"))) != ids.norm(target):
-            continue
-        if require_active and provisioned and _text(get_key(rule, "status")).lower() != "active":
-            continue
-        have.add(_text(get_key(dest, "subresourceTarget")).lower())
-    return [str(g) for g in groups if str(g).lower() not in have]
+        if group is not None:
+            have.add(group)
+    lacking = [str(g) for g in groups if str(g).lower() not in have]
+    if lacking and unjudged is not None:
+        raise unjudged
+    return lacking
+
+
+def _endpoint_group(rule: Any, at: Where, target: str, need_active: bool) -> str | None:
+    """The lower-cased group a valid PrivateEndpoint rule to ``target`` reaches, else None."""
+    body = shapes.obj(rule, at)
+    if body is None or rule_type(body, at) != "privateendpoint":
+        return None
+    dest_at = at / "destination"
+    dest = shapes.obj(get_key(body, "destination"), dest_at) or {}
+    resource = shapes.text(get_key(dest, "serviceResourceId"), dest_at / "serviceResourceId")
+    if ids.norm(resource or "") != ids.norm(target):
+        return None
+    if need_active and (shapes.text(get_key(body, "status"), at / "status") or "").lower() != (
+        "active"
+    ):
+        return None
+    group = shapes.text(get_key(dest, "subresourceTarget"), dest_at / "subresourceTarget")
+    return (group or "").lower()
 
 
 @related_source("missingOutboundGroups")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import approval, assignments, dns, ids, linked, workspace_sources
+from amlguard.scanner import approval, assignments, dns, ids, linked, nicplaces, workspace_sources
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -390,6 +390,7 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     """Network interfaces with an IP configuration in a VNet (default: the judged one)."""
     vnet_id = str(vnet) if _present(vnet) else str(ctx.resource["id"])
     key = ids.norm(vnet_id)
+    nicplaces.check(ctx.inventory, vnet_id)  # a NIC whose subnet cannot be read: error
     out = []
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []

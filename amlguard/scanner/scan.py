@@ -17,6 +17,7 @@ from amlguard.scanner.instances import InstanceSettings, IntegrationSelector, bu
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.linked import PRIVATE_LINK_SCOPE, SCOPED_RESOURCE
 from amlguard.scanner.model import ScanResult, Severity, SourceInfo
+from amlguard.scanner.outbound_children import folded_inventory
 from amlguard.scanner.outbound_sources import ALL_COMPUTES, BATCH_ENDPOINT
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.sources.interface import Needs, Source
@@ -199,7 +200,8 @@ def evaluate(
     ``check --fix`` (its plan and its verification) and the benchmarks. ``only_instances``
     (lower-cased workspace ids) limits the judged instances, as a re-check after a fix does.
     """
-    inventory = Inventory(rows)
+    # outbound rules written as child resources belong to their workspace's rule map
+    inventory = folded_inventory(Inventory(rows))
     instances = build_instances(inventory, instance_settings(pack, options))
     if only_instances is not None:
         instances = [i for i in instances if i.id.lower() in only_instances]
@@ -219,6 +221,18 @@ def evaluate(
         ),
     )
     findings = engine.run(instances)
+    if info.kind.startswith("template") and info.header.get("conditional"):
+        # resources whose condition is unknown before deployment never decide a verdict
+        from amlguard.iac.conditional import settle
+
+        findings = settle(
+            findings,
+            rows,
+            info,
+            lambda kept, bare: (
+                evaluate(kept, pack, rules, options, bare, only_instances=only_instances).findings
+            ),
+        )
     if _kept is not None:
         _kept.append((rows, inventory, engine))
     return ScanResult(

@@ -1,0 +1,144 @@
+"""Resources whose ``condition`` is unknown before deployment (iac.md 6.3, redteam5 defect 1).
+
+A template resource whose condition cannot be evaluated before deployment
+(``[equals(reference(...).principalId, 'x')]``) may or may not be deployed. Its row is emitted
+(so the rules can see it) and listed in the source header; this module makes sure it never
+decides a verdict on its own:
+
+- :func:`conditions` records, per such resource, which condition it hangs on (its own or a
+  module call site's): the expression and where it is written;
+- :func:`settle` judges the scan again without the resources of each distinct condition. A
+  finding whose status differs between "deployed" and "not deployed" (or that exists only when
+  the resource is deployed: a finding about the resource itself) cannot be judged: it becomes
+  ``error`` ("unknown before deployment: whether ... is deployed: condition ..."), naming the
+  condition(s) it depends on, and the scan exits 3. A finding with the same verdict either way
+  keeps it.
+
+Each distinct condition is judged on its own (all its resources present or all absent); with
+more than :data:`MAX_WORLDS` distinct conditions, the rest are judged together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.model import Finding, SourceInfo, Status
+from amlguard.scanner.unknown import Unknown
+from amlguard.textsafe import visible
+
+#: the source-header key: lower-cased resource id -> the condition it hangs on, in words
+CONDITIONS = "conditions"
+#: the source-header key listing the ids whose condition is unknown (iac/source.py)
+CONDITIONAL = "conditional"
+#: how many distinct conditions are judged one by one (the rest together)
+MAX_WORLDS = 8
+#: how many resources of one condition a message names
+NAMED = 3
+
+#: judge(rows, info) -> the findings of the same scan over those rows
+Judge = Callable[[list[dict[str, Any]], SourceInfo], list[Finding]]
+
+
+def conditions(expanded: Sequence[Any]) -> dict[str, str]:
+    """Lower-cased id -> ``[expression] (file:line)`` of the unknown condition each
+    conditional resource of ``expanded`` (iac.expand.Expanded results) hangs on."""
+    out: dict[str, str] = {}
+    for result in expanded:
+        for rid in getattr(result, "conditional", ()):
+            inst = result.instances.get(ids.norm(rid))
+            out[ids.norm(rid)] = _condition_of(inst) if inst is not None else "a condition"
+    return out
+
+
+def _condition_of(inst: Any) -> str:
+    cur = inst
+    while cur is not None:
+        if isinstance(cur.condition, Unknown):
+            raw = cur.decl.get("condition")
+            text = raw if isinstance(raw, str) else cur.condition.key
+            try:
+                where = f" ({cur.location(('condition',))})"
+            except (KeyError, IndexError, TypeError, ValueError):
+                where = ""
+            return f"{text}{where}"
+        cur = cur.run.call_site
+    return "a condition"
+
+
+def conditional_ids(info: SourceInfo) -> dict[str, str]:
+    """The conditional resources a scan's source lists: lower id -> condition in words."""
+    header = info.header if isinstance(info.header, dict) else {}
+    listed = header.get(CONDITIONAL)
+    if not isinstance(listed, list) or not listed:
+        return {}
+    named = header.get(CONDITIONS)
+    named = named if isinstance(named, dict) else {}
+    return {ids.norm(str(i)): str(named.get(ids.norm(str(i)), "a condition")) for i in listed}
+
+
+def settle(
+    findings: list[Finding],
+    rows: Sequence[dict[str, Any]],
+    info: SourceInfo,
+    judge: Judge,
+) -> list[Finding]:
+    """``findings`` with every verdict that depends on a conditional resource made ``error``."""
+    conditional = conditional_ids(info)
+    if not conditional:
+        return findings
+    header = {k: v for k, v in info.header.items() if k not in (CONDITIONAL, CONDITIONS)}
+    bare = replace(info, header=header)
+    groups: dict[str, list[str]] = {}
+    for rid, condition in conditional.items():
+        groups.setdefault(condition, []).append(rid)
+    worlds = list(groups.items())
+    if len(worlds) > MAX_WORLDS:
+        rest = [rid for _cond, members in worlds[MAX_WORLDS - 1 :] for rid in members]
+        worlds = [*worlds[: MAX_WORLDS - 1], ("the other conditions", rest)]
+    depends: dict[tuple[str, str, str], list[str]] = {}
+    for condition, members in worlds:
+        gone = set(members)
+        kept = [r for r in rows if ids.norm(r.get("id")) not in gone]
+        other = {_key(f): f.status for f in judge(kept, bare)}
+        for f in findings:
+            if f.status is not Status.ERROR and other.get(_key(f)) is not f.status:
+                depends.setdefault(_key(f), []).append(_described(condition, members))
+    if not depends:
+        return findings
+    return [_unknown(f, depends[_key(f)]) if _key(f) in depends else f for f in findings]
+
+
+def _key(f: Finding) -> tuple[str, str, str]:
+    return (f.rule_id, ids.norm(f.resource_id), ids.norm(f.instance))
+
+
+def _described(condition: str, members: list[str]) -> str:
+    names = [_name(m) for m in sorted(members)]
+    shown = ", ".join(names[:NAMED]) + (
+        f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+    )
+    return f"condition {visible(condition)} of {shown}"
+
+
+def _name(resource_id: str) -> str:
+    """A resource's name with its parents' (``pe-kv/default`` for a zone group)."""
+    tail = resource_id.rsplit("/providers/", 1)[-1].split("/")
+    return "/".join(tail[2::2]) or resource_id
+
+
+def _unknown(f: Finding, why: list[str]) -> Finding:
+    message = (
+        "could not be judged: unknown before deployment: whether resources are deployed "
+        f"({'; '.join(why)}); the verdict differs with and without them "
+        f"(on the template as written: {f.status.value})"
+    )
+    hint = (
+        "Make the condition computable from parameters, or check again once it is deployed "
+        "(amlguard check on the live estate)."
+    )
+    return replace(
+        f, status=Status.ERROR, message=message, offenders=(), remediation=f.remediation or hint
+    )

@@ -1,0 +1,142 @@
+"""Deny assignments that take the approver role's effect away (AMLG-106, redteam5 defect 19).
+
+A deny assignment blocks actions for its principals at its scope even when a role assignment
+grants them (Azure RBAC evaluates deny assignments first). One that denies
+``<type>/privateEndpointConnectionsApproval/action`` or ``<type>/privateEndpointConnections/
+write`` to the workspace identity at a resource's scope leaves that resource's managed private
+endpoints Pending, whatever role the identity holds.
+
+A deny assignment applies to a resource when:
+
+- its ``scope`` is the resource or a scope above it (``doNotApplyToChildScopes``: only the
+  scope itself);
+- its ``principals`` name the identity's principal id, or the everyone principal
+  (``00000000-0000-0000-0000-000000000000``, type ``SystemDefined``), and
+  ``excludePrincipals`` does not name it;
+- its ``permissions`` (actions minus notActions, ``*`` wildcards) cover one of the approval
+  actions for the resource's type.
+
+A deny assignment for a group cannot be judged (group membership is not in the inventory): the
+finding is ``error`` naming it. Values are read strictly (:mod:`amlguard.scanner.shapes`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amlguard.scanner import ids, shapes
+from amlguard.scanner.approval import approval_actions, grants
+from amlguard.scanner.conditions import related_source
+from amlguard.scanner.context import EvalContext
+from amlguard.scanner.inventory import Row
+from amlguard.scanner.paths import MISSING
+from amlguard.scanner.primitives import instance_resources
+from amlguard.scanner.shapes import MalformedValue, Where
+from amlguard.textsafe import visible
+
+DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
+#: the principal a deny assignment names to apply to everyone
+EVERYONE = "00000000-0000-0000-0000-000000000000"
+
+__all__ = ["DENY_ASSIGNMENT", "EVERYONE", "approval_denials", "denial"]
+
+
+def _principal_ids(value: Any, at: Where) -> list[tuple[str, str]]:
+    """(lower-cased id, lower-cased type) of a deny assignment's principal list."""
+    out = []
+    for i, entry in enumerate(shapes.items(value, at) or []):
+        body = shapes.obj(entry, at / i) or {}
+        pid = shapes.text(shapes.member(body, "id"), at / i / "id") or ""
+        kind = shapes.text(shapes.member(body, "type"), at / i / "type") or ""
+        out.append((pid.strip().lower(), kind.strip().lower()))
+    return out
+
+
+def _covers(scope: str, target: str, children: bool) -> bool:
+    """Whether a deny assignment at ``scope`` applies to ``target`` (the root ``/`` covers
+    everything; management-group scopes are not resolved and do not count)."""
+    own, inner = ids.norm(scope).rstrip("/"), ids.norm(target)
+    if own == inner:
+        return True
+    return children and (own == "" or inner.startswith(own + "/"))
+
+
+def _scope_of(deny_id: str) -> str:
+    """The scope a deny assignment's id names (``<scope>/providers/Microsoft.Authorization/...``)."""
+    low = deny_id.lower()
+    i = low.rfind("/providers/microsoft.authorization/denyassignments/")
+    return deny_id[:i] if i >= 0 else ""
+
+
+def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str | None:
+    """Which approval action ``deny`` denies ``principal`` on ``target_id`` (None: none)."""
+    at = Where(deny.get("id", "?"), "properties")
+    props = shapes.obj(deny.get("properties"), at) or {}
+    scope = shapes.text(shapes.member(props, "scope"), at / "scope")
+    if scope is None:
+        scope = _scope_of(str(deny.get("id") or ""))
+    if not scope.strip():
+        raise MalformedValue(f"{visible(str(at / 'scope'))} is absent or empty: cannot be judged")
+    flag = shapes.member(props, "doNotApplyToChildScopes")
+    if flag is not MISSING and flag not in (None, True, False):
+        raise MalformedValue(
+            f"{visible(str(at / 'doNotApplyToChildScopes'))} is {shapes.describe(flag)}, "
+            "expected true or false: cannot be judged"
+        )
+    if not _covers(scope, target_id, flag is not True):
+        return None
+    perms = shapes.member(props, "permissions")
+    actions = [a for a in approval_actions(target_type) if grants(perms, a, at / "permissions")]
+    if not actions:
+        return None
+    who = principal.strip().lower()
+    excluded = {p for p, _ in _principal_ids(shapes.member(props, "excludePrincipals"), at)}
+    if who in excluded:
+        return None
+    for pid, kind in _principal_ids(shapes.member(props, "principals"), at / "principals"):
+        if pid == who or (pid == EVERYONE and kind in ("systemdefined", "")):
+            return actions[0]
+        if kind == "group":
+            raise MalformedValue(
+                f"deny assignment {_name(deny, props)} denies {actions[0]} to group {pid} at "
+                f"{ids.short_if_id(scope)}: whether the workspace identity is a member cannot be "
+                "read, so whether it can approve cannot be judged"
+            )
+    return None
+
+
+def _name(deny: Row, props: dict[str, Any]) -> str:
+    name = props.get("denyAssignmentName")
+    shown = name if isinstance(name, str) and name.strip() else str(deny.get("name") or "?")
+    return "'" + visible(shown) + "'"
+
+
+@related_source("approvalDenials")
+def approval_denials(
+    ctx: EvalContext, principal: Any = None, roles: Any = None, integrated: Any = False
+) -> list[Any]:
+    """The instance's resources (``roles``, ``integrated`` as in ``instanceResources``) on
+    which a deny assignment denies ``principal`` the approval actions: one item per resource
+    and deny assignment, its ``id`` saying which deny assignment and which action."""
+    denies = ctx.inventory.of_type(DENY_ASSIGNMENT)
+    if not denies or not isinstance(principal, str) or not principal.strip():
+        return []  # no identity: the role count says so
+    out = []
+    for target in instance_resources(ctx, roles, integrated):
+        if not target.get("found"):
+            continue
+        for deny in denies:
+            action = denial(deny, principal, str(target["id"]), str(target["type"]))
+            if action:
+                props = deny.get("properties")
+                props = props if isinstance(props, dict) else {}
+                out.append(
+                    {
+                        "id": (
+                            f"{ids.short_if_id(str(target['id']))} (deny assignment "
+                            f"{_name(deny, props)} denies {action})"
+                        ),
+                        "name": str(deny.get("id")),
+                    }
+                )
+    return out

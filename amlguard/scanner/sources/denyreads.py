@@ -1,0 +1,108 @@
+"""Deny assignments read from ARM for a live scan (AMLG-106, redteam5 defect 19).
+
+Resource Graph's ``authorizationresources`` table holds role assignments, role definitions
+and classic administrators; deny assignments are not in it (Microsoft's announcement of the
+table lists those three). A live scan whose rules ask about deny assignments (the
+``approvalDenials`` related source) therefore lists them from the Authorization REST API, one
+paged ``GET /subscriptions/{id}/providers/Microsoft.Authorization/denyAssignments`` per
+subscription that holds a judged resource (the list includes the deny assignments at and below
+the subscription). A list that cannot be read is a gap naming the subscription (every finding
+there becomes ``error``, exit 3): a deny assignment nobody could read must not let AMLG-106
+pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from amlguard.scanner import ids
+from amlguard.scanner.model import Gap
+
+DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
+API_VERSION = "2022-04-01"
+#: the related source that reads deny assignments (a rule naming it needs them)
+RELATED = "approvaldenials"
+#: the row types whose subscriptions are listed
+_JUDGED = (
+    "microsoft.machinelearningservices/workspaces",
+    "microsoft.storage/storageaccounts",
+    "microsoft.keyvault/vaults",
+    "microsoft.containerregistry/registries",
+    "microsoft.cognitiveservices/accounts",
+)
+Row = dict[str, Any]
+
+
+def wanted(rules: Iterable[Any]) -> bool:
+    """Whether any of ``rules`` reads deny assignments."""
+    return any(RELATED in _related(getattr(rule, "raw", None)) for rule in rules)
+
+
+def _related(node: Any) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            if isinstance(cur.get("related"), str):
+                out.add(cur["related"].lower())
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return out
+
+
+def subscriptions(rows: Sequence[Row]) -> list[str]:
+    """The subscriptions that hold a judged resource (workspaces and what they link to)."""
+    found = {
+        ids.parse(str(r.get("id") or "")).subscription_id.lower()
+        for r in rows
+        if str(r.get("type") or "").lower() in _JUDGED
+    }
+    return sorted(s for s in found if s)
+
+
+def read(factory: Any, subs: Sequence[str]) -> tuple[list[Row], list[Gap]]:
+    """The deny assignments of ``subs`` as rows, and a gap per subscription not read."""
+    from amlguard.scanner.sources.armlist import as_row, read_list
+    from amlguard.scanner.sources.query import Stats
+
+    rows: list[Row] = []
+    gaps: list[Gap] = []
+    if not subs:
+        return rows, gaps
+    endpoint = factory.settings.endpoint
+    client = factory.arm_pipeline()
+    stats = Stats()
+    try:
+        for sub in subs:
+            parent = f"/subscriptions/{sub}"
+            url = (
+                f"{endpoint}{parent}/providers/Microsoft.Authorization/denyAssignments"
+                f"?api-version={API_VERSION}"
+            )
+            items, gap = read_list(client, url, parent, "deny assignments", stats)
+            if gap is not None:
+                gaps.append(gap)
+                continue
+            for item in items:
+                row = as_row(item, {})
+                row["type"] = DENY_ASSIGNMENT
+                rows.append(row)
+    finally:
+        client.close()
+    return rows, gaps
+
+
+def add_deny_assignments(
+    factory: Any, rows: list[Row], rules: Iterable[Any], gaps: list[Gap]
+) -> list[Row]:
+    """``rows`` with the deny assignments of their subscriptions when ``rules`` read them;
+    ``gaps`` receives one per subscription whose list could not be read."""
+    if not wanted(rules):
+        return rows
+    found, missing = read(factory, subscriptions(rows))
+    gaps.extend(missing)
+    known = {ids.norm(r.get("id")) for r in rows}
+    return [*rows, *(r for r in found if ids.norm(r.get("id")) not in known)]
