@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from amlguard.cli import cli
 from amlguard.scanner.model import ScanResult, Status
 from amlguard.scanner.sources import reverse
 from tests.conftest import EXAMPLES
@@ -228,3 +231,52 @@ def test_projects_of_compares_hub_ids_case_insensitively(hub: str) -> None:
         [project, other], ["/subscriptions/s/resourceGroups/g/providers/x/workspaces/hub"], []
     )
     assert [r["id"] for r in got] == [project["id"]]
+
+
+# ---------------------------------------------------------------- snapshots taken with -g
+
+
+def _cli_live(emu: Emulator) -> list[str]:
+    return ["--arm-endpoint", emu.url, "--ca-bundle", emu.ca_path, "--quiet"]
+
+
+def test_a_filtered_snapshot_holds_the_projects_and_says_it_followed_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
+    out = tmp_path / "hub.json"
+    runner = CliRunner()
+    with Emulator(_hub_estate()) as emu:
+        arg.install(emu)
+        made = runner.invoke(cli, ["snapshot", "-o", str(out), "-g", HUB_RG, *_cli_live(emu)])
+        live = runner.invoke(cli, ["check", "--format", "json", *_cli_live(emu)])
+    assert made.exit_code == 0, made.output
+    doc = json.loads(out.read_text())
+    header = doc["amlguard_snapshot"]
+    assert header["scope"]["resource_groups"] == [HUB_RG]
+    assert "hub projects" in header["reverse_references"]
+    assert any(r["name"] == "foundry-dev-proj2" for r in doc["data"])
+    again = runner.invoke(cli, ["check", "--format", "json", "--snapshot", str(out)])
+    assert again.exit_code == live.exit_code == 1, again.output
+    assert json.loads(again.stdout)["findings"] == json.loads(live.stdout)["findings"]
+
+
+@pytest.mark.parametrize("groups", [[HUB_RG], ["a\x1b[31mred", "b"]])
+def test_an_older_filtered_snapshot_is_incomplete(tmp_path: Path, groups: list[str]) -> None:
+    """Written before reverse references were followed: it may lack a project; exit 3."""
+    header = {"source": "resource-graph", "scope": {"resource_groups": groups}, "gaps": []}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"amlguard_snapshot": header, "data": _hub_estate()}))
+    got = CliRunner().invoke(cli, ["check", "--snapshot", str(path), "--format", "json"])
+    assert got.exit_code == 3, got.output
+    gaps = json.loads(got.stdout)["source"]["gaps"]
+    assert any("resource-group filter" in g["reason"] for g in gaps)
+    assert "\x1b" not in got.stdout
+
+
+def test_an_unfiltered_snapshot_needs_no_reverse_record(tmp_path: Path) -> None:
+    header = {"source": "resource-graph", "scope": {"resource_groups": []}, "gaps": []}
+    path = tmp_path / "full.json"
+    path.write_text(json.dumps({"amlguard_snapshot": header, "data": _hub_estate()}))
+    got = CliRunner().invoke(cli, ["check", "--snapshot", str(path)])
+    assert got.exit_code == 1, got.output

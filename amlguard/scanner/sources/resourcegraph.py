@@ -164,6 +164,7 @@ class ResourceGraphSource(Source):
                 "default": not (self.scope.subscriptions or self.scope.management_groups),
             },
             "complete": not gaps,
+            "reverse_references": list(reverse_refs.FOLLOWED),
             "gaps": [{"reason": g.reason, "scope": g.scope} for g in gaps],
             "stats": stats,
         }

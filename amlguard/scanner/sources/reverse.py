@@ -29,6 +29,7 @@ from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import InstanceSettings, build_instances, hub_id_of, is_project
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.sources import kql, references
+from amlguard.scanner.sources.followed import FOLLOWED
 from amlguard.scanner.sources.query import Scope
 
 Row = dict[str, Any]
@@ -317,4 +318,4 @@ class ReverseReads:
         return got
 
 
-__all__ = ["ReverseReads", "endpoint_targets", "hubs", "nic_vnets", "projects_of"]
+__all__ = ["FOLLOWED", "ReverseReads", "endpoint_targets", "hubs", "nic_vnets", "projects_of"]
