@@ -280,3 +280,35 @@ def test_an_unfiltered_snapshot_needs_no_reverse_record(tmp_path: Path) -> None:
     path.write_text(json.dumps({"amlguard_snapshot": header, "data": _hub_estate()}))
     got = CliRunner().invoke(cli, ["check", "--snapshot", str(path)])
     assert got.exit_code == 1, got.output
+
+
+def test_a_private_link_scope_in_another_group_is_read_with_its_endpoint() -> None:
+    """AMLG-250 (opt-in): the App Insights component is scoped by an AMPLS (and reached
+    through its endpoint) in a monitoring resource group."""
+    from amlguard.scanner.scan import run_scan
+    from tests.builders import blueprint
+    from tests.builders_integrations import add_ampls
+    from tests.emulator.live import pack
+
+    inst = blueprint(sub=SUB)
+    scope = add_ampls(inst)
+    rows = inst.rows()
+    pe = next(r for r in rows if r["name"].endswith("-pe-ampls") and "privateEndpoints" in r["id"])
+    text = json.dumps(rows)
+    for old in (scope["id"], pe["id"]):
+        text = text.replace(
+            old, old.replace(f"/resourceGroups/{inst.rg}/", "/resourceGroups/rg-monitor/")
+        )
+    moved = json.loads(text)
+    for r in moved:
+        r["resourceGroup"] = r["id"].split("/")[4]
+    rules = [r for r in pack().rules if r.id == "AMLG-250"]
+
+    def judged(groups: tuple[str, ...]) -> tuple[set[Status], bool]:
+        with Emulator(moved) as emu:
+            arg.install(emu)
+            result = run_scan(source(emu, resource_groups=groups), pack(), rules)
+        return {f.status for f in result.findings}, result.source.complete
+
+    assert judged(()) == ({Status.PASS}, True)
+    assert judged((inst.rg,)) == ({Status.PASS}, True)

@@ -10,7 +10,9 @@ group, which no forward reference finds:
 2. the private endpoints of an instance's members (an endpoint names its target in
    ``privateLinkServiceConnections``; AMLG-109/2xx judge them, their zone groups AMLG-301);
 3. the network interfaces in a solution VNet (a NIC names its subnet; AMLG-302 judges them),
-   and, when a rule reads them, their public IPs.
+   and, when a rule reads them, their public IPs;
+4. the Azure Monitor private link scopes that scope a member (a scoped-resource row names the
+   Application Insights component it links), with their private endpoints.
 
 Each is one Resource Graph query per batch of subscriptions and chunk of ids, sent only when a
 scope filter could have dropped something (a resource-group filter, or a solution VNet in a
@@ -157,6 +159,18 @@ def selector_jobs(
 
 # ---------------------------------------------------------------- 2. and 3. the network
 
+SCOPED_RESOURCE = "microsoft.insights/privatelinkscopes/scopedresources"
+PRIVATE_LINK_SCOPE = "microsoft.insights/privatelinkscopes"
+
+
+def scoped_query(targets: list[str]) -> str:
+    """Azure Monitor private link scopes' scoped-resource rows that link these resources."""
+    wanted = "(" + ", ".join(kql.quote(ids.norm(t)) for t in targets) + ")"
+    return _project(
+        f"resources | where type =~ {kql.quote(SCOPED_RESOURCE)}"
+        f" | where tolower(tostring(properties.linkedResourceId)) in~ {wanted}"
+    )
+
 
 def members(rows: list[Row], settings: InstanceSettings) -> list[str]:
     """Every member id of every instance the rows make (once each, stable order)."""
@@ -282,18 +296,46 @@ class ReverseReads:
         got = rows + projects
         return projects + _new(picked, got, lambda r: self.settings.selector.picks(r))
 
+    def _private_link_scopes(self, rows: list[Row], targets: list[str]) -> list[Row]:
+        """Azure Monitor private link scopes elsewhere that scope a member (App Insights): their
+        scoped-resource rows (which name the member) and the scopes themselves, by id."""
+        keys = {ids.norm(t) for t in targets}
+        jobs = [
+            (_named("private link scopes of", chunk), scoped_query(chunk), scope)
+            for chunk in _chunks(targets)
+            for scope in self.scopes
+        ]
+        found = self.run(jobs, "Azure Monitor private link scopes", [])
+        scoped = _new(
+            found, rows, lambda r: ids.norm(_id_at(_props(r), "linkedResourceId")) in keys
+        )
+        have = {ids.norm(r.get("id")) for r in rows}
+        parents = {
+            ids.norm(p): p
+            for p in (ids.parent_of_child(str(r["id"]), "scopedResources") for r in scoped)
+            if p and ids.norm(p) not in have
+        }
+        wanted = sorted(parents.values(), key=ids.norm)
+        if not wanted:
+            return scoped
+        return scoped + self.run(
+            references.by_id_jobs(wanted, "private link scopes"), "private link scopes", wanted
+        )
+
     def network(self, rows: list[Row], types: Iterable[str]) -> list[Row]:
         """Private endpoints of the instances' members and NICs in their solution VNets that
         the filter (or the scan's subscriptions) left out."""
         wanted = {t.lower() for t in types}
         got: list[Row] = []
-        if self.resource_groups and inventory.PRIVATE_ENDPOINT in wanted:
-            targets = members(rows, self.settings)
-            if targets:
-                keys = {ids.norm(t) for t in targets}
-                jobs = endpoint_jobs(targets, self.scopes)
-                found = self.run(jobs, "private endpoints in other resource groups", [])
-                got += _new(found, rows, lambda pe: bool(endpoint_targets(pe) & keys))
+        targets = members(rows, self.settings) if self.resource_groups else []
+        if targets and SCOPED_RESOURCE in wanted:
+            got += self._private_link_scopes(rows, targets)
+            targets += [str(r["id"]) for r in _typed(got, PRIVATE_LINK_SCOPE)]
+        if targets and inventory.PRIVATE_ENDPOINT in wanted:
+            keys = {ids.norm(t) for t in targets}
+            jobs = endpoint_jobs(targets, self.scopes)
+            found = self.run(jobs, "private endpoints in other resource groups", [])
+            got += _new(found, rows + got, lambda pe: bool(endpoint_targets(pe) & keys))
         if inventory.NIC not in wanted:
             return got
         everything = rows + got
