@@ -322,6 +322,16 @@ class ReverseReads:
             references.by_id_jobs(wanted, "private link scopes"), "private link scopes", wanted
         )
 
+    def _subnet_outside(self, rows: list[Row], inside: set[str]) -> bool:
+        """Whether any endpoint (or the configured solution subnet) sits in a subnet of a
+        subscription outside the scan: only then can a solution VNet be there. A cheap pass
+        over the rows, so an unfiltered scan never builds its instances twice for nothing."""
+        subnets = [self.settings.solution_subnet or ""]
+        subnets += [
+            _id_at(_props(pe), "subnet", "id") for pe in _typed(rows, inventory.PRIVATE_ENDPOINT)
+        ]
+        return any(s and ids.parse(s).subscription_id.lower() not in inside for s in subnets)
+
     def network(self, rows: list[Row], types: Iterable[str]) -> list[Row]:
         """Private endpoints of the instances' members and NICs in their solution VNets that
         the filter (or the scan's subscriptions) left out."""
@@ -340,6 +350,8 @@ class ReverseReads:
             return got
         everything = rows + got
         inside = {s.lower() for s in self.readable}
+        if not self.resource_groups and not self._subnet_outside(everything, inside):
+            return got  # every solution VNet is in a scanned subscription: its NICs were read
         vnets = [
             v
             for v in solution_vnets(everything, self.settings)
