@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from amlguard.remediate.interface import Remediator
 from amlguard.remediate.plan import Action
 from amlguard.scanner import ids
@@ -38,8 +41,7 @@ def without_project_writes(
     kept: list[Action] = []
     warnings: list[str] = []
     for action in actions:
-        touched = [action.target, action.call.path, *(c.resource_id for c in action.changes)]
-        project = next((t for t in touched if _under_project(str(t), inventory)), None)
+        project = project_touched(action, lambda ws: _is_project_row(inventory.get(ws)))
         if project is None:
             kept.append(action)
             continue
@@ -50,13 +52,43 @@ def without_project_writes(
     return kept, warnings
 
 
-def _under_project(resource_id: str, inventory: Inventory) -> bool:
-    """Whether ``resource_id`` is a project workspace or a child of one."""
-    lowered = resource_id.lower()
-    marker = "/providers/microsoft.machinelearningservices/workspaces/"
-    at = lowered.find(marker)
+def project_touched(action: Action, is_project_id: Callable[[str], bool]) -> str | None:
+    """The first project workspace ``action`` writes or acts for (its target, request path,
+    changed resources, instance, the endpoint it serves), or None; ``is_project_id`` judges a
+    workspace id (from the scan's rows when planning, from ARM when a saved plan is applied)."""
+    touched = [
+        action.target,
+        action.call.path,
+        *(c.resource_id for c in action.changes),
+        action.instance,
+        *(str(action.params.get(k) or "") for k in _ID_PARAMS),
+    ]
+    for resource_id in touched:
+        workspace = workspace_of(str(resource_id))
+        if workspace and is_project_id(workspace):
+            return str(resource_id)
+    return None
+
+
+#: action parameters that hold a resource id the action writes for
+_ID_PARAMS = ("endpoint_target", "private_endpoint_id")
+_MARKER = "/providers/microsoft.machinelearningservices/workspaces/"
+
+
+def workspace_of(resource_id: str) -> str:
+    """The ML workspace ``resource_id`` is or lies under ('' when none), in its own casing."""
+    at = resource_id.lower().find(_MARKER)
     if at < 0:
-        return False
-    rest = resource_id[at + len(marker) :].split("/", 1)[0]
-    row = inventory.get(resource_id[: at + len(marker)] + rest)
+        return ""
+    name = resource_id[at + len(_MARKER) :].split("/", 1)[0]
+    return resource_id[: at + len(_MARKER)] + name if name else ""
+
+
+def _is_project_row(row: dict[str, Any] | None) -> bool:
     return row is not None and is_project(row)
+
+
+def _under_project(resource_id: str, inventory: Inventory) -> bool:
+    """Whether ``resource_id`` is a project workspace of ``inventory`` or a child of one."""
+    workspace = workspace_of(resource_id)
+    return bool(workspace) and _is_project_row(inventory.get(workspace))

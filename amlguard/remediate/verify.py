@@ -15,12 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from amlguard.errors import InputError, RemediationError
-from amlguard.remediate import catalog
+from amlguard.remediate import catalog, safety
 from amlguard.remediate.clients import ArmError
 from amlguard.remediate.live import LiveView, Tampered
 from amlguard.remediate.plan import Action, Plan, action_dict
 from amlguard.remediate.planner import dependencies, with_spark
 from amlguard.scanner import ids
+from amlguard.scanner.instances import is_project
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
@@ -58,6 +59,7 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
 
     ARM answering with an error while re-reading is ``RemediationError`` (exit 3).
     """
+    refuse_project_writes(plan.actions, live)
     problems: list[str] = []
     pairs: list[tuple[Action, Action]] = []
     for a in plan.actions:
@@ -95,6 +97,7 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
             for c in built.changes
         )
         rebuilt.append(replace(built, depends_on=a.depends_on, changes=changes))
+    refuse_project_writes(rebuilt, live)
     if not problems:
         problems += _check_dependencies(rebuilt)
     if problems:
@@ -104,6 +107,37 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
             + "\n  ".join(neutral(p) for p in problems)
         )
     return Plan(rebuilt, list(plan.manual), list(plan.warnings), plan.scan_time, plan.pack_version)
+
+
+def refuse_project_writes(actions: list[Action], live: LiveView) -> None:
+    """``InputError`` naming every action that writes (or acts for) a project workspace, judged
+    from the workspace's kind as ARM shows it now, whatever the plan claims: the same safety
+    layer as the planner's (``safety``), so a saved plan never writes what a fresh plan never
+    holds."""
+
+    def live_project(workspace_id: str) -> bool:
+        try:
+            row = live.get(workspace_id)
+        except ArmError as exc:
+            raise RemediationError(
+                f"cannot read workspace {neutral(workspace_id)} to check its kind: "
+                f"{neutral(str(exc))}"
+            ) from None
+        return row is not None and is_project(row)
+
+    refused = []
+    for a in actions:
+        project = safety.project_touched(a, live_project)
+        if project is not None:
+            workspace = safety.workspace_of(project)
+            name = (live.get(workspace) or {}).get("name") or ids.short_name(workspace)
+            refused.append(f"{a.id}: {a.operation} on project workspace {name} ({project})")
+    if refused:
+        raise InputError(
+            "the plan writes to a project workspace, which amlguard never does (projects are "
+            "fixed through their hub), so nothing was written:\n  "
+            + "\n  ".join(neutral(p) for p in refused)
+        )
 
 
 def _check_dependencies(actions: list[Action]) -> list[str]:

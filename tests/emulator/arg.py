@@ -1,7 +1,7 @@
 """The emulator's Resource Graph endpoint: runs the KQL amlguard sends against the emulator's state.
 
 It implements exactly the subset of KQL that ``amlguard/scanner/sources/kql.py`` emits (a table,
-``where`` with ``=~ == in~ startswith endswith and or`` over columns, dotted properties, ``tolower()`` and
+``where`` with ``=~ == in~ startswith endswith contains and or`` over columns, dotted properties, ``tolower()`` and
 ``tostring()``, and ``project``) and answers anything else with a 400, so a query outside the
 subset fails loudly instead of returning canned rows. Scoping by ``subscriptions`` or
 ``managementGroups`` (or the whole tenant), paging with ``$skipToken`` that honours ``$top``,
@@ -165,6 +165,8 @@ class _Parser:
             return lambda row: _text(left(row)).lower().endswith(right.lower())
         if op == "startswith":  # case-insensitive, as in KQL (startswith_cs is the other one)
             return lambda row: _text(left(row)).lower().startswith(right.lower())
+        if op == "contains":  # case-insensitive, as in KQL (contains_cs is the other one)
+            return lambda row: right.lower() in _text(left(row)).lower()
         raise QueryError(f"unsupported comparison {op!r}")
 
     def string_list(self) -> list[str]:

@@ -74,7 +74,7 @@ def test_no_id_projected_means_no_skip_token_and_truncation() -> None:
     [
         "resources | summarize count()",
         "securityresources",
-        "resources | where type contains 'x'",
+        "resources | where type has 'x'",
         "resources | project zonez",
     ],
 )

@@ -48,9 +48,9 @@ def _reenable_and_change_after(plan: dict[str, Any]) -> None:
     a["changes"][0]["after"] = "Enabled"
 
 
-def _registry_admin_user(plan: dict[str, Any]) -> None:
-    a = _first(plan, "disable-public-network-access", "registries")
-    a["body"]["properties"]["adminUserEnabled"] = True
+def _extra_property(plan: dict[str, Any]) -> None:
+    a = _first(plan, "disable-public-network-access", "storageAccounts")
+    a["body"]["properties"]["allowSharedKeyAccess"] = True
 
 
 def _owner_role(plan: dict[str, Any]) -> None:
@@ -102,7 +102,7 @@ def _method(plan: dict[str, Any]) -> None:
 EDITS: dict[str, Edit] = {
     "reenable-public-access": _reenable_public_access,
     "reenable-public-access-and-after": _reenable_and_change_after,
-    "registry-admin-user": _registry_admin_user,
+    "extra-body-property": _extra_property,
     "owner-role": _owner_role,
     "other-principal": _other_principal,
     "owner-for-other-principal-consistent": _owner_for_other_consistently,

@@ -40,8 +40,8 @@ def test_drifted_estate_is_repaired_verified_from_arm_and_rerun_plans_nothing(
             "AMLG-104",
             "AMLG-106",
             "AMLG-201",
-            "AMLG-222",
-        }
+        }  # AMLG-222 waits (manual): the registry's DNS zone does not resolve in the VNet
+        assert "AMLG-222" in manual_rules
         assert report.exit_code == 0, text
         assert all(o.status == "done" for o in report.outcomes.values())
         assert all(report.verified.values()) and not report.remaining

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from amlguard.remediate import dnsready
 from amlguard.remediate.clients import RemediationClients, api_version_of
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
@@ -63,6 +64,11 @@ class PublicNetworkAccess(Remediator):
         for f, inst, target, row, rtype in ctx.owned_targets(findings):
             if rtype not in PATCHABLE:
                 out.manual.append(manual_for(f, inst, f"no PATCH is known for {rtype}"))
+                continue
+            dns = dnsready.dns_problem(ctx, inst, target, dnsready.planned_zones(ctx, inst, target))
+            if dns:  # cutting it now would lock the VNet's clients out: a manual step says why
+                out.manual.append(manual_for(f, inst, dnsready.waiting(target, dns)))
+                out.warnings.append(dnsready.waiting(target, dns))
                 continue
             before = (row.get("properties") or {}).get("publicNetworkAccess")
             action = access_action(inst.id, target, before, (f.rule_id,), self.name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from amlguard.remediate import dnsready
 from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
@@ -258,6 +259,13 @@ class WorkspacePublicAccess(_WorkspaceRemediator):
                 )
             before = props.get("publicNetworkAccess")
             if str(before).lower() == "disabled":
+                continue
+            dns = dnsready.dns_problem(
+                ctx, inst, inst.id, dnsready.planned_zones(ctx, inst, inst.id)
+            )
+            if dns:  # cutting it now would lock the VNet's clients out: a manual step says why
+                out.manual.append(manual_for(f, inst, dnsready.waiting(inst.id, dns)))
+                out.warnings.append(dnsready.waiting(inst.id, dns))
                 continue
             action = public_access_action(inst, before, [f.rule_id], self.name)
             out.actions.append(

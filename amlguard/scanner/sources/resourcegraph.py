@@ -32,6 +32,7 @@ from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references, registryrefs
+from amlguard.scanner.sources import reverse as reverse_refs
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.live import (
@@ -107,10 +108,13 @@ class ResourceGraphSource(Source):
                 )
                 self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            reverse = self._reverse(runner, scopes, gaps)
+            rows += reverse.projects(rows)  # a hub's projects in other resource groups
             # Connections name integrated resources: read them before what the rows name.
             rows += self._children(rows, needs, gaps)
             referenced = self._referenced(runner, rows, gaps)
             rows += referenced
+            rows += reverse.network(rows, needs.types)  # endpoints, NICs a filter dropped
             if _REGISTRY in needs.types:  # an AML registry's regional storage and ACR (241)
                 rows += self._registry_stores(rows, gaps)
             if inventory.ROLE_ASSIGNMENT in needs.types:
@@ -165,6 +169,7 @@ class ResourceGraphSource(Source):
                 "default": not (self.scope.subscriptions or self.scope.management_groups),
             },
             "complete": not gaps,
+            "reverse_references": list(reverse_refs.FOLLOWED),
             "gaps": [{"reason": g.reason, "scope": g.scope} for g in gaps],
             "stats": stats,
         }
@@ -426,6 +431,19 @@ class ResourceGraphSource(Source):
             client.close()
         gaps.extend(found)
         return got
+
+    def _reverse(
+        self, runner: QueryRunner, scopes: list[Scope], gaps: list[Gap]
+    ) -> reverse_refs.ReverseReads:
+        """What points at the scanned resources from outside a scope filter (``reverse``)."""
+
+        def run(jobs: list[references.Job], phase: str, named: list[str]) -> list[dict[str, Any]]:
+            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
+            references.unconfirmed(named, found, self._readable, gaps, phase)
+            return found
+
+        rgs = self.scope.resource_groups
+        return reverse_refs.ReverseReads(self.settings, rgs, scopes, self._readable, run)
 
     def _outside_zones(
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]

@@ -14,6 +14,7 @@ from typing import Any
 
 from amlguard.excerpt import excerpt, quoted
 from amlguard.scanner.model import Gap
+from amlguard.scanner.sources.followed import unfollowed_gap
 
 
 def _as_count(value: Any) -> int | None:
@@ -121,6 +122,9 @@ def header_gaps(header: dict[str, Any], path: Path | str = "") -> list[Gap]:
         if not where and scope not in (None, ""):
             reason = f"{reason} [scope {quoted(scope)}, read as the whole snapshot]"
         gaps.append(Gap(reason, where))
+    unfollowed = unfollowed_gap(header, path)  # an old snapshot taken with -g
+    if unfollowed:
+        gaps.append(Gap(unfollowed))
     complete = header.get("complete", True)
     if complete is not True and str(complete).strip().lower() != "true" and not gaps:
         gaps.append(
