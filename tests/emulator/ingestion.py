@@ -15,16 +15,14 @@ against what an operator deploys.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.emulator.server import Emulator, Fault, Request, Response
-from tests.emulator.streamcheck import StreamCheck, datetime_ok, loads
+from tests.emulator.streamcheck import StreamCheck, datetime_ok, gunzip, loads
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "examples" / "log-analytics" / "azuredeploy.json"
@@ -189,8 +187,8 @@ def install(
             return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes compressed")
         if req.headers.get("content-encoding", "").lower() == "gzip":
             try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
+                raw = gunzip(raw)
+            except ValueError:
                 return reject(400, "InvalidContentEncoding", "the body is not gzip")  # invented
         if len(raw) > state.max_bytes:
             return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes uncompressed")

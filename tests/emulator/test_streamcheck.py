@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -68,3 +69,16 @@ def test_loads_reads_what_json_reads_and_refuses_what_is_not_json(
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was read as JSON")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["isal", "gzip"])
+def test_gunzip_reads_every_member_and_refuses_what_is_not_gzip(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(streamcheck, "_decompress", gzip.decompress)
+    one, two = gzip.compress(b"[1,"), gzip.compress(b"2]")
+    assert streamcheck.gunzip(one + two) == b"[1,2]"
+    for bad in (one[:-3], one[:12] + b"x" + one[13:], b"[1,2]", b"\x1f\x8b"):
+        with pytest.raises(ValueError):
+            streamcheck.gunzip(bad)
