@@ -144,7 +144,7 @@ def check_rows(rows: Any, columns: dict[str, str]) -> str | None:
             value = row[name]
             if value is None or (kind == "string" and type(value) is str):
                 continue
-            if kind == "datetime" and value in times:
+            if kind == "datetime" and type(value) is str and value in times:
                 continue
             if not _type_ok(kind, value):
                 return f"row {i}: column {name!r} is not a {kind}: {value!r:.60}"
