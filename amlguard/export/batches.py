@@ -13,6 +13,7 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from amlguard.export.rows import truncate
@@ -60,10 +61,13 @@ class Batch:
 
 def _compressor() -> Any:
     """A gzip stream compressor: ISA-L's (``isal``, where its wheel installs) or zlib's."""
+    gzip_zlib: ModuleType = zlib
     try:
-        from isal import isal_zlib as gzip_zlib  # C, vectorised: the export's costliest step
+        from isal import isal_zlib  # C, vectorised: was the export's costliest step
+
+        gzip_zlib = isal_zlib
     except ImportError:  # the same gzip stream, from zlib
-        gzip_zlib = zlib
+        pass
     return gzip_zlib.compressobj(COMPRESS_LEVEL, gzip_zlib.DEFLATED, 16 + gzip_zlib.MAX_WBITS)
 
 

@@ -104,10 +104,23 @@ class _Clean(dict[str, str]):
     """Neutralised, length-limited text of each distinct string, computed on first use."""
 
     def __missing__(self, text: str) -> str:
-        # Printable ASCII (ids, names: most strings) has nothing to replace: skip the regex.
-        safe = text if text.isascii() and text.isprintable() else _UNSAFE.sub("\ufffd", text)
+        # ASCII without controls (ids, names, multi-line fix texts: most strings) has nothing
+        # to replace: skip the regex, 3x slower on a fix text than deleting bytes from a copy.
+        safe = text if text.isascii() and _plain_ascii(text) else _UNSAFE.sub("\ufffd", text)
         clean = self[text] = safe if len(safe) * 4 <= FIELD_LIMIT else truncate(safe)
         return clean
+
+
+#: The ASCII characters :data:`_UNSAFE` replaces (controls but tab and line breaks, DEL).
+_ASCII_UNSAFE = bytes(c for c in range(128) if _UNSAFE.match(chr(c)))
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether ASCII ``text`` holds none of :data:`_ASCII_UNSAFE`."""
+    if text.isprintable():
+        return True
+    data = text.encode("ascii")
+    return len(data.translate(None, _ASCII_UNSAFE)) == len(data)
 
 
 def _dynamic(value: Any, clean: _Clean) -> Any:
