@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from amlguard.export.rows import truncate
+from amlguard.export.values import truncate
 
 #: One request's body, uncompressed: under the service's 1 MB (decimal, to be safe).
 MAX_BATCH_BYTES = 1_000_000

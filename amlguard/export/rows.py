@@ -6,9 +6,8 @@ Column names and types are :data:`COLUMNS`, the single definition that the shipp
 names Log Analytics reserves (:data:`RESERVED`); a ``RowType`` column tells the scan summary
 row (``scan``) from finding rows (``finding``), so one table and one stream hold both.
 
-Values come from estates we did not write, so every string is neutralised (control and
-bidirectional-override characters replaced) and any value longer than the service's per-field
-limit is cut, ending with :data:`TRUNCATED` so a reader knows.
+Values come from estates we did not write: every one goes through :mod:`amlguard.export.values`
+(neutralised, and cut to the service's per-field limit with a marker).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from operator import attrgetter
 from typing import Any
 
 from amlguard import __version__
+from amlguard.export.values import FIELD_LIMIT, Clean, dynamic
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Column name -> Log Analytics type, in the table's order.
@@ -71,81 +71,10 @@ RESERVED = frozenset(
 FINDING_ROW = "finding"
 SCAN_ROW = "scan"
 
-#: The per-field limit: 64 KB per value (Azure Monitor custom logs limits); kept under in
-#: UTF-8 bytes of the value's text.
-FIELD_LIMIT = 64_000
-TRUNCATED = "\u2026[truncated by amlguard]"
-
-#: Control and bidirectional-override characters, and lone surrogates (a live answer's
-#: ``"\ud800"`` is text no UTF-8 body can carry); tab and line breaks stay.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    + "\ud800-\udfff]"
-)
-
 
 def valid_column_name(name: str) -> bool:
     """A letter, then at most 44 letters, digits or ``_``; not reserved (case-insensitive)."""
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,44}", name)) and name.lower() not in RESERVED
-
-
-def truncate(text: str, limit: int = FIELD_LIMIT) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, ending with :data:`TRUNCATED` when cut."""
-    if len(text) * 4 <= limit:
-        return text
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    keep = limit - len(TRUNCATED.encode("utf-8"))
-    return data[:keep].decode("utf-8", "ignore") + TRUNCATED
-
-
-class _Clean(dict[str, str]):
-    """Neutralised, length-limited text of each distinct string, computed on first use."""
-
-    def __missing__(self, text: str) -> str:
-        # ASCII without controls (ids, names, multi-line fix texts: most strings) has nothing
-        # to replace: skip the regex, 3x slower on a fix text than deleting bytes from a copy.
-        safe = text if text.isascii() and _plain_ascii(text) else _UNSAFE.sub("\ufffd", text)
-        clean = self[text] = safe if len(safe) * 4 <= FIELD_LIMIT else truncate(safe)
-        return clean
-
-
-#: The ASCII characters :data:`_UNSAFE` replaces (controls but tab and line breaks, DEL).
-_ASCII_UNSAFE = bytes(c for c in range(128) if _UNSAFE.match(chr(c)))
-
-
-def _plain_ascii(text: str) -> bool:
-    """Whether ASCII ``text`` holds none of :data:`_ASCII_UNSAFE`."""
-    if text.isprintable():
-        return True
-    data = text.encode("ascii")
-    return len(data.translate(None, _ASCII_UNSAFE)) == len(data)
-
-
-def _dynamic(value: Any, clean: _Clean) -> Any:
-    """A dynamic column's value: strings neutralised; too long as JSON -> truncated JSON text."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, str):
-        return clean[value]
-    value = _scrub(value, clean)
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) * 4 <= FIELD_LIMIT or len(text.encode("utf-8")) <= FIELD_LIMIT:
-        return value
-    return truncate(text)
-
-
-def _scrub(value: Any, clean: _Clean) -> Any:
-    if isinstance(value, str):
-        return _UNSAFE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_scrub(str(k), clean): _scrub(v, clean) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v, clean) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return _UNSAFE.sub("\ufffd", str(value))
 
 
 _SCOPE = re.compile(r"/subscriptions/([^/]+)(?:/resourcegroups/([^/]+))?", re.I)
@@ -229,13 +158,13 @@ class _Rows:
 
     def __init__(self, result: ScanResult, history: Any, scan_id: str | None) -> None:
         self.result = result
-        self.clean = clean = _Clean()
+        self.clean = clean = Clean()
         self.history = history
         self.new_keys, self.first_seen, history_scan = _history_marks(history)
         self.scan_id = scan_id or str(uuid.uuid4())
         tally = Counter(map(_OUTCOME, result.findings))
         complete = scan_complete(result, tally)
-        gaps = _dynamic(
+        gaps = dynamic(
             [{"reason": clean[g.reason], "scope": clean[g.scope]} for g in result.source.gaps],
             clean,
         )
@@ -354,7 +283,7 @@ class _Rows:
             own["Path"] = clean[f.path]
             pieces.append(f',"Path":{self.value(f.path)[1]}')
         if f.suppression is not None:
-            own["Suppression"] = _dynamic(f.suppression, clean)
+            own["Suppression"] = dynamic(f.suppression, clean)
         if f.baseline_state:
             own["BaselineState"] = clean[f.baseline_state]
         if self.history is not None and f.status is Status.FAIL:
@@ -379,7 +308,7 @@ class _Rows:
             key = (kind, tuple(value))
         cached = self.values.get(key) if key is not None else None
         if cached is None:
-            clean = _dynamic(value, self.clean)
+            clean = dynamic(value, self.clean)
             cached = (clean, _value_text(clean))
             if key is not None:
                 self.values[key] = cached

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amlguard.export.batches import iter_batches
-from amlguard.export.rows import _SCOPE, _UNSAFE, _sub_and_group, build_rows, encode_rows
+from amlguard.export.rows import _SCOPE, _sub_and_group, build_rows, encode_rows
+from amlguard.export.values import UNSAFE as _UNSAFE
 from tests.export.helpers import ESTATES, scan_result
 
 _RESULT = scan_result(ESTATES[0])
