@@ -13,14 +13,16 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-from amlguard.export.rows import truncate
+from amlguard.export.values import truncate
 
 #: One request's body, uncompressed: under the service's 1 MB (decimal, to be safe).
 MAX_BATCH_BYTES = 1_000_000
-#: zlib level for the gzip body: level 1 is several times faster than 6 and, on rows that
-#: repeat ids and texts, the body is still ~10x smaller than the 1 MB limit.
+#: Level of the gzip body: level 1 is several times faster than 6 and, on rows that repeat
+#: ids and texts, the body is still ~10x smaller than the 1 MB limit (ISA-L's level 1 is ~5x
+#: faster again than zlib's, and its bodies ~10% smaller).
 COMPRESS_LEVEL = 1
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
@@ -39,14 +41,34 @@ class Batch:
         return b"[" + b",".join(self.rows) + b"]"
 
     def gzipped(self) -> bytes:
-        """The body as the request sends it (``Content-Encoding: gzip``)."""
-        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        return compressor.compress(self.body) + compressor.flush()
+        """The body as the request sends it (``Content-Encoding: gzip``), compressed as it is
+        joined (no copy of the whole body first)."""
+        compressor = _compressor()
+        return b"".join(
+            (
+                compressor.compress(b"["),
+                compressor.compress(b",".join(self.rows)),
+                compressor.compress(b"]"),
+                compressor.flush(),
+            )
+        )
 
     def halves(self) -> list[Batch]:
         """The rows split in two batches (a 413 answer asks for smaller requests)."""
         middle = len(self.rows) // 2
         return [batch_of(self.rows[:middle]), batch_of(self.rows[middle:])]
+
+
+def _compressor() -> Any:
+    """A gzip stream compressor: ISA-L's (``isal``, where its wheel installs) or zlib's."""
+    gzip_zlib: ModuleType = zlib
+    try:
+        from isal import isal_zlib  # C, vectorised: was the export's costliest step
+
+        gzip_zlib = isal_zlib
+    except ImportError:  # the same gzip stream, from zlib
+        pass
+    return gzip_zlib.compressobj(COMPRESS_LEVEL, gzip_zlib.DEFLATED, 16 + gzip_zlib.MAX_WBITS)
 
 
 def batch_of(rows: list[bytes]) -> Batch:

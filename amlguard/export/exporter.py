@@ -16,6 +16,7 @@ from amlguard.export.delivery import Sender, Undelivered, clip
 from amlguard.export.rows import encode_rows
 from amlguard.export.spool import Spool, Spooled
 from amlguard.export.target import BUDGET_S, LogAnalyticsTarget, parse_target
+from amlguard.export.transport import transport_for
 from amlguard.scanner.model import ScanResult
 
 _log = logging.getLogger("amlguard.export")
@@ -130,7 +131,7 @@ def _deliver(
     try:
         if work:
             try:
-                client = factory.logs_ingestion(target.endpoint)
+                client = _client(factory, target.endpoint)
             except Exception as exc:  # no client, no request: every batch waits in the spool
                 outcome.error = f"cannot create the Logs Ingestion client: {_clip(exc)}"
         sender = Sender(client, target, budget_s)
@@ -171,6 +172,15 @@ def _deliver(
     if outcome.error:
         _log.warning("%s", outcome.summary())
     return outcome
+
+
+def _client(factory: Any, endpoint: str) -> Any:
+    """The factory's Logs Ingestion client, on a transport that reads the environment once."""
+    settings = getattr(factory, "settings", None)
+    if settings is None:  # a factory without settings: its own transport
+        return factory.logs_ingestion(endpoint)
+    transport = transport_for(endpoint, getattr(settings, "ca_bundle", None))
+    return factory.logs_ingestion(endpoint, transport=transport)
 
 
 @dataclass(slots=True)

@@ -6,9 +6,8 @@ Column names and types are :data:`COLUMNS`, the single definition that the shipp
 names Log Analytics reserves (:data:`RESERVED`); a ``RowType`` column tells the scan summary
 row (``scan``) from finding rows (``finding``), so one table and one stream hold both.
 
-Values come from estates we did not write, so every string is neutralised (control and
-bidirectional-override characters replaced) and any value longer than the service's per-field
-limit is cut, ending with :data:`TRUNCATED` so a reader knows.
+Values come from estates we did not write: every one goes through :mod:`amlguard.export.values`
+(neutralised, and cut to the service's per-field limit with a marker).
 """
 
 from __future__ import annotations
@@ -19,9 +18,11 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from amlguard import __version__
+from amlguard.export.values import FIELD_LIMIT, Clean, dynamic
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Column name -> Log Analytics type, in the table's order.
@@ -70,65 +71,10 @@ RESERVED = frozenset(
 FINDING_ROW = "finding"
 SCAN_ROW = "scan"
 
-#: The per-field limit: 64 KB per value (Azure Monitor custom logs limits); kept under in
-#: UTF-8 bytes of the value's text.
-FIELD_LIMIT = 64_000
-TRUNCATED = "\u2026[truncated by amlguard]"
-
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
 
 def valid_column_name(name: str) -> bool:
     """A letter, then at most 44 letters, digits or ``_``; not reserved (case-insensitive)."""
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,44}", name)) and name.lower() not in RESERVED
-
-
-def truncate(text: str, limit: int = FIELD_LIMIT) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, ending with :data:`TRUNCATED` when cut."""
-    if len(text) * 4 <= limit:
-        return text
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    keep = limit - len(TRUNCATED.encode("utf-8"))
-    return data[:keep].decode("utf-8", "ignore") + TRUNCATED
-
-
-class _Clean(dict[str, str]):
-    """Neutralised, length-limited text of each distinct string, computed on first use."""
-
-    def __missing__(self, text: str) -> str:
-        # Printable ASCII (ids, names: most strings) has nothing to replace: skip the regex.
-        safe = text if text.isascii() and text.isprintable() else _UNSAFE.sub("\ufffd", text)
-        clean = self[text] = safe if len(safe) * 4 <= FIELD_LIMIT else truncate(safe)
-        return clean
-
-
-def _dynamic(value: Any, clean: _Clean) -> Any:
-    """A dynamic column's value: strings neutralised; too long as JSON -> truncated JSON text."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, str):
-        return clean[value]
-    value = _scrub(value, clean)
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) * 4 <= FIELD_LIMIT or len(text.encode("utf-8")) <= FIELD_LIMIT:
-        return value
-    return truncate(text)
-
-
-def _scrub(value: Any, clean: _Clean) -> Any:
-    if isinstance(value, str):
-        return _UNSAFE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_scrub(str(k), clean): _scrub(v, clean) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v, clean) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return _UNSAFE.sub("\ufffd", str(value))
 
 
 _SCOPE = re.compile(r"/subscriptions/([^/]+)(?:/resourcegroups/([^/]+))?", re.I)
@@ -155,17 +101,25 @@ def _history_marks(history: Any) -> tuple[set[str], dict[str, str], int | None]:
     )
 
 
-def scan_complete(result: ScanResult) -> bool:
+def scan_complete(
+    result: ScanResult, tally: Counter[tuple[Severity, Status]] | None = None
+) -> bool:
     """Whether every finding was judged: no gap, no ``error`` finding (exit code 3 otherwise)."""
+    if tally is not None:
+        return result.source.complete and not any(s is Status.ERROR for _, s in tally)
     return result.source.complete and not any(f.status is Status.ERROR for f in result.findings)
 
 
-def _counts(result: ScanResult) -> dict[str, Any]:
+#: (severity, status) of a finding, in C: one pass over a fleet's findings counts them all.
+_OUTCOME = attrgetter("severity", "status")
+
+
+def _counts(result: ScanResult, tally: Counter[tuple[Severity, Status]]) -> dict[str, Any]:
     by_status = {s.value: 0 for s in Status}
     by_severity = {
         sev.label: {s.value: 0 for s in Status} for sev in sorted(Severity, reverse=True)
     }
-    for (sev, status), n in Counter((f.severity, f.status) for f in result.findings).items():
+    for (sev, status), n in tally.items():
         by_status[status.value] += n
         by_severity[sev.label][status.value] += n
     return {
@@ -189,9 +143,6 @@ def _part(columns: dict[str, Any]) -> Part:
     return columns, text
 
 
-_RESOURCE_COLUMNS = ("ResourceId", "ResourceType", "SubscriptionId", "ResourceGroup")
-
-
 def _value_text(value: Any) -> str:
     return encode_basestring(value) if type(value) is str else _ENCODE(value)
 
@@ -199,20 +150,21 @@ def _value_text(value: Any) -> str:
 class _Rows:
     """The rows of one scan, assembled from parts that repeat across findings.
 
-    A finding row is its scan's head, its number, and the parts for its rule, resource,
-    instance and texts, plus whatever is its alone (values, history). Each distinct part is built
+    A finding row is its scan's head, a front (rule, outcome and texts), a place (resource and
+    instance), and whatever is its alone (number, values, history). Each distinct part is built
     and encoded once, so :func:`build_rows` (dicts) and :func:`encode_rows` (JSON text) are the
-    same rows by construction, and encoding a large scan costs a join per finding.
+    same rows by construction, and encoding a large scan costs two lookups per finding.
     """
 
     def __init__(self, result: ScanResult, history: Any, scan_id: str | None) -> None:
         self.result = result
-        self.clean = clean = _Clean()
+        self.clean = clean = Clean()
         self.history = history
         self.new_keys, self.first_seen, history_scan = _history_marks(history)
         self.scan_id = scan_id or str(uuid.uuid4())
-        complete = scan_complete(result)
-        gaps = _dynamic(
+        tally = Counter(map(_OUTCOME, result.findings))
+        complete = scan_complete(result, tally)
+        gaps = dynamic(
             [{"reason": clean[g.reason], "scope": clean[g.scope]} for g in result.source.gaps],
             clean,
         )
@@ -220,7 +172,7 @@ class _Rows:
         if history is not None and hasattr(history, "scan"):
             scope = clean[str(history.scan.scope)]
         head = {"TimeGenerated": result.scan_time, "ScanId": self.scan_id, "ScanComplete": complete}
-        counts = _counts(result)
+        counts = _counts(result, tally)
         if history is not None:
             counts["history"] = {"scan_id": history_scan, "new": len(self.new_keys)}
         self.scan_row: dict[str, Any] = {
@@ -242,45 +194,83 @@ class _Rows:
         self.tenants = {
             i.id.lower(): str(i.workspace.get("tenantId") or "") for i in result.instances
         }
-        self.rules: dict[tuple[Any, ...], Part] = {}
-        self.resources: dict[tuple[str, str, str], Part] = {}
+        #: rule and texts per (rule id, rule name, severity, status, message, remediation)
+        self.fronts: dict[tuple[Any, ...], Part] = {}
+        #: resource and instance per (resource id, resource type, instance id)
+        self.places: dict[tuple[str, str, str], str] = {}
         self.instances: dict[str, Part] = {}
-        self.texts: dict[tuple[str, str], Part] = {}
         self.values: dict[Any, tuple[Any, str]] = {}
 
-    def parts(self, f: Finding, number: int) -> tuple[Part, ...]:
+    def parts(self, f: Finding, number: int) -> tuple[Part, Part, Part, Part]:
         """The parts of finding ``f``'s row, the ``number``-th row of the scan."""
+        key = (f.rule_id, f.rule_name, f.severity, f.status, f.message, f.remediation)
+        front = self.fronts.get(key) or self.front(f)
+        return self.head, front, self.place_part(f), self.own(f, number)
+
+    def front(self, f: Finding) -> Part:
+        """The part ``f`` shares with its rule's other findings of the same outcome and text."""
         clean = self.clean
-        key = (f.rule_id, f.rule_name, f.severity, f.status)
-        rule = self.rules.get(key)
-        if rule is None:
-            rule = self.rules[key] = _part(
-                {
-                    "RuleId": clean[f.rule_id],
-                    "RuleName": clean[f.rule_name],
-                    "Severity": f.severity.label,
-                    "Status": f.status.value,
-                }
-            )
-        rkey = (f.resource_id, f.resource_type, f.instance)
-        resource = self.resources.get(rkey)
-        if resource is None:
-            resource = self.resources[rkey] = self._resource(f)
-        instance = self.instances.get(f.instance)
+        key = (f.rule_id, f.rule_name, f.severity, f.status, f.message, f.remediation)
+        part = self.fronts[key] = _part(
+            {
+                "RuleId": clean[f.rule_id],
+                "RuleName": clean[f.rule_name],
+                "Severity": f.severity.label,
+                "Status": f.status.value,
+                "Message": clean[f.message],
+                "Remediation": clean[f.remediation],
+            }
+        )
+        return part
+
+    def _place(self, f: Finding) -> tuple[str, str, str, str, Part]:
+        """Resource id, type, subscription and group of ``f`` as sent, and its instance's part."""
+        clean = self.clean
+        inst = f.instance
+        instance = self.instances.get(inst)
         if instance is None:
-            instance = self.instances[f.instance] = _part(
+            instance = self.instances[inst] = _part(
                 {
-                    "InstanceId": clean[f.instance],
-                    "InstanceName": clean[f.instance.rstrip("/").rsplit("/", 1)[-1]],
-                    "AadTenantId": clean[self.tenants.get(f.instance.lower(), "")],
+                    "InstanceId": clean[inst],
+                    "InstanceName": clean[inst.rstrip("/").rsplit("/", 1)[-1]],
+                    "AadTenantId": clean[self.tenants.get(inst.lower(), "")],
                 }
             )
-        tkey = (f.message, f.remediation)
-        texts = self.texts.get(tkey)
-        if texts is None:
-            texts = self.texts[tkey] = _part(
-                {"Message": clean[f.message], "Remediation": clean[f.remediation]}
-            )
+        rid = f.resource_id
+        sub, group = _sub_and_group(rid)
+        if not (rid.isascii() and rid.isprintable() and len(rid) * 4 <= FIELD_LIMIT):
+            # (an id that needs nothing replaced or cut: nor do the names cut out of it)
+            rid, sub, group = clean[rid], clean[sub], clean[group]
+        if not sub:
+            sub = clean[_sub_and_group(inst)[0]]
+        return rid, clean[f.resource_type], sub, group, instance
+
+    def place(self, f: Finding) -> str:
+        """The text of ``f``'s resource and instance columns (one per resource of a fleet)."""
+        rid, rtype, sub, group, instance = self._place(f)
+        enc = encode_basestring
+        text = self.places[f.resource_id, f.resource_type, f.instance] = (
+            f'"ResourceId":{enc(rid)},"ResourceType":{enc(rtype)},'
+            f'"SubscriptionId":{enc(sub)},"ResourceGroup":{enc(group)},{instance[1]}'
+        )
+        return text
+
+    def place_part(self, f: Finding) -> Part:
+        """:meth:`place` with its columns (for :func:`build_rows`)."""
+        rid, rtype, sub, group, instance = self._place(f)
+        columns = {
+            "ResourceId": rid,
+            "ResourceType": rtype,
+            "SubscriptionId": sub,
+            "ResourceGroup": group,
+            **instance[0],
+        }
+        text = self.places.get((f.resource_id, f.resource_type, f.instance)) or self.place(f)
+        return columns, text
+
+    def own(self, f: Finding, number: int) -> Part:
+        """The columns of ``f``'s row that are its alone: number, values, review, history."""
+        clean = self.clean
         own: dict[str, Any] = {"RowNumber": number}
         pieces = [f',"RowNumber":{number}']
         if f.expected is not None:
@@ -293,7 +283,7 @@ class _Rows:
             own["Path"] = clean[f.path]
             pieces.append(f',"Path":{self.value(f.path)[1]}')
         if f.suppression is not None:
-            own["Suppression"] = _dynamic(f.suppression, clean)
+            own["Suppression"] = dynamic(f.suppression, clean)
         if f.baseline_state:
             own["BaselineState"] = clean[f.baseline_state]
         if self.history is not None and f.status is Status.FAIL:
@@ -306,29 +296,7 @@ class _Rows:
                     own["FirstSeen"] = clean[self.first_seen[fkey]]
         if len(own) > len(pieces):  # the rare columns: encoded as they come
             pieces = [f',"{k}":{_value_text(v)}' for k, v in own.items()]
-        return self.head, rule, resource, instance, texts, (own, "".join(pieces))
-
-    def _resource(self, f: Finding) -> Part:
-        """The resource part of ``f``: its id, type, subscription and resource group."""
-        clean = self.clean
-        sub, group = _sub_and_group(f.resource_id)
-        rid = clean[f.resource_id]
-        rtype = clean[f.resource_type]
-        sub = clean[sub or _sub_and_group(f.instance)[0]]
-        group = clean[group]
-        enc = encode_basestring
-        # _RESOURCE_COLUMNS in order, spelled out: this runs for every resource of a fleet.
-        text = (
-            f'"ResourceId":{enc(rid)},"ResourceType":{enc(rtype)},'
-            f'"SubscriptionId":{enc(sub)},"ResourceGroup":{enc(group)}'
-        )
-        columns = {
-            "ResourceId": rid,
-            "ResourceType": rtype,
-            "SubscriptionId": sub,
-            "ResourceGroup": group,
-        }
-        return columns, text
+        return own, "".join(pieces)
 
     def value(self, value: Any) -> tuple[Any, str]:
         """A dynamic or string value as sent, and its JSON text (cached for repeated values)."""
@@ -340,7 +308,7 @@ class _Rows:
             key = (kind, tuple(value))
         cached = self.values.get(key) if key is not None else None
         if cached is None:
-            clean = _dynamic(value, self.clean)
+            clean = dynamic(value, self.clean)
             cached = (clean, _value_text(clean))
             if key is not None:
                 self.values[key] = cached
@@ -368,9 +336,33 @@ def build_rows(
 def encode_rows(
     result: ScanResult, *, history: Any = None, scan_id: str | None = None
 ) -> Iterator[str]:
-    """:func:`build_rows` as compact JSON text, one string per row (same rows, same order)."""
+    """:func:`build_rows` as compact JSON text, one string per row (same rows, same order).
+
+    The hot loop of an export: a finding whose row is only shared parts and its number (most
+    of them: passing findings carry no values) costs two lookups and one string; the rest go
+    through :meth:`_Rows.own`.
+    """
     rows = _Rows(result, history, scan_id)
     yield _ENCODE(rows.scan_row)
+    head = "{" + rows.head[1] + ","
+    fronts, places = rows.fronts, rows.places
+    front, place, own = rows.front, rows.place, rows.own
+    plain = history is None
     for number, f in enumerate(result.findings, 1):
-        head, rule, resource, instance, texts, own = rows.parts(f, number)
-        yield f"{{{head[1]},{rule[1]},{resource[1]},{instance[1]},{texts[1]}{own[1]}}}"
+        ft = fronts.get((f.rule_id, f.rule_name, f.severity, f.status, f.message, f.remediation))
+        if ft is None:
+            ft = front(f)
+        pt = places.get((f.resource_id, f.resource_type, f.instance))
+        if pt is None:
+            pt = place(f)
+        if (
+            plain
+            and f.expected is None
+            and f.actual is None
+            and f.path is None
+            and f.suppression is None
+            and not f.baseline_state
+        ):
+            yield f'{head}{ft[1]},{pt},"RowNumber":{number}}}'
+        else:
+            yield f"{head}{ft[1]},{pt}{own(f, number)[1]}}}"

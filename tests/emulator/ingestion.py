@@ -15,16 +15,14 @@ against what an operator deploys.
 
 from __future__ import annotations
 
-import datetime as dt
-import gzip
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.emulator.server import Emulator, Fault, Request, Response
+from tests.emulator.streamcheck import StreamCheck, datetime_ok, gunzip, loads
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "examples" / "log-analytics" / "azuredeploy.json"
@@ -67,11 +65,26 @@ class Ingestion:
     bodies: list[tuple[int, int, int]] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
+    _checks: dict[str, StreamCheck] = field(default_factory=dict, repr=False)
+
     def stream(self, name: str) -> dict[str, str] | None:
         for declared, columns in self.streams.items():
             if declared.lower() == name.lower():
                 return columns
         return None
+
+    def check(self, name: str, rows: Any) -> str | None:
+        """Why ``rows`` do not fit stream ``name`` (None when they do): the compiled check
+        decides, :func:`check_rows` words a rejection."""
+        columns = self.stream(name)
+        if columns is None:
+            return f"no stream {name}"
+        check = self._checks.get(name.lower())
+        if check is None:
+            check = self._checks[name.lower()] = StreamCheck(columns, frozenset(RESERVED))
+        if check(rows):
+            return None
+        return check_rows(rows, columns) or "the rows do not fit the stream"
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -90,13 +103,7 @@ def _type_ok(kind: str, value: Any) -> bool:
     if kind == "real":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "datetime":
-        if not isinstance(value, str):
-            return False
-        try:
-            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        return True
+        return datetime_ok(value)
     return False
 
 
@@ -137,7 +144,7 @@ def check_rows(rows: Any, columns: dict[str, str]) -> str | None:
             value = row[name]
             if value is None or (kind == "string" and type(value) is str):
                 continue
-            if kind == "datetime" and value in times:
+            if kind == "datetime" and type(value) is str and value in times:
                 continue
             if not _type_ok(kind, value):
                 return f"row {i}: column {name!r} is not a {kind}: {value!r:.60}"
@@ -180,16 +187,16 @@ def install(
             return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes compressed")
         if req.headers.get("content-encoding", "").lower() == "gzip":
             try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
+                raw = gunzip(raw)
+            except ValueError:
                 return reject(400, "InvalidContentEncoding", "the body is not gzip")  # invented
         if len(raw) > state.max_bytes:
             return reject(413, "ContentLengthLimitExceeded", f"{len(raw)} bytes uncompressed")
         try:
-            rows = json.loads(raw)
+            rows = loads(raw)
         except ValueError:
             return reject(400, "InvalidJson", "the body is not JSON")  # invented
-        problem = check_rows(rows, columns)
+        problem = state.check(match.group("stream"), rows)
         if problem:
             return reject(400, "InvalidStreamData", problem)  # invented
         with emu.lock:

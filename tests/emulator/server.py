@@ -423,10 +423,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = raw.decode("utf-8", "replace")
+        body: Any = None
+        # An encoded body (gzip for Logs Ingestion) is the route's to decode, from ``raw``.
+        if raw and not self.headers.get("Content-Encoding"):
+            try:
+                body = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = raw.decode("utf-8", "replace")
         req = Request(
             method=self.command,
             path=unquote(parts.path),

@@ -11,16 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amlguard.export.rows import (
-    COLUMNS,
-    FIELD_LIMIT,
-    RESERVED,
-    TRUNCATED,
-    build_rows,
-    encode_rows,
-    truncate,
-    valid_column_name,
-)
+from amlguard.export.rows import COLUMNS, RESERVED, build_rows, encode_rows, valid_column_name
+from amlguard.export.values import FIELD_LIMIT, TRUNCATED, truncate
 from amlguard.history.gate import record_scan
 from amlguard.scanner.model import Gap, Status
 from tests.export.helpers import ESTATES, ROOT, report_findings, scan_result
