@@ -44,9 +44,12 @@ UNSAFE_IN_LINES = re.compile(
 
 
 def visible_lines(value: Any) -> Any:
-    """Like :func:`visible`, but line feeds stay: fix commands and failure details span lines."""
-    if isinstance(value, str) and UNSAFE_IN_LINES.search(value):
-        return UNSAFE_IN_LINES.sub(escape_char, value)
+    """Like :func:`visible`, but line feeds stay: fix commands and failure details span lines
+    (and the text is :func:`bounded` at ``TEXT_LIMIT``)."""
+    if isinstance(value, str):
+        if UNSAFE_IN_LINES.search(value):
+            value = UNSAFE_IN_LINES.sub(escape_char, value)
+        return bounded(value, TEXT_LIMIT)
     return value
 
 
@@ -60,3 +63,18 @@ def visible_deep(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [visible_deep(v) for v in value]
     return value
+
+
+#: the most characters of one data value a message or command shows (Azure names and tag values
+#: have at most a few hundred: anything longer is cut, with a marker saying how much)
+DATA_LIMIT = 2048
+#: the most characters of one single-line item, and of one multi-line text, a report shows
+LINE_LIMIT = 8192
+TEXT_LIMIT = 65536
+
+
+def bounded(text: str, limit: int = DATA_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with a ``…[+N characters]`` marker when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[+{len(text) - limit} characters]"

@@ -36,7 +36,7 @@ from amlguard.reports.svg import trend_chart
 from amlguard.reports.text import gap_text, verdict
 from amlguard.scanner import ids
 from amlguard.scanner.model import ScanResult, Severity, Status
-from amlguard.textsafe import visible, visible_deep
+from amlguard.textsafe import LINE_LIMIT, bounded, visible, visible_deep
 
 __all__ = [
     "HEAT_PAGE",
@@ -70,7 +70,7 @@ _LEGEND_STYLE = {
 
 def _esc(value: object) -> str:
     """Data for the page's markup: controls and bidi overrides visible, then HTML-escaped."""
-    return escape(str(visible(str(value))))
+    return escape(bounded(str(visible(str(value))), LINE_LIMIT))
 
 
 def _csp_hash(script: str) -> str:

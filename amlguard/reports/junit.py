@@ -28,7 +28,7 @@ from amlguard.reports.text import (
     verdict,
 )
 from amlguard.scanner.model import Finding, ScanResult, Status
-from amlguard.textsafe import escape_char, visible, visible_lines
+from amlguard.textsafe import LINE_LIMIT, bounded, escape_char, visible, visible_lines
 
 SCAN_SUITE = "amlguard scan"
 
@@ -40,7 +40,8 @@ _NONCHARACTERS = re.compile("[\ufffe\uffff]")
 def _clean(text: Any) -> str:
     """One line of data: every control, bidi override and line separator as a visible escape
     (a CI test tab shows names and messages as they are; XML itself cannot carry some)."""
-    return _NONCHARACTERS.sub(escape_char, str(visible("" if text is None else str(text))))
+    text = str(visible("" if text is None else str(text)))
+    return bounded(_NONCHARACTERS.sub(escape_char, text), LINE_LIMIT)
 
 
 def _clean_lines(text: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from amlguard.textsafe import UNSAFE, escape_char
+from amlguard.textsafe import LINE_LIMIT, TEXT_LIMIT, UNSAFE, bounded, escape_char
 
 # Unsafe characters except line feed and tab (for text whose line breaks we wrote), and all.
 _CONTROL = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f"))
@@ -24,7 +24,7 @@ def terminal(text: Any, *, keep_newlines: bool = False) -> str:
     ``keep_newlines`` keeps line feeds and tabs (for text whose line breaks we wrote).
     """
     pattern = _CONTROL if keep_newlines else _CONTROL_OR_BREAK
-    return pattern.sub(_visible, str(text))
+    return bounded(pattern.sub(_visible, str(text)), TEXT_LIMIT if keep_newlines else LINE_LIMIT)
 
 
 # Characters that start Markdown or HTML syntax in inline text.

@@ -9,7 +9,7 @@ from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.idparts import parsed
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.targets import Target
-from amlguard.textsafe import visible
+from amlguard.textsafe import bounded, visible
 
 
 class FieldValues(dict[str, Any]):
@@ -17,7 +17,8 @@ class FieldValues(dict[str, Any]):
     line break must not add a line to a message or a suggested command)."""
 
     def __getitem__(self, key: str) -> Any:
-        return visible(super().__getitem__(key))
+        value = visible(super().__getitem__(key))
+        return bounded(value) if isinstance(value, str) else value
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

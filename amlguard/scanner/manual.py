@@ -30,7 +30,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.idparts import parsed
-from amlguard.textsafe import visible
+from amlguard.textsafe import bounded, visible
 
 ML_EXTENSION = "az ml"
 ML_EXTENSION_NOTE = (
@@ -114,7 +114,7 @@ def _format_value(value: Any, format_spec: str) -> str:
     elif format_spec == "lower":
         text = text.lower()
     # Data with a line break or a control character stays one visible, quoted word.
-    return _quote(visible(text))
+    return _quote(bounded(visible(text)))
 
 
 class _Literal(str):
