@@ -401,36 +401,38 @@ class ResourceGraphSource(Source):
         found = self._merge(jobs, self._run_all(runner, jobs, "referenced resources"), gaps)
         arm_only = armbyid.wanted(missing, found)
         if arm_only:  # types Resource Graph may not index (ML registries): ARM GETs by id
-            client = self.factory.arm_pipeline()
-            try:
-                got, arm_gaps = armbyid.read(
-                    client, self.factory.settings.endpoint, arm_only, self.stats,
-                    self.options.arm_concurrency,
-                )  # fmt: skip
-            finally:
-                client.close()
-            found += got
-            gaps.extend(arm_gaps)
+            found += self._arm_read(armbyid.read, arm_only, gaps)
         references.unconfirmed(
             missing, found, self._readable, gaps, "resources the workspaces name"
         )
         return found
+
+    def _arm_read(
+        self,
+        reader: Callable[..., tuple[list[dict[str, Any]], list[Gap]]],
+        items: Any,
+        gaps: list[Gap],
+        *extra: Any,
+    ) -> list[dict[str, Any]]:
+        """``reader(client, endpoint, items, stats, concurrency, *extra)`` on one ARM pipeline
+        client: its rows, its gaps added to ``gaps``."""
+        client = self.factory.arm_pipeline()
+        try:
+            got, found = reader(
+                client, self.factory.settings.endpoint, items, self.stats,
+                self.options.arm_concurrency, *extra,
+            )  # fmt: skip
+        finally:
+            client.close()
+        gaps.extend(found)
+        return got
 
     def _registry_stores(self, rows: list[dict[str, Any]], gaps: list[Gap]) -> list[dict[str, Any]]:
         """The regional storage and ACR of the instances' registries the rows lack, by ARM GET."""
         missing = registryrefs.wanted(rows, self.settings)
         if not missing:
             return []
-        client = self.factory.arm_pipeline()
-        try:
-            got, found = registryrefs.read(
-                client, self.factory.settings.endpoint, missing, self.stats,
-                self.options.arm_concurrency,
-            )  # fmt: skip
-        finally:
-            client.close()
-        gaps.extend(found)
-        return got
+        return self._arm_read(registryrefs.read, missing, gaps)
 
     def _reverse(
         self, runner: QueryRunner, scopes: list[Scope], gaps: list[Gap]
@@ -503,16 +505,7 @@ class ResourceGraphSource(Source):
         if not jobs:
             return []
         self._set_phase("workspace connections and DNS rulesets", len(jobs))
-        client = self.factory.arm_pipeline()
-        try:
-            got, found = childrows.read_children(
-                client, self.factory.settings.endpoint, jobs, self.stats,
-                self.options.arm_concurrency,
-            )  # fmt: skip
-        finally:
-            client.close()
-        gaps.extend(found)
-        return got
+        return self._arm_read(childrows.read_children, jobs, gaps)
 
     def _zone_groups(
         self,
@@ -533,20 +526,9 @@ class ResourceGraphSource(Source):
             return []
         if report:
             self._set_phase("private DNS zone groups", len(endpoints))
-        client = self.factory.arm_pipeline()
-        try:
-            got, found_gaps = read_zone_groups(
-                client,
-                self.factory.settings.endpoint,
-                endpoints,
-                self.stats,
-                self.options.arm_concurrency,
-                self._finished_one if report else None,
-            )
-        finally:
-            client.close()
-        gaps.extend(found_gaps)
-        return got
+        return self._arm_read(
+            read_zone_groups, endpoints, gaps, self._finished_one if report else None
+        )
 
 
 def _gapped(gaps: list[Gap]) -> set[str]:
