@@ -46,12 +46,14 @@ ListChildren = Callable[[list[Row], str], list[Row]]
 CHUNK = 50  # ids (or VNets) per query: keeps the query text short
 
 
-def _props(row: Any) -> dict[str, Any]:
+def row_props(row: Any) -> dict[str, Any]:
+    """A row's ``properties`` object ({} when absent or not an object)."""
     p = row.get("properties") if isinstance(row, dict) else None
     return p if isinstance(p, dict) else {}
 
 
-def _id_at(value: Any, *names: str) -> str:
+def id_at(value: Any, *names: str) -> str:
+    """The id string at ``value[names[0]][names[1]]...`` ("" when any step is missing)."""
     for name in names:
         value = value.get(name) if isinstance(value, dict) else None
     return value.strip() if isinstance(value, str) else ""
@@ -73,9 +75,9 @@ def solution_vnets(rows: list[Row], settings: InstanceSettings) -> list[str]:
 def connected_peers(vnet: Row) -> list[str]:
     """The remote VNets of a VNet's ``Connected`` peerings."""
     out = []
-    for peering in _props(vnet).get("virtualNetworkPeerings") or []:
-        props = _props(peering)
-        remote = _id_at(props, "remoteVirtualNetwork", "id")
+    for peering in row_props(vnet).get("virtualNetworkPeerings") or []:
+        props = row_props(peering)
+        remote = id_at(props, "remoteVirtualNetwork", "id")
         if remote and str(props.get("peeringState") or "").lower() == "connected":
             out.append(remote)
     return out
@@ -85,14 +87,14 @@ def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
     """VNets (lower-cased id -> id) linked to a private DNS zone some zone group uses."""
     used: set[str] = set()
     for group in _typed(rows, inventory.DNS_ZONE_GROUP):
-        for cfg in _props(group).get("privateDnsZoneConfigs") or []:
-            zone = _id_at(_props(cfg), "privateDnsZoneId")
+        for cfg in row_props(group).get("privateDnsZoneConfigs") or []:
+            zone = id_at(row_props(cfg), "privateDnsZoneId")
             if zone:
                 used.add(ids.norm(zone))
     out: dict[str, str] = {}
     for link in _typed(rows, inventory.VNET_LINK):
         zone = ids.norm(ids.parent_of_child(str(link.get("id") or ""), "virtualNetworkLinks"))
-        vnet = _id_at(_props(link), "virtualNetwork", "id")
+        vnet = id_at(row_props(link), "virtualNetwork", "id")
         if zone in used and vnet:
             out.setdefault(ids.norm(vnet), vnet)
     return out
@@ -100,7 +102,7 @@ def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
 
 def custom_dns(vnet: Row) -> bool:
     """Whether a VNet's clients ask custom DNS servers (``dhcpOptions.dnsServers``)."""
-    servers = _props(vnet).get("dhcpOptions")
+    servers = row_props(vnet).get("dhcpOptions")
     servers = servers.get("dnsServers") if isinstance(servers, dict) else None
     return isinstance(servers, list) and bool(servers)
 
@@ -155,7 +157,8 @@ def outside(resource_ids: Iterable[str], readable: Iterable[str]) -> list[str]:
     return [r for r in resource_ids if ids.parse(r).subscription_id.lower() not in inside]
 
 
-def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
+def chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
+    """``items`` in slices of at most ``size``."""
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -170,7 +173,7 @@ def _project(query: str) -> str:
 
 def by_id_jobs(resource_ids: list[str], what: str) -> list[Job]:
     """``id in~`` queries for these ids, each sent to the subscriptions that hold them."""
-    return [(what, kql.resources_by_id(chunk), _scope(chunk)) for chunk in _chunks(resource_ids)]
+    return [(what, kql.resources_by_id(chunk), _scope(chunk)) for chunk in chunks(resource_ids)]
 
 
 def network_jobs(vnet_ids: list[str]) -> list[Job]:
@@ -181,7 +184,7 @@ def network_jobs(vnet_ids: list[str]) -> list[Job]:
     for vnet in vnet_ids:
         by_sub.setdefault(ids.parse(vnet).subscription_id.lower(), []).append(vnet)
     for vnets in by_sub.values():
-        for chunk in _chunks(sorted(vnets, key=ids.norm)):
+        for chunk in chunks(sorted(vnets, key=ids.norm)):
             wanted = "(" + ", ".join(kql.quote(ids.norm(v)) for v in chunk) + ")"
             resolvers = _project(
                 f"resources | where type =~ {kql.quote(RESOLVER)}"
@@ -197,7 +200,7 @@ def network_jobs(vnet_ids: list[str]) -> list[Job]:
 def endpoint_jobs(resolver_ids: list[str]) -> list[Job]:
     """The inbound endpoints of these resolvers (``startswith`` ignores case)."""
     jobs: list[Job] = []
-    for chunk in _chunks(resolver_ids):
+    for chunk in chunks(resolver_ids):
         under = " or ".join(
             f"id startswith {kql.quote(r.rstrip('/') + '/inboundEndpoints/')}" for r in chunk
         )
@@ -207,8 +210,8 @@ def endpoint_jobs(resolver_ids: list[str]) -> list[Job]:
 
 
 def _in_vnets(firewall: Row, vnets: set[str]) -> bool:
-    for cfg in _props(firewall).get("ipConfigurations") or []:
-        subnet = _id_at(_props(cfg), "subnet", "id")
+    for cfg in row_props(firewall).get("ipConfigurations") or []:
+        subnet = id_at(row_props(cfg), "subnet", "id")
         if subnet and ids.norm(ids.vnet_of_subnet(subnet)) in vnets:
             return True
     return False
@@ -257,7 +260,7 @@ def collect(
     everything = rows + got
     resolvers = [str(r["id"]) for r in _typed(found, RESOLVER)]
     policies = missing(
-        (_id_at(_props(f), "firewallPolicy", "id") for f in _typed(found, FIREWALL)), everything
+        (id_at(row_props(f), "firewallPolicy", "id") for f in _typed(found, FIREWALL)), everything
     )
     jobs = endpoint_jobs(resolvers) + by_id_jobs(policies, "firewall policies")
     if jobs:
@@ -271,7 +274,7 @@ def collect(
         linked_sets = {
             ids.norm(ids.parent_of_child(str(link["id"]), "virtualNetworkLinks"))
             for link in links
-            if ids.norm(_id_at(_props(link), "virtualNetwork", "id")) in mine
+            if ids.norm(id_at(row_props(link), "virtualNetwork", "id")) in mine
         }
         wanted = [r for r in rulesets if ids.norm(r["id"]) in linked_sets]
         if wanted:

@@ -31,32 +31,13 @@ from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import InstanceSettings, build_instances, hub_id_of, is_project
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.sources import kql, references
+from amlguard.scanner.sources.dnsrefs import Job, RunJobs, chunks, id_at, row_props
 from amlguard.scanner.sources.followed import FOLLOWED
 from amlguard.scanner.sources.query import Scope
 
 Row = dict[str, Any]
-Job = tuple[str, str, Scope]
-#: runs Resource Graph jobs under a progress phase; the ids asked for by id (a gap for each
-#: subscription outside the scan that returns none of them); the rows they returned
-RunJobs = Callable[[list[Job], str, list[str]], list[Row]]
-CHUNK = 50  # ids per query: keeps the query text short
 PUBLIC_IP = "microsoft.network/publicipaddresses"
 _NAMES = 3  # names quoted in a job's name (its error message)
-
-
-def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
-    return p if isinstance(p, dict) else {}
-
-
-def _id_at(value: Any, *names: str) -> str:
-    for name in names:
-        value = value.get(name) if isinstance(value, dict) else None
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _named(what: str, resource_ids: list[str]) -> str:
@@ -110,7 +91,7 @@ def project_jobs(hub_ids: list[str], scopes: list[Scope]) -> list[Job]:
     """One query per chunk of hubs and batch of the scan's subscriptions."""
     return [
         (_named("projects of hub(s)", chunk), projects_query(chunk), scope)
-        for chunk in _chunks(hub_ids)
+        for chunk in chunks(hub_ids)
         for scope in scopes
     ]
 
@@ -184,7 +165,7 @@ def members(rows: list[Row], settings: InstanceSettings) -> list[str]:
 def endpoint_jobs(targets: list[str], scopes: list[Scope]) -> list[Job]:
     """Private endpoints (automatic or manual connections) to these targets, per batch."""
     jobs: list[Job] = []
-    for chunk in _chunks(targets):
+    for chunk in chunks(targets):
         under = " or ".join(
             f"tostring(properties.{field}) contains {kql.quote(ids.norm(t))}"
             for t in chunk
@@ -201,9 +182,9 @@ def endpoint_targets(pe: Row) -> set[str]:
     """The lower-cased ids a private endpoint connects to."""
     out = set()
     for field in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-        conns = _props(pe).get(field)
+        conns = row_props(pe).get(field)
         for conn in conns if isinstance(conns, list) else []:
-            target = _id_at(_props(conn), "privateLinkServiceId")
+            target = id_at(row_props(conn), "privateLinkServiceId")
             if target:
                 out.add(ids.norm(target))
     return out
@@ -224,7 +205,7 @@ def nic_jobs(vnet_ids: list[str]) -> list[Job]:
     jobs: list[Job] = []
     for sub_vnets in _by_subscription(vnet_ids).values():
         sub = ids.parse(sub_vnets[0]).subscription_id
-        for chunk in _chunks(sorted(sub_vnets, key=ids.norm)):
+        for chunk in chunks(sorted(sub_vnets, key=ids.norm)):
             under = " or ".join(
                 f"tostring(properties.ipConfigurations) contains {kql.quote(ids.norm(v) + '/subnets/')}"
                 for v in chunk
@@ -237,9 +218,9 @@ def nic_jobs(vnet_ids: list[str]) -> list[Job]:
 def nic_vnets(nic: Row) -> set[str]:
     """The lower-cased VNet ids a NIC's IP configurations sit in."""
     out = set()
-    configs = _props(nic).get("ipConfigurations")
+    configs = row_props(nic).get("ipConfigurations")
     for cfg in configs if isinstance(configs, list) else []:
-        subnet = _id_at(_props(cfg), "subnet", "id")
+        subnet = id_at(row_props(cfg), "subnet", "id")
         vnet = ids.norm(ids.vnet_of_subnet(subnet)) if subnet else ""
         if vnet:
             out.add(vnet)
@@ -250,9 +231,9 @@ def public_ips(nics: Iterable[Row]) -> list[str]:
     """The public IP ids these NICs' IP configurations name."""
     found: dict[str, str] = {}
     for nic in nics:
-        configs = _props(nic).get("ipConfigurations")
+        configs = row_props(nic).get("ipConfigurations")
         for cfg in configs if isinstance(configs, list) else []:
-            pip = _id_at(_props(cfg), "publicIPAddress", "id")
+            pip = id_at(row_props(cfg), "publicIPAddress", "id")
             if pip:
                 found.setdefault(ids.norm(pip), pip)
     return sorted(found.values(), key=ids.norm)
@@ -302,12 +283,12 @@ class ReverseReads:
         keys = {ids.norm(t) for t in targets}
         jobs = [
             (_named("private link scopes of", chunk), scoped_query(chunk), scope)
-            for chunk in _chunks(targets)
+            for chunk in chunks(targets)
             for scope in self.scopes
         ]
         found = self.run(jobs, "Azure Monitor private link scopes", [])
         scoped = _new(
-            found, rows, lambda r: ids.norm(_id_at(_props(r), "linkedResourceId")) in keys
+            found, rows, lambda r: ids.norm(id_at(row_props(r), "linkedResourceId")) in keys
         )
         have = {ids.norm(r.get("id")) for r in rows}
         parents = {
@@ -328,7 +309,7 @@ class ReverseReads:
         over the rows, so an unfiltered scan never builds its instances twice for nothing."""
         subnets = [self.settings.solution_subnet or ""]
         subnets += [
-            _id_at(_props(pe), "subnet", "id") for pe in _typed(rows, inventory.PRIVATE_ENDPOINT)
+            id_at(row_props(pe), "subnet", "id") for pe in _typed(rows, inventory.PRIVATE_ENDPOINT)
         ]
         return any(s and ids.parse(s).subscription_id.lower() not in inside for s in subnets)
 
