@@ -37,10 +37,7 @@ def visible(value: Any) -> Any:
 
 
 #: the same characters but the line feed, for text that is meant to span lines
-UNSAFE_IN_LINES = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+UNSAFE_IN_LINES = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
 
 
 def visible_lines(value: Any) -> Any:
