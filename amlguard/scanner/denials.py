@@ -9,7 +9,10 @@ endpoints Pending, whatever role the identity holds.
 A deny assignment applies to a resource when:
 
 - its ``scope`` is the resource or a scope above it (``doNotApplyToChildScopes``: only the
-  scope itself);
+  scope itself); a management-group scope covers the subscriptions whose live list returned
+  the assignment (:data:`LISTED_FOR`, recorded by the live read: ARM lists the deny
+  assignments at and above a subscription); without that record (a snapshot written by hand)
+  a management-group assignment that would deny is ``error``, never ignored;
 - its ``principals`` name the identity's principal id, or the everyone principal
   (``00000000-0000-0000-0000-000000000000``, type ``SystemDefined``), and
   ``excludePrincipals`` does not name it;
@@ -32,13 +35,14 @@ from amlguard.scanner.inventory import Row
 from amlguard.scanner.paths import MISSING
 from amlguard.scanner.primitives import instance_resources
 from amlguard.scanner.shapes import MalformedValue, Where
+from amlguard.scanner.sources.denyreads import DENY_ASSIGNMENT, LISTED_FOR
 from amlguard.textsafe import visible
 
-DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
 #: the principal a deny assignment names to apply to everyone
 EVERYONE = "00000000-0000-0000-0000-000000000000"
 
-__all__ = ["DENY_ASSIGNMENT", "EVERYONE", "approval_denials", "denial"]
+__all__ = ["DENY_ASSIGNMENT", "EVERYONE", "LISTED_FOR", "approval_denials", "denial"]
+_GROUPS = "/providers/microsoft.management/managementgroups/"
 
 
 def _principal_ids(value: Any, at: Where) -> list[tuple[str, str]]:
@@ -52,13 +56,36 @@ def _principal_ids(value: Any, at: Where) -> list[tuple[str, str]]:
     return out
 
 
-def _covers(scope: str, target: str, children: bool) -> bool:
+def _covers(scope: str, target: str, children: bool, listed: set[str] | None) -> bool | None:
     """Whether a deny assignment at ``scope`` applies to ``target`` (the root ``/`` covers
-    everything; management-group scopes are not resolved and do not count)."""
+    everything; a management group covers the subscriptions in ``listed``; None: a
+    management group with no ``listed`` record, which cannot be judged)."""
     own, inner = ids.norm(scope).rstrip("/"), ids.norm(target)
     if own == inner:
         return True
-    return children and (own == "" or inner.startswith(own + "/"))
+    if not children:
+        return False
+    if own.startswith(_GROUPS):
+        if listed is None:
+            return None
+        return ids.parse(target).subscription_id.lower() in listed
+    return own == "" or inner.startswith(own + "/")
+
+
+def _listed(deny: Row, at: Where) -> set[str] | None:
+    """The subscriptions whose live list returned ``deny`` (None: not recorded)."""
+    value = shapes.member(deny, LISTED_FOR)
+    if value is MISSING or value is None:
+        return None
+    out = set()
+    for i, sub in enumerate(shapes.items(value, at / LISTED_FOR) or []):
+        if not isinstance(sub, str) or not sub.strip():
+            raise MalformedValue(
+                f"{visible(str(at / LISTED_FOR / i))} is {shapes.describe(sub)}, expected a "
+                "subscription id: cannot be judged"
+            )
+        out.add(sub.strip().lower())
+    return out
 
 
 def _scope_of(deny_id: str) -> str:
@@ -83,7 +110,10 @@ def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str |
             f"{visible(str(at / 'doNotApplyToChildScopes'))} is {shapes.describe(flag)}, "
             "expected true or false: cannot be judged"
         )
-    if not _covers(scope, target_id, flag is not True):
+    covered = _covers(
+        scope, target_id, flag is not True, _listed(deny, Where(deny.get("id", "?"), ""))
+    )
+    if covered is False:
         return None
     perms = shapes.member(props, "permissions")
     actions = [a for a in approval_actions(target_type) if grants(perms, a, at / "permissions")]
@@ -95,6 +125,12 @@ def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str |
         return None
     for pid, kind in _principal_ids(shapes.member(props, "principals"), at / "principals"):
         if pid == who or (pid == EVERYONE and kind in ("systemdefined", "")):
+            if covered is None:
+                raise MalformedValue(
+                    f"deny assignment {_name(deny, props)} denies {actions[0]} at management "
+                    f"group {ids.short_if_id(scope)}: which subscriptions it covers was not "
+                    f"recorded ({LISTED_FOR}), so whether it applies cannot be judged"
+                )
             return actions[0]
         if kind == "group":
             raise MalformedValue(

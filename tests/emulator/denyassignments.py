@@ -2,8 +2,10 @@
 
 ``GET /subscriptions/{id}/providers/Microsoft.Authorization/denyAssignments`` answers every
 deny assignment stored at or below the subscription (ARM's list includes those of its resource
-groups and resources), paged like the generic list. ``Deny.fail`` maps a subscription id to an
-HTTP status to answer instead (a caller without ``denyAssignments/read``).
+groups and resources) and those at the management groups above it (``Deny.groups`` maps a
+lower-cased management-group id to the subscriptions under it), paged like the generic list.
+``Deny.fail`` maps a subscription id to an HTTP status to answer instead (a caller without
+``denyAssignments/read``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Deny:
     """Knobs of the deny-assignment route."""
 
     fail: dict[str, int] = field(default_factory=dict)  # lower subscription id -> status
+    groups: dict[str, set[str]] = field(default_factory=dict)  # lower MG id -> lower subs
 
 
 def install(emu: Emulator) -> Deny:
@@ -34,12 +37,15 @@ def install(emu: Emulator) -> Deny:
         if sub in knobs.fail:
             status = knobs.fail[sub]
             return arm_error(status, "AuthorizationFailed", "no denyAssignments/read here")
-        prefix = f"/subscriptions/{sub}/"
+        prefixes = (
+            f"/subscriptions/{sub}/",
+            *(f"{mg}/" for mg, subs in knobs.groups.items() if sub in subs),
+        )
         with emu.lock:
             items = [
                 as_arm_body(r)
                 for key, r in sorted(emu.state.items())
-                if key.startswith(prefix) and str(r.get("type", "")).lower() == TYPE
+                if key.startswith(prefixes) and str(r.get("type", "")).lower() == TYPE
             ]
         return Response(200, {"value": items})
 

@@ -89,3 +89,25 @@ def test_deny_assignments_are_not_read_when_no_rule_asks(token: None) -> None:
         result = CliRunner().invoke(cli, ["check", "--rule", "AMLG-101", *args])
         assert not emu.requests("GET", contains="denyAssignments")
     assert result.exit_code == 0, result.output
+
+
+GROUP = "/providers/Microsoft.Management/managementGroups/corp"
+
+
+@pytest.mark.parametrize(("under", "status", "code"), [(True, "fail", 1), (False, "pass", 0)])
+def test_live_group_deny_applies_to_the_subscriptions_listed_under_it(
+    token: None, under: bool, status: str, code: int
+) -> None:
+    rows, sub = _rows(with_deny=False)
+    rows.append(deny_assignment(GROUP, [{"id": EVERYONE, "type": "SystemDefined"}]))
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        knobs = denyassignments.install(emu)
+        knobs.groups[GROUP.lower()] = {sub.lower()} if under else {"another-subscription"}
+        result = _check(emu)
+    assert result.exit_code == code, result.output
+    finding = _106(result)
+    assert finding["status"] == status
+    assert ("management group" not in finding["message"]) and (
+        ("denies" in finding["message"]) is under
+    )

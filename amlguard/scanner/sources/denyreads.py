@@ -5,10 +5,12 @@ and classic administrators; deny assignments are not in it (Microsoft's announce
 table lists those three). A live scan whose rules ask about deny assignments (the
 ``approvalDenials`` related source) therefore lists them from the Authorization REST API, one
 paged ``GET /subscriptions/{id}/providers/Microsoft.Authorization/denyAssignments`` per
-subscription that holds a judged resource (the list includes the deny assignments at and below
-the subscription). A list that cannot be read is a gap naming the subscription (every finding
-there becomes ``error``, exit 3): a deny assignment nobody could read must not let AMLG-106
-pass.
+subscription that holds a judged resource (the list includes the deny assignments at, above
+and below the subscription). Each row records the subscriptions whose list returned it
+(``listedForSubscriptions``): that is how a deny assignment at a management-group scope is
+known to cover a subscription. A list that cannot be read is a gap naming the subscription
+(every finding there becomes ``error``, exit 3): a deny assignment nobody could read must not
+let AMLG-106 pass.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from amlguard.scanner import ids
 from amlguard.scanner.model import Gap
 
 DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
+#: the row member naming the subscriptions whose list returned the row (scanner/denials.py)
+LISTED_FOR = "listedForSubscriptions"
 API_VERSION = "2022-04-01"
 #: the related source that reads deny assignments (a rule naming it needs them)
 RELATED = "approvaldenials"
@@ -68,10 +72,10 @@ def read(factory: Any, subs: Sequence[str]) -> tuple[list[Row], list[Gap]]:
     from amlguard.scanner.sources.armlist import as_row, read_list
     from amlguard.scanner.sources.query import Stats
 
-    rows: list[Row] = []
+    rows: dict[str, Row] = {}
     gaps: list[Gap] = []
     if not subs:
-        return rows, gaps
+        return [], gaps
     endpoint = factory.settings.endpoint
     client = factory.arm_pipeline()
     stats = Stats()
@@ -89,10 +93,11 @@ def read(factory: Any, subs: Sequence[str]) -> tuple[list[Row], list[Gap]]:
             for item in items:
                 row = as_row(item, {})
                 row["type"] = DENY_ASSIGNMENT
-                rows.append(row)
+                kept = rows.setdefault(ids.norm(row.get("id")), row)
+                kept.setdefault(LISTED_FOR, []).append(sub)
     finally:
         client.close()
-    return rows, gaps
+    return list(rows.values()), gaps
 
 
 def add_deny_assignments(
