@@ -199,3 +199,17 @@ def test_a_report_to_dev_stdout_appends_to_a_redirected_log(tmp_path: Path) -> N
     text = log.read_text(encoding="utf-8")
     assert text.startswith("earlier job output\n")
     assert '"schema_version"' in text and "FAILED: 12 failing finding(s)" in text
+
+
+@pytest.mark.parametrize("second", ["sarif", "json", "junit"])
+def test_two_reports_to_one_file_are_refused_before_writing(tmp_path: Path, second: str) -> None:
+    out = tmp_path / "report.out"
+    result = run("check", "--snapshot", str(DRIFTED), "-o", f"json:{out}", "-o", f"{second}:{out}")
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "write to the same file" in result.stderr and not out.exists()
+
+
+def test_two_reports_may_both_go_to_dev_null() -> None:
+    result = run("check", "--snapshot", str(DRIFTED), "-q",
+                 "-o", f"json:{os.devnull}", "-o", f"sarif:{os.devnull}")  # fmt: skip
+    assert result.exit_code == EXIT_FINDINGS, result.output
