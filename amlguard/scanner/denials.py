@@ -11,8 +11,9 @@ A deny assignment applies to a resource when:
 - its ``scope`` is the resource or a scope above it (``doNotApplyToChildScopes``: only the
   scope itself); a management-group scope covers the subscriptions whose live list returned
   the assignment (:data:`LISTED_FOR`, recorded by the live read: ARM lists the deny
-  assignments at and above a subscription); without that record (a snapshot written by hand)
-  a management-group assignment that would deny is ``error``, never ignored;
+  assignments at and above a subscription), else the subscriptions whose management-group
+  ancestry in the inventory names the group (as for role assignments); with neither, a
+  management-group assignment that would deny is ``error``, never ignored;
 - its ``principals`` name the identity's principal id, or the everyone principal
   (``00000000-0000-0000-0000-000000000000``, type ``SystemDefined``), and
   ``excludePrincipals`` does not name it;
@@ -25,6 +26,7 @@ finding is ``error`` naming it. Values are read strictly (:mod:`amlguard.scanner
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from amlguard.scanner import ids, shapes
@@ -42,7 +44,8 @@ from amlguard.textsafe import visible
 EVERYONE = "00000000-0000-0000-0000-000000000000"
 
 __all__ = ["DENY_ASSIGNMENT", "EVERYONE", "LISTED_FOR", "approval_denials", "denial"]
-_GROUPS = "/providers/microsoft.management/managementgroups/"
+#: subscription id (lower) -> the management groups above it (``Inventory.management_groups``)
+GroupsAbove = Mapping[str, frozenset[str]]
 
 
 def _principal_ids(value: Any, at: Where) -> list[tuple[str, str]]:
@@ -56,19 +59,24 @@ def _principal_ids(value: Any, at: Where) -> list[tuple[str, str]]:
     return out
 
 
-def _covers(scope: str, target: str, children: bool, listed: set[str] | None) -> bool | None:
+def _covers(
+    scope: str, target: str, children: bool, listed: set[str] | None, groups: GroupsAbove
+) -> bool | None:
     """Whether a deny assignment at ``scope`` applies to ``target`` (the root ``/`` covers
-    everything; a management group covers the subscriptions in ``listed``; None: a
-    management group with no ``listed`` record, which cannot be judged)."""
+    everything; a management group covers the subscriptions in ``listed``, else those whose
+    ancestry ``groups`` names it; None: a management group neither says anything about)."""
     own, inner = ids.norm(scope).rstrip("/"), ids.norm(target)
     if own == inner:
         return True
     if not children:
         return False
-    if own.startswith(_GROUPS):
-        if listed is None:
-            return None
-        return ids.parse(target).subscription_id.lower() in listed
+    group = ids.management_group_of(scope)
+    if group:
+        sub = ids.parse(target).subscription_id.lower()
+        if listed is not None:
+            return sub in listed
+        above = groups.get(sub)
+        return None if above is None else group.lower() in above
     return own == "" or inner.startswith(own + "/")
 
 
@@ -95,8 +103,11 @@ def _scope_of(deny_id: str) -> str:
     return deny_id[:i] if i >= 0 else ""
 
 
-def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str | None:
-    """Which approval action ``deny`` denies ``principal`` on ``target_id`` (None: none)."""
+def denial(
+    deny: Row, principal: str, target_id: str, target_type: str, groups: GroupsAbove
+) -> str | None:
+    """Which approval action ``deny`` denies ``principal`` on ``target_id`` (None: none);
+    ``groups``: the management groups above each subscription, where the inventory has them."""
     at = Where(deny.get("id", "?"), "properties")
     props = shapes.obj(deny.get("properties"), at) or {}
     scope = shapes.text(shapes.member(props, "scope"), at / "scope")
@@ -110,9 +121,8 @@ def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str |
             f"{visible(str(at / 'doNotApplyToChildScopes'))} is {shapes.describe(flag)}, "
             "expected true or false: cannot be judged"
         )
-    covered = _covers(
-        scope, target_id, flag is not True, _listed(deny, Where(deny.get("id", "?"), ""))
-    )
+    listed = _listed(deny, Where(deny.get("id", "?"), ""))
+    covered = _covers(scope, target_id, flag is not True, listed, groups)
     if covered is False:
         return None
     perms = shapes.member(props, "permissions")
@@ -129,7 +139,8 @@ def denial(deny: Row, principal: str, target_id: str, target_type: str) -> str |
                 raise MalformedValue(
                     f"deny assignment {_name(deny, props)} denies {actions[0]} at management "
                     f"group {ids.short_if_id(scope)}: which subscriptions it covers was not "
-                    f"recorded ({LISTED_FOR}), so whether it applies cannot be judged"
+                    f"recorded ({LISTED_FOR}) and the management groups above the subscription are not in "
+                    "the inventory, so whether it applies cannot be judged"
                 )
             return actions[0]
         if kind == "group":
@@ -155,6 +166,7 @@ def approval_denials(
     which a deny assignment denies ``principal`` the approval actions: one item per resource
     and deny assignment, its ``id`` saying which deny assignment and which action."""
     denies = ctx.inventory.of_type(DENY_ASSIGNMENT)
+    groups = ctx.inventory.management_groups
     if not denies or not isinstance(principal, str) or not principal.strip():
         return []  # no identity: the role count says so
     out = []
@@ -162,7 +174,7 @@ def approval_denials(
         if not target.get("found"):
             continue
         for deny in denies:
-            action = denial(deny, principal, str(target["id"]), str(target["type"]))
+            action = denial(deny, principal, str(target["id"]), str(target["type"]), groups)
             if action:
                 props = deny.get("properties")
                 props = props if isinstance(props, dict) else {}

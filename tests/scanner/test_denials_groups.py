@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amlguard.scanner.model import Status
-from tests.builders import blueprint
+from tests.builders import blueprint, subscription
 from tests.scanner.test_denials import EVERYONE, _106, deny_assignment
 
 GROUP = "/providers/Microsoft.Management/managementGroups/Corp-Landing-Zones"
@@ -73,3 +73,16 @@ def test_group_deny_applies_exactly_when_the_instance_subscription_is_listed(
     listed = [names.get(p, p) for p in picks]
     expected = Status.FAIL if {"own", "own-upper"} & set(picks) else Status.PASS
     assert _106([*inst.rows(), _group_deny(listed)]).status is expected
+
+
+@pytest.mark.parametrize(
+    ("chain", "status"), [(("corp-landing-zones",), Status.FAIL), (("other",), Status.PASS)]
+)
+def test_group_deny_without_record_uses_the_subscription_ancestry(
+    chain: tuple[str, ...], status: Status
+) -> None:
+    """A snapshot taken with `amlguard snapshot` holds the subscription rows and their
+    management-group chain (as role assignments at a group are judged): that decides."""
+    inst = blueprint()
+    rows = [*inst.rows(), subscription(inst.sub, chain), _group_deny()]
+    assert _106(rows).status is status
