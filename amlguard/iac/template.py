@@ -266,10 +266,14 @@ class Run(RunFunctions):
         return [
             key
             for low, (key, spec) in self.param_decls.items()
-            if low not in self.values
-            and "defaultValue" not in spec
-            and not self.resolved_spec(spec).get("nullable")
+            if low not in self.values and "defaultValue" not in spec and not self._nullable(spec)
         ]
+
+    def _nullable(self, spec: Any) -> bool:
+        try:
+            return bool(self.resolved_spec(spec).get("nullable"))
+        except EvalError:  # a broken $ref is reported at its declaration by the check
+            return bool(isinstance(spec, dict) and spec.get("nullable"))
 
     def variable(self, name: str) -> Any:
         """The value of a variable (evaluated once)."""
