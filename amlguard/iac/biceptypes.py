@@ -139,7 +139,17 @@ class TypeLowering:
             key = text_of(parts[0]) if parts[0].type == "identifier" else _literal(parts[0])
             if not isinstance(key, str):
                 return {"type": "object"}
-            spec = self.lower(parts[1], decorators)
+            value = parts[1]
+            # tree-sitter-bicep 1.1.0 reads 'a: T?' and the next line 'b: U' as one property
+            # whose value is the ternary 'T ? b : U': two properties, the first nullable
+            while value.type == "ternary_expression":
+                parts = [c for c in value.named_children if c.type != "comment"]
+                if len(parts) != 3 or parts[1].type != "identifier":
+                    return {"type": "object"}  # not that misreading: not judged
+                cond, then, rest = parts
+                properties[key] = {**self.lower(cond, decorators), "nullable": True}
+                key, value, decorators = text_of(then), rest, []
+            spec = self.lower(value, decorators)
             if text_of(child).rstrip().endswith("?"):  # a '?' the parser may not keep
                 spec["nullable"] = True
             properties[key] = spec

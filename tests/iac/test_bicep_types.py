@@ -30,6 +30,7 @@ type subnet = {
 
 @sealed()
 type network = {
+  gateway: subnet?
   @allowed(['Basic', 'Premium'])
   sku: string
   @minLength(1)
@@ -101,6 +102,7 @@ def _net(**changes: Any) -> dict[str, Any]:
     ("values", "words"),
     [
         ({"net": _net(sku="Gold")}, "parameter 'net': sku: the value \"Gold\" is not one of"),
+        ({"net": _net(gateway={"mode": "Static"})}, "gateway.name: required property is missing"),
         ({"net": _net(subnets=[])}, "subnets: value has 0 element(s): shorter than minLength 1"),
         ({"net": _net(subnets=[{"name": "", "mode": "Static"}])}, "subnets[0].name: value has 0"),
         ({"net": _net(subnets=[{"name": "a"}])}, "subnets[0].mode: required property is missing"),
