@@ -78,6 +78,7 @@ class FileLowering:
         self.func_files: dict[str, FileLowering] = {}
         self.outputs: dict[str, Any] = {}
         self.types: set[str] = set()  # type names this file declares
+        self.type_decls: dict[str, tuple[Any, list[tuple[str, list[Any]]]]] = {}
         self.type_imports: dict[str, str] = {}  # imported type name -> where from
         self._collect(self.root)
 
@@ -140,6 +141,7 @@ class FileLowering:
                 self._import(node)
             elif kind == "type_declaration":
                 self.types.add(text_of(node.named_children[0]))
+                self.type_decls[text_of(node.named_children[0])] = (node, decorators)
             elif kind not in _TOP_IGNORED:
                 raise unsupported(self.file, node, f"'{kind}'")
             decorators = []

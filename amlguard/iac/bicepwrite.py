@@ -7,6 +7,7 @@ from typing import Any
 
 from amlguard.iac.bicepexpr import BicepError, json_value, literal_string, text_of, unsupported
 from amlguard.iac.bicepread import param_type, registry_module, schema_for
+from amlguard.iac.biceptypes import TypeLowering
 
 # the declarations' types (amlguard.iac.bicepfile imports this module)
 FileLowering = Any
@@ -63,9 +64,18 @@ def write_template(fl: FileLowering) -> dict[str, Any]:
         "contentVersion": "1.0.0.0",
     }
     params: dict[str, Any] = {}
+    types = TypeLowering(fl.type_decls)
+    if fl.type_decls:
+        out["definitions"] = types.definitions()
     for name, (node, decorators) in fl.params.items():
         type_node = _type_node(node)
         spec = param_type(type_node, decorators)
+        declared = types.param_spec(type_node) if type_node is not None else None
+        if declared is not None and "$ref" in declared:
+            spec.pop("type", None)  # as bicep build writes it: the type is the definition's
+        elif declared is not None:
+            declared.pop("type", None)  # the parameter's own (it knows @secure)
+        spec.update(declared or {})
         if type_node is not None and fl.nullable_type(type_node):
             spec["nullable"] = True
         for deco, args in decorators:

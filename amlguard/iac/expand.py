@@ -13,6 +13,7 @@ about them is declared in the rule's ``iac:`` block (amlguard.iac.treatment).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,10 @@ from amlguard.errors import InputError
 from amlguard.iac.evaluator import Target, supported
 from amlguard.iac.expr import ExprError, functions_used, is_expression, parse_expression
 from amlguard.iac.jsonpos import JsonDoc, Location
-from amlguard.iac.paramcheck import check_parameters
+from amlguard.iac.paramcheck import check_parameters, definitions_of
 from amlguard.iac.resources import DEPLOYMENTS, ResInstance, schema_kind
 from amlguard.iac.template import Expansion, Run, TemplateError
+from amlguard.iac.typecheck import TypeSpecError, effective
 from amlguard.iac.values import Unknown, materialize
 from amlguard.scanner import ids
 
@@ -361,6 +363,10 @@ def load_run_values(
     for name, text in overrides.items():
         if name.lower() in decls:
             key, spec = decls[name.lower()]
+            # a user-defined type's own type (object, array...) decides the conversion; a bad
+            # $ref is reported with its line when the parameters are checked
+            with contextlib.suppress(TypeSpecError):
+                spec = effective(spec, definitions_of(doc.value))
             values[key] = convert_override(spec if isinstance(spec, dict) else None, text)
             used.add(name.lower())
     return values, used

@@ -6,8 +6,10 @@ same namespace is used by Terraform's azapi provider and by every public re-impl
 
 ``uniqueString(a, b, ...)`` is Microsoft's 64-bit MurmurHash variant (two 32-bit lanes mixed
 into each other) of the UTF-8 bytes of ``"a-b-..."`` with seed 0, written as 13 base-32 digits
-(``a-z2-7``, most significant 5 bits first). Checked against values Azure produced for real
-deployments (``tests/iac/test_hashing.py`` names them).
+(``a-z2-7``, most significant 5 bits first). Both are checked against values ARM's own
+expression library (Azure.Deployments.Expression, through ``bicep snapshot``, Bicep's constant
+folding and ``build-params``, and a Microsoft project's tests) computed; ``tests/iac/test_hashing.py``
+names each source, repository path and commit.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ came from (a parameter file's line, ``--parameter``, the default, a module call)
 semantics: an array's every element must be allowed; strings are compared ignoring case (ARM
 accepts ``eastus`` for ``EastUS``, Azure/bicep#2489); lengths count characters or items; a null
 value of a nullable parameter and a value unknown before deployment are not judged. A secure
-value is never shown.
+value is never shown. A declaration's ``$ref`` to a user-defined type is resolved first, and the
+constraints inside the type (object properties, array items, tuples, discriminators: see
+:mod:`amlguard.iac.typecheck`) are checked the same way, naming the path inside the value.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 from typing import Any, Protocol
 
 from amlguard.iac.functions import EvalError
+from amlguard.iac.typecheck import STRUCTURE, TypeSpecError, effective, is_secure, type_violation
 from amlguard.iac.values import Secret, Unknown
 
 
@@ -25,12 +28,14 @@ class Run(Protocol):
     param_decls: dict[str, tuple[str, Any]]
     path: tuple[str | int, ...]
     values: dict[str, Any]
+    template: dict[str, Any]
 
     def parameter(self, name: str) -> Any: ...
     def error(self, path: tuple[str | int, ...], message: str) -> Exception: ...
 
 
 _CONSTRAINTS = ("allowedvalues", "minvalue", "maxvalue", "minlength", "maxlength")
+_CHECKED = (*_CONSTRAINTS, *STRUCTURE)
 
 
 def _spec_get(spec: dict[str, Any], name: str) -> Any:
@@ -102,17 +107,31 @@ def violation(spec: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+def definitions_of(template: Any) -> dict[str, Any]:
+    """A template's user-defined types (``definitions``), or none."""
+    found = template.get("definitions") if isinstance(template, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
 def check_parameters(run: Run, origin_of: Any = None) -> None:
     """Every constrained parameter of ``run`` against its declaration (TemplateError if not)."""
+    definitions = definitions_of(run.template)
     for low, (key, spec) in run.param_decls.items():
-        if not isinstance(spec, dict) or not any(k.lower() in _CONSTRAINTS for k in spec):
+        if not isinstance(spec, dict) or not any(k.lower() in _CHECKED for k in spec):
             continue
         where = (*run.path, "parameters", key)
         try:
+            resolved = effective(spec, definitions)
             value = run.parameter(key)
-        except EvalError as exc:
-            raise run.error(where, str(exc)) from None
-        problem = violation(spec, value)
+            if is_secure(resolved) and value is not None and not isinstance(value, Secret):
+                value = Secret(value, f"parameters('{key}')")
+            problem = violation(resolved, value) or type_violation(
+                resolved, value, definitions, violation
+            )
+        except (EvalError, TypeSpecError) as exc:
+            raise run.error(
+                where, f"parameter '{key}': {exc}" if isinstance(exc, TypeSpecError) else str(exc)
+            ) from None
         if problem is None:
             continue
         if low not in run.values:
@@ -127,4 +146,4 @@ def check_parameters(run: Run, origin_of: Any = None) -> None:
         )
 
 
-__all__ = ["check_parameters", "violation"]
+__all__ = ["check_parameters", "definitions_of", "violation"]

@@ -24,8 +24,9 @@ from amlguard.iac.evaluator import Scope, Target, evaluate
 from amlguard.iac.expr import ExprError, is_expression, parse_expression, unescape
 from amlguard.iac.functions import EvalError, fn_bool
 from amlguard.iac.jsonpos import JsonDoc, Location, Path_, read_json
-from amlguard.iac.paramcheck import check_parameters
+from amlguard.iac.paramcheck import check_parameters, definitions_of
 from amlguard.iac.resources import ResInstance, RunFunctions
+from amlguard.iac.typecheck import TypeSpecError, effective
 from amlguard.iac.values import Secret, Unknown
 
 DEPLOYMENTS = "microsoft.resources/deployments"
@@ -226,7 +227,13 @@ class Run(RunFunctions):
             raise EvalError(f"parameter '{name}' refers to itself")
         self.busy.add(low)
         try:
-            secure = str(spec.get("type", "")).lower() in ("securestring", "secureobject")
+            # A user-defined securestring type is a secret too (never echoed); a secureObject
+            # type is kept readable as before (AVM's connection properties are one).
+            resolved = self.resolved_spec(spec)
+            secure = str(resolved.get("type", "")).lower() == "securestring" or (
+                str(spec.get("type", "")).lower() == "secureobject"
+            )
+            spec = resolved
             if low in self.values and (self.values[low] is not None or "defaultValue" not in spec):
                 value = self.values[low]  # a null value takes the default, as ARM does
             elif "defaultValue" in spec:
@@ -245,13 +252,28 @@ class Run(RunFunctions):
         self.params[low] = value
         return value
 
+    def resolved_spec(self, spec: Any) -> dict[str, Any]:
+        """A parameter declaration with its ``$ref`` to a user-defined type resolved."""
+        if not isinstance(spec, dict) or "$ref" not in spec:
+            return spec if isinstance(spec, dict) else {}
+        try:
+            return effective(spec, definitions_of(self.template))
+        except TypeSpecError as exc:
+            raise EvalError(str(exc)) from None
+
     def missing_parameters(self) -> list[str]:
         """Declared parameters with no value, no default and not nullable."""
         return [
             key
             for low, (key, spec) in self.param_decls.items()
-            if low not in self.values and "defaultValue" not in spec and not spec.get("nullable")
+            if low not in self.values and "defaultValue" not in spec and not self._nullable(spec)
         ]
+
+    def _nullable(self, spec: Any) -> bool:
+        try:
+            return bool(self.resolved_spec(spec).get("nullable"))
+        except EvalError:  # a broken $ref is reported at its declaration by the check
+            return bool(isinstance(spec, dict) and spec.get("nullable"))
 
     def variable(self, name: str) -> Any:
         """The value of a variable (evaluated once)."""

@@ -137,6 +137,8 @@ def _resource(ctx: EvalContext, resource_id: Any) -> Any:
 @function("vnetOf")
 def _vnet_of(ctx: EvalContext, subnet_id: Any) -> Any:
     """The virtual network id of a subnet id (MISSING when it is not a subnet id)."""
+    if type(subnet_id) is Unknown:  # an unknown subnet's VNet is unknown (templates)
+        return subnet_id
     if not isinstance(subnet_id, str):
         return MISSING
     return ids.vnet_of_subnet(subnet_id) or MISSING
@@ -144,11 +146,15 @@ def _vnet_of(ctx: EvalContext, subnet_id: Any) -> Any:
 
 @function("keys")
 def _keys(ctx: EvalContext, value: Any) -> Any:
+    if type(value) is Unknown:
+        return value
     return list(value.keys()) if isinstance(value, dict) else []
 
 
 @function("length")
 def _length(ctx: EvalContext, value: Any) -> Any:
+    if type(value) is Unknown:  # not the length of its text
+        return value
     return len(value) if isinstance(value, (list, dict, str)) else 0
 
 

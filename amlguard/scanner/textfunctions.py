@@ -12,11 +12,14 @@ from typing import Any
 
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.expressions import function
+from amlguard.scanner.unknown import Unknown
 
 
 @function("split")
-def _split(ctx: EvalContext, text: Any, separator: Any = ",") -> list[str]:
+def _split(ctx: EvalContext, text: Any, separator: Any = ",") -> Any:
     """The trimmed, non-empty parts of ``text`` (no parts for anything but a string)."""
+    if type(text) is Unknown:  # its parts are unknown too (templates)
+        return text
     if not isinstance(text, str) or not isinstance(separator, str) or not separator:
         return []
     return [part.strip() for part in text.split(separator) if part.strip()]
