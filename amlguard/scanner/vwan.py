@@ -146,18 +146,25 @@ def reachable(inv: Inventory, source: str) -> list[str]:
 HUB_PEERING_PREFIX = "remotevnettohubpeering"
 
 
-def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
-    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
-    was read (the hub is outside the scan or unreadable); '' otherwise."""
-    props = _props(vnet)
-    peerings = props.get("virtualNetworkPeerings")
+def hub_peering(vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering ('' when it has none: it is connected to
+    no Virtual WAN hub)."""
+    peerings = _props(vnet).get("virtualNetworkPeerings")
     for peering in peerings if isinstance(peerings, list) else []:
         name = peering.get("name") if isinstance(peering, dict) else None
         if isinstance(name, str) and name.strip().lower().startswith(HUB_PEERING_PREFIX):
-            key = ids.norm(str(vnet.get("id") or ""))
-            if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
-                return name.strip()
-            return ""
+            return name.strip()
+    return ""
+
+
+def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
+    was read (the hub is outside the scan or unreadable); '' otherwise."""
+    name = hub_peering(vnet)
+    if name:
+        key = ids.norm(str(vnet.get("id") or ""))
+        if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
+            return name
     return ""
 
 
@@ -226,6 +233,7 @@ __all__ = [
     "connected",
     "connection_hub",
     "connection_vnet",
+    "hub_peering",
     "hub_wan",
     "reachable",
     "related",
