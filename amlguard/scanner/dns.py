@@ -238,9 +238,10 @@ class _Judge:
         if not self.linked(vnet):
             return False, f"{where}: the zone is not linked to that VNet"
         vwan.require_read(self.inv, self.vnet, ip, vnet, where)
+        basic = vwan.basic_between(self.inv, self.vnet_id, vnet)
         return False, (
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
-            "not reach through a Virtual WAN hub"
+            "not reach through a Virtual WAN hub" + (f" ({basic})" if basic else "")
         )
 
     def forwarded(self, ip: str) -> tuple[bool, str]:

@@ -126,6 +126,27 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
     return None
 
 
+def basic_between(inv: Inventory, source: str, target: str) -> str:
+    """Why VNets ``source`` and ``target``, connected to different hubs of one virtual WAN, do
+    not reach each other when that WAN is ``Basic`` (no hub-to-hub transit), in words; ''
+    otherwise."""
+    idx = _index(inv)
+    theirs = {ids.norm(h): h for h in idx.hubs_of.get(ids.norm(target), [])}
+    for hub in idx.hubs_of.get(ids.norm(source), []):
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        wan_row = inv.get(wan) if wan else None
+        if wan_row is None or wan_transits(wan_row):
+            continue
+        for key, other in theirs.items():
+            if ids.norm(idx.wan_of.get(key, "")) == ids.norm(wan):
+                return (
+                    f"virtual WAN {ids.short_name(wan)} is Basic: its hubs "
+                    f"{ids.short_name(hub)} and {ids.short_name(other)} do not pass traffic "
+                    "to each other (hub-to-hub transit needs Standard)"
+                )
+    return ""
+
+
 def reachable(inv: Inventory, source: str) -> list[str]:
     """Every VNet ``source`` reaches through Virtual WAN hubs (ids as the connections spell
     them; once each)."""
@@ -227,6 +248,7 @@ def related(inv: Inventory, source: str) -> list[str]:
 
 __all__ = [
     "HUB_CONNECTION",
+    "basic_between",
     "HUB_CONNECTIONS_SEGMENT",
     "VIRTUAL_HUB",
     "VIRTUAL_WAN",
