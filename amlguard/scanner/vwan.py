@@ -248,10 +248,10 @@ def related(inv: Inventory, source: str) -> list[str]:
 
 __all__ = [
     "HUB_CONNECTION",
-    "basic_between",
     "HUB_CONNECTIONS_SEGMENT",
     "VIRTUAL_HUB",
     "VIRTUAL_WAN",
+    "basic_between",
     "connected",
     "connection_hub",
     "connection_vnet",
