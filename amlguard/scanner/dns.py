@@ -171,25 +171,40 @@ class _Judge:
     def __init__(self, ctx: EvalContext, zone_id: str, vnet_id: str, trusted: Any) -> None:
         self.inv = ctx.inventory
         self.zone_id = zone_id
-        self.zone_name = ids.short_name(zone_id).lower()
+        self.zone_key = ids.norm(zone_id)
         self.vnet_id = vnet_id
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
-        self.trusted = trusted_servers(trusted)
+        self.trusted = trusted_servers(trusted) if trusted else {}
+
+    @property
+    def zone_name(self) -> str:
+        """The zone's name, lower-cased (only forwarding rules compare it)."""
+        return ids.short_name(self.zone_id).lower()
 
     def linked(self, vnet: str) -> bool:
-        key = (ids.norm(self.zone_id), ids.norm(vnet))
-        return bool(self.inv.links_by_zone_and_vnet.get(key))
+        return bool(self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))))
 
     def reaches(self, vnet: str) -> str | None:
-        """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs."""
-        if ids.norm(vnet) == ids.norm(self.vnet_id):
+        """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs (worked
+        out once per pair: every zone of an instance asks about the same few VNets)."""
+        memo: dict[tuple[str, str], str | None] = self.inv.memo.setdefault("dnsReach", {})
+        key = (ids.norm(self.vnet_id), ids.norm(vnet))
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        found = memo[key] = self._reaches(vnet, key)
+        return found
+
+    def _reaches(self, vnet: str, key: tuple[str, str]) -> str | None:
+        if key[0] == key[1]:
             return "the solution VNet itself"
         for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
             props = _props(peering)
             remote = _text(_dict(props.get("remoteVirtualNetwork")).get("id"))
             state = str(props.get("peeringState") or "").lower()
-            if ids.norm(remote) == ids.norm(vnet) and state == "connected":
+            if ids.norm(remote) == key[1] and state == "connected":
                 return "peered (Connected) to the solution VNet"
         return vwan.route(self.inv, self.vnet_id, vnet)
 
@@ -307,11 +322,12 @@ class _Judge:
         """
         matching: list[tuple[int, str, str, str, list[str]]] = []
         disabled: list[str] = []
+        zone_name = self.zone_name
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
             name = ids.short_name(ruleset)
             for rule, domain, enabled, targets in rules:
                 if domain and not (
-                    self.zone_name == domain or self.zone_name.endswith("." + domain)
+                    zone_name == domain or zone_name.endswith("." + domain)
                 ):
                     continue
                 if not enabled:
