@@ -326,9 +326,7 @@ class _Judge:
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
             name = ids.short_name(ruleset)
             for rule, domain, enabled, targets in rules:
-                if domain and not (
-                    zone_name == domain or zone_name.endswith("." + domain)
-                ):
+                if domain and not (zone_name == domain or zone_name.endswith("." + domain)):
                     continue
                 if not enabled:
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
