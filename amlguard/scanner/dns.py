@@ -97,6 +97,9 @@ class _Index:
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
     #: their DNS proxy is on cannot be read
     unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
+    #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
+    matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 def _index(inv: Inventory) -> _Index:
@@ -323,11 +326,21 @@ class _Judge:
         matching: list[tuple[int, str, str, str, list[str]]] = []
         disabled: list[str] = []
         zone_name = self.zone_name
+        memo = self.idx.matches
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
+            key = (ruleset, zone_name)
+            positions = memo.get(key)
+            if positions is None:
+                positions = memo[key] = [
+                    i
+                    for i, (_rule, domain, _enabled, _targets) in enumerate(rules)
+                    if not domain or zone_name == domain or zone_name.endswith("." + domain)
+                ]
+            if not positions:
+                continue
             name = ids.short_name(ruleset)
-            for rule, domain, enabled, targets in rules:
-                if domain and not (zone_name == domain or zone_name.endswith("." + domain)):
-                    continue
+            for position in positions:
+                rule, domain, enabled, targets = rules[position]
                 if not enabled:
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue
