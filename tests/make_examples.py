@@ -21,6 +21,7 @@ from tests.builders import (
     row,
     unrelated,
 )
+from tests.examples_vwan import virtual_wan_drifted, virtual_wan_estate
 
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "estates"
 SUB_A = "8f1c2a6e-3b4d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -237,6 +238,8 @@ ESTATES = {
     "foundry-hub-drifted.json": foundry_hub_drifted,
     "landing-zone.json": landing_zone_estate,
     "landing-zone-drifted.json": landing_zone_drifted,
+    "virtual-wan.json": virtual_wan_estate,
+    "virtual-wan-drifted.json": virtual_wan_drifted,
 }
 
 

@@ -97,6 +97,9 @@ class _Index:
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
     #: their DNS proxy is on cannot be read
     unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
+    #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
+    matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 def _index(inv: Inventory) -> _Index:
@@ -171,25 +174,40 @@ class _Judge:
     def __init__(self, ctx: EvalContext, zone_id: str, vnet_id: str, trusted: Any) -> None:
         self.inv = ctx.inventory
         self.zone_id = zone_id
-        self.zone_name = ids.short_name(zone_id).lower()
+        self.zone_key = ids.norm(zone_id)
         self.vnet_id = vnet_id
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
-        self.trusted = trusted_servers(trusted)
+        self.trusted = trusted_servers(trusted) if trusted else {}
+
+    @property
+    def zone_name(self) -> str:
+        """The zone's name, lower-cased (only forwarding rules compare it)."""
+        return ids.short_name(self.zone_id).lower()
 
     def linked(self, vnet: str) -> bool:
-        key = (ids.norm(self.zone_id), ids.norm(vnet))
-        return bool(self.inv.links_by_zone_and_vnet.get(key))
+        return bool(self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))))
 
     def reaches(self, vnet: str) -> str | None:
-        """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs."""
-        if ids.norm(vnet) == ids.norm(self.vnet_id):
+        """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs (worked
+        out once per pair: every zone of an instance asks about the same few VNets)."""
+        memo: dict[tuple[str, str], str | None] = self.inv.memo.setdefault("dnsReach", {})
+        key = (ids.norm(self.vnet_id), ids.norm(vnet))
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        found = memo[key] = self._reaches(vnet, key)
+        return found
+
+    def _reaches(self, vnet: str, key: tuple[str, str]) -> str | None:
+        if key[0] == key[1]:
             return "the solution VNet itself"
         for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
             props = _props(peering)
             remote = _text(_dict(props.get("remoteVirtualNetwork")).get("id"))
             state = str(props.get("peeringState") or "").lower()
-            if ids.norm(remote) == ids.norm(vnet) and state == "connected":
+            if ids.norm(remote) == key[1] and state == "connected":
                 return "peered (Connected) to the solution VNet"
         return vwan.route(self.inv, self.vnet_id, vnet)
 
@@ -238,9 +256,10 @@ class _Judge:
         if not self.linked(vnet):
             return False, f"{where}: the zone is not linked to that VNet"
         vwan.require_read(self.inv, self.vnet, ip, vnet, where)
+        basic = vwan.basic_between(self.inv, self.vnet_id, vnet)
         return False, (
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
-            "not reach through a Virtual WAN hub"
+            "not reach through a Virtual WAN hub" + (f" ({basic})" if basic else "")
         )
 
     def forwarded(self, ip: str) -> tuple[bool, str]:
@@ -306,13 +325,22 @@ class _Judge:
         """
         matching: list[tuple[int, str, str, str, list[str]]] = []
         disabled: list[str] = []
+        zone_name = self.zone_name
+        memo = self.idx.matches
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
+            key = (ruleset, zone_name)
+            positions = memo.get(key)
+            if positions is None:
+                positions = memo[key] = [
+                    i
+                    for i, (_rule, domain, _enabled, _targets) in enumerate(rules)
+                    if not domain or zone_name == domain or zone_name.endswith("." + domain)
+                ]
+            if not positions:
+                continue
             name = ids.short_name(ruleset)
-            for rule, domain, enabled, targets in rules:
-                if domain and not (
-                    self.zone_name == domain or self.zone_name.endswith("." + domain)
-                ):
-                    continue
+            for position in positions:
+                rule, domain, enabled, targets = rules[position]
                 if not enabled:
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue

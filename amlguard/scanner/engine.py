@@ -328,7 +328,10 @@ class Engine:
         if plan is None or plan.rule is not rule or not plan.per_resource:
             subs |= self._spanned(instance)
         for gap in self.options.gaps:
-            if not gap.scope or gap.scope.lower() in subs:
+            if gap.resources:  # narrowed to the findings on (or of) these resources
+                if ids.norm(target.id) in gap.resources or ids.norm(instance.id) in gap.resources:
+                    return gap
+            elif not gap.scope or gap.scope.lower() in subs:
                 return gap
         return None
 

@@ -127,10 +127,14 @@ class Finding(Judgement):
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Something a scan could not read; every finding it touches is ``error``."""
+    """Something a scan could not read; every finding it touches is ``error``.
+
+    ``scope`` is a subscription id ('' = the whole scan); ``resources`` (lower-cased ids), when
+    given, narrows it to the findings whose target or instance is one of them."""
 
     reason: str
     scope: str = ""
+    resources: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

@@ -38,6 +38,8 @@ class PrivateLinkTable:
             self._entries.append(_Entry(raw["type"].lower(), kinds, groups, paths))
         # (type, kind) as asked -> entry: a scan asks about the same few types thousands of times
         self._found: dict[tuple[str, str | None], _Entry | None] = {}
+        # id(entry) -> its group ids in the table's spelling (the entries live as long as this)
+        self._names: dict[int, tuple[str, ...]] = {}
 
     def _entry(self, rtype: str, kind: str | None) -> _Entry | None:
         key = (rtype, kind)
@@ -66,7 +68,10 @@ class PrivateLinkTable:
         entry = self._entry(rtype, kind)
         if entry is None:
             return None
-        return [self._group_names[g] for g in entry.groups]
+        names = self._names.get(id(entry))
+        if names is None:  # once per entry: a scan asks for every endpoint's target
+            names = self._names[id(entry)] = tuple(self._group_names[g] for g in entry.groups)
+        return list(names)
 
     def zones(self, rtype: str, kind: str | None, group_id: str, cloud: str) -> list[str]:
         """The private DNS zone names an endpoint for ``group_id`` needs; [] if unknown."""

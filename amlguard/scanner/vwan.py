@@ -126,6 +126,27 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
     return None
 
 
+def basic_between(inv: Inventory, source: str, target: str) -> str:
+    """Why VNets ``source`` and ``target``, connected to different hubs of one virtual WAN, do
+    not reach each other when that WAN is ``Basic`` (no hub-to-hub transit), in words; ''
+    otherwise."""
+    idx = _index(inv)
+    theirs = {ids.norm(h): h for h in idx.hubs_of.get(ids.norm(target), [])}
+    for hub in idx.hubs_of.get(ids.norm(source), []):
+        wan = idx.wan_of.get(ids.norm(hub), "")
+        wan_row = inv.get(wan) if wan else None
+        if wan_row is None or wan_transits(wan_row):
+            continue
+        for key, other in theirs.items():
+            if ids.norm(idx.wan_of.get(key, "")) == ids.norm(wan):
+                return (
+                    f"virtual WAN {ids.short_name(wan)} is Basic: its hubs "
+                    f"{ids.short_name(hub)} and {ids.short_name(other)} do not pass traffic "
+                    "to each other (hub-to-hub transit needs Standard)"
+                )
+    return ""
+
+
 def reachable(inv: Inventory, source: str) -> list[str]:
     """Every VNet ``source`` reaches through Virtual WAN hubs (ids as the connections spell
     them; once each)."""
@@ -146,18 +167,25 @@ def reachable(inv: Inventory, source: str) -> list[str]:
 HUB_PEERING_PREFIX = "remotevnettohubpeering"
 
 
-def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
-    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
-    was read (the hub is outside the scan or unreadable); '' otherwise."""
-    props = _props(vnet)
-    peerings = props.get("virtualNetworkPeerings")
+def hub_peering(vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering ('' when it has none: it is connected to
+    no Virtual WAN hub)."""
+    peerings = _props(vnet).get("virtualNetworkPeerings")
     for peering in peerings if isinstance(peerings, list) else []:
         name = peering.get("name") if isinstance(peering, dict) else None
         if isinstance(name, str) and name.strip().lower().startswith(HUB_PEERING_PREFIX):
-            key = ids.norm(str(vnet.get("id") or ""))
-            if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
-                return name.strip()
-            return ""
+            return name.strip()
+    return ""
+
+
+def unread_hub_peering(inv: Inventory, vnet: Any) -> str:
+    """The name of ``vnet``'s Virtual WAN hub peering when no hub VNet connection of ``vnet``
+    was read (the hub is outside the scan or unreadable); '' otherwise."""
+    name = hub_peering(vnet)
+    if name:
+        key = ids.norm(str(vnet.get("id") or ""))
+        if not any(ids.norm(connection_vnet(c)) == key for c in inv.of_type(HUB_CONNECTION)):
+            return name
     return ""
 
 
@@ -223,9 +251,11 @@ __all__ = [
     "HUB_CONNECTIONS_SEGMENT",
     "VIRTUAL_HUB",
     "VIRTUAL_WAN",
+    "basic_between",
     "connected",
     "connection_hub",
     "connection_vnet",
+    "hub_peering",
     "hub_wan",
     "reachable",
     "related",

@@ -27,22 +27,40 @@ never a silent ``fail`` or pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import FIREWALL, INBOUND_ENDPOINT, RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.sources import kql
+from amlguard.scanner.sources.narrowgaps import Narrow
 from amlguard.scanner.sources.query import Scope
+from amlguard.scanner.targets import SELECTORS
 
 Row = dict[str, Any]
 Job = tuple[str, str, Scope]
-#: runs Resource Graph jobs concurrently under a progress phase (the ids asked for by id, so
-#: that one that does not come back from outside the scan is a gap): the rows they returned
-RunJobs = Callable[[list[Job], str, list[str]], list[Row]]
-#: lists ARM children of rows (parent rows, segment): the child rows
-ListChildren = Callable[[list[Row], str], list[Row]]
+#: the ids of the resources whose findings need a read (computed only when the read fails)
+Touched = Callable[[], Iterable[str]]
+
+
+class RunJobs(Protocol):
+    """Runs Resource Graph jobs concurrently under a progress phase (``named``: the ids asked
+    for by id, so that one that does not come back from outside the scan is a gap; ``narrow``:
+    what a failed job touches, when not everything in its subscriptions): the rows returned."""
+
+    def __call__(
+        self, jobs: list[Job], phase: str, named: list[str], narrow: Narrow | None = None
+    ) -> list[Row]: ...
+
+
+class ListChildren(Protocol):
+    """Lists ARM children of rows (parent rows, segment; ``touched``: what a failed listing
+    touches): the child rows."""
+
+    def __call__(self, parents: list[Row], segment: str, touched: Touched) -> list[Row]: ...
+
+
 CHUNK = 50  # ids (or VNets) per query: keeps the query text short
 
 
@@ -107,6 +125,30 @@ def custom_dns(vnet: Row) -> bool:
     return isinstance(servers, list) and bool(servers)
 
 
+def resolution_findings(
+    rows: list[Row], settings: InstanceSettings, *, vwan_only: bool = False, vnets: bool = False
+) -> list[str]:
+    """The resources whose findings read what DNS resolution reads: the private DNS zones the
+    instances' endpoints use (judged per solution VNet) and, with ``vnets``, the solution VNets
+    themselves. ``vwan_only``: only the zones of instances whose solution VNet asks custom DNS
+    servers and is connected to a Virtual WAN hub (its hub peering): no other judgement reads a
+    hub, and a VNet with no hub peering reaches no VNet through one."""
+    inv = Inventory(rows)
+    select = SELECTORS.get("instanceDnsZones")
+    out: dict[str, str] = {}
+    for inst in build_instances(inv, settings):
+        if not inst.solution_vnet or select is None:
+            continue
+        vnet = inv.get(inst.solution_vnet)
+        if vwan_only and vnet is not None and not (custom_dns(vnet) and vwan.hub_peering(vnet)):
+            continue
+        if vnets:
+            out.setdefault(ids.norm(inst.solution_vnet), inst.solution_vnet)
+        for target in select(inst, inv, {}).targets:
+            out.setdefault(ids.norm(target.id), target.id)
+    return sorted(out.values(), key=ids.norm)
+
+
 def hub_jobs() -> list[Job]:
     """The virtual hubs and virtual WANs of every readable subscription (one query)."""
     text = kql.resources([vwan.VIRTUAL_HUB, vwan.VIRTUAL_WAN])
@@ -126,18 +168,28 @@ def vwan_reach(rows: list[Row], solution: Iterable[str]) -> dict[str, str]:
 
 
 def _hubs(
-    rows: list[Row], solution: list[str], run: RunJobs, list_children: ListChildren
+    rows: list[Row],
+    solution: list[str],
+    settings: InstanceSettings,
+    run: RunJobs,
+    list_children: ListChildren,
 ) -> list[Row]:
     """Virtual hubs and WANs outside ``rows``, and every hub's VNet connections, when a
-    solution VNet asks custom DNS servers (else nothing: Azure DNS needs no reach)."""
+    solution VNet asks custom DNS servers (else nothing: Azure DNS needs no reach). Unread,
+    they touch only the zones of the solution VNets connected to a hub."""
     vnets = {ids.norm(r["id"]): r for r in _typed(rows, inventory.VNET)}
     if not any(custom_dns(vnets.get(ids.norm(s)) or {}) for s in solution):
         return []
+
+    def touched() -> list[str]:
+        return resolution_findings(rows, settings, vwan_only=True)
+
     have = {ids.norm(r.get("id")) for r in rows}
-    got = [r for r in run(hub_jobs(), "virtual WAN hubs", []) if ids.norm(r.get("id")) not in have]
+    found = run(hub_jobs(), "virtual WAN hubs", [], lambda _job: touched())
+    got = [r for r in found if ids.norm(r.get("id")) not in have]
     hubs = _typed(rows + got, vwan.VIRTUAL_HUB)
     if hubs:
-        got += list_children(hubs, vwan.HUB_CONNECTIONS_SEGMENT)
+        got += list_children(hubs, vwan.HUB_CONNECTIONS_SEGMENT, touched)
     return got
 
 
@@ -229,11 +281,23 @@ def collect(
     got: list[Row] = []
     solution = solution_vnets(rows, settings)
     linked = zone_link_vnets(rows)
+    memo: dict[bool, list[str]] = {}
+
+    def touched(vnets: bool = False) -> list[str]:
+        """The zones (and solution VNets) a failed read touches, computed once."""
+        if vnets not in memo:
+            memo[vnets] = resolution_findings(rows, settings, vnets=vnets)
+        return memo[vnets]
+
+    def zones(_job: Job) -> list[str]:
+        return touched()
+
     # 1. the solution VNets, and the zone-linked VNets that are solution VNets' peers, by id
     first = missing(solution, rows)
     if first:
-        got += run(by_id_jobs(first, "solution VNets"), "solution VNets", first)
-    got += _hubs(rows + got, solution, run, list_children)
+        jobs = by_id_jobs(first, "solution VNets")
+        got += run(jobs, "solution VNets", first, lambda _job: touched(vnets=True))
+    got += _hubs(rows + got, solution, settings, run, list_children)
     everything = rows + got
     vnets = {ids.norm(r["id"]): r for r in _typed(everything, inventory.VNET)}
     candidates = {ids.norm(s): s for s in solution}
@@ -245,14 +309,14 @@ def collect(
     answering = sorted((v for k, v in candidates.items() if k in linked), key=ids.norm)
     peers = missing(answering, everything)
     if peers:
-        got += run(by_id_jobs(peers, "peered VNets"), "peered VNets", peers)
+        got += run(by_id_jobs(peers, "peered VNets"), "peered VNets", peers, zones)
     # 2. resolvers, firewalls and rulesets of the answering VNets the scan did not cover
     scanned = {ids.norm(r.get("id")) for r in rows}
     far = [v for v in answering if ids.norm(v) not in scanned]
     far += [v for v in outside(answering, readable) if v not in far]
     if not far:
         return got
-    found = run(network_jobs(far), "DNS resolvers and firewalls", [])
+    found = run(network_jobs(far), "DNS resolvers and firewalls", [], zones)
     keep = {ids.norm(v) for v in far}
     found = [r for r in found if str(r.get("type") or "").lower() != FIREWALL or _in_vnets(r, keep)]
     got += found
@@ -264,11 +328,11 @@ def collect(
     )
     jobs = endpoint_jobs(resolvers) + by_id_jobs(policies, "firewall policies")
     if jobs:
-        got += run(jobs, "inbound endpoints and firewall policies", policies)
+        got += run(jobs, "inbound endpoints and firewall policies", policies, zones)
     # 4. ruleset links, and the rules of the rulesets linked to a solution VNet
     rulesets = _typed(found, RULESET)
     if rulesets:
-        links = list_children(rulesets, "virtualNetworkLinks")
+        links = list_children(rulesets, "virtualNetworkLinks", touched)
         got += links
         mine = {ids.norm(s) for s in solution}
         linked_sets = {
@@ -278,7 +342,7 @@ def collect(
         }
         wanted = [r for r in rulesets if ids.norm(r["id"]) in linked_sets]
         if wanted:
-            got += list_children(wanted, "forwardingRules")
+            got += list_children(wanted, "forwardingRules", touched)
     return got
 
 
@@ -287,6 +351,7 @@ __all__ = [
     "connected_peers",
     "custom_dns",
     "hub_jobs",
+    "resolution_findings",
     "solution_vnets",
     "vwan_reach",
     "zone_link_vnets",

@@ -32,6 +32,7 @@ from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references, registryrefs
+from amlguard.scanner.sources import narrowgaps as narrow_gaps
 from amlguard.scanner.sources import reverse as reverse_refs
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
 from amlguard.scanner.sources.interface import Collected, Needs, Source
@@ -379,13 +380,20 @@ class ResourceGraphSource(Source):
             return list(pool.map(one, jobs))
 
     def _merge(
-        self, jobs: list[tuple[str, str, Scope]], outcomes: list[Outcome], gaps: list[Gap]
+        self,
+        jobs: list[tuple[str, str, Scope]],
+        outcomes: list[Outcome],
+        gaps: list[Gap],
+        narrow: narrow_gaps.Narrow | None = None,
     ) -> list[dict[str, Any]]:
+        """The jobs' rows; a gap for each failed job (``narrow``: to what it touches)."""
         rows: list[dict[str, Any]] = []
-        for (_name, _text, scope), got in zip(jobs, outcomes, strict=True):
+        for job, got in zip(jobs, outcomes, strict=True):
             rows.extend(got.rows)
-            if got.error:
-                gaps.extend(_gaps_for(scope, got.error, self._readable))
+            if got.error and narrow is not None:
+                gaps.append(narrow_gaps.narrowed(got.error, narrow(job)))
+            elif got.error:
+                gaps.extend(_gaps_for(job[2], got.error, self._readable))
             if got.limit_hit:
                 gaps.append(Gap(_LIMIT_TEXT))
         return rows
@@ -439,13 +447,26 @@ class ResourceGraphSource(Source):
     ) -> reverse_refs.ReverseReads:
         """What points at the scanned resources from outside a scope filter (``reverse``)."""
 
-        def run(jobs: list[references.Job], phase: str, named: list[str]) -> list[dict[str, Any]]:
-            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
+        rgs = self.scope.resource_groups
+        return reverse_refs.ReverseReads(
+            self.settings, rgs, scopes, self._readable, self._runner(runner, gaps)
+        )
+
+    def _runner(self, runner: QueryRunner, gaps: list[Gap]) -> dnsrefs.RunJobs:
+        """Runs jobs under a phase; ids asked for by id that do not come back from outside the
+        scan are gaps, and a failed job's gap is narrowed when the caller says to what."""
+
+        def run(
+            jobs: list[references.Job],
+            phase: str,
+            named: list[str],
+            narrow: narrow_gaps.Narrow | None = None,
+        ) -> list[dict[str, Any]]:
+            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps, narrow)
             references.unconfirmed(named, found, self._readable, gaps, phase)
             return found
 
-        rgs = self.scope.resource_groups
-        return reverse_refs.ReverseReads(self.settings, rgs, scopes, self._readable, run)
+        return run
 
     def _outside_zones(
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
@@ -458,7 +479,9 @@ class ResourceGraphSource(Source):
         jobs = references.by_id_jobs(missing, "private DNS zones") + references.zone_link_jobs(
             missing
         )
-        found = self._merge(jobs, self._run_all(runner, jobs, "private DNS zones"), gaps)
+        outcomes = self._run_all(runner, jobs, "private DNS zones")
+        # a zone (or its links) unread touches the findings on that zone only
+        found = self._merge(jobs, outcomes, gaps, lambda job: narrow_gaps.named_in(job, missing))
         references.unconfirmed(
             missing, found, self._readable, gaps, "private DNS zones the endpoints use"
         )
@@ -470,20 +493,21 @@ class ResourceGraphSource(Source):
         """What DNS resolution needs outside the scan: solution and peered VNets, resolvers,
         inbound endpoints, firewalls and their policies, rulesets with their links and rules."""
 
-        def run(jobs: list[references.Job], phase: str, named: list[str]) -> list[dict[str, Any]]:
-            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
-            references.unconfirmed(named, found, self._readable, gaps, phase)
-            return found
-
-        def children(parents: list[dict[str, Any]], segment: str) -> list[dict[str, Any]]:
+        def children(
+            parents: list[dict[str, Any]], segment: str, touched: dnsrefs.Touched
+        ) -> list[dict[str, Any]]:
             if segment == vwan.HUB_CONNECTIONS_SEGMENT:  # Virtual WAN hubs' VNet connections
                 jobs: list[childrows.Listing] = [
                     (p, segment, VWAN_API, "virtual hub VNet connections") for p in parents
                 ]
             else:
                 jobs = childrows.listings(parents, [f"{RULESET}/{segment.lower()}"])
-            return self._list_children(jobs, gaps)
+            found: list[Gap] = []
+            got = self._list_children(jobs, found)
+            gaps.extend(narrow_gaps.renarrow(found, touched))
+            return got
 
+        run = self._runner(runner, gaps)
         return dnsrefs.collect(rows, self.settings, self._readable, run, children)
 
     # ------------------------------------------------------------------ phase 3: ARM GETs

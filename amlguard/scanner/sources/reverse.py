@@ -33,6 +33,7 @@ from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.sources import kql, references
 from amlguard.scanner.sources.dnsrefs import Job, RunJobs, chunks, id_at, row_props
 from amlguard.scanner.sources.followed import FOLLOWED
+from amlguard.scanner.sources.narrowgaps import named_in
 from amlguard.scanner.sources.query import Scope
 
 Row = dict[str, Any]
@@ -267,13 +268,22 @@ class ReverseReads:
         hub_ids = hubs(rows)
         if not hub_ids:
             return []
-        found = self.run(project_jobs(hub_ids, self.scopes), "projects of the scanned hubs", [])
+        # a failed query touches the instances of the hubs it asked about, nothing else
+        jobs = project_jobs(hub_ids, self.scopes)
+        found = self.run(
+            jobs, "projects of the scanned hubs", [], lambda job: named_in(job, hub_ids)
+        )
         projects = projects_of(found, hub_ids, rows)
         if not projects:
             return []
         hub_rows = [r for r in _typed(rows, inventory.WORKSPACE) if not is_project(r)]
         jobs = selector_jobs([*hub_rows, *projects], self.settings, self.resource_groups)
-        picked = self.run(jobs, "integration selector around projects", []) if jobs else []
+        with_projects = sorted({hub_id_of(p) for p in projects}, key=ids.norm)
+        picked = (
+            self.run(jobs, "integration selector around projects", [], lambda _j: with_projects)
+            if jobs
+            else []
+        )
         got = rows + projects
         return projects + _new(picked, got, lambda r: self.settings.selector.picks(r))
 
