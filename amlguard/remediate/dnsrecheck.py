@@ -21,6 +21,7 @@ from amlguard.remediate import dnsready
 from amlguard.remediate.clients import ArmError
 from amlguard.remediate.interface import PlanContext
 from amlguard.remediate.plan import Action, Plan
+from amlguard.remediate.verify import neutral
 from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import Instance, InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -88,7 +89,8 @@ def recheck(
     if problems:
         raise InputError(
             "DNS resolution changed since the plan was made, so nothing was written (plan "
-            "again with check --fix --plan-out once the zone resolves):\n  " + "\n  ".join(problems)
+            "again with check --fix --plan-out once the zone resolves):\n  "
+            + "\n  ".join(neutral(p, 600) for p in problems)
         )
 
 
@@ -114,7 +116,7 @@ def _current_rows(clients: Any, cuts: list[Action], settings: InstanceSettings) 
     if collected.info.gaps:
         raise RemediationError(
             "cannot re-check DNS resolution before cutting public access, so nothing was "
-            "written: " + "; ".join(g.reason for g in collected.info.gaps[:3])
+            "written: " + "; ".join(neutral(g.reason) for g in collected.info.gaps[:3])
         )
     return list(collected.rows)
 
