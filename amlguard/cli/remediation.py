@@ -54,7 +54,7 @@ def apply_cmd(
     from amlguard.remediate import fix as remediate
     from amlguard.remediate.clients import SdkClients
     from amlguard.remediate.plan import load_plan
-    from amlguard.remediate.ruleparams import rule_parameters
+    from amlguard.remediate.ruleparams import instance_settings_of, rule_parameters
 
     console = Console(highlight=False)
     try:
@@ -77,6 +77,7 @@ def apply_cmd(
                 _ask_to_apply,
                 parameters,
                 getattr(settings, "cloud", "AzureCloud"),
+                instance_settings_of(cfg),  # where apply re-checks DNS resolution
             )
         finally:
             clients.close()

@@ -383,13 +383,17 @@ def apply_file(
     confirm: Callable[[], bool],
     parameters: dict[str, dict[str, Any]] | None = None,
     cloud: str = "AzureCloud",
+    instance_settings: Any = None,
 ) -> Report:
     """``amlguard apply FILE``: every action is rebuilt from ARM before anything is sent.
 
     A plan whose requests differ from what amlguard would plan now is refused whole
-    (``InputError``, exit 2, nothing written); stale actions (live state no longer as planned)
-    are refused one by one. What is shown, asked for and sent is the rebuilt plan.
+    (``InputError``, exit 2, nothing written), and so is one that cuts public access where a
+    private DNS zone no longer resolves in the solution VNet (``dnsrecheck``); stale actions
+    (live state no longer as planned) are refused one by one. What is shown, asked for and sent
+    is the rebuilt plan.
     """
+    from amlguard.remediate.dnsrecheck import recheck
     from amlguard.remediate.live import LiveView
     from amlguard.remediate.render import print_plan, print_report
     from amlguard.remediate.verify import describe, rebuild_plan
@@ -397,6 +401,7 @@ def apply_file(
     live = LiveView(clients.get, parameters, cloud)
     live.prefetch(plan_reads(plan), opts.concurrency)
     plan = rebuild_plan(plan, live)
+    recheck(plan, clients, parameters, cloud, instance_settings)
     print_plan(plan, console)
     if plan.empty:
         return Report(plan)

@@ -22,3 +22,19 @@ def rule_parameters(config: Any = None) -> dict[str, dict[str, Any]]:
         overrides = config.parameters_with_shortcuts(pack.settings.get("config_shortcuts"))
     given = {str(k).upper(): dict(v) for k, v in overrides.items()}
     return {r.id: {**r.defaults(), **given.get(r.id, {})} for r in pack.rules}
+
+
+def instance_settings_of(config: Any = None) -> Any:
+    """The instance assembly settings (integration selector, solution subnet, isolation) a
+    check with ``config`` would use: what ``apply`` judges DNS resolution of its cuts with."""
+    from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import ScanOptions, instance_settings
+
+    pack = load_pack(list(getattr(config, "policies", ()) or ()))
+    selector = getattr(config, "integration_selector", None)
+    options = ScanOptions(
+        integration_selector=dict(selector) if selector else None,
+        solution_subnet=getattr(config, "solution_subnet", None),
+        network_isolation=getattr(config, "network_isolation", None),
+    )
+    return instance_settings(pack, options)

@@ -252,6 +252,15 @@ def _fix(rule: Any) -> list[str]:
         ]
     if rem.notes:
         out += [_prose(generic_text(rem.notes, params)), ""]
+    raw_cases = (rule.raw.get("remediation") or {}).get("cases") or []
+    for case, raw in zip(rem.cases, raw_cases, strict=False):
+        out += ["**Instead, where this holds for the failing resource:**", ""]
+        out += [*_fence(_yaml(raw.get("when")), "text"), ""]  # yaml fences are examples
+        out += [_prose(generic_text(case.summary, params)), ""]
+        if case.manual:
+            out += [*_fence(generic_text(case.manual, params), "sh"), ""]
+        else:
+            out += ["No command is printed there: the fix above is the manual step.", ""]
     return out
 
 

@@ -84,6 +84,10 @@ def _help_markdown(rule: Any) -> str:
     parts += ["", f"**Remediation.** {prose(rule.remediation.summary)}"]
     if rule.remediation.manual:
         parts += ["", *code_block(generic_text(rule.remediation.manual, params).splitlines())]
+    for case in rule.remediation.cases:  # the fix where the rule's command would be wrong
+        parts += ["", f"**Exception.** {prose(case.summary)}"]
+        if case.manual:
+            parts += ["", *code_block(generic_text(case.manual, params).splitlines())]
     refs = [(ref, reference_url(ref)) for ref in rule.references]
     refs = [(ref, url) for ref, url in refs if url]
     if refs:
@@ -108,6 +112,10 @@ def _help_text(rule: Any) -> str:
     parts.append(f"Remediation: {generic_text(rule.remediation.summary, params)}")
     if rule.remediation.manual:
         parts.append(generic_text(rule.remediation.manual, params))
+    for case in rule.remediation.cases:
+        parts.append(f"Exception: {generic_text(case.summary, params)}")
+        if case.manual:
+            parts.append(generic_text(case.manual, params))
     return "\n\n".join(parts)
 
 

@@ -10,8 +10,11 @@ store): it stands for the account. A connection may name its storage only by URL
 (``abfss://c@acct.dfs.core.windows.net/...``, :mod:`amlguard.scanner.storageurl`): the account
 is the storage row of that name when the URL's suffix is the cloud's; one the inventory lacks
 is kept as ``https://<host>`` with the reason :func:`unresolved_reason` gives, so the rule
-reports it as an error naming it instead of dropping it. Only these are read; credentials and
-URL paths or tokens never are.
+reports it as an error naming it instead of dropping it. A feature store's feature set
+versions name their storage by URL, storage id or datastore URI
+(:mod:`amlguard.scanner.featuresets`); one whose path names no storage amlguard can judge is kept
+as the version's id with the reason, an error naming the feature set. Only these are read;
+credentials and URL paths or tokens never are.
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
+from amlguard.scanner.featuresets import (
+    FEATURE_STORE_KIND,
+    FEATURESET_VERSION,
+    SpecPath,
+    parse_spec_path,
+    spec_path_of,
+)
 from amlguard.scanner.integration import connections_by_workspace
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.outbound_sources import children_of, outbound_rules
 from amlguard.scanner.paths import get_key
 from amlguard.scanner.storageurl import StorageUrl, parse_storage_url, storage_suffix
+from amlguard.scanner.workspace_sources import printable
 
 DATASTORE = "microsoft.machinelearningservices/workspaces/datastores"
 STORAGE = "microsoft.storage/storageaccounts"
@@ -104,25 +115,30 @@ def unresolved_reason(inv: Inventory, target_id: str) -> str | None:
     return memo.get(ids.norm(target_id))
 
 
-def _url_account(inv: Inventory, url: StorageUrl, conn: Row) -> str:
-    """The storage row id a URL names, else ``https://<host>`` with its reason recorded."""
+def _connection_words(conn: Row) -> str:
+    return (
+        f"connection {ids.short_name(str(conn.get('id') or ''))} of workspace "
+        f"{ids.short_name(ids.parent_of_child(str(conn.get('id') or ''), 'connections'))}"
+    )
+
+
+def _url_account(
+    inv: Inventory, url: StorageUrl, where: str, fix: str = "the connection's target"
+) -> str:
+    """The storage row id a URL names, else ``https://<host>`` with its reason recorded
+    (``where`` says what names it, e.g. "connection c of workspace w"; ``fix`` what to fix)."""
     cloud = str((inv.memo.get(CLOUD_MEMO) or {}).get("name") or "AzureCloud")
     suffix = storage_suffix(cloud)
     found = _by_name(inv).get(url.account) if not suffix or url.suffix == suffix else None
     if found:
         return found
-    where = (
-        f"connection {ids.short_name(str(conn.get('id') or ''))} of workspace "
-        f"{ids.short_name(ids.parent_of_child(str(conn.get('id') or ''), 'connections'))}"
-    )
     if suffix and url.suffix != suffix:
         why = f"its endpoint suffix {url.suffix} is not the storage suffix of {cloud} ({suffix})"
     else:
         why = "outside the scan scope or deleted"
     inv.memo.setdefault(_UNRESOLVED, {})[ids.norm(url.endpoint)] = (
         f"storage account {url.account} that {where} names by URL ({url.endpoint}) is not in "
-        f"the scanned inventory ({why}); include its subscription in the scan, or fix the "
-        "connection's target"
+        f"the scanned inventory ({why}); include its subscription in the scan, or fix {fix}"
     )
     return url.endpoint
 
@@ -152,8 +168,100 @@ def data_storage(inv: Inventory, workspace_ids: list[str]) -> list[tuple[str, st
                 url = parse_storage_url(named)
                 if url is not None:
                     by_url = group if url.service not in _URL_GROUPS else url.service
-                    out.append((_url_account(inv, url, conn), by_url))
+                    out.append((_url_account(inv, url, _connection_words(conn)), by_url))
+        out += feature_set_storage(inv, ws)
     return out
+
+
+def _version_words(version: Row) -> str:
+    vid = str(version.get("id") or "")
+    featureset = ids.parent_of_child(vid, "versions")
+    return (
+        f"feature set {ids.short_name(featureset)} version {ids.short_name(vid)} of feature store "
+        f"{ids.short_name(ids.parent_of_child(featureset, 'featuresets'))}"
+    )
+
+
+def _unjudgeable(inv: Inventory, version: Row, why: str) -> tuple[str, str]:
+    """The version's own id as a target that names no storage row, with ``why`` as its reason
+    (an ``error`` finding naming the feature set, never a pass)."""
+    vid = str(version.get("id") or "")
+    inv.memo.setdefault(_UNRESOLVED, {})[ids.norm(vid)] = (
+        f"{_version_words(version)} {why}; amlguard cannot tell whether that storage is private"
+    )
+    return vid, "blob"
+
+
+def feature_set_storage(inv: Inventory, workspace_id: str) -> list[tuple[str, str]]:
+    """(storage account id, group id) of every feature set version of a scanned feature store
+    (kind FeatureStore; [] for other workspaces), from its ``specification.path``. A path of no
+    known shape, or naming a datastore the scan lacks or one on no storage account, gives the
+    version's id with a reason (:func:`unresolved_reason`)."""
+    ws_row = inv.get(workspace_id)
+    kind = ws_row.get("kind") if ws_row else None
+    if not isinstance(kind, str) or kind.strip().lower() != FEATURE_STORE_KIND:
+        return []
+    out: list[tuple[str, str]] = []
+    for version in children_of(inv, workspace_id, FEATURESET_VERSION, "featuresets"):
+        raw = spec_path_of(version)
+        spec = parse_spec_path(raw)
+        if spec is None:
+            shown = printable_path(raw)
+            why = (
+                "names no specification path (properties.specification.path is absent)"
+                if shown is None
+                else f"has a specification path of no storage shape amlguard knows ({shown})"
+            )
+            out.append(_unjudgeable(inv, version, why))
+        else:
+            out.append(_spec_storage(inv, workspace_id, version, spec))
+    return out
+
+
+def _spec_storage(
+    inv: Inventory, workspace_id: str, version: Row, spec: SpecPath
+) -> tuple[str, str]:
+    if spec.url is not None:
+        group = spec.url.service if spec.url.service in _URL_GROUPS else "blob"
+        where, fix = _version_words(version), "the feature set's specification path"
+        return _url_account(inv, spec.url, where, fix), group
+    if spec.account_id:
+        return spec.account_id, "blob"
+    owner = spec.workspace_id or workspace_id
+    store_id = f"{owner}/datastores/{spec.datastore}"
+    store = inv.get(store_id)
+    if store is None:
+        return _unjudgeable(
+            inv,
+            version,
+            f"names datastore {spec.datastore} of workspace {ids.short_name(owner)}, which is "
+            "not in the scanned inventory (outside the scan scope or deleted)",
+        )
+    target = datastore_target(inv, store)
+    if target is None:
+        kind = _text(get_key(_props(store), "datastoreType")) or "unknown"
+        return _unjudgeable(
+            inv,
+            version,
+            f"names datastore {spec.datastore} (type {kind[:40]}), which is on no Azure storage "
+            "account",
+        )
+    return target
+
+
+def printable_path(value: Any) -> str | None:
+    """A version's path as a report may show it: without query or user info, bounded; None
+    when there is no path at all."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}, not a string"
+    text = value.strip().split("?", 1)[0].split("#", 1)[0]
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        text = f"{scheme}://{authority.rsplit('@', 1)[-1]}{slash}{path}"
+    return printable(text, 200)
 
 
 def _group_of_category(category: Any) -> str:

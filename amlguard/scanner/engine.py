@@ -23,6 +23,7 @@ from amlguard.scanner.model import Finding, Gap, Severity, Status
 from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
+from amlguard.scanner.remedycases import RemedyCase, pick
 from amlguard.scanner.rules import Rule
 from amlguard.scanner.targets import SELECTORS, Selection, Selector, Target
 
@@ -265,6 +266,13 @@ class Engine:
             return params
         return for_kind(rule.id, params, instance.kind)
 
+    def _case(self, rule: Rule, row: dict[str, Any], instance: Instance) -> RemedyCase | None:
+        """The first ``remediation.cases`` entry that holds for a failing row."""
+        plan = self._by_rule.get(rule.id)
+        params = self._params(rule, plan.params if plan else rule.defaults(), instance)
+        self._ctx.instance = instance
+        return pick(rule.remediation.cases, self._ctx, row, params)
+
     def _graded(self, plan: _Plan, target: Target, instance: Instance) -> Severity:
         """A failing finding's severity: the first ``severity_when`` entry whose condition
         holds for it (a rule-level grade, e.g. a regional tag is less severe), else the rule's."""
@@ -387,13 +395,18 @@ class Engine:
         if remediation is None and status in (Status.FAIL, Status.ERROR):
             if fields is None:
                 fields = finding_fields(target, instance, {})
-            remediation = rule.remediation.summary.format_map(fields)
-            if rule.remediation.manual:
+            fix = rule.remediation
+            summary, manual = fix.summary, fix.manual
+            if fix.cases and status is Status.FAIL and target.row is not None:
+                case = self._case(rule, target.row, instance)
+                summary, manual = (case.summary, case.manual) if case else (summary, manual)
+            remediation = summary.format_map(fields)
+            if manual:
                 plan = self._by_rule.get(rule.id)
                 params = plan.params if plan is not None else rule.defaults()
                 params = self._params(rule, params, instance)
                 remediation += "\n" + render_manual(
-                    rule.remediation.manual,
+                    manual,
                     fields,
                     instance,
                     offenders,

@@ -21,6 +21,7 @@ from amlguard.scanner.expressions import ExpressionError, is_expression
 from amlguard.scanner.model import Severity
 from amlguard.scanner.params import Parameter, default_problem
 from amlguard.scanner.paths import PathError, compile_path
+from amlguard.scanner.remedycases import RemedyCase, compile_cases
 from amlguard.scanner.yamlsource import (
     Locations,
     YamlProblems,
@@ -32,6 +33,7 @@ from amlguard.scanner.yamlsource import (
 )
 
 RULE_SCHEMA = "rules.schema.json"
+_NO: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class Remediation:
     remediator: str | None = None
     manual: str | None = None
     notes: str | None = None
+    #: fix text by case (:mod:`amlguard.scanner.remedycases`), first match wins
+    cases: tuple[RemedyCase, ...] = ()
 
 
 #: where the built-in rules' ``source`` starts (their files ship in the package)
@@ -176,6 +180,10 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         except (ConditionError, ExpressionError, PathError) as exc:
             line, col = position(locs, (*base, "severity_when", i, "when"))
             problems.append(f"{name}:{line}:{col}: {raw['id']} severity_when: {exc}")
+    cases, bad = compile_cases((raw.get("remediation") or {}).get("cases"))
+    for i, text in bad:
+        line, col = position(locs, (*base, "remediation", "cases", i, "when"))
+        problems.append(f"{name}:{line}:{col}: {raw['id']} remediation.cases: {text}")
     given_on = raw.get("default_on_when")
     default_on: dict[str, Any] = given_on if isinstance(given_on, dict) else {}
     default_on_when: Condition | None = None
@@ -196,6 +204,10 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
             for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
                 line, col = position(locs, path)
                 problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
+    rem_at = (*base, "remediation", "cases")
+    for path, text in _unknown_references(raw["remediation"].get("cases"), rem_at, declared, _NO):
+        line, col = position(locs, path)
+        problems.append(f"{name}:{line}:{col}: {raw['id']} remediation.cases: {text}")
     # the iac: block's conditions (amlguard.iac.treatment), checked like the rule's own
     iac: dict[str, Any] = raw["iac"] if isinstance(raw.get("iac"), dict) else {}
     for key in ("where", "passes_when", "condition"):
@@ -248,6 +260,7 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
             remediator=rem.get("remediator"),
             manual=(rem.get("manual") or "").strip() or None,
             notes=(rem.get("notes") or "").strip() or None,
+            cases=tuple(cases),
         ),
         references=tuple(raw.get("references") or ()),
         tags=tuple(raw.get("tags") or ()),

@@ -37,6 +37,8 @@ NOT_INDEXED = (
     "microsoft.machinelearningservices/workspaces/computes",
     "microsoft.machinelearningservices/workspaces/connections",
     "microsoft.machinelearningservices/workspaces/datastores",
+    "microsoft.machinelearningservices/workspaces/featuresets",
+    "microsoft.machinelearningservices/workspaces/featuresets/versions",
 )
 COLUMNS = {
     "id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from amlguard.cli import cli
 from amlguard.errors import EXIT_FINDINGS, EXIT_USAGE
 from tests.conftest import EXAMPLES, ROOT
-from tests.emulator import network
+from tests.emulator import arg, network
 from tests.emulator.server import Emulator
 from tests.remediate.conftest import drifted_rows
 
@@ -168,6 +168,7 @@ def test_no_answer_declines_through_the_real_entry_point(
     plan.write_text(plan_text, encoding="utf-8")
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         env = _emulated(monkeypatch, emu)
         env.pop("AZUREML_CURRENT_CLOUD", None)
         done = _real_apply(str(plan), env=env, timeout=120)  # stdin is /dev/null, no --yes
@@ -185,6 +186,7 @@ def test_an_empty_or_negative_answer_declines(
     plan.write_text(plan_text, encoding="utf-8")
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         _emulated(monkeypatch, emu)
         res = CliRunner().invoke(cli, ["apply", str(plan)], input=answer)
         assert emu.writes() == []

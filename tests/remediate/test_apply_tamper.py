@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from amlguard.cli import cli
 from amlguard.remediate.plan import document_digest
 from tests.conftest import EXAMPLES
-from tests.emulator import network
+from tests.emulator import arg, network
 from tests.emulator.server import Emulator
 from tests.remediate.conftest import drifted_rows
 
@@ -130,6 +130,7 @@ def _apply(
     path.write_text(json.dumps(plan), encoding="utf-8")
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
         monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
         monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from amlguard.cli import cli
 from tests.conftest import EXAMPLES
-from tests.emulator import network
+from tests.emulator import arg, network
 from tests.emulator.server import Emulator
 from tests.remediate.conftest import drifted_rows
 
@@ -52,6 +52,7 @@ def test_apply_refuses_a_stale_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         # Someone changed the storage account after the plan was reviewed.
         row = dict(emu.get(storage["target"]) or {})
         row["properties"] = {**row["properties"], "publicNetworkAccess": "Disabled"}
@@ -81,12 +82,15 @@ def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", emu.url)
         monkeypatch.setenv("AMLGUARD_CA_BUNDLE", emu.ca_path)
         monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "t")
         result = runner.invoke(cli, ["apply", str(plan_file)], input="n\n")
         # apply re-reads what it would write (GETs only) before it asks; declining writes nothing
-        assert emu.writes() == [] and {r.method for r in emu.journal} <= {"GET"}
+        # (Resource Graph queries are POSTs that read: the DNS re-check of the cuts)
+        reads = {r.method for r in emu.journal if "Microsoft.ResourceGraph" not in r.path}
+        assert emu.writes() == [] and reads <= {"GET"}
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 
@@ -100,6 +104,7 @@ def test_apply_reaches_azure_through_the_connection_flags(
     planned = {a["target"].lower() for a in json.loads(plan_file.read_text())["actions"]}
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
         # A stale environment pointing nowhere: only the flags can lead to the emulator.
         monkeypatch.setenv("AMLGUARD_ARM_ENDPOINT", "https://127.0.0.1:9")
         monkeypatch.setenv("AMLGUARD_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))

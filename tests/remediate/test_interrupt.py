@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from amlguard.cli import cli
 from tests.conftest import EXAMPLES
-from tests.emulator import network
+from tests.emulator import arg, network
 from tests.emulator.server import Emulator, Request, Response
 from tests.remediate.conftest import drifted_rows
 
@@ -31,6 +31,7 @@ def test_sigint_during_apply_exits_130_with_what_was_applied(
     assert last["operation"] == "provision-managed-network"
     with Emulator(drifted_rows()) as emu:
         network.install(emu)
+        arg.install(emu)  # apply re-checks DNS resolution from current data
 
         @emu.route("POST", r".*/provisionManagedNetwork")
         def interrupt(req: Request, m: re.Match[str]) -> Response:

@@ -1,9 +1,12 @@
 """Child rows Resource Graph does not index, listed through ARM for what the scan needs only.
 
 Workspace connections and computes (of the scanned workspaces: integration discovery, E2, and
-the customer-VNet rules) and the virtual network links and forwarding rules of DNS forwarding
-rulesets (AMLG-301 case c). Each parent is one paged ARM list, run concurrently; a parent that
-cannot be read is a ``Gap`` in its subscription, never a silent pass.
+the customer-VNet rules), datastores, the feature sets of feature stores and their versions
+(AMLG-203: read with the datastores, since both name the storage the instance integrates), and
+the virtual network links and forwarding rules of DNS forwarding rulesets (AMLG-301 case c).
+Each parent is one paged ARM list, run concurrently (feature set versions in a second round, once
+their feature sets are known); a parent that cannot be read is a ``Gap`` in its subscription,
+never a silent pass.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from amlguard.scanner import inventory
 from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import FORWARDING_RULE, RULESET, RULESET_LINK
+from amlguard.scanner.featuresets import FEATURE_STORE_KIND, FEATURESET
 from amlguard.scanner.instances import custom_vnet
 from amlguard.scanner.integration import CONNECTION
 from amlguard.scanner.model import Gap
@@ -47,6 +51,8 @@ def listings(
                 out.append((row, "computes", MLS_API, "workspace computes"))
             if DATASTORE in wanted:
                 out.append((row, "datastores", MLS_API, "workspace datastores"))
+                if str(row.get("kind") or "").strip().lower() == FEATURE_STORE_KIND:
+                    out.append((row, "featuresets", MLS_API, "feature sets"))
         elif rtype == RULESET:
             if RULESET_LINK in wanted:
                 out.append((row, "virtualNetworkLinks", DNS_RESOLVER_API, "ruleset links"))
@@ -58,7 +64,8 @@ def listings(
 def read_children(
     client: Any, endpoint: str, jobs: list[Listing], stats: Stats, concurrency: int
 ) -> tuple[list[Row], list[Gap]]:
-    """Every child row of every listing, and a gap for each listing that could not be read."""
+    """Every child row of every listing, and a gap for each listing that could not be read;
+    the versions of every feature set read are listed in a second round."""
 
     def one(job: Listing) -> tuple[list[Row], Gap | None]:
         return _read(client, endpoint, job, stats)
@@ -67,7 +74,15 @@ def read_children(
         return [], []
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         results = list(pool.map(one, jobs))
-    return [r for got, _ in results for r in got], [g for _, g in results if g is not None]
+        rows = [r for got, _ in results for r in got]
+        versions: list[Listing] = [
+            (r, "versions", MLS_API, "feature set versions")
+            for r in rows
+            if str(r.get("type") or "").lower() == FEATURESET
+        ]
+        results += list(pool.map(one, versions))
+    rows += [r for got, _ in results[len(jobs) :] for r in got]
+    return rows, [g for _, g in results if g is not None]
 
 
 def _read(client: Any, endpoint: str, job: Listing, stats: Stats) -> tuple[list[Row], Gap | None]:
