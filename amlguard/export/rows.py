@@ -389,7 +389,6 @@ def encode_rows(
         pt = places.get((f.resource_id, f.resource_type, f.instance))
         if pt is None:
             pt = place(f)
-        front = f'{rt}{texts[f.message]},"Remediation":{texts[f.remediation]}'
         if (
             plain
             and f.expected is None
@@ -398,6 +397,12 @@ def encode_rows(
             and f.suppression is None
             and not f.baseline_state
         ):
-            yield f'{head}{front},{pt},"RowNumber":{number}}}'
+            yield (
+                f'{head}{rt}{texts[f.message]},"Remediation":{texts[f.remediation]},{pt},'
+                f'"RowNumber":{number}}}'
+            )
         else:
-            yield f"{head}{front},{pt}{own(f, number)[1]}}}"
+            yield (
+                f'{head}{rt}{texts[f.message]},"Remediation":{texts[f.remediation]},{pt}'
+                f"{own(f, number)[1]}}}"
+            )
