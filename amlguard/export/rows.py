@@ -22,7 +22,7 @@ from operator import attrgetter
 from typing import Any
 
 from amlguard import __version__
-from amlguard.export.values import FIELD_LIMIT, Clean, dynamic
+from amlguard.export.values import FIELD_LIMIT, Clean, JsonTexts, dynamic
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Column name -> Log Analytics type, in the table's order.
@@ -143,20 +143,6 @@ def _part(columns: dict[str, Any]) -> Part:
     return columns, text
 
 
-class _Texts(dict[str, str]):
-    """The JSON text of each distinct string (neutralised first when ``clean`` is given),
-    computed on first use: one dict lookup per column of a row after that."""
-
-    def __init__(self, clean: Clean | None, encode: Any) -> None:
-        super().__init__()
-        self.clean = clean
-        self.encode = encode
-
-    def __missing__(self, text: str) -> str:
-        json_text = self[text] = self.encode(text if self.clean is None else self.clean[text])
-        return json_text
-
-
 def _value_text(value: Any) -> str:
     return encode_basestring(value) if type(value) is str else _ENCODE(value)
 
@@ -217,8 +203,8 @@ class _Rows:
         #: rule and outcome columns per (rule id, rule name, severity, status)
         self.rules: dict[tuple[Any, ...], str] = {}
         #: raw text -> the JSON of its neutralised form; cleaned text -> its JSON
-        self.texts = _Texts(clean, encode_basestring)
-        self.encoded = _Texts(None, encode_basestring)
+        self.texts = JsonTexts(clean)
+        self.encoded = JsonTexts(None)
 
     def parts(self, f: Finding, number: int) -> tuple[Part, Part, Part, Part]:
         """The parts of finding ``f``'s row, the ``number``-th row of the scan."""
