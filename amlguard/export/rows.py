@@ -22,7 +22,7 @@ from operator import attrgetter
 from typing import Any
 
 from amlguard import __version__
-from amlguard.export.values import FIELD_LIMIT, Clean, dynamic
+from amlguard.export.values import FIELD_LIMIT, Clean, JsonTexts, dynamic
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status
 
 #: Column name -> Log Analytics type, in the table's order.
@@ -200,6 +200,11 @@ class _Rows:
         self.places: dict[tuple[str, str, str], str] = {}
         self.instances: dict[str, Part] = {}
         self.values: dict[Any, tuple[Any, str]] = {}
+        #: rule and outcome columns per (rule id, rule name, severity, status)
+        self.rules: dict[tuple[Any, ...], str] = {}
+        #: raw text -> the JSON of its neutralised form; cleaned text -> its JSON
+        self.texts = JsonTexts(clean)
+        self.encoded = JsonTexts(None)
 
     def parts(self, f: Finding, number: int) -> tuple[Part, Part, Part, Part]:
         """The parts of finding ``f``'s row, the ``number``-th row of the scan."""
@@ -211,17 +216,32 @@ class _Rows:
         """The part ``f`` shares with its rule's other findings of the same outcome and text."""
         clean = self.clean
         key = (f.rule_id, f.rule_name, f.severity, f.status, f.message, f.remediation)
-        part = self.fronts[key] = _part(
-            {
-                "RuleId": clean[f.rule_id],
-                "RuleName": clean[f.rule_name],
-                "Severity": f.severity.label,
-                "Status": f.status.value,
-                "Message": clean[f.message],
-                "Remediation": clean[f.remediation],
-            }
+        columns = {
+            "RuleId": clean[f.rule_id],
+            "RuleName": clean[f.rule_name],
+            "Severity": f.severity.label,
+            "Status": f.status.value,
+            "Message": clean[f.message],
+            "Remediation": clean[f.remediation],
+        }
+        text = (
+            f'{self.rule_text(f)}{self.texts[f.message]},"Remediation":{self.texts[f.remediation]}'
         )
+        part = self.fronts[key] = columns, text
         return part
+
+    def rule_text(self, f: Finding) -> str:
+        """The text of ``f``'s rule and outcome columns, up to the ``Message`` column's name."""
+        key = (f.rule_id, f.rule_name, f.severity, f.status)
+        text = self.rules.get(key)
+        if text is None:
+            texts = self.texts
+            text = self.rules[key] = (
+                f'"RuleId":{texts[f.rule_id]},"RuleName":{texts[f.rule_name]},'
+                f'"Severity":{encode_basestring(f.severity.label)},'
+                f'"Status":{encode_basestring(f.status.value)},"Message":'
+            )
+        return text
 
     def _place(self, f: Finding) -> tuple[str, str, str, str, Part]:
         """Resource id, type, subscription and group of ``f`` as sent, and its instance's part."""
@@ -248,10 +268,10 @@ class _Rows:
     def place(self, f: Finding) -> str:
         """The text of ``f``'s resource and instance columns (one per resource of a fleet)."""
         rid, rtype, sub, group, instance = self._place(f)
-        enc = encode_basestring
+        known = self.encoded  # cleaned text -> its JSON (types, subscriptions, groups repeat)
         text = self.places[f.resource_id, f.resource_type, f.instance] = (
-            f'"ResourceId":{enc(rid)},"ResourceType":{enc(rtype)},'
-            f'"SubscriptionId":{enc(sub)},"ResourceGroup":{enc(group)},{instance[1]}'
+            f'"ResourceId":{encode_basestring(rid)},"ResourceType":{known[rtype]},'
+            f'"SubscriptionId":{known[sub]},"ResourceGroup":{known[group]},{instance[1]}'
         )
         return text
 
@@ -345,13 +365,13 @@ def encode_rows(
     rows = _Rows(result, history, scan_id)
     yield _ENCODE(rows.scan_row)
     head = "{" + rows.head[1] + ","
-    fronts, places = rows.fronts, rows.places
-    front, place, own = rows.front, rows.place, rows.own
+    rules, places, texts = rows.rules, rows.places, rows.texts
+    rule_text, place, own = rows.rule_text, rows.place, rows.own
     plain = history is None
     for number, f in enumerate(result.findings, 1):
-        ft = fronts.get((f.rule_id, f.rule_name, f.severity, f.status, f.message, f.remediation))
-        if ft is None:
-            ft = front(f)
+        rt = rules.get((f.rule_id, f.rule_name, f.severity, f.status))
+        if rt is None:
+            rt = rule_text(f)
         pt = places.get((f.resource_id, f.resource_type, f.instance))
         if pt is None:
             pt = place(f)
@@ -363,6 +383,12 @@ def encode_rows(
             and f.suppression is None
             and not f.baseline_state
         ):
-            yield f'{head}{ft[1]},{pt},"RowNumber":{number}}}'
+            yield (
+                f'{head}{rt}{texts[f.message]},"Remediation":{texts[f.remediation]},{pt},'
+                f'"RowNumber":{number}}}'
+            )
         else:
-            yield f"{head}{ft[1]},{pt}{own(f, number)[1]}}}"
+            yield (
+                f'{head}{rt}{texts[f.message]},"Remediation":{texts[f.remediation]},{pt}'
+                f"{own(f, number)[1]}}}"
+            )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 #: The per-field limit: 64 KB per value (Azure Monitor custom logs limits); kept under in
@@ -44,6 +45,19 @@ class Clean(dict[str, str]):
         safe = text if text.isascii() and _plain_ascii(text) else UNSAFE.sub("\ufffd", text)
         clean = self[text] = safe if len(safe) * 4 <= FIELD_LIMIT else truncate(safe)
         return clean
+
+
+class JsonTexts(dict[str, str]):
+    """The JSON text of each distinct string (neutralised first by ``clean`` when given),
+    computed on first use: one dict lookup per column of a row after that."""
+
+    def __init__(self, clean: Clean | None) -> None:
+        super().__init__()
+        self.clean = clean
+
+    def __missing__(self, text: str) -> str:
+        json_text = self[text] = encode_basestring(text if self.clean is None else self.clean[text])
+        return json_text
 
 
 #: The ASCII characters :data:`UNSAFE` replaces (controls but tab and line breaks, DEL).
