@@ -14,7 +14,7 @@ from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
-from amlguard.scanner.findingtext import FieldValues, explain, finding_fields
+from amlguard.scanner.findingtext import FieldValues, explain, fill, finding_fields
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -215,7 +215,7 @@ class Engine:
             return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
         if isinstance(verdict, _Noted):
             evidence = {"evidence": "; ".join(dict.fromkeys(verdict.notes))}
-            message = rule.pass_message.format_map(finding_fields(target, instance, evidence))
+            message = fill(rule.pass_message, target, instance, evidence)
             return self._gapped(rule, target, instance, Status.PASS, message)
         if verdict is _Outcome.NOT_APPLICABLE:
             reason = rule.skip_message or "not applicable to this resource"
