@@ -12,6 +12,7 @@ from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.inventory import Row
 from amlguard.scanner.paths import MISSING, get_key
+from amlguard.scanner.privatelink import default_table
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -115,8 +116,6 @@ def connection_states(row: Row) -> list[tuple[Any, Any]]:
     """(connection, status) of a resource's private endpoint connections, read where its type
     keeps them (``connections`` in policies/private_link.yaml: registries use
     ``registryPrivateEndpointConnections``)."""
-    from amlguard.scanner.privatelink import default_table
-
     list_key, state_key = default_table().connection_keys(str(row.get("type") or ""))
     out = []
     for conn in _list(get_key(_props(row), list_key)):
