@@ -14,7 +14,7 @@ from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
-from amlguard.scanner.findingtext import FieldValues, explain, finding_fields
+from amlguard.scanner.findingtext import FieldValues, explain, fill, finding_fields
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -209,22 +209,11 @@ class Engine:
         else:
             verdict = self._verdict(plan, target, instance)
         if verdict is _Outcome.PASSED:
-            if not self.options.gaps:  # the common case, kept short: a plain pass
-                return Finding(
-                    rule.id,
-                    rule.name,
-                    rule.severity,
-                    Status.PASS,
-                    target.id,
-                    target.type,
-                    instance.id,
-                    plan.compliant,
-                )
-            return self._gapped(rule, target, instance, Status.PASS, plan.compliant)
+            return self._passed(rule, target, instance, plan.compliant)
         if isinstance(verdict, _Noted):
             evidence = {"evidence": "; ".join(dict.fromkeys(verdict.notes))}
-            message = rule.pass_message.format_map(finding_fields(target, instance, evidence))
-            return self._gapped(rule, target, instance, Status.PASS, message)
+            message = fill(rule.pass_message, target, instance, evidence)
+            return self._passed(rule, target, instance, message)
         if verdict is _Outcome.NOT_APPLICABLE:
             reason = rule.skip_message or "not applicable to this resource"
             return self._gapped(rule, target, instance, Status.SKIPPED, reason)
@@ -258,6 +247,22 @@ class Engine:
             offenders=tuple(offenders),
             severity=self._graded(plan, target, instance),
             fields=base,
+        )
+
+    def _passed(self, rule: Rule, target: Target, instance: Instance, message: str) -> Finding:
+        """A passing finding; without gaps (the common case) built directly, as ``_finding``
+        would build it."""
+        if self.options.gaps:
+            return self._gapped(rule, target, instance, Status.PASS, message)
+        return Finding(
+            rule.id,
+            rule.name,
+            rule.severity,
+            Status.PASS,
+            target.id,
+            target.type,
+            instance.id,
+            message,
         )
 
     def _params(self, rule: Rule, params: dict[str, Any], instance: Instance) -> dict[str, Any]:

@@ -79,7 +79,10 @@ def _snake(value: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value).lower()
 
 
+@lru_cache(maxsize=4096)
 def _quote(value: str) -> str:
+    # Memoised: a scan's failing findings quote the same subscription, resource group and
+    # workspace names over and over (a regex pass and shlex.quote each time otherwise).
     value = _CONTROL.sub("?", value)
     if value in HINTS:  # a placeholder amlguard wrote (a hostile name is quoted like any other)
         return value
@@ -272,6 +275,12 @@ def offender_fields(
     }
 
 
+@lru_cache(maxsize=512)
+def _per_offender(template: str) -> bool:
+    """Whether a template names an ``{offender...}`` field (rendered once per offender)."""
+    return _OFFENDER_FIELD.search(template) is not None
+
+
 def render_manual(
     template: str,
     fields: Mapping[str, Any],
@@ -303,7 +312,7 @@ def render_manual(
     offenders = [
         o for o in offenders if isinstance(o, str) and o.lower().startswith("/subscriptions/")
     ]
-    if _OFFENDER_FIELD.search(template) and offenders:
+    if offenders and _per_offender(template):
         for offender in offenders:
             extra = offender_fields(offender, inventory, private_link)
             line = _fill(template, {**values, **extra})

@@ -40,6 +40,7 @@ class PrivateLinkTable:
         self._found: dict[tuple[str, str | None], _Entry | None] = {}
         # id(entry) -> its group ids in the table's spelling (the entries live as long as this)
         self._names: dict[int, tuple[str, ...]] = {}
+        self._connections: dict[str, tuple[str, str]] = {}  # type as asked -> connection_keys
 
     def _entry(self, rtype: str, kind: str | None) -> _Entry | None:
         key = (rtype, kind)
@@ -58,10 +59,13 @@ class PrivateLinkTable:
 
     def connection_keys(self, rtype: str) -> tuple[str, str]:
         """(list key, state key) of the private endpoint connections of a type's rows."""
-        entry = self._entry(rtype, None) or next(
-            (e for e in self._entries if e.type == rtype.lower()), None
-        )
-        return entry.connections if entry else DEFAULT_CONNECTIONS
+        found = self._connections.get(rtype)  # asked once per resource judged: kept by type
+        if found is None:
+            entry = self._entry(rtype, None) or next(
+                (e for e in self._entries if e.type == rtype.lower()), None
+            )
+            found = self._connections[rtype] = entry.connections if entry else DEFAULT_CONNECTIONS
+        return found
 
     def group_ids(self, rtype: str, kind: str | None = None) -> list[str] | None:
         """The group ids a target type offers, in the table's spelling; None if unknown."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, shapes
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.inventory import Row
 from amlguard.scanner.paths import MISSING, get_key
+from amlguard.scanner.privatelink import default_table
 from amlguard.scanner.unknown import Unknown
 
 
@@ -114,9 +115,6 @@ def connection_states(row: Row) -> list[tuple[Any, Any]]:
     ``registryPrivateEndpointConnections``). Read strictly (:mod:`amlguard.scanner.shapes`): a
     list, connection, state or status of another shape, or unknown before deployment, cannot
     be judged (redteam6 item 4: a list given as an object read as "no connection")."""
-    from amlguard.scanner import shapes
-    from amlguard.scanner.privatelink import default_table
-
     list_key, state_key = default_table().connection_keys(str(row.get("type") or ""))
     at = shapes.Where(row.get("id", "?"), "properties")
     props = shapes.obj(row.get("properties"), at) or {}
