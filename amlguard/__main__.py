@@ -7,6 +7,12 @@ import gc
 # otherwise).
 gc.disable()
 
+# Before the command line's imports (click's and the standard library's patterns among them):
+# regexes compiled by an earlier run are reused (amlguard.regexcache; main() installs the rest).
+from amlguard import regexcache  # noqa: E402
+
+regexcache.install()
+
 from amlguard.cli import main  # noqa: E402
 
 main()

@@ -78,9 +78,11 @@ def test_colons_in_strings_never_hide_a_repeat(text: str) -> None:
         jsonstrict.loads(text)
 
 
-def test_the_bound_discounts_only_colons_no_key_can_own() -> None:
-    text = '{"u":"https://h:1/p","t":"2026-01-01T10:20:30Z","s":"a :b"}'
-    colons = text.count(":")
-    discounted = len(jsonstrict._STRING_COLON.findall(text))
-    assert (colons, discounted) == (8, 4)  # 's:', 'h:', '0:', '0:'; never '" :' nor '":'
+def test_the_bound_counts_only_colons_a_key_can_own() -> None:
+    text = '{"u":"https://h:1/p","t":"2026-01-01T10:20:30Z","s":"a :b","k" :1}'
+    quoted = text.count('":')
+    spaced = len(jsonstrict._SPACED_COLON.findall(text))
+    assert (quoted, spaced) == (3, 2)  # '"u":', '"t":', '"s":'; 'a :' and '"k" :'
+    assert jsonstrict._no_repeated_key(text, 4) is False  # 5 possible keys: parsed again
+    assert jsonstrict._no_repeated_key(text.replace("a :b", "a:b"), 4) is True
     assert jsonstrict.loads(text) == json.loads(text)

@@ -92,7 +92,11 @@ def _read(path: str) -> dict[str, CodeType]:
 
 
 def install() -> None:
-    """Give :mod:`dataclasses` the caching ``exec`` (the process entry point only)."""
+    """Give :mod:`dataclasses` the caching ``exec`` and :mod:`re` its code cache
+    (:mod:`amlguard.regexcache`); the process entry point only."""
+    from amlguard import regexcache
+
+    regexcache.install()
     if not _fits():
         return
     path = _path()
@@ -102,8 +106,11 @@ def install() -> None:
 
 
 def save() -> None:
-    """Write the code of texts compiled in this run back to the file (nothing when warm)."""
+    """Write the code of texts (and regexes) compiled in this run back (nothing when warm)."""
     global _compiled
+    from amlguard import regexcache
+
+    regexcache.save()
     if not _compiled:
         return
     _compiled = False

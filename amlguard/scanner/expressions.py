@@ -179,10 +179,18 @@ class _Parser:
         return self.expr()
 
 
+#: (function, argument count) pairs :func:`_check_arity` has accepted: a pack calls the same
+#: few functions ~150 times, and ``inspect.signature`` was a fifth of loading it.
+_ARITY_OK: set[tuple[FunctionImpl, int]] = set()
+
+
 def _check_arity(name: str, impl: FunctionImpl, count: int, text: str) -> None:
     """A wrong number of arguments is a load error, not a TypeError on every resource."""
+    if (impl, count) in _ARITY_OK:
+        return
     try:
         inspect.signature(impl).bind(None, *([None] * count))
+        _ARITY_OK.add((impl, count))
     except TypeError:
         params = list(inspect.signature(impl).parameters.values())[1:]
         required = sum(1 for p in params if p.default is inspect.Parameter.empty)

@@ -101,12 +101,28 @@ class Inventory:
         # the subscription rows Resource Graph's resourcecontainers returns
         self.management_groups: dict[str, frozenset[str]] = {}
         by_id = self.by_id
+        by_type = self.by_type
         duplicates = False
+        # Type strings _already_normal() accepted: for a row of one of them, only its own
+        # fields are left to look at (no lower(), strip() and call per row of a tenant).
+        normal_types: set[str] = set()
         for raw in rows:
             # A row already in normal form (every Resource Graph row) is kept as it is:
             # normalize_row() would return an equal shallow copy (nested values were shared
             # anyway), and making then freeing a copy of every row costs ~15% of this build.
-            row = raw if _already_normal(raw) else normalize_row(raw)
+            rtype: Any = raw.get("type") if type(raw) is dict else None
+            if (
+                type(rtype) is str
+                and rtype in normal_types
+                and "name" in raw
+                and raw.get("subscriptionId")
+                and raw.get("resourceGroup")
+            ) or _already_normal(raw):
+                row = raw
+                normal_types.add(rtype)
+            else:
+                row = normalize_row(raw)
+                rtype = row["type"]
             rid = row.get("id")
             # ids.norm() inlined: this loop runs once per row of a tenant.
             key = rid.strip().rstrip("/").lower() if type(rid) is str else ids.norm(rid)
@@ -117,8 +133,12 @@ class Inventory:
             # Overlapping snapshot files: the later row with the same id wins.
             by_id[key] = row
             if not duplicates:
-                # Index the row while it is at hand: one pass over a tenant's rows, not two.
-                self._index(row, key)
+                # Index the row while it is at hand: one pass over a tenant's rows, not two
+                # (what _index() does, inlined).
+                by_type[rtype].append(row)
+                indexer = _INDEXERS.get(rtype)
+                if indexer:
+                    indexer(self, row)
         if duplicates:
             # Rare: index again from the winners only.
             for index in (self.by_type, *self._relations()):
