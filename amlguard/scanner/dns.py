@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids, vwan
+from amlguard.scanner import ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
@@ -176,10 +176,24 @@ class _Judge:
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
         self.trusted = trusted_servers(trusted)
+        #: a link whose VNet is unknown before deployment (templates): raised when no path
+        #: resolves the zone, as it may be the missing link
+        self.unknown: Undeterminable | None = None
 
     def linked(self, vnet: str) -> bool:
         key = (ids.norm(self.zone_id), ids.norm(vnet))
-        return bool(self.inv.links_by_zone_and_vnet.get(key))
+        if self.inv.links_by_zone_and_vnet.get(key):
+            return True
+        if self.unknown is None:
+            self.unknown = next(iter(unknownrefs.link_vnet_unknowns(self.inv, self.zone_id)), None)
+        return False
+
+    def failed(self, problems: list[Any]) -> list[Any]:
+        """``problems`` (the zone does not resolve), unless a link whose VNet is unknown may
+        be the missing one: then the verdict is unknown before deployment."""
+        if self.unknown is not None:
+            raise self.unknown
+        return problems
 
     def reaches(self, vnet: str) -> str | None:
         """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs."""
@@ -368,7 +382,7 @@ def dns_resolution(
     if str(mode or "auto").lower() == "link_only":
         if judge.linked(vnet):
             return _note(ctx, "zone linked to the solution VNet (dns_resolution: link_only)")
-        return [{"id": "no link to the solution VNet"}]
+        return judge.failed([{"id": "no link to the solution VNet"}])
     if judge.vnet is None:
         raise Undeterminable(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
@@ -381,17 +395,19 @@ def dns_resolution(
         ok, words = judge.ruleset()
         if ok:
             return _note(ctx, words)
-        return [
-            {
-                "id": words
-                or "the zone is not linked to the solution VNet, and no DNS forwarding ruleset "
-                "linked to it forwards the zone to a resolver"
-            }
-        ]
+        return judge.failed(
+            [
+                {
+                    "id": words
+                    or "the zone is not linked to the solution VNet, and no DNS forwarding "
+                    "ruleset linked to it forwards the zone to a resolver"
+                }
+            ]
+        )
     judged = [judge.server(s) for s in dict.fromkeys(servers)]
     problems = [{"id": words} for ok, words in judged if not ok]
     if problems:
-        return problems
+        return judge.failed(problems)
     return _note(ctx, "; ".join(words for _ok, words in judged))
 
 
