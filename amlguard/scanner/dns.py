@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids, unknownrefs, vwan
+from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
@@ -90,10 +90,8 @@ class _Index:
 
     #: ip -> [(what it is, the VNet whose linked zones it answers)]
     servers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, enabled, [target ips])])]
-    rulesets: dict[str, list[tuple[str, list[tuple[str, str, bool, list[str]]]]]] = field(
-        default_factory=dict
-    )
+    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, rule row)])]
+    rulesets: dict[str, list[tuple[str, list[tuple[str, str, Row]]]]] = field(default_factory=dict)
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
     #: their DNS proxy is on cannot be read
     unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -136,20 +134,17 @@ def _build(inv: Inventory) -> _Index:
             elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
                 idx.servers.setdefault(ip, []).append((label, vnet))
-    rules: dict[str, list[tuple[str, str, bool, list[str]]]] = {}
+    rules: dict[str, list[tuple[str, str, Row]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
         parent = ids.norm(ids.parent_of_child(str(rule["id"]), "forwardingRules"))
-        targets = [
-            _ip(_text(get_key(t, "ipAddress"))) for t in _list(props.get("targetDnsServers"))
-        ]
-        enabled = str(props.get("forwardingRuleState") or "Enabled").lower() == "enabled"
+        # state and targets are read where the rule is used (dnsrules): a malformed one errs
         written = _text(props.get("domainName")).strip().lower()
         if not written:
             continue  # no domain: the rule matches nothing (ARM refuses it anyway)
         # "." is the wildcard rule: it matches every name (domain "" below)
         name = ids.short_name(str(rule["id"]))
-        rules.setdefault(parent, []).append((name, written.rstrip("."), enabled, targets))
+        rules.setdefault(parent, []).append((name, written.rstrip("."), rule))
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
         vnet = _text(_dict(_props(link).get("virtualNetwork")).get("id"))
@@ -276,6 +271,17 @@ class _Judge:
         label, vnet = options[0]
         return False, f"{_where(label, ip, vnet)}: the zone is not linked to that VNet"
 
+    def target(self, written: str, port: int | None) -> tuple[str, bool, str]:
+        """A forwarding rule's target: (its address, whether it resolves the zone, how or why
+        not); one on a port other than 53 reaches no resolver."""
+        ip = _ip(written)
+        if not ip:
+            return "?", False, "no address"
+        if port is not None:
+            shown = f"{ip} port {port}"
+            return shown, False, f"{shown}: DNS resolvers answer on port {dnsrules.DNS_PORT}"
+        return ip, *self.forwarded(ip)
+
     def unreadable(self, ip: str) -> None:
         """``error`` when DNS server ``ip`` may be what the scan could not read: a firewall
         whose policy is missing, or a VNet the zone is linked to and S reaches that is not in
@@ -318,26 +324,27 @@ class _Judge:
         Azure uses the most specific enabled rule whose domain matches (``.`` matches every
         name), so a broken specific rule is not rescued by a working broader one.
         """
-        matching: list[tuple[int, str, str, str, list[str]]] = []
+        matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
             name = ids.short_name(ruleset)
-            for rule, domain, enabled, targets in rules:
+            for rule, domain, row in rules:
                 if domain and not (
                     self.zone_name == domain or self.zone_name.endswith("." + domain)
                 ):
                     continue
-                if not enabled:
+                if not dnsrules.enabled(row):
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue
-                matching.append((len(domain), name, rule, domain, targets))
+                matching.append((len(domain), name, rule, domain, row))
         if not matching:
             return False, "; ".join(disabled)
-        _length, name, rule, domain, targets = max(matching, key=lambda m: m[0])
+        _length, name, rule, domain, row = max(matching, key=lambda m: m[0])
         shown = f"{domain}." if domain else ". (every name)"
+        targets = dnsrules.targets(row)
         if not targets:
             return False, f"ruleset {name} forwards {shown} to no server"
-        judged = [(t, *self.forwarded(t)) if t else ("?", False, "no address") for t in targets]
+        judged = [self.target(written, port) for written, port in targets]
         bad = [(t, why) for t, ok, why in judged if not ok]
         if not bad:
             sent = "; ".join(how for _t, _ok, how in judged)
