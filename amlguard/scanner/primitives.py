@@ -354,11 +354,21 @@ def _make_target_view(ctx: EvalContext, resource_id: str, role: str | None) -> d
     return view
 
 
+def _require_known_ids(ctx: EvalContext) -> None:
+    """Raise for an integrated resource whose id is unknown before deployment (templates: an
+    outbound rule's destination from ``reference(...)``): it cannot be judged as an id."""
+    for rid in ctx.instance.integrated if ctx.instance else ():
+        if type(rid) is Unknown:
+            where = Where(ctx.instance.id, "outboundRules.*.destination.serviceResourceId")
+            raise UnknownAt(rid, where)
+
+
 @related_source("integratedResources")
 def integrated_resources(ctx: EvalContext) -> list[Any]:
     """The instance's integrated resources: id, type, kind, found, and their valid group ids."""
     if ctx.instance is None:
         return []
+    _require_known_ids(ctx)
     return [_target_view(ctx, rid) for rid in ctx.instance.integrated]
 
 
@@ -381,10 +391,7 @@ def instance_resources(
         if wanted is None or role.lower() in wanted
     ]
     if integrated is True:
-        for rid in ctx.instance.integrated:
-            if type(rid) is Unknown:  # an outbound rule's destination, unknown (templates)
-                where = Where(ctx.instance.id, "outboundRules.*.destination.serviceResourceId")
-                raise UnknownAt(rid, where)
+        _require_known_ids(ctx)
         out += [_target_view(ctx, rid, "integrated") for rid in ctx.instance.integrated]
     if str(missing).lower() == "error":
         lost = [f"{v['role']} {v['id']}" for v in out if not v["found"]]
