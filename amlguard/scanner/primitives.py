@@ -18,6 +18,7 @@ from amlguard.scanner import (
     ids,
     linked,
     nicplaces,
+    shapes,
     unknownrefs,
     workspace_sources,
 )
@@ -36,6 +37,7 @@ from amlguard.scanner.paths import (
 from amlguard.scanner.shapes import UnknownAt, Where
 from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
+from amlguard.textsafe import visible
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
@@ -403,6 +405,28 @@ def instance_resources(
     return out
 
 
+def _public_ip(nic: Row, cprops: dict[str, Any]) -> Any:
+    """The public IP address id an IP configuration holds (None: none). Read strictly
+    (redteam6 item 7): a ``publicIPAddress`` given as a list or a bare string, or an object
+    without an id, cannot be judged; an id unknown before deployment is still a public IP."""
+    value = get_key(cprops, "publicIPAddress")
+    if value is MISSING or value is None:
+        return None
+    at = shapes.Where(
+        nic.get("id", "?"), "properties.ipConfigurations[].properties.publicIPAddress"
+    )
+    body = shapes.obj(value, at) or {}
+    pip = get_key(body, "id")
+    if type(pip) is Unknown:
+        return pip
+    text = shapes.text(pip if pip is not MISSING else None, at / "id")
+    if not text or not text.strip():
+        raise shapes.MalformedValue(
+            f"{visible(str(at))} has no id: whether the NIC has a public IP cannot be judged"
+        )
+    return text
+
+
 @related_source("vnetLinks")
 def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> list[Any]:
     """The virtual network links of a private DNS zone (default: the judged one); with ``vnet``,
@@ -444,8 +468,8 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
             subnet = _dict(cprops.get("subnet")).get("id")
             if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
-            pip = get_key(cprops.get("publicIPAddress"), "id")
-            if _present(pip):
+            pip = _public_ip(nic, cprops)
+            if pip is not None:
                 public.append(pip)
         out.append({"id": nic["id"], "name": nic.get("name"), "publicIpAddressIds": public})
     return out
