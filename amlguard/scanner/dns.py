@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import ids, vwan
+from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
@@ -90,10 +90,8 @@ class _Index:
 
     #: ip -> [(what it is, the VNet whose linked zones it answers)]
     servers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, enabled, [target ips])])]
-    rulesets: dict[str, list[tuple[str, list[tuple[str, str, bool, list[str]]]]]] = field(
-        default_factory=dict
-    )
+    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, rule row)])]
+    rulesets: dict[str, list[tuple[str, list[tuple[str, str, Row]]]]] = field(default_factory=dict)
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
     #: their DNS proxy is on cannot be read
     unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -139,20 +137,17 @@ def _build(inv: Inventory) -> _Index:
             elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
                 idx.servers.setdefault(ip, []).append((label, vnet))
-    rules: dict[str, list[tuple[str, str, bool, list[str]]]] = {}
+    rules: dict[str, list[tuple[str, str, Row]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
         parent = ids.norm(ids.parent_of_child(str(rule["id"]), "forwardingRules"))
-        targets = [
-            _ip(_text(get_key(t, "ipAddress"))) for t in _list(props.get("targetDnsServers"))
-        ]
-        enabled = str(props.get("forwardingRuleState") or "Enabled").lower() == "enabled"
+        # state and targets are read where the rule is used (dnsrules): a malformed one errs
         written = _text(props.get("domainName")).strip().lower()
         if not written:
             continue  # no domain: the rule matches nothing (ARM refuses it anyway)
         # "." is the wildcard rule: it matches every name (domain "" below)
         name = ids.short_name(str(rule["id"]))
-        rules.setdefault(parent, []).append((name, written.rstrip("."), enabled, targets))
+        rules.setdefault(parent, []).append((name, written.rstrip("."), rule))
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
         vnet = _text(_dict(_props(link).get("virtualNetwork")).get("id"))
@@ -179,6 +174,9 @@ class _Judge:
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
         self.trusted = trusted_servers(trusted) if trusted else {}
+        #: a link whose VNet is unknown before deployment (templates): raised when no path
+        #: resolves the zone, as it may be the missing link
+        self.unknown: Undeterminable | None = None
 
     @property
     def zone_name(self) -> str:
@@ -186,7 +184,18 @@ class _Judge:
         return ids.short_name(self.zone_id).lower()
 
     def linked(self, vnet: str) -> bool:
-        return bool(self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))))
+        if self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))):
+            return True
+        if self.unknown is None:
+            self.unknown = next(iter(unknownrefs.link_vnet_unknowns(self.inv, self.zone_id)), None)
+        return False
+
+    def failed(self, problems: list[Any]) -> list[Any]:
+        """``problems`` (the zone does not resolve), unless a link whose VNet is unknown may
+        be the missing one: then the verdict is unknown before deployment."""
+        if self.unknown is not None:
+            raise self.unknown
+        return problems
 
     def reaches(self, vnet: str) -> str | None:
         """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs (worked
@@ -281,6 +290,17 @@ class _Judge:
         label, vnet = options[0]
         return False, f"{_where(label, ip, vnet)}: the zone is not linked to that VNet"
 
+    def target(self, written: str, port: int | None) -> tuple[str, bool, str]:
+        """A forwarding rule's target: (its address, whether it resolves the zone, how or why
+        not); one on a port other than 53 reaches no resolver."""
+        ip = _ip(written)
+        if not ip:
+            return "?", False, "no address"
+        if port is not None:
+            shown = f"{ip} port {port}"
+            return shown, False, f"{shown}: DNS resolvers answer on port {dnsrules.DNS_PORT}"
+        return ip, *self.forwarded(ip)
+
     def unreadable(self, ip: str) -> None:
         """``error`` when DNS server ``ip`` may be what the scan could not read: a firewall
         whose policy is missing, or a VNet the zone is linked to and S reaches that is not in
@@ -323,7 +343,7 @@ class _Judge:
         Azure uses the most specific enabled rule whose domain matches (``.`` matches every
         name), so a broken specific rule is not rescued by a working broader one.
         """
-        matching: list[tuple[int, str, str, str, list[str]]] = []
+        matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         zone_name = self.zone_name
         memo = self.idx.matches
@@ -333,25 +353,26 @@ class _Judge:
             if positions is None:
                 positions = memo[key] = [
                     i
-                    for i, (_rule, domain, _enabled, _targets) in enumerate(rules)
+                    for i, (_rule, domain, _row) in enumerate(rules)
                     if not domain or zone_name == domain or zone_name.endswith("." + domain)
                 ]
             if not positions:
                 continue
             name = ids.short_name(ruleset)
             for position in positions:
-                rule, domain, enabled, targets = rules[position]
-                if not enabled:
+                rule, domain, row = rules[position]
+                if not dnsrules.enabled(row):
                     disabled.append(f"forwarding rule for {domain}. in ruleset {name} is Disabled")
                     continue
-                matching.append((len(domain), name, rule, domain, targets))
+                matching.append((len(domain), name, rule, domain, row))
         if not matching:
             return False, "; ".join(disabled)
-        _length, name, rule, domain, targets = max(matching, key=lambda m: m[0])
+        _length, name, rule, domain, row = max(matching, key=lambda m: m[0])
         shown = f"{domain}." if domain else ". (every name)"
+        targets = dnsrules.targets(row)
         if not targets:
             return False, f"ruleset {name} forwards {shown} to no server"
-        judged = [(t, *self.forwarded(t)) if t else ("?", False, "no address") for t in targets]
+        judged = [self.target(written, port) for written, port in targets]
         bad = [(t, why) for t, ok, why in judged if not ok]
         if not bad:
             sent = "; ".join(how for _t, _ok, how in judged)
@@ -396,7 +417,7 @@ def dns_resolution(
     if str(mode or "auto").lower() == "link_only":
         if judge.linked(vnet):
             return _note(ctx, "zone linked to the solution VNet (dns_resolution: link_only)")
-        return [{"id": "no link to the solution VNet"}]
+        return judge.failed([{"id": "no link to the solution VNet"}])
     if judge.vnet is None:
         raise Undeterminable(
             f"solution VNet {vnet} is not in the scanned inventory (outside the scan scope or "
@@ -409,17 +430,19 @@ def dns_resolution(
         ok, words = judge.ruleset()
         if ok:
             return _note(ctx, words)
-        return [
-            {
-                "id": words
-                or "the zone is not linked to the solution VNet, and no DNS forwarding ruleset "
-                "linked to it forwards the zone to a resolver"
-            }
-        ]
+        return judge.failed(
+            [
+                {
+                    "id": words
+                    or "the zone is not linked to the solution VNet, and no DNS forwarding "
+                    "ruleset linked to it forwards the zone to a resolver"
+                }
+            ]
+        )
     judged = [judge.server(s) for s in dict.fromkeys(servers)]
     problems = [{"id": words} for ok, words in judged if not ok]
     if problems:
-        return problems
+        return judge.failed(problems)
     return _note(ctx, "; ".join(words for _ok, words in judged))
 
 

@@ -90,6 +90,12 @@ class IntegrationSelector:
         return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
 
 
+def _id_text(value: Any) -> str:
+    """An id as text; one unknown before deployment (templates) stays an Unknown, so the rules
+    that judge the resource it names say so instead of judging its text as an id."""
+    return value if isinstance(value, str) else str(value)
+
+
 def _pe_rules(workspace: Row) -> list[Any]:
     rules = at(workspace, "properties", "managedNetwork", "outboundRules") or {}
     return [
@@ -107,7 +113,7 @@ def user_outbound_destinations(workspace: Row) -> list[str]:
             continue
         dest = at(rule, "destination", "serviceResourceId")
         if dest:
-            out.append(str(dest))
+            out.append(_id_text(dest))
     return out
 
 
@@ -119,7 +125,7 @@ def dependency_destinations(workspace: Row) -> list[str]:
             continue
         dest = at(rule, "destination", "serviceResourceId")
         if dest:
-            out.append(str(dest))
+            out.append(_id_text(dest))
     return out
 
 

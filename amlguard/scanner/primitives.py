@@ -19,6 +19,7 @@ from amlguard.scanner import (
     linked,
     nicplaces,
     shapes,
+    unknownrefs,
     workspace_sources,
 )
 from amlguard.scanner.conditions import related_source
@@ -33,7 +34,8 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
-from amlguard.scanner.unknown import Unknown
+from amlguard.scanner.shapes import UnknownAt, Where
+from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
 from amlguard.textsafe import visible
 
@@ -122,7 +124,14 @@ def _field(ctx: EvalContext, path: Any) -> Any:
 
 @function("instance")
 def _instance(ctx: EvalContext) -> Any:
-    return ctx.instance.view() if ctx.instance else MISSING
+    if not ctx.instance:
+        return MISSING
+    view = ctx.instance.view()
+    if view["solutionVnetId"] is None:  # an endpoint unknown before deployment may name it
+        unknown = unknownrefs.unknown_solution_vnet(ctx.inventory)
+        if unknown is not None:
+            return {**view, "solutionVnetId": unknown, "solutionSubnetId": unknown}
+    return view
 
 
 @function("resource")
@@ -183,8 +192,15 @@ def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
         for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
             zone = _props(cfg).get("privateDnsZoneId")
             if isinstance(zone, str) and zone:
-                out.append(str(zone))
+                out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
     return out
+
+
+def _zone_name(zone_id: str) -> str:
+    """A zone's name from its id; a zone id unknown before deployment has an unknown name."""
+    if type(zone_id) is Unknown:
+        return zone_id
+    return zone_id.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
@@ -202,7 +218,7 @@ def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[s
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
         "zoneIds": zone_ids,
-        "zones": [z.rstrip("/").rsplit("/", 1)[-1].lower() for z in zone_ids],
+        "zones": [_zone_name(z) for z in zone_ids],
     }
 
 
@@ -225,8 +241,15 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
         target_id, row = str(ctx.resource["id"]), ctx.resource
     else:
         target_id, row = str(target), ctx.inventory.get(str(target))
+    # an endpoint whose target is unknown before deployment (templates) may be one of these
+    if unknownrefs.unknown_endpoint_targets(ctx.inventory):
+        rtype = row["type"] if row else ids.parse(target_id).type
+        groups = ctx.private_link.group_ids(rtype, _kind(row))
+        unknownrefs.require_endpoint_targets_known(ctx.inventory, groups)
     if vnet is NOT_GIVEN:
         return endpoints_of(ctx.inventory, target_id, row)
+    if type(vnet) is Unknown:
+        raise UnknownValue(vnet)
     if not _present(vnet):
         return []
     return endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
@@ -339,11 +362,21 @@ def _make_target_view(ctx: EvalContext, resource_id: str, role: str | None) -> d
     return view
 
 
+def _require_known_ids(ctx: EvalContext) -> None:
+    """Raise for an integrated resource whose id is unknown before deployment (templates: an
+    outbound rule's destination from ``reference(...)``): it cannot be judged as an id."""
+    for rid in ctx.instance.integrated if ctx.instance else ():
+        if type(rid) is Unknown:
+            where = Where(ctx.instance.id, "outboundRules.*.destination.serviceResourceId")
+            raise UnknownAt(rid, where)
+
+
 @related_source("integratedResources")
 def integrated_resources(ctx: EvalContext) -> list[Any]:
     """The instance's integrated resources: id, type, kind, found, and their valid group ids."""
     if ctx.instance is None:
         return []
+    _require_known_ids(ctx)
     return [_target_view(ctx, rid) for rid in ctx.instance.integrated]
 
 
@@ -366,6 +399,7 @@ def instance_resources(
         if wanted is None or role.lower() in wanted
     ]
     if integrated is True:
+        _require_known_ids(ctx)
         out += [_target_view(ctx, rid, "integrated") for rid in ctx.instance.integrated]
     if str(missing).lower() == "error":
         lost = [f"{v['role']} {v['id']}" for v in out if not v["found"]]
@@ -412,6 +446,8 @@ def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> lis
         links = ctx.inventory.links_by_zone.get(ids.norm(zone_id), [])
     elif _present(vnet):
         links = ctx.inventory.links_by_zone_and_vnet.get((ids.norm(zone_id), ids.norm(vnet)), [])
+        if not links:  # a link whose VNet is unknown before deployment may be the one
+            unknownrefs.require_links_known(ctx.inventory, zone_id)
     else:
         links = []
     return [

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlguard.registry import Registry
-from amlguard.scanner import ids
+from amlguard.scanner import ids, unknownrefs
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.primitives import endpoints_in_vnet, endpoints_of
+from amlguard.scanner.unknown import Unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ def target_of(inv: Inventory, resource_id: str) -> Target:
     if memo is None:
         memo = inv.memo["target"] = {}
     found: Target | None = memo.get(resource_id)
+    if found is None and type(resource_id) is Unknown:  # templates: the id is not known yet
+        return Target(resource_id, "", None, resource_id.reason())
     if found is None:
         row = inv.get(resource_id)
         rtype = row["type"] if row else ids.parse(resource_id).type
@@ -171,10 +174,20 @@ _NO_VNET = (
 )
 
 
+def _no_vnet(instance: Instance, inv: Inventory) -> Selection:
+    """No solution VNet: skipped, or an error when a private endpoint whose target is unknown
+    before deployment (templates) may be the instance's (its subnet would name the VNet)."""
+    unknown = unknownrefs.unknown_endpoint_targets(inv)
+    if not unknown:
+        return Selection([], _NO_VNET)
+    reason = f"no solution VNet could be determined: {unknown[0]}"
+    return Selection([Target(instance.id, instance.workspace["type"], None, reason)])
+
+
 @selector("solutionVnet")
 def _solution_vnet(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
     if not instance.solution_vnet:
-        return Selection([], _NO_VNET)
+        return _no_vnet(instance, inv)
     row = inv.get(instance.solution_vnet)
     # The VNet row itself is not needed to judge what is attached to it.
     stand_in = row or {"id": instance.solution_vnet, "type": VNET, "name": ""}
@@ -192,7 +205,7 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
     its VNet would have to resolve through are exactly what must be judged (never silence).
     """
     if not instance.solution_vnet:
-        return Selection([], _NO_VNET)
+        return _no_vnet(instance, inv)
     zones: dict[str, str] = {}
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
         endpoints = endpoints_of(inv, member)
@@ -205,7 +218,9 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
     if str(spec.get("missing") or "error").lower() == "judge":
         # The rule judges zones outside the scan itself (central_dns_scopes): a stand-in row.
         targets = [
-            t if t.row is not None else Target(t.id, t.type, _stand_in(t.id, t.type))
+            t
+            if t.row is not None or t.missing_reason
+            else Target(t.id, t.type, _stand_in(t.id, t.type))
             for t in targets
         ]
     return Selection(targets)
