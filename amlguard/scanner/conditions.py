@@ -359,7 +359,11 @@ def _count_source(
         def related_items(ctx: EvalContext) -> list[Any]:
             if not computed:
                 return impl(ctx, **bound)
-            return impl(ctx, **{k: ev(ctx) for k, ev in computed}, **bound)
+            given = {k: ev(ctx) for k, ev in computed}
+            for value in given.values():  # what an unknown filter selects is unknown too
+                if type(value) is Unknown:
+                    raise UnknownValue(value)
+            return impl(ctx, **given, **bound)
 
         return related_items, None, name
     raise ConditionError("count needs 'field', 'value' or 'related'")

@@ -31,6 +31,8 @@ class Selection:
 
     targets: list[Target]
     empty_reason: str | None = None
+    #: the selection cannot be made (``empty_reason`` says why): ``error``, not ``skipped``
+    undetermined: bool = False
 
 
 Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
@@ -165,16 +167,22 @@ def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
     return Selection(out)
 
 
-_NO_VNET = (
-    "no solution VNet could be determined: the workspace has no inbound private endpoint and "
-    "its associated resources have none (set solution_subnet to name it)"
-)
+def _no_vnet(instance: Instance) -> Selection:
+    """Why an instance has no solution VNet: ``error`` when one of its endpoints could not be
+    read (a skip is not a gap: the scan would exit 0), ``skipped`` when there truly is none."""
+    if instance.solution_problem is not None:
+        reason = f"no solution VNet can be determined: {instance.solution_problem}"
+        return Selection([], reason, undetermined=True)
+    why = instance.solution_note or "no private endpoint gives the solution subnet"
+    return Selection(
+        [], f"no solution VNet could be determined: {why} (set solution_subnet to name it)"
+    )
 
 
 @selector("solutionVnet")
 def _solution_vnet(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
     if not instance.solution_vnet:
-        return Selection([], _NO_VNET)
+        return _no_vnet(instance)
     row = inv.get(instance.solution_vnet)
     # The VNet row itself is not needed to judge what is attached to it.
     stand_in = row or {"id": instance.solution_vnet, "type": VNET, "name": ""}
@@ -192,7 +200,7 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
     its VNet would have to resolve through are exactly what must be judged (never silence).
     """
     if not instance.solution_vnet:
-        return Selection([], _NO_VNET)
+        return _no_vnet(instance)
     zones: dict[str, str] = {}
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
         endpoints = endpoints_of(inv, member)
