@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.paths import get_key
 
 Row = dict[str, Any]
 
@@ -43,8 +44,8 @@ def normalize_row(raw: Row) -> Row:
     if "name" not in row and rid:
         row["name"] = rid.rstrip("/").rsplit("/", 1)[-1]
     if row["type"] == ROLE_ASSIGNMENT:
-        props = row.get("properties") or {}
-        if isinstance(props, dict) and not props.get("scope") and rid:
+        props = get_key(row, "properties") or {}
+        if isinstance(props, dict) and not get_key(props, "scope") and rid:
             # A role assignment's scope is everything before its /providers/Microsoft.Authorization.
             scope = ids.parent_of_child(rid, "providers/microsoft.authorization/roleassignments")
             row["properties"] = {**props, "scope": scope or "/"}
@@ -207,12 +208,16 @@ def _group_key(resource_id: str, key: str) -> str:
     return ids.norm(ids.resource_group_scope(resource_id))
 
 
+# Property names are case-insensitive in ARM (a template may write PrivateLinkServiceConnections):
+# get_key reads the exact spelling first and falls back to any casing.
+
+
 def _index_private_endpoint(inv: Inventory, row: Row) -> None:
-    props = _dict(row.get("properties"))
-    for conn in _list(props.get("privateLinkServiceConnections")) + _list(
-        props.get("manualPrivateLinkServiceConnections")
+    props = _dict(get_key(row, "properties"))
+    for conn in _list(get_key(props, "privateLinkServiceConnections")) + _list(
+        get_key(props, "manualPrivateLinkServiceConnections")
     ):
-        target = _dict(_dict(conn).get("properties")).get("privateLinkServiceId")
+        target = get_key(_dict(get_key(conn, "properties")), "privateLinkServiceId")
         if target:
             inv.endpoints_by_target[ids.norm(target)].append((row, conn))
 
@@ -228,14 +233,14 @@ def _index_vnet_link(inv: Inventory, row: Row) -> None:
     if zone:
         zone_key = ids.norm(zone)
         inv.links_by_zone[zone_key].append(row)
-        vnet = _dict(_dict(row.get("properties")).get("virtualNetwork")).get("id")
+        vnet = get_key(_dict(get_key(_dict(get_key(row, "properties")), "virtualNetwork")), "id")
         inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
 
 
 def _index_nic(inv: Inventory, row: Row) -> None:
     seen: set[str] = set()
-    for cfg in _list(_dict(row.get("properties")).get("ipConfigurations")):
-        subnet = _dict(_dict(_dict(cfg).get("properties")).get("subnet")).get("id")
+    for cfg in _list(get_key(_dict(get_key(row, "properties")), "ipConfigurations")):
+        subnet = get_key(_dict(get_key(_dict(get_key(cfg, "properties")), "subnet")), "id")
         vnet = ids.norm(ids.vnet_of_subnet(subnet or ""))
         if vnet and vnet not in seen:
             seen.add(vnet)
@@ -243,16 +248,16 @@ def _index_nic(inv: Inventory, row: Row) -> None:
 
 
 def _index_role_assignment(inv: Inventory, row: Row) -> None:
-    principal = _dict(row.get("properties")).get("principalId")
+    principal = get_key(_dict(get_key(row, "properties")), "principalId")
     if principal:
         inv.assignments_by_principal[str(principal).lower()].append(row)
 
 
 def _index_subscription(inv: Inventory, row: Row) -> None:
     sub = str(row.get("subscriptionId") or ids.parse(row["id"]).subscription_id).lower()
-    chain = _dict(row.get("properties")).get("managementGroupAncestorsChain")
+    chain = get_key(_dict(get_key(row, "properties")), "managementGroupAncestorsChain")
     if sub and isinstance(chain, list):
-        names = (_dict(group).get("name") for group in chain)
+        names = (get_key(_dict(group), "name") for group in chain)
         inv.management_groups[sub] = frozenset(n.lower() for n in names if isinstance(n, str))
 
 

@@ -25,7 +25,7 @@ PRIVATE_LINK_SCOPE = "microsoft.insights/privatelinkscopes"
 
 
 def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
+    p = get_key(row, "properties") if isinstance(row, dict) else None
     return p if isinstance(p, dict) else {}
 
 

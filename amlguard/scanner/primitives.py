@@ -58,7 +58,7 @@ def _present(value: Any) -> bool:
 
 
 def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
+    p = get_key(row, "properties") if isinstance(row, dict) else None
     return p if isinstance(p, dict) else {}
 
 
@@ -163,8 +163,8 @@ def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
     ``ids.norm`` id)."""
     out: list[str] = []
     for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
-        for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
-            zone = _props(cfg).get("privateDnsZoneId")
+        for cfg in _list(get_key(_props(group), "privateDnsZoneConfigs")):
+            zone = get_key(_props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
                 out.append(str(zone))
     return out
@@ -172,16 +172,16 @@ def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
 
 def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
     props = _props(pe)
-    subnet = str(_dict(props.get("subnet")).get("id") or "")
+    subnet = str(get_key(_dict(get_key(props, "subnet")), "id") or "")
     cprops = _props(conn)
-    state = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
+    state = get_key(_dict(get_key(cprops, "privateLinkServiceConnectionState")), "status")
     zone_ids = _zone_ids(inventory, key)
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": _list(cprops.get("groupIds")),
-        "status": state,
+        "groupIds": _list(get_key(cprops, "groupIds")),
+        "status": None if state is MISSING else state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
         "zoneIds": zone_ids,
@@ -271,7 +271,7 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             items[key] = _endpoint_item(inventory, pe, conn, key)
     for conn, status in connection_states(row) if row else []:
         cprops = _props(conn)
-        pe_id = _dict(cprops.get("privateEndpoint")).get("id")
+        pe_id = get_key(_dict(get_key(cprops, "privateEndpoint")), "id")
         if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
@@ -379,7 +379,7 @@ def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> lis
         {
             "id": link["id"],
             "name": link.get("name"),
-            "vnetId": _dict(_props(link).get("virtualNetwork")).get("id") or MISSING,
+            "vnetId": get_key(_dict(get_key(_props(link), "virtualNetwork")), "id") or MISSING,
         }
         for link in links
     ]
@@ -394,12 +394,12 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     out = []
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []
-        for cfg in _list(_props(nic).get("ipConfigurations")):
+        for cfg in _list(get_key(_props(nic), "ipConfigurations")):
             cprops = _props(cfg)
-            subnet = _dict(cprops.get("subnet")).get("id")
+            subnet = get_key(_dict(get_key(cprops, "subnet")), "id")
             if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
-            pip = get_key(cprops.get("publicIPAddress"), "id")
+            pip = get_key(get_key(cprops, "publicIPAddress"), "id")
             if _present(pip):
                 public.append(pip)
         out.append({"id": nic["id"], "name": nic.get("name"), "publicIpAddressIds": public})
