@@ -56,10 +56,12 @@ def grants(permissions: Any, action: str, where: Where | None = None) -> bool:
     for block in _list(permissions):
         block = _dict(block)
         allowed = any(
-            isinstance(a, str) and _pattern(a).match(action) for a in _list(get_key(block, "actions"))
+            isinstance(a, str) and _pattern(a).match(action)
+            for a in _list(get_key(block, "actions"))
         )
         denied = any(
-            isinstance(a, str) and _pattern(a).match(action) for a in _list(get_key(block, "notActions"))
+            isinstance(a, str) and _pattern(a).match(action)
+            for a in _list(get_key(block, "notActions"))
         )
         if allowed and not denied:
             return True

@@ -190,8 +190,8 @@ def build_instance(
     # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
     own = [a for a in associated.values() if ids.norm(a) not in shared]
     others = [a for a in associated.values() if ids.norm(a) in shared]
-    found = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
-    subnet = settings.solution_subnet or (found.subnet if found else None)
+    solved = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
+    subnet = settings.solution_subnet or (solved.subnet if solved else None)
     isolation = _isolation_choice(workspace, settings.network_isolation)
     return Instance(
         id=ws_id,
@@ -206,8 +206,8 @@ def build_instance(
         suggested=suggested,
         network_isolation=isolation,
         custom_vnet=custom_vnet(workspace, settings.network_isolation),
-        solution_problem=found.problem if found else None,
-        solution_note=found.why if found else "",
+        solution_problem=solved.problem if solved else None,
+        solution_note=solved.why if solved else "",
     )
 
 
