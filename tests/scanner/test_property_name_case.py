@@ -19,7 +19,12 @@ from tests.builders import blueprint
 from tests.scanner.harness import scan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "estates"
-ESTATES = ["compliant.json", "drifted.json", "landing-zone-drifted.json", "foundry-hub-drifted.json"]
+ESTATES = [
+    "compliant.json",
+    "drifted.json",
+    "landing-zone-drifted.json",
+    "foundry-hub-drifted.json",
+]
 #: maps whose keys are data (rule names, identity ids, tag names), not property names
 DATA_MAPS = {"outboundrules", "userassignedidentities", "tags", "metadata"}
 
@@ -90,9 +95,7 @@ def test_inventory_indexes_endpoints_written_in_any_casing() -> None:
     props["PrivateLinkServiceConnections"] = props.pop("privateLinkServiceConnections")
     props["Subnet"] = props.pop("subnet")
     inv = Inventory(inst.rows())
-    assert [p["id"] for p, _ in inv.endpoints_by_target[inst.workspace["id"].lower()]] == [
-        pe["id"]
-    ]
+    assert [p["id"] for p, _ in inv.endpoints_by_target[inst.workspace["id"].lower()]] == [pe["id"]]
     (ra,) = inst.role_assignments[:1]
     ra["properties"] = {k.upper(): v for k, v in ra["properties"].items()}
     inv = Inventory(inst.rows())
