@@ -24,6 +24,9 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
+from amlguard.scanner.shapes import MalformedValue
+from amlguard.scanner.solution import endpoint_subnet
+from amlguard.scanner.unknown import UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
@@ -212,7 +215,13 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
         return endpoints_of(ctx.inventory, target_id, row)
     if not _present(vnet):
         return []
-    return endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
+    found = endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
+    if not found and (
+        problem := ctx.inventory.memo.get("unreadSubnets", {}).get(ids.norm(target_id))
+    ):
+        # An endpoint whose subnet cannot be read may be the one in this VNet: not "none".
+        raise MalformedValue(str(problem))
+    return found
 
 
 def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -> list[Any]:
@@ -244,7 +253,21 @@ def endpoints_in_vnet(
         for item in endpoints_of(inventory, target_id, row):
             if item["vnetId"] is not MISSING:
                 groups.setdefault(ids.norm(item["vnetId"]), []).append(item)
+            elif item["found"]:
+                unread_subnet(inventory, key, item["id"])
     return groups.get(ids.norm(vnet), [])
+
+
+def unread_subnet(inventory: Inventory, target_key: str, pe_id: str) -> None:
+    """Remember why a found endpoint of ``target_key`` is in no VNet (its subnet is unknown
+    before deployment, absent or malformed), the first such per target."""
+    pe = inventory.get(pe_id)
+    if pe is None:
+        return
+    try:
+        endpoint_subnet(pe)
+    except UnknownValue as problem:
+        inventory.memo.setdefault("unreadSubnets", {}).setdefault(target_key, problem)
 
 
 def _joint_status(target_side: Any, endpoint_side: Any) -> Any:

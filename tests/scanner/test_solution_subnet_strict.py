@@ -153,3 +153,16 @@ def test_any_malformed_inbound_subnet_is_never_a_silent_pass(subnet: Any) -> Non
     _set_subnet(inst.endpoints["workspace"], subnet)
     found = of_rule(scan(_drifted(inst), rule_ids=["AMLG-301"]), "AMLG-301")
     assert found and {f.status for f in found} <= {Status.FAIL, Status.ERROR}
+
+
+@pytest.mark.parametrize(("subnet", "said"), [({"id": 5}, "a number (5)"), (None, "is null")])
+def test_unreadable_subnet_of_an_integrated_endpoint_is_not_outside_the_vnet(
+    subnet: Any, said: str
+) -> None:
+    """AMLG-233 asks for the account's endpoint *in* the solution VNet: one whose subnet cannot
+    be read may be that one (error), it is not "no endpoint in the VNet" (a false fail)."""
+    inst = blueprint()
+    pe = inst.endpoints["openai"]
+    _set_subnet(pe, subnet)
+    f = one(scan(inst.rows(), rule_ids=["AMLG-233"]), "AMLG-233")
+    assert f.status is Status.ERROR and said in f.message and pe["name"] in f.message
