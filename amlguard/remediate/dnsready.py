@@ -28,7 +28,9 @@ Row = dict[str, Any]
 
 
 def _props(row: Any) -> dict[str, Any]:
-    p = get_key(row, "properties") if isinstance(row, dict) else None
+    p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 

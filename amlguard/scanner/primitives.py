@@ -61,7 +61,9 @@ def _present(value: Any) -> bool:
 
 
 def _props(row: Any) -> dict[str, Any]:
-    p = get_key(row, "properties") if isinstance(row, dict) else None
+    p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 

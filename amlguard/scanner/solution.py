@@ -45,6 +45,15 @@ class SolutionSubnet:
 def endpoint_subnet(pe: Row) -> str:
     """A private endpoint's ``properties.subnet.id``; raises :class:`shapes.UnknownAt` or
     :class:`shapes.MalformedValue` (naming the endpoint and the value) when it cannot say."""
+    props = pe.get("properties")  # the common case first: a plain string id where Azure puts it
+    subnet = props.get("subnet") if type(props) is dict else None
+    found = subnet.get("id") if type(subnet) is dict else None
+    if type(found) is str and ids.vnet_of_subnet(found):
+        return found
+    return _strict_subnet(pe)
+
+
+def _strict_subnet(pe: Row) -> str:
     where = shapes.Where(f"private endpoint {pe.get('name') or pe.get('id')}", "properties")
     at = where
     raw = shapes.member(pe, "properties")

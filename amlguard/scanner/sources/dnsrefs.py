@@ -49,7 +49,9 @@ CHUNK = 50  # ids (or VNets) per query: keeps the query text short
 
 def row_props(row: Any) -> dict[str, Any]:
     """A row's ``properties`` object ({} when absent or not an object)."""
-    p = get_key(row, "properties") if isinstance(row, dict) else None
+    p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
