@@ -236,10 +236,12 @@ def prepare_scan(
         rows, note = freshness.overlay_recent(settings, rows, collected.info, credential)
         # deny assignments are not in Resource Graph: read from ARM when a rule asks (AMLG-106)
         from amlguard.azure.connect import client_factory
+        from amlguard.scanner.scan import instance_settings
         from amlguard.scanner.sources.denyreads import add_deny_assignments
 
         factory = client_factory(settings, credential)
-        rows = add_deny_assignments(factory, rows, rules, collected.info.gaps)
+        assembly = instance_settings(pack, options)
+        rows = add_deny_assignments(factory, rows, rules, collected.info.gaps, assembly)
     when = started.isoformat().replace("+00:00", "Z")
     result = evaluate(rows, pack, rules, options, collected.info, started=when)
     if note:

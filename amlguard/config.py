@@ -232,6 +232,7 @@ def _suppressions(
                 expires=expires,
                 approved_by=raw.get("approved_by"),
                 source=f"{name}:{line}",
+                offenders=tuple(raw["offenders"]) if "offenders" in raw else None,
             )
         )
     return out

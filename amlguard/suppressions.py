@@ -4,6 +4,12 @@ The engine stays pure: a suppression only turns a ``fail`` finding into ``suppre
 reason, after the scan. An ``error`` is never suppressed (it was not judged, so accepting it
 would be a silent pass), an expired suppression stops applying and warns, and one that matched
 no failing finding is reported as stale so the list does not rot.
+
+A finding that names offenders (the NICs with public addresses of a VNet, a workspace's broad
+outbound rules, its missing rules) is one finding for many items: a suppression accepts it only
+when it lists the offenders it accepts (``offenders:``, ids or names) and the finding names no
+other. Otherwise the failure stays and a warning names what to pin or what is new (redteam6
+item 3: a suppression of one accepted broad rule kept a later ``*`` rule green).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from amlguard import offenders as offender_ids
 from amlguard.excerpt import quoted
+from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, Status
 from amlguard.scanner.wildcard import wildcard_match
 
@@ -117,11 +125,26 @@ class Suppression:
     expires: dt.date | None = None
     approved_by: str | None = None
     source: str = ""
+    #: the offenders accepted (ids or names, compared case-insensitively); None: not listed
+    offenders: tuple[str, ...] | None = None
 
     def matches(self, finding: Finding) -> bool:
         """Rule id (or ``*``, or a glob) and resource id glob, both case-insensitive."""
         rule_ok = self.rule == "*" or _glob(finding.rule_id.upper(), self.rule.upper())
         return rule_ok and _glob(finding.resource_id.lower(), self.resource.lower())
+
+    def unaccepted(self, finding: Finding) -> list[Any]:
+        """The offenders ``finding`` names that this suppression does not list (all of them
+        when it lists none)."""
+        if self.offenders is None:
+            return list(finding.offenders)
+        listed = {o.strip().lower() for o in self.offenders}
+        return [
+            o
+            for o in finding.offenders
+            if offender_ids.identity(o) not in listed
+            and offender_ids.label(o).strip().lower() not in listed
+        ]
 
     def expired(self, today: dt.date) -> bool:
         """Still valid on the expiry day itself; expired from the day after."""
@@ -144,6 +167,7 @@ class Suppression:
             "expires": self.expires.isoformat() if self.expires else None,
             "approved_by": self.approved_by,
             "source": self.source,
+            **({"offenders": list(self.offenders)} if self.offenders is not None else {}),
         }
 
 
@@ -180,6 +204,10 @@ def apply_suppressions(
             for i, s in enumerate(active):
                 if s.matches(f):
                     used[i] = True
+                    left = s.unaccepted(f)
+                    if left:
+                        warnings.append(_not_accepted(s, f, left))
+                        continue
                     f = replace(f, status=Status.SUPPRESSED, suppression=s.record())
                     break
         out.append(f)
@@ -187,6 +215,21 @@ def apply_suppressions(
         if not hit and s.covers_rules(ran):
             warnings.append(f"stale {s.label()} matched no failing finding; remove it")
     return Applied(out, warnings)
+
+
+def _not_accepted(s: Suppression, f: Finding, left: list[Any]) -> str:
+    names = ", ".join(quoted(offender_ids.label(o)) for o in left[:5])
+    more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+    if s.offenders is None:
+        return (
+            f"{s.label()} does not list the offenders it accepts, and {f.rule_id} on "
+            f"{quoted(ids.short_if_id(f.resource_id))} names {names}{more}: the failure "
+            "stands; list the accepted ones under 'offenders:' so a new one fails the gate"
+        )
+    return (
+        f"{s.label()} does not accept {names}{more}, which {f.rule_id} on "
+        f"{quoted(ids.short_if_id(f.resource_id))} now names: the failure stands"
+    )
 
 
 def soon_expiring(suppressions: Iterable[Suppression], today: dt.date, days: int = 14) -> list[str]:

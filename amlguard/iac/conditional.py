@@ -14,8 +14,12 @@ decides a verdict on its own:
   condition(s) it depends on, and the scan exits 3. A finding with the same verdict either way
   keeps it.
 
-Each distinct condition is judged on its own (all its resources present or all absent); with
-more than :data:`MAX_WORLDS` distinct conditions, the rest are judged together.
+The worlds judged: with up to :data:`EXHAUSTIVE` distinct conditions, every combination of
+them false (all their resources absent); with more, each condition false on its own (beyond
+:data:`MAX_WORLDS`, the rest together) and all of them false at once. All of them false matters
+(redteam6 item 7): two alternative approver role assignments under two independent conditions
+each keep AMLG-106 passing when only the other is absent, but a deployment where neither
+condition holds has no approver at all.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ CONDITIONS = "conditions"
 CONDITIONAL = "conditional"
 #: how many distinct conditions are judged one by one (the rest together)
 MAX_WORLDS = 8
+#: up to this many distinct conditions, every combination of them is judged (2**n - 1 worlds)
+EXHAUSTIVE = 3
 #: how many resources of one condition a message names
 NAMED = 3
 
@@ -94,21 +100,31 @@ def settle(
     groups: dict[str, list[str]] = {}
     for rid, condition in conditional.items():
         groups.setdefault(condition, []).append(rid)
-    worlds = list(groups.items())
-    if len(worlds) > MAX_WORLDS:
-        rest = [rid for _cond, members in worlds[MAX_WORLDS - 1 :] for rid in members]
-        worlds = [*worlds[: MAX_WORLDS - 1], ("the other conditions", rest)]
     depends: dict[tuple[str, str, str], list[str]] = {}
-    for condition, members in worlds:
-        gone = set(members)
+    for absent in _worlds(list(groups.items())):
+        gone = {rid for _cond, members in absent for rid in members}
         kept = [r for r in rows if ids.norm(r.get("id")) not in gone]
         other = {_key(f): f.status for f in judge(kept, bare)}
         for f in findings:
             if f.status is not Status.ERROR and other.get(_key(f)) is not f.status:
-                depends.setdefault(_key(f), []).append(_described(condition, members))
+                why = depends.setdefault(_key(f), [])
+                why.extend(d for c, m in absent if (d := _described(c, m)) not in why)
     if not depends:
         return findings
     return [_unknown(f, depends[_key(f)]) if _key(f) in depends else f for f in findings]
+
+
+def _worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:
+    """The sets of conditions judged false together (see the module's docstring)."""
+    from itertools import combinations
+
+    if len(groups) <= EXHAUSTIVE:
+        return [list(c) for n in range(1, len(groups) + 1) for c in combinations(groups, n)]
+    single = groups
+    if len(groups) > MAX_WORLDS:
+        rest = [rid for _cond, members in groups[MAX_WORLDS - 1 :] for rid in members]
+        single = [*groups[: MAX_WORLDS - 1], ("the other conditions", rest)]
+    return [*([g] for g in single), groups]
 
 
 def _key(f: Finding) -> tuple[str, str, str]:

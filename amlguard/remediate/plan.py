@@ -158,18 +158,21 @@ class Plan:
         return {a.id: a for a in self.actions}
 
     def digest(self) -> str:
-        """sha256 over the canonical JSON of the actions (what the plan file records)."""
-        return actions_digest([action_dict(a) for a in self.actions])
+        """sha256 over the canonical JSON of the plan document (what the plan file records)."""
+        return str(self.to_dict()["digest"])
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--plan-out`` JSON document."""
-        actions = [action_dict(a) for a in self.actions]
+        doc = self._document()
+        head = {k: doc[k] for k in ("format", "scan_time", "pack_version")}
+        return {**head, "digest": document_digest(doc), **doc}
+
+    def _document(self) -> dict[str, Any]:
         return {
             "format": PLAN_FORMAT,
             "scan_time": self.scan_time,
             "pack_version": self.pack_version,
-            "digest": actions_digest(actions),
-            "actions": actions,
+            "actions": [action_dict(a) for a in self.actions],
             "manual": [
                 {
                     "rule_id": m.rule_id,
@@ -201,9 +204,13 @@ def plan_reads(plan: Plan) -> list[str]:
     return list(out.values())
 
 
-def actions_digest(actions: list[Any]) -> str:
-    """``sha256:<hex>`` of the actions as canonical JSON (sorted keys, no spaces)."""
-    text = json.dumps(actions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+def document_digest(doc: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of a plan document without its ``digest`` member, as canonical JSON
+    (sorted keys, no spaces): the actions, and also the manual steps and warnings ``apply``
+    prints, the scan time and the pack version (redteam6 item 5: a command slipped into the
+    manual steps was printed by ``apply`` as amlguard's own advice)."""
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -251,10 +258,9 @@ def load_plan(path: Path) -> Plan:
         raise InputError(f"{path}: not an amlguard plan (expected format {PLAN_FORMAT!r})")
     if not isinstance(raw.get("actions", []), list):
         raise InputError(f"{path}: malformed plan: actions is not a list")
-    digest = actions_digest(raw.get("actions", []))
-    if raw.get("digest") != digest:
+    if raw.get("digest") != document_digest(raw):
         raise InputError(
-            f"{path}: the plan's digest does not match its actions: the file was changed after "
+            f"{path}: the plan's digest does not match its contents: the file was changed after "
             "amlguard wrote it; plan again with check --fix --plan-out"
         )
     try:

@@ -172,8 +172,9 @@ def _location(
         },
         "logicalLocations": [
             {
-                "name": short_name(finding.resource_id),
-                "fullyQualifiedName": finding.resource_id,
+                # GitHub shows these as the alert's location: data, so controls made visible
+                "name": terminal(short_name(finding.resource_id)),
+                "fullyQualifiedName": terminal(finding.resource_id),
                 "kind": "resource",
             }
         ],
@@ -197,8 +198,8 @@ def _result(
         "properties": {
             "severity": finding.severity.label,
             "status": finding.status.value,
-            "resourceType": finding.resource_type,
-            "instance": finding.instance,
+            "resourceType": terminal(finding.resource_type),
+            "instance": terminal(finding.instance),
         },
     }
     if finding.rule_id in rule_index:
@@ -210,8 +211,8 @@ def _result(
             {
                 "kind": "external",
                 "status": "accepted",
-                "justification": suppression_text(
-                    finding.suppression, cite_source=True, reason_required=True
+                "justification": terminal(
+                    suppression_text(finding.suppression, cite_source=True, reason_required=True)
                 ),
             }
         ]

@@ -154,7 +154,14 @@ class Engine:
             return []  # an opt-in rule on by default elsewhere (ruleselect.runs_in)
         selection = selections.get(plan.selection_key)
         if selection is None:
-            selection = plan.select(instance, self.inventory, plan.rule.target)
+            try:
+                selection = plan.select(instance, self.inventory, plan.rule.target)
+            except Undeterminable as exc:
+                # What to judge could not be read (a malformed or unknown value the target
+                # selection needs): the rule cannot be judged on this instance, never a crash.
+                ws = Target(instance.id, instance.workspace["type"], instance.workspace)
+                message = f"could not be judged: which resources to judge: {exc}"
+                return [self._gapped(plan.rule, ws, instance, Status.ERROR, message)]
             if len(selection.targets) > 1:
                 # Findings come out ordered by resource id: order the targets once, here.
                 selection = Selection(

@@ -11,7 +11,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import approval, assignments, dns, ids, linked, nicplaces, workspace_sources
+from amlguard.scanner import (
+    approval,
+    assignments,
+    dns,
+    ids,
+    linked,
+    nicplaces,
+    shapes,
+    workspace_sources,
+)
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import function
@@ -26,8 +35,9 @@ from amlguard.scanner.paths import (
 )
 from amlguard.scanner.shapes import MalformedValue
 from amlguard.scanner.solution import endpoint_subnet
-from amlguard.scanner.unknown import UnknownValue
+from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
+from amlguard.textsafe import visible
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
 #: resource and the inventory (a new primitive that reads ``ctx.instance`` belongs here). A rule
@@ -385,6 +395,28 @@ def instance_resources(
     return out
 
 
+def _public_ip(nic: Row, cprops: dict[str, Any]) -> Any:
+    """The public IP address id an IP configuration holds (None: none). Read strictly
+    (redteam6 item 7): a ``publicIPAddress`` given as a list or a bare string, or an object
+    without an id, cannot be judged; an id unknown before deployment is still a public IP."""
+    value = get_key(cprops, "publicIPAddress")
+    if value is MISSING or value is None:
+        return None
+    at = shapes.Where(
+        nic.get("id", "?"), "properties.ipConfigurations[].properties.publicIPAddress"
+    )
+    body = shapes.obj(value, at) or {}
+    pip = get_key(body, "id")
+    if type(pip) is Unknown:
+        return pip
+    text = shapes.text(pip if pip is not MISSING else None, at / "id")
+    if not text or not text.strip():
+        raise shapes.MalformedValue(
+            f"{visible(str(at))} has no id: whether the NIC has a public IP cannot be judged"
+        )
+    return text
+
+
 @related_source("vnetLinks")
 def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> list[Any]:
     """The virtual network links of a private DNS zone (default: the judged one); with ``vnet``,
@@ -424,8 +456,8 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
             subnet = get_key(_dict(get_key(cprops, "subnet")), "id")
             if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
-            pip = get_key(get_key(cprops, "publicIPAddress"), "id")
-            if _present(pip):
+            pip = _public_ip(nic, cprops)
+            if pip is not None:
                 public.append(pip)
         out.append({"id": nic["id"], "name": nic.get("name"), "publicIpAddressIds": public})
     return out

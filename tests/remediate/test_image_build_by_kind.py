@@ -12,7 +12,7 @@ import pytest
 from amlguard.errors import InputError
 from amlguard.remediate.fix import prepare
 from amlguard.remediate.live import LiveView
-from amlguard.remediate.plan import actions_digest, load_plan
+from amlguard.remediate.plan import document_digest, load_plan
 from amlguard.remediate.ruleparams import rule_parameters
 from amlguard.remediate.verify import rebuild_plan
 from amlguard.scanner import ids
@@ -114,6 +114,6 @@ def test_rebuild_refuses_a_cluster_swapped_in_after_planning(tmp_path: Path) -> 
 
     assert rebuild_plan(load_plan(path), LiveView(read, params)).actions
     live[ids.norm(ci["id"])] = compute(hub, "ci-image-build", "AmlCompute")
-    doc["digest"] = actions_digest(doc["actions"])
+    doc["digest"] = document_digest(doc)
     with pytest.raises(InputError, match="not a compute instance"):
         rebuild_plan(load_plan(path), LiveView(read, params))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from amlguard.cli import cli
 from amlguard.errors import InputError
 from amlguard.remediate.live import LiveView
-from amlguard.remediate.plan import actions_digest, load_plan
+from amlguard.remediate.plan import document_digest, load_plan
 from amlguard.remediate.ruleparams import rule_parameters
 from amlguard.remediate.verify import rebuild_plan
 from amlguard.scanner import ids
@@ -106,7 +106,7 @@ def test_any_single_edit_is_harmless_or_refused(
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    doc["digest"] = actions_digest(doc["actions"]) if isinstance(doc["actions"], list) else ""
+    doc["digest"] = document_digest(doc) if isinstance(doc["actions"], list) else ""
     try:
         plan = load_plan(_write(tmp_path, doc))
         rebuilt = rebuild_plan(plan, LiveView(_reader(), PARAMETERS))
@@ -154,7 +154,7 @@ def test_every_value_of_every_action_edited_is_harmless_or_refused(
             if node[path[-1]] == value:
                 continue
             node[path[-1]] = value
-            doc["digest"] = actions_digest(doc["actions"])
+            doc["digest"] = document_digest(doc)
             try:
                 rebuilt = rebuild_plan(
                     load_plan(_write(tmp_path, doc)), LiveView(_reader(), PARAMETERS)
@@ -215,6 +215,6 @@ def test_workspace_settings_edits_are_refused(tmp_path: Path) -> None:
         for c in action["changes"]:
             if c["path"] == path:
                 c["after"] = value
-        edited["digest"] = actions_digest(edited["actions"])
+        edited["digest"] = document_digest(edited)
         with pytest.raises(InputError, match="not the"):
             rebuild_plan(load_plan(_write(tmp_path, edited)), LiveView(read, live_params))

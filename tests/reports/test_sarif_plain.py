@@ -33,3 +33,39 @@ def test_hostile_names_are_plain_in_sarif_messages(tmp_path: Path) -> None:
     for text in hostile:
         assert not re.search(r"(?<!\\)\[", text), text  # every bracket escaped
         assert "\x1b" not in text and "\u202e" not in text
+
+
+HOSTILE = "x\x07\u202e\r\n\u2028\x1b[2JFAKE"
+
+
+def test_hostile_ids_are_neutralised_in_sarif_locations_and_properties() -> None:
+    """GitHub shows a result's logical location as the alert's place: the resource id there is
+    data too (redteam6 item 13), like the instance and suppression justification."""
+    import dataclasses
+    import datetime as dt
+
+    from amlguard import app
+    from amlguard.suppressions import Suppression, apply_suppressions
+    from tests.reports.conftest import options, scan
+
+    result = scan("drifted.json")
+    result.findings = [
+        dataclasses.replace(f, resource_id=f.resource_id + HOSTILE, instance=f.instance + HOSTILE)
+        for f in result.findings
+    ]
+    rule = Suppression("AMLG-222", "*", "vendor" + HOSTILE, dt.date(2026, 3, 1))
+    result.findings = apply_suppressions(result.findings, [rule], dt.date(2026, 1, 1)).findings
+    sarif = json.loads(app.render(result, "sarif", options(EXAMPLES / "drifted.json")))
+    results = sarif["runs"][0]["results"]
+    texts = [
+        text
+        for r in results
+        for place in r["locations"]
+        for loc in place.get("logicalLocations", [])
+        for text in (loc["name"], loc["fullyQualifiedName"])
+    ]
+    texts += [r["properties"]["instance"] for r in results]
+    texts += [s["justification"] for r in results for s in r.get("suppressions", [])]
+    assert texts and all("FAKE" in t or "vendor" in t for t in texts)
+    for text in texts:
+        assert not re.search("[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e]", text), repr(text)

@@ -111,3 +111,54 @@ def test_live_group_deny_applies_to_the_subscriptions_listed_under_it(
     assert ("management group" not in finding["message"]) and (
         ("denies" in finding["message"]) is under
     )
+
+
+SUB_B = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+
+
+def _search_in_another_subscription(rows: list[dict[str, Any]]) -> str:
+    """An AI Search service in subscription B, integrated through a private-endpoint outbound
+    rule, with the approver role for the workspace identity on its resource group (redteam6 8)."""
+    ws = next(r for r in rows if r["type"] == "microsoft.machinelearningservices/workspaces")
+    rg = f"/subscriptions/{SUB_B}/resourceGroups/rg-search"
+    search = f"{rg}/providers/Microsoft.Search/searchServices/srch1"
+    ws["properties"]["managedNetwork"]["outboundRules"]["search"] = {
+        "type": "PrivateEndpoint",
+        "category": "UserDefined",
+        "status": "Active",
+        "destination": {"serviceResourceId": search, "subresourceTarget": "searchService"},
+    }
+    role = next(r for r in rows if r["type"] == "microsoft.authorization/roleassignments")
+    rows.append({
+        "id": search, "name": "srch1", "type": "microsoft.search/searchservices",
+        "location": ws["location"], "resourceGroup": "rg-search", "subscriptionId": SUB_B,
+        "sku": {"name": "standard"},
+        "properties": {"publicNetworkAccess": "Disabled", "privateEndpointConnections": []},
+    })  # fmt: skip
+    rows.append({
+        **role,
+        "id": f"{rg}/providers/Microsoft.Authorization/roleAssignments/7a158c77-0665-5f33-9cca-e72d76b08b1e",
+        "name": "7a158c77-0665-5f33-9cca-e72d76b08b1e", "resourceGroup": "rg-search",
+        "subscriptionId": SUB_B, "properties": {**role["properties"], "scope": rg},
+    })  # fmt: skip
+    return rg
+
+
+@pytest.mark.parametrize(("deny", "code", "status"), [(True, 1, "fail"), (False, 0, "pass")])
+def test_live_deny_in_an_integrated_resource_subscription_is_read(
+    token: None, deny: bool, code: int, status: str
+) -> None:
+    """Every subscription holding a member of the instance is listed, whatever the member's
+    type: a deny on an integrated AI Search elsewhere used to be never read (PASSED, exit 0)."""
+    rows, _sub = _rows(with_deny=False)
+    rg = _search_in_another_subscription(rows)
+    if deny:
+        rows.append(deny_assignment(rg, [{"id": EVERYONE, "type": "SystemDefined"}]))
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        denyassignments.install(emu)
+        result = _check(emu)
+        listed = emu.requests("GET", contains=f"{SUB_B}/providers/Microsoft.Authorization")
+    assert listed, "subscription B's deny assignments were not read"
+    assert result.exit_code == code, result.output
+    assert _106(result)["status"] == status

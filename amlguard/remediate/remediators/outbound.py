@@ -24,6 +24,7 @@ from amlguard.remediate.remediators.workspace import (
 )
 from amlguard.scanner import ids
 from amlguard.scanner.instances import Instance
+from amlguard.scanner.integration import at
 from amlguard.scanner.model import Finding
 from amlguard.scanner.privatelink import default_table
 
@@ -56,11 +57,7 @@ class OutboundRules(Remediator):
                 if ids.norm(target) not in inst.members():
                     continue
                 mine = [
-                    n
-                    for n, r in rules.items()
-                    if isinstance(r, dict)
-                    and ids.norm((r.get("destination") or {}).get("serviceResourceId"))
-                    == ids.norm(target)
+                    n for n, r in rules.items() if ids.norm(_destination(r)) == ids.norm(target)
                 ]
                 if mine:
                     out.manual.append(
@@ -143,10 +140,7 @@ class ManagedNetworkProvision(Remediator):
         for f in findings:
             inst = ctx.instance_of(f)
             net = network_of(inst.workspace)
-            spark = any(
-                isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
-                for r in rules_of(inst.workspace).values()
-            )
+            spark = _spark_on(rules_of(inst.workspace))
             action = provision_action(inst, f.rule_id, spark, self.name, net)
             if str(net.get("isolationMode") or "Disabled").lower() == "disabled":
                 # Only an isolation upgrade in the same plan makes this possible (checked in assemble).
@@ -184,10 +178,7 @@ class ManagedNetworkProvision(Remediator):
         ws = live.workspace(action.instance)
         # Spark as the live rules want it; the rules this plan adds are linked in by the
         # verifier (planner.with_spark), as when planning.
-        spark = any(
-            isinstance(r, dict) and (r.get("destination") or {}).get("sparkEnabled") is True
-            for r in rules_of(ws).values()
-        )
+        spark = _spark_on(rules_of(ws))
         net = network_of(ws)
         rule_ids = action.rule_ids[0] if action.rule_ids else ""
         built = provision_action(InstanceRef(action.instance), rule_ids, spark, self.name, net)
@@ -275,3 +266,15 @@ def outbound_action(
         rule_ids=rule_ids,
         params={"key": name, "rule_name": name, "spark_enabled": spark},
     )
+
+
+def _destination(rule: Any) -> str | None:
+    """The resource a private-endpoint outbound rule targets; None for any other rule (an FQDN
+    or service-tag rule's ``destination`` is a string or another object: redteam6 item 5b)."""
+    value = at(rule, "destination", "serviceResourceId")
+    return value if isinstance(value, str) else None
+
+
+def _spark_on(rules: dict[str, Any]) -> bool:
+    """Whether any outbound rule has Spark enabled (case-insensitive names, any rule shape)."""
+    return any(at(r, "destination", "sparkEnabled") is True for r in rules.values())

@@ -328,6 +328,8 @@ class ReverseReads:
             jobs = endpoint_jobs(targets, self.scopes)
             found = self.run(jobs, "private endpoints in other resource groups", [])
             got += _new(found, rows + got, lambda pe: bool(endpoint_targets(pe) & keys))
+        if inventory.PRIVATE_ENDPOINT in wanted:
+            got += self._named_endpoints(rows + got, targets or members(rows, self.settings))
         if inventory.NIC not in wanted:
             return got
         everything = rows + got
@@ -352,6 +354,52 @@ class ReverseReads:
             if pips:
                 got += self.run(references.by_id_jobs(pips, "public IPs"), "public IPs", pips)
         return got
+
+    def _named_endpoints(self, rows: list[Row], targets: list[str]) -> list[Row]:
+        """The private endpoints the members' connections name in subscriptions outside the
+        scan (redteam6 item 8: a workload subscription scanned alone, its endpoints and VNet in
+        a network subscription). First the workspaces' inbound endpoints (always the
+        customer's): one that cannot be read is a gap, its solution VNet decides the DNS and NIC
+        rules. Then the other members' endpoints, only in the subscriptions those inbound
+        endpoints live in (a managed network's endpoints live in Microsoft's subscriptions,
+        which no caller can read)."""
+        inside = {s.lower() for s in self.readable}
+        by_id = {ids.norm(r.get("id")): r for r in rows}
+        named: dict[str, list[str]] = {"inbound": [], "other": []}
+        for target in targets:
+            row = by_id.get(ids.norm(target))
+            if row is None:
+                continue
+            kind = (
+                "inbound" if str(row.get("type") or "").lower() == inventory.WORKSPACE else "other"
+            )
+            for pe in _connection_endpoints(row):
+                key = ids.norm(pe)
+                if key not in by_id and ids.parse(key).subscription_id.lower() not in inside:
+                    named[kind].append(pe)
+        inbound = sorted(set(named["inbound"]), key=ids.norm)
+        if not inbound:
+            return []
+        network = {ids.parse(pe).subscription_id.lower() for pe in inbound}
+        other = [pe for pe in named["other"] if ids.parse(pe).subscription_id.lower() in network]
+        wanted = sorted({ids.norm(pe): pe for pe in inbound + other}.values(), key=ids.norm)
+        jobs = references.by_id_jobs(wanted, "private endpoints")
+        found = self.run(jobs, "private endpoints the connections name", inbound)
+        return _new(found, rows, lambda pe: True)
+
+
+def _connection_endpoints(row: Row) -> list[str]:
+    """The endpoint ids a resource's private endpoint connections name (none when they cannot
+    be read: the rules judging them say so)."""
+    from amlguard.scanner.unknown import UnknownValue
+    from amlguard.scanner.workspace_sources import connection_states
+
+    try:
+        states = connection_states(row)
+    except UnknownValue:
+        return []
+    found = (id_at(conn, "properties", "privateEndpoint", "id") for conn, _ in states)
+    return [pe for pe in found if pe]
 
 
 __all__ = ["FOLLOWED", "ReverseReads", "endpoint_targets", "hubs", "nic_vnets", "projects_of"]
