@@ -10,6 +10,7 @@ from amlguard.registry import Registry
 from amlguard.scanner import ids
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
+from amlguard.scanner.paths import get_key
 from amlguard.scanner.primitives import endpoints_in_vnet, endpoints_of
 
 
@@ -161,7 +162,7 @@ def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
     out = []
     for compute in computes_of(inv, instance.id):
         props = compute.get("properties")
-        ctype = props.get("computeType") if isinstance(props, dict) else None
+        ctype = get_key(props, "computeType") if isinstance(props, dict) else None
         if isinstance(ctype, str) and ctype.lower() in VNET_COMPUTE_TYPES:
             out.append(Target(str(compute["id"]), COMPUTE, compute))
     return Selection(out)

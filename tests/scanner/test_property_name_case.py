@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amlguard.scanner.inventory import Inventory
-from tests.builders import blueprint
+from tests.builders import blueprint, customer_vnet
 from tests.scanner.harness import scan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "estates"
@@ -101,3 +101,23 @@ def test_inventory_indexes_endpoints_written_in_any_casing() -> None:
     inv = Inventory(inst.rows())
     principal = str(ra["properties"]["PRINCIPALID"]).lower()
     assert ra in inv.assignments_by_principal[principal]
+
+
+@settings(derandomize=True, max_examples=5, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_customer_vnet_computes_in_random_property_casing(seed: int) -> None:
+    """The computes selector reads ``computeType`` in any casing: a compute spelled
+    ``ComputeType`` with a public IP is still judged (AMLG-112 fails), never dropped."""
+    inst = customer_vnet(blueprint())
+    inst.extra[-1]["properties"]["properties"]["enableNodePublicIp"] = True
+    rows = inst.rows()
+    expected = sorted(
+        (f.rule_id, f.resource_id.lower(), f.status.value, f.message)
+        for f in scan(rows, network_isolation="custom")
+    )
+    assert ("AMLG-112", "fail") in {(v[0], v[2]) for v in expected}
+    got = sorted(
+        (f.rule_id, f.resource_id.lower(), f.status.value, f.message)
+        for f in scan(recased_rows(rows, random_spelling(seed)), network_isolation="custom")
+    )
+    assert got == expected
