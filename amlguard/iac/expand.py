@@ -29,6 +29,7 @@ from amlguard.iac.template import Expansion, Run, TemplateError
 from amlguard.iac.typecheck import TypeSpecError, effective
 from amlguard.iac.values import Unknown, materialize
 from amlguard.scanner import ids
+from amlguard.scanner.paths import MISSING, get_key
 
 PLACEHOLDER_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 DEFAULT_RESOURCE_GROUP = "iac-check-rg"
@@ -274,20 +275,24 @@ def approval_key(endpoint_id: str, target_id: Any, request: str) -> str:
 
 def _connection_states(rid: str, props: dict[str, Any], where: str) -> None:
     """A connection's state exists only after deployment: an unknown naming the request."""
+    # Property names in any casing (ARM's are case-insensitive): get_key reads them.
     for conn_key, request in APPROVAL_REQUESTS:
-        for conn in props.get(conn_key) or []:
-            if isinstance(conn, dict) and isinstance(conn.get("properties"), dict):
-                cprops = conn["properties"]
-                cprops.setdefault(
-                    "privateLinkServiceConnectionState",
-                    {
-                        "status": Unknown(
-                            approval_key(rid, cprops.get("privateLinkServiceId"), request),
-                            where=where,
-                        ),
-                        "description": f"{request} approval requested by the template",
-                    },
-                )
+        for conn in _list_of(get_key(props, conn_key)):
+            cprops = get_key(conn, "properties") if isinstance(conn, dict) else None
+            if isinstance(cprops, dict) and (
+                get_key(cprops, "privateLinkServiceConnectionState") is MISSING
+            ):
+                cprops["privateLinkServiceConnectionState"] = {
+                    "status": Unknown(
+                        approval_key(rid, get_key(cprops, "privateLinkServiceId"), request),
+                        where=where,
+                    ),
+                    "description": f"{request} approval requested by the template",
+                }
+
+
+def _list_of(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -325,16 +330,17 @@ def _synthesize(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["type"] != "microsoft.network/privateendpoints":
             continue
-        props = row.get("properties") or {}
+        props = get_key(row, "properties") or {}
         for conn_key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-            for conn in props.get(conn_key) or []:
-                cprops = conn.get("properties") if isinstance(conn, dict) else None
+            for conn in _list_of(get_key(props, conn_key)):
+                cprops = get_key(conn, "properties") if isinstance(conn, dict) else None
                 if not isinstance(cprops, dict):
                     continue
-                target = by_id.get(ids.norm(cprops.get("privateLinkServiceId")))
+                target = by_id.get(ids.norm(get_key(cprops, "privateLinkServiceId")))
                 if target is None or not isinstance(target.get("properties"), dict):
                     continue
-                state = cprops.get("privateLinkServiceConnectionState") or {}
+                state = get_key(cprops, "privateLinkServiceConnectionState") or {}
+                groups = get_key(cprops, "groupIds")
                 target["properties"].setdefault("privateEndpointConnections", []).append(
                     {
                         "id": f"{target['id']}/privateEndpointConnections/{row['name']}",
@@ -342,7 +348,7 @@ def _synthesize(rows: list[dict[str, Any]]) -> None:
                         "properties": {
                             "privateEndpoint": {"id": row["id"]},
                             "privateLinkServiceConnectionState": dict(state),
-                            "groupIds": cprops.get("groupIds"),
+                            "groupIds": None if groups is MISSING else groups,
                         },
                     }
                 )

@@ -20,6 +20,7 @@ from amlguard.scanner import ids
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dns import dns_resolution
 from amlguard.scanner.instances import Instance
+from amlguard.scanner.paths import get_key
 
 #: the parameters of the rule(s) that judge DNS resolution, by name
 _PARAMS = ("trusted_dns_servers", "dns_resolution")
@@ -28,16 +29,18 @@ Row = dict[str, Any]
 
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
 def _status(conn: Row) -> str:
-    state = _props(conn).get("privateLinkServiceConnectionState")
-    return str((state or {}).get("status", "") if isinstance(state, dict) else "").lower()
+    state = get_key(_props(conn), "privateLinkServiceConnectionState")
+    return str(get_key(state, "status") or "" if isinstance(state, dict) else "").lower()
 
 
 def _groups(conn: Row) -> list[str]:
-    got = _props(conn).get("groupIds")
+    got = get_key(_props(conn), "groupIds")
     return [str(g) for g in got if isinstance(g, str)] if isinstance(got, list) else []
 
 
@@ -59,6 +62,8 @@ def zone_problem(ctx: PlanContext, inst: Instance, zone_id: str) -> str:
     row = ctx.inventory.get(zone_id)
     if row is None:
         return f"private DNS zone {name} is not in the scan, so it cannot be shown to resolve"
+    if inst.solution_problem is not None:
+        return f"the solution VNet cannot be determined ({inst.solution_problem})"
     if not inst.solution_vnet:
         return "the instance has no solution VNet, so DNS resolution cannot be judged"
     params = dns_parameters(ctx)
@@ -91,9 +96,9 @@ def _zone_ids_of(ctx: PlanContext, pe_id: str) -> dict[str, str]:
     """Zone name (lower-cased) -> zone id, from the endpoint's DNS zone groups."""
     out: dict[str, str] = {}
     for group in ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe_id), []):
-        configs = _props(group).get("privateDnsZoneConfigs")
+        configs = get_key(_props(group), "privateDnsZoneConfigs")
         for cfg in configs if isinstance(configs, list) else []:
-            zone = _props(cfg).get("privateDnsZoneId")
+            zone = get_key(_props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
                 out.setdefault(ids.short_name(zone).lower(), zone)
     return out
@@ -126,11 +131,7 @@ def _endpoint_problem(ctx: PlanContext, inst: Instance, row: Row, pe: Row, conn:
 
 
 def _in_vnet(pe: Row, vnet: str | None) -> bool:
-    subnet = (
-        (_props(pe).get("subnet") or {}).get("id")
-        if isinstance(_props(pe).get("subnet"), dict)
-        else None
-    )
+    subnet = get_key(get_key(_props(pe), "subnet"), "id")
     return (
         bool(vnet)
         and isinstance(subnet, str)

@@ -21,7 +21,7 @@ from amlguard.scanner.assignments import role_assignments
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.inventory import Inventory, Row
-from amlguard.scanner.paths import MISSING
+from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.shapes import Where
 
 ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
@@ -56,10 +56,12 @@ def grants(permissions: Any, action: str, where: Where | None = None) -> bool:
     for block in _list(permissions):
         block = _dict(block)
         allowed = any(
-            isinstance(a, str) and _pattern(a).match(action) for a in _list(block.get("actions"))
+            isinstance(a, str) and _pattern(a).match(action)
+            for a in _list(get_key(block, "actions"))
         )
         denied = any(
-            isinstance(a, str) and _pattern(a).match(action) for a in _list(block.get("notActions"))
+            isinstance(a, str) and _pattern(a).match(action)
+            for a in _list(get_key(block, "notActions"))
         )
         if allowed and not denied:
             return True
@@ -112,7 +114,7 @@ def covers_type(
     key = (role_guid, target_type.lower())
     found = memo.get(key)
     if found is None:
-        perms = _dict(row.get("properties")).get("permissions")
+        perms = get_key(_dict(row.get("properties")), "permissions")
         found = memo[key] = any(grants(perms, a) for a in approval_actions(target_type))
     return bool(found)
 

@@ -11,7 +11,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
-from amlguard.scanner.paths import MISSING
+from amlguard.scanner.paths import MISSING, get_key
 
 
 def _present(value: Any) -> bool:
@@ -20,6 +20,8 @@ def _present(value: Any) -> bool:
 
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
@@ -37,13 +39,20 @@ def role_assignments(ctx: EvalContext, principal: Any, scope: Any, role: Any = N
     unsure: list[str] = []  # management groups whose place above the scope is unknown
     for ra in ctx.inventory.assignments_by_principal.get(str(principal).lower(), []):
         props = _props(ra)
-        if wanted_role and ids.guid_tail(props.get("roleDefinitionId")) != wanted_role:
+        # property names in any casing (ARM's are case-insensitive); the item spells them so
+        role_def = get_key(props, "roleDefinitionId")
+        if wanted_role and ids.guid_tail(role_def) != wanted_role:
             continue
-        covered = _assignment_covers(ctx, str(props.get("scope") or ""), str(scope))
+        assigned = get_key(props, "scope")
+        assigned = None if assigned is MISSING else assigned
+        covered = _assignment_covers(ctx, str(assigned or ""), str(scope))
         if covered is None:
-            unsure.append(ids.management_group_of(str(props.get("scope"))))
+            unsure.append(ids.management_group_of(str(assigned)))
         elif covered:
-            out.append({"id": ra["id"], "scope": props.get("scope"), **props})
+            item = {"id": ra["id"], "scope": assigned, **props}
+            if role_def is not MISSING:
+                item["roleDefinitionId"] = role_def
+            out.append(item)
     if unsure and not out:
         # Only an assignment whose reach is unknown could cover the scope: say so, do not guess.
         sub = ids.parse(str(scope)).subscription_id or "?"

@@ -373,7 +373,12 @@ def _positional_call(
     given = set(bound) | {k for k, _ in computed}
     placeable = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) and given <= set(names)
     if not placeable:
-        return lambda ctx: impl(ctx, **{k: ev(ctx) for k, ev in computed}, **bound)
+
+        def by_keyword(ctx: EvalContext) -> list[Any]:
+            given = {k: _known(ev(ctx)) for k, ev in computed}
+            return impl(ctx, **given, **bound)
+
+        return by_keyword
     used = names[: max(names.index(k) for k in given) + 1]
     template = [bound.get(n, params[i].default) for i, n in enumerate(used)]
     slots = [(used.index(k), ev) for k, ev in computed]
@@ -381,10 +386,18 @@ def _positional_call(
     def related_items(ctx: EvalContext) -> list[Any]:
         args = template.copy()
         for i, ev in slots:
-            args[i] = ev(ctx)
+            args[i] = _known(ev(ctx))
         return impl(ctx, *args)
 
     return related_items
+
+
+def _known(value: Any) -> Any:
+    """``value``, unless it is unknown before deployment: what an unknown filter selects is
+    unknown too (a related source must not compare the placeholder text)."""
+    if type(value) is Unknown:
+        raise UnknownValue(value)
+    return value
 
 
 def _label(item: Any) -> Any:

@@ -112,10 +112,10 @@ def _build(inv: Inventory) -> _Index:
     idx = _Index()
     for endpoint in inv.of_type(INBOUND_ENDPOINT):
         resolver = inv.get(ids.parent_of_child(str(endpoint["id"]), "inboundEndpoints"))
-        resolver_vnet = _text(_dict(_props(resolver).get("virtualNetwork")).get("id"))
-        for cfg in _list(_props(endpoint).get("ipConfigurations")):
+        resolver_vnet = _text(get_key(_dict(get_key(_props(resolver), "virtualNetwork")), "id"))
+        for cfg in _list(get_key(_props(endpoint), "ipConfigurations")):
             ip = _ip(_text(get_key(cfg, "privateIpAddress")))
-            subnet = _text(_dict(get_key(cfg, "subnet")).get("id"))
+            subnet = _text(get_key(_dict(get_key(cfg, "subnet")), "id"))
             vnet = resolver_vnet or ids.vnet_of_subnet(subnet)
             if ip and vnet:
                 label = f"DNS Private Resolver inbound endpoint {ids.short_name(endpoint['id'])}"
@@ -123,15 +123,17 @@ def _build(inv: Inventory) -> _Index:
     proxies = {ids.norm(p["id"]) for p in inv.of_type(FIREWALL_POLICY) if _proxy_policy(p)}
     for firewall in inv.of_type(FIREWALL):
         props = _props(firewall)
-        policy = _text(_dict(props.get("firewallPolicy")).get("id"))
-        classic = str(_dict(props.get("additionalProperties")).get("Network.DNS.EnableProxy"))
+        policy = _text(get_key(_dict(get_key(props, "firewallPolicy")), "id"))
+        classic = str(
+            get_key(_dict(get_key(props, "additionalProperties")), "Network.DNS.EnableProxy")
+        )
         unread = bool(policy) and inv.get(policy) is None
         if ids.norm(policy) not in proxies and classic.lower() != "true" and not unread:
             continue
-        for cfg in _list(props.get("ipConfigurations")):
+        for cfg in _list(get_key(props, "ipConfigurations")):
             cprops = _props(cfg)
-            ip = _ip(_text(cprops.get("privateIPAddress")))
-            vnet = ids.vnet_of_subnet(_text(_dict(cprops.get("subnet")).get("id")))
+            ip = _ip(_text(get_key(cprops, "privateIPAddress")))
+            vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
             if ip and vnet and unread and classic.lower() != "true":
                 idx.unread_policies[ip] = (str(firewall["id"]), policy)
             elif ip and vnet:
@@ -142,7 +144,7 @@ def _build(inv: Inventory) -> _Index:
         props = _props(rule)
         parent = ids.norm(ids.parent_of_child(str(rule["id"]), "forwardingRules"))
         # state and targets are read where the rule is used (dnsrules): a malformed one errs
-        written = _text(props.get("domainName")).strip().lower()
+        written = _text(get_key(props, "domainName")).strip().lower()
         if not written:
             continue  # no domain: the rule matches nothing (ARM refuses it anyway)
         # "." is the wildcard rule: it matches every name (domain "" below)
@@ -150,7 +152,7 @@ def _build(inv: Inventory) -> _Index:
         rules.setdefault(parent, []).append((name, written.rstrip("."), rule))
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
-        vnet = _text(_dict(_props(link).get("virtualNetwork")).get("id"))
+        vnet = _text(get_key(_dict(get_key(_props(link), "virtualNetwork")), "id"))
         if ruleset and vnet:
             entry = (ruleset, rules.get(ids.norm(ruleset), []))
             idx.rulesets.setdefault(ids.norm(vnet), []).append(entry)
@@ -158,8 +160,11 @@ def _build(inv: Inventory) -> _Index:
 
 
 def _proxy_policy(policy: Row) -> bool:
-    settings = _dict(_props(policy).get("dnsSettings"))
-    return settings.get("enableProxy") is True or str(settings.get("enableProxy")).lower() == "true"
+    settings = _dict(get_key(_props(policy), "dnsSettings"))
+    return (
+        get_key(settings, "enableProxy") is True
+        or str(get_key(settings, "enableProxy")).lower() == "true"
+    )
 
 
 class _Judge:
@@ -212,16 +217,18 @@ class _Judge:
     def _reaches(self, vnet: str, key: tuple[str, str]) -> str | None:
         if key[0] == key[1]:
             return "the solution VNet itself"
-        for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
+        for peering in _list(get_key(_props(self.vnet), "virtualNetworkPeerings")):
             props = _props(peering)
-            remote = _text(_dict(props.get("remoteVirtualNetwork")).get("id"))
-            state = str(props.get("peeringState") or "").lower()
+            remote = _text(get_key(_dict(get_key(props, "remoteVirtualNetwork")), "id"))
+            state = str(get_key(props, "peeringState") or "").lower()
             if ids.norm(remote) == key[1] and state == "connected":
                 return "peered (Connected) to the solution VNet"
         return vwan.route(self.inv, self.vnet_id, vnet)
 
     def in_own_space(self, ip: str) -> bool:
-        prefixes = _list(_dict(_props(self.vnet).get("addressSpace")).get("addressPrefixes"))
+        prefixes = _list(
+            get_key(_dict(get_key(_props(self.vnet), "addressSpace")), "addressPrefixes")
+        )
         for prefix in prefixes:
             try:
                 if ipaddress.ip_address(ip) in ipaddress.ip_network(str(prefix), strict=False):
@@ -329,8 +336,8 @@ class _Judge:
     def answering_vnets(self) -> list[str]:
         """The VNets linked to the zone that S reaches (Connected peers, Virtual WAN hubs)."""
         out = []
-        for peering in _list(_props(self.vnet).get("virtualNetworkPeerings")):
-            remote = _text(_dict(_props(peering).get("remoteVirtualNetwork")).get("id"))
+        for peering in _list(get_key(_props(self.vnet), "virtualNetworkPeerings")):
+            remote = _text(get_key(_dict(get_key(_props(peering), "remoteVirtualNetwork")), "id"))
             if remote and self.reaches(remote) and self.linked(remote):
                 out.append(remote)
         out += [v for v in vwan.reachable(self.inv, self.vnet_id) if self.linked(v)]

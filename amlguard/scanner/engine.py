@@ -168,6 +168,7 @@ class Engine:
                 selection = Selection(
                     sorted(selection.targets, key=lambda t: ids.norm(t.id)),
                     selection.empty_reason,
+                    selection.undetermined,
                 )
             selections[plan.selection_key] = selection
         if not selection.targets:
@@ -175,7 +176,8 @@ class Engine:
                 ws = Target(instance.id, instance.workspace["type"], instance.workspace)
                 # Through _gapped: "no VNet" may be what an unreadable subscription looks like.
                 reason = selection.empty_reason
-                return [self._gapped(plan.rule, ws, instance, Status.SKIPPED, reason)]
+                status = Status.ERROR if selection.undetermined else Status.SKIPPED
+                return [self._gapped(plan.rule, ws, instance, status, reason)]
             return []
         return [self._judge(plan, t, instance) for t in selection.targets]
 

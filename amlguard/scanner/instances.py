@@ -18,6 +18,8 @@ from amlguard.scanner.integration import (
     user_outbound_destinations,
 )
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
+from amlguard.scanner.solution import solution_subnet, undetermined
+from amlguard.scanner.unknown import UnknownValue
 from amlguard.scanner.valuetypes import is_resource_id
 
 __all__ = [
@@ -77,6 +79,11 @@ class Instance:
     #: a customer-VNet workspace judged as such: no managed network (isolationMode Disabled or
     #: absent) where ``custom``/``either`` isolation is accepted (never for hubs and projects)
     custom_vnet: bool = False
+    #: why the solution VNet cannot be determined (an endpoint whose subnet is unknown before
+    #: deployment, absent or malformed): the rules that need it are ``error``, not skipped
+    solution_problem: UnknownValue | None = None
+    #: why there is no solution VNet when there truly is none (what a skip says)
+    solution_note: str = ""
     _view: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -107,6 +114,8 @@ class Instance:
     def view(self) -> dict[str, Any]:
         """What ``[instance()]`` returns to a rule."""
         if self._view is None:
+            problem = self.solution_problem
+            unknown = undetermined(problem) if problem is not None else None
             self._view = {
                 "id": self.id,
                 "name": self.name,
@@ -114,8 +123,8 @@ class Instance:
                 "integrated": list(self.integrated),
                 "primaryIdentity": self.primary_identity,
                 "principalId": self.principal_id,
-                "solutionSubnetId": self.solution_subnet,
-                "solutionVnetId": self.solution_vnet,
+                "solutionSubnetId": unknown or self.solution_subnet,
+                "solutionVnetId": unknown or self.solution_vnet,
                 "kind": self.kind,
                 "networkIsolation": self.network_isolation,
                 "customVnet": self.custom_vnet,
@@ -141,51 +150,6 @@ def _principal(workspace: Row, identity_id: str | None) -> str | None:
             principal = at(value, "principalId")
             return str(principal) if principal else None
     return None
-
-
-def _solution_subnet(
-    inv: Inventory, ws_id: str, associated: list[str], shared: list[str]
-) -> str | None:
-    """The workspace's inbound endpoint's subnet; else the subnet most used by the endpoints of
-    its own associated resources; else the one subnet all endpoints of its shared ones agree on
-    (a shared resource has an endpoint in every sharer's VNet: a split vote decides nothing)."""
-    inbound = inv.endpoints_by_target.get(ids.norm(ws_id), [])
-    ordered = sorted(
-        inbound,
-        key=lambda pair: (
-            _conn_status(pair[1]) != "approved",
-            ids.norm(pair[0]["id"]),
-        ),
-    )
-    for pe, _conn in ordered:
-        subnet = at(pe, "properties", "subnet", "id")
-        if isinstance(subnet, str) and subnet:
-            return subnet
-    votes, spelled = _subnet_votes(inv, associated)
-    if not votes:
-        votes, spelled = _subnet_votes(inv, shared)
-        if len(votes) != 1:
-            return None
-    best = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return spelled[best]
-
-
-def _subnet_votes(inv: Inventory, targets: list[str]) -> tuple[Counter[str], dict[str, str]]:
-    """How many endpoints of ``targets`` sit in each subnet (lower-cased id -> count, spelling)."""
-    votes: Counter[str] = Counter()
-    spelled: dict[str, str] = {}
-    for target in targets:
-        for pe, _conn in inv.endpoints_by_target.get(ids.norm(target), []):
-            subnet = at(pe, "properties", "subnet", "id")
-            if isinstance(subnet, str) and subnet:
-                votes[ids.norm(subnet)] += 1
-                spelled.setdefault(ids.norm(subnet), str(subnet))
-    return votes, spelled
-
-
-def _conn_status(conn: Row) -> str:
-    state = at(conn, "properties", "privateLinkServiceConnectionState", "status")
-    return str(state or "").lower()
 
 
 def _associated_of(workspace: Row) -> dict[str, str]:
@@ -226,7 +190,8 @@ def build_instance(
     # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
     own = [a for a in associated.values() if ids.norm(a) not in shared]
     others = [a for a in associated.values() if ids.norm(a) in shared]
-    subnet = settings.solution_subnet or _solution_subnet(inv, ws_id, own, others)
+    solved = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
+    subnet = settings.solution_subnet or (solved.subnet if solved else None)
     isolation = _isolation_choice(workspace, settings.network_isolation)
     return Instance(
         id=ws_id,
@@ -241,6 +206,8 @@ def build_instance(
         suggested=suggested,
         network_isolation=isolation,
         custom_vnet=custom_vnet(workspace, settings.network_isolation),
+        solution_problem=solved.problem if solved else None,
+        solution_note=solved.why if solved else "",
     )
 
 

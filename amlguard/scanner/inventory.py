@@ -43,8 +43,8 @@ def normalize_row(raw: Row) -> Row:
     if "name" not in row and rid:
         row["name"] = rid.rstrip("/").rsplit("/", 1)[-1]
     if row["type"] == ROLE_ASSIGNMENT:
-        props = row.get("properties") or {}
-        if isinstance(props, dict) and not props.get("scope") and rid:
+        props = _any_case(row, "properties") or {}
+        if isinstance(props, dict) and not _any_case(props, "scope") and rid:
             # A role assignment's scope is everything before its /providers/Microsoft.Authorization.
             scope = ids.parent_of_child(rid, "providers/microsoft.authorization/roleassignments")
             row["properties"] = {**props, "scope": scope or "/"}
@@ -227,12 +227,32 @@ def _group_key(resource_id: str, key: str) -> str:
     return ids.norm(ids.resource_group_scope(resource_id))
 
 
+# Property names are case-insensitive in ARM (a template may write PrivateLinkServiceConnections):
+# ``d.get(name) or _any_case(d, name)`` reads the exact spelling at C speed, any other casing after.
+
+
+def _any_case(obj: Any, key: str) -> Any:
+    """``obj[key]`` in any casing (None when absent): the fallback of paths.get_key, which this
+    module cannot import (paths -> unknown -> context names this module: an import cycle)."""
+    if isinstance(obj, dict):
+        low = key.lower()
+        for k, v in obj.items():
+            if isinstance(k, str) and k.lower() == low:
+                return v
+    return None
+
+
 def _index_private_endpoint(inv: Inventory, row: Row) -> None:
-    props = _dict(row.get("properties"))
-    for conn in _list(props.get("privateLinkServiceConnections")) + _list(
-        props.get("manualPrivateLinkServiceConnections")
-    ):
-        target = _dict(_dict(conn).get("properties")).get("privateLinkServiceId")
+    props = _dict(row.get("properties") or _any_case(row, "properties"))
+    auto = props.get("privateLinkServiceConnections") or _any_case(
+        props, "privateLinkServiceConnections"
+    )
+    manual = props.get("manualPrivateLinkServiceConnections") or _any_case(
+        props, "manualPrivateLinkServiceConnections"
+    )
+    for conn in _list(auto) + _list(manual):
+        cprops = _dict(_dict(conn).get("properties") or _any_case(conn, "properties"))
+        target = cprops.get("privateLinkServiceId") or _any_case(cprops, "privateLinkServiceId")
         if target:
             inv.endpoints_by_target[ids.norm(target)].append((row, conn))
 
@@ -248,14 +268,19 @@ def _index_vnet_link(inv: Inventory, row: Row) -> None:
     if zone:
         zone_key = ids.norm(zone)
         inv.links_by_zone[zone_key].append(row)
-        vnet = _dict(_dict(row.get("properties")).get("virtualNetwork")).get("id")
+        props = _dict(row.get("properties") or _any_case(row, "properties"))
+        vnet = _dict(props.get("virtualNetwork") or _any_case(props, "virtualNetwork"))
+        vnet = vnet.get("id") or _any_case(vnet, "id")
         inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
 
 
 def _index_nic(inv: Inventory, row: Row) -> None:
     seen: set[str] = set()
-    for cfg in _list(_dict(row.get("properties")).get("ipConfigurations")):
-        subnet = _dict(_dict(_dict(cfg).get("properties")).get("subnet")).get("id")
+    props = _dict(row.get("properties") or _any_case(row, "properties"))
+    for cfg in _list(props.get("ipConfigurations") or _any_case(props, "ipConfigurations")):
+        cprops = _dict(_dict(cfg).get("properties") or _any_case(cfg, "properties"))
+        subnet = _dict(cprops.get("subnet") or _any_case(cprops, "subnet"))
+        subnet = subnet.get("id") or _any_case(subnet, "id")
         vnet = ids.norm(ids.vnet_of_subnet(subnet or ""))
         if vnet and vnet not in seen:
             seen.add(vnet)
@@ -263,16 +288,17 @@ def _index_nic(inv: Inventory, row: Row) -> None:
 
 
 def _index_role_assignment(inv: Inventory, row: Row) -> None:
-    principal = _dict(row.get("properties")).get("principalId")
+    props = _dict(row.get("properties") or _any_case(row, "properties"))
+    principal = props.get("principalId") or _any_case(props, "principalId")
     if principal:
         inv.assignments_by_principal[str(principal).lower()].append(row)
 
 
 def _index_subscription(inv: Inventory, row: Row) -> None:
     sub = str(row.get("subscriptionId") or ids.parse(row["id"]).subscription_id).lower()
-    chain = _dict(row.get("properties")).get("managementGroupAncestorsChain")
+    chain = _any_case(_dict(_any_case(row, "properties")), "managementGroupAncestorsChain")
     if sub and isinstance(chain, list):
-        names = (_dict(group).get("name") for group in chain)
+        names = (_any_case(_dict(group), "name") for group in chain)
         inv.management_groups[sub] = frozenset(n.lower() for n in names if isinstance(n, str))
 
 

@@ -26,6 +26,8 @@ PRIVATE_LINK_SCOPE = "microsoft.insights/privatelinkscopes"
 
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 

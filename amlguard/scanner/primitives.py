@@ -34,7 +34,8 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
-from amlguard.scanner.shapes import UnknownAt, Where
+from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
+from amlguard.scanner.solution import endpoint_subnet
 from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
 from amlguard.textsafe import visible
@@ -72,6 +73,8 @@ def _present(value: Any) -> bool:
 
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
@@ -189,8 +192,8 @@ def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
     ``ids.norm`` id)."""
     out: list[str] = []
     for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
-        for cfg in _list(_props(group).get("privateDnsZoneConfigs")):
-            zone = _props(cfg).get("privateDnsZoneId")
+        for cfg in _list(get_key(_props(group), "privateDnsZoneConfigs")):
+            zone = get_key(_props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
                 out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
     return out
@@ -205,16 +208,16 @@ def _zone_name(zone_id: str) -> str:
 
 def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
     props = _props(pe)
-    subnet = str(_dict(props.get("subnet")).get("id") or "")
+    subnet = str(get_key(_dict(get_key(props, "subnet")), "id") or "")
     cprops = _props(conn)
-    state = _dict(cprops.get("privateLinkServiceConnectionState")).get("status")
+    state = get_key(_dict(get_key(cprops, "privateLinkServiceConnectionState")), "status")
     zone_ids = _zone_ids(inventory, key)
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": _list(cprops.get("groupIds")),
-        "status": state,
+        "groupIds": _list(get_key(cprops, "groupIds")),
+        "status": None if state is MISSING else state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
         "zoneIds": zone_ids,
@@ -252,7 +255,13 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
         raise UnknownValue(vnet)
     if not _present(vnet):
         return []
-    return endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
+    found = endpoints_in_vnet(ctx.inventory, target_id, str(vnet), row)
+    if not found and (
+        problem := ctx.inventory.memo.get("unreadSubnets", {}).get(ids.norm(target_id))
+    ):
+        # An endpoint whose subnet cannot be read may be the one in this VNet: not "none".
+        raise MalformedValue(str(problem))
+    return found
 
 
 def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -> list[Any]:
@@ -284,7 +293,21 @@ def endpoints_in_vnet(
         for item in endpoints_of(inventory, target_id, row):
             if item["vnetId"] is not MISSING:
                 groups.setdefault(ids.norm(item["vnetId"]), []).append(item)
+            elif item["found"]:
+                unread_subnet(inventory, key, item["id"])
     return groups.get(ids.norm(vnet), [])
+
+
+def unread_subnet(inventory: Inventory, target_key: str, pe_id: str) -> None:
+    """Remember why a found endpoint of ``target_key`` is in no VNet (its subnet is unknown
+    before deployment, absent or malformed), the first such per target."""
+    pe = inventory.get(pe_id)
+    if pe is None:
+        return
+    try:
+        endpoint_subnet(pe)
+    except UnknownValue as problem:
+        inventory.memo.setdefault("unreadSubnets", {}).setdefault(target_key, problem)
 
 
 def _joint_status(target_side: Any, endpoint_side: Any) -> Any:
@@ -311,7 +334,7 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             items[key] = _endpoint_item(inventory, pe, conn, key)
     for conn, status in connection_states(row) if row else []:
         cprops = _props(conn)
-        pe_id = _dict(cprops.get("privateEndpoint")).get("id")
+        pe_id = get_key(_dict(get_key(cprops, "privateEndpoint")), "id")
         if not isinstance(pe_id, str) or not pe_id:
             continue
         key = ids.norm(pe_id)
@@ -454,7 +477,7 @@ def vnet_links(ctx: EvalContext, zone: Any = None, vnet: Any = NOT_GIVEN) -> lis
         {
             "id": link["id"],
             "name": link.get("name"),
-            "vnetId": _dict(_props(link).get("virtualNetwork")).get("id") or MISSING,
+            "vnetId": get_key(_dict(get_key(_props(link), "virtualNetwork")), "id") or MISSING,
         }
         for link in links
     ]
@@ -469,9 +492,9 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     out = []
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []
-        for cfg in _list(_props(nic).get("ipConfigurations")):
+        for cfg in _list(get_key(_props(nic), "ipConfigurations")):
             cprops = _props(cfg)
-            subnet = _dict(cprops.get("subnet")).get("id")
+            subnet = get_key(_dict(get_key(cprops, "subnet")), "id")
             if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
                 continue
             pip = _public_ip(nic, cprops)

@@ -10,6 +10,7 @@ from amlguard.registry import Registry
 from amlguard.scanner import ids, unknownrefs
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
+from amlguard.scanner.paths import get_key
 from amlguard.scanner.primitives import endpoints_in_vnet, endpoints_of
 from amlguard.scanner.unknown import Unknown
 
@@ -32,6 +33,8 @@ class Selection:
 
     targets: list[Target]
     empty_reason: str | None = None
+    #: the selection cannot be made (``empty_reason`` says why): ``error``, not ``skipped``
+    undetermined: bool = False
 
 
 Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
@@ -162,26 +165,28 @@ def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
     out = []
     for compute in computes_of(inv, instance.id):
         props = compute.get("properties")
-        ctype = props.get("computeType") if isinstance(props, dict) else None
+        ctype = get_key(props, "computeType") if isinstance(props, dict) else None
         if isinstance(ctype, str) and ctype.lower() in VNET_COMPUTE_TYPES:
             out.append(Target(str(compute["id"]), COMPUTE, compute))
     return Selection(out)
 
 
-_NO_VNET = (
-    "no solution VNet could be determined: the workspace has no inbound private endpoint and "
-    "its associated resources have none (set solution_subnet to name it)"
-)
-
-
 def _no_vnet(instance: Instance, inv: Inventory) -> Selection:
-    """No solution VNet: skipped, or an error when a private endpoint whose target is unknown
-    before deployment (templates) may be the instance's (its subnet would name the VNet)."""
+    """Why an instance has no solution VNet: ``error`` when one of its endpoints could not be
+    read (a skip is not a gap: the scan would exit 0) or a private endpoint whose target is
+    unknown before deployment (templates) may be the instance's, ``skipped`` when there truly
+    is none."""
+    if instance.solution_problem is not None:
+        reason = f"no solution VNet can be determined: {instance.solution_problem}"
+        return Selection([], reason, undetermined=True)
     unknown = unknownrefs.unknown_endpoint_targets(inv)
-    if not unknown:
-        return Selection([], _NO_VNET)
-    reason = f"no solution VNet could be determined: {unknown[0]}"
-    return Selection([Target(instance.id, instance.workspace["type"], None, reason)])
+    if unknown:
+        reason = f"no solution VNet could be determined: {unknown[0]}"
+        return Selection([Target(instance.id, instance.workspace["type"], None, reason)])
+    why = instance.solution_note or "no private endpoint gives the solution subnet"
+    return Selection(
+        [], f"no solution VNet could be determined: {why} (set solution_subnet to name it)"
+    )
 
 
 @selector("solutionVnet")

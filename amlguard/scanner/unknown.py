@@ -22,16 +22,22 @@ class Unknown(str):
     key: str
     secret: bool
     where: str
+    #: the finding text when it is not "unknown before deployment" (a value the scanner
+    #: cannot determine from what it read, such as an undeterminable solution VNet)
+    said: str
 
-    def __new__(cls, key: str, secret: bool = False, where: str = "") -> Unknown:
+    def __new__(cls, key: str, secret: bool = False, where: str = "", said: str = "") -> Unknown:
         obj = super().__new__(cls, f"<unknown: {key}>")
         obj.key = key
         obj.secret = secret
         obj.where = where
+        obj.said = said
         return obj
 
     def reason(self) -> str:
         """The finding text: what is unknown, and where the template produces it."""
+        if self.said:
+            return self.said
         what = f"<secret> {self.key}" if self.secret else self.key
         return f"unknown before deployment: {what}" + (f" ({self.where})" if self.where else "")
 

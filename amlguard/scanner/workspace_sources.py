@@ -22,6 +22,8 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _props(row: Any) -> dict[str, Any]:
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
@@ -37,7 +39,7 @@ _IN_FLUX = {"provisioning", "deleting"}
 def outbound_rules_in_flux(ctx: EvalContext) -> list[Any]:
     """Always empty, or ``error``: an outbound rule of the judged workspace that is still
     ``Provisioning`` or ``Deleting`` cannot be judged until it settles (rescan later)."""
-    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
+    rules = get_key(_dict(get_key(_props(ctx.resource), "managedNetwork")), "outboundRules")
     busy = [
         f"{name} ({get_key(rule, 'status')})"
         for name, rule in sorted(_dict(rules).items())
@@ -79,7 +81,7 @@ def quoted_error(value: Any) -> str:
 def outbound_rules_failed(ctx: EvalContext) -> list[Any]:
     """The judged workspace's outbound rules whose status is ``Failed``: one item each, named
     after the resource it leads to and quoting the service's ``errorInformation``."""
-    rules = get_key(_dict(_props(ctx.resource).get("managedNetwork")), "outboundRules")
+    rules = get_key(_dict(get_key(_props(ctx.resource), "managedNetwork")), "outboundRules")
     out = []
     for name, rule in sorted(_dict(rules).items()):
         if str(get_key(rule, "status")).lower() != "failed":
@@ -138,8 +140,8 @@ def endpoint_connections(ctx: EvalContext) -> list[Any]:
     """The judged resource's private endpoint connections: id, name, status (per-type path)."""
     return [
         {
-            "id": conn.get("id") if isinstance(conn, dict) else MISSING,
-            "name": conn.get("name") if isinstance(conn, dict) else MISSING,
+            "id": get_key(conn, "id") if isinstance(conn, dict) else MISSING,
+            "name": get_key(conn, "name") if isinstance(conn, dict) else MISSING,
             "status": status if status is not None else MISSING,
         }
         for conn, status in connection_states(ctx.resource)

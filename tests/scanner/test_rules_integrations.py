@@ -136,6 +136,8 @@ def test_search_without_solution_vnet_skips_236() -> None:
     add_search(inst)
     findings = scan(inst.rows(), rule_ids=["AMLG-236"], solution_subnet=None)
     assert {f.status for f in findings} == {Status.PASS}
+    # No endpoint at all (the workspace lists none either): there truly is no solution VNet.
+    inst.workspace["properties"].pop("privateEndpointConnections", None)
     rows = [r for r in inst.rows() if r["type"] not in ("microsoft.network/privateendpoints",)]
     f = one(scan(rows, rule_ids=["AMLG-236"]), "AMLG-236")
     assert f.status is Status.SKIPPED and "solution VNet" in f.message

@@ -33,6 +33,7 @@ from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import FIREWALL, INBOUND_ENDPOINT, RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.paths import get_key
 from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.narrowgaps import Narrow
 from amlguard.scanner.sources.query import Scope
@@ -67,13 +68,15 @@ CHUNK = 50  # ids (or VNets) per query: keeps the query text short
 def row_props(row: Any) -> dict[str, Any]:
     """A row's ``properties`` object ({} when absent or not an object)."""
     p = row.get("properties") if isinstance(row, dict) else None
+    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
+        p = get_key(row, "properties")
     return p if isinstance(p, dict) else {}
 
 
 def id_at(value: Any, *names: str) -> str:
     """The id string at ``value[names[0]][names[1]]...`` ("" when any step is missing)."""
-    for name in names:
-        value = value.get(name) if isinstance(value, dict) else None
+    for name in names:  # property names in any casing, as ARM reads them
+        value = get_key(value, name) if isinstance(value, dict) else None
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -93,10 +96,10 @@ def solution_vnets(rows: list[Row], settings: InstanceSettings) -> list[str]:
 def connected_peers(vnet: Row) -> list[str]:
     """The remote VNets of a VNet's ``Connected`` peerings."""
     out = []
-    for peering in row_props(vnet).get("virtualNetworkPeerings") or []:
+    for peering in get_key(row_props(vnet), "virtualNetworkPeerings") or []:
         props = row_props(peering)
         remote = id_at(props, "remoteVirtualNetwork", "id")
-        if remote and str(props.get("peeringState") or "").lower() == "connected":
+        if remote and str(get_key(props, "peeringState") or "").lower() == "connected":
             out.append(remote)
     return out
 
@@ -105,7 +108,7 @@ def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
     """VNets (lower-cased id -> id) linked to a private DNS zone some zone group uses."""
     used: set[str] = set()
     for group in _typed(rows, inventory.DNS_ZONE_GROUP):
-        for cfg in row_props(group).get("privateDnsZoneConfigs") or []:
+        for cfg in get_key(row_props(group), "privateDnsZoneConfigs") or []:
             zone = id_at(row_props(cfg), "privateDnsZoneId")
             if zone:
                 used.add(ids.norm(zone))
@@ -120,8 +123,8 @@ def zone_link_vnets(rows: list[Row]) -> dict[str, str]:
 
 def custom_dns(vnet: Row) -> bool:
     """Whether a VNet's clients ask custom DNS servers (``dhcpOptions.dnsServers``)."""
-    servers = row_props(vnet).get("dhcpOptions")
-    servers = servers.get("dnsServers") if isinstance(servers, dict) else None
+    servers = get_key(row_props(vnet), "dhcpOptions")
+    servers = get_key(servers, "dnsServers") if isinstance(servers, dict) else None
     return isinstance(servers, list) and bool(servers)
 
 
@@ -262,7 +265,7 @@ def endpoint_jobs(resolver_ids: list[str]) -> list[Job]:
 
 
 def _in_vnets(firewall: Row, vnets: set[str]) -> bool:
-    for cfg in row_props(firewall).get("ipConfigurations") or []:
+    for cfg in get_key(row_props(firewall), "ipConfigurations") or []:
         subnet = id_at(row_props(cfg), "subnet", "id")
         if subnet and ids.norm(ids.vnet_of_subnet(subnet)) in vnets:
             return True

@@ -17,6 +17,7 @@ from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import ASSOCIATED_ROLES, user_outbound_destinations
 from amlguard.scanner.integration import CONNECTION, connection_target, dependency_destinations
 from amlguard.scanner.model import Gap
+from amlguard.scanner.paths import get_key
 from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.query import Scope
 
@@ -54,10 +55,10 @@ def used_zones(rows: Iterable[Row], gapped: set[str]) -> list[str]:
     for group in rows:
         if str(group.get("type", "")).lower() != inventory.DNS_ZONE_GROUP:
             continue
-        configs = (group.get("properties") or {}).get("privateDnsZoneConfigs") or []
+        configs = get_key(group.get("properties") or {}, "privateDnsZoneConfigs") or []
         for cfg in configs if isinstance(configs, list) else []:
-            props = cfg.get("properties") if isinstance(cfg, dict) else None
-            _want(wanted, (props or {}).get("privateDnsZoneId"), gapped)
+            props = get_key(cfg, "properties") if isinstance(cfg, dict) else None
+            _want(wanted, get_key(props or {}, "privateDnsZoneId") or None, gapped)
     return _missing(wanted, rows)
 
 

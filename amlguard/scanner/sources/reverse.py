@@ -30,6 +30,7 @@ from typing import Any
 from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import InstanceSettings, build_instances, hub_id_of, is_project
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.paths import get_key
 from amlguard.scanner.sources import kql, references
 from amlguard.scanner.sources.dnsrefs import Job, RunJobs, chunks, id_at, row_props
 from amlguard.scanner.sources.followed import FOLLOWED
@@ -183,7 +184,7 @@ def endpoint_targets(pe: Row) -> set[str]:
     """The lower-cased ids a private endpoint connects to."""
     out = set()
     for field in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-        conns = row_props(pe).get(field)
+        conns = get_key(row_props(pe), field)
         for conn in conns if isinstance(conns, list) else []:
             target = id_at(row_props(conn), "privateLinkServiceId")
             if target:
@@ -219,7 +220,7 @@ def nic_jobs(vnet_ids: list[str]) -> list[Job]:
 def nic_vnets(nic: Row) -> set[str]:
     """The lower-cased VNet ids a NIC's IP configurations sit in."""
     out = set()
-    configs = row_props(nic).get("ipConfigurations")
+    configs = get_key(row_props(nic), "ipConfigurations")
     for cfg in configs if isinstance(configs, list) else []:
         subnet = id_at(row_props(cfg), "subnet", "id")
         vnet = ids.norm(ids.vnet_of_subnet(subnet)) if subnet else ""
@@ -232,7 +233,7 @@ def public_ips(nics: Iterable[Row]) -> list[str]:
     """The public IP ids these NICs' IP configurations name."""
     found: dict[str, str] = {}
     for nic in nics:
-        configs = row_props(nic).get("ipConfigurations")
+        configs = get_key(row_props(nic), "ipConfigurations")
         for cfg in configs if isinstance(configs, list) else []:
             pip = id_at(row_props(cfg), "publicIPAddress", "id")
             if pip:
