@@ -20,12 +20,11 @@ patterns (``re.Scanner``), always go to the real compiler.
 
 from __future__ import annotations
 
-import contextlib
-import marshal
 import os
 import sys
-import zlib
 from typing import Any
+
+from amlguard import cachefile
 
 _MAGIC = b"amlguard-regex\n"
 #: A cache that outgrew this (patterns of code edited away) keeps only this run's patterns.
@@ -132,15 +131,7 @@ def _valid(key: Any, entry: Any) -> bool:
 
 
 def _read(path: str) -> dict[Any, _Entry]:
-    try:
-        with open(path, "rb") as handle:
-            blob = handle.read()
-        crc, payload = blob[len(_MAGIC) : len(_MAGIC) + 4], blob[len(_MAGIC) + 4 :]
-        if not blob.startswith(_MAGIC) or int.from_bytes(crc, "big") != zlib.crc32(payload):
-            return {}  # torn or corrupted: never trust a byte of it
-        stored = marshal.loads(payload)
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    stored = cachefile.read(path, _MAGIC)
     if type(stored) is not dict:
         return {}
     return {key: entry for key, entry in stored.items() if _valid(key, entry)}
@@ -169,19 +160,7 @@ def save() -> None:
     if path is None:
         return
     kept = _entries if len(_entries) <= MAX_PATTERNS else {k: _entries[k] for k in _used}
-    try:
-        payload = marshal.dumps(kept)
-    except ValueError:
-        return
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
-        os.replace(tmp, path)
-    except OSError:  # a read-only or full cache folder only costs the next run the compiles
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    cachefile.write(path, _MAGIC, kept)
 
 
 def installed() -> bool:

@@ -17,14 +17,13 @@ costs the compile. The file is written whole or not at all (temporary file, then
 from __future__ import annotations
 
 import builtins
-import contextlib
 import dataclasses
-import marshal
 import os
 import sys
-import zlib
 from types import CodeType
 from typing import Any
+
+from amlguard import cachefile
 
 #: One file per interpreter build (bytecode differs between builds) and parse cache stamp.
 _KEY = f"dataclass methods for {sys.version}"
@@ -77,15 +76,7 @@ def _path() -> str | None:
 
 
 def _read(path: str) -> dict[str, CodeType]:
-    try:
-        with open(path, "rb") as handle:
-            blob = handle.read()
-        crc, payload = blob[len(_MAGIC) : len(_MAGIC) + 4], blob[len(_MAGIC) + 4 :]
-        if not blob.startswith(_MAGIC) or int.from_bytes(crc, "big") != zlib.crc32(payload):
-            return {}  # torn or corrupted: never trust a byte of it
-        codes = marshal.loads(payload)
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    codes = cachefile.read(path, _MAGIC)
     if not isinstance(codes, dict):
         return {}
     return {t: c for t, c in codes.items() if type(t) is str and type(c) is CodeType}
@@ -118,19 +109,7 @@ def save() -> None:
     if path is None:
         return
     kept = _codes if len(_codes) <= MAX_TEXTS else {t: _codes[t] for t in _used}
-    try:
-        payload = marshal.dumps(kept)
-    except ValueError:
-        return
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
-        os.replace(tmp, path)
-    except OSError:  # a read-only or full cache folder only costs the next run the compile
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    cachefile.write(path, _MAGIC, kept)
 
 
 def installed() -> bool:
