@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -83,7 +83,6 @@ def policies_list(extra: tuple[Path, ...], fmt: str) -> None:
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def policies_show(rule_id: str, extra: tuple[Path, ...], fmt: str) -> None:
     """The full text and parameters of one rule."""
-    from amlguard.app import describe_rule
 
     pack = _pack(extra)
     rule = pack.get(rule_id)
@@ -207,3 +206,28 @@ def policies_docs(folder: Path, extra: tuple[Path, ...], check: bool) -> None:
     except OSError as exc:
         raise InputError(f"{folder}: cannot write the pages: {exc.strerror or exc}") from exc
     click.echo(f"Wrote {len(written) - 1} rule page(s) and {ruledocs.INDEX} to {folder}.")
+
+
+def describe_rule(rule: Any) -> dict[str, Any]:
+    """The full text of a rule as ``policies show`` prints it."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "severity": rule.severity.label,
+        "title": rule.title,
+        "description": rule.description,
+        "rationale": rule.rationale,
+        "target": rule.target,
+        "fixable": rule.fixable,
+        "remediation": {
+            "summary": rule.remediation.summary,
+            "remediator": rule.remediation.remediator,
+            "manual": rule.remediation.manual,
+        },
+        "parameters": {
+            p.name: {"default": p.default, "description": p.description} for p in rule.parameters
+        },
+        "references": list(rule.references),
+        "tags": list(rule.tags),
+        "source": rule.source,
+    }
