@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, terminal
+from amlguard.cli import options, resolution, terminal
 
 
 @click.group()
@@ -44,8 +44,8 @@ def baseline_create(output: Path, **values: Any) -> None:
     """Scan and write every failing finding (not already suppressed) to a baseline file."""
     from amlguard import app
 
-    settings = options.settings_from(values)
-    reporter = None if settings.snapshots else options.reporter(settings.connection.quiet)
+    settings = resolution.settings_from(values)
+    reporter = None if settings.snapshots else resolution.reporter(settings.connection.quiet)
     with reporter if reporter is not None else terminal.nothing():
         result, count, code = app.create_baseline(settings, output, reporter)
     for warning in result.warnings:

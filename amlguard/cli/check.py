@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, terminal
+from amlguard.cli import options, resolution, terminal
 from amlguard.cli.template import template_options_for
 
 
@@ -40,8 +40,8 @@ def check(**values: Any) -> None:
     """
     from amlguard import app
 
-    settings = options.settings_from(values, sys.stdout)
-    reporter = None if settings.snapshots else options.reporter(settings.connection.quiet)
+    settings = resolution.settings_from(values, sys.stdout)
+    reporter = None if settings.snapshots else resolution.reporter(settings.connection.quiet)
     fixer = None
     if settings.fix.enabled:
         from amlguard.cli import remediation

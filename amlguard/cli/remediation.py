@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options
+from amlguard.cli import options, resolution
 
 
 @click.command("apply")
@@ -64,7 +64,7 @@ def apply_cmd(
         found = config.find_config(config_path)
         cfg = config.load_config(found) if found else config.Config()
         parameters = rule_parameters(cfg)
-        settings = options.client_settings(connection)
+        settings = resolution.client_settings(connection)
         clients = SdkClients(settings)
         try:
             report = remediate.apply_file(
@@ -132,7 +132,7 @@ def fixer_for(settings: Any, values: dict[str, Any]) -> Any:
         if not settings.snapshots:
             from amlguard.remediate.clients import SdkClients
 
-            clients = SdkClients(options.client_settings(values))
+            clients = SdkClients(resolution.client_settings(values))
         try:
             return remediate.fix_check(
                 prepared,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amlguard.cli import options, terminal
+from amlguard.cli import options, resolution, terminal
 
 
 @click.command(cls=options.GroupedCommand)
@@ -36,8 +36,8 @@ def snapshot(output: Path, **values: Any) -> None:
     """
     from amlguard import app
 
-    settings = options.settings_from(values)
-    reporter = options.reporter(settings.connection.quiet)
+    settings = resolution.settings_from(values)
+    reporter = resolution.reporter(settings.connection.quiet)
     with reporter if reporter is not None else terminal.nothing():
         outcome = app.run_snapshot(settings, output, reporter)
     click.echo(f"amlguard: wrote {outcome.rows} row(s) to {outcome.path}", err=True)
