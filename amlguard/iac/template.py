@@ -24,9 +24,9 @@ from amlguard.iac.evaluator import Scope, Target, evaluate
 from amlguard.iac.expr import ExprError, is_expression, parse_expression, unescape
 from amlguard.iac.functions import EvalError, fn_bool
 from amlguard.iac.jsonpos import JsonDoc, Location, Path_, read_json
-from amlguard.iac.paramcheck import check_parameters, definitions_of
+from amlguard.iac.paramcheck import check_parameters
 from amlguard.iac.resources import ResInstance, RunFunctions
-from amlguard.iac.typecheck import TypeSpecError, effective
+from amlguard.iac.runinputs import RunInputs
 from amlguard.iac.values import Secret, Unknown
 
 DEPLOYMENTS = "microsoft.resources/deployments"
@@ -75,7 +75,7 @@ class Expansion:
         return self.docs[key]
 
 
-class Run(RunFunctions):
+class Run(RunInputs, RunFunctions):
     """One template being deployed to one target with one set of parameter values."""
 
     def __init__(
@@ -209,98 +209,6 @@ class Run(RunFunctions):
         except EvalError:
             shown = type(value).__name__  # never the value: it may come from a secret
             raise self.error(path, f"a condition must be a boolean, got a {shown}") from None
-
-    # ---- parameters and variables ------------------------------------------------------------
-
-    def parameter(self, name: str) -> Any:
-        """The value of a parameter (given, default, or null when nullable)."""
-        if self.outer is not None:
-            return self.outer.parameter(name)
-        low = name.lower()
-        if low in self.params:
-            return self.params[low]
-        decl = self.param_decls.get(low)
-        if decl is None:
-            raise EvalError(f"parameter '{name}' is not declared")
-        key, spec = decl
-        if low in self.busy:
-            raise EvalError(f"parameter '{name}' refers to itself")
-        self.busy.add(low)
-        try:
-            # A user-defined securestring type is a secret too (never echoed); a secureObject
-            # type is kept readable as before (AVM's connection properties are one).
-            resolved = self.resolved_spec(spec)
-            secure = str(resolved.get("type", "")).lower() == "securestring" or (
-                str(spec.get("type", "")).lower() == "secureobject"
-            )
-            spec = resolved
-            if low in self.values and (self.values[low] is not None or "defaultValue" not in spec):
-                value = self.values[low]  # a null value takes the default, as ARM does
-            elif "defaultValue" in spec:
-                where = (*self.path, "parameters", key, "defaultValue")
-                value = self.value_at(spec["defaultValue"], where)
-            elif spec.get("nullable"):
-                value = None
-            else:
-                raise EvalError(f"parameter '{key}' has no value")
-            if secure and value is not None and not isinstance(value, (Secret, Unknown)):
-                value = Secret(value, f"parameters('{key}')")
-            elif secure and isinstance(value, Unknown) and not value.secret:
-                value = Unknown(value.key, True, value.where)
-        finally:
-            self.busy.discard(low)
-        self.params[low] = value
-        return value
-
-    def resolved_spec(self, spec: Any) -> dict[str, Any]:
-        """A parameter declaration with its ``$ref`` to a user-defined type resolved."""
-        if not isinstance(spec, dict) or "$ref" not in spec:
-            return spec if isinstance(spec, dict) else {}
-        try:
-            return effective(spec, definitions_of(self.template))
-        except TypeSpecError as exc:
-            raise EvalError(str(exc)) from None
-
-    def missing_parameters(self) -> list[str]:
-        """Declared parameters with no value, no default and not nullable."""
-        return [
-            key
-            for low, (key, spec) in self.param_decls.items()
-            if low not in self.values and "defaultValue" not in spec and not self._nullable(spec)
-        ]
-
-    def _nullable(self, spec: Any) -> bool:
-        try:
-            return bool(self.resolved_spec(spec).get("nullable"))
-        except EvalError:  # a broken $ref is reported at its declaration by the check
-            return bool(isinstance(spec, dict) and spec.get("nullable"))
-
-    def variable(self, name: str) -> Any:
-        """The value of a variable (evaluated once)."""
-        if self.outer is not None:
-            return self.outer.variable(name)
-        low = name.lower()
-        if low in self.vars:
-            return self.vars[low]
-        busy = f"var:{low}"
-        if busy in self.busy:
-            raise EvalError(f"variable '{name}' refers to itself")
-        self.busy.add(busy)
-        try:
-            if low in self.var_copies:
-                i, spec = self.var_copies[low]
-                _, value = self.property_copy(
-                    spec, (*self.path, "variables", "copy", i), self.scope
-                )
-            elif low in self.var_decls and low != "copy":
-                key, raw = self.var_decls[low]
-                value = self.value_at(raw, (*self.path, "variables", key))
-            else:
-                raise EvalError(f"variable '{name}' is not declared")
-        finally:
-            self.busy.discard(busy)
-        self.vars[low] = value
-        return value
 
     # ---- resources -------------------------------------------------------------------------
 
