@@ -15,6 +15,7 @@ item 3: a suppression of one accepted broad rule kept a later ``*`` rule green).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,7 @@ from amlguard.excerpt import quoted
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, Status
 from amlguard.scanner.wildcard import wildcard_match
+from amlguard.textsafe import bounded, visible
 
 #: An expiry further ahead than this is no expiry: it counts as a permanent suppression.
 PERMANENT_AFTER_DAYS = 100 * 365
@@ -115,6 +117,21 @@ def problem(
     return None
 
 
+def _is_id(offender: Any) -> bool:
+    return isinstance(offender, str) and offender.strip().startswith("/")
+
+
+def _name_of(offender: Any) -> str:
+    return offender_ids.label(offender).strip().lower()
+
+
+def _group_of(resource: Any) -> str:
+    """``/subscriptions/{s}/resourcegroups/{rg}`` of an id, lower-cased ('' when it has none)."""
+    if not isinstance(resource, str):
+        return ""
+    return ids.norm(ids.resource_group_scope(resource.strip()))
+
+
 @dataclass(frozen=True, slots=True)
 class Suppression:
     """One accepted risk: which rule on which resources, why, until when, approved by whom."""
@@ -135,15 +152,27 @@ class Suppression:
 
     def unaccepted(self, finding: Finding) -> list[Any]:
         """The offenders ``finding`` names that this suppression does not list (all of them
-        when it lists none)."""
+        when it lists none).
+
+        A resource offender is listed by its id, or by its name only where the name cannot mean
+        another resource: the offender is in the finding's resource group and no other offender
+        of the finding has that name (names are unique per resource group and type, so a NIC of
+        the same name from another group is a new offender until its id is listed).
+        """
         if self.offenders is None:
             return list(finding.offenders)
         listed = {o.strip().lower() for o in self.offenders}
+        names = Counter(_name_of(o) for o in finding.offenders)
+        home = _group_of(finding.resource_id)
         return [
             o
             for o in finding.offenders
             if offender_ids.identity(o) not in listed
-            and offender_ids.label(o).strip().lower() not in listed
+            and not (
+                _name_of(o) in listed
+                and names[_name_of(o)] == 1
+                and (not _is_id(o) or (home and _group_of(o) == home))
+            )
         ]
 
     def expired(self, today: dt.date) -> bool:
@@ -226,9 +255,19 @@ def _not_accepted(s: Suppression, f: Finding, left: list[Any]) -> str:
             f"{quoted(ids.short_if_id(f.resource_id))} names {names}{more}: the failure "
             "stands; list the accepted ones under 'offenders:' so a new one fails the gate"
         )
+    listed = {o.strip().lower() for o in s.offenders}
+    by_name = [o for o in left if _name_of(o) in listed]
+    hint = ""
+    if by_name:
+        hint = (
+            "; a name accepts only a resource in the finding's resource group whose name no "
+            "other offender shares: list it by id ("
+            + ", ".join(bounded(visible(str(o).strip())) for o in by_name[:5])
+            + ")"
+        )
     return (
         f"{s.label()} does not accept {names}{more}, which {f.rule_id} on "
-        f"{quoted(ids.short_if_id(f.resource_id))} now names: the failure stands"
+        f"{quoted(ids.short_if_id(f.resource_id))} now names: the failure stands{hint}"
     )
 
 

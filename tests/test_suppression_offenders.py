@@ -139,3 +139,71 @@ def test_suppressed_exactly_when_every_offender_is_listed(
     accepted = {x.strip().lower() for x in listed}
     expected = all(n.strip().lower() in accepted for n in named)
     assert (out.status is Status.SUPPRESSED) is expected
+
+
+# ---- a name pin cannot accept another resource of that name (redteam7 item 2)
+
+GROUP = VNET.rsplit("/providers/", 1)[0]
+OTHER_GROUP = GROUP.replace("ml-secure-blueprint", "rg-training")
+
+
+def _nic_id(group: str, name: str = NIC) -> str:
+    return f"{group}/providers/Microsoft.Network/networkInterfaces/{name}"
+
+
+def _same_name_elsewhere(tmp_path: Path) -> Path:
+    doc = json.loads((EXAMPLES / "drifted.json").read_text())
+    nic = next(r for r in doc["data"] if r["name"] == NIC)
+    extra = copy.deepcopy(nic)
+    extra["id"] = _nic_id(OTHER_GROUP)
+    extra["resourceGroup"] = "rg-training"
+    doc["data"].append(extra)
+    doc["count"] = len(doc["data"])
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_same_named_nic_from_another_group_is_new(tmp_path: Path) -> None:
+    code, report = _check(_same_name_elsewhere(tmp_path), _config(tmp_path, [NIC]))
+    assert code == EXIT_FINDINGS
+    assert report["findings"][0]["status"] == "fail"
+    (warning,) = [w for w in report["warnings"] if "does not accept" in w]
+    assert "list it by id" in warning and _nic_id(OTHER_GROUP) in warning
+
+
+def test_both_listed_by_id_are_suppressed(tmp_path: Path) -> None:
+    listed = [_nic_id(GROUP), _nic_id(OTHER_GROUP).upper()]
+    code, report = _check(_same_name_elsewhere(tmp_path), _config(tmp_path, listed))
+    assert code == EXIT_OK
+    assert report["findings"][0]["status"] == "suppressed"
+
+
+GROUPS = st.sampled_from([GROUP, OTHER_GROUP, GROUP.upper()])
+NIC_NAMES = st.sampled_from(["nic-a", "NIC-A", "nic-b", "nic-c"])
+
+
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(
+    st.lists(st.tuples(GROUPS, NIC_NAMES), max_size=4),
+    st.lists(st.one_of(NIC_NAMES, st.tuples(GROUPS, NIC_NAMES)), max_size=4),
+)
+def test_a_name_pin_accepts_only_an_unambiguous_resource_of_the_findings_group(
+    named: list[tuple[str, str]], listed: list[Any]
+) -> None:
+    offenders = tuple(_nic_id(g, n) for g, n in named)
+    pins = tuple(x if isinstance(x, str) else _nic_id(*x) for x in listed)
+    s = Suppression("AMLG-302", VNET, "r", offenders=pins)
+    out = apply_suppressions([_finding(offenders)], [s], dt.date(2026, 12, 7)).findings[0]
+    pinned = {p.lower() for p in pins}
+    names = [n.lower() for _, n in named]
+
+    def accepted(group: str, name: str) -> bool:
+        if _nic_id(group, name).lower() in pinned:
+            return True
+        return (
+            name.lower() in pinned and names.count(name.lower()) == 1
+            and group.lower() == GROUP.lower()
+        )  # fmt: skip
+
+    assert (out.status is Status.SUPPRESSED) is all(accepted(g, n) for g, n in named)
