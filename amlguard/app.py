@@ -99,6 +99,10 @@ def prepare_scan(
     source = source or build_source(settings, options, pack, reporter)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     collected = source.collect(needs_of(rules, options.parameters))
+    if settings.snapshots:
+        from amlguard.iac.rowsfile import as_template_scan
+
+        collected = as_template_scan(collected)  # a `template rows` file is judged as one
     options = replace(options, cloud=snapshot_cloud(settings, collected))
     rows = collected.rows
     note = None

@@ -107,6 +107,9 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
     if not isinstance(doc, dict):
         raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}, found {_kind(doc)}")
     header = _header(doc, path, where)
+    if header.get("source") == "template" and "unknowns" in doc:
+        # a `template rows` file: its unknowns travel with the header (iac.rowsfile reads them)
+        header = {**header, "unknowns": doc["unknowns"]}
     if "data" in doc and "value" in doc:
         raise InputError(
             f"{path}{where}: has both a 'data' and a 'value' array; which rows are meant "
