@@ -16,12 +16,39 @@ def scope_warnings(settings: CheckSettings, result: ScanResult) -> None:
     is a gap (exit 3): a gate that judged nothing has not passed."""
     if result.instances:
         _idle_rules(result)
+        _isolation_tags(settings, result)
         return
     text = f"no Azure Machine Learning workspace was found in {result.source.description}"
     if settings.gate.fail_on_empty:
         result.source.gaps.append(Gap(f"{text} (--fail-on-empty)"))
     else:
         result.warnings.append(f"{text}: nothing was judged")
+
+
+def _isolation_tags(settings: CheckSettings, result: ScanResult) -> None:
+    """A workspace that chooses its own network isolation by tag is said in every report: the
+    tag is the audited team's, so the reader sees who relaxed what. A config value wins."""
+    from amlguard.excerpt import quoted
+    from amlguard.scanner.ids import short_name
+    from amlguard.scanner.instances import ISOLATION_TAG, isolation_tag
+
+    fixed = settings.config.network_isolation if settings.config is not None else None
+    for instance in result.instances:
+        tagged = isolation_tag(instance.workspace)
+        if tagged is None:
+            continue
+        name = quoted(short_name(instance.id))
+        if fixed is not None:
+            if tagged != fixed:
+                result.warnings.append(
+                    f"workspace {name} asks for network isolation {tagged!r} by its tag "
+                    f"{ISOLATION_TAG}; the config's network_isolation {fixed!r} is judged instead"
+                )
+        elif tagged != "managed":
+            result.warnings.append(
+                f"workspace {name} is judged with network isolation {tagged!r}, chosen by its "
+                f"own tag {ISOLATION_TAG} (set network_isolation in the config to decide it)"
+            )
 
 
 def _idle_rules(result: ScanResult) -> None:

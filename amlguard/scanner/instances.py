@@ -46,6 +46,9 @@ class InstanceSettings:
     solution_subnet: str | None = None
     #: ``managed``, ``custom`` or ``either`` (real-estates 4.4); a workspace tag overrides it
     network_isolation: str = "managed"
+    #: the auditor set ``network_isolation`` explicitly (config): it wins over workspace tags,
+    #: which the audited team controls
+    isolation_fixed: bool = False
 
 
 ISOLATION_CHOICES = ("managed", "custom", "either")
@@ -192,7 +195,8 @@ def build_instance(
     others = [a for a in associated.values() if ids.norm(a) in shared]
     solved = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
     subnet = settings.solution_subnet or (solved.subnet if solved else None)
-    isolation = _isolation_choice(workspace, settings.network_isolation)
+    fixed = settings.isolation_fixed
+    isolation = _isolation_choice(workspace, settings.network_isolation, fixed)
     return Instance(
         id=ws_id,
         workspace=workspace,
@@ -205,17 +209,17 @@ def build_instance(
         projects=projects,
         suggested=suggested,
         network_isolation=isolation,
-        custom_vnet=custom_vnet(workspace, settings.network_isolation),
+        custom_vnet=custom_vnet(workspace, settings.network_isolation, fixed),
         solution_problem=solved.problem if solved else None,
         solution_note=solved.why if solved else "",
     )
 
 
-def custom_vnet(workspace: Row, setting: str = "managed") -> bool:
+def custom_vnet(workspace: Row, setting: str = "managed", fixed: bool = False) -> bool:
     """Whether a workspace is judged as a customer-VNet workspace: no managed network
-    (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting or tag);
-    never a hub or a project (they have no BYO VNet)."""
-    if _isolation_choice(workspace, setting) == "managed":
+    (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting, or tag
+    unless the setting is ``fixed``); never a hub or a project (they have no BYO VNet)."""
+    if _isolation_choice(workspace, setting, fixed) == "managed":
         return False
     if str(workspace.get("kind") or "").strip().lower() in (HUB_KIND, PROJECT_KIND):
         return False
@@ -223,13 +227,21 @@ def custom_vnet(workspace: Row, setting: str = "managed") -> bool:
     return str(mode or "disabled").lower() == "disabled"
 
 
-def _isolation_choice(workspace: Row, default: str) -> str:
-    """The accepted isolation of a workspace: its ``amlguard-network-isolation`` tag (when
-    valid, any casing), else the scan's setting."""
+def isolation_tag(workspace: Row) -> str | None:
+    """A workspace's valid ``amlguard-network-isolation`` tag (any casing), lower-cased."""
     tags = workspace.get("tags")
     for key, value in (tags if isinstance(tags, dict) else {}).items():
         if str(key).lower() == ISOLATION_TAG and str(value).strip().lower() in ISOLATION_CHOICES:
             return str(value).strip().lower()
+    return None
+
+
+def _isolation_choice(workspace: Row, default: str, fixed: bool = False) -> str:
+    """The accepted isolation of a workspace: its ``amlguard-network-isolation`` tag (when
+    valid) over the pack's default; a setting the auditor ``fixed`` in the config wins."""
+    tagged = None if fixed else isolation_tag(workspace)
+    if tagged is not None:
+        return tagged
     choice = str(default or "managed").strip().lower()
     if choice not in ISOLATION_CHOICES:
         raise ValueError(

@@ -145,7 +145,10 @@ def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
     subnet = options.solution_subnet or defaults.get("solution_subnet", {}).get("default")
     isolation = options.network_isolation or defaults.get("network_isolation", {}).get("default")
     return InstanceSettings(
-        IntegrationSelector.from_mapping(selector), subnet, str(isolation or "managed")
+        IntegrationSelector.from_mapping(selector),
+        subnet,
+        str(isolation or "managed"),
+        isolation_fixed=options.network_isolation is not None,
     )
 
 
