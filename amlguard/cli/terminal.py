@@ -34,12 +34,16 @@ def color_wanted(stream: object) -> bool:
 
 def fail(exc: AmlguardError) -> None:
     """Print ``exc`` (one line per problem) and exit with its documented code."""
+    from amlguard.textsafe import visible_lines
+
+    # Messages quote data amlguard did not write (ids, names, file text): whatever a message
+    # forgot to escape, no control or bidi character reaches the terminal (line feeds are ours).
     problems = getattr(exc, "problems", None)  # PolicyError, ConfigError: one line per problem
     if isinstance(exc, PolicyError) or problems:
         for problem in problems or []:
-            click.echo(f"amlguard: {problem}", err=True)
+            click.echo(f"amlguard: {visible_lines(str(problem))}", err=True)
     else:
-        click.echo(f"amlguard: {exc}", err=True)
+        click.echo(f"amlguard: {visible_lines(str(exc))}", err=True)
     sys.exit(exc.exit_code)
 
 

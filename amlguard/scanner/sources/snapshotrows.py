@@ -153,7 +153,7 @@ def _row_problem(row: dict[str, Any], rid: str) -> str | None:
         # Only an id under /providers/ names a type (a subscription or group id does not).
         if named and low != named:
             return (
-                f"its 'type' {quoted(rtype)} contradicts the type its id names ({named}); "
+                f"its 'type' {quoted(rtype)} contradicts the type its id names ({quoted(named)}); "
                 "a row of the wrong type would be silently skipped"
             )
     # The paths every row has (one key each: a row.get, no walk), then its type's own.
