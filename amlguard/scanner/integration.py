@@ -80,7 +80,7 @@ class IntegrationSelector:
         if self.types and row["type"] not in self.types:
             return False
         kinds = {k.lower() for k in self.kinds}
-        if kinds and str(row.get("kind") or "").lower() not in kinds:
+        if kinds and str(row.get("kind") or "").strip().lower() not in kinds:
             return False
         tags = row.get("tags")
         row_tags = {

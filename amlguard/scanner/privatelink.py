@@ -48,7 +48,7 @@ class PrivateLinkTable:
             return self._found[key]
         except KeyError:
             pass
-        rtype_l, kind_l = rtype.lower(), (kind or "").lower()
+        rtype_l, kind_l = rtype.lower(), str(kind or "").strip().lower()
         found = None
         for entry in self._entries:
             if entry.type == rtype_l and (not entry.kinds or kind_l in entry.kinds):
