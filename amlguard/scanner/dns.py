@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
+from amlguard.scanner import dnsproxy, dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
@@ -95,6 +95,9 @@ class _Index:
     #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
     #: their DNS proxy is on cannot be read
     unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: ip -> (what it is, its VNet, the servers it forwards to, why they cannot be read) of
+    #: firewall DNS proxies that forward to servers of their own (dnsproxy)
+    proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
     #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
     #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
     matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -138,7 +141,17 @@ def _build(inv: Inventory) -> _Index:
                 idx.unread_policies[ip] = (str(firewall["id"]), policy)
             elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
-                idx.servers.setdefault(ip, []).append((label, vnet))
+                try:
+                    sent = dnsproxy.forwarded_to(
+                        firewall, inv.get(policy), classic.lower() == "true", label
+                    )
+                    problem = ""
+                except Undeterminable as exc:
+                    sent, problem = [], str(exc)
+                if sent or problem:
+                    idx.proxies[ip] = (label, vnet, sent, problem)
+                else:  # to Azure-provided DNS: the zones linked to its own VNet answer
+                    idx.servers.setdefault(ip, []).append((label, vnet))
     rules: dict[str, list[tuple[str, str, Row]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
@@ -249,6 +262,8 @@ class _Judge:
             if self.linked(self.vnet_id):
                 return True, f"zone linked to the solution VNet (Azure-provided DNS {ip})"
             return False, "no link to the solution VNet"
+        if ip in self.idx.proxies:
+            return self.proxy(ip, reach=True)
         options = self.options(ip)
         if not options:
             if self.in_own_space(ip) and self.linked(self.vnet_id):
@@ -283,6 +298,8 @@ class _Judge:
         The query leaves through the ruleset's outbound endpoint, so the solution VNet need not
         be peered to the target's VNet (Private Resolver docs): the target must answer from a
         VNet the zone is linked to."""
+        if ip in self.idx.proxies:
+            return self.proxy(ip, reach=False)
         options = self.options(ip)
         if not options:
             if ip in self.idx.unread_policies:
@@ -296,6 +313,45 @@ class _Judge:
                 return True, f"{_where(label, ip, vnet)}, which is linked to the zone"
         label, vnet = options[0]
         return False, f"{_where(label, ip, vnet)}: the zone is not linked to that VNet"
+
+    def proxy(self, ip: str, reach: bool) -> tuple[bool, str]:
+        """Whether a firewall DNS proxy that forwards to servers of its own resolves the zone:
+        S reaches the firewall (``reach``: it is S's DNS server), and every server it forwards
+        to resolves the zone (dnsproxy)."""
+        label, vnet, sent, problem = self.idx.proxies[ip]
+        where = _where(label, ip, vnet)
+        if problem:
+            raise Undeterminable(problem)
+        how = ""
+        if reach:
+            found = self.reaches(vnet)
+            if found is None:
+                vwan.require_read(self.inv, self.vnet, ip, vnet, where)
+                return False, (
+                    f"{where}, which the solution VNet is not peered to (peering Connected) and "
+                    "does not reach through a Virtual WAN hub"
+                )
+            how = f" ({found})"
+        judged = []
+        for written in sent:
+            server = _ip(written)
+            if not server:
+                judged.append((written, False, f"{written} is not an IP address"))
+            elif server in self.idx.proxies:
+                judged.append(
+                    (server, False, f"{server} is another firewall DNS proxy (not followed)")
+                )
+            else:
+                judged.append((server, *self.forwarded(server)))
+        bad = [(s, why) for s, ok, why in judged if not ok]
+        if not bad:
+            sent_to = "; ".join(how_ for _s, _ok, how_ in judged)
+            return True, f"through {where}{how}, which forwards to {sent_to}"
+        details = "; ".join(why for _s, why in bad)
+        return False, (
+            f"{where}{how} forwards to {', '.join(s for s, _why in bad)}, which does not "
+            f"resolve the zone ({details})"
+        )
 
     def target(self, written: str, port: int | None) -> tuple[str, bool, str]:
         """A forwarding rule's target: (its address, whether it resolves the zone, how or why
