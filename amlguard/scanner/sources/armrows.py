@@ -14,8 +14,8 @@ from typing import Any
 from amlguard.scanner import ids, registrystores
 from amlguard.scanner.datastores import data_storage
 from amlguard.scanner.instances import InstanceSettings, build_instances
-from amlguard.scanner.linked import scopes_by_linked_resource
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.linked import scopes_by_linked_resource
 from amlguard.scanner.model import Gap
 from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
