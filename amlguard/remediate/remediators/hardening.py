@@ -12,8 +12,9 @@ instance's solution VNet with its DNS zone group, whose zones resolve there (the
 consult dnsready; ``apply`` re-checks it, :mod:`amlguard.remediate.dnsrecheck`); otherwise
 telemetry would have no path at all, and the finding becomes a manual step with the reason. The components API's PATCH only
 updates tags, so the write is a GET followed by a PUT of the whole component with the two
-properties changed. The plan and the audit log hold only those two properties: the
-component's connection string and instrumentation key never leave the apply step.
+properties changed. The plan holds only those two properties; the audit log holds the body
+sent, which leaves out every read-only property (the component's connection string and
+instrumentation key among them) and is redacted again by :mod:`amlguard.remediate.audit`.
 """
 
 from __future__ import annotations
