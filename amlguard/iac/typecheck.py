@@ -123,7 +123,7 @@ def _object(
 ) -> str | None:
     discriminator = _get(spec, "discriminator")
     if isinstance(discriminator, dict):
-        chosen = _variant(discriminator, value, where, secret)
+        chosen = _variant(discriminator, value, where, secret, spec, defs)
         if isinstance(chosen, str):
             return chosen
         spec = {**spec, **effective(chosen, defs)}
@@ -156,14 +156,24 @@ def _object(
     return None
 
 
-def _variant(discriminator: dict[str, Any], value: dict[str, Any], where: str, secret: bool) -> Any:
-    """The mapped type for the value's tag, or the message saying why there is none."""
+def _variant(
+    discriminator: dict[str, Any],
+    value: dict[str, Any],
+    where: str,
+    secret: bool,
+    spec: dict[str, Any],
+    defs: dict[str, Any],
+) -> Any:
+    """The mapped type for the value's tag, or the message saying why there is none (a tag
+    whose declared type is secure, in the union or in any of its variants, is never shown)."""
     name = _get(discriminator, "propertyname")
     mapping = _get(discriminator, "mapping")
     if not isinstance(name, str) or not isinstance(mapping, dict):
         raise TypeSpecError("a discriminator needs 'propertyName' and a 'mapping' object")
     inner = f"{where}.{name}" if where else name
     tag = next((v for k, v in value.items() if str(k).lower() == name.lower()), None)
+    if isinstance(tag, Secret):
+        tag, secret = tag.value, True
     if isinstance(tag, Unknown):
         return {}
     if not isinstance(tag, str):
@@ -173,8 +183,25 @@ def _variant(discriminator: dict[str, Any], value: dict[str, Any], where: str, s
     for key, chosen in mapping.items():
         if str(key).lower() == tag.lower():
             return chosen
-    shown = "(a secure value)" if secret else repr(tag)
+    hidden = secret or any(_declares_secure(s, name, defs) for s in [spec, *mapping.values()])
+    shown = "(a secure value)" if hidden else repr(tag)
     return f"{inner}: {shown} is not one of the discriminator's values {sorted(mapping)}"
+
+
+def _declares_secure(spec: Any, name: str, defs: dict[str, Any]) -> bool:
+    """Whether the object type ``spec`` declares property ``name`` (or its other properties)
+    of a secure type; a type that cannot be resolved counts as secure (never shown)."""
+    try:
+        resolved = effective(spec, defs)
+        props = _get(resolved, "properties")
+        props = props if isinstance(props, dict) else {}
+        declared = next((v for k, v in props.items() if str(k).lower() == name.lower()), None)
+        if declared is None:
+            extra = _get(resolved, "additionalproperties")
+            return isinstance(extra, dict) and is_secure(effective(extra, defs))
+        return is_secure(effective(declared, defs))
+    except TypeSpecError:
+        return True
 
 
 def _array(

@@ -176,6 +176,50 @@ def dns_problem(
     return ""
 
 
+def scope_problem(ctx: PlanContext, inst: Instance, scope_id: str, group: str) -> str:
+    """Why private link scope ``scope_id`` (an AMPLS) cannot carry the instance's traffic from
+    its solution VNet ("" when it can): it needs an Approved ``group`` private endpoint in the
+    solution VNet with a DNS zone group holding every zone the private link table lists for the
+    group, each resolving there (every such endpoint is judged)."""
+    name = ids.short_name(scope_id)
+    if inst.solution_problem is not None:
+        return f"the solution VNet cannot be determined ({inst.solution_problem})"
+    if not inst.solution_vnet:
+        return "the instance has no solution VNet, so the private path cannot be judged"
+    row = ctx.inventory.get(scope_id)
+    if row is None:
+        return f"private link scope {name} is not in the scan"
+    local = [
+        (pe, conn)
+        for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(scope_id), [])
+        if _status(conn) == "approved"
+        and group.lower() in {g.lower() for g in _groups(conn)}
+        and _in_vnet(pe, inst.solution_vnet)
+    ]
+    vnet = ids.short_name(inst.solution_vnet)
+    if not local:
+        return (
+            f"private link scope {name} has no Approved {group} private endpoint in the solution "
+            f"VNet {vnet}"
+        )
+    zoned = [
+        (pe, conn)
+        for pe, conn in local
+        if ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), [])
+    ]
+    if not zoned:
+        names = ", ".join(sorted(str(pe.get("name")) for pe, _ in local))
+        return (
+            f"the {group} private endpoint(s) of {name} in VNet {vnet} ({names}) have no DNS "
+            "zone group"
+        )
+    for pe, conn in zoned:
+        problem = _endpoint_problem(ctx, inst, row, pe, conn)
+        if problem:
+            return problem
+    return ""
+
+
 def planned_zones(ctx: PlanContext, inst: Instance, target: str) -> list[tuple[str, str | None]]:
     """(zone name, zone id or None) of the zone groups the endpoint remediator would create for
     ``target``: the zones the table lists for each group it creates, as it picks them."""
@@ -196,4 +240,15 @@ def waiting(target: str, problem: str) -> str:
         f"not disabling public access on {ids.short_name(target)}: {problem}; clients in the "
         "solution VNet would still resolve its public name and be locked out. Make the zone "
         "resolve there (see the private DNS zone findings), then rerun --fix"
+    )
+
+
+def scope_waiting(target: str, problem: str) -> str:
+    """The manual step's reason when a component's public ingestion and query must wait for
+    its private link scope's private path (:func:`scope_problem`)."""
+    return (
+        f"not disabling public ingestion and query on {ids.short_name(target)}: {problem}; "
+        "the workspace's telemetry and queries from the solution VNet would have no path. "
+        "Give the private link scope an approved azuremonitor private endpoint in the solution "
+        "VNet with its DNS zone group, make its zones resolve there, then rerun --fix"
     )

@@ -1,5 +1,7 @@
 """``apply`` re-checks, from the estate as it is now, that every public-access cut of a saved
-plan still has its private DNS zones resolving in the solution VNet (dnsready's judgement).
+plan (every action flagged ``CUTS_PUBLIC_ACCESS``: a resource's public network access, a
+component's public ingestion and query) still has its private DNS zones resolving in the
+solution VNet (dnsready's judgement).
 
 A plan saved while a zone resolved may be applied after the zone's link to the solution VNet
 was deleted (or its custom DNS changed): cutting public access then locks the VNet's clients
@@ -8,8 +10,11 @@ again (Resource Graph for the subscriptions involved, as a check reads it) and t
 zones' virtual network links and the solution VNets are re-read from ARM, which Resource Graph
 may trail by minutes. Each cut is then judged as the planner judged it
 (:func:`amlguard.remediate.dnsready.dns_problem`, with the zones of the plan's own zone groups
-where the endpoint has none yet). A cut whose zone no longer resolves refuses the whole plan
-(``InputError``, exit 2, naming the zone); a read that fails is ``RemediationError`` (exit 3).
+where the endpoint has none yet; :func:`amlguard.remediate.dnsready.scope_problem` for a cut
+whose private path is an Azure Monitor private link scope). A cut whose zone no longer resolves
+(or, for a scope, whose endpoint left the solution VNet or lost its zone group) refuses the
+whole plan (``InputError``, exit 2, naming why); a read that fails is ``RemediationError``
+(exit 3).
 """
 
 from __future__ import annotations
@@ -20,21 +25,46 @@ from amlguard.errors import InputError, RemediationError
 from amlguard.remediate import dnsready
 from amlguard.remediate.clients import ArmError
 from amlguard.remediate.interface import PlanContext
-from amlguard.remediate.plan import Action, Plan
+from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, Action, Plan
 from amlguard.remediate.verify import neutral
 from amlguard.scanner import ids, inventory
 from amlguard.scanner.instances import Instance, InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
 
-CUT = "disable-public-network-access"
+#: the operation of a cut whose private path is a private link scope (``private_link_scope``)
+SCOPED_CUT = "disable-public-ingestion-query"
+SCOPE_PARAM = "private_link_scope"
+MONITOR_GROUP = "azuremonitor"
 ZONE_API = "2020-06-01"
 VNET_API = "2024-05-01"
 Row = dict[str, Any]
 
 
 def cuts_of(plan: Plan) -> list[Action]:
-    """The actions of ``plan`` that cut a resource's public network access."""
-    return [a for a in plan.actions if a.operation == CUT]
+    """The actions of ``plan`` that cut public access: every action flagged
+    ``CUTS_PUBLIC_ACCESS``, whatever its operation."""
+    return [a for a in plan.actions if CUTS_PUBLIC_ACCESS in a.flags]
+
+
+def path_of(action: Action) -> str:
+    """The resource whose private endpoints carry the traffic once ``action`` cuts public
+    access: the private link scope a component's cut names, else the target itself."""
+    if action.operation == SCOPED_CUT:
+        return str(action.params.get(SCOPE_PARAM) or "")
+    return action.target
+
+
+def cut_problem(ctx: PlanContext, inst: Instance, action: Action, plan: Plan) -> str:
+    """Why ``action``'s cut would leave the solution VNet without a private path now ("" when
+    it would not), judged as its planner judged it."""
+    if action.operation == SCOPED_CUT:
+        scope = path_of(action)
+        if not scope:
+            return dnsready.scope_waiting(action.target, "the plan names no private link scope")
+        problem = dnsready.scope_problem(ctx, inst, scope, MONITOR_GROUP)
+        return dnsready.scope_waiting(action.target, problem) if problem else ""
+    problem = dnsready.dns_problem(ctx, inst, action.target, planned_zones(plan, action.target))
+    return dnsready.waiting(action.target, problem) if problem else ""
 
 
 def planned_zones(plan: Plan, target: str) -> list[tuple[str, str | None]]:
@@ -83,9 +113,9 @@ def recheck(
         if inst is None:
             problems.append(f"{a.id}: workspace {a.instance} is no longer in Azure")
             continue
-        problem = dnsready.dns_problem(ctx, inst, a.target, planned_zones(plan, a.target))
+        problem = cut_problem(ctx, inst, a, plan)
         if problem:
-            problems.append(f"{a.id}: {dnsready.waiting(a.target, problem)}")
+            problems.append(f"{a.id}: {problem}")
     if problems:
         raise InputError(
             "DNS resolution changed since the plan was made, so nothing was written (plan "
@@ -95,7 +125,9 @@ def recheck(
 
 
 def _subscriptions(cuts: list[Action]) -> tuple[str, ...]:
-    subs = {ids.parse(r).subscription_id for a in cuts for r in (a.instance, a.target)}
+    subs = {
+        ids.parse(r).subscription_id for a in cuts for r in (a.instance, a.target, path_of(a)) if r
+    }
     return tuple(sorted((s for s in subs if s), key=str.lower))
 
 
@@ -125,7 +157,7 @@ def _zones_to_check(inv: Inventory, cuts: list[Action], plan: Plan) -> set[str]:
     """The private DNS zone ids the cuts' endpoints' zone groups (and the plan's) use."""
     out: set[str] = set()
     for a in cuts:
-        for pe, _conn in inv.endpoints_by_target.get(ids.norm(a.target), []):
+        for pe, _conn in inv.endpoints_by_target.get(ids.norm(path_of(a)), []):
             for group in inv.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), []):
                 configs = (group.get("properties") or {}).get("privateDnsZoneConfigs") or []
                 for cfg in configs if isinstance(configs, list) else []:

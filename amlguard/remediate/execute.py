@@ -17,7 +17,7 @@ from typing import Any
 
 from amlguard.errors import AmlguardError
 from amlguard.remediate import catalog
-from amlguard.remediate.audit import AuditLog
+from amlguard.remediate.audit import AuditLog, Recorder
 from amlguard.remediate.clients import ArmError, RemediationClients, as_arm_error
 from amlguard.remediate.live import NotReady, value_at
 from amlguard.remediate.plan import Action, Change, Plan
@@ -212,16 +212,17 @@ def _run_one(action: Action, clients: RemediationClients, audit: AuditLog) -> Ou
         )
         audit.record(action, FAILED, out.code, out.message)
         return out
+    sent = Recorder(clients)  # the audit log records the bodies actually sent
     try:
-        note = remediator.apply(action, clients)
+        note = remediator.apply(action, sent)
     except NotReady as exc:
-        audit.record(action, SKIPPED, "PrerequisiteMissing", str(exc))
+        audit.record(action, SKIPPED, "PrerequisiteMissing", str(exc), sent=sent.sent)
         return Outcome(
             action.id, SKIPPED, "PrerequisiteMissing", str(exc), time.monotonic() - started
         )
     except Exception as exc:
         err = as_arm_error(exc)
-        audit.record(action, FAILED, err.code, err.message)
+        audit.record(action, FAILED, err.code, err.message, sent=sent.sent)
         return Outcome(
             action.id,
             FAILED,
@@ -230,5 +231,5 @@ def _run_one(action: Action, clients: RemediationClients, audit: AuditLog) -> Ou
             time.monotonic() - started,
             api_error=err.is_api_error,
         )
-    audit.record(action, DONE, "", note)
+    audit.record(action, DONE, detail=note, sent=sent.sent)
     return Outcome(action.id, DONE, "", note, time.monotonic() - started)

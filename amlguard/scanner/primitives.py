@@ -171,9 +171,12 @@ def _length(ctx: EvalContext, value: Any) -> Any:
 
 
 @function("privateDnsZones")
-def _private_dns_zones(ctx: EvalContext, group_id: str) -> Any:
-    """The zones an endpoint of the judged resource needs for ``group_id`` (cloud-aware)."""
+def _private_dns_zones(ctx: EvalContext, group_id: str, resource: Any = None) -> Any:
+    """The zones an endpoint of the judged resource (or of the resource whose id is
+    ``resource``) needs for ``group_id`` (cloud-aware)."""
     row = ctx.resource
+    if isinstance(resource, str) and resource:
+        row = ctx.inventory.get(resource) or {"id": resource, "type": ids.parse(resource).type}
     zones = ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
     if not zones:
         # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.

@@ -24,6 +24,13 @@ AMLREG = _RID.format("Microsoft.MachineLearningServices/registries", "bpreg")
 DATA = _RID.format("Microsoft.Storage/storageAccounts", "bpdata")
 STORAGE = "[resourceId('Microsoft.Storage/storageAccounts', variables('storageName'))]"
 AMPLS = _RID.format("Microsoft.Insights/privateLinkScopes", "bp-ampls")
+MONITOR_ZONES = (
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
+    "privatelink.blob.core.windows.net",
+)
 HARDENING = ["AMLG-114", "AMLG-213", "AMLG-224", "AMLG-237", "AMLG-238", "AMLG-239", "AMLG-250"]
 _INSIGHTS = "[resourceId('Microsoft.Insights/components', variables('insightsName'))]"
 _WORKSPACE = (
@@ -43,11 +50,10 @@ def _outbound(t: Template, name: str, target: str, group: str) -> None:
     }
 
 
-def _endpoint(t: Template, name: str, target: str, group: str, zone: str) -> None:
-    endpoints(t).append({"name": name, "target": target, "group": group, "zones": [zone]})
+def _endpoint(t: Template, name: str, target: str, group: str, *zone: str) -> None:
+    endpoints(t).append({"name": name, "target": target, "group": group, "zones": list(zone)})
     zones = t["parameters"]["zoneNames"]["defaultValue"]
-    if zone not in zones:
-        zones.append(zone)
+    zones += [z for z in zone if z not in zones]
 
 
 def _res(rtype: str, name: str | None = None) -> Callable[[Template], dict[str, Any]]:
@@ -146,7 +152,8 @@ def extended() -> Template:
         publicNetworkAccessForIngestion="Disabled",
         publicNetworkAccessForQuery="Disabled",
     )(t)
-    _endpoint(t, "ampls", AMPLS, "azuremonitor", "privatelink.monitor.azure.com")
+    # an AMPLS endpoint's zone group holds every zone of its group (AMLG-250, redteam7 #6)
+    _endpoint(t, "ampls", AMPLS, "azuremonitor", *MONITOR_ZONES)
     _outbound(t, "allowSearch", SEARCH, "searchService")
     _outbound(t, "allowRegistry", AMLREG, "amlregistry")
     _outbound(t, "allowData", DATA, "blob")

@@ -6,17 +6,22 @@ plan warns about it before it asks.
 
 ``appinsights-public-access``: ``publicNetworkAccessForIngestion`` and ``...ForQuery`` to
 Disabled on the instance's Application Insights component, only once an Azure Monitor private
-link scope (AMPLS) that scopes it has an approved private endpoint; otherwise telemetry would
-have no path at all, and the finding becomes a manual step. The components API's PATCH only
+link scope (AMPLS) that scopes it has an approved azuremonitor private endpoint in the
+instance's solution VNet with its DNS zone group, whose zones resolve there (the judgement
+:func:`amlguard.remediate.dnsready.scope_problem` makes, as the other public-access cuts
+consult dnsready; ``apply`` re-checks it, :mod:`amlguard.remediate.dnsrecheck`); otherwise
+telemetry would have no path at all, and the finding becomes a manual step with the reason. The components API's PATCH only
 updates tags, so the write is a GET followed by a PUT of the whole component with the two
-properties changed. The plan and the audit log hold only those two properties: the
-component's connection string and instrumentation key never leave the apply step.
+properties changed. The plan holds only those two properties; the audit log holds the body
+sent, which leaves out every read-only property (the component's connection string and
+instrumentation key among them) and is redacted again by :mod:`amlguard.remediate.audit`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from amlguard.remediate import dnsready
 from amlguard.remediate.clients import RemediationClients, api_version_of
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
@@ -189,6 +194,13 @@ class AppInsightsPublicAccess(Remediator):
                         "telemetry would have no path at all",
                     )
                 )
+                continue
+            problems = {s: dnsready.scope_problem(ctx, inst, s, MONITOR_GROUP) for s in scopes}
+            scopes = [s for s in scopes if not problems[s]]
+            if not scopes:
+                why = dnsready.scope_waiting(target, "; ".join(problems.values()))
+                out.manual.append(manual_for(f, inst, why))
+                out.warnings.append(why)
                 continue
             props = row.get("properties") or {}
             before = (props.get(_INGESTION), props.get(_QUERY))

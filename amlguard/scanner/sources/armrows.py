@@ -1,6 +1,7 @@
 """Rows Resource Graph does not index, read from ARM: private DNS zone groups of endpoints.
 
-Only the private endpoints of the scanned instances' members are read, concurrently, and the
+Only the private endpoints of the scanned instances' members (and of the Azure Monitor private
+link scopes that scope a member) are read, concurrently, and the
 answers join the inventory in the shape of a Resource Graph row.
 """
 
@@ -14,6 +15,7 @@ from amlguard.scanner import ids, registrystores
 from amlguard.scanner.datastores import data_storage
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.linked import scopes_by_linked_resource
 from amlguard.scanner.model import Gap
 from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
@@ -32,10 +34,21 @@ def instance_endpoints(rows: Iterable[Row], settings: InstanceSettings) -> list[
         workspaces = [inst.id, *(str(p["id"]) for p in inst.projects)]
         named = {ids.norm(account) for account, _group in data_storage(inv, workspaces)}
         named |= {ids.norm(r) for r in registrystores.of_instances(inv, [inst])}
+        named |= _scopes_of(inv, inst.members())  # an AMPLS's endpoints (AMLG-250)
         for member in sorted(inst.members() | named):
             for pe, _conn in inv.endpoints_by_target.get(member, []):
                 endpoints.setdefault(ids.norm(pe["id"]), pe)
     return list(endpoints.values())
+
+
+def _scopes_of(inv: Inventory, members: Iterable[str]) -> set[str]:
+    """The Azure Monitor private link scopes (normalised ids) that scope any of ``members``."""
+    by_linked = scopes_by_linked_resource(inv)
+    return {
+        ids.norm(ids.parent_of_child(str(s["id"]), "scopedResources"))
+        for m in members
+        for s in by_linked.get(m, [])
+    }
 
 
 def read_zone_groups(
