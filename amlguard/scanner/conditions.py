@@ -138,14 +138,22 @@ def _all_of(children: list[Condition]) -> Condition:
     # Plain loops, not all()/any() over a generator: these run for every resource judged.
     # A child that reads a value unknown before deployment (templates) leaves the answer to
     # the others: a false one still decides (Kleene logic), else the unknown is raised.
+    # Explaining a failure (``trace``) evaluates every child, so the finding names what each
+    # failing one found, not only the first's (a later branch's new drift is not "the same
+    # failure"); a child that cannot be judged then still makes the finding ``error``.
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         unknown = None
+        failed = False
         for child in children:
             try:
                 if not child(ctx, trace):
-                    return False
+                    if trace is None:
+                        return False
+                    failed = True
             except UnknownValue as exc:
                 unknown = unknown or exc
+        if failed:
+            return False
         if unknown is not None:
             raise unknown
         return True
@@ -157,16 +165,19 @@ def _any_of(children: list[Condition]) -> Condition:
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         unknown = None
         local: list[Explanation] | None = None if trace is None else []
+        first = 0  # how many explanations the first explaining alternative gave
         for child in children:
             try:
                 if child(ctx, local):
                     return True
             except UnknownValue as exc:  # a true alternative still decides (see _all_of)
                 unknown = unknown or exc
+            if local and not first:
+                first = len(local)
         if unknown is not None:
             raise unknown
         if trace is not None and local:
-            trace.extend(local[:1])  # the first alternative is the one a reader expects to see
+            trace.extend(local[:first])  # the first alternative is the one a reader expects
         return False
 
     return cond

@@ -203,6 +203,9 @@ class Engine:
                 f"or relink workspace {instance.name} if {ids.short_if_id(target.id)} was deleted."
             )
             return self._gapped(rule, target, instance, Status.ERROR, reason, remediation=hint)
+        if target.unjudged is not None:  # its row is there, but what selected it is malformed
+            message = f"could not be judged: {target.unjudged}"
+            return self._gapped(rule, target, instance, Status.ERROR, message)
         shared = instance.shared
         if plan.per_resource and shared and (key := ids.norm(target.id)) in shared:
             verdict = self._verdicts.get((rule.id, key))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from amlguard.offenders import key as offender_key
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.idparts import parsed
 from amlguard.scanner.instances import Instance
@@ -104,10 +105,18 @@ def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, 
 
 
 def explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
-    """(expected, actual, path, offenders) of a failure's first explanation."""
+    """(expected, actual, path) of a failure's first explanation, and the offenders of every
+    explanation in order, each once: an allOf whose later branch fails too names those as well
+    (a baseline, a pinned suppression or the history then sees them as new)."""
     if not trace:
         return None, None, None, []
     first = trace[0]
     offenders = list(first.offenders)
+    seen = {offender_key(o) for o in offenders}
+    for later in trace[1:]:
+        for o in later.offenders:
+            if (k := offender_key(o)) not in seen:
+                seen.add(k)
+                offenders.append(o)
     actual = offenders if offenders else first.actual
     return first.expected, actual, first.path, offenders

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from amlguard.registry import Registry
-from amlguard.scanner import ids, unknownrefs
+from amlguard.scanner import ids, shapes, unknownrefs
 from amlguard.scanner.instances import ASSOCIATED_ROLES, Instance
 from amlguard.scanner.inventory import VNET, Inventory, Row
-from amlguard.scanner.paths import get_key
 from amlguard.scanner.primitives import endpoints_in_vnet, endpoints_of
-from amlguard.scanner.unknown import Unknown
+from amlguard.scanner.unknown import Unknown, UnknownValue
+from amlguard.textsafe import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,9 @@ class Target:
     #: why a target without a row is missing, when the generic "not in the inventory" says
     #: too little (a storage account named only by URL)
     missing_reason: str | None = None
+    #: why a target whose row is there cannot be judged (what selects it is malformed): the
+    #: finding is ``error`` with this reason, the rule's condition is not evaluated
+    unjudged: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +167,30 @@ def _computes(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selec
         return _NOTHING
     out = []
     for compute in computes_of(inv, instance.id):
-        props = compute.get("properties")
-        ctype = get_key(props, "computeType") if isinstance(props, dict) else None
-        if isinstance(ctype, str) and ctype.lower() in VNET_COMPUTE_TYPES:
+        try:
+            ctype = compute_type(compute)
+        except UnknownValue as exc:  # never dropped unread: it may be a cluster with a public IP
+            out.append(Target(str(compute["id"]), COMPUTE, compute, unjudged=str(exc)))
+            continue
+        if ctype in VNET_COMPUTE_TYPES:
             out.append(Target(str(compute["id"]), COMPUTE, compute))
     return Selection(out)
+
+
+def compute_type(compute: Row) -> str:
+    """A compute row's ``properties.computeType``, stripped and lower-cased; an unknown or
+    malformed value (absent, blank, not a string, ``properties`` not an object) raises
+    :class:`~amlguard.scanner.unknown.UnknownValue` naming the compute and the value."""
+    at = shapes.Where(compute.get("id"), "properties")
+    props = shapes.obj(compute.get("properties"), at)
+    ctype = shapes.text(shapes.member(props, "computeType"), at / "computeType")
+    if ctype is None or not ctype.strip():
+        said = "absent" if ctype is None else "blank"
+        raise shapes.MalformedValue(
+            f"{visible(str(at / 'computeType'))} is {said}: which kind of compute it is (and so whether it "
+            "must run in the solution VNet) cannot be judged"
+        )
+    return ctype.strip().lower()
 
 
 def _no_vnet(instance: Instance, inv: Inventory) -> Selection:

@@ -122,7 +122,10 @@ def test_missing_role_still_fails_first() -> None:
     inst = blueprint()
     inst.role_assignments.clear()
     finding = _106([*inst.rows(), deny_assignment(_rg(inst), _everyone())])
-    assert finding.status is Status.FAIL and "deny assignment '" not in finding.message
+    # the missing role comes first; the deny that would still block it is named too (fix7c)
+    first, last = str(finding.offenders[0]), str(finding.offenders[-1])
+    assert finding.status is Status.FAIL and "deny assignment '" not in first
+    assert "deny assignment 'block-pe-approval'" in last and last.split(" ")[0] in finding.message
 
 
 @pytest.mark.parametrize(
