@@ -4,6 +4,9 @@ What the real service does, as fleet.md 1a captured it: the SDK POSTs a gzipped 
 with ``api-version=2023-01-01`` and a bearer token, and only 204 counts as success. This route
 gunzips the body, checks every row against the stream's declared columns (unknown or reserved
 names, wrong types: 400) and the 1 MB limit (413), records the accepted rows and answers 204.
+A good body is parsed and checked in one C pass (:mod:`tests.emulator.streamfast`) and kept as
+sent; :attr:`Ingestion.accepted` reads its rows with the reference parser when a test asks. A
+body that pass is not certain of is parsed and checked by the reference, which words the 400.
 Throttling (429 with or without ``Retry-After``), 503 and dropped connections come from the
 emulator's faults (:func:`fail_next`, :func:`drop_next`). Error codes are invented (the
 service's are not documented) and marked so.
