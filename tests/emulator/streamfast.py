@@ -30,6 +30,24 @@ except ImportError:  # pragma: no cover - the reference path gives the same verd
 
 #: Datetime texts remembered as valid at most (then forgotten, and parsed again when seen).
 _MAX_TIMES = 100_000
+#: Nesting a dynamic value may have here. orjson refuses a document nested deeper than 1,024
+#: (the body's array and the row's object are two of them); msgspec's limit follows Python's
+#: recursion limit, which a test run may raise: a deeper value goes to the reference.
+_MAX_DEPTH = 1_000
+
+
+def _shallow(value: Any) -> bool:
+    """Whether the list or dict ``value`` nests at most :data:`_MAX_DEPTH` deep."""
+    level = [value]
+    for _ in range(_MAX_DEPTH):
+        inner = []
+        for v in level:
+            items = v.values() if type(v) is dict else v
+            inner += [x for x in items if type(x) is list or type(x) is dict]
+        if not inner:
+            return True
+        level = inner
+    return False
 
 
 def _field_type(kind: str) -> Any:
@@ -55,6 +73,7 @@ class FastCheck:
         self.available = msgspec is not None
         self._times: set[str] = set()
         self._dates: list[Callable[[Any], Any]] = []
+        self._dynamic: list[Callable[[Any], Any]] = []
         if not self.available:
             return
         fields = []
@@ -65,6 +84,8 @@ class FastCheck:
             fields.append((f"c{i}", _field_type(kind), default))
             if kind == "datetime":
                 self._dates.append(attrgetter(f"c{i}"))
+            elif kind == "dynamic":
+                self._dynamic.append(attrgetter(f"c{i}"))
         row = msgspec.defstruct("Row", fields, forbid_unknown_fields=True, gc=False)
         self._decode = msgspec.json.Decoder(list[row]).decode  # type: ignore[valid-type]
 
@@ -76,6 +97,13 @@ class FastCheck:
             rows = self._decode(raw)
         except (msgspec.DecodeError, ValueError, RecursionError):
             return None
+        for value_of in self._dynamic:
+            values = list(map(value_of, rows))
+            kinds = set(map(type, values))
+            if (list in kinds or dict in kinds) and not all(
+                _shallow(v) for v in values if type(v) is list or type(v) is dict
+            ):
+                return None
         times = self._times
         for date in self._dates:
             fresh = set(map(date, rows)) - times

@@ -152,6 +152,26 @@ def test_awkward_bodies_the_reference_takes(raw: bytes) -> None:
     assert _same(raw) in (1, None)  # taken, or left to the reference
 
 
+@pytest.mark.parametrize("depth", [1021, 1022, 1023, 1100, 5000])
+def test_deep_dynamic_values_are_left_to_the_reference_whatever_the_recursion_limit(
+    depth: int,
+) -> None:
+    import sys
+
+    raw = b'[{"RowNumber":1},{"Actual":' + b"[" * depth + b"]" * depth + b"}]"
+    nested = b'[{"Expected":' + b'{"a":' * depth + b"1" + b"}" * depth + b"}]"
+    limit = sys.getrecursionlimit()
+    try:
+        for recursion in (limit, 20_000):
+            sys.setrecursionlimit(recursion)
+            for body in (raw, nested):
+                assert _same(body) is None  # msgspec may take it; orjson's limit is 1,024
+    finally:
+        sys.setrecursionlimit(limit)
+    shallow = b'[{"Actual":' + b"[" * 900 + b"]" * 900 + b',"Expected":[[1],{"a":[2]}]}]'
+    assert _reference(shallow) == 1 and _same(shallow) == 1
+
+
 def test_the_exporters_rows_take_the_fast_path() -> None:
     good = {"RowNumber": 1, "TimeGenerated": "2026-12-07T10:00:00Z", "RuleId": "AMLG-101"}
     rows = [good, {**good, "Actual": [1, {"a": None}], "Expected": "x", "ScanComplete": False}]
