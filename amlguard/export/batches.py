@@ -107,19 +107,27 @@ def pack(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> list[Batch]:
 
 def iter_batches(texts: Iterable[str], limit: int = MAX_BATCH_BYTES) -> Iterator[Batch]:
     """:func:`pack`, each batch handed out as soon as it is full (sending overlaps encoding)."""
+    # (the export's main thread runs this once per row: each name and length is read once)
     rows: list[bytes] = []
-    size = 2
+    append = rows.append
+    size = 2  # the body's bytes so far: brackets, rows, commas
+    room = limit - 2
     for text in texts:
         data = text.encode("utf-8")
-        if len(data) > limit - 2:  # one row alone would not fit: cut its values
-            data = encode_row(json.loads(text), limit - 2)
-        grown = size + len(data) + (1 if rows else 0)
-        if rows and grown > limit:
-            yield Batch(rows, size)
-            rows = []
-            grown = 2 + len(data)
-        rows.append(data)
-        size = grown
+        n = len(data)
+        if n > room:  # one row alone would not fit: cut its values
+            data = encode_row(json.loads(text), room)
+            n = len(data)
+        if rows:
+            size += n + 1
+            if size > limit:
+                yield Batch(rows, size - n - 1)
+                rows = []
+                append = rows.append
+                size = 2 + n
+        else:
+            size = 2 + n
+        append(data)
     if rows:
         yield Batch(rows, size)
 
