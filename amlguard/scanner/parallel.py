@@ -1,0 +1,420 @@
+"""Rule evaluation on more than one core: a forked worker judges part of the instances.
+
+Instances are judged independently and findings come out ordered by instance, so the engine's
+work splits into contiguous runs of instances: this process judges the first run, each forked
+worker one of the later ones and sends its findings back through a pipe, and the runs are
+joined in order, the same list a serial :meth:`Engine.run` returns.
+
+Used only where it pays and is safe: POSIX ``fork`` and ``sched_getaffinity`` (Linux), two or
+more CPUs this process may use, enough work (:data:`MIN_COST`), no other thread alive (a fork
+copies locks other threads hold), and ``AMLGUARD_WORKERS`` not ``1``. It fails closed: a
+worker that crashes, is killed, times out or sends anything but a whole, checksummed, counted
+answer has its instances judged here instead, so the findings are the serial ones whatever
+happens. Workers never write to stdout or stderr and end with ``os._exit``; every worker is
+reaped (killed first if need be) before :func:`run` returns or raises, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from amlguard.errors import InputError
+from amlguard.scanner.engine import Engine
+from amlguard.scanner.instances import Instance
+from amlguard.scanner.model import Finding, Severity, Status
+
+#: ``1`` (or ``0``) forces a serial evaluation; a number N >= 2 allows at most N processes
+#: (this one and N - 1 workers); unset, empty or ``auto``: as many as the usable CPUs
+ENV_WORKERS = "AMLGUARD_WORKERS"
+
+#: The estimated cost (see :func:`cost`) below which a fork does not pay. One blueprint
+#: instance costs ~15 units and ~1.7 ms of evaluation; forking, copy-on-write faults and the
+#: transfer cost ~10-20 ms however small the share (BENCHMARKS.md, "Session 7 — par7").
+MIN_COST = 600
+
+#: How much more a worker's share costs than the same share judged here: encoding its findings
+#: (~1.3 us a finding, ~25 a blueprint instance) and the copy-on-write faults of a forked heap.
+WORKER_OVERHEAD = 0.03
+
+#: At most this many instances are judged before the fork to build what rules index lazily
+#: (``Inventory.memo``), once, for every process (see :func:`_warm`).
+WARM_MAX = 8
+
+#: A worker that has not answered this long after this process judged its own share (scaled
+#: by the shares' costs), and at least :data:`MIN_TIMEOUT` s, is killed and its share judged
+#: here: never a hang on a stopped or stuck worker.
+TIMEOUT_FACTOR = 20.0
+MIN_TIMEOUT = 30.0
+
+_MAGIC = b"AMLP"
+_HEADER = struct.Struct("<4sBQQI")  # magic, codec, findings, body length, CRC-32 of the body
+_MARSHAL, _PICKLE = 0, 1
+_STATUSES = tuple(Status)
+_STATUS_INDEX = {s: i for i, s in enumerate(_STATUSES)}
+_SEVERITIES = {int(s): s for s in Severity}
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What the last :func:`run` did (for benchmarks and tests): processes, and why not more."""
+
+    processes: int = 1
+    reason: str = ""
+    fallbacks: int = 0
+
+
+#: the figures of the most recent :func:`run` in this process
+last = RunStats()
+
+
+def processes_allowed() -> tuple[int, str]:
+    """How many processes may judge (1 = serial), and the reason when it is 1."""
+    raw = os.environ.get(ENV_WORKERS, "").strip().lower()
+    cap = 0
+    if raw not in ("", "auto"):
+        try:
+            cap = int(raw, 10)
+        except ValueError:
+            raise InputError(
+                f"{ENV_WORKERS}={raw!r}: expected a whole number of processes "
+                "(1 = no worker process) or 'auto'"
+            ) from None
+        if cap < 0:
+            raise InputError(f"{ENV_WORKERS}={raw!r}: expected 0 or more processes")
+        if cap <= 1:
+            return 1, f"{ENV_WORKERS}={raw}"
+    if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
+        return 1, "no fork/sched_getaffinity on this platform"
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        return 1, "one usable CPU"
+    if threading.active_count() != 1 or threading.current_thread() is not threading.main_thread():
+        return 1, "other threads are alive (fork is unsafe)"
+    return (min(cpus, cap) if cap else cpus), ""
+
+
+def cost(engine: Engine, instance: Instance) -> int:
+    """An instance's estimated evaluation cost: its members, their private endpoints and its
+    projects (what the rules judge and read), plus one for the workspace's own rules."""
+    by_target = engine.inventory.endpoints_by_target
+    members = instance.members()
+    endpoints = sum(len(by_target.get(m, ())) for m in members)
+    return 1 + 2 * len(members) + endpoints + 2 * len(instance.projects)
+
+
+def run(
+    engine: Engine,
+    instances: Iterable[Instance],
+    *,
+    min_cost: int = MIN_COST,
+    timeout: float | None = None,
+) -> list[Finding]:
+    """``engine.run(instances)``, judged in more than one process when that pays and is safe."""
+    global last
+    todo = list(instances)
+    allowed, reason = processes_allowed()
+    last = RunStats(1, reason)
+    if allowed < 2 or not todo:
+        return engine.run(todo)
+    findings: list[Finding] = []
+    start = _warm(engine, todo, findings)
+    rest = todo[start:]
+    costs = [cost(engine, i) for i in rest]
+    total = sum(costs)
+    count = min(allowed, len(rest), max(1, total // max(min_cost, 1)))
+    if count < 2:
+        last.reason = f"too little work (cost {total} < {2 * min_cost})"
+        findings.extend(engine.run(rest))
+        return findings
+    if not _flushed():
+        last.reason = "stdout/stderr could not be flushed before the fork"
+        findings.extend(engine.run(rest))
+        return findings
+    cuts = _split(costs, count)
+    mine = rest[: cuts[0]] if cuts else rest
+    workers: list[_Worker] = []
+    try:
+        # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            for lo, hi in zip(cuts, [*cuts[1:], len(rest)]):
+                workers.append(_Worker.start(engine, rest[lo:hi], blocked))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        last.processes = 1 + len(workers)
+        began = time.monotonic()
+        findings.extend(engine.run(mine))
+        spent = time.monotonic() - began
+        own = max(1, sum(costs[: len(mine)]))
+        for worker in workers:
+            wait = timeout
+            if wait is None:
+                share = sum(cost(engine, i) for i in worker.instances)
+                wait = max(MIN_TIMEOUT, TIMEOUT_FACTOR * spent * share / own)
+            got = worker.result(time.monotonic() + wait)
+            if got is None:
+                last.fallbacks += 1
+                got = engine.run(worker.instances)
+            findings.extend(got)
+    finally:
+        for worker in workers:
+            worker.close()
+    return findings
+
+
+def _warm(engine: Engine, todo: Sequence[Instance], findings: list[Finding]) -> int:
+    """Judge the first instances here until one builds no new whole-inventory index.
+
+    The indexes rules build lazily (``Inventory.memo``: DNS resolution, endpoint joins, role
+    definitions...) cost ~60 ms at 1,000 instances; built before the fork, the workers share
+    them copy-on-write instead of each building its own. Returns how many were judged.
+    """
+    inventory = engine.inventory
+    done = 0
+    while done < min(WARM_MAX, len(todo)):
+        before = len(inventory.memo)
+        findings.extend(engine.run(todo[done : done + 1]))
+        done += 1
+        if len(inventory.memo) == before:
+            break
+    return done
+
+
+def _split(costs: Sequence[int], count: int) -> list[int]:
+    """Where each worker's share starts: ``count`` contiguous shares of about equal cost, none
+    empty, this process's share (the first) larger by what a worker's transfer costs it."""
+    total = sum(costs)
+    worker_share = total / (count + (count - 1) * WORKER_OVERHEAD)
+    cuts: list[int] = []
+    acc = 0
+    i = 0
+    for k in range(1, count):
+        target = total - worker_share * (count - k)
+        while i < len(costs) and acc + costs[i] / 2 < target:
+            acc += costs[i]
+            i += 1
+        if 0 < i < len(costs) and (not cuts or i > cuts[-1]):
+            cuts.append(i)
+    return cuts
+
+
+def _flushed() -> bool:
+    """Flush Python's buffered stdout and stderr, so no buffer is copied into a worker."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class _Worker:
+    """One forked process judging a contiguous share of the instances."""
+
+    def __init__(self, pid: int, fd: int, instances: list[Instance]) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.instances = instances
+        self.reaped = False
+
+    @classmethod
+    def start(cls, engine: Engine, instances: list[Instance], mask: Iterable[int]) -> _Worker:
+        """Fork a worker that judges ``instances`` and writes its answer to a pipe (``mask``:
+        the signal mask the worker restores once its signal handlers are reset)."""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            _child(engine, instances, read_fd, write_fd, mask)
+        os.close(write_fd)
+        return cls(pid, read_fd, instances)
+
+    def result(self, deadline: float) -> list[Finding] | None:
+        """The worker's findings, or None when it failed, lied or ran out of time."""
+        data = _read_all(self.fd, deadline)
+        if data is None:
+            return None
+        self.close()
+        return decode(data)
+
+    def close(self) -> None:
+        """Kill the worker unless it has ended, and reap it; close the pipe."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.reaped:
+            return
+        try:
+            done, _status = os.waitpid(self.pid, os.WNOHANG)
+            if done == 0:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.reaped = True
+
+
+def _child(
+    engine: Engine, instances: list[Instance], read_fd: int, write_fd: int, mask: Iterable[int]
+) -> None:
+    """The worker's whole life: judge, send, ``os._exit`` (no atexit, no buffer flush)."""
+    code = 70
+    try:
+        # Ctrl-C reaches the whole process group: the worker just ends, the parent reports.
+        for signum in _STOPS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        gc.disable()  # a collection would touch, and so copy, every page of the shared heap
+        os.close(read_fd)
+        sink = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(sink, 1)
+        os.dup2(sink, 2)
+        payload = encode(engine.run(instances))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view) :]
+        code = 0
+    except BaseException:  # noqa: BLE001, S110 - the parent judges this share itself
+        pass
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything until end of file, or None past ``deadline``."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def encode(findings: Sequence[Finding]) -> bytes:
+    """The findings as one checksummed message: marshal of compact tuples, else pickle."""
+    body: bytes
+    try:
+        body, codec = _marshalled(findings), _MARSHAL
+    except (ValueError, TypeError, KeyError):  # a value marshal cannot carry exactly
+        body, codec = pickle.dumps(list(findings), protocol=5), _PICKLE
+    return _HEADER.pack(_MAGIC, codec, len(findings), len(body), zlib.crc32(body)) + body
+
+
+def _marshalled(findings: Sequence[Finding]) -> bytes:
+    rules: dict[tuple[str, str], int] = {}
+    texts: dict[str, int] = {}
+    rows = []
+    for f in findings:
+        if type(f) is not Finding or type(f.severity) is not Severity:
+            raise TypeError("not a plain Finding")
+        key = (f.rule_id, f.rule_name)
+        r = rules.get(key)
+        if r is None:
+            r = rules[key] = len(rules)
+        rem = f.remediation
+        t = texts.get(rem)
+        if t is None:
+            t = texts[rem] = len(texts)
+        rows.append(
+            (
+                r,
+                int(f.severity),
+                _STATUS_INDEX[f.status],
+                f.resource_id,
+                f.resource_type,
+                f.instance,
+                f.message,
+                f.expected,
+                f.actual,
+                f.path,
+                t,
+                f.offenders,
+                f.suppression,
+                f.baseline_state,
+                f.fixed_by,
+            )
+        )
+    return marshal.dumps((list(rules), list(texts), rows))
+
+
+def decode(data: bytes) -> list[Finding] | None:
+    """The findings :func:`encode` wrote, or None for anything short, corrupt or miscounted."""
+    if len(data) < _HEADER.size:
+        return None
+    magic, codec, count, length, crc = _HEADER.unpack_from(data)
+    body = memoryview(data)[_HEADER.size :]
+    if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
+        return None
+    try:
+        if codec == _MARSHAL:
+            found = _unmarshalled(bytes(body))
+        elif codec == _PICKLE:
+            found = pickle.loads(body)  # noqa: S301 - our own worker's bytes, checksummed
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - garbage is a failed worker, judged again here
+        return None
+    if not isinstance(found, list) or len(found) != count:
+        return None
+    if not all(type(f) is Finding for f in found):
+        return None
+    return found
+
+
+def _unmarshalled(body: bytes) -> list[Finding]:
+    rules, texts, rows = marshal.loads(body)
+    severities = _SEVERITIES
+    statuses = _STATUSES
+    out: list[Finding] = []
+    append = out.append
+    for r, sev, st, rid, rtype, inst, msg, exp, act, path, t, off, sup, base, fixed in rows:
+        rule_id, rule_name = rules[r]
+        append(
+            Finding(
+                rule_id,
+                rule_name,
+                severities[sev],
+                statuses[st],
+                rid,
+                rtype,
+                inst,
+                msg,
+                exp,
+                act,
+                path,
+                texts[t],
+                off,
+                sup,
+                base,
+                fixed,
+            )
+        )
+    return out
+
+
+def describe(stats: Any = None) -> str:
+    """One line on the last run: how many processes judged, and why not more."""
+    s = stats or last
+    why = f" ({s.reason})" if s.reason else ""
+    fell = f", {s.fallbacks} worker share(s) judged again here" if s.fallbacks else ""
+    return f"{s.processes} process(es){why}{fell}"
