@@ -17,33 +17,31 @@ reaped (killed first if need be) before :func:`run` returns or raises, Ctrl-C in
 from __future__ import annotations
 
 import gc
-import marshal
 import os
-import pickle
-import select
 import signal
-import struct
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.scanner.engine import Engine
+from amlguard.scanner.findingwire import decode, encode
 from amlguard.scanner.instances import Instance
-from amlguard.scanner.model import Finding, Severity, Status
+from amlguard.scanner.model import Finding
 
 #: ``1`` (or ``0``) forces a serial evaluation; a number N >= 2 allows at most N processes
 #: (this one and N - 1 workers); unset, empty or ``auto``: as many as the usable CPUs
 ENV_WORKERS = "AMLGUARD_WORKERS"
 
-#: The estimated cost (see :func:`cost`) below which a fork does not pay. One blueprint
-#: instance costs ~15 units and ~1.7 ms of evaluation; forking, copy-on-write faults and the
-#: transfer cost ~10-20 ms however small the share (BENCHMARKS.md, "Session 7 — par7").
-MIN_COST = 600
+#: The least estimated cost (see :func:`cost`) of each process's share: a smaller one saves less
+#: than a fork costs. One blueprint instance costs ~19 units and ~1.7 ms of evaluation; a worker
+#: costs ~15 ms of CPU however small its share (fork, copy-on-write faults, transfer), so each
+#: share is at least ~20 instances (~35 ms) and an estate under ~45 instances stays serial
+#: (BENCHMARKS.md, "Session 7 — par7").
+MIN_COST = 400
 
 #: How much more a worker's share costs than the same share judged here: encoding its findings
 #: (~1.3 us a finding, ~25 a blueprint instance) and the copy-on-write faults of a forked heap.
@@ -59,12 +57,6 @@ WARM_MAX = 8
 TIMEOUT_FACTOR = 20.0
 MIN_TIMEOUT = 30.0
 
-_MAGIC = b"AMLP"
-_HEADER = struct.Struct("<4sBQQI")  # magic, codec, findings, body length, CRC-32 of the body
-_MARSHAL, _PICKLE = 0, 1
-_STATUSES = tuple(Status)
-_STATUS_INDEX = {s: i for i, s in enumerate(_STATUSES)}
-_SEVERITIES = {int(s): s for s in Severity}
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -75,6 +67,11 @@ class RunStats:
     processes: int = 1
     reason: str = ""
     fallbacks: int = 0
+    #: wall seconds: judging this process's share; then waiting for and decoding the workers'
+    own_s: float = 0.0
+    join_s: float = 0.0
+    #: the workers' process ids (every one reaped when run() returns)
+    pids: list[int] = field(default_factory=list)
 
 
 #: the figures of the most recent :func:`run` in this process
@@ -120,11 +117,16 @@ def run(
     engine: Engine,
     instances: Iterable[Instance],
     *,
-    min_cost: int = MIN_COST,
+    min_cost: int | None = None,
     timeout: float | None = None,
 ) -> list[Finding]:
-    """``engine.run(instances)``, judged in more than one process when that pays and is safe."""
+    """``engine.run(instances)``, judged in more than one process when that pays and is safe.
+
+    ``min_cost`` (default :data:`MIN_COST`) is the least cost of a process's share; ``timeout``
+    how long to wait for a worker once this process's share is judged (default: scaled).
+    """
     global last
+    min_cost = MIN_COST if min_cost is None else max(1, min_cost)
     todo = list(instances)
     allowed, reason = processes_allowed()
     last = RunStats(1, reason)
@@ -135,7 +137,7 @@ def run(
     rest = todo[start:]
     costs = [cost(engine, i) for i in rest]
     total = sum(costs)
-    count = min(allowed, len(rest), max(1, total // max(min_cost, 1)))
+    count = min(allowed, len(rest), max(1, total // min_cost))
     if count < 2:
         last.reason = f"too little work (cost {total} < {2 * min_cost})"
         findings.extend(engine.run(rest))
@@ -151,14 +153,15 @@ def run(
         # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
-            for lo, hi in zip(cuts, [*cuts[1:], len(rest)]):
+            for lo, hi in zip(cuts, [*cuts[1:], len(rest)], strict=True):
                 workers.append(_Worker.start(engine, rest[lo:hi], blocked))
+                last.pids.append(workers[-1].pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         last.processes = 1 + len(workers)
         began = time.monotonic()
         findings.extend(engine.run(mine))
-        spent = time.monotonic() - began
+        spent = last.own_s = time.monotonic() - began
         own = max(1, sum(costs[: len(mine)]))
         for worker in workers:
             wait = timeout
@@ -170,6 +173,7 @@ def run(
                 last.fallbacks += 1
                 got = engine.run(worker.instances)
             findings.extend(got)
+        last.join_s = time.monotonic() - began - spent
     finally:
         for worker in workers:
             worker.close()
@@ -249,7 +253,10 @@ class _Worker:
         if data is None:
             return None
         self.close()
-        return decode(data)
+        found = decode(data)
+        if found is None or not _in_order(found, self.instances):
+            return None
+        return found
 
     def close(self) -> None:
         """Kill the worker unless it has ended, and reap it; close the pipe."""
@@ -288,14 +295,28 @@ def _child(
         while view:
             view = view[os.write(write_fd, view) :]
         code = 0
-    except BaseException:  # noqa: BLE001, S110 - the parent judges this share itself
+    except BaseException:  # anything at all: the parent judges this share itself
         pass
     finally:
         os._exit(code)
 
 
+def _in_order(findings: Sequence[Finding], instances: Sequence[Instance]) -> bool:
+    """Whether every finding is of one of ``instances``, in their order (as the engine's are)."""
+    position = {i.id: n for n, i in enumerate(instances)}
+    at = 0
+    for f in findings:
+        n = position.get(f.instance)
+        if n is None or n < at:
+            return False
+        at = n
+    return True
+
+
 def _read_all(fd: int, deadline: float) -> bytes | None:
     """Everything until end of file, or None past ``deadline``."""
+    import select
+
     chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
@@ -308,108 +329,6 @@ def _read_all(fd: int, deadline: float) -> bytes | None:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
-
-
-def encode(findings: Sequence[Finding]) -> bytes:
-    """The findings as one checksummed message: marshal of compact tuples, else pickle."""
-    body: bytes
-    try:
-        body, codec = _marshalled(findings), _MARSHAL
-    except (ValueError, TypeError, KeyError):  # a value marshal cannot carry exactly
-        body, codec = pickle.dumps(list(findings), protocol=5), _PICKLE
-    return _HEADER.pack(_MAGIC, codec, len(findings), len(body), zlib.crc32(body)) + body
-
-
-def _marshalled(findings: Sequence[Finding]) -> bytes:
-    rules: dict[tuple[str, str], int] = {}
-    texts: dict[str, int] = {}
-    rows = []
-    for f in findings:
-        if type(f) is not Finding or type(f.severity) is not Severity:
-            raise TypeError("not a plain Finding")
-        key = (f.rule_id, f.rule_name)
-        r = rules.get(key)
-        if r is None:
-            r = rules[key] = len(rules)
-        rem = f.remediation
-        t = texts.get(rem)
-        if t is None:
-            t = texts[rem] = len(texts)
-        rows.append(
-            (
-                r,
-                int(f.severity),
-                _STATUS_INDEX[f.status],
-                f.resource_id,
-                f.resource_type,
-                f.instance,
-                f.message,
-                f.expected,
-                f.actual,
-                f.path,
-                t,
-                f.offenders,
-                f.suppression,
-                f.baseline_state,
-                f.fixed_by,
-            )
-        )
-    return marshal.dumps((list(rules), list(texts), rows))
-
-
-def decode(data: bytes) -> list[Finding] | None:
-    """The findings :func:`encode` wrote, or None for anything short, corrupt or miscounted."""
-    if len(data) < _HEADER.size:
-        return None
-    magic, codec, count, length, crc = _HEADER.unpack_from(data)
-    body = memoryview(data)[_HEADER.size :]
-    if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
-        return None
-    try:
-        if codec == _MARSHAL:
-            found = _unmarshalled(bytes(body))
-        elif codec == _PICKLE:
-            found = pickle.loads(body)  # noqa: S301 - our own worker's bytes, checksummed
-        else:
-            return None
-    except Exception:  # noqa: BLE001 - garbage is a failed worker, judged again here
-        return None
-    if not isinstance(found, list) or len(found) != count:
-        return None
-    if not all(type(f) is Finding for f in found):
-        return None
-    return found
-
-
-def _unmarshalled(body: bytes) -> list[Finding]:
-    rules, texts, rows = marshal.loads(body)
-    severities = _SEVERITIES
-    statuses = _STATUSES
-    out: list[Finding] = []
-    append = out.append
-    for r, sev, st, rid, rtype, inst, msg, exp, act, path, t, off, sup, base, fixed in rows:
-        rule_id, rule_name = rules[r]
-        append(
-            Finding(
-                rule_id,
-                rule_name,
-                severities[sev],
-                statuses[st],
-                rid,
-                rtype,
-                inst,
-                msg,
-                exp,
-                act,
-                path,
-                texts[t],
-                off,
-                sup,
-                base,
-                fixed,
-            )
-        )
-    return out
 
 
 def describe(stats: Any = None) -> str:
