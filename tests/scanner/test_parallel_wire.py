@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import OrderedDict
+from dataclasses import fields
 from typing import Any
 
 from hypothesis import given, settings
@@ -53,8 +54,9 @@ def _shape(value: Any) -> Any:
 
 
 def _same(a: list[Finding], b: list[Finding]) -> bool:
-    return [_shape(list(f.__getstate__())) for f in a] == [
-        _shape(list(f.__getstate__())) for f in b
+    names = [f.name for f in fields(Finding)]
+    return [_shape([getattr(f, n) for n in names]) for f in a] == [
+        _shape([getattr(f, n) for n in names]) for f in b
     ]
 
 
