@@ -111,3 +111,19 @@ def test_interrupt_exits_130_without_traceback(mode: str, group: bool, estate: P
     assert f"REAPED {pid}".encode() in err
     assert not _alive(pid)
     assert b"LEAK" not in out
+
+
+def test_bad_worker_count_is_exit_2_naming_it() -> None:
+    estate = ROOT / "examples" / "estates" / "drifted.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "amlguard", "check", "--snapshot", str(estate)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "AMLGUARD_WORKERS": "two"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "AMLGUARD_WORKERS='two'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
