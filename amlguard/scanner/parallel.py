@@ -17,6 +17,7 @@ reaped (killed first if need be) before :func:`run` returns or raises, Ctrl-C in
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import signal
 import sys
@@ -37,9 +38,9 @@ from amlguard.scanner.model import Finding
 ENV_WORKERS = "AMLGUARD_WORKERS"
 
 #: The least estimated cost (see :func:`cost`) of each process's share: a smaller one saves less
-#: than a fork costs. One blueprint instance costs ~19 units and ~1.7 ms of evaluation; a worker
+#: than a fork costs. One blueprint instance costs ~21 units and ~1.7 ms of evaluation; a worker
 #: costs ~15 ms of CPU however small its share (fork, copy-on-write faults, transfer), so each
-#: share is at least ~20 instances (~35 ms) and an estate under ~45 instances stays serial
+#: share is at least ~19 instances (~30 ms) and an estate under ~40 instances stays serial
 #: (BENCHMARKS.md, "Session 7 — par7").
 MIN_COST = 400
 
@@ -104,13 +105,12 @@ def processes_allowed() -> tuple[int, str]:
     return (min(cpus, cap) if cap else cpus), ""
 
 
-def cost(engine: Engine, instance: Instance) -> int:
-    """An instance's estimated evaluation cost: its members, their private endpoints and its
-    projects (what the rules judge and read), plus one for the workspace's own rules."""
-    by_target = engine.inventory.endpoints_by_target
-    members = instance.members()
-    endpoints = sum(len(by_target.get(m, ())) for m in members)
-    return 1 + 2 * len(members) + endpoints + 2 * len(instance.projects)
+def cost(instance: Instance) -> int:
+    """An instance's estimated evaluation cost: its members (each judged by several rules, with
+    its private endpoints and DNS) and its projects, plus the workspace's own rules. Cheap on
+    purpose (~1 us): it is worked out for every instance before the fork."""
+    members = 1 + len(instance.associated) + len(instance.integrated)
+    return 3 + 3 * members + 3 * len(instance.projects)
 
 
 def run(
@@ -135,7 +135,7 @@ def run(
     findings: list[Finding] = []
     start = _warm(engine, todo, findings)
     rest = todo[start:]
-    costs = [cost(engine, i) for i in rest]
+    costs = [cost(i) for i in rest]
     total = sum(costs)
     count = min(allowed, len(rest), max(1, total // min_cost))
     if count < 2:
@@ -146,15 +146,18 @@ def run(
         last.reason = "stdout/stderr could not be flushed before the fork"
         findings.extend(engine.run(rest))
         return findings
-    cuts = _split(costs, count)
-    mine = rest[: cuts[0]] if cuts else rest
+    bounds = [0, *_split(costs, count), len(rest)]
+    shares = list(itertools.pairwise(bounds))  # (start, end) of each process's share
+    mine = rest[: bounds[1]]
+    own = max(1, sum(costs[: bounds[1]]))
     workers: list[_Worker] = []
     try:
         # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
-            for lo, hi in zip(cuts, [*cuts[1:], len(rest)], strict=True):
+            for lo, hi in shares[1:]:
                 workers.append(_Worker.start(engine, rest[lo:hi], blocked))
+                workers[-1].cost = sum(costs[lo:hi])
                 last.pids.append(workers[-1].pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
@@ -162,12 +165,10 @@ def run(
         began = time.monotonic()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
-        own = max(1, sum(costs[: len(mine)]))
         for worker in workers:
             wait = timeout
             if wait is None:
-                share = sum(cost(engine, i) for i in worker.instances)
-                wait = max(MIN_TIMEOUT, TIMEOUT_FACTOR * spent * share / own)
+                wait = max(MIN_TIMEOUT, TIMEOUT_FACTOR * spent * worker.cost / own)
             got = worker.result(time.monotonic() + wait)
             if got is None:
                 last.fallbacks += 1
@@ -235,6 +236,7 @@ class _Worker:
         self.fd = fd
         self.instances = instances
         self.reaped = False
+        self.cost = 0  # the share's estimated cost (see cost())
 
     @classmethod
     def start(cls, engine: Engine, instances: list[Instance], mask: Iterable[int]) -> _Worker:
