@@ -71,6 +71,8 @@ class RunStats:
     #: wall seconds: judging this process's share; then waiting for and decoding the workers'
     own_s: float = 0.0
     join_s: float = 0.0
+    #: CPU seconds of this process judging its own share (the workers' CPU: RUSAGE_CHILDREN)
+    own_cpu_s: float = 0.0
     #: the workers' process ids (every one reaped when run() returns)
     pids: list[int] = field(default_factory=list)
 
@@ -162,9 +164,10 @@ def run(
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         last.processes = 1 + len(workers)
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
+        last.own_cpu_s = time.process_time() - cpu
         for worker in workers:
             wait = timeout
             if wait is None:
