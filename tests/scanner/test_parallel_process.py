@@ -22,11 +22,14 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generated(tmp_path_factory.mktemp("estate"), 8, 21)
 
 
-def _start(mode: str, estate: Path, **env: str) -> subprocess.Popen[bytes]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+def _start(
+    mode: str, estate: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    full = {**os.environ, "PYTHONPATH": str(ROOT)}
     full.pop("AMLGUARD_WORKERS", None)
     full.pop("AMLGUARD_DEBUG", None)
-    argv = ["check", "--snapshot", str(estate), "--format", "json"]
+    full.update(env or {})
+    argv = ["check", "--snapshot", str(estate), "--format", "json", *extra]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.scanner.parallel_driver", mode, *argv],
         cwd=ROOT,
@@ -127,3 +130,27 @@ def test_bad_worker_count_is_exit_2_naming_it() -> None:
     assert "AMLGUARD_WORKERS='two'" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_fix_plan_is_the_serial_one(tmp_path: Path) -> None:
+    """``check --fix`` plans from the findings' offenders and ids: a worker's findings (equal
+    values, not the inventory's objects) plan the same actions."""
+    estate = generated(tmp_path, 8, 31, drift=1.0)
+    runs = []
+    for env in ({"AMLGUARD_WORKERS": "1"}, {}):
+        proc = _start("plain", estate, "--fix", env=env)
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode in (0, 1), err.decode()
+        lines = err.decode().splitlines()
+        workers = [ln for ln in lines if ln.startswith(("WORKER ", "REAPED "))]
+        plan = [ln for ln in lines if not ln.startswith(("WORKER ", "REAPED "))]
+        report = json.loads(out[len(b"PENDING-") :])
+        report.pop("scan_time")
+        runs.append((report, plan, workers))
+    (serial, serial_plan, none), (report, plan, workers) = runs
+    assert none == []
+    assert len(workers) == 2  # forked and reaped
+    assert any(ln.startswith("Plan: ") for ln in plan)
+    assert any(ln.startswith("# A0") for ln in plan)  # actions planned from offenders
+    assert plan == serial_plan
+    assert report == serial
