@@ -160,10 +160,11 @@ def run(
             for lo, hi in shares[1:]:
                 workers.append(_Worker.start(engine, rest[lo:hi], blocked))
                 workers[-1].cost = sum(costs[lo:hi])
-                last.pids.append(workers[-1].pid)
+                if workers[-1].pid > 0:
+                    last.pids.append(workers[-1].pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        last.processes = 1 + len(workers)
+        last.processes = 1 + len(last.pids)  # the workers that were forked
         began, cpu = time.monotonic(), time.process_time()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
@@ -238,15 +239,23 @@ class _Worker:
         self.pid = pid
         self.fd = fd
         self.instances = instances
-        self.reaped = False
+        self.reaped = pid < 0
         self.cost = 0  # the share's estimated cost (see cost())
 
     @classmethod
     def start(cls, engine: Engine, instances: list[Instance], mask: Iterable[int]) -> _Worker:
         """Fork a worker that judges ``instances`` and writes its answer to a pipe (``mask``:
         the signal mask the worker restores once its signal handlers are reset)."""
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError:  # no file descriptor left: a worker that never was (judged here)
+            return cls(-1, -1, instances)
+        try:
+            pid = os.fork()
+        except OSError:  # no process left (EAGAIN, ENOMEM): likewise
+            os.close(read_fd)
+            os.close(write_fd)
+            return cls(-1, -1, instances)
         if pid == 0:  # the worker: never returns
             _child(engine, instances, read_fd, write_fd, mask)
         os.close(write_fd)
@@ -254,6 +263,8 @@ class _Worker:
 
     def result(self, deadline: float) -> list[Finding] | None:
         """The worker's findings, or None when it failed, lied or ran out of time."""
+        if self.pid < 0:
+            return None
         data = _read_all(self.fd, deadline)
         if data is None:
             return None

@@ -170,3 +170,21 @@ def test_interrupt_in_this_process_reaps_the_worker(
     assert parallel.last.pids
     assert all(gone(pid) for pid in parallel.last.pids)
     assert len(calls) == 1  # this process's share only: the worker's was never judged here
+
+
+@pytest.mark.parametrize("call", ["fork", "pipe"])
+def test_no_process_or_pipe_left_means_judged_here(
+    call: str, estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial_text, _ = serial_report(estate, monkeypatch)
+    force_parallel(monkeypatch, warm=0)
+
+    def refused(*_args: object) -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, call, refused)
+    text, _ = report(estate)
+    assert parallel.last.fallbacks == 1, parallel.describe()
+    assert parallel.last.pids == []
+    assert parallel.last.processes == 1
+    assert text == serial_text
