@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from amlguard.scanner import parallel
+from amlguard.scanner.model import Finding
 from tests.conftest import EXAMPLES
 from tests.scanner.parallel_helpers import (
     force_parallel,
@@ -90,3 +91,27 @@ def test_split_is_contiguous_and_balanced() -> None:
     assert abs(mine - theirs) <= 60 + 0.05 * sum(costs)
     assert parallel._split([5, 5, 5], 3) == [1, 2]
     assert parallel._split([1, 100], 3) == [1]  # never an empty share
+
+
+def test_warm_up_builds_the_lazy_indexes_before_the_fork(tmp_path: Path) -> None:
+    """Instances are judged before the fork while each builds new whole-inventory indexes (the
+    worker inherits them instead of building them again); their findings are the serial ones."""
+    from amlguard.scanner.engine import Engine, EngineOptions
+    from amlguard.scanner.instances import build_instances
+    from amlguard.scanner.inventory import Inventory
+    from amlguard.scanner.rules import load_pack
+    from amlguard.scanner.scan import ScanOptions, instance_settings, needs_of, select_rules
+    from amlguard.scanner.sources.snapshot import SnapshotSource
+
+    path = generated(tmp_path, 6, 8, drift=0.5)
+    pack = load_pack()
+    rules = select_rules(pack)
+    inventory = Inventory(SnapshotSource([path]).collect(needs_of(rules)).rows)
+    instances = build_instances(inventory, instance_settings(pack, ScanOptions()))
+    engine = Engine(inventory, rules, EngineOptions())
+    out: list[Finding] = []
+    judged = parallel._warm(engine, instances, out)
+    assert 1 < judged <= parallel.WARM_MAX
+    assert out == Engine(inventory, rules, EngineOptions()).run(instances[:judged])
+    assert inventory.memo
+    assert parallel._warm(engine, [], out) == 0
