@@ -102,9 +102,17 @@ def processes_allowed() -> tuple[int, str]:
     cpus = len(os.sched_getaffinity(0))
     if cpus < 2:
         return 1, "one usable CPU"
-    if threading.active_count() != 1 or threading.current_thread() is not threading.main_thread():
+    if _other_threads():
         return 1, "other threads are alive (fork is unsafe)"
     return (min(cpus, cap) if cap else cpus), ""
+
+
+def _other_threads() -> bool:
+    """Whether a thread besides this one runs, or this is not the main thread: a fork copies
+    the locks other threads hold, held forever in the worker."""
+    return (
+        threading.active_count() != 1 or threading.current_thread() is not threading.main_thread()
+    )
 
 
 def cost(instance: Instance) -> int:

@@ -20,9 +20,17 @@ from benchmarks.generate import estate, write
 TODAY = dt.date(2026, 11, 26)
 
 
-def force_parallel(monkeypatch: pytest.MonkeyPatch, warm: int = parallel.WARM_MAX) -> None:
-    """Fork for any work at all, on any machine (two CPUs claimed), with ``warm`` warm-ups."""
+def force_parallel(
+    monkeypatch: pytest.MonkeyPatch, warm: int = parallel.WARM_MAX, threads: bool = False
+) -> None:
+    """Fork for any work at all, on any machine (two CPUs claimed), with ``warm`` warm-ups.
+
+    Unless ``threads``, the idle threads earlier tests of the suite leave behind (the emulator's
+    server) do not keep it serial: they hold no lock the engine takes.
+    """
     monkeypatch.delenv(parallel.ENV_WORKERS, raising=False)
+    if not threads:
+        monkeypatch.setattr(parallel, "_other_threads", lambda: False)
     monkeypatch.setattr(parallel, "MIN_COST", 1)
     monkeypatch.setattr(parallel, "WARM_MAX", warm)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})

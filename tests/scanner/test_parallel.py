@@ -77,6 +77,7 @@ def test_small_estate_stays_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """Below MIN_COST a fork would cost more than it saves: no worker."""
     path = generated(tmp_path, 6, 7)
     monkeypatch.delenv(parallel.ENV_WORKERS, raising=False)
+    monkeypatch.setattr(parallel, "_other_threads", lambda: False)
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
     report(path)
     assert parallel.last.processes == 1
