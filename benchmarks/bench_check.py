@@ -8,7 +8,13 @@ For each N (default 100, 1,000 and 3,000 blueprint instances) it generates the e
   of evaluation;
 - the whole process: ``python -m amlguard check --snapshot FILE --format json`` with stdout to
   /dev/null (median of ``--runs``), against a bare ``python -c "import json;
-  json.load(open(FILE))"`` on the same file (median of ``--runs``), and their ratio;
+  json.load(open(FILE))"`` on the same file (median of ``--runs``), and their ratio, in wall
+  and in CPU time; the same check forced serial (``AMLGUARD_WORKERS=1``) beside it. The CPU
+  time of a process comes from ``wait4``, which counts the worker processes it reaped (the
+  parallel evaluation's, ``amlguard/scanner/parallel.py``), so it is the whole tree's;
+- how many processes judged the rules (the phase run's ``parallel.last``: this process and
+  its workers, or why it stayed serial), and the evaluation's CPU in this process and in the
+  workers;
 - peak memory (max RSS, from ``wait4``) of both processes;
 - linearity: milliseconds per instance of the scan phases and of the whole process.
 
@@ -74,15 +80,18 @@ def estate_file(n: int, seed: int, topology: tuple[str, ...] = ()) -> Path:
     return path
 
 
-def timed_process(argv: list[str]) -> tuple[float, float, int, int]:
+def timed_process(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, int, int]:
     """(wall s, CPU s, exit code, max RSS in KiB) of one process, stdout to /dev/null.
 
     CPU time (user + system) is reported besides wall time because the machine is shared:
-    it is the figure other processes disturb least.
+    it is the figure other processes disturb least. ``wait4`` counts the CPU of every
+    descendant the process reaped too: a check's evaluation workers are in it.
     """
     start = time.perf_counter()
     with open(os.devnull, "wb") as sink:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=sink)
+        proc = subprocess.Popen(argv, cwd=ROOT, env={**_env(), **(env or {})}, stdout=sink)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -100,15 +109,21 @@ def process_figures(path: Path, runs: int) -> dict[str, Any]:
         "-c",
         f"import gc, json; gc.disable(); json.load(open({str(path)!r}))",
     ]
+    serial = {"AMLGUARD_WORKERS": "1"}  # the same check judged in this process alone
     timed_process(cli)  # warm-up: bytecode cache, page cache
     timed_process(bare)
     cli_times, bare_times, cli_cpu, bare_cpu = [], [], [], []
+    serial_times, serial_cpu = [], []
     cli_rss, bare_rss, nogc_times, codes = [], [], [], set()
     for _ in range(runs):
         t, cpu, code, rss = timed_process(cli)
         cli_times.append(t)
         cli_cpu.append(cpu)
         cli_rss.append(rss)
+        codes.add(code)
+        t, cpu, code, _ = timed_process(cli, serial)
+        serial_times.append(t)
+        serial_cpu.append(cpu)
         codes.add(code)
         t, cpu, _, rss = timed_process(bare)
         bare_times.append(t)
@@ -122,6 +137,8 @@ def process_figures(path: Path, runs: int) -> dict[str, Any]:
         "bare_s": statistics.median(bare_times),
         "bare_nogc_s": statistics.median(nogc_times),
         "cli_cpu_s": statistics.median(cli_cpu),
+        "serial_s": statistics.median(serial_times),
+        "serial_cpu_s": statistics.median(serial_cpu),
         "bare_cpu_s": statistics.median(bare_cpu),
         "cli_rss_kib": max(cli_rss),
         "bare_rss_kib": max(bare_rss),
@@ -132,11 +149,13 @@ def process_figures(path: Path, runs: int) -> dict[str, Any]:
 
 def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     """One in-process run, phase by phase (called in a fresh subprocess by ``phase_figures``)."""
+    import resource
     import tracemalloc
 
     t0 = time.perf_counter()
     from amlguard.reports import registry
     from amlguard.reports.interface import ReportOptions
+    from amlguard.scanner import parallel
     from amlguard.scanner.engine import Engine, EngineOptions
     from amlguard.scanner.instances import build_instances
     from amlguard.scanner.inventory import Inventory
@@ -156,8 +175,11 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     t_inventory = time.perf_counter()
     instances = build_instances(inventory, instance_settings(pack, ScanOptions()))
     t_instances, c_instances = time.perf_counter(), time.process_time()
-    findings = Engine(inventory, rules, EngineOptions()).run(instances)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    findings = parallel.run(Engine(inventory, rules, EngineOptions()), instances)  # as check
     t_eval, c_eval = time.perf_counter(), time.process_time()
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, reaped by run()
+    stats = parallel.last
     result = ScanResult(findings, collected.info, pack.version, pack.digest, "", instances, rules)
     text = registry.get("json").render(result, ReportOptions())
     t_render, c_render = time.perf_counter(), time.process_time()
@@ -175,6 +197,14 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
         "load_cpu_s": c_load - c_pack,
         "build_cpu_s": c_instances - c_load,
         "eval_cpu_s": c_eval - c_instances,
+        "eval_worker_cpu_s": (reaped.ru_utime + reaped.ru_stime)
+        - (children.ru_utime + children.ru_stime),
+        "eval_own_s": stats.own_s,
+        "eval_own_cpu_s": stats.own_cpu_s,
+        "eval_join_s": stats.join_s,
+        "processes": stats.processes,
+        "serial_reason": stats.reason,
+        "fallbacks": stats.fallbacks,
         "render_cpu_s": c_render - c_eval,
         "rows": len(collected.rows),
         "instances": len(instances),
@@ -191,7 +221,7 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     collected = SnapshotSource([path]).collect(needs_of(rules))
     inventory = Inventory(collected.rows)
     instances = build_instances(inventory, instance_settings(pack, ScanOptions()))
-    findings = Engine(inventory, rules, EngineOptions()).run(instances)
+    findings = parallel.run(Engine(inventory, rules, EngineOptions()), instances)
     result = ScanResult(findings, collected.info, pack.version, pack.digest, "", instances, rules)
     registry.get("json").render(result, ReportOptions())
     out["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -238,11 +268,37 @@ def table(results: list[dict[str, Any]]) -> str:
     add("rule pack load", [_ms(r["pack_s"]) for r in results])
     add("snapshot load", [_ms(r["load_s"]) for r in results])
     add("inventory + instances build", [_ms(r["inventory_s"] + r["instances_s"]) for r in results])
+    add(
+        "evaluation processes (this one + workers)",
+        [
+            f"{r['processes']}"
+            + (f" ({r['serial_reason']})" if r["serial_reason"] else "")
+            + (f", {r['fallbacks']} fallback(s)" if r["fallbacks"] else "")
+            for r in results
+        ],
+    )
     add("evaluation", [_ms(r["eval_s"]) for r in results])
+    add(
+        "evaluation wall: own share / joining the workers'",
+        [f"{_ms(r['eval_own_s'])} / {_ms(r['eval_join_s'])}" for r in results],
+    )
     add(
         "findings per second (evaluation)", [f"{r['findings'] / r['eval_s']:,.0f}" for r in results]
     )
     add("JSON report rendering", [_ms(r["render_s"]) for r in results])
+    add(
+        "CPU: evaluation in this process + in the workers",
+        [f"{_ms(r['eval_cpu_s'])} + {_ms(r['eval_worker_cpu_s'])}" for r in results],
+    )
+    # What the evaluation's wall time would be with a core each: this process's CPU, plus how
+    # much longer than its own share the slowest worker ran (one worker: exact; load-proof).
+    add(
+        "evaluation critical path (CPU, as on an idle machine)",
+        [
+            _ms(r["eval_cpu_s"] + max(0.0, r["eval_worker_cpu_s"] - r["eval_own_cpu_s"]))
+            for r in results
+        ],
+    )
     add(
         "CPU: load / build / evaluation / render",
         [
@@ -270,9 +326,26 @@ def table(results: list[dict[str, Any]]) -> str:
     add("bare `json.load` process", [_ms(r["bare_s"]) for r in results])
     add("(reference: bare `json.load`, GC off)", [_ms(r["bare_nogc_s"]) for r in results])
     add(f"**ratio** (target <= {TARGET_RATIO})", [f"**{r['ratio']:.2f}**" for r in results])
-    add("CPU time (user+sys), `amlguard check`", [_ms(r["cli_cpu_s"]) for r in results])
+    add(
+        "CPU time (user+sys, workers included), `amlguard check`",
+        [_ms(r["cli_cpu_s"]) for r in results],
+    )
     add("CPU time (user+sys), bare `json.load`", [_ms(r["bare_cpu_s"]) for r in results])
     add("ratio of CPU times", [f"{r['cli_cpu_s'] / r['bare_cpu_s']:.2f}" for r in results])
+    add("serial check (`AMLGUARD_WORKERS=1`) process", [_ms(r["serial_s"]) for r in results])
+    add("ratio, serial check", [f"{r['serial_s'] / r['bare_s']:.2f}" for r in results])
+    add("CPU time, serial check", [_ms(r["serial_cpu_s"]) for r in results])
+    add(
+        "ratio of CPU times, serial check",
+        [f"{r['serial_cpu_s'] / r['bare_cpu_s']:.2f}" for r in results],
+    )
+    add(
+        "parallel / serial check: wall, CPU",
+        [
+            f"{r['cli_s'] / r['serial_s']:.2f}, {r['cli_cpu_s'] / r['serial_cpu_s']:.2f}"
+            for r in results
+        ],
+    )
     add("scan phases per instance", [f"{r['scan_per_instance_ms']:.2f} ms" for r in results])
     add("whole process per instance", [f"{r['cli_s'] / r['n'] * 1000:.2f} ms" for r in results])
     return "\n".join(lines)
@@ -349,7 +422,9 @@ def main(argv: list[str] | None = None) -> None:
         r["scan_per_instance_ms"] = scan / n * 1000
         results.append(r)
         print(
-            f"  ratio {r['ratio']:.2f} ({_ms(r['cli_s'])} vs {_ms(r['bare_s'])})",
+            f"  ratio {r['ratio']:.2f} ({_ms(r['cli_s'])} vs {_ms(r['bare_s'])}), serial"
+            f" {r['serial_s'] / r['bare_s']:.2f}; CPU ratio {r['cli_cpu_s'] / r['bare_cpu_s']:.2f},"
+            f" serial {r['serial_cpu_s'] / r['bare_cpu_s']:.2f}; {r['processes']} process(es)",
             file=sys.stderr,
             flush=True,
         )

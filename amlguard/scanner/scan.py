@@ -9,6 +9,7 @@ from typing import Any
 
 from amlguard.errors import InputError
 from amlguard.scanner import inventory as inv_types
+from amlguard.scanner import parallel
 from amlguard.scanner.approval import ROLE_DEFINITION
 from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import RESOLUTION_TYPES
@@ -223,7 +224,7 @@ def evaluate(
             gaps=tuple(info.gaps),
         ),
     )
-    findings = engine.run(instances)
+    findings = parallel.run(engine, instances)  # engine.run(), on every usable core
     if info.kind.startswith("template") and info.header.get("conditional"):
         # resources whose condition is unknown before deployment never decide a verdict
         from amlguard.iac.conditional import settle

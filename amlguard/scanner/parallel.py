@@ -1,0 +1,367 @@
+"""Rule evaluation on more than one core: a forked worker judges part of the instances.
+
+Instances are judged independently and findings come out ordered by instance, so the engine's
+work splits into contiguous runs of instances: this process judges the first run, each forked
+worker one of the later ones and sends its findings back through a pipe, and the runs are
+joined in order, the same list a serial :meth:`Engine.run` returns.
+
+Used only where it pays and is safe: POSIX ``fork`` and ``sched_getaffinity`` (Linux), two or
+more CPUs this process may use, enough work (:data:`MIN_COST`), no other thread alive (a fork
+copies locks other threads hold), and ``AMLGUARD_WORKERS`` not ``1``. It fails closed: a
+worker that crashes, is killed, times out or sends anything but a whole, checksummed, counted
+answer has its instances judged here instead, so the findings are the serial ones whatever
+happens. Workers never write to stdout or stderr and end with ``os._exit``; every worker is
+reaped (killed first if need be) before :func:`run` returns or raises, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from amlguard.errors import InputError
+from amlguard.scanner.engine import Engine
+from amlguard.scanner.findingwire import decode, encode
+from amlguard.scanner.instances import Instance
+from amlguard.scanner.model import Finding
+
+#: ``1`` (or ``0``) forces a serial evaluation; a number N >= 2 allows at most N processes
+#: (this one and N - 1 workers); unset, empty or ``auto``: as many as the usable CPUs
+ENV_WORKERS = "AMLGUARD_WORKERS"
+
+#: The least estimated cost (see :func:`cost`) of each process's share: a smaller one saves less
+#: than a fork costs. One blueprint instance costs ~21 units and ~1.7 ms of evaluation; a worker
+#: costs ~15 ms of CPU however small its share (fork, copy-on-write faults, transfer), so each
+#: share is at least ~19 instances (~30 ms) and an estate under ~40 instances stays serial
+#: (BENCHMARKS.md, "Session 7 — par7").
+MIN_COST = 400
+
+#: How much more a worker's share costs than the same share judged here: encoding its findings
+#: (~1.3 us a finding, ~25 a blueprint instance) and the copy-on-write faults of a forked heap.
+WORKER_OVERHEAD = 0.03
+
+#: At most this many instances are judged before the fork to build what rules index lazily
+#: (``Inventory.memo``), once, for every process (see :func:`_warm`).
+WARM_MAX = 8
+
+#: A worker that has not answered this long after this process judged its own share (scaled
+#: by the shares' costs), and at least :data:`MIN_TIMEOUT` s, is killed and its share judged
+#: here: never a hang on a stopped or stuck worker.
+TIMEOUT_FACTOR = 20.0
+MIN_TIMEOUT = 30.0
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What the last :func:`run` did (for benchmarks and tests): processes, and why not more."""
+
+    processes: int = 1
+    reason: str = ""
+    fallbacks: int = 0
+    #: wall seconds: judging this process's share; then waiting for and decoding the workers'
+    own_s: float = 0.0
+    join_s: float = 0.0
+    #: CPU seconds of this process judging its own share (the workers' CPU: RUSAGE_CHILDREN)
+    own_cpu_s: float = 0.0
+    #: the workers' process ids (every one reaped when run() returns)
+    pids: list[int] = field(default_factory=list)
+
+
+#: the figures of the most recent :func:`run` in this process
+last = RunStats()
+
+
+def processes_allowed() -> tuple[int, str]:
+    """How many processes may judge (1 = serial), and the reason when it is 1."""
+    raw = os.environ.get(ENV_WORKERS, "").strip().lower()
+    cap = 0
+    if raw not in ("", "auto"):
+        try:
+            cap = int(raw, 10)
+        except ValueError:
+            raise InputError(
+                f"{ENV_WORKERS}={raw!r}: expected a whole number of processes "
+                "(1 = no worker process) or 'auto'"
+            ) from None
+        if cap < 0:
+            raise InputError(f"{ENV_WORKERS}={raw!r}: expected 0 or more processes")
+        if cap <= 1:
+            return 1, f"{ENV_WORKERS}={raw}"
+    if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
+        return 1, "no fork/sched_getaffinity on this platform"
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        return 1, "one usable CPU"
+    if _other_threads():
+        return 1, "other threads are alive (fork is unsafe)"
+    return (min(cpus, cap) if cap else cpus), ""
+
+
+def _other_threads() -> bool:
+    """Whether a thread besides this one runs, or this is not the main thread: a fork copies
+    the locks other threads hold, held forever in the worker."""
+    return (
+        threading.active_count() != 1 or threading.current_thread() is not threading.main_thread()
+    )
+
+
+def cost(instance: Instance) -> int:
+    """An instance's estimated evaluation cost: its members (each judged by several rules, with
+    its private endpoints and DNS) and its projects, plus the workspace's own rules. Cheap on
+    purpose (~1 us): it is worked out for every instance before the fork."""
+    members = 1 + len(instance.associated) + len(instance.integrated)
+    return 3 + 3 * members + 3 * len(instance.projects)
+
+
+def run(
+    engine: Engine,
+    instances: Iterable[Instance],
+    *,
+    min_cost: int | None = None,
+    timeout: float | None = None,
+) -> list[Finding]:
+    """``engine.run(instances)``, judged in more than one process when that pays and is safe.
+
+    ``min_cost`` (default :data:`MIN_COST`) is the least cost of a process's share; ``timeout``
+    how long to wait for a worker once this process's share is judged (default: scaled).
+    """
+    global last
+    min_cost = MIN_COST if min_cost is None else max(1, min_cost)
+    todo = list(instances)
+    allowed, reason = processes_allowed()
+    last = RunStats(1, reason)
+    if allowed < 2 or not todo:
+        return engine.run(todo)
+    findings: list[Finding] = []
+    start = _warm(engine, todo, findings)
+    rest = todo[start:]
+    costs = [cost(i) for i in rest]
+    total = sum(costs)
+    count = min(allowed, len(rest), max(1, total // min_cost))
+    if count < 2:
+        last.reason = f"too little work (cost {total} < {2 * min_cost})"
+        findings.extend(engine.run(rest))
+        return findings
+    if not _flushed():
+        last.reason = "stdout/stderr could not be flushed before the fork"
+        findings.extend(engine.run(rest))
+        return findings
+    bounds = [0, *_split(costs, count), len(rest)]
+    shares = list(itertools.pairwise(bounds))  # (start, end) of each process's share
+    mine = rest[: bounds[1]]
+    own = max(1, sum(costs[: bounds[1]]))
+    workers: list[_Worker] = []
+    try:
+        # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            for lo, hi in shares[1:]:
+                workers.append(_Worker.start(engine, rest[lo:hi], blocked))
+                workers[-1].cost = sum(costs[lo:hi])
+                if workers[-1].pid > 0:
+                    last.pids.append(workers[-1].pid)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        last.processes = 1 + len(last.pids)  # the workers that were forked
+        began, cpu = time.monotonic(), time.process_time()
+        findings.extend(engine.run(mine))
+        spent = last.own_s = time.monotonic() - began
+        last.own_cpu_s = time.process_time() - cpu
+        for worker in workers:
+            wait = timeout
+            if wait is None:
+                wait = max(MIN_TIMEOUT, TIMEOUT_FACTOR * spent * worker.cost / own)
+            got = worker.result(time.monotonic() + wait)
+            if got is None:
+                last.fallbacks += 1
+                got = engine.run(worker.instances)
+            findings.extend(got)
+        last.join_s = time.monotonic() - began - spent
+    finally:
+        for worker in workers:
+            worker.close()
+    return findings
+
+
+def _warm(engine: Engine, todo: Sequence[Instance], findings: list[Finding]) -> int:
+    """Judge the first instances here until one builds no new whole-inventory index.
+
+    The indexes rules build lazily (``Inventory.memo``: DNS resolution, endpoint joins, role
+    definitions...; ``Inventory.in_scope``'s per-type indexes) cost ~55 ms at 1,000 instances; built before the fork, the workers share
+    them copy-on-write instead of each building its own. Returns how many were judged.
+    """
+    inventory = engine.inventory
+
+    def built() -> int:  # the memo entries and the per-type scope indexes built so far
+        return len(inventory.memo) + len(getattr(inventory, "_scoped", ()))
+
+    done = 0
+    while done < min(WARM_MAX, len(todo)):
+        before = built()
+        findings.extend(engine.run(todo[done : done + 1]))
+        done += 1
+        if built() == before:
+            break
+    return done
+
+
+def _split(costs: Sequence[int], count: int) -> list[int]:
+    """Where each worker's share starts: ``count`` contiguous shares of about equal cost, none
+    empty, this process's share (the first) larger by what a worker's transfer costs it."""
+    total = sum(costs)
+    worker_share = total / (count + (count - 1) * WORKER_OVERHEAD)
+    cuts: list[int] = []
+    acc = 0
+    i = 0
+    for k in range(1, count):
+        target = total - worker_share * (count - k)
+        while i < len(costs) and acc + costs[i] / 2 < target:
+            acc += costs[i]
+            i += 1
+        if 0 < i < len(costs) and (not cuts or i > cuts[-1]):
+            cuts.append(i)
+    return cuts
+
+
+def _flushed() -> bool:
+    """Flush Python's buffered stdout and stderr, so no buffer is copied into a worker."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class _Worker:
+    """One forked process judging a contiguous share of the instances."""
+
+    def __init__(self, pid: int, fd: int, instances: list[Instance]) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.instances = instances
+        self.reaped = pid < 0
+        self.cost = 0  # the share's estimated cost (see cost())
+
+    @classmethod
+    def start(cls, engine: Engine, instances: list[Instance], mask: Iterable[int]) -> _Worker:
+        """Fork a worker that judges ``instances`` and writes its answer to a pipe (``mask``:
+        the signal mask the worker restores once its signal handlers are reset)."""
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError:  # no file descriptor left: a worker that never was (judged here)
+            return cls(-1, -1, instances)
+        try:
+            pid = os.fork()
+        except OSError:  # no process left (EAGAIN, ENOMEM): likewise
+            os.close(read_fd)
+            os.close(write_fd)
+            return cls(-1, -1, instances)
+        if pid == 0:  # the worker: never returns
+            _child(engine, instances, read_fd, write_fd, mask)
+        os.close(write_fd)
+        return cls(pid, read_fd, instances)
+
+    def result(self, deadline: float) -> list[Finding] | None:
+        """The worker's findings, or None when it failed, lied or ran out of time."""
+        if self.pid < 0:
+            return None
+        data = _read_all(self.fd, deadline)
+        if data is None:
+            return None
+        self.close()
+        found = decode(data)
+        if found is None or not _in_order(found, self.instances):
+            return None
+        return found
+
+    def close(self) -> None:
+        """Kill the worker unless it has ended, and reap it; close the pipe."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.reaped:
+            return
+        try:
+            done, _status = os.waitpid(self.pid, os.WNOHANG)
+            if done == 0:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.reaped = True
+
+
+def _child(
+    engine: Engine, instances: list[Instance], read_fd: int, write_fd: int, mask: Iterable[int]
+) -> None:
+    """The worker's whole life: judge, send, ``os._exit`` (no atexit, no buffer flush)."""
+    code = 70
+    try:
+        # Ctrl-C reaches the whole process group: the worker just ends, the parent reports.
+        for signum in _STOPS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        gc.disable()  # a collection would touch, and so copy, every page of the shared heap
+        os.close(read_fd)
+        sink = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(sink, 1)
+        os.dup2(sink, 2)
+        payload = encode(engine.run(instances))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view) :]
+        code = 0
+    except BaseException:  # anything at all: the parent judges this share itself
+        pass
+    finally:
+        os._exit(code)
+
+
+def _in_order(findings: Sequence[Finding], instances: Sequence[Instance]) -> bool:
+    """Whether every finding is of one of ``instances``, in their order (as the engine's are)."""
+    position = {i.id: n for n, i in enumerate(instances)}
+    at = 0
+    for f in findings:
+        n = position.get(f.instance)
+        if n is None or n < at:
+            return False
+        at = n
+    return True
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything until end of file, or None past ``deadline``."""
+    import select
+
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def describe(stats: Any = None) -> str:
+    """One line on the last run: how many processes judged, and why not more."""
+    s = stats or last
+    why = f" ({s.reason})" if s.reason else ""
+    fell = f", {s.fallbacks} worker share(s) judged again here" if s.fallbacks else ""
+    return f"{s.processes} process(es){why}{fell}"
