@@ -262,6 +262,10 @@ def _shown_value(raw_value: Any) -> str | None:
 _FIELD_CALL = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 
 
+#: no entry (a saved ``current()`` that was not set)
+_UNSET: Any = object()
+
+
 def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
     where = _compile(spec["where"], depth + 1) if spec.get("where") else None
@@ -279,23 +283,41 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
         if not items:  # nothing to match: no current() to set and restore
             return []
         matched = []
-        saved = dict(ctx.currents)
+        currents = ctx.currents
+        # Only this count writes these two entries, and every count inside its ``where``
+        # puts back what it wrote: restoring them restores the whole mapping.
+        saved = currents.get("", _UNSET)
+        saved_alias = currents.get(alias, _UNSET) if alias else _UNSET
         try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
-            for item in items:
-                ctx.currents[""] = item
-                if alias:
-                    ctx.currents[alias] = item
-                if scope_prefix is not None:
-                    ctx.field_scopes.append((scope_prefix, item))
-                try:
+            if scope_prefix is None:
+                for item in items:
+                    currents[""] = item
+                    if alias:
+                        currents[alias] = item
                     if where(ctx, None):
                         matched.append(item)
-                finally:
-                    if scope_prefix is not None:
-                        ctx.field_scopes.pop()
+            else:
+                scopes = ctx.field_scopes
+                for item in items:
+                    currents[""] = item
+                    if alias:
+                        currents[alias] = item
+                    scopes.append((scope_prefix, item))
+                    try:
+                        if where(ctx, None):
+                            matched.append(item)
+                    finally:
+                        scopes.pop()
         finally:
-            ctx.currents.clear()
-            ctx.currents.update(saved)
+            if saved is _UNSET:
+                currents.pop("", None)
+            else:
+                currents[""] = saved
+            if alias:
+                if saved_alias is _UNSET:
+                    currents.pop(alias, None)
+                else:
+                    currents[alias] = saved_alias
         return matched
 
     constant = not is_expression(raw)

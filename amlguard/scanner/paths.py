@@ -94,7 +94,12 @@ def resolve(obj: Any, segments: Sequence[str | int]) -> Any:
     """The value at a path without wildcards, or MISSING (``None`` counts as absent)."""
     cur = obj
     for seg in segments:
-        if isinstance(seg, int):
+        if type(cur) is dict and type(seg) is str:
+            # get_key's exact-spelling hit, without the call (an absent or null value: the
+            # call, which also tries the other spellings)
+            nxt = cur.get(seg)
+            cur = get_key(cur, seg) if nxt is None else nxt
+        elif isinstance(seg, int):
             cur = cur[seg] if isinstance(cur, list) and -len(cur) <= seg < len(cur) else MISSING
         else:
             cur = get_key(cur, seg)
@@ -119,7 +124,10 @@ def _walk(cur: Any, segments: tuple[str | int, ...], out: list[Any]) -> None:
             for item in iterate(cur):
                 _walk(item, segments[i + 1 :], out)
             return
-        if isinstance(seg, int):
+        if type(cur) is dict and type(seg) is str:  # as in resolve()
+            nxt = cur.get(seg)
+            cur = get_key(cur, seg) if nxt is None else nxt
+        elif isinstance(seg, int):
             cur = cur[seg] if isinstance(cur, list) and -len(cur) <= seg < len(cur) else MISSING
         else:
             cur = get_key(cur, seg)
