@@ -191,6 +191,24 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     judges_unknown = op != "exists"  # an unknown value is still a value that exists
+    segments = paths.compile_path(path)
+    if not paths.has_wildcard(segments):
+        # No [*]: never an array, even inside a field count (the rest of a path without a
+        # wildcard has none either); the resource's own path read without the getter.
+        resolve = paths.resolve
+
+        def scalar(ctx: EvalContext, trace: Trace) -> bool:
+            actual = getter(ctx)[0] if ctx.field_scopes else resolve(ctx.resource, segments)
+            if judges_unknown and type(actual) is Unknown:
+                raise UnknownValue(actual)
+            b = folded if constant else operand(ctx)
+            ok = test(actual, b)
+            if not ok and trace is not None:
+                found = failed_actual(op, actual, b)
+                trace.append(Explanation(shown, describe_expected(op, written(ctx)), found))
+            return ok
+
+        return scalar
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
@@ -289,11 +307,14 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
         saved = currents.get("", _UNSET)
         saved_alias = currents.get(alias, _UNSET) if alias else _UNSET
         try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
-            if scope_prefix is None:
+            if scope_prefix is None and alias:
+                for item in items:
+                    currents[""] = currents[alias] = item
+                    if where(ctx, None):
+                        matched.append(item)
+            elif scope_prefix is None:
                 for item in items:
                     currents[""] = item
-                    if alias:
-                        currents[alias] = item
                     if where(ctx, None):
                         matched.append(item)
             else:
@@ -408,7 +429,10 @@ def _positional_call(
     def related_items(ctx: EvalContext) -> list[Any]:
         args = template.copy()
         for i, ev in slots:
-            args[i] = _known(ev(ctx))
+            value = ev(ctx)
+            if type(value) is Unknown:  # _known(), inline: this runs per argument and item
+                raise UnknownValue(value)
+            args[i] = value
         return impl(ctx, *args)
 
     return related_items
