@@ -164,7 +164,7 @@ class Engine:
                 ws = Target(instance.id, instance.workspace["type"], instance.workspace)
                 message = f"could not be judged: which resources to judge: {exc}"
                 return [self._gapped(plan.rule, ws, instance, Status.ERROR, message)]
-            if len(selection.targets) > 1:
+            if len(selection.targets) > 1 and not selection.ordered:
                 # Findings come out ordered by resource id: order the targets once, here.
                 selection = Selection(
                     sorted(selection.targets, key=lambda t: ids.norm(t.id)),

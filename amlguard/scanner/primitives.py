@@ -305,12 +305,17 @@ def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -
     resource is asked once per instance; the answer depends only on the inventory.
     """
     memo = inventory.memo.setdefault("privateEndpoints", {})
-    key = ids.norm(target_id)
-    cached = memo.get(key)
+    # Kept under the id as spelled too: the same spelling is asked again and again, and
+    # the id's normal form (the join's key) costs more than the lookup.
+    cached = memo.get(target_id)
     if cached is None:
-        if row is None:
-            row = inventory.get(target_id)
-        cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
+        key = ids.norm(target_id)
+        cached = memo.get(key)
+        if cached is None:
+            if row is None:
+                row = inventory.get(target_id)
+            cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
+        memo[target_id] = cached
     return cached
 
 
