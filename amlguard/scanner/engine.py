@@ -187,7 +187,7 @@ class Engine:
         rule = plan.rule
         shared = instance.shared if plan.per_resource else None
         compliant = plan.compliant
-        findings = []
+        findings: list[Finding] = []
         append = findings.append
         for target in selection.targets:
             if target.row is None or (shared and ids.norm(target.id) in shared):
@@ -242,7 +242,9 @@ class Engine:
             verdict = self._verdict(plan, target, instance)
         return self._conclude(plan, target, instance, verdict)
 
-    def _conclude(self, plan: _Plan, target: Target, instance: Instance, verdict: Verdict) -> Finding:
+    def _conclude(
+        self, plan: _Plan, target: Target, instance: Instance, verdict: Verdict
+    ) -> Finding:
         """The finding a verdict on a target with a row comes to."""
         rule = plan.rule
         if verdict is _Outcome.PASSED:

@@ -71,7 +71,7 @@ def _in(a: Any, b: Any) -> bool:
         return False
     if type(a) is str:
         low = a.lower()
-        for x in _as_list(b):
+        for x in _as_list(b):  # noqa: SIM110 (a loop, not any() over a generator: per item)
             if (type(x) is bool and _equals(a, x)) or low == x:
                 return True
         return False
