@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner.unknown import Unknown
@@ -41,8 +42,10 @@ class PathError(ValueError):
     """A path string that does not parse."""
 
 
+@lru_cache(maxsize=1024)
 def compile_path(path: str) -> tuple[str | int, ...]:
-    """Parse a path into segments: names (str), ``WILDCARD`` or list indexes (int)."""
+    """Parse a path into segments: names (str), ``WILDCARD`` or list indexes (int); the same
+    text is parsed once (a rule's leaf, its getter and its count share their paths)."""
     text = path.strip()
     if not text:
         raise PathError("empty property path")
