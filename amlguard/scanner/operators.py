@@ -173,7 +173,10 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         return matches if name == "match" else (lambda a, b: not matches(a, b))
     if name == "is":
         if not isinstance(operand, str) or not operand.startswith("["):
-            valuetypes.check(operand)  # an unknown type is a load error, not a silent false
+            # an unknown type is a load error, not a silent false; a literal type is looked
+            # up once (the folded operand names the same type)
+            test = valuetypes.check(operand)
+            return lambda a, b: a is not MISSING and test(a)
         return _is
     return table[name]
 
