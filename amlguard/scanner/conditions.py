@@ -34,6 +34,8 @@ from amlguard.scanner.operators import (
     operator,
 )
 from amlguard.scanner.paths import MISSING
+from amlguard.scanner.relatedcall import label as _label
+from amlguard.scanner.relatedcall import positional_call as _positional_call
 from amlguard.scanner.unknown import Unknown, UnknownValue, first_unknown
 
 Trace = list["Explanation"] | None
@@ -202,6 +204,24 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     judges_unknown = op != "exists"  # an unknown value is still a value that exists
+    segments = paths.compile_path(path)
+    if not paths.has_wildcard(segments):
+        # No [*]: never an array, even inside a field count (the rest of a path without a
+        # wildcard has none either); the resource's own path read without the getter.
+        resolve = paths.resolve
+
+        def scalar(ctx: EvalContext, trace: Trace) -> bool:
+            actual = getter(ctx)[0] if ctx.field_scopes else resolve(ctx.resource, segments)
+            if judges_unknown and type(actual) is Unknown:
+                raise UnknownValue(actual)
+            b = folded if constant else operand(ctx)
+            ok = test(actual, b)
+            if not ok and trace is not None:
+                found = failed_actual(op, actual, b)
+                trace.append(Explanation(shown, describe_expected(op, written(ctx)), found))
+            return ok
+
+        return scalar
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         actual, is_array = getter(ctx)
@@ -273,6 +293,10 @@ def _shown_value(raw_value: Any) -> str | None:
 _FIELD_CALL = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 
 
+#: no entry (a saved ``current()`` that was not set)
+_UNSET: Any = object()
+
+
 def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
     where = _compile(spec["where"], depth + 1) if spec.get("where") else None
@@ -290,23 +314,44 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
         if not items:  # nothing to match: no current() to set and restore
             return []
         matched = []
-        saved = dict(ctx.currents)
+        currents = ctx.currents
+        # Only this count writes these two entries, and every count inside its ``where``
+        # puts back what it wrote: restoring them restores the whole mapping.
+        saved = currents.get("", _UNSET)
+        saved_alias = currents.get(alias, _UNSET) if alias else _UNSET
         try:  # restored even when an unknown value leaves the count (allOf/anyOf go on)
-            for item in items:
-                ctx.currents[""] = item
-                if alias:
-                    ctx.currents[alias] = item
-                if scope_prefix is not None:
-                    ctx.field_scopes.append((scope_prefix, item))
-                try:
+            if scope_prefix is None and alias:
+                for item in items:
+                    currents[""] = currents[alias] = item
                     if where(ctx, None):
                         matched.append(item)
-                finally:
-                    if scope_prefix is not None:
-                        ctx.field_scopes.pop()
+            elif scope_prefix is None:
+                for item in items:
+                    currents[""] = item
+                    if where(ctx, None):
+                        matched.append(item)
+            else:
+                scopes = ctx.field_scopes
+                for item in items:
+                    currents[""] = item
+                    if alias:
+                        currents[alias] = item
+                    scopes.append((scope_prefix, item))
+                    try:
+                        if where(ctx, None):
+                            matched.append(item)
+                    finally:
+                        scopes.pop()
         finally:
-            ctx.currents.clear()
-            ctx.currents.update(saved)
+            if saved is _UNSET:
+                currents.pop("", None)
+            else:
+                currents[""] = saved
+            if alias:
+                if saved_alias is _UNSET:
+                    currents.pop(alias, None)
+                else:
+                    currents[alias] = saved_alias
         return matched
 
     constant = not is_expression(raw)
@@ -370,52 +415,3 @@ def _count_source(
             return (lambda ctx: impl(ctx, **bound)), None, name
         return _positional_call(impl, bound, computed), None, name
     raise ConditionError("count needs 'field', 'value' or 'related'")
-
-
-def _positional_call(
-    impl: RelatedSource, bound: dict[str, Any], computed: list[tuple[str, Any]]
-) -> Callable[[EvalContext], list[Any]]:
-    """``impl(ctx, **computed values, **bound)`` as a positional call: the arguments in the
-    signature's order, the literal ones and the defaults of those not given placed once. It
-    costs half of building and unpacking a keyword dict per resource (43,000 calls at
-    N = 1,000). A signature it cannot place (keyword-only or variadic) keeps the keywords."""
-    params = list(inspect.signature(impl).parameters.values())[1:]
-    names = [p.name for p in params]
-    given = set(bound) | {k for k, _ in computed}
-    placeable = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) and given <= set(names)
-    if not placeable:
-
-        def by_keyword(ctx: EvalContext) -> list[Any]:
-            given = {k: _known(ev(ctx)) for k, ev in computed}
-            return impl(ctx, **given, **bound)
-
-        return by_keyword
-    used = names[: max(names.index(k) for k in given) + 1]
-    template = [bound.get(n, params[i].default) for i, n in enumerate(used)]
-    slots = [(used.index(k), ev) for k, ev in computed]
-
-    def related_items(ctx: EvalContext) -> list[Any]:
-        args = template.copy()
-        for i, ev in slots:
-            args[i] = _known(ev(ctx))
-        return impl(ctx, *args)
-
-    return related_items
-
-
-def _known(value: Any) -> Any:
-    """``value``, unless it is unknown before deployment: what an unknown filter selects is
-    unknown too (a related source must not compare the placeholder text)."""
-    if type(value) is Unknown:
-        raise UnknownValue(value)
-    return value
-
-
-def _label(item: Any) -> Any:
-    """How an offending item is named in a finding: its id, else its name, else itself."""
-    if isinstance(item, dict):
-        for key in ("id", "name"):
-            v = paths.get_key(item, key)
-            if isinstance(v, str) and v:
-                return v
-    return item

@@ -120,6 +120,7 @@ class Engine:
         ]
         self._by_rule = {p.rule.id: p for p in self._plans}
         self._verdicts: dict[tuple[str, str], Verdict] = {}
+        self._by_kind: dict[tuple[str, int, str], tuple[dict[str, Any], dict[str, Any]]] = {}
         self._spans: dict[str, set[str]] = {}  # instance id -> _spanned(), made when a gap asks
         # One context for the whole run: judging a resource swaps what changes (resource,
         # instance, parameters) instead of building a context per finding.
@@ -163,7 +164,7 @@ class Engine:
                 ws = Target(instance.id, instance.workspace["type"], instance.workspace)
                 message = f"could not be judged: which resources to judge: {exc}"
                 return [self._gapped(plan.rule, ws, instance, Status.ERROR, message)]
-            if len(selection.targets) > 1:
+            if len(selection.targets) > 1 and not selection.ordered:
                 # Findings come out ordered by resource id: order the targets once, here.
                 selection = Selection(
                     sorted(selection.targets, key=lambda t: ids.norm(t.id)),
@@ -179,7 +180,36 @@ class Engine:
                 status = Status.ERROR if selection.undetermined else Status.SKIPPED
                 return [self._gapped(plan.rule, ws, instance, status, reason)]
             return []
-        return [self._judge(plan, t, instance) for t in selection.targets]
+        if self.options.gaps:
+            return [self._judge(plan, t, instance) for t in selection.targets]
+        # What _judge does, with its common case (a plain pass, ~95 % of the findings) built
+        # here: one call less per finding, and the rule's constant fields read once.
+        rule = plan.rule
+        shared = instance.shared if plan.per_resource else None
+        compliant = plan.compliant
+        findings: list[Finding] = []
+        append = findings.append
+        for target in selection.targets:
+            if target.row is None or (shared and ids.norm(target.id) in shared):
+                append(self._judge(plan, target, instance))
+                continue
+            verdict = self._verdict(plan, target, instance)
+            if verdict is _Outcome.PASSED:
+                append(
+                    Finding(
+                        rule.id,
+                        rule.name,
+                        rule.severity,
+                        Status.PASS,
+                        target.id,
+                        target.type,
+                        instance.id,
+                        compliant,
+                    )
+                )
+            else:
+                append(self._conclude(plan, target, instance, verdict))
+        return findings
 
     def _default_on(self, plan: _Plan, instance: Instance) -> bool:
         return runs_in(
@@ -213,6 +243,13 @@ class Engine:
                 verdict = self._verdicts[(rule.id, key)] = self._verdict(plan, target, instance)
         else:
             verdict = self._verdict(plan, target, instance)
+        return self._conclude(plan, target, instance, verdict)
+
+    def _conclude(
+        self, plan: _Plan, target: Target, instance: Instance, verdict: Verdict
+    ) -> Finding:
+        """The finding a verdict on a target with a row comes to."""
+        rule = plan.rule
         if verdict is _Outcome.PASSED:
             return self._passed(rule, target, instance, plan.compliant)
         if isinstance(verdict, _Noted):
@@ -274,7 +311,12 @@ class Engine:
         """The rule's parameters for this instance's workspace kind (``<S>_by_kind``)."""
         if rule.id not in self._kinded:
             return params
-        return for_kind(rule.id, params, instance.kind)
+        # One copy per (rule, parameters, kind), not one per judged resource.
+        key = (rule.id, id(params), instance.kind)
+        found = self._by_kind.get(key)
+        if found is None or found[0] is not params:
+            found = self._by_kind[key] = (params, for_kind(rule.id, params, instance.kind))
+        return found[1]
 
     def _case(self, rule: Rule, row: dict[str, Any], instance: Instance) -> RemedyCase | None:
         """The first ``remediation.cases`` entry that holds for a failing row."""
@@ -308,7 +350,7 @@ class Engine:
         ctx = self._ctx
         ctx.resource = target.row  # type: ignore[assignment]  # _judge saw it is not None
         ctx.instance = instance
-        ctx.params = for_kind(rule.id, plan.params, instance.kind) if plan.kinded else plan.params
+        ctx.params = self._params(rule, plan.params, instance) if plan.kinded else plan.params
         try:
             if rule.where is not None and not rule.where(ctx, None):
                 return _Outcome.NOT_APPLICABLE

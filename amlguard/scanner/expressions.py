@@ -45,6 +45,21 @@ def function(name: str) -> Callable[[FunctionImpl], FunctionImpl]:
     return register
 
 
+_BINDER = "_amlguard_binder"
+
+
+def binds(binder: Callable[..., Evaluator]) -> Callable[[FunctionImpl], FunctionImpl]:
+    """Give an expression function a faster form for literal arguments: ``binder(*args)``
+    returns the evaluator of ``impl(ctx, *args)`` (the same value, the same errors), made once
+    when the rule is compiled. ``current('pe')`` and ``parameters('x')`` run per item."""
+
+    def mark(impl: FunctionImpl) -> FunctionImpl:
+        setattr(impl, _BINDER, binder)
+        return impl
+
+    return mark
+
+
 def is_expression(value: Any) -> bool:
     return (
         isinstance(value, str)
@@ -207,6 +222,10 @@ def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
     literals = [literal_of(a) for a in args]
     if all(lit is not None for lit in literals):  # current('pe'), parameters('x'): bound once
         values = [lit[0] for lit in literals if lit is not None]
+        binder = getattr(impl, _BINDER, None)
+        if binder is not None:
+            bound: Evaluator = binder(*values)
+            return bound
         if len(values) == 1:
             (value,) = values
             return lambda ctx: impl(ctx, value)

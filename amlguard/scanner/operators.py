@@ -64,6 +64,30 @@ def _equals(a: Any, b: Any) -> bool:
     return fold(a) == b
 
 
+def _in(a: Any, b: Any) -> bool:
+    """``a`` equals one of ``b``'s items (see :func:`_equals`); a string is lower-cased once,
+    not once per item."""
+    if a is MISSING:
+        return False
+    if type(a) is str:
+        low = a.lower()
+        for x in _as_list(b):  # noqa: SIM110 (a loop, not any() over a generator: per item)
+            if (type(x) is bool and _equals(a, x)) or low == x:
+                return True
+        return False
+    return any(_equals(a, x) for x in _as_list(b))
+
+
+def _contains_all(a: Any, b: Any) -> bool:
+    folded = fold(_as_list(a))  # once, not once per wanted item
+    return all(x in folded for x in _as_list(b))
+
+
+def _contains_any(a: Any, b: Any) -> bool:
+    folded = fold(_as_list(a))
+    return any(x in folded for x in _as_list(b))
+
+
 def _contains(a: Any, b: Any) -> bool:
     if isinstance(a, str):
         return isinstance(b, str) and b in a.lower()
@@ -125,13 +149,13 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
     table: dict[str, Callable[[Any, Any], bool]] = {
         "equals": _equals,
         "notEquals": lambda a, b: not _equals(a, b),
-        "in": lambda a, b: a is not MISSING and any(_equals(a, x) for x in _as_list(b)),
-        "notIn": lambda a, b: a is MISSING or not any(_equals(a, x) for x in _as_list(b)),
+        "in": _in,
+        "notIn": lambda a, b: not _in(a, b),
         "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
         "contains": _contains,
         "notContains": lambda a, b: not _contains(a, b),
-        "containsAll": lambda a, b: all(x in fold(_as_list(a)) for x in _as_list(b)),
-        "containsAny": lambda a, b: any(x in fold(_as_list(a)) for x in _as_list(b)),
+        "containsAll": _contains_all,
+        "containsAny": _contains_any,
         "like": lambda a, b: _like(a, b),
         "notLike": lambda a, b: not _like(a, b),
         "greater": lambda a, b: _compare(a, b, lambda x, y: x > y),
@@ -149,7 +173,10 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         return matches if name == "match" else (lambda a, b: not matches(a, b))
     if name == "is":
         if not isinstance(operand, str) or not operand.startswith("["):
-            valuetypes.check(operand)  # an unknown type is a load error, not a silent false
+            # an unknown type is a load error, not a silent false; a literal type is looked
+            # up once (the folded operand names the same type)
+            test = valuetypes.check(operand)
+            return lambda a, b: a is not MISSING and test(a)
         return _is
     return table[name]
 

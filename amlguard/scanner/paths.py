@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner.unknown import Unknown
@@ -41,8 +42,10 @@ class PathError(ValueError):
     """A path string that does not parse."""
 
 
+@lru_cache(maxsize=1024)
 def compile_path(path: str) -> tuple[str | int, ...]:
-    """Parse a path into segments: names (str), ``WILDCARD`` or list indexes (int)."""
+    """Parse a path into segments: names (str), ``WILDCARD`` or list indexes (int); the same
+    text is parsed once (a rule's leaf, its getter and its count share their paths)."""
     text = path.strip()
     if not text:
         raise PathError("empty property path")
@@ -94,7 +97,12 @@ def resolve(obj: Any, segments: Sequence[str | int]) -> Any:
     """The value at a path without wildcards, or MISSING (``None`` counts as absent)."""
     cur = obj
     for seg in segments:
-        if isinstance(seg, int):
+        if type(cur) is dict and type(seg) is str:
+            # get_key's exact-spelling hit, without the call (an absent or null value: the
+            # call, which also tries the other spellings)
+            nxt = cur.get(seg)
+            cur = get_key(cur, seg) if nxt is None else nxt
+        elif isinstance(seg, int):
             cur = cur[seg] if isinstance(cur, list) and -len(cur) <= seg < len(cur) else MISSING
         else:
             cur = get_key(cur, seg)
@@ -119,7 +127,10 @@ def _walk(cur: Any, segments: tuple[str | int, ...], out: list[Any]) -> None:
             for item in iterate(cur):
                 _walk(item, segments[i + 1 :], out)
             return
-        if isinstance(seg, int):
+        if type(cur) is dict and type(seg) is str:  # as in resolve()
+            nxt = cur.get(seg)
+            cur = get_key(cur, seg) if nxt is None else nxt
+        elif isinstance(seg, int):
             cur = cur[seg] if isinstance(cur, list) and -len(cur) <= seg < len(cur) else MISSING
         else:
             cur = get_key(cur, seg)

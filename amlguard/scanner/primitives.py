@@ -8,6 +8,7 @@ lookup is an index hit on the :class:`~amlguard.scanner.inventory.Inventory`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +25,7 @@ from amlguard.scanner import (
 )
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
-from amlguard.scanner.expressions import function
+from amlguard.scanner.expressions import binds, function
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import (
     MISSING,
@@ -94,13 +95,29 @@ def _kind(row: Any) -> str | None:
 # ---------------------------------------------------------------- expression functions
 
 
+def _bind_parameters(name: str) -> Callable[[EvalContext], Any]:
+    return lambda ctx: ctx.params.get(name, MISSING)
+
+
 @function("parameters")
+@binds(_bind_parameters)
 def _parameters(ctx: EvalContext, name: str) -> Any:
     value = ctx.params.get(name, MISSING)
     return value
 
 
+def _bind_current(alias: str = "") -> Callable[[EvalContext], Any]:
+    def ev(ctx: EvalContext) -> Any:
+        try:
+            return ctx.currents[alias]
+        except KeyError:
+            raise Undeterminable(f"current({alias!r}) used outside a count that names it") from None
+
+    return ev
+
+
 @function("current")
+@binds(_bind_current)
 def _current(ctx: EvalContext, alias: str = "") -> Any:
     if alias not in ctx.currents:
         raise Undeterminable(f"current({alias!r}) used outside a count that names it")
@@ -190,13 +207,20 @@ def _private_dns_zones(ctx: EvalContext, group_id: str, resource: Any = None) ->
 # ---------------------------------------------------------------- related sources
 
 
+def _at(obj: dict[str, Any], key: str) -> Any:
+    """``get_key(obj, key)`` for a dict: its exact-spelling hit without the call."""
+    value = obj.get(key, MISSING)
+    return get_key(obj, key) if value is MISSING else value
+
+
 def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
     """The private DNS zone ids of an endpoint's zone groups (``endpoint_key``: its
     ``ids.norm`` id)."""
     out: list[str] = []
     for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
-        for cfg in _list(get_key(_props(group), "privateDnsZoneConfigs")):
-            zone = get_key(_props(cfg), "privateDnsZoneId")
+        configs = _at(_props(group), "privateDnsZoneConfigs")
+        for cfg in configs if isinstance(configs, list) else ():
+            zone = _at(_props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
                 out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
     return out
@@ -211,15 +235,15 @@ def _zone_name(zone_id: str) -> str:
 
 def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
     props = _props(pe)
-    subnet = str(get_key(_dict(get_key(props, "subnet")), "id") or "")
+    subnet = str(_at(_dict(_at(props, "subnet")), "id") or "")
     cprops = _props(conn)
-    state = get_key(_dict(get_key(cprops, "privateLinkServiceConnectionState")), "status")
+    state = _at(_dict(_at(cprops, "privateLinkServiceConnectionState")), "status")
     zone_ids = _zone_ids(inventory, key)
     return {
         "id": pe["id"],
         "name": pe.get("name"),
         "found": True,
-        "groupIds": _list(get_key(cprops, "groupIds")),
+        "groupIds": _list(_at(cprops, "groupIds")),
         "status": None if state is MISSING else state,
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
@@ -248,7 +272,7 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
     else:
         target_id, row = str(target), ctx.inventory.get(str(target))
     # an endpoint whose target is unknown before deployment (templates) may be one of these
-    if unknownrefs.unknown_endpoint_targets(ctx.inventory):
+    if _unknown_targets(ctx.inventory):
         rtype = row["type"] if row else ids.parse(target_id).type
         groups = ctx.private_link.group_ids(rtype, _kind(row))
         unknownrefs.require_endpoint_targets_known(ctx.inventory, groups)
@@ -267,6 +291,16 @@ def private_endpoints(ctx: EvalContext, target: Any = None, vnet: Any = NOT_GIVE
     return found
 
 
+def _unknown_targets(inventory: Inventory) -> bool:
+    """Whether any private endpoint's target is unknown before deployment (asked once per
+    scan: the answer depends on the rows alone)."""
+    memo = inventory.memo.get("anyUnknownEndpointTarget")
+    if memo is None:
+        found = bool(unknownrefs.unknown_endpoint_targets(inventory))
+        memo = inventory.memo["anyUnknownEndpointTarget"] = {"": found}
+    return memo[""]
+
+
 def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -> list[Any]:
     """:func:`private_endpoints` of ``target_id``, joined once per resource and scan.
 
@@ -274,12 +308,17 @@ def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -
     resource is asked once per instance; the answer depends only on the inventory.
     """
     memo = inventory.memo.setdefault("privateEndpoints", {})
-    key = ids.norm(target_id)
-    cached = memo.get(key)
+    # Kept under the id as spelled too: the same spelling is asked again and again, and
+    # the id's normal form (the join's key) costs more than the lookup.
+    cached = memo.get(target_id)
     if cached is None:
-        if row is None:
-            row = inventory.get(target_id)
-        cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
+        key = ids.norm(target_id)
+        cached = memo.get(key)
+        if cached is None:
+            if row is None:
+                row = inventory.get(target_id)
+            cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
+        memo[target_id] = cached
     return cached
 
 
@@ -328,23 +367,21 @@ def _joint_status(target_side: Any, endpoint_side: Any) -> Any:
 
 
 def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: str) -> list[Any]:
-    items: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
-    for pe, conn in inventory.endpoints_by_target.get(ids.norm(target_id), []):
-        key = ids.norm(pe["id"])
+    items: dict[str, dict[str, Any]] = {}  # in the order first seen
+    norm = ids.norm
+    for pe, conn in inventory.endpoints_by_target.get(norm(target_id), ()):
+        key = norm(pe["id"])
         if key not in items:
-            order.append(key)
             items[key] = _endpoint_item(inventory, pe, conn, key)
-    for conn, status in connection_states(row) if row else []:
+    for conn, status in connection_states(row) if row else ():
         cprops = _props(conn)
-        pe_id = get_key(_dict(get_key(cprops, "privateEndpoint")), "id")
+        pe_id = _at(_dict(_at(cprops, "privateEndpoint")), "id")
         if not isinstance(pe_id, str) or not pe_id:
             continue
-        key = ids.norm(pe_id)
+        key = norm(pe_id)
         if key in items:
             items[key]["status"] = _joint_status(status, items[key]["status"])
             continue
-        order.append(key)
         items[key] = {
             "id": pe_id,
             "name": str(pe_id).rsplit("/", 1)[-1],
@@ -356,7 +393,7 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             "zoneIds": [],
             "zones": [],
         }
-    return [items[k] for k in order]
+    return list(items.values())
 
 
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:

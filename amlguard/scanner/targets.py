@@ -38,6 +38,8 @@ class Selection:
     empty_reason: str | None = None
     #: the selection cannot be made (``empty_reason`` says why): ``error``, not ``skipped``
     undetermined: bool = False
+    #: the targets are already in the engine's order (by ``ids.norm`` of their ids)
+    ordered: bool = False
 
 
 Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
@@ -250,7 +252,9 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
             else Target(t.id, t.type, _stand_in(t.id, t.type))
             for t in targets
         ]
-    return Selection(targets)
+    # Sorted by the zones' normal ids, which are their targets' (same id, or the row's id
+    # for the same key): what the engine would sort them by.
+    return Selection(targets, ordered=True)
 
 
 def _stand_in(resource_id: str, rtype: str) -> Row:

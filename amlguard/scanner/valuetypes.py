@@ -8,6 +8,7 @@ wrong-typed value then fails the rule (it is not a resource id) instead of passi
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 
@@ -16,6 +17,12 @@ def is_resource_id(value: Any) -> bool:
     {type}/{name}`` (or a tenant-level ``/providers/...`` id), no empty segment."""
     if not isinstance(value, str):
         return False
+    # The same ids are asked twice a scan (instance links, then AMLG-108's ``is``).
+    return _resource_id_text(value)
+
+
+@lru_cache(maxsize=16384)
+def _resource_id_text(value: str) -> bool:
     text = value.strip()
     if not text.startswith("/") or text != value or text.split() != [text]:
         return False
