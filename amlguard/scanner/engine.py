@@ -190,7 +190,11 @@ class Engine:
         findings: list[Finding] = []
         append = findings.append
         for target in selection.targets:
-            if target.row is None or (shared and ids.norm(target.id) in shared):
+            if (
+                target.row is None
+                or target.unjudged is not None
+                or (shared and ids.norm(target.id) in shared)
+            ):
                 append(self._judge(plan, target, instance))
                 continue
             verdict = self._verdict(plan, target, instance)
