@@ -98,6 +98,18 @@ class _Index:
     #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
     #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
     matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: lower-cased VNet id -> the ruleset ids linked to it, in link order: spokes linked to
+    #: the same rulesets share a key, so the rule that wins for a zone is worked out once
+    ruleset_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: (ruleset key, zone id, trusted servers) -> how the zone resolves through the rulesets
+    #: (passes only: a failure's words and errors are worked out each time)
+    ruleset_passes: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    #: (zone id, server ip, trusted servers) -> per answering VNet of that server: (VNet, the
+    #: server in words, whether the zone is linked to the VNet); spokes that share a resolver
+    #: ask about the same zones and server
+    server_vnets: dict[tuple[Any, ...], tuple[tuple[str, str, bool], ...]] = field(
+        default_factory=dict
+    )
 
 
 def _index(inv: Inventory) -> _Index:
@@ -156,6 +168,10 @@ def _build(inv: Inventory) -> _Index:
         if ruleset and vnet:
             entry = (ruleset, rules.get(ids.norm(ruleset), []))
             idx.rulesets.setdefault(ids.norm(vnet), []).append(entry)
+    idx.ruleset_keys = {
+        vnet: tuple(ruleset for ruleset, _rules in entries)
+        for vnet, entries in idx.rulesets.items()
+    }
     return idx
 
 
@@ -179,6 +195,8 @@ class _Judge:
         self.vnet = self.inv.get(vnet_id)
         self.idx = _index(self.inv)
         self.trusted = trusted_servers(trusted) if trusted else {}
+        #: the trusted servers as a memo key (a scan's rules pass one list; () when none)
+        self.trusted_key = tuple(self.trusted.items())
         #: a link whose VNet is unknown before deployment (templates): raised when no path
         #: resolves the zone, as it may be the missing link
         self.unknown: Undeterminable | None = None
@@ -191,9 +209,14 @@ class _Judge:
     def linked(self, vnet: str) -> bool:
         if self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))):
             return True
+        self.unlinked()
+        return False
+
+    def unlinked(self) -> None:
+        """What finding a VNet the zone is not linked to does: note a link whose VNet is
+        unknown before deployment (it may be that VNet's link)."""
         if self.unknown is None:
             self.unknown = next(iter(unknownrefs.link_vnet_unknowns(self.inv, self.zone_id)), None)
-        return False
 
     def failed(self, problems: list[Any]) -> list[Any]:
         """``problems`` (the zone does not resolve), unless a link whose VNet is unknown may
@@ -262,10 +285,12 @@ class _Judge:
                 f"custom DNS server {ip} of the solution VNet is not a Private Resolver inbound "
                 "endpoint, an Azure Firewall DNS proxy or a trusted_dns_servers entry"
             )
-        for label, vnet in options:
-            how = self.reaches(vnet) if self.linked(vnet) else None
+        for vnet, where, linked in self.server_vnets(ip, options):
+            if not linked:
+                self.unlinked()  # as linked() does for it
+                continue
+            how = self.reaches(vnet)
             if how is not None:
-                where = _where(label, ip, vnet)
                 return True, f"through {where}, which is linked to the zone and {how}"
         label, vnet = options[0]
         where = _where(label, ip, vnet)
@@ -277,6 +302,22 @@ class _Judge:
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
             "not reach through a Virtual WAN hub" + (f" ({basic})" if basic else "")
         )
+
+    def server_vnets(
+        self, ip: str, options: list[tuple[str, str]]
+    ) -> tuple[tuple[str, str, bool], ...]:
+        """Per option of server ``ip``: (its VNet, the server in words, whether the zone is
+        linked to that VNet), worked out once per zone and server (no side effects here: the
+        caller marks an unlinked VNet in order, as :meth:`linked` would)."""
+        key = (self.zone_id, ip, self.trusted_key)
+        found = self.idx.server_vnets.get(key)
+        if found is None:
+            links = self.inv.links_by_zone_and_vnet
+            found = self.idx.server_vnets[key] = tuple(
+                (vnet, _where(label, ip, vnet), bool(links.get((self.zone_key, ids.norm(vnet)))))
+                for label, vnet in options
+            )
+        return found
 
     def forwarded(self, ip: str) -> tuple[bool, str]:
         """Whether a forwarding rule's target ``ip`` resolves the zone, and how (or why not).
@@ -348,8 +389,23 @@ class _Judge:
         it, and how (or why not: "" when no ruleset linked to S has an enabled rule for it).
 
         Azure uses the most specific enabled rule whose domain matches (``.`` matches every
-        name), so a broken specific rule is not rescued by a working broader one.
+        name), so a broken specific rule is not rescued by a working broader one. A pass
+        depends on the rulesets linked to S, the zone and the trusted servers only, so it is
+        kept for the next spoke linked to the same rulesets.
         """
+        rulesets = self.idx.ruleset_keys.get(ids.norm(self.vnet_id))
+        if rulesets is None:
+            return False, ""  # no ruleset is linked to S
+        key = (rulesets, self.zone_id, self.trusted_key)
+        found = self.idx.ruleset_passes.get(key)
+        if found is not None:
+            return True, found
+        ok, words = self._ruleset()
+        if ok:
+            self.idx.ruleset_passes[key] = words
+        return ok, words
+
+    def _ruleset(self) -> tuple[bool, str]:
         matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         zone_name = self.zone_name
