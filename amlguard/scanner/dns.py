@@ -21,41 +21,28 @@ the finding's message. Everything here is an index over the inventory, built onc
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import dnsproxy, dnsrules, ids, unknownrefs, vwan
+from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
-from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
-from amlguard.scanner.dnsservers import servers_of
-from amlguard.scanner.inventory import VNET, Inventory, Row
-from amlguard.scanner.paths import MISSING, get_key
-
-INBOUND_ENDPOINT = "microsoft.network/dnsresolvers/inboundendpoints"
-RESOLVER = "microsoft.network/dnsresolvers"
-RULESET = "microsoft.network/dnsforwardingrulesets"
-RULESET_LINK = "microsoft.network/dnsforwardingrulesets/virtualnetworklinks"
-FORWARDING_RULE = "microsoft.network/dnsforwardingrulesets/forwardingrules"
-FIREWALL = "microsoft.network/azurefirewalls"
-FIREWALL_POLICY = "microsoft.network/firewallpolicies"
-#: the virtual public IP of Azure-provided DNS
-AZURE_DNS = "168.63.129.16"
-#: the row types resolution reads besides zones, links and VNets
-RESOLUTION_TYPES = (
-    VNET,
-    RESOLVER,
-    INBOUND_ENDPOINT,
-    RULESET,
-    RULESET_LINK,
-    FORWARDING_RULE,
+from amlguard.scanner.dnsindex import (
+    AZURE_DNS,
     FIREWALL,
     FIREWALL_POLICY,
-    vwan.VIRTUAL_HUB,
-    vwan.VIRTUAL_WAN,
-    vwan.HUB_CONNECTION,
+    FORWARDING_RULE,
+    INBOUND_ENDPOINT,
+    RESOLUTION_TYPES,
+    RESOLVER,
+    RULESET,
+    RULESET_LINK,
+    canonical_ip,
+    index,
 )
+from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
+from amlguard.scanner.dnsservers import servers_of
+from amlguard.scanner.inventory import Row
+from amlguard.scanner.paths import MISSING, get_key
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -74,110 +61,8 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-@lru_cache(maxsize=4096)
-def _ip(text: str) -> str:
-    """An IP address in its canonical spelling ("" when it is not one); a scan asks about the
-    same few DNS server addresses once per zone, so the answers are kept."""
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return ""
-
-
-@dataclass
-class _Index:
-    """DNS servers by IP -> the VNets they resolve for, and rulesets by linked VNet."""
-
-    #: ip -> [(what it is, the VNet whose linked zones it answers)]
-    servers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, rule row)])]
-    rulesets: dict[str, list[tuple[str, list[tuple[str, str, Row]]]]] = field(default_factory=dict)
-    #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
-    #: their DNS proxy is on cannot be read
-    unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: ip -> (what it is, its VNet, the servers it forwards to, why they cannot be read) of
-    #: firewall DNS proxies that forward to servers of their own (dnsproxy)
-    proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
-    #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
-    #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
-    matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-
-
-def _index(inv: Inventory) -> _Index:
-    memo = inv.memo.setdefault("dnsResolution", {})
-    found = memo.get("index")
-    if found is None:
-        found = memo["index"] = _build(inv)
-    return found
-
-
-def _build(inv: Inventory) -> _Index:
-    idx = _Index()
-    for endpoint in inv.of_type(INBOUND_ENDPOINT):
-        resolver = inv.get(ids.parent_of_child(str(endpoint["id"]), "inboundEndpoints"))
-        resolver_vnet = _text(get_key(_dict(get_key(_props(resolver), "virtualNetwork")), "id"))
-        for cfg in _list(get_key(_props(endpoint), "ipConfigurations")):
-            ip = _ip(_text(get_key(cfg, "privateIpAddress")))
-            subnet = _text(get_key(_dict(get_key(cfg, "subnet")), "id"))
-            vnet = resolver_vnet or ids.vnet_of_subnet(subnet)
-            if ip and vnet:
-                label = f"DNS Private Resolver inbound endpoint {ids.short_name(endpoint['id'])}"
-                idx.servers.setdefault(ip, []).append((label, vnet))
-    proxies = {ids.norm(p["id"]) for p in inv.of_type(FIREWALL_POLICY) if _proxy_policy(p)}
-    for firewall in inv.of_type(FIREWALL):
-        props = _props(firewall)
-        policy = _text(get_key(_dict(get_key(props, "firewallPolicy")), "id"))
-        classic = str(
-            get_key(_dict(get_key(props, "additionalProperties")), "Network.DNS.EnableProxy")
-        )
-        unread = bool(policy) and inv.get(policy) is None
-        if ids.norm(policy) not in proxies and classic.lower() != "true" and not unread:
-            continue
-        for cfg in _list(get_key(props, "ipConfigurations")):
-            cprops = _props(cfg)
-            ip = _ip(_text(get_key(cprops, "privateIPAddress")))
-            vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
-            if ip and vnet and unread and classic.lower() != "true":
-                idx.unread_policies[ip] = (str(firewall["id"]), policy)
-            elif ip and vnet:
-                label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
-                try:
-                    sent = dnsproxy.forwarded_to(
-                        firewall, inv.get(policy), classic.lower() == "true", label
-                    )
-                    problem = ""
-                except Undeterminable as exc:
-                    sent, problem = [], str(exc)
-                if sent or problem:
-                    idx.proxies[ip] = (label, vnet, sent, problem)
-                else:  # to Azure-provided DNS: the zones linked to its own VNet answer
-                    idx.servers.setdefault(ip, []).append((label, vnet))
-    rules: dict[str, list[tuple[str, str, Row]]] = {}
-    for rule in inv.of_type(FORWARDING_RULE):
-        props = _props(rule)
-        parent = ids.norm(ids.parent_of_child(str(rule["id"]), "forwardingRules"))
-        # state and targets are read where the rule is used (dnsrules): a malformed one errs
-        written = _text(get_key(props, "domainName")).strip().lower()
-        if not written:
-            continue  # no domain: the rule matches nothing (ARM refuses it anyway)
-        # "." is the wildcard rule: it matches every name (domain "" below)
-        name = ids.short_name(str(rule["id"]))
-        rules.setdefault(parent, []).append((name, written.rstrip("."), rule))
-    for link in inv.of_type(RULESET_LINK):
-        ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
-        vnet = _text(get_key(_dict(get_key(_props(link), "virtualNetwork")), "id"))
-        if ruleset and vnet:
-            entry = (ruleset, rules.get(ids.norm(ruleset), []))
-            idx.rulesets.setdefault(ids.norm(vnet), []).append(entry)
-    return idx
-
-
-def _proxy_policy(policy: Row) -> bool:
-    settings = _dict(get_key(_props(policy), "dnsSettings"))
-    return (
-        get_key(settings, "enableProxy") is True
-        or str(get_key(settings, "enableProxy")).lower() == "true"
-    )
+#: an IP address in its canonical spelling ("" when it is not one), answers kept
+_ip = canonical_ip
 
 
 class _Judge:
@@ -189,9 +74,12 @@ class _Judge:
         self.zone_id = zone_id
         self.zone_key = ids.norm(zone_id)
         self.vnet_id = vnet_id
+        self.vnet_key = ids.norm(vnet_id)
         self.vnet = self.inv.get(vnet_id)
-        self.idx = _index(self.inv)
+        self.idx = index(self.inv)
         self.trusted = trusted_servers(trusted) if trusted else {}
+        #: the trusted servers as a memo key (a scan's rules pass one list; () when none)
+        self.trusted_key = tuple(self.trusted.items())
         #: a link whose VNet is unknown before deployment (templates): raised when no path
         #: resolves the zone, as it may be the missing link
         self.unknown: Undeterminable | None = None
@@ -204,9 +92,14 @@ class _Judge:
     def linked(self, vnet: str) -> bool:
         if self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))):
             return True
+        self.unlinked()
+        return False
+
+    def unlinked(self) -> None:
+        """What finding a VNet the zone is not linked to does: note a link whose VNet is
+        unknown before deployment (it may be that VNet's link)."""
         if self.unknown is None:
             self.unknown = next(iter(unknownrefs.link_vnet_unknowns(self.inv, self.zone_id)), None)
-        return False
 
     def failed(self, problems: list[Any]) -> list[Any]:
         """``problems`` (the zone does not resolve), unless a link whose VNet is unknown may
@@ -218,8 +111,12 @@ class _Judge:
     def reaches(self, vnet: str) -> str | None:
         """How S reaches V in words: S is V, a Connected peering, or Virtual WAN hubs (worked
         out once per pair: every zone of an instance asks about the same few VNets)."""
-        memo: dict[tuple[str, str], str | None] = self.inv.memo.setdefault("dnsReach", {})
-        key = (ids.norm(self.vnet_id), ids.norm(vnet))
+        return self.reach(vnet, ids.norm(vnet))
+
+    def reach(self, vnet: str, vnet_key: str) -> str | None:
+        """:meth:`reaches`, ``vnet_key`` being ``ids.norm(vnet)``."""
+        memo = self.idx.reach
+        key = (self.vnet_key, vnet_key)
         try:
             return memo[key]
         except KeyError:
@@ -277,10 +174,12 @@ class _Judge:
                 f"custom DNS server {ip} of the solution VNet is not a Private Resolver inbound "
                 "endpoint, an Azure Firewall DNS proxy or a trusted_dns_servers entry"
             )
-        for label, vnet in options:
-            how = self.reaches(vnet) if self.linked(vnet) else None
+        for vnet, vnet_key, where, linked in self.server_vnets(ip, options):
+            if not linked:
+                self.unlinked()  # as linked() does for it
+                continue
+            how = self.reach(vnet, vnet_key)
             if how is not None:
-                where = _where(label, ip, vnet)
                 return True, f"through {where}, which is linked to the zone and {how}"
         label, vnet = options[0]
         where = _where(label, ip, vnet)
@@ -292,6 +191,23 @@ class _Judge:
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
             "not reach through a Virtual WAN hub" + (f" ({basic})" if basic else "")
         )
+
+    def server_vnets(
+        self, ip: str, options: list[tuple[str, str]]
+    ) -> tuple[tuple[str, str, str, bool], ...]:
+        """Per option of server ``ip``: (its VNet, that id lower-cased, the server in words,
+        whether the zone is linked to the VNet), worked out once per zone and server (no side
+        effects here: the caller marks an unlinked VNet in order, as :meth:`linked` would)."""
+        key = (self.zone_id, ip, self.trusted_key)
+        found = self.idx.server_vnets.get(key)
+        if found is None:
+            links = self.inv.links_by_zone_and_vnet
+            keyed = [(label, vnet, ids.norm(vnet)) for label, vnet in options]
+            found = self.idx.server_vnets[key] = tuple(
+                (vnet, k, _where(label, ip, vnet), bool(links.get((self.zone_key, k))))
+                for label, vnet, k in keyed
+            )
+        return found
 
     def forwarded(self, ip: str) -> tuple[bool, str]:
         """Whether a forwarding rule's target ``ip`` resolves the zone, and how (or why not).
@@ -404,13 +320,28 @@ class _Judge:
         it, and how (or why not: "" when no ruleset linked to S has an enabled rule for it).
 
         Azure uses the most specific enabled rule whose domain matches (``.`` matches every
-        name), so a broken specific rule is not rescued by a working broader one.
+        name), so a broken specific rule is not rescued by a working broader one. A pass
+        depends on the rulesets linked to S, the zone and the trusted servers only, so it is
+        kept for the next spoke linked to the same rulesets.
         """
+        rulesets = self.idx.ruleset_keys.get(self.vnet_key)
+        if rulesets is None:
+            return False, ""  # no ruleset is linked to S
+        key = (rulesets, self.zone_id, self.trusted_key)
+        found = self.idx.ruleset_passes.get(key)
+        if found is not None:
+            return True, found
+        ok, words = self._ruleset()
+        if ok:
+            self.idx.ruleset_passes[key] = words
+        return ok, words
+
+    def _ruleset(self) -> tuple[bool, str]:
         matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         zone_name = self.zone_name
         memo = self.idx.matches
-        for ruleset, rules in self.idx.rulesets.get(ids.norm(self.vnet_id), []):
+        for ruleset, rules in self.idx.rulesets.get(self.vnet_key, []):
             key = (ruleset, zone_name)
             positions = memo.get(key)
             if positions is None:
@@ -509,4 +440,16 @@ def dns_resolution(
     return _note(ctx, "; ".join(words for _ok, words in judged))
 
 
-__all__ = ["MISSING", "RESOLUTION_TYPES", "centrally_managed", "dns_resolution"]
+__all__ = [
+    "FIREWALL",
+    "FIREWALL_POLICY",
+    "FORWARDING_RULE",
+    "INBOUND_ENDPOINT",
+    "MISSING",
+    "RESOLUTION_TYPES",
+    "RESOLVER",
+    "RULESET",
+    "RULESET_LINK",
+    "centrally_managed",
+    "dns_resolution",
+]
