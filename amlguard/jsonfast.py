@@ -6,7 +6,11 @@ orjson parses ~2x faster than the standard library's C parser, and is stricter o
 about NaN/Infinity, numbers beyond a double's range, lone surrogate escapes, control characters,
 BOMs and trailing data (it refuses them: the strict reader then refuses them the same way). Where
 it is more lenient, or differs, the document is proven clean from the outside, each with C-level
-calls over the text and a compact re-dump of the document (``orjson.dumps``):
+calls over the text and a compact re-dump of the document (``orjson.dumps``).
+
+A text that *is* that re-dump (as amlguard's and ``json.dumps(..., separators=(",", ":"))``'s
+ASCII snapshots are, up to trailing whitespace) needs nothing more: it holds exactly the keys
+the document kept, and every number as the document holds it. Otherwise:
 
 - repeated keys (orjson keeps the last one silently): a JSON text's colons are one per key
   written plus the colons inside its strings; the re-dump's are one per key *kept* plus the
@@ -32,7 +36,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - a product dependency; the strict path still works
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 #: What :func:`loads` returns when the strict reader must decide.
 DOUBT: Any = object()
@@ -60,7 +64,11 @@ def loads(text: str) -> Any:
         out = orjson.dumps(doc)
     except (ValueError, TypeError):  # orjson's decode/encode errors are both of these
         return DOUBT
-    if b"e+" in out or not _stack_room():
+    if not _stack_room():
+        return DOUBT
+    if text.startswith(out.decode()):
+        return doc  # the text is its document's own compact dump: nothing was dropped or changed
+    if b"e+" in out:
         return DOUBT
     colons = text.count(":")
     if "\\" in text:  # escapes that write a colon (\u003a): strings may gain one each

@@ -30,7 +30,7 @@ def _same(a: Any, b: Any) -> bool:
         elif isinstance(x, list):
             if len(x) != len(y):
                 return False
-            stack.extend(zip(x, y))
+            stack.extend(zip(x, y, strict=True))
         elif repr(x) != repr(y):
             return False
     return True
@@ -97,22 +97,28 @@ _VALID_KEY = st.one_of(
 _VALID_NUMBER = st.sampled_from(["0", "-0", "1.5", "-0.0", "1e5", "18446744073709551616", "1e16"])
 
 
+_SCALAR = st.one_of(_NUMBER, _STRING)
+_TRAILING = st.booleans()
+
+
 def _json_text(
     max_leaves: int,
     ws: st.SearchStrategy[str] = _WS,
     key: st.SearchStrategy[str] = _KEY,
-    scalar: st.SearchStrategy[str] = st.one_of(_NUMBER, _STRING),
-    trailing: st.SearchStrategy[bool] = st.booleans(),
+    scalar: st.SearchStrategy[str] = _SCALAR,
+    trailing: st.SearchStrategy[bool] = _TRAILING,
 ) -> st.SearchStrategy[str]:
     def obj(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         colon = st.sampled_from([":", ":", ": ", " :"])
         member = st.tuples(ws, key, ws, colon, ws, inner)
         return st.tuples(st.lists(member, max_size=4), ws, trailing).map(
-            lambda t: "{"
-            + ",".join("".join(m) for m in t[0])
-            + ("," if t[2] and t[0] else "")
-            + t[1]
-            + "}"
+            lambda t: (
+                "{"
+                + ",".join("".join(m) for m in t[0])
+                + ("," if t[2] and t[0] else "")
+                + t[1]
+                + "}"
+            )
         )
 
     def arr(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -166,12 +172,21 @@ _CLEAN = st.recursive(
 
 
 @settings(derandomize=True, max_examples=500, deadline=None)
-@given(_CLEAN, st.sampled_from([None, 1, 2]), st.booleans(), st.integers(0, 3))
+@given(_CLEAN, st.sampled_from([None, 1, 2, "compact", "orjson"]), st.booleans(), st.integers(0, 3))
 def test_clean_documents_read_the_same_with_repeats_added(
-    doc: Any, indent: int | None, ascii_only: bool, repeats: int
+    doc: Any, indent: int | str | None, ascii_only: bool, repeats: int
 ) -> None:
-    """Documents ``json`` wrote, as they are and with a key of the outermost object repeated."""
-    text = json.dumps(doc, indent=indent, ensure_ascii=ascii_only)
+    """Documents ``json`` (or orjson) wrote, as they are and with a key of the outermost object
+    repeated; compact ones are often their own re-dump, the cheapest proof."""
+    if indent == "orjson":
+        try:
+            text = orjson.dumps(doc).decode()
+        except TypeError:  # an integer beyond 64 bits: orjson does not write it
+            text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    elif indent == "compact":
+        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=ascii_only)
+    else:
+        text = json.dumps(doc, indent=indent, ensure_ascii=ascii_only)
     _check(text)
     if isinstance(doc, dict) and doc and repeats:
         key = json.dumps(next(iter(doc)), ensure_ascii=not ascii_only)
@@ -257,3 +272,21 @@ def test_the_fast_path_is_taken_on_ordinary_documents() -> None:
     # a float of 1e16 or more is a doubt, read by the strict path (finite: accepted)
     assert jsonfast.loads("[1.7976931348623157e308]") is jsonfast.DOUBT
     assert math.isfinite(jsonstrict.loads("[1.7976931348623157e308]")[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":1,"b":[1.5,"x:y"]}',
+        '{"a":1,"b":[1.5,"x:y"]}\n',
+        '{"a":1,"a":1}',  # not its own re-dump: the counts decide (refused)
+        "[18446744073709551616]",  # re-dumped as a float: not equal, then doubted
+        "[1e+16]",  # equal to its re-dump: a float both ways
+        '{"t":"\\u00e9"}',
+        '{"t":"é"}',
+        '["\\u003a"]',
+    ],
+)
+def test_texts_equal_to_their_re_dump(text: str) -> None:
+    """The cheapest proof (the text is its own compact re-dump) gives the strict answer."""
+    _check(text)
