@@ -55,8 +55,12 @@ def _stack_room() -> bool:
     return sys.getrecursionlimit() - depth >= _STACK_ROOM
 
 
-def loads(text: str) -> Any:
-    """orjson's document of ``text`` when it is provably the strict reader's, else DOUBT."""
+def loads(text: str | bytes) -> Any:
+    """orjson's document of ``text`` when it is provably the strict reader's, else DOUBT.
+
+    ``text`` may be the file's bytes: orjson refuses what is not UTF-8 (and a BOM), so a
+    document it reads from bytes is the one it reads from their decoded text.
+    """
     if orjson is None:
         return DOUBT
     try:
@@ -66,13 +70,18 @@ def loads(text: str) -> Any:
         return DOUBT
     if not _stack_room():
         return DOUBT
-    if text.startswith(out.decode()):
-        return doc  # the text is its document's own compact dump: nothing was dropped or changed
-    if b"e+" in out:
-        return DOUBT
-    colons = text.count(":")
-    if "\\" in text:  # escapes that write a colon (\u003a): strings may gain one each
-        colons += text.count("\\u003a") + text.count("\\u003A")
-    if out.count(b":") < colons:
+    if isinstance(text, bytes):
+        if text.startswith(out):
+            return doc  # the text is its document's own compact dump: nothing dropped or changed
+        colons = text.count(b":")
+        if b"\\" in text:  # escapes that write a colon (\u003a): strings may gain one each
+            colons += text.count(b"\\u003a") + text.count(b"\\u003A")
+    else:
+        if text.startswith(out.decode()):
+            return doc
+        colons = text.count(":")
+        if "\\" in text:
+            colons += text.count("\\u003a") + text.count("\\u003A")
+    if b"e+" in out or out.count(b":") < colons:
         return DOUBT
     return doc

@@ -86,7 +86,7 @@ def _no_repeated_key(text: str, kept: int) -> bool:
     return text.count('":') + len(_SPACED_COLON.findall(text)) == kept
 
 
-def loads(text: str) -> Any:
+def loads(text: str, *, fast: bool = True) -> Any:
     """Parse strict JSON; ``json.JSONDecodeError`` for a syntax error, ``StrictJSONError`` for
     what plain ``json`` would accept but amlguard refuses (both carry ``lineno``/``colno``).
 
@@ -94,7 +94,7 @@ def loads(text: str) -> Any:
     objects while a hook adds up their sizes; only when fewer keys came out than
     :func:`_no_repeated_key` bounds in the text is the text parsed again, pair by pair.
     """
-    doc = jsonfast.loads(text)
+    doc = jsonfast.loads(text) if fast else jsonfast.DOUBT
     if doc is not jsonfast.DOUBT:
         return doc
     return _loads_checked(text)

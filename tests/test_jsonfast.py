@@ -290,3 +290,49 @@ def test_the_fast_path_is_taken_on_ordinary_documents() -> None:
 def test_texts_equal_to_their_re_dump(text: str) -> None:
     """The cheapest proof (the text is its own compact re-dump) gives the strict answer."""
     _check(text)
+
+
+def _bytes_outcome(raw: bytes) -> tuple[str, Any]:
+    """What the strict reader makes of a file's bytes: decoded as a snapshot's are, then read."""
+    from amlguard import inputfile
+    from amlguard.errors import InputError
+
+    try:
+        return _outcome(jsonstrict._loads_checked, inputfile.decode(raw, "f"))
+    except InputError as exc:
+        return "InputError", str(exc)
+
+
+_ENCODING = st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-le"])
+_JUNK = st.sampled_from(
+    [b"", b"\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\x00", b"\xef\xbb\xbf"]
+)
+
+
+@settings(derandomize=True, max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        _json_text(10),
+        _json_text(
+            10, _VALID_WS, _VALID_KEY, st.one_of(_VALID_NUMBER, _VALID_STRING), st.just(False)
+        ),
+    ),
+    _ENCODING,
+    _JUNK,
+    st.integers(0, 10**6),
+)
+def test_bytes_read_as_their_decoded_text_is(
+    text: str, encoding: str, junk: bytes, at: int
+) -> None:
+    """From a file's bytes (any encoding, bytes that are not UTF-8 spliced in), a document the
+    fast path answers is the one the decoded text gives the strict reader."""
+    try:
+        raw = text.encode(encoding)
+    except UnicodeEncodeError:  # a lone surrogate in the text: its bytes are the junk then
+        raw = text.encode(encoding, "surrogatepass")
+    at %= len(raw) + 1
+    raw = raw[:at] + junk + raw[at:]
+    doc = jsonfast.loads(raw)
+    if doc is not jsonfast.DOUBT:
+        kind, reference = _bytes_outcome(raw)
+        assert kind == "ok" and _same(doc, reference), (raw[:200], kind, reference)
