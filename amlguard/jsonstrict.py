@@ -9,8 +9,10 @@ these is a :class:`StrictJSONError` with the ``line:column`` of the offending to
 Keys that differ only in case are different keys (rules look a name up exactly first, then
 case-insensitively), so only equal keys are duplicates.
 
-The common case costs the C parser, a counter per object and one or two scans of the text;
-only a document that breaks a rule is parsed again, slowly, to find the position to report.
+The common case costs orjson's parser, a re-dump and two colon counts (:mod:`amlguard.jsonfast`
+proves its document is the one the rules below give); any doubt takes the C parser, a counter per
+object and one or two scans of the text; only a document that breaks a rule is parsed again,
+slowly, to find the position to report.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import json
 import math
 import re
 from typing import Any
+
+from amlguard import jsonfast
 
 #: Digits an integer may have (CPython's own int/str conversion limit).
 MAX_INT_DIGITS = 4300
@@ -82,7 +86,7 @@ def _no_repeated_key(text: str, kept: int) -> bool:
     return text.count('":') + len(_SPACED_COLON.findall(text)) == kept
 
 
-def loads(text: str) -> Any:
+def loads(text: str, *, fast: bool = True) -> Any:
     """Parse strict JSON; ``json.JSONDecodeError`` for a syntax error, ``StrictJSONError`` for
     what plain ``json`` would accept but amlguard refuses (both carry ``lineno``/``colno``).
 
@@ -90,6 +94,14 @@ def loads(text: str) -> Any:
     objects while a hook adds up their sizes; only when fewer keys came out than
     :func:`_no_repeated_key` bounds in the text is the text parsed again, pair by pair.
     """
+    doc = jsonfast.loads(text) if fast else jsonfast.DOUBT
+    if doc is not jsonfast.DOUBT:
+        return doc
+    return _loads_checked(text)
+
+
+def _loads_checked(text: str) -> Any:
+    """:func:`loads` without the fast path: the reference the fast path is tested against."""
     kept = [0]
 
     def count(obj: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amlguard import inputfile, jsonstrict
+from amlguard import inputfile, jsonfast, jsonstrict
 from amlguard.errors import InputError
 from amlguard.scanner.model import Gap, SourceInfo
 from amlguard.scanner.sources.interface import Collected, Needs, Source
@@ -35,6 +35,7 @@ from amlguard.scanner.sources.snapshotrows import _named_type as _named_type  # 
 from amlguard.scanner.sources.snapshotrows import row_problem as row_problem  # re-exported
 
 HEADER_KEY = "amlguard_snapshot"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(slots=True)
@@ -139,10 +140,10 @@ def _parse_document(doc: Any, path: Path, where: str) -> tuple[SnapshotFile, str
     raise InputError(f"{path}{where}: {_NOT_A_SNAPSHOT}")
 
 
-def _loads(text: str, path: Path, where: str = "", line: int = 0) -> Any:
+def _loads(text: str, path: Path, where: str = "", line: int = 0, fast: bool = True) -> Any:
     """Strict JSON (see :mod:`amlguard.jsonstrict`); errors name the file and position."""
     try:
-        return jsonstrict.loads(text)
+        return jsonstrict.loads(text, fast=fast)
     except jsonstrict.StrictJSONError as exc:
         at = f"{line}:{exc.colno}" if line else f"{exc.lineno}:{exc.colno}"
         raise InputError(f"{path}:{at}: {exc.msg}") from None
@@ -150,13 +151,20 @@ def _loads(text: str, path: Path, where: str = "", line: int = 0) -> Any:
 
 def load_snapshot(path: Path) -> SnapshotFile:
     """Rows, header and gaps of one snapshot file; InputError naming the file and position."""
-    text = _decode(_read_bytes(path), path)
-    if not text or text.isspace():  # not strip(): that copies the whole text
-        raise InputError(f"{path}: snapshot file is empty")
-    try:
-        doc = _loads(text, path)
-    except json.JSONDecodeError as first:
-        return _read_json_lines(text, path, first)
+    raw = _read_bytes(path)
+    # The usual file is read from its bytes by orjson, where that provably gives the strict
+    # reading of its text (amlguard.jsonfast; no decoded copy of a large file is made). Any
+    # doubt decodes the text and reads it strictly, as always, which words every error.
+    doc = jsonfast.loads(raw)
+    if doc is jsonfast.DOUBT:
+        text = _decode(raw, path)
+        if not text or text.isspace():  # not strip(): that copies the whole text
+            raise InputError(f"{path}: snapshot file is empty")
+        try:
+            # The fast path read these very bytes already, unless a BOM hid the text from it.
+            doc = _loads(text, path, fast=raw[:3] == b"\xef\xbb\xbf" or raw[:2] in _UTF16_BOMS)
+        except json.JSONDecodeError as first:
+            return _read_json_lines(text, path, first)
     snap, key = _parse_document(doc, path, "")
     _check_rows(snap.rows, path, lambda i: "" if key is None else f": {key}[{i}]")
     return snap
