@@ -75,7 +75,7 @@ _SEGMENT = st.one_of(
             "",
         ]
     ).flatmap(_cased),
-    st.sampled_from(_ODD_LETTERS),
+    st.lists(st.sampled_from(_ODD_LETTERS), min_size=1, max_size=3).map("".join),
     st.text(max_size=4),
 )
 ID_TEXT = st.builds(
@@ -148,11 +148,37 @@ def test_parent_of_child_is_the_general_reading(value: Any, marker: str) -> None
 
 
 @SETTINGS
+@given(ID_TEXT, MARKERS)
+def test_parent_of_child_on_id_texts(text: str, marker: str) -> None:
+    ids._KEYS.clear()
+    for _ in range(2):
+        assert ids.parent_of_child(text, marker) == old_parent_of_child(text, marker)
+
+
+def test_parent_of_child_where_blanks_and_lower_case_cancel_out() -> None:
+    # one blank stripped, one letter lower-cased into two: the key is as long as the id but
+    # is not the id lower-cased character for character
+    text = " /s/İ/subnets/a"
+    assert len(ids.norm(text)) == len(text)
+    assert ids.parent_of_child(text, "subnets") == old_parent_of_child(text, "subnets")
+    assert ids.parent_of_child(text, "subnets") == " /s/İ/"  # the general reading's cut
+
+
+@SETTINGS
 @given(ID_TEXT, st.sampled_from(["privateDnsZoneGroups", "virtualNetworkLinks"]))
 def test_parent_key_is_norm_of_the_parent(text: str, marker: str) -> None:
     parent = old_parent_of_child(text, marker)
     want = old_norm(parent) if parent else None
     assert inventory_module._parent_key(text, f"/{marker.lower()}/") == want
+
+
+def test_parent_key_where_lower_case_moves_the_marker() -> None:
+    # "İ" lower-cases to two characters: the general reading cuts the id where the marker
+    # sits in the lower-cased text, and the key is that cut, normalised
+    text = "/s/İİx/privateDnsZoneGroups/default"
+    assert old_parent_of_child(text, "privateDnsZoneGroups") == "/s/İİx/p"
+    assert inventory_module._parent_key(text, "/privatednszonegroups/") == "/s/i̇i̇x/p"
+    assert ids.parent_of_child(text, "privateDnsZoneGroups") == "/s/İİx/p"
 
 
 # -- the inventory: a column at a time vs row by row ----------------------------------------
