@@ -289,3 +289,22 @@ def test_resource_graph_rows_take_the_column_path() -> None:
     assert taken == [True, False]
     assert inv.management_groups == {"s": frozenset({"mg-a", "root", TENANT})}
     assert len(inv.zone_groups_by_endpoint) == 6 and len(inv.endpoints_by_target) == 5
+
+
+ARM_ID_LIKE = st.one_of(
+    ID_TEXT,
+    st.lists(
+        st.sampled_from(["providers", "Microsoft.X", "PROVIDERS", "a.b", "x", "", " ", "\x1c"]),
+        max_size=8,
+    ).map(lambda parts: "/" + "/".join(parts)),
+    st.text(alphabet="/.pProvidersx \t\x1cİ", max_size=24),
+)
+
+
+@SETTINGS
+@given(st.one_of(ARM_ID_LIKE, ANY_ID))
+def test_is_arm_id_is_the_general_reading(value: Any) -> None:
+    from amlguard.scanner.valuetypes import is_resource_id
+
+    for _ in range(2):  # the key not remembered yet, then remembered
+        assert ids.is_arm_id(value) == is_resource_id(value)
