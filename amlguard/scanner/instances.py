@@ -20,7 +20,6 @@ from amlguard.scanner.integration import (
 from amlguard.scanner.inventory import WORKSPACE, Inventory, Row
 from amlguard.scanner.solution import solution_subnet, undetermined
 from amlguard.scanner.unknown import UnknownValue
-from amlguard.scanner.valuetypes import is_resource_id
 
 __all__ = [
     "ASSOCIATED_ROLES",
@@ -161,7 +160,7 @@ def _associated_of(workspace: Row) -> dict[str, str]:
     out: dict[str, str] = {}
     for role in ASSOCIATED_ROLES:
         link = at(props, role)  # once per role (a case-insensitive walk when absent)
-        if is_resource_id(link):
+        if ids.is_arm_id(link):
             out[role] = str(link)
     return out
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import Inventory, Row
-from amlguard.scanner.paths import MISSING, resolve
+from amlguard.scanner.paths import MISSING, get_key
 
 CONNECTION = "microsoft.machinelearningservices/workspaces/connections"
 _USER_EXCLUDED = {"required", "recommended", "dependency"}
@@ -38,8 +38,17 @@ def strings(value: Any) -> tuple[str, ...]:
 def at(obj: Any, *names: str) -> Any:
     """``obj[n1][n2]...`` with property names matched case-insensitively, as rules match
     them (an instance must not lose a link that a rule's condition sees); None when absent."""
-    value = resolve(obj, names)
-    return None if value is MISSING else value
+    # paths.resolve(obj, names) with get_key's exact-spelling lookup inlined (the build reads
+    # a few dozen links per workspace); any other step goes through get_key itself.
+    for name in names:
+        if type(obj) is dict:
+            value = obj.get(name, MISSING)
+            obj = get_key(obj, name) if value is MISSING else value
+        else:
+            obj = get_key(obj, name)
+        if obj is None or obj is MISSING:
+            return None
+    return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,26 +116,31 @@ def _pe_rules(workspace: Row) -> list[Any]:
 
 def user_outbound_destinations(workspace: Row) -> list[str]:
     """Destinations of the user's PrivateEndpoint outbound rules (service rules excluded)."""
-    out = []
-    for rule in _pe_rules(workspace):
-        if str(at(rule, "category") or "").lower() in _USER_EXCLUDED:
-            continue
-        dest = at(rule, "destination", "serviceResourceId")
-        if dest:
-            out.append(_id_text(dest))
-    return out
+    return _destinations(workspace)[0]
 
 
 def dependency_destinations(workspace: Row) -> list[str]:
     """Destinations of the ``Dependency`` PrivateEndpoint rules the service made for connections."""
-    out = []
+    return _destinations(workspace)[1]
+
+
+def _destinations(workspace: Row) -> tuple[list[str], list[str]]:
+    """(the user's, the ``Dependency`` ones): destinations of the PrivateEndpoint outbound
+    rules, each list in rule order, from one reading of the rules."""
+    user: list[str] = []
+    dependency: list[str] = []
     for rule in _pe_rules(workspace):
-        if str(at(rule, "category") or "").lower() != "dependency":
+        category = str(at(rule, "category") or "").lower()
+        if category == "dependency":
+            out = dependency
+        elif category in _USER_EXCLUDED:
             continue
+        else:
+            out = user
         dest = at(rule, "destination", "serviceResourceId")
         if dest:
             out.append(_id_text(dest))
-    return out
+    return user, dependency
 
 
 def connections_by_workspace(inv: Inventory) -> dict[str, list[Row]]:
@@ -181,9 +195,10 @@ def discover(
     order with duplicates, the workspace and its projects left out (associated ones too:
     the caller removes them)."""
     members = [str(workspace["id"]), *(str(p["id"]) for p in projects)]
-    found = user_outbound_destinations(workspace) + dependency_destinations(workspace)
-    for project in projects:
-        found += user_outbound_destinations(project) + dependency_destinations(project)
+    found: list[str] = []
+    for ws in (workspace, *projects):
+        user, dependency = _destinations(ws)
+        found += user + dependency
     found += connection_targets(inv, members)
     picked: list[str] = []
     if selector.ids:
