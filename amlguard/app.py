@@ -99,7 +99,7 @@ def prepare_scan(
     source = source or build_source(settings, options, pack, reporter)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     collected = source.collect(needs_of(rules, options.parameters))
-    if settings.snapshots:
+    if settings.snapshots and _may_hold_template_rows(collected):
         from amlguard.iac.rowsfile import as_template_scan
 
         collected = as_template_scan(collected)  # a `template rows` file is judged as one
@@ -133,6 +133,15 @@ def prepare_scan(
     prepared = Prepared(settings, pack, rules, options, rows, result, baseline)
     prepared.locations = _template_locations(source, result)
     return prepared
+
+
+def _may_hold_template_rows(collected: Any) -> bool:
+    """Whether a snapshot's header may be a `template rows` file's (or fold one in): only then
+    is the template reader imported (a plain snapshot check does not pay for it)."""
+    header = collected.info.header
+    return isinstance(header, dict) and (
+        header.get("source") == "template" or "files" in header or "estate" in header
+    )
 
 
 def _template_locations(source: Source, result: ScanResult) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard import __version__
 from amlguard.errors import InputError
-from amlguard.iac.source import TemplateSource
 from amlguard.iac.values import Unknown
 from amlguard.scanner import ids
 from amlguard.scanner.sources.interface import Collected
 from amlguard.scanner.sources.snapshot import HEADER_KEY
+
+if TYPE_CHECKING:
+    from amlguard.iac.source import TemplateSource
 
 
 def _unknowns(value: Any, path: str, out: list[tuple[str, Unknown]]) -> None:
