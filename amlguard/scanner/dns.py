@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from amlguard.excerpt import quoted
 from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
@@ -36,6 +37,10 @@ from amlguard.scanner.dnsindex import (
     RESOLVER,
     RULESET,
     RULESET_LINK,
+    _dict,
+    _list,
+    _props,
+    _text,
     canonical_ip,
     index,
 )
@@ -43,23 +48,6 @@ from amlguard.scanner.dnsinputs import centrally_managed, trusted_servers
 from amlguard.scanner.dnsservers import servers_of
 from amlguard.scanner.inventory import Row
 from amlguard.scanner.paths import MISSING, get_key
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _props(row: Any) -> dict[str, Any]:
-    return _dict(get_key(row, "properties"))
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
 
 #: an IP address in its canonical spelling ("" when it is not one), answers kept
 _ip = canonical_ip
@@ -251,8 +239,9 @@ class _Judge:
         judged = []
         for written in sent:
             server = _ip(written)
-            if not server:
-                judged.append((written, False, f"{written} is not an IP address"))
+            if not server:  # text from the policy: shown bounded and escaped
+                shown = quoted(written)
+                judged.append((shown, False, f"{shown} is not an IP address"))
             elif server in self.idx.proxies:
                 judged.append(
                     (server, False, f"{server} is another firewall DNS proxy (not followed)")
