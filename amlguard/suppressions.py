@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,6 +125,27 @@ def _name_of(offender: Any) -> str:
     return offender_ids.label(offender).strip().lower()
 
 
+def _unique_in(group_names: Callable[[str], Counter[str]] | None, group: str, name: str) -> bool:
+    """Whether at most one resource of ``group`` in the scan carries ``name``."""
+    return group_names is not None and group_names(group)[name] <= 1
+
+
+def group_name_counter(inventory: Any) -> Callable[[str], Counter[str]]:
+    """The names of a resource group's resources in ``inventory``, counted (memoised)."""
+    seen: dict[str, Counter[str]] = {}
+
+    def names(group: str) -> Counter[str]:
+        counted = seen.get(group)
+        if counted is None:
+            rows = inventory.in_resource_group(group) if inventory is not None else []
+            counted = seen[group] = Counter(
+                _name_of(row.get("id")) for row in rows if isinstance(row, dict)
+            )
+        return counted
+
+    return names
+
+
 def _group_of(resource: Any) -> str:
     """``/subscriptions/{s}/resourcegroups/{rg}`` of an id, lower-cased ('' when it has none)."""
     if not isinstance(resource, str):
@@ -150,29 +171,39 @@ class Suppression:
         rule_ok = self.rule == "*" or _glob(finding.rule_id.upper(), self.rule.upper())
         return rule_ok and _glob(finding.resource_id.lower(), self.resource.lower())
 
-    def unaccepted(self, finding: Finding) -> list[Any]:
+    def unaccepted(
+        self, finding: Finding, group_names: Callable[[str], Counter[str]] | None = None
+    ) -> list[Any]:
         """The offenders ``finding`` names that this suppression does not list (all of them
         when it lists none).
 
         A resource offender is listed by its id, or by its name only where the name cannot mean
-        another resource: the offender is in the finding's resource group and no other offender
-        of the finding has that name (names are unique per resource group and type, so a NIC of
-        the same name from another group is a new offender until its id is listed).
+        another resource: the offender is in the finding's resource group, no other offender
+        of the finding has that name, and no other resource of that group in the scan has it
+        either (``group_names``: the names of a group's resources, counted; without it a name
+        never accepts a resource). Names are unique per resource group *and type* only: a
+        storage account and a registry may share one, so a name that two resources of the group
+        carry, or a NIC of the same name from another group, is a new offender until its id is
+        listed (redteam8 item 2).
         """
         if self.offenders is None:
             return list(finding.offenders)
         listed = {o.strip().lower() for o in self.offenders}
         names = Counter(_name_of(o) for o in finding.offenders)
         home = _group_of(finding.resource_id)
+
+        def by_name(o: Any) -> bool:
+            name = _name_of(o)
+            if name not in listed or names[name] != 1:
+                return False
+            if not _is_id(o):
+                return True
+            return bool(home) and _group_of(o) == home and _unique_in(group_names, home, name)
+
         return [
             o
             for o in finding.offenders
-            if offender_ids.identity(o) not in listed
-            and not (
-                _name_of(o) in listed
-                and names[_name_of(o)] == 1
-                and (not _is_id(o) or (home and _group_of(o) == home))
-            )
+            if offender_ids.identity(o) not in listed and not by_name(o)
         ]
 
     def expired(self, today: dt.date) -> bool:
@@ -213,8 +244,14 @@ def apply_suppressions(
     suppressions: Iterable[Suppression],
     today: dt.date,
     rule_ids: Iterable[str] = (),
+    inventory: Any = None,
 ) -> Applied:
-    """Mark matching failures ``suppressed`` (first matching suppression wins)."""
+    """Mark matching failures ``suppressed`` (first matching suppression wins).
+
+    ``inventory`` (the scan's) lets a suppression accept an offender by its name where no other
+    resource of its group carries that name; without it only ids accept offenders.
+    """
+    group_names = group_name_counter(inventory) if inventory is not None else None
     ran = list(rule_ids) or sorted({f.rule_id for f in findings})
     active: list[Suppression] = []
     warnings: list[str] = []
@@ -233,7 +270,7 @@ def apply_suppressions(
             for i, s in enumerate(active):
                 if s.matches(f):
                     used[i] = True
-                    left = s.unaccepted(f)
+                    left = s.unaccepted(f, group_names)
                     if left:
                         warnings.append(_not_accepted(s, f, left))
                         continue
@@ -261,7 +298,7 @@ def _not_accepted(s: Suppression, f: Finding, left: list[Any]) -> str:
     if by_name:
         hint = (
             "; a name accepts only a resource in the finding's resource group whose name no "
-            "other offender shares: list it by id ("
+            "other offender and no other resource of that group shares: list it by id ("
             + ", ".join(bounded(visible(str(o).strip())) for o in by_name[:5])
             + ")"
         )

@@ -89,7 +89,11 @@ def apply_gates(result: ScanResult, settings: CheckSettings, baseline: Any = Non
 
         today = settings.today or dt.datetime.now(dt.timezone.utc).date()
         applied = apply_suppressions(
-            result.findings, suppressions, today, [r.id for r in result.rules]
+            result.findings,
+            suppressions,
+            today,
+            [r.id for r in result.rules],
+            inventory=result.inventory,
         )
         result.findings = applied.findings
         result.warnings.extend(applied.warnings)

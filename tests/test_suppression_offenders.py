@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from amlguard.cli import cli
 from amlguard.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.model import Finding, Severity, Status
 from amlguard.suppressions import Suppression, apply_suppressions
 from tests.conftest import EXAMPLES
@@ -183,27 +184,72 @@ GROUPS = st.sampled_from([GROUP, OTHER_GROUP, GROUP.upper()])
 NIC_NAMES = st.sampled_from(["nic-a", "NIC-A", "nic-b", "nic-c"])
 
 
-@settings(derandomize=True, max_examples=120, deadline=None)
+def _storage_id(group: str, name: str) -> str:
+    return f"{group}/providers/Microsoft.Storage/storageAccounts/{name}"
+
+
+def _inventory(offenders: tuple[str, ...], others: tuple[str, ...]) -> Inventory:
+    rows = [{"id": i, "type": i.split("/providers/")[1].rsplit("/", 1)[0]} for i in offenders]
+    rows += [{"id": i, "type": "Microsoft.Storage/storageAccounts"} for i in others]
+    return Inventory(rows)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
 @given(
     st.lists(st.tuples(GROUPS, NIC_NAMES), max_size=4),
     st.lists(st.one_of(NIC_NAMES, st.tuples(GROUPS, NIC_NAMES)), max_size=4),
+    st.lists(st.tuples(GROUPS, NIC_NAMES), max_size=2),
 )
 def test_a_name_pin_accepts_only_an_unambiguous_resource_of_the_findings_group(
-    named: list[tuple[str, str]], listed: list[Any]
+    named: list[tuple[str, str]], listed: list[Any], storage: list[tuple[str, str]]
 ) -> None:
     offenders = tuple(_nic_id(g, n) for g, n in named)
+    others = tuple(_storage_id(g, n) for g, n in storage)
     pins = tuple(x if isinstance(x, str) else _nic_id(*x) for x in listed)
     s = Suppression("AMLG-302", VNET, "r", offenders=pins)
-    out = apply_suppressions([_finding(offenders)], [s], dt.date(2026, 12, 7)).findings[0]
+    today = dt.date(2026, 12, 7)
+    inventory = _inventory(offenders, others)
+    out = apply_suppressions([_finding(offenders)], [s], today, inventory=inventory).findings[0]
+    blind = apply_suppressions([_finding(offenders)], [s], today).findings[0]
     pinned = {p.lower() for p in pins}
     names = [n.lower() for _, n in named]
+    # another resource (of another type) of the finding's group carrying the same name
+    shared = {n.lower() for g, n in storage if g.lower() == GROUP.lower()}
 
-    def accepted(group: str, name: str) -> bool:
+    def accepted(group: str, name: str, by_name: bool = True) -> bool:
         if _nic_id(group, name).lower() in pinned:
             return True
         return (
-            name.lower() in pinned and names.count(name.lower()) == 1
-            and group.lower() == GROUP.lower()
+            by_name and name.lower() in pinned and names.count(name.lower()) == 1
+            and group.lower() == GROUP.lower() and name.lower() not in shared
         )  # fmt: skip
 
     assert (out.status is Status.SUPPRESSED) is all(accepted(g, n) for g, n in named)
+    # without the scan's resources a name cannot be told from another type's: ids only
+    assert (blind.status is Status.SUPPRESSED) is all(accepted(g, n, False) for g, n in named)
+
+
+def test_a_name_shared_with_another_type_in_the_group_is_not_accepted(tmp_path: Path) -> None:
+    """redteam8 item 2: a storage account carrying the accepted registry's name is new."""
+    doc = json.loads((EXAMPLES / "drifted.json").read_text())
+    nic = next(r for r in doc["data"] if r["name"] == NIC)
+    twin = {
+        "id": nic["id"].replace("Microsoft.Network/networkInterfaces", "Microsoft.Compute/disks"),
+        "name": NIC,
+        "type": "Microsoft.Compute/disks",
+        "resourceGroup": nic["resourceGroup"],
+        "subscriptionId": nic["subscriptionId"],
+        "properties": {},
+    }
+    doc["data"].append(twin)
+    doc["count"] = len(doc["data"])
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    code, report = _check(path, _config(tmp_path, [NIC]))
+    assert code == EXIT_FINDINGS
+    assert report["findings"][0]["status"] == "fail"
+    (warning,) = [w for w in report["warnings"] if "does not accept" in w]
+    assert "no other resource of that group" in warning and nic["id"] in warning
+    # listed by id it is accepted: the disk is not an offender
+    code, report = _check(path, _config(tmp_path, [nic["id"]]))
+    assert code == EXIT_OK and report["findings"][0]["status"] == "suppressed"
