@@ -130,3 +130,42 @@ def test_the_history_gate_sees_a_new_deny(tmp_path: Path) -> None:
     code, _out, err = _run("check", "--snapshot", after, *gate, "--format", "json")
     assert code == EXIT_FINDINGS
     assert "1 new, 0 resolved, 11 still failing" in err
+
+
+def _registry(tmp_path: Path, public: bool) -> tuple[Path, list[str]]:
+    """A blueprint with an AML registry whose managed stores are public (known), and the
+    registry itself public as well (redteam8 item 3: a failing field beside a known count)."""
+    from tests.builders import blueprint
+    from tests.builders_integrations import add_registry
+
+    inst = blueprint()
+    reg, stores = add_registry(inst, managed_public=True, public=public)
+    return write(inst.rows(), tmp_path / f"reg-{public}.json"), [
+        reg["id"],
+        *(s["id"] for s in stores),
+    ]
+
+
+def test_every_offender_gate_sees_a_registry_turning_public(tmp_path: Path) -> None:
+    (known, ids_), (public, _) = _registry(tmp_path, False), _registry(tmp_path, True)
+    entry = {"rule": "AMLG-241", "resource": ids_[0], "reason": "r", "expires": "2099-03-31"}
+    config = tmp_path / "amlguard.yaml"
+    doc = {"version": 1, "allow_permanent_suppressions": True}
+    config.write_text(json.dumps({**doc, "suppressions": [{**entry, "offenders": ids_[1:]}]}))
+    pinned = ("--config", str(config))
+    assert _json("check", "--snapshot", str(known), *pinned)[0] == EXIT_OK
+    code, out = _json("check", "--snapshot", str(public), *pinned)
+    assert code == EXIT_FINDINGS
+    (f,) = [f for f in out["findings"] if f["status"] == "fail"]
+    assert f["rule_id"] == "AMLG-241" and "publicNetworkAccess is Enabled" in f["message"]
+    baseline = str(_baseline(tmp_path, known))
+    assert _json("check", "--snapshot", str(known), "--baseline", baseline)[0] == EXIT_OK
+    code, out = _json("check", "--snapshot", str(public), "--baseline", baseline)
+    assert code == EXIT_FINDINGS
+    assert [f["baseline_state"] for f in out["findings"] if f["status"] == "fail"] == ["new"]
+    db = str(tmp_path / "h.db")
+    gate = ("--history", db, "--history-scope", "prod", "--fail-on-new")
+    assert _json("check", "--snapshot", str(known), *gate)[0] == EXIT_FINDINGS
+    assert _json("check", "--snapshot", str(known), *gate)[0] == EXIT_OK
+    code, _out, err = _run("check", "--snapshot", str(public), *gate, "--format", "json")
+    assert code == EXIT_FINDINGS and "1 new" in err

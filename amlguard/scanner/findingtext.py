@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -107,16 +108,32 @@ def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, 
 def explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
     """(expected, actual, path) of a failure's first explanation, and the offenders of every
     explanation in order, each once: an allOf whose later branch fails too names those as well
-    (a baseline, a pinned suppression or the history then sees them as new)."""
+    (a baseline, a pinned suppression or the history then sees them as new).
+
+    Where more than one branch fails, a branch that names no offender of its own (a ``field``
+    or ``value`` leaf) is named by its path and value (``branch_offender``): otherwise a field
+    that starts failing beside a known failing count adds nothing a gate could see (redteam8
+    item 3). ``actual`` is the first explanation's own: its value, or every offender when it
+    names offenders (never another branch's offenders under its path).
+    """
     if not trace:
         return None, None, None, []
     first = trace[0]
-    offenders = list(first.offenders)
+    several = len(trace) > 1
+    offenders = list(first.offenders or ((branch_offender(first),) if several else ()))
     seen = {offender_key(o) for o in offenders}
     for later in trace[1:]:
-        for o in later.offenders:
+        for o in later.offenders or (branch_offender(later),):
             if (k := offender_key(o)) not in seen:
                 seen.add(k)
                 offenders.append(o)
-    actual = offenders if offenders else first.actual
+    actual = offenders if first.offenders else first.actual
     return first.expected, actual, first.path, offenders
+
+
+def branch_offender(explanation: Explanation) -> str:
+    """A failing branch without offenders, as an offender: ``"<path> is <value>"`` (bounded)."""
+    value = explanation.actual
+    shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    where = explanation.path or explanation.expected
+    return bounded(f"{where} is {shown}")

@@ -72,9 +72,39 @@ def test_explain_names_an_offender_once_across_branches() -> None:
         Explanation("q", "f", "found"),
         Explanation("r", "g", 2, ("/x/one", "three", "two")),
     ]
-    assert explain(trace) == ("e", ["/X/One", "two", "three"], "p", ["/X/One", "two", "three"])
-    # no offenders anywhere: the first explanation, as before
-    assert explain([Explanation("p", "e", "v"), Explanation("q", "f", "w")]) == ("e", "v", "p", [])
+    named = ["/X/One", "two", "q is found", "three"]
+    assert explain(trace) == ("e", ["/X/One", "two", "q is found", "three"], "p", named)
+    # one failing field: no offender, as before
+    assert explain([Explanation("p", "e", "v")]) == ("e", "v", "p", [])
+
+
+def test_a_failing_field_branch_beside_another_is_an_offender() -> None:
+    """redteam8 item 3: a field that starts failing beside a known failure is new drift, and
+    the message pairs each path with its own value."""
+    two = [Explanation("p", "e", "v"), Explanation("q", "f", {"b": 1, "a": [2]})]
+    assert explain(two) == ("e", "v", "p", ["p is v", 'q is {"a": [2], "b": 1}'])
+    first_field = [Explanation("p", "e", "Enabled"), Explanation("r", "g", 2, ("/x/st",))]
+    assert explain(first_field) == ("e", "Enabled", "p", ["p is Enabled", "/x/st"])
+    long = explain([Explanation("p", "e", "x" * 5000), Explanation(None, "g", 1, ("/x",))])[3]
+    assert len(long[0]) < 2100 and long[0].endswith("characters]") and long[1] == "/x"
+
+
+def test_a_public_registry_beside_its_known_public_stores_is_new(tmp_path: Any) -> None:
+    """The three offender gates see the registry itself turning public (AMLG-241)."""
+    from tests.builders_integrations import add_registry
+
+    def estate(public: bool) -> list[dict[str, Any]]:
+        inst = blueprint()
+        add_registry(inst, managed_public=True, public=public)
+        return inst.rows()
+
+    known = of_rule(scan(estate(False), rule_ids=["AMLG-241"]), "AMLG-241")[0]
+    now = of_rule(scan(estate(True), rule_ids=["AMLG-241"]), "AMLG-241")[0]
+    assert known.status is Status.FAIL and now.status is Status.FAIL
+    assert set(known.offenders) < set(now.offenders)
+    (extra,) = set(now.offenders) - set(known.offenders)
+    assert str(extra).lower() == "properties.publicnetworkaccess is enabled"
+    assert "publicNetworkAccess is Enabled" in now.message
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
@@ -88,10 +118,12 @@ def test_explain_names_an_offender_once_across_branches() -> None:
 def test_explain_offenders_are_the_ordered_union(groups: list[tuple[str, ...]]) -> None:
     trace = [Explanation(f"p{i}", "e", len(g), g) for i, g in enumerate(groups)]
     offenders = explain(trace)[3]
-    assert offenders[: len(groups[0])] == list(groups[0])  # the first branch's, untouched
-    everyone = {o.lower() for g in groups for o in g}
+    # a branch without offenders is named by its path and value where several fail
+    named = [g or ((f"p{i} is 0",) if len(groups) > 1 else ()) for i, g in enumerate(groups)]
+    assert offenders[: len(named[0])] == list(named[0])  # the first branch's, untouched
+    everyone = {o.lower() for g in named for o in g}
     assert {o.lower() for o in offenders} == everyone
-    later = offenders[len(groups[0]) :]
+    later = offenders[len(named[0]) :]
     assert len({o.lower() for o in later}) == len(later)  # each later one once
 
 
