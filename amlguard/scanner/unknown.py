@@ -34,6 +34,11 @@ class Unknown(str):
         obj.said = said
         return obj
 
+    def __getnewargs__(self) -> tuple[str, bool, str, str]:  # type: ignore[override]
+        """What pickle and copy rebuild it from: its key, not its ``<unknown: KEY>`` text
+        (the parallel evaluation's wire pickles findings that hold one)."""
+        return (self.key, self.secret, self.where, self.said)
+
     def reason(self) -> str:
         """The finding text: what is unknown, and where the template produces it."""
         if self.said:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import OrderedDict
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -111,3 +111,17 @@ def test_damaged_message_never_decodes(findings: list[Finding], data: st.DataObj
 def test_garbage_never_decodes(blob: bytes) -> None:
     assert findingwire.decode(blob) is None
     assert findingwire.decode(b"AMLP" + blob) is None
+
+
+def test_an_unknown_comes_back_as_the_same_unknown() -> None:
+    """redteam8 item 9: pickle rebuilt an Unknown from its text, wrapping it twice."""
+    from amlguard.scanner.unknown import Unknown
+
+    u = Unknown("/subscriptions/s/x/n:id", True, "main.bicep:40", "said")
+    f = Finding("R-1", "n", Severity.LOW, Status.FAIL, "/x", "t", "/i", "m", actual=[u])
+    f = replace(f, offenders=(u,))
+    (back,) = findingwire.decode(findingwire.encode([f])) or []
+    got = back.offenders[0]
+    assert type(got) is Unknown and str(got) == str(u) == "<unknown: /subscriptions/s/x/n:id>"
+    assert (got.key, got.secret, got.where, got.said) == (u.key, True, "main.bicep:40", "said")
+    assert back == f and str(back.actual[0]) == str(u)
