@@ -58,10 +58,11 @@ def apply_cmd(
 
     console = Console(highlight=False)
     try:
-        plan = load_plan(plan_file)
         from amlguard import config
 
         found = config.find_config(config_path)
+        _audit_log_apart(audit_log, plan_file, found, connection.get("ca_bundle"))
+        plan = load_plan(plan_file)
         cfg = config.load_config(found) if found else config.Config()
         parameters = rule_parameters(cfg)
         settings = resolution.client_settings(connection)
@@ -85,6 +86,24 @@ def apply_cmd(
         click.echo("amlguard: interrupted before any write; nothing was changed", err=True)
         sys.exit(130)
     sys.exit(report.exit_code)
+
+
+def _audit_log_apart(
+    audit_log: Path | None, plan_file: Path, config_file: Path | None, ca_bundle: Any
+) -> None:
+    """Exit 2 before any write when ``--audit-log`` names one of apply's inputs: the reviewed
+    plan or the config would be destroyed by the lines the writes append (as ``check --fix``
+    refuses; redteam8 item 11)."""
+    if audit_log is None:
+        return
+    from amlguard.outputfile import refuse_inputs
+
+    inputs: list[tuple[str, Path]] = [("plan", plan_file)]
+    if config_file is not None:
+        inputs.append(("--config", Path(config_file)))
+    if ca_bundle:
+        inputs.append(("--ca-bundle", Path(ca_bundle)))
+    refuse_inputs(audit_log, inputs, "--audit-log")
 
 
 def _ask_to_apply() -> bool:

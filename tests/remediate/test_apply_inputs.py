@@ -197,3 +197,21 @@ def test_an_empty_or_negative_answer_declines(
 
 def test_the_plan_fixture_is_a_plan(plan_text: str) -> None:
     assert json.loads(plan_text)["format"] == "amlguard-plan/v1"
+
+
+@pytest.mark.parametrize("victim", ["plan", "config"])
+def test_an_audit_log_over_an_input_is_refused_before_any_write(
+    tmp_path: Path, plan_text: str, victim: str
+) -> None:
+    """redteam8 item 11: the audit lines were appended to the reviewed plan or the config."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(plan_text, encoding="utf-8")
+    config = tmp_path / "amlguard.yaml"
+    config.write_text("version: 1\n", encoding="utf-8")
+    target = {"plan": plan, "config": config}[victim]
+    args = ["apply", str(plan), "--yes", "--config", str(config), "--audit-log", str(target)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == EXIT_USAGE, res.output
+    assert "--audit-log would overwrite" in res.stderr and "Traceback" not in res.output
+    assert plan.read_text(encoding="utf-8") == plan_text
+    assert config.read_text(encoding="utf-8") == "version: 1\n"
