@@ -156,9 +156,20 @@ def denied(
     if not actions:
         return NOTHING
     who = principal.strip().lower()
-    excluded = {p for p, _ in _principal_ids(shapes.member(props, "excludePrincipals"), at)}
-    if who in excluded:
+    exclusions = _principal_ids(shapes.member(props, "excludePrincipals"), at)
+    if who in {p for p, _ in exclusions}:
         return NOTHING
+    # an excluded group may hold the identity: then Azure exempts it (redteam8 item 5)
+    excluded_group = next(
+        (
+            f"deny assignment {_name(deny, props)} denies {_spell(actions)} at "
+            f"{ids.short_if_id(scope)} but excludes group {pid}: whether the workspace "
+            "identity is a member cannot be read, so whether it can approve cannot be judged"
+            for pid, kind in exclusions
+            if kind == "group"
+        ),
+        None,
+    )
     doubt = None
     for pid, kind in _principal_ids(shapes.member(props, "principals"), at / "principals"):
         if pid == who or (pid == EVERYONE and kind in ("systemdefined", "")):
@@ -171,7 +182,7 @@ def denied(
                     "subscription are not in the inventory, so whether it applies cannot be "
                     "judged",
                 )
-            return Denied(actions, None)
+            return Denied(actions, excluded_group)
         if kind == "group" and doubt is None:
             doubt = (
                 f"deny assignment {_name(deny, props)} denies {_spell(actions)} to group {pid} "

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from amlguard.scanner.model import Status
 from tests.builders import blueprint, subscription
-from tests.scanner.test_denials import EVERYONE, _106, deny_assignment
+from tests.scanner.test_denials import EVERYONE, _106, _everyone, _rg, deny_assignment
 
 GROUP = "/providers/Microsoft.Management/managementGroups/Corp-Landing-Zones"
 OTHER_SUB = "99999999-9999-9999-9999-999999999999"
@@ -86,3 +86,18 @@ def test_group_deny_without_record_uses_the_subscription_ancestry(
     inst = blueprint()
     rows = [*inst.rows(), subscription(inst.sub, chain), _group_deny()]
     assert _106(rows).status is status
+
+
+@pytest.mark.parametrize("kind", ["Group", "group", " GROUP "])
+def test_a_deny_excluding_a_group_cannot_be_judged(kind: str) -> None:
+    """redteam8 item 5: a Deployment Stack's deny that excludes a group the identity may be in
+    is `error` naming the group (as a group among the principals is), never `fail`."""
+    inst = blueprint()
+    group = {"id": "33333333-3333-3333-3333-333333333333", "type": kind}
+    finding = _106([*inst.rows(), deny_assignment(_rg(inst), _everyone(), exclude=[group])])
+    assert finding.status is Status.ERROR
+    assert "excludes group 33333333-3333-3333-3333-333333333333" in finding.message
+    # a user or service principal excluded is decisive: the identity stays denied
+    other = {"id": "44444444-4444-4444-4444-444444444444", "type": "ServicePrincipal"}
+    finding = _106([*inst.rows(), deny_assignment(_rg(inst), _everyone(), exclude=[other])])
+    assert finding.status is Status.FAIL
