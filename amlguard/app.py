@@ -98,26 +98,18 @@ def prepare_scan(
     options = scan_options(settings, pack, resolve_cloud(settings.connection.cloud).name)
     source = source or build_source(settings, options, pack, reporter)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    collected = source.collect(needs_of(rules, options.parameters))
+    needs = needs_of(rules, options.parameters)
+    collected = source.collect(needs)
+    if settings.snapshots:
+        _covered(collected, needs, rules)
     if settings.snapshots and _may_hold_template_rows(collected):
         from amlguard.iac.rowsfile import as_template_scan
 
         collected = as_template_scan(collected)  # a `template rows` file is judged as one
     options = replace(options, cloud=snapshot_cloud(settings, collected))
-    rows = collected.rows
-    note = None
+    rows, note = collected.rows, None
     if settings.live:
-        from amlguard import freshness
-
-        rows, note = freshness.overlay_recent(settings, rows, collected.info, credential)
-        # deny assignments are not in Resource Graph: read from ARM when a rule asks (AMLG-106)
-        from amlguard.azure.connect import client_factory
-        from amlguard.scanner.scan import instance_settings
-        from amlguard.scanner.sources.denyreads import add_deny_assignments
-
-        factory = client_factory(settings, credential)
-        assembly = instance_settings(pack, options)
-        rows = add_deny_assignments(factory, rows, rules, collected.info.gaps, assembly)
+        rows, note = _live_reads(settings, pack, rules, options, collected, credential)
     when = started.isoformat().replace("+00:00", "Z")
     result = evaluate(rows, pack, rules, options, collected.info, started=when)
     if note:
@@ -133,6 +125,37 @@ def prepare_scan(
     prepared = Prepared(settings, pack, rules, options, rows, result, baseline)
     prepared.locations = _template_locations(source, result)
     return prepared
+
+
+def _covered(collected: Any, needs: Any, rules: list[Rule]) -> None:
+    """Exit 2 when a snapshot amlguard wrote was not read for what ``rules`` need."""
+    from amlguard.scanner.sources.denyreads import wanted
+    from amlguard.snapshotcover import check_coverage
+
+    check_coverage(collected.info.header, needs, wanted(rules), rules)
+
+
+def _live_reads(
+    settings: CheckSettings,
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions,
+    collected: Any,
+    credential: Any,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """What a live scan reads from ARM beside Resource Graph: the resources a recent fix
+    changed (Resource Graph may lag), and deny assignments when a rule asks (AMLG-106); the
+    check and ``amlguard snapshot`` read the same (redteam8 item 13)."""
+    from amlguard import freshness
+    from amlguard.azure.connect import client_factory
+    from amlguard.scanner.scan import instance_settings
+    from amlguard.scanner.sources.denyreads import add_deny_assignments
+
+    rows, note = freshness.overlay_recent(settings, collected.rows, collected.info, credential)
+    factory = client_factory(settings, credential)
+    assembly = instance_settings(pack, options)
+    rows = add_deny_assignments(factory, rows, rules, collected.info.gaps, assembly)
+    return rows, note
 
 
 def _may_hold_template_rows(collected: Any) -> bool:
@@ -312,14 +335,22 @@ def run_snapshot(
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)
     source = source or build_source(settings, options, pack, reporter)
-    collected = source.collect(needs_of(rules, options.parameters))
+    needs = needs_of(rules, options.parameters)
+    collected = source.collect(needs)
+    rows, note = collected.rows, None
+    if settings.live:
+        rows, note = _live_reads(settings, pack, rules, options, collected, None)
+    from amlguard.scanner.sources.denyreads import wanted
+    from amlguard.snapshotcover import READ_FOR, read_for
+
     header = dict(collected.info.header)
-    header.setdefault("gaps", [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps])
+    header["gaps"] = [{"reason": g.reason, "scope": g.scope} for g in collected.info.gaps]
     header["cloud"] = cloud
     header["rule_pack"] = {"version": pack.version, "hash": pack.digest}
-    write_snapshot(path, collected.rows, header)
+    header[READ_FOR] = read_for(needs, wanted(rules))
+    write_snapshot(path, rows, header)
     code = EXIT_OK if collected.info.complete else EXIT_INCOMPLETE
-    return SnapshotOutcome(path, len(collected.rows), collected.info, code)
+    return SnapshotOutcome(path, len(rows), collected.info, code, [note] if note else [])
 
 
 def config_for(path: Path | None) -> Config:

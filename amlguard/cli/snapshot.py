@@ -35,12 +35,15 @@ def snapshot(output: Path, **values: Any) -> None:
     live check would.
     """
     from amlguard import app
+    from amlguard.textsafe import visible_lines
 
     settings = resolution.settings_from(values)
     reporter = resolution.reporter(settings.connection.quiet)
     with reporter if reporter is not None else terminal.nothing():
         outcome = app.run_snapshot(settings, output, reporter)
     click.echo(f"amlguard: wrote {outcome.rows} row(s) to {outcome.path}", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"amlguard: {visible_lines(warning)}", err=True)
     if not outcome.info.complete:
         click.echo(
             "amlguard: SCAN INCOMPLETE, the snapshot records what could not be read:", err=True
