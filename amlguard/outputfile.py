@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
 import stat
@@ -96,6 +95,8 @@ def _write_through(path: Path, payload: bytes, what: str, *, fifo: bool) -> None
         raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
     try:
         if fifo:  # opened without blocking; write with it, so a slow reader is waited for
+            import fcntl  # only for a named pipe: not on a check's start-up path
+
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         view = memoryview(payload)
         while view:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,12 @@ def _unknown_references(
     return out
 
 
-def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -> Rule:
+def _compile_rule(
+    raw: dict[str, Any], name: str, index: int, locs: Locations, checked: bool = False
+) -> Rule:
+    """One rule compiled; ``checked``: its file already passed every check by this same code
+    (a warm cache entry, see :func:`checker_signatures`), so the checks that only find
+    problems (references, parameter defaults, the ``iac:`` block) are not asked again."""
     base = ("rules", index)
     problems: list[str] = []
 
@@ -193,41 +199,8 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         except (ConditionError, ExpressionError, PathError) as exc:
             line, col = position(locs, (*base, "default_on_when", "workspace"))
             problems.append(f"{name}:{line}:{col}: {raw['id']} default_on_when: {exc}")
-    declared = set((raw.get("parameters") or {}).keys())
-    if "workspace" in default_on:
-        at = (*base, "default_on_when", "workspace")
-        for path, text in _unknown_references(default_on["workspace"], at, declared, frozenset()):
-            line, col = position(locs, path)
-            problems.append(f"{name}:{line}:{col}: {raw['id']} default_on_when: {text}")
-    for key in ("where", "condition", "severity_when"):
-        if key in raw:
-            for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
-                line, col = position(locs, path)
-                problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
-    rem_at = (*base, "remediation", "cases")
-    for path, text in _unknown_references(raw["remediation"].get("cases"), rem_at, declared, _NO):
-        line, col = position(locs, path)
-        problems.append(f"{name}:{line}:{col}: {raw['id']} remediation.cases: {text}")
-    # the iac: block's conditions (amlguard.iac.treatment), checked like the rule's own
-    iac: dict[str, Any] = raw["iac"] if isinstance(raw.get("iac"), dict) else {}
-    for key in ("where", "passes_when", "condition"):
-        if key not in iac:
-            continue
-        at = (*base, "iac", key)
-        try:
-            compile_condition(iac[key])
-        except (ConditionError, ExpressionError, PathError) as exc:
-            problems.append(
-                f"{name}:{':'.join(map(str, position(locs, at)))}: {raw['id']} iac.{key}: {exc}"
-            )
-        for path, text in _unknown_references(iac[key], at, declared, frozenset()):
-            line, col = position(locs, path)
-            problems.append(f"{name}:{line}:{col}: {raw['id']} iac.{key}: {text}")
-    for pname, spec in (raw.get("parameters") or {}).items():
-        wrong = default_problem(spec)
-        if wrong:
-            line, col = position(locs, (*base, "parameters", pname, "default"))
-            problems.append(f"{name}:{line}:{col}: {raw['id']} parameters/{pname}: {wrong}")
+    if not checked:
+        _check_rule(raw, name, base, locs, default_on, problems)
     params = tuple(
         Parameter(
             name=pname,
@@ -273,6 +246,53 @@ def _compile_rule(raw: dict[str, Any], name: str, index: int, locs: Locations) -
         default_on_when=default_on_when,
         default_on_label=str(default_on.get("label") or "").strip(),
     )
+
+
+def _check_rule(
+    raw: dict[str, Any],
+    name: str,
+    base: tuple[Any, ...],
+    locs: Locations,
+    default_on: dict[str, Any],
+    problems: list[str],
+) -> None:
+    """The checks of one rule that only find problems: unknown parameters, ``current()``
+    aliases and ``field()`` paths, parameter defaults, the ``iac:`` block's conditions."""
+    declared = set((raw.get("parameters") or {}).keys())
+    if "workspace" in default_on:
+        at = (*base, "default_on_when", "workspace")
+        for path, text in _unknown_references(default_on["workspace"], at, declared, frozenset()):
+            line, col = position(locs, path)
+            problems.append(f"{name}:{line}:{col}: {raw['id']} default_on_when: {text}")
+    for key in ("where", "condition", "severity_when"):
+        if key in raw:
+            for path, text in _unknown_references(raw[key], (*base, key), declared, frozenset()):
+                line, col = position(locs, path)
+                problems.append(f"{name}:{line}:{col}: {raw['id']} {key}: {text}")
+    rem_at = (*base, "remediation", "cases")
+    for path, text in _unknown_references(raw["remediation"].get("cases"), rem_at, declared, _NO):
+        line, col = position(locs, path)
+        problems.append(f"{name}:{line}:{col}: {raw['id']} remediation.cases: {text}")
+    # the iac: block's conditions (amlguard.iac.treatment), checked like the rule's own
+    iac: dict[str, Any] = raw["iac"] if isinstance(raw.get("iac"), dict) else {}
+    for key in ("where", "passes_when", "condition"):
+        if key not in iac:
+            continue
+        at = (*base, "iac", key)
+        try:
+            compile_condition(iac[key])
+        except (ConditionError, ExpressionError, PathError) as exc:
+            problems.append(
+                f"{name}:{':'.join(map(str, position(locs, at)))}: {raw['id']} iac.{key}: {exc}"
+            )
+        for path, text in _unknown_references(iac[key], at, declared, frozenset()):
+            line, col = position(locs, path)
+            problems.append(f"{name}:{line}:{col}: {raw['id']} iac.{key}: {text}")
+    for pname, spec in (raw.get("parameters") or {}).items():
+        wrong = default_problem(spec)
+        if wrong:
+            line, col = position(locs, (*base, "parameters", pname, "default"))
+            problems.append(f"{name}:{line}:{col}: {raw['id']} parameters/{pname}: {wrong}")
 
 
 def _remediator_problems(rules: list[Rule], locs: Locations, name: str) -> list[str]:
@@ -336,11 +356,18 @@ def _load_rule_text(text: str, name: str) -> tuple[list[Rule], bytes | None]:
 
 
 def _rules_from_cache(cached: Any, name: str) -> list[Rule] | None:
-    """Compile a cached file's rules; None when that fails (then it is parsed afresh)."""
+    """Compile a cached file's rules; None when that fails (then it is parsed afresh).
+
+    The entry was stored only after the file passed every check, and is found only while the
+    checking code is the same (its files are in the entry's key): the checks are not asked
+    again, only the conditions compiled.
+    """
     try:
         data, positions = cached
         locs: Locations = {("rules", i): tuple(pos) for i, pos in enumerate(positions)}
-        return [_compile_rule(raw, name, i, locs) for i, raw in enumerate(data["rules"])]
+        return [
+            _compile_rule(raw, name, i, locs, checked=True) for i, raw in enumerate(data["rules"])
+        ]
     except (PolicyError, LookupError, TypeError, ValueError):
         # Only a changed compiler (same version number, e.g. a development checkout) gets
         # here: the fresh parse reports any problem with its exact file:line:col.
@@ -356,9 +383,13 @@ class _RuleFile:
         self.name = name
         self.path = os.path.abspath(path)
         self.sig = parsecache.signature(self.path)  # before reading: a later edit only misses
-        self.cached = parsecache.get("rules", self.path, (self.sig,))
+        self.cached = parsecache.get("rules", self.path, self.sigs())
         # Read a file the cache lacks now, so an unreadable one fails before any parsing.
         self.text = None if self.cached is not None else _read(self.path, name)
+
+    def sigs(self) -> tuple[parsecache.Signature | None, ...]:
+        """What the cache entry of this file is made from: the file and the checking code."""
+        return (self.sig, *checker_signatures())
 
     def read(self) -> str:
         """The file's text (read on demand for a cached file)."""
@@ -372,6 +403,35 @@ def _read(path: str, name: str) -> str:
         return read_text(Path(path))
     except YamlProblems as exc:
         raise PolicyError(exc.problems) from None
+
+
+#: the modules whose code decides what :func:`_check_rule` finds (and the compile it skips
+#: on a warm entry): an edit to any of them, e.g. a stricter check in a development checkout
+#: that keeps amlguard's version, misses every cached rule file, which is then parsed and
+#: checked afresh
+_CHECKERS = (
+    "amlguard.scanner.rules",
+    "amlguard.scanner.params",
+    "amlguard.scanner.paths",
+    "amlguard.scanner.expressions",
+    "amlguard.scanner.conditions",
+    "amlguard.scanner.remedycases",
+    "amlguard.excerpt",
+)
+_checkers: list[tuple[parsecache.Signature | None, ...]] = []
+
+
+def checker_signatures() -> tuple[parsecache.Signature | None, ...]:
+    """The signatures of the checking modules' source files (once per process); None for one
+    without a readable source file, which keeps every rule file out of the cache."""
+    if not _checkers:
+        _checkers.append(
+            tuple(
+                parsecache.signature(str(getattr(sys.modules.get(m), "__file__", "") or ""))
+                for m in _CHECKERS
+            )
+        )
+    return _checkers[0]
 
 
 def _builtin_files() -> list[_RuleFile]:
@@ -432,7 +492,7 @@ def load_pack(extra: list[Path] | None = None, builtin: bool = True) -> RulePack
             except PolicyError as exc:
                 problems.extend(exc.problems)
                 continue
-            parsecache.put("rules", f.path, (f.sig,), blob)
+            parsecache.put("rules", f.path, f.sigs(), blob)
         for rule in loaded:
             if rule.id in seen:
                 problems.append(

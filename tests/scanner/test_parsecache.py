@@ -11,7 +11,7 @@ import pytest
 
 from amlguard.errors import PolicyError
 from amlguard.scanner import parsecache
-from amlguard.scanner.rules import RulePack, load_pack
+from amlguard.scanner.rules import RulePack, checker_signatures, load_pack
 from amlguard.scanner.scan import run_scan
 from amlguard.scanner.sources.snapshot import SnapshotSource
 from amlguard.scanner.yamlsource import load_yaml_file
@@ -62,9 +62,13 @@ def _same(warm: RulePack, cold: RulePack) -> None:
     )
 
 
+def _sigs(path: Path) -> tuple[parsecache.Signature | None, ...]:
+    """A rule file's cache key: the file and the code that checks it (rules.py)."""
+    return (parsecache.signature(str(path)), *checker_signatures())
+
+
 def _cached(path: Path) -> bool:
-    sig = parsecache.signature(str(path))
-    return parsecache.get("rules", str(path), (sig,)) is not None
+    return parsecache.get("rules", str(path), _sigs(path)) is not None
 
 
 def test_a_warm_load_equals_a_cold_one(
@@ -156,10 +160,9 @@ def test_a_cache_entry_that_no_longer_compiles_is_parsed_afresh(
 ) -> None:
     cold = _load(rules_dir)
     target = rules_dir / "workspace.yaml"
-    sig = parsecache.signature(str(target))
-    data, positions = parsecache.get("rules", str(target), (sig,))
+    data, positions = parsecache.get("rules", str(target), _sigs(target))
     data["rules"][0]["condition"] = {"no-such-operator": 1}  # as if the compiler had changed
-    parsecache.put("rules", str(target), (sig,), parsecache.encode((data, positions)))
+    parsecache.put("rules", str(target), _sigs(target), parsecache.encode((data, positions)))
     parsecache.save()
     _same(_load(rules_dir), cold)
 
