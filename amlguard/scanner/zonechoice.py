@@ -47,8 +47,8 @@ def _build(inventory: Inventory) -> tuple[dict[str, str], dict[tuple[str, str], 
     linked: dict[tuple[str, str], str] = {}
     linked_key: dict[tuple[str, str], str] = {}
     for (zone_key, vnet_key), links in inventory.links_by_zone_and_vnet.items():
-        name = name_of.get(zone_key)
-        if name is None or not links:
+        zone_name = name_of.get(zone_key)
+        if zone_name is None or not links:
             continue
         if zone_key.isascii() and zone_key == zone_key.strip().rstrip("/"):
             # ids.norm(zone_key) is zone_key: the inventory's row under it is that zone's
@@ -59,7 +59,7 @@ def _build(inventory: Inventory) -> tuple[dict[str, str], dict[tuple[str, str], 
                 continue
             rid = str(row.get("id", ""))
             key = ids.norm(rid)
-        pair = (name, vnet_key)
+        pair = (zone_name, vnet_key)
         if pair not in linked_key or key < linked_key[pair]:
             linked[pair], linked_key[pair] = rid, key
     return first, linked
