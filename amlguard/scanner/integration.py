@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids
@@ -88,15 +89,23 @@ class IntegrationSelector:
         """Whether a row in scope matches the selector's types, kinds and tags."""
         if self.types and row["type"] not in self.types:
             return False
-        kinds = {k.lower() for k in self.kinds}
+        kinds = _lowered(tuple(self.kinds))
         if kinds and str(row.get("kind") or "").strip().lower() not in kinds:
             return False
+        if not self.tags:  # every tag wanted is there
+            return True
         tags = row.get("tags")
         row_tags = {
             str(k).lower(): str(v).lower()
             for k, v in (tags if isinstance(tags, dict) else {}).items()
         }
         return all(row_tags.get(k.lower()) == v.lower() for k, v in self.tags)
+
+
+@lru_cache(maxsize=64)
+def _lowered(kinds: tuple[str, ...]) -> frozenset[str]:
+    """The selector's kinds lower-cased (asked for every row in a selector's scope)."""
+    return frozenset(k.lower() for k in kinds)
 
 
 def _id_text(value: Any) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.idparts import parsed
+from amlguard.scanner.zonechoice import zone_choice
 from amlguard.textsafe import bounded, visible
 
 ML_EXTENSION = "az ml"
@@ -201,46 +202,13 @@ class _Zones:
         rtype = str(self.target.get("type") or ids.parse(rid).type)
         names = self.private_link.zones(rtype, row.get("kind"), group, self.cloud)
         vnet = ids.norm(getattr(self.instance, "solution_vnet", None))
-        first, linked = _zone_choice(self.inventory)
+        first, linked = zone_choice(self.inventory)
         out = []
         for zone in names:
             # The zone of that name linked to the instance's VNet, else the first of that name.
             key = zone.lower()
             out.append(linked.get((key, vnet)) or first.get(key) or "<private-dns-zone-id>")
         return out or ["<private-dns-zone-id>"] * 2
-
-
-def _zone_choice(inventory: Any) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    """Private DNS zone ids by lower-cased name (the first by id), and by (name, linked VNet),
-    indexed once per inventory: a fleet's manual commands look zones up thousands of times,
-    and a hub holds one zone of each name per spoke."""
-    memo = inventory.memo.setdefault("manual", {})
-    found = memo.get("zone_choice")
-    if found is None:
-        first: dict[str, str] = {}
-        first_key: dict[str, str] = {}  # ids.norm(first[name]), kept beside it
-        names: dict[str, str] = {}
-        for r in inventory.of_type("microsoft.network/privatednszones"):
-            name, rid = str(r.get("name", "")).lower(), str(r.get("id", ""))
-            key = ids.norm(rid)
-            names[key] = name
-            if name not in first or key < first_key[name]:
-                first[name], first_key[name] = rid, key
-        linked: dict[tuple[str, str], str] = {}
-        linked_key: dict[tuple[str, str], str] = {}
-        for (zone_key, vnet_key), links in inventory.links_by_zone_and_vnet.items():
-            zone_name = names.get(zone_key)
-            row = inventory.get(zone_key)
-            if zone_name is None or not links or row is None:
-                continue
-            rid = str(row.get("id", ""))
-            key = ids.norm(rid)
-            pair = (zone_name, vnet_key)
-            if pair not in linked or key < linked_key[pair]:
-                linked[pair], linked_key[pair] = rid, key
-        found = (first, linked)
-        memo["zone_choice"] = found
-    return found
 
 
 _FORMATTER = _Formatter()

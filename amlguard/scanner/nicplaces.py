@@ -27,8 +27,38 @@ def unplaced(inv: Inventory) -> list[tuple[str, str, Exception]]:
     memo = inv.memo.setdefault("unplacedNics", {})
     found = memo.get("")
     if found is None:
-        found = memo[""] = [entry for nic in inv.of_type(NIC) if (entry := _unplaced(nic))]
+        found = memo[""] = [
+            entry for nic in inv.of_type(NIC) if not _placed(nic) and (entry := _unplaced(nic))
+        ]
     return found
+
+
+def _placed(nic: dict[str, Any]) -> bool:
+    """True when :func:`_unplaced` would find nothing to say about ``nic``, read without its
+    ``Where`` paths and id parse: every member at its exact spelling, of the shape it needs
+    (False: ask :func:`_unplaced`, which reads the rest the general way)."""
+    props = nic.get("properties")
+    if props is None:
+        return True
+    if type(props) is not dict:
+        return False
+    configs = props.get("ipConfigurations", MISSING)
+    if configs is None:
+        return True
+    if type(configs) is not list:
+        return False
+    for cfg in configs:
+        if type(cfg) is not dict:
+            return False
+        cprops = cfg.get("properties", MISSING)
+        if type(cprops) is not dict:
+            return False
+        subnet = cprops.get("subnet", MISSING)
+        if subnet is None:
+            continue
+        if type(subnet) is not dict or type(subnet.get("id", MISSING)) not in (str, type(None)):
+            return False
+    return True
 
 
 def _unplaced(nic: dict[str, Any]) -> tuple[str, str, Exception] | None:
@@ -57,8 +87,11 @@ def _unplaced(nic: dict[str, Any]) -> tuple[str, str, Exception] | None:
 def check(inv: Inventory, vnet_id: str) -> None:
     """Raise "cannot be judged" when a NIC that cannot be placed may be in ``vnet_id`` (same
     subscription) with a public IP."""
+    found = unplaced(inv)
+    if not found:
+        return
     sub = ids.parse(vnet_id).subscription_id.lower()
-    for nic_id, nic_sub, why in unplaced(inv):
+    for nic_id, nic_sub, why in found:
         if nic_sub == sub:
             raise MalformedValue(
                 f"network interface {ids.short_if_id(nic_id)} may be in VNet "

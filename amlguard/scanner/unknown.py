@@ -15,6 +15,17 @@ from typing import Any
 
 from amlguard.scanner.context import Undeterminable
 
+#: Whether an :class:`Unknown` was ever made in this process. Rows read from JSON (snapshots,
+#: live reads) hold none, so while this is False no row can hold one, and the whole-inventory
+#: searches for them (:mod:`amlguard.scanner.unknownrefs`) have nothing to find. Every way of
+#: making one (a template source, ``get_key`` on one, unpickling) goes through ``__new__``.
+_made = False
+
+
+def made() -> bool:
+    """Whether any :class:`Unknown` exists or existed in this process (False: no row holds one)."""
+    return _made
+
 
 class Unknown(str):
     """A value known only after deployment; its text is ``<unknown: KEY>``."""
@@ -27,6 +38,8 @@ class Unknown(str):
     said: str
 
     def __new__(cls, key: str, secret: bool = False, where: str = "", said: str = "") -> Unknown:
+        global _made
+        _made = True
         obj = super().__new__(cls, f"<unknown: {key}>")
         obj.key = key
         obj.secret = secret

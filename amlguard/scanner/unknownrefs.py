@@ -17,7 +17,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import PRIVATE_ENDPOINT, VNET_LINK, Inventory, Row
 from amlguard.scanner.shapes import UnknownAt, Where, member
-from amlguard.scanner.unknown import Unknown
+from amlguard.scanner.unknown import Unknown, made
 
 _CONNECTIONS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
 
@@ -35,7 +35,7 @@ def _link_unknowns(inv: Inventory, zone_id: str) -> list[tuple[Unknown, Where]]:
     memo = inv.memo.setdefault("unknownLinkVnets", {})
     if not memo:
         memo[""] = []  # built (a scan without such links asks once, too)
-        for link in inv.of_type(VNET_LINK):
+        for link in inv.of_type(VNET_LINK) if made() else ():  # none made: none in a row
             vnet = _get(_get(_get(link, "properties"), "virtualNetwork"), "id")
             zone = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
             if type(vnet) is Unknown and zone:
@@ -59,7 +59,7 @@ def _endpoint_unknowns(inv: Inventory) -> list[tuple[Row, Any, Unknown, Where]]:
     found = memo.get("")
     if found is None:
         found = memo[""] = []
-        for pe in inv.of_type(PRIVATE_ENDPOINT):
+        for pe in inv.of_type(PRIVATE_ENDPOINT) if made() else ():  # none made: none in a row
             props = _get(pe, "properties")
             for name in _CONNECTIONS:
                 conns = _get(props, name)
