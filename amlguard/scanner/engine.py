@@ -145,7 +145,14 @@ class Engine:
         # -15 to -25 % CPU at N = 1,000 for the same instructions). Each (rule, instance) is
         # judged exactly as before; no finding depends on the order they are judged in.
         pairs = list(zip(todo, selections, strict=True))
-        by_rule = [[self._evaluate(plan, i, chosen) for i, chosen in pairs] for plan in self._plans]
+        # A selection is let go once the last rule with its target spec has run.
+        last_use = {plan.selection_key: n for n, plan in enumerate(self._plans)}
+        by_rule: list[list[list[Finding]]] = []
+        for n, plan in enumerate(self._plans):
+            by_rule.append([self._evaluate(plan, i, chosen) for i, chosen in pairs])
+            if last_use[plan.selection_key] == n:
+                for chosen in selections:
+                    chosen.pop(plan.selection_key, None)
         findings: list[Finding] = []
         extend = findings.extend
         for k in range(len(todo)):
