@@ -426,6 +426,8 @@ def _count_source(
         # Literal arguments are bound once; only expressions are evaluated per resource.
         bound = {k: lit[0] for k, ev in args.items() if (lit := literal_of(ev)) is not None}
         computed = [(k, ev) for k, ev in args.items() if k not in bound]
+        if not computed and not bound:  # privateEndpoints of the judged resource: no frame
+            return impl, None, name
         if not computed:
             return (lambda ctx: impl(ctx, **bound)), None, name
         return _positional_call(impl, bound, computed), None, name

@@ -102,6 +102,11 @@ def _contains(a: Any, b: Any) -> bool:
     if isinstance(a, str):
         return isinstance(b, str) and b in a.lower()
     if isinstance(a, list):
+        if type(b) is str:  # only a string item folds to a string: no folded copy of the list
+            for x in a:  # noqa: SIM110 (a loop, not any() over a generator: per item)
+                if isinstance(x, str) and x.lower() == b:
+                    return True
+            return False
         return b in fold(a)
     if isinstance(a, dict):
         return isinstance(b, str) and b in {str(k).lower() for k in a}

@@ -170,3 +170,42 @@ def test_rule_by_rule_takes_a_generator_and_an_empty_estate() -> None:
         instances
     )
     assert engine.run([]) == []
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(st.one_of(_VALUES, st.just(MISSING)), _VALUES)
+def test_contains_on_a_list_is_membership_in_the_folded_list(a: Any, b: Any) -> None:
+    folded_b = operators.fold(b)
+    items = [a, [_Text("BLOB"), a]] if not isinstance(a, list) else [a, [*a, _Text("Blob")]]
+    for value in items:
+        want = folded_b in _fold_reference(value) if isinstance(value, list) else None
+        if want is not None:
+            assert operators._contains(value, folded_b) is want
+
+
+def test_a_related_count_without_arguments_calls_its_source_with_the_context() -> None:
+    seen: list[Any] = []
+
+    def source(ctx: Any, target: Any = None) -> list[Any]:
+        seen.append((ctx, target))
+        return [{"status": "Approved"}, {"status": "Pending"}]
+
+    conditions.RELATED.register("eval8Probe", source)
+    try:  # registered for this test only: the pack's list of related sources stays as it is
+        cond = conditions.compile_condition(
+            {
+                "count": {
+                    "related": "eval8Probe",
+                    "name": "x",
+                    "where": {"value": "[current('x').status]", "equals": "approved"},
+                },
+                "equals": 1,
+            }
+        )
+    finally:
+        conditions.RELATED._entries.pop("eval8probe", None)
+        conditions.RELATED._loaded.pop("eval8Probe", None)
+    ctx: Any = type("Ctx", (), {"work": 0, "currents": {}, "field_scopes": [], "resource": {}})()
+    assert cond(ctx, None) is True
+    assert seen == [(ctx, None)]
+    assert ctx.currents == {}  # the count put back what it set
