@@ -18,6 +18,7 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import eq, ge, gt, le, lt, ne
 from typing import Any
 
 from amlguard.registry import Registry
@@ -296,6 +297,16 @@ _FIELD_CALL = re.compile(r"\bfield\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 #: no entry (a saved ``current()`` that was not set)
 _UNSET: Any = object()
 
+#: a count's operator against a literal int operand: ``_equals``/``_compare`` on two ints
+_COUNT_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": eq,
+    "notEquals": ne,
+    "greater": gt,
+    "greaterOrEquals": ge,
+    "less": lt,
+    "lessOrEquals": le,
+}
+
 
 def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
     items_of, scope_prefix, shown = _count_source(spec)
@@ -356,6 +367,10 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
 
     constant = not is_expression(raw)
     folded = operand(None) if constant else None  # type: ignore[arg-type]
+    if constant and type(folded) is int and op in _COUNT_TESTS:
+        # A count against a literal whole number (nearly every count): what the operator
+        # does for two ints (no bool, NaN or text to fold), without its general checks.
+        test = _COUNT_TESTS[op]
 
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         matched = matching(ctx)
@@ -411,6 +426,8 @@ def _count_source(
         # Literal arguments are bound once; only expressions are evaluated per resource.
         bound = {k: lit[0] for k, ev in args.items() if (lit := literal_of(ev)) is not None}
         computed = [(k, ev) for k, ev in args.items() if k not in bound]
+        if not computed and not bound:  # privateEndpoints of the judged resource: no frame
+            return impl, None, name
         if not computed:
             return (lambda ctx: impl(ctx, **bound)), None, name
         return _positional_call(impl, bound, computed), None, name

@@ -38,6 +38,11 @@ OPERATORS = (
 
 def fold(value: Any) -> Any:
     """The comparison form of a value: strings lower-cased, recursively."""
+    kind = type(value)  # JSON's own str and list first: a list's strings without a call each
+    if kind is str:
+        return value.lower()
+    if kind is list:
+        return [v.lower() if type(v) is str else fold(v) for v in value]
     if isinstance(value, str):
         return value.lower()
     if isinstance(value, list):
@@ -58,6 +63,8 @@ def _equals(a: Any, b: Any) -> bool:
         return False
     if type(a) is str and type(b) is not bool:  # the usual case: what fold(a) == b does
         return a.lower() == b
+    if type(a) is int and type(b) is int:  # a count against its literal (bool is not int here)
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         # "true" and True are the same to an Azure engineer reading YAML.
         return fold(a) == fold(b) or str(a).lower() == str(b).lower()
@@ -80,7 +87,10 @@ def _in(a: Any, b: Any) -> bool:
 
 def _contains_all(a: Any, b: Any) -> bool:
     folded = fold(_as_list(a))  # once, not once per wanted item
-    return all(x in folded for x in _as_list(b))
+    for x in _as_list(b):  # noqa: SIM110 (a loop, not all() over a generator: per item)
+        if x not in folded:
+            return False
+    return True
 
 
 def _contains_any(a: Any, b: Any) -> bool:
@@ -92,6 +102,11 @@ def _contains(a: Any, b: Any) -> bool:
     if isinstance(a, str):
         return isinstance(b, str) and b in a.lower()
     if isinstance(a, list):
+        if type(b) is str:  # only a string item folds to a string: no folded copy of the list
+            for x in a:  # noqa: SIM110 (a loop, not any() over a generator: per item)
+                if isinstance(x, str) and x.lower() == b:
+                    return True
+            return False
         return b in fold(a)
     if isinstance(a, dict):
         return isinstance(b, str) and b in {str(k).lower() for k in a}
