@@ -380,6 +380,21 @@ def _note(ctx: EvalContext, words: str) -> list[Any]:
     return []
 
 
+def _linked_on_azure_dns(ctx: EvalContext, zone_id: str, vnet: str) -> bool:
+    """Whether the zone resolves in ``vnet`` by path (a) with Azure-provided DNS, read as
+    :class:`_Judge` reads it for ``mode: auto`` and no trusted servers (the same steps in the
+    same order, the same errors), without making one: most of the ~7,000 zones at N = 1,000.
+    False says nothing: the judge decides."""
+    inv = ctx.inventory
+    row = inv.get(vnet)
+    if row is None:
+        return False
+    index(inv)
+    return not servers_of(inv, row, _ip) and bool(
+        inv.links_by_zone_and_vnet.get((ids.norm(zone_id), ids.norm(vnet)))
+    )
+
+
 @related_source("dnsResolution")
 def dns_resolution(
     ctx: EvalContext, vnet: Any = None, trusted: Any = None, central: Any = None, mode: Any = None
@@ -396,6 +411,12 @@ def dns_resolution(
         )
     if not isinstance(vnet, str) or not vnet:
         return [{"id": "no solution VNet"}]
+    if (
+        not trusted
+        and str(mode or "auto").lower() != "link_only"
+        and _linked_on_azure_dns(ctx, zone_id, vnet)
+    ):
+        return _note(ctx, "zone linked to the solution VNet (Azure-provided DNS)")
     judge = _Judge(ctx, zone_id, vnet, trusted)
     if str(mode or "auto").lower() == "link_only":
         if judge.linked(vnet):

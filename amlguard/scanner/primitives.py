@@ -218,9 +218,11 @@ def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
     ``ids.norm`` id)."""
     out: list[str] = []
     for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
-        configs = _at(_props(group), "privateDnsZoneConfigs")
+        props = group.get("properties")  # _props(group) without the call when it is a dict
+        configs = _at(props if type(props) is dict else _props(group), "privateDnsZoneConfigs")
         for cfg in configs if isinstance(configs, list) else ():
-            zone = _at(_props(cfg), "privateDnsZoneId")
+            props = cfg.get("properties") if type(cfg) is dict else None
+            zone = _at(props if type(props) is dict else _props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
                 out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
     return out
@@ -234,6 +236,35 @@ def _zone_name(zone_id: str) -> str:
 
 
 def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
+    # What the general reading below gives for an endpoint spelled as ARM returns it (every
+    # value where it is expected, of the expected type), read at dict speed: ~6,600 endpoints
+    # at N = 1,000, each read once per scan.
+    props = pe.get("properties")
+    cprops = conn.get("properties")
+    if type(props) is dict and type(cprops) is dict:
+        sub = props.get("subnet")
+        subnet = sub.get("id") if type(sub) is dict else None
+        plsc = cprops.get("privateLinkServiceConnectionState")
+        state = plsc.get("status") if type(plsc) is dict else None
+        groups = cprops.get("groupIds")
+        if type(subnet) is str and subnet and type(state) is str and type(groups) is list:
+            zone_ids = _zone_ids(inventory, key)
+            return {
+                "id": pe["id"],
+                "name": pe.get("name"),
+                "found": True,
+                "groupIds": groups,
+                "status": state,
+                "subnetId": subnet,
+                "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
+                "zoneIds": zone_ids,
+                "zones": [_zone_name(z) for z in zone_ids],
+            }
+    return _endpoint_item_read(inventory, pe, conn, key)
+
+
+def _endpoint_item_read(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
+    """:func:`_endpoint_item`, any spelling and shape."""
     props = _props(pe)
     subnet = str(_at(_dict(_at(props, "subnet")), "id") or "")
     cprops = _props(conn)
