@@ -47,7 +47,9 @@ def _wrap_sources(spent: dict[str, float], current: list[str]) -> None:
                     key = f"{current[0]} {_key}"
                     spent[key] = spent.get(key, 0.0) + clock() - t
 
-            registry._loaded[registry.entry(name).name] = functools.wraps(impl)(timed)
+            entry = registry.entry(name)
+            if entry is not None:
+                registry._loaded[entry.name] = functools.wraps(impl)(timed)
 
 
 def once(

@@ -221,9 +221,9 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             items[key] = _endpoint_item(inventory, pe, conn, key, seen)
     for conn, status in connection_states(row) if row else ():
         # the endpoint's id as ARM spells it at dict speed; anything else read in any spelling
-        cprops = conn.get("properties") if type(conn) is dict else None
-        pe = cprops.get("privateEndpoint") if type(cprops) is dict else None
-        pe_id = pe.get("id") if type(pe) is dict else None
+        body = conn.get("properties") if type(conn) is dict else None
+        side = body.get("privateEndpoint") if type(body) is dict else None
+        pe_id = side.get("id") if type(side) is dict else None
         if type(pe_id) is not str:
             pe_id = _at(_dict(_at(_props(conn), "privateEndpoint")), "id")
         if not isinstance(pe_id, str) or not pe_id:
