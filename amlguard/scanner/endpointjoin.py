@@ -55,7 +55,9 @@ class _Readings:
 
 
 def _readings(inventory: Inventory) -> _Readings:
-    memo = inventory.memo.setdefault("endpointJoin", {})
+    memo = inventory.memo.get("endpointJoin")
+    if memo is None:
+        memo = inventory.memo["endpointJoin"] = {}
     found = memo.get("")
     if found is None:
         found = memo[""] = _Readings()
@@ -152,7 +154,9 @@ def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -
     Several rules ask for the same resource's endpoints (109, 202 twice, 240...), and a shared
     resource is asked once per instance; the answer depends only on the inventory.
     """
-    memo = inventory.memo.setdefault("privateEndpoints", {})
+    memo = inventory.memo.get("privateEndpoints")
+    if memo is None:
+        memo = inventory.memo["privateEndpoints"] = {}
     # Kept under the id as spelled too: the same spelling is asked again and again, and
     # the id's normal form (the join's key) costs more than the lookup.
     cached = memo.get(target_id)
@@ -172,7 +176,9 @@ def endpoints_in_vnet(
 ) -> list[Any]:
     """The endpoints of ``target_id`` in virtual network ``vnet``: one lookup, however many
     instances share the target (grouped by VNet once per resource and scan)."""
-    memo = inventory.memo.setdefault("privateEndpointsByVnet", {})
+    memo = inventory.memo.get("privateEndpointsByVnet")
+    if memo is None:
+        memo = inventory.memo["privateEndpointsByVnet"] = {}
     key = ids.norm(target_id)
     groups = memo.get(key)
     if groups is None:

@@ -276,7 +276,9 @@ def _unknown_targets(inventory: Inventory) -> bool:
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
     # Three rules view each linked resource of every instance (104, 106, 108), and a shared one
     # is linked from many instances: the view depends on the id and role alone, so make it once.
-    memo = ctx.inventory.memo.setdefault("targetView", {})
+    memo = ctx.inventory.memo.get("targetView")
+    if memo is None:
+        memo = ctx.inventory.memo["targetView"] = {}
     key = (resource_id, role, ctx.private_link)  # the table itself: an id() could be reused
     view = memo.get(key)
     if view is None:
@@ -405,7 +407,8 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     """Network interfaces with an IP configuration in a VNet (default: the judged one)."""
     vnet_id = str(vnet) if _present(vnet) else str(ctx.resource["id"])
     key = ids.norm(vnet_id)
-    nicplaces.check(ctx.inventory, vnet_id)  # a NIC whose subnet cannot be read: error
+    if nicplaces.unplaced(ctx.inventory):  # (kept per scan; most scans have none to check)
+        nicplaces.check(ctx.inventory, vnet_id)  # a NIC whose subnet cannot be read: error
     out = []
     # subnet id -> whether it is in the VNet: the NICs of a VNet sit in a few subnets
     inside: dict[str, bool] = {}
