@@ -259,7 +259,7 @@ def test_dns_resolution_common_path_gives_the_judges_findings(
 ) -> None:
     rows = _drifted_estate()
     fast = scan(rows, parameters=parameters, rule_ids=["AMLG-301"])
-    monkeypatch.setattr(dns, "_linked_on_azure_dns", lambda *_a: False)
+    monkeypatch.setattr(dns, "_linked_on_azure_dns", lambda *_a: (False, None))
     judged = scan(rows, parameters=parameters, rule_ids=["AMLG-301"])
     assert fast == judged
     assert {f.status.value for f in fast} >= {"pass"}
