@@ -102,7 +102,9 @@ class Index:
 
 def index(inv: Inventory) -> Index:
     """The scan's DNS index (built on first use)."""
-    memo = inv.memo.setdefault("dnsResolution", {})
+    memo = inv.memo.get("dnsResolution")
+    if memo is None:
+        memo = inv.memo["dnsResolution"] = {}
     found = memo.get("index")
     if found is None:
         found = memo["index"] = _build(inv)

@@ -21,7 +21,9 @@ __all__ = ["dns_servers", "servers_of"]
 def servers_of(inv: Inventory, vnet: Row, canonical: Callable[[str], str]) -> list[str]:
     """The VNet's DNS servers (``canonical`` IPs, else the text), read once per inventory and
     VNet: every zone of every instance in the VNet asks (an unreadable value raises each time)."""
-    memo = inv.memo.setdefault("dnsServers", {})
+    memo = inv.memo.get("dnsServers")
+    if memo is None:
+        memo = inv.memo["dnsServers"] = {}
     key = ids.norm(vnet.get("id"))
     found = memo.get(key)
     if found is None:

@@ -102,7 +102,9 @@ def linked_resources(ctx: EvalContext, paths: Any = None, missing: Any = None) -
 
 def scopes_by_linked_resource(inv: Inventory) -> dict[str, list[Row]]:
     """AMPLS ``scopedResources`` rows by the lower-cased id they link, built once per inventory."""
-    memo = inv.memo.setdefault("scopesByLinkedResource", {})
+    memo = inv.memo.get("scopesByLinkedResource")
+    if memo is None:
+        memo = inv.memo["scopesByLinkedResource"] = {}
     if not memo:
         memo[""] = []  # built (an inventory without scoped resources asks once, too)
         for scoped in inv.of_type(SCOPED_RESOURCE):

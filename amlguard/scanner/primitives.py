@@ -25,6 +25,7 @@ from amlguard.scanner import (
 )
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.endpointjoin import endpoints_in_vnet, endpoints_of
 from amlguard.scanner.expressions import binds, function
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import (
@@ -36,9 +37,7 @@ from amlguard.scanner.paths import (
     resolve_all,
 )
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
-from amlguard.scanner.solution import endpoint_subnet
 from amlguard.scanner.unknown import Unknown, UnknownValue
-from amlguard.scanner.workspace_sources import connection_states
 from amlguard.textsafe import visible
 
 #: The primitives whose answer depends on the instance being judged, not only on the judged
@@ -187,6 +186,10 @@ def _length(ctx: EvalContext, value: Any) -> Any:
     return len(value) if isinstance(value, (list, dict, str)) else 0
 
 
+#: (type, kind, group id, cloud, table) -> the zones ``privateDnsZones`` answers
+_ZONES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
 @function("privateDnsZones")
 def _private_dns_zones(ctx: EvalContext, group_id: str, resource: Any = None) -> Any:
     """The zones an endpoint of the judged resource (or of the resource whose id is
@@ -194,7 +197,15 @@ def _private_dns_zones(ctx: EvalContext, group_id: str, resource: Any = None) ->
     row = ctx.resource
     if isinstance(resource, str) and resource:
         row = ctx.inventory.get(resource) or {"id": resource, "type": ids.parse(resource).type}
-    zones = ctx.private_link.zones(row["type"], _kind(row), str(group_id), ctx.cloud)
+    # Asked per endpoint and rule (8,000 times at N = 1,000) about a few (type, kind, group)
+    # triples: kept per table, a fresh list each time (the table makes one per call too).
+    key = (row["type"], _kind(row), str(group_id), ctx.cloud, ctx.private_link)
+    found = _ZONES.get(key)
+    if found is None:
+        if len(_ZONES) >= 1024:
+            _ZONES.clear()
+        found = _ZONES[key] = tuple(ctx.private_link.zones(*key[:4]))
+    zones = list(found)
     if not zones:
         # An empty list would make "containsAll: [privateDnsZones(...)]" pass vacuously.
         raise Undeterminable(
@@ -211,45 +222,6 @@ def _at(obj: dict[str, Any], key: str) -> Any:
     """``get_key(obj, key)`` for a dict: its exact-spelling hit without the call."""
     value = obj.get(key, MISSING)
     return get_key(obj, key) if value is MISSING else value
-
-
-def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
-    """The private DNS zone ids of an endpoint's zone groups (``endpoint_key``: its
-    ``ids.norm`` id)."""
-    out: list[str] = []
-    for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
-        configs = _at(_props(group), "privateDnsZoneConfigs")
-        for cfg in configs if isinstance(configs, list) else ():
-            zone = _at(_props(cfg), "privateDnsZoneId")
-            if isinstance(zone, str) and zone:
-                out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
-    return out
-
-
-def _zone_name(zone_id: str) -> str:
-    """A zone's name from its id; a zone id unknown before deployment has an unknown name."""
-    if type(zone_id) is Unknown:
-        return zone_id
-    return zone_id.rstrip("/").rsplit("/", 1)[-1].lower()
-
-
-def _endpoint_item(inventory: Inventory, pe: Row, conn: Row, key: str) -> dict[str, Any]:
-    props = _props(pe)
-    subnet = str(_at(_dict(_at(props, "subnet")), "id") or "")
-    cprops = _props(conn)
-    state = _at(_dict(_at(cprops, "privateLinkServiceConnectionState")), "status")
-    zone_ids = _zone_ids(inventory, key)
-    return {
-        "id": pe["id"],
-        "name": pe.get("name"),
-        "found": True,
-        "groupIds": _list(_at(cprops, "groupIds")),
-        "status": None if state is MISSING else state,
-        "subnetId": subnet or MISSING,
-        "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
-        "zoneIds": zone_ids,
-        "zones": [_zone_name(z) for z in zone_ids],
-    }
 
 
 #: the default of an optional filter argument: not given (a given ``null`` filters to nothing)
@@ -301,105 +273,12 @@ def _unknown_targets(inventory: Inventory) -> bool:
     return memo[""]
 
 
-def endpoints_of(inventory: Inventory, target_id: str, row: Row | None = None) -> list[Any]:
-    """:func:`private_endpoints` of ``target_id``, joined once per resource and scan.
-
-    Several rules ask for the same resource's endpoints (109, 202 twice, 240...), and a shared
-    resource is asked once per instance; the answer depends only on the inventory.
-    """
-    memo = inventory.memo.setdefault("privateEndpoints", {})
-    # Kept under the id as spelled too: the same spelling is asked again and again, and
-    # the id's normal form (the join's key) costs more than the lookup.
-    cached = memo.get(target_id)
-    if cached is None:
-        key = ids.norm(target_id)
-        cached = memo.get(key)
-        if cached is None:
-            if row is None:
-                row = inventory.get(target_id)
-            cached = memo[key] = _join_private_endpoints(inventory, row, target_id)
-        memo[target_id] = cached
-    return cached
-
-
-def endpoints_in_vnet(
-    inventory: Inventory, target_id: str, vnet: str, row: Row | None = None
-) -> list[Any]:
-    """The endpoints of ``target_id`` in virtual network ``vnet``: one lookup, however many
-    instances share the target (grouped by VNet once per resource and scan)."""
-    memo = inventory.memo.setdefault("privateEndpointsByVnet", {})
-    key = ids.norm(target_id)
-    groups = memo.get(key)
-    if groups is None:
-        groups = memo[key] = {}
-        for item in endpoints_of(inventory, target_id, row):
-            if item["vnetId"] is not MISSING:
-                groups.setdefault(ids.norm(item["vnetId"]), []).append(item)
-            elif item["found"]:
-                unread_subnet(inventory, key, item["id"])
-    return groups.get(ids.norm(vnet), [])
-
-
-def unread_subnet(inventory: Inventory, target_key: str, pe_id: str) -> None:
-    """Remember why a found endpoint of ``target_key`` is in no VNet (its subnet is unknown
-    before deployment, absent or malformed), the first such per target."""
-    pe = inventory.get(pe_id)
-    if pe is None:
-        return
-    try:
-        endpoint_subnet(pe)
-    except UnknownValue as problem:
-        inventory.memo.setdefault("unreadSubnets", {}).setdefault(target_key, problem)
-
-
-def _joint_status(target_side: Any, endpoint_side: Any) -> Any:
-    """One connection seen from both sides: the target's state, unless the target says
-    Approved and the endpoint says otherwise (Rejected, Pending, Disconnected): then the
-    endpoint's. Two sides that disagree are not an approved connection."""
-    if (
-        str(target_side).lower() == "approved"
-        and isinstance(endpoint_side, str)
-        and endpoint_side
-        and endpoint_side.lower() != "approved"
-    ):
-        return endpoint_side
-    return target_side
-
-
-def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: str) -> list[Any]:
-    items: dict[str, dict[str, Any]] = {}  # in the order first seen
-    norm = ids.norm
-    for pe, conn in inventory.endpoints_by_target.get(norm(target_id), ()):
-        key = norm(pe["id"])
-        if key not in items:
-            items[key] = _endpoint_item(inventory, pe, conn, key)
-    for conn, status in connection_states(row) if row else ():
-        cprops = _props(conn)
-        pe_id = _at(_dict(_at(cprops, "privateEndpoint")), "id")
-        if not isinstance(pe_id, str) or not pe_id:
-            continue
-        key = norm(pe_id)
-        if key in items:
-            items[key]["status"] = _joint_status(status, items[key]["status"])
-            continue
-        items[key] = {
-            "id": pe_id,
-            "name": str(pe_id).rsplit("/", 1)[-1],
-            "found": False,
-            "groupIds": [],
-            "status": status,
-            "subnetId": MISSING,
-            "vnetId": MISSING,
-            "zoneIds": [],
-            "zones": [],
-        }
-    return list(items.values())
-
-
 def _target_view(ctx: EvalContext, resource_id: str, role: str | None = None) -> dict[str, Any]:
     # Three rules view each linked resource of every instance (104, 106, 108), and a shared one
     # is linked from many instances: the view depends on the id and role alone, so make it once.
-    memo = ctx.inventory.memo.setdefault("targetView", {})
+    memo = ctx.inventory.memo.get("targetView")
+    if memo is None:
+        memo = ctx.inventory.memo["targetView"] = {}
     key = (resource_id, role, ctx.private_link)  # the table itself: an id() could be reused
     view = memo.get(key)
     if view is None:
@@ -528,14 +407,24 @@ def network_interfaces(ctx: EvalContext, vnet: Any = None) -> list[Any]:
     """Network interfaces with an IP configuration in a VNet (default: the judged one)."""
     vnet_id = str(vnet) if _present(vnet) else str(ctx.resource["id"])
     key = ids.norm(vnet_id)
-    nicplaces.check(ctx.inventory, vnet_id)  # a NIC whose subnet cannot be read: error
+    if nicplaces.unplaced(ctx.inventory):  # (kept per scan; most scans have none to check)
+        nicplaces.check(ctx.inventory, vnet_id)  # a NIC whose subnet cannot be read: error
     out = []
+    # subnet id -> whether it is in the VNet: the NICs of a VNet sit in a few subnets
+    inside: dict[str, bool] = {}
     for nic in ctx.inventory.nics_by_vnet.get(key, []):
         public = []
         for cfg in _list(get_key(_props(nic), "ipConfigurations")):
             cprops = _props(cfg)
             subnet = get_key(_dict(get_key(cprops, "subnet")), "id")
-            if not isinstance(subnet, str) or ids.norm(ids.vnet_of_subnet(subnet)) != key:
+            if not isinstance(subnet, str):
+                continue
+            here = inside.get(subnet) if type(subnet) is str else None
+            if here is None:
+                here = ids.norm(ids.vnet_of_subnet(subnet)) == key
+                if type(subnet) is str:
+                    inside[subnet] = here
+            if not here:
                 continue
             pip = _public_ip(nic, cprops)
             if pip is not None:

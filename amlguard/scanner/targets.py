@@ -236,13 +236,17 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
     if not instance.solution_vnet:
         return _no_vnet(instance, inv)
     zones: dict[str, str] = {}
+    shared = instance.shared
+    norm = ids.norm
     for member in [instance.id, *instance.associated.values(), *instance.integrated]:
         endpoints = endpoints_of(inv, member)
-        if ids.norm(member) in instance.shared:
+        if shared and norm(member) in shared:
             endpoints = endpoints_in_vnet(inv, member, instance.solution_vnet) or endpoints
         for endpoint in endpoints:
             for zone in endpoint["zoneIds"]:
-                zones.setdefault(ids.norm(zone), zone)
+                key = norm(zone)
+                if key not in zones:  # the first spelling met, as setdefault keeps it
+                    zones[key] = zone
     targets = [_target(inv, z) for _, z in sorted(zones.items())]
     if str(spec.get("missing") or "error").lower() == "judge":
         # The rule judges zones outside the scan itself (central_dns_scopes): a stand-in row.

@@ -15,17 +15,6 @@ from typing import Any
 
 from amlguard.scanner.context import Undeterminable
 
-#: Whether an :class:`Unknown` was ever made in this process. Rows read from JSON (snapshots,
-#: live reads) hold none, so while this is False no row can hold one, and the whole-inventory
-#: searches for them (:mod:`amlguard.scanner.unknownrefs`) have nothing to find. Every way of
-#: making one (a template source, ``get_key`` on one, unpickling) goes through ``__new__``.
-_made = False
-
-
-def made() -> bool:
-    """Whether any :class:`Unknown` exists or existed in this process (False: no row holds one)."""
-    return _made
-
 
 class Unknown(str):
     """A value known only after deployment; its text is ``<unknown: KEY>``."""
@@ -36,10 +25,13 @@ class Unknown(str):
     #: the finding text when it is not "unknown before deployment" (a value the scanner
     #: cannot determine from what it read, such as an undeterminable solution VNet)
     said: str
+    #: how many were made in this process (copies and unpickled ones too: they come through
+    #: ``__new__``): while 0, no row can hold one (a snapshot scan's whole-inventory searches
+    #: for unknown references are skipped, :func:`none_made`)
+    made: int = 0
 
     def __new__(cls, key: str, secret: bool = False, where: str = "", said: str = "") -> Unknown:
-        global _made
-        _made = True
+        Unknown.made += 1
         obj = super().__new__(cls, f"<unknown: {key}>")
         obj.key = key
         obj.secret = secret
@@ -58,6 +50,11 @@ class Unknown(str):
             return self.said
         what = f"<secret> {self.key}" if self.secret else self.key
         return f"unknown before deployment: {what}" + (f" ({self.where})" if self.where else "")
+
+
+def none_made() -> bool:
+    """True when no :class:`Unknown` was ever made in this process, so no value is one."""
+    return Unknown.made == 0
 
 
 class UnknownValue(Undeterminable):

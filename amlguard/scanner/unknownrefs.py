@@ -7,7 +7,9 @@ after deployment (``reference(...)``, a hub deployment's output): the row then h
 so "not linked" or "no private endpoint" would be a guess. The rule evaluation asks here, at
 the point of use, and raises :class:`~amlguard.scanner.shapes.UnknownAt` (the finding becomes
 ``error``) when an unknown reference could be the one it looks for. The inventory build never
-raises: these lists are made lazily, once per scan, from the rows.
+raises: these lists are made lazily, once per scan, from the rows, and not at all while no
+:class:`~amlguard.scanner.unknown.Unknown` exists in the process (a snapshot scan: JSON holds
+none), as none of the rows can then hold one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import PRIVATE_ENDPOINT, VNET_LINK, Inventory, Row
 from amlguard.scanner.shapes import UnknownAt, Where, member
-from amlguard.scanner.unknown import Unknown, made
+from amlguard.scanner.unknown import Unknown, none_made
 
 _CONNECTIONS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
 
@@ -32,10 +34,12 @@ def link_vnet_unknowns(inv: Inventory, zone_id: str) -> list[UnknownAt]:
 
 
 def _link_unknowns(inv: Inventory, zone_id: str) -> list[tuple[Unknown, Where]]:
+    if none_made():  # no value anywhere is unknown (a snapshot scan): no row to look at
+        return []
     memo = inv.memo.setdefault("unknownLinkVnets", {})
     if not memo:
         memo[""] = []  # built (a scan without such links asks once, too)
-        for link in inv.of_type(VNET_LINK) if made() else ():  # none made: none in a row
+        for link in inv.of_type(VNET_LINK):
             vnet = _get(_get(_get(link, "properties"), "virtualNetwork"), "id")
             zone = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
             if type(vnet) is Unknown and zone:
@@ -55,11 +59,13 @@ def require_links_known(inv: Inventory, zone_id: str) -> None:
 
 def _endpoint_unknowns(inv: Inventory) -> list[tuple[Row, Any, Unknown, Where]]:
     """(endpoint row, its groupIds, error) per connection whose target is unknown."""
+    if none_made():  # no value anywhere is unknown (a snapshot scan): no row to look at
+        return []
     memo = inv.memo.setdefault("unknownEndpointTargets", {})
     found = memo.get("")
     if found is None:
         found = memo[""] = []
-        for pe in inv.of_type(PRIVATE_ENDPOINT) if made() else ():  # none made: none in a row
+        for pe in inv.of_type(PRIVATE_ENDPOINT):
             props = _get(pe, "properties")
             for name in _CONNECTIONS:
                 conns = _get(props, name)

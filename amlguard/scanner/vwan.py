@@ -78,7 +78,9 @@ class _Index:
 
 
 def _index(inv: Inventory) -> _Index:
-    memo = inv.memo.setdefault("virtualWan", {})
+    memo = inv.memo.get("virtualWan")
+    if memo is None:
+        memo = inv.memo["virtualWan"] = {}
     found = memo.get("index")
     if found is None:
         found = memo["index"] = _build(inv)

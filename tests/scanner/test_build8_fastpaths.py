@@ -1,6 +1,6 @@
 """build8's shortcuts give what the readings they stand in for give.
 
-- ``unknown.made()``: while no :class:`Unknown` was made in the process, no row holds one, so
+- ``unknown.none_made()``: while no :class:`Unknown` was made in the process, no row holds one, so
   ``unknownrefs`` skips its whole-inventory searches; a snapshot check never makes one.
 - ``nicplaces._placed``: a NIC whose members are all of the plain shape needs no strict read.
 - ``zonechoice.zone_choice``: the manual commands' zone index read a column at a time, against
@@ -40,10 +40,10 @@ EXAMPLES = sorted((ROOT / "examples" / "estates").glob("*.json"))
 
 
 def test_made_turns_true_with_the_first_unknown() -> None:
-    with patch.object(unknown, "_made", False):
-        assert not unknown.made()
+    with patch.object(unknown.Unknown, "made", 0):
+        assert unknown.none_made()
         Unknown("x.properties.id")
-        assert unknown.made()
+        assert not unknown.none_made()
 
 
 def _findings(path: Path) -> list[str]:
@@ -57,9 +57,9 @@ def _findings(path: Path) -> list[str]:
 
 def test_skipping_the_unknown_searches_changes_no_finding() -> None:
     for path in EXAMPLES:
-        with patch.object(unknown, "_made", True):
+        with patch.object(unknown.Unknown, "made", 1):
             searched = _findings(path)
-        with patch.object(unknown, "_made", False):
+        with patch.object(unknown.Unknown, "made", 0):
             skipped = _findings(path)
         assert searched == skipped, path.name
 
@@ -84,7 +84,7 @@ def test_rows_holding_an_unknown_are_still_searched() -> None:
         },
     ]
     inv = Inventory(rows)
-    assert unknown.made()
+    assert not unknown.none_made()
     assert len(unknownrefs.link_vnet_unknowns(inv, zone)) == 1
     assert len(unknownrefs.unknown_endpoint_targets(inv)) == 1
 
@@ -97,7 +97,7 @@ def test_a_snapshot_check_makes_no_unknown(tmp_path: Path) -> None:
         "from amlguard.cli import _run\n"
         "from amlguard.scanner import unknown\n"
         "sys.argv = ['amlguard', 'check', '--snapshot', sys.argv[1], '-o', 'json:' + sys.argv[2]]\n"
-        "print('EXIT', _run(), 'MADE', unknown.made())\n"
+        "print('EXIT', _run(), 'MADE', (not unknown.none_made()))\n"
     )
     out = tmp_path / "report.json"
     done = subprocess.run(
