@@ -73,6 +73,11 @@ class RunStats:
     join_s: float = 0.0
     #: CPU seconds of this process judging its own share (the workers' CPU: RUSAGE_CHILDREN)
     own_cpu_s: float = 0.0
+    #: this process's CPU clock (``time.process_time``) at the fork, at the end of its own
+    #: share, and once every worker's findings were joined: the critical path's landmarks
+    fork_cpu: float = 0.0
+    own_end_cpu: float = 0.0
+    joined_cpu: float = 0.0
     #: the workers' process ids (every one reaped when run() returns)
     pids: list[int] = field(default_factory=list)
 
@@ -162,6 +167,7 @@ def run(
     own = max(1, sum(costs[: bounds[1]]))
     workers: list[_Worker] = []
     try:
+        last.fork_cpu = time.process_time()
         # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
@@ -176,7 +182,8 @@ def run(
         began, cpu = time.monotonic(), time.process_time()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
-        last.own_cpu_s = time.process_time() - cpu
+        last.own_end_cpu = time.process_time()
+        last.own_cpu_s = last.own_end_cpu - cpu
         for worker in workers:
             wait = timeout
             if wait is None:
@@ -187,6 +194,7 @@ def run(
                 got = engine.run(worker.instances)
             findings.extend(got)
         last.join_s = time.monotonic() - began - spent
+        last.joined_cpu = time.process_time()
     finally:
         for worker in workers:
             worker.close()
