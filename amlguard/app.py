@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, HistoryError
 from amlguard.history.scope import record_history
 from amlguard.reports.interface import ReportOptions
-from amlguard.reports.outputs import artifacts, render, write_atomically, write_outputs
+from amlguard.reports.outputs import (
+    artifacts,
+    json_ahead,
+    render,
+    write_atomically,
+    write_outputs,
+)
 from amlguard.scanner.model import ScanResult, Status
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.scan import ScanOptions, evaluate, needs_of
@@ -119,7 +125,8 @@ def prepare_scan(
         assembly = instance_settings(pack, options)
         rows = add_deny_assignments(factory, rows, rules, collected.info.gaps, assembly)
     when = started.isoformat().replace("+00:00", "Z")
-    result = evaluate(rows, pack, rules, options, collected.info, started=when)
+    ahead = json_ahead(settings)  # JSON lines written while the evaluation's worker judges
+    result = evaluate(rows, pack, rules, options, collected.info, started=when, json_ahead=ahead)
     if note:
         result.warnings.append(note)
     if settings.live and (settings.gate.confirm or settings.fix.enabled):

@@ -77,7 +77,7 @@ def probe(path: Path, env_out: str) -> None:
             "fallbacks": last.fallbacks,
             **{
                 k: getattr(last, k)
-                for k in ("fork_cpu", "own_end_cpu", "joined_cpu")
+                for k in ("fork_cpu", "own_end_cpu", "waiting_cpu", "joined_cpu")
                 if hasattr(last, k)
             },
         }
@@ -100,7 +100,7 @@ def one(path: Path, env: dict[str, str]) -> dict[str, Any]:
         r = json.load(fh)
     os.unlink(out)
     fork = r.get("fork_cpu", r["eval_start"])
-    own_end = r.get("own_end_cpu", r["eval_end"])
+    own_end = r.get("waiting_cpu") or r.get("own_end_cpu") or r["eval_end"]
     r["wait"] = max(0.0, fork + r["worker_cpu"] - own_end) if r["processes"] > 1 else 0.0
     r["critical"] = r["exit"] + r["wait"]
     r["tail_critical"] = r["critical"] - r["built"]
@@ -128,6 +128,7 @@ def main() -> None:
             "eval_start",
             "fork_cpu",
             "own_end_cpu",
+            "waiting_cpu",
             "joined_cpu",
             "eval_end",
             "gates_end",

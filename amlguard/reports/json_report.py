@@ -11,6 +11,7 @@ from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from amlguard import __version__
+from amlguard.reports import json_lines
 from amlguard.reports.interface import Report, ReportOptions, register
 from amlguard.reports.overview import is_new, new_keys
 from amlguard.reports.text import short_name
@@ -29,7 +30,7 @@ _encode = _FINDING_ENCODER.encode
 Tally = Counter[tuple[str, Severity, Status]]
 
 # Each finding sits on its own line, after this separator (the first one's is trimmed).
-_SEP = ",\n    "
+_SEP = json_lines.SEP
 
 
 def tally(result: ScanResult) -> Tally:
@@ -192,8 +193,13 @@ RuleFacts = dict[str, tuple[str, bool]]
 
 def rule_facts(result: ScanResult) -> RuleFacts:
     """Title and ``fixable`` (a built-in remediator repairs it) of every rule that ran."""
+    return facts_of(result.rules)
+
+
+def facts_of(rules: Iterable[Any]) -> RuleFacts:
+    """:func:`rule_facts` of these rules."""
     out: RuleFacts = {}
-    for rule in result.rules:
+    for rule in rules:
         remediation = getattr(rule, "remediation", None)
         out[rule.id] = (str(rule.title), bool(getattr(remediation, "remediator", None)))
     return out
@@ -409,6 +415,16 @@ def _findings_text(
             parts.extend((_SEP, _generic_finding(f, facts, is_new(f, keys))))
 
 
+def lines_text(findings: Sequence[Finding], facts: RuleFacts) -> str:
+    """The findings' lines as the report writes them with no new markers and no locations,
+    joined by ``_SEP`` (what :mod:`amlguard.reports.json_lines` keeps ahead)."""
+    parts: list[str] = []
+    _findings_text(findings, parts, facts, None)
+    if parts:
+        parts[0] = parts[0][len(_SEP) :]
+    return "".join(parts)
+
+
 @register
 class JsonReport(Report):
     """Machine-readable findings for pipelines and other tools."""
@@ -424,13 +440,18 @@ class JsonReport(Report):
             return head[:-2] + ',\n  "findings": []\n}\n'
         # One join into the final text: concatenating pieces copied the whole report 3 times.
         parts = [head[:-2], ',\n  "findings": [']
-        _findings_text(
-            result.findings,
-            parts,
-            rule_facts(result),
-            new_keys(options.extra),
-            options.extra.get("locations"),
-        )
-        parts[2] = "\n    " + parts[2][len(_SEP) :]
+        facts = rule_facts(result)
+        keys = new_keys(options.extra)
+        located = options.extra.get("locations")
+        findings = result.findings
+        if keys is None and not located:  # the lines the check wrote while its worker judged
+            ahead = json_lines.reuse(findings, facts, lambda fs: lines_text(fs, facts))
+            if ahead is not None:
+                parts[1] = ',\n  "findings": [\n    '
+                parts.append(ahead[1])
+                findings = findings[ahead[0] :]
+        _findings_text(findings, parts, facts, keys, located)
+        if len(parts) > 2 and parts[1][-1] == "[":
+            parts[2] = "\n    " + parts[2][len(_SEP) :]
         parts.append("\n  ]\n}\n")
         return "".join(parts)
