@@ -75,6 +75,7 @@ def probe(path: Path, env_out: str) -> None:
             "processes": last.processes,
             "reason": last.reason,
             "fallbacks": last.fallbacks,
+            "share_costs": last.share_costs,
             **{
                 k: getattr(last, k)
                 for k in ("fork_cpu", "own_end_cpu", "waiting_cpu", "joined_cpu")
@@ -103,6 +104,12 @@ def one(path: Path, env: dict[str, str]) -> dict[str, Any]:
     own_end = r.get("waiting_cpu") or r.get("own_end_cpu") or r["eval_end"]
     r["wait"] = max(0.0, fork + r["worker_cpu"] - own_end) if r["processes"] > 1 else 0.0
     r["critical"] = r["exit"] + r["wait"]
+    if r["processes"] == 2 and "waiting_cpu" in r:
+        own, theirs = r["share_costs"]
+        # CPU per cost unit: this process (own share + lines ahead), the worker (all of it)
+        r["parent_unit"] = (r["waiting_cpu"] - r["fork_cpu"]) / own * 1000
+        r["worker_unit"] = r["worker_cpu"] / theirs * 1000
+        r["slack"] = r["waiting_cpu"] - r["fork_cpu"] - r["worker_cpu"]
     r["tail_critical"] = r["critical"] - r["built"]
     return r
 
@@ -139,6 +146,9 @@ def main() -> None:
             "wait",
             "critical",
             "tail_critical",
+            "slack",
+            "parent_unit",
+            "worker_unit",
         ]
         print(f"N={n} processes={rs[0]['processes']} {rs[0]['reason']}")
         for k in keys:

@@ -85,6 +85,8 @@ class RunStats:
     joined_cpu: float = 0.0
     #: the workers' process ids (every one reaped when run() returns)
     pids: list[int] = field(default_factory=list)
+    #: each process's share: estimated cost (see cost()), this process's first
+    share_costs: list[int] = field(default_factory=list)
     #: what ``ahead`` wrote of the first findings while the workers judged: how many, the text
     ahead_count: int = 0
     ahead_text: str = ""
@@ -177,6 +179,7 @@ def run(
     overhead = (1 + WORKER_OVERHEAD) / (1 + AHEAD_OVERHEAD) - 1 if ahead else WORKER_OVERHEAD
     bounds = [0, *_split(costs, count, overhead), len(rest)]
     shares = list(itertools.pairwise(bounds))  # (start, end) of each process's share
+    last.share_costs = [sum(costs[lo:hi]) for lo, hi in shares]
     mine = rest[: bounds[1]]
     own = max(1, sum(costs[: bounds[1]]))
     workers: list[_Worker] = []
