@@ -7,12 +7,13 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
 from amlguard import __version__
 from amlguard.reports import json_lines
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.json_head import head_text as _head_text
 from amlguard.reports.overview import is_new, new_keys
 from amlguard.reports.text import short_name
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status, review_dict
@@ -101,57 +102,6 @@ def _head(result: ScanResult) -> dict[str, Any]:
         **({"baseline": result.baseline} if result.baseline is not None else {}),
         "instances": instance_counts(result, counts),
     }
-
-
-# One instance's entry where json.dumps(head, indent=2) puts it; the head is ASCII-escaped.
-_STATUSES = tuple(s.value for s in Status)
-_INSTANCE = (
-    '\n    {{\n      "id": {},\n      "name": {},\n      "counts": {{\n'
-    + ",\n".join(f'        "{status}": {{}}' for status in _STATUSES)
-    + "\n      }}\n    }}"
-)
-
-
-def _head_text(head: dict[str, Any]) -> str:
-    """``json.dumps(head, indent=2, default=str)``, the instances written from a template.
-
-    The pure-Python indenting encoder spent ~5 us on each instance's entry; the template ~1 us.
-    Entries that are not the plain shape :func:`instance_counts` builds (a hub's, which lists
-    its projects) are dumped alone by the generic encoder, indented to their depth: the head is
-    ASCII-escaped, so no string holds a line break the re-indenting could touch.
-    """
-    entries = head["instances"]
-    if not isinstance(entries, list) or not entries or next(reversed(head)) != "instances":
-        return json.dumps(head, indent=2, default=str)
-    rest = json.dumps({k: v for k, v in head.items() if k != "instances"}, indent=2, default=str)
-    fmt = _INSTANCE.format
-    # Counts are ints the tally made, which format as json writes them.
-    body = ",".join(
-        fmt(
-            encode_basestring_ascii(e["id"]),
-            encode_basestring_ascii(e["name"]),
-            *e["counts"].values(),
-        )
-        if _plain_entry(e)
-        else "\n    " + json.dumps(e, indent=2, default=str).replace("\n", "\n    ")
-        for e in entries
-    )
-    return f'{rest[:-2]},\n  "instances": [{body}\n  ]\n}}'
-
-
-def _plain_entry(e: Any) -> bool:
-    """Whether an instance entry is exactly the shape ``_INSTANCE`` writes: id, name, counts
-    (strings, then the statuses' int counts in order)."""
-    if type(e) is not dict or len(e) != 3 or tuple(e) != ("id", "name", "counts"):
-        return False
-    counts = e["counts"]
-    return (
-        type(e["id"]) is str
-        and type(e["name"]) is str
-        and type(counts) is dict
-        and tuple(counts) == _STATUSES
-        and all(type(n) is int for n in counts.values())
-    )
 
 
 def document(result: ScanResult, options: ReportOptions | None = None) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Instances are judged independently and findings come out ordered by instance, so the engine's
 work splits into contiguous runs of instances: this process judges the first run, each forked
 worker one of the later ones and sends its findings back through a pipe, and the runs are
-joined in order, the same list a serial :meth:`Engine.run` returns.
+joined in order, the same list a serial :meth:`Engine.run` returns. While the workers judge,
+this process may write its own findings' report lines (``ahead``: the JSON report's, see
+:mod:`amlguard.reports.json_lines`), work that would otherwise wait until every share is in.
 
 Used only where it pays and is safe: POSIX ``fork`` and ``sched_getaffinity`` (Linux), two or
 more CPUs this process may use, enough work (:data:`MIN_COST`), no other thread alive (a fork

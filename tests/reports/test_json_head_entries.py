@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amlguard.reports.json_report import _STATUSES, _head_text
+from amlguard.reports.json_head import _STATUSES
+from amlguard.reports.json_head import head_text as _head_text
 
 HOSTILE = st.sampled_from(
     ["", "a\nb", 'q"uote', "back\\slash", "\u2028", "\x00\x1f\x7f", "é漢😀", "\ud800", "  \n  "]
