@@ -75,7 +75,7 @@ def probe(path: Path, env_out: str) -> None:
             "processes": last.processes,
             "reason": last.reason,
             "fallbacks": last.fallbacks,
-            "share_costs": last.share_costs,
+            "share_costs": getattr(last, "share_costs", []),
             **{
                 k: getattr(last, k)
                 for k in ("fork_cpu", "own_end_cpu", "waiting_cpu", "joined_cpu")
@@ -104,7 +104,7 @@ def one(path: Path, env: dict[str, str]) -> dict[str, Any]:
     own_end = r.get("waiting_cpu") or r.get("own_end_cpu") or r["eval_end"]
     r["wait"] = max(0.0, fork + r["worker_cpu"] - own_end) if r["processes"] > 1 else 0.0
     r["critical"] = r["exit"] + r["wait"]
-    if r["processes"] == 2 and "waiting_cpu" in r:
+    if r["processes"] == 2 and "waiting_cpu" in r and len(r["share_costs"]) == 2:
         own, theirs = r["share_costs"]
         # CPU per cost unit: this process (own share + lines ahead), the worker (all of it)
         r["parent_unit"] = (r["waiting_cpu"] - r["fork_cpu"]) / own * 1000

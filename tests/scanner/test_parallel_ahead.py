@@ -191,3 +191,42 @@ def test_json_ahead_only_where_the_lines_survive() -> None:
         dataclasses.replace(base, outputs=JSON_OUT, history=History(path=Path("h.db")))
     )
     assert not json_ahead(dataclasses.replace(base, outputs=JSON_OUT, fix=Fix(enabled=True)))
+
+
+def test_real_check_process_writes_the_serial_reports(tmp_path: Path) -> None:
+    """``amlguard check --format json -o json:FILE`` in a real process, the worker forked and
+    the lines written ahead: standard output and the file are the serial check's, byte for
+    byte (scan time aside)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = generated(tmp_path, 8, 18, drift=0.5)
+
+    def check(driver: bool, out: Path) -> tuple[bytes, bytes]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("AMLGUARD_DEBUG", None)
+        env.pop(parallel.ENV_WORKERS, None)
+        head = ["-m", "tests.scanner.parallel_driver", "plain"] if driver else ["-m", "amlguard"]
+        if not driver:
+            env[parallel.ENV_WORKERS] = "1"
+        argv = ["check", "--snapshot", str(path), "--format", "json", "-o", f"json:{out}"]
+        done = subprocess.run(
+            [sys.executable, *head, *argv], cwd=ROOT, env=env, capture_output=True, timeout=300
+        )
+        assert done.returncode == 1, done.stderr.decode()
+        assert (b"WORKER " in done.stderr) is driver
+        assert b"Traceback" not in done.stderr
+        stdout = done.stdout.removeprefix(b"PENDING-") if driver else done.stdout
+        return stdout, out.read_bytes()
+
+    def masked(text: bytes) -> bytes:
+        return re.sub(rb'"scan_time": "[^"]*"', b'"scan_time": ""', text)
+
+    serial = check(False, tmp_path / "serial.json")
+    forked = check(True, tmp_path / "forked.json")
+    assert masked(forked[0]) == masked(serial[0]) == masked(forked[1]) == masked(serial[1])
+    assert forked[0].count(b'\n    {"rule_id": ') > 100
