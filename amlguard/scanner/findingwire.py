@@ -1,7 +1,7 @@
 """Findings as bytes and back, for a worker process's answer (:mod:`amlguard.scanner.parallel`).
 
 One message: a header (magic, codec, number of findings, body length, CRC-32 of the body) and
-the body. The body is marshal of one list per field (enums as numbers; a text many findings
+the body. The body is marshal of one tuple per field (enums as numbers; a text many findings
 share is one object, which marshal writes once and reads back as one): ~4 times cheaper to
 write and read than pickle at 17,000 findings (BENCHMARKS.md, "Session 7 — par7"), and read
 back column by column, each slot set by its descriptor, without a Python call per finding
@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import itertools
 import marshal
-import operator
 import struct
 from collections.abc import Sequence
 from dataclasses import fields
@@ -28,9 +27,8 @@ _MARSHAL, _PICKLE = 0, 1
 _STATUSES = tuple(Status)
 _STATUS_INDEX = {s: i for i, s in enumerate(_STATUSES)}
 _SEVERITIES = {int(s): s for s in Severity}
-#: each field's getter and slot setter, in field order (the columns' order)
+#: each field's slot setter, in field order (the columns' order)
 _FIELDS = tuple(f.name for f in fields(Finding))
-_GETTERS = tuple(operator.attrgetter(name) for name in _FIELDS)
 _SETTERS = tuple(getattr(Finding, name).__set__ for name in _FIELDS)
 
 
@@ -49,18 +47,37 @@ def encode(findings: Sequence[Finding]) -> bytes:
 
 
 def _marshalled(findings: Sequence[Finding]) -> bytes:
-    """marshal of one list per field (enums as numbers): repeated texts are the same objects,
+    """marshal of one tuple per field (enums as numbers): repeated texts are the same objects,
     which marshal writes once; anything not exactly a Finding raises (pickle then)."""
-    if any(type(f) is not Finding for f in findings):
-        raise TypeError("not a plain Finding")
-    columns = [list(map(get, findings)) for get in _GETTERS]
-    severities, statuses = columns[2], columns[3]
-    if any(type(v) is not Severity for v in severities):
-        raise TypeError("not a Severity")
-    if any(type(v) is not Status for v in statuses):
-        raise TypeError("not a Status")
-    columns[2] = list(map(int, severities))
-    columns[3] = list(map(_STATUS_INDEX.__getitem__, statuses))
+    rows = []
+    append = rows.append
+    statuses = _STATUS_INDEX
+    for f in findings:
+        sev = f.severity
+        st = f.status
+        if type(f) is not Finding or type(sev) is not Severity or type(st) is not Status:
+            raise TypeError("not a plain Finding")
+        append(
+            (
+                f.rule_id,
+                f.rule_name,
+                int(sev),
+                statuses[st],
+                f.resource_id,
+                f.resource_type,
+                f.instance,
+                f.message,
+                f.expected,
+                f.actual,
+                f.path,
+                f.remediation,
+                f.offenders,
+                f.suppression,
+                f.baseline_state,
+                f.fixed_by,
+            )
+        )
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_SETTERS)
     return marshal.dumps(columns)
 
 
@@ -99,7 +116,7 @@ def _unmarshalled(body: memoryview) -> list[Finding]:
     if type(columns) is not list or len(columns) != len(_SETTERS):
         raise ValueError("not the findings' columns")
     count = len(columns[0])
-    if any(type(c) is not list or len(c) != count for c in columns):
+    if any(type(c) is not tuple or len(c) != count for c in columns):
         raise ValueError("columns of different lengths")
     columns[2] = list(map(_SEVERITIES.__getitem__, columns[2]))
     columns[3] = list(map(_STATUSES.__getitem__, columns[3]))

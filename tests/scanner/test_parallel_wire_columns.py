@@ -70,8 +70,9 @@ def test_columns_of_other_shapes_never_decode() -> None:
         columns[:-1],  # a field missing
         [*columns[:-1], columns[-1][:1]],  # a short column
         [columns[0], *([[]] * 15)],
-        [*columns[:2], [9, 9], *columns[3:]],  # no such severity
-        [*columns[:3], [99, 0], *columns[4:]],  # no such status
+        [*columns[:2], (9, 9), *columns[3:]],  # no such severity
+        [*columns[:3], (99, 0), *columns[4:]],  # no such status
+        [*columns[:3], [1, 0], *columns[4:]],  # a list where a column is a tuple
         tuple(columns),
         {"columns": 1},
     ):
