@@ -18,6 +18,7 @@ import marshal
 import struct
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import Any
 
 from amlguard.scanner.model import Finding, Severity, Status
 
@@ -49,7 +50,7 @@ def encode(findings: Sequence[Finding]) -> bytes:
 def _marshalled(findings: Sequence[Finding]) -> bytes:
     """marshal of one tuple per field (enums as numbers): repeated texts are the same objects,
     which marshal writes once; anything not exactly a Finding raises (pickle then)."""
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     statuses = _STATUS_INDEX
     for f in findings:
