@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from amlguard.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, HistoryError
 from amlguard.history.scope import record_history
 from amlguard.reports.interface import ReportOptions
-from amlguard.reports.outputs import artifacts, render, write_atomically, write_outputs
+from amlguard.reports.outputs import (
+    artifacts,
+    json_ahead,
+    render,
+    write_atomically,
+    write_outputs,
+)
 from amlguard.scanner.model import ScanResult, Status
 from amlguard.scanner.rules import Rule, RulePack
 from amlguard.scanner.scan import ScanOptions, evaluate, needs_of
@@ -111,7 +117,8 @@ def prepare_scan(
     if settings.live:
         rows, note = _live_reads(settings, pack, rules, options, collected, credential)
     when = started.isoformat().replace("+00:00", "Z")
-    result = evaluate(rows, pack, rules, options, collected.info, started=when)
+    ahead = json_ahead(settings)  # JSON lines written while the evaluation's worker judges
+    result = evaluate(rows, pack, rules, options, collected.info, started=when, json_ahead=ahead)
     if note:
         result.warnings.append(note)
     if settings.live and (settings.gate.confirm or settings.fix.enabled):

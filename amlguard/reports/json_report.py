@@ -7,11 +7,13 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
 from amlguard import __version__
+from amlguard.reports import json_lines
 from amlguard.reports.interface import Report, ReportOptions, register
+from amlguard.reports.json_head import head_text as _head_text
 from amlguard.reports.overview import is_new, new_keys
 from amlguard.reports.text import short_name
 from amlguard.scanner.model import Finding, ScanResult, Severity, Status, review_dict
@@ -29,7 +31,7 @@ _encode = _FINDING_ENCODER.encode
 Tally = Counter[tuple[str, Severity, Status]]
 
 # Each finding sits on its own line, after this separator (the first one's is trimmed).
-_SEP = ",\n    "
+_SEP = json_lines.SEP
 
 
 def tally(result: ScanResult) -> Tally:
@@ -102,46 +104,6 @@ def _head(result: ScanResult) -> dict[str, Any]:
     }
 
 
-# One instance's entry where json.dumps(head, indent=2) puts it; the head is ASCII-escaped.
-_STATUSES = tuple(s.value for s in Status)
-_INSTANCE = (
-    '\n    {{\n      "id": {},\n      "name": {},\n      "counts": {{\n'
-    + ",\n".join(f'        "{status}": {{}}' for status in _STATUSES)
-    + "\n      }}\n    }}"
-)
-
-
-def _head_text(head: dict[str, Any]) -> str:
-    """``json.dumps(head, indent=2, default=str)``, the instances written from a template.
-
-    The pure-Python indenting encoder spent ~5 us on each instance's entry; the template ~1 us.
-    Entries that are not the plain shape :func:`instance_counts` builds take the generic dump.
-    """
-    entries = head["instances"]
-    if not entries or next(reversed(head)) != "instances":
-        return json.dumps(head, indent=2, default=str)
-    for e in entries:
-        if (
-            len(e) != 3  # a hub's entry lists its projects too
-            or type(e["id"]) is not str
-            or type(e["name"]) is not str
-            or tuple(e["counts"]) != _STATUSES
-        ):
-            return json.dumps(head, indent=2, default=str)
-    rest = json.dumps({k: v for k, v in head.items() if k != "instances"}, indent=2, default=str)
-    fmt = _INSTANCE.format
-    # Counts are ints the tally made, which format as json writes them.
-    body = ",".join(
-        fmt(
-            encode_basestring_ascii(e["id"]),
-            encode_basestring_ascii(e["name"]),
-            *e["counts"].values(),
-        )
-        for e in entries
-    )
-    return f'{rest[:-2]},\n  "instances": [{body}\n  ]\n}}'
-
-
 def document(result: ScanResult, options: ReportOptions | None = None) -> dict[str, Any]:
     """The JSON document as a Python object (other formats and tests reuse it)."""
     facts = rule_facts(result)
@@ -181,8 +143,13 @@ RuleFacts = dict[str, tuple[str, bool]]
 
 def rule_facts(result: ScanResult) -> RuleFacts:
     """Title and ``fixable`` (a built-in remediator repairs it) of every rule that ran."""
+    return facts_of(result.rules)
+
+
+def facts_of(rules: Iterable[Any]) -> RuleFacts:
+    """:func:`rule_facts` of these rules."""
     out: RuleFacts = {}
-    for rule in result.rules:
+    for rule in rules:
         remediation = getattr(rule, "remediation", None)
         out[rule.id] = (str(rule.title), bool(getattr(remediation, "remediator", None)))
     return out
@@ -245,6 +212,7 @@ def _append_findings(
     opening: dict[tuple[Any, Any, Severity, Status], str] = {}
     text = _Encoded()
     remedies: dict[str, str] = {}
+    names: dict[str, str] = {}  # a resource id's short name, encoded (~10 findings an id)
     extend = parts.extend
     for f in findings:
         sev = f.severity
@@ -274,6 +242,12 @@ def _append_findings(
                 if type(rule_id) is str and type(rule_name) is str:
                     opening[key] = start
             rid = f.resource_id
+            if type(rid) is str:
+                name = names.get(rid)
+                if name is None:
+                    name = names[rid] = text[short_name(rid)]
+            else:
+                name = "null"
             remedy = f.remediation
             rem = remedies.get(remedy)
             if rem is None:
@@ -292,7 +266,7 @@ def _append_findings(
                 start,
                 text[rid],
                 ', "resource_name": ',
-                text[short_name(rid)] if type(rid) is str else "null",
+                name,
                 ', "resource_type": ',
                 text[f.resource_type],
                 ', "instance": ',
@@ -398,6 +372,16 @@ def _findings_text(
             parts.extend((_SEP, _generic_finding(f, facts, is_new(f, keys))))
 
 
+def lines_text(findings: Sequence[Finding], facts: RuleFacts) -> str:
+    """The findings' lines as the report writes them with no new markers and no locations,
+    joined by ``_SEP`` (what :mod:`amlguard.reports.json_lines` keeps ahead)."""
+    parts: list[str] = []
+    _findings_text(findings, parts, facts, None)
+    if parts:
+        parts[0] = parts[0][len(_SEP) :]
+    return "".join(parts)
+
+
 @register
 class JsonReport(Report):
     """Machine-readable findings for pipelines and other tools."""
@@ -413,13 +397,18 @@ class JsonReport(Report):
             return head[:-2] + ',\n  "findings": []\n}\n'
         # One join into the final text: concatenating pieces copied the whole report 3 times.
         parts = [head[:-2], ',\n  "findings": [']
-        _findings_text(
-            result.findings,
-            parts,
-            rule_facts(result),
-            new_keys(options.extra),
-            options.extra.get("locations"),
-        )
-        parts[2] = "\n    " + parts[2][len(_SEP) :]
+        facts = rule_facts(result)
+        keys = new_keys(options.extra)
+        located = options.extra.get("locations")
+        findings = result.findings
+        if keys is None and not located:  # the lines the check wrote while its worker judged
+            ahead = json_lines.reuse(findings, facts, lambda fs: lines_text(fs, facts))
+            if ahead is not None:
+                parts[1] = ',\n  "findings": [\n    '
+                parts.append(ahead[1])
+                findings = findings[ahead[0] :]
+        _findings_text(findings, parts, facts, keys, located)
+        if len(parts) > 2 and parts[1][-1] == "[":
+            parts[2] = "\n    " + parts[2][len(_SEP) :]
         parts.append("\n  ]\n}\n")
         return "".join(parts)

@@ -16,6 +16,18 @@ def render(result: ScanResult, fmt: str, options: ReportOptions) -> str:
     return registry.get(fmt).render(result, options)
 
 
+def json_ahead(settings: CheckSettings) -> bool:
+    """Whether the check should write its findings' JSON report lines while its evaluation
+    worker judges (``scan.evaluate(json_ahead=...)``): a JSON report is asked for, and no fix,
+    history (new markers) or re-read from Azure will rewrite the findings first."""
+    return (
+        not settings.fix.enabled
+        and settings.history.path is None
+        and not (settings.live and settings.gate.confirm)
+        and any(str(t.format).lower() == "json" for t in settings.outputs.targets)
+    )
+
+
 def write_outputs(
     result: ScanResult, outputs: list[OutputTarget], options: ReportOptions
 ) -> tuple[str, list[Path]]:

@@ -3,7 +3,9 @@
 Instances are judged independently and findings come out ordered by instance, so the engine's
 work splits into contiguous runs of instances: this process judges the first run, each forked
 worker one of the later ones and sends its findings back through a pipe, and the runs are
-joined in order, the same list a serial :meth:`Engine.run` returns.
+joined in order, the same list a serial :meth:`Engine.run` returns. While the workers judge,
+this process may write its own findings' report lines (``ahead``: the JSON report's, see
+:mod:`amlguard.reports.json_lines`), work that would otherwise wait until every share is in.
 
 Used only where it pays and is safe: POSIX ``fork`` and ``sched_getaffinity`` (Linux), two or
 more CPUs this process may use, enough work (:data:`MIN_COST`), no other thread alive (a fork
@@ -23,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,10 @@ MIN_COST = 400
 #: How much more a worker's share costs than the same share judged here: encoding its findings
 #: (~1.3 us a finding, ~25 a blueprint instance) and the copy-on-write faults of a forked heap.
 WORKER_OVERHEAD = 0.03
+
+#: How much more this process's own share costs when it writes its findings' report lines
+#: ahead (``run(..., ahead=...)``): JSON lines take ~3.5 us a finding against ~65 us to judge it.
+AHEAD_OVERHEAD = 0.05
 
 #: At most this many instances are judged before the fork to build what rules index lazily
 #: (``Inventory.memo``), once, for every process (see :func:`_warm`).
@@ -73,8 +79,19 @@ class RunStats:
     join_s: float = 0.0
     #: CPU seconds of this process judging its own share (the workers' CPU: RUSAGE_CHILDREN)
     own_cpu_s: float = 0.0
+    #: this process's CPU clock (``time.process_time``) at the fork, at the end of its own
+    #: share, and once every worker's findings were joined: the critical path's landmarks
+    fork_cpu: float = 0.0
+    own_end_cpu: float = 0.0
+    waiting_cpu: float = 0.0  # ... and once it waits for the workers (lines written ahead)
+    joined_cpu: float = 0.0
     #: the workers' process ids (every one reaped when run() returns)
     pids: list[int] = field(default_factory=list)
+    #: each process's share: estimated cost (see cost()), this process's first
+    share_costs: list[int] = field(default_factory=list)
+    #: what ``ahead`` wrote of the first findings while the workers judged: how many, the text
+    ahead_count: int = 0
+    ahead_text: str = ""
 
 
 #: the figures of the most recent :func:`run` in this process
@@ -129,11 +146,16 @@ def run(
     *,
     min_cost: int | None = None,
     timeout: float | None = None,
+    ahead: Callable[[Sequence[Finding]], str] | None = None,
 ) -> list[Finding]:
     """``engine.run(instances)``, judged in more than one process when that pays and is safe.
 
     ``min_cost`` (default :data:`MIN_COST`) is the least cost of a process's share; ``timeout``
     how long to wait for a worker once this process's share is judged (default: scaled).
+    ``ahead`` (findings -> text, pure) is called on this process's findings once they are
+    judged, while the workers still judge (only when there are workers): the text and how many
+    findings it covers are ``last.ahead_text`` and ``last.ahead_count``. Its failure is
+    ignored (the caller writes those findings itself, and meets the failure there).
     """
     global last
     min_cost = MIN_COST if min_cost is None else max(1, min_cost)
@@ -156,12 +178,15 @@ def run(
         last.reason = "stdout/stderr could not be flushed before the fork"
         findings.extend(engine.run(rest))
         return findings
-    bounds = [0, *_split(costs, count), len(rest)]
+    overhead = (1 + WORKER_OVERHEAD) / (1 + AHEAD_OVERHEAD) - 1 if ahead else WORKER_OVERHEAD
+    bounds = [0, *_split(costs, count, overhead), len(rest)]
     shares = list(itertools.pairwise(bounds))  # (start, end) of each process's share
+    last.share_costs = [sum(costs[lo:hi]) for lo, hi in shares]
     mine = rest[: bounds[1]]
     own = max(1, sum(costs[: bounds[1]]))
     workers: list[_Worker] = []
     try:
+        last.fork_cpu = time.process_time()
         # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
@@ -176,7 +201,11 @@ def run(
         began, cpu = time.monotonic(), time.process_time()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
-        last.own_cpu_s = time.process_time() - cpu
+        last.own_end_cpu = time.process_time()
+        last.own_cpu_s = last.own_end_cpu - cpu
+        if ahead is not None:
+            _write_ahead(ahead, findings)
+        last.waiting_cpu = time.process_time()
         for worker in workers:
             wait = timeout
             if wait is None:
@@ -187,6 +216,7 @@ def run(
                 got = engine.run(worker.instances)
             findings.extend(got)
         last.join_s = time.monotonic() - began - spent
+        last.joined_cpu = time.process_time()
     finally:
         for worker in workers:
             worker.close()
@@ -215,11 +245,22 @@ def _warm(engine: Engine, todo: Sequence[Instance], findings: list[Finding]) -> 
     return done
 
 
-def _split(costs: Sequence[int], count: int) -> list[int]:
+def _write_ahead(ahead: Callable[[Sequence[Finding]], str], findings: list[Finding]) -> None:
+    """``last.ahead_*``: what ``ahead`` writes of ``findings`` (nothing when it fails)."""
+    try:
+        text = ahead(findings)
+    except Exception:  # the report writes these findings itself, and meets this there
+        return
+    if type(text) is str:
+        last.ahead_count, last.ahead_text = len(findings), text
+
+
+def _split(costs: Sequence[int], count: int, overhead: float = WORKER_OVERHEAD) -> list[int]:
     """Where each worker's share starts: ``count`` contiguous shares of about equal cost, none
-    empty, this process's share (the first) larger by what a worker's transfer costs it."""
+    empty, this process's share (the first) larger by ``overhead`` (a fraction of a worker's
+    share: what a worker's transfer costs, less what this process does besides judging)."""
     total = sum(costs)
-    worker_share = total / (count + (count - 1) * WORKER_OVERHEAD)
+    worker_share = total / (count + (count - 1) * overhead)
     cuts: list[int] = []
     acc = 0
     i = 0

@@ -188,6 +188,22 @@ def _now() -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
+def _judge(engine: Engine, instances: list[Any], rules: list[Rule], ahead: bool) -> list[Any]:
+    """``engine.run()`` on every usable core; with ``ahead``, this process's findings' JSON
+    report lines written while the workers judge, and kept for the report."""
+    if not ahead:
+        return parallel.run(engine, instances)
+    from amlguard.reports import json_lines, json_report
+
+    facts = json_report.facts_of(rules)
+    json_lines.forget()
+    findings = parallel.run(engine, instances, ahead=lambda own: json_report.lines_text(own, facts))
+    stats = parallel.last
+    json_lines.keep(findings, stats.ahead_count, stats.ahead_text, facts)
+    stats.ahead_text = ""  # kept once, by json_lines
+    return findings
+
+
 def evaluate(
     rows: Sequence[dict[str, Any]],
     pack: RulePack,
@@ -197,12 +213,15 @@ def evaluate(
     *,
     started: str | None = None,
     only_instances: Container[str] | None = None,
+    json_ahead: bool = False,
 ) -> ScanResult:
     """The one evaluation: index ``rows``, assemble instances, run ``rules`` (no I/O).
 
     Every command that judges an estate comes through here: ``check``, ``baseline create``,
     ``check --fix`` (its plan and its verification) and the benchmarks. ``only_instances``
     (lower-cased workspace ids) limits the judged instances, as a re-check after a fix does.
+    ``json_ahead``: a JSON report will be written, so this process writes the report lines of
+    the findings it judged while a worker judges the rest (``amlguard.reports.json_lines``).
     """
     # outbound rules written as child resources belong to their workspace's rule map
     inventory = folded_inventory(Inventory(rows))
@@ -224,7 +243,7 @@ def evaluate(
             gaps=tuple(info.gaps),
         ),
     )
-    findings = parallel.run(engine, instances)  # engine.run(), on every usable core
+    findings = _judge(engine, instances, rules, json_ahead and not info.kind.startswith("template"))
     if info.kind.startswith("template") and info.header.get("conditional"):
         # resources whose condition is unknown before deployment never decide a verdict
         from amlguard.iac.conditional import settle
