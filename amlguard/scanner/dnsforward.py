@@ -104,23 +104,20 @@ def hub_reach(inv: Inventory, hub: str, vnet: str) -> str | None:
 
 def vnet_reach(inv: Inventory, source: str, target: str) -> str | None:
     """How VNet ``target`` is reached from a firewall's VNet ``source``, in words (None when it
-    is not): the same VNet, a Connected peering of ``source``, or Virtual WAN hubs. What decides
+    is not): the same VNet, a Connected peering, or Virtual WAN hubs. What decides
     it and was not read (``source`` itself, its hub connections, a WAN) is ``Undeterminable``."""
     if ids.norm(source) == ids.norm(target):
         return "sits in the firewall's own VNet"
-    row = inv.get(source)
+    row, far = inv.get(source), inv.get(target)
+    # Connected on either side: Azure shows Connected only once both sides are peered
+    if _peered(row, target) or _peered(far, source):
+        return "peered (Connected) to the firewall's VNet"
     if row is None:
         raise Undeterminable(
             f"the firewall's VNet {source} is not in the scanned inventory (outside the scan "
             f"scope or unreadable): whether it reaches VNet {ids.short_name(target)} (its "
             "peerings) cannot be read"
         )
-    for peering in _list(get_key(_props(row), "virtualNetworkPeerings")):
-        props = _props(peering)
-        remote = _text(get_key(_dict(get_key(props, "remoteVirtualNetwork")), "id"))
-        state = str(get_key(props, "peeringState") or "").lower()
-        if ids.norm(remote) == ids.norm(target) and state == "connected":
-            return "peered (Connected) to the firewall's VNet"
     unread = vwan.unread_hub_peering(inv, row)
     if unread:
         raise Undeterminable(
@@ -131,10 +128,19 @@ def vnet_reach(inv: Inventory, source: str, target: str) -> str | None:
     for hub in _hubs(inv).hubs_of.get(ids.norm(source), []):
         how = hub_reach(inv, hub, target)
         if how:
-            return (
-                f"{how}, which the firewall's VNet reaches (connected to hub {ids.short_name(hub)})"
-            )
+            return f"reached from the firewall's VNet through Virtual WAN ({how})"
     return None
+
+
+def _peered(row: Any, remote: str) -> bool:
+    """Whether VNet ``row`` (None: not read) has a Connected peering to VNet ``remote``."""
+    for peering in _list(get_key(_props(row), "virtualNetworkPeerings")):
+        props = _props(peering)
+        other = _text(get_key(_dict(get_key(props, "remoteVirtualNetwork")), "id"))
+        state = str(get_key(props, "peeringState") or "").lower()
+        if ids.norm(other) == ids.norm(remote) and state == "connected":
+            return True
+    return False
 
 
 def _where(label: str, ip: str, place: str) -> str:
