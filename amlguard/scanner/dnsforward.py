@@ -76,6 +76,13 @@ def hub_reach(inv: Inventory, hub: str, vnet: str) -> str | None:
     if any(ids.norm(h) == ids.norm(hub) for h in theirs):
         return f"connected to Virtual WAN hub {ids.short_name(hub)}"
     if not theirs:
+        unread = vwan.unread_hub_peering(inv, inv.get(vnet) or {})
+        if unread:
+            raise Undeterminable(
+                f"VNet {ids.short_name(vnet)} is connected to a Virtual WAN hub (peering "
+                f"{unread}) whose VNet connections are not in the scanned inventory: whether it "
+                f"reaches Virtual WAN hub {ids.short_name(hub)} cannot be read"
+            )
         return None
     if inv.get(hub) is None:
         raise Undeterminable(
