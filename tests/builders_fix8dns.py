@@ -131,3 +131,23 @@ def judge(tmp_path: Path, rows: list[Row], instance: str = "spoke-a-mlw") -> lis
     assert result.exit_code in (0, 1, 3), result.output
     findings = json.loads(result.stdout)["findings"]
     return [f for f in findings if f["instance"].endswith(instance)]
+
+
+NETWORK_KINDS = ("virtualNetworks", "dnsResolvers", "azureFirewalls", "firewallPolicies",
+                 "dnsForwardingRulesets")  # fmt: skip
+
+
+def network_in(
+    rows: list[Row], sub: str, groups: tuple[str, ...] = ("rg-connectivity",)
+) -> list[Row]:
+    """The rows with the network (VNets, resolvers, firewalls, policies, rulesets) of these
+    resource groups moved to subscription ``sub``; the private DNS zones stay where they are."""
+    text = json.dumps(rows)
+    for group in groups:
+        for kind in NETWORK_KINDS:
+            old = f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Network/{kind}/"
+            text = text.replace(old, old.replace(SUB, sub))
+    moved: list[Row] = json.loads(text)
+    for row in moved:
+        row["subscriptionId"] = row["id"].split("/")[2]
+    return moved

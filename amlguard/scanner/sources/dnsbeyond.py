@@ -6,34 +6,42 @@ zone and reached by a solution VNet. Landing zones put them elsewhere as often: 
 proxy in a hub VNet no zone is linked to, forwarding to a Private Resolver in a DNS VNet peered
 to the hub only; a forwarding ruleset linked to the spoke but living, with its resolver and the
 zone links, in that DNS VNet; a DNS proxy firewall in a secured Virtual WAN hub. So, after
-:func:`dnsrefs.collect`, this module follows what the spokes name:
+:func:`dnsrefs.collect`, a scan that does not cover every readable subscription follows what
+the spokes name:
 
-1. each custom DNS server of a solution VNet: the VNets (the solution VNet, its Connected peers,
-   the VNets it reaches through Virtual WAN) whose address space holds it, and the virtual hubs
-   whose address prefix holds it; their resolvers and firewalls (a hub's by
-   ``properties.virtualHub.id``), then the inbound endpoints and firewall policies;
-2. each server a DNS proxy firewall forwards to (its policy's ``dnsSettings.servers``, or the
-   classic ``Network.DNS.Servers``): the VNets holding it among those the firewall reaches (its
-   VNet and that VNet's peers and Virtual WAN reach, or the VNets connected to its hub's WAN);
+1. each custom DNS server address of a solution VNet that nothing read so far answers on:
+   every readable inbound endpoint and firewall (one Resource Graph query, kept for the scan)
+   is searched for it, and what answers on it is read with its resolver, VNet and policy;
+2. the same for each server a DNS proxy firewall forwards to (its policy's
+   ``dnsSettings.servers``, or the classic ``Network.DNS.Servers``);
 3. the forwarding rulesets linked to a solution VNet that uses Azure-provided DNS while a zone
-   its instances use is not linked to it: every readable ruleset (one Resource Graph query),
-   their virtual network links (ARM lists), the rules of those linked to it, and the resolvers
-   their outbound endpoints belong to, whose VNets' reach is searched for the rules' targets.
+   its instances use is not linked to it: every readable ruleset (one query), their virtual
+   network links (ARM lists), the rules of those linked to it, their outbound endpoints'
+   resolvers, and what the rules forward to (as in 1).
 
-Every read is narrowed to the zones whose judgement needs it: one that fails makes those zones
-``error``, never ``fail``. A server no read VNet holds is what a snapshot of everything shows
-too: not attributable (``fail``).
+An address nothing answers on is what a snapshot of everything shows too: not attributable
+(``fail``), unless a VNet the asker reaches (the spoke's, the firewall's or the ruleset
+resolver's VNet, its Connected peers, its Virtual WAN reach) could not be read: then it may be
+there, and the zones' findings are ``error`` (a gap narrowed to them), never ``fail``. A read
+that fails is narrowed to the zones the same way.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from amlguard.scanner import dnsproxy, ids, inventory, vwan
 from amlguard.scanner.context import Undeterminable
-from amlguard.scanner.dns import FIREWALL, FIREWALL_POLICY, RESOLVER, RULESET
+from amlguard.scanner.dns import (
+    FIREWALL,
+    FIREWALL_POLICY,
+    INBOUND_ENDPOINT,
+    RESOLVER,
+    RULESET,
+    RULESET_LINK,
+)
 from amlguard.scanner.dnsindex import canonical_ip
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -46,18 +54,26 @@ from amlguard.scanner.targets import SELECTORS
 OUTBOUND_SEGMENT = "outboundEndpoints"
 
 
+#: adds a gap narrowed to these resources' findings (reason, resource ids)
+Report = Callable[[str, list[str]], None]
+
+
 def collect(
     rows: list[Row],
     settings: InstanceSettings,
     readable: Iterable[str],
     run: RunJobs,
     list_children: ListChildren,
+    report: Report,
+    everywhere: bool = False,
 ) -> list[Row]:
-    """The rows outside the scan DNS resolution needs: :func:`dnsrefs.collect`'s, then what
-    the spokes' DNS servers, the proxies' servers and the rulesets linked to them name."""
-    readable = list(readable)
+    """The rows outside the scan DNS resolution needs: :func:`dnsrefs.collect`'s, then (unless
+    the scan covers ``everywhere`` the caller can read, so holds all of it already) what the
+    spokes' DNS servers, the proxies' servers and the rulesets linked to the spokes name."""
     got = dnsrefs.collect(rows, settings, readable, run, list_children)
-    return got + _Follow(rows, got, settings, readable, run, list_children).rows()
+    if everywhere:
+        return got
+    return got + _Follow(rows, got, settings, run, list_children, report).rows()
 
 
 def _typed(rows: Iterable[Row], rtype: str) -> list[Row]:
@@ -79,11 +95,6 @@ def vnet_holds(vnet: Row, ip: str) -> bool:
     """Whether a VNet's address space holds ``ip``."""
     space = get_key(row_props(vnet), "addressSpace")
     return _holds(get_key(space, "addressPrefixes") if isinstance(space, dict) else None, ip)
-
-
-def hub_holds(hub: Row, ip: str) -> bool:
-    """Whether a virtual hub's address prefix holds ``ip``."""
-    return _holds(get_key(row_props(hub), "addressPrefix"), ip)
 
 
 def dns_servers(vnet: Row) -> list[str]:
@@ -141,28 +152,27 @@ def peers(vnet: Row) -> list[str]:
     return out
 
 
-def _scope(resource_ids: Iterable[str]) -> Scope:
-    subs = {ids.parse(r).subscription_id for r in resource_ids}
-    return Scope(tuple(sorted(subs, key=str.lower)))
-
-
-def hub_firewall_jobs(hub_ids: list[str]) -> list[Job]:
-    """The Azure Firewalls in these virtual hubs (``properties.virtualHub.id``)."""
-    jobs: list[Job] = []
-    for chunk in dnsrefs.chunks(sorted(hub_ids, key=ids.norm)):
-        wanted = "(" + ", ".join(kql.quote(ids.norm(h)) for h in chunk) + ")"
-        text = (
-            f"resources | where type =~ {kql.quote(FIREWALL)}"
-            f" | where tolower(tostring(properties.virtualHub.id)) in~ {wanted}"
-            " | project " + ", ".join(kql.RESOURCE_COLUMNS)
-        )
-        jobs.append(("virtual hub firewalls", text, _scope(chunk)))
-    return jobs
-
-
 def ruleset_jobs() -> list[Job]:
     """Every readable DNS forwarding ruleset (one query; links and rules come by ARM)."""
     return [("DNS forwarding rulesets", kql.resources([RULESET]), Scope())]
+
+
+def server_jobs() -> list[Job]:
+    """Every readable inbound endpoint and Azure Firewall (one query): where a DNS server
+    address nothing read so far holds is looked up."""
+    return [("DNS servers by address", kql.resources([INBOUND_ENDPOINT, FIREWALL]), Scope())]
+
+
+def server_ips(row: Row) -> set[str]:
+    """The private addresses a resolver inbound endpoint or a firewall answers DNS on."""
+    out = set()
+    for cfg in get_key(row_props(row), "ipConfigurations") or []:
+        if isinstance(cfg, dict):
+            out.add(canonical_ip(id_at(cfg, "privateIpAddress")))
+            out.add(canonical_ip(id_at(row_props(cfg), "privateIPAddress")))
+    written, _hub = dnsproxy.hub_address(row)
+    out.add(canonical_ip(written) if written else "")
+    return out - {""}
 
 
 class _Follow:
@@ -173,21 +183,22 @@ class _Follow:
         rows: list[Row],
         got: list[Row],
         settings: InstanceSettings,
-        readable: list[str],
         run: RunJobs,
         list_children: ListChildren,
+        report: Report,
     ) -> None:
         self.scanned, self.before = rows, got
         self.got: list[Row] = []
-        self.settings, self.readable = settings, readable
-        self.run, self.list_children = run, list_children
+        self.settings, self.run, self.list_children, self.report = (
+            settings,
+            run,
+            list_children,
+            report,
+        )
         self.solution = dnsrefs.solution_vnets(rows, settings)
-        self.scanned_ids = {ids.norm(r.get("id")) for r in rows}
         self._touched: list[str] | None = None
+        self._servers: list[Row] | None = None
         self.asked: set[str] = set()
-        # the VNets dnsrefs.collect searched already: zone-linked and reached by a spoke
-        linked = dnsrefs.zone_link_vnets(self.everything())
-        self.searched = {k for k in self.reach_all(self.solution) if k in linked}
 
     def everything(self) -> list[Row]:
         return self.scanned + self.before + self.got
@@ -205,7 +216,11 @@ class _Follow:
         """What the spokes' DNS servers, the proxies' servers and the linked rulesets name."""
         if not self.solution:
             return []
-        self.spokes()
+        vnets = self.vnets()
+        for spoke in self.solution:
+            servers = dns_servers(vnets.get(ids.norm(spoke)) or {})
+            what = f"solution VNet {ids.short_name(spoke)}"
+            self.locate(servers, [spoke], "", what)
         self.proxies()
         self.rulesets()
         return self.got
@@ -234,19 +249,79 @@ class _Follow:
             jobs = dnsrefs.by_id_jobs(lacking, what)
             self.got += self._new(self.run(jobs, what, lacking, self.zones))
 
-    def reach_all(self, vnet_ids: Iterable[str]) -> dict[str, str]:
-        """These VNets, their Connected peers and the VNets they reach through Virtual WAN
-        (lower-cased id -> id); the VNets themselves are read first."""
-        vnet_ids = list(vnet_ids)
-        self.fetch(vnet_ids, "VNets that DNS servers are in")
-        vnets, everything = self.vnets(), self.everything()
-        out: dict[str, str] = {}
-        for vnet in vnet_ids:
-            out.setdefault(ids.norm(vnet), vnet)
-            for peer in peers(vnets.get(ids.norm(vnet)) or {}):
-                out.setdefault(ids.norm(peer), peer)
-            for key, far in dnsrefs.vwan_reach(everything, [vnet]).items():
-                out.setdefault(key, far)
+    def known(self) -> set[str]:
+        """The DNS server addresses the rows read so far attribute."""
+        out: set[str] = set()
+        for rtype in (INBOUND_ENDPOINT, FIREWALL):
+            for row in _typed(self.everything(), rtype):
+                out |= server_ips(row)
+        return out
+
+    def locate(self, servers: list[str], origins: list[str], hub: str, what: str) -> None:
+        """Read what answers on these DNS server addresses (inbound endpoints and firewalls,
+        with their resolvers, VNets and policies); an address still unknown while a VNet the
+        asker reaches (``origins``, or the VNets of virtual hub ``hub``) could not be read is a
+        gap on the zones: it may be there."""
+        unknown = [ip for ip in dict.fromkeys(servers) if ip not in self.known()]
+        if not unknown:
+            return
+        if self._servers is None:
+            self._servers = self.run(server_jobs(), "DNS servers by address", [], self.zones)
+        wanted = set(unknown)
+        found = self._new([r for r in self._servers if server_ips(r) & wanted])
+        self.got += found
+        self.details(found)
+        still = [ip for ip in unknown if ip not in self.known()]
+        if not still:
+            return
+        unread = self.unread_reach(origins, hub)
+        if unread:
+            self.report(
+                f"DNS server {', '.join(still)} of {what} could not be located: VNet "
+                f"{', '.join(ids.short_name(v) for v in unread)}, which it reaches, could not be "
+                "read",
+                self.touched(),
+            )
+
+    def unread_reach(self, origins: list[str], hub: str = "") -> list[str]:
+        """The VNets these VNets (or virtual hub ``hub``) reach that could not be read."""
+        reach: dict[str, str] = {}
+        for origin in origins:
+            reach.update(self.reach_all(origin))
+        if hub:
+            reach.update(self.hub_reach(hub))
+        self.fetch(reach.values(), "VNets that DNS servers may be in")
+        return dnsrefs.missing(reach.values(), self.everything())
+
+    def details(self, found: list[Row]) -> None:
+        """The resolvers and VNets of located inbound endpoints, and the VNets and policies of
+        located firewalls."""
+        resolvers = [
+            ids.parent_of_child(str(r["id"]), "inboundEndpoints")
+            for r in _typed(found, INBOUND_ENDPOINT)
+        ]
+        self.fetch(resolvers, "DNS resolvers")
+        known = {ids.norm(r["id"]): r for r in _typed(self.everything(), RESOLVER)}
+        places = [
+            id_at(row_props(known[ids.norm(r)]), "virtualNetwork", "id")
+            for r in resolvers
+            if ids.norm(r) in known
+        ]
+        firewalls = _typed(found, FIREWALL)
+        places += [p for p, in_hub in map(firewall_place, firewalls) if p and not in_hub]
+        self.fetch([p for p in places if p], "VNets of DNS servers")
+        policies = [id_at(row_props(f), "firewallPolicy", "id") for f in firewalls]
+        self.fetch([p for p in policies if p], "firewall policies")
+
+    def reach_all(self, vnet: str) -> dict[str, str]:
+        """The VNet, its Connected peers and the VNets it reaches through Virtual WAN
+        (lower-cased id -> id); the VNet is read first."""
+        self.fetch([vnet], "VNets that DNS servers may be in")
+        out = {ids.norm(vnet): vnet}
+        for peer in peers(self.vnets().get(ids.norm(vnet)) or {}):
+            out.setdefault(ids.norm(peer), peer)
+        for key, far in dnsrefs.vwan_reach(self.everything(), [vnet]).items():
+            out.setdefault(key, far)
         return out
 
     def hub_reach(self, hub: str) -> dict[str, str]:
@@ -264,107 +339,45 @@ class _Follow:
                 out.setdefault(ids.norm(vnet), vnet)
         return out
 
-    def holders(self, candidates: dict[str, str], servers: list[str]) -> list[str]:
-        """The candidate VNets (read first) whose address space holds one of ``servers``."""
-        self.fetch(candidates.values(), "VNets that DNS servers are in")
-        vnets = self.vnets()
-        return [
-            v
-            for k, v in candidates.items()
-            if any(vnet_holds(vnets.get(k) or {}, ip) for ip in servers)
-        ]
-
-    def search(self, vnet_ids: Iterable[str], hub_ids: Iterable[str] = ()) -> None:
-        """The resolvers, firewalls and rulesets of these VNets and the firewalls of these
-        hubs, then the resolvers' inbound endpoints and the firewalls' policies."""
-        outside = {ids.norm(v) for v in dnsrefs.outside(list(vnet_ids), self.readable)}
-        todo = [
-            v
-            for v in dict.fromkeys(vnet_ids)
-            if ids.norm(v) not in self.searched
-            and (ids.norm(v) not in self.scanned_ids or ids.norm(v) in outside)
-        ]
-        hubs = [h for h in dict.fromkeys(hub_ids) if "hub:" + ids.norm(h) not in self.searched]
-        self.searched.update(ids.norm(v) for v in todo)
-        self.searched.update("hub:" + ids.norm(h) for h in hubs)
-        jobs = dnsrefs.network_jobs(todo) + hub_firewall_jobs(hubs)
-        if jobs:
-            places = {ids.norm(v) for v in todo} | {ids.norm(h) for h in hubs}
-            found = self._new(self.run(jobs, "DNS servers the spokes name", [], self.zones))
-            self.got += [
-                r
-                for r in found
-                if str(r.get("type") or "").lower() != FIREWALL
-                or ids.norm(firewall_place(r)[0]) in places
-            ]
-        self.details()
-
-    def details(self) -> None:
-        """The inbound endpoints of the resolvers and the policies of the firewalls read here."""
-        resolvers = [
-            str(r["id"])
-            for r in _typed(self.got, RESOLVER)
-            if "endpoints:" + ids.norm(r["id"]) not in self.asked
-        ]
-        self.asked.update("endpoints:" + ids.norm(r) for r in resolvers)
-        policies = [
-            p
-            for p in dnsrefs.missing(
-                (id_at(row_props(f), "firewallPolicy", "id") for f in _typed(self.got, FIREWALL)),
-                self.everything(),
-            )
-            if p not in self.asked
-        ]
-        self.asked.update(policies)
-        jobs = dnsrefs.endpoint_jobs(resolvers) + dnsrefs.by_id_jobs(policies, "firewall policies")
-        if jobs:
-            what = "inbound endpoints and firewall policies"
-            self.got += self._new(self.run(jobs, what, policies, self.zones))
-
     # ---------------------------------------------------------------- following
 
-    def spokes(self) -> None:
-        """1. The VNets and hubs holding the solution VNets' custom DNS servers."""
-        vnets = self.vnets()
-        hubs = _typed(self.everything(), vwan.VIRTUAL_HUB)
-        places: dict[str, str] = {}
-        hub_ids: dict[str, str] = {}
-        for spoke in self.solution:
-            servers = dns_servers(vnets.get(ids.norm(spoke)) or {})
-            if not servers:
-                continue
-            for vnet in self.holders(self.reach_all([spoke]), servers):
-                places.setdefault(ids.norm(vnet), vnet)
-            for hub in hubs:
-                if any(hub_holds(hub, ip) for ip in servers):
-                    hub_ids.setdefault(ids.norm(hub["id"]), str(hub["id"]))
-        if places or hub_ids:
-            self.search(places.values(), hub_ids.values())
-
     def proxies(self) -> None:
-        """2. The VNets holding the servers DNS proxy firewalls forward to, among those each
-        firewall reaches."""
+        """2. What the DNS proxy firewalls read so far forward to."""
         everything = self.everything()
         policies = {ids.norm(p["id"]): p for p in _typed(everything, FIREWALL_POLICY)}
-        places: dict[str, str] = {}
         for firewall in _typed(everything, FIREWALL):
             policy = policies.get(ids.norm(id_at(row_props(firewall), "firewallPolicy", "id")))
             servers = proxy_servers(firewall, policy)
             place, in_hub = firewall_place(firewall)
-            if not servers or not place:
-                continue
-            reach = self.hub_reach(place) if in_hub else self.reach_all([place])
-            for vnet in self.holders(reach, servers):
-                places.setdefault(ids.norm(vnet), vnet)
-        if places:
-            self.search(places.values())
+            if servers and place:
+                what = f"Azure Firewall {ids.short_name(str(firewall['id']))}'s DNS proxy"
+                self.locate(servers, [] if in_hub else [place], place if in_hub else "", what)
 
     def rulesets(self) -> None:
         """3. The rulesets linked to solution VNets that need one, their rules and resolvers,
-        and the VNets holding the rules' targets."""
+        and what the rules forward to."""
         needing = self.azure_dns_unlinked()
         if not needing:
             return
+        self.linked_rulesets(needing)
+        linked = {
+            ids.norm(id_at(row_props(link), "virtualNetwork", "id"))
+            for link in _typed(self.everything(), RULESET_LINK)
+        }
+        for spoke in sorted(needing - linked):
+            unread = self.unread_reach([spoke])
+            if unread:  # a ruleset linked to it may live there
+                self.report(
+                    f"no DNS forwarding ruleset linked to solution VNet {ids.short_name(spoke)} "
+                    "was found, and VNet "
+                    f"{', '.join(ids.short_name(v) for v in unread)}, which it reaches, could "
+                    "not be read (a ruleset linked to it may be there)",
+                    self.touched(),
+                )
+
+    def linked_rulesets(self, needing: set[str]) -> None:
+        """The readable rulesets, their links, and the rules and targets of those linked to
+        these solution VNets (lower-cased)."""
         found = self.run(ruleset_jobs(), "DNS forwarding rulesets", [], self.zones)
         new = _typed(self._new(found), RULESET)
         if not new:
@@ -400,8 +413,8 @@ class _Follow:
             for target in get_key(row_props(rule), "targetDnsServers") or []
             if (ip := canonical_ip(id_at(target, "ipAddress")))
         ]
-        origins = [o for o in origins if o]
-        self.search([*origins, *self.holders(self.reach_all(origins), targets)])
+        what = "forwarding ruleset " + ", ".join(ids.short_name(str(r["id"])) for r in linked)
+        self.locate(targets, [o for o in origins if o], "", what)
 
     def azure_dns_unlinked(self) -> set[str]:
         """The solution VNets (lower-cased) that use Azure-provided DNS while a zone their
@@ -430,12 +443,14 @@ class _Follow:
 
 
 __all__ = [
+    "Report",
     "collect",
     "dns_servers",
     "firewall_place",
-    "hub_firewall_jobs",
-    "hub_holds",
+    "peers",
     "proxy_servers",
     "ruleset_jobs",
+    "server_ips",
+    "server_jobs",
     "vnet_holds",
 ]

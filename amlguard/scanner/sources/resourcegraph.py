@@ -516,7 +516,16 @@ class ResourceGraphSource(Source):
             return got
 
         run = self._runner(runner, gaps)
-        return dnsbeyond.collect(rows, self.settings, self._readable, run, children)
+
+        def report(reason: str, touched: list[str]) -> None:
+            gaps.append(narrow_gaps.narrowed(reason, touched))
+
+        everywhere = not (
+            self.scope.subscriptions or self.scope.management_groups or self.scope.resource_groups
+        )
+        return dnsbeyond.collect(
+            rows, self.settings, self._readable, run, children, report, everywhere
+        )
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
