@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from amlguard.scanner.dns import RULESET
 from amlguard.scanner.model import ScanResult
-from amlguard.scanner.sources import dnsbeyond
+from amlguard.scanner.sources import kql
 from amlguard.scanner.sources.snapshot import SnapshotSource
 from tests import builders_fix8dns as b
 from tests.emulator import arg
@@ -130,4 +131,4 @@ def test_a_spoke_whose_zones_are_linked_asks_for_no_ruleset() -> None:
         queries = [
             r.body["query"] for r in emu.requests("POST", "Microsoft.ResourceGraph/resources")
         ]
-    assert queries and dnsbeyond.ruleset_jobs()[0][1] not in queries
+    assert queries and kql.resources([RULESET]) not in queries
