@@ -241,7 +241,7 @@ class _Judge:
             how = f" ({found})"
         return dnsforward.verdict(where + how, dnsforward.judged(self, sent, vnet, hub=False))
 
-    def target(self, written: str, port: int | None) -> tuple[str, bool, str]:
+    def target(self, written: str, port: int | None, ruleset: str = "") -> tuple[str, bool, str]:
         """A forwarding rule's target: (its address, whether it resolves the zone, how or why
         not); one on a port other than 53 reaches no resolver."""
         ip = _ip(written)
@@ -250,6 +250,8 @@ class _Judge:
         if port is not None:
             shown = f"{ip} port {port}"
             return shown, False, f"{shown}: DNS resolvers answer on port {dnsrules.DNS_PORT}"
+        if ruleset:  # the ruleset's outbound endpoints send the query: they must reach it
+            return ip, *dnsforward.rule_target(self, ip, ruleset)
         return ip, *self.forwarded(ip)
 
     def unreadable(self, ip: str) -> None:
@@ -338,7 +340,8 @@ class _Judge:
         targets = dnsrules.targets(row)
         if not targets:
             return False, f"ruleset {name} forwards {shown} to no server"
-        judged = [self.target(written, port) for written, port in targets]
+        ruleset = ids.parent_of_child(str(row["id"]), "forwardingRules")
+        judged = [self.target(written, port, ruleset) for written, port in targets]
         bad = [(t, why) for t, ok, why in judged if not ok]
         if not bad:
             sent = "; ".join(how for _t, _ok, how in judged)

@@ -109,33 +109,36 @@ def hub_reach(inv: Inventory, hub: str, vnet: str) -> str | None:
     return None
 
 
-def vnet_reach(inv: Inventory, source: str, target: str) -> str | None:
-    """How VNet ``target`` is reached from a firewall's VNet ``source``, in words (None when it
+def vnet_reach(
+    inv: Inventory, source: str, target: str, whose: str = "the firewall's"
+) -> str | None:
+    """How VNet ``target`` is reached from a firewall's VNet ``source`` (``whose`` VNet, in the
+    words), in words (None when it
     is not): the same VNet, a Connected peering, or Virtual WAN hubs. What decides
     it and was not read (``source`` itself, its hub connections, a WAN) is ``Undeterminable``."""
     if ids.norm(source) == ids.norm(target):
-        return "sits in the firewall's own VNet"
+        return f"sits in {whose} own VNet"
     row, far = inv.get(source), inv.get(target)
     # Connected on either side: Azure shows Connected only once both sides are peered
     if _peered(row, target) or _peered(far, source):
-        return "peered (Connected) to the firewall's VNet"
+        return f"peered (Connected) to {whose} VNet"
     if row is None:
         raise Undeterminable(
-            f"the firewall's VNet {source} is not in the scanned inventory (outside the scan "
+            f"{whose} VNet {source} is not in the scanned inventory (outside the scan "
             f"scope or unreadable): whether it reaches VNet {ids.short_name(target)} (its "
             "peerings) cannot be read"
         )
     unread = vwan.unread_hub_peering(inv, row)
     if unread:
         raise Undeterminable(
-            f"the firewall's VNet {ids.short_name(source)} is connected to a Virtual WAN hub "
+            f"{whose} VNet {ids.short_name(source)} is connected to a Virtual WAN hub "
             f"(peering {unread}) whose VNet connections are not in the scanned inventory: "
             f"whether it reaches VNet {ids.short_name(target)} cannot be read"
         )
     for hub in _hubs(inv).hubs_of.get(ids.norm(source), []):
         how = hub_reach(inv, hub, target)
         if how:
-            return f"reached from the firewall's VNet through Virtual WAN ({how})"
+            return f"reached from {whose} VNet through Virtual WAN ({how})"
     return None
 
 
@@ -260,3 +263,80 @@ def hub_proxy(judge: Judge, ip: str, reach: bool) -> tuple[bool, str]:
             "resolvers that answer from a VNet linked to the zone"
         )
     return verdict(where, judged(judge, sent, hub, True))
+
+
+#: how a forwarding ruleset's outbound endpoints are named in the words
+RULESET_ORIGIN = "the ruleset's outbound endpoint's"
+
+
+def ruleset_origins(inv: Inventory, ruleset: str) -> list[str]:
+    """The VNets a forwarding ruleset's queries leave from: its outbound endpoints' resolvers'
+    (``properties.dnsResolverOutboundEndpoints[*].id``); what cannot be read is
+    ``Undeterminable`` naming it."""
+    row = inv.get(ruleset)
+    if row is None:
+        raise Undeterminable(
+            f"forwarding ruleset {ruleset} is not in the scanned inventory: which outbound "
+            "endpoints its queries leave from (and whether they reach its targets) cannot be read"
+        )
+    out: list[str] = []
+    for endpoint in _list(get_key(_props(row), "dnsResolverOutboundEndpoints")):
+        endpoint_id = _text(get_key(_dict(endpoint), "id"))
+        resolver = ids.parent_of_child(endpoint_id, "outboundEndpoints") if endpoint_id else ""
+        found = inv.get(resolver) if resolver else None
+        vnet = _text(get_key(_dict(get_key(_props(found), "virtualNetwork")), "id"))
+        if not vnet:
+            raise Undeterminable(
+                f"forwarding ruleset {ids.short_name(ruleset)}: the DNS resolver of its outbound "
+                f"endpoint {endpoint_id or '?'} is not in the scanned inventory (or names no "
+                "VNet): whether its queries reach its targets cannot be read"
+            )
+        out.append(vnet)
+    if not out:
+        raise Undeterminable(
+            f"forwarding ruleset {ids.short_name(ruleset)} names no outbound endpoint "
+            "(dnsResolverOutboundEndpoints): where its queries leave from cannot be read"
+        )
+    return out
+
+
+def rule_target(judge: Judge, ip: str, ruleset: str) -> tuple[bool, str]:
+    """Whether forwarding rule target ``ip`` of ``ruleset`` resolves the zone (as
+    :meth:`forwarded` judges it) **and** is reached from the VNet of every outbound endpoint of
+    the ruleset, which sends the query (the words of a pass are :meth:`forwarded`'s)."""
+    ok, words = judge.forwarded(ip)
+    if not ok:
+        return ok, words
+    if ip in judge.idx.proxies or ip in judge.idx.hub_proxies:
+        label, place, _sent, _problem = judge.idx.proxies.get(ip) or judge.idx.hub_proxies[ip]
+        places = [(label, place, ip in judge.idx.hub_proxies)]
+    else:
+        places = [(label, vnet, False) for label, vnet in judge.options(ip) if judge.linked(vnet)]
+    origins = ruleset_origins(judge.inv, ruleset)
+    unread: Undeterminable | None = None
+    misses: list[tuple[str, str, bool, list[str]]] = []
+    for label, place, in_hub in places:
+        try:
+            unreached = [o for o in origins if not _reached(judge.inv, o, place, in_hub)]
+        except Undeterminable as exc:
+            unread = unread or exc
+            continue
+        if not unreached:
+            return ok, words
+        misses.append((label, place, in_hub, unreached))
+    if unread is not None or not misses:
+        raise unread or Undeterminable(f"{ip}: whether the ruleset reaches it cannot be read")
+    label, place, in_hub, unreached = misses[0]
+    shown = _where(label, ip, ("Virtual WAN hub " if in_hub else "VNet ") + ids.short_name(place))
+    return False, (
+        f"{shown}, which the VNet of the ruleset's outbound endpoint "
+        f"({', '.join(sorted({ids.short_name(o) for o in unreached}))}) is not peered to (peering "
+        "Connected) and does not reach through a Virtual WAN hub"
+    )
+
+
+def _reached(inv: Inventory, origin: str, place: str, in_hub: bool) -> bool:
+    """Whether VNet ``origin`` reaches ``place`` (a VNet, or with ``in_hub`` a virtual hub)."""
+    if in_hub:
+        return hub_reach(inv, place, origin) is not None
+    return vnet_reach(inv, origin, place, RULESET_ORIGIN) is not None
