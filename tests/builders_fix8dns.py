@@ -151,3 +151,58 @@ def network_in(
     for row in moved:
         row["subscriptionId"] = row["id"].split("/")[2]
     return moved
+
+
+ISO_VNET = f"{HUB}/providers/Microsoft.Network/virtualNetworks/vnet-iso"
+ISO_RESOLVER_IP = "10.250.0.4"
+
+
+def rules_forward_to_iso(rows: list[Row], peered: bool) -> None:
+    """A VNet vnet-iso (10.250.0.0/24) with resolver dnspr-iso (inbound 10.250.0.4), linked to
+    every zone vnet-hub is; every forwarding rule targets it. ``peered``: vnet-hub (where the
+    ruleset's outbound endpoint is) and vnet-iso peer each other, else nothing joins them."""
+    common = {"location": "westeurope", "resourceGroup": "rg-connectivity", "subscriptionId": SUB,
+              "tags": {}}  # fmt: skip
+    resolver = f"{HUB}/providers/Microsoft.Network/dnsResolvers/dnspr-iso"
+    rows.append(
+        {
+            "id": ISO_VNET,
+            "name": "vnet-iso",
+            "type": "microsoft.network/virtualnetworks",
+            **common,
+            "properties": {
+                "addressSpace": {"addressPrefixes": ["10.250.0.0/24"]},
+                "virtualNetworkPeerings": [peering("to-hub", HUB_VNET)] if peered else [],
+            },
+        }
+    )
+    rows.append(
+        {
+            "id": resolver,
+            "name": "dnspr-iso",
+            "type": "microsoft.network/dnsresolvers",
+            **common,
+            "properties": {"virtualNetwork": {"id": ISO_VNET}},
+        }
+    )
+    rows.append({"id": f"{resolver}/inboundEndpoints/in-iso", "name": "in-iso",
+                 "type": "microsoft.network/dnsresolvers/inboundendpoints", **common,
+                 "properties": {"ipConfigurations": [{
+                     "privateIpAddress": ISO_RESOLVER_IP,
+                     "subnet": {"id": f"{ISO_VNET}/subnets/snet-inbound"}}]}})  # fmt: skip
+    if peered:
+        named(rows, "vnet-hub")["properties"]["virtualNetworkPeerings"].append(
+            peering("to-iso", ISO_VNET)
+        )
+    for row in list(rows):
+        kind = row["type"].lower()
+        linked = row["properties"].get("virtualNetwork", {}).get("id", "")
+        if kind == "microsoft.network/privatednszones/virtualnetworklinks" and linked == HUB_VNET:
+            twin = json.loads(json.dumps(row))
+            twin["id"] += "-iso"
+            twin["name"] += "-iso"
+            twin["properties"]["virtualNetwork"]["id"] = ISO_VNET
+            rows.append(twin)
+        if kind.endswith("/forwardingrules"):
+            for target in row["properties"]["targetDnsServers"]:
+                target["ipAddress"] = ISO_RESOLVER_IP

@@ -54,6 +54,13 @@ def _hub_firewall_estate() -> list[b.Row]:
     return rows
 
 
+def _ruleset_estate(peered: bool = True) -> list[b.Row]:
+    """spoke-b's ruleset (outbound endpoint in vnet-hub) forwards to a resolver in vnet-iso."""
+    rows = b.rows_of("landing-zone")
+    b.rules_forward_to_iso(rows, peered)
+    return rows
+
+
 def _live(rows: list[b.Row], sub: str, forbidden: frozenset[str] = frozenset()) -> ScanResult:
     with Emulator(copy.deepcopy(rows)) as emu:
         arg.install(emu, forbidden=set(forbidden))
@@ -73,6 +80,7 @@ ESTATES = {
     "proxy, hub linked too": (lambda: _dns_vnet_estate(hub_linked=True), SUB_A, "spoke-a-mlw"),
     "ruleset in a DNS VNet": (_dns_vnet_estate, SUB_B, "spoke-b-mlw"),
     "secured hub firewall": (_hub_firewall_estate, SUB_A, "spoke-a-mlw"),
+    "ruleset to a VNet peered to its resolver's": (_ruleset_estate, SUB_B, "spoke-b-mlw"),
 }
 
 
@@ -132,3 +140,13 @@ def test_a_spoke_whose_zones_are_linked_asks_for_no_ruleset() -> None:
             r.body["query"] for r in emu.requests("POST", "Microsoft.ResourceGraph/resources")
         ]
     assert queries and kql.resources([RULESET]) not in queries
+
+
+def test_a_ruleset_target_its_outbound_endpoint_cannot_reach_fails_live_too(
+    tmp_path: Path,
+) -> None:
+    rows = _ruleset_estate(peered=False)
+    live = _zones(findings(_live(rows, SUB_B)), "spoke-b-mlw")
+    assert live and {f["status"] for f in live} == {"fail"}
+    assert all("vnet-iso" in f["message"] for f in live)
+    assert live == _zones(_snapshot(rows, tmp_path), "spoke-b-mlw")

@@ -16,8 +16,10 @@ the spokes name:
    ``dnsSettings.servers``, or the classic ``Network.DNS.Servers``);
 3. the forwarding rulesets linked to a solution VNet that uses Azure-provided DNS while a zone
    its instances use is not linked to it: every readable ruleset (one query), their virtual
-   network links (ARM lists), the rules of those linked to it, their outbound endpoints'
-   resolvers, and what the rules forward to (as in 1).
+   network links (ARM lists), the rules of those linked to it, and what the rules forward to
+   (as in 1);
+4. the resolvers (and VNets) of the outbound endpoints of every ruleset linked to a solution
+   VNet: the ruleset's queries leave from there, so that VNet must reach the rules' targets.
 
 An address nothing answers on is what a snapshot of everything shows too: not attributable
 (``fail``), unless a VNet the asker reaches (the spoke's, the firewall's or the ruleset
@@ -28,15 +30,13 @@ that fails is narrowed to the zones the same way.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from amlguard.scanner import dnsproxy, ids, inventory, vwan
-from amlguard.scanner.context import Undeterminable
+from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import (
     FIREWALL,
     FIREWALL_POLICY,
+    FORWARDING_RULE,
     INBOUND_ENDPOINT,
     RESOLVER,
     RULESET,
@@ -46,9 +46,18 @@ from amlguard.scanner.dnsindex import canonical_ip
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.paths import get_key
-from amlguard.scanner.sources import dnsrefs, kql
+from amlguard.scanner.sources import dnsrefs
+from amlguard.scanner.sources.dnsaddresses import (
+    dns_servers,
+    firewall_place,
+    peers,
+    proxy_servers,
+    ruleset_jobs,
+    server_ips,
+    server_jobs,
+    typed,
+)
 from amlguard.scanner.sources.dnsrefs import Job, ListChildren, Row, RunJobs, id_at, row_props
-from amlguard.scanner.sources.query import Scope
 from amlguard.scanner.targets import SELECTORS
 
 OUTBOUND_SEGMENT = "outboundEndpoints"
@@ -74,105 +83,6 @@ def collect(
     if everywhere:
         return got
     return got + _Follow(rows, got, settings, run, list_children, report).rows()
-
-
-def _typed(rows: Iterable[Row], rtype: str) -> list[Row]:
-    return [r for r in rows if str(r.get("type") or "").lower() == rtype]
-
-
-def _holds(prefixes: Any, ip: str) -> bool:
-    """Whether one of the address prefixes (a list, or one text) holds ``ip``."""
-    for prefix in prefixes if isinstance(prefixes, list) else [prefixes]:
-        try:
-            if ipaddress.ip_address(ip) in ipaddress.ip_network(str(prefix), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def vnet_holds(vnet: Row, ip: str) -> bool:
-    """Whether a VNet's address space holds ``ip``."""
-    space = get_key(row_props(vnet), "addressSpace")
-    return _holds(get_key(space, "addressPrefixes") if isinstance(space, dict) else None, ip)
-
-
-def dns_servers(vnet: Row) -> list[str]:
-    """A VNet's custom DNS servers that are IP addresses (canonical), read leniently: what
-    to fetch, not a judgement (dnsservers reads them strictly)."""
-    dhcp = get_key(row_props(vnet), "dhcpOptions")
-    servers = get_key(dhcp, "dnsServers") if isinstance(dhcp, dict) else None
-    found = (
-        [canonical_ip(s) for s in servers if isinstance(s, str)]
-        if isinstance(servers, list)
-        else []
-    )
-    return [s for s in found if s]
-
-
-def proxy_servers(firewall: Row, policy: Row | None) -> list[str]:
-    """The IP addresses a DNS proxy firewall forwards to ([] when its proxy is off, it asks
-    Azure-provided DNS, or what it names cannot be read)."""
-    extra = get_key(row_props(firewall), "additionalProperties")
-    classic = (
-        isinstance(extra, dict) and str(get_key(extra, "Network.DNS.EnableProxy")).lower() == "true"
-    )
-    settings = get_key(row_props(policy), "dnsSettings") if policy else None
-    enabled = isinstance(settings, dict) and str(get_key(settings, "enableProxy")).lower() == "true"
-    if not classic and not enabled:
-        return []
-    try:
-        written = dnsproxy.forwarded_to(firewall, policy, classic, "firewall")
-    except Undeterminable:
-        return []
-    return [ip for ip in (canonical_ip(s) for s in written) if ip]
-
-
-def firewall_place(firewall: Row) -> tuple[str, bool]:
-    """Where a firewall sends from: (its VNet, False) or (its virtual hub, True); ('', False)
-    when neither can be read."""
-    for cfg in get_key(row_props(firewall), "ipConfigurations") or []:
-        subnet = id_at(row_props(cfg), "subnet", "id")
-        if subnet:
-            return ids.vnet_of_subnet(subnet), False
-    _ip, hub = dnsproxy.hub_address(firewall)
-    return hub, bool(hub)
-
-
-def peers(vnet: Row) -> list[str]:
-    """The remote VNets of a VNet's Connected peerings, but for its Virtual WAN hub peering
-    (to the hub's managed VNet, which Azure keeps in a subscription of its own: the hub's
-    VNet connections say where that leads)."""
-    out = []
-    for peering in get_key(row_props(vnet), "virtualNetworkPeerings") or []:
-        name = get_key(peering, "name") if isinstance(peering, dict) else None
-        if isinstance(name, str) and name.strip().lower().startswith(vwan.HUB_PEERING_PREFIX):
-            continue
-        out += dnsrefs.connected_peers({"properties": {"virtualNetworkPeerings": [peering]}})
-    return out
-
-
-def ruleset_jobs() -> list[Job]:
-    """Every readable DNS forwarding ruleset (one query; links and rules come by ARM)."""
-    return [("DNS forwarding rulesets", kql.resources([RULESET]), Scope())]
-
-
-def server_jobs() -> list[Job]:
-    """Every readable inbound endpoint and Azure Firewall (one query): where a DNS server
-    address nothing read so far holds is looked up."""
-    return [("DNS servers by address", kql.resources([INBOUND_ENDPOINT, FIREWALL]), Scope())]
-
-
-def server_ips(row: Row) -> set[str]:
-    """The private addresses a resolver inbound endpoint or a firewall answers DNS on."""
-    out = set()
-    for cfg in get_key(row_props(row), "ipConfigurations") or []:
-        if isinstance(cfg, dict):
-            out.add(canonical_ip(id_at(cfg, "privateIpAddress")))
-            out.add(canonical_ip(id_at(row_props(cfg), "privateIPAddress")))
-    written, _hub = dnsproxy.hub_address(row)
-    out.add(canonical_ip(written) if written else "")
-    return out - {""}
 
 
 class _Follow:
@@ -238,7 +148,7 @@ class _Follow:
         return out
 
     def vnets(self) -> dict[str, Row]:
-        return {ids.norm(r["id"]): r for r in _typed(self.everything(), inventory.VNET)}
+        return {ids.norm(r["id"]): r for r in typed(self.everything(), inventory.VNET)}
 
     def fetch(self, wanted: Iterable[str], what: str) -> None:
         """The rows of these ids the scan lacks, by id (one that does not come back from a
@@ -253,7 +163,7 @@ class _Follow:
         """The DNS server addresses the rows read so far attribute."""
         out: set[str] = set()
         for rtype in (INBOUND_ENDPOINT, FIREWALL):
-            for row in _typed(self.everything(), rtype):
+            for row in typed(self.everything(), rtype):
                 out |= server_ips(row)
         return out
 
@@ -298,16 +208,16 @@ class _Follow:
         located firewalls."""
         resolvers = [
             ids.parent_of_child(str(r["id"]), "inboundEndpoints")
-            for r in _typed(found, INBOUND_ENDPOINT)
+            for r in typed(found, INBOUND_ENDPOINT)
         ]
         self.fetch(resolvers, "DNS resolvers")
-        known = {ids.norm(r["id"]): r for r in _typed(self.everything(), RESOLVER)}
+        known = {ids.norm(r["id"]): r for r in typed(self.everything(), RESOLVER)}
         places = [
             id_at(row_props(known[ids.norm(r)]), "virtualNetwork", "id")
             for r in resolvers
             if ids.norm(r) in known
         ]
-        firewalls = _typed(found, FIREWALL)
+        firewalls = typed(found, FIREWALL)
         places += [p for p, in_hub in map(firewall_place, firewalls) if p and not in_hub]
         self.fetch([p for p in places if p], "VNets of DNS servers")
         policies = [id_at(row_props(f), "firewallPolicy", "id") for f in firewalls]
@@ -329,11 +239,11 @@ class _Follow:
         everything = self.everything()
         wan_of = {
             ids.norm(h["id"]): ids.norm(vwan.hub_wan(h))
-            for h in _typed(everything, vwan.VIRTUAL_HUB)
+            for h in typed(everything, vwan.VIRTUAL_HUB)
         }
         wan = wan_of.get(ids.norm(hub), "")
         out: dict[str, str] = {}
-        for conn in _typed(everything, vwan.HUB_CONNECTION):
+        for conn in typed(everything, vwan.HUB_CONNECTION):
             parent, vnet = ids.norm(vwan.connection_hub(conn)), vwan.connection_vnet(conn)
             if vnet and (parent == ids.norm(hub) or (wan and wan_of.get(parent) == wan)):
                 out.setdefault(ids.norm(vnet), vnet)
@@ -344,8 +254,8 @@ class _Follow:
     def proxies(self) -> None:
         """2. What the DNS proxy firewalls read so far forward to."""
         everything = self.everything()
-        policies = {ids.norm(p["id"]): p for p in _typed(everything, FIREWALL_POLICY)}
-        for firewall in _typed(everything, FIREWALL):
+        policies = {ids.norm(p["id"]): p for p in typed(everything, FIREWALL_POLICY)}
+        for firewall in typed(everything, FIREWALL):
             policy = policies.get(ids.norm(id_at(row_props(firewall), "firewallPolicy", "id")))
             servers = proxy_servers(firewall, policy)
             place, in_hub = firewall_place(firewall)
@@ -354,15 +264,15 @@ class _Follow:
                 self.locate(servers, [] if in_hub else [place], place if in_hub else "", what)
 
     def rulesets(self) -> None:
-        """3. The rulesets linked to solution VNets that need one, their rules and resolvers,
-        and what the rules forward to."""
+        """3 and 4. The rulesets linked to solution VNets that need one (their links, rules and
+        targets), and the outbound endpoints' resolvers of every ruleset linked to one."""
         needing = self.azure_dns_unlinked()
-        if not needing:
-            return
-        self.linked_rulesets(needing)
+        if needing:
+            self.linked_rulesets(needing)
+        self.ruleset_sources(needing)
         linked = {
             ids.norm(id_at(row_props(link), "virtualNetwork", "id"))
-            for link in _typed(self.everything(), RULESET_LINK)
+            for link in typed(self.everything(), RULESET_LINK)
         }
         for spoke in sorted(needing - linked):
             unread = self.unread_reach([spoke])
@@ -376,10 +286,10 @@ class _Follow:
                 )
 
     def linked_rulesets(self, needing: set[str]) -> None:
-        """The readable rulesets, their links, and the rules and targets of those linked to
+        """The readable rulesets the rows lack, their links, and the rules of those linked to
         these solution VNets (lower-cased)."""
         found = self.run(ruleset_jobs(), "DNS forwarding rulesets", [], self.zones)
-        new = _typed(self._new(found), RULESET)
+        new = typed(self._new(found), RULESET)
         if not new:
             return
         self.got += new
@@ -391,30 +301,47 @@ class _Follow:
             if ids.norm(id_at(row_props(link), "virtualNetwork", "id")) in needing
         }
         linked = [r for r in new if ids.norm(r["id"]) in mine]
-        if not linked:
-            return
-        rules = self._new(self.list_children(linked, "forwardingRules", self.touched))
-        self.got += rules
+        if linked:
+            self.got += self._new(self.list_children(linked, "forwardingRules", self.touched))
+
+    def ruleset_sources(self, needing: set[str]) -> None:
+        """The resolvers (and their VNets) of the outbound endpoints of the rulesets linked to
+        a solution VNet (their queries leave from there, which must reach the targets), and,
+        for the solution VNets ``needing`` one, what the rules forward to."""
+        spokes = {ids.norm(s) for s in self.solution}
+        everything = self.everything()
+        by_spoke: dict[str, set[str]] = {}  # ruleset -> the solution VNets linked to it
+        for link in typed(everything, RULESET_LINK):
+            vnet = ids.norm(id_at(row_props(link), "virtualNetwork", "id"))
+            if vnet in spokes:
+                parent = ids.parent_of_child(str(link.get("id") or ""), "virtualNetworkLinks")
+                by_spoke.setdefault(ids.norm(parent), set()).add(vnet)
+        rulesets = [r for r in typed(everything, RULESET) if ids.norm(r["id"]) in by_spoke]
         resolvers = [
             ids.parent_of_child(id_at(endpoint, "id"), OUTBOUND_SEGMENT)
-            for ruleset in linked
+            for ruleset in rulesets
             for endpoint in get_key(row_props(ruleset), "dnsResolverOutboundEndpoints") or []
         ]
         self.fetch([r for r in resolvers if r], "DNS resolvers of forwarding rulesets")
-        known = {ids.norm(r["id"]): r for r in _typed(self.everything(), RESOLVER)}
+        known = {ids.norm(r["id"]): r for r in typed(self.everything(), RESOLVER)}
         origins = [
             id_at(row_props(known[ids.norm(r)]), "virtualNetwork", "id")
             for r in resolvers
             if ids.norm(r) in known
         ]
+        origins = [o for o in origins if o]
+        self.fetch(origins, "VNets of DNS resolvers")
+        wanted = {k for k, vnets in by_spoke.items() if vnets & needing}
         targets = [
             ip
-            for rule in rules
+            for rule in typed(self.everything(), FORWARDING_RULE)
+            if ids.norm(ids.parent_of_child(str(rule.get("id") or ""), "forwardingRules")) in wanted
             for target in get_key(row_props(rule), "targetDnsServers") or []
             if (ip := canonical_ip(id_at(target, "ipAddress")))
         ]
-        what = "forwarding ruleset " + ", ".join(ids.short_name(str(r["id"])) for r in linked)
-        self.locate(targets, [o for o in origins if o], "", what)
+        if targets:
+            what = "the forwarding rulesets linked to the solution VNets"
+            self.locate(targets, origins, "", what)
 
     def azure_dns_unlinked(self) -> set[str]:
         """The solution VNets (lower-cased) that use Azure-provided DNS while a zone their
@@ -428,7 +355,7 @@ class _Follow:
                 ids.norm(ids.parent_of_child(str(link.get("id") or ""), "virtualNetworkLinks")),
                 ids.norm(id_at(row_props(link), "virtualNetwork", "id")),
             )
-            for link in _typed(self.everything(), inventory.VNET_LINK)
+            for link in typed(self.everything(), inventory.VNET_LINK)
         }
         inv = Inventory(self.scanned)
         out: set[str] = set()
@@ -442,15 +369,4 @@ class _Follow:
         return out
 
 
-__all__ = [
-    "Report",
-    "collect",
-    "dns_servers",
-    "firewall_place",
-    "peers",
-    "proxy_servers",
-    "ruleset_jobs",
-    "server_ips",
-    "server_jobs",
-    "vnet_holds",
-]
+__all__ = ["Report", "collect"]
