@@ -5,8 +5,10 @@ A DNS proxy sends the queries it forwards from where the firewall sits: a firewa
 that VNet, a firewall in a secured Virtual WAN hub (sku ``AZFW_Hub``) from its hub. So a server it
 forwards to resolves a zone only when it answers from a VNet linked to the zone **and** the
 firewall reaches that VNet: the firewall's own VNet, a ``Connected`` peering of it, or Virtual WAN
-(connected to the same hub, or to hubs of one Standard virtual WAN). A forwarding ruleset's target
-is judged differently (:meth:`amlguard.scanner.dns._Judge.forwarded`).
+(connected to the same hub, or to hubs of one Standard virtual WAN). A forwarding ruleset's query
+leaves through its outbound endpoint the same way: a rule's target must also be reached from the
+VNet of every outbound endpoint of the ruleset (:func:`rule_target`); the solution VNet need
+not reach it.
 
 Azure-provided DNS (168.63.129.16) named as a server answers with the zones linked to the
 firewall's own VNet, as an empty server list does; from a virtual hub, which no private DNS zone
