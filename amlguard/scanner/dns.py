@@ -23,8 +23,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from amlguard.excerpt import quoted
-from amlguard.scanner import dnsrules, ids, unknownrefs, vwan
+from amlguard.scanner import dnsforward, dnsrules, ids, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsindex import (
@@ -149,6 +148,8 @@ class _Judge:
             return False, "no link to the solution VNet"
         if ip in self.idx.proxies:
             return self.proxy(ip, reach=True)
+        if ip in self.idx.hub_proxies:
+            return dnsforward.hub_proxy(self, ip, reach=True)
         options = self.options(ip)
         if not options:
             if self.in_own_space(ip) and self.linked(self.vnet_id):
@@ -204,6 +205,8 @@ class _Judge:
         VNet the zone is linked to."""
         if ip in self.idx.proxies:
             return self.proxy(ip, reach=False)
+        if ip in self.idx.hub_proxies:
+            return dnsforward.hub_proxy(self, ip, reach=False)
         options = self.options(ip)
         if not options:
             if ip in self.idx.unread_policies:
@@ -221,7 +224,7 @@ class _Judge:
     def proxy(self, ip: str, reach: bool) -> tuple[bool, str]:
         """Whether a firewall DNS proxy that forwards to servers of its own resolves the zone:
         S reaches the firewall (``reach``: it is S's DNS server), and every server it forwards
-        to resolves the zone (dnsproxy)."""
+        to resolves the zone and is reached from the firewall's VNet (dnsproxy, dnsforward)."""
         label, vnet, sent, problem = self.idx.proxies[ip]
         where = _where(label, ip, vnet)
         if problem:
@@ -236,29 +239,9 @@ class _Judge:
                     "does not reach through a Virtual WAN hub"
                 )
             how = f" ({found})"
-        judged = []
-        for written in sent:
-            server = _ip(written)
-            if not server:  # text from the policy: shown bounded and escaped
-                shown = quoted(written)
-                judged.append((shown, False, f"{shown} is not an IP address"))
-            elif server in self.idx.proxies:
-                judged.append(
-                    (server, False, f"{server} is another firewall DNS proxy (not followed)")
-                )
-            else:
-                judged.append((server, *self.forwarded(server)))
-        bad = [(s, why) for s, ok, why in judged if not ok]
-        if not bad:
-            sent_to = "; ".join(how_ for _s, _ok, how_ in judged)
-            return True, f"through {where}{how}, which forwards to {sent_to}"
-        details = "; ".join(why for _s, why in bad)
-        return False, (
-            f"{where}{how} forwards to {', '.join(s for s, _why in bad)}, which does not "
-            f"resolve the zone ({details})"
-        )
+        return dnsforward.verdict(where + how, dnsforward.judged(self, sent, vnet, hub=False))
 
-    def target(self, written: str, port: int | None) -> tuple[str, bool, str]:
+    def target(self, written: str, port: int | None, ruleset: str = "") -> tuple[str, bool, str]:
         """A forwarding rule's target: (its address, whether it resolves the zone, how or why
         not); one on a port other than 53 reaches no resolver."""
         ip = _ip(written)
@@ -267,6 +250,8 @@ class _Judge:
         if port is not None:
             shown = f"{ip} port {port}"
             return shown, False, f"{shown}: DNS resolvers answer on port {dnsrules.DNS_PORT}"
+        if ruleset:  # the ruleset's outbound endpoints send the query: they must reach it
+            return ip, *dnsforward.rule_target(self, ip, ruleset)
         return ip, *self.forwarded(ip)
 
     def unreadable(self, ip: str) -> None:
@@ -355,7 +340,8 @@ class _Judge:
         targets = dnsrules.targets(row)
         if not targets:
             return False, f"ruleset {name} forwards {shown} to no server"
-        judged = [self.target(written, port) for written, port in targets]
+        ruleset = ids.parent_of_child(str(row["id"]), "forwardingRules")
+        judged = [self.target(written, port, ruleset) for written, port in targets]
         bad = [(t, why) for t, ok, why in judged if not ok]
         if not bad:
             sent = "; ".join(how for _t, _ok, how in judged)

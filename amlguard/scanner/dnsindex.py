@@ -80,6 +80,9 @@ class Index:
     #: ip -> (what it is, its VNet, the servers it forwards to, why they cannot be read) of
     #: firewall DNS proxies that forward to servers of their own (dnsproxy)
     proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
+    #: ip -> (what it is, its virtual hub, the servers it forwards to ([]: Azure-provided DNS
+    #: from the hub), why they cannot be read) of DNS proxies in secured Virtual WAN hubs
+    hub_proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
     #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
     #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
     matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -152,6 +155,7 @@ def _build(inv: Inventory) -> Index:
                     idx.proxies[ip] = (label, vnet, sent, problem)
                 else:  # to Azure-provided DNS: the zones linked to its own VNet answer
                     idx.servers.setdefault(ip, []).append((label, vnet))
+        _hub_proxy(idx, inv, firewall, policy, classic.lower() == "true")
     rules: dict[str, list[tuple[str, str, Row]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
@@ -174,6 +178,24 @@ def _build(inv: Inventory) -> Index:
         for vnet, entries in idx.rulesets.items()
     }
     return idx
+
+
+def _hub_proxy(idx: Index, inv: Inventory, firewall: Row, policy: str, classic: bool) -> None:
+    """Index a DNS proxy firewall in a secured Virtual WAN hub (no ``ipConfigurations``: its
+    ``hubIPAddresses``) by its private IP, as the loop above does a firewall in a VNet."""
+    written, hub = dnsproxy.hub_address(firewall)
+    ip = canonical_ip(written) if written else ""
+    if not ip:
+        return
+    if policy and inv.get(policy) is None and not classic:
+        idx.unread_policies[ip] = (str(firewall["id"]), policy)
+        return
+    label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
+    try:
+        sent, problem = dnsproxy.forwarded_to(firewall, inv.get(policy), classic, label), ""
+    except Undeterminable as exc:
+        sent, problem = [], str(exc)
+    idx.hub_proxies[ip] = (label, hub, sent, problem)
 
 
 def _proxy_policy(policy: Row) -> bool:

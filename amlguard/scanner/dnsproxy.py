@@ -51,3 +51,15 @@ def forwarded_to(firewall: Any, policy: Any, classic: bool, where: str) -> list[
             "its DNS proxy forwards cannot be read"
         )
     return [s.strip() for s in raw if s.strip()]
+
+
+def hub_address(firewall: Any) -> tuple[str, str]:
+    """(private IP as written, virtual hub id) of an Azure Firewall in a secured Virtual WAN hub
+    (sku ``AZFW_Hub``: ``properties.hubIPAddresses.privateIPAddress`` and
+    ``properties.virtualHub.id``, no ``ipConfigurations``); ('', '') for any other firewall."""
+    props = _dict(get_key(firewall, "properties"))
+    ip = get_key(_dict(get_key(props, "hubIPAddresses")), "privateIPAddress")
+    hub = get_key(_dict(get_key(props, "virtualHub")), "id")
+    if not isinstance(ip, str) or not isinstance(hub, str) or not ip.strip() or not hub.strip():
+        return "", ""
+    return ip.strip(), hub.strip()

@@ -31,7 +31,15 @@ from amlguard.scanner import ids, inventory, vwan
 from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
-from amlguard.scanner.sources import armbyid, childrows, dnsrefs, kql, references, registryrefs
+from amlguard.scanner.sources import (
+    armbyid,
+    childrows,
+    dnsbeyond,
+    dnsrefs,
+    kql,
+    references,
+    registryrefs,
+)
 from amlguard.scanner.sources import narrowgaps as narrow_gaps
 from amlguard.scanner.sources import reverse as reverse_refs
 from amlguard.scanner.sources.armrows import instance_endpoints, read_zone_groups
@@ -508,7 +516,16 @@ class ResourceGraphSource(Source):
             return got
 
         run = self._runner(runner, gaps)
-        return dnsrefs.collect(rows, self.settings, self._readable, run, children)
+
+        def report(reason: str, touched: list[str]) -> None:
+            gaps.append(narrow_gaps.narrowed(reason, touched))
+
+        everywhere = not (
+            self.scope.subscriptions or self.scope.management_groups or self.scope.resource_groups
+        )
+        return dnsbeyond.collect(
+            rows, self.settings, self._readable, run, children, report, everywhere
+        )
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
 
