@@ -67,6 +67,8 @@ def _reach(ctx: EvalContext, vnet: str, item: dict[str, Any]) -> tuple[str, Unde
             "cannot be read"
         )
     where = item.get("vnetId")
+    if type(where) is Unknown:  # templates: a subnet known only after deployment
+        return "", UnknownValue(where)
     if where is MISSING or not isinstance(where, str) or not where:
         row = ctx.inventory.get(str(item.get("id")))
         try:
