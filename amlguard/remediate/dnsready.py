@@ -19,6 +19,7 @@ from amlguard.remediate.interface import PlanContext
 from amlguard.scanner import ids
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dns import dns_resolution
+from amlguard.scanner.endpointreach import reachable_private_endpoints
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.paths import get_key
 
@@ -176,11 +177,27 @@ def dns_problem(
     return ""
 
 
+def _reached(ctx: PlanContext, inst: Instance, scope: Row, scope_id: str) -> set[str]:
+    """The ids (``ids.norm``) of the scope's private endpoints in a VNet the solution VNet
+    reaches, as AMLG-250 counts them; ``Undeterminable`` when none is and one may be."""
+    judged = EvalContext(
+        resource=scope,
+        inventory=ctx.inventory,
+        instance=inst,
+        params={},
+        private_link=ctx.private_link,
+        cloud=ctx.cloud,
+    )
+    found = reachable_private_endpoints(judged, scope_id, inst.solution_vnet)
+    return {ids.norm(item.get("id")) for item in found}
+
+
 def scope_problem(ctx: PlanContext, inst: Instance, scope_id: str, group: str) -> str:
     """Why private link scope ``scope_id`` (an AMPLS) cannot carry the instance's traffic from
     its solution VNet ("" when it can): it needs an Approved ``group`` private endpoint in the
-    solution VNet with a DNS zone group holding every zone the private link table lists for the
-    group, each resolving there (every such endpoint is judged)."""
+    solution VNet or a VNet it reaches (as AMLG-250 counts them: a Connected peering, a Virtual
+    WAN hub) with a DNS zone group holding every zone the private link table lists for the
+    group, each resolving in the solution VNet (every such endpoint is judged)."""
     name = ids.short_name(scope_id)
     if inst.solution_problem is not None:
         return f"the solution VNet cannot be determined ({inst.solution_problem})"
@@ -189,18 +206,22 @@ def scope_problem(ctx: PlanContext, inst: Instance, scope_id: str, group: str) -
     row = ctx.inventory.get(scope_id)
     if row is None:
         return f"private link scope {name} is not in the scan"
+    try:
+        reached = _reached(ctx, inst, row, scope_id)
+    except Undeterminable as exc:
+        return f"private link scope {name}: {exc}"
     local = [
         (pe, conn)
         for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(scope_id), [])
         if _status(conn) == "approved"
         and group.lower() in {g.lower() for g in _groups(conn)}
-        and _in_vnet(pe, inst.solution_vnet)
+        and ids.norm(pe.get("id")) in reached
     ]
     vnet = ids.short_name(inst.solution_vnet)
     if not local:
         return (
             f"private link scope {name} has no Approved {group} private endpoint in the solution "
-            f"VNet {vnet}"
+            f"VNet {vnet} or a VNet it reaches (peering Connected, Virtual WAN hub)"
         )
     zoned = [
         (pe, conn)
@@ -210,8 +231,8 @@ def scope_problem(ctx: PlanContext, inst: Instance, scope_id: str, group: str) -
     if not zoned:
         names = ", ".join(sorted(str(pe.get("name")) for pe, _ in local))
         return (
-            f"the {group} private endpoint(s) of {name} in VNet {vnet} ({names}) have no DNS "
-            "zone group"
+            f"the {group} private endpoint(s) of {name} that VNet {vnet} reaches ({names}) have "
+            "no DNS zone group"
         )
     for pe, conn in zoned:
         problem = _endpoint_problem(ctx, inst, row, pe, conn)
@@ -250,5 +271,6 @@ def scope_waiting(target: str, problem: str) -> str:
         f"not disabling public ingestion and query on {ids.short_name(target)}: {problem}; "
         "the workspace's telemetry and queries from the solution VNet would have no path. "
         "Give the private link scope an approved azuremonitor private endpoint in the solution "
-        "VNet with its DNS zone group, make its zones resolve there, then rerun --fix"
+        "VNet or a VNet it reaches (a Connected peering, a Virtual WAN hub) with its DNS zone "
+        "group, make its zones resolve in the solution VNet, then rerun --fix"
     )

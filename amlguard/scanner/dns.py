@@ -439,6 +439,12 @@ def dns_resolution(
     return _note(ctx, "; ".join(words for _ok, words in judged))
 
 
+def vnet_reach(ctx: EvalContext, source: str, target: str) -> str | None:
+    """How VNet ``source`` reaches VNet ``target``, in words, as AMLG-301 judges a DNS server's
+    VNet (the VNet itself, a Connected peering, Virtual WAN hubs); None when it does not."""
+    return _Judge(ctx, "", source, None).reaches(target)
+
+
 __all__ = [
     "FIREWALL",
     "FIREWALL_POLICY",
@@ -451,4 +457,5 @@ __all__ = [
     "RULESET_LINK",
     "centrally_managed",
     "dns_resolution",
+    "vnet_reach",
 ]

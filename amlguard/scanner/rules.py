@@ -11,6 +11,7 @@ from typing import Any
 
 import amlguard.scanner.datastores
 import amlguard.scanner.denials
+import amlguard.scanner.endpointreach
 import amlguard.scanner.instance_targets
 import amlguard.scanner.primitives
 import amlguard.scanner.textfunctions  # noqa: F401  (registers split())

@@ -52,6 +52,13 @@ _SELECTOR_TYPES: dict[str, tuple[str, ...]] = {
 }
 _RELATED_TYPES: dict[str, tuple[str, ...]] = {
     "privateendpoints": (inv_types.PRIVATE_ENDPOINT, inv_types.DNS_ZONE_GROUP),
+    # redteam8 item 8: where the endpoints sit, and what the solution VNet reaches (peerings,
+    # Virtual WAN hubs), read as DNS resolution reads them
+    "reachableprivateendpoints": (
+        inv_types.PRIVATE_ENDPOINT,
+        inv_types.DNS_ZONE_GROUP,
+        *RESOLUTION_TYPES,
+    ),
     "integratedresources": (COGNITIVE,),
     "instanceresources": (STORAGE, KEY_VAULT, REGISTRY, APP_INSIGHTS, COGNITIVE),
     "roleassignments": (inv_types.ROLE_ASSIGNMENT,),

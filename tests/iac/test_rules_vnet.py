@@ -57,6 +57,7 @@ def custom_vnet() -> Template:
                 "properties": {
                     "vmSize": "STANDARD_DS11_V2",
                     "enableNodePublicIp": False,
+                    "remoteLoginPortPublicAccess": "Disabled",
                     "subnet": {"id": COMPUTE_SUBNET},
                 },
             },
@@ -145,6 +146,14 @@ def _compute_public_ip_absent(t: Template) -> None:
     del _compute(t)["enableNodePublicIp"]
 
 
+def _compute_ssh_open(t: Template) -> None:
+    _compute(t)["remoteLoginPortPublicAccess"] = "NotSpecified"
+
+
+def _compute_ssh_absent(t: Template) -> None:
+    del _compute(t)["remoteLoginPortPublicAccess"]
+
+
 def _compute_elsewhere(t: Template) -> None:
     _compute(t)["subnet"]["id"] = OTHER_SUBNET
 
@@ -167,6 +176,13 @@ DRIFTS: dict[str, tuple[str, Callable[[Template], None], str]] = {
     "compute-public-ip": ("AMLG-112", _compute_public_ip, '"enableNodePublicIp": true'),
     "compute-public-ip-absent": ("AMLG-112", _compute_public_ip_absent, '"properties": {'),
     "compute-other-vnet": ("AMLG-112", _compute_elsewhere, "other-vnet"),
+    # redteam8 item 15: a cluster's remote login port must be Disabled
+    "compute-ssh-not-specified": (
+        "AMLG-112",
+        _compute_ssh_open,
+        '"remoteLoginPortPublicAccess": "NotSpecified"',
+    ),
+    "compute-ssh-absent": ("AMLG-112", _compute_ssh_absent, '"properties": {'),
     "serverless-public-ip": (
         "AMLG-113",
         _serverless_public_ip,

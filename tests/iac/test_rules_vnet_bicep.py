@@ -55,6 +55,11 @@ def test_the_customer_vnet_bicep_passes_both_rules() -> None:
     ("rule", "written", "drifted"),
     [
         ("AMLG-112", "enableNodePublicIp: false", "enableNodePublicIp: true"),
+        (
+            "AMLG-112",
+            "remoteLoginPortPublicAccess: 'Disabled'",
+            "remoteLoginPortPublicAccess: 'NotSpecified'",
+        ),
         ("AMLG-113", "serverlessComputeNoPublicIP: true", "serverlessComputeNoPublicIP: false"),
         (
             "AMLG-113",

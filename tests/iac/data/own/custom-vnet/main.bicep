@@ -52,6 +52,7 @@ resource compute 'Microsoft.MachineLearningServices/workspaces/computes@2024-10-
     properties: {
       vmSize: 'STANDARD_DS11_V2'
       enableNodePublicIp: false
+      remoteLoginPortPublicAccess: 'Disabled'
       subnet: {
         id: computeSubnet
       }
