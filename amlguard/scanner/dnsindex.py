@@ -14,6 +14,7 @@ from amlguard.scanner import dnsproxy, ids, vwan
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import get_key
+from amlguard.scanner.unknown import UnknownValue
 
 INBOUND_ENDPOINT = "microsoft.network/dnsresolvers/inboundendpoints"
 RESOLVER = "microsoft.network/dnsresolvers"
@@ -134,6 +135,10 @@ def _build(inv: Inventory) -> Index:
             get_key(_dict(get_key(props, "additionalProperties")), "Network.DNS.EnableProxy")
         )
         unread = bool(policy) and inv.get(policy) is None
+        switch = dnsproxy.unknown_switch(firewall, inv.get(policy))
+        if switch is not None:  # whether it is a proxy is known only after deployment
+            _unknown_proxy(idx, firewall, switch)
+            continue
         if ids.norm(policy) not in proxies and classic.lower() != "true" and not unread:
             continue
         for cfg in _list(get_key(props, "ipConfigurations")):
@@ -196,6 +201,18 @@ def _hub_proxy(idx: Index, inv: Inventory, firewall: Row, policy: str, classic: 
     except Undeterminable as exc:
         sent, problem = [], str(exc)
     idx.hub_proxies[ip] = (label, hub, sent, problem)
+
+
+def _unknown_proxy(idx: Index, firewall: Row, switch: Any) -> None:
+    """A firewall whose DNS proxy switch is unknown before deployment: every zone a spoke
+    resolves through its address is ``error`` (redteam8 item 12), never "not a proxy"."""
+    label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
+    for cfg in _list(get_key(_props(firewall), "ipConfigurations")):
+        cprops = _props(cfg)
+        ip = canonical_ip(_text(get_key(cprops, "privateIPAddress")))
+        vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
+        if ip and vnet:
+            idx.proxies[ip] = (label, vnet, [], f"{label}: {UnknownValue(switch)}")
 
 
 def _proxy_policy(policy: Row) -> bool:

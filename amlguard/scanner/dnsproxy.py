@@ -16,6 +16,7 @@ from typing import Any
 
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.paths import get_key
+from amlguard.scanner.unknown import Unknown, UnknownValue
 
 #: the classic firewall's settings (``additionalProperties``) that name its DNS servers
 CLASSIC_SERVERS = "Network.DNS.Servers"
@@ -37,6 +38,8 @@ def forwarded_to(firewall: Any, policy: Any, classic: bool, where: str) -> list[
         raw = get_key(_dict(get_key(props, "additionalProperties")), CLASSIC_SERVERS)
         if raw is None or raw == "":
             return []
+        if type(raw) is Unknown:
+            raise UnknownValue(raw)
         if not isinstance(raw, str):
             raise Undeterminable(f"{where}: {CLASSIC_SERVERS} is not text, so where its DNS "
                                  "proxy forwards cannot be read")  # fmt: skip
@@ -45,12 +48,29 @@ def forwarded_to(firewall: Any, policy: Any, classic: bool, where: str) -> list[
     raw = get_key(settings, "servers")
     if raw is None:
         return []
+    unknown = next(
+        (s for s in (raw if isinstance(raw, list) else [raw]) if type(s) is Unknown), None
+    )
+    if unknown is not None:  # known only after deployment: where it forwards cannot be judged
+        raise UnknownValue(unknown)
     if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
         raise Undeterminable(
             f"{where}: its policy's dnsSettings.servers is not a list of addresses, so where "
             "its DNS proxy forwards cannot be read"
         )
     return [s.strip() for s in raw if s.strip()]
+
+
+def unknown_switch(firewall: Any, policy: Any) -> Unknown | None:
+    """The proxy switch when it is known only after deployment (a template's ``reference()``):
+    the policy's ``dnsSettings.enableProxy`` or the classic ``Network.DNS.EnableProxy``."""
+    settings = _dict(get_key(_dict(get_key(policy, "properties")), "dnsSettings"))
+    props = _dict(get_key(firewall, "properties"))
+    classic = get_key(_dict(get_key(props, "additionalProperties")), "Network.DNS.EnableProxy")
+    for value in (get_key(settings, "enableProxy"), classic):
+        if type(value) is Unknown:
+            return value
+    return None
 
 
 def hub_address(firewall: Any) -> tuple[str, str]:
