@@ -185,11 +185,13 @@ def test_no_cache_bypasses_it(
 def test_a_file_modified_just_now_is_not_cached(
     cache: Path, rules_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # "Just now" stretched to half an hour: a loaded machine can take over the real two
-    # seconds to parse the nine files, which made this test flaky (the other files are an hour old).
-    monkeypatch.setattr(parsecache, "_RACY_NS", 1800 * 10**9)
+    # "Just now" as a modification time an hour ahead: a loaded machine can take over the
+    # two-second window to parse the nine files, which made a real "now" flaky; stretching the
+    # window instead also held back the checker modules' signatures of a fresh clone (part of
+    # every rule file's key), so nothing was cached at all.
     fresh = rules_dir / "workspace.yaml"
-    fresh.touch()
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(fresh, ns=(ahead, ahead))
     _load(rules_dir)
     assert not _cached(fresh)
     assert _cached(rules_dir / "resources.yaml")

@@ -161,13 +161,24 @@ def test_queries_stay_inside_the_emulated_kql_subset() -> None:
         arg.parse("resources | summarize count() by type")
 
 
-def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) -> None:
+def test_snapshot_header_records_scope_time_version_and_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
     from amlguard.app import run_snapshot
     from amlguard.settings import CheckSettings
+    from amlguard.settingtypes import Connection
+    from tests.emulator import denyassignments
 
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", "eyJhbGciOi.not-a-real-token.c2lnbmF0dXJl")
     with Emulator(blueprint().rows()) as emu:
         arg.install(emu)
-        outcome = run_snapshot(CheckSettings(), tmp_path / "estate.json.gz", source=source(emu))
+        denyassignments.install(emu)  # the snapshot reads them from ARM, as the check does
+        here = Connection(arm_endpoint=emu.url, ca_bundle=emu.ca_path)
+        settings = replace(CheckSettings(), connection=here)
+        outcome = run_snapshot(settings, tmp_path / "estate.json.gz", source=source(emu))
+        assert emu.requests("GET", contains="denyAssignments")
     assert outcome.exit_code == 0
     rows, header = read_snapshot(tmp_path / "estate.json.gz")
     assert len(rows) == outcome.rows
@@ -177,6 +188,7 @@ def test_snapshot_header_records_scope_time_version_and_stats(tmp_path: Path) ->
         header["gaps"] == [] and header["stats"]["resource_graph_requests"] == 5
     )  # + role definitions
     assert json.dumps(header).count("Bearer") == 0
+    assert header["read_for"]["deny_assignments"] is True
 
 
 def _spoke_with_hub_zones() -> tuple[list[dict], dict[str, dict]]:
