@@ -15,26 +15,14 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
+from amlguard.scanner.rowshape import as_dict as _dict
+from amlguard.scanner.rowshape import as_list as _list
+from amlguard.scanner.rowshape import props as _props
 from amlguard.scanner.solution import endpoint_subnet
 from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
 
 __all__ = ["endpoints_in_vnet", "endpoints_of", "unread_subnet"]
-
-
-def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
-    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
-        p = get_key(row, "properties")
-    return p if isinstance(p, dict) else {}
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _at(obj: dict[str, Any], key: str) -> Any:

@@ -36,6 +36,9 @@ from amlguard.scanner.paths import (
     resolve,
     resolve_all,
 )
+from amlguard.scanner.rowshape import as_dict as _dict
+from amlguard.scanner.rowshape import as_list as _list
+from amlguard.scanner.rowshape import props as _props
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
 from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.textsafe import visible
@@ -69,21 +72,6 @@ PER_INSTANCE = frozenset(
 
 def _present(value: Any) -> bool:
     return value is not MISSING and value is not None and value != ""
-
-
-def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
-    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
-        p = get_key(row, "properties")
-    return p if isinstance(p, dict) else {}
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _kind(row: Any) -> str | None:

@@ -13,18 +13,9 @@ from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.inventory import Row
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.privatelink import default_table
+from amlguard.scanner.rowshape import as_dict as _dict
+from amlguard.scanner.rowshape import props as _props
 from amlguard.scanner.unknown import Unknown
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _props(row: Any) -> dict[str, Any]:
-    p = row.get("properties") if isinstance(row, dict) else None
-    if p is None and isinstance(row, dict):  # any casing, as ARM reads property names
-        p = get_key(row, "properties")
-    return p if isinstance(p, dict) else {}
 
 
 def _kind(row: Any) -> str | None:
