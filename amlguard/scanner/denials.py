@@ -163,7 +163,7 @@ def denied(
     excluded_group = next(
         (
             f"deny assignment {_name(deny, props)} denies {_spell(actions)} at "
-            f"{ids.short_if_id(scope)} but excludes group {pid}: whether the workspace "
+            f"{ids.short_if_id(scope)} but excludes group {visible(pid)}: whether the workspace "
             "identity is a member cannot be read, so whether it can approve cannot be judged"
             for pid, kind in exclusions
             if kind == "group"
@@ -185,7 +185,7 @@ def denied(
             return Denied(actions, excluded_group)
         if kind == "group" and doubt is None:
             doubt = (
-                f"deny assignment {_name(deny, props)} denies {_spell(actions)} to group {pid} "
+                f"deny assignment {_name(deny, props)} denies {_spell(actions)} to group {visible(pid)} "
                 f"at {ids.short_if_id(scope)}: whether the workspace identity is a member "
                 "cannot be read, so whether it can approve cannot be judged"
             )
