@@ -18,26 +18,19 @@ reaped (killed first if need be) before :func:`run` returns or raises, Ctrl-C in
 
 from __future__ import annotations
 
-import gc
 import itertools
-import os
 import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.errors import InputError
+from amlguard.forkchild import ENV_WORKERS as ENV_WORKERS  # re-exported
+from amlguard.forkchild import STOPS, Child, flushed, processes_allowed
 from amlguard.scanner.engine import Engine
 from amlguard.scanner.findingwire import decode, encode
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.model import Finding
-
-#: ``1`` (or ``0``) forces a serial evaluation; a number N >= 2 allows at most N processes
-#: (this one and N - 1 workers); unset, empty or ``auto``: as many as the usable CPUs
-ENV_WORKERS = "AMLGUARD_WORKERS"
 
 #: The least estimated cost (see :func:`cost`) of each process's share: a smaller one saves less
 #: than a fork costs. One blueprint instance costs ~21 units and ~1.7 ms of evaluation; a worker
@@ -63,8 +56,6 @@ WARM_MAX = 8
 #: here: never a hang on a stopped or stuck worker.
 TIMEOUT_FACTOR = 20.0
 MIN_TIMEOUT = 30.0
-
-_STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(slots=True)
@@ -96,40 +87,6 @@ class RunStats:
 
 #: the figures of the most recent :func:`run` in this process
 last = RunStats()
-
-
-def processes_allowed() -> tuple[int, str]:
-    """How many processes may judge (1 = serial), and the reason when it is 1."""
-    raw = os.environ.get(ENV_WORKERS, "").strip().lower()
-    cap = 0
-    if raw not in ("", "auto"):
-        try:
-            cap = int(raw, 10)
-        except ValueError:
-            raise InputError(
-                f"{ENV_WORKERS}={raw!r}: expected a whole number of processes "
-                "(1 = no worker process) or 'auto'"
-            ) from None
-        if cap < 0:
-            raise InputError(f"{ENV_WORKERS}={raw!r}: expected 0 or more processes")
-        if cap <= 1:
-            return 1, f"{ENV_WORKERS}={raw}"
-    if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
-        return 1, "no fork/sched_getaffinity on this platform"
-    cpus = len(os.sched_getaffinity(0))
-    if cpus < 2:
-        return 1, "one usable CPU"
-    if _other_threads():
-        return 1, "other threads are alive (fork is unsafe)"
-    return (min(cpus, cap) if cap else cpus), ""
-
-
-def _other_threads() -> bool:
-    """Whether a thread besides this one runs, or this is not the main thread: a fork copies
-    the locks other threads hold, held forever in the worker."""
-    return (
-        threading.active_count() != 1 or threading.current_thread() is not threading.main_thread()
-    )
 
 
 def cost(instance: Instance) -> int:
@@ -174,7 +131,7 @@ def run(
         last.reason = f"too little work (cost {total} < {2 * min_cost})"
         findings.extend(engine.run(rest))
         return findings
-    if not _flushed():
+    if not flushed():
         last.reason = "stdout/stderr could not be flushed before the fork"
         findings.extend(engine.run(rest))
         return findings
@@ -188,7 +145,7 @@ def run(
     try:
         last.fork_cpu = time.process_time()
         # No Ctrl-C between a fork and the worker's registration: every worker gets reaped.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
         try:
             for lo, hi in shares[1:]:
                 workers.append(_Worker.start(engine, rest[lo:hi], blocked))
@@ -274,54 +231,32 @@ def _split(costs: Sequence[int], count: int, overhead: float = WORKER_OVERHEAD) 
     return cuts
 
 
-def _flushed() -> bool:
-    """Flush Python's buffered stdout and stderr, so no buffer is copied into a worker."""
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 class _Worker:
     """One forked process judging a contiguous share of the instances."""
 
-    def __init__(self, pid: int, fd: int, instances: list[Instance]) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, child: Child, instances: list[Instance]) -> None:
+        self.child = child
+        self.pid = child.pid
         self.instances = instances
-        self.reaped = pid < 0
         self.cost = 0  # the share's estimated cost (see cost())
+
+    @property
+    def reaped(self) -> bool:
+        """Whether the worker was reaped (or never forked)."""
+        return self.child.reaped
 
     @classmethod
     def start(cls, engine: Engine, instances: list[Instance], mask: Iterable[int]) -> _Worker:
         """Fork a worker that judges ``instances`` and writes its answer to a pipe (``mask``:
         the signal mask the worker restores once its signal handlers are reset)."""
-        try:
-            read_fd, write_fd = os.pipe()
-        except OSError:  # no file descriptor left: a worker that never was (judged here)
-            return cls(-1, -1, instances)
-        try:
-            pid = os.fork()
-        except OSError:  # no process left (EAGAIN, ENOMEM): likewise
-            os.close(read_fd)
-            os.close(write_fd)
-            return cls(-1, -1, instances)
-        if pid == 0:  # the worker: never returns
-            _child(engine, instances, read_fd, write_fd, mask)
-        os.close(write_fd)
-        return cls(pid, read_fd, instances)
+        # encode and Engine.run are looked up when the worker runs (tests replace them)
+        return cls(Child.start(lambda: encode(engine.run(instances)), mask), instances)
 
     def result(self, deadline: float) -> list[Finding] | None:
         """The worker's findings, or None when it failed, lied or ran out of time."""
-        if self.pid < 0:
-            return None
-        data = _read_all(self.fd, deadline)
+        data = self.child.result(deadline)
         if data is None:
             return None
-        self.close()
         found = decode(data)
         if found is None or not _in_order(found, self.instances):
             return None
@@ -329,45 +264,7 @@ class _Worker:
 
     def close(self) -> None:
         """Kill the worker unless it has ended, and reap it; close the pipe."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-        if self.reaped:
-            return
-        try:
-            done, _status = os.waitpid(self.pid, os.WNOHANG)
-            if done == 0:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
-        self.reaped = True
-
-
-def _child(
-    engine: Engine, instances: list[Instance], read_fd: int, write_fd: int, mask: Iterable[int]
-) -> None:
-    """The worker's whole life: judge, send, ``os._exit`` (no atexit, no buffer flush)."""
-    code = 70
-    try:
-        # Ctrl-C reaches the whole process group: the worker just ends, the parent reports.
-        for signum in _STOPS:
-            signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        gc.disable()  # a collection would touch, and so copy, every page of the shared heap
-        os.close(read_fd)
-        sink = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(sink, 1)
-        os.dup2(sink, 2)
-        payload = encode(engine.run(instances))
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(write_fd, view) :]
-        code = 0
-    except BaseException:  # anything at all: the parent judges this share itself
-        pass
-    finally:
-        os._exit(code)
+        self.child.close()
 
 
 def _in_order(findings: Sequence[Finding], instances: Sequence[Instance]) -> bool:
@@ -380,24 +277,6 @@ def _in_order(findings: Sequence[Finding], instances: Sequence[Instance]) -> boo
             return False
         at = n
     return True
-
-
-def _read_all(fd: int, deadline: float) -> bytes | None:
-    """Everything until end of file, or None past ``deadline``."""
-    import select
-
-    chunks: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            return None
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
 
 
 def describe(stats: Any = None) -> str:

@@ -29,9 +29,10 @@ def main() -> None:
     parallel.WARM_MAX = 0
     os.sched_getaffinity = lambda _pid: {0, 1}  # type: ignore[assignment,unused-ignore]
     parent = os.getpid()
-    start, close, run, encode = (
+    start, close, result, run, encode = (
         parallel._Worker.start.__func__,  # type: ignore[attr-defined]
         parallel._Worker.close,
+        parallel._Worker.result,
         parallel.Engine.run,
         parallel.encode,
     )
@@ -46,6 +47,13 @@ def main() -> None:
         close(self)
         if not was:
             _say(f"REAPED {self.pid}")
+
+    def resulted(self: Any, deadline: float) -> Any:  # a whole answer reaps the worker
+        was = self.reaped
+        got = result(self, deadline)
+        if not was and self.reaped:
+            _say(f"REAPED {self.pid}")
+        return got
 
     def slow_run(self: Any, instances: Any) -> list[Finding]:
         if mode == "slow-parent" and os.getpid() == parent and parallel.last.pids:
@@ -65,6 +73,7 @@ def main() -> None:
 
     parallel._Worker.start = classmethod(started)  # type: ignore[method-assign,assignment]
     parallel._Worker.close = closed  # type: ignore[method-assign]
+    parallel._Worker.result = resulted  # type: ignore[method-assign]
     parallel.Engine.run = slow_run  # type: ignore[method-assign]
     parallel.encode = worker_encode
     sys.stdout.write("PENDING-")  # buffered, unflushed: must reach stdout exactly once

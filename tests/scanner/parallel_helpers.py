@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from amlguard import app
+from amlguard import app, forkchild
 from amlguard.reports.interface import ReportOptions
 from amlguard.scanner import parallel
 from amlguard.scanner.model import Finding
@@ -30,7 +30,7 @@ def force_parallel(
     """
     monkeypatch.delenv(parallel.ENV_WORKERS, raising=False)
     if not threads:
-        monkeypatch.setattr(parallel, "_other_threads", lambda: False)
+        monkeypatch.setattr(forkchild, "other_threads", lambda: False)
     monkeypatch.setattr(parallel, "MIN_COST", 1)
     monkeypatch.setattr(parallel, "WARM_MAX", warm)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from amlguard import forkchild
 from amlguard.scanner import parallel
 from amlguard.scanner.model import Finding
 from tests.conftest import EXAMPLES
@@ -77,7 +78,7 @@ def test_small_estate_stays_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """Below MIN_COST a fork would cost more than it saves: no worker."""
     path = generated(tmp_path, 6, 7)
     monkeypatch.delenv(parallel.ENV_WORKERS, raising=False)
-    monkeypatch.setattr(parallel, "_other_threads", lambda: False)
+    monkeypatch.setattr(forkchild, "other_threads", lambda: False)
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
     report(path)
     assert parallel.last.processes == 1
