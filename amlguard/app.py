@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,10 +103,42 @@ def prepare_scan(
     from amlguard.azure.clouds import resolve_cloud
 
     options = scan_options(settings, pack, resolve_cloud(settings.connection.cloud).name)
-    source = source or build_source(settings, options, pack, reporter)
+    source = source or build_source(settings, options, pack, reporter, verify_ahead=True)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     needs = needs_of(rules, options.parameters)
     collected = source.collect(needs)
+    pending = collected.pending  # a snapshot still being verified beside this scan
+    judge = partial(_judged, settings, pack, rules, options, baseline, source, needs, started)
+    if pending is None:
+        return judge(collected, credential)
+    try:
+        prepared = judge(collected, credential)
+    except BaseException as exc:
+        # Stopped: the verifier is killed. Otherwise the error stands only on rows it passed;
+        # on rows it did not, the serial scan below words the rows' own error.
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or pending.passed():
+            pending.close()
+            raise
+    else:
+        if pending.passed():
+            return prepared
+    # Not proven (a doubt, a bad row, a verifier lost): scan again, verifying first.
+    return prepare_scan(settings, reporter, credential, pending.serial)
+
+
+def _judged(
+    settings: CheckSettings,
+    pack: RulePack,
+    rules: list[Rule],
+    options: ScanOptions,
+    baseline: Any,
+    source: Source,
+    needs: Any,
+    started: dt.datetime,
+    collected: Any,
+    credential: Any,
+) -> Prepared:
+    """:func:`prepare_scan` once the rows are collected: evaluation, then the gates."""
     if settings.snapshots:
         _covered(collected, needs, rules)
     if settings.snapshots and _may_hold_template_rows(collected):

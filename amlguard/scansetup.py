@@ -71,13 +71,20 @@ def scan_options(settings: CheckSettings, pack: RulePack, cloud: str) -> ScanOpt
 
 
 def build_source(
-    settings: CheckSettings, options: ScanOptions, pack: RulePack, reporter: Any = None
+    settings: CheckSettings,
+    options: ScanOptions,
+    pack: RulePack,
+    reporter: Any = None,
+    verify_ahead: bool = False,
 ) -> Source:
     """The snapshot files, Azure live through Resource Graph, or templates before deployment
-    (alone, or laid over the snapshot or live estate: same-id rows are the template's)."""
+    (alone, or laid over the snapshot or live estate: same-id rows are the template's).
+
+    ``verify_ahead``: the caller settles ``Collected.pending`` (snapshot files alone: see
+    :mod:`amlguard.scanner.sources.snapshotahead`)."""
     templates = _template_source(settings)
     if templates is None:
-        return _estate_source(settings, options, pack, reporter)
+        return _estate_source(settings, options, pack, reporter, verify_ahead)
     if not (settings.snapshots or settings.live):
         return templates
     from amlguard.iac.combined import CombinedSource
@@ -106,12 +113,16 @@ def _template_source(settings: CheckSettings) -> Any:
 
 
 def _estate_source(
-    settings: CheckSettings, options: ScanOptions, pack: RulePack, reporter: Any = None
+    settings: CheckSettings,
+    options: ScanOptions,
+    pack: RulePack,
+    reporter: Any = None,
+    verify_ahead: bool = False,
 ) -> Source:
     if settings.snapshots:
         from amlguard.scanner.sources.snapshot import SnapshotSource
 
-        return SnapshotSource(list(settings.snapshots))
+        return SnapshotSource(list(settings.snapshots), verify_ahead=verify_ahead)
     from amlguard.azure.connect import client_factory
     from amlguard.scanner.scan import instance_settings
     from amlguard.scanner.sources.live import LiveOptions, LiveScope

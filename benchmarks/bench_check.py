@@ -169,7 +169,9 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     rules = select_rules(pack)  # what `check` runs by default (opt-in rules left out)
     t_pack = time.perf_counter()
     c_pack = time.process_time()  # CPU time too: on a shared machine wall time scatters more
-    collected = SnapshotSource([path]).collect(needs_of(rules))
+    # as `check`: the snapshot's checks run in a forked verifier beside the scan
+    # (amlguard/scanner/sources/snapshotahead.py); its answer is awaited after the evaluation
+    collected = SnapshotSource([path], verify_ahead=True).collect(needs_of(rules))
     t_load, c_load = time.perf_counter(), time.process_time()
     inventory = Inventory(collected.rows)
     t_inventory = time.perf_counter()
@@ -181,6 +183,11 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
     findings = _judge(Engine(inventory, rules, EngineOptions()), instances, rules, True)
     t_eval, c_eval = time.perf_counter(), time.process_time()
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, reaped by run()
+    verified = collected.pending is None or collected.pending.passed()
+    if not verified:
+        raise SystemExit(f"{path}: the snapshot's verifier did not pass it")
+    t_verified = time.perf_counter()
+    proved = resource.getrusage(resource.RUSAGE_CHILDREN)  # the verifier too
     stats = parallel.last
     result = ScanResult(findings, collected.info, pack.version, pack.digest, "", instances, rules)
     text = registry.get("json").render(result, ReportOptions())
@@ -195,7 +202,11 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
         "inventory_s": t_inventory - t_load,
         "instances_s": t_instances - t_inventory,
         "eval_s": t_eval - t_instances,
-        "render_s": t_render - t_eval,
+        "render_s": t_render - t_eval - (t_verified - t_eval),
+        "verify_wait_s": t_verified - t_eval,
+        "verify_ahead": collected.pending is not None,
+        "children_cpu_s": (proved.ru_utime + proved.ru_stime)
+        - (children.ru_utime + children.ru_stime),
         "load_cpu_s": c_load - c_pack,
         "build_cpu_s": c_instances - c_load,
         "eval_cpu_s": c_eval - c_instances,

@@ -17,6 +17,7 @@ from typing import Any
 
 from amlguard.scanner import parallel
 from amlguard.scanner.model import Finding
+from amlguard.scanner.sources import snapshotahead
 
 
 def _say(text: str) -> None:
@@ -27,6 +28,7 @@ def main() -> None:
     mode, args = sys.argv[1], sys.argv[2:]
     parallel.MIN_COST = 1
     parallel.WARM_MAX = 0
+    snapshotahead.AHEAD_MIN_BYTES = 0  # the snapshot verified in a forked process too
     os.sched_getaffinity = lambda _pid: {0, 1}  # type: ignore[assignment,unused-ignore]
     parent = os.getpid()
     start, close, result, run, encode = (

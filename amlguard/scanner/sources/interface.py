@@ -16,6 +16,9 @@ class Collected:
 
     rows: list[dict[str, Any]]
     info: SourceInfo
+    #: a verification still at work on these rows (``snapshotahead.Pending``): the scan that
+    #: uses them stands only when it passes (None: verified before they were returned)
+    pending: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from typing import Any
 from amlguard import inputfile, jsonfast, jsonstrict
 from amlguard.errors import InputError
 from amlguard.scanner.model import Gap, SourceInfo
+from amlguard.scanner.sources import snapshotahead
 from amlguard.scanner.sources.interface import Collected, Needs, Source
 from amlguard.scanner.sources.snapshotgaps import header_gaps, truncation
 from amlguard.scanner.sources.snapshotrows import _check_rows, _kind
@@ -150,7 +151,11 @@ def _loads(text: str, path: Path, where: str = "", line: int = 0, fast: bool = T
 
 def load_snapshot(path: Path) -> SnapshotFile:
     """Rows, header and gaps of one snapshot file; InputError naming the file and position."""
-    raw = _read_bytes(path)
+    return _load_bytes(_read_bytes(path), path)
+
+
+def _load_bytes(raw: bytes, path: Path) -> SnapshotFile:
+    """:func:`load_snapshot` of the file's bytes ``raw``."""
     # The usual file is read from its bytes by orjson, where that provably gives the strict
     # reading of its text (amlguard.jsonfast; no decoded copy of a large file is made). Any
     # doubt decodes the text and reads it strictly, as always, which words every error.
@@ -167,6 +172,32 @@ def load_snapshot(path: Path) -> SnapshotFile:
     snap, key = _parse_document(doc, path, "")
     _check_rows(snap.rows, path, lambda i: "" if key is None else f": {key}[{i}]")
     return snap
+
+
+def _proven(raw: bytes, path: Path) -> bool:
+    """Whether :func:`_load_bytes` reads ``raw`` on its fast path, every check passed: then it
+    returns exactly :func:`_unproven`'s reading (orjson's document, parsed the same way)."""
+    doc = jsonfast.loads(raw)
+    if doc is jsonfast.DOUBT:
+        return False
+    try:
+        snap, _key = _parse_document(doc, path, "")
+        _check_rows(snap.rows, path, lambda i: "")
+    except InputError:
+        return False
+    return True
+
+
+def _unproven(raw: bytes, path: Path) -> SnapshotFile | None:
+    """orjson's reading of ``raw`` as a snapshot, none of :func:`_proven`'s checks made (None
+    where orjson or the document's shape refuses it: the serial reading words why)."""
+    if jsonfast.orjson is None:
+        return None
+    try:
+        doc = jsonfast.orjson.loads(raw)
+        return _parse_document(doc, path, "")[0]
+    except (ValueError, TypeError, InputError):  # orjson's errors are ValueErrors
+        return None
 
 
 def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -230,20 +261,52 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
 class SnapshotSource(Source):
     """Rows from one or more snapshot files (later files win on duplicate ids)."""
 
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path], verify_ahead: bool = False) -> None:
         if not paths:
             raise InputError("no snapshot file given")
         self.paths = paths
+        #: one large file: verified in a forked process while the caller scans its rows
+        #: (:mod:`~amlguard.scanner.sources.snapshotahead`; ``Collected.pending``)
+        self.verify_ahead = verify_ahead and len(paths) == 1
 
     def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
         """Read every file in order; the inventory keeps the last row of each id."""
-        rows: list[dict[str, Any]] = []
-        headers = []
-        gaps: list[Gap] = []
+        if self.verify_ahead:
+            return self._collect_ahead(progress)
+        snaps = []
         for path in self.paths:
             if progress:
                 progress(f"reading {path}")
-            snap = load_snapshot(path)
+            snaps.append(load_snapshot(path))
+        return self._collected(snaps)
+
+    def _collect_ahead(self, progress: Callable[[str], None] | None) -> Collected:
+        """:meth:`collect` of one file whose checks a forked verifier makes (``pending``)."""
+        path = self.paths[0]
+        if progress:
+            progress(f"reading {path}")
+        raw = _read_bytes(path)
+        pending = snapshotahead.start(lambda: _proven(raw, path), len(raw), SnapshotSource([path]))
+        if pending is None:
+            return self._collected([_load_bytes(raw, path)])
+        try:
+            snap = _unproven(raw, path)
+        except BaseException:
+            pending.close()
+            raise
+        if snap is None:
+            pending.close()
+            return self._collected([_load_bytes(raw, path)])
+        collected = self._collected([snap])
+        collected.pending = pending
+        return collected
+
+    def _collected(self, snaps: list[SnapshotFile]) -> Collected:
+        """The rows, header and gaps of the files read, in order."""
+        rows: list[dict[str, Any]] = []
+        headers = []
+        gaps: list[Gap] = []
+        for path, snap in zip(self.paths, snaps, strict=True):
             rows.extend(snap.rows)
             gaps.extend(snap.gaps)
             if snap.header:

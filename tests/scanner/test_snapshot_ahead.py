@@ -1,0 +1,276 @@
+"""A snapshot verified in a forked process beside the scan gives what verifying first gives:
+the same report, or the same error, whatever the file holds and whatever the verifier does."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from amlguard import app
+from amlguard.errors import AmlguardError
+from amlguard.reports.interface import ReportOptions
+from amlguard.scanner import parallel
+from amlguard.scanner.sources import snapshot, snapshotahead
+from amlguard.settings import CheckSettings
+from tests.scanner.parallel_helpers import TODAY, force_parallel, generated, gone
+
+pytest.importorskip("orjson")
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "estates"
+
+
+def _outcome(path: Path) -> tuple[str, str]:
+    """The JSON report of ``check --snapshot path`` (scan time fixed), or the error's text."""
+    try:
+        result = app.prepare_scan(CheckSettings(snapshots=(path,), today=TODAY)).result
+    except AmlguardError as exc:
+        return type(exc).__name__, str(exc)
+    result.scan_time = "2026-01-01T00:00:00Z"
+    return "ok", app.render(result, "json", ReportOptions())
+
+
+def _serial(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    with monkeypatch.context() as m:
+        m.setenv(parallel.ENV_WORKERS, "1")
+        got = _outcome(path)
+    assert snapshotahead.last is None  # nothing forked: verified before the scan
+    return got
+
+
+def _ahead(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+    got = _outcome(path)
+    pending = snapshotahead.last
+    assert pending is not None, "the verifier was not forked"
+    assert pending.child.reaped and gone(pending.child.pid)
+    return got
+
+
+@pytest.mark.parametrize(
+    "name", ["compliant", "drifted", "foundry-hub-drifted", "landing-zone-drifted", "virtual-wan"]
+)
+def test_example_estates_same_report_verified_ahead(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = EXAMPLES / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"no example estate {name}")
+    serial = _serial(path, monkeypatch)
+    ahead = _ahead(path, monkeypatch)
+    assert ahead == serial
+    assert serial[0] == "ok"
+    assert snapshotahead.last is not None and snapshotahead.last.answer is True
+
+
+def test_generated_estate_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = generated(tmp_path, 30, 11)
+    ahead = _ahead(path, monkeypatch)
+    assert parallel.last.processes == 2  # the evaluation's worker forked beside the verifier
+    assert ahead == _serial(path, monkeypatch)
+
+
+_ROW = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/"
+
+
+def _doc(rows: list[Any]) -> dict[str, Any]:
+    return {"amlguard_snapshot": {"gaps": []}, "data": rows}
+
+
+def _compliant_rows() -> list[Any]:
+    doc = json.loads((EXAMPLES / "compliant.json").read_text(encoding="utf-8"))
+    return list(doc["data"] if isinstance(doc, dict) else doc)
+
+
+#: Files the verifier refuses or doubts: each must end as the serial reading ends.
+_BAD: dict[str, Any] = {
+    "row not an object": lambda rows: [*rows, "x"],
+    "id not a string": lambda rows: [*rows, {"id": 7, "type": "a/b"}],
+    "type contradicts id": lambda rows: [
+        *rows[:3],
+        {**rows[3], "type": "microsoft.keyvault/vaults"},
+        *rows[4:],
+    ],
+    "properties a string": lambda rows: [{**rows[0], "properties": "x"}, *rows[1:]],
+    "properties a list": lambda rows: [*rows[:-1], {**rows[-1], "properties": [1]}],
+    "one id twice, other content": lambda rows: [*rows, {**rows[0], "name": "other"}],
+    "one id twice, same content": lambda rows: [*rows, rows[0]],
+    "no id": lambda rows: [*rows, {"name": "x"}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BAD))
+def test_a_bad_row_ends_as_the_serial_reading_does(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(_doc(_BAD[name](_compliant_rows()))), encoding="utf-8")
+    serial = _serial(path, monkeypatch)
+    assert _ahead(path, monkeypatch) == serial
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # orjson keeps the last of a repeated key; the strict reader refuses the file
+        lambda t: t.replace('"data":', '"data":[],"data":', 1),
+        lambda t: t.replace('"gaps":[]', '"n":18446744073709551616,"gaps":[]', 1),
+        lambda t: t[: len(t) // 2],  # cut off
+        lambda t: "\n".join(json.dumps(r) for r in json.loads(t)["data"]),  # JSON Lines
+    ],
+    ids=["repeated key", "big integer", "cut off", "JSON Lines"],
+)
+def test_a_document_orjson_reads_otherwise_ends_as_the_serial_reading_does(
+    text: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(text(json.dumps(_doc(_compliant_rows()), separators=(",", ":"))), "utf-8")
+    serial = _serial(path, monkeypatch)
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+    assert _outcome(path) == serial
+    if snapshotahead.last is not None:  # orjson read it: the verifier must not have passed it
+        assert snapshotahead.last.answer is False
+        assert gone(snapshotahead.last.child.pid)
+
+
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["id", "type", "properties", "x"]), st.text(max_size=4)),
+)
+
+
+@settings(
+    derandomize=True,
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    index=st.integers(min_value=0, max_value=40),
+    key=st.sampled_from(["id", "type", "properties", "identity", "sku", "tags", None]),
+    value=_HOSTILE,
+)
+def test_any_damaged_row_ends_as_the_serial_reading_does(
+    index: int, key: str | None, value: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _compliant_rows()
+    i = index % len(rows)
+    rows[i] = value if key is None else {**rows[i], key: value}
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(_doc(rows)), encoding="utf-8")
+    with monkeypatch.context() as m:
+        serial = _serial(path, m)
+    with monkeypatch.context() as m:
+        assert _ahead(path, m) == serial
+
+
+def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The serial readings made (``snapshot._load_bytes`` calls), recorded as they happen."""
+    calls: list[Path] = []
+    real = snapshot._load_bytes
+
+    def counted(raw: bytes, path: Path) -> Any:
+        calls.append(path)
+        return real(raw, path)
+
+    monkeypatch.setattr(snapshot, "_load_bytes", counted)
+    return calls
+
+
+def test_a_verifier_that_crashes_is_a_serial_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = EXAMPLES / "drifted.json"
+    serial = _serial(path, monkeypatch)
+    calls = _counting_loads(monkeypatch)
+
+    def crash(raw: bytes, where: Path) -> bool:
+        raise MemoryError("the verifier ran out")
+
+    monkeypatch.setattr(snapshot, "_proven", crash)
+    assert _ahead(path, monkeypatch) == serial
+    assert snapshotahead.last is not None and snapshotahead.last.answer is False
+    assert calls == [path]  # scanned again, verifying first
+
+
+def test_a_verifier_that_hangs_is_killed_and_the_scan_redone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = EXAMPLES / "drifted.json"
+    serial = _serial(path, monkeypatch)
+    calls = _counting_loads(monkeypatch)
+
+    def hang(raw: bytes, where: Path) -> bool:
+        time.sleep(120)
+        return True
+
+    monkeypatch.setattr(snapshot, "_proven", hang)
+    monkeypatch.setattr(snapshotahead, "MIN_WAIT", 0.5)
+    began = time.monotonic()
+    assert _ahead(path, monkeypatch) == serial
+    assert time.monotonic() - began < 60
+    assert calls == [path]
+
+
+def test_a_verifier_that_cannot_fork_verifies_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = EXAMPLES / "drifted.json"
+    serial = _serial(path, monkeypatch)
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fork", no_fork)
+        m.setattr(parallel, "MIN_COST", 10**9)  # nor the evaluation's worker
+        assert _outcome(path) == serial
+    assert snapshotahead.last is None
+
+
+def test_interrupted_scan_kills_and_reaps_the_verifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+
+    def slow(raw: bytes, where: Path) -> bool:
+        time.sleep(120)
+        return True
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot, "_proven", slow)
+    monkeypatch.setattr(app, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / "drifted.json",), today=TODAY))
+    pending = snapshotahead.last
+    assert pending is not None and pending.child.reaped and gone(pending.child.pid)
+
+
+def test_an_error_on_rows_the_verifier_passed_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception of the scan itself is not hidden by a serial re-scan when the rows were
+    sound: it is raised once, after the verifier answered."""
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+    calls = _counting_loads(monkeypatch)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the evaluation broke")
+
+    monkeypatch.setattr(app, "evaluate", broken)
+    with pytest.raises(RuntimeError, match="the evaluation broke"):
+        app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / "drifted.json",), today=TODAY))
+    assert snapshotahead.last is not None and snapshotahead.last.answer is True
+    assert calls == []
