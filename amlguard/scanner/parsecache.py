@@ -16,26 +16,22 @@ and only files that parsed, validated and compiled cleanly are stored, so every 
 still reported from the real parse as ``file:line:col``. A file modified in the last two
 seconds is not stored (it may still be being written). A missing, stale, unreadable or corrupt
 cache only costs the parse; the file is written atomically (temporary file, then
-``os.replace``). ``AMLGUARD_NO_CACHE`` bypasses it.
+``os.replace``). The file is trusted only when its tag was made with this user's cache key
+(:mod:`amlguard.cachefile`): a cache someone else wrote reads as empty. ``AMLGUARD_NO_CACHE``
+bypasses it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import stat
 import sys
 import time
-import zlib
 from typing import Any
 
-from amlguard import __version__
-
-try:  # the C module hashlib wraps: no OpenSSL import on the start-up path
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import blake2b
+from amlguard import __version__, cachefile
+from amlguard.cachefile import blake2b  # _blake2's: no OpenSSL import on the start-up path
 
 FORMAT = 3  # 3: signatures carry a content digest
 _MAGIC = b"amlguard-parsed\n"
@@ -120,17 +116,10 @@ class _Store:
             self.entries = self._read(path)
 
     def _read(self, path: str) -> dict[_Key, _Entry]:
-        try:
-            with open(path, "rb") as handle:
-                blob = handle.read()
-            if not blob.startswith(_MAGIC):
-                return {}
-            crc, payload = blob[len(_MAGIC) : len(_MAGIC) + 4], blob[len(_MAGIC) + 4 :]
-            if int.from_bytes(crc, "big") != zlib.crc32(payload):
-                return {}  # torn or corrupted: never trust a byte of it
-            header, entries = marshal.loads(payload)
-        except (OSError, EOFError, ValueError, TypeError):
+        stored = cachefile.read(path, _MAGIC)  # None: absent, torn, or not made with our key
+        if type(stored) is not tuple or len(stored) != 2:
             return {}
+        header, entries = stored
         if header != FORMAT or not isinstance(entries, dict):
             return {}
         return entries
@@ -141,17 +130,8 @@ class _Store:
         self.dirty = False
         while len(self.entries) > _MAX_ENTRIES:
             del self.entries[next(iter(self.entries))]
-        payload = marshal.dumps((FORMAT, self.entries))
-        blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "wb") as handle:
-                handle.write(blob)
-            os.replace(tmp, self.path)
-        except OSError:  # a read-only or full cache folder only costs the next run the parse
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        # a read-only or full cache folder only costs the next run the parse
+        cachefile.write(self.path, _MAGIC, (FORMAT, self.entries))
 
 
 _store: _Store | None = None

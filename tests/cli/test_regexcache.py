@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amlguard import regexcache
+from amlguard import cachefile, regexcache
 from tests.conftest import ROOT
 
 _PATTERNS: list[tuple[Any, int]] = [
@@ -110,8 +109,15 @@ def test_debug_and_parsed_patterns_go_to_the_real_compiler(front: dict[Any, Any]
     assert front == {}
 
 
+def _signed(payload: bytes) -> bytes:
+    """A cache file's bytes as amlguard writes them: magic, this user's keyed tag, payload."""
+    secret = cachefile.key()
+    assert secret is not None
+    return regexcache._MAGIC + cachefile._tag(secret, regexcache._MAGIC, payload) + payload
+
+
 def _write(path: Path, payload: bytes) -> None:
-    path.write_bytes(regexcache._MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    path.write_bytes(_signed(payload))
 
 
 def test_a_torn_or_wrongly_shaped_file_is_not_trusted(tmp_path: Path) -> None:
@@ -145,7 +151,7 @@ def test_any_bytes_read_as_a_cache_give_only_well_shaped_entries(data: bytes) ->
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "regex"
-        for blob in (data, regexcache._MAGIC + zlib.crc32(data).to_bytes(4, "big") + data):
+        for blob in (data, _signed(data)):
             path.write_bytes(blob)
             for key, entry in regexcache._read(str(path)).items():
                 assert regexcache._valid(key, entry)
