@@ -28,7 +28,8 @@ from amlguard.reports.outputs import (
 )
 from amlguard.scanner.model import ScanResult, Status
 from amlguard.scanner.rules import Rule, RulePack
-from amlguard.scanner.scan import ScanOptions, evaluate, needs_of
+from amlguard.scanner.scan import ScanOptions, evaluate, forget_kept, needs_of
+from amlguard.scanner.sources import snapshotahead
 from amlguard.scanner.sources.interface import Source
 from amlguard.scansetup import build_source, load_rules, scan_options, snapshot_cloud
 from amlguard.settings import CheckSettings, OutputTarget
@@ -106,24 +107,28 @@ def prepare_scan(
     source = source or build_source(settings, options, pack, reporter, verify_ahead=True)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     needs = needs_of(rules, options.parameters)
-    collected = source.collect(needs)
-    pending = collected.pending  # a snapshot still being verified beside this scan
     judge = partial(_judged, settings, pack, rules, options, baseline, source, needs, started)
-    if pending is None:
-        return judge(collected, credential)
-    try:
-        prepared = judge(collected, credential)
-    except BaseException as exc:
-        # Stopped: the verifier is killed. Otherwise the error stands only on rows it passed;
-        # on rows it did not, the serial scan below words the rows' own error.
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or pending.passed():
-            pending.close()
-            raise
-    else:
-        if pending.passed():
-            return prepared
-    # Not proven (a doubt, a bad row, a verifier lost): scan again, verifying first.
-    return prepare_scan(settings, reporter, credential, pending.serial)
+    with snapshotahead.reaped():  # a verifier forked by the collection never outlives this
+        collected = source.collect(needs)
+        pending = collected.pending  # a snapshot still being verified beside this scan
+        if pending is None:
+            return judge(collected, credential)
+        try:
+            prepared = judge(collected, credential)
+        except Exception:
+            # The error stands only on rows the verifier passed; on rows it did not, the
+            # scan below words the rows' own error (Ctrl-C and exits just propagate).
+            if pending.passed():
+                raise
+        else:
+            if pending.passed():
+                return prepared
+            del prepared
+    # Not proven (a doubt, a bad row, a verifier lost): the same bytes scanned again, verified
+    # first, by the same rules and baseline; the unproven scan's memory let go before.
+    del collected
+    forget_kept()
+    return judge(pending.serial.collect(needs), credential)
 
 
 def _judged(

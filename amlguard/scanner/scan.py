@@ -176,6 +176,12 @@ def keep_until_exit() -> None:
         _kept = []
 
 
+def forget_kept() -> None:
+    """Let go of the scans kept so far (one thrown away: its memory is needed now)."""
+    if _kept is not None:
+        _kept.clear()
+
+
 def run_scan(
     source: Source,
     pack: RulePack,

@@ -274,3 +274,96 @@ def test_an_error_on_rows_the_verifier_passed_stands(monkeypatch: pytest.MonkeyP
         app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / "drifted.json",), today=TODAY))
     assert snapshotahead.last is not None and snapshotahead.last.answer is True
     assert calls == []
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda rows, deep: '{"resultTruncated":' + deep + ',"data":' + rows + "}",
+        lambda rows, deep: '{"amlguard_snapshot":{"complete":' + deep + '},"data":' + rows + "}",
+        lambda rows, deep: '{"data":' + rows[:-1] + ',{"id":"/x","tags":' + deep + "}]}",
+    ],
+    ids=["resultTruncated", "header", "row"],
+)
+def test_a_document_too_deep_for_the_scan_ends_as_the_serial_reading_does(
+    where: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson reads 1,024 levels where the strict reader refuses 200: code run on the unproven
+    reading may recurse too deep, which means 'not proven', never an internal error."""
+    path = tmp_path / "snap.json"
+    path.write_text(where(json.dumps(_compliant_rows()), _deep(990)), encoding="utf-8")
+    serial = _serial(path, monkeypatch)
+    assert serial[0] == "InputError"
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+    assert _outcome(path) == serial
+    pending = snapshotahead.last
+    assert pending is not None and pending.child.reaped and gone(pending.child.pid)
+
+
+def test_the_scan_again_reads_the_bytes_read_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused file replaced while the check runs: the verdict is still about the bytes the
+    check read (the serial path reads a file once), never about the file's new content."""
+    path = tmp_path / "snap.json"
+    bad = json.dumps(_doc(_BAD["row not an object"](_compliant_rows())))
+    good = json.dumps(_doc(_compliant_rows()))
+    path.write_text(bad, encoding="utf-8")
+    serial = _serial(path, monkeypatch)
+    assert serial[0] == "InputError"
+    real = snapshot._unproven
+
+    def swapped(raw: bytes, where: Path) -> Any:
+        where.write_text(good, encoding="utf-8")  # replaced once the check has read it
+        return real(raw, where)
+
+    monkeypatch.setattr(snapshot, "_unproven", swapped)
+    assert _ahead(path, monkeypatch) == serial
+
+
+def test_a_scan_thrown_away_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unproven scan's rows, inventory and engine are let go before the scan again (the
+    process entry point keeps scans until exit)."""
+    from amlguard.scanner import scan
+
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(_doc(_BAD["properties a list"](_compliant_rows()))), "utf-8")
+    monkeypatch.setattr(scan, "_kept", [])
+    assert _ahead(path, monkeypatch)[0] == "InputError"
+    assert scan._kept == []
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_doc(_compliant_rows())), "utf-8")
+    assert _ahead(good, monkeypatch)[0] == "ok"
+    assert len(scan._kept) == 1
+
+
+@pytest.mark.parametrize("stage", ["collect", "judge", "passed"])
+def test_a_stop_at_any_stage_reaps_the_verifier(
+    stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+
+    def slow(raw: bytes, where: Path) -> bool:
+        time.sleep(120)
+        return True
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot, "_proven", slow)
+    if stage == "collect":
+        monkeypatch.setattr(snapshot.SnapshotSource, "_collected", stop)
+    elif stage == "judge":
+        monkeypatch.setattr(app, "evaluate", stop)
+    else:
+        monkeypatch.setattr(snapshotahead.Pending, "passed", stop)
+    with pytest.raises(KeyboardInterrupt):
+        app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / "drifted.json",), today=TODAY))
+    pending = snapshotahead.last
+    assert pending is not None and pending.child.reaped and gone(pending.child.pid)

@@ -190,14 +190,10 @@ def _proven(raw: bytes, path: Path) -> bool:
 
 def _unproven(raw: bytes, path: Path) -> SnapshotFile | None:
     """orjson's reading of ``raw`` as a snapshot, none of :func:`_proven`'s checks made (None
-    where orjson or the document's shape refuses it: the serial reading words why)."""
+    where orjson is missing). Any exception means: not proven, the serial reading decides."""
     if jsonfast.orjson is None:
         return None
-    try:
-        doc = jsonfast.orjson.loads(raw)
-        return _parse_document(doc, path, "")[0]
-    except (ValueError, TypeError, InputError):  # orjson's errors are ValueErrors
-        return None
+    return _parse_document(jsonfast.orjson.loads(raw), path, "")[0]
 
 
 def read_snapshot(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -261,45 +257,52 @@ def _read_json_lines(text: str, path: Path, first: json.JSONDecodeError) -> Snap
 class SnapshotSource(Source):
     """Rows from one or more snapshot files (later files win on duplicate ids)."""
 
-    def __init__(self, paths: list[Path], verify_ahead: bool = False) -> None:
+    def __init__(
+        self, paths: list[Path], verify_ahead: bool = False, read: bytes | None = None
+    ) -> None:
         if not paths:
             raise InputError("no snapshot file given")
         self.paths = paths
         #: one large file: verified in a forked process while the caller scans its rows
         #: (:mod:`~amlguard.scanner.sources.snapshotahead`; ``Collected.pending``)
         self.verify_ahead = verify_ahead and len(paths) == 1
+        #: the one file's bytes, read already (a scan again of exactly what was read)
+        self.read = read if len(paths) == 1 else None
 
     def collect(self, needs: Needs, progress: Callable[[str], None] | None = None) -> Collected:
         """Read every file in order; the inventory keeps the last row of each id."""
         if self.verify_ahead:
-            return self._collect_ahead(progress)
+            return self._collect_ahead(needs, progress)
         snaps = []
         for path in self.paths:
             if progress:
                 progress(f"reading {path}")
-            snaps.append(load_snapshot(path))
+            read = self.read
+            snaps.append(load_snapshot(path) if read is None else _load_bytes(read, path))
         return self._collected(snaps)
 
-    def _collect_ahead(self, progress: Callable[[str], None] | None) -> Collected:
-        """:meth:`collect` of one file whose checks a forked verifier makes (``pending``)."""
+    def _collect_ahead(self, needs: Needs, progress: Callable[[str], None] | None) -> Collected:
+        """:meth:`collect` of one file whose checks a forked verifier makes (``pending``; the
+        caller runs inside :func:`snapshotahead.reaped`). Where the unchecked reading fails in
+        any way, the file's bytes are read the serial way, which words the error."""
         path = self.paths[0]
         if progress:
             progress(f"reading {path}")
         raw = _read_bytes(path)
-        pending = snapshotahead.start(lambda: _proven(raw, path), len(raw), SnapshotSource([path]))
+        serial = SnapshotSource([path], read=raw)  # the same bytes, verified first
+        pending = snapshotahead.start(lambda: _proven(raw, path), len(raw), serial)
         if pending is None:
-            return self._collected([_load_bytes(raw, path)])
+            return serial.collect(needs)
         try:
             snap = _unproven(raw, path)
-        except BaseException:
-            pending.close()
-            raise
-        if snap is None:
-            pending.close()
-            return self._collected([_load_bytes(raw, path)])
-        collected = self._collected([snap])
-        collected.pending = pending
-        return collected
+            if snap is not None:
+                collected = self._collected([snap])
+                collected.pending = pending
+                return collected
+        except Exception:
+            pass
+        pending.close()
+        return serial.collect(needs)
 
     def _collected(self, snaps: list[SnapshotFile]) -> Collected:
         """The rows, header and gaps of the files read, in order."""

@@ -17,9 +17,10 @@ row's message, not whatever the unchecked rows made the build trip on).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from amlguard.forkchild import STOPS, Child, flushed, processes_allowed
 
@@ -62,6 +63,19 @@ class Pending:
 last: Pending | None = None
 
 
+@contextlib.contextmanager
+def reaped() -> Iterator[None]:
+    """Every verifier forked inside the block is killed (unless it has ended) and reaped when
+    the block ends, however it ends (Ctrl-C or SIGTERM at any point included)."""
+    global last
+    last = None
+    try:
+        yield
+    finally:
+        if last is not None:
+            last.close()
+
+
 def start(prove: Callable[[], bool], size: int, serial: object) -> Pending | None:
     """A forked verifier running ``prove`` (True: every proof held), or None where forking is
     not allowed, not safe or does not pay (the caller verifies in place)."""
@@ -69,13 +83,13 @@ def start(prove: Callable[[], bool], size: int, serial: object) -> Pending | Non
     last = None
     if size < AHEAD_MIN_BYTES or processes_allowed()[0] < 2 or not flushed():
         return None
-    # No Ctrl-C between the fork and the verifier's registration: it is always reaped.
+    # No Ctrl-C between the fork and the verifier's registration in ``last`` (which
+    # :func:`reaped` closes): a stop that arrives meanwhile is delivered once it is registered.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     try:
         child = Child.start(lambda: OK if prove() else b"no", blocked)
+        if child.pid >= 0:
+            last = Pending(child, size, serial)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    if child.pid < 0:
-        return None
-    last = Pending(child, size, serial)
     return last
