@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring
@@ -25,7 +26,29 @@ SCHEMA_VERSION = "2.0"
 # What json.dumps(obj, default=str, ensure_ascii=False) builds on every call; one per finding
 # made building encoders a tenth of the report's time.
 _FINDING_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
-_encode = _FINDING_ENCODER.encode
+
+#: What JSON allows raw but a terminal or a reader does not show as it is (DEL and C1 controls,
+#: zero-width and bidi controls, the line and paragraph separators, BOM): written as ``\uXXXX``
+#: in the finding lines, as the report head's ASCII JSON writes them (redteam9 #15). Only
+#: strings hold them, so the escape never changes a value.
+_HIDDEN = re.compile(
+    "[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def _escaped(char: re.Match[str]) -> str:
+    return f"\\u{ord(char.group()):04x}"
+
+
+def _shown(text: str) -> str:
+    """JSON ``text`` with :data:`_HIDDEN` characters escaped."""
+    return _HIDDEN.sub(_escaped, text) if _HIDDEN.search(text) else text
+
+
+def _encode(value: Any) -> str:
+    """``value`` as the report's finding lines write it (non-ASCII raw, hidden ones escaped)."""
+    return _shown(_FINDING_ENCODER.encode(value))
+
 
 #: Findings per (instance, severity, status): one pass that both summaries share.
 Tally = Counter[tuple[str, Severity, Status]]
@@ -133,7 +156,7 @@ class _Encoded(dict[str, str]):
     def __missing__(self, text: str) -> str:
         # encode_basestring is what the ensure_ascii=False encoder uses for every string, and it
         # raises TypeError on anything else, which sends the finding down the generic path.
-        encoded = self[text] = encode_basestring(text)
+        encoded = self[text] = _shown(encode_basestring(text))
         return encoded
 
 

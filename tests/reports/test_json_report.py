@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -19,6 +20,13 @@ from tests.builders import blueprint, unrelated
 from tests.make_examples import drifted, multi_workspace
 from tests.scanner.harness import instances, scan
 
+#: DEL, C1, zero-width and bidi controls, U+2028/2029 and BOM: never raw in a report line
+HIDDEN = "\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+
+
+def _hidden_escaped(line: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" if re.match(f"[{HIDDEN}]", c) else c for c in line)
+
 
 def reference(result: ScanResult) -> str:
     """The straightforward rendering: the generic document, one json.dumps a finding a line."""
@@ -27,7 +35,7 @@ def reference(result: ScanResult) -> str:
     head = json.dumps(doc, indent=2, default=str)[:-2]
     if not findings:
         return head + ',\n  "findings": []\n}\n'
-    lines = [json.dumps(f, default=str, ensure_ascii=False) for f in findings]
+    lines = [_hidden_escaped(json.dumps(f, default=str, ensure_ascii=False)) for f in findings]
     return head + ',\n  "findings": [\n    ' + ",\n    ".join(lines) + "\n  ]\n}\n"
 
 
@@ -308,3 +316,16 @@ _findings = st.lists(
 def test_any_findings_render_byte_identical(findings: list[Finding]) -> None:
     result = dataclasses.replace(EMPTY, findings=findings)
     assert render(result) == reference(result)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x70, max_codepoint=0x2100), max_size=20))
+def test_no_hidden_character_reaches_a_finding_line_raw(value: str) -> None:
+    """Values keep every character (json.loads gives them back) but none a terminal hides
+    or reorders is written raw (redteam9 #15)."""
+    finding = Finding("R-1", value, Severity.HIGH, Status.FAIL, "/r/" + value, "t", "/i", value)
+    finding = dataclasses.replace(finding, actual=[value], expected={"k": value})
+    text = render(_result([], [finding]))
+    assert not re.search(f"[{HIDDEN}]", text)
+    line = json.loads(text)["findings"][0]
+    assert (line["message"], line["actual"], line["expected"]) == (value, [value], {"k": value})
