@@ -114,7 +114,7 @@ def prepare_scan(
         if pending is None:
             return judge(collected, credential)
         try:
-            prepared = judge(collected, credential)
+            prepared = judge(collected, credential, pending)
         except Exception:
             # The error stands only on rows the verifier passed; on rows it did not, the
             # scan below words the rows' own error (Ctrl-C and exits just propagate).
@@ -131,6 +131,10 @@ def prepare_scan(
     return judge(pending.serial.collect(needs), credential)
 
 
+class _Unproven(Exception):
+    """The rows' verifier refused them: the scan of them stops, to be made again serially."""
+
+
 def _judged(
     settings: CheckSettings,
     pack: RulePack,
@@ -142,8 +146,12 @@ def _judged(
     started: dt.datetime,
     collected: Any,
     credential: Any,
+    pending: Any = None,
 ) -> Prepared:
-    """:func:`prepare_scan` once the rows are collected: evaluation, then the gates."""
+    """:func:`prepare_scan` once the rows are collected: evaluation, then the gates.
+
+    ``pending``: the rows' verifier (``snapshotahead.Pending``); when it has refused them
+    before the evaluation starts, the evaluation is not run for nothing."""
     if settings.snapshots:
         _covered(collected, needs, rules)
     if settings.snapshots and _may_hold_template_rows(collected):
@@ -155,6 +163,8 @@ def _judged(
     if settings.live:
         rows, note = _live_reads(settings, pack, rules, options, collected, credential)
     when = started.isoformat().replace("+00:00", "Z")
+    if pending is not None and pending.refused():
+        raise _Unproven
     ahead = json_ahead(settings)  # JSON lines written while the evaluation's worker judges
     result = evaluate(rows, pack, rules, options, collected.info, started=when, json_ahead=ahead)
     if note:

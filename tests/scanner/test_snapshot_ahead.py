@@ -367,3 +367,55 @@ def test_a_stop_at_any_stage_reaps_the_verifier(
         app.prepare_scan(CheckSettings(snapshots=(EXAMPLES / "drifted.json",), today=TODAY))
     pending = snapshotahead.last
     assert pending is not None and pending.child.reaped and gone(pending.child.pid)
+
+
+def test_rows_refused_before_the_evaluation_are_not_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verifier that has answered 'no' by the time the evaluation would start spares it."""
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(_doc(_BAD["row not an object"](_compliant_rows()))), "utf-8")
+    serial = _serial(path, monkeypatch)
+    real_unproven, real_evaluate = snapshot._unproven, app.evaluate
+    calls: list[int] = []
+
+    def late(raw: bytes, where: Path) -> Any:
+        time.sleep(1.5)  # the verifier answers first
+        return real_unproven(raw, where)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "_unproven", late)
+    monkeypatch.setattr(app, "evaluate", counted)
+    assert _ahead(path, monkeypatch) == serial
+    assert calls == []  # neither the unproven scan nor the serial one (it refuses the file)
+
+
+def test_a_bad_worker_count_does_not_hide_the_files_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(_doc(_BAD["row not an object"](_compliant_rows()))), "utf-8")
+    serial = _serial(path, monkeypatch)
+    force_parallel(monkeypatch)
+    monkeypatch.setattr(snapshotahead, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setenv(parallel.ENV_WORKERS, "abc")
+    assert _outcome(path) == serial
+
+
+def test_sigchld_ignored_still_takes_the_verifiers_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With SIGCHLD ignored the kernel reaps children (no exit status): the answer decides."""
+    import signal
+
+    calls = _counting_loads(monkeypatch)
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert _ahead(EXAMPLES / "drifted.json", monkeypatch)[0] == "ok"
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+    assert snapshotahead.last is not None and snapshotahead.last.answer is True
+    assert calls == []  # no serial scan again

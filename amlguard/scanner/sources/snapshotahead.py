@@ -18,10 +18,12 @@ row's message, not whatever the unchecked rows made the build trip on).
 from __future__ import annotations
 
 import contextlib
+import select
 import signal
 import time
 from collections.abc import Callable, Iterator
 
+from amlguard.errors import InputError
 from amlguard.forkchild import STOPS, Child, flushed, processes_allowed
 
 #: Smaller files are verified in place: a fork (~2-5 ms) would cost more than half the proofs.
@@ -52,6 +54,16 @@ class Pending:
             self.answer = self.child.result(time.monotonic() + self.wait) == OK
         return self.answer
 
+    def refused(self) -> bool:
+        """True when the verifier has already answered, and not ``ok`` (never waits): the
+        scan of unproven rows can stop early, since its result would be thrown away."""
+        if self.answer is None:
+            fd = self.child.fd
+            if fd < 0 or not select.select([fd], [], [], 0)[0]:
+                return False
+            self.passed()  # the answer is in (or the child ended): read it without waiting
+        return self.answer is False
+
     def close(self) -> None:
         """Kill the verifier unless it has ended, and reap it (its answer is not wanted)."""
         if self.answer is None:
@@ -81,7 +93,12 @@ def start(prove: Callable[[], bool], size: int, serial: object) -> Pending | Non
     not allowed, not safe or does not pay (the caller verifies in place)."""
     global last
     last = None
-    if size < AHEAD_MIN_BYTES or processes_allowed()[0] < 2 or not flushed():
+    if size < AHEAD_MIN_BYTES or not flushed():
+        return None
+    try:
+        if processes_allowed()[0] < 2:
+            return None
+    except InputError:  # a bad AMLGUARD_WORKERS: the file's own errors come first, as serially
         return None
     # No Ctrl-C between the fork and the verifier's registration in ``last`` (which
     # :func:`reaped` closes): a stop that arrives meanwhile is delivered once it is registered.
