@@ -8,8 +8,8 @@ from typing import Any
 from amlguard.scanner import shapes, valuetypes
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.expressions import function
-from amlguard.scanner.targets import compute_type
 from amlguard.scanner.paths import MISSING
+from amlguard.scanner.targets import compute_type
 from amlguard.scanner.unknown import Unknown
 from amlguard.textsafe import visible
 
