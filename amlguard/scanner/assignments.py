@@ -108,4 +108,4 @@ def _group_rows(ctx: EvalContext) -> list[Row]:
             for ra in ctx.inventory.of_type(ROLE_ASSIGNMENT)
             if str(get_key(_props(ra), "principalType") or "").strip().lower() in GROUP_TYPES
         ]
-    return found  # type: ignore[no-any-return]
+    return found
