@@ -20,7 +20,23 @@ from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
 from amlguard.textsafe import visible
 
-__all__ = ["check", "unplaced"]
+__all__ = ["check", "names_subnet", "unplaced"]
+
+
+def names_subnet(subnet_id: str) -> bool:
+    """Whether ``subnet_id`` names a subnet of a virtual network the index can file a NIC
+    under (``<vnet id>/subnets/<name>``, the VNet id with its subscription and resource group,
+    as ``ids.vnet_of_subnet`` reads it): ``""``, garbage or a VNet's own id do not."""
+    vnet = ids.vnet_of_subnet(subnet_id)
+    if not vnet:
+        return False
+    parts = ids.parse(vnet)
+    return bool(
+        parts.type == "microsoft.network/virtualnetworks"
+        and parts.subscription_id
+        and parts.resource_group
+        and parts.name
+    )
 
 
 def unplaced(inv: Inventory) -> list[tuple[str, str, Exception]]:
@@ -60,7 +76,7 @@ def _placed(nic: dict[str, Any]) -> bool:
             continue
         sid = subnet.get("id", MISSING) if type(subnet) is dict else MISSING
         if type(sid) is str:
-            if not ids.vnet_of_subnet(sid):  # text that names no subnet: ask _unplaced
+            if not names_subnet(sid):  # text that names no subnet: ask _unplaced
                 return False
         elif sid is not None:
             return False
@@ -83,7 +99,7 @@ def _unplaced(nic: dict[str, Any]) -> tuple[str, str, Exception] | None:
             sat = cat / "properties" / "subnet" / "id"
             try:
                 sid = shapes.text(shapes.member(subnet, "id"), sat)
-                if sid is not None and not ids.vnet_of_subnet(sid):  # as the index reads it
+                if sid is not None and not names_subnet(sid):
                     raise MalformedValue(
                         f"{visible(str(sat))} is {shapes.describe(sid)}, which names no subnet: "
                         "cannot be judged"

@@ -31,7 +31,9 @@ def _nic(subnet_id: Any, public: bool = True) -> dict[str, Any]:
     return {"id": NIC_ID, "properties": {"ipConfigurations": [{"properties": cprops}]}}
 
 
-@pytest.mark.parametrize("text", ["", " ", "garbage", VNET, f"{VNET}/subnets", f"{VNET}/x/a"])
+@pytest.mark.parametrize(
+    "text", ["", " ", "garbage", VNET, f"{VNET}/subnets", f"{VNET}/x/a", "garbage/subnets/a"]
+)
 def test_text_that_names_no_subnet_cannot_be_placed(text: str) -> None:
     assert not nicplaces._placed(_nic(text))
     found = nicplaces._unplaced(_nic(text))
@@ -53,11 +55,27 @@ _TEXT = st.one_of(
 
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(_TEXT)
-def test_unplaced_exactly_when_the_index_cannot_read_the_subnet(text: str) -> None:
-    indexed = bool(ids.vnet_of_subnet(text))  # what inventory._index_nic reads
-    assert (nicplaces._unplaced(_nic(text)) is None) is indexed
+def test_unplaced_exactly_when_the_text_names_no_subnet(text: str) -> None:
+    named = nicplaces.names_subnet(text)
+    if named:  # what inventory._index_nic files the NIC under is a VNet id
+        assert ids.parse(ids.vnet_of_subnet(text)).type == "microsoft.network/virtualnetworks"
+    assert (nicplaces._unplaced(_nic(text)) is None) is named
     if nicplaces._placed(_nic(text)):
-        assert indexed
+        assert named
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x/subnets/a",
+        "/subnets/a",
+        f"{SUB}/providers/Microsoft.Network/virtualNetworks/v/subnets/a",  # no resource group
+        f"{SUB}/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/v/subnets/a",
+    ],
+)
+def test_a_subnets_segment_under_no_vnet_names_no_subnet(text: str) -> None:
+    assert not nicplaces.names_subnet(text)
+    assert nicplaces._unplaced(_nic(text)) is not None
 
 
 def _snapshot(tmp_path: Path, value: str) -> Path:
