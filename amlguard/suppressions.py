@@ -175,7 +175,8 @@ class Suppression:
         self, finding: Finding, group_names: Callable[[str], Counter[str]] | None = None
     ) -> list[Any]:
         """The offenders ``finding`` names that this suppression does not list (all of them
-        when it lists none).
+        when it lists none); ``[NONE_NAMED]`` when the finding names none but the suppression
+        lists some (an empty set is not what it accepted).
 
         A resource offender is listed by its id, or by its name only where the name cannot mean
         another resource: the offender is in the finding's resource group, no other offender
@@ -188,6 +189,8 @@ class Suppression:
         """
         if self.offenders is None:
             return list(finding.offenders)
+        if not finding.offenders and self.offenders:
+            return [offender_ids.NONE_NAMED]  # the listed ones are gone; it fails for another
         listed = {o.strip().lower() for o in self.offenders}
         names = Counter(_name_of(o) for o in finding.offenders)
         home = _group_of(finding.resource_id)
@@ -291,6 +294,12 @@ def _not_accepted(s: Suppression, f: Finding, left: list[Any]) -> str:
             f"{s.label()} does not list the offenders it accepts, and {f.rule_id} on "
             f"{quoted(ids.short_if_id(f.resource_id))} names {names}{more}: the failure "
             "stands; list the accepted ones under 'offenders:' so a new one fails the gate"
+        )
+    if not f.offenders:
+        return (
+            f"{s.label()} accepts only the offenders it lists, and {f.rule_id} on "
+            f"{quoted(ids.short_if_id(f.resource_id))} now fails naming none of them: the "
+            "failure stands (it fails for another reason)"
         )
     listed = {o.strip().lower() for o in s.offenders}
     by_name = [o for o in left if _name_of(o) in listed]

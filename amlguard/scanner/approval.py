@@ -17,12 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids, shapes
-from amlguard.scanner.assignments import role_assignments
+from amlguard.scanner.assignments import group_assignments, role_assignments
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
-from amlguard.scanner.shapes import Where
+from amlguard.scanner.shapes import MalformedValue, Where
+from amlguard.textsafe import visible
 
 ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 APPROVAL_SUFFIXES = (
@@ -135,14 +136,35 @@ def approver_assignments(
     covering = role_assignments(ctx, principal, scope)
     accepted_guids = {ids.guid_tail(str(r)) for r in [*_list(accepted), role] if r}
     rtype = target_type if isinstance(target_type, str) and target_type else MISSING
-    out = []
-    for assignment in covering:
+
+    def approves(assignment: dict[str, Any]) -> bool:
         guid = ids.guid_tail(str(assignment.get("roleDefinitionId") or ""))
         verdict = (
             covers_type(ctx.inventory, guid, rtype, strict=True)
             if evaluate is not False and (rtype is not MISSING)
             else None
         )
-        if verdict is True or (verdict is None and guid in accepted_guids):
-            out.append(assignment)
+        return verdict is True or (verdict is None and guid in accepted_guids)
+
+    out = [a for a in covering if approves(a)]
+    if not out:
+        # A group may hold the identity (group-only RBAC): membership is not read, so an
+        # approver role granted to a group cannot be judged either way (as deny assignments
+        # to groups, denials.py); never "no role" (the fix would duplicate the grant).
+        for assignment in group_assignments(ctx, str(scope)):
+            if approves(assignment):
+                raise MalformedValue(_group_doubt(assignment, scope))
     return out
+
+
+def _group_doubt(assignment: dict[str, Any], scope: Any) -> str:
+    """Why an approver role held by a group leaves AMLG-106 undecided, in words."""
+    who = visible(str(assignment.get("principalId") or "?"))
+    role = visible(ids.guid_tail(str(assignment.get("roleDefinitionId") or "")) or "?")
+    at = visible(ids.short_if_id(str(assignment.get("scope") or "?")))
+    return (
+        f"role {role}, which can approve private endpoint connections on "
+        f"{visible(ids.short_if_id(str(scope)))}, is assigned at {at} to group {who}: the "
+        "workspace identity may be a member of that group, and group membership is not read, "
+        "so whether it can approve cannot be judged"
+    )

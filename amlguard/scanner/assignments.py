@@ -11,7 +11,11 @@ from typing import Any
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
+from amlguard.scanner.inventory import ROLE_ASSIGNMENT, Row
 from amlguard.scanner.paths import MISSING, get_key
+
+#: ``principalType`` values that name a group: its members are not in the inventory
+GROUP_TYPES = frozenset({"group", "foreigngroup"})
 
 
 def _present(value: Any) -> bool:
@@ -74,3 +78,34 @@ def _assignment_covers(ctx: EvalContext, assigned: str, scope: str) -> bool | No
     sub = ids.parse(scope).subscription_id
     above = ctx.inventory.management_groups.get(sub.lower()) if sub else None
     return None if above is None else group.lower() in above
+
+
+def group_assignments(ctx: EvalContext, scope: str) -> list[dict[str, Any]]:
+    """Assignments to a group (``principalType`` Group or ForeignGroup) whose scope covers
+    ``scope``, or may (a management group whose place is unknown): the workspace identity may be
+    a member, and membership is not read. Items as :func:`role_assignments` gives them."""
+    out = []
+    for ra in _group_rows(ctx):
+        props = _props(ra)
+        assigned = get_key(props, "scope")
+        assigned = None if assigned is MISSING else assigned
+        if _assignment_covers(ctx, str(assigned or ""), str(scope)) is not False:
+            item = {"id": ra["id"], "scope": assigned, **props}
+            role_def = get_key(props, "roleDefinitionId")
+            if role_def is not MISSING:
+                item["roleDefinitionId"] = role_def
+            out.append(item)
+    return out
+
+
+def _group_rows(ctx: EvalContext) -> list[Row]:
+    """The role assignments to groups, found once per inventory."""
+    memo = ctx.inventory.memo.setdefault("groupAssignments", {})
+    found = memo.get("")
+    if found is None:
+        found = memo[""] = [
+            ra
+            for ra in ctx.inventory.of_type(ROLE_ASSIGNMENT)
+            if str(get_key(_props(ra), "principalType") or "").strip().lower() in GROUP_TYPES
+        ]
+    return found

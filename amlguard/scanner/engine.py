@@ -14,7 +14,7 @@ from amlguard.ruleselect import runs_in
 from amlguard.scanner import ids
 from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.context import Decided, EvalContext, Undeterminable
-from amlguard.scanner.findingtext import FieldValues, explain, fill, finding_fields
+from amlguard.scanner.findingtext import FieldValues, explain, fill, finding_fields, names_offenders
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
@@ -287,7 +287,9 @@ class Engine:
             message = f"could not be judged: {verdict}"
             return self._gapped(rule, target, instance, Status.ERROR, message)
         trace = verdict
-        expected, actual, path, offenders = explain(trace)
+        expected, actual, path, offenders = explain(
+            trace, names_offenders(rule.raw.get("condition"))
+        )
         if rule.expected:
             expected = rule.expected
         extra = {

@@ -105,21 +105,25 @@ def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, 
     return "".join(out)
 
 
-def explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
+def explain(
+    trace: list[Explanation], named: bool = False
+) -> tuple[Any, Any, str | None, list[Any]]:
     """(expected, actual, path) of a failure's first explanation, and the offenders of every
     explanation in order, each once: an allOf whose later branch fails too names those as well
     (a baseline, a pinned suppression or the history then sees them as new).
 
-    Where more than one branch fails, a branch that names no offender of its own (a ``field``
-    or ``value`` leaf) is named by its path and value (``branch_offender``): otherwise a field
-    that starts failing beside a known failing count adds nothing a gate could see (redteam8
-    item 3). ``actual`` is the first explanation's own: its value, or every offender when it
-    names offenders (never another branch's offenders under its path).
+    A failing branch that names no offender of its own (a ``field`` or ``value`` leaf, a count
+    that matched nothing) is named by its path and value (``branch_offender``) where more than
+    one branch fails, and also alone when ``named`` (the rule's condition can name offenders,
+    :func:`names_offenders`): otherwise a field that starts failing beside a known failing
+    count, or after the known offenders were fixed, adds nothing a gate could see (redteam8
+    item 3, redteam9 item 6). ``actual`` is the first explanation's own: its value, or every
+    offender when it names offenders (never another branch's offenders under its path).
     """
     if not trace:
         return None, None, None, []
     first = trace[0]
-    several = len(trace) > 1
+    several = named or len(trace) > 1
     offenders = list(first.offenders or ((branch_offender(first),) if several else ()))
     seen = {offender_key(o) for o in offenders}
     for later in trace[1:]:
@@ -129,6 +133,35 @@ def explain(trace: list[Explanation]) -> tuple[Any, Any, str | None, list[Any]]:
                 offenders.append(o)
     actual = offenders if first.offenders else first.actual
     return first.expected, actual, first.path, offenders
+
+
+#: a count whose failure means it matched nothing (``greaterOrEquals: 1``...) names no item
+_NAMES_NOTHING = {("greaterOrEquals", 1), ("greater", 0), ("notEquals", 0)}
+_NAMING: dict[int, tuple[Any, bool]] = {}
+
+
+def names_offenders(condition: Any) -> bool:
+    """Whether a failure of ``condition`` (a rule's, as written) can name offenders: it has a
+    ``count`` outside any ``not`` that can fail while it matches items."""
+    known = _NAMING.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
+    answer = _can_name(condition, 0)
+    _NAMING[id(condition)] = (condition, answer)
+    return answer
+
+
+def _can_name(node: Any, depth: int) -> bool:
+    if not isinstance(node, Mapping) or depth > 64:
+        return False
+    for key in ("allOf", "anyOf"):
+        if isinstance(node.get(key), list):
+            return any(_can_name(child, depth + 1) for child in node[key])
+    if "not" in node or "count" not in node:
+        return False  # a negated condition explains itself without offenders
+    return not any(
+        type(operand) is int and (op, operand) in _NAMES_NOTHING for op, operand in node.items()
+    )
 
 
 def branch_offender(explanation: Explanation) -> str:

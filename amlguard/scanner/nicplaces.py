@@ -1,7 +1,8 @@
 """Network interfaces whose VNet cannot be read (redteam5 defects 5/8, AMLG-302).
 
 The inventory indexes a NIC under the VNets its IP configurations' subnets name. A NIC whose
-subnet id is unknown before deployment (``[reference(vnet).subnets[1].id]`` in a template), or
+subnet id is unknown before deployment (``[reference(vnet).subnets[1].id]`` in a template), is
+text that names no subnet (``""``, ``"garbage"``, the VNet's own id: redteam9 item 12), or
 whose ``ipConfigurations`` have the wrong shape, is indexed under no VNet, so a rule counting
 the NICs of a VNet would never see it: a public IP on it would pass. :func:`unplaced` lists
 those NICs (built once per inventory) with why they cannot be placed, and :func:`check`
@@ -17,8 +18,25 @@ from amlguard.scanner import ids, shapes
 from amlguard.scanner.inventory import NIC, Inventory
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
+from amlguard.textsafe import visible
 
-__all__ = ["check", "unplaced"]
+__all__ = ["check", "names_subnet", "unplaced"]
+
+
+def names_subnet(subnet_id: str) -> bool:
+    """Whether ``subnet_id`` names a subnet of a virtual network the index can file a NIC
+    under (``<vnet id>/subnets/<name>``, the VNet id with its subscription and resource group,
+    as ``ids.vnet_of_subnet`` reads it): ``""``, garbage or a VNet's own id do not."""
+    vnet = ids.vnet_of_subnet(subnet_id)
+    if not vnet:
+        return False
+    parts = ids.parse(vnet)
+    return bool(
+        parts.type == "microsoft.network/virtualnetworks"
+        and parts.subscription_id
+        and parts.resource_group
+        and parts.name
+    )
 
 
 def unplaced(inv: Inventory) -> list[tuple[str, str, Exception]]:
@@ -56,7 +74,11 @@ def _placed(nic: dict[str, Any]) -> bool:
         subnet = cprops.get("subnet", MISSING)
         if subnet is None:
             continue
-        if type(subnet) is not dict or type(subnet.get("id", MISSING)) not in (str, type(None)):
+        sid = subnet.get("id", MISSING) if type(subnet) is dict else MISSING
+        if type(sid) is str:
+            if not names_subnet(sid):  # text that names no subnet: ask _unplaced
+                return False
+        elif sid is not None:
             return False
     return True
 
@@ -74,8 +96,14 @@ def _unplaced(nic: dict[str, Any]) -> tuple[str, str, Exception] | None:
             cprops = shapes.obj(get_key(body, "properties"), cat / "properties") or {}
             public = get_key(cprops, "publicIPAddress")
             subnet = shapes.obj(get_key(cprops, "subnet"), cat / "properties" / "subnet")
+            sat = cat / "properties" / "subnet" / "id"
             try:
-                shapes.text(shapes.member(subnet, "id"), cat / "properties" / "subnet" / "id")
+                sid = shapes.text(shapes.member(subnet, "id"), sat)
+                if sid is not None and not names_subnet(sid):
+                    raise MalformedValue(
+                        f"{visible(str(sat))} is {shapes.describe(sid)}, which names no subnet: "
+                        "cannot be judged"
+                    )
             except (UnknownAt, MalformedValue) as exc:
                 if public is not MISSING and public is not None:
                     return rid, sub, exc

@@ -14,7 +14,8 @@ import amlguard.scanner.denials
 import amlguard.scanner.endpointreach
 import amlguard.scanner.instance_targets
 import amlguard.scanner.primitives
-import amlguard.scanner.textfunctions  # noqa: F401  (registers split())
+import amlguard.scanner.textfunctions  # registers split()
+import amlguard.scanner.typedfunctions  # noqa: F401  (registers computeKind(), typed())
 from amlguard.errors import PolicyError
 from amlguard.excerpt import quoted
 from amlguard.scanner import parsecache

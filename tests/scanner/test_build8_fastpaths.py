@@ -169,7 +169,8 @@ def test_a_placed_nic_is_never_unplaced(props: Any) -> None:
 
 
 def test_placed_covers_the_plain_shapes() -> None:
-    subnet = {"id": "/subscriptions/s/resourceGroups/rg/providers/x/virtualNetworks/v/subnets/a"}
+    vnet = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+    subnet = {"id": f"{vnet}/subnets/a"}
     for props in (
         None,
         {"ipConfigurations": None},
