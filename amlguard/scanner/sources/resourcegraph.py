@@ -242,7 +242,7 @@ class ResourceGraphSource(Source):
             for i in range(0, len(subs), size)
             for name, text in (
                 ("subscriptions", kql.subscriptions()),
-                ("role assignments", kql.role_assignments(needs.role_definition_ids)),
+                ("role assignments", kql.role_assignments(needs.roles_to_read())),
             )
         ]
         return self._merge(jobs, self._run_all(runner, jobs, "outside subscriptions"), gaps)
@@ -339,13 +339,15 @@ class ResourceGraphSource(Source):
             kql.ROLE_DEFINITION,
         }
         core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
-        core |= set(self.settings.selector.types) & types
+        # the selector's types are in ``types`` when a rule reads integrated resources
+        core |= {t.lower() for t in self.settings.selector.types} & types
         rest = types - core
         rg = self.scope.resource_groups
         roles: list[tuple[str, str]] = []
         if inventory.ROLE_ASSIGNMENT in needs.types:
-            # Without named roles a rule may read any assignment: fetch them all, never none.
-            roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+            # A rule that reads any role's assignment (or judges roles by permission) makes
+            # the read take every role, whatever others name (REPORT #2): never a narrowed one.
+            roles.append(("role assignments", kql.role_assignments(needs.roles_to_read())))
         if kql.ROLE_DEFINITION in needs.types:
             roles.append(("role definitions", kql.role_definitions()))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
@@ -534,9 +536,7 @@ class ResourceGraphSource(Source):
     ) -> list[dict[str, Any]]:
         """Child rows ARG does not index (connections, computes, ruleset links and rules), for
         the scanned workspaces and rulesets only, by concurrent ARM lists."""
-        jobs = childrows.listings(
-            rows, [*needs.types, *_ALWAYS_CHILDREN], self.settings.network_isolation
-        )
+        jobs = childrows.listings(rows, [*needs.types, *_ALWAYS_CHILDREN])
         return self._list_children(jobs, gaps)
 
     def _list_children(
