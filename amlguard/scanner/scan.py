@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.errors import InputError
-from amlguard.scanner import ids
+from amlguard.scanner import ids, parallel
 from amlguard.scanner import inventory as inv_types
-from amlguard.scanner import parallel
 from amlguard.scanner.approval import ROLE_DEFINITION
 from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import RESOLUTION_TYPES
@@ -81,8 +80,8 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
 #: Selectors and related sources that read the instance's integrated resources (what the
 #: integration selector picks among them): the selector's types are read when one is used.
 _INTEGRATED_SELECTORS = frozenset(
-    ("integrated", "suggested", "associatedandintegrated", "integratedanddatastores")
-    + ("instancednszones",)
+    {"integrated", "suggested", "associatedandintegrated", "integratedanddatastores"}
+    | {"instancednszones"}
 )
 _INTEGRATED_RELATED = frozenset(("integratedresources", "instanceresources", "integrationgroups"))
 _INSTANCE_INTEGRATED = re.compile(r"\binstance\(\s*\)\.(?:integrated|suggested)\b", re.IGNORECASE)
