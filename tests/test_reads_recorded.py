@@ -243,3 +243,29 @@ def test_a_managed_tag_does_not_hide_computes_from_an_auditor_fixed_custom(
         res = _live(emu, "check", "-f", "json", "--rule", "AMLG-112", "--config", str(custom))
     assert res.exit_code == EXIT_FINDINGS, res.output
     assert {f["status"] for f in _findings(res, "AMLG-112")} >= {"fail"}
+
+
+def test_a_subscription_wide_selector_reads_its_subscription_under_a_group_filter(
+    tmp_path: Path, token: None
+) -> None:
+    """``scope: subscription`` picks in the workspace's subscription: under ``-g`` the selector's
+    types are read there too, not only in the filtered resource group."""
+    inst = blueprint()
+    ws = inst.workspace
+    cosmos = row(
+        rid(ws["subscriptionId"], "rg-data", "Microsoft.DocumentDB/databaseAccounts", "far-cosmos"),
+        COSMOS,
+        properties={"publicNetworkAccess": "Enabled"},
+        kind="GlobalDocumentDB",
+    )
+    config = tmp_path / "sub.yaml"
+    config.write_text(
+        f"integration_selector:\n  types: [{COSMOS}]\n  kinds: [GlobalDocumentDB]\n"
+        "  scope: subscription\n"
+    )
+    group = ["-g", str(ws["resourceGroup"]), "--config", str(config), "--rule", "AMLG-104"]
+    with _emulated([*inst.rows(), cosmos]) as emu:
+        live = _live(emu, "check", "-f", "json", *group)
+    assert live.exit_code == EXIT_FINDINGS, live.output
+    (f,) = _findings(live, "AMLG-104")
+    assert f["status"] == "fail" and "far-cosmos" in f["message"]

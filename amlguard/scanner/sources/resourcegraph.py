@@ -117,6 +117,7 @@ class ResourceGraphSource(Source):
                 )
                 self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            rows += self._selector_wide(runner, scopes, needs, rows, gaps)
             reverse = self._reverse(runner, scopes, gaps)
             rows += reverse.projects(rows)  # a hub's projects in other resource groups
             # Connections name integrated resources: read them before what the rows name.
@@ -360,6 +361,26 @@ class ResourceGraphSource(Source):
         zones.start(lambda zone_gaps: self._zone_groups(first, zone_gaps, report=False))
         queries = [("resources", kql.resources(sorted(rest), rg)), *roles]
         return first + self._run_jobs(runner, scopes, queries, "resources", gaps)
+
+    def _selector_wide(
+        self,
+        runner: QueryRunner,
+        scopes: list[Scope],
+        needs: Needs,
+        rows: list[dict[str, Any]],
+        gaps: list[Gap],
+    ) -> list[dict[str, Any]]:
+        """What a subscription-wide integration selector picks outside a ``--resource-group``
+        filter (the filtered query read its types in those groups only), not yet read."""
+        chosen, selector = needs.selector, self.settings.selector
+        if not (self.scope.resource_groups and chosen and chosen.types) or selector.ids:
+            return []
+        if chosen.scope != "subscription":
+            return []
+        query = kql.resources(sorted(chosen.types))
+        got = self._run_jobs(runner, scopes, [("integration selector", query)], "selector", gaps)
+        have = {ids.norm(r.get("id")) for r in rows}
+        return [r for r in got if ids.norm(r.get("id")) not in have]
 
     def _run_jobs(
         self,
