@@ -59,6 +59,7 @@ def read_for(needs: Needs, deny_assignments: bool) -> dict[str, Any]:
             "scope": selector.scope,
         },
         "computes_of": UNMANAGED,
+        "solution_subnet": needs.solution_subnet,
     }
 
 
@@ -119,6 +120,7 @@ def check_coverage(
             ]
         missing += _selector_missing(one, recorded, needs)
         missing += _computes_missing(recorded, needs, types)
+        missing += _subnet_missing(recorded, needs)
         if missing:
             raise InputError(
                 "the snapshot was not read for what the selected rules need: it lacks "
@@ -176,6 +178,28 @@ def _computes_missing(recorded: dict[str, Any], needs: Needs, types: set[str]) -
 
 
 _ABSENT = object()
+
+
+def _subnet_missing(recorded: dict[str, Any], needs: Needs) -> list[str]:
+    """The configured solution subnet, when the snapshot was read for another (a filtered
+    scan reads that VNet's NICs and DNS outside its scope): not recorded, it was read for the
+    detected one only if the check configures none."""
+    had = recorded.get("solution_subnet", _ABSENT)
+    if had is _ABSENT:
+        had = None
+    elif had is not None and not isinstance(had, str):
+        raise InputError(
+            f"the snapshot header's '{READ_FOR}.solution_subnet' is malformed (a subnet id or "
+            "null): take it again with 'amlguard snapshot'"
+        )
+    want = needs.solution_subnet
+    if (had or "").strip().lower() == (want or "").strip().lower():
+        return []
+    return [
+        "the solution subnet the check's config sets"
+        if want
+        else "the detected solution subnet (it was read for a configured one)"
+    ]
 
 
 def _resource_group_filtered(header: dict[str, Any]) -> bool:

@@ -269,3 +269,24 @@ def test_a_subscription_wide_selector_reads_its_subscription_under_a_group_filte
     assert live.exit_code == EXIT_FINDINGS, live.output
     (f,) = _findings(live, "AMLG-104")
     assert f["status"] == "fail" and "far-cosmos" in f["message"]
+
+
+def test_a_snapshot_records_the_solution_subnet_it_was_read_for(
+    tmp_path: Path, token: None
+) -> None:
+    inst = blueprint()
+    own, other = tmp_path / "own.yaml", tmp_path / "other.yaml"
+    own.write_text(f"solution_subnet: {inst.subnet_id}\n")
+    other.write_text(f"solution_subnet: {inst.subnet_id}-b\n")
+    snap = tmp_path / "s.json"
+    with _emulated(inst.rows()) as emu:
+        taken = _live(emu, "snapshot", "-o", str(snap), "--rule", "AMLG-302", "--config", str(own))
+    assert taken.exit_code == EXIT_OK, taken.output
+    assert _header(snap)["read_for"]["solution_subnet"] == inst.subnet_id.lower()
+    same = _run("check", "--snapshot", str(snap), "--rule", "AMLG-302", "--config", str(own))
+    assert same.exit_code == EXIT_OK, same.output
+    for config in (other, None):
+        given = ["--config", str(config)] if config else []
+        res = _run("check", "--snapshot", str(snap), "--rule", "AMLG-302", *given)
+        assert res.exit_code == EXIT_USAGE, res.output
+        assert "solution subnet" in res.stderr

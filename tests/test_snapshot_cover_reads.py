@@ -148,3 +148,24 @@ def test_a_snapshot_covers_a_check_exactly_when_it_read_at_least_as_much(
     else:
         with pytest.raises(InputError, match="not read for"):
             check_coverage(header, need, False, [])
+
+
+def test_a_snapshot_read_for_another_solution_subnet_is_refused() -> None:
+    """A filtered scan reads the solution VNet's NICs and DNS outside its scope: the subnet
+    the snapshot was read for must be the one the check judges."""
+    subnet = (
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/a"
+    )
+    record = read_for(Needs((WS,), solution_subnet=subnet.lower()), False)
+    assert record["solution_subnet"] == subnet.lower()
+    check_coverage(_header(record), Needs((WS,), solution_subnet=subnet.lower()), False, [])
+    with pytest.raises(InputError, match="solution subnet the check's config sets"):
+        check_coverage(_header(record), Needs((WS,), solution_subnet=subnet + "b"), False, [])
+    with pytest.raises(InputError, match="detected solution subnet"):
+        check_coverage(_header(record), Needs((WS,)), False, [])
+    del record["solution_subnet"]  # an older record: read for the detected subnet
+    check_coverage(_header(record), Needs((WS,)), False, [])
+    with pytest.raises(InputError, match="solution subnet"):
+        check_coverage(_header(record), Needs((WS,), solution_subnet=subnet), False, [])
+    with pytest.raises(InputError, match="solution_subnet' is malformed"):
+        check_coverage(_header(record | {"solution_subnet": 3}), Needs((WS,)), False, [])

@@ -144,7 +144,7 @@ def needs_of(
     filter, a role not known before the scan, roles judged by their permissions) needs every
     role, and then every role is read whatever the other rules name (REPORT #2). The
     integration selector of ``settings`` (the pack's default without it): its types are read
-    when a rule reads integrated resources, and recorded (REPORT #4).
+    when a rule reads integrated resources, and recorded (REPORT #4); its solution subnet too.
     """
     types: set[str] = {inv_types.WORKSPACE, inv_types.PRIVATE_ENDPOINT}
     roles: set[str] = set()
@@ -175,8 +175,9 @@ def needs_of(
     if inv_types.ROLE_ASSIGNMENT in types and not roles:
         every_role = True
     selector = None
+    settings = settings or InstanceSettings()
     if integrated:
-        chosen = (settings or InstanceSettings()).selector
+        chosen = settings.selector
         types.update(t.lower() for t in chosen.types)
         selector = SelectorRead(
             types=tuple(sorted({t.lower() for t in chosen.types})),
@@ -189,6 +190,7 @@ def needs_of(
         role_definition_ids=tuple(sorted(roles)),
         every_role=every_role,
         selector=selector,
+        solution_subnet=(settings.solution_subnet or "").strip().lower() or None,
     )
 
 

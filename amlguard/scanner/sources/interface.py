@@ -43,6 +43,9 @@ class Needs:
     every_role: bool = False
     #: the integration selector, when some rule reads integrated resources (None: none does)
     selector: SelectorRead | None = None
+    #: the configured solution subnet (lower-cased; None: detected), whose VNet's NICs and
+    #: DNS a filtered scan follows outside its scope
+    solution_subnet: str | None = None
 
     def roles_to_read(self) -> tuple[str, ...]:
         """The role GUIDs the role-assignment read is narrowed to; empty reads every role."""
