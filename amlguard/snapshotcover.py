@@ -6,13 +6,14 @@ were never read: a NIC with a public address that the snapshot did not fetch pas
 a deny assignment it did not read passes AMLG-106 (redteam8 items 13 and 14). The header
 records what was read (``read_for``): every setting that decides it (resource types, the roles
 whose assignments were read or ``all``, deny assignments, the integration selector, whose
-computes were listed: redteam9 REPORT #2, #4, #5), and a check whose rules or settings need
+computes were listed: redteam9 REPORT #2, #4, #5; the configured solution subnet), and a check whose rules or settings need
 anything else is refused (exit 2) naming what is missing and how to take the snapshot again.
 
 A ``read_for`` written before a field was recorded is judged by what that amlguard read: an
 empty role list with role assignments read was a read of every role; no selector record is
 refused only where the selector's ids or subscription-wide scope matter (its types are among
-the types); no ``computes_of`` is refused by a check that judges computes.
+the types); no ``computes_of`` is refused by a check that judges computes; no
+``solution_subnet`` was read for the detected one.
 
 Snapshots not written by ``amlguard snapshot`` (a Resource Graph export, a hand-made file) carry
 no ``rule_pack`` in their header and are judged as they are: they say nothing about what was
