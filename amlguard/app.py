@@ -28,7 +28,7 @@ from amlguard.reports.outputs import (
 )
 from amlguard.scanner.model import ScanResult, Status
 from amlguard.scanner.rules import Rule, RulePack
-from amlguard.scanner.scan import ScanOptions, evaluate, forget_kept, needs_of
+from amlguard.scanner.scan import ScanOptions, evaluate, forget_kept, scan_needs
 from amlguard.scanner.sources import snapshotahead
 from amlguard.scanner.sources.interface import Source
 from amlguard.scansetup import build_source, load_rules, scan_options, snapshot_cloud
@@ -106,7 +106,7 @@ def prepare_scan(
     options = scan_options(settings, pack, resolve_cloud(settings.connection.cloud).name)
     source = source or build_source(settings, options, pack, reporter, verify_ahead=True)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    needs = needs_of(rules, options.parameters)
+    needs = scan_needs(pack, rules, options)
     judge = partial(_judged, settings, pack, rules, options, baseline, source, needs, started)
     with snapshotahead.reaped():  # a verifier forked by the collection never outlives this
         collected = source.collect(needs)
@@ -390,7 +390,7 @@ def run_snapshot(
     cloud = resolve_cloud(settings.connection.cloud).name
     options = scan_options(settings, pack, cloud)
     source = source or build_source(settings, options, pack, reporter)
-    needs = needs_of(rules, options.parameters)
+    needs = scan_needs(pack, rules, options)
     collected = source.collect(needs)
     rows, note = collected.rows, None
     if settings.live:

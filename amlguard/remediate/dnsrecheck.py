@@ -144,7 +144,7 @@ def _current_rows(clients: Any, cuts: list[Action], settings: InstanceSettings) 
     source = ResourceGraphSource(
         factory, LiveScope(_subscriptions(cuts)), LiveOptions(), instance_settings=settings
     )
-    collected = source.collect(needs_of(load_pack().rules))
+    collected = source.collect(needs_of(load_pack().rules, settings=settings))
     if collected.info.gaps:
         raise RemediationError(
             "cannot re-check DNS resolution before cutting public access, so nothing was "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.errors import InputError
+from amlguard.scanner import ids, parallel
 from amlguard.scanner import inventory as inv_types
-from amlguard.scanner import parallel
 from amlguard.scanner.approval import ROLE_DEFINITION
 from amlguard.scanner.datastores import DATASTORE
 from amlguard.scanner.dns import RESOLUTION_TYPES
@@ -21,7 +22,7 @@ from amlguard.scanner.model import ScanResult, Severity, SourceInfo
 from amlguard.scanner.outbound_children import folded_inventory
 from amlguard.scanner.outbound_sources import ALL_COMPUTES, BATCH_ENDPOINT
 from amlguard.scanner.rules import Rule, RulePack
-from amlguard.scanner.sources.interface import Needs, Source
+from amlguard.scanner.sources.interface import Needs, SelectorRead, Source
 
 STORAGE = "microsoft.storage/storageaccounts"
 KEY_VAULT = "microsoft.keyvault/vaults"
@@ -76,34 +77,121 @@ _RELATED_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _related_names(node: Any) -> Iterable[str]:
+#: Selectors and related sources that read the instance's integrated resources (what the
+#: integration selector picks among them): the selector's types are read when one is used.
+_INTEGRATED_SELECTORS = frozenset(
+    {"integrated", "suggested", "associatedandintegrated", "integratedanddatastores"}
+    | {"instancednszones"}
+)
+_INTEGRATED_RELATED = frozenset(("integratedresources", "instanceresources", "integrationgroups"))
+_INSTANCE_INTEGRATED = re.compile(r"\binstance\(\s*\)\.(?:integrated|suggested)\b", re.IGNORECASE)
+_PARAMETER_REF = re.compile(r"^\[\s*parameters\(\s*'((?:[^']|'')*)'\s*\)\s*\]$", re.IGNORECASE)
+
+
+def _related_calls(node: Any) -> Iterable[dict[str, Any]]:
+    """Every ``{related: NAME, ...}`` mapping in a rule, nested ones included."""
     if isinstance(node, dict):
         if isinstance(node.get("related"), str):
-            yield node["related"].lower()
+            yield node
         for value in node.values():
-            yield from _related_names(value)
+            yield from _related_calls(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _related_names(value)
+            yield from _related_calls(value)
+
+
+def _texts(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def _one_role(call: dict[str, Any], values: Mapping[str, Any]) -> str | None:
+    """The role GUID a ``roleAssignments`` call is filtered on, or None when it may read any
+    role: no ``role``, an empty one, or one that cannot be known before the scan (an
+    expression other than ``[parameters('name')]``, a parameter that is not a role id)."""
+    args = call.get("with")
+    role = args.get("role") if isinstance(args, dict) else None
+    if isinstance(role, str) and (ref := _PARAMETER_REF.match(role.strip())):
+        role = values.get(ref.group(1).replace("''", "'"))
+    if not isinstance(role, str) or not role.strip() or role.lstrip().startswith("["):
+        return None
+    return ids.guid_tail(role.strip()) or None
+
+
+def _reads_integrated(rule: Rule, calls: list[str]) -> bool:
+    """Whether ``rule`` reads the instance's integrated resources (or the selector's picks)."""
+    if str(rule.target.get("select") or "").lower() in _INTEGRATED_SELECTORS:
+        return True
+    if _INTEGRATED_RELATED.intersection(calls):
+        return True
+    return any(_INSTANCE_INTEGRATED.search(t) for t in _texts(rule.raw))
 
 
 def needs_of(
-    rules: Iterable[Rule], parameters: Mapping[str, Mapping[str, Any]] | None = None
+    rules: Iterable[Rule],
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    settings: InstanceSettings | None = None,
 ) -> Needs:
-    """The resource types (and approver roles) the given rules read; the workspace always."""
+    """The resource types (and roles) the given rules read; the workspace always.
+
+    Role assignments: a call narrowed to one role adds it; any other read of them (no role
+    filter, a role not known before the scan, roles judged by their permissions) needs every
+    role, and then every role is read whatever the other rules name (REPORT #2). The
+    integration selector of ``settings`` (the pack's default without it): its types are read
+    when a rule reads integrated resources, and recorded (REPORT #4); its solution subnet too.
+    """
     types: set[str] = {inv_types.WORKSPACE, inv_types.PRIVATE_ENDPOINT}
     roles: set[str] = set()
+    every_role = integrated = False
     for rule in rules:
         types.update(_SELECTOR_TYPES.get(rule.target["select"].lower(), ()))
         # the types a target names (an integrated search service or AML registry)
         types.update(str(t).lower() for t in rule.target.get("types") or ())
-        for name in _related_names(rule.raw):
-            types.update(_RELATED_TYPES.get(name, ()))
-            if name == "roleassignments":
+        calls = list(_related_calls(rule.raw))
+        names = [str(c["related"]).lower() for c in calls]
+        values: dict[str, Any] | None = None
+        for call, name in zip(calls, names, strict=True):
+            read = _RELATED_TYPES.get(name, ())
+            types.update(read)
+            if inv_types.ROLE_ASSIGNMENT not in read:
+                continue
+            if name != "roleassignments":
+                every_role = True  # roles judged by what they grant (approverAssignments)
+                continue
+            if values is None:
                 values = {**rule.defaults(), **dict((parameters or {}).get(rule.id, {}))}
-                if values.get("role_definition_id"):
-                    roles.add(str(values["role_definition_id"]).rsplit("/", 1)[-1].lower())
-    return Needs(types=tuple(sorted(types)), role_definition_ids=tuple(sorted(roles)))
+            role = _one_role(call, values)
+            if role is None:
+                every_role = True
+            else:
+                roles.add(role)
+        integrated = integrated or _reads_integrated(rule, names)
+    if inv_types.ROLE_ASSIGNMENT in types and not roles:
+        every_role = True
+    selector = None
+    settings = settings or InstanceSettings()
+    if integrated:
+        chosen = settings.selector
+        types.update(t.lower() for t in chosen.types)
+        selector = SelectorRead(
+            types=tuple(sorted({t.lower() for t in chosen.types})),
+            ids=tuple(sorted({str(i).strip().lower() for i in chosen.ids})),
+            # as integration reads it: anything but "subscription" is the resource group
+            scope="subscription" if chosen.scope == "subscription" else "resource_group",
+        )
+    return Needs(
+        types=tuple(sorted(types)),
+        role_definition_ids=tuple(sorted(roles)),
+        every_role=every_role,
+        selector=selector,
+        solution_subnet=(settings.solution_subnet or "").strip().lower() or None,
+    )
 
 
 def select_rules(
@@ -160,6 +248,11 @@ def instance_settings(pack: RulePack, options: ScanOptions) -> InstanceSettings:
     )
 
 
+def scan_needs(pack: RulePack, rules: Iterable[Rule], options: ScanOptions) -> Needs:
+    """:func:`needs_of` under the scan's own settings (config and flags over the pack's)."""
+    return needs_of(rules, options.parameters, instance_settings(pack, options))
+
+
 # What a process that ends with os._exit keeps referenced until then (see keep_until_exit).
 _kept: list[Any] | None = None
 
@@ -192,7 +285,7 @@ def run_scan(
     """Collect from ``source``, then :func:`evaluate` what it returned."""
     options = options or ScanOptions()
     started = _now()
-    collected = source.collect(needs_of(rules, options.parameters), progress)
+    collected = source.collect(scan_needs(pack, rules, options), progress)
     return evaluate(collected.rows, pack, rules, options, collected.info, started=started)
 
 

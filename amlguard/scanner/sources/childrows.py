@@ -27,7 +27,15 @@ from amlguard.scanner.sources.armlist import as_row, read_list
 from amlguard.scanner.sources.query import Stats
 
 COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
-__all__ = ["ALL_COMPUTES", "COMPUTE", "CONNECTION", "DATASTORE", "listings", "read_children"]
+__all__ = [
+    "ALL_COMPUTES",
+    "COMPUTE",
+    "CONNECTION",
+    "DATASTORE",
+    "listings",
+    "may_be_custom_vnet",
+    "read_children",
+]
 MLS_API = "2024-10-01"
 DNS_RESOLVER_API = "2022-07-01"
 Row = dict[str, Any]
@@ -35,11 +43,18 @@ Row = dict[str, Any]
 Listing = tuple[Row, str, str, str]
 
 
-def listings(
-    rows: Iterable[Row], types: Iterable[str], isolation: str = "managed"
-) -> list[Listing]:
-    """The child lists the needed ``types`` call for, given the rows read so far (computes
-    only of the workspaces judged as customer-VNet workspaces under ``isolation``)."""
+def may_be_custom_vnet(workspace: Row) -> bool:
+    """Whether some ``network_isolation`` (setting or tag) could judge ``workspace`` as a
+    customer-VNet workspace: no managed network (isolationMode Disabled or absent), not a hub
+    or a project. Its computes are listed whatever the scan's setting says, so a snapshot
+    serves a check under any isolation, and a tag the audited team sets cannot hide them from
+    a setting the auditor fixed (REPORT #5)."""
+    return custom_vnet(workspace, "custom", fixed=True)
+
+
+def listings(rows: Iterable[Row], types: Iterable[str]) -> list[Listing]:
+    """The child lists the needed ``types`` call for, given the rows read so far (computes of
+    every workspace that may be a customer-VNet workspace, or of all with ``ALL_COMPUTES``)."""
     wanted = {t.lower() for t in types}
     out: list[Listing] = []
     for row in rows:
@@ -47,7 +62,7 @@ def listings(
         if rtype == inventory.WORKSPACE:
             if CONNECTION in wanted:
                 out.append((row, "connections", MLS_API, "workspace connections"))
-            if COMPUTE in wanted and (ALL_COMPUTES in wanted or custom_vnet(row, isolation)):
+            if COMPUTE in wanted and (ALL_COMPUTES in wanted or may_be_custom_vnet(row)):
                 out.append((row, "computes", MLS_API, "workspace computes"))
             if DATASTORE in wanted:
                 out.append((row, "datastores", MLS_API, "workspace datastores"))

@@ -117,6 +117,7 @@ class ResourceGraphSource(Source):
                 )
                 self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
+            rows += self._selector_wide(runner, scopes, needs, rows, gaps)
             reverse = self._reverse(runner, scopes, gaps)
             rows += reverse.projects(rows)  # a hub's projects in other resource groups
             # Connections name integrated resources: read them before what the rows name.
@@ -242,7 +243,7 @@ class ResourceGraphSource(Source):
             for i in range(0, len(subs), size)
             for name, text in (
                 ("subscriptions", kql.subscriptions()),
-                ("role assignments", kql.role_assignments(needs.role_definition_ids)),
+                ("role assignments", kql.role_assignments(needs.roles_to_read())),
             )
         ]
         return self._merge(jobs, self._run_all(runner, jobs, "outside subscriptions"), gaps)
@@ -339,13 +340,15 @@ class ResourceGraphSource(Source):
             kql.ROLE_DEFINITION,
         }
         core = {inventory.WORKSPACE, inventory.PRIVATE_ENDPOINT}
-        core |= set(self.settings.selector.types) & types
+        # the selector's types are in ``types`` when a rule reads integrated resources
+        core |= {t.lower() for t in self.settings.selector.types} & types
         rest = types - core
         rg = self.scope.resource_groups
         roles: list[tuple[str, str]] = []
         if inventory.ROLE_ASSIGNMENT in needs.types:
-            # Without named roles a rule may read any assignment: fetch them all, never none.
-            roles.append(("role assignments", kql.role_assignments(needs.role_definition_ids)))
+            # A rule that reads any role's assignment (or judges roles by permission) makes
+            # the read take every role, whatever others name (REPORT #2): never a narrowed one.
+            roles.append(("role assignments", kql.role_assignments(needs.roles_to_read())))
         if kql.ROLE_DEFINITION in needs.types:
             roles.append(("role definitions", kql.role_definitions()))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
@@ -358,6 +361,26 @@ class ResourceGraphSource(Source):
         zones.start(lambda zone_gaps: self._zone_groups(first, zone_gaps, report=False))
         queries = [("resources", kql.resources(sorted(rest), rg)), *roles]
         return first + self._run_jobs(runner, scopes, queries, "resources", gaps)
+
+    def _selector_wide(
+        self,
+        runner: QueryRunner,
+        scopes: list[Scope],
+        needs: Needs,
+        rows: list[dict[str, Any]],
+        gaps: list[Gap],
+    ) -> list[dict[str, Any]]:
+        """What a subscription-wide integration selector picks outside a ``--resource-group``
+        filter (the filtered query read its types in those groups only), not yet read."""
+        chosen, selector = needs.selector, self.settings.selector
+        if not (self.scope.resource_groups and chosen and chosen.types) or selector.ids:
+            return []
+        if chosen.scope != "subscription":
+            return []
+        query = kql.resources(sorted(chosen.types))
+        got = self._run_jobs(runner, scopes, [("integration selector", query)], "selector", gaps)
+        have = {ids.norm(r.get("id")) for r in rows}
+        return [r for r in got if ids.norm(r.get("id")) not in have]
 
     def _run_jobs(
         self,
@@ -534,9 +557,7 @@ class ResourceGraphSource(Source):
     ) -> list[dict[str, Any]]:
         """Child rows ARG does not index (connections, computes, ruleset links and rules), for
         the scanned workspaces and rulesets only, by concurrent ARM lists."""
-        jobs = childrows.listings(
-            rows, [*needs.types, *_ALWAYS_CHILDREN], self.settings.network_isolation
-        )
+        jobs = childrows.listings(rows, [*needs.types, *_ALWAYS_CHILDREN])
         return self._list_children(jobs, gaps)
 
     def _list_children(
