@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from amlguard.iac import peerings
 from amlguard.iac.source import TemplateSource
 from amlguard.iac.values import Unknown
 from amlguard.scanner import ids
@@ -99,11 +100,16 @@ class CombinedSource(Source):
                 _keep_runtime(row, old)
             rows.append(_resolve(row, known))
         merged = [r for r in base.rows if ids.norm(r.get("id")) not in template_ids] + rows
+        header = {**predicted.info.header, "estate": base.info.header}
+        declared = predicted.info.header.get(peerings.PEERINGS)
+        if isinstance(declared, dict) and declared:
+            # a remote leg may be in the estate; a child peering's VNet may be too
+            merged, header[peerings.PEERINGS] = peerings.prepare(merged, list(declared))
         info = SourceInfo(
             kind="template+" + base.info.kind,
             description=f"{predicted.info.description} over {base.info.description}",
             gaps=list(base.info.gaps),
             stats={**predicted.info.stats, "estate_rows": len(base.rows), "replaced": replaced},
-            header={**predicted.info.header, "estate": base.info.header},
+            header=header,
         )
         return Collected(merged, info)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from amlguard.iac.peerings import PEERINGS
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
 from amlguard.scanner.unknown import Unknown
@@ -91,30 +92,44 @@ def settle(
     info: SourceInfo,
     judge: Judge,
 ) -> list[Finding]:
-    """``findings`` with every verdict that depends on a conditional resource made ``error``."""
+    """``findings`` with every verdict that depends on a conditional resource made ``error``,
+    then on a declared VNet peering's state (:mod:`amlguard.iac.peeringworlds`)."""
+    from amlguard.iac import peeringworlds
+
+    findings = _settle_conditions(findings, rows, info, judge)
+    return peeringworlds.settle(findings, rows, info, judge)
+
+
+def _settle_conditions(
+    findings: list[Finding],
+    rows: Sequence[dict[str, Any]],
+    info: SourceInfo,
+    judge: Judge,
+) -> list[Finding]:
     conditional = conditional_ids(info)
     if not conditional:
         return findings
-    header = {k: v for k, v in info.header.items() if k not in (CONDITIONAL, CONDITIONS)}
+    drop = (CONDITIONAL, CONDITIONS, PEERINGS)  # the worlds judged here settle nothing again
+    header = {k: v for k, v in info.header.items() if k not in drop}
     bare = replace(info, header=header)
     groups: dict[str, list[str]] = {}
     for rid, condition in conditional.items():
         groups.setdefault(condition, []).append(rid)
     depends: dict[tuple[str, str, str], list[str]] = {}
-    for absent in _worlds(list(groups.items())):
+    for absent in worlds(list(groups.items())):
         gone = {rid for _cond, members in absent for rid in members}
         kept = [r for r in rows if ids.norm(r.get("id")) not in gone]
-        other = {_key(f): f.status for f in judge(kept, bare)}
+        other = {finding_key(f): f.status for f in judge(kept, bare)}
         for f in findings:
-            if f.status is not Status.ERROR and other.get(_key(f)) is not f.status:
-                why = depends.setdefault(_key(f), [])
+            if f.status is not Status.ERROR and other.get(finding_key(f)) is not f.status:
+                why = depends.setdefault(finding_key(f), [])
                 why.extend(d for c, m in absent if (d := _described(c, m)) not in why)
     if not depends:
         return findings
-    return [_unknown(f, depends[_key(f)]) if _key(f) in depends else f for f in findings]
+    return [_unknown(f, depends[finding_key(f)]) if finding_key(f) in depends else f for f in findings]
 
 
-def _worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:
+def worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:
     """The sets of conditions judged false together (see the module's docstring)."""
     from itertools import combinations
 
@@ -127,7 +142,8 @@ def _worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[st
     return [*([g] for g in single), groups]
 
 
-def _key(f: Finding) -> tuple[str, str, str]:
+def finding_key(f: Finding) -> tuple[str, str, str]:
+    """What identifies a finding across the worlds judged: rule, resource and instance."""
     return (f.rule_id, ids.norm(f.resource_id), ids.norm(f.instance))
 
 

@@ -251,8 +251,11 @@ def evaluate(
         ),
     )
     findings = _judge(engine, instances, rules, json_ahead and not info.kind.startswith("template"))
-    if info.kind.startswith("template") and info.header.get("conditional"):
-        # resources whose condition is unknown before deployment never decide a verdict
+    if info.kind.startswith("template") and (
+        info.header.get("conditional") or info.header.get("declared_peerings")
+    ):
+        # resources whose condition is unknown before deployment never decide a verdict, nor
+        # does the state of a peering a template declares (iac.peeringworlds)
         from amlguard.iac.conditional import settle
 
         findings = settle(
