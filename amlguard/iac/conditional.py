@@ -126,7 +126,9 @@ def _settle_conditions(
                 why.extend(d for c, m in absent if (d := _described(c, m)) not in why)
     if not depends:
         return findings
-    return [_unknown(f, depends[finding_key(f)]) if finding_key(f) in depends else f for f in findings]
+    return [
+        _unknown(f, depends[finding_key(f)]) if finding_key(f) in depends else f for f in findings
+    ]
 
 
 def worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:

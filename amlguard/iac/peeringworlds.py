@@ -163,8 +163,7 @@ def _unknown(f: Finding, peerings: list[str]) -> Finding:
 
 def _assumed(f: Finding, peerings: list[str], decided: dict[str, str]) -> Finding:
     where = {
-        "in the template" if decided.get(p) == BOTH_DECLARED else "in the estate"
-        for p in peerings
+        "in the template" if decided.get(p) == BOTH_DECLARED else "in the estate" for p in peerings
     }
     said = " or ".join(sorted(where))
     note = (
