@@ -99,7 +99,7 @@ def _depends(
 
 
 def _with_state(
-    rows: Sequence[dict[str, Any]], changed: set[str], state: str
+    rows: Sequence[dict[str, Any]], changed: frozenset[str], state: str
 ) -> list[dict[str, Any]]:
     """``rows`` with the peerings ``changed`` names in state ``state`` (copied, not edited)."""
     out = []
@@ -121,7 +121,7 @@ def _with_state(
     return out
 
 
-def _entry(entry: Any, changed: set[str], state: str) -> Any:
+def _entry(entry: Any, changed: frozenset[str], state: str) -> Any:
     if not isinstance(entry, dict) or ids.norm(entry.get("id")) not in changed:
         return entry
     props = entry.get("properties")
