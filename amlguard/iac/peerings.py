@@ -170,8 +170,10 @@ def declared(rows: Iterable[Row]) -> list[str]:
 
 
 def state_key(peering_id: str) -> str:
-    """The key of the unknown state of a declared peering."""
-    return f"{peering_id}:properties.peeringState"
+    """The key of the unknown state of a declared peering (its words are the finding's)."""
+    return (
+        f"{peering_id}:properties.peeringState (known once the remote VNet's peering back exists)"
+    )
 
 
 def _remote(entry: Any) -> str:

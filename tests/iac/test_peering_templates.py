@@ -311,3 +311,117 @@ def test_bicep_one_leg(tmp_path: Path, cut: str, status: str, exit_code: int) ->
     code, findings = check("--template", str(path))
     assert code == exit_code
     assert {f["status"] for f in findings} == {status}
+
+
+# ---- AMLG-250: the AMPLS endpoint in the hub -------------------------------------------------
+
+MONITOR_ZONES = [
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
+    "privatelink.blob.core.windows.net",
+]
+
+
+def _rid(rtype: str, *names: str) -> str:
+    quoted = ", ".join(f"'{n}'" for n in (rtype, *names))
+    return f"[resourceId({quoted})]"
+
+
+def with_ampls_in_the_hub(doc: dict[str, Any]) -> dict[str, Any]:
+    """The hub-and-spoke template with the workspace's Application Insights scoped by an AMPLS
+    whose private endpoint (and its five zones) sits in the hub VNet."""
+    doc = copy.deepcopy(doc)
+    res = doc["resources"]
+    inline_vnet(doc, "vnet-hub")["properties"]["subnets"].append(
+        {"name": "snet-pe", "properties": {"addressPrefix": "10.100.2.0/24"}}
+    )
+    appi = _rid("Microsoft.Insights/components", "appi")
+    inline_vnet(doc, "spoke-mlw")["properties"]["applicationInsights"] = appi
+    configs = [
+        {"name": f"z{i}", "properties": {"privateDnsZoneId": _rid(ZONE, z)}}
+        for i, z in enumerate(MONITOR_ZONES)
+    ]
+    res += [
+        {
+            "type": "Microsoft.Insights/components",
+            "apiVersion": "2020-02-02",
+            "name": "appi",
+            "location": "westeurope",
+            "kind": "web",
+            "properties": {
+                "Application_Type": "web",
+                "publicNetworkAccessForIngestion": "Disabled",
+                "publicNetworkAccessForQuery": "Disabled",
+            },
+        },
+        {
+            "type": "Microsoft.Insights/privateLinkScopes",
+            "apiVersion": "2021-07-01-preview",
+            "name": "ampls",
+            "location": "global",
+            "properties": {},
+        },
+        {
+            "type": "Microsoft.Insights/privateLinkScopes/scopedResources",
+            "apiVersion": "2021-07-01-preview",
+            "name": "ampls/appi",
+            "properties": {"linkedResourceId": appi},
+        },
+        {
+            "type": "Microsoft.Network/privateEndpoints",
+            "apiVersion": "2023-09-01",
+            "name": "pe-ampls",
+            "location": "westeurope",
+            "properties": {
+                "subnet": {
+                    "id": _rid("Microsoft.Network/virtualNetworks/subnets", "vnet-hub", "snet-pe")
+                },
+                "privateLinkServiceConnections": [
+                    {
+                        "name": "ampls",
+                        "properties": {
+                            "privateLinkServiceId": _rid(
+                                "Microsoft.Insights/privateLinkScopes", "ampls"
+                            ),
+                            "groupIds": ["azuremonitor"],
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "type": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+            "apiVersion": "2023-09-01",
+            "name": "pe-ampls/default",
+            "properties": {"privateDnsZoneConfigs": configs},
+        },
+        *(
+            {"type": ZONE, "apiVersion": "2020-06-01", "name": z, "location": "global"}
+            for z in MONITOR_ZONES
+        ),
+    ]
+    return doc
+
+
+ZONE = "Microsoft.Network/privateDnsZones"
+
+
+def test_ampls_endpoint_in_the_hub_passes_amlg_250_with_both_legs(tmp_path: Path) -> None:
+    doc = with_ampls_in_the_hub(load(CHILD))
+    code, findings = check("--template", str(written(tmp_path, doc)), rule="AMLG-250")
+    assert code == EXIT_OK
+    (finding,) = findings
+    assert finding["status"] == "pass"
+    assert ASSUMED in finding["message"] and "vnet-spoke/to-hub" in finding["message"]
+
+
+def test_ampls_endpoint_in_the_hub_without_the_hub_leg_is_error(tmp_path: Path) -> None:
+    doc = with_ampls_in_the_hub(without(load(CHILD), "vnet-hub/to-spoke"))
+    code, findings = check("--template", str(written(tmp_path, doc)), rule="AMLG-250")
+    assert code == EXIT_INCOMPLETE
+    (finding,) = findings
+    assert finding["status"] == "error"
+    assert "vnet-spoke/virtualNetworkPeerings/to-hub" in finding["message"]
+    assert "known once the remote VNet's peering back exists" in finding["message"]
