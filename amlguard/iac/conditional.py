@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from amlguard.iac.firewallips import FIREWALL_ADDRESSES
 from amlguard.iac.peerings import PEERINGS
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
@@ -109,7 +110,8 @@ def _settle_conditions(
     conditional = conditional_ids(info)
     if not conditional:
         return findings
-    drop = (CONDITIONAL, CONDITIONS, PEERINGS)  # the worlds judged here settle nothing again
+    # the worlds judged here settle nothing again
+    drop = (CONDITIONAL, CONDITIONS, PEERINGS, FIREWALL_ADDRESSES)
     header = {k: v for k, v in info.header.items() if k not in drop}
     bare = replace(info, header=header)
     groups: dict[str, list[str]] = {}

@@ -17,11 +17,12 @@ read the rows as they are; this module judges the scan again in the other worlds
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from amlguard.iac.conditional import Judge, finding_key, worlds
+from amlguard.iac.firewallips import FIREWALL_ADDRESSES, with_addresses
 from amlguard.iac.peerings import BOTH_DECLARED, PEERINGS, UNKNOWN, VNET
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
@@ -30,7 +31,7 @@ from amlguard.textsafe import visible
 #: how many peerings a message names
 NAMED = 3
 #: the header keys a re-judged world drops (no world settles again)
-_SETTLED = ("conditional", "conditions", PEERINGS)
+_SETTLED = ("conditional", "conditions", PEERINGS, FIREWALL_ADDRESSES)
 
 
 def states(info: SourceInfo) -> dict[str, str]:
@@ -48,53 +49,76 @@ def settle(
     info: SourceInfo,
     judge: Judge,
 ) -> list[Finding]:
-    """``findings`` with verdicts that hang on an unknown peering state made ``error``, and
-    the assumption named in those that hang on an assumed one."""
+    """``findings`` with verdicts that hang on an unknown peering state or firewall address
+    made ``error``, and the assumption named in those that hang on an assumed peering."""
     decided = states(info)
-    if not decided:
+    addresses = firewall_addresses(info)
+    if not decided and not addresses:
         return findings
     bare = replace(info, header={k: v for k, v in info.header.items() if k not in _SETTLED})
-    unknown = sorted(p for p, s in decided.items() if s == UNKNOWN)
+    unknown = sorted(p for p, s in decided.items() if s == UNKNOWN) + sorted(addresses)
     assumed = sorted(p for p, s in decided.items() if s != UNKNOWN)
-    hangs = _depends(findings, rows, bare, judge, unknown, "Connected")
-    leans = _depends(findings, rows, bare, judge, assumed, "Initiated")
+
+    def unknown_world(changed: frozenset[str]) -> list[dict[str, Any]]:
+        chosen = {f: a for f, a in addresses.items() if f in changed}
+        return with_addresses(_with_state(rows, changed, "Connected"), chosen)
+
+    hangs = _depends(findings, bare, judge, unknown, unknown_world)
+    leans = _depends(
+        findings, bare, judge, assumed, lambda changed: _with_state(rows, changed, "Initiated")
+    )
     if not hangs and not leans:
         return findings
     out = []
     for f in findings:
         key = finding_key(f)
         if key in hangs:
-            f = _unknown(f, hangs[key])
+            f = _unknown(f, hangs[key], addresses)
         elif key in leans:
             f = _assumed(f, leans[key], decided)
         out.append(f)
     return out
 
 
+def firewall_addresses(info: SourceInfo) -> dict[str, str]:
+    """The template firewalls without a private address a scan's source lists: lower id ->
+    the address Azure would give it."""
+    header = info.header if isinstance(info.header, dict) else {}
+    listed = header.get(FIREWALL_ADDRESSES)
+    if not isinstance(listed, dict):
+        return {}
+    return {ids.norm(str(k)): str(v) for k, v in listed.items()}
+
+
 def _depends(
     findings: list[Finding],
-    rows: Sequence[dict[str, Any]],
     bare: SourceInfo,
     judge: Judge,
-    peerings: list[str],
-    state: str,
+    items: list[str],
+    world_rows: Callable[[frozenset[str]], list[dict[str, Any]]],
 ) -> dict[tuple[str, str, str], list[str]]:
-    """Finding key -> the peerings (lower ids) whose state set to ``state`` changes its
+    """Finding key -> the items (lower ids) whose world (``world_rows`` of them) changes its
     status (findings already ``error`` are left out)."""
-    changing: dict[tuple[str, str, str], list[frozenset[str]]] = {}
-    if not peerings:
+    # per finding: the worlds that give it another verdict, and those that give it error
+    # (something else is still unknown there: they name too little when another world decides)
+    decided: dict[tuple[str, str, str], list[frozenset[str]]] = {}
+    undecided: dict[tuple[str, str, str], list[frozenset[str]]] = {}
+    if not items:
         return {}
-    for world in worlds([(p, [p]) for p in peerings]):
+    for world in worlds([(p, [p]) for p in items]):
         changed = frozenset(p for _name, members in world for p in members)
-        other = {finding_key(f): f.status for f in judge(_with_state(rows, changed, state), bare)}
+        other = {finding_key(f): f.status for f in judge(world_rows(changed), bare)}
         for f in findings:
-            if f.status is not Status.ERROR and other.get(finding_key(f)) is not f.status:
-                changing.setdefault(finding_key(f), []).append(changed)
-    # name the peerings of the smallest worlds that change a finding: a world of two peerings
+            status = other.get(finding_key(f))
+            if f.status is not Status.ERROR and status is not f.status:
+                into = undecided if status is Status.ERROR else decided
+                into.setdefault(finding_key(f), []).append(changed)
+    # name the items of the smallest worlds that change a finding: a world of two items
     # changes what one of them alone changes, and names the other for nothing
     return {
         key: sorted({p for s in sets if not any(o < s for o in sets) for p in s})
-        for key, sets in changing.items()
+        for key in {*decided, *undecided}
+        for sets in [decided.get(key) or undecided[key]]
     }
 
 
@@ -144,18 +168,34 @@ def _vnet_and_name(peering_id: str) -> str:
     return "/".join(parts[-3::2]) if len(parts) >= 3 else peering_id
 
 
-def _unknown(f: Finding, peerings: list[str]) -> Finding:
+def _unknown(f: Finding, items: list[str], addresses: dict[str, str]) -> Finding:
+    peerings = [i for i in items if i not in addresses]
+    firewalls = [i for i in items if i in addresses]
+    what = []
+    if peerings:
+        what.append(
+            f"whether VNet peering(s) {_named(peerings)} will be Connected (a peering is "
+            "Connected only once the remote VNet's peering back exists too, and neither the "
+            "template nor the estate it is laid over holds it)"
+        )
+    if firewalls:
+        shown = ", ".join(
+            f"{visible(ids.short_name(i))} (the first free address of its "
+            f"AzureFirewallSubnet, {visible(addresses[i])}, once no other resource holds it)"
+            for i in firewalls[:NAMED]
+        )
+        what.append(f"the private IP address Azure gives Azure Firewall {shown}")
     message = (
-        "could not be judged: unknown before deployment: whether VNet peering(s) "
-        f"{_named(peerings)} will be Connected (known after deployment: a peering is Connected "
-        "only once the remote VNet's peering back exists too, and neither the template nor "
-        "the estate it is laid over holds it); the verdict differs with and without the "
-        f"peering (on the template as written: {f.status.value})"
+        f"could not be judged: unknown before deployment: {'; and '.join(what)}; the verdict "
+        f"differs with and without it (on the template as written: {f.status.value})"
     )
     hint = (
         "Declare the remote leg (the remote VNet's peering back) in the template, check the "
         "template over the estate that holds it (--snapshot or the live scope flags), or check "
         "again once it is deployed (amlguard check on the live estate)."
+        if peerings
+        else "Check again once it is deployed (amlguard check on the live estate), or over the "
+        "estate that holds the firewall (--snapshot or the live scope flags)."
     )
     # the rule's own fix (a link, a peering...) is for a verdict that is not established
     return replace(f, status=Status.ERROR, message=message, offenders=(), remediation=hint)
