@@ -6,10 +6,13 @@ both legs exist), and an :class:`Unknown` state otherwise (known after deploymen
 read the rows as they are; this module judges the scan again in the other worlds, like
 :func:`amlguard.iac.conditional.settle` does for unknown conditions:
 
-- unknown states set ``Connected`` (every combination of up to three, each alone and all
-  together beyond): a finding whose status differs cannot be judged before deployment and
-  becomes ``error`` ("unknown before deployment: whether VNet peering ... is Connected ..."),
-  naming the peering(s) it depends on; a finding with the same status either way keeps it;
+- unknown states set ``Connected``, and template firewalls given the private address Azure
+  would give them (:mod:`amlguard.iac.firewallips`), in every combination of up to three, each
+  alone and all together beyond: a finding whose status differs cannot be judged before
+  deployment and becomes ``error`` ("unknown before deployment: whether VNet peering ... will
+  be Connected ..." / "the private IP address Azure gives Azure Firewall ..."), naming what it
+  depends on (the smallest worlds that decide it); a finding with the same status either way
+  keeps it;
 - assumed states set ``Initiated`` (what one leg shows while the other is absent), each alone
   and all together: a finding whose status differs keeps its verdict, and its message says
   which peering it assumed Connected and why.
