@@ -495,3 +495,19 @@ def test_firewall_and_missing_hub_leg_are_named_together(tmp_path: Path) -> None
     for f in findings:
         assert f["status"] == "error"
         assert "vnet-spoke/to-hub" in f["message"] and "afw-hub" in f["message"]
+
+
+@pytest.mark.usefixtures("builtin_reader")
+@pytest.mark.parametrize(("drop_hub_leg", "status"), [(False, "pass"), (True, "error")])
+def test_bicep_inline_peerings(tmp_path: Path, drop_hub_leg: bool, status: str) -> None:
+    text = (HERE / "hubspoke-inline.bicep").read_text(encoding="utf-8")
+    if drop_hub_leg:
+        start = text.index("    virtualNetworkPeerings: [")
+        text = text[:start] + text[text.index("    ]\n", start) + len("    ]\n") :]
+        assert "to-spoke" not in text
+    path = tmp_path / "main.bicep"
+    path.write_text(text, encoding="utf-8")
+    code, findings = check("--template", str(path))
+    assert {f["status"] for f in findings} == {status}
+    assert code == (EXIT_INCOMPLETE if drop_hub_leg else EXIT_OK)
+    assert all("vnet-spoke/to-hub" in f["message"] for f in findings)
