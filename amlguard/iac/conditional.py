@@ -24,30 +24,36 @@ condition holds has no approver at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from amlguard.iac import peeringworlds
 from amlguard.iac.firewallips import FIREWALL_ADDRESSES
 from amlguard.iac.peerings import PEERINGS
+from amlguard.iac.worlds import EXHAUSTIVE, MAX_WORLDS, Judge, finding_key, worlds
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
 from amlguard.scanner.unknown import Unknown
 from amlguard.textsafe import visible
 
+__all__ = [
+    "CONDITIONAL",
+    "CONDITIONS",
+    "EXHAUSTIVE",
+    "MAX_WORLDS",
+    "Judge",
+    "conditional_ids",
+    "conditions",
+    "settle",
+]
+
 #: the source-header key: lower-cased resource id -> the condition it hangs on, in words
 CONDITIONS = "conditions"
 #: the source-header key listing the ids whose condition is unknown (iac/source.py)
 CONDITIONAL = "conditional"
-#: how many distinct conditions are judged one by one (the rest together)
-MAX_WORLDS = 8
-#: up to this many distinct conditions, every combination of them is judged (2**n - 1 worlds)
-EXHAUSTIVE = 3
 #: how many resources of one condition a message names
 NAMED = 3
-
-#: judge(rows, info) -> the findings of the same scan over those rows
-Judge = Callable[[list[dict[str, Any]], SourceInfo], list[Finding]]
 
 
 def conditions(expanded: Sequence[Any]) -> dict[str, str]:
@@ -95,8 +101,6 @@ def settle(
 ) -> list[Finding]:
     """``findings`` with every verdict that depends on a conditional resource made ``error``,
     then on a declared VNet peering's state (:mod:`amlguard.iac.peeringworlds`)."""
-    from amlguard.iac import peeringworlds
-
     findings = _settle_conditions(findings, rows, info, judge)
     return peeringworlds.settle(findings, rows, info, judge)
 
@@ -131,24 +135,6 @@ def _settle_conditions(
     return [
         _unknown(f, depends[finding_key(f)]) if finding_key(f) in depends else f for f in findings
     ]
-
-
-def worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:
-    """The sets of conditions judged false together (see the module's docstring)."""
-    from itertools import combinations
-
-    if len(groups) <= EXHAUSTIVE:
-        return [list(c) for n in range(1, len(groups) + 1) for c in combinations(groups, n)]
-    single = groups
-    if len(groups) > MAX_WORLDS:
-        rest = [rid for _cond, members in groups[MAX_WORLDS - 1 :] for rid in members]
-        single = [*groups[: MAX_WORLDS - 1], ("the other conditions", rest)]
-    return [*([g] for g in single), groups]
-
-
-def finding_key(f: Finding) -> tuple[str, str, str]:
-    """What identifies a finding across the worlds judged: rule, resource and instance."""
-    return (f.rule_id, ids.norm(f.resource_id), ids.norm(f.instance))
 
 
 def _described(condition: str, members: list[str]) -> str:

@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from amlguard.iac.conditional import Judge, finding_key, worlds
 from amlguard.iac.firewallips import FIREWALL_ADDRESSES, with_addresses
 from amlguard.iac.peerings import BOTH_DECLARED, PEERINGS, UNKNOWN, VNET
+from amlguard.iac.worlds import Judge, finding_key, worlds
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
 from amlguard.textsafe import visible
