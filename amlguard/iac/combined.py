@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from amlguard.iac import firewallips, peerings
 from amlguard.iac.source import TemplateSource
 from amlguard.iac.values import Unknown
 from amlguard.scanner import ids
@@ -62,6 +63,7 @@ def _keep_runtime(new: dict[str, Any], old: dict[str, Any]) -> None:
         return
     if "privateEndpointConnections" in old_props and "privateEndpointConnections" not in props:
         props["privateEndpointConnections"] = old_props["privateEndpointConnections"]
+    _keep_addresses(props, old_props)
     network, old_network = props.get("managedNetwork"), old_props.get("managedNetwork")
     if isinstance(network, dict) and isinstance(old_network, dict):
         if "status" in old_network:
@@ -72,6 +74,24 @@ def _keep_runtime(new: dict[str, Any], old: dict[str, Any]) -> None:
                 old_rule = old_rules.get(name)
                 if isinstance(rule, dict) and isinstance(old_rule, dict) and "status" in old_rule:
                     rule.setdefault("status", old_rule["status"])
+
+
+def _keep_addresses(props: dict[str, Any], old_props: dict[str, Any]) -> None:
+    """An Azure Firewall's private address (Azure assigns it; a PUT keeps it), by the name of
+    its IP configuration, where the template's configuration does not write one."""
+    configs, old_configs = props.get("ipConfigurations"), old_props.get("ipConfigurations")
+    if not isinstance(configs, list) or not isinstance(old_configs, list):
+        return
+    old_by_name = {
+        str(c.get("name")).lower(): c.get("properties")
+        for c in old_configs
+        if isinstance(c, dict) and isinstance(c.get("properties"), dict)
+    }
+    for cfg in configs:
+        cprops = cfg.get("properties") if isinstance(cfg, dict) else None
+        old = old_by_name.get(str(cfg.get("name")).lower()) if isinstance(cfg, dict) else None
+        if isinstance(cprops, dict) and isinstance(old, dict) and "privateIPAddress" in old:
+            cprops.setdefault("privateIPAddress", old["privateIPAddress"])
 
 
 class CombinedSource(Source):
@@ -99,11 +119,20 @@ class CombinedSource(Source):
                 _keep_runtime(row, old)
             rows.append(_resolve(row, known))
         merged = [r for r in base.rows if ids.norm(r.get("id")) not in template_ids] + rows
+        header = {**predicted.info.header, "estate": base.info.header}
+        declared = predicted.info.header.get(peerings.PEERINGS)
+        if isinstance(declared, dict) and declared:
+            # a remote leg may be in the estate; a child peering's VNet may be too
+            merged, header[peerings.PEERINGS] = peerings.prepare(merged, list(declared))
+        header.pop(firewallips.FIREWALL_ADDRESSES, None)
+        addresses = firewallips.candidates(merged, template_ids)  # the estate may say it
+        if addresses:
+            header[firewallips.FIREWALL_ADDRESSES] = addresses
         info = SourceInfo(
             kind="template+" + base.info.kind,
             description=f"{predicted.info.description} over {base.info.description}",
             gaps=list(base.info.gaps),
             stats={**predicted.info.stats, "estate_rows": len(base.rows), "replaced": replaced},
-            header={**predicted.info.header, "estate": base.info.header},
+            header=header,
         )
         return Collected(merged, info)

@@ -24,28 +24,36 @@ condition holds has no approver at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from amlguard.iac import peeringworlds
+from amlguard.iac.firewallips import FIREWALL_ADDRESSES
+from amlguard.iac.peerings import PEERINGS
+from amlguard.iac.worlds import EXHAUSTIVE, MAX_WORLDS, Judge, finding_key, worlds
 from amlguard.scanner import ids
 from amlguard.scanner.model import Finding, SourceInfo, Status
 from amlguard.scanner.unknown import Unknown
 from amlguard.textsafe import visible
 
+__all__ = [
+    "CONDITIONAL",
+    "CONDITIONS",
+    "EXHAUSTIVE",
+    "MAX_WORLDS",
+    "Judge",
+    "conditional_ids",
+    "conditions",
+    "settle",
+]
+
 #: the source-header key: lower-cased resource id -> the condition it hangs on, in words
 CONDITIONS = "conditions"
 #: the source-header key listing the ids whose condition is unknown (iac/source.py)
 CONDITIONAL = "conditional"
-#: how many distinct conditions are judged one by one (the rest together)
-MAX_WORLDS = 8
-#: up to this many distinct conditions, every combination of them is judged (2**n - 1 worlds)
-EXHAUSTIVE = 3
 #: how many resources of one condition a message names
 NAMED = 3
-
-#: judge(rows, info) -> the findings of the same scan over those rows
-Judge = Callable[[list[dict[str, Any]], SourceInfo], list[Finding]]
 
 
 def conditions(expanded: Sequence[Any]) -> dict[str, str]:
@@ -91,44 +99,42 @@ def settle(
     info: SourceInfo,
     judge: Judge,
 ) -> list[Finding]:
-    """``findings`` with every verdict that depends on a conditional resource made ``error``."""
+    """``findings`` with every verdict that depends on a conditional resource made ``error``,
+    then on a declared VNet peering's state (:mod:`amlguard.iac.peeringworlds`)."""
+    findings = _settle_conditions(findings, rows, info, judge)
+    return peeringworlds.settle(findings, rows, info, judge)
+
+
+def _settle_conditions(
+    findings: list[Finding],
+    rows: Sequence[dict[str, Any]],
+    info: SourceInfo,
+    judge: Judge,
+) -> list[Finding]:
     conditional = conditional_ids(info)
     if not conditional:
         return findings
-    header = {k: v for k, v in info.header.items() if k not in (CONDITIONAL, CONDITIONS)}
+    # the worlds judged here settle nothing again
+    drop = (CONDITIONAL, CONDITIONS, PEERINGS, FIREWALL_ADDRESSES)
+    header = {k: v for k, v in info.header.items() if k not in drop}
     bare = replace(info, header=header)
     groups: dict[str, list[str]] = {}
     for rid, condition in conditional.items():
         groups.setdefault(condition, []).append(rid)
     depends: dict[tuple[str, str, str], list[str]] = {}
-    for absent in _worlds(list(groups.items())):
+    for absent in worlds(list(groups.items())):
         gone = {rid for _cond, members in absent for rid in members}
         kept = [r for r in rows if ids.norm(r.get("id")) not in gone]
-        other = {_key(f): f.status for f in judge(kept, bare)}
+        other = {finding_key(f): f.status for f in judge(kept, bare)}
         for f in findings:
-            if f.status is not Status.ERROR and other.get(_key(f)) is not f.status:
-                why = depends.setdefault(_key(f), [])
+            if f.status is not Status.ERROR and other.get(finding_key(f)) is not f.status:
+                why = depends.setdefault(finding_key(f), [])
                 why.extend(d for c, m in absent if (d := _described(c, m)) not in why)
     if not depends:
         return findings
-    return [_unknown(f, depends[_key(f)]) if _key(f) in depends else f for f in findings]
-
-
-def _worlds(groups: list[tuple[str, list[str]]]) -> list[list[tuple[str, list[str]]]]:
-    """The sets of conditions judged false together (see the module's docstring)."""
-    from itertools import combinations
-
-    if len(groups) <= EXHAUSTIVE:
-        return [list(c) for n in range(1, len(groups) + 1) for c in combinations(groups, n)]
-    single = groups
-    if len(groups) > MAX_WORLDS:
-        rest = [rid for _cond, members in groups[MAX_WORLDS - 1 :] for rid in members]
-        single = [*groups[: MAX_WORLDS - 1], ("the other conditions", rest)]
-    return [*([g] for g in single), groups]
-
-
-def _key(f: Finding) -> tuple[str, str, str]:
-    return (f.rule_id, ids.norm(f.resource_id), ids.norm(f.instance))
+    return [
+        _unknown(f, depends[finding_key(f)]) if finding_key(f) in depends else f for f in findings
+    ]
 
 
 def _described(condition: str, members: list[str]) -> str:

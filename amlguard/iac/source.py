@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from amlguard.errors import InputError
-from amlguard.iac import bicep
+from amlguard.iac import bicep, firewallips, peerings
 from amlguard.iac.bicepread import BEST_EFFORT
 from amlguard.iac.conditional import CONDITIONS, conditions
 from amlguard.iac.expand import DeploymentContext, Expanded, expand, load_run_values
@@ -194,6 +194,9 @@ class TemplateSource(Source):
                 f"parameter(s) no template declares: {', '.join(unused)} "
                 f"(templates: {', '.join(e.file for e in self.expanded)})"
             )
+        # peerings: child resources folded into their VNet, states decided (iac.peerings)
+        rows, peering_states = peerings.prepare(rows)
+        addresses = firewallips.candidates(rows)  # firewall addresses Azure assigns
         unknowns = sum(_count_unknowns(r) for r in rows)
         conditional = [i for e in self.expanded for i in e.conditional]
         description = ", ".join(e.file for e in self.expanded)
@@ -226,6 +229,9 @@ class TemplateSource(Source):
                 "warnings": list(self.warnings),
                 # which rows are predicted: rules' iac: blocks judge these (iac.treatment)
                 "template_resources": sorted(ids.norm(r["id"]) for r in rows),
+                # the peerings declared and what their state is (iac.peeringworlds)
+                **({peerings.PEERINGS: peering_states} if peering_states else {}),
+                **({firewallips.FIREWALL_ADDRESSES: addresses} if addresses else {}),
             },
         )
         return Collected(rows, info)

@@ -350,8 +350,13 @@ def evaluate(
         ),
     )
     findings = _judge(engine, instances, rules, json_ahead and not info.kind.startswith("template"))
-    if info.kind.startswith("template") and info.header.get("conditional"):
-        # resources whose condition is unknown before deployment never decide a verdict
+    if info.kind.startswith("template") and (
+        info.header.get("conditional")
+        or info.header.get("declared_peerings")
+        or info.header.get("firewall_addresses")
+    ):
+        # resources whose condition is unknown before deployment never decide a verdict, nor
+        # do a declared peering's state or a firewall's address (iac.peeringworlds)
         from amlguard.iac.conditional import settle
 
         findings = settle(
