@@ -190,10 +190,11 @@ class Engine:
         for instance, chosen in pairs:
             selection = chosen.get(key)
             if selection is None:
-                selection = select(plan, instance, chosen)
-                if type(selection) is list:  # nothing could be selected: the finding says why
-                    out.append(selection)
+                made = select(plan, instance, chosen)
+                if isinstance(made, list):  # nothing could be selected: the finding says why
+                    out.append(made)
                     continue
+                selection = made
             targets = selection.targets
             if not targets:
                 out.append(empty(plan, instance, selection))
@@ -294,9 +295,10 @@ class Engine:
             return []  # an opt-in rule on by default elsewhere (ruleselect.runs_in)
         selection = selections.get(plan.selection_key)
         if selection is None:
-            selection = self._select(plan, instance, selections)
-            if type(selection) is list:
-                return selection
+            made = self._select(plan, instance, selections)
+            if isinstance(made, list):
+                return made
+            selection = made
         if not selection.targets:
             return self._empty(plan, instance, selection)
         if self.options.gaps:
