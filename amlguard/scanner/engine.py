@@ -20,7 +20,7 @@ from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.kindparams import for_kind, has_kind_parameters
 from amlguard.scanner.manual import render_manual
-from amlguard.scanner.model import Finding, Gap, Severity, Status
+from amlguard.scanner.model import Finding, Gap, Severity, Status, passing_findings
 from amlguard.scanner.operators import display_text
 from amlguard.scanner.primitives import PER_INSTANCE
 from amlguard.scanner.privatelink import PrivateLinkTable, default_table
@@ -184,9 +184,14 @@ class Engine:
         ctx = self._ctx
         select, empty, judge, conclude = self._select, self._empty, self._judge, self._conclude
         norm = ids.norm
-        passed = Status.PASS
         not_applicable = _Outcome.NOT_APPLICABLE
         out: list[list[Finding]] = []
+        # where each plain pass goes (its instance's list, the index) and its varying fields
+        pending: list[list[Finding]] = []
+        places: list[int] = []
+        pass_ids: list[str] = []
+        pass_types: list[str] = []
+        pass_instances: list[str] = []
         for instance, chosen in pairs:
             selection = chosen.get(key)
             if selection is None:
@@ -226,18 +231,13 @@ class Engine:
                         else:
                             ok = condition(ctx, None)
                         if ok and not (noting and notes):
-                            findings.append(
-                                Finding(
-                                    rule_id,
-                                    rule_name,
-                                    severity,
-                                    passed,
-                                    target.id,
-                                    target.type,
-                                    instance.id,
-                                    compliant,
-                                )
-                            )
+                            # A plain pass: built with the others after the loop, in place.
+                            pending.append(findings)
+                            places.append(len(findings))
+                            findings.append(None)  # type: ignore[arg-type]
+                            pass_ids.append(target.id)
+                            pass_types.append(target.type)
+                            pass_instances.append(instance.id)
                             continue
                         if ok:
                             verdict = _Noted(tuple(notes))
@@ -253,6 +253,12 @@ class Engine:
                     verdict = exc
                 findings.append(conclude(plan, target, instance, verdict))
             out.append(findings)
+        if pending:  # the plain passes, column by column (model.passing_findings)
+            made = passing_findings(
+                rule_id, rule_name, severity, compliant, pass_ids, pass_types, pass_instances
+            )
+            for findings, at, finding in zip(pending, places, made, strict=True):
+                findings[at] = finding
         return out
 
     def _select(
