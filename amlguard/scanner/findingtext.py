@@ -13,7 +13,7 @@ from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.idparts import parsed
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.targets import Target
-from amlguard.textsafe import DATA_LIMIT, UNSAFE, bounded, visible
+from amlguard.textsafe import DATA_LIMIT, bounded, visible
 
 
 class FieldValues(dict[str, Any]):
@@ -96,9 +96,6 @@ def _fill_plan(
     )
 
 
-_UNSAFE_SEARCH = UNSAFE.search
-
-
 def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, Any]) -> str:
     """``template.format_map(finding_fields(target, instance, extra))``, working out only the
     fields the template names: a passing finding's message names two or three of them, and a
@@ -118,7 +115,7 @@ def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, 
         else:
             value = "{" + name + "}"  # FieldValues.__missing__: an unknown field stays
         if type(value) is str:  # visible(), bounded() and format() of a plain string, inline
-            if _UNSAFE_SEARCH(value) is not None:
+            if not (value.isascii() and value.isprintable()):  # textsafe.safe_ascii, inline
                 value = visible(value)
             out.append(value if len(value) <= DATA_LIMIT else bounded(value))
             continue
