@@ -178,7 +178,8 @@ class Engine:
         per_resource = plan.per_resource
         kinded = plan.kinded
         rule_id, rule_name, severity, compliant = rule.id, rule.name, rule.severity, plan.compliant
-        where, condition, noting = rule.where, rule.condition, bool(rule.pass_message)
+        where, condition, pass_message = rule.where, rule.condition, rule.pass_message
+        noting = bool(pass_message)
         notes: list[str] = []
         params = plan.params
         ctx = self._ctx
@@ -192,6 +193,7 @@ class Engine:
         pass_ids: list[str] = []
         pass_types: list[str] = []
         pass_instances: list[str] = []
+        pass_messages: list[str] = []
         for instance, chosen in pairs:
             selection = chosen.get(key)
             if selection is None:
@@ -230,21 +232,24 @@ class Engine:
                             notes, ctx.notes = ctx.notes, None
                         else:
                             ok = condition(ctx, None)
-                        if ok and not (noting and notes):
-                            # A plain pass: built with the others after the loop, in place.
+                        if ok:
+                            # A pass: built with the others after the loop, in place (with
+                            # what the judgement noted, as _conclude words it for _Noted).
                             pending.append(findings)
                             places.append(len(findings))
                             findings.append(None)  # type: ignore[arg-type]
                             pass_ids.append(target.id)
                             pass_types.append(target.type)
                             pass_instances.append(instance.id)
+                            if noting and notes:
+                                evidence = {"evidence": "; ".join(dict.fromkeys(notes))}
+                                pass_messages.append(fill(pass_message, target, instance, evidence))
+                            else:
+                                pass_messages.append(compliant)
                             continue
-                        if ok:
-                            verdict = _Noted(tuple(notes))
-                        else:
-                            trace: list[Explanation] = []
-                            condition(ctx, trace)
-                            verdict = trace
+                        trace: list[Explanation] = []
+                        condition(ctx, trace)
+                        verdict = trace
                 except Undeterminable as exc:
                     # A count left mid-way leaves its scopes behind: the next one starts clean.
                     ctx.currents.clear()
@@ -255,7 +260,7 @@ class Engine:
             out.append(findings)
         if pending:  # the plain passes, column by column (model.passing_findings)
             made = passing_findings(
-                rule_id, rule_name, severity, compliant, pass_ids, pass_types, pass_instances
+                rule_id, rule_name, severity, pass_ids, pass_types, pass_instances, pass_messages
             )
             for findings, at, finding in zip(pending, places, made, strict=True):
                 findings[at] = finding

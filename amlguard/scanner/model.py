@@ -199,17 +199,17 @@ def passing_findings(
     rule_id: str,
     rule_name: str,
     severity: Severity,
-    message: str,
     resource_ids: list[str],
     resource_types: list[str],
     instances: list[str],
+    messages: list[str],
 ) -> list[Finding]:
-    """``[Finding(rule_id, rule_name, severity, Status.PASS, r, t, i, message) for r, t, i in
-    zip(resource_ids, resource_types, instances)]``, built column by column: each slot set for
-    every finding by one C loop (``map`` over its descriptor), no Python call per finding.
-    A rule passes on ~95 % of what it judges: this is most of a scan's findings."""
+    """``[Finding(rule_id, rule_name, severity, Status.PASS, r, t, i, m) for r, t, i, m in
+    zip(resource_ids, resource_types, instances, messages)]``, built column by column: each
+    slot set for every finding by one C loop (``map`` over its descriptor), no Python call per
+    finding. A rule passes on ~95 % of what it judges: this is most of a scan's findings."""
     count = len(resource_ids)
-    if not (len(resource_types) == len(instances) == count):
+    if not (len(resource_types) == len(instances) == len(messages) == count):
         raise ValueError("passing_findings: the columns differ in length")
     made = list(map(_NEW, repeat(Finding, count)))
     columns: tuple[Iterable[Any], ...] = (
@@ -220,7 +220,7 @@ def passing_findings(
         resource_ids,
         resource_types,
         instances,
-        repeat(message),
+        messages,
         *(repeat(value) for value in _DEFAULTS),
     )
     for setter, column in zip(_FIELD_SETTERS, columns, strict=True):

@@ -25,6 +25,7 @@ from amlguard.scanner.outbound_children import folded_inventory
 from amlguard.scanner.scan import ScanOptions, instance_settings, needs_of
 from amlguard.scanner.sources.snapshot import SnapshotSource
 from amlguard.scanner.targets import Selection, Target
+from amlguard.textsafe import UNSAFE, escape_char, safe_ascii, visible
 from tests.scanner.harness import pack
 
 ESTATES = Path(__file__).resolve().parents[2] / "examples" / "estates"
@@ -36,18 +37,14 @@ _TEXT = st.text(max_size=12)
     _TEXT,
     _TEXT,
     st.sampled_from(list(Severity)),
-    _TEXT,
-    st.lists(st.tuples(_TEXT, _TEXT, _TEXT), max_size=6),
+    st.lists(st.tuples(_TEXT, _TEXT, _TEXT, _TEXT), max_size=6),
 )
 def test_passing_findings_are_the_findings_finding_makes(
-    rule_id: str, name: str, severity: Severity, message: str, rows: list[tuple[str, str, str]]
+    rule_id: str, name: str, severity: Severity, rows: list[tuple[str, str, str, str]]
 ) -> None:
-    ids_, types, instances = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
-    got = passing_findings(rule_id, name, severity, message, ids_, types, instances)
-    want = [
-        Finding(rule_id, name, severity, Status.PASS, r, t, i, message)
-        for r, t, i in zip(ids_, types, instances, strict=True)
-    ]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], [], []]
+    got = passing_findings(rule_id, name, severity, *columns)
+    want = [Finding(rule_id, name, severity, Status.PASS, r, t, i, m) for r, t, i, m in rows]
     assert got == want
     assert [repr(f) for f in got] == [repr(f) for f in want]
     assert len({id(f) for f in got}) == len(got)  # one object per finding
@@ -59,7 +56,9 @@ def test_passing_findings_are_the_findings_finding_makes(
 
 def test_passing_findings_refuse_columns_of_different_lengths() -> None:
     with pytest.raises(ValueError, match="differ in length"):
-        passing_findings("R", "n", Severity.LOW, "m", ["a", "b"], ["t"], ["i", "j"])
+        passing_findings("R", "n", Severity.LOW, ["a", "b"], ["t"], ["i", "j"], ["m", "m"])
+    with pytest.raises(ValueError, match="differ in length"):
+        passing_findings("R", "n", Severity.LOW, ["a"], ["t"], ["i"], ["m", "m"])
 
 
 @pytest.mark.parametrize("cls", [Target, Selection])
@@ -71,8 +70,8 @@ def test_target_and_selection_init_is_the_generated_one(cls: type) -> None:
         frozen=True,
         slots=True,
     )
-    ours = inspect.signature(cls.__init__).parameters
-    theirs = inspect.signature(reference.__init__).parameters
+    ours = inspect.signature(cls).parameters
+    theirs = inspect.signature(reference).parameters
     assert [(p.name, p.default, p.kind) for p in ours.values()] == [
         (p.name, p.default, p.kind) for p in theirs.values()
     ]
@@ -122,3 +121,30 @@ def test_the_loop_leaves_no_placeholder_and_a_clean_context() -> None:
     assert {Status.PASS, Status.FAIL} <= {f.status for f in findings}
     assert engine._ctx.currents == {} and engine._ctx.field_scopes == []
     assert engine._ctx.notes is None
+
+
+def _visible_reference(value: Any) -> Any:
+    """``textsafe.visible`` before its ASCII fast check: the regex alone."""
+    if isinstance(value, str) and UNSAFE.search(value):
+        return UNSAFE.sub(escape_char, value)
+    return value
+
+
+@settings(derandomize=True, max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.text(alphabet=st.characters(max_codepoint=0x7F)),
+        st.text(alphabet=st.sampled_from("ab \x00\x1f\x7f\x80\x9f\u200b\u202e\ufeff\n\t~")),
+    )
+)
+def test_visible_is_the_regex_escape(value: str) -> None:
+    assert visible(value) == _visible_reference(value)
+    assert safe_ascii(value) is (value.isascii() and UNSAFE.search(value) is None)
+
+
+def test_every_code_point_the_ascii_check_passes_is_safe() -> None:
+    passed = [c for c in map(chr, range(0x110000)) if safe_ascii(c)]
+    assert len(passed) == 0x7F - 0x20  # printable ASCII: space to tilde
+    assert not any(UNSAFE.search(c) for c in passed)
+    assert all(UNSAFE.search(chr(c)) for c in [*range(0x20), 0x7F])
