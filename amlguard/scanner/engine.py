@@ -167,13 +167,14 @@ class Engine:
     def _evaluate_rule(
         self, plan: _Plan, pairs: list[tuple[Instance, dict[str, Selection]]]
     ) -> list[list[Finding]]:
-        """The findings of one rule in each instance (``_evaluate`` over ``pairs``), with the
-        common case, a plain pass, built in one loop: the rule's constant fields read once,
-        no call per instance or per finding besides the condition's own."""
+        """The findings of one rule in each instance of ``pairs`` (with the selections its
+        instance's rules share). Each target is judged as :meth:`_judge` judges it; the common
+        case, a pass, is worked out in this loop (``_verdict``'s steps inline, the rule's
+        constant fields read once) and the passes built together at the end, column by
+        column: no call per instance or per finding besides the condition's own."""
         rule = plan.rule
-        if rule.runs_only_when is not None or self.options.gaps:
-            evaluate = self._evaluate
-            return [evaluate(plan, i, chosen) for i, chosen in pairs]
+        gated = rule.runs_only_when is not None  # an opt-in rule on by default somewhere
+        gapped = bool(self.options.gaps)  # every finding goes through _gapped
         key = plan.selection_key
         per_resource = plan.per_resource
         kinded = plan.kinded
@@ -195,6 +196,9 @@ class Engine:
         pass_instances: list[str] = []
         pass_messages: list[str] = []
         for instance, chosen in pairs:
+            if gated and not self._default_on(plan, instance):
+                out.append([])  # not on by default here (ruleselect.runs_in)
+                continue
             selection = chosen.get(key)
             if selection is None:
                 made = select(plan, instance, chosen)
@@ -205,6 +209,9 @@ class Engine:
             targets = selection.targets
             if not targets:
                 out.append(empty(plan, instance, selection))
+                continue
+            if gapped:
+                out.append([judge(plan, target, instance) for target in targets])
                 continue
             shared = instance.shared if per_resource else None
             findings: list[Finding] = []
@@ -302,50 +309,8 @@ class Engine:
     def _evaluate(
         self, plan: _Plan, instance: Instance, selections: dict[str, Selection]
     ) -> list[Finding]:
-        if plan.rule.runs_only_when is not None and not self._default_on(plan, instance):
-            return []  # an opt-in rule on by default elsewhere (ruleselect.runs_in)
-        selection = selections.get(plan.selection_key)
-        if selection is None:
-            made = self._select(plan, instance, selections)
-            if isinstance(made, list):
-                return made
-            selection = made
-        if not selection.targets:
-            return self._empty(plan, instance, selection)
-        if self.options.gaps:
-            return [self._judge(plan, t, instance) for t in selection.targets]
-        # What _judge does, with its common case (a plain pass, ~95 % of the findings) built
-        # here: one call less per finding, and the rule's constant fields read once.
-        rule = plan.rule
-        shared = instance.shared if plan.per_resource else None
-        compliant = plan.compliant
-        findings: list[Finding] = []
-        append = findings.append
-        for target in selection.targets:
-            if (
-                target.row is None
-                or target.unjudged is not None
-                or (shared and ids.norm(target.id) in shared)
-            ):
-                append(self._judge(plan, target, instance))
-                continue
-            verdict = self._verdict(plan, target, instance)
-            if verdict is _Outcome.PASSED:
-                append(
-                    Finding(
-                        rule.id,
-                        rule.name,
-                        rule.severity,
-                        Status.PASS,
-                        target.id,
-                        target.type,
-                        instance.id,
-                        compliant,
-                    )
-                )
-            else:
-                append(self._conclude(plan, target, instance, verdict))
-        return findings
+        """The findings of one rule in one instance."""
+        return self._evaluate_rule(plan, [(instance, selections)])[0]
 
     def _default_on(self, plan: _Plan, instance: Instance) -> bool:
         return runs_in(

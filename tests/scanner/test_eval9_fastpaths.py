@@ -17,6 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from amlguard.scanner import manual
+from amlguard.scanner.conditions import compile_condition
 from amlguard.scanner.engine import Engine, EngineOptions
 from amlguard.scanner.instances import build_instances
 from amlguard.scanner.inventory import Inventory
@@ -25,6 +27,7 @@ from amlguard.scanner.outbound_children import folded_inventory
 from amlguard.scanner.scan import ScanOptions, instance_settings, needs_of
 from amlguard.scanner.sources.snapshot import SnapshotSource
 from amlguard.scanner.targets import Selection, Target
+from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.textsafe import UNSAFE, escape_char, safe_ascii, visible
 from tests.scanner.harness import pack
 
@@ -93,17 +96,30 @@ def _estate(name: str) -> tuple[Inventory, list[Any]]:
     return inventory, build_instances(inventory, instance_settings(pack(), ScanOptions()))
 
 
+def _judged_one_by_one(engine: Engine, plan: Any, instance: Any) -> list[Finding]:
+    """A rule's findings in an instance, every target through ``Engine._judge`` (the general
+    path: ``_verdict``, then ``_conclude``), as ``Engine._evaluate`` judged before session 9."""
+    if plan.rule.runs_only_when is not None and not engine._default_on(plan, instance):
+        return []
+    made = engine._select(plan, instance, {})
+    if isinstance(made, list):
+        return made
+    if not made.targets:
+        return engine._empty(plan, instance, made)
+    return [engine._judge(plan, target, instance) for target in made.targets]
+
+
 @pytest.mark.parametrize("estate", sorted(p.name for p in ESTATES.glob("*.json")))
-def test_one_loop_per_rule_gives_what_evaluate_gives(estate: str) -> None:
+def test_one_loop_per_rule_gives_what_judging_each_target_gives(estate: str) -> None:
     """Every rule of the pack (opt-in ones too), each over every instance of the estate: the
-    loop's findings, list by list, are ``_evaluate``'s on a fresh engine and inventory."""
+    loop's findings, list by list, are ``_judge``'s on a fresh engine and inventory."""
     inventory, instances = _estate(estate)
     engine = Engine(inventory, pack().rules, EngineOptions())
     pairs: list[tuple[Any, dict[str, Selection]]] = [(i, {}) for i in instances]
     fast = [engine._evaluate_rule(plan, pairs) for plan in engine._plans]
     inventory, instances = _estate(estate)
     engine = Engine(inventory, pack().rules, EngineOptions())
-    general = [[engine._evaluate(plan, i, {}) for i in instances] for plan in engine._plans]
+    general = [[_judged_one_by_one(engine, plan, i) for i in instances] for plan in engine._plans]
     assert fast == general
     assert [repr(f) for lists in fast for found in lists for f in found] == [
         repr(f) for lists in general for found in lists for f in found
@@ -148,3 +164,31 @@ def test_every_code_point_the_ascii_check_passes_is_safe() -> None:
     assert len(passed) == 0x7F - 0x20  # printable ASCII: space to tilde
     assert not any(UNSAFE.search(c) for c in passed)
     assert all(UNSAFE.search(chr(c)) for c in [*range(0x20), 0x7F])
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=30), st.sampled_from(["", "<principal-id>", "AllowInternet", "x\ny"])
+    ),
+    st.sampled_from(["", "snake", "tail", "lower", "other"]),
+)
+def test_a_remembered_manual_value_is_the_one_worked_out(text: str, spec: str) -> None:
+    want = manual._format_any(text, spec)
+    assert manual._format_value(text, spec) == want
+    assert manual._format_value(text, spec) == want  # the remembered one
+    assert manual._format_value(manual._Literal(text), spec) == text  # a literal: never quoted
+
+
+def test_an_unknown_in_a_list_still_cannot_be_judged() -> None:
+    """The leaves skip the search for an Unknown in a list only while none was ever made."""
+    unknown = Unknown("vault:properties.x")
+    assert Unknown.made > 0
+    ctx: Any = type("Ctx", (), {"work": 0, "currents": {}, "field_scopes": [], "resource": {}})()
+    ctx.resource = {"properties": {"items": ["a", unknown]}}
+    for leaf in (
+        {"field": "properties.items[*]", "equals": "a"},
+        {"value": "[field('properties.items')]", "contains": "a"},
+    ):
+        with pytest.raises(UnknownValue):
+            compile_condition(leaf)(ctx, None)
