@@ -8,7 +8,7 @@
     python3 benchmarks/bench_eval_rules.py FILE --digest         # sha256 of every finding's repr
 
 The rules are those ``check`` runs by default (``scan.select_rules``); the GC is off as in
-``check``. A rule's CPU is what its ``Engine._evaluate`` calls took over all instances, in the
+``check``. A rule's CPU is what its ``Engine._evaluate_rule`` call took over all instances, in the
 engine's order: the first rule to ask a lazily built index pays for it.
 """
 
@@ -91,22 +91,22 @@ def once(
     if plain:  # no timers (for instruction counts)
         return {"findings": len(engine.run(instances))}
     per_rule: dict[str, float] = {p.rule.id: 0.0 for p in engine._plans}
-    inner = engine._evaluate
+    inner = engine._evaluate_rule
     clock = time.process_time
 
-    def timed(plan: Any, instance: Any, selections: Any) -> Any:
+    def timed(plan: Any, pairs: Any) -> Any:
         current[0] = plan.rule.id
         t = clock()
-        out = inner(plan, instance, selections)
+        out = inner(plan, pairs)
         per_rule[plan.rule.id] += clock() - t
         return out
 
-    engine._evaluate = timed  # type: ignore[method-assign]
+    engine._evaluate_rule = timed  # type: ignore[method-assign]
     if warm:  # a first run fills the lazily built indexes; the second is timed
         engine.run(instances)
         engine = Engine(inventory, rules, EngineOptions())
-        inner = engine._evaluate
-        engine._evaluate = timed  # type: ignore[method-assign]
+        inner = engine._evaluate_rule
+        engine._evaluate_rule = timed  # type: ignore[method-assign]
         for k in per_rule:
             per_rule[k] = 0.0
         spent.clear()

@@ -229,8 +229,8 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
         if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
             if type(actual) is Unknown:
                 raise UnknownValue(actual)
-            if is_array and (unknown := first_unknown(actual)) is not None:
-                raise UnknownValue(unknown)
+            if is_array and Unknown.made and (unknown := first_unknown(actual)) is not None:
+                raise UnknownValue(unknown)  # (no Unknown made in this process: none in a list)
         b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
@@ -266,7 +266,11 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
         if judges_unknown:  # a scalar costs one type check; only template rows hold Unknowns
             if type(actual) is Unknown:
                 raise UnknownValue(actual)
-            if type(actual) is list and (unknown := first_unknown(actual)) is not None:
+            if (
+                type(actual) is list
+                and Unknown.made  # none made in this process (a snapshot): none in the list
+                and (unknown := first_unknown(actual)) is not None
+            ):
                 raise UnknownValue(unknown)
         b = folded if constant else operand(ctx)
         ok = test(actual, b)

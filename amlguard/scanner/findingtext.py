@@ -13,7 +13,7 @@ from amlguard.scanner.conditions import Explanation
 from amlguard.scanner.idparts import parsed
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.targets import Target
-from amlguard.textsafe import bounded, visible
+from amlguard.textsafe import DATA_LIMIT, bounded, visible
 
 
 class FieldValues(dict[str, Any]):
@@ -82,24 +82,43 @@ def _plain_fields(template: str) -> tuple[tuple[str, str | None], ...] | None:
     return tuple(parts)
 
 
+@lru_cache(maxsize=512)
+def _fill_plan(
+    template: str,
+) -> tuple[tuple[str, str | None, Callable[[Target, Instance], Any] | None], ...] | None:
+    """:func:`_plain_fields` with each field's reader looked up once (None: not a finding field)."""
+    parts = _plain_fields(template)
+    if parts is None:
+        return None
+    return tuple(
+        (literal, name, _FIELD_OF.get(name) if name is not None else None)
+        for literal, name in parts
+    )
+
+
 def fill(template: str, target: Target, instance: Instance, extra: Mapping[str, Any]) -> str:
     """``template.format_map(finding_fields(target, instance, extra))``, working out only the
     fields the template names: a passing finding's message names two or three of them, and a
     scan writes thousands (AMLG-301's evidence, one per zone)."""
-    parts = _plain_fields(template)
-    if parts is None:
+    plan = _fill_plan(template)
+    if plan is None:
         return template.format_map(finding_fields(target, instance, extra))
     out = []
-    for literal, name in parts:
+    for literal, name, field_of in plan:
         out.append(literal)
         if name is None:
             continue
         if name in extra:
             value = extra[name]
-        elif name in _FIELD_OF:
-            value = _FIELD_OF[name](target, instance)
+        elif field_of is not None:
+            value = field_of(target, instance)
         else:
             value = "{" + name + "}"  # FieldValues.__missing__: an unknown field stays
+        if type(value) is str:  # visible(), bounded() and format() of a plain string, inline
+            if not (value.isascii() and value.isprintable()):  # textsafe.safe_ascii, inline
+                value = visible(value)
+            out.append(value if len(value) <= DATA_LIMIT else bounded(value))
+            continue
         value = visible(value)
         out.append(format(bounded(value) if isinstance(value, str) else value))
     return "".join(out)

@@ -104,8 +104,28 @@ class _Formatter(string.Formatter):
         return _format_value(value, format_spec)
 
 
+#: (text, format spec) -> what :func:`_format_value` makes of a plain string: failing findings
+#: quote the same subscriptions, groups, names and parameters over and over. Bounded.
+_FORMATTED: dict[tuple[str, str], str] = {}
+_FORMATTED_MAX = 1 << 14
+
+
 def _format_value(value: Any, format_spec: str) -> str:
     """One substituted value: quoted, with the ``snake``/``tail``/``lower`` specs applied."""
+    if type(value) is str:  # a plain string: remembered (a pure function of text and spec)
+        key = (value, format_spec)
+        found = _FORMATTED.get(key)
+        if found is None:
+            found = _format_any(value, format_spec)
+            if len(_FORMATTED) >= _FORMATTED_MAX:
+                _FORMATTED.clear()
+            _FORMATTED[key] = found
+        return found
+    return _format_any(value, format_spec)
+
+
+def _format_any(value: Any, format_spec: str) -> str:
+    """:func:`_format_value` worked out."""
     if isinstance(value, _Literal):
         return str(value)
     if value is None or value == "":

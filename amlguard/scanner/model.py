@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -186,6 +189,43 @@ _FIELD_SETTERS = tuple(getattr(Finding, f.name).__set__ for f in fields(Finding)
     _set_baseline_state,
     _set_fixed_by,
 ) = _FIELD_SETTERS
+
+
+_NEW = object.__new__
+_DEFAULTS = (None, None, None, "", (), None, None, None)  # expected ... fixed_by
+
+
+def passing_findings(
+    rule_id: str,
+    rule_name: str,
+    severity: Severity,
+    resource_ids: list[str],
+    resource_types: list[str],
+    instances: list[str],
+    messages: list[str],
+) -> list[Finding]:
+    """``[Finding(rule_id, rule_name, severity, Status.PASS, r, t, i, m) for r, t, i, m in
+    zip(resource_ids, resource_types, instances, messages)]``, built column by column: each
+    slot set for every finding by one C loop (``map`` over its descriptor), no Python call per
+    finding. A rule passes on ~95 % of what it judges: this is most of a scan's findings."""
+    count = len(resource_ids)
+    if not (len(resource_types) == len(instances) == len(messages) == count):
+        raise ValueError("passing_findings: the columns differ in length")
+    made = list(map(_NEW, repeat(Finding, count)))
+    columns: tuple[Iterable[Any], ...] = (
+        repeat(rule_id),
+        repeat(rule_name),
+        repeat(severity),
+        repeat(Status.PASS),
+        resource_ids,
+        resource_types,
+        instances,
+        messages,
+        *(repeat(value) for value in _DEFAULTS),
+    )
+    for setter, column in zip(_FIELD_SETTERS, columns, strict=True):
+        deque(map(setter, made, column), 0)
+    return made
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from amlguard.registry import Registry
@@ -15,7 +15,7 @@ from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.textsafe import visible
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Target:
     """A resource to judge; ``row`` is None when the instance names it but the scan lacks it."""
 
@@ -29,8 +29,29 @@ class Target:
     #: finding is ``error`` with this reason, the rule's condition is not evaluated
     unjudged: str | None = None
 
+    def __init__(
+        self,
+        id: str,
+        type: str,
+        row: Row | None,
+        missing_reason: str | None = None,
+        unjudged: str | None = None,
+    ) -> None:
+        # The generated __init__ of a frozen class, through the slots' own descriptors (as
+        # model.Finding does): ~2x faster, and a scan makes ~20,000 targets and selections.
+        _set_target_id(self, id)
+        _set_target_type(self, type)
+        _set_target_row(self, row)
+        _set_target_missing(self, missing_reason)
+        _set_target_unjudged(self, unjudged)
 
-@dataclass(frozen=True, slots=True)
+
+_set_target_id, _set_target_type, _set_target_row, _set_target_missing, _set_target_unjudged = (
+    getattr(Target, f.name).__set__ for f in fields(Target)
+)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Selection:
     """The targets of one rule in one instance; ``empty_reason`` explains an empty selection."""
 
@@ -40,6 +61,24 @@ class Selection:
     undetermined: bool = False
     #: the targets are already in the engine's order (by ``ids.norm`` of their ids)
     ordered: bool = False
+
+    def __init__(
+        self,
+        targets: list[Target],
+        empty_reason: str | None = None,
+        undetermined: bool = False,
+        ordered: bool = False,
+    ) -> None:
+        # As Target's: the slots' descriptors, not object.__setattr__ per field.
+        _set_targets(self, targets)
+        _set_empty_reason(self, empty_reason)
+        _set_undetermined(self, undetermined)
+        _set_ordered(self, ordered)
+
+
+_set_targets, _set_empty_reason, _set_undetermined, _set_ordered = (
+    getattr(Selection, f.name).__set__ for f in fields(Selection)
+)
 
 
 Selector = Callable[[Instance, Inventory, dict[str, Any]], Selection]
