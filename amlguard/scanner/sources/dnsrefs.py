@@ -94,7 +94,10 @@ def solution_vnets(rows: list[Row], settings: InstanceSettings) -> list[str]:
 
 
 def connected_peers(vnet: Row) -> list[str]:
-    """The remote VNets of a VNet's ``Connected`` peerings."""
+    """The remote VNets of a VNet's ``Connected`` peerings, whether or not they pass traffic
+    (``allowVirtualNetworkAccess``): a judgement names the DNS servers of a peer it does not
+    reach, so a live scan reads them as a snapshot of everything holds them (the reach tests,
+    :mod:`amlguard.scanner.peerings`, decide whether a peering is a path)."""
     out = []
     for peering in get_key(row_props(vnet), "virtualNetworkPeerings") or []:
         props = row_props(peering)
