@@ -125,6 +125,7 @@ class _Judge:
             blocked = peerings.leg_path(self.vnet, vnet)[1]
         except Undeterminable:
             blocked = ""
+        blocked = blocked or vwan.unrouted(self.inv, self.vnet_id, vnet)
         return (
             f"{where}, which the solution VNet is not peered to (peering Connected) and does "
             "not reach through a Virtual WAN hub" + (f" ({blocked})" if blocked else "")

@@ -143,18 +143,21 @@ def vnet_reach(
         )
     for hub in _hubs(inv).hubs_of.get(ids.norm(source), []):
         how = hub_reach(inv, hub, target)
-        if how:
+        # the hubs pass traffic; the route tables must too (vwanroutes)
+        if how and vwan.routed_via(inv, source, target, hub):
             return f"reached from {whose} VNet through Virtual WAN ({how})"
     return None
 
 
 def blocked(inv: Inventory, source: str, target: str) -> str:
-    """Why a Connected peering between ``source`` and ``target`` is no path, in words for a
-    failure (" (...)"; '' when there is none or its flag cannot be read)."""
+    """Why a Connected peering between ``source`` and ``target`` is no path, or why their
+    Virtual WAN hubs' route tables give no route, in words for a failure (" (...)"; '' when
+    neither, or it cannot be read)."""
     try:
         why = peerings.path(inv.get(source), inv.get(target), source, target)[1]
     except Undeterminable:
         why = ""
+    why = why or vwan.unrouted(inv, source, target)
     return f" ({why})" if why else ""
 
 
