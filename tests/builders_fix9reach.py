@@ -73,3 +73,35 @@ def link_zones_to_dr(rows: list[Row]) -> None:
             link["name"] = row["name"] + "-dr"
             link["properties"]["virtualNetwork"]["id"] = DR_VNET
             rows.append(link)
+
+
+# --- redteam9 item 11: Virtual WAN route tables ---------------------------------------------
+
+VHUB_WEU = b.VHUB
+RT_SPOKES = f"{VHUB_WEU}/hubRouteTables/RT_SPOKES"
+DEFAULT_WEU = f"{VHUB_WEU}/hubRouteTables/defaultRouteTable"
+
+
+def routing(
+    rows: list[Row], conn: str, associated: str | None, ids: list[str], labels: list[str]
+) -> None:
+    """Hub connection ``conn``'s routing: associated with ``associated`` (None: the key
+    absent), propagating to route tables ``ids`` and ``labels``."""
+    cfg: Row = {"propagatedRouteTables": {"ids": [{"id": i} for i in ids], "labels": labels}}
+    if associated is not None:
+        cfg["associatedRouteTable"] = {"id": associated}
+    b.named(rows, conn)["properties"]["routingConfiguration"] = cfg
+
+
+def isolate_spoke_a(rows: list[Row]) -> None:
+    """The redteam's reproducer: spoke-a associated with (and propagating to) RT_SPOKES, which
+    vnet-hub (the resolver's VNet) does not propagate to."""
+    routing(rows, "spoke-a-vnet-conn", RT_SPOKES, [RT_SPOKES], ["spokes"])
+
+
+def route_table(rows: list[Row], table: str, labels: Any) -> None:
+    """A hubRouteTables row ``table`` with ``labels``."""
+    name = table.rsplit("/", 1)[-1]
+    rows.append({"id": table, "name": name, "type": "microsoft.network/virtualhubs/hubroutetables",
+                 "location": "", "resourceGroup": "rg-vwan", "subscriptionId": b.SUB, "tags": {},
+                 "properties": {"labels": labels, "routes": [], "provisioningState": "Succeeded"}})  # fmt: skip
