@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from amlguard.scanner import dnsforward, dnsrules, ids, unknownrefs, vwan
+from amlguard.scanner import dnscandidates, dnsforward, dnsrules, ids, peerings, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsindex import (
@@ -114,13 +114,22 @@ class _Judge:
     def _reaches(self, vnet: str, key: tuple[str, str]) -> str | None:
         if key[0] == key[1]:
             return "the solution VNet itself"
-        for peering in _list(get_key(_props(self.vnet), "virtualNetworkPeerings")):
-            props = _props(peering)
-            remote = _text(get_key(_dict(get_key(props, "remoteVirtualNetwork")), "id"))
-            state = str(get_key(props, "peeringState") or "").lower()
-            if ids.norm(remote) == key[1] and state == "connected":
-                return "peered (Connected) to the solution VNet"
+        # the solution VNet's own leg decides: Connected and allowVirtualNetworkAccess not false
+        if peerings.leg_path(self.vnet, vnet)[0]:
+            return "peered (Connected) to the solution VNet"
         return vwan.route(self.inv, self.vnet_id, vnet)
+
+    def unreached(self, where: str, vnet: str) -> str:
+        """Why S does not reach VNet ``vnet`` (where server ``where`` sits), in words."""
+        try:
+            blocked = peerings.leg_path(self.vnet, vnet)[1]
+        except Undeterminable:
+            blocked = ""
+        blocked = blocked or vwan.unrouted(self.inv, self.vnet_id, vnet)
+        return (
+            f"{where}, which the solution VNet is not peered to (peering Connected) and does "
+            "not reach through a Virtual WAN hub" + (f" ({blocked})" if blocked else "")
+        )
 
     def in_own_space(self, ip: str) -> bool:
         prefixes = _list(
@@ -146,10 +155,15 @@ class _Judge:
             if self.linked(self.vnet_id):
                 return True, f"zone linked to the solution VNet (Azure-provided DNS {ip})"
             return False, "no link to the solution VNet"
+        several = dnscandidates.several(self, ip)
+        if several:  # a firewall among two or more servers on the IP: the one S reaches
+            return dnscandidates.choose(
+                several, self.reached_by_solution, lambda c: self.alone(ip, c, reach=True)
+            )
         if ip in self.idx.proxies:
-            return self.proxy(ip, reach=True)
+            return self.proxy(ip, self.idx.proxies[ip][0], reach=True)
         if ip in self.idx.hub_proxies:
-            return dnsforward.hub_proxy(self, ip, reach=True)
+            return dnsforward.hub_proxy(self, ip, True, self.idx.hub_proxies[ip][0])
         options = self.options(ip)
         if not options:
             if self.in_own_space(ip) and self.linked(self.vnet_id):
@@ -163,23 +177,57 @@ class _Judge:
                 f"custom DNS server {ip} of the solution VNet is not a Private Resolver inbound "
                 "endpoint, an Azure Firewall DNS proxy or a trusted_dns_servers entry"
             )
+        unread: Undeterminable | None = None
         for vnet, vnet_key, where, linked in self.server_vnets(ip, options):
             if not linked:
                 self.unlinked()  # as linked() does for it
                 continue
-            how = self.reach(vnet, vnet_key)
+            try:
+                how = self.reach(vnet, vnet_key)
+            except Undeterminable as exc:  # a peering whose flag cannot be read
+                unread = unread or exc
+                continue
             if how is not None:
                 return True, f"through {where}, which is linked to the zone and {how}"
+        if unread is not None:
+            raise unread
         label, vnet = options[0]
+        return self.resolver_missed(ip, label, vnet)
+
+    def resolver_missed(self, ip: str, label: str, vnet: str) -> tuple[bool, str]:
+        """Why resolver (or trusted server) ``label`` on ``ip`` in ``vnet``, which S does not
+        reach or whose VNet the zone is not linked to, does not resolve the zone."""
         where = _where(label, ip, vnet)
         if not self.linked(vnet):
             return False, f"{where}: the zone is not linked to that VNet"
         vwan.require_read(self.inv, self.vnet, ip, vnet, where)
         basic = vwan.basic_between(self.inv, self.vnet_id, vnet)
-        return False, (
-            f"{where}, which the solution VNet is not peered to (peering Connected) and does "
-            "not reach through a Virtual WAN hub" + (f" ({basic})" if basic else "")
-        )
+        return False, self.unreached(where, vnet) + (f" ({basic})" if basic else "")
+
+    def reached_by_solution(self, candidate: dnscandidates.Candidate) -> bool:
+        """Whether S reaches DNS server ``candidate``'s VNet or hub."""
+        if candidate.in_hub:
+            return dnsforward.hub_reach(self.inv, candidate.place, self.vnet_id) is not None
+        return self.reaches(candidate.place) is not None
+
+    def alone(self, ip: str, candidate: dnscandidates.Candidate, reach: bool) -> tuple[bool, str]:
+        """Whether DNS server ``candidate`` on ``ip`` resolves the zone, judged as if it were
+        the IP's only server (``reach``: S must reach it, it being S's DNS server)."""
+        kind, entry = candidate.kind, candidate.entry
+        if kind == dnscandidates.PROXY:
+            return self.proxy(ip, entry, reach)
+        if kind == dnscandidates.HUB:
+            return dnsforward.hub_proxy(self, ip, reach, entry)
+        if kind == dnscandidates.UNREAD:
+            raise Undeterminable(dnscandidates.unread_words(ip, entry))
+        label, vnet = entry
+        where = _where(label, ip, vnet)
+        if self.linked(vnet) and not reach:
+            return True, f"{where}, which is linked to the zone"
+        how = self.reaches(vnet) if self.linked(vnet) else None
+        if how is not None:
+            return True, f"through {where}, which is linked to the zone and {how}"
+        return self.resolver_missed(ip, label, vnet)
 
     def server_vnets(
         self, ip: str, options: list[tuple[str, str]]
@@ -203,10 +251,15 @@ class _Judge:
         The query leaves through the ruleset's outbound endpoint, so the solution VNet need not
         be peered to the target's VNet (Private Resolver docs): the target must answer from a
         VNet the zone is linked to."""
+        several = dnscandidates.several(self, ip)
+        if several:  # a firewall among two or more servers on the IP: any that resolves it
+            return dnscandidates.choose(
+                several, lambda _c: True, lambda c: self.alone(ip, c, reach=False)
+            )
         if ip in self.idx.proxies:
-            return self.proxy(ip, reach=False)
+            return self.proxy(ip, self.idx.proxies[ip][0], reach=False)
         if ip in self.idx.hub_proxies:
-            return dnsforward.hub_proxy(self, ip, reach=False)
+            return dnsforward.hub_proxy(self, ip, False, self.idx.hub_proxies[ip][0])
         options = self.options(ip)
         if not options:
             if ip in self.idx.unread_policies:
@@ -221,11 +274,14 @@ class _Judge:
         label, vnet = options[0]
         return False, f"{_where(label, ip, vnet)}: the zone is not linked to that VNet"
 
-    def proxy(self, ip: str, reach: bool) -> tuple[bool, str]:
-        """Whether a firewall DNS proxy that forwards to servers of its own resolves the zone:
-        S reaches the firewall (``reach``: it is S's DNS server), and every server it forwards
-        to resolves the zone and is reached from the firewall's VNet (dnsproxy, dnsforward)."""
-        label, vnet, sent, problem = self.idx.proxies[ip]
+    def proxy(
+        self, ip: str, entry: tuple[str, str, list[str], str], reach: bool
+    ) -> tuple[bool, str]:
+        """Whether firewall DNS proxy ``entry`` (of ``idx.proxies[ip]``), which forwards to
+        servers of its own, resolves the zone: S reaches the firewall (``reach``: it is S's DNS
+        server), and every server it forwards to resolves the zone and is reached from the
+        firewall's VNet (dnsproxy, dnsforward)."""
+        label, vnet, sent, problem = entry
         where = _where(label, ip, vnet)
         if problem:
             raise Undeterminable(problem)
@@ -234,10 +290,7 @@ class _Judge:
             found = self.reaches(vnet)
             if found is None:
                 vwan.require_read(self.inv, self.vnet, ip, vnet, where)
-                return False, (
-                    f"{where}, which the solution VNet is not peered to (peering Connected) and "
-                    "does not reach through a Virtual WAN hub"
-                )
+                return False, self.unreached(where, vnet)
             how = f" ({found})"
         return dnsforward.verdict(where + how, dnsforward.judged(self, sent, vnet, hub=False))
 
@@ -259,12 +312,7 @@ class _Judge:
         whose policy is missing, or a VNet the zone is linked to and S reaches that is not in
         the inventory (its resolvers and firewalls are unknown)."""
         if ip in self.idx.unread_policies:
-            firewall, policy = self.idx.unread_policies[ip]
-            raise Undeterminable(
-                f"custom DNS server {ip} is Azure Firewall {ids.short_name(firewall)}, whose "
-                f"policy {policy} is not in the scanned inventory (outside the scan scope or "
-                "unreadable): whether its DNS proxy is on cannot be read"
-            )
+            raise Undeterminable(dnscandidates.unread_words(ip, self.idx.unread_policies[ip][0]))
         vwan.require_read(self.inv, self.vnet, ip)
         unseen = [
             v

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from amlguard.excerpt import quoted
-from amlguard.scanner import ids, vwan
+from amlguard.scanner import dnscandidates, ids, peerings, vwan
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.dnsindex import AZURE_DNS, Index, _dict, _list, _props, _text, canonical_ip
 from amlguard.scanner.inventory import Inventory
@@ -42,6 +42,8 @@ class Judge(Protocol):
     def options(self, ip: str) -> list[tuple[str, str]]: ...
 
     def forwarded(self, ip: str) -> tuple[bool, str]: ...
+
+    def alone(self, ip: str, candidate: Any, reach: bool) -> tuple[bool, str]: ...
 
 
 @dataclass
@@ -121,8 +123,10 @@ def vnet_reach(
     if ids.norm(source) == ids.norm(target):
         return f"sits in {whose} own VNet"
     row, far = inv.get(source), inv.get(target)
-    # Connected on either side: Azure shows Connected only once both sides are peered
-    if _peered(row, target) or _peered(far, source):
+    # the source's leg decides (Connected, allowVirtualNetworkAccess not false); the far
+    # side's leg back only where the source has no Connected leg (Azure shows Connected only
+    # once both sides are peered)
+    if peerings.path(row, far, source, target)[0]:
         return f"peered (Connected) to {whose} VNet"
     if row is None:
         raise Undeterminable(
@@ -139,20 +143,22 @@ def vnet_reach(
         )
     for hub in _hubs(inv).hubs_of.get(ids.norm(source), []):
         how = hub_reach(inv, hub, target)
-        if how:
+        # the hubs pass traffic; the route tables must too (vwanroutes)
+        if how and vwan.routed_via(inv, source, target, hub):
             return f"reached from {whose} VNet through Virtual WAN ({how})"
     return None
 
 
-def _peered(row: Any, remote: str) -> bool:
-    """Whether VNet ``row`` (None: not read) has a Connected peering to VNet ``remote``."""
-    for peering in _list(get_key(_props(row), "virtualNetworkPeerings")):
-        props = _props(peering)
-        other = _text(get_key(_dict(get_key(props, "remoteVirtualNetwork")), "id"))
-        state = str(get_key(props, "peeringState") or "").lower()
-        if ids.norm(other) == ids.norm(remote) and state == "connected":
-            return True
-    return False
+def blocked(inv: Inventory, source: str, target: str) -> str:
+    """Why a Connected peering between ``source`` and ``target`` is no path, or why their
+    Virtual WAN hubs' route tables give no route, in words for a failure (" (...)"; '' when
+    neither, or it cannot be read)."""
+    try:
+        why = peerings.path(inv.get(source), inv.get(target), source, target)[1]
+    except Undeterminable:
+        why = ""
+    why = why or vwan.unrouted(inv, source, target)
+    return f" ({why})" if why else ""
 
 
 def _where(label: str, ip: str, place: str) -> str:
@@ -206,7 +212,7 @@ def sent_to(judge: Judge, server: str, origin: str, hub: bool) -> tuple[bool, st
         )
     return False, (
         f"{shown}, which the firewall's VNet {name} is not peered to (peering Connected) and "
-        "does not reach through a Virtual WAN hub"
+        "does not reach through a Virtual WAN hub" + blocked(judge.inv, origin, vnet)
     )
 
 
@@ -219,7 +225,9 @@ def judged(judge: Judge, sent: list[str], origin: str, hub: bool) -> list[tuple[
         if not server:  # text from the policy: shown bounded and escaped
             shown = quoted(written)
             out.append((shown, False, f"{shown} is not an IP address"))
-        elif server in judge.idx.proxies or server in judge.idx.hub_proxies:
+        elif (server in judge.idx.proxies or server in judge.idx.hub_proxies) and not (
+            judge.options(server)
+        ):  # a resolver on the same IP (an unpeered clone's proxy beside it) is judged
             out.append((server, False, f"{server} is another firewall DNS proxy (not followed)"))
         else:
             out.append((server, *sent_to(judge, server, origin, hub)))
@@ -240,12 +248,14 @@ def verdict(where: str, judgements: list[tuple[str, bool, str]]) -> tuple[bool, 
     )
 
 
-def hub_proxy(judge: Judge, ip: str, reach: bool) -> tuple[bool, str]:
-    """Whether a DNS proxy firewall in a secured Virtual WAN hub resolves the zone: S reaches
-    its hub (``reach``: it is S's DNS server), and every server it forwards to resolves the zone
-    and is reached from the hub; with no server it asks Azure-provided DNS from the hub, which
-    no zone can be linked to."""
-    label, hub, sent, problem = judge.idx.hub_proxies[ip]
+def hub_proxy(
+    judge: Judge, ip: str, reach: bool, entry: tuple[str, str, list[str], str]
+) -> tuple[bool, str]:
+    """Whether DNS proxy firewall ``entry`` (of ``idx.hub_proxies[ip]``) in a secured Virtual
+    WAN hub resolves the zone: S reaches its hub (``reach``: it is S's DNS server), and every
+    server it forwards to resolves the zone and is reached from the hub; with no server it asks
+    Azure-provided DNS from the hub, which no zone can be linked to."""
+    label, hub, sent, problem = entry
     where = _where(label, ip, f"Virtual WAN hub {ids.short_name(hub)}")
     if problem:
         raise Undeterminable(problem)
@@ -305,13 +315,26 @@ def ruleset_origins(inv: Inventory, ruleset: str) -> list[str]:
 def rule_target(judge: Judge, ip: str, ruleset: str) -> tuple[bool, str]:
     """Whether forwarding rule target ``ip`` of ``ruleset`` resolves the zone (as
     :meth:`forwarded` judges it) **and** is reached from the VNet of every outbound endpoint of
-    the ruleset, which sends the query (the words of a pass are :meth:`forwarded`'s)."""
+    the ruleset, which sends the query (the words of a pass are :meth:`forwarded`'s). Two or
+    more servers on ``ip`` with a firewall among them: the ones the outbound endpoints reach
+    are judged (:mod:`dnscandidates`)."""
+    several = dnscandidates.several(judge, ip)
+    if several:
+        origins = ruleset_origins(judge.inv, ruleset)
+        return dnscandidates.choose(
+            several,
+            lambda c: not _unreached(judge.inv, origins, c.place, c.in_hub),
+            lambda c: _rule_alone(judge, ip, c, origins),
+        )
     ok, words = judge.forwarded(ip)
     if not ok:
         return ok, words
     if ip in judge.idx.proxies or ip in judge.idx.hub_proxies:
-        label, place, _sent, _problem = judge.idx.proxies.get(ip) or judge.idx.hub_proxies[ip]
-        places = [(label, place, ip in judge.idx.hub_proxies)]
+        in_hub = ip not in judge.idx.proxies
+        label, place, _sent, _problem = (judge.idx.hub_proxies if in_hub else judge.idx.proxies)[
+            ip
+        ][0]
+        places = [(label, place, in_hub)]
     else:
         places = [(label, vnet, False) for label, vnet in judge.options(ip) if judge.linked(vnet)]
     origins = ruleset_origins(judge.inv, ruleset)
@@ -319,7 +342,7 @@ def rule_target(judge: Judge, ip: str, ruleset: str) -> tuple[bool, str]:
     misses: list[tuple[str, str, bool, list[str]]] = []
     for label, place, in_hub in places:
         try:
-            unreached = [o for o in origins if not _reached(judge.inv, o, place, in_hub)]
+            unreached = _unreached(judge.inv, origins, place, in_hub)
         except Undeterminable as exc:
             unread = unread or exc
             continue
@@ -328,12 +351,36 @@ def rule_target(judge: Judge, ip: str, ruleset: str) -> tuple[bool, str]:
         misses.append((label, place, in_hub, unreached))
     if unread is not None or not misses:
         raise unread or Undeterminable(f"{ip}: whether the ruleset reaches it cannot be read")
-    label, place, in_hub, unreached = misses[0]
+    return False, _origin_miss(judge.inv, ip, *misses[0])
+
+
+def _rule_alone(judge: Judge, ip: str, candidate: Any, origins: list[str]) -> tuple[bool, str]:
+    """Rule target ``ip``'s server ``candidate`` judged as the IP's only one."""
+    ok, words = judge.alone(ip, candidate, reach=False)
+    if not ok:
+        return ok, words
+    unreached = _unreached(judge.inv, origins, candidate.place, candidate.in_hub)
+    if not unreached:
+        return ok, words
+    label = str(candidate.entry[0])  # every kind's entry starts with its label (or firewall)
+    return False, _origin_miss(judge.inv, ip, label, candidate.place, candidate.in_hub, unreached)
+
+
+def _unreached(inv: Inventory, origins: list[str], place: str, in_hub: bool) -> list[str]:
+    """The outbound endpoints' VNets of ``origins`` that do not reach ``place``."""
+    return [o for o in origins if not _reached(inv, o, place, in_hub)]
+
+
+def _origin_miss(
+    inv: Inventory, ip: str, label: str, place: str, in_hub: bool, unreached: list[str]
+) -> str:
+    """Why rule target ``ip`` (``label`` in ``place``) is not reached, in words."""
     shown = _where(label, ip, ("Virtual WAN hub " if in_hub else "VNet ") + ids.short_name(place))
-    return False, (
+    why = "" if in_hub else "".join(dict.fromkeys(blocked(inv, o, place) for o in unreached))
+    return (
         f"{shown}, which the VNet of the ruleset's outbound endpoint "
         f"({', '.join(sorted({ids.short_name(o) for o in unreached}))}) is not peered to (peering "
-        "Connected) and does not reach through a Virtual WAN hub"
+        "Connected) and does not reach through a Virtual WAN hub" + why
     )
 
 

@@ -75,15 +75,17 @@ class Index:
     servers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: lower-cased VNet id -> [(ruleset id, rules [(name, domain, rule row)])]
     rulesets: dict[str, list[tuple[str, list[tuple[str, str, Row]]]]] = field(default_factory=dict)
-    #: ip -> (firewall, policy id) of firewalls whose policy is not in the inventory: whether
-    #: their DNS proxy is on cannot be read
-    unread_policies: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: ip -> (what it is, its VNet, the servers it forwards to, why they cannot be read) of
-    #: firewall DNS proxies that forward to servers of their own (dnsproxy)
-    proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
-    #: ip -> (what it is, its virtual hub, the servers it forwards to ([]: Azure-provided DNS
-    #: from the hub), why they cannot be read) of DNS proxies in secured Virtual WAN hubs
-    hub_proxies: dict[str, tuple[str, str, list[str], str]] = field(default_factory=dict)
+    #: ip -> [(firewall, policy id, its VNet or virtual hub, whether a hub)] of firewalls whose
+    #: policy is not in the inventory: whether their DNS proxy is on cannot be read
+    unread_policies: dict[str, list[tuple[str, str, str, bool]]] = field(default_factory=dict)
+    #: ip -> [(what it is, its VNet, the servers it forwards to, why they cannot be read)] of
+    #: firewall DNS proxies that forward to servers of their own (dnsproxy); address plans are
+    #: reused between VNets that are not peered, so each is one more candidate for its IP
+    #: (redteam9 item 7), as ``servers`` are
+    proxies: dict[str, list[tuple[str, str, list[str], str]]] = field(default_factory=dict)
+    #: ip -> [(what it is, its virtual hub, the servers it forwards to ([]: Azure-provided DNS
+    #: from the hub), why they cannot be read)] of DNS proxies in secured Virtual WAN hubs
+    hub_proxies: dict[str, list[tuple[str, str, list[str], str]]] = field(default_factory=dict)
     #: (ruleset id, zone name) -> the positions of the ruleset's rules whose domain matches the
     #: zone: a ruleset shared by many spokes is asked about the same few zones again and again
     matches: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -146,7 +148,8 @@ def _build(inv: Inventory) -> Index:
             ip = canonical_ip(_text(get_key(cprops, "privateIPAddress")))
             vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
             if ip and vnet and unread and classic.lower() != "true":
-                idx.unread_policies[ip] = (str(firewall["id"]), policy)
+                unread_entry = (str(firewall["id"]), policy, vnet, False)
+                idx.unread_policies.setdefault(ip, []).append(unread_entry)
             elif ip and vnet:
                 label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
                 try:
@@ -157,7 +160,7 @@ def _build(inv: Inventory) -> Index:
                 except Undeterminable as exc:
                     sent, problem = [], str(exc)
                 if sent or problem:
-                    idx.proxies[ip] = (label, vnet, sent, problem)
+                    idx.proxies.setdefault(ip, []).append((label, vnet, sent, problem))
                 else:  # to Azure-provided DNS: the zones linked to its own VNet answer
                     idx.servers.setdefault(ip, []).append((label, vnet))
         _hub_proxy(idx, inv, firewall, policy, classic.lower() == "true")
@@ -193,14 +196,14 @@ def _hub_proxy(idx: Index, inv: Inventory, firewall: Row, policy: str, classic: 
     if not ip:
         return
     if policy and inv.get(policy) is None and not classic:
-        idx.unread_policies[ip] = (str(firewall["id"]), policy)
+        idx.unread_policies.setdefault(ip, []).append((str(firewall["id"]), policy, hub, True))
         return
     label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
     try:
         sent, problem = dnsproxy.forwarded_to(firewall, inv.get(policy), classic, label), ""
     except Undeterminable as exc:
         sent, problem = [], str(exc)
-    idx.hub_proxies[ip] = (label, hub, sent, problem)
+    idx.hub_proxies.setdefault(ip, []).append((label, hub, sent, problem))
 
 
 def _unknown_proxy(idx: Index, firewall: Row, switch: Any) -> None:
@@ -212,7 +215,13 @@ def _unknown_proxy(idx: Index, firewall: Row, switch: Any) -> None:
         ip = canonical_ip(_text(get_key(cprops, "privateIPAddress")))
         vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
         if ip and vnet:
-            idx.proxies[ip] = (label, vnet, [], f"{label}: {UnknownValue(switch)}")
+            unknown: tuple[str, str, list[str], str] = (
+                label,
+                vnet,
+                [],
+                f"{label}: {UnknownValue(switch)}",
+            )
+            idx.proxies.setdefault(ip, []).append(unknown)
 
 
 def _proxy_policy(policy: Row) -> bool:

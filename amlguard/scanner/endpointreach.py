@@ -3,8 +3,8 @@
 Azure Monitor's guidance puts a hub-and-spoke estate's single Azure Monitor private link scope
 (AMPLS) endpoint in the hub VNet, not in every spoke. So an endpoint counts for a solution VNet S
 when it sits in a VNet S reaches as AMLG-301 judges a DNS server's VNet
-(:func:`amlguard.scanner.dns.vnet_reach`): S itself, a ``Connected`` peering of S, or Virtual WAN
-hubs. An endpoint in a VNet S does not reach is no private path (redteam7 item 6).
+(:func:`amlguard.scanner.dns.vnet_reach`): S itself, a ``Connected`` peering of S whose
+``allowVirtualNetworkAccess`` is not false (:mod:`peerings`), or Virtual WAN hubs. An endpoint in a VNet S does not reach is no private path (redteam7 item 6).
 
 What decides the reach and was not read is never "not reached": an endpoint the target lists
 that the scan does not hold, an endpoint whose subnet cannot be read, S itself missing from the
@@ -78,7 +78,10 @@ def _reach(ctx: EvalContext, vnet: str, item: dict[str, Any]) -> tuple[str, Unde
         return "", None
     if ids.norm(where) == ids.norm(vnet):
         return ITSELF, None
-    words = dns.vnet_reach(ctx, vnet, where)
+    try:  # a peering whose allowVirtualNetworkAccess cannot be read: not "not reached"
+        words = dns.vnet_reach(ctx, vnet, where)
+    except Undeterminable as problem:
+        return "", problem
     if words:
         return words, None
     return "", unread_reach(ctx.inventory, vnet, where, name)

@@ -9,8 +9,11 @@ network resource-manager spec ``virtualWan.json`` (2024-05-01): ``HubVirtualNetw
 has no connection-state property of its own, ``VirtualHub.properties.virtualWan.id`` names the
 WAN, ``VirtualWAN.properties.type`` is ``Basic`` or ``Standard``.
 
-Custom route tables and routing intent are not modelled: like NSGs and user-defined routes on
-a peering, they can still block a path this module reports (say so in findings' words).
+Route tables decide which connected VNets have routes to each other (:mod:`vwanroutes`,
+redteam9 item 11): VNet A reaches VNet B only when B's connection propagates to the route table
+A's connection is associated with. Routing intent (private traffic through the hub's firewall)
+is not modelled: a connection that propagates to ``noneRouteTable`` only is ``error``; like NSGs
+and user-defined routes on a peering, a firewall can still block a path this module reports.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, vwanroutes
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import Inventory
 
@@ -75,6 +78,8 @@ class _Index:
 
     hubs_of: dict[str, list[str]] = field(default_factory=dict)
     wan_of: dict[str, str] = field(default_factory=dict)
+    #: VNet -> its provisioned hub connections (rows), in the order of ``hubs_of``
+    conns_of: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _index(inv: Inventory) -> _Index:
@@ -93,6 +98,7 @@ def _build(inv: Inventory) -> _Index:
         vnet, parent = connection_vnet(row), connection_hub(row)
         if vnet and parent and connected(row):
             idx.hubs_of.setdefault(ids.norm(vnet), []).append(parent)
+            idx.conns_of.setdefault(ids.norm(vnet), []).append(row)
     for hub_row in inv.of_type(VIRTUAL_HUB):
         wan = hub_wan(hub_row)
         if wan:
@@ -102,30 +108,92 @@ def _build(inv: Inventory) -> _Index:
 
 def route(inv: Inventory, source: str, target: str) -> str | None:
     """How VNet ``source`` reaches VNet ``target`` through Virtual WAN hubs, in words (None when
-    it does not): the same hub, or hubs of one Standard WAN."""
+    it does not): the same hub, or hubs of one Standard WAN, **and** ``target``'s connection
+    propagating to the route table ``source``'s is associated with. A routing configuration
+    that decides and cannot be read is ``Undeterminable``."""
     idx = _index(inv)
-    mine = idx.hubs_of.get(ids.norm(source), [])
-    theirs = idx.hubs_of.get(ids.norm(target), [])
+    mine = idx.conns_of.get(ids.norm(source), [])
+    theirs = idx.conns_of.get(ids.norm(target), [])
     if not mine or not theirs:
         return None
-    for hub in mine:
-        if any(ids.norm(hub) == ids.norm(other) for other in theirs):
-            return f"connected, like the solution VNet, to Virtual WAN hub {ids.short_name(hub)}"
-    for hub in mine:
+    unread: Undeterminable | None = None
+    for how, ca, cb in _joined(inv, idx, mine, theirs):
+        try:
+            if vwanroutes.routed(inv, ca, cb):
+                return how
+        except Undeterminable as exc:
+            unread = unread or exc
+    if unread is not None:
+        raise unread
+    return None
+
+
+def _joined(inv: Inventory, idx: _Index, mine: list[Any], theirs: list[Any]) -> list[Any]:
+    """(words, source connection, target connection) of the connection pairs whose hubs pass
+    traffic: the same hub first, then hubs of one Standard WAN (a WAN not read: skipped)."""
+    out: list[Any] = []
+    for ca in mine:
+        hub = connection_hub(ca)
+        for cb in theirs:
+            if ids.norm(connection_hub(cb)) == ids.norm(hub):
+                words = (
+                    f"connected, like the solution VNet, to Virtual WAN hub {ids.short_name(hub)}"
+                )
+                out.append((words, ca, cb))
+    for ca in mine:
+        hub = connection_hub(ca)
         wan = idx.wan_of.get(ids.norm(hub), "")
-        if not wan:
-            continue
-        wan_row = inv.get(wan)
+        wan_row = inv.get(wan) if wan else None
         if wan_row is None or not wan_transits(wan_row):
             continue  # a WAN not read: its type (Basic has no hub-to-hub) is unknown
-        for other in theirs:
+        for cb in theirs:
+            other = connection_hub(cb)
+            if ids.norm(other) == ids.norm(hub):
+                continue
             if ids.norm(idx.wan_of.get(ids.norm(other), "")) == ids.norm(wan):
-                return (
+                words = (
                     f"connected to Virtual WAN hub {ids.short_name(other)}, which reaches the "
                     f"solution VNet's hub {ids.short_name(hub)} (virtual WAN "
                     f"{ids.short_name(wan)}, hub-to-hub)"
                 )
-    return None
+                out.append((words, ca, cb))
+    return out
+
+
+def routed_via(inv: Inventory, source: str, target: str, hub: str) -> bool:
+    """Whether a connection of VNet ``source`` to ``hub`` has a route to a connection of VNet
+    ``target`` (its hubs' reach decided by the caller); ``Undeterminable`` when what decides
+    cannot be read and no pair is routed."""
+    idx = _index(inv)
+    mine = [
+        c
+        for c in idx.conns_of.get(ids.norm(source), [])
+        if ids.norm(connection_hub(c)) == ids.norm(hub)
+    ]
+    unread: Undeterminable | None = None
+    for ca in mine:
+        for cb in idx.conns_of.get(ids.norm(target), []):
+            try:
+                if vwanroutes.routed(inv, ca, cb):
+                    return True
+            except Undeterminable as exc:
+                unread = unread or exc
+    if unread is not None:
+        raise unread
+    return False
+
+
+def unrouted(inv: Inventory, source: str, target: str) -> str:
+    """Why VNets ``source`` and ``target``, connected to hubs that pass traffic, have no route
+    from the first to the second (route tables), in words; '' otherwise."""
+    idx = _index(inv)
+    mine = idx.conns_of.get(ids.norm(source), [])
+    theirs = idx.conns_of.get(ids.norm(target), [])
+    for _how, ca, cb in _joined(inv, idx, mine, theirs):
+        words = vwanroutes.unrouted_words(ca, cb)
+        if words:
+            return words
+    return ""
 
 
 def basic_between(inv: Inventory, source: str, target: str) -> str:
@@ -159,9 +227,17 @@ def reachable(inv: Inventory, source: str) -> list[str]:
     for row in inv.of_type(HUB_CONNECTION):
         vnet = connection_vnet(row)
         key = ids.norm(vnet)
-        if vnet and key != ids.norm(source) and key not in out and route(inv, source, vnet):
+        if vnet and key != ids.norm(source) and key not in out and _may_route(inv, source, vnet):
             out[key] = vnet
     return list(out.values())
+
+
+def _may_route(inv: Inventory, source: str, target: str) -> bool:
+    """Whether ``source`` reaches ``target`` through Virtual WAN, or may (unreadable routing)."""
+    try:
+        return route(inv, source, target) is not None
+    except Undeterminable:
+        return True
 
 
 #: the peering Azure creates on a VNet connected to a Virtual WAN hub (to the hub's managed
@@ -263,7 +339,9 @@ __all__ = [
     "related",
     "require_read",
     "route",
+    "routed_via",
     "unread_hub_peering",
     "unread_wan",
+    "unrouted",
     "wan_transits",
 ]

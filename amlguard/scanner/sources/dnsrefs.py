@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from amlguard.scanner import ids, inventory, vwan
+from amlguard.scanner import ids, inventory, vwan, vwanroutes
+from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.dns import FIREWALL, INBOUND_ENDPOINT, RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings, build_instances
 from amlguard.scanner.inventory import Inventory
@@ -94,7 +95,10 @@ def solution_vnets(rows: list[Row], settings: InstanceSettings) -> list[str]:
 
 
 def connected_peers(vnet: Row) -> list[str]:
-    """The remote VNets of a VNet's ``Connected`` peerings."""
+    """The remote VNets of a VNet's ``Connected`` peerings, whether or not they pass traffic
+    (``allowVirtualNetworkAccess``): a judgement names the DNS servers of a peer it does not
+    reach, so a live scan reads them as a snapshot of everything holds them (the reach tests,
+    :mod:`amlguard.scanner.peerings`, decide whether a peering is a path)."""
     out = []
     for peering in get_key(row_props(vnet), "virtualNetworkPeerings") or []:
         props = row_props(peering)
@@ -193,7 +197,32 @@ def _hubs(
     hubs = _typed(rows + got, vwan.VIRTUAL_HUB)
     if hubs:
         got += list_children(hubs, vwan.HUB_CONNECTIONS_SEGMENT, touched)
+    # the custom route tables connections are associated with: their labels decide which
+    # connections propagate to them (vwanroutes); default tables need no read
+    custom = _custom_table_hubs(_typed(rows + got, vwan.HUB_CONNECTION), rows + got)
+    if custom:
+        got += list_children(custom, vwanroutes.ROUTE_TABLES_SEGMENT, touched)
     return got
+
+
+def _custom_table_hubs(connections: list[Row], rows: list[Row]) -> list[Row]:
+    """The hubs (rows) of the custom route tables ``connections`` are associated with whose
+    rows are not in ``rows``."""
+    have = {ids.norm(r.get("id")) for r in rows}
+    hubs = {ids.norm(r.get("id")): r for r in _typed(rows, vwan.VIRTUAL_HUB)}
+    wanted: dict[str, Row] = {}
+    for conn in connections:
+        try:
+            table = vwanroutes.routing(conn)[0]
+        except Undeterminable:
+            continue
+        name = ids.short_name(table).lower()
+        if name in (vwanroutes.DEFAULT_TABLE, vwanroutes.NONE_TABLE) or ids.norm(table) in have:
+            continue
+        hub = ids.norm(ids.parent_of_child(table, vwanroutes.ROUTE_TABLES_SEGMENT))
+        if hub in hubs:
+            wanted.setdefault(hub, hubs[hub])
+    return list(wanted.values())
 
 
 def missing(wanted: Iterable[str], rows: list[Row]) -> list[str]:

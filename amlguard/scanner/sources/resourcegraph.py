@@ -27,7 +27,7 @@ from typing import Any
 
 from amlguard import __version__
 from amlguard.errors import ScanError
-from amlguard.scanner import ids, inventory, vwan
+from amlguard.scanner import ids, inventory, vwan, vwanroutes
 from amlguard.scanner.dns import RESOLVER, RULESET
 from amlguard.scanner.instances import InstanceSettings
 from amlguard.scanner.model import Gap, SourceInfo
@@ -64,6 +64,11 @@ _log = logging.getLogger("amlguard.resourcegraph")
 
 #: api-version of the Virtual WAN hub VNet connection list (network spec virtualWan.json)
 VWAN_API = "2024-05-01"
+#: the children of Virtual WAN hubs read by ARM lists (not in Resource Graph), in words
+_HUB_CHILDREN = {
+    vwan.HUB_CONNECTIONS_SEGMENT: "virtual hub VNet connections",
+    vwanroutes.ROUTE_TABLES_SEGMENT: "virtual hub route tables",
+}
 #: child rows every scan reads: connections decide which resources an instance integrates
 _ALWAYS_CHILDREN = (childrows.CONNECTION,)
 _REGISTRY = registryrefs.AML_REGISTRY
@@ -527,9 +532,9 @@ class ResourceGraphSource(Source):
         def children(
             parents: list[dict[str, Any]], segment: str, touched: dnsrefs.Touched
         ) -> list[dict[str, Any]]:
-            if segment == vwan.HUB_CONNECTIONS_SEGMENT:  # Virtual WAN hubs' VNet connections
+            if segment in _HUB_CHILDREN:  # Virtual WAN hubs' VNet connections, route tables
                 jobs: list[childrows.Listing] = [
-                    (p, segment, VWAN_API, "virtual hub VNet connections") for p in parents
+                    (p, segment, VWAN_API, _HUB_CHILDREN[segment]) for p in parents
                 ]
             else:
                 jobs = childrows.listings(parents, [f"{RULESET}/{segment.lower()}"])
