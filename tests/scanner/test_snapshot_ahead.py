@@ -294,6 +294,19 @@ def test_a_document_too_deep_for_the_scan_ends_as_the_serial_reading_does(
 ) -> None:
     """orjson reads 1,024 levels where the strict reader refuses 200: code run on the unproven
     reading may recurse too deep, which means 'not proven', never an internal error."""
+    import sys
+
+    # The strict reader's depth depends on the recursion limit (redteam8 #10): fixed here, as a
+    # fresh `amlguard` process has it, whatever earlier tests of the suite set.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        _deep_case(where, tmp_path, monkeypatch)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _deep_case(where: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "snap.json"
     path.write_text(where(json.dumps(_compliant_rows()), _deep(990)), encoding="utf-8")
     serial = _serial(path, monkeypatch)
