@@ -9,6 +9,12 @@ from operator import itemgetter, not_, or_
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.inventorybulk import any_case as _any_case
+from amlguard.scanner.inventorybulk import (
+    index_private_endpoints,
+    index_vnet_links,
+    index_zone_groups,
+)
 
 Row = dict[str, Any]
 
@@ -204,9 +210,12 @@ class Inventory:
             of_type = by_type.get(rtype)
             if not of_type:
                 continue
-            bulk = _BULK_INDEXERS.get(rtype)
-            if bulk is not None:
-                bulk(self, of_type)
+            if rtype == PRIVATE_ENDPOINT:  # the same indexes, all rows of the type in one loop
+                index_private_endpoints(self.endpoints_by_target, of_type)
+            elif rtype == DNS_ZONE_GROUP:
+                index_zone_groups(self.zone_groups_by_endpoint, of_type)
+            elif rtype == VNET_LINK:
+                index_vnet_links(self.links_by_zone, self.links_by_zone_and_vnet, of_type)
             else:
                 for row in of_type:
                     indexer(self, row)
@@ -336,17 +345,6 @@ def _group_key(resource_id: str, key: str) -> str:
 # ``d.get(name) or _any_case(d, name)`` reads the exact spelling at C speed, any other casing after.
 
 
-def _any_case(obj: Any, key: str) -> Any:
-    """``obj[key]`` in any casing (None when absent): the fallback of paths.get_key, which this
-    module cannot import (paths -> unknown -> context names this module: an import cycle)."""
-    if isinstance(obj, dict):
-        low = key.lower()
-        for k, v in obj.items():
-            if isinstance(k, str) and k.lower() == low:
-                return v
-    return None
-
-
 def _index_private_endpoint(inv: Inventory, row: Row) -> None:
     props = _dict(row.get("properties") or _any_case(row, "properties"))
     auto = props.get("privateLinkServiceConnections") or _any_case(
@@ -425,77 +423,4 @@ _INDEXERS = {
     NIC: _index_nic,
     ROLE_ASSIGNMENT: _index_role_assignment,
     SUBSCRIPTION: _index_subscription,
-}
-
-
-# The same indexers over all rows of their type at once (the column build): the row-level
-# helpers inlined and the indexes bound once, not a handful of calls per row of a tenant.
-# Equal to the row-level ones above, which the row-by-row build uses (property-tested).
-
-_AUTO = "privateLinkServiceConnections"
-_MANUAL = "manualPrivateLinkServiceConnections"
-_SERVICE = "privateLinkServiceId"
-
-
-def _index_private_endpoints(inv: Inventory, rows: list[Row]) -> None:
-    index = inv.endpoints_by_target
-    norm = ids.norm
-    for row in rows:
-        props = row.get("properties") or _any_case(row, "properties")
-        if not isinstance(props, dict):
-            continue
-        auto = props.get(_AUTO) or _any_case(props, _AUTO)
-        manual = props.get(_MANUAL) or _any_case(props, _MANUAL)
-        for conns in (auto, manual):
-            if not isinstance(conns, list):
-                continue
-            for conn in conns:
-                if not isinstance(conn, dict):
-                    continue
-                cprops = conn.get("properties") or _any_case(conn, "properties")
-                if not isinstance(cprops, dict):
-                    continue
-                target = cprops.get(_SERVICE) or _any_case(cprops, _SERVICE)
-                if target:
-                    index[norm(target)].append((row, conn))
-
-
-def _index_zone_groups(inv: Inventory, rows: list[Row]) -> None:
-    index = inv.zone_groups_by_endpoint
-    norm = ids.norm
-    marker = "/privatednszonegroups/"
-    for row in rows:
-        rid = row["id"]  # _parent_key() inlined
-        low = rid.lower()
-        i = low.rfind(marker)
-        if i > 0:
-            index[low[:i].strip().rstrip("/") if rid.isascii() else norm(rid[:i])].append(row)
-
-
-def _index_vnet_links(inv: Inventory, rows: list[Row]) -> None:
-    by_zone = inv.links_by_zone
-    by_pair = inv.links_by_zone_and_vnet
-    norm = ids.norm
-    marker = "/virtualnetworklinks/"
-    for row in rows:
-        rid = row["id"]  # _parent_key() inlined
-        low = rid.lower()
-        i = low.rfind(marker)
-        if i <= 0:
-            continue
-        zone_key = low[:i].strip().rstrip("/") if rid.isascii() else norm(rid[:i])
-        by_zone[zone_key].append(row)
-        props = row.get("properties") or _any_case(row, "properties")
-        vnet = None
-        if isinstance(props, dict):
-            link = props.get("virtualNetwork") or _any_case(props, "virtualNetwork")
-            if isinstance(link, dict):
-                vnet = link.get("id") or _any_case(link, "id")
-        by_pair[(zone_key, norm(vnet))].append(row)
-
-
-_BULK_INDEXERS = {
-    PRIVATE_ENDPOINT: _index_private_endpoints,
-    DNS_ZONE_GROUP: _index_zone_groups,
-    VNET_LINK: _index_vnet_links,
 }
