@@ -165,20 +165,18 @@ def guid_tail(role_definition_id: str | None) -> str:
 
 def is_arm_id(value: Any) -> bool:
     """:func:`amlguard.scanner.valuetypes.is_resource_id` (a string shaped like an ARM id), a
-    few times cheaper for what links usually are (ASCII): read off the id's key, unsplit."""
+    few times cheaper for what links usually are (ASCII): read off the id's key."""
     if type(value) is not str or not value.isascii():
         return is_resource_id(value)  # the general reading
     if value[:1] != "/" or value.split() != [value]:  # blanks anywhere: not an id
         return False
     key = norm(value)  # nothing to strip but trailing slashes: the id lower-cased
-    if not key or "//" in key or key.endswith("/providers"):  # an empty segment; no type
+    if not key or "//" in key:  # an empty segment
         return False
-    last = key.rfind("/providers/")  # the last segment "providers"
-    if last < 0:
+    _head, providers, tail = key.rpartition("/providers/")  # after the last "providers"
+    if not providers:
         return False
-    start = last + 11
-    first = key.find("/", start)  # namespace, then type/name pairs: at least one of them
-    if first < 0:
-        return False
-    segments = key.count("/", start) + 1
-    return segments >= 3 and segments % 2 == 1 and key.find(".", start, first) >= 0
+    # namespace (with a dot), then type/name pairs: at least one of them; the last segment
+    # "providers" (the key ends "/providers") is no name
+    parts = tail.split("/")
+    return len(parts) >= 3 and len(parts) % 2 == 1 and parts[-1] != "providers" and "." in parts[0]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from itertools import compress, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import itemgetter, not_, or_
 from typing import Any
 
 from amlguard.scanner import ids
+from amlguard.scanner.inventorybulk import any_case as _any_case
+from amlguard.scanner.inventorybulk import (
+    index_private_endpoints,
+    index_vnet_links,
+    index_zone_groups,
+)
 
 Row = dict[str, Any]
 
@@ -84,10 +90,19 @@ def _normal_type(rtype: Any) -> bool:
 
 _TYPE = itemgetter("type")
 _ID = itemgetter("id")
+_FIELDS = itemgetter("name", "subscriptionId", "resourceGroup")
 _SLASH = repeat("/")
 _NAME = repeat("name")
 _SUBSCRIPTION = repeat("subscriptionId")
 _GROUP = repeat("resourceGroup")
+
+
+class _Distinct(dict[Any, Any]):
+    """value -> the first equal value seen: ``d[v]`` is one shared object per distinct ``v``."""
+
+    def __missing__(self, key: Any) -> Any:
+        self[key] = key
+        return key
 
 
 def _list(value: Any) -> list[Any]:
@@ -136,18 +151,24 @@ class Inventory:
         """
         if not rows or set(map(type, rows)) != {dict}:
             return False
+        # Each row's type read once, as one shared string per distinct type: every later
+        # pass (odd types, by_type) hashes and compares a few strings in cache instead of
+        # touching each row's own copy again (a cache miss per row and pass at N = 1,000).
+        kinds: dict[Any, Any] = _Distinct()
         try:
-            types: list[Any] = list(map(_TYPE, rows))
-            kinds = set(types)
+            types: list[Any] = list(map(kinds.__getitem__, map(_TYPE, rows)))
         except (KeyError, TypeError):  # a row without a type, or an unhashable one
             return False
+        if not all(type(t) is str for t in kinds):  # equal values of other types (1, True,
+            return False  # a str subclass) would share a key: row by row
         odd = {t for t in kinds if not _normal_type(t)}
-        # name, subscriptionId and resourceGroup there (what _already_normal asks of a row)
-        fine = (
-            all(map(dict.__contains__, rows, _NAME))
-            and all(map(dict.get, rows, _SUBSCRIPTION))
-            and all(map(dict.get, rows, _GROUP))
-        )
+        # name, subscriptionId and resourceGroup there (what _already_normal asks of a row),
+        # read in one pass over the rows; a blank name (or a missing field) is looked at
+        # row by row below
+        try:
+            fine = all(chain.from_iterable(map(_FIELDS, rows)))
+        except KeyError:
+            fine = False
         if odd or not fine:  # role assignments (their scope), subscription rows (no group)...
             marks: Iterable[bool] = map(odd.__contains__, types)
             if not fine:
@@ -186,8 +207,18 @@ class Inventory:
         by_type = self.by_type
         deque(map(list.append, map(by_type.__getitem__, types), rows), maxlen=0)
         for rtype, indexer in _INDEXERS.items():
-            for row in by_type.get(rtype, ()):
-                indexer(self, row)
+            of_type = by_type.get(rtype)
+            if not of_type:
+                continue
+            if rtype == PRIVATE_ENDPOINT:  # the same indexes, all rows of the type in one loop
+                index_private_endpoints(self.endpoints_by_target, of_type)
+            elif rtype == DNS_ZONE_GROUP:
+                index_zone_groups(self.zone_groups_by_endpoint, of_type)
+            elif rtype == VNET_LINK:
+                index_vnet_links(self.links_by_zone, self.links_by_zone_and_vnet, of_type)
+            else:
+                for row in of_type:
+                    indexer(self, row)
 
     def _build_rows(self, rows: Iterable[Any]) -> None:
         """The general build: each row normalised as needed, then indexed."""
@@ -312,17 +343,6 @@ def _group_key(resource_id: str, key: str) -> str:
 
 # Property names are case-insensitive in ARM (a template may write PrivateLinkServiceConnections):
 # ``d.get(name) or _any_case(d, name)`` reads the exact spelling at C speed, any other casing after.
-
-
-def _any_case(obj: Any, key: str) -> Any:
-    """``obj[key]`` in any casing (None when absent): the fallback of paths.get_key, which this
-    module cannot import (paths -> unknown -> context names this module: an import cycle)."""
-    if isinstance(obj, dict):
-        low = key.lower()
-        for k, v in obj.items():
-            if isinstance(k, str) and k.lower() == low:
-                return v
-    return None
 
 
 def _index_private_endpoint(inv: Inventory, row: Row) -> None:
