@@ -27,6 +27,8 @@ from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression, literal_of
 from amlguard.scanner.fieldget import field_getter as _field_getter
 from amlguard.scanner.fieldget import operand as _operand
+from amlguard.scanner.leaftypes import guard as _guard
+from amlguard.scanner.leaftypes import malformed as _malformed
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
@@ -205,6 +207,7 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     judges_unknown = op != "exists"  # an unknown value is still a value that exists
+    typed = _guard(op, raw)  # a literal boolean/enum operand reads only that JSON type
     segments = paths.compile_path(path)
     if not paths.has_wildcard(segments):
         # No [*]: never an array, even inside a field count (the rest of a path without a
@@ -215,6 +218,8 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
             actual = getter(ctx)[0] if ctx.field_scopes else resolve(ctx.resource, segments)
             if judges_unknown and type(actual) is Unknown:
                 raise UnknownValue(actual)
+            if typed is not None and (bad := typed(actual)) is not None:
+                raise _malformed(bad, ctx.resource, shown)
             b = folded if constant else operand(ctx)
             ok = test(actual, b)
             if not ok and trace is not None:
@@ -231,6 +236,10 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
                 raise UnknownValue(actual)
             if is_array and (unknown := first_unknown(actual)) is not None:
                 raise UnknownValue(unknown)
+        if typed is not None:
+            for a in actual if is_array else (actual,):
+                if (bad := typed(a)) is not None:
+                    raise _malformed(bad, ctx.resource, shown)
         b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
@@ -258,6 +267,7 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
             shown = raw_value  # the loader reports the bad path inside field()
 
     judges_unknown = op != "exists"
+    typed = _guard(op, raw)  # a literal boolean/enum operand reads only that JSON type
     constant = not is_expression(raw)  # a literal operand is folded once, at compile time
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
@@ -268,6 +278,8 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
                 raise UnknownValue(actual)
             if type(actual) is list and (unknown := first_unknown(actual)) is not None:
                 raise UnknownValue(unknown)
+        if typed is not None and (bad := typed(actual)) is not None:
+            raise _malformed(bad, ctx.resource, shown)
         b = folded if constant else operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:
