@@ -3,15 +3,16 @@
 ``field: properties.isHnsEnabled`` with ``notEquals: true`` reads a boolean: ARM writes
 ``true`` or ``false`` there. A value of another JSON type (``[true]``, ``{"value": true}``,
 ``1``, ``"yes"``) is not "not true": it is a value the rule cannot read, and reading it as the
-harmless case passes a malformed row. So an equality leaf (``equals``, ``notEquals``, ``in``,
-``notIn``) against literal booleans reads only a boolean (or the strings ``"true"``/
-``"false"`` in any case, which the engine has always read as booleans), and one against
-literal non-blank strings (an enum such as ``Disabled``) reads only a string (a blank or
+harmless case passes a malformed row. So an equality leaf that a value matching nothing would
+pass (``notEquals``, ``notIn``; ``equals``, ``in`` under a ``not``) against literal booleans
+reads only a boolean (or the strings ``"true"``/``"false"`` in any case, which the engine has
+always read as booleans), and one against literal non-blank strings (an enum such as ``Disabled``) reads only a string (a blank or
 padded one is text that matches no enum value: the rule reads it as it reads any other).
 Anything else that is present is :class:`~amlguard.scanner.shapes.MalformedValue`: the
 finding is ``error`` naming the resource and the path (``allOf``/``anyOf`` still settle the
-answer when another branch decides it). An absent value (missing or ``null``) keeps the
-rule's documented reading of absent.
+answer when another branch decides it). Where such a value already fails the leaf (``equals``,
+``in`` outside a ``not``) it keeps failing: that is the conservative reading. An absent value
+(missing or ``null``) keeps the rule's documented reading of absent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from amlguard.textsafe import visible
 
 #: the operators whose literal operand declares the type they read
 EQUALITY = frozenset({"equals", "notEquals", "in", "notIn"})
+#: those a value matching nothing passes (outside a ``not``): a wrong type must not
+NEGATIVE = frozenset({"notEquals", "notIn"})
 
 #: (actual) -> what is wrong with it, or None when it is of the declared type (or absent)
 Guard = Callable[[Any], "str | None"]
@@ -47,10 +50,12 @@ def _text(actual: Any) -> str | None:
     return f"{describe(actual)}, expected a string"
 
 
-def guard(op: str, raw: Any) -> Guard | None:
+def guard(op: str, raw: Any, negated: bool = False) -> Guard | None:
     """The type check a leaf with operator ``op`` and operand ``raw`` applies to what it
-    reads, or None when the operand declares no type (an expression, a number, a mix)."""
-    if op not in EQUALITY or is_expression(raw):
+    reads, or None when it needs none: the operand declares no type (an expression, a number,
+    a mix), or a value of the wrong type already fails the leaf where failing is the
+    conservative reading (``equals``/``in`` not under a ``not``: ``negated`` says it is)."""
+    if op not in (EQUALITY if negated else NEGATIVE) or is_expression(raw):
         return None
     items = raw if isinstance(raw, list) else [raw]
     if not items:

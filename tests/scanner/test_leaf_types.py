@@ -82,10 +82,21 @@ def test_an_enum_leaf_reads_only_non_blank_strings(value: Any) -> None:
 def test_absent_keeps_its_reading_and_wildcards_check_each_item() -> None:
     assert _judge({"field": "properties.flag", "notEquals": True}, {}) is True
     assert _judge({"field": "properties.flag", "equals": True}, {}) is False
-    cond = {"field": "properties.items[*].on", "equals": False}
+    cond = {"field": "properties.items[*].on", "notEquals": True}
     assert _judge(cond, {"items": [{"on": False}, {"on": False}]}) is True
     with pytest.raises(MalformedValue, match="expected a boolean"):
         _judge(cond, {"items": [{"on": False}, {"on": [False]}]})
+
+
+def test_a_wrong_type_fails_where_failing_is_conservative_and_errs_under_not() -> None:
+    positive = {"field": "properties.flag", "equals": False}
+    assert _judge(positive, {"flag": [False]}) is False  # fails, as before: conservative
+    assert _judge({"field": "properties.mode", "in": ["Disabled"]}, {"mode": 0}) is False
+    with pytest.raises(MalformedValue, match="expected a boolean"):
+        _judge({"not": positive}, {"flag": [False]})
+    with pytest.raises(MalformedValue, match="expected a string"):
+        _judge({"not": {"not": {"field": "properties.m", "notEquals": "X"}}}, {"m": [1]})
+    assert _judge({"not": positive}, {"flag": True}) is True
 
 
 def test_a_branch_that_settles_the_answer_still_decides() -> None:
@@ -103,8 +114,10 @@ def test_a_branch_that_settles_the_answer_still_decides() -> None:
 @pytest.mark.parametrize(
     ("op", "operand", "typed"),
     [
-        ("equals", True, True),
-        ("in", [True, False], True),
+        ("notEquals", True, True),
+        ("notIn", [True, False], True),
+        ("equals", True, False),
+        ("in", ["A"], False),
         ("notEquals", "Enabled", True),
         ("notIn", ["A", "B"], True),
         ("equals", 3, False),
