@@ -70,20 +70,22 @@ WAN_TYPES = {"standard": True, "basic": False}
 
 def wan_transits(row: Any) -> bool:
     """Whether hubs of this WAN pass traffic between each other: ``Standard`` (or absent, the
-    API's default for new WANs) yes, ``Basic`` no (any case, trimmed). Anything else (a list,
-    an object, a number, ``""``, another word, ``properties`` that is not an object) is read
+    API's default for new WANs) yes, ``Basic`` no (any case, trimmed). Anything else (null, a
+    list, an object, a number, ``""``, another word, ``properties`` that is not an object) is read
     strictly: it cannot be judged, never "Standard" (:class:`~amlguard.scanner.shapes.
     MalformedValue`; an unknown before deployment raises ``UnknownAt``)."""
     at = shapes.Where(row.get("id", "?") if isinstance(row, dict) else "?", "properties")
     props = shapes.obj(shapes.member(row if isinstance(row, dict) else None, "properties"), at)
     kind = shapes.member(props, "type")
-    if kind is MISSING or kind is None:
+    if kind is MISSING:
         return True
-    found = shapes.text(kind, at / "type")
+    # null is not absent here: ARM always writes the type, and a null one names no WAN type
+    found = shapes.text(kind, at / "type") if kind is not None else None
     transits = WAN_TYPES.get((found or "").strip().lower())
     if transits is None:
         raise shapes.MalformedValue(
-            f"{visible(str(at / 'type'))} is {shapes.describe(kind)}, expected Basic or "
+            f"{visible(str(at / 'type'))} is "
+            f"{'null' if kind is None else shapes.describe(kind)}, expected Basic or "
             "Standard: whether its hubs pass traffic to each other cannot be judged"
         )
     return transits

@@ -1,6 +1,6 @@
 """A Virtual WAN's ``type`` is read strictly (redteam9 #13, second half): ``Basic`` or
 ``Standard`` in any case, trimmed; absent is the API's default, Standard; anything else
-(null is absent; a list, an object, a number, ``""``, another word) is ``error`` naming the
+(null, a list, an object, a number, ``""``, another word) is ``error`` naming the
 WAN, never "Standard" (which made a Basic WAN's failing zones pass)."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ values = (
 def test_the_type_is_basic_standard_absent_or_error(value: Any) -> None:
     row = {"id": WAN, "properties": {"type": value}}
     word = value.strip().lower() if isinstance(value, str) else None
-    if value is None or word == "standard":
+    if word == "standard":
         assert vwan.wan_transits(row) is True
     elif word == "basic":
         assert vwan.wan_transits(row) is False
@@ -58,9 +58,10 @@ def test_properties_that_are_not_an_object(props: Any) -> None:
             vwan.wan_transits(row)
     else:
         assert vwan.wan_transits(row) is True  # absent: Standard, the API's default
+        assert vwan.wan_transits({"id": WAN, "properties": {}}) is True
 
 
-@pytest.mark.parametrize("value", [["Basic"], {"value": "Basic"}, "", 0, "basic-ish"])
+@pytest.mark.parametrize("value", [["Basic"], {"value": "Basic"}, "", 0, "basic-ish", None])
 def test_cli_a_malformed_wan_type_is_error_not_standard(tmp_path: Path, value: Any) -> None:
     doc = json.loads(DRIFTED.read_text(encoding="utf-8"))
     doc = copy.deepcopy(doc)
