@@ -280,7 +280,7 @@ def _value_leaf(raw_value: Any, op: str, raw: Any, negated: bool = False) -> Con
             if type(actual) is list and (unknown := first_unknown(actual)) is not None:
                 raise UnknownValue(unknown)
         if typed is not None and (bad := typed(actual)) is not None:
-            raise _malformed(bad, ctx.resource, shown)
+            raise _malformed(bad, ctx.resource, shown if shown is not None else str(raw_value))
         b = folded if constant else operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from amlguard.scanner import dnsforward, dnsrules, ids, provisioning, unknownrefs, vwan
+from amlguard.scanner import dnsforward, dnsrules, ids, linkstates, unknownrefs, vwan
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsindex import (
@@ -82,7 +82,7 @@ class _Judge:
             return True
         self.unlinked()
         if self.unknown is None and (pending := self.inv.links_not_in_place.get(key)):
-            self.unknown = provisioning.unsettled_link(pending)  # a Failed link: not linked
+            self.unknown = linkstates.unsettled_link(pending)  # a Failed link: not linked
         return False
 
     def unlinked(self) -> None:

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner.context import Undeterminable
-from amlguard.scanner.paths import MISSING, get_key
-from amlguard.scanner.shapes import describe
-from amlguard.scanner.unknown import Unknown
 from amlguard.textsafe import visible
+
+#: no such key (this module imports nothing of the scanner: the inventory's index reads it)
+MISSING: Any = object()
 
 IN_PLACE = "in place"
 FAILED = "failed"
@@ -37,32 +36,39 @@ UNSETTLED = "unsettled"
 _FAILED_STATES = frozenset({"failed", "canceled", "cancelled"})
 
 
-def _props(row: Any) -> Any:
-    if not isinstance(row, dict):
-        return None
-    props = row.get("properties", MISSING)
-    return get_key(row, "properties") if props is MISSING else props
-
-
-def _field(props: Any, key: str) -> Any:
-    if not isinstance(props, dict):
+def _field(obj: Any, key: str) -> Any:
+    """``obj[key]``, the key matched case-insensitively (ARM's spelling first); MISSING."""
+    if not isinstance(obj, dict):
         return MISSING
-    value = props.get(key, MISSING)
-    return get_key(props, key) if value is MISSING else value
+    value = obj.get(key, MISSING)
+    if value is MISSING:
+        low = key.lower()
+        value = next((v for k, v in obj.items() if str(k).lower() == low), MISSING)
+    return value
+
+
+def _known_later(value: Any) -> bool:
+    """A template's value known only after deployment: an ``unknown.Unknown``, the only
+    ``str`` subclass rows hold (checked by type, not imported: no import cycle)."""
+    return isinstance(value, str) and type(value) is not str
 
 
 def _shown(value: Any) -> str:
-    return visible(value.strip()) if isinstance(value, str) else describe(value)
+    if isinstance(value, str):
+        return visible(value.strip())
+    kind = {bool: "a boolean", int: "a number", float: "a number", list: "a list"}
+    text = visible(repr(value))
+    return f"{kind.get(type(value), 'an object')} ({text[:60]})"
 
 
 def state(row: Any, link: bool = False) -> tuple[str, str]:
     """(``IN_PLACE`` | ``FAILED`` | ``UNSETTLED``, the state in words for a finding) of an
     endpoint row (``link``: a zone's virtual network link row)."""
-    props = _props(row)
+    props = _field(row, "properties")
     found = _field(props, "provisioningState")
     words = ""
     verdict = IN_PLACE
-    if found is not MISSING and found is not None and type(found) is not Unknown:
+    if found is not MISSING and found is not None and not _known_later(found):
         low = found.strip().lower() if isinstance(found, str) else None
         if low == "succeeded":
             pass
@@ -72,7 +78,7 @@ def state(row: Any, link: bool = False) -> tuple[str, str]:
             verdict, words = UNSETTLED, f"provisioningState {_shown(found)}"
     if link and verdict == IN_PLACE:
         live = _field(props, "virtualNetworkLinkState")
-        if live is not MISSING and live is not None and type(live) is not Unknown:
+        if live is not MISSING and live is not None and not _known_later(live):
             low = live.strip().lower() if isinstance(live, str) else None
             if low != "completed":
                 verdict, words = UNSETTLED, f"virtualNetworkLinkState {_shown(live)}"
@@ -82,17 +88,3 @@ def state(row: Any, link: bool = False) -> tuple[str, str]:
 def in_place(row: Any, link: bool = False) -> bool:
     """Whether the endpoint (or link) row is provisioned and so counts."""
     return state(row, link)[0] == IN_PLACE
-
-
-def unsettled_link(links: list[Any]) -> Undeterminable | None:
-    """Why a zone's link to a VNet cannot be read yet (the first link among ``links``, all
-    not in place, that is still provisioning), or None when they all failed (not linked)."""
-    for row in links:
-        verdict, words = state(row, link=True)
-        if verdict == UNSETTLED:
-            name = visible(str(row.get("id") if isinstance(row, dict) else row))
-            return Undeterminable(
-                f"private DNS zone link {name} is {words}: whether it links the zone cannot be "
-                "read until it settles (rescan later)"
-            )
-    return None

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amlguard.scanner import provisioning
+from amlguard.scanner import linkstates, provisioning
 
 ROOT = Path(__file__).resolve().parents[2]
 _DOC = json.loads((ROOT / "examples" / "estates" / "compliant.json").read_text(encoding="utf-8"))
@@ -56,10 +56,10 @@ def test_absent_and_arm_spellings() -> None:
     assert provisioning.in_place({"id": "x", "properties": {"ProvisioningState": "SUCCEEDED"}})
     assert not provisioning.in_place({"id": "x", "properties": {"provisioningState": "Updating"}})
     assert (
-        provisioning.unsettled_link([{"id": "l", "properties": {"provisioningState": "Failed"}}])
+        linkstates.unsettled_link([{"id": "l", "properties": {"provisioningState": "Failed"}}])
         is None
     )
-    problem = provisioning.unsettled_link(
+    problem = linkstates.unsettled_link(
         [{"id": "l", "properties": {"virtualNetworkLinkState": "InProgress"}}]
     )
     assert problem is not None and "virtualNetworkLinkState InProgress" in str(problem)
