@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from amlguard.remediate.interface import PlanContext
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dns import dns_resolution
 from amlguard.scanner.endpointreach import reachable_private_endpoints
@@ -159,6 +159,7 @@ def dns_problem(
         (pe, conn)
         for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target), [])
         if _status(conn) == "approved"
+        and provisioning.in_place(pe)
         and ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), [])
     ]
     if ready:

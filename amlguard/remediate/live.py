@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 
 NETWORK_API_VERSION = "2024-05-01"
 _LINKS = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
@@ -163,6 +163,9 @@ class LiveView:
         if not endpoints:
             return f"{name} has no approved private endpoint"
         for pe in endpoints:
+            row = self.get(pe, NETWORK_API_VERSION)
+            if isinstance(row, dict) and not provisioning.in_place(row):
+                continue  # its provisioning failed or has not finished: no private path yet
             groups = self.get(f"{pe}/privateDnsZoneGroups", NETWORK_API_VERSION)
             if isinstance(groups, dict) and any(
                 isinstance(g, dict) for g in groups.get("value") or []

@@ -27,6 +27,8 @@ from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.expressions import compile_value, is_expression, literal_of
 from amlguard.scanner.fieldget import field_getter as _field_getter
 from amlguard.scanner.fieldget import operand as _operand
+from amlguard.scanner.leaftypes import guard as _guard
+from amlguard.scanner.leaftypes import malformed as _malformed
 from amlguard.scanner.operators import (
     OPERATORS,
     describe_expected,
@@ -108,17 +110,18 @@ def _over_budget(ctx: EvalContext) -> None:
     )
 
 
-def _compile(node: Mapping[str, Any], depth: int) -> Condition:
+def _compile(node: Mapping[str, Any], depth: int, negated: bool = False) -> Condition:
+    # ``negated``: under an odd number of ``not``s, where a value that matches nothing passes
     if depth > MAX_DEPTH:
         raise ConditionError(f"conditions nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, Mapping):
         raise ConditionError(f"a condition must be a mapping, got {type(node).__name__}")
     if "allOf" in node:
-        return _all_of([_compile(c, depth + 1) for c in node["allOf"]])
+        return _all_of([_compile(c, depth + 1, negated) for c in node["allOf"]])
     if "anyOf" in node:
-        return _any_of([_compile(c, depth + 1) for c in node["anyOf"]])
+        return _any_of([_compile(c, depth + 1, negated) for c in node["anyOf"]])
     if "not" in node:
-        return _not(_compile(node["not"], depth + 1))
+        return _not(_compile(node["not"], depth + 1, not negated))
     ops = [k for k in node if k in OPERATORS]
     if len(ops) != 1:
         raise ConditionError(f"a leaf condition needs exactly one operator, found {ops or 'none'}")
@@ -131,9 +134,9 @@ def _compile(node: Mapping[str, Any], depth: int) -> Condition:
     if "count" in node:
         return _count_leaf(node["count"], op, node[op], depth)
     if "field" in node:
-        return _field_leaf(str(node["field"]), op, node[op])
+        return _field_leaf(str(node["field"]), op, node[op], negated)
     if "value" in node:
-        return _value_leaf(node["value"], op, node[op])
+        return _value_leaf(node["value"], op, node[op], negated)
     raise ConditionError("a leaf condition needs 'field', 'value' or 'count'")
 
 
@@ -197,7 +200,7 @@ def _not(child: Condition) -> Condition:
     return cond
 
 
-def _field_leaf(path: str, op: str, raw: Any) -> Condition:
+def _field_leaf(path: str, op: str, raw: Any, negated: bool = False) -> Condition:
     getter, shown = _field_getter(path)
     test = operator(op, raw)
     operand, written = _operand(raw)
@@ -205,6 +208,7 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
     judges_unknown = op != "exists"  # an unknown value is still a value that exists
+    typed = _guard(op, raw, negated)  # a literal boolean/enum operand reads only that JSON type
     segments = paths.compile_path(path)
     if not paths.has_wildcard(segments):
         # No [*]: never an array, even inside a field count (the rest of a path without a
@@ -215,6 +219,8 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
             actual = getter(ctx)[0] if ctx.field_scopes else resolve(ctx.resource, segments)
             if judges_unknown and type(actual) is Unknown:
                 raise UnknownValue(actual)
+            if typed is not None and (bad := typed(actual)) is not None:
+                raise _malformed(bad, ctx.resource, shown)
             b = folded if constant else operand(ctx)
             ok = test(actual, b)
             if not ok and trace is not None:
@@ -231,6 +237,10 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
                 raise UnknownValue(actual)
             if is_array and Unknown.made and (unknown := first_unknown(actual)) is not None:
                 raise UnknownValue(unknown)  # (no Unknown made in this process: none in a list)
+        if typed is not None:
+            for a in actual if is_array else (actual,):
+                if (bad := typed(a)) is not None:
+                    raise _malformed(bad, ctx.resource, shown)
         b = folded if constant else operand(ctx)
         ok = all(test(a, b) for a in actual) if is_array else test(actual, b)
         if not ok and trace is not None:
@@ -244,7 +254,7 @@ def _field_leaf(path: str, op: str, raw: Any) -> Condition:
     return cond
 
 
-def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
+def _value_leaf(raw_value: Any, op: str, raw: Any, negated: bool = False) -> Condition:
     value = compile_value(raw_value)
     test = operator(op, raw)
     operand, written = _operand(raw)
@@ -258,6 +268,7 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
             shown = raw_value  # the loader reports the bad path inside field()
 
     judges_unknown = op != "exists"
+    typed = _guard(op, raw, negated)  # a literal boolean/enum operand reads only that JSON type
     constant = not is_expression(raw)  # a literal operand is folded once, at compile time
     folded = operand(None) if constant else None  # type: ignore[arg-type]
 
@@ -272,6 +283,8 @@ def _value_leaf(raw_value: Any, op: str, raw: Any) -> Condition:
                 and (unknown := first_unknown(actual)) is not None
             ):
                 raise UnknownValue(unknown)
+        if typed is not None and (bad := typed(actual)) is not None:
+            raise _malformed(bad, ctx.resource, shown if shown is not None else str(raw_value))
         b = folded if constant else operand(ctx)
         ok = test(actual, b)
         if not ok and trace is not None:

@@ -23,7 +23,16 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from amlguard.scanner import dnscandidates, dnsforward, dnsrules, ids, peerings, unknownrefs, vwan
+from amlguard.scanner import (
+    dnscandidates,
+    dnsforward,
+    dnsrules,
+    ids,
+    linkstates,
+    peerings,
+    unknownrefs,
+    vwan,
+)
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dnsindex import (
@@ -77,9 +86,12 @@ class _Judge:
         return ids.short_name(self.zone_id).lower()
 
     def linked(self, vnet: str) -> bool:
-        if self.inv.links_by_zone_and_vnet.get((self.zone_key, ids.norm(vnet))):
+        key = (self.zone_key, ids.norm(vnet))
+        if self.inv.links_by_zone_and_vnet.get(key):
             return True
         self.unlinked()
+        if self.unknown is None and (pending := self.inv.links_not_in_place.get(key)):
+            self.unknown = linkstates.unsettled_link(pending)  # a Failed link: not linked
         return False
 
     def unlinked(self) -> None:

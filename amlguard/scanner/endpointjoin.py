@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.rowshape import as_dict as _dict
@@ -21,6 +21,7 @@ from amlguard.scanner.rowshape import props as _props
 from amlguard.scanner.solution import endpoint_subnet
 from amlguard.scanner.unknown import Unknown, UnknownValue
 from amlguard.scanner.workspace_sources import connection_states
+from amlguard.textsafe import visible
 
 __all__ = ["endpoints_in_vnet", "endpoints_of", "unread_subnet"]
 
@@ -209,10 +210,15 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
     items: dict[str, dict[str, Any]] = {}  # in the order first seen
     norm = ids.norm
     seen = _readings(inventory)
+    unsettled: list[tuple[str, Row]] = []  # endpoints whose provisioning did not succeed
     for pe, conn in inventory.endpoints_by_target.get(norm(target_id), ()):
         key = norm(pe["id"])
         if key not in items:
             items[key] = _endpoint_item(inventory, pe, conn, key, seen)
+            props = pe.get("properties")
+            state = props.get("provisioningState") if type(props) is dict else MISSING
+            if state is not None and state != "Succeeded":  # ARM's spelling, at dict speed
+                unsettled.append((key, pe))
     for conn, status in connection_states(row) if row else ():
         # the endpoint's id as ARM spells it at dict speed; anything else read in any spelling
         body = conn.get("properties") if type(conn) is dict else None
@@ -237,4 +243,23 @@ def _join_private_endpoints(inventory: Inventory, row: Row | None, target_id: st
             "zoneIds": [],
             "zones": [],
         }
+    for key, pe in unsettled:  # after the join: no connection state outweighs it
+        _provisioned(items[key], pe)
     return list(items.values())
+
+
+def _provisioned(item: dict[str, Any], pe: Row) -> None:
+    """An endpoint whose provisioning failed is no private path, whatever its connection
+    says: its status reads ``not provisioned (...)``, which no rule counts as Approved. One
+    still provisioning (or with a state that cannot be read) cannot be judged: its status is
+    a value a condition reading it turns into ``error`` (:mod:`provisioning`)."""
+    verdict, words = provisioning.state(pe)
+    if verdict == provisioning.FAILED:
+        item["status"] = f"not provisioned ({words})"
+    elif verdict == provisioning.UNSETTLED:
+        name = ids.short_name(str(pe.get("id") or ""))
+        item["status"] = Unknown(
+            f"{pe.get('id')}:properties.provisioningState",
+            said=f"private endpoint {visible(name)} is {words}: whether it is a private path "
+            "cannot be read until it settles (rescan later)",
+        )

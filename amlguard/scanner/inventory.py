@@ -8,7 +8,7 @@ from itertools import chain, compress, count, repeat
 from operator import itemgetter, not_, or_
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 from amlguard.scanner.inventorybulk import any_case as _any_case
 from amlguard.scanner.inventorybulk import (
     index_private_endpoints,
@@ -132,6 +132,8 @@ class Inventory:
         # (zone, linked VNet) -> links: "is this zone linked to that VNet" without walking every
         # link of a hub zone that a thousand spokes link to.
         self.links_by_zone_and_vnet: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        # the links kept out of links_by_zone_and_vnet: Failed, or not yet live (provisioning)
+        self.links_not_in_place: dict[tuple[str, str], list[Row]] = defaultdict(list)
         self.nics_by_vnet: dict[str, list[Row]] = defaultdict(list)
         self.assignments_by_principal: dict[str, list[Row]] = defaultdict(list)
         # subscription id (lower) -> the management groups above it (lower-cased names), from
@@ -215,7 +217,12 @@ class Inventory:
             elif rtype == DNS_ZONE_GROUP:
                 index_zone_groups(self.zone_groups_by_endpoint, of_type)
             elif rtype == VNET_LINK:
-                index_vnet_links(self.links_by_zone, self.links_by_zone_and_vnet, of_type)
+                index_vnet_links(
+                    self.links_by_zone,
+                    self.links_by_zone_and_vnet,
+                    of_type,
+                    self.links_not_in_place,
+                )
             else:
                 for row in of_type:
                     indexer(self, row)
@@ -273,6 +280,7 @@ class Inventory:
             self.zone_groups_by_endpoint,
             self.links_by_zone,
             self.links_by_zone_and_vnet,
+            self.links_not_in_place,
             self.nics_by_vnet,
             self.assignments_by_principal,
             self.management_groups,
@@ -385,7 +393,15 @@ def _index_vnet_link(inv: Inventory, row: Row) -> None:
         props = _dict(row.get("properties") or _any_case(row, "properties"))
         vnet = _dict(props.get("virtualNetwork") or _any_case(props, "virtualNetwork"))
         vnet = vnet.get("id") or _any_case(vnet, "id")
-        inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
+        # a link counts only once provisioned and live (provisioning.py): a Failed one links
+        # nothing, one in progress cannot be read yet (dns.linked makes that an error)
+        live = props.get("provisioningState") in (None, "Succeeded") and props.get(
+            "virtualNetworkLinkState"
+        ) in (None, "Completed")
+        if not live and not provisioning.in_place(row, link=True):
+            inv.links_not_in_place[(zone_key, ids.norm(vnet))].append(row)
+        else:
+            inv.links_by_zone_and_vnet[(zone_key, ids.norm(vnet))].append(row)
 
 
 def _index_nic(inv: Inventory, row: Row) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 
 Row = dict[str, Any]
 
@@ -69,9 +69,11 @@ def index_vnet_links(
     by_zone: dict[str, list[Row]],
     by_pair: dict[tuple[str, str], list[Row]],
     rows: list[Row],
+    not_in_place: dict[tuple[str, str], list[Row]],
 ) -> None:
     """VNet link rows into ``by_zone`` (zone key -> links) and ``by_pair`` ((zone key, VNet
-    key) -> links)."""
+    key) -> links), or ``not_in_place`` for a link not provisioned and live (provisioning.py:
+    a Failed one links nothing, one in progress cannot be read yet)."""
     norm = ids.norm
     marker = "/virtualnetworklinks/"
     for row in rows:
@@ -88,4 +90,9 @@ def index_vnet_links(
             link = props.get("virtualNetwork") or any_case(props, "virtualNetwork")
             if isinstance(link, dict):
                 vnet = link.get("id") or any_case(link, "id")
-        by_pair[(zone_key, norm(vnet))].append(row)
+        live = not isinstance(props, dict) or (
+            props.get("provisioningState") in (None, "Succeeded")
+            and props.get("virtualNetworkLinkState") in (None, "Completed")
+        )
+        into = by_pair if live or provisioning.in_place(row, link=True) else not_in_place
+        into[(zone_key, norm(vnet))].append(row)

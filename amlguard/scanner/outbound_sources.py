@@ -121,13 +121,16 @@ def _broad(
     name: str, rule: Any, at: Where, fqdns: Any, service_tags: Any, labels: int
 ) -> dict[str, Any] | None:
     body = shapes.obj(rule, at)
-    if body is None or not is_user_rule(body, at):
+    if body is None:  # a named rule that is null: ARM never writes one, so it cannot be read
+        raise MalformedValue(f"{visible(str(at))} is null, expected an object: cannot be judged")
+    if not is_user_rule(body, at):
         return None
     rtype = rule_type(body, at)
     if rtype == "fqdn":
         dest = shapes.text(get_key(body, "destination"), at / "destination")
-        if dest is None:
-            raise MalformedValue(f"{visible(str(at / 'destination'))} is absent: cannot be judged")
+        if dest is None or not dest.strip():  # blank names no host: not "not broad"
+            shown = "absent" if dest is None else f"blank ({shapes.describe(dest)})"
+            raise MalformedValue(f"{visible(str(at / 'destination'))} is {shown}: cannot be judged")
         reason = broad_reason(dest, _list_of(fqdns), labels)
         return _item(name, "FQDN", dest, "fqdn", reason) if reason else None
     if rtype == "servicetag":

@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.scanner import ids, vwanroutes
+from amlguard.scanner import ids, shapes, vwanroutes
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.paths import MISSING
+from amlguard.textsafe import visible
 
 VIRTUAL_HUB = "microsoft.network/virtualhubs"
 VIRTUAL_WAN = "microsoft.network/virtualwans"
@@ -65,11 +67,31 @@ def hub_wan(row: Any) -> str:
     return _id_at(_props(row), "virtualWan", "id")
 
 
+#: ``VirtualWAN.properties.type``, lower-cased -> whether its hubs pass traffic to each other
+WAN_TYPES = {"standard": True, "basic": False}
+
+
 def wan_transits(row: Any) -> bool:
-    """Whether hubs of this WAN pass traffic between each other (``Standard``; absent = the
-    API's default for new WANs, Standard)."""
-    kind = _props(row).get("type")
-    return kind is None or str(kind).strip().lower() != "basic"
+    """Whether hubs of this WAN pass traffic between each other: ``Standard`` (or absent, the
+    API's default for new WANs) yes, ``Basic`` no (any case, trimmed). Anything else (null, a
+    list, an object, a number, ``""``, another word, ``properties`` that is not an object) is read
+    strictly: it cannot be judged, never "Standard" (:class:`~amlguard.scanner.shapes.
+    MalformedValue`; an unknown before deployment raises ``UnknownAt``)."""
+    at = shapes.Where(row.get("id", "?") if isinstance(row, dict) else "?", "properties")
+    props = shapes.obj(shapes.member(row if isinstance(row, dict) else None, "properties"), at)
+    kind = shapes.member(props, "type")
+    if kind is MISSING:
+        return True
+    # null is not absent here: ARM always writes the type, and a null one names no WAN type
+    found = shapes.text(kind, at / "type") if kind is not None else None
+    transits = WAN_TYPES.get((found or "").strip().lower())
+    if transits is None:
+        raise shapes.MalformedValue(
+            f"{visible(str(at / 'type'))} is "
+            f"{'null' if kind is None else shapes.describe(kind)}, expected Basic or "
+            "Standard: whether its hubs pass traffic to each other cannot be judged"
+        )
+    return transits
 
 
 @dataclass

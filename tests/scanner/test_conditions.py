@@ -13,9 +13,11 @@ import amlguard.scanner.primitives  # noqa: F401  (registers functions and relat
 from amlguard.scanner.conditions import ConditionError, compile_condition
 from amlguard.scanner.context import EvalContext
 from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.leaftypes import guard
 from amlguard.scanner.operators import fold
 from amlguard.scanner.paths import MISSING
 from amlguard.scanner.privatelink import default_table
+from amlguard.scanner.shapes import MalformedValue
 
 ascii_text = st.text(alphabet=string.ascii_letters + string.digits + "-_ ./", max_size=12)
 scalar = st.one_of(st.booleans(), st.integers(-100, 100), ascii_text)
@@ -74,6 +76,10 @@ def test_equals_ignores_case(text: str) -> None:
 @given(actual=present, operand=present)
 def test_not_equals_is_the_negation_of_equals_for_present_values(actual: Any, operand: Any) -> None:
     eq = holds(leaf("equals", operand), res(actual))
+    if _mistyped("notEquals", operand, actual):  # a wrong JSON type errs (leaftypes)
+        with pytest.raises(MalformedValue):
+            holds(leaf("notEquals", operand), res(actual))
+        return
     assert holds(leaf("notEquals", operand), res(actual)) is (not eq)
 
 
@@ -82,7 +88,16 @@ def test_not_equals_is_the_negation_of_equals_for_present_values(actual: Any, op
 def test_in_is_any_equals_and_not_in_its_negation(actual: Any, options: list[Any]) -> None:
     inside = holds(leaf("in", options), res(actual))
     assert inside is any(holds(leaf("equals", o), res(actual)) for o in options)
+    if _mistyped("notIn", options, actual):  # a wrong JSON type errs (leaftypes)
+        with pytest.raises(MalformedValue):
+            holds(leaf("notIn", options), res(actual))
+        return
     assert holds(leaf("notIn", options), res(actual)) is (not inside)
+
+
+def _mistyped(op: str, operand: Any, actual: Any) -> bool:
+    typed = guard(op, operand)
+    return typed is not None and typed(actual) is not None
 
 
 @settings(max_examples=60, deadline=None)

@@ -20,7 +20,7 @@ from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
 from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, IRREVERSIBLE, Action, ApiCall, Change
-from amlguard.scanner import ids
+from amlguard.scanner import ids, provisioning
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.kindparams import for_kind, from_kind
 from amlguard.scanner.model import Finding
@@ -84,11 +84,12 @@ def workspace_action(
 
 
 def endpoint_ready(ctx: PlanContext, target_id: str) -> bool:
-    """Whether the scan shows an approved private endpoint of ``target_id`` with a DNS zone group."""
+    """Whether the scan shows an approved, provisioned private endpoint of ``target_id`` with a
+    DNS zone group."""
     for pe, conn in ctx.inventory.endpoints_by_target.get(ids.norm(target_id), []):
         state = ((conn.get("properties") or {}).get("privateLinkServiceConnectionState")) or {}
-        if str(state.get("status", "")).lower() != "approved":
-            continue
+        if str(state.get("status", "")).lower() != "approved" or not provisioning.in_place(pe):
+            continue  # not approved, or its provisioning failed or has not finished
         if ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), []):
             return True
     return False
