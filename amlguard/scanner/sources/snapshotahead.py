@@ -18,6 +18,7 @@ row's message, not whatever the unchecked rows made the build trip on).
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import signal
 import time
@@ -71,6 +72,19 @@ class Pending:
         self.child.close()
 
 
+#: The verifier's niceness above this process: its answer is wanted only at the end, so where
+#: the cores are short (the evaluation's worker and this process both judging) it yields to
+#: them and uses what they leave idle (a join, the render).
+NICE = 5
+
+
+def _verdict(prove: Callable[[], bool]) -> bytes:
+    """The verifier's whole life in the child: run the proofs at a lower priority."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+    return OK if prove() else b"no"
+
+
 #: the most recent verifier this process forked (for benchmarks and tests)
 last: Pending | None = None
 
@@ -104,7 +118,7 @@ def start(prove: Callable[[], bool], size: int, serial: object) -> Pending | Non
     # :func:`reaped` closes): a stop that arrives meanwhile is delivered once it is registered.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     try:
-        child = Child.start(lambda: OK if prove() else b"no", blocked)
+        child = Child.start(lambda: _verdict(prove), blocked)
         if child.pid >= 0:
             last = Pending(child, size, serial)
     finally:
