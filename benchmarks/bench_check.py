@@ -202,7 +202,7 @@ def phases(path: Path, trace: bool = True) -> dict[str, Any]:
         "inventory_s": t_inventory - t_load,
         "instances_s": t_instances - t_inventory,
         "eval_s": t_eval - t_instances,
-        "render_s": t_render - t_eval - (t_verified - t_eval),
+        "render_s": t_render - t_verified,
         "verify_wait_s": t_verified - t_eval,
         "verify_ahead": collected.pending is not None,
         "children_cpu_s": (proved.ru_utime + proved.ru_stime)

@@ -299,7 +299,7 @@ class SnapshotSource(Source):
                 collected = self._collected([snap])
                 collected.pending = pending
                 return collected
-        except Exception:
+        except Exception:  # not proven (a 990-level document, say): the serial reading decides
             pass
         pending.close()
         return serial.collect(needs)
