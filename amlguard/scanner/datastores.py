@@ -78,27 +78,38 @@ def datastore_target(inv: Inventory, datastore: Row) -> tuple[str, str] | None:
     account (a Data Lake Gen1 store, OneLake). The account is looked up by name (unique in a
     cloud); one the scan lacks gets the id the datastore implies (its subscriptionId and
     resourceGroup, by default the workspace's), so it is judged missing, never skipped."""
+    named = named_account(datastore)
+    if named is None:
+        return None
+    account, group, implied = named
+    found = _by_name(inv).get(account.lower())
+    if found:
+        return found, group
+    # Named but not in the scan: judged as missing (error), never skipped.
+    return (implied, group) if implied else None
+
+
+def named_account(datastore: Row) -> tuple[str, str, str] | None:
+    """(storage account name, group id, the account id the datastore implies: its
+    subscriptionId and resourceGroup, by default the workspace's, or "") of a datastore that
+    names a storage account; None for any other (a live scan reads the implied id)."""
     props = _props(datastore)
     group = DATASTORE_GROUPS.get(_text(get_key(props, "datastoreType")).lower())
     account = _text(get_key(props, "accountName"))
     if group is None or not account or "/" in account:
         return None
     sub, rg = _text(get_key(props, "subscriptionId")), _text(get_key(props, "resourceGroup"))
-    found = _by_name(inv).get(account.lower())
-    if found:
-        return found, group
     if not (sub and rg):
         # Without them the service looks in the workspace's own subscription and group.
         parent = ids.parse(ids.parent_of_child(str(datastore.get("id") or ""), "datastores"))
         sub, rg = sub or parent.subscription_id, rg or parent.resource_group
-    if not (sub and rg):
-        return None
-    # Named but not in the scan: judged as missing (error), never skipped.
-    return (
+    implied = (
         f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
-        f"{account}",
-        group,
+        f"{account}"
+        if sub and rg
+        else ""
     )
+    return account, group, implied
 
 
 #: ``inv.memo`` key of the cloud a scan judges in (``{"name": cloud}``, set by the engine;

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from amlguard.scanner import ids, inventory
+from amlguard.scanner.datastores import DATASTORE, STORAGE, named_account
 from amlguard.scanner.instances import ASSOCIATED_ROLES, user_outbound_destinations
 from amlguard.scanner.integration import CONNECTION, connection_target, dependency_destinations
 from amlguard.scanner.model import Gap
@@ -42,10 +43,23 @@ def named_resources(rows: Iterable[Row], extra_ids: Iterable[str], gapped: set[s
         named += user_outbound_destinations(ws) + dependency_destinations(ws) + extra
         for rid in named:
             _want(wanted, rid, gapped)
-    for conn in rows:
-        if str(conn.get("type", "")).lower() == CONNECTION:
-            _want(wanted, connection_target(conn), gapped)
+    accounts: set[str] | None = None
+    for row in rows:
+        kind = str(row.get("type", "")).lower()
+        if kind == CONNECTION:
+            _want(wanted, connection_target(row), gapped)
+        elif kind == DATASTORE and (account := named_account(row)) and account[2]:
+            # a datastore names its account by name (unique in a cloud): one the rows lack is
+            # read by the id it implies, e.g. a project's account outside a -g filter
+            if accounts is None:
+                accounts = {str(r.get("name") or "").lower() for r in rows if _is_storage(r)}
+            if account[0].lower() not in accounts:
+                _want(wanted, account[2], gapped)
     return _missing(wanted, rows)
+
+
+def _is_storage(row: Row) -> bool:
+    return str(row.get("type", "")).lower() == STORAGE
 
 
 def used_zones(rows: Iterable[Row], gapped: set[str]) -> list[str]:
