@@ -36,13 +36,25 @@ def _remote(props: dict[str, Any]) -> str:
 
 def legs(vnet: Any, remote: str) -> list[dict[str, Any]]:
     """The peerings (whole entries) of VNet row ``vnet`` whose remote VNet is ``remote``."""
+    return _legs(vnet, remote)[0]
+
+
+def _legs(vnet: Any, remote: str) -> tuple[list[dict[str, Any]], Unknown | None]:
+    """:func:`legs`, and the first remote VNet id among the others that is unknown before
+    deployment (a template's module output): that peering may be a leg to ``remote``."""
     found = get_key(_props(vnet), "virtualNetworkPeerings") if isinstance(vnet, dict) else None
     key = ids.norm(remote)
-    return [
-        p
-        for p in (found if isinstance(found, list) else [])
-        if isinstance(p, dict) and ids.norm(_remote(_props(p))) == key
-    ]
+    out: list[dict[str, Any]] = []
+    unknown: Unknown | None = None
+    for p in found if isinstance(found, list) else []:
+        if not isinstance(p, dict):
+            continue
+        remote_vnet = get_key(get_key(_props(p), "remoteVirtualNetwork"), "id")
+        if type(remote_vnet) is Unknown:
+            unknown = unknown or remote_vnet
+        elif ids.norm(_remote(_props(p))) == key:
+            out.append(p)
+    return out, unknown
 
 
 def connected(peering: Any) -> bool:
@@ -76,12 +88,15 @@ def leg_path(vnet: Any, remote: str) -> tuple[bool, str]:
     has a ``Connected`` leg that is not one, why in words ('' when it has no Connected leg)."""
     owner = str(get_key(vnet, "id") or "") if isinstance(vnet, dict) else ""
     blocked = ""
-    for peering in legs(vnet, remote):
+    found, unknown = _legs(vnet, remote)
+    for peering in found:
         if not connected(peering):
             continue
         if passes(peering, owner):
             return True, ""
         blocked = blocked or blocked_words(owner, remote)
+    if unknown is not None:  # a peering to a VNet known only after deployment may be the path
+        raise UnknownValue(unknown)
     return False, blocked
 
 

@@ -511,3 +511,19 @@ def test_bicep_inline_peerings(tmp_path: Path, drop_hub_leg: bool, status: str) 
     assert {f["status"] for f in findings} == {status}
     assert code == (EXIT_INCOMPLETE if drop_hub_leg else EXIT_OK)
     assert all("vnet-spoke/to-hub" in f["message"] for f in findings)
+
+
+def test_a_leg_whose_remote_vnet_is_unknown_before_deployment_is_error_not_fail(
+    tmp_path: Path,
+) -> None:
+    """A spoke leg whose remote VNet id is a value Azure gives only at deployment (a module's
+    output, a runtime property) may be the path to the hub: error, never "not peered"."""
+    doc = load(CHILD)
+    leg = next(r for r in doc["resources"] if r["name"] == "vnet-spoke/to-hub")
+    leg["properties"]["remoteVirtualNetwork"]["id"] = (
+        "[reference(resourceId('Microsoft.Network/virtualNetworks', 'vnet-hub')).resourceGuid]"
+    )
+    code, findings = check("--template", str(written(tmp_path, doc)))
+    assert code == EXIT_INCOMPLETE
+    assert {f["status"] for f in findings} == {"error"}
+    assert all("unknown before deployment" in f["message"] for f in findings)
