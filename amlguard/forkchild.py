@@ -4,10 +4,17 @@ What the parallel evaluation's workers (:mod:`amlguard.scanner.parallel`) and th
 verifier (:mod:`amlguard.scanner.sources.snapshotahead`) share. The child never writes to
 stdout or stderr (both go to ``/dev/null``), never collects garbage (a collection would touch,
 and so copy, every page of the shared heap), and ends with ``os._exit`` (no atexit, no buffer
-flush): exit 0 after its whole answer is written, 70 on anything at all. The parent reads the
-answer until end of file within a deadline; anything short of that is ``None`` and the caller
-does the work itself (fail closed). Every child is reaped by :meth:`Child.close`, killed first
-when it has not ended.
+flush): exit 0 after its whole answer is written and its end of the pipe closed, 70 on anything
+at all. The parent reads the answer until end of file within a deadline; anything short of that
+is ``None`` and the caller does the work itself (fail closed). The child closes the pipe itself
+before it exits, so the answer is in as soon as it is written: the kernel's teardown of a large
+child (~50-130 ms for a 300 MB heap) runs while the parent uses the answer, and only then does
+the parent wait for the exit status (:meth:`Child.answer`, :meth:`Child.exited_ok`). Every child
+is reaped by :meth:`Child.close`, killed first when it has not ended.
+
+A child may *yield* to the evaluation (:func:`yields`): while this process and its evaluation
+workers judge on every core (:func:`hold` .. :func:`release`), it is stopped (``SIGSTOP``), and
+continued once this process waits or is done; its answer is wanted only afterwards.
 
 Forking is used only where it is allowed and safe (:func:`processes_allowed`): POSIX ``fork``
 and ``sched_getaffinity``, two or more usable CPUs, no other thread alive (a fork copies the
@@ -16,6 +23,7 @@ locks other threads hold), and ``AMLGUARD_WORKERS`` not ``1``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -32,6 +40,10 @@ ENV_WORKERS = "AMLGUARD_WORKERS"
 
 #: The signals that stop a scan: blocked around a fork, reset to their default in the child
 STOPS = {signal.SIGINT, signal.SIGTERM}
+
+#: The children that yield to the evaluation (:func:`yields`), and whether they are stopped now
+_yielding: set[int] = set()
+_held = False
 
 
 def processes_allowed() -> tuple[int, str]:
@@ -88,10 +100,12 @@ class Child:
         self.reaped = pid < 0
 
     @classmethod
-    def start(cls, body: Callable[[], bytes], mask: Iterable[int]) -> Child:
+    def start(cls, body: Callable[[], bytes], mask: Iterable[int], yielding: bool = False) -> Child:
         """Fork a child that sends ``body()`` (``mask``: the signal mask the child restores
         once its signal handlers are reset). A child that cannot be forked has pid -1 and
-        answers None: the caller does its work itself."""
+        answers None: the caller does its work itself. ``yielding``: the child yields to the
+        evaluation (:func:`yields`); it is killed when this process dies, stopped or not."""
+        parent = os.getpid()
         try:
             read_fd, write_fd = os.pipe()
         except OSError:  # no file descriptor left
@@ -103,30 +117,53 @@ class Child:
             os.close(write_fd)
             return cls(-1, -1)
         if pid == 0:  # the child: never returns
+            if yielding:
+                body = _orphan_safe(body, parent)
             _child(body, read_fd, write_fd, mask)
         os.close(write_fd)
+        if yielding:
+            yields(pid)
         return cls(pid, read_fd)
 
     def result(self, deadline: float) -> bytes | None:
         """The child's whole answer, or None when it failed, did not exit 0, or ran past
         ``deadline`` (``time.monotonic``); the child is reaped either way."""
+        data = self.answer(deadline)
+        return data if data is not None and self.exited_ok() else None
+
+    def answer(self, deadline: float) -> bytes | None:
+        """Everything the child wrote until it closed the pipe (None when it ran past
+        ``deadline``: it is killed and reaped). Whether it then exited 0 is
+        :meth:`exited_ok`, which the caller must ask before it uses the answer."""
         if self.pid < 0:
             return None
+        release(self.pid)  # a child stopped meanwhile could never answer
         data = read_all(self.fd, deadline)
         if data is None:
             self.close()
             return None
         os.close(self.fd)
         self.fd = -1
-        try:  # end of file: the child is in os._exit (no other process holds the write end)
+        return data
+
+    def exited_ok(self) -> bool:
+        """Once :meth:`answer` is in: wait for the child's exit (it closed the pipe just
+        before ``os._exit``) and reap it; True when it exited 0."""
+        if self.reaped:
+            return False
+        try:
             _pid, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
             # Reaped by the kernel already (SIGCHLD ignored, as some runners leave it): the
             # exit status is gone, and the answer's own integrity decides (callers check it).
-            self.reaped = True
-            return data
+            self._reaped()
+            return True
+        self._reaped()
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def _reaped(self) -> None:
         self.reaped = True
-        return data if os.waitstatus_to_exitcode(status) == 0 else None
+        _yielding.discard(self.pid)  # never signal a pid that may be another process's now
 
     def close(self) -> None:
         """Kill the child unless it has ended, and reap it; close the pipe."""
@@ -138,11 +175,50 @@ class Child:
         try:
             done, _status = os.waitpid(self.pid, os.WNOHANG)
             if done == 0:
-                os.kill(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)  # stopped or not
                 os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
-        self.reaped = True
+        self._reaped()
+
+
+def yields(pid: int) -> None:
+    """Let the child ``pid`` be stopped while the evaluation judges on every core (its answer
+    is wanted only afterwards): :func:`hold` stops it, :func:`release` continues it."""
+    if pid > 0:
+        _yielding.add(pid)
+        if _held:
+            _signal(pid, signal.SIGSTOP)
+
+
+def hold() -> None:
+    """Stop every child that yields (:func:`yields`) until :func:`release`: this process and
+    its evaluation workers have the cores to themselves."""
+    global _held
+    _held = True
+    for pid in _yielding:
+        _signal(pid, signal.SIGSTOP)
+
+
+def release(pid: int | None = None) -> None:
+    """Continue the yielding children :func:`hold` stopped (or only ``pid``: its answer is
+    awaited now, and it is not stopped again)."""
+    global _held
+    if pid is not None:
+        if pid in _yielding:
+            _yielding.discard(pid)
+            _signal(pid, signal.SIGCONT)
+        return
+    if _held:
+        _held = False
+        for child in _yielding:
+            _signal(child, signal.SIGCONT)
+
+
+def _signal(pid: int, signum: int) -> None:
+    """Send ``signum`` to a child of this process not yet reaped (an exited one ignores it)."""
+    with contextlib.suppress(OSError):  # gone already: nothing to stop or continue
+        os.kill(pid, signum)
 
 
 def _child(body: Callable[[], bytes], read_fd: int, write_fd: int, mask: Iterable[int]) -> None:
@@ -161,11 +237,33 @@ def _child(body: Callable[[], bytes], read_fd: int, write_fd: int, mask: Iterabl
         view = memoryview(body())
         while view:
             view = view[os.write(write_fd, view) :]
+        os.close(write_fd)  # the answer is whole: the parent reads it during this exit
         code = 0
     except BaseException:  # anything at all: the parent does this work itself
         pass
     finally:
         os._exit(code)
+
+
+def _orphan_safe(body: Callable[[], bytes], parent: int) -> Callable[[], bytes]:
+    """``body``, in a child that the kernel kills when ``parent`` dies (``PR_SET_PDEATHSIG``):
+    a child stopped while it yields would otherwise outlive a parent killed meanwhile."""
+
+    def run() -> bytes:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        if os.getppid() != parent:  # the parent died before the line above
+            raise ProcessLookupError(parent)
+        return body()
+
+    return run
+
+
+#: prctl(2)'s option: the signal this process gets when its parent dies
+_PR_SET_PDEATHSIG = 1
 
 
 def read_all(fd: int, deadline: float) -> bytes | None:

@@ -26,21 +26,33 @@ SEP = ",\n    "
 
 @dataclass(frozen=True, slots=True)
 class Ahead:
-    """The lines of ``findings[:count]`` (joined by :data:`SEP`) and the facts they used."""
+    """The lines of ``findings[:count]`` (``texts``: joined by :data:`SEP`, the lines of
+    consecutive runs of them) and the facts they used."""
 
     findings: Sequence[Finding]
     count: int
-    text: str
+    texts: tuple[str, ...]
     facts: Mapping[str, Any]
+
+    @property
+    def text(self) -> str:
+        """All the lines, joined by :data:`SEP`."""
+        return SEP.join(self.texts)
 
 
 _ahead: Ahead | None = None
 
 
-def keep(findings: Sequence[Finding], count: int, text: str, facts: Mapping[str, Any]) -> None:
-    """Remember the lines of the first ``count`` of ``findings`` for the next report."""
+def keep(
+    findings: Sequence[Finding], count: int, text: str | Sequence[str], facts: Mapping[str, Any]
+) -> None:
+    """Remember the lines of the first ``count`` of ``findings`` for the next report (``text``:
+    their lines joined by :data:`SEP`, or the texts of consecutive runs of them, which the
+    report joins so: no copy of the whole text is made here)."""
     global _ahead
-    _ahead = Ahead(findings, count, text, dict(facts)) if count > 0 and text else None
+    texts = (text,) if isinstance(text, str) else tuple(text)
+    whole = count > 0 and bool(texts) and all(texts)
+    _ahead = Ahead(findings, count, texts, dict(facts)) if whole else None
 
 
 def forget() -> None:
@@ -53,10 +65,11 @@ def reuse(
     findings: Sequence[Finding],
     facts: Mapping[str, Any],
     render: Callable[[Sequence[Finding]], str],
-) -> tuple[int, str] | None:
-    """``(n, text)``: the lines of ``findings[:n]`` joined by :data:`SEP`, from what was kept
-    where the findings are the very ones it was written for (``render`` writes the others:
-    findings to lines, joined the same way); None when nothing kept applies."""
+) -> tuple[int, list[str]] | None:
+    """``(n, pieces)``: the lines of ``findings[:n]`` joined by :data:`SEP` (the pieces, joined,
+    are that text), from what was kept where the findings are the very ones it was written for
+    (``render`` writes the others: findings to lines, joined the same way); None when nothing
+    kept applies."""
     ahead = _ahead
     if ahead is None or ahead.facts != facts:
         return None
@@ -66,7 +79,9 @@ def reuse(
     mine = findings[:n]
     theirs = ahead.findings[:n]
     if all(map(operator.is_, mine, theirs)):
-        return n, ahead.text
+        pieces = [SEP] * (2 * len(ahead.texts) - 1)
+        pieces[::2] = ahead.texts
+        return n, pieces
     lines = ahead.text.split(SEP)
     if len(lines) != n:  # never for lines render wrote; not a report to guess at
         return None
@@ -75,4 +90,4 @@ def reuse(
     for i, (f, g) in enumerate(zip(mine, theirs, strict=True)):
         if f is not g:  # replaced since (a suppression, a baseline): written again
             lines[i] = render([f])
-    return n, SEP.join(lines)
+    return n, [SEP.join(lines)]

@@ -428,7 +428,7 @@ class JsonReport(Report):
             ahead = json_lines.reuse(findings, facts, lambda fs: lines_text(fs, facts))
             if ahead is not None:
                 parts[1] = ',\n  "findings": [\n    '
-                parts.append(ahead[1])
+                parts += ahead[1]
                 findings = findings[ahead[0] :]
         _findings_text(findings, parts, facts, keys, located)
         if len(parts) > 2 and parts[1][-1] == "[":

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amlguard.forkchild import ENV_WORKERS as ENV_WORKERS  # re-exported
-from amlguard.forkchild import STOPS, Child, flushed, processes_allowed
+from amlguard.forkchild import STOPS, Child, flushed, hold, processes_allowed, release
 from amlguard.scanner.engine import Engine
 from amlguard.scanner.findingwire import decode, encode
 from amlguard.scanner.instances import Instance
@@ -80,9 +80,10 @@ class RunStats:
     pids: list[int] = field(default_factory=list)
     #: each process's share: estimated cost (see cost()), this process's first
     share_costs: list[int] = field(default_factory=list)
-    #: what ``ahead`` wrote of the first findings while the workers judged: how many, the text
+    #: what ``ahead`` wrote of the first findings while the workers judged: how many, and the
+    #: texts (this process's share's, then each worker's, in order: the caller joins them)
     ahead_count: int = 0
-    ahead_text: str = ""
+    ahead_texts: list[str] = field(default_factory=list)
 
 
 #: the figures of the most recent :func:`run` in this process
@@ -92,9 +93,14 @@ last = RunStats()
 def cost(instance: Instance) -> int:
     """An instance's estimated evaluation cost: its members (each judged by several rules, with
     its private endpoints and DNS) and its projects, plus the workspace's own rules. Cheap on
-    purpose (~1 us): it is worked out for every instance before the fork."""
+    purpose (~1 us): it is worked out for every instance before the fork.
+
+    A hub's project costs ~0.2 of a member (the N = 1,000 ``--dns hub`` estate, each instance
+    judged alone: a hub with 10 projects 3.0 ms, a plain instance of the same members 2.8 ms);
+    counted as 3 units each, hubs put ~10 % more work in the first share than its cost said
+    (BENCHMARKS.md, "Session 10 — crit10")."""
     members = 1 + len(instance.associated) + len(instance.integrated)
-    return 3 + 3 * members + 3 * len(instance.projects)
+    return 3 + 3 * members + len(instance.projects) // 5
 
 
 def run(
@@ -110,9 +116,11 @@ def run(
     ``min_cost`` (default :data:`MIN_COST`) is the least cost of a process's share; ``timeout``
     how long to wait for a worker once this process's share is judged (default: scaled).
     ``ahead`` (findings -> text, pure) is called on this process's findings once they are
-    judged, while the workers still judge (only when there are workers): the text and how many
-    findings it covers are ``last.ahead_text`` and ``last.ahead_count``. Its failure is
-    ignored (the caller writes those findings itself, and meets the failure there).
+    judged, while the workers still judge (only when there are workers), then on each worker's
+    findings as they come in, while that worker's exit tears its heap down: the texts, in
+    order, and how many findings they cover (always the first ones) are ``last.ahead_texts``
+    and ``last.ahead_count``. Its failure is ignored (the caller writes those findings itself,
+    and meets the failure there).
     """
     global last
     min_cost = MIN_COST if min_cost is None else max(1, min_cost)
@@ -155,6 +163,8 @@ def run(
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         last.processes = 1 + len(last.pids)  # the workers that were forked
+        if last.pids:
+            hold()  # a verifier beside the scan waits while every core judges (forkchild)
         began, cpu = time.monotonic(), time.process_time()
         findings.extend(engine.run(mine))
         spent = last.own_s = time.monotonic() - began
@@ -162,12 +172,13 @@ def run(
         last.own_cpu_s = last.own_end_cpu - cpu
         if ahead is not None:
             _write_ahead(ahead, findings)
+        release()  # this process waits from here: the core is the verifier's meanwhile
         last.waiting_cpu = time.process_time()
         for worker in workers:
             wait = timeout
             if wait is None:
                 wait = max(MIN_TIMEOUT, TIMEOUT_FACTOR * spent * worker.cost / own)
-            got = worker.result(time.monotonic() + wait)
+            got = worker.result(time.monotonic() + wait, ahead, findings)
             if got is None:
                 last.fallbacks += 1
                 got = engine.run(worker.instances)
@@ -175,6 +186,7 @@ def run(
         last.join_s = time.monotonic() - began - spent
         last.joined_cpu = time.process_time()
     finally:
+        release()
         for worker in workers:
             worker.close()
     return findings
@@ -209,7 +221,23 @@ def _write_ahead(ahead: Callable[[Sequence[Finding]], str], findings: list[Findi
     except Exception:  # the report writes these findings itself, and meets this there
         return
     if type(text) is str:
-        last.ahead_count, last.ahead_text = len(findings), text
+        last.ahead_count, last.ahead_texts = len(findings), [text]
+
+
+def _write_more(
+    ahead: Callable[[Sequence[Finding]], str], before: Sequence[Finding], got: list[Finding]
+) -> None:
+    """``last.ahead_*`` extended by a worker's findings ``got``, which follow ``before`` (all
+    the findings so far), where the text written ahead covers every one of ``before``."""
+    if not got or not last.ahead_texts or last.ahead_count != len(before):
+        return
+    try:
+        text = ahead(got)
+    except Exception:  # the report writes these findings itself, and meets this there
+        return
+    if type(text) is str:
+        last.ahead_texts.append(text)
+        last.ahead_count += len(got)
 
 
 def _split(costs: Sequence[int], count: int, overhead: float = WORKER_OVERHEAD) -> list[int]:
@@ -252,13 +280,30 @@ class _Worker:
         # encode and Engine.run are looked up when the worker runs (tests replace them)
         return cls(Child.start(lambda: encode(engine.run(instances)), mask), instances)
 
-    def result(self, deadline: float) -> list[Finding] | None:
-        """The worker's findings, or None when it failed, lied or ran out of time."""
-        data = self.child.result(deadline)
+    def result(
+        self,
+        deadline: float,
+        ahead: Callable[[Sequence[Finding]], str] | None = None,
+        before: Sequence[Finding] = (),
+    ) -> list[Finding] | None:
+        """The worker's findings, or None when it failed, lied or ran out of time.
+
+        They are decoded, checked and (``ahead``) their lines written while the worker's exit
+        tears its heap down; they count only once it exited 0. ``before``: the findings that
+        precede them (``last.ahead_*`` is extended, and cut back if the worker failed)."""
+        data = self.child.answer(deadline)
         if data is None:
             return None
         found = decode(data)
         if found is None or not _in_order(found, self.instances):
+            self.child.close()
+            return None
+        kept = last.ahead_count, len(last.ahead_texts)
+        if ahead is not None:
+            _write_more(ahead, before, found)
+        if not self.child.exited_ok():
+            last.ahead_count = kept[0]
+            del last.ahead_texts[kept[1] :]
             return None
         return found
 

@@ -305,8 +305,8 @@ def _judge(engine: Engine, instances: list[Any], rules: list[Rule], ahead: bool)
     json_lines.forget()
     findings = parallel.run(engine, instances, ahead=lambda own: json_report.lines_text(own, facts))
     stats = parallel.last
-    json_lines.keep(findings, stats.ahead_count, stats.ahead_text, facts)
-    stats.ahead_text = ""  # kept once, by json_lines
+    json_lines.keep(findings, stats.ahead_count, stats.ahead_texts, facts)
+    stats.ahead_texts = []  # kept once, by json_lines
     return findings
 
 

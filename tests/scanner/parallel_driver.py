@@ -50,9 +50,9 @@ def main() -> None:
         if not was:
             _say(f"REAPED {self.pid}")
 
-    def resulted(self: Any, deadline: float) -> Any:  # a whole answer reaps the worker
+    def resulted(self: Any, deadline: float, *more: Any) -> Any:  # a whole answer reaps it
         was = self.reaped
-        got = result(self, deadline)
+        got = result(self, deadline, *more)
         if not was and self.reaped:
             _say(f"REAPED {self.pid}")
         return got

@@ -66,7 +66,8 @@ def test_lines_written_ahead_give_the_serial_report(
     result = ahead_result(path)
     assert parallel.last.processes == 2, parallel.describe()
     kept = json_lines._ahead
-    assert kept is not None and 0 < kept.count < len(result.findings)
+    # the check's own share's lines, then the worker's, written as its answer came in
+    assert kept is not None and kept.count == len(result.findings)
     assert kept.findings is result.findings
     assert render(result) == serial_text == written_again(result)
     assert result.findings == serial_findings
@@ -178,7 +179,9 @@ def test_a_failing_ahead_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert parallel.run(engine, instances, ahead=boom) == serial
     assert parallel.last.processes == 2 and parallel.last.ahead_count == 0
     found = parallel.run(engine, instances, ahead=lambda fs: "x" * len(fs))
-    assert found == serial and 0 < parallel.last.ahead_count < len(serial)
+    assert found == serial and parallel.last.ahead_count == len(serial)
+    own = parallel.last.share_costs and len(parallel.last.ahead_texts[0])
+    assert len(parallel.last.ahead_texts) == 2 and 0 < own < len(serial)
 
 
 def test_json_ahead_only_where_the_lines_survive() -> None:
