@@ -9,10 +9,18 @@ gc.disable()
 
 # Before the command line's imports (click's and the standard library's patterns among them):
 # regexes compiled by an earlier run are reused (amlguard.regexcache; main() installs the rest).
-from amlguard import regexcache  # noqa: E402
+try:
+    from amlguard import regexcache
 
-regexcache.install()
+    regexcache.install()
 
-from amlguard.cli import main  # noqa: E402
+    from amlguard.cli import main
+except KeyboardInterrupt:  # Ctrl-C during the first imports: one line, no traceback
+    import os
+    import sys
+
+    sys.stderr.write("amlguard: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
 
 main()

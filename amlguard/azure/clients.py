@@ -23,6 +23,7 @@ from amlguard.azure.clouds import CLOUDS as CLOUDS
 from amlguard.azure.clouds import Cloud as Cloud
 from amlguard.azure.clouds import resolve_cloud
 from amlguard.errors import InputError
+from amlguard.urls import credential_problem, shown
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
@@ -69,9 +70,12 @@ def validate(settings: AzureSettings) -> AzureSettings:
     endpoint = settings.arm_endpoint
     if endpoint is not None and not re.match(r"^https://[^/\s]+(/[^\s]*)?$", endpoint):
         raise InputError(
-            f"--arm-endpoint {endpoint!r}: must be an https:// URL "
+            f"--arm-endpoint {shown(endpoint)!r}: must be an https:// URL "
             "(bearer tokens are never sent over plain http)"
         )
+    problem = credential_problem(endpoint) if endpoint is not None else None
+    if problem:  # it would be printed in every report and log, and sent in the token scope
+        raise InputError(f"--arm-endpoint {shown(str(endpoint))!r}: {problem}")
     why = inputfile.not_regular(settings.ca_bundle) if settings.ca_bundle is not None else None
     if why:
         raise InputError(f"--ca-bundle {settings.ca_bundle}: {why}")

@@ -131,6 +131,19 @@ def main() -> None:
     No traceback ever reaches the user: usage errors exit 2, interrupts 130 (SIGTERM 143), a bug
     4 with one line naming it.
     """
+    try:
+        code = _started()
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM outside the command (start-up, exit)
+        code = _interrupted(exc)
+    if teardown_skipped() or code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        # An interrupt must not wait for worker threads still blocked on Azure.
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _started() -> int:
+    """Start-up, the command, and what follows it: the command's exit code."""
     enter_process()
     signal.signal(signal.SIGTERM, _on_sigterm)
     startup.install()  # dataclass methods compiled once, not in every process
@@ -149,11 +162,7 @@ def main() -> None:
     except (BrokenPipeError, OSError):
         code = code or EXIT_USAGE
     startup.save()
-    if teardown_skipped() or code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
-        # An interrupt must not wait for worker threads still blocked on Azure.
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
+    return code
 
 
 def _run() -> int:

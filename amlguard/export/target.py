@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from amlguard.errors import InputError
+from amlguard.urls import credential_problem
+from amlguard.urls import shown as _shown
 
 #: Seconds all retries of one export may take.
 BUDGET_S = 120.0
@@ -46,19 +48,6 @@ class LogAnalyticsTarget:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _shown(url: str) -> str:
-    """The URL as an error message may show it: no user info, no query, clipped."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        text = url.split("?", 1)[0].split("#", 1)[0]
-    else:
-        rest = rest.split("?", 1)[0].split("#", 1)[0]
-        netloc, slash, path = rest.partition("/")
-        text = f"{scheme}://{netloc.rsplit('@', 1)[-1]}{slash}{path}"
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= 200 else text[:199] + "\u2026"
-
-
 def parse_target(url: str, flag: str = "--output log-analytics:") -> LogAnalyticsTarget:
     """The target of ``url``; InputError (exit 2) saying what is wrong with it."""
 
@@ -73,12 +62,9 @@ def parse_target(url: str, flag: str = "--output log-analytics:") -> LogAnalytic
         raise bad("not a valid URL") from None
     if parts.scheme.lower() != "https":
         raise bad("must be an https:// URL (bearer tokens are never sent over plain http)")
-    if "@" in parts.netloc:
-        raise bad("must not contain user name or password: authentication uses Entra ID")
-    if parts.query and not re.fullmatch(r"api-version=[0-9A-Za-z\-.]+", parts.query):
-        raise bad("must not carry a query other than api-version")
-    if parts.fragment:
-        raise bad("must not carry a #fragment")
+    problem = credential_problem(text, r"api-version=[0-9A-Za-z\-.]+")
+    if problem:
+        raise bad(problem)
     host = parts.hostname or ""
     if not _HOST.fullmatch(host):
         raise bad("has no valid host name")

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from amlguard.errors import AmlguardError
+from amlguard.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, AmlguardError, Terminated
 from amlguard.remediate import catalog
 from amlguard.remediate.audit import AuditLog, Recorder
 from amlguard.remediate.clients import ArmError, RemediationClients, as_arm_error
@@ -24,7 +24,6 @@ from amlguard.remediate.plan import Action, Change, Plan
 from amlguard.scanner import ids
 
 DONE, FAILED, SKIPPED, REFUSED = "done", "failed", "skipped", "refused"
-EXIT_INTERRUPTED = 130
 
 
 class FixInterrupted(AmlguardError):
@@ -32,12 +31,20 @@ class FixInterrupted(AmlguardError):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, plan: Plan, outcomes: dict[str, Outcome], in_flight: list[Action]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        outcomes: dict[str, Outcome],
+        in_flight: list[Action],
+        terminated: bool = False,
+    ) -> None:
         by_id = plan.by_id()
         done = [by_id[i] for i, o in outcomes.items() if o.status == DONE and i in by_id]
+        if terminated:  # SIGTERM (a CI job cancelled): 143, as everywhere else
+            self.exit_code = EXIT_TERMINATED
         lines = [
-            f"interrupted: {len(done)} action(s) applied, {len(in_flight)} in flight (left to "
-            "finish), the rest not started; rerun to continue"
+            f"{'terminated' if terminated else 'interrupted'}: {len(done)} action(s) applied, "
+            f"{len(in_flight)} in flight (left to finish), the rest not started; rerun to continue"
         ]
         lines += [f"  applied {a.id}: {a.summary}" for a in done]
         lines += [f"  in flight {a.id}: {a.summary}" for a in in_flight]
@@ -192,10 +199,10 @@ def run_plan(
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in finished:
                 finish(running.pop(fut), fut.result())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         pool.shutdown(wait=False, cancel_futures=True)
         in_flight = [a for f, a in running.items() if not f.cancelled()]
-        raise FixInterrupted(plan, outcomes, in_flight) from None
+        raise FixInterrupted(plan, outcomes, in_flight, isinstance(stop, Terminated)) from None
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

@@ -124,10 +124,14 @@ def descriptor(rule: Any) -> dict[str, Any]:
     level = LEVEL[rule.severity]
     out: dict[str, Any] = {
         "id": rule.id,
-        "name": rule.name[:255],
-        "shortDescription": {"text": _cut(generic_text(rule.title))},
-        "fullDescription": {"text": _cut(generic_text(rule.description))},
-        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "name": terminal(rule.name)[:255],
+        # a custom rule's texts are data we did not write: controls made visible (redteam10b #8)
+        "shortDescription": {"text": _cut(terminal(generic_text(rule.title)))},
+        "fullDescription": {"text": _cut(terminal(generic_text(rule.description)))},
+        "help": {
+            "text": terminal(_help_text(rule), keep_newlines=True),
+            "markdown": _help_markdown(rule),
+        },
         "defaultConfiguration": {"level": level},
         "properties": {
             "tags": ["security", *(t for t in rule.tags if t != "security")][:MAX_TAGS],

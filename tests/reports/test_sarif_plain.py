@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amlguard.cli import cli
 from tests.conftest import EXAMPLES
@@ -69,3 +71,43 @@ def test_hostile_ids_are_neutralised_in_sarif_locations_and_properties() -> None
     assert texts and all("FAKE" in t or "vendor" in t for t in texts)
     for text in texts:
         assert not re.search("[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e]", text), repr(text)
+
+
+_RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(text=st.text(min_size=1, max_size=40))
+def test_a_custom_rule_s_texts_are_neutralised_in_its_descriptor(text: str) -> None:
+    """A custom rule file is data we did not write (often contributed by a pull request): its
+    title, description, rationale and remediation reach GitHub's alert UI through the rule
+    descriptor, so they are shown with their controls made visible (redteam10b #8)."""
+    import dataclasses
+
+    from amlguard.reports.sarif import descriptor
+    from tests.reports.conftest import scan
+
+    rule = scan("drifted.json").rules[0]
+    hostile = f"T\u202eevil\u2028{text}\x1b[2J\x07"
+    rule = dataclasses.replace(
+        rule,
+        name=rule.name + hostile,
+        title=hostile,
+        description=hostile,
+        rationale=hostile,
+        remediation=dataclasses.replace(rule.remediation, summary=hostile, manual=hostile),
+    )
+    out = descriptor(rule)
+    for value in _strings(out):
+        assert not _RAW.search(value), (value, out)
+    assert "evil" in out["shortDescription"]["text"]

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 from amlguard import __version__
@@ -37,6 +35,7 @@ from amlguard.scanner.sources import (
     dnsbeyond,
     dnsrefs,
     kql,
+    livescopes,
     references,
     registryrefs,
 )
@@ -50,15 +49,10 @@ from amlguard.scanner.sources.live import (
     LiveOptions,
     LiveScope,
 )
+from amlguard.scanner.sources.livejobs import Jobs, gapped
 from amlguard.scanner.sources.pacing import QuotaPacer
-from amlguard.scanner.sources.query import (
-    AuthenticationFailed,
-    Outcome,
-    QueryRunner,
-    Scope,
-    Stats,
-)
-from amlguard.scanner.sources.scopes import missing_resource_groups, subscription_ids
+from amlguard.scanner.sources.query import AuthenticationFailed, QueryRunner, Scope, Stats
+from amlguard.scanner.sources.scopes import missing_resource_groups
 
 _log = logging.getLogger("amlguard.resourcegraph")
 
@@ -72,11 +66,6 @@ _HUB_CHILDREN = {
 #: child rows every scan reads: connections decide which resources an instance integrates
 _ALWAYS_CHILDREN = (childrows.CONNECTION,)
 _REGISTRY = registryrefs.AML_REGISTRY
-
-_LIMIT_TEXT = (
-    "Resource Graph covered only part of the tenant or management group "
-    "(x-ms-tenant-subscription-limit-hit): pass --subscription in batches"
-)
 
 
 class ResourceGraphSource(Source):
@@ -98,10 +87,6 @@ class ResourceGraphSource(Source):
             raise ScanError("--batch-size must be at least 1")
         self.settings = instance_settings or InstanceSettings()
         self.reporter = reporter
-        self._lock = threading.Lock()
-        self._phase = ""
-        self._done = 0
-        self._total = 0
 
     # ------------------------------------------------------------------ entry point
 
@@ -109,16 +94,18 @@ class ResourceGraphSource(Source):
         started = time.monotonic()
         when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self.stats = Stats()
-        self._progress = progress
+        self.jobs = jobs = Jobs(self.stats, self.options.concurrency, self.reporter, progress)
         gaps: list[Gap] = []
         client = self.factory.resource_graph(retry_total=0)
-        runner = QueryRunner(client, QuotaPacer(), self.stats, self.options.retry, self._page)
+        runner = QueryRunner(client, QuotaPacer(), self.stats, self.options.retry, jobs.page)
         zones = Background()
         try:
-            scopes = self._scopes(runner, gaps)
+            batch = self.options.batch_size
+            read = livescopes.read_scopes(runner, jobs, self.scope, batch, gaps)
+            scopes = read.scopes
             if self.scope.resource_groups:
                 gaps += missing_resource_groups(
-                    runner, scopes, self.scope.resource_groups, self._readable
+                    runner, scopes, self.scope.resource_groups, jobs.readable
                 )
                 self.stats.add(queries=len(scopes))
             rows = self._rows(runner, scopes, needs, gaps, zones)
@@ -133,8 +120,10 @@ class ResourceGraphSource(Source):
             if _REGISTRY in needs.types:  # an AML registry's regional storage and ACR (241)
                 rows += self._registry_stores(rows, gaps)
             if inventory.ROLE_ASSIGNMENT in needs.types:
-                rows += self._subscription_rows(runner)
-                rows += self._outside_subscriptions(runner, referenced, needs, gaps)
+                rows += read.subscriptions
+                rows += livescopes.outside_subscriptions(
+                    runner, jobs, read, referenced, needs, batch, gaps
+                )
             arg_seconds = time.monotonic() - started
             if zones.started:
                 rows += zones.result(gaps)
@@ -178,7 +167,7 @@ class ResourceGraphSource(Source):
             "source": "resource-graph",
             "endpoint": self.factory.settings.endpoint,
             "scope": {
-                "subscriptions": list(self.scope.subscriptions) or list(self._readable),
+                "subscriptions": list(self.scope.subscriptions) or list(self.jobs.readable),
                 "management_groups": list(self.scope.management_groups),
                 "resource_groups": list(self.scope.resource_groups),
                 "default": not (self.scope.subscriptions or self.scope.management_groups),
@@ -188,139 +177,6 @@ class ResourceGraphSource(Source):
             "gaps": [{"reason": g.reason, "scope": g.scope} for g in gaps],
             "stats": stats,
         }
-
-    # ------------------------------------------------------------------ progress
-
-    def _set_phase(self, phase: str, total: int) -> None:
-        with self._lock:
-            self._phase, self._done, self._total = phase, 0, total
-        if self._progress:
-            self._progress(phase)
-        self._report()
-
-    def _page(self, rows: int) -> None:
-        self._report()
-
-    def _finished_one(self) -> None:
-        with self._lock:
-            self._done += 1
-        self._report()
-
-    def _report(self) -> None:
-        if self.reporter is not None:
-            self.reporter.update(
-                phase=self._phase,
-                queries_done=self._done,
-                queries_total=self._total,
-                rows=self.stats.rows,
-                subscriptions=self.stats.subscriptions,
-            )
-
-    # ------------------------------------------------------------------ phase 1: scope
-
-    def _subscription_rows(self, runner: QueryRunner) -> list[dict[str, Any]]:
-        """The scanned subscriptions' rows (read in phase 1): their management group chains tell
-        which assignments at a management group cover them. Unread, such an assignment makes
-        the findings that depend on it ``error``, never a pass."""
-        return self._subscriptions
-
-    def _outside_subscriptions(
-        self,
-        runner: QueryRunner,
-        referenced: list[dict[str, Any]],
-        needs: Needs,
-        gaps: list[Gap],
-    ) -> list[dict[str, Any]]:
-        """Role assignments and subscription rows of the subscriptions outside the scan that
-        hold resources the workspaces name: AMLG-106 judges those resources too, and an approver
-        grant on them (or above them) lives where they live. Unreadable, it is a gap."""
-        scanned = {str(r.get("subscriptionId") or "").lower() for r in self._subscriptions}
-        outside = {
-            str(r.get("subscriptionId") or ids.parse(str(r.get("id"))).subscription_id)
-            for r in referenced
-        }
-        subs = sorted((s for s in outside if s and s.lower() not in scanned), key=str.lower)
-        if not subs:
-            return []
-        size = self.options.batch_size
-        jobs = [
-            (name, text, Scope(tuple(subs[i : i + size])))
-            for i in range(0, len(subs), size)
-            for name, text in (
-                ("subscriptions", kql.subscriptions()),
-                ("role assignments", kql.role_assignments(needs.roles_to_read())),
-            )
-        ]
-        return self._merge(jobs, self._run_all(runner, jobs, "outside subscriptions"), gaps)
-
-    def _scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
-        self._readable: tuple[str, ...] = ()
-        self._subscriptions: list[dict[str, Any]] = []
-        if self.scope.management_groups:
-            return self._group_scopes(runner, gaps)
-        self._set_phase("subscriptions", 1)
-        if self.scope.subscriptions:
-            readable = self._check_subscriptions(runner, gaps)
-        else:
-            got = runner.run("subscriptions", kql.subscriptions(), Scope())
-            self.stats.add(queries=1)
-            if got.error:
-                raise ScanError(f"cannot list the readable subscriptions: {got.error}")
-            if got.limit_hit:
-                gaps.append(Gap(_LIMIT_TEXT))
-            readable = sorted({str(r.get("subscriptionId") or "") for r in got.rows} - {""})
-            self._subscriptions = list(got.rows)
-            if not readable:
-                raise ScanError("the identity can read no subscription (nothing to scan)")
-        self._finished_one()
-        self._readable = tuple(readable)
-        self.stats.add(subscriptions=len(readable))
-        size = self.options.batch_size
-        return [Scope(tuple(readable[i : i + size])) for i in range(0, len(readable), size)]
-
-    def _group_scopes(self, runner: QueryRunner, gaps: list[Gap]) -> list[Scope]:
-        """One scope, the management groups; their subscriptions are read first, so that what
-        is inside the scan is known (referenced resources outside it, gaps scoped to one
-        subscription) and their management group chains come with them."""
-        self._set_phase("subscriptions", 1)
-        scope = Scope(management_groups=self.scope.management_groups)
-        got = runner.run("subscriptions", kql.subscriptions(), scope)
-        self.stats.add(queries=1)
-        self._finished_one()
-        if got.error:
-            gaps.append(Gap(f"cannot list the subscriptions of {scope.describe()}: {got.error}"))
-        if got.limit_hit:
-            gaps.append(Gap(_LIMIT_TEXT))
-        self._subscriptions = list(got.rows)
-        readable = sorted({str(r.get("subscriptionId") or "") for r in got.rows} - {""})
-        self._readable = tuple(readable)
-        self.stats.add(subscriptions=len(readable))
-        return [scope]
-
-    def _check_subscriptions(self, runner: QueryRunner, gaps: list[Gap]) -> list[str]:
-        """The given subscriptions the caller can read; a gap for each other one."""
-        given = subscription_ids(runner, self.scope.subscriptions)
-        wanted = list(dict.fromkeys(s.strip() for s in given if s.strip()))
-        size = self.options.batch_size
-        readable: set[str] = set()
-        for i in range(0, len(wanted), size):
-            batch = Scope(tuple(wanted[i : i + size]))
-            got = runner.run("subscriptions", kql.subscriptions(), batch)
-            self.stats.add(queries=1)
-            if got.error and not got.forbidden:
-                gaps.extend(_gaps_for(batch, got.error, wanted))
-                continue
-            readable |= {str(r.get("subscriptionId") or "").lower() for r in got.rows}
-            self._subscriptions += got.rows
-        for sub in wanted:
-            if sub.lower() not in readable and not any(g.scope == sub for g in gaps):
-                gaps.append(
-                    Gap(
-                        f"subscription {sub} cannot be read by the caller (forbidden or not found)",
-                        sub,
-                    )
-                )
-        return [s for s in wanted if s.lower() in readable]
 
     # ------------------------------------------------------------------ phase 2: rows
 
@@ -358,14 +214,14 @@ class ResourceGraphSource(Source):
             roles.append(("role definitions", kql.role_definitions()))
         if inventory.DNS_ZONE_GROUP not in needs.types or not rest:
             queries = [("resources", kql.resources(sorted(types), rg)), *roles]
-            return self._run_jobs(runner, scopes, queries, "resources", gaps)
-        first = self._run_jobs(
+            return self.jobs.run_jobs(runner, scopes, queries, "resources", gaps)
+        first = self.jobs.run_jobs(
             runner, scopes, [("instance resources", kql.resources(sorted(core), rg))],
             "workspaces and endpoints", gaps,
         )  # fmt: skip
         zones.start(lambda zone_gaps: self._zone_groups(first, zone_gaps, report=False))
         queries = [("resources", kql.resources(sorted(rest), rg)), *roles]
-        return first + self._run_jobs(runner, scopes, queries, "resources", gaps)
+        return first + self.jobs.run_jobs(runner, scopes, queries, "resources", gaps)
 
     def _selector_wide(
         self,
@@ -383,71 +239,26 @@ class ResourceGraphSource(Source):
         if chosen.scope != "subscription":
             return []
         query = kql.resources(sorted(chosen.types))
-        got = self._run_jobs(runner, scopes, [("integration selector", query)], "selector", gaps)
+        got = self.jobs.run_jobs(
+            runner, scopes, [("integration selector", query)], "selector", gaps
+        )
         have = {ids.norm(r.get("id")) for r in rows}
         return [r for r in got if ids.norm(r.get("id")) not in have]
-
-    def _run_jobs(
-        self,
-        runner: QueryRunner,
-        scopes: list[Scope],
-        queries: list[tuple[str, str]],
-        phase: str,
-        gaps: list[Gap],
-    ) -> list[dict[str, Any]]:
-        jobs = [(name, text, scope) for scope in scopes for name, text in queries]
-        return self._merge(jobs, self._run_all(runner, jobs, phase), gaps)
-
-    def _run_all(
-        self, runner: QueryRunner, jobs: list[tuple[str, str, Scope]], phase: str
-    ) -> list[Outcome]:
-        self._set_phase(phase, len(jobs))
-        self.stats.add(queries=len(jobs))
-
-        def one(job: tuple[str, str, Scope]) -> Outcome:
-            try:
-                return runner.run(*job)
-            finally:
-                self._finished_one()
-
-        if len(jobs) <= 1:
-            return [one(j) for j in jobs]
-        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
-            return list(pool.map(one, jobs))
-
-    def _merge(
-        self,
-        jobs: list[tuple[str, str, Scope]],
-        outcomes: list[Outcome],
-        gaps: list[Gap],
-        narrow: narrow_gaps.Narrow | None = None,
-    ) -> list[dict[str, Any]]:
-        """The jobs' rows; a gap for each failed job (``narrow``: to what it touches)."""
-        rows: list[dict[str, Any]] = []
-        for job, got in zip(jobs, outcomes, strict=True):
-            rows.extend(got.rows)
-            if got.error and narrow is not None:
-                gaps.append(narrow_gaps.narrowed(got.error, narrow(job)))
-            elif got.error:
-                gaps.extend(_gaps_for(job[2], got.error, self._readable))
-            if got.limit_hit:
-                gaps.append(Gap(_LIMIT_TEXT))
-        return rows
 
     def _referenced(
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
     ) -> list[dict[str, Any]]:
         """Resources the workspaces name that the first queries did not return."""
-        missing = references.named_resources(rows, self.settings.selector.ids, _gapped(gaps))
+        missing = references.named_resources(rows, self.settings.selector.ids, gapped(gaps))
         if not missing:
             return []
         jobs = references.by_id_jobs(missing)
-        found = self._merge(jobs, self._run_all(runner, jobs, "referenced resources"), gaps)
+        found = self.jobs.merge(jobs, self.jobs.run_all(runner, jobs, "referenced resources"), gaps)
         arm_only = armbyid.wanted(missing, found)
         if arm_only:  # types Resource Graph may not index (ML registries): ARM GETs by id
             found += self._arm_read(armbyid.read, arm_only, gaps)
         references.unconfirmed(
-            missing, found, self._readable, gaps, "resources the workspaces name"
+            missing, found, self.jobs.readable, gaps, "resources the workspaces name"
         )
         return found
 
@@ -485,41 +296,27 @@ class ResourceGraphSource(Source):
 
         rgs = self.scope.resource_groups
         return reverse_refs.ReverseReads(
-            self.settings, rgs, scopes, self._readable, self._runner(runner, gaps)
+            self.settings, rgs, scopes, self.jobs.readable, self.jobs.named(runner, gaps)
         )
-
-    def _runner(self, runner: QueryRunner, gaps: list[Gap]) -> dnsrefs.RunJobs:
-        """Runs jobs under a phase; ids asked for by id that do not come back from outside the
-        scan are gaps, and a failed job's gap is narrowed when the caller says to what."""
-
-        def run(
-            jobs: list[references.Job],
-            phase: str,
-            named: list[str],
-            narrow: narrow_gaps.Narrow | None = None,
-        ) -> list[dict[str, Any]]:
-            found = self._merge(jobs, self._run_all(runner, jobs, phase), gaps, narrow)
-            references.unconfirmed(named, found, self._readable, gaps, phase)
-            return found
-
-        return run
 
     def _outside_zones(
         self, runner: QueryRunner, rows: list[dict[str, Any]], gaps: list[Gap]
     ) -> list[dict[str, Any]]:
         """The private DNS zones the zone groups use that the scope did not hold (a hub in a
         connectivity subscription, or another resource group), with all their links."""
-        missing = references.used_zones(rows, _gapped(gaps))
+        missing = references.used_zones(rows, gapped(gaps))
         if not missing:
             return []
         jobs = references.by_id_jobs(missing, "private DNS zones") + references.zone_link_jobs(
             missing
         )
-        outcomes = self._run_all(runner, jobs, "private DNS zones")
+        outcomes = self.jobs.run_all(runner, jobs, "private DNS zones")
         # a zone (or its links) unread touches the findings on that zone only
-        found = self._merge(jobs, outcomes, gaps, lambda job: narrow_gaps.named_in(job, missing))
+        found = self.jobs.merge(
+            jobs, outcomes, gaps, lambda job: narrow_gaps.named_in(job, missing)
+        )
         references.unconfirmed(
-            missing, found, self._readable, gaps, "private DNS zones the endpoints use"
+            missing, found, self.jobs.readable, gaps, "private DNS zones the endpoints use"
         )
         return found
 
@@ -543,7 +340,7 @@ class ResourceGraphSource(Source):
             gaps.extend(narrow_gaps.renarrow(found, touched))
             return got
 
-        run = self._runner(runner, gaps)
+        run = self.jobs.named(runner, gaps)
 
         def report(reason: str, touched: list[str]) -> None:
             gaps.append(narrow_gaps.narrowed(reason, touched))
@@ -552,7 +349,7 @@ class ResourceGraphSource(Source):
             self.scope.subscriptions or self.scope.management_groups or self.scope.resource_groups
         )
         return dnsbeyond.collect(
-            rows, self.settings, self._readable, run, children, report, everywhere
+            rows, self.settings, self.jobs.readable, run, children, report, everywhere
         )
 
     # ------------------------------------------------------------------ phase 3: ARM GETs
@@ -571,7 +368,7 @@ class ResourceGraphSource(Source):
         """Concurrent ARM lists of child rows; each listing that fails is a gap naming it."""
         if not jobs:
             return []
-        self._set_phase("workspace connections and DNS rulesets", len(jobs))
+        self.jobs.set_phase("workspace connections and DNS rulesets", len(jobs))
         return self._arm_read(childrows.read_children, jobs, gaps)
 
     def _zone_groups(
@@ -592,22 +389,7 @@ class ResourceGraphSource(Source):
         if not endpoints:
             return []
         if report:
-            self._set_phase("private DNS zone groups", len(endpoints))
+            self.jobs.set_phase("private DNS zone groups", len(endpoints))
         return self._arm_read(
-            read_zone_groups, endpoints, gaps, self._finished_one if report else None
+            read_zone_groups, endpoints, gaps, self.jobs.finished_one if report else None
         )
-
-
-def _gapped(gaps: list[Gap]) -> set[str]:
-    """The subscriptions (lower-cased) already known to be unreadable."""
-    return {g.scope.lower() for g in gaps if g.scope}
-
-
-def _gaps_for(scope: Scope, reason: str, everything: Iterable[str]) -> Iterator[Gap]:
-    """One gap per subscription of the scope, or one for all when the scope is everything."""
-    subs = list(scope.subscriptions)
-    if not subs or {s.lower() for s in subs} >= {s.lower() for s in everything}:
-        yield Gap(reason)
-        return
-    for sub in subs:
-        yield Gap(reason, sub)
