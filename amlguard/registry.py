@@ -51,6 +51,9 @@ class Registry(Generic[T]):
         self._build = build
         self._entries: dict[str, Entry] = {}
         self._loaded: dict[str, T] = {}
+        # register()'s entries whose doc and parameters are read off the implementation on
+        # first use (inspect.signature for every primitive was ~2 ms of every check's start-up)
+        self._unread: dict[str, tuple[Any, str, tuple[Param, ...] | None]] = {}
         self._lock = threading.Lock()
 
     def declare(
@@ -76,10 +79,22 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.kind} {name!r} is declared twice")
         module = getattr(impl, "__module__", "") or ""
         target = f"{module}:{getattr(impl, '__qualname__', name)}"
-        text = doc or (inspect.getdoc(impl) or "").split("\n", 1)[0]
-        self._entries[key] = Entry(name, target, text, _parameters_of(impl, parameters))
+        self._entries[key] = Entry(name, target, doc)
+        self._unread[key] = (impl, doc, parameters)
         self._loaded[name] = impl
         return impl
+
+    def _read(self, key: str) -> Entry | None:
+        """The entry under ``key``, its doc and parameters read off a registered
+        implementation the first time (pure: two threads reading it agree)."""
+        unread = self._unread.get(key)
+        if unread is not None:
+            impl, doc, parameters = unread
+            e = self._entries[key]
+            text = doc or (inspect.getdoc(impl) or "").split("\n", 1)[0]
+            self._entries[key] = Entry(e.name, e.target, text, _parameters_of(impl, parameters))
+            self._unread.pop(key, None)
+        return self._entries.get(key)
 
     def get_loaded(self, name: str) -> T | None:
         """A registered implementation by name (case-insensitive), without importing anything."""
@@ -88,7 +103,7 @@ class Registry(Generic[T]):
 
     def entry(self, name: str) -> Entry | None:
         """The declaration of ``name`` (case-insensitive), without loading it."""
-        return self._entries.get(str(name).lower())
+        return self._read(str(name).lower())
 
     def names(self) -> list[str]:
         """Every declared name, sorted."""
@@ -98,11 +113,12 @@ class Registry(Generic[T]):
         return isinstance(name, str) and name.lower() in self._entries
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(sorted(self._entries.values(), key=lambda e: e.name))
+        entries = [self._read(key) for key in list(self._entries)]
+        return iter(sorted((e for e in entries if e is not None), key=lambda e: e.name))
 
     def get(self, name: str) -> T | None:
         """The implementation of ``name`` (imported and built once), or None when undeclared."""
-        entry = self.entry(name)
+        entry = self._entries.get(str(name).lower())  # name and target: doc not read
         if entry is None:
             return None
         with self._lock:

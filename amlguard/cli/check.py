@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from amlguard.cli import options, resolution, terminal
-from amlguard.cli.template import template_options_for
+from amlguard.cli.templateflags import template_options_for
 
 
 @click.command(cls=options.GroupedCommand)
