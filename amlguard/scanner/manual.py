@@ -213,8 +213,17 @@ class _Zones:
         self.inventory = inventory
         self.private_link = private_link
         self.cloud = cloud
+        # group -> its zones: a template names each group twice ({zones[g][0]:tail} and
+        # {zones[g][0]}), and the answer depends on the group alone within one finding
+        self.seen: dict[Any, list[str]] = {}
 
     def __getitem__(self, group: str) -> list[str]:
+        found = self.seen.get(group)
+        if found is None:
+            found = self.seen[group] = self._zones(group)
+        return list(found)
+
+    def _zones(self, group: str) -> list[str]:
         if self.private_link is None or self.inventory is None:
             return ["<private-dns-zone-id>"] * 2
         rid = str(self.target.get("id") or "")
@@ -318,8 +327,11 @@ def render_manual(
             "offenderIpConfig": "<ip-config-name>",
         }
         lines.append(_fill(template, {**unknown, **values}))
+    text = "\n".join(lines)
+    if "<" not in text:  # no placeholder left (most commands): no regex pass, no notes
+        return text
     notes = []
-    for placeholder in sorted(set(_PLACEHOLDER.findall("\n".join(lines)))):
+    for placeholder in sorted(set(_PLACEHOLDER.findall(text))):
         hint = HINTS.get(placeholder, "a value amlguard cannot know")
         notes.append(f"# {placeholder}: {hint}")
     return "\n".join(lines + notes)
