@@ -6,9 +6,11 @@ import dataclasses
 import enum
 import json
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from amlguard.ruleselect import runs_in
@@ -62,6 +64,9 @@ class _Noted:
 #: what judging a resource came to: passed (with notes or not), not applicable, a failure's
 #: trace, or why not
 Verdict = _Outcome | _Noted | list[Explanation] | Undeterminable
+
+_TARGET_ID = attrgetter("id")
+_TARGET_TYPE = attrgetter("type")
 
 _PER_INSTANCE_CALL = re.compile(
     "|".join(rf"\b{name}\b" for name in sorted(PER_INSTANCE)), re.IGNORECASE
@@ -191,8 +196,7 @@ class Engine:
         # where each plain pass goes (its instance's list, the index) and its varying fields
         pending: list[list[Finding]] = []
         places: list[int] = []
-        pass_ids: list[str] = []
-        pass_types: list[str] = []
+        pass_targets: list[Target] = []
         pass_instances: list[str] = []
         pass_messages: list[str] = []
         for instance, chosen in pairs:
@@ -215,6 +219,12 @@ class Engine:
                 continue
             shared = instance.shared if per_resource else None
             findings: list[Finding] = []
+            instance_id = instance.id
+            # What _verdict sets, once per instance: whatever runs in this loop (_judge,
+            # _conclude, remediation cases, severity grades) sets the same instance and
+            # parameters again.
+            ctx.instance = instance
+            ctx.params = self._params(rule, params, instance) if kinded else params
             for target in targets:
                 row = target.row
                 if (
@@ -226,8 +236,6 @@ class Engine:
                     continue
                 # What _verdict does, inline.
                 ctx.resource = row
-                ctx.instance = instance
-                ctx.params = self._params(rule, params, instance) if kinded else params
                 verdict: Verdict
                 try:
                     if where is not None and not where(ctx, None):
@@ -245,9 +253,8 @@ class Engine:
                             pending.append(findings)
                             places.append(len(findings))
                             findings.append(None)  # type: ignore[arg-type]
-                            pass_ids.append(target.id)
-                            pass_types.append(target.type)
-                            pass_instances.append(instance.id)
+                            pass_targets.append(target)
+                            pass_instances.append(instance_id)
                             if noting and notes:
                                 evidence = {"evidence": "; ".join(dict.fromkeys(notes))}
                                 pass_messages.append(fill(pass_message, target, instance, evidence))
@@ -266,11 +273,13 @@ class Engine:
                 findings.append(conclude(plan, target, instance, verdict))
             out.append(findings)
         if pending:  # the plain passes, column by column (model.passing_findings)
+            pass_ids = list(map(_TARGET_ID, pass_targets))
+            pass_types = list(map(_TARGET_TYPE, pass_targets))
             made = passing_findings(
                 rule_id, rule_name, severity, pass_ids, pass_types, pass_instances, pass_messages
             )
-            for findings, at, finding in zip(pending, places, made, strict=True):
-                findings[at] = finding
+            # each in its place: findings[at] = finding, by a C loop
+            deque(map(list.__setitem__, pending, places, made), 0)
         return out
 
     def _select(

@@ -71,6 +71,13 @@ def _equals(a: Any, b: Any) -> bool:
     return fold(a) == b
 
 
+def _not_equals(a: Any, b: Any) -> bool:
+    """``not _equals(a, b)``; its usual case without the second frame."""
+    if type(a) is str and type(b) is not bool:
+        return a.lower() != b
+    return not _equals(a, b)
+
+
 def _in(a: Any, b: Any) -> bool:
     """``a`` equals one of ``b``'s items (see :func:`_equals`); a string is lower-cased once,
     not once per item."""
@@ -163,7 +170,7 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
     """(actual, folded operand) -> bool for operator ``name``."""
     table: dict[str, Callable[[Any, Any], bool]] = {
         "equals": _equals,
-        "notEquals": lambda a, b: not _equals(a, b),
+        "notEquals": _not_equals,
         "in": _in,
         "notIn": lambda a, b: not _in(a, b),
         "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
