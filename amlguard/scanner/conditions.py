@@ -451,6 +451,9 @@ def _count_leaf(
     def cond(ctx: EvalContext, trace: Trace) -> bool:
         matched = matching(ctx)
         b = folded if constant else operand(ctx)
+        ok = test(len(matched), b)
+        if ok or trace is None:
+            return ok
         return explained(ctx, trace, matched, b)
 
     if not root:
@@ -460,6 +463,9 @@ def _count_leaf(
         ctx.work = 0
         matched = matching(ctx)
         b = folded if constant else operand(ctx)
+        ok = test(len(matched), b)
+        if ok or trace is None:
+            return ok
         return explained(ctx, trace, matched, b)
 
     return counted_root
