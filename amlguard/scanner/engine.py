@@ -6,10 +6,9 @@ import dataclasses
 import enum
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -193,9 +192,9 @@ class Engine:
         norm = ids.norm
         not_applicable = _Outcome.NOT_APPLICABLE
         out: list[list[Finding]] = []
-        # where each plain pass goes (its instance's list, the index) and its varying fields
-        pending: list[list[Finding]] = []
-        places: list[int] = []
+        # each instance's list holding plain passes (a None in each one's place), where its
+        # passes start in the columns and how many; and the passes' varying fields
+        placed: list[tuple[list[Finding], int, int]] = []
         pass_targets: list[Target] = []
         pass_instances: list[str] = []
         pass_messages: list[str] = []
@@ -225,6 +224,7 @@ class Engine:
             # parameters again.
             ctx.instance = instance
             ctx.params = self._params(rule, params, instance) if kinded else params
+            first = len(pass_targets)
             for target in targets:
                 row = target.row
                 if (
@@ -250,11 +250,8 @@ class Engine:
                         if ok:
                             # A pass: built with the others after the loop, in place (with
                             # what the judgement noted, as _conclude words it for _Noted).
-                            pending.append(findings)
-                            places.append(len(findings))
                             findings.append(None)  # type: ignore[arg-type]
                             pass_targets.append(target)
-                            pass_instances.append(instance_id)
                             if noting and notes:
                                 evidence = {"evidence": "; ".join(dict.fromkeys(notes))}
                                 pass_messages.append(fill(pass_message, target, instance, evidence))
@@ -271,15 +268,26 @@ class Engine:
                     ctx.notes = None
                     verdict = exc
                 findings.append(conclude(plan, target, instance, verdict))
+            passed = len(pass_targets) - first
+            if passed:
+                pass_instances.extend(repeat(instance_id, passed))
+                placed.append((findings, first, passed))
             out.append(findings)
-        if pending:  # the plain passes, column by column (model.passing_findings)
+        if placed:  # the plain passes, column by column (model.passing_findings)
             pass_ids = list(map(_TARGET_ID, pass_targets))
             pass_types = list(map(_TARGET_TYPE, pass_targets))
             made = passing_findings(
                 rule_id, rule_name, severity, pass_ids, pass_types, pass_instances, pass_messages
             )
-            # each in its place: findings[at] = finding, by a C loop
-            deque(map(list.__setitem__, pending, places, made), 0)
+            for findings, first, passed in placed:  # each in its place (a None's)
+                if passed == len(findings):  # every target passed (the usual case)
+                    findings[:] = made[first : first + passed]
+                    continue
+                at = first
+                for n, finding in enumerate(findings):
+                    if finding is None:
+                        findings[n] = made[at]
+                        at += 1
         return out
 
     def _select(
