@@ -92,6 +92,17 @@ def _in(a: Any, b: Any) -> bool:
     return any(_equals(a, x) for x in _as_list(b))
 
 
+def _not_in(a: Any, b: Any) -> bool:
+    """``not _in(a, b)``; a string's case (AMLG-240's statuses) without the second frame."""
+    if type(a) is str:
+        low = a.lower()
+        for x in _as_list(b):  # noqa: SIM110 (as _in's loop)
+            if (type(x) is bool and _equals(a, x)) or low == x:
+                return False
+        return True
+    return not _in(a, b)
+
+
 def _contains_all(a: Any, b: Any) -> bool:
     folded = fold(_as_list(a))  # once, not once per wanted item
     for x in _as_list(b):  # noqa: SIM110 (a loop, not all() over a generator: per item)
@@ -172,7 +183,7 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
         "equals": _equals,
         "notEquals": _not_equals,
         "in": _in,
-        "notIn": lambda a, b: not _in(a, b),
+        "notIn": _not_in,
         "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
         "contains": _contains,
         "notContains": lambda a, b: not _contains(a, b),
