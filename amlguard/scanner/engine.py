@@ -252,7 +252,9 @@ class Engine:
                             # what the judgement noted, as _conclude words it for _Noted).
                             findings.append(None)  # type: ignore[arg-type]
                             pass_targets.append(target)
-                            if noting and notes:
+                            if not noting:  # every message is ``compliant`` (made below)
+                                continue
+                            if notes:
                                 evidence = {"evidence": "; ".join(dict.fromkeys(notes))}
                                 pass_messages.append(fill(pass_message, target, instance, evidence))
                             else:
@@ -276,6 +278,8 @@ class Engine:
         if placed:  # the plain passes, column by column (model.passing_findings)
             pass_ids = list(map(_TARGET_ID, pass_targets))
             pass_types = list(map(_TARGET_TYPE, pass_targets))
+            if not noting:
+                pass_messages = [compliant] * len(pass_targets)
             made = passing_findings(
                 rule_id, rule_name, severity, pass_ids, pass_types, pass_instances, pass_messages
             )

@@ -272,6 +272,19 @@ def offender_fields(
     }
 
 
+#: the offender fields of a finding that names no resource (or a template that uses none)
+_NO_OFFENDER = {
+    "offender": "<resource-id>",
+    "offenderName": "<resource-name>",
+    "offenderResourceGroup": "<resource-group>",
+    "offenderSubscriptionId": "<subscription-id>",
+    "offenderScope": "<resource-group-scope>",
+    "offenderGroupId": "<group-id>",
+    "offenderRuleName": "<rule-name>",
+    "offenderIpConfig": "<ip-config-name>",
+}
+
+
 @lru_cache(maxsize=512)
 def _per_offender(template: str) -> bool:
     """Whether a template names an ``{offender...}`` field (rendered once per offender)."""
@@ -316,17 +329,7 @@ def render_manual(
             if line not in lines:
                 lines.append(line)
     else:
-        unknown = {
-            "offender": "<resource-id>",
-            "offenderName": "<resource-name>",
-            "offenderResourceGroup": "<resource-group>",
-            "offenderSubscriptionId": "<subscription-id>",
-            "offenderScope": "<resource-group-scope>",
-            "offenderGroupId": "<group-id>",
-            "offenderRuleName": "<rule-name>",
-            "offenderIpConfig": "<ip-config-name>",
-        }
-        lines.append(_fill(template, {**unknown, **values}))
+        lines.append(_fill(template, {**_NO_OFFENDER, **values}))
     text = "\n".join(lines)
     if "<" not in text:  # no placeholder left (most commands): no regex pass, no notes
         return text
