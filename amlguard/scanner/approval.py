@@ -134,7 +134,7 @@ def approver_assignments(
     endpoint connections of ``target_type``: by the role's permissions (``evaluate``), or by
     being one of the ``accepted`` role GUIDs when its definition is not in the scan."""
     covering = role_assignments(ctx, principal, scope)
-    accepted_guids = {ids.guid_tail(str(r)) for r in [*_list(accepted), role] if r}
+    accepted_guids = _accepted_guids(accepted, role)
     rtype = target_type if isinstance(target_type, str) and target_type else MISSING
 
     def approves(assignment: dict[str, Any]) -> bool:
@@ -155,6 +155,24 @@ def approver_assignments(
             if approves(assignment):
                 raise MalformedValue(_group_doubt(assignment, scope))
     return out
+
+
+#: (accepted role ids, role) -> their GUIDs: the rule's parameters, the same on every call
+_ACCEPTED: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
+
+
+def _accepted_guids(accepted: Any, role: Any) -> frozenset[str] | set[str]:
+    """The GUIDs of the ``accepted`` roles and ``role``; remembered for lists of strings."""
+    listed = _list(accepted)
+    if type(role) is str and all(type(r) is str for r in listed):
+        key = (tuple(listed), role)
+        found = _ACCEPTED.get(key)
+        if found is None:
+            if len(_ACCEPTED) >= 256:
+                _ACCEPTED.clear()
+            found = _ACCEPTED[key] = frozenset(ids.guid_tail(r) for r in [*listed, role] if r)
+        return found
+    return {ids.guid_tail(str(r)) for r in [*listed, role] if r}
 
 
 def _group_doubt(assignment: dict[str, Any], scope: Any) -> str:

@@ -94,6 +94,11 @@ def compile_condition(node: Mapping[str, Any]) -> Condition:
 
     Each evaluation starts a fresh work budget of :data:`WORK_BOUND` count items.
     """
+    # A count or allOf at the top starts the budget itself: one frame less per judgement.
+    if _is_count(node):
+        return _count_leaf(node["count"], _operator_of(node), node[_operator_of(node)], 0, True)
+    if isinstance(node, Mapping) and "allOf" in node:
+        return _all_of([_compile(c, 1) for c in node["allOf"]], root=True)
     inner = _compile(node, 0)
 
     def root(ctx: EvalContext, trace: Trace) -> bool:
@@ -101,6 +106,18 @@ def compile_condition(node: Mapping[str, Any]) -> Condition:
         return inner(ctx, trace)
 
     return root
+
+
+def _is_count(node: Any) -> bool:
+    """Whether ``node`` is a well-formed count leaf that :func:`_compile` would compile as one."""
+    if not isinstance(node, Mapping) or any(k in node for k in ("allOf", "anyOf", "not")):
+        return False
+    ops = [k for k in node if k in OPERATORS]
+    return len(ops) == 1 and "count" in node and (ops[0] != "is" or is_expression(node[ops[0]]))
+
+
+def _operator_of(node: Mapping[str, Any]) -> str:
+    return next(k for k in node if k in OPERATORS)
 
 
 def _over_budget(ctx: EvalContext) -> None:
@@ -140,7 +157,7 @@ def _compile(node: Mapping[str, Any], depth: int, negated: bool = False) -> Cond
     raise ConditionError("a leaf condition needs 'field', 'value' or 'count'")
 
 
-def _all_of(children: list[Condition]) -> Condition:
+def _all_of(children: list[Condition], root: bool = False) -> Condition:
     # Plain loops, not all()/any() over a generator: these run for every resource judged.
     # A child that reads a value unknown before deployment (templates) leaves the answer to
     # the others: a false one still decides (Kleene logic), else the unknown is raised.
@@ -148,6 +165,8 @@ def _all_of(children: list[Condition]) -> Condition:
     # failing one found, not only the first's (a later branch's new drift is not "the same
     # failure"); a child that cannot be judged then still makes the finding ``error``.
     def cond(ctx: EvalContext, trace: Trace) -> bool:
+        if root:  # the rule's whole condition: a fresh work budget (compile_condition)
+            ctx.work = 0
         unknown = None
         failed = False
         for child in children:
@@ -325,7 +344,10 @@ _COUNT_TESTS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condition:
+def _count_leaf(
+    spec: Mapping[str, Any], op: str, raw: Any, depth: int, root: bool = False
+) -> Condition:
+    """A count leaf; ``root``: the rule's whole condition, which starts the work budget."""
     items_of, scope_prefix, shown = _count_source(spec)
     where = _compile(spec["where"], depth + 1) if spec.get("where") else None
     alias = str(spec.get("name") or "")
@@ -389,9 +411,7 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
         # does for two ints (no bool, NaN or text to fold), without its general checks.
         test = _COUNT_TESTS[op]
 
-    def cond(ctx: EvalContext, trace: Trace) -> bool:
-        matched = matching(ctx)
-        b = folded if constant else operand(ctx)
+    def explained(ctx: EvalContext, trace: Trace, matched: list[Any], b: Any) -> bool:
         ok = test(len(matched), b)
         if not ok and trace is not None:
             expected = _describe_count(op, written(ctx), shown)
@@ -400,7 +420,55 @@ def _count_leaf(spec: Mapping[str, Any], op: str, raw: Any, depth: int) -> Condi
             )
         return ok
 
-    return cond
+    if where is None and constant:
+        # No item condition and a literal operand (most counts): matching() inline, one frame.
+        def plain(ctx: EvalContext, trace: Trace) -> bool:
+            items = items_of(ctx)
+            ctx.work += len(items) + 1
+            if ctx.work > WORK_BOUND:
+                _over_budget(ctx)
+            ok = test(len(items), folded)
+            if ok or trace is None:
+                return ok
+            return explained(ctx, trace, items, folded)
+
+        if not root:
+            return plain
+
+        def plain_root(ctx: EvalContext, trace: Trace) -> bool:
+            ctx.work = 0
+            items = items_of(ctx)
+            ctx.work += len(items) + 1
+            if ctx.work > WORK_BOUND:
+                _over_budget(ctx)
+            ok = test(len(items), folded)
+            if ok or trace is None:
+                return ok
+            return explained(ctx, trace, items, folded)
+
+        return plain_root
+
+    def cond(ctx: EvalContext, trace: Trace) -> bool:
+        matched = matching(ctx)
+        b = folded if constant else operand(ctx)
+        ok = test(len(matched), b)
+        if ok or trace is None:
+            return ok
+        return explained(ctx, trace, matched, b)
+
+    if not root:
+        return cond
+
+    def counted_root(ctx: EvalContext, trace: Trace) -> bool:
+        ctx.work = 0
+        matched = matching(ctx)
+        b = folded if constant else operand(ctx)
+        ok = test(len(matched), b)
+        if ok or trace is None:
+            return ok
+        return explained(ctx, trace, matched, b)
+
+    return counted_root
 
 
 def _count_source(

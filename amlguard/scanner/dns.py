@@ -433,15 +433,24 @@ def _linked_on_azure_dns(ctx: EvalContext, zone_id: str, vnet: str) -> tuple[boo
     without making one: most of the ~7,000 zones at N = 1,000. False says nothing: the judge
     decides, with the servers read here."""
     inv = ctx.inventory
-    row = inv.get(vnet)
-    if row is None:
-        return False, None
-    index(inv)
-    servers = servers_of(inv, row, _ip)
-    linked = not servers and bool(
-        inv.links_by_zone_and_vnet.get((ids.norm(zone_id), ids.norm(vnet)))
-    )
-    return linked, servers
+    memo = inv.memo.get("azureDnsVnets")
+    if memo is None:
+        memo = inv.memo["azureDnsVnets"] = {}
+    # per VNet id as spelled (each instance's ~7 zones ask about its VNet): its key, and its
+    # DNS servers as read (an unreadable value is not kept: it raises each time, as before)
+    found = memo.get(vnet) if type(vnet) is str else None
+    if found is None:
+        row = inv.get(vnet)
+        if row is None:
+            return False, None
+        index(inv)
+        found = (ids.norm(vnet), tuple(servers_of(inv, row, _ip)))
+        if type(vnet) is str:
+            memo[vnet] = found
+    vnet_key, servers = found
+    if servers:
+        return False, list(servers)
+    return bool(inv.links_by_zone_and_vnet.get((ids.norm(zone_id), vnet_key))), []
 
 
 @related_source("dnsResolution")

@@ -8,7 +8,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any
 
 from amlguard.ruleselect import runs_in
@@ -62,6 +63,9 @@ class _Noted:
 #: what judging a resource came to: passed (with notes or not), not applicable, a failure's
 #: trace, or why not
 Verdict = _Outcome | _Noted | list[Explanation] | Undeterminable
+
+_TARGET_ID = attrgetter("id")
+_TARGET_TYPE = attrgetter("type")
 
 _PER_INSTANCE_CALL = re.compile(
     "|".join(rf"\b{name}\b" for name in sorted(PER_INSTANCE)), re.IGNORECASE
@@ -188,11 +192,10 @@ class Engine:
         norm = ids.norm
         not_applicable = _Outcome.NOT_APPLICABLE
         out: list[list[Finding]] = []
-        # where each plain pass goes (its instance's list, the index) and its varying fields
-        pending: list[list[Finding]] = []
-        places: list[int] = []
-        pass_ids: list[str] = []
-        pass_types: list[str] = []
+        # each instance's list holding plain passes (a None in each one's place), where its
+        # passes start in the columns and how many; and the passes' varying fields
+        placed: list[tuple[list[Finding], int, int]] = []
+        pass_targets: list[Target] = []
         pass_instances: list[str] = []
         pass_messages: list[str] = []
         for instance, chosen in pairs:
@@ -215,6 +218,13 @@ class Engine:
                 continue
             shared = instance.shared if per_resource else None
             findings: list[Finding] = []
+            instance_id = instance.id
+            # What _verdict sets, once per instance: whatever runs in this loop (_judge,
+            # _conclude, remediation cases, severity grades) sets the same instance and
+            # parameters again.
+            ctx.instance = instance
+            ctx.params = self._params(rule, params, instance) if kinded else params
+            first = len(pass_targets)
             for target in targets:
                 row = target.row
                 if (
@@ -226,8 +236,6 @@ class Engine:
                     continue
                 # What _verdict does, inline.
                 ctx.resource = row
-                ctx.instance = instance
-                ctx.params = self._params(rule, params, instance) if kinded else params
                 verdict: Verdict
                 try:
                     if where is not None and not where(ctx, None):
@@ -242,13 +250,11 @@ class Engine:
                         if ok:
                             # A pass: built with the others after the loop, in place (with
                             # what the judgement noted, as _conclude words it for _Noted).
-                            pending.append(findings)
-                            places.append(len(findings))
                             findings.append(None)  # type: ignore[arg-type]
-                            pass_ids.append(target.id)
-                            pass_types.append(target.type)
-                            pass_instances.append(instance.id)
-                            if noting and notes:
+                            pass_targets.append(target)
+                            if not noting:  # every message is ``compliant`` (made below)
+                                continue
+                            if notes:
                                 evidence = {"evidence": "; ".join(dict.fromkeys(notes))}
                                 pass_messages.append(fill(pass_message, target, instance, evidence))
                             else:
@@ -264,13 +270,28 @@ class Engine:
                     ctx.notes = None
                     verdict = exc
                 findings.append(conclude(plan, target, instance, verdict))
+            passed = len(pass_targets) - first
+            if passed:
+                pass_instances.extend(repeat(instance_id, passed))
+                placed.append((findings, first, passed))
             out.append(findings)
-        if pending:  # the plain passes, column by column (model.passing_findings)
+        if placed:  # the plain passes, column by column (model.passing_findings)
+            pass_ids = list(map(_TARGET_ID, pass_targets))
+            pass_types = list(map(_TARGET_TYPE, pass_targets))
+            if not noting:
+                pass_messages = [compliant] * len(pass_targets)
             made = passing_findings(
                 rule_id, rule_name, severity, pass_ids, pass_types, pass_instances, pass_messages
             )
-            for findings, at, finding in zip(pending, places, made, strict=True):
-                findings[at] = finding
+            for findings, first, passed in placed:  # each in its place (a None's)
+                if passed == len(findings):  # every target passed (the usual case)
+                    findings[:] = made[first : first + passed]
+                    continue
+                at = first
+                for n, finding in enumerate(findings):
+                    if finding is None:
+                        findings[n] = made[at]
+                        at += 1
         return out
 
     def _select(

@@ -46,6 +46,18 @@ def function(name: str) -> Callable[[FunctionImpl], FunctionImpl]:
 
 
 _BINDER = "_amlguard_binder"
+#: on an evaluator: ``fuse(name)`` makes the evaluator of ``[<it>.name]`` in one frame (the
+#: same value, the same errors as :func:`_member` over it); see :func:`fuses_member`
+_MEMBER = "_amlguard_member"
+#: on a ``parameters('x')`` evaluator: ``x`` (callers may read ``ctx.params`` themselves)
+PARAMETER = "_amlguard_parameter"
+
+
+def fuses_member(ev: Evaluator, fuse: Callable[[str], Evaluator]) -> Evaluator:
+    """Mark ``ev`` (a bound function call) as one whose ``.name`` members ``fuse(name)``
+    evaluates without calling ``ev`` first: ``current('pe').status`` runs per count item."""
+    setattr(ev, _MEMBER, fuse)
+    return ev
 
 
 def binds(binder: Callable[..., Evaluator]) -> Callable[[FunctionImpl], FunctionImpl]:
@@ -217,8 +229,8 @@ def _check_arity(name: str, impl: FunctionImpl, count: int, text: str) -> None:
 
 def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
     # Rules call functions with zero or one argument almost always: skip the list building.
-    if not args:
-        return lambda ctx: impl(ctx)
+    if not args:  # the function itself is its evaluator (``instance()``): no extra frame
+        return impl
     literals = [literal_of(a) for a in args]
     if all(lit is not None for lit in literals):  # current('pe'), parameters('x'): bound once
         values = [lit[0] for lit in literals if lit is not None]
@@ -237,6 +249,11 @@ def _call(impl: FunctionImpl, args: list[Evaluator]) -> Evaluator:
 
 
 def _member(inner: Evaluator, name: str) -> Evaluator:
+    fuse = getattr(inner, _MEMBER, None)
+    if fuse is not None:
+        fused: Evaluator = fuse(name)
+        return fused
+
     def ev(ctx: EvalContext) -> Any:
         value = inner(ctx)
         # get_key's exact-spelling hit on a plain dict, without the call (the usual case)

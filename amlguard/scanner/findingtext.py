@@ -21,7 +21,12 @@ class FieldValues(dict[str, Any]):
     line break must not add a line to a message or a suggested command)."""
 
     def __getitem__(self, key: str) -> Any:
-        value = visible(super().__getitem__(key))
+        value = super().__getitem__(key)
+        if type(value) is str:  # visible() and bounded() of a plain string, inline
+            if not (value.isascii() and value.isprintable()):  # textsafe.safe_ascii, inline
+                value = visible(value)
+            return value if len(value) <= DATA_LIMIT else bounded(value)
+        value = visible(value)
         return bounded(value) if isinstance(value, str) else value
 
     def __missing__(self, key: str) -> str:

@@ -213,8 +213,17 @@ class _Zones:
         self.inventory = inventory
         self.private_link = private_link
         self.cloud = cloud
+        # group -> its zones: a template names each group twice ({zones[g][0]:tail} and
+        # {zones[g][0]}), and the answer depends on the group alone within one finding
+        self.seen: dict[Any, list[str]] = {}
 
     def __getitem__(self, group: str) -> list[str]:
+        found = self.seen.get(group)
+        if found is None:
+            found = self.seen[group] = self._zones(group)
+        return list(found)
+
+    def _zones(self, group: str) -> list[str]:
         if self.private_link is None or self.inventory is None:
             return ["<private-dns-zone-id>"] * 2
         rid = str(self.target.get("id") or "")
@@ -263,6 +272,19 @@ def offender_fields(
     }
 
 
+#: the offender fields of a finding that names no resource (or a template that uses none)
+_NO_OFFENDER = {
+    "offender": "<resource-id>",
+    "offenderName": "<resource-name>",
+    "offenderResourceGroup": "<resource-group>",
+    "offenderSubscriptionId": "<subscription-id>",
+    "offenderScope": "<resource-group-scope>",
+    "offenderGroupId": "<group-id>",
+    "offenderRuleName": "<rule-name>",
+    "offenderIpConfig": "<ip-config-name>",
+}
+
+
 @lru_cache(maxsize=512)
 def _per_offender(template: str) -> bool:
     """Whether a template names an ``{offender...}`` field (rendered once per offender)."""
@@ -307,19 +329,12 @@ def render_manual(
             if line not in lines:
                 lines.append(line)
     else:
-        unknown = {
-            "offender": "<resource-id>",
-            "offenderName": "<resource-name>",
-            "offenderResourceGroup": "<resource-group>",
-            "offenderSubscriptionId": "<subscription-id>",
-            "offenderScope": "<resource-group-scope>",
-            "offenderGroupId": "<group-id>",
-            "offenderRuleName": "<rule-name>",
-            "offenderIpConfig": "<ip-config-name>",
-        }
-        lines.append(_fill(template, {**unknown, **values}))
+        lines.append(_fill(template, {**_NO_OFFENDER, **values}))
+    text = "\n".join(lines)
+    if "<" not in text:  # no placeholder left (most commands): no regex pass, no notes
+        return text
     notes = []
-    for placeholder in sorted(set(_PLACEHOLDER.findall("\n".join(lines)))):
+    for placeholder in sorted(set(_PLACEHOLDER.findall(text))):
         hint = HINTS.get(placeholder, "a value amlguard cannot know")
         notes.append(f"# {placeholder}: {hint}")
     return "\n".join(lines + notes)

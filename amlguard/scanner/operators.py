@@ -71,6 +71,13 @@ def _equals(a: Any, b: Any) -> bool:
     return fold(a) == b
 
 
+def _not_equals(a: Any, b: Any) -> bool:
+    """``not _equals(a, b)``; its usual case without the second frame."""
+    if type(a) is str and type(b) is not bool:
+        return a.lower() != b
+    return not _equals(a, b)
+
+
 def _in(a: Any, b: Any) -> bool:
     """``a`` equals one of ``b``'s items (see :func:`_equals`); a string is lower-cased once,
     not once per item."""
@@ -83,6 +90,17 @@ def _in(a: Any, b: Any) -> bool:
                 return True
         return False
     return any(_equals(a, x) for x in _as_list(b))
+
+
+def _not_in(a: Any, b: Any) -> bool:
+    """``not _in(a, b)``; a string's case (AMLG-240's statuses) without the second frame."""
+    if type(a) is str:
+        low = a.lower()
+        for x in _as_list(b):  # noqa: SIM110 (as _in's loop)
+            if (type(x) is bool and _equals(a, x)) or low == x:
+                return False
+        return True
+    return not _in(a, b)
 
 
 def _contains_all(a: Any, b: Any) -> bool:
@@ -163,9 +181,9 @@ def operator(name: str, operand: Any) -> Callable[[Any, Any], bool]:
     """(actual, folded operand) -> bool for operator ``name``."""
     table: dict[str, Callable[[Any, Any], bool]] = {
         "equals": _equals,
-        "notEquals": lambda a, b: not _equals(a, b),
+        "notEquals": _not_equals,
         "in": _in,
-        "notIn": lambda a, b: not _in(a, b),
+        "notIn": _not_in,
         "exists": lambda a, b: (a is not MISSING and a is not None) == bool(b),
         "contains": _contains,
         "notContains": lambda a, b: not _contains(a, b),

@@ -26,7 +26,7 @@ from amlguard.scanner import (
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.endpointjoin import endpoints_in_vnet, endpoints_of
-from amlguard.scanner.expressions import binds, function
+from amlguard.scanner.expressions import PARAMETER, binds, function, fuses_member
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import (
     MISSING,
@@ -83,7 +83,11 @@ def _kind(row: Any) -> str | None:
 
 
 def _bind_parameters(name: str) -> Callable[[EvalContext], Any]:
-    return lambda ctx: ctx.params.get(name, MISSING)
+    def ev(ctx: EvalContext) -> Any:
+        return ctx.params.get(name, MISSING)
+
+    setattr(ev, PARAMETER, name)  # related calls read ctx.params themselves (relatedcall.py)
+    return ev
 
 
 @function("parameters")
@@ -100,7 +104,21 @@ def _bind_current(alias: str = "") -> Callable[[EvalContext], Any]:
         except KeyError:
             raise Undeterminable(f"current({alias!r}) used outside a count that names it") from None
 
-    return ev
+    def member(name: str) -> Callable[[EvalContext], Any]:
+        # ``current(alias).name`` in one frame: what expressions._member does over ``ev``
+        def current_member(ctx: EvalContext) -> Any:
+            try:
+                value = ctx.currents[alias]
+            except KeyError:
+                return ev(ctx)  # raises what current() raises
+            out = value.get(name, MISSING) if type(value) is dict else MISSING
+            if out is MISSING:
+                out = get_key(value, name)
+            return MISSING if out is None else out
+
+        return current_member
+
+    return fuses_member(ev, member)
 
 
 @function("current")
@@ -139,6 +157,27 @@ def _instance(ctx: EvalContext) -> Any:
         if unknown is not None:
             return {**view, "solutionVnetId": unknown, "solutionSubnetId": unknown}
     return view
+
+
+def _instance_member(name: str) -> Callable[[EvalContext], Any]:
+    """``instance().name`` in one frame: what expressions._member does over ``_instance``."""
+
+    def instance_member(ctx: EvalContext) -> Any:
+        instance = ctx.instance
+        if not instance:
+            return MISSING  # get_key(MISSING, name) is MISSING
+        value = instance.view()
+        if value["solutionVnetId"] is None:  # the unknown-VNet case, as _instance reads it
+            value = _instance(ctx)
+        out = value.get(name, MISSING) if type(value) is dict else MISSING
+        if out is MISSING:
+            out = get_key(value, name)
+        return MISSING if out is None else out
+
+    return instance_member
+
+
+fuses_member(_instance, _instance_member)
 
 
 @function("resource")

@@ -9,6 +9,8 @@ from typing import Any
 
 from amlguard.scanner import paths
 from amlguard.scanner.context import EvalContext
+from amlguard.scanner.expressions import PARAMETER
+from amlguard.scanner.paths import MISSING
 from amlguard.scanner.unknown import Unknown, UnknownValue
 
 RelatedSource = Callable[..., list[Any]]
@@ -34,18 +36,27 @@ def positional_call(
         return by_keyword
     used = names[: max(names.index(k) for k in given) + 1]
     template = [bound.get(n, params[i].default) for i, n in enumerate(used)]
-    slots = [(used.index(k), ev) for k, ev in computed]
+    # A ``parameters('x')`` argument is read from ctx.params here (what its evaluator does,
+    # without its frame); the others are evaluated; both in the order given (the same errors).
+    slots = [
+        (used.index(k), ev, getattr(ev, PARAMETER) if _param(ev) else None) for k, ev in computed
+    ]
 
     def related_items(ctx: EvalContext) -> list[Any]:
         args = template.copy()
-        for i, ev in slots:
-            value = ev(ctx)
+        for i, ev, name in slots:
+            value = ctx.params.get(name, MISSING) if name is not None else ev(ctx)
             if type(value) is Unknown:  # known(), inline: this runs per argument and item
                 raise UnknownValue(value)
             args[i] = value
         return impl(ctx, *args)
 
     return related_items
+
+
+def _param(ev: Any) -> bool:
+    """Whether ``ev`` is a bound ``parameters('x')`` call (it says which ``x``)."""
+    return isinstance(getattr(ev, PARAMETER, None), str)
 
 
 def known(value: Any) -> Any:

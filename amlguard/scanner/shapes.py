@@ -48,19 +48,39 @@ QUOTE_LIMIT = 80
 class Where:
     """Where a value sits: the resource that holds it and the property path to it."""
 
-    __slots__ = ("path", "resource")
+    __slots__ = ("_key", "_parent", "_path", "resource")
 
     def __init__(self, resource: Any, path: str) -> None:
         self.resource = str(resource)
-        self.path = path
+        self._path: str | None = path
+        self._parent: Where | None = None
+        self._key: str | int = ""
+
+    @property
+    def path(self) -> str:
+        """The property path (worked out when asked: most places are never named)."""
+        path = self._path
+        if path is None:
+            parent, key = self._parent, self._key
+            base = parent.path if parent is not None else ""
+            step = f"[{key}]" if isinstance(key, int) else (f".{key}" if base else str(key))
+            path = self._path = f"{base}{step}"
+        return path
 
     def __truediv__(self, key: str | int) -> Where:
         """The path one member further (``where / "destination"``, ``where / 0``)."""
-        step = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.path else str(key))
-        return Where(self.resource, f"{self.path}{step}")
+        child = _NEW_WHERE(Where)
+        child.resource = self.resource
+        child._path = None
+        child._parent = self
+        child._key = key
+        return child
 
     def __str__(self) -> str:
         return f"{self.path} of {self.resource}"
+
+
+_NEW_WHERE = object.__new__
 
 
 class UnknownAt(UnknownValue):
@@ -120,6 +140,8 @@ def member(parent: dict[str, Any] | None, key: str) -> Any:
 
 def obj(value: Any, where: Where) -> dict[str, Any] | None:
     """An object, or None when absent; an unknown or another shape cannot be judged."""
+    if type(value) is dict:  # the usual shape (never absent, never unknown), at once
+        return value
     if _absent(value):
         return None
     _check(value, where)
@@ -130,6 +152,8 @@ def obj(value: Any, where: Where) -> dict[str, Any] | None:
 
 def text(value: Any, where: Where) -> str | None:
     """A string, or None when absent; an unknown or another shape cannot be judged."""
+    if type(value) is str:  # the usual shape (never absent, never unknown), at once
+        return value
     if _absent(value):
         return None
     _check(value, where)
@@ -140,6 +164,8 @@ def text(value: Any, where: Where) -> str | None:
 
 def items(value: Any, where: Where) -> list[Any] | None:
     """A list, or None when absent; an unknown or another shape cannot be judged."""
+    if type(value) is list:  # the usual shape (never absent, never unknown), at once
+        return value
     if _absent(value):
         return None
     _check(value, where)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -139,18 +139,45 @@ def _workspace(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Sele
     return Selection([Target(instance.id, instance.workspace["type"], instance.workspace)])
 
 
+#: a spec's ``roles`` (as written) -> the lower-cased role names: the same few specs select
+#: for every instance
+_ROLES: dict[tuple[Any, ...], frozenset[str]] = {}
+
+
+def _roles(spec: dict[str, Any]) -> frozenset[str] | list[str]:
+    """The lower-cased roles a spec selects (default: every associated role)."""
+    wanted = spec.get("roles", ASSOCIATED_ROLES)
+    if type(wanted) is not list and type(wanted) is not tuple:
+        return [r.lower() for r in wanted]
+    key = tuple(wanted)
+    found = _ROLES.get(key) if all(type(r) is str for r in key) else None
+    if found is None:
+        found = frozenset(r.lower() for r in wanted)
+        if len(_ROLES) < 256 and all(type(r) is str for r in key):
+            _ROLES[key] = found
+    return found
+
+
 @selector("associated")
 def _associated(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
-    roles = [r.lower() for r in spec.get("roles", ASSOCIATED_ROLES)]
-    targets = [
-        _target(inv, rid) for role, rid in instance.associated.items() if role.lower() in roles
-    ]
-    return Selection(_filter_types(targets, spec))
+    roles = _roles(spec)
+    rids = [rid for role, rid in instance.associated.items() if role.lower() in roles]
+    return Selection(_filter_types(_targets(inv, rids), spec))
+
+
+def _targets(inv: Inventory, rids: Iterable[str]) -> list[Target]:
+    """``[target_of(inv, rid) for rid in rids]``, its memo read here (no frame per target)."""
+    memo = inv.memo.get("target") or {}
+    out = []
+    for rid in rids:
+        found = memo.get(rid) if type(rid) is str else None  # (an Unknown: target_of)
+        out.append(found if found is not None else _target(inv, rid))
+    return out
 
 
 @selector("integrated")
 def _integrated(instance: Instance, inv: Inventory, spec: dict[str, Any]) -> Selection:
-    return Selection(_filter_types([_target(inv, rid) for rid in instance.integrated], spec))
+    return Selection(_filter_types(_targets(inv, instance.integrated), spec))
 
 
 @selector("associatedAndIntegrated")
@@ -286,7 +313,7 @@ def _instance_dns_zones(instance: Instance, inv: Inventory, spec: dict[str, Any]
                 key = norm(zone)
                 if key not in zones:  # the first spelling met, as setdefault keeps it
                     zones[key] = zone
-    targets = [_target(inv, z) for _, z in sorted(zones.items())]
+    targets = _targets(inv, [z for _, z in sorted(zones.items())])
     if str(spec.get("missing") or "error").lower() == "judge":
         # The rule judges zones outside the scan itself (central_dns_scopes): a stand-in row.
         targets = [

@@ -27,9 +27,10 @@ def _resource_id_text(value: str) -> bool:
     if not text.startswith("/") or text != value or text.split() != [text]:
         return False
     parts = text.rstrip("/").split("/")[1:]
-    if not parts or any(not p for p in parts):
+    if not parts or "" in parts:  # no empty segment
         return False
-    lowered = [p.lower() for p in parts]
+    # [p.lower() for p in parts]: lower() never makes or takes a "/", so one call for all
+    lowered = text.lower().rstrip("/").split("/")[1:]
     if "providers" not in lowered:
         return False
     tail = parts[len(lowered) - 1 - lowered[::-1].index("providers") + 1 :]
