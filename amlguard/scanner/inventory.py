@@ -67,13 +67,34 @@ def _already_normal(raw: Any) -> bool:
     return bool(
         type(rtype) is str
         and rtype
-        and rtype != ROLE_ASSIGNMENT
         and "name" in raw
         and raw.get("subscriptionId")
         and raw.get("resourceGroup")
         and rtype == rtype.lower()
         and rtype == rtype.strip()
+        and (rtype != ROLE_ASSIGNMENT or _scoped_assignment(raw))
     )
+
+
+def _scoped_assignment(row: Row) -> bool:
+    """True when ``normalize_row(row)`` would only copy this role assignment row (its type
+    spelled as :data:`ROLE_ASSIGNMENT`, its name, subscription and group there): it has a
+    scope, or no properties object to write one into."""
+    props = _any_case(row, "properties") or {}
+    return not isinstance(props, dict) or bool(_any_case(props, "scope"))
+
+
+def _positions(items: list[Any], value: Any) -> list[int]:
+    """The indexes of ``value`` in ``items`` (C-level ``list.index`` scans: ``items`` holds
+    few distinct objects, so each comparison is an identity test or a length mismatch)."""
+    out: list[int] = []
+    i = -1
+    try:
+        while True:
+            i = items.index(value, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
 
 
 def _normal_type(rtype: Any) -> bool:
@@ -171,23 +192,29 @@ class Inventory:
             fine = all(chain.from_iterable(map(_FIELDS, rows)))
         except KeyError:
             fine = False
-        if odd or not fine:  # role assignments (their scope), subscription rows (no group)...
-            marks: Iterable[bool] = map(odd.__contains__, types)
-            if not fine:
-                rows_fine = map(
-                    all,
-                    zip(
-                        map(dict.__contains__, rows, _NAME),
-                        map(dict.get, rows, _SUBSCRIPTION),
-                        map(dict.get, rows, _GROUP),
-                        strict=True,
-                    ),
-                )
-                marks = map(or_, marks, map(not_, rows_fine))
+        if odd and fine:  # role assignments (their scope), odd type spellings...
+            rows = rows.copy()  # never the caller's list
+            todo = [(rtype, i) for rtype in odd for i in _positions(types, rtype)]
+            for rtype, i in todo:  # a role assignment with its scope is kept as it is
+                if rtype != ROLE_ASSIGNMENT or not _already_normal(rows[i]):
+                    rows[i] = normalize_row(rows[i])
+                    types[i] = rows[i]["type"]
+        elif not fine:  # subscription rows (no group), rows without a name...
+            rows_fine = map(
+                all,
+                zip(
+                    map(dict.__contains__, rows, _NAME),
+                    map(dict.get, rows, _SUBSCRIPTION),
+                    map(dict.get, rows, _GROUP),
+                    strict=True,
+                ),
+            )
+            marks = map(or_, map(odd.__contains__, types), map(not_, rows_fine))
             rows = rows.copy()  # never the caller's list
             for i in list(compress(count(), marks)):
-                rows[i] = normalize_row(rows[i])
-                types[i] = rows[i]["type"]
+                if not _already_normal(rows[i]):  # (a role assignment with its scope)
+                    rows[i] = normalize_row(rows[i])
+                    types[i] = rows[i]["type"]
         try:
             # ids.norm() a column at a time; a missing or non-string id goes row by row
             keys = list(map(str.lower, map(str.rstrip, map(str.strip, map(_ID, rows)), _SLASH)))
@@ -248,7 +275,8 @@ class Inventory:
                 and raw.get("resourceGroup")
             ) or _already_normal(raw):
                 row = raw
-                normal_types.add(rtype)
+                if rtype != ROLE_ASSIGNMENT:  # each of its rows needs its own scope
+                    normal_types.add(rtype)
             else:
                 row = normalize_row(raw)
                 rtype = row["type"]
