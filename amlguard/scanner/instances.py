@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.integration import (
@@ -87,6 +87,21 @@ class Instance:
     #: why there is no solution VNet when there truly is none (what a skip says)
     solution_note: str = ""
     _view: dict[str, Any] | None = field(default=None, repr=False)
+    #: what the fields in :data:`_SETTLED_LATER` are worked out from, until first read
+    #: (see :func:`build_instance`); None once they are set
+    _pending: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+
+    if not TYPE_CHECKING:  # (mypy would take any attribute name for one of these)
+
+        def __getattr__(self, name: str) -> Any:
+            """A field of :data:`_SETTLED_LATER` read for the first time: work them out."""
+            if name in _SETTLED_LATER:
+                pending = self._pending
+                if pending is not None:
+                    _settle(self, *pending)
+                    self._pending = None
+                    return getattr(self, name)
+            raise AttributeError(name)
 
     @property
     def name(self) -> str:
@@ -165,6 +180,34 @@ def _associated_of(workspace: Row) -> dict[str, str]:
     return out
 
 
+#: the fields of an :class:`Instance` that :func:`build_instance` leaves to their first read:
+#: only the instance's own evaluation reads them, so in a parallel check each process works
+#: out its own share's after the fork instead of all of them before it
+_SETTLED_LATER = frozenset(
+    ("principal_id", "solution_subnet", "solution_vnet", "solution_problem", "solution_note")
+)
+
+
+def _settle(inst: Instance, inv: Inventory, shared: frozenset[str], fixed: str | None) -> None:
+    """Set ``inst``'s :data:`_SETTLED_LATER` fields: the principal of its primary identity and
+    its solution subnet (``fixed`` by the settings, else read from the endpoints)."""
+    workspace = inst.workspace
+    inst.principal_id = _principal(workspace, inst.primary_identity)
+    associated = inst.associated.values()
+    # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
+    own = [a for a in associated if ids.norm(a) not in shared]
+    others = [a for a in associated if ids.norm(a) in shared]
+    solved = None if fixed else solution_subnet(inv, workspace, own, others)
+    subnet = fixed or (solved.subnet if solved else None)
+    inst.solution_subnet = subnet
+    inst.solution_vnet = (ids.vnet_of_subnet(subnet) or None) if subnet else None
+    inst.solution_problem = solved.problem if solved else None
+    inst.solution_note = solved.why if solved else ""
+
+
+_LATER = tuple(_SETTLED_LATER)
+
+
 def build_instance(
     inv: Inventory,
     workspace: Row,
@@ -175,7 +218,10 @@ def build_instance(
 ) -> Instance:
     """Assemble the instance of one workspace row (a hub with its ``projects``); ``shared``
     holds the lower-cased ids of the associated resources other workspaces use too;
-    ``associated`` is the workspace's links when the caller has read them already."""
+    ``associated`` is the workspace's links when the caller has read them already.
+
+    The principal and the solution subnet are worked out on their first read (from the same
+    inventory, which nothing changes after the build: the same values as if read now)."""
     props = _props(workspace)
     ws_id = str(workspace["id"])
     projects = projects or []
@@ -189,29 +235,26 @@ def build_instance(
 
     primary = at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
-    # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
-    own = [a for a in associated.values() if ids.norm(a) not in shared]
-    others = [a for a in associated.values() if ids.norm(a) in shared]
-    solved = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
-    subnet = settings.solution_subnet or (solved.subnet if solved else None)
     fixed = settings.isolation_fixed
     isolation = _isolation_choice(workspace, settings.network_isolation, fixed)
-    return Instance(
+    inst = Instance(
         id=ws_id,
         workspace=workspace,
         associated=associated,
         integrated=integrated,
         primary_identity=str(primary) if primary else None,
-        principal_id=_principal(workspace, primary),
-        solution_subnet=subnet,
-        solution_vnet=(ids.vnet_of_subnet(subnet) or None) if subnet else None,
+        principal_id=None,
+        solution_subnet=None,
+        solution_vnet=None,
         projects=projects,
         suggested=suggested,
         network_isolation=isolation,
         custom_vnet=custom_vnet(workspace, settings.network_isolation, fixed),
-        solution_problem=solved.problem if solved else None,
-        solution_note=solved.why if solved else "",
+        _pending=(inv, shared, settings.solution_subnet),
     )
+    for name in _LATER:  # unset: the first read goes to Instance.__getattr__
+        delattr(inst, name)
+    return inst
 
 
 def custom_vnet(workspace: Row, setting: str = "managed", fixed: bool = False) -> bool:
@@ -325,12 +368,13 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
         for ws, associated in zip(workspaces, links, strict=True)
     ]
     owners: Counter[str] = Counter()
-    for inst in instances:
-        owners.update(inst.members())
+    members = [inst.members() for inst in instances]
+    for owned in members:
+        owners.update(owned)
     shared = frozenset(key for key, n in owners.items() if n > 1)
     if shared:
-        for inst in instances:
-            inst.shared = shared & inst.members()
+        for inst, owned in zip(instances, members, strict=True):
+            inst.shared = shared & owned
     instances += [_orphan(p) for p in orphans]
     instances.sort(key=lambda i: ids.norm(i.id))
     return instances
