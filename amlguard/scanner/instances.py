@@ -222,16 +222,30 @@ def build_instance(
 
     The principal and the solution subnet are worked out on their first read (from the same
     inventory, which nothing changes after the build: the same values as if read now)."""
-    props = _props(workspace)
-    ws_id = str(workspace["id"])
-    projects = projects or []
     if associated is None:
         associated = _associated_of(workspace)
-    own_keys = {ids.norm(v) for v in associated.values()}
-    own_keys |= {ids.norm(ws_id), *(ids.norm(p["id"]) for p in projects)}
+    keys = {ids.norm(v) for v in associated.values()}
+    return _assemble(inv, workspace, settings, shared, projects or [], associated, keys)[0]
+
+
+def _assemble(
+    inv: Inventory,
+    workspace: Row,
+    settings: InstanceSettings,
+    shared: frozenset[str],
+    projects: list[Row],
+    associated: dict[str, str],
+    associated_keys: set[str],
+) -> tuple[Instance, set[str]]:
+    """:func:`build_instance`, given the associated links' keys; and the instance's
+    :meth:`Instance.members` (read off the keys worked out on the way)."""
+    props = _props(workspace)
+    ws_id = str(workspace["id"])
+    ws_key = ids.norm(ws_id)
+    own_keys = associated_keys | {ws_key, *(ids.norm(p["id"]) for p in projects)}
     found, picked = discover(inv, workspace, projects, settings.selector)
-    integrated = _unique(found, own_keys)
-    suggested = _unique(picked, own_keys | {ids.norm(i) for i in integrated})
+    integrated, integrated_keys = _unique_keyed(found, own_keys)
+    suggested = _unique(picked, own_keys | integrated_keys) if picked else []
 
     primary = at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
@@ -254,7 +268,7 @@ def build_instance(
     )
     for name in _LATER:  # unset: the first read goes to Instance.__getattr__
         delattr(inst, name)
-    return inst
+    return inst, {ws_key} | associated_keys | integrated_keys
 
 
 def custom_vnet(workspace: Row, setting: str = "managed", fixed: bool = False) -> bool:
@@ -293,14 +307,19 @@ def _isolation_choice(workspace: Row, default: str, fixed: bool = False) -> str:
 
 
 def _unique(candidates: list[str], excluded: set[str]) -> list[str]:
+    return _unique_keyed(candidates, excluded)[0]
+
+
+def _unique_keyed(candidates: list[str], excluded: set[str]) -> tuple[list[str], set[str]]:
+    """The candidates whose keys are new (not ``excluded``, not seen before), and their keys."""
     out: list[str] = []
-    seen = set(excluded)
+    keys: set[str] = set()
     for cand in candidates:
         key = ids.norm(cand)
-        if key and key not in seen:
-            seen.add(key)
+        if key and key not in keys and key not in excluded:
+            keys.add(key)
             out.append(cand)
-    return out
+    return out, keys
 
 
 def is_project(row: Row) -> bool:
@@ -353,22 +372,25 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
                 orphans.append(row)
     users: Counter[str] = Counter()
     links = [_associated_of(ws) for ws in workspaces]  # read once, used twice
-    for associated in links:
-        users.update({ids.norm(a) for a in associated.values()})
+    link_keys = [{ids.norm(a) for a in associated.values()} for associated in links]
+    for keys in link_keys:
+        users.update(keys)
     shared_associated = frozenset(key for key, n in users.items() if n > 1)
-    instances = [
-        build_instance(
+    built = [
+        _assemble(
             inv,
             ws,
             settings,
             shared_associated,
             projects.get(ids.norm(ws["id"]), []),
             associated,
+            keys,
         )
-        for ws, associated in zip(workspaces, links, strict=True)
+        for ws, associated, keys in zip(workspaces, links, link_keys, strict=True)
     ]
+    instances = [inst for inst, _members in built]
+    members = [owned for _inst, owned in built]  # each instance's members()
     owners: Counter[str] = Counter()
-    members = [inst.members() for inst in instances]
     for owned in members:
         owners.update(owned)
     shared = frozenset(key for key, n in owners.items() if n > 1)
