@@ -330,7 +330,10 @@ class Inventory:
     def in_scope(self, scope: str, types: Iterable[str] = ()) -> list[Row]:
         """The rows in a resource group or subscription (``/subscriptions/{s}[/resourceGroups/
         {rg}]``), only of ``types`` when given; in inventory order within each type."""
-        key = ids.norm(scope)
+        return self.in_scope_key(ids.norm(scope), types)
+
+    def in_scope_key(self, key: str, types: Iterable[str] = ()) -> list[Row]:
+        """:meth:`in_scope` of the scope whose key (``ids.norm``) is ``key``."""
         if not types:
             return self._scope_index(None).get(key, [])
         return [row for t in types for row in self._scope_index(t.lower()).get(key, [])]
@@ -352,6 +355,12 @@ class Inventory:
                 if sub:
                     index[sub].append(row)
         return index
+
+
+def resource_group_key(resource_id: str) -> str:
+    """``ids.norm(ids.resource_group_scope(resource_id))`` (the plain shape read off the id's
+    key, which :func:`ids.norm` remembers)."""
+    return _group_key(resource_id, ids.norm(resource_id))
 
 
 def _keyed(rows: list[Row]) -> Iterator[tuple[str, Row]]:
