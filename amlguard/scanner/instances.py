@@ -263,7 +263,7 @@ def _assemble(
         projects=projects,
         suggested=suggested,
         network_isolation=isolation,
-        custom_vnet=custom_vnet(workspace, settings.network_isolation, fixed),
+        custom_vnet=_custom(workspace, isolation),
         _pending=(inv, shared, settings.solution_subnet),
     )
     for name in _LATER:  # unset: the first read goes to Instance.__getattr__
@@ -275,7 +275,12 @@ def custom_vnet(workspace: Row, setting: str = "managed", fixed: bool = False) -
     """Whether a workspace is judged as a customer-VNet workspace: no managed network
     (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting, or tag
     unless the setting is ``fixed``); never a hub or a project (they have no BYO VNet)."""
-    if _isolation_choice(workspace, setting, fixed) == "managed":
+    return _custom(workspace, _isolation_choice(workspace, setting, fixed))
+
+
+def _custom(workspace: Row, isolation: str) -> bool:
+    """:func:`custom_vnet` of a workspace whose accepted isolation is ``isolation``."""
+    if isolation == "managed":
         return False
     if str(workspace.get("kind") or "").strip().lower() in (HUB_KIND, PROJECT_KIND):
         return False
