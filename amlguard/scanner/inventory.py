@@ -112,6 +112,8 @@ def _normal_type(rtype: Any) -> bool:
 _TYPE = itemgetter("type")
 _ID = itemgetter("id")
 _FIELDS = itemgetter("name", "subscriptionId", "resourceGroup")
+_SUBSCRIPTION_OF = itemgetter("subscriptionId")
+_GROUP_OF = itemgetter("resourceGroup")
 _SLASH = repeat("/")
 _NAME = repeat("name")
 _SUBSCRIPTION = repeat("subscriptionId")
@@ -189,7 +191,11 @@ class Inventory:
         # read in one pass over the rows; a blank name (or a missing field) is looked at
         # row by row below
         try:
-            fine = all(chain.from_iterable(map(_FIELDS, rows)))
+            fine = (
+                all(map(_SUBSCRIPTION_OF, rows))
+                and all(map(_GROUP_OF, rows))
+                and all(map(dict.__contains__, rows, _NAME))
+            )
         except KeyError:
             fine = False
         if odd and fine:  # role assignments (their scope), odd type spellings...
