@@ -173,8 +173,11 @@ def _associated_of(workspace: Row) -> dict[str, str]:
     props = _props(workspace)
     # A link that is not a resource id ("", 0, {}) links nothing: AMLG-108 fails on it.
     out: dict[str, str] = {}
+    plain = props if type(props) is dict else {}
     for role in ASSOCIATED_ROLES:
-        link = at(props, role)  # once per role (a case-insensitive walk when absent)
+        link = plain.get(role)  # once per role (at(): a case-insensitive walk when absent)
+        if link is None:
+            link = at(props, role)
         if ids.is_arm_id(link):
             out[role] = str(link)
     return out
