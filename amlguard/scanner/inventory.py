@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from itertools import chain, compress, count, repeat
+from itertools import compress, count, repeat
 from operator import itemgetter, not_, or_
 from typing import Any
 
@@ -111,7 +111,6 @@ def _normal_type(rtype: Any) -> bool:
 
 _TYPE = itemgetter("type")
 _ID = itemgetter("id")
-_FIELDS = itemgetter("name", "subscriptionId", "resourceGroup")
 _SUBSCRIPTION_OF = itemgetter("subscriptionId")
 _GROUP_OF = itemgetter("resourceGroup")
 _SLASH = repeat("/")
