@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlguard.scanner import ids
 from amlguard.scanner.integration import (
@@ -87,6 +87,21 @@ class Instance:
     #: why there is no solution VNet when there truly is none (what a skip says)
     solution_note: str = ""
     _view: dict[str, Any] | None = field(default=None, repr=False)
+    #: what the fields in :data:`_SETTLED_LATER` are worked out from, until first read
+    #: (see :func:`build_instance`); None once they are set
+    _pending: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+
+    if not TYPE_CHECKING:  # (mypy would take any attribute name for one of these)
+
+        def __getattr__(self, name: str) -> Any:
+            """A field of :data:`_SETTLED_LATER` read for the first time: work them out."""
+            if name in _SETTLED_LATER:
+                pending = self._pending
+                if pending is not None:
+                    _settle(self, *pending)
+                    self._pending = None
+                    return getattr(self, name)
+            raise AttributeError(name)
 
     @property
     def name(self) -> str:
@@ -158,11 +173,42 @@ def _associated_of(workspace: Row) -> dict[str, str]:
     props = _props(workspace)
     # A link that is not a resource id ("", 0, {}) links nothing: AMLG-108 fails on it.
     out: dict[str, str] = {}
+    plain = props if type(props) is dict else {}
     for role in ASSOCIATED_ROLES:
-        link = at(props, role)  # once per role (a case-insensitive walk when absent)
+        link = plain.get(role)  # once per role (at(): a case-insensitive walk when absent)
+        if link is None:
+            link = at(props, role)
         if ids.is_arm_id(link):
             out[role] = str(link)
     return out
+
+
+#: the fields of an :class:`Instance` that :func:`build_instance` leaves to their first read:
+#: only the instance's own evaluation reads them, so in a parallel check each process works
+#: out its own share's after the fork instead of all of them before it
+_SETTLED_LATER = frozenset(
+    ("principal_id", "solution_subnet", "solution_vnet", "solution_problem", "solution_note")
+)
+
+
+def _settle(inst: Instance, inv: Inventory, shared: frozenset[str], fixed: str | None) -> None:
+    """Set ``inst``'s :data:`_SETTLED_LATER` fields: the principal of its primary identity and
+    its solution subnet (``fixed`` by the settings, else read from the endpoints)."""
+    workspace = inst.workspace
+    inst.principal_id = _principal(workspace, inst.primary_identity)
+    associated = inst.associated.values()
+    # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
+    own = [a for a in associated if ids.norm(a) not in shared]
+    others = [a for a in associated if ids.norm(a) in shared]
+    solved = None if fixed else solution_subnet(inv, workspace, own, others)
+    subnet = fixed or (solved.subnet if solved else None)
+    inst.solution_subnet = subnet
+    inst.solution_vnet = (ids.vnet_of_subnet(subnet) or None) if subnet else None
+    inst.solution_problem = solved.problem if solved else None
+    inst.solution_note = solved.why if solved else ""
+
+
+_LATER = tuple(_SETTLED_LATER)
 
 
 def build_instance(
@@ -175,50 +221,69 @@ def build_instance(
 ) -> Instance:
     """Assemble the instance of one workspace row (a hub with its ``projects``); ``shared``
     holds the lower-cased ids of the associated resources other workspaces use too;
-    ``associated`` is the workspace's links when the caller has read them already."""
-    props = _props(workspace)
-    ws_id = str(workspace["id"])
-    projects = projects or []
+    ``associated`` is the workspace's links when the caller has read them already.
+
+    The principal and the solution subnet are worked out on their first read (from the same
+    inventory, which nothing changes after the build: the same values as if read now)."""
     if associated is None:
         associated = _associated_of(workspace)
-    own_keys = {ids.norm(v) for v in associated.values()}
-    own_keys |= {ids.norm(ws_id), *(ids.norm(p["id"]) for p in projects)}
+    keys = {ids.norm(v) for v in associated.values()}
+    return _assemble(inv, workspace, settings, shared, projects or [], associated, keys)[0]
+
+
+def _assemble(
+    inv: Inventory,
+    workspace: Row,
+    settings: InstanceSettings,
+    shared: frozenset[str],
+    projects: list[Row],
+    associated: dict[str, str],
+    associated_keys: set[str],
+) -> tuple[Instance, set[str]]:
+    """:func:`build_instance`, given the associated links' keys; and the instance's
+    :meth:`Instance.members` (read off the keys worked out on the way)."""
+    props = _props(workspace)
+    ws_id = str(workspace["id"])
+    ws_key = ids.norm(ws_id)
+    own_keys = associated_keys | {ws_key, *(ids.norm(p["id"]) for p in projects)}
     found, picked = discover(inv, workspace, projects, settings.selector)
-    integrated = _unique(found, own_keys)
-    suggested = _unique(picked, own_keys | {ids.norm(i) for i in integrated})
+    integrated, integrated_keys = _unique_keyed(found, own_keys)
+    suggested = _unique(picked, own_keys | integrated_keys) if picked else []
 
     primary = at(props, "primaryUserAssignedIdentity")
     primary = primary if isinstance(primary, str) and primary else None
-    # A shared resource's endpoints sit in every sharer's VNet: they cannot outvote its own.
-    own = [a for a in associated.values() if ids.norm(a) not in shared]
-    others = [a for a in associated.values() if ids.norm(a) in shared]
-    solved = None if settings.solution_subnet else solution_subnet(inv, workspace, own, others)
-    subnet = settings.solution_subnet or (solved.subnet if solved else None)
     fixed = settings.isolation_fixed
     isolation = _isolation_choice(workspace, settings.network_isolation, fixed)
-    return Instance(
+    inst = Instance(
         id=ws_id,
         workspace=workspace,
         associated=associated,
         integrated=integrated,
         primary_identity=str(primary) if primary else None,
-        principal_id=_principal(workspace, primary),
-        solution_subnet=subnet,
-        solution_vnet=(ids.vnet_of_subnet(subnet) or None) if subnet else None,
+        principal_id=None,
+        solution_subnet=None,
+        solution_vnet=None,
         projects=projects,
         suggested=suggested,
         network_isolation=isolation,
-        custom_vnet=custom_vnet(workspace, settings.network_isolation, fixed),
-        solution_problem=solved.problem if solved else None,
-        solution_note=solved.why if solved else "",
+        custom_vnet=_custom(workspace, isolation),
+        _pending=(inv, shared, settings.solution_subnet),
     )
+    for name in _LATER:  # unset: the first read goes to Instance.__getattr__
+        delattr(inst, name)
+    return inst, {ws_key} | associated_keys | integrated_keys
 
 
 def custom_vnet(workspace: Row, setting: str = "managed", fixed: bool = False) -> bool:
     """Whether a workspace is judged as a customer-VNet workspace: no managed network
     (isolationMode Disabled or absent) where ``custom``/``either`` is accepted (setting, or tag
     unless the setting is ``fixed``); never a hub or a project (they have no BYO VNet)."""
-    if _isolation_choice(workspace, setting, fixed) == "managed":
+    return _custom(workspace, _isolation_choice(workspace, setting, fixed))
+
+
+def _custom(workspace: Row, isolation: str) -> bool:
+    """:func:`custom_vnet` of a workspace whose accepted isolation is ``isolation``."""
+    if isolation == "managed":
         return False
     if str(workspace.get("kind") or "").strip().lower() in (HUB_KIND, PROJECT_KIND):
         return False
@@ -250,14 +315,19 @@ def _isolation_choice(workspace: Row, default: str, fixed: bool = False) -> str:
 
 
 def _unique(candidates: list[str], excluded: set[str]) -> list[str]:
+    return _unique_keyed(candidates, excluded)[0]
+
+
+def _unique_keyed(candidates: list[str], excluded: set[str]) -> tuple[list[str], set[str]]:
+    """The candidates whose keys are new (not ``excluded``, not seen before), and their keys."""
     out: list[str] = []
-    seen = set(excluded)
+    keys: set[str] = set()
     for cand in candidates:
         key = ids.norm(cand)
-        if key and key not in seen:
-            seen.add(key)
+        if key and key not in keys and key not in excluded:
+            keys.add(key)
             out.append(cand)
-    return out
+    return out, keys
 
 
 def is_project(row: Row) -> bool:
@@ -310,27 +380,31 @@ def build_instances(inv: Inventory, settings: InstanceSettings | None = None) ->
                 orphans.append(row)
     users: Counter[str] = Counter()
     links = [_associated_of(ws) for ws in workspaces]  # read once, used twice
-    for associated in links:
-        users.update({ids.norm(a) for a in associated.values()})
+    link_keys = [{ids.norm(a) for a in associated.values()} for associated in links]
+    for keys in link_keys:
+        users.update(keys)
     shared_associated = frozenset(key for key, n in users.items() if n > 1)
-    instances = [
-        build_instance(
+    built = [
+        _assemble(
             inv,
             ws,
             settings,
             shared_associated,
             projects.get(ids.norm(ws["id"]), []),
             associated,
+            keys,
         )
-        for ws, associated in zip(workspaces, links, strict=True)
+        for ws, associated, keys in zip(workspaces, links, link_keys, strict=True)
     ]
+    instances = [inst for inst, _members in built]
+    members = [owned for _inst, owned in built]  # each instance's members()
     owners: Counter[str] = Counter()
-    for inst in instances:
-        owners.update(inst.members())
+    for owned in members:
+        owners.update(owned)
     shared = frozenset(key for key, n in owners.items() if n > 1)
     if shared:
-        for inst in instances:
-            inst.shared = shared & inst.members()
+        for inst, owned in zip(instances, members, strict=True):
+            inst.shared = shared & owned
     instances += [_orphan(p) for p in orphans]
     instances.sort(key=lambda i: ids.norm(i.id))
     return instances

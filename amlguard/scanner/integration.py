@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from amlguard.scanner import ids
-from amlguard.scanner.inventory import Inventory, Row
+from amlguard.scanner.inventory import Inventory, Row, resource_group_key
 from amlguard.scanner.paths import MISSING, get_key
 
 CONNECTION = "microsoft.machinelearningservices/workspaces/connections"
@@ -114,12 +114,23 @@ def _id_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _field(obj: Any, name: str) -> Any:
+    """``at(obj, name)``: the exact spelling of a plain dict's member read first."""
+    value = obj.get(name) if type(obj) is dict else None
+    return at(obj, name) if value is None else value
+
+
+def _lower_text(value: Any) -> str:
+    """``str(value or "").lower()``."""
+    return value.lower() if type(value) is str else str(value or "").lower()
+
+
 def _pe_rules(workspace: Row) -> list[Any]:
     rules = at(workspace, "properties", "managedNetwork", "outboundRules") or {}
     return [
         r
         for r in (rules.values() if isinstance(rules, dict) else [])
-        if str(at(r, "type") or "").lower() == "privateendpoint"
+        if _lower_text(_field(r, "type")) == "privateendpoint"
     ]
 
 
@@ -139,14 +150,14 @@ def _destinations(workspace: Row) -> tuple[list[str], list[str]]:
     user: list[str] = []
     dependency: list[str] = []
     for rule in _pe_rules(workspace):
-        category = str(at(rule, "category") or "").lower()
+        category = _lower_text(_field(rule, "category"))
         if category == "dependency":
             out = dependency
         elif category in _USER_EXCLUDED:
             continue
         else:
             out = user
-        dest = at(rule, "destination", "serviceResourceId")
+        dest = _field(_field(rule, "destination"), "serviceResourceId")
         if dest:
             out.append(_id_text(dest))
     return user, dependency
@@ -189,12 +200,15 @@ def connection_targets(inv: Inventory, workspace_ids: Iterable[str]) -> list[str
 
 
 def _selector_scopes(selector: IntegrationSelector, workspace_ids: list[str]) -> list[str]:
-    scope_of = ids.subscription_scope if selector.scope == "subscription" else None
-    scopes: dict[str, str] = {}
-    for ws_id in workspace_ids:
-        scope = scope_of(ws_id) if scope_of else ids.resource_group_scope(ws_id)
-        scopes.setdefault(ids.norm(scope), scope)
-    return list(scopes.values())
+    """The keys (``ids.norm``) of the scopes the selector looks in, each once, in order."""
+    keys: dict[str, None] = {}
+    if selector.scope == "subscription":
+        for ws_id in workspace_ids:
+            keys.setdefault(ids.norm(ids.subscription_scope(ws_id)))
+    else:
+        for ws_id in workspace_ids:
+            keys.setdefault(resource_group_key(ws_id))
+    return list(keys)
 
 
 def discover(
@@ -213,8 +227,8 @@ def discover(
     if selector.ids:
         found += list(selector.ids)  # named by the user: integrated in either mode
     else:
-        for scope in _selector_scopes(selector, members):
-            picked += [r["id"] for r in inv.in_scope(scope, selector.types) if selector.picks(r)]
+        for key in _selector_scopes(selector, members):
+            picked += [r["id"] for r in inv.in_scope_key(key, selector.types) if selector.picks(r)]
     if selector.mode == "suggest":
         return found, picked
     return found + picked, []

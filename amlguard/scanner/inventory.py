@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from itertools import chain, compress, count, repeat
+from itertools import compress, count, repeat
 from operator import itemgetter, not_, or_
 from typing import Any
 
@@ -67,13 +67,34 @@ def _already_normal(raw: Any) -> bool:
     return bool(
         type(rtype) is str
         and rtype
-        and rtype != ROLE_ASSIGNMENT
         and "name" in raw
         and raw.get("subscriptionId")
         and raw.get("resourceGroup")
         and rtype == rtype.lower()
         and rtype == rtype.strip()
+        and (rtype != ROLE_ASSIGNMENT or _scoped_assignment(raw))
     )
+
+
+def _scoped_assignment(row: Row) -> bool:
+    """True when ``normalize_row(row)`` would only copy this role assignment row (its type
+    spelled as :data:`ROLE_ASSIGNMENT`, its name, subscription and group there): it has a
+    scope, or no properties object to write one into."""
+    props = _any_case(row, "properties") or {}
+    return not isinstance(props, dict) or bool(_any_case(props, "scope"))
+
+
+def _positions(items: list[Any], value: Any) -> list[int]:
+    """The indexes of ``value`` in ``items`` (C-level ``list.index`` scans: ``items`` holds
+    few distinct objects, so each comparison is an identity test or a length mismatch)."""
+    out: list[int] = []
+    i = -1
+    try:
+        while True:
+            i = items.index(value, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
 
 
 def _normal_type(rtype: Any) -> bool:
@@ -90,7 +111,8 @@ def _normal_type(rtype: Any) -> bool:
 
 _TYPE = itemgetter("type")
 _ID = itemgetter("id")
-_FIELDS = itemgetter("name", "subscriptionId", "resourceGroup")
+_SUBSCRIPTION_OF = itemgetter("subscriptionId")
+_GROUP_OF = itemgetter("resourceGroup")
 _SLASH = repeat("/")
 _NAME = repeat("name")
 _SUBSCRIPTION = repeat("subscriptionId")
@@ -168,26 +190,36 @@ class Inventory:
         # read in one pass over the rows; a blank name (or a missing field) is looked at
         # row by row below
         try:
-            fine = all(chain.from_iterable(map(_FIELDS, rows)))
+            fine = (
+                all(map(_SUBSCRIPTION_OF, rows))
+                and all(map(_GROUP_OF, rows))
+                and all(map(dict.__contains__, rows, _NAME))
+            )
         except KeyError:
             fine = False
-        if odd or not fine:  # role assignments (their scope), subscription rows (no group)...
-            marks: Iterable[bool] = map(odd.__contains__, types)
-            if not fine:
-                rows_fine = map(
-                    all,
-                    zip(
-                        map(dict.__contains__, rows, _NAME),
-                        map(dict.get, rows, _SUBSCRIPTION),
-                        map(dict.get, rows, _GROUP),
-                        strict=True,
-                    ),
-                )
-                marks = map(or_, marks, map(not_, rows_fine))
+        if odd and fine:  # role assignments (their scope), odd type spellings...
+            rows = rows.copy()  # never the caller's list
+            todo = [(rtype, i) for rtype in odd for i in _positions(types, rtype)]
+            for rtype, i in todo:  # a role assignment with its scope is kept as it is
+                if rtype != ROLE_ASSIGNMENT or not _already_normal(rows[i]):
+                    rows[i] = normalize_row(rows[i])
+                    types[i] = rows[i]["type"]
+        elif not fine:  # subscription rows (no group), rows without a name...
+            rows_fine = map(
+                all,
+                zip(
+                    map(dict.__contains__, rows, _NAME),
+                    map(dict.get, rows, _SUBSCRIPTION),
+                    map(dict.get, rows, _GROUP),
+                    strict=True,
+                ),
+            )
+            marks = map(or_, map(odd.__contains__, types), map(not_, rows_fine))
             rows = rows.copy()  # never the caller's list
             for i in list(compress(count(), marks)):
-                rows[i] = normalize_row(rows[i])
-                types[i] = rows[i]["type"]
+                if not _already_normal(rows[i]):  # (a role assignment with its scope)
+                    rows[i] = normalize_row(rows[i])
+                    types[i] = rows[i]["type"]
         try:
             # ids.norm() a column at a time; a missing or non-string id goes row by row
             keys = list(map(str.lower, map(str.rstrip, map(str.strip, map(_ID, rows)), _SLASH)))
@@ -248,7 +280,8 @@ class Inventory:
                 and raw.get("resourceGroup")
             ) or _already_normal(raw):
                 row = raw
-                normal_types.add(rtype)
+                if rtype != ROLE_ASSIGNMENT:  # each of its rows needs its own scope
+                    normal_types.add(rtype)
             else:
                 row = normalize_row(raw)
                 rtype = row["type"]
@@ -302,7 +335,10 @@ class Inventory:
     def in_scope(self, scope: str, types: Iterable[str] = ()) -> list[Row]:
         """The rows in a resource group or subscription (``/subscriptions/{s}[/resourceGroups/
         {rg}]``), only of ``types`` when given; in inventory order within each type."""
-        key = ids.norm(scope)
+        return self.in_scope_key(ids.norm(scope), types)
+
+    def in_scope_key(self, key: str, types: Iterable[str] = ()) -> list[Row]:
+        """:meth:`in_scope` of the scope whose key (``ids.norm``) is ``key``."""
         if not types:
             return self._scope_index(None).get(key, [])
         return [row for t in types for row in self._scope_index(t.lower()).get(key, [])]
@@ -324,6 +360,12 @@ class Inventory:
                 if sub:
                     index[sub].append(row)
         return index
+
+
+def resource_group_key(resource_id: str) -> str:
+    """``ids.norm(ids.resource_group_scope(resource_id))`` (the plain shape read off the id's
+    key, which :func:`ids.norm` remembers)."""
+    return _group_key(resource_id, ids.norm(resource_id))
 
 
 def _keyed(rows: list[Row]) -> Iterator[tuple[str, Row]]:

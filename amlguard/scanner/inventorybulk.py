@@ -19,15 +19,48 @@ _MANUAL = "manualPrivateLinkServiceConnections"
 _SERVICE = "privateLinkServiceId"
 
 
+#: a dict's key sequence -> {lower-cased key: the first key of that casing}: rows of one type
+#: share a handful of key sequences, so a case-insensitive read of an absent or empty member
+#: is a lookup of the keys' tuple (their hashes are cached), not a lower() of every key.
+#: Bounded: cleared when full; dicts of more than _CASED_KEYS_MAX keys are walked.
+_CASED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CASED_MAX = 4096
+_CASED_KEYS_MAX = 24
+#: the names asked about (constants of the code), lower-cased
+_LOWER: dict[str, str] = {}
+
+
 def any_case(obj: Any, key: str) -> Any:
     """``obj[key]`` in any casing (None when absent): the fallback of paths.get_key, which the
-    inventory cannot import (paths -> unknown -> context names it: an import cycle)."""
-    if isinstance(obj, dict):
+    inventory cannot import (paths -> unknown -> context names it: an import cycle). The
+    first key (in the dict's order) equal to ``key`` lower-cased wins."""
+    if not isinstance(obj, dict):
+        return None
+    low = _LOWER.get(key)
+    if low is None:
         low = key.lower()
+        if len(_LOWER) < 1024:
+            _LOWER[key] = low
+    if len(obj) > _CASED_KEYS_MAX:
         for k, v in obj.items():
             if isinstance(k, str) and k.lower() == low:
                 return v
-    return None
+        return None
+    names = tuple(obj)
+    cased = _CASED.get(names)
+    if cased is None:
+        cased = {}
+        for k in names:
+            if isinstance(k, str):
+                cased.setdefault(k.lower(), k)
+        if len(_CASED) >= _CASED_MAX:
+            _CASED.clear()
+        _CASED[names] = cased
+    found = cased.get(low, _NONE)
+    return None if found is _NONE else obj[found]
+
+
+_NONE = object()
 
 
 def index_private_endpoints(index: dict[str, list[tuple[Row, Row]]], rows: list[Row]) -> None:
