@@ -140,22 +140,21 @@ def _rescan(plan: Any, cfg: Any, connection: dict[str, Any], clients: Any) -> An
         integration_selector=cfg.integration_selector,
         solution_subnet=cfg.solution_subnet,
     )
-    recorded = plan.selection.get("rules", [])
-    if recorded:  # the plan's selection, narrowed by what the config selects now
+    recorded = {r.upper() for r in plan.selection.get("rules", [])}
+    if recorded:
+        # The config's selection now, less the rules the plan was not made with (skipped, not
+        # named: a rule the config keeps by its default_on_when stays conditional).
         _pack, by_config = app.load_rules(settings)
         allowed = {r.id.upper() for r in by_config}
-        kept = tuple(r for r in recorded if r.upper() in allowed)
-        if not kept:
+        if not allowed & recorded:
             from amlguard.errors import InputError
 
             raise InputError(
                 "none of the rules the plan was made with is selected by the config now, so "
                 "nothing was written (plan again with check --fix --plan-out)"
             )
-        described = "the rules of the plan that the config selects"
-        settings = replace(
-            settings, selection=replace(settings.selection, rule_ids=kept, described=described)
-        )
+        skip = tuple(sorted(allowed - recorded))
+        settings = replace(settings, selection=replace(settings.selection, skip_rules=skip))
     return app.prepare_scan(settings, None, clients.factory.credential)
 
 
