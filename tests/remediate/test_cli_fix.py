@@ -43,7 +43,9 @@ def test_fix_flags_need_fix() -> None:
     assert result.exit_code == 2 and "need --fix" in result.output
 
 
-def test_apply_refuses_a_plan_whose_finding_passes_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_refuses_a_plan_whose_finding_passes_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan_file = tmp_path / "plan.json"
     runner = CliRunner()
     runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
