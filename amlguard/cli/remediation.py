@@ -63,8 +63,9 @@ def apply_cmd(
 
     Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
     its effect could not be verified, or the plan was declined (no answer, as with stdin
-    closed and no --yes, declines); 2 the plan file is unreadable or was tampered with
-    (nothing written); 3 Azure could not be reached or failed, or a permission is missing;
+    closed and no --yes, declines); 2 the plan file is unreadable, was tampered with, is not
+    the --expect-digest one, or holds an action a plan made now would not hold (nothing
+    written); 3 Azure could not be reached or failed, or a permission is missing;
     130 interrupted (the actions already applied are listed).
     """
     from rich.console import Console
