@@ -34,10 +34,12 @@ def instances_of(plan: Plan) -> set[str]:
 
 
 def subscriptions_of(plan: Plan) -> tuple[str, ...]:
-    """The subscriptions a fresh read covers: those of every instance and action target."""
-    found = [x.instance for x in plan.manual] + [
-        r for a in plan.actions for r in (a.instance, a.target)
-    ]
+    """The subscriptions a fresh read covers: those of the actions' workspaces and targets
+    (which the rebuild from ARM vouched for); of the manual steps' only when there is no
+    action (the file's other ids choose no read)."""
+    found = [r for a in plan.actions for r in (a.instance, a.target)]
+    if not found:
+        found = [m.instance for m in plan.manual]
     subs = {ids.parse(r).subscription_id.lower() for r in found if r}
     return tuple(sorted(s for s in subs if s))
 
@@ -166,6 +168,8 @@ def _finding_reason(rule: str, findings: list[Finding], fresh: Plan, inst: str) 
         return f"{rule} on {name} fails, but a fresh plan does not fix it with this write"
     if f.status is Status.PASS:
         return f"{rule} passes on {name} now"
+    if f.status is Status.ERROR:
+        return f"{rule} on {name} could not be judged now (a read failed: {f.message})"
     return f"{rule} on {name} is {f.status.value} now"
 
 
