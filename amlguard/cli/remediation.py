@@ -134,7 +134,11 @@ def _rescan(plan: Any, cfg: Any, connection: dict[str, Any], clients: Any) -> An
             tenant=connection.get("tenant"),
             quiet=True,
         ),
-        selection=Selection(policies=policies, custom_policies=policies),
+        selection=Selection(
+            policies=policies,
+            custom_policies=policies,
+            rule_ids=tuple(plan.selection.get("named", ())),  # named as check's --rule named
+        ),
         gate=Gate(fail_on=None, confirm=True),
         fix=Fix(enabled=True, dry_run=True, only=tuple(plan.selection.get("only", ()))),
         config=cfg,
@@ -143,8 +147,9 @@ def _rescan(plan: Any, cfg: Any, connection: dict[str, Any], clients: Any) -> An
     )
     recorded = {r.upper() for r in plan.selection.get("rules", [])}
     if recorded:
-        # The config's selection now, less the rules the plan was not made with (skipped, not
-        # named: a rule the config keeps by its default_on_when stays conditional).
+        # The selection now (the config's, or the plan's --rule ids), less the rules the plan
+        # was not made with: skipped, not named, so a rule the config keeps by its
+        # default_on_when stays conditional, as it was when the plan was made.
         _pack, by_config = app.load_rules(settings)
         allowed = {r.id.upper() for r in by_config}
         if not allowed & recorded:

@@ -380,7 +380,10 @@ def fix_check(
         scan.options.cloud,
         reader,
     )
-    plan.selection = selection_of([r.id for r in scan.result.rules], list(opts.only))
+    named = getattr(getattr(scan, "settings", None), "selection", None)
+    plan.selection = selection_of(
+        [r.id for r in scan.result.rules], list(opts.only), getattr(named, "rule_ids", ())
+    )
     prepared = Prepared(scan.result, scan.rows, plan)
     report = fix_after_scan(
         prepared, opts, clients, console, confirm, (scan.pack, scan.rules, scan.options)

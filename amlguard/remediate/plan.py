@@ -149,8 +149,9 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     scan_time: str = ""
     pack_version: str = ""
-    #: what the plan was made from beside the estate: ``rules`` (the selected rule ids) and
-    #: ``only`` (``--only``); ``apply`` plans again with the same selection (empty: unknown)
+    #: what the plan was made from beside the estate: ``rules`` (the rule ids judged), ``named``
+    #: (those ``--rule`` named) and ``only`` (``--only``); ``apply`` plans again with the same
+    #: selection (empty: unknown)
     selection: dict[str, list[str]] = field(default_factory=dict)
     #: the ``digest`` of the file :func:`load_plan` read this plan from ("" when not read)
     file_digest: str = ""
@@ -203,12 +204,19 @@ def _selection_dict(selection: dict[str, list[str]]) -> dict[str, list[str]]:
     return {k: sorted(selection.get(k, [])) for k in SELECTION_KEYS}
 
 
-def selection_of(rules: list[str], only: list[str]) -> dict[str, list[str]]:
-    """A plan's ``selection``: the rule ids the scan judged and the ``--only`` ids."""
-    return {"rules": sorted({r.upper() for r in rules}), "only": sorted({o.upper() for o in only})}
+def selection_of(
+    rules: list[str], only: list[str], named: list[str] | tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """A plan's ``selection``: the rule ids the scan judged, the ``--only`` ids and the ids
+    ``--rule`` named (a named rule is judged even where its ``default_on_when`` is false)."""
+    return {
+        "rules": sorted({r.upper() for r in rules}),
+        "only": sorted({o.upper() for o in only}),
+        "named": sorted({n.upper() for n in named}),
+    }
 
 
-SELECTION_KEYS = ("rules", "only")
+SELECTION_KEYS = ("rules", "only", "named")
 
 
 def plan_reads(plan: Plan) -> list[str]:

@@ -65,6 +65,10 @@ def _edit(plan: dict[str, Any], kind: str, i: int, pick: int, text: str) -> None
         add_cut(plan, RESOURCES[pick % len(RESOURCES)], RULES[pick % len(RULES)])
     elif kind == "only":
         plan.setdefault("selection", {"rules": [], "only": []})["only"] = [RULES[pick % len(RULES)]]
+    elif kind == "named":
+        plan.setdefault("selection", {"rules": [], "only": []})["named"] = [
+            RULES[pick % len(RULES)]
+        ]
     elif kind == "rules":
         plan.setdefault("selection", {"rules": [], "only": []})["rules"] = RULES[: pick % 40]
     elif kind == "params":
@@ -87,6 +91,7 @@ EDIT = st.tuples(
             "cut",
             "only",
             "rules",
+            "named",
             "params",
             "manual",
         ]

@@ -31,7 +31,11 @@ def _write(tmp_path: Path, doc: dict[str, Any]) -> Path:
 def test_the_selection_round_trips_and_is_covered_by_the_digest(tmp_path: Path) -> None:
     plan = Plan(selection=selection_of(["amlg-201", "AMLG-101"], ["amlg-201"]))
     doc = plan.to_dict()
-    assert doc["selection"] == {"rules": ["AMLG-101", "AMLG-201"], "only": ["AMLG-201"]}
+    assert doc["selection"] == {
+        "rules": ["AMLG-101", "AMLG-201"],
+        "only": ["AMLG-201"],
+        "named": [],
+    }
     path = tmp_path / "p.json"
     plan.write(path)
     loaded = load_plan(path)
@@ -62,7 +66,7 @@ def test_any_selection_value_loads_or_is_refused_naming_the_file(value: Any) -> 
         except InputError as exc:
             assert str(path) in str(exc)
         else:
-            assert set(plan.selection) == {"rules", "only"}
+            assert set(plan.selection) == {"rules", "only", "named"}
             assert all(isinstance(x, str) for v in plan.selection.values() for x in v)
 
 
