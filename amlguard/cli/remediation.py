@@ -6,6 +6,7 @@ The only CLI module that reaches :mod:`amlguard.remediate` (imported when a repa
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,15 @@ from amlguard.cli import options, resolution
 @click.option("--dry-run", is_flag=True, help="Print the plan, make no write call.")
 @click.option("--audit-log", type=click.Path(path_type=Path), help="Append a JSON line per write.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--expect-digest",
+    metavar="sha256:HEX",
+    help="Apply only if the file's digest is this one (the digest check --fix --plan-out "
+    "printed when the plan was reviewed); anything else exits 2 before any read or write.",
+)
 @options.config_option(
-    "The amlguard.yaml whose rule parameters the plan was made with (default: ./amlguard.yaml)."
+    "The amlguard.yaml the plan is judged with: its suppressions, rule parameters and rule "
+    "selection (default: ./amlguard.yaml)."
 )
 @options.connection_options
 def apply_cmd(
@@ -30,6 +38,7 @@ def apply_cmd(
     dry_run: bool,
     audit_log: Path | None,
     concurrency: int,
+    expect_digest: str | None,
     config_path: Path | None,
     **connection: Any,
 ) -> None:
@@ -37,16 +46,26 @@ def apply_cmd(
 
     Nothing in the file is sent as written: every request is rebuilt from the action's
     operation and after-values against a fresh ARM read (the role's principal is the
-    workspace's primary identity as ARM shows it). A plan whose requests differ from what
-    amlguard would plan, or whose digest does not match, is refused whole.
+    workspace's primary identity as ARM shows it). The estate of the plan's subscriptions is
+    then read and judged again with --config (its suppressions, rule parameters and rule
+    selection) and the plan's --only, and planned again: an action that plan would not hold
+    (its finding passes now, is suppressed as an approved exception, or is left to a human)
+    refuses the plan whole, naming each such action and why. A plan whose requests differ
+    from what amlguard would plan, or whose digest does not match, is refused whole too. The
+    manual steps and warnings shown are those of the plan made now, never the file's.
+
+    The digest is a plain sha256 of the file: anyone who edits the file can recompute it. To
+    bind a pipeline to the plan that was reviewed (on any machine), pass the reviewed digest
+    with --expect-digest.
 
     Reaches Azure as a live check does (the flags below; authentication: AMLGUARD_ACCESS_TOKEN
     if set, else DefaultAzureCredential).
 
     Exit codes: 0 every action done and verified; 1 an action failed, was skipped or refused,
     its effect could not be verified, or the plan was declined (no answer, as with stdin
-    closed and no --yes, declines); 2 the plan file is unreadable or was tampered with
-    (nothing written); 3 Azure could not be reached or failed, or a permission is missing;
+    closed and no --yes, declines); 2 the plan file is unreadable, was tampered with, is not
+    the --expect-digest one, or holds an action a plan made now would not hold (nothing
+    written); 3 Azure could not be reached or failed, or a permission is missing;
     130 interrupted (the actions already applied are listed).
     """
     from rich.console import Console
@@ -63,6 +82,10 @@ def apply_cmd(
         found = config.find_config(config_path)
         _audit_log_apart(audit_log, plan_file, found, connection.get("ca_bundle"))
         plan = load_plan(plan_file)
+        if expect_digest is not None:
+            from amlguard.remediate.replan import check_expected
+
+            check_expected(plan.file_digest, expect_digest)
         cfg = config.load_config(found) if found else config.Config()
         parameters = rule_parameters(cfg)
         settings = resolution.client_settings(connection)
@@ -79,6 +102,7 @@ def apply_cmd(
                 parameters,
                 getattr(settings, "cloud", "AzureCloud"),
                 instance_settings_of(cfg),  # where apply re-checks DNS resolution
+                rescan=lambda saved: _rescan(saved, cfg, connection, clients),
             )
         finally:
             clients.close()
@@ -86,6 +110,58 @@ def apply_cmd(
         click.echo("amlguard: interrupted before any write; nothing was changed", err=True)
         sys.exit(130)
     sys.exit(report.exit_code)
+
+
+def _rescan(plan: Any, cfg: Any, connection: dict[str, Any], clients: Any) -> Any:
+    """The estate of ``plan``'s subscriptions judged now as ``check --fix`` judges it (the one
+    :func:`amlguard.app.prepare_scan`), with ``cfg`` and the plan's rule selection; None when
+    the plan names no workspace."""
+    from amlguard import app
+    from amlguard.remediate.replan import subscriptions_of
+    from amlguard.settings import CheckSettings, Connection, Fix, Gate, Scope, Selection
+
+    subscriptions = subscriptions_of(plan)
+    if not subscriptions:
+        return None
+    policies = tuple(cfg.policies)
+    ca = connection.get("ca_bundle")
+    settings = CheckSettings(
+        scope=Scope(subscriptions=subscriptions),
+        connection=Connection(
+            cloud=connection.get("cloud") or "AzureCloud",
+            arm_endpoint=connection.get("arm_endpoint"),
+            ca_bundle=str(ca) if ca else None,
+            tenant=connection.get("tenant"),
+            quiet=True,
+        ),
+        selection=Selection(
+            policies=policies,
+            custom_policies=policies,
+            rule_ids=tuple(plan.selection.get("named", ())),  # named as check's --rule named
+        ),
+        gate=Gate(fail_on=None, confirm=True),
+        fix=Fix(enabled=True, dry_run=True, only=tuple(plan.selection.get("only", ()))),
+        config=cfg,
+        integration_selector=cfg.integration_selector,
+        solution_subnet=cfg.solution_subnet,
+    )
+    recorded = {r.upper() for r in plan.selection.get("rules", [])}
+    if recorded:
+        # The selection now (the config's, or the plan's --rule ids), less the rules the plan
+        # was not made with: skipped, not named, so a rule the config keeps by its
+        # default_on_when stays conditional, as it was when the plan was made.
+        _pack, by_config = app.load_rules(settings)
+        allowed = {r.id.upper() for r in by_config}
+        if not allowed & recorded:
+            from amlguard.errors import InputError
+
+            raise InputError(
+                "none of the rules the plan was made with is selected by the config now, so "
+                "nothing was written (plan again with check --fix --plan-out)"
+            )
+        skip = tuple(sorted(allowed - recorded))
+        settings = replace(settings, selection=replace(settings.selection, skip_rules=skip))
+    return app.prepare_scan(settings, None, clients.factory.credential)
 
 
 def _audit_log_apart(

@@ -21,7 +21,7 @@ from amlguard.remediate.execute import (
     run_plan,
     stale_actions,
 )
-from amlguard.remediate.plan import Plan, plan_reads
+from amlguard.remediate.plan import Plan, plan_reads, selection_of
 from amlguard.remediate.planner import build_plan
 from amlguard.remediate.preflight import preflight
 from amlguard.remediate.report import Report
@@ -287,7 +287,7 @@ def fix_after_scan(
     print_plan(plan, console)
     if opts.plan_out is not None:
         plan.write(opts.plan_out)
-        console.print(f"Plan written to {opts.plan_out}")
+        console.print(f"Plan written to {opts.plan_out} (digest {plan.digest()})")
     if opts.offline or opts.dry_run or clients is None:
         why = "a snapshot cannot be changed" if opts.offline else "--dry-run"
         console.print(f"Planned only ({why}): nothing was changed.")
@@ -313,23 +313,36 @@ def apply_file(
     parameters: dict[str, dict[str, Any]] | None = None,
     cloud: str = "AzureCloud",
     instance_settings: Any = None,
+    *,
+    rescan: Callable[[Plan], Any],
 ) -> Report:
-    """``amlguard apply FILE``: every action is rebuilt from ARM before anything is sent.
+    """``amlguard apply FILE``: every action is rebuilt from ARM and held against a plan made
+    now before anything is sent.
 
-    A plan whose requests differ from what amlguard would plan now is refused whole
-    (``InputError``, exit 2, nothing written), and so is one that cuts public access where a
-    private DNS zone no longer resolves in the solution VNet (``dnsrecheck``); stale actions
-    (live state no longer as planned) are refused one by one. What is shown, asked for and sent
-    is the rebuilt plan.
+    ``rescan(plan)`` reads the estate of the plan's subscriptions again and judges it as a live
+    check does with the same config (``amlguard.app.Prepared``; None when the plan names no
+    workspace). A plan whose requests differ from what amlguard would plan now, or with an
+    action a plan made now would not hold (its finding passes, is suppressed, is no longer
+    judged, or is left to a human), is refused whole (``InputError``, exit 2, nothing written),
+    and so is one that cuts public access where a private DNS zone no longer resolves in the
+    solution VNet (``dnsrecheck``); stale actions (live state no longer as planned) are refused
+    one by one. What is shown, asked for and sent is the rebuilt plan, with the manual steps
+    and warnings of the plan made now (never the file's).
     """
     from amlguard.remediate.dnsrecheck import recheck
     from amlguard.remediate.live import LiveView
     from amlguard.remediate.render import print_plan, print_report
+    from amlguard.remediate.replan import fresh_plan, hold
     from amlguard.remediate.verify import describe, rebuild_plan
 
     live = LiveView(clients.get, parameters, cloud)
     live.prefetch(plan_reads(plan), opts.concurrency)
-    plan = rebuild_plan(plan, live)
+    rebuilt = rebuild_plan(plan, live)
+    scan = rescan(plan)
+    if scan is None:
+        plan = dataclasses.replace(rebuilt, manual=[], warnings=[])
+    else:
+        plan = hold(rebuilt, plan, fresh_plan(scan, plan, clients.get), scan.result)
     recheck(plan, clients, parameters, cloud, instance_settings)
     print_plan(plan, console)
     if plan.empty:
@@ -366,6 +379,10 @@ def fix_check(
         dict(scan.options.parameters),
         scan.options.cloud,
         reader,
+    )
+    named = getattr(getattr(scan, "settings", None), "selection", None)
+    plan.selection = selection_of(
+        [r.id for r in scan.result.rules], list(opts.only), getattr(named, "rule_ids", ())
     )
     prepared = Prepared(scan.result, scan.rows, plan)
     report = fix_after_scan(

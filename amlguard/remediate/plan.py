@@ -149,6 +149,12 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     scan_time: str = ""
     pack_version: str = ""
+    #: what the plan was made from beside the estate: ``rules`` (the rule ids judged), ``named``
+    #: (those ``--rule`` named) and ``only`` (``--only``); ``apply`` plans again with the same
+    #: selection (empty: unknown)
+    selection: dict[str, list[str]] = field(default_factory=dict)
+    #: the ``digest`` of the file :func:`load_plan` read this plan from ("" when not read)
+    file_digest: str = ""
 
     @property
     def empty(self) -> bool:
@@ -184,6 +190,7 @@ class Plan:
                 for m in self.manual
             ],
             "warnings": list(self.warnings),
+            **({"selection": _selection_dict(self.selection)} if self.selection else {}),
         }
 
     def write(self, path: Path) -> None:
@@ -191,6 +198,25 @@ class Plan:
         from amlguard.outputfile import write_output
 
         write_output(path, json.dumps(self.to_dict(), indent=2) + "\n", "the plan")
+
+
+def _selection_dict(selection: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: sorted(selection.get(k, [])) for k in SELECTION_KEYS}
+
+
+def selection_of(
+    rules: list[str], only: list[str], named: list[str] | tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """A plan's ``selection``: the rule ids the scan judged, the ``--only`` ids and the ids
+    ``--rule`` named (a named rule is judged even where its ``default_on_when`` is false)."""
+    return {
+        "rules": sorted({r.upper() for r in rules}),
+        "only": sorted({o.upper() for o in only}),
+        "named": sorted({n.upper() for n in named}),
+    }
+
+
+SELECTION_KEYS = ("rules", "only", "named")
 
 
 def plan_reads(plan: Plan) -> list[str]:
@@ -206,9 +232,13 @@ def plan_reads(plan: Plan) -> list[str]:
 
 def document_digest(doc: dict[str, Any]) -> str:
     """``sha256:<hex>`` of a plan document without its ``digest`` member, as canonical JSON
-    (sorted keys, no spaces): the actions, and also the manual steps and warnings ``apply``
-    prints, the scan time and the pack version (redteam6 item 5: a command slipped into the
-    manual steps was printed by ``apply`` as amlguard's own advice)."""
+    (sorted keys, no spaces): the actions, the manual steps and warnings, the scan time, the
+    pack version and the selection.
+
+    Unkeyed on purpose: a plan reviewed on one machine is applied on another, so the digest
+    binds a run to the reviewed file only when the reviewer's digest is given to
+    ``apply --expect-digest``; anyone who edits the file can recompute it, which is why
+    ``apply`` also plans again from Azure and holds only what that fresh plan holds."""
     body = {k: v for k, v in doc.items() if k != "digest"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -270,6 +300,7 @@ def load_plan(path: Path) -> Plan:
             for i, m in enumerate(_list(raw, "manual", "plan"))
         ]
         warnings = [str(w) for w in _list(raw, "warnings", "plan")]
+        selection = _selection(raw)
     except _Malformed as exc:
         raise InputError(f"{path}: malformed plan: {exc}") from None
     known = {a.id for a in actions}
@@ -285,7 +316,20 @@ def load_plan(path: Path) -> Plan:
         warnings,
         str(raw.get("scan_time", "")),
         str(raw.get("pack_version", "")),
+        selection,
+        str(raw["digest"]),
     )
+
+
+def _selection(raw: dict[str, Any]) -> dict[str, list[str]]:
+    """The document's ``selection`` (absent: ``{}``); only the known keys, lists of strings."""
+    if "selection" not in raw:
+        return {}
+    node = _obj(raw["selection"], "selection")
+    unknown = sorted(str(k) for k in node if k not in SELECTION_KEYS)
+    if unknown:
+        raise _Malformed(f"selection has unknown member(s) {unknown}")
+    return {k: [t.upper() for t in _texts(node, k, "selection")] for k in SELECTION_KEYS}
 
 
 _MANUAL_FIELDS = ("rule_id", "resource_id", "instance", "reason", "command")

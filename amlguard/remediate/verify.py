@@ -32,7 +32,7 @@ def neutral(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _request(a: Action) -> dict[str, Any]:
+def request(a: Action) -> dict[str, Any]:
     """What decides the write: the fields compared between the file and the rebuilt action."""
     d = action_dict(a)
     return {
@@ -50,7 +50,8 @@ def _request(a: Action) -> dict[str, Any]:
     }
 
 
-def _differences(saved: dict[str, Any], built: dict[str, Any]) -> list[str]:
+def differences(saved: dict[str, Any], built: dict[str, Any]) -> list[str]:
+    """The fields of two :func:`request` values that differ."""
     return [k for k in saved if saved[k] != built[k]]
 
 
@@ -84,7 +85,7 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
     for a, built in pairs:
         # As when planning: provisioning includes Spark when a rule it waits for enables it.
         built = with_spark(built, dependencies(built, by_instance[ids.norm(built.instance)]))
-        diff = _differences(_request(a), _request(built))
+        diff = differences(request(a), request(built))
         if diff:
             problems.append(
                 f"{a.id}: its {', '.join(diff)} differ from what amlguard plans for "
@@ -106,7 +107,7 @@ def rebuild_plan(plan: Plan, live: LiveView) -> Plan:
             "was written (plan again with check --fix --plan-out):\n  "
             + "\n  ".join(neutral(p) for p in problems)
         )
-    return Plan(rebuilt, list(plan.manual), list(plan.warnings), plan.scan_time, plan.pack_version)
+    return replace(plan, actions=rebuilt)
 
 
 def refuse_project_writes(actions: list[Action], live: LiveView) -> None:
@@ -155,5 +156,9 @@ def _check_dependencies(actions: list[Action]) -> list[str]:
 
 
 def describe(plan: Plan) -> str:
-    """The digest line ``apply`` prints before asking."""
-    return f"plan digest {plan.digest()}; {len(plan.actions)} action(s) re-derived from Azure"
+    """The digest line ``apply`` prints before asking: the file's digest (what a reviewer pins
+    with ``--expect-digest``) and how the actions were checked."""
+    return (
+        f"plan digest {plan.file_digest or plan.digest()}; {len(plan.actions)} action(s) "
+        "re-derived from Azure and held by a plan made now"
+    )

@@ -43,7 +43,9 @@ def test_fix_flags_need_fix() -> None:
     assert result.exit_code == 2 and "need --fix" in result.output
 
 
-def test_apply_refuses_a_stale_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_refuses_a_plan_whose_finding_passes_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan_file = tmp_path / "plan.json"
     runner = CliRunner()
     runner.invoke(cli, ["check", "--snapshot", DRIFTED, "--fix", "--plan-out", str(plan_file)])
@@ -65,15 +67,12 @@ def test_apply_refuses_a_stale_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         result = runner.invoke(cli, ["apply", str(plan_file), "--yes", "--audit-log", str(audit)])
         patched = [w.path.lower() for w in emu.writes() if w.method == "PATCH"]
 
-    assert result.exit_code == 1, result.output
-    assert "refused" in result.output and "stale" in result.output
-    assert storage["target"].lower() not in patched
-    outcomes = {
-        json.loads(x)["target"]: json.loads(x)["outcome"] for x in audit.read_text().splitlines()
-    }
-    assert storage["target"] not in outcomes  # a refused action makes no write
-    assert set(outcomes.values()) == {"done"}
-    assert "cli-token" not in audit.read_text()
+    # The storage account passes now, so a plan made now would not hold its cut: the whole
+    # plan is refused before anything is written (redteam10b item 6), naming the action.
+    assert result.exit_code == 2, result.output
+    assert f"{storage['id']} (" in result.output and "passes on blueprintdevst now" in result.output
+    assert patched == [] and not audit.exists()
+    assert "cli-token" not in result.output
 
 
 def test_apply_declined_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
