@@ -44,7 +44,8 @@ class FixInterrupted(AmlguardError):
             self.exit_code = EXIT_TERMINATED
         lines = [
             f"{'terminated' if terminated else 'interrupted'}: {len(done)} action(s) applied, "
-            f"{len(in_flight)} in flight (left to finish), the rest not started; plan again to continue (check --fix)"
+            f"{len(in_flight)} in flight (left to finish), the rest not started; plan again "
+            "to continue (check --fix)"
         ]
         lines += [f"  applied {a.id}: {a.summary}" for a in done]
         lines += [f"  in flight {a.id}: {a.summary}" for a in in_flight]
