@@ -195,7 +195,11 @@ def test_the_reference_is_the_newest_accepted_scan(outcomes: list[str], fail_on:
     result = _one_result()
     with tempfile.TemporaryDirectory() as tmp, HistoryStore(Path(tmp) / "h.db") as store:
         for outcome in outcomes:
-            store.record(result, "s", lambda _scan, o=outcome: o)
+
+            def decided(_scan: Any, o: str = outcome) -> str:
+                return o
+
+            store.record(result, "s", decided)
         last = store.record(result, "s", lambda _scan: GATE_OFF)
         ref = store.reference(last, fail_on)
         accepted = [i + 1 for i, o in enumerate(outcomes) if o in GATE_ACCEPTS]
