@@ -156,6 +156,7 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     nothing is left to check the hook exits 0. Otherwise the exit codes of 'amlguard check'.
     """
     from amlguard.iac.changed import classify
+    from amlguard.textsafe import visible
 
     # the check command through the root group (importing amlguard.cli.check would be a cycle)
     root = ctx.find_root()
@@ -164,9 +165,9 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     options, files = _split_hook_args(check_cmd, list(args))
     changed = classify([Path(f) for f in files])
     for note in changed.left_out:
-        click.echo(f"amlguard: not checked (not a deployment file): {note}", err=True)
+        click.echo(f"amlguard: not checked (not a deployment file): {visible(note)}", err=True)
     for note in changed.notes:
-        click.echo(f"amlguard: {note}", err=True)
+        click.echo(f"amlguard: {visible(note)}", err=True)
     named = any(o == "--template" or o.startswith("--template=") for o in options)
     if changed.orphans and named:  # the hook's args name the template
         changed.parameters += changed.orphans
@@ -176,7 +177,7 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
         ]
     if changed.unresolved:
         for note in changed.unresolved:
-            click.echo(f"amlguard: cannot check: {note}", err=True)
+            click.echo(f"amlguard: cannot check: {visible(note)}", err=True)
         click.echo(
             f"amlguard: {len(changed.unresolved)} changed deployment file(s) could not be "
             f"checked: exit {EXIT_USAGE} (a changed deployment nobody checked is not a pass)",

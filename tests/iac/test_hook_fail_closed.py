@@ -309,3 +309,12 @@ def test_classify_never_leaves_out_a_deployment_it_cannot_read(tmp_path: Path) -
         str(tmp_path / "broken.json"),
         str(tmp_path / "latin1.json"),
     ]
+
+
+def test_file_names_are_neutralised_in_the_hook_messages(tmp_path: Path) -> None:
+    name = "x\x1b[2J\u202ey.json"
+    (tmp_path / name).write_text('{"contentVersion": "1.0.0.0", ')
+    res = _hook(tmp_path, name)
+    assert res.exit_code == 2
+    assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
+    assert "x\\x1b[2J\\u202ey.json: may be a deployment file" in res.stderr
