@@ -103,8 +103,9 @@ class Recorded:
             since = f"no earlier scan of this scope passed this gate: {c['new']} new"
         else:
             since = "the first scan of this scope"
-        gate = f"; gate {self.scan.gate}" if self.scan.gate and self.scan.gate != GATE_OFF else ""
-        return f"history: recorded scan {self.scan.id} in {self.path} ({since}{gate})"
+        gate = self.scan.gate
+        told = f"; --fail-on-new: {gate}" if gate and gate != GATE_OFF else ""
+        return f"history: recorded scan {self.scan.id} in {self.path} ({since}){told}"
 
     def retry_warning(self) -> str | None:
         """Said when new failures were already failing in a previous scan that failed (or could
