@@ -85,13 +85,15 @@ def document_kind(doc: object, name: str = "") -> tuple[str, str]:
         return "parameters", "its $schema is deploymentParameters"
     if _TEMPLATE_SCHEMA in schema or "predictedResources" in doc:
         return "template", "an ARM template or Bicep snapshot"
+    bare = {k: v for k, v in doc.items() if not k.startswith("$") and k != "contentVersion"}
+    if bare and all(_carries_value(e) for e in bare.values()):  # a parameter may be "resources"
+        return "parameters", "its entries carry a 'value' or 'reference'"
     if isinstance(doc.get("resources"), list | dict):
         # a foreign $schema too: 'check' says whether ARM would take it (never a silent pass)
         return "template", "it has 'resources'"
     params = doc.get("parameters")
     if isinstance(params, dict) and any(_carries_value(e) for e in params.values()):
         return "parameters", "its 'parameters' carry values"
-    bare = {k: v for k, v in doc.items() if not k.startswith("$") and k != "contentVersion"}
     if any(_carries_value(e) for e in bare.values()):
         return "parameters", "its entries carry a 'value' or 'reference'"
     if "contentVersion" in doc or _DEPLOYMENT_SCHEMA in schema:

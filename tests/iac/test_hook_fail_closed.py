@@ -318,3 +318,10 @@ def test_file_names_are_neutralised_in_the_hook_messages(tmp_path: Path) -> None
     assert res.exit_code == 2
     assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
     assert "x\\x1b[2J\\u202ey.json: may be a deployment file" in res.stderr
+
+
+def test_a_bare_parameter_named_resources_is_a_parameter_value() -> None:
+    doc = {"resources": {"value": ["a"]}, "location": {"value": "westeurope"}}
+    assert document_kind(doc, "values.json")[0] == "parameters"
+    template = {"resources": {"ws": {"type": "Microsoft.MachineLearningServices/workspaces"}}}
+    assert document_kind(template, "main.json")[0] == "template"  # languageVersion 2.0 shape
