@@ -121,6 +121,9 @@ def mark_gate(result: ScanResult, gate: Gate, recorded: Any) -> None:
     new = recorded.diff.new_at_or_above(gate.fail_on)
     failing = sum(f.status is Status.FAIL for f in result.findings)
     result.gate = {"mode": "new", "new": len(new), "known": max(0, failing - len(new))}
+    before, label = recorded.diff.before, gate.fail_on.label if gate.fail_on else ""
+    result.gate["reference"] = (before.id, recorded.reference_why(label)) if before else None
+    result.gate["earlier"] = recorded.previous is not None  # scans the gate did not accept
 
 
 def exit_code(result: ScanResult, gate: Gate | Severity | None, recorded: Any = None) -> int:

@@ -126,6 +126,7 @@ def test_the_history_gate_sees_a_new_deny(tmp_path: Path) -> None:
     gate = ("--history", db, "--history-scope", "prod", "--fail-on-new")
     before, after = str(_drifted(tmp_path, False)), str(_drifted(tmp_path, True))
     assert _json("check", "--snapshot", before, *gate)[0] == EXIT_FINDINGS  # all new at first
+    assert _json("check", "--snapshot", before, *gate[:-1])[0] == EXIT_FINDINGS  # adopted
     assert _json("check", "--snapshot", before, *gate)[0] == EXIT_OK  # the same failures
     code, _out, err = _run("check", "--snapshot", after, *gate, "--format", "json")
     assert code == EXIT_FINDINGS
@@ -166,6 +167,7 @@ def test_every_offender_gate_sees_a_registry_turning_public(tmp_path: Path) -> N
     db = str(tmp_path / "h.db")
     gate = ("--history", db, "--history-scope", "prod", "--fail-on-new")
     assert _json("check", "--snapshot", str(known), *gate)[0] == EXIT_FINDINGS
+    assert _json("check", "--snapshot", str(known), *gate[:-1])[0] == EXIT_FINDINGS  # adopted
     assert _json("check", "--snapshot", str(known), *gate)[0] == EXIT_OK
     code, _out, err = _run("check", "--snapshot", str(public), *gate, "--format", "json")
     assert code == EXIT_FINDINGS and "1 new" in err

@@ -79,12 +79,16 @@ def _hook(*args: str) -> Any:
 def test_hook_leaves_other_json_out_and_says_so(tmp_path: Path) -> None:
     other = tmp_path / "package.json"
     other.write_text('{"name": "x"}')
+    done = _hook(str(other))
+    assert done.exit_code == EXIT_OK, done.output
+    assert f"{other}: not an ARM template or parameter file" in done.stderr
+    assert "no template among the changed files" in done.stderr
+    # JSON that cannot be read may be a deployment file: never a pass (redteam10b #4)
     notes = tmp_path / "notes.json"
     notes.write_text("not json at all {")
     done = _hook(str(other), str(notes))
-    assert done.exit_code == EXIT_OK, done.output
-    assert f"{other}: not an ARM template" in done.stderr
-    assert "no template among the changed files" in done.stderr
+    assert done.exit_code == 2, done.output
+    assert f"{notes}: may be a deployment file but cannot be read as JSON (1:1:" in done.stderr
 
 
 def test_hook_checks_the_template_of_a_changed_parameter_file(tmp_path: Path) -> None:

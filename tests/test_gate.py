@@ -141,8 +141,15 @@ def test_fail_on_new_verdict_describes_the_gate(tmp_path: Path) -> None:
     assert first.exit_code == EXIT_FINDINGS
     assert "FAILED the gate: 12 new failure(s) at or above low; 0 known." in first.stdout
     again = run("check", "--snapshot", str(DRIFTED), "--history", str(db), "--fail-on-new")
+    assert again.exit_code == EXIT_FINDINGS  # a re-run: the failed scan accepted nothing
+    assert "(no earlier scan of this scope passed this gate)" in " ".join(again.stdout.split())
+    adopt = run("check", "--snapshot", str(DRIFTED), "--history", str(db))  # the gate off
+    assert adopt.exit_code == EXIT_FINDINGS
+    again = run("check", "--snapshot", str(DRIFTED), "--history", str(db), "--fail-on-new")
     assert again.exit_code == EXIT_OK
-    assert "PASSED the gate: 0 new failures at or above low; 12 known." in again.stdout
+    assert "PASSED the gate: 0 new failures at or above low; 12 known (since scan 3)." in (
+        " ".join(again.stdout.split())
+    )
     assert "FAILED" not in again.stdout.replace("FAILED the gate", "")
     md = run(
         "check", "--snapshot", str(DRIFTED), "--history", str(db), "--fail-on-new", "-f", "markdown"

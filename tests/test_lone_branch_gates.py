@@ -113,6 +113,7 @@ def test_fail_on_new_sees_a_lone_field_branch(tmp_path: Path) -> None:
     swapped, _ = _estate(tmp_path, managed_public=False, public=True)
     gate = ("--history", str(tmp_path / "h.db"), "--history-scope", "prod", "--fail-on-new")
     assert _run("check", "--snapshot", str(known), *RULE, *gate)[0] == EXIT_FINDINGS
+    assert _run("check", "--snapshot", str(known), *RULE, *gate[:-1])[0] == EXIT_FINDINGS  # adopt
     assert _run("check", "--snapshot", str(known), *RULE, *gate)[0] == EXIT_OK  # unchanged
     code, out = _run("check", "--snapshot", str(swapped), *RULE, *gate)
     assert code == EXIT_FINDINGS, out

@@ -361,8 +361,9 @@ def history_options(func: Any) -> Any:
                 "--fail-on-new/--no-fail-on-new",
                 area="history",
                 default=None,
-                help="With a history: exit 1 only for failures new since the previous scan "
-                "of the same scope. [default: the config file's history.fail_on_new]",
+                help="With a history: exit 1 only for failures new since the last scan of the "
+                "same scope this gate accepted (a re-run of a failed scan fails again). "
+                "[default: the config file's history.fail_on_new]",
             ),
         ],
     )

@@ -93,12 +93,18 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     """pre-commit entry (id amlguard-template): 'amlguard check --template' on the changed
     templates among the FILES pre-commit passes; options before them go to 'check'.
 
-    A changed parameter file checks its template (main.prod.parameters.json -> main.json or
-    main.bicep, else the only template in its folder or the one above; not found: exit 2), a
-    .bicepparam file the template it uses; other JSON is left out (said on standard error);
-    no template at all exits 0.
+    Every changed file that is or may be a deployment input is checked or fails the hook: a
+    changed parameter file (known by its shape, not only its $schema) checks its template
+    (main.prod.parameters.json -> main.json or main.bicep, else the only template in its
+    folder or the one above), a .bicepparam file the local template its 'using' names. Exit 2
+    (said on standard error, per file, with why) when such a file cannot be checked: JSON that
+    cannot be read even with comments, a parameter file whose template is not found, a
+    .bicepparam using a registry module or template spec (name the template: --template).
+    Files that are certainly not deployment inputs are left out, said on standard error; when
+    nothing is left to check the hook exits 0. Otherwise the exit codes of 'amlguard check'.
     """
     from amlguard.iac.changed import classify
+    from amlguard.textsafe import visible
 
     # the check command through the root group (importing amlguard.cli.check would be a cycle)
     root = ctx.find_root()
@@ -107,17 +113,26 @@ def hook_cmd(ctx: click.Context, args: tuple[str, ...]) -> None:
     options, files = _split_hook_args(check_cmd, list(args))
     changed = classify([Path(f) for f in files])
     for note in changed.left_out:
-        click.echo(f"amlguard: not checked: {note}", err=True)
+        click.echo(f"amlguard: not checked (not a deployment file): {visible(note)}", err=True)
     for note in changed.notes:
-        click.echo(f"amlguard: {note}", err=True)
-    if changed.orphans and "--template" in options:  # the hook's args name the template
+        click.echo(f"amlguard: {visible(note)}", err=True)
+    named = any(o == "--template" or o.startswith("--template=") for o in options)
+    if changed.orphans and named:  # the hook's args name the template
         changed.parameters += changed.orphans
-        changed.unresolved.clear()
+        orphans = {str(p) for p in changed.orphans}
+        changed.unresolved = [
+            u for u in changed.unresolved if not any(u.startswith(f"{o}: ") for o in orphans)
+        ]
     if changed.unresolved:
         for note in changed.unresolved:
-            click.echo(f"amlguard: {note}", err=True)
-        sys.exit(EXIT_USAGE)  # a changed deployment nobody checked is not a pass
-    if not changed.templates:
+            click.echo(f"amlguard: cannot check: {visible(note)}", err=True)
+        click.echo(
+            f"amlguard: {len(changed.unresolved)} changed deployment file(s) could not be "
+            f"checked: exit {EXIT_USAGE} (a changed deployment nobody checked is not a pass)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    if not changed.templates and not (named and changed.parameters):
         click.echo("amlguard: no template among the changed files", err=True)
         sys.exit(0)
     argv = [*options]

@@ -197,9 +197,18 @@ def diff_scans(
     )
 
 
-def diff_recorded(store: HistoryStore, after: ScanRecord) -> Diff:
-    """The diff of a just-recorded scan against the previous scan of its scope (or nothing)."""
-    before = store.previous(after)
+def diff_recorded(
+    store: HistoryStore,
+    after: ScanRecord,
+    *,
+    gated: bool = False,
+    fail_on: Severity | None = None,
+) -> Diff:
+    """The diff of a just-recorded scan against the previous scan of its scope, or (``gated``:
+    for ``--fail-on-new``) against the last scan that gate accepted (``HistoryStore.reference``),
+    so a failed run re-run compares with the same accepted scan again. Nothing earlier: all new.
+    """
+    before = store.reference(after, fail_on) if gated else store.previous(after)
     return compare(
         before,
         store.findings(before.id) if before else [],

@@ -9,6 +9,14 @@ from amlguard.scanner.model import Judgement, Status, review_dict
 
 _FAILING = (Status.FAIL.value, Status.KNOWN.value)
 
+#: A scan's ``--fail-on-new`` outcome, as the history keeps it.
+GATE_OFF = "off"  # recorded without --fail-on-new: its failures are adopted as known
+GATE_PASSED = "passed"
+GATE_FAILED = "failed"
+GATE_INCOMPLETE = "incomplete"  # exit 3: nothing was decided
+#: outcomes whose failures a later --fail-on-new gate treats as known
+GATE_ACCEPTS = (GATE_OFF, GATE_PASSED)
+
 
 @dataclass(frozen=True, slots=True)
 class ScanRecord:
@@ -26,6 +34,8 @@ class ScanRecord:
     complete: bool
     gaps: tuple[str, ...]
     counts: dict[str, int]
+    #: the scan's --fail-on-new outcome (GATE_*); None when recorded before history schema v6
+    gate: str | None = None
 
     @property
     def failing(self) -> int:
@@ -45,6 +55,7 @@ class ScanRecord:
             "complete": self.complete,
             "gaps": list(self.gaps),
             "counts": dict(self.counts),
+            "gate": self.gate,
         }
 
 

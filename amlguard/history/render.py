@@ -169,12 +169,16 @@ def render_scans(scans: list[ScanRecord], fmt: str) -> str:
         return json.dumps([s.to_dict() for s in scans], indent=2) + "\n"
     if not scans:
         return "No scans recorded.\n"
-    header = f"{'ID':>5}  {'SCAN TIME':<20}  {'FAIL':>5}  {'ERROR':>5}  {'PASS':>5}  DONE  SCOPE"
+    header = (
+        f"{'ID':>5}  {'SCAN TIME':<20}  {'FAIL':>5}  {'ERROR':>5}  {'PASS':>5}  DONE  "
+        f"{'GATE':<10}  SCOPE"
+    )
     rows = [header]
     for s in scans:
         rows.append(
             f"{s.id:>5}  {terminal(s.scan_time):<20}  {s.failing:>5}  {s.counts.get('error', 0):>5}  "
-            f"{s.counts.get('pass', 0):>5}  {'yes' if s.complete else 'NO ':<4}  {terminal(s.scope)}"
+            f"{s.counts.get('pass', 0):>5}  {'yes' if s.complete else 'NO ':<4}  "
+            f"{s.gate or '-':<10}  {terminal(s.scope)}"
         )
     return "\n".join(rows) + "\n"
 

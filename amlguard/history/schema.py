@@ -126,7 +126,14 @@ def _v5(conn: sqlite3.Connection) -> None:
     _script(conn, "ALTER TABLE findings ADD COLUMN offenders TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(conn: sqlite3.Connection) -> None:
+    """Keep each scan's ``--fail-on-new`` outcome (``off``, ``passed``, ``failed``,
+    ``incomplete``), so the gate compares with the last scan it accepted, not with a failed
+    run that was merely retried. Old scans: NULL, unknown (see ``HistoryStore.reference``)."""
+    _script(conn, "ALTER TABLE scans ADD COLUMN gate TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 LATEST = len(MIGRATIONS)
 
 

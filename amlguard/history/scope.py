@@ -55,8 +55,15 @@ def _template_scope(templates: Templates) -> str | None:
 
 
 def record_history(settings: CheckSettings, result: ScanResult) -> Any:
+    """Record the scan with its ``--fail-on-new`` outcome (a ``Recorded``), or None."""
     if settings.history.path is None:
         return None
     from amlguard.history.gate import record_scan
 
-    return record_scan(settings.history.path, result, history_scope(settings, result))
+    recorded = record_scan(
+        settings.history.path, result, history_scope(settings, result), settings.gate
+    )
+    warning = recorded.retry_warning()
+    if warning:
+        result.warnings.append(warning)
+    return recorded

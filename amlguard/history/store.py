@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from amlguard import __version__
 from amlguard.errors import EXIT_INCOMPLETE, HistoryError
 from amlguard.history import schema
 from amlguard.history.instants import parse_instant
-from amlguard.history.records import ScanRecord, StoredFinding, TrendPoint
+from amlguard.history.records import GATE_ACCEPTS, GATE_OFF, ScanRecord, StoredFinding, TrendPoint
+from amlguard.history.reference import latest_accepted
 from amlguard.history.rows import Since, dumps, first_seen, loads, offender_tuple, offenders_json
 from amlguard.scanner.model import ScanResult, Severity, Status
 
@@ -49,7 +50,7 @@ def _now() -> str:
 
 _SCAN_COLUMNS = (
     "s.id, s.scan_time, s.recorded_at, s.scope, s.source_kind, s.source_description, "
-    "s.tool_version, s.pack_version, s.pack_hash, s.complete, s.gaps"
+    "s.tool_version, s.pack_version, s.pack_hash, s.complete, s.gaps, s.gate"
 )
 _COUNTS = ", ".join(
     f"COALESCE(SUM(f.status = '{s.value}'), 0)" for s in Status
@@ -184,8 +185,15 @@ class HistoryStore:
         self.close()
 
     # ---- writing
-    def record(self, result: ScanResult, scope: str | None = None) -> ScanRecord:
-        """Store one scan and its findings in a single transaction; the stored scan."""
+    def record(
+        self,
+        result: ScanResult,
+        scope: str | None = None,
+        gate: Callable[[ScanRecord], str] | None = None,
+    ) -> ScanRecord:
+        """Store one scan and its findings in a single transaction; the stored scan. ``gate``
+        decides the scan's ``--fail-on-new`` outcome inside that transaction (it may read the
+        history); without it the scan is recorded with the gate off."""
         scope = scope or default_scope(result)
         src = result.source
         with self._errors(), self._transaction():
@@ -252,6 +260,8 @@ class HistoryStore:
                 "INSERT INTO scan_rules (scan_id, rule_id) VALUES (?, ?)",
                 ((scan_id, r) for r in sorted(rule_ids)),
             )
+            outcome = gate(self.scan(str(scan_id))) if gate is not None else GATE_OFF
+            self._conn.execute("UPDATE scans SET gate = ? WHERE id = ?", (outcome, scan_id))
         return self.scan(str(scan_id))
 
     def prune(
@@ -263,8 +273,9 @@ class HistoryStore:
         dry_run: bool = False,
     ) -> list[ScanRecord]:
         """Delete old scans: all but the newest ``keep`` of each scope, and/or those taken before
-        the instant ``before``; the latest scan of each scope stays unless ``keep_latest`` is
-        false. Returns the scans deleted (or, with ``dry_run``, that would be); the file is
+        the instant ``before``; the latest scan of each scope, and the newest one a
+        ``--fail-on-new`` gate accepts (what the next gate compares with), stay unless
+        ``keep_latest`` is false. Returns the scans deleted (or, with ``dry_run``, that would be); the file is
         compacted. A scan whose time cannot be read is never deleted by ``before``."""
         if keep is None and before is None:
             raise HistoryError("prune: say what to delete (--keep N and/or --before DATE)")
@@ -284,10 +295,14 @@ class HistoryStore:
         self, keep: int | None, before: dt.datetime | None, keep_latest: bool
     ) -> list[ScanRecord]:
         rank: dict[str, int] = {}
+        anchored: set[str] = set()  # scopes whose newest gate-accepted scan was kept
         doomed = []
         for scan in reversed(self.scans()):  # newest first
             rank[scan.scope] = rank.get(scan.scope, 0) + 1
-            if keep_latest and rank[scan.scope] == 1:
+            anchor = scan.scope not in anchored and scan.gate in (*GATE_ACCEPTS, None)
+            if anchor:
+                anchored.add(scan.scope)
+            if keep_latest and (rank[scan.scope] == 1 or anchor):
                 continue
             taken = parse_instant(scan.scan_time)
             old = before is not None and taken is not None and taken < before
@@ -355,6 +370,13 @@ class HistoryStore:
             ).fetchone()
         return self.scan(str(row[0])) if row else None
 
+    def reference(self, scan: ScanRecord, fail_on: Severity | None) -> ScanRecord | None:
+        """The scan a ``--fail-on-new`` gate compares ``scan`` with: the newest earlier scan of
+        its scope the gate accepted (see :mod:`amlguard.history.reference`), or None."""
+        with self._errors():
+            found = latest_accepted(self._conn, scan.scope, scan.id, fail_on)
+        return self.scan(str(found)) if found is not None else None
+
     def findings(self, scan_id: int) -> list[StoredFinding]:
         """Every finding of one scan, in the order they were recorded."""
         with self._errors():
@@ -412,7 +434,7 @@ class HistoryStore:
 
     @staticmethod
     def _scan_of(row: tuple[Any, ...]) -> ScanRecord:
-        counts = {s.value: int(n) for s, n in zip(Status, row[11:], strict=True)}
+        counts = {s.value: int(n) for s, n in zip(Status, row[12:], strict=True)}
         return ScanRecord(
             id=int(row[0]),
             scan_time=row[1],
@@ -426,4 +448,5 @@ class HistoryStore:
             complete=bool(row[9]),
             gaps=tuple(json.loads(row[10] or "[]")),
             counts=counts,
+            gate=row[11],
         )

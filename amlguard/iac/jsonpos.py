@@ -4,6 +4,10 @@
 expression finds where each value is written, keyed by its path (``("resources", 3,
 "properties", "publicNetworkAccess")``). The position of an object property is the position of
 its key, so a finding points at the line that writes the property.
+
+Comments (``//`` to the end of the line, ``/* ... */``) are read as ARM and the Azure CLI read
+them: as whitespace. They are blanked out character for character, so every line and column
+stays where the file has it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from amlguard.errors import InputError
 Path_ = tuple[str | int, ...]
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]', re.S)
+# A string (kept), or a comment outside strings (blanked).
+_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +79,37 @@ def read_json(path: Path) -> JsonDoc:
     return parse_json(inputfile.read_text(path, "JSON file"), str(path))
 
 
+def without_comments(text: str) -> str:
+    """``text`` with every comment outside strings turned into spaces (newlines kept), so
+    positions in the result are positions in ``text``."""
+    if "/" not in text:
+        return text
+
+    def blank(m: re.Match[str]) -> str:
+        tok = m.group()
+        return tok if tok[0] == '"' else re.sub(r"[^\n]", " ", tok)
+
+    return _COMMENT.sub(blank, text)
+
+
 def parse_json(text: str, name: str) -> JsonDoc:
-    """Parse JSON text and index where every property and item is written."""
+    """Parse JSON text (comments allowed, as ARM allows them) and index where every property
+    and item is written."""
+    plain = text
     try:
-        value = json.loads(text)
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            plain = without_comments(text)
+            if plain == text:
+                raise
+            value = json.loads(plain)  # the error, if any, is at the same line and column
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
     doc = JsonDoc(value, name, text)
-    doc.offsets = _index(text)
+    doc.offsets = _index(plain)
     return doc
 
 

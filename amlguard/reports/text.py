@@ -94,10 +94,21 @@ def verdict(result: ScanResult, fail_on: Severity | None) -> str:
     gate = result.gate or {}
     if gate.get("mode") == "new":
         new, known = int(gate.get("new", 0)), int(gate.get("known", 0))
+        ref = gate.get("reference")  # (scan id, why it counts): the last scan the gate accepted
         if new and fail_on is not None:
-            return f"FAILED the gate: {new} new failure(s) at or above {label}; {known} known."
+            if ref:
+                where = f" (not in scan {int(ref[0])}, {ref[1]})"
+            elif gate.get("earlier"):
+                where = " (no earlier scan of this scope passed this gate)"
+            else:
+                where = ""
+            return (
+                f"FAILED the gate: {new} new failure(s) at or above {label}{where}; {known} known."
+            )
+        since = f" (since scan {int(ref[0])})" if ref and known else ""
         return (
-            f"PASSED the gate: 0 new failures at or above {label or 'any severity'}; {known} known."
+            f"PASSED the gate: 0 new failures at or above {label or 'any severity'}; "
+            f"{known} known{since}."
         )
     gated = [f for f in failing if fail_on is not None and f.severity >= fail_on]
     if gated:

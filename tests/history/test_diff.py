@@ -196,8 +196,10 @@ def test_fail_on_new_exits_1_only_for_new_failures_of_the_same_scope(tmp_path: P
     inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
     scan(tmp_path, inst.rows())
     assert check("--history", str(db), "--fail-on-new") == 1  # new since the last scan
-    assert check("--fail-on-new", env={"AMLGUARD_HISTORY": str(db)}) == 0  # same failure
-    assert check("--history", str(db)) == 1  # without the flag the failure still gates
+    # a re-run of the failed job: that scan accepted nothing, the failure is still new
+    assert check("--fail-on-new", env={"AMLGUARD_HISTORY": str(db)}) == 1
+    assert check("--history", str(db)) == 1  # without the flag the failure still gates...
+    assert check("--fail-on-new", env={"AMLGUARD_HISTORY": str(db)}) == 0  # ...and is adopted
     # Another scope has no previous scan: every failure is new there (fail closed).
     assert check("--history", str(db), "--history-scope", "other", "--fail-on-new") == 1
     # Below --fail-on a new failure does not gate either.
@@ -208,7 +210,7 @@ def test_fail_on_new_exits_1_only_for_new_failures_of_the_same_scope(tmp_path: P
     scan(tmp_path, inst.rows(), gaps=[{"reason": "throttled", "scope": inst.sub}])
     assert check("--history", str(db), "--fail-on-new") == 3
     with HistoryStore(db) as store:
-        assert len(store.scans()) == 7
+        assert len(store.scans()) == 8
     # ... and 'diff --fail-on-new' over that incomplete scan fails closed too, naming it.
     res = runner.invoke(cli, ["diff", "--history", str(db), "--fail-on-new"])
     assert res.exit_code == 3, res.output
@@ -324,8 +326,9 @@ def test_the_config_file_names_the_history_and_its_gate(tmp_path: Path, monkeypa
     inst.storage["properties"]["publicNetworkAccess"] = "Enabled"
     scan(tmp_path, inst.rows())
     assert check() == 1  # new since the last scan of scope "nightly"
-    assert check() == 0  # the same failure is not new: the config's fail_on_new gates
-    assert check("--no-fail-on-new") == 1  # a flag wins over the file
+    assert check() == 1  # a re-run: the scan that failed the gate accepted nothing
+    assert check("--no-fail-on-new") == 1  # a flag wins over the file (and adopts the failure)
+    assert check() == 0  # the same failure is not new now: the config's fail_on_new gates
     assert check("--no-history") == 1  # not recorded, and no history to compare with: gates
     db = workdir / "state" / "h.db"  # relative to the config file
     with HistoryStore(db) as store:
@@ -333,7 +336,7 @@ def test_the_config_file_names_the_history_and_its_gate(tmp_path: Path, monkeypa
     # history list, show and diff find the database through the same file.
     listed = runner.invoke(cli, ["history", "list", "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    assert len(json.loads(listed.output)) == 4  # the --no-history run is not among them
+    assert len(json.loads(listed.output)) == 5  # the --no-history run is not among them
     drift = runner.invoke(cli, ["diff", "--format", "json"])
     assert drift.exit_code == 0, drift.output
 

@@ -32,10 +32,13 @@ def _more_nics(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
     return rows + [json.loads(text.replace("jumphost-nic", name)) for name in names]
 
 
-def _check(db: Path, snap: Path, rows: list[dict[str, Any]], **header: Any) -> int:
+def _check(
+    db: Path, snap: Path, rows: list[dict[str, Any]], adopt: bool = False, **header: Any
+) -> int:
+    """A --fail-on-new scan; ``adopt``: recorded with the gate off (its failures become known)."""
     write_snapshot(snap, rows, header)
     args = ["check", "--snapshot", str(snap), "--history", str(db), "--history-scope", "nightly"]
-    res = CliRunner().invoke(cli, [*args, "--fail-on-new", "-f", "json"])
+    res = CliRunner().invoke(cli, [*args, *([] if adopt else ["--fail-on-new"]), "-f", "json"])
     assert res.exit_code in (0, 1, 3), res.output
     return res.exit_code
 
@@ -49,6 +52,8 @@ def _diff(db: Path, *extra: str) -> dict[str, Any]:
 def test_a_new_offender_is_new_drift_and_fewer_is_still_failing(tmp_path: Path) -> None:
     db, snap = tmp_path / "h.db", tmp_path / "estate.json"
     assert _check(db, snap, _rows()) == 1  # first scan: everything is new
+    assert _check(db, snap, _rows()) == 1  # a re-run: the failed scan accepted nothing
+    assert _check(db, snap, _rows(), adopt=True) == 1  # the gate off: its failures are known
     assert _check(db, snap, _rows()) == 0
     assert _check(db, snap, _more_nics(_rows(), "jumphost2-nic")) == 1
     doc = _diff(db)
@@ -71,20 +76,22 @@ def test_a_new_offender_is_new_drift_and_fewer_is_still_failing(tmp_path: Path) 
 
 def test_growth_across_a_transient_gap_is_still_new(tmp_path: Path) -> None:
     db, snap = tmp_path / "h.db", tmp_path / "estate.json"
-    _check(db, snap, _rows())
+    _check(db, snap, _rows(), adopt=True)
     gap = {"reason": "throttled", "scope": SUB}
     assert _check(db, snap, _rows(), gaps=[gap]) == 3
     assert _check(db, snap, _more_nics(_rows(), "jumphost3-nic")) == 1
     (new,) = _diff(db)["new"]
     assert (new["rule_id"], len(new["new_offenders"])) == ("AMLG-302", 1)
-    # And a gap in between does not invent growth either.
+    # And a gap in between does not invent growth either (once the growth is adopted).
+    assert _check(db, snap, _more_nics(_rows(), "jumphost3-nic")) == 1  # not accepted yet
+    assert _check(db, snap, _more_nics(_rows(), "jumphost3-nic"), adopt=True) == 1
     assert _check(db, snap, _more_nics(_rows(), "jumphost3-nic"), gaps=[gap]) == 3
     assert _check(db, snap, _more_nics(_rows(), "jumphost3-nic")) == 0
 
 
 def test_offenders_are_stored_and_shown_and_compared_case_insensitively(tmp_path: Path) -> None:
     db, snap = tmp_path / "h.db", tmp_path / "estate.json"
-    _check(db, snap, _more_nics(_rows(), "jumphost2-nic"))
+    _check(db, snap, _more_nics(_rows(), "jumphost2-nic"), adopt=True)
     upper = [
         {**r, "id": r["id"].upper()} if r["id"].endswith("jumphost2-nic") else r
         for r in _more_nics(_rows(), "jumphost2-nic")
@@ -112,7 +119,7 @@ def test_migration_to_v5_keeps_old_rows_as_unknown_offenders(tmp_path: Path) -> 
         (old,) = store.findings(1)
     assert old.offenders is None and "offenders" not in old.to_dict()
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST == 6
     columns = [r[1] for r in conn.execute("PRAGMA table_info(findings)")]
     assert columns[-1] == "offenders"
     conn.close()

@@ -34,11 +34,12 @@ def test_kinds_of_changed_files(tmp_path: Path) -> None:
     assert got.parameters == [tmp_path / "main.parameters.json", bparam]
     notes = "\n".join(got.left_out)
     # two templates beside it: which one it belongs to is not guessed, and it is no pass either
-    (unresolved,) = got.unresolved
+    unresolved, gone = got.unresolved
     assert "other.parameters.json: a parameter file whose template was not found" in unresolved
-    assert got.orphans == [other]
-    assert "gone.bicepparam: its 'using' template was not found" in notes
-    assert "package.json: not an ARM template" in notes
+    assert got.orphans == [other, orphan]
+    # a .bicepparam whose template is not found changes a deployment too: never a pass
+    assert "gone.bicepparam: a Bicep parameter file that uses './nowhere.bicep'" in gone
+    assert "package.json: not an ARM template or parameter file" in notes
 
 
 def test_a_changed_template_brings_its_parameter_file(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 # One scheduled scan: dated HTML and JSON reports, a stable latest.html, the drift since the
 # previous scan on standard output (cron mails it), 90 days of reports kept. Arguments are passed
 # to `amlguard check` (the scope: --subscription, --management-group, --history-scope ...).
-# Exit code: amlguard's (1 only for failures new since the previous scan of the same scope).
+# Exit code: amlguard's (1 only for failures new since the last scan of the scope the gate
+# accepted: a re-run of a failed scan fails again; --no-fail-on-new once adopts the backlog).
 set -u
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)-$$
 reports=${AMLGUARD_REPORTS:-/data/reports}
