@@ -308,7 +308,12 @@ def test_an_interrupted_live_scan_exits_cleanly_with_no_partial_file(
             ["check", *_live(emu), "-o", f"json:{out}", "--history", str(db)],
             {"AMLGUARD_ACCESS_TOKEN": TOKEN, "XDG_STATE_HOME": str(tmp_path / "s")},
         )
-        time.sleep(2.0)
+        # Once the scan has sent its first query (not after a fixed sleep: on a loaded machine
+        # the start-up imports alone can outlast one, and a signal then kills before the
+        # handler exists), it is stopped mid-scan.
+        waited = time.monotonic() + 60
+        while not emu.requests("POST", "Microsoft.ResourceGraph") and time.monotonic() < waited:
+            time.sleep(0.05)
         proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == code, stderr
