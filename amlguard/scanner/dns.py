@@ -26,6 +26,7 @@ from typing import Any
 from amlguard.scanner import (
     dnscandidates,
     dnsforward,
+    dnspublic,
     dnsrules,
     hopstate,
     ids,
@@ -378,6 +379,9 @@ class _Judge:
         return ok, words
 
     def _ruleset(self) -> tuple[bool, str]:
+        decided = dnspublic.public_rule(self)  # a rule for the public name clients query
+        if decided is not None:
+            return decided
         matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         zone_name = self.zone_name

@@ -72,6 +72,15 @@ def _field(obj: Any, key: str) -> Any:
     return provisioning._field(obj, key)
 
 
+def _shown(value: Any) -> str:
+    """A state in words: the value trimmed and escaped, a blank one or another type said so."""
+    if value is None:
+        return "null"
+    if isinstance(value, str) and not value.strip():
+        return "blank"
+    return provisioning._shown(value)
+
+
 def _read(value: Any, good: str, failed: frozenset[str]) -> str:
     if value is provisioning.MISSING or provisioning._known_later(value):
         return IN_PLACE
@@ -85,17 +94,17 @@ def state(row: Any, kind: Kind) -> tuple[str, str]:
     """(``IN_PLACE`` | ``FAILED`` | ``UNSETTLED``, the state in words) of ``row``."""
     props = _field(row, "properties")
     if props is not provisioning.MISSING and props is not None and not isinstance(props, dict):
-        return UNSETTLED, f"properties {provisioning._shown(props)}"
+        return UNSETTLED, f"properties {_shown(props)}"
     found = _field(props, "provisioningState")
     verdict = _read(found, "succeeded", _FAILED_STATES)
     if verdict != IN_PLACE:
-        return verdict, provisioning._shown(found)
+        return verdict, _shown(found)
     if kind.extra is not None:
         key, good, failed = kind.extra
         found = _field(props, key)
         verdict = _read(found, good, failed)
         if verdict != IN_PLACE:
-            return verdict, f"{key} {provisioning._shown(found)}"
+            return verdict, f"{key} {_shown(found)}"
     return IN_PLACE, ""
 
 
