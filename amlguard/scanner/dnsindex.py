@@ -17,6 +17,8 @@ from amlguard.scanner.paths import get_key
 from amlguard.scanner.unknown import UnknownValue
 
 INBOUND_ENDPOINT = "microsoft.network/dnsresolvers/inboundendpoints"
+#: read for its provisioning state only (a ruleset's queries leave through it: :mod:`hopstate`)
+OUTBOUND_ENDPOINT = "microsoft.network/dnsresolvers/outboundendpoints"
 RESOLVER = "microsoft.network/dnsresolvers"
 RULESET = "microsoft.network/dnsforwardingrulesets"
 RULESET_LINK = "microsoft.network/dnsforwardingrulesets/virtualnetworklinks"
@@ -30,6 +32,7 @@ RESOLUTION_TYPES = (
     VNET,
     RESOLVER,
     INBOUND_ENDPOINT,
+    OUTBOUND_ENDPOINT,
     RULESET,
     RULESET_LINK,
     FORWARDING_RULE,

@@ -23,7 +23,9 @@ def _spoke_b(rows: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
     found = scan(rows, rule_ids=["AMLG-301"], **kw)
     spoke_a = [f for f in found if f.instance.endswith("spoke-a-mlw")]
     assert spoke_a and {f.status for f in spoke_a} == {Status.PASS}  # it asks the resolver
-    return {f.resource_id.rsplit("/", 1)[-1]: f for f in found if f.instance.endswith("spoke-b-mlw")}
+    return {
+        f.resource_id.rsplit("/", 1)[-1]: f for f in found if f.instance.endswith("spoke-b-mlw")
+    }
 
 
 def _failing(found: dict[str, Any]) -> set[str]:
