@@ -469,17 +469,18 @@ def dns_resolution(
     path found is noted, in words, for a passing finding's message); else one item per problem
     whose ``id`` says, in words, which link or path is missing."""
     zone_id = str(ctx.resource["id"])
-    if ctx.inventory.get(zone_id) is None:
+    zone = ctx.inventory.get(zone_id)
+    if zone is None:
         raise Undeterminable(
             f"private DNS zone {ids.short_name(zone_id)} is not in the scanned inventory "
             "(outside the scan scope or deleted); if a central team manages it, add its "
             "resource group or subscription to central_dns_scopes"
         )
-    broken = hopstate.problem(
-        ctx.inventory.get(zone_id), hopstate.ZONE, "its records answer no query"
-    )
-    if broken:
-        return [{"id": broken}]
+    props = zone.get("properties")  # {} or ARM's Succeeded (nearly every zone): at dict speed
+    if not (type(props) is dict and (not props or props.get("provisioningState") == "Succeeded")):
+        broken = hopstate.problem(zone, hopstate.ZONE, "its records answer no query")
+        if broken:
+            return [{"id": broken}]
     if not isinstance(vnet, str) or not vnet:
         return [{"id": "no solution VNet"}]
     link_only = str(mode or "auto").lower() == "link_only"
