@@ -185,3 +185,26 @@ def test_properties_that_are_not_an_object_are_error() -> None:
         hopstate.UNSETTLED
     )
     assert hopstate.state({"id": "x"}, hopstate.ZONE)[0] == hopstate.IN_PLACE  # hand-written
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(state=states | st.just(...))
+def test_a_zone_group_registers_only_when_it_works(state: Any) -> None:
+    from amlguard.scanner import zonegroups
+    from amlguard.scanner.unknown import Unknown
+
+    group: dict[str, Any] = {
+        "id": "/x/privateEndpoints/pe/privateDnsZoneGroups/g",
+        "properties": {},
+    }
+    if state is not ...:
+        group["properties"]["provisioningState"] = state
+    shown = zonegroups.unregistered(group, "privatelink.blob.core.windows.net")
+    low = state.strip().lower() if isinstance(state, str) else None
+    if state is ... or low == "succeeded":
+        assert shown is None
+    elif low in ("failed", "canceled", "cancelled", "deleting"):
+        assert type(shown) is str and shown.startswith("privatelink.blob.core.windows.net (")
+        assert "private DNS zone group g is" in shown
+    else:
+        assert type(shown) is Unknown and "private DNS zone group g" in shown.reason()
