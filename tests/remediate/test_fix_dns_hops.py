@@ -101,3 +101,9 @@ def test_live_fix_writes_nothing_to_the_account_behind_a_failed_hop(
     assert f"not disabling public access on {account}" in result.output
     assert "is Failed" in result.output  # the live scan read the hop's state
     assert not [p for p in written if f"/storageaccounts/{account}" in p], written
+
+
+def test_a_failed_zone_group_is_a_manual_step_naming_it(tmp_path: Path) -> None:
+    out = _plan(tmp_path, _zone_groups(_compliant(), "Failed"))
+    assert "AMLG-202 blueprintdevst: private endpoint blueprint-dev-pe-storage-blob: private DNS zone group default is Failed" in out  # fmt: skip
+    assert "Create private endpoint" not in out  # no second endpoint planned beside it
