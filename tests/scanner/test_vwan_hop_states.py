@@ -64,3 +64,29 @@ def test_a_wan_that_failed_stops_hub_to_hub_only(tmp_path: Path, state: str, sta
     set_state(named(rows, "vwan-core"), state)
     found = _verdicts(tmp_path, rows)
     assert found == {"spoke-a-mlw": Counter({"pass": 7}), "spoke-b-mlw": Counter({status: 7})}
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "state", "status"),
+    [
+        ("afw-vhub-weu", "provisioningState", "Failed", "fail"),
+        ("afwp-vhub", "provisioningState", "Canceled", "fail"),
+        ("afw-vhub-weu", "provisioningState", "Updating", "error"),
+        ("vhub-weu", "routingState", "Failed", "fail"),
+        ("afw-vhub-weu", "provisioningState", "Succeeded", "pass"),
+    ],
+)
+def test_a_secured_hub_dns_proxy_is_judged_by_its_states(
+    tmp_path: Path, name: str, key: str, state: str, status: str
+) -> None:
+    from tests import builders_fix8dns as b
+
+    rows = rows_of("virtual-wan")
+    b.hub_firewall(rows, [b.RESOLVER_IP])
+    b.spoke_a_asks(rows, b.HUB_FIREWALL_IP)
+    assert _verdicts(tmp_path, rows)["spoke-a-mlw"] == Counter({"pass": 7})  # the control
+    set_state(named(rows, name), state, key)
+    found = judge(tmp_path, rows, "spoke-a-mlw")
+    assert Counter(f["status"] for f in found) == Counter({status: 7})
+    if status != "pass":
+        assert all(name in f["message"] for f in found), found[0]["message"]
