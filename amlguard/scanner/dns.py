@@ -408,7 +408,7 @@ class _Judge:
             return False, "; ".join(disabled)
         _length, name, rule, domain, row = max(matching, key=lambda m: m[0])
         shown = f"{domain}." if domain else ". (every name)"
-        broken = dnsforward.ruleset_problem(self.inv, row)
+        broken = dnspublic.ruleset_problem(self.inv, row)
         if broken:
             return (
                 False,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from amlguard.excerpt import quoted
-from amlguard.scanner import dnscandidates, hopstate, ids, peerings, vwan
+from amlguard.scanner import dnscandidates, ids, peerings, vwan
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.dnsindex import AZURE_DNS, Index, _dict, _list, _props, _text, canonical_ip
 from amlguard.scanner.inventory import Inventory
@@ -389,29 +389,3 @@ def _reached(inv: Inventory, origin: str, place: str, in_hub: bool) -> bool:
     if in_hub:
         return hub_reach(inv, place, origin) is not None
     return vnet_reach(inv, origin, place, RULESET_ORIGIN) is not None
-
-
-def ruleset_problem(inv: Inventory, rule: Any) -> str:
-    """'' when forwarding rule ``rule``, its ruleset, the ruleset's outbound endpoints and
-    their resolvers all work (:mod:`hopstate`); the first that failed in words; raises
-    ``Undeterminable`` for one not settled."""
-    ruleset_id = ids.parent_of_child(str(rule.get("id") or ""), "forwardingRules")
-    ruleset = inv.get(ruleset_id) if ruleset_id else None
-    hops: list[tuple[Any, hopstate.Kind, str]] = [
-        (rule, hopstate.RULE, "the ruleset forwards nothing by it"),
-        (ruleset, hopstate.RULESET, "none of its rules forwards a query"),
-    ]
-    for endpoint in _list(get_key(_props(ruleset), "dnsResolverOutboundEndpoints")):
-        endpoint_id = _text(get_key(_dict(endpoint), "id"))
-        if not endpoint_id:
-            continue  # ruleset_origins says so when the rule's targets are judged
-        resolver = ids.parent_of_child(endpoint_id, "outboundEndpoints")
-        hops.append((inv.get(endpoint_id), hopstate.OUTBOUND, "the ruleset's queries do not leave"))
-        hops.append(
-            (
-                inv.get(resolver) if resolver else None,
-                hopstate.RESOLVER,
-                "the ruleset's queries do not leave through its outbound endpoint",
-            )
-        )
-    return hopstate.raise_or_words(*hopstate.first_problem(hops))

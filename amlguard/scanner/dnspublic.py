@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner import dnsforward, dnsrules, ids, publicnames
+from amlguard.scanner import dnsrules, hopstate, ids, publicnames
+from amlguard.scanner.dnsindex import _dict, _list, _props, _text
+from amlguard.scanner.inventory import Inventory
+from amlguard.scanner.paths import get_key
 
 
 def public_rule(judge: Any) -> tuple[bool, str] | None:
@@ -53,7 +56,7 @@ def public_rule(judge: Any) -> tuple[bool, str] | None:
         f"ruleset {name} rule {rule} ({domain}.) is the most specific enabled rule for "
         f"{public}, the public name clients query (before the CNAME into the zone)"
     )
-    broken = dnsforward.ruleset_problem(judge.inv, row)
+    broken = ruleset_problem(judge.inv, row)
     if broken:
         return False, f"{decides}, but {broken}"
     targets = dnsrules.targets(row)
@@ -75,4 +78,30 @@ def public_rule(judge: Any) -> tuple[bool, str] | None:
     )
 
 
-__all__ = ["public_rule"]
+def ruleset_problem(inv: Inventory, rule: Any) -> str:
+    """'' when forwarding rule ``rule``, its ruleset, the ruleset's outbound endpoints and
+    their resolvers all work (:mod:`hopstate`); the first that failed in words; raises
+    ``Undeterminable`` for one not settled."""
+    ruleset_id = ids.parent_of_child(str(rule.get("id") or ""), "forwardingRules")
+    ruleset = inv.get(ruleset_id) if ruleset_id else None
+    hops: list[tuple[Any, hopstate.Kind, str]] = [
+        (rule, hopstate.RULE, "the ruleset forwards nothing by it"),
+        (ruleset, hopstate.RULESET, "none of its rules forwards a query"),
+    ]
+    for endpoint in _list(get_key(_props(ruleset), "dnsResolverOutboundEndpoints")):
+        endpoint_id = _text(get_key(_dict(endpoint), "id"))
+        if not endpoint_id:
+            continue  # ruleset_origins says so when the rule's targets are judged
+        resolver = ids.parent_of_child(endpoint_id, "outboundEndpoints")
+        hops.append((inv.get(endpoint_id), hopstate.OUTBOUND, "the ruleset's queries do not leave"))
+        hops.append(
+            (
+                inv.get(resolver) if resolver else None,
+                hopstate.RESOLVER,
+                "the ruleset's queries do not leave through its outbound endpoint",
+            )
+        )
+    return hopstate.raise_or_words(*hopstate.first_problem(hops))
+
+
+__all__ = ["public_rule", "ruleset_problem"]
