@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from amlguard.remediate.interface import PlanContext
-from amlguard.scanner import ids, provisioning
+from amlguard.scanner import ids, provisioning, zonegroups
 from amlguard.scanner.context import EvalContext, Undeterminable
 from amlguard.scanner.dns import dns_resolution
 from amlguard.scanner.endpointreach import reachable_private_endpoints
@@ -116,6 +116,9 @@ def _needed(ctx: PlanContext, row: Row, target: str, group: str) -> tuple[list[s
 
 def _endpoint_problem(ctx: PlanContext, inst: Instance, row: Row, pe: Row, conn: Row) -> str:
     target = str(row.get("id") or "")
+    broken = zonegroups.problem(ctx.inventory, str(pe.get("id")))
+    if broken:  # a zone group that failed (or has not settled) wrote no records
+        return broken
     have = _zone_ids_of(ctx, str(pe.get("id")))
     for group in _groups(conn) or [""]:
         zones, unknown = _needed(ctx, row, target, group)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from amlguard.scanner import ids, provisioning
+from amlguard.scanner import ids, provisioning, zonegroups
 
 NETWORK_API_VERSION = "2024-05-01"
 _LINKS = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights")
@@ -167,8 +167,12 @@ class LiveView:
             if isinstance(row, dict) and not provisioning.in_place(row):
                 continue  # its provisioning failed or has not finished: no private path yet
             groups = self.get(f"{pe}/privateDnsZoneGroups", NETWORK_API_VERSION)
-            if isinstance(groups, dict) and any(
-                isinstance(g, dict) for g in groups.get("value") or []
-            ):
+            found = (
+                [g for g in (groups.get("value") or []) if isinstance(g, dict)]
+                if (isinstance(groups, dict) and isinstance(groups.get("value"), list))
+                else []
+            )
+            # a zone group that failed (or has not settled) wrote no records (zonegroups)
+            if found and all(zonegroups.state(g)[0] == zonegroups.IN_PLACE for g in found):
                 return ""
         return f"the private endpoint of {name} has no DNS zone group"

@@ -26,7 +26,9 @@ from typing import Any
 from amlguard.scanner import (
     dnscandidates,
     dnsforward,
+    dnspublic,
     dnsrules,
+    hopstate,
     ids,
     linkstates,
     peerings,
@@ -232,6 +234,8 @@ class _Judge:
             return dnsforward.hub_proxy(self, ip, reach, entry)
         if kind == dnscandidates.UNREAD:
             raise Undeterminable(dnscandidates.unread_words(ip, entry))
+        if kind == dnscandidates.DEAD:  # a resource of it failed (or is not settled)
+            return dnscandidates.dead_verdict(entry)
         label, vnet = entry
         where = _where(label, ip, vnet)
         if self.linked(vnet) and not reach:
@@ -358,9 +362,13 @@ class _Judge:
         depends on the rulesets linked to S, the zone and the trusted servers only, so it is
         kept for the next spoke linked to the same rulesets.
         """
+        down = self.idx.ruleset_links_down.get(self.vnet_key, ())
+        for verdict, words in down:  # a link still provisioning may be the one that decides
+            if verdict == hopstate.UNSETTLED:
+                raise Undeterminable(words)
         rulesets = self.idx.ruleset_keys.get(self.vnet_key)
-        if rulesets is None:
-            return False, ""  # no ruleset is linked to S
+        if rulesets is None:  # no ruleset is linked to S (or its links failed)
+            return False, "; ".join(words for _v, words in down)
         key = (rulesets, self.zone_id, self.trusted_key)
         found = self.idx.ruleset_passes.get(key)
         if found is not None:
@@ -371,6 +379,9 @@ class _Judge:
         return ok, words
 
     def _ruleset(self) -> tuple[bool, str]:
+        decided = dnspublic.public_rule(self)  # a rule for the public name clients query
+        if decided is not None:
+            return decided
         matching: list[tuple[int, str, str, str, Row]] = []
         disabled: list[str] = []
         zone_name = self.zone_name
@@ -397,6 +408,12 @@ class _Judge:
             return False, "; ".join(disabled)
         _length, name, rule, domain, row = max(matching, key=lambda m: m[0])
         shown = f"{domain}." if domain else ". (every name)"
+        broken = dnspublic.ruleset_problem(self.inv, row)
+        if broken:
+            return (
+                False,
+                f"ruleset {name} forwards {shown} (the most specific enabled rule for the zone), but {broken}",
+            )
         targets = dnsrules.targets(row)
         if not targets:
             return False, f"ruleset {name} forwards {shown} to no server"
@@ -461,12 +478,18 @@ def dns_resolution(
     path found is noted, in words, for a passing finding's message); else one item per problem
     whose ``id`` says, in words, which link or path is missing."""
     zone_id = str(ctx.resource["id"])
-    if ctx.inventory.get(zone_id) is None:
+    zone = ctx.inventory.get(zone_id)
+    if zone is None:
         raise Undeterminable(
             f"private DNS zone {ids.short_name(zone_id)} is not in the scanned inventory "
             "(outside the scan scope or deleted); if a central team manages it, add its "
             "resource group or subscription to central_dns_scopes"
         )
+    props = zone.get("properties")  # {} or ARM's Succeeded (nearly every zone): at dict speed
+    if not (type(props) is dict and (not props or props.get("provisioningState") == "Succeeded")):
+        broken = hopstate.problem(zone, hopstate.ZONE, "its records answer no query")
+        if broken:
+            return [{"id": broken}]
     if not isinstance(vnet, str) or not vnet:
         return [{"id": "no solution VNet"}]
     link_only = str(mode or "auto").lower() == "link_only"

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.scanner import ids
+from amlguard.scanner import hopstate, ids
 from amlguard.scanner.context import Undeterminable
 
 #: candidate kinds
 SERVER, PROXY, HUB, UNREAD = "server", "proxy", "hub", "unread"
+#: a server a resource of which failed or is not settled (``Index.dead``, :mod:`hopstate`)
+DEAD = "dead"
 
 
 @dataclass
@@ -44,13 +46,17 @@ def of(judge: Any, ip: str) -> list[Candidate]:
     out += [Candidate(PROXY, e, e[1]) for e in idx.proxies.get(ip, [])]
     out += [Candidate(HUB, e, e[1], True) for e in idx.hub_proxies.get(ip, [])]
     out += [Candidate(UNREAD, e, e[2], e[3]) for e in idx.unread_policies.get(ip, [])]
+    out += [Candidate(DEAD, e, e[1], e[2]) for e in idx.dead.get(ip, [])]
     return out
 
 
 def several(judge: Any, ip: str) -> list[Candidate]:
     """The candidates of ``ip`` when a firewall (DNS proxy or unread policy) is one of two or
-    more: [] otherwise (a lone candidate, or resolvers only, are judged as before)."""
+    more, or one is a server that failed or is not settled (even alone): [] otherwise (a lone
+    candidate, or resolvers only, are judged as before)."""
     idx = judge.idx
+    if ip in idx.dead:
+        return of(judge, ip)
     if ip not in idx.proxies and ip not in idx.hub_proxies and ip not in idx.unread_policies:
         return []
     found = of(judge, ip)
@@ -65,6 +71,13 @@ def unread_words(ip: str, entry: tuple[str, str, str, bool]) -> str:
         f"policy {policy} is not in the scanned inventory (outside the scan scope or "
         "unreadable): whether its DNS proxy is on cannot be read"
     )
+
+
+def dead_verdict(entry: tuple[str, str, bool, str, str]) -> tuple[bool, str]:
+    """A server that failed: (False, why); one not settled raises ``Undeterminable``."""
+    label, _place, _in_hub, verdict, words = entry
+    words = hopstate.raise_or_words(verdict, words)
+    return False, words if label.rsplit(" ", 1)[-1] in words else f"{label}: {words}"
 
 
 def choose(
@@ -101,4 +114,15 @@ def choose(
     return False, failed[0]
 
 
-__all__ = ["HUB", "PROXY", "SERVER", "UNREAD", "Candidate", "choose", "of", "several"]
+__all__ = [
+    "DEAD",
+    "HUB",
+    "PROXY",
+    "SERVER",
+    "UNREAD",
+    "Candidate",
+    "choose",
+    "dead_verdict",
+    "of",
+    "several",
+]

@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from amlguard.scanner import dnsproxy, ids, vwan
+from amlguard.scanner import dnsproxy, hopstate, ids, vwan
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import VNET, Inventory, Row
 from amlguard.scanner.paths import get_key
 from amlguard.scanner.unknown import UnknownValue
 
 INBOUND_ENDPOINT = "microsoft.network/dnsresolvers/inboundendpoints"
+#: read for its provisioning state only (a ruleset's queries leave through it: :mod:`hopstate`)
+OUTBOUND_ENDPOINT = "microsoft.network/dnsresolvers/outboundendpoints"
 RESOLVER = "microsoft.network/dnsresolvers"
 RULESET = "microsoft.network/dnsforwardingrulesets"
 RULESET_LINK = "microsoft.network/dnsforwardingrulesets/virtualnetworklinks"
@@ -30,6 +32,7 @@ RESOLUTION_TYPES = (
     VNET,
     RESOLVER,
     INBOUND_ENDPOINT,
+    OUTBOUND_ENDPOINT,
     RULESET,
     RULESET_LINK,
     FORWARDING_RULE,
@@ -104,6 +107,13 @@ class Index:
     #: (lower-cased solution VNet id, lower-cased VNet id) -> how the first reaches the
     #: second, in words (None: it does not)
     reach: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    #: ip -> [(what it is, its VNet or hub, whether a hub, FAILED | UNSETTLED, why)] of DNS
+    #: servers a resource of which failed or is not settled (:mod:`hopstate`): each is a
+    #: candidate for its IP that answers nothing (or cannot be judged), never a working one
+    dead: dict[str, list[tuple[str, str, bool, str, str]]] = field(default_factory=dict)
+    #: lower-cased VNet id -> [(FAILED | UNSETTLED, why)] of its forwarding ruleset links that
+    #: failed or are not settled (kept out of ``rulesets``)
+    ruleset_links_down: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def index(inv: Inventory) -> Index:
@@ -122,12 +132,21 @@ def _build(inv: Inventory) -> Index:
     for endpoint in inv.of_type(INBOUND_ENDPOINT):
         resolver = inv.get(ids.parent_of_child(str(endpoint["id"]), "inboundEndpoints"))
         resolver_vnet = _text(get_key(_dict(get_key(_props(resolver), "virtualNetwork")), "id"))
+        broken = hopstate.first_problem(
+            [
+                (endpoint, hopstate.INBOUND, "it answers no DNS query"),
+                (resolver, hopstate.RESOLVER, "its inbound endpoints answer no DNS query"),
+            ]
+        )
         for cfg in _list(get_key(_props(endpoint), "ipConfigurations")):
             ip = canonical_ip(_text(get_key(cfg, "privateIpAddress")))
             subnet = _text(get_key(_dict(get_key(cfg, "subnet")), "id"))
             vnet = resolver_vnet or ids.vnet_of_subnet(subnet)
             if ip and vnet:
                 label = f"DNS Private Resolver inbound endpoint {ids.short_name(endpoint['id'])}"
+                if broken[0] != hopstate.IN_PLACE:
+                    idx.dead.setdefault(ip, []).append((label, vnet, False, *broken))
+                    continue
                 idx.servers.setdefault(ip, []).append((label, vnet))
     proxies = {ids.norm(p["id"]) for p in inv.of_type(FIREWALL_POLICY) if _proxy_policy(p)}
     for firewall in inv.of_type(FIREWALL):
@@ -143,11 +162,15 @@ def _build(inv: Inventory) -> Index:
             continue
         if ids.norm(policy) not in proxies and classic.lower() != "true" and not unread:
             continue
+        broken = _firewall_state(inv, firewall, policy)
         for cfg in _list(get_key(props, "ipConfigurations")):
             cprops = _props(cfg)
             ip = canonical_ip(_text(get_key(cprops, "privateIPAddress")))
             vnet = ids.vnet_of_subnet(_text(get_key(_dict(get_key(cprops, "subnet")), "id")))
-            if ip and vnet and unread and classic.lower() != "true":
+            if ip and vnet and broken[0] != hopstate.IN_PLACE:
+                label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
+                idx.dead.setdefault(ip, []).append((label, vnet, False, *broken))
+            elif ip and vnet and unread and classic.lower() != "true":
                 unread_entry = (str(firewall["id"]), policy, vnet, False)
                 idx.unread_policies.setdefault(ip, []).append(unread_entry)
             elif ip and vnet:
@@ -163,7 +186,7 @@ def _build(inv: Inventory) -> Index:
                     idx.proxies.setdefault(ip, []).append((label, vnet, sent, problem))
                 else:  # to Azure-provided DNS: the zones linked to its own VNet answer
                     idx.servers.setdefault(ip, []).append((label, vnet))
-        _hub_proxy(idx, inv, firewall, policy, classic.lower() == "true")
+        _hub_proxy(idx, inv, firewall, policy, classic.lower() == "true", broken)
     rules: dict[str, list[tuple[str, str, Row]]] = {}
     for rule in inv.of_type(FORWARDING_RULE):
         props = _props(rule)
@@ -178,7 +201,12 @@ def _build(inv: Inventory) -> Index:
     for link in inv.of_type(RULESET_LINK):
         ruleset = ids.parent_of_child(str(link["id"]), "virtualNetworkLinks")
         vnet = _text(get_key(_dict(get_key(_props(link), "virtualNetwork")), "id"))
-        if ruleset and vnet:
+        broken = hopstate.first_problem(
+            [(link, hopstate.RULESET_LINK, "its ruleset does not apply to that VNet")]
+        )
+        if ruleset and vnet and broken[0] != hopstate.IN_PLACE:
+            idx.ruleset_links_down.setdefault(ids.norm(vnet), []).append(broken)
+        elif ruleset and vnet:
             entry = (ruleset, rules.get(ids.norm(ruleset), []))
             idx.rulesets.setdefault(ids.norm(vnet), []).append(entry)
     idx.ruleset_keys = {
@@ -188,12 +216,41 @@ def _build(inv: Inventory) -> Index:
     return idx
 
 
-def _hub_proxy(idx: Index, inv: Inventory, firewall: Row, policy: str, classic: bool) -> None:
+def _firewall_state(inv: Inventory, firewall: Row, policy: str) -> tuple[str, str]:
+    """Whether a DNS proxy firewall and its policy work (:func:`hopstate.first_problem`)."""
+    return hopstate.first_problem(
+        [
+            (firewall, hopstate.FIREWALL, "its DNS proxy answers no query"),
+            (
+                inv.get(policy) if policy else None,
+                hopstate.POLICY,
+                "its firewall's DNS proxy answers no query",
+            ),
+        ]
+    )
+
+
+def _hub_proxy(
+    idx: Index,
+    inv: Inventory,
+    firewall: Row,
+    policy: str,
+    classic: bool,
+    broken: tuple[str, str] = (hopstate.IN_PLACE, ""),
+) -> None:
     """Index a DNS proxy firewall in a secured Virtual WAN hub (no ``ipConfigurations``: its
     ``hubIPAddresses``) by its private IP, as the loop above does a firewall in a VNet."""
     written, hub = dnsproxy.hub_address(firewall)
     ip = canonical_ip(written) if written else ""
     if not ip:
+        return
+    if broken[0] == hopstate.IN_PLACE:
+        broken = hopstate.first_problem(
+            [(inv.get(hub), hopstate.HUB, "it carries no traffic to its firewall")]
+        )
+    if broken[0] != hopstate.IN_PLACE:
+        label = f"Azure Firewall DNS proxy {ids.short_name(firewall['id'])}"
+        idx.dead.setdefault(ip, []).append((label, hub, True, *broken))
         return
     if policy and inv.get(policy) is None and not classic:
         idx.unread_policies.setdefault(ip, []).append((str(firewall["id"]), policy, hub, True))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner import ids, provisioning
+from amlguard.scanner import ids, provisioning, zonegroups
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.rowshape import as_dict as _dict
@@ -53,17 +53,23 @@ def _readings(inventory: Inventory) -> _Readings:
     return found
 
 
-def _zone_ids(inventory: Inventory, endpoint_key: str) -> list[str]:
+def _zone_ids(
+    inventory: Inventory, endpoint_key: str, marks: dict[int, Any] | None = None
+) -> list[str]:
     """The private DNS zone ids of an endpoint's zone groups (``endpoint_key``: its
-    ``ids.norm`` id)."""
+    ``ids.norm`` id); ``marks`` gets, by position, what the zone's name reads as when its zone
+    group failed or is not settled (:mod:`zonegroups`)."""
     out: list[str] = []
     for group in inventory.zone_groups_by_endpoint.get(endpoint_key, ()):
         props = group.get("properties")  # _props(group) without the call when it is a dict
         configs = _at(props if type(props) is dict else _props(group), "privateDnsZoneConfigs")
+        works = marks is None or zonegroups.state(group)[0] == zonegroups.IN_PLACE
         for cfg in configs if isinstance(configs, list) else ():
             props = cfg.get("properties") if type(cfg) is dict else None
             zone = _at(props if type(props) is dict else _props(cfg), "privateDnsZoneId")
             if isinstance(zone, str) and zone:
+                if not works and marks is not None:  # its records are not in the zone
+                    marks[len(out)] = zonegroups.unregistered(group, _zone_name(zone))
                 out.append(zone)  # an Unknown (templates) stays one: a condition reading it errs
     return out
 
@@ -93,7 +99,8 @@ def _endpoint_item(
             vnet = seen.vnets.get(subnet)
             if vnet is None:
                 vnet = seen.vnets[subnet] = ids.vnet_of_subnet(subnet)
-            zone_ids = _zone_ids(inventory, key)
+            marks: dict[int, Any] = {}
+            zone_ids = _zone_ids(inventory, key, marks)
             names = seen.names
             zones = []
             for zone in zone_ids:
@@ -103,6 +110,8 @@ def _endpoint_item(
                     if type(zone) is str:
                         names[zone] = name
                 zones.append(name)
+            for position, shown in marks.items():  # a zone group that failed: not registered
+                zones[position] = shown
             return {
                 "id": pe["id"],
                 "name": pe.get("name"),
@@ -123,7 +132,9 @@ def _endpoint_item_read(inventory: Inventory, pe: Row, conn: Row, key: str) -> d
     subnet = str(_at(_dict(_at(props, "subnet")), "id") or "")
     cprops = _props(conn)
     state = _at(_dict(_at(cprops, "privateLinkServiceConnectionState")), "status")
-    zone_ids = _zone_ids(inventory, key)
+    marks: dict[int, Any] = {}
+    zone_ids = _zone_ids(inventory, key, marks)
+    zones = [marks.get(i, _zone_name(z)) for i, z in enumerate(zone_ids)]
     return {
         "id": pe["id"],
         "name": pe.get("name"),
@@ -133,7 +144,7 @@ def _endpoint_item_read(inventory: Inventory, pe: Row, conn: Row, key: str) -> d
         "subnetId": subnet or MISSING,
         "vnetId": ids.vnet_of_subnet(subnet) or MISSING,
         "zoneIds": zone_ids,
-        "zones": [_zone_name(z) for z in zone_ids],
+        "zones": zones,
     }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from amlguard.scanner import ids, shapes, vwanroutes
+from amlguard.scanner import hopstate, ids, shapes, vwanroutes
 from amlguard.scanner.context import Undeterminable
 from amlguard.scanner.inventory import Inventory
 from amlguard.scanner.paths import MISSING
@@ -141,13 +141,29 @@ def route(inv: Inventory, source: str, target: str) -> str | None:
     unread: Undeterminable | None = None
     for how, ca, cb in _joined(inv, idx, mine, theirs):
         try:
-            if vwanroutes.routed(inv, ca, cb):
+            if not _hubs_down(inv, idx, ca, cb) and vwanroutes.routed(inv, ca, cb):
                 return how
         except Undeterminable as exc:
             unread = unread or exc
     if unread is not None:
         raise unread
     return None
+
+
+def _hubs_down(inv: Inventory, idx: _Index, ca: Any, cb: Any) -> str:
+    """Why the hubs (and, across hubs, the WAN) joining connections ``ca`` and ``cb`` carry no
+    traffic (:mod:`hopstate`: a hub whose ``provisioningState`` or ``routingState`` failed, a
+    WAN that failed), in words; '' when they work; ``Undeterminable`` when one is not settled
+    (hubs and WANs the scan did not read are judged where they decide, not here)."""
+    hubs = dict.fromkeys(ids.norm(connection_hub(c)) for c in (ca, cb))
+    hops: list[tuple[Any, hopstate.Kind, str]] = [
+        (inv.get(h), hopstate.HUB, "its router carries no traffic between its connections")
+        for h in hubs
+    ]
+    if len(hubs) > 1:
+        wan = idx.wan_of.get(next(iter(hubs)), "")
+        hops.append((inv.get(wan) if wan else None, hopstate.WAN, "its hubs pass no traffic"))
+    return hopstate.raise_or_words(*hopstate.first_problem(hops))
 
 
 def _joined(inv: Inventory, idx: _Index, mine: list[Any], theirs: list[Any]) -> list[Any]:
@@ -196,7 +212,7 @@ def routed_via(inv: Inventory, source: str, target: str, hub: str) -> bool:
     for ca in mine:
         for cb in idx.conns_of.get(ids.norm(target), []):
             try:
-                if vwanroutes.routed(inv, ca, cb):
+                if not _hubs_down(inv, idx, ca, cb) and vwanroutes.routed(inv, ca, cb):
                     return True
             except Undeterminable as exc:
                 unread = unread or exc
@@ -212,7 +228,10 @@ def unrouted(inv: Inventory, source: str, target: str) -> str:
     mine = idx.conns_of.get(ids.norm(source), [])
     theirs = idx.conns_of.get(ids.norm(target), [])
     for _how, ca, cb in _joined(inv, idx, mine, theirs):
-        words = vwanroutes.unrouted_words(ca, cb)
+        try:
+            words = _hubs_down(inv, idx, ca, cb) or vwanroutes.unrouted_words(ca, cb)
+        except Undeterminable:
+            words = ""
         if words:
             return words
     return ""

@@ -66,7 +66,9 @@ def test_the_most_specific_rule_wins_even_when_it_is_broken() -> None:
     rows = _rows()
     vault = next(r for r in _rules(rows) if "vaultcore" in r["properties"]["domainName"])
     vault["properties"]["targetDnsServers"] = [{"ipAddress": "192.168.50.5", "port": 53}]
-    rows.append(_rule(vault, "azure-net", "azure.net.", RESOLVER_IP))
+    # the wildcard: a parent such as azure.net. is a rule for the public name vault.azure.net,
+    # which decides the name clients query (redteam10a #9, test_dns_public_rule.py)
+    rows.append(_rule(vault, "everything", ".", RESOLVER_IP))
     verdicts = _301(rows)
     assert verdicts["privatelink.vaultcore.azure.net"] == "fail", verdicts
     assert verdicts["privatelink.notebooks.azure.net"] == "pass"
@@ -119,11 +121,13 @@ def test_a_linked_spoke_needs_no_peering_to_the_resolver() -> None:
     specific_ok=st.booleans(),
 )
 def test_precedence_property(broad: str, specific_ok: bool) -> None:
-    """Whatever broader rule exists, the vault zone's verdict is its own specific rule's."""
+    """The wildcard never outweighs the vault zone's own specific rule; a parent of its public
+    name (net., azure.net., vaultcore.azure.net.) is the rule for the name clients query
+    (redteam10a #9): it decides, and here it forwards to the resolver, so the zone resolves."""
     rows = _rows()
     vault = next(r for r in _rules(rows) if "vaultcore" in r["properties"]["domainName"])
     if not specific_ok:
         vault["properties"]["targetDnsServers"] = [{"ipAddress": "192.168.50.5", "port": 53}]
     rows.append(_rule(vault, "broad", broad, RESOLVER_IP))
-    expected = "pass" if specific_ok else "fail"
+    expected = "pass" if specific_ok or broad != "." else "fail"
     assert _301(rows)["privatelink.vaultcore.azure.net"] == expected

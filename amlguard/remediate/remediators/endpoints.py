@@ -17,7 +17,7 @@ from amlguard.remediate.clients import RemediationClients
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, Tampered, value_at
 from amlguard.remediate.plan import COSTS_MONEY, Action, ApiCall, Change, ManualStep
-from amlguard.scanner import ids
+from amlguard.scanner import ids, zonegroups
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.inventory import DNS_ZONE
 from amlguard.scanner.model import Finding
@@ -132,6 +132,17 @@ class PrivateEndpoints(Remediator):
         out: Proposal,
     ) -> None:
         groups = ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe["id"]), [])
+        broken = zonegroups.problem(ctx.inventory, str(pe["id"]))
+        if broken:  # a zone group that failed (or has not settled) wrote no records
+            out.manual.append(
+                manual_for(
+                    f,
+                    inst,
+                    f"{broken}; amlguard does not rewrite an existing zone group: fix what "
+                    "stopped it (for example a denied write into a central zone) and redeploy it",
+                )
+            )
+            return
         have = {
             str((c.get("properties") or {}).get("privateDnsZoneId") or "")
             .rsplit("/", 1)[-1]

@@ -20,7 +20,7 @@ from amlguard.remediate.clients import ML_API_VERSION, RemediationClients
 from amlguard.remediate.interface import PlanContext, Proposal, Remediator, manual_for
 from amlguard.remediate.live import LiveView, NotReady, Tampered, value_at
 from amlguard.remediate.plan import CUTS_PUBLIC_ACCESS, IRREVERSIBLE, Action, ApiCall, Change
-from amlguard.scanner import ids, provisioning
+from amlguard.scanner import ids, provisioning, zonegroups
 from amlguard.scanner.instances import Instance
 from amlguard.scanner.kindparams import for_kind, from_kind
 from amlguard.scanner.model import Finding
@@ -90,8 +90,9 @@ def endpoint_ready(ctx: PlanContext, target_id: str) -> bool:
         state = ((conn.get("properties") or {}).get("privateLinkServiceConnectionState")) or {}
         if str(state.get("status", "")).lower() != "approved" or not provisioning.in_place(pe):
             continue  # not approved, or its provisioning failed or has not finished
-        if ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), []):
-            return True
+        groups = ctx.inventory.zone_groups_by_endpoint.get(ids.norm(pe.get("id")), [])
+        if groups and not zonegroups.problem(ctx.inventory, str(pe.get("id"))):
+            return True  # every zone group wrote its records (a Failed one did not)
     return False
 
 
