@@ -29,3 +29,10 @@ def prefix_rule(
         destination["serviceTag"] = tag
     body = {"type": "ServiceTag", "category": category, "destination": destination}
     outbound_rule(inst, name, body)
+
+
+def set_registry_status(registry: dict[str, Any], change: Any) -> None:
+    """Apply ``change`` to the connection state of the registry's last connection
+    (``change(state)``: update or pop ``status``)."""
+    conn = registry["properties"]["registryPrivateEndpointConnections"][-1]
+    change(conn["properties"]["registryPrivateLinkServiceConnectionState"])
