@@ -4,16 +4,25 @@ global tags the rule forbids (Event Hubs, SQL, Cosmos DB) fail like the tags."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from amlguard.cli import cli
 from amlguard.scanner.fqdn import broad_reason
 from amlguard.scanner.model import Severity, Status
 from amlguard.scanner.publicsuffix import MULTI_LABEL, suffix_labels
 from tests.builders import blueprint
 from tests.builders_rules_a import approved_only, fqdn_rule
+from tests.emulator import arg
+from tests.emulator.server import Emulator
 from tests.scanner.harness import all_pass, of_rule, scan
+
+TOKEN = "eyJhbGciOi.not-a-real-token.c2lnbmF0dXJl"
 
 LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
 
@@ -92,3 +101,32 @@ def test_a_tld_counts_as_a_one_label_suffix(labels: list[str], need: int) -> Non
 def test_any_text_gives_a_reason_or_none(text: str) -> None:
     found = broad_reason(text, ["*.servicebus.windows.net"], 2)
     assert found is None or isinstance(found, str)
+
+
+@pytest.mark.parametrize(
+    ("destination", "category", "code"),
+    [
+        ("*.co.uk", "UserDefined", 1),
+        ("*.servicebus.windows.net", "Required", 1),  # a service label exempts nothing (#6)
+        ("*.contoso.co.uk", "UserDefined", 0),
+        ("pypi.org", "Recommended", 0),
+    ],
+)
+def test_live_and_snapshot_judge_alike(
+    destination: str, category: str, code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", TOKEN)
+    inst = approved_only(blueprint())
+    fqdn_rule(inst, "egress", destination, category=category)
+    rows = inst.rows()
+    snap = tmp_path / "estate.json"
+    snap.write_text(json.dumps(rows))
+    only = ["--rule", "AMLG-110", "--format", "json"]
+    runner = CliRunner()
+    with Emulator(rows) as emu:
+        arg.install(emu)
+        live_args = ["--arm-endpoint", emu.url, "--ca-bundle", emu.ca_path, "--quiet"]
+        live = runner.invoke(cli, ["check", *only, *live_args])
+    offline = runner.invoke(cli, ["check", *only, "--snapshot", str(snap)])
+    assert live.exit_code == offline.exit_code == code, live.output
+    assert json.loads(live.stdout)["findings"] == json.loads(offline.stdout)["findings"]

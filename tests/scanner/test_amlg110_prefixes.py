@@ -216,13 +216,14 @@ def test_any_text_is_judged_or_refused_never_crashes(text: str) -> None:
 # ---------------------------------------------------------------- live == snapshot
 
 
+@pytest.mark.parametrize("category", ["UserDefined", "Dependency"])
 @pytest.mark.parametrize("prefixes", [["0.0.0.0/0"], ["203.0.113.10/32"]])
 def test_live_and_snapshot_judge_alike(
-    prefixes: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefixes: list[str], category: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AMLGUARD_ACCESS_TOKEN", TOKEN)
     inst = approved_only(blueprint())
-    prefix_rule(inst, "egress", prefixes, tag="Storage")
+    prefix_rule(inst, "egress", prefixes, tag="Storage", category=category)
     rows = inst.rows()
     snap = tmp_path / "estate.json"
     snap.write_text(json.dumps(rows))
