@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from amlguard.scanner.publicsuffix import suffix_labels
-
 
 def normalize(name: Any) -> str:
     """The comparable spelling of a destination: trimmed, lower-case, no trailing dot."""
@@ -59,6 +57,8 @@ def broad_reason(destination: Any, forbidden: list[Any], min_fixed_labels: int) 
     if not name:
         return None
     if is_wildcard(name):
+        from amlguard.scanner.publicsuffix import suffix_labels  # off the start-up path
+
         fixed = fixed_suffix(name)
         # min_fixed_labels counts a one-label suffix (a TLD): past a longer public suffix,
         # as many labels are needed beyond it (*.co.uk is as broad as *.com)

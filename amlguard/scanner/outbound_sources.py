@@ -12,7 +12,6 @@ from amlguard.scanner.context import EvalContext
 from amlguard.scanner.fqdn import broad_reason
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
-from amlguard.scanner.servicetag import breadth
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
 from amlguard.textsafe import visible
 
@@ -170,6 +169,8 @@ def _broad_of(
             raise MalformedValue(f"{visible(str(dest_at))} is absent: cannot be judged")
         if denies(destination, dest_at):
             return None  # a Deny rule narrows egress; it never opens it
+        from amlguard.scanner.servicetag import breadth  # only where a ServiceTag rule is
+
         wide = breadth(destination, dest_at, _list_of(service_tags), *limits)
         return ("ServiceTag", wide.shown, wide.scope, wide.reason) if wide else None
     return None
