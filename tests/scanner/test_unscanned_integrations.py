@@ -138,3 +138,17 @@ def test_planners_refuse_a_target_the_scan_lacks(remediator: str) -> None:
     proposal = impl.plan([finding], ctx)
     assert not [a for a in proposal.actions if OTHER_SUB in a.target or "aoai" in a.target]
     assert any("not in the scanned inventory" in m.reason for m in proposal.manual)
+
+
+def test_an_unscanned_target_never_hides_a_definite_failure(tmp_path: Path) -> None:
+    inst = _estate(in_scan=False, granted=False, rule=False)
+    inst.role_assignments.clear()  # the blueprint's own resource group loses its grant too
+    inst.workspace["properties"]["managedNetwork"]["outboundRules"].pop("aoai", None)
+    found = scan(inst.rows(), rule_ids=RULES)
+    (f106,) = of_rule(found, "AMLG-106")
+    assert f106.status is Status.FAIL, f106.message
+    assert f106.offenders and not any("aoai-shared" in str(o) for o in f106.offenders)
+    out = _dry_run(inst, tmp_path)
+    puts = [ln for ln in out.output.splitlines() if ln.strip().startswith("PUT")]
+    assert any("roleAssignments" in ln for ln in puts), out.output
+    assert not any(OTHER_SUB in ln for ln in puts)
