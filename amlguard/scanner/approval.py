@@ -20,6 +20,7 @@ from amlguard.scanner import ids, shapes
 from amlguard.scanner.assignments import group_assignments, role_assignments
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
+from amlguard.scanner.inscan import not_in_scan
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.shapes import MalformedValue, Where
@@ -147,6 +148,15 @@ def approver_assignments(
         return verdict is True or (verdict is None and guid in accepted_guids)
 
     out = [a for a in covering if approves(a)]
+    if not out and isinstance(scope, str) and ctx.inventory.get(scope) is None:
+        # A resource the scan never read: the assignments at its own scopes (its resource
+        # group, its subscription) were not read either; only one already read covers it.
+        raise not_in_scan(
+            scope,
+            target_type,
+            "the role assignments on it were not read, so whether the workspace identity can "
+            "approve its private endpoint connections cannot be judged",
+        )
     if not out:
         # A group may hold the identity (group-only RBAC): membership is not read, so an
         # approver role granted to a group cannot be judged either way (as deny assignments

@@ -1,8 +1,8 @@
 """FQDN and service-tag breadth for approved-outbound-only workspaces (AMLG-110).
 
 An FQDN outbound rule's destination is a host name, possibly with wildcards (``*.contoso.com``).
-A destination is *broad* when it is a wildcard over a top-level domain or less (``*``, ``*.*``,
-``*.com``), or when it and a forbidden wildcard overlap (``*.windows.net`` covers the forbidden
+A destination is *broad* when it is a wildcard over a public suffix or less (``*``, ``*.*``,
+``*.com``, ``*.co.uk``: :mod:`amlguard.scanner.publicsuffix`), or when it and a forbidden wildcard overlap (``*.windows.net`` covers the forbidden
 ``*.core.windows.net``; ``*.queue.core.windows.net`` lies inside it). An exact host name is broad
 only when it is itself listed. Names compare case-insensitively, without a trailing dot.
 """
@@ -56,8 +56,17 @@ def broad_reason(destination: Any, forbidden: list[Any], min_fixed_labels: int) 
     name = normalize(destination)
     if not name:
         return None
-    if is_wildcard(name) and len(fixed_suffix(name)) < min_fixed_labels:
-        return "wildcard over a top-level domain or everything"
+    if is_wildcard(name):
+        from amlguard.scanner.publicsuffix import suffix_labels  # off the start-up path
+
+        fixed = fixed_suffix(name)
+        # min_fixed_labels counts a one-label suffix (a TLD): past a longer public suffix,
+        # as many labels are needed beyond it (*.co.uk is as broad as *.com)
+        public = suffix_labels(fixed)
+        if public > 1 and len(fixed) - public < min_fixed_labels - 1:
+            return f"wildcard over public suffix {'.'.join(fixed[-public:])}"
+        if len(fixed) < min_fixed_labels:
+            return "wildcard over a top-level domain or everything"
     for raw in forbidden:
         pattern = normalize(raw)
         if not pattern:

@@ -9,7 +9,7 @@ from typing import Any
 from amlguard.scanner import ids, shapes
 from amlguard.scanner.conditions import related_source
 from amlguard.scanner.context import EvalContext
-from amlguard.scanner.fqdn import broad_reason, service_tag_scope
+from amlguard.scanner.fqdn import broad_reason
 from amlguard.scanner.inventory import Inventory, Row
 from amlguard.scanner.paths import MISSING, get_key
 from amlguard.scanner.shapes import MalformedValue, UnknownAt, Where
@@ -18,7 +18,8 @@ from amlguard.textsafe import visible
 #: a need, not a type: the computes of every workspace, not only customer-VNet ones (AMLG-114)
 ALL_COMPUTES = "microsoft.machinelearningservices/workspaces/computes#every-workspace"
 BATCH_ENDPOINT = "microsoft.machinelearningservices/workspaces/batchendpoints"
-#: service-created rule categories: everything else is the user's
+#: the categories the service gives its own rules; the client can write them too (RuleCategory
+#: is not readOnly in the REST specs), so they exempt no rule from AMLG-110 (redteam10 #6)
 SERVICE_CATEGORIES = frozenset({"required", "recommended", "dependency"})
 
 
@@ -50,12 +51,10 @@ def network_status(workspace: Row) -> str:
     return (shapes.text(shapes.member(status, "status"), at / "status" / "status") or "").lower()
 
 
-def is_user_rule(rule: Any, where: Where | None = None) -> bool:
-    """A rule the user made (category absent, ``UserDefined`` or another value)."""
-    at = where or Where("?", "outbound rule")
-    body = shapes.obj(rule, at) or {}
-    category = shapes.text(get_key(body, "category"), at / "category") or ""
-    return category.lower() not in SERVICE_CATEGORIES
+def service_label(rule: dict[str, Any], where: Where) -> str | None:
+    """The rule's ``category`` when it is one the service gives its own rules (None else)."""
+    category = shapes.text(get_key(rule, "category"), where / "category") or ""
+    return category.strip() if category.strip().lower() in SERVICE_CATEGORIES else None
 
 
 def rule_type(rule: dict[str, Any], where: Where) -> str:
@@ -93,20 +92,27 @@ def _list_of(value: Any) -> list[Any]:
 
 @related_source("broadOutboundRules")
 def broad_outbound_rules(
-    ctx: EvalContext, fqdns: Any = None, service_tags: Any = None, min_fixed_labels: Any = 2
+    ctx: EvalContext,
+    fqdns: Any = None,
+    service_tags: Any = None,
+    min_fixed_labels: Any = 2,
+    min_prefix_length: Any = 16,
+    min_ipv6_prefix_length: Any = 48,
 ) -> list[Any]:
-    """The judged workspace's user FQDN rules whose destination is too broad (a forbidden
-    wildcard, or a wildcard over a top-level domain) and user ServiceTag rules allowing a
-    forbidden tag (``scope`` global) or its regional form (``scope`` regional). A rule that
-    cannot be read (unknown before deployment, or malformed) is ``error`` unless another rule
-    already fails the workspace."""
+    """The judged workspace's FQDN rules whose destination is too broad (a forbidden wildcard,
+    or a wildcard over a public suffix) and Allow ServiceTag rules opening address prefixes
+    wider than the limits (``scope`` prefix; Azure ignores the tag then), or else a forbidden
+    tag (``scope`` global) or its regional form (``scope`` regional), whatever ``category``
+    they carry. A rule that cannot be read (unknown before deployment, or malformed) is
+    ``error`` unless another rule already fails the workspace."""
     labels = min_fixed_labels if isinstance(min_fixed_labels, int) else 2
+    limits = (min_prefix_length, min_ipv6_prefix_length)
     out: list[Any] = []
     unjudged: MalformedValue | UnknownAt | None = None
     at = _rules_at(ctx.resource)
     for name, rule in sorted(outbound_rules(ctx.resource).items()):
         try:
-            item = _broad(str(name), rule, at / str(name), fqdns, service_tags, labels)
+            item = _broad(str(name), rule, at / str(name), fqdns, service_tags, labels, limits)
         except (MalformedValue, UnknownAt) as exc:
             unjudged = unjudged or exc
             continue
@@ -118,29 +124,55 @@ def broad_outbound_rules(
 
 
 def _broad(
-    name: str, rule: Any, at: Where, fqdns: Any, service_tags: Any, labels: int
+    name: str,
+    rule: Any,
+    at: Where,
+    fqdns: Any,
+    service_tags: Any,
+    labels: int,
+    limits: tuple[Any, Any] = (16, 48),
 ) -> dict[str, Any] | None:
     body = shapes.obj(rule, at)
     if body is None:  # a named rule that is null: ARM never writes one, so it cannot be read
         raise MalformedValue(f"{visible(str(at))} is null, expected an object: cannot be judged")
-    if not is_user_rule(body, at):
+    found = _broad_of(body, rule_type(body, at), at, fqdns, service_tags, labels, limits)
+    if found is None:
         return None
-    rtype = rule_type(body, at)
+    rtype, dest, scope, reason = found
+    label = service_label(body, at)
+    if label:  # a client-writable label: said, never taken as an exemption
+        reason = f"{reason}, labelled {label}"
+    return _item(name, rtype, dest, scope, reason)
+
+
+def _broad_of(
+    body: dict[str, Any],
+    rtype: str,
+    at: Where,
+    fqdns: Any,
+    service_tags: Any,
+    labels: int,
+    limits: tuple[Any, Any],
+) -> tuple[str, str, str, str] | None:
+    """(type, shown destination, scope, reason) of a broad FQDN or ServiceTag rule."""
     if rtype == "fqdn":
         dest = shapes.text(get_key(body, "destination"), at / "destination")
         if dest is None or not dest.strip():  # blank names no host: not "not broad"
             shown = "absent" if dest is None else f"blank ({shapes.describe(dest)})"
             raise MalformedValue(f"{visible(str(at / 'destination'))} is {shown}: cannot be judged")
         reason = broad_reason(dest, _list_of(fqdns), labels)
-        return _item(name, "FQDN", dest, "fqdn", reason) if reason else None
+        return ("FQDN", dest, "fqdn", reason) if reason else None
     if rtype == "servicetag":
         dest_at = at / "destination"
         destination = shapes.obj(get_key(body, "destination"), dest_at)
-        if destination is None or denies(destination, dest_at):
+        if destination is None:  # names nothing: not "not broad"
+            raise MalformedValue(f"{visible(str(dest_at))} is absent: cannot be judged")
+        if denies(destination, dest_at):
             return None  # a Deny rule narrows egress; it never opens it
-        tag = shapes.text(get_key(destination, "serviceTag"), dest_at / "serviceTag")
-        scope = service_tag_scope(tag, _list_of(service_tags))
-        return _item(name, "ServiceTag", tag, scope, f"{scope} service tag") if scope else None
+        from amlguard.scanner.servicetag import breadth  # only where a ServiceTag rule is
+
+        wide = breadth(destination, dest_at, _list_of(service_tags), *limits)
+        return ("ServiceTag", wide.shown, wide.scope, wide.reason) if wide else None
     return None
 
 

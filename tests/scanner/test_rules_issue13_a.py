@@ -74,13 +74,15 @@ def test_110_global_tag_is_high_and_regional_storage_medium() -> None:
     assert fail.severity is Severity.HIGH and fail.offenders and len(fail.offenders) == 2
 
 
-def test_110_only_judges_approved_outbound_and_user_rules() -> None:
+def test_110_only_judges_approved_outbound_whatever_the_category() -> None:
     inst = blueprint()  # AllowInternetOutbound: FQDN rules are moot there
     fqdn_rule(inst, "everything", "*")
     assert not _fails(inst.rows(), "AMLG-110")
     inst = approved_only(blueprint())
+    # category is client-writable (redteam10 #6): a service label exempts nothing
     fqdn_rule(inst, "service-made", "*", category="Required")
-    all_pass(inst.rows())
+    (fail,) = _fails(inst.rows(), "AMLG-110")
+    assert "labelled Required" in fail.message
 
 
 def test_110_never_plans_a_write() -> None:

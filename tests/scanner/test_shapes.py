@@ -137,9 +137,10 @@ def test_110_malformed_rule_in_another_isolation_mode_passes() -> None:
     assert _110(rows).status is Status.PASS  # the other branch of the anyOf decides
 
 
-def test_110_service_rules_are_not_read() -> None:
+def test_110_service_labelled_rules_are_read_too() -> None:
+    # category is client-writable (redteam10 #6): a service label is no reason to skip a rule
     rule = {"type": None, "category": "Required", "destination": "*"}
-    assert _110(_with_rule(rule)).status is Status.PASS
+    assert _110(_with_rule(rule)).status is Status.ERROR
 
 
 # ---------------------------------------------------------------- unknowns (defect 5)

@@ -70,6 +70,13 @@ class OutboundRules(Remediator):
                     )
                     continue
                 row = ctx.inventory.get(target)
+                if row is None:  # its group and state are unknown (redteam10 #4)
+                    reason = (
+                        f"{ids.short_if_id(target)} is not in the scanned inventory: amlguard "
+                        "adds no outbound rule to a resource it did not read"
+                    )
+                    out.manual.append(manual_for(f, inst, reason))
+                    continue
                 groups = (
                     ctx.private_link.group_ids(ids.parse(target).type, (row or {}).get("kind"))
                     or []

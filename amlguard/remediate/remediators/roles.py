@@ -102,6 +102,15 @@ class ApproverRole(Remediator):
             for target in f.offenders:
                 if ids.norm(str(target)) not in inst.members():
                     continue  # never act outside the scanned instance
+                if ctx.inventory.get(str(target)) is None:
+                    # never a grant on a resource group the scan did not read (redteam10 #4)
+                    reason = (
+                        f"{ids.short_if_id(str(target))} is not in the scanned inventory: "
+                        "amlguard assigns no role on a resource group it did not read; scan "
+                        "its subscription, then fix"
+                    )
+                    out.manual.append(manual_for(f, inst, reason))
+                    continue
                 scope = ids.resource_group_scope(str(target))
                 if not scope:
                     continue
