@@ -148,9 +148,16 @@ def approver_assignments(
         return verdict is True or (verdict is None and guid in accepted_guids)
 
     out = [a for a in covering if approves(a)]
-    if not out and isinstance(scope, str) and ctx.inventory.get(scope) is None:
+    if (
+        not out
+        and isinstance(principal, str)
+        and principal.strip()
+        and isinstance(scope, str)
+        and ctx.inventory.get(scope) is None
+    ):
         # A resource the scan never read: the assignments at its own scopes (its resource
         # group, its subscription) were not read either; only one already read covers it.
+        # (With no identity at all nothing can cover it: that stays a definite failure.)
         raise not_in_scan(
             scope,
             target_type,
