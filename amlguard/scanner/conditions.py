@@ -436,15 +436,8 @@ def _count_leaf(
             return plain
 
         def plain_root(ctx: EvalContext, trace: Trace) -> bool:
-            ctx.work = 0
-            items = items_of(ctx)
-            ctx.work += len(items) + 1
-            if ctx.work > WORK_BOUND:
-                _over_budget(ctx)
-            ok = test(len(items), folded)
-            if ok or trace is None:
-                return ok
-            return explained(ctx, trace, items, folded)
+            ctx.work = 0  # a rule's top condition starts the work budget
+            return plain(ctx, trace)
 
         return plain_root
 
@@ -460,13 +453,8 @@ def _count_leaf(
         return cond
 
     def counted_root(ctx: EvalContext, trace: Trace) -> bool:
-        ctx.work = 0
-        matched = matching(ctx)
-        b = folded if constant else operand(ctx)
-        ok = test(len(matched), b)
-        if ok or trace is None:
-            return ok
-        return explained(ctx, trace, matched, b)
+        ctx.work = 0  # a rule's top condition starts the work budget
+        return cond(ctx, trace)
 
     return counted_root
 
